@@ -1,0 +1,37 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { NatsBus } from '@jit/messaging';
+import { ServiceKitModule } from '@jit/service';
+import type { DirectoryConfig } from './config';
+import { Initial1764300000000 } from './migrations/1764300000000-Initial';
+import { ApiKey, Organization } from './organizations/organization.entity';
+import { OrganizationsModule } from './organizations/organizations.module';
+import { Membership, UserGroup } from './groups/group.entity';
+import { GroupsModule } from './groups/groups.module';
+import { User } from './users/user.entity';
+import { UsersModule } from './users/users.module';
+
+export const DIRECTORY_SCHEMA = 'directory';
+
+@Module({})
+export class AppModule {
+  static register(config: DirectoryConfig, bus: NatsBus): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ServiceKitModule.forRoot({
+          service: 'directory',
+          logLevel: config.LOG_LEVEL,
+          databaseUrl: config.DATABASE_URL,
+          schema: DIRECTORY_SCHEMA,
+          entities: [Organization, ApiKey, User, UserGroup, Membership],
+          migrations: [Initial1764300000000],
+          bus,
+          outbox: true,
+        }),
+        OrganizationsModule.register(config.BOOTSTRAP_ADMIN_API_KEY),
+        UsersModule,
+        GroupsModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,65 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { ApiKeyGuard, CurrentCaller, ZodPipe, type Caller } from '@jit/service';
+import { DirectoryRpc } from '@jit/directory-contracts';
+import type { RequestOf, ResponseOf } from '@jit/messaging';
+import { IdParam, ListQuery } from '../users/users.dto';
+import { AddMemberBody, CreateGroupBody } from './groups.dto';
+import { GroupsService } from './groups.service';
+
+@Controller('v1/user-groups')
+@UseGuards(ApiKeyGuard)
+export class GroupsController {
+  constructor(private readonly groups: GroupsService) {}
+
+  @Post()
+  @HttpCode(201)
+  create(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateGroupBody)) body: CreateGroupBody) {
+    return this.groups.create(caller.organizationId, body.name);
+  }
+
+  @Get()
+  list(@CurrentCaller() caller: Caller, @Query(new ZodPipe(ListQuery)) query: ListQuery) {
+    return this.groups.list(caller.organizationId, query);
+  }
+
+  @Get(':id')
+  get(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
+    return this.groups.get(caller.organizationId, id);
+  }
+
+  @Get(':id/members')
+  members(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
+    return this.groups.members(caller.organizationId, id);
+  }
+
+  @Post(':id/members')
+  @HttpCode(201)
+  addMember(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ZodPipe(IdParam)) id: string,
+    @Body(new ZodPipe(AddMemberBody)) body: AddMemberBody,
+  ) {
+    return this.groups.addMember(caller.organizationId, id, body.userId);
+  }
+
+  @Delete(':id/members/:userId')
+  @HttpCode(204)
+  async removeMember(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ZodPipe(IdParam)) id: string,
+    @Param('userId', new ZodPipe(IdParam)) userId: string,
+  ): Promise<void> {
+    await this.groups.removeMember(caller.organizationId, id, userId);
+  }
+}
+
+@Controller()
+export class GroupsHandler {
+  constructor(private readonly groups: GroupsService) {}
+
+  @MessagePattern(DirectoryRpc.getGroup.subject)
+  get(@Payload() request: RequestOf<typeof DirectoryRpc.getGroup>): Promise<ResponseOf<typeof DirectoryRpc.getGroup>> {
+    return this.groups.findForRpc(request.organizationId, request.groupId);
+  }
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource, QueryFailedError } from 'typeorm';
+import { Outbox } from '@jit/messaging';
+import { DirectoryEvents } from '@jit/directory-contracts';
+import { DomainError, ErrorCode, notFound } from '@jit/service';
+import { UsersService } from '../users/users.service';
+import { Membership, UserGroup } from './group.entity';
+import type { ListQuery } from '../users/users.dto';
+
+export interface GroupView {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+const toView = (g: UserGroup): GroupView => ({ id: g.id, name: g.name, createdAt: g.createdAt });
+
+@Injectable()
+export class GroupsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+    private readonly users: UsersService,
+  ) {}
+
+  async create(organizationId: string, name: string): Promise<GroupView> {
+    const group = this.dataSource.getRepository(UserGroup).create({
+      id: randomUUID(),
+      organizationId,
+      name,
+      nameLower: name.toLowerCase(),
+      version: 1,
+    });
+    await this.outbox.run(async (tx) => {
+      await tx.manager.insert(UserGroup, group).catch((error: unknown) => {
+        if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
+          throw new DomainError(ErrorCode.Conflict, 'A user group with this name already exists', [
+            { field: 'name', message: 'already taken' },
+          ]);
+        }
+        throw error;
+      });
+      tx.emit(DirectoryEvents.groupCreated, {
+        organizationId,
+        groupId: group.id,
+        name,
+        version: 1,
+        occurredAt: new Date().toISOString(),
+      });
+    });
+    return toView(group);
+  }
+
+  async list(organizationId: string, query: ListQuery): Promise<{ items: GroupView[]; total: number }> {
+    const [items, total] = await this.dataSource.getRepository(UserGroup).findAndCount({
+      where: { organizationId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return { items: items.map(toView), total };
+  }
+
+  async get(organizationId: string, id: string): Promise<GroupView> {
+    const group = await this.dataSource.getRepository(UserGroup).findOneBy({ id, organizationId });
+    if (!group) throw notFound('User group', id);
+    return toView(group);
+  }
+
+  async members(organizationId: string, groupId: string): Promise<{ items: { userId: string }[]; total: number }> {
+    await this.get(organizationId, groupId);
+    const rows = await this.dataSource.getRepository(Membership).find({
+      where: { organizationId, groupId, active: true },
+      order: { updatedAt: 'ASC' },
+    });
+    return { items: rows.map((r) => ({ userId: r.userId })), total: rows.length };
+  }
+
+  /** Idempotent: adding a member twice answers the same and emits nothing the second time. */
+  async addMember(organizationId: string, groupId: string, userId: string): Promise<{ groupId: string; userId: string }> {
+    await this.setMembership(organizationId, groupId, userId, true);
+    return { groupId, userId };
+  }
+
+  async removeMember(organizationId: string, groupId: string, userId: string): Promise<void> {
+    await this.setMembership(organizationId, groupId, userId, false);
+  }
+
+  private async setMembership(organizationId: string, groupId: string, userId: string, active: boolean): Promise<void> {
+    await this.outbox.run(async (tx) => {
+      const group = await tx.manager.findOneBy(UserGroup, { id: groupId, organizationId });
+      if (!group) throw notFound('User group', groupId);
+      await this.users.find(tx.manager, organizationId, userId);
+      const repo = tx.manager.getRepository(Membership);
+      const current = await repo.findOne({ where: { groupId, userId }, lock: { mode: 'pessimistic_write' } });
+      if (!current && !active) throw notFound('Membership of user', userId);
+      if (current?.active === active) return;
+      const version = (current?.version ?? 0) + 1;
+      if (current) await repo.update({ groupId, userId }, { active, version });
+      else {
+        await repo
+          .createQueryBuilder()
+          .insert()
+          .values({ groupId, userId, organizationId, active, version })
+          // Two concurrent first adds: the loser's insert becomes a no-op instead of an error.
+          .orIgnore()
+          .execute();
+      }
+      tx.emit(active ? DirectoryEvents.membershipAdded : DirectoryEvents.membershipRemoved, {
+        organizationId,
+        groupId,
+        userId,
+        version,
+        occurredAt: new Date().toISOString(),
+      });
+    });
+  }
+
+  async findForRpc(organizationId: string, groupId: string): Promise<{ found: boolean; name?: string }> {
+    const group = await this.dataSource.getRepository(UserGroup).findOneBy({ id: groupId, organizationId });
+    return group ? { found: true, name: group.name } : { found: false };
+  }
+}

@@ -1,0 +1,34 @@
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import { z } from 'zod';
+import { ApiKeyGuard, CurrentCaller, ZodPipe, type Caller } from '@jit/service';
+import { DirectoryRpc } from '@jit/directory-contracts';
+import type { RequestOf, ResponseOf } from '@jit/messaging';
+import { OrganizationsService } from './organizations.service';
+
+const CreateOrganizationBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
+
+@Controller('v1/organizations')
+@UseGuards(ApiKeyGuard)
+export class OrganizationsController {
+  constructor(private readonly organizations: OrganizationsService) {}
+
+  @Post()
+  @HttpCode(201)
+  create(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateOrganizationBody)) body: z.infer<typeof CreateOrganizationBody>) {
+    return this.organizations.create(caller, body.name);
+  }
+}
+
+@Controller()
+export class OrganizationsHandler {
+  constructor(private readonly organizations: OrganizationsService) {}
+
+  @MessagePattern(DirectoryRpc.resolveApiKey.subject)
+  async resolveApiKey(
+    @Payload() request: RequestOf<typeof DirectoryRpc.resolveApiKey>,
+  ): Promise<ResponseOf<typeof DirectoryRpc.resolveApiKey>> {
+    const caller = await this.organizations.resolve(request.apiKeyHash);
+    return { organizationId: caller?.organizationId ?? null, bootstrap: caller?.bootstrap ?? false };
+  }
+}

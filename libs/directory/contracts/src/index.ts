@@ -1,0 +1,3 @@
+export * from './user-attributes';
+export * from './events';
+export * from './rpc';

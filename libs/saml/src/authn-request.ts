@@ -1,0 +1,194 @@
+import { inflateRawSync } from 'node:zlib';
+import { DOMParser, type Document, type Element, type Node, type ProcessingInstruction } from '@xmldom/xmldom';
+import { NS } from './namespaces';
+
+/** `reason` is a stable code for audit events and 4xx bodies; `message` is for humans. */
+export class SamlRequestError extends Error {
+  constructor(
+    public readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SamlRequestError';
+  }
+}
+
+export interface ParsedAuthnRequest {
+  id: string;
+  issuer: string;
+  issueInstant: Date;
+  destination?: string;
+  assertionConsumerServiceUrl?: string;
+  assertionConsumerServiceIndex?: number;
+  protocolBinding?: string;
+  forceAuthn: boolean;
+  isPassive: boolean;
+  nameIdPolicyFormat?: string;
+}
+
+// Real AuthnRequests are a few KB even when signed; these caps leave room and stop amplification.
+export const MAX_SAML_REQUEST_ENCODED_BYTES = 64 * 1024;
+export const MAX_SAML_REQUEST_INFLATED_BYTES = 128 * 1024;
+
+/** HTTP-Redirect binding: base64 of raw DEFLATE. */
+export function decodeRedirectSamlRequest(samlRequestParam: string): string {
+  const compressed = decodeBase64(samlRequestParam);
+  let inflated: Buffer;
+  try {
+    // maxOutputLength makes zlib stop as soon as the cap is passed, so a deflate bomb costs at most
+    // the cap in memory; checking the size after inflating would already be too late.
+    inflated = inflateRawSync(compressed, { maxOutputLength: MAX_SAML_REQUEST_INFLATED_BYTES });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new SamlRequestError('request_too_large', `SAMLRequest inflates to more than ${MAX_SAML_REQUEST_INFLATED_BYTES} bytes`);
+    }
+    throw new SamlRequestError('malformed_request', 'SAMLRequest is not raw DEFLATE data');
+  }
+  return decodeUtf8(inflated);
+}
+
+/** HTTP-POST binding: base64 of the XML, not compressed. */
+export function decodePostSamlRequest(samlRequestParam: string): string {
+  return decodeUtf8(decodeBase64(samlRequestParam));
+}
+
+export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
+  if (xml.length > MAX_SAML_REQUEST_INFLATED_BYTES) {
+    throw new SamlRequestError('request_too_large', 'AuthnRequest XML is too large');
+  }
+  // Checked on the raw text before any parser sees it: no DTD means no entity expansion and no
+  // external entity fetch, whatever the parser would have done with them.
+  if (/<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i.test(xml)) {
+    throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
+  }
+  const doc = parseXml(xml);
+  if (doc.doctype) throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
+
+  // The parser already refuses a second root element; anything else at top level is refused here.
+  const topLevel = Array.from(doc.childNodes).filter((n: Node) => !isXmlDeclaration(n) && n.nodeType !== n.COMMENT_NODE);
+  const root = doc.documentElement;
+  if (!root || topLevel.length !== 1 || topLevel[0] !== root) {
+    throw new SamlRequestError('malformed_request', 'expected exactly one root element');
+  }
+  if (root.localName !== 'AuthnRequest' || root.namespaceURI !== NS.protocol) {
+    throw new SamlRequestError('wrong_root_element', `expected samlp:AuthnRequest, got ${root.nodeName}`);
+  }
+  if (root.getAttribute('Version') !== '2.0') {
+    throw new SamlRequestError('unsupported_version', 'only SAML Version="2.0" is supported');
+  }
+
+  const issuers = childElements(root, NS.assertion, 'Issuer');
+  if (issuers.length > 1) throw new SamlRequestError('malformed_request', 'more than one Issuer');
+  const issuer = issuers[0]?.textContent?.trim();
+  if (!issuer) throw new SamlRequestError('missing_field', 'Issuer is required');
+
+  const acsUrl = optionalAttribute(root, 'AssertionConsumerServiceURL');
+  const acsIndexText = optionalAttribute(root, 'AssertionConsumerServiceIndex');
+  const protocolBinding = optionalAttribute(root, 'ProtocolBinding');
+  // SAML core 3.4.1: the index excludes the URL and the binding. Refusing is clearer than guessing
+  // which one the SP meant when choosing where the assertion goes.
+  if (acsIndexText !== undefined && (acsUrl !== undefined || protocolBinding !== undefined)) {
+    throw new SamlRequestError('malformed_request', 'AssertionConsumerServiceIndex excludes AssertionConsumerServiceURL and ProtocolBinding');
+  }
+
+  const nameIdPolicies = childElements(root, NS.protocol, 'NameIDPolicy');
+  if (nameIdPolicies.length > 1) throw new SamlRequestError('malformed_request', 'more than one NameIDPolicy');
+
+  return {
+    id: requiredAttribute(root, 'ID'),
+    issuer,
+    issueInstant: parseDateTime(requiredAttribute(root, 'IssueInstant')),
+    destination: optionalAttribute(root, 'Destination'),
+    assertionConsumerServiceUrl: acsUrl,
+    assertionConsumerServiceIndex: acsIndexText === undefined ? undefined : parseUnsignedShort(acsIndexText),
+    protocolBinding,
+    forceAuthn: parseBoolean(root, 'ForceAuthn'),
+    isPassive: parseBoolean(root, 'IsPassive'),
+    nameIdPolicyFormat: nameIdPolicies[0] ? optionalAttribute(nameIdPolicies[0], 'Format') : undefined,
+  };
+}
+
+function decodeBase64(param: string): Buffer {
+  if (param.length > MAX_SAML_REQUEST_ENCODED_BYTES) {
+    throw new SamlRequestError('request_too_large', `SAMLRequest is longer than ${MAX_SAML_REQUEST_ENCODED_BYTES} characters`);
+  }
+  // Some SPs wrap base64 lines; anything else outside the alphabet is refused rather than skipped
+  // (Buffer.from silently ignores bad characters).
+  const compact = param.replace(/[\r\n\t ]/g, '');
+  if (compact.length === 0 || compact.length % 4 !== 0 || !/^[A-Za-z0-9+/]+={0,2}$/.test(compact)) {
+    throw new SamlRequestError('malformed_request', 'SAMLRequest is not base64');
+  }
+  const bytes = Buffer.from(compact, 'base64');
+  if (bytes.length > MAX_SAML_REQUEST_INFLATED_BYTES) {
+    throw new SamlRequestError('request_too_large', 'SAMLRequest is too large');
+  }
+  return bytes;
+}
+
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new SamlRequestError('malformed_request', 'SAMLRequest is not UTF-8');
+  }
+}
+
+function parseXml(xml: string): Document {
+  try {
+    // Any parser complaint, even a warning, means the SP sent something we would have to guess about.
+    return new DOMParser({
+      onError: (level, message) => {
+        throw new SamlRequestError('malformed_request', `${level}: ${message}`);
+      },
+    }).parseFromString(xml, 'text/xml');
+  } catch (err) {
+    if (err instanceof SamlRequestError) throw err;
+    throw new SamlRequestError('malformed_request', `AuthnRequest is not well-formed XML: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+function isXmlDeclaration(node: Node): boolean {
+  return node.nodeType === node.PROCESSING_INSTRUCTION_NODE && (node as ProcessingInstruction).target === 'xml';
+}
+
+function childElements(parent: Element, namespace: string, localName: string): Element[] {
+  return Array.from(parent.childNodes).filter(
+    (n: Node): n is Element => n.nodeType === n.ELEMENT_NODE && (n as Element).localName === localName && (n as Element).namespaceURI === namespace,
+  );
+}
+
+function optionalAttribute(el: Element, name: string): string | undefined {
+  return el.hasAttribute(name) ? (el.getAttribute(name) ?? undefined) : undefined;
+}
+
+function requiredAttribute(el: Element, name: string): string {
+  const value = el.getAttribute(name);
+  if (!value) throw new SamlRequestError('missing_field', `${name} is required`);
+  return value;
+}
+
+// xs:dateTime as SAML requires it (core 1.3.3: UTC, "Z"); offsets are accepted since Date handles them.
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+function parseDateTime(value: string): Date {
+  const date = new Date(value);
+  if (!DATE_TIME.test(value) || Number.isNaN(date.getTime())) {
+    throw new SamlRequestError('malformed_request', 'IssueInstant is not an xs:dateTime');
+  }
+  return date;
+}
+
+function parseUnsignedShort(value: string): number {
+  const n = Number(value);
+  if (!/^\d{1,5}$/.test(value) || n > 65535) {
+    throw new SamlRequestError('malformed_request', 'AssertionConsumerServiceIndex is not an unsigned short');
+  }
+  return n;
+}
+
+function parseBoolean(el: Element, name: string): boolean {
+  const value = optionalAttribute(el, name);
+  if (value === undefined || value === 'false' || value === '0') return false;
+  if (value === 'true' || value === '1') return true;
+  throw new SamlRequestError('malformed_request', `${name} is not an xs:boolean`);
+}

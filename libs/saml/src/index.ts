@@ -1,0 +1,13 @@
+export { generateSigningCredentials, certificateBody, type SigningCredentials } from './credentials';
+export {
+  SamlRequestError,
+  MAX_SAML_REQUEST_ENCODED_BYTES,
+  MAX_SAML_REQUEST_INFLATED_BYTES,
+  decodeRedirectSamlRequest,
+  decodePostSamlRequest,
+  parseAuthnRequest,
+  type ParsedAuthnRequest,
+} from './authn-request';
+export { buildResponse, buildErrorResponse, type SamlAttribute, type ResponseOptions } from './response';
+export { buildIdpMetadata, type IdpMetadataOptions } from './metadata';
+export { newSamlId } from './ids';

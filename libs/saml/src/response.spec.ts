@@ -1,0 +1,330 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { ValidateInResponseTo } from '@node-saml/node-saml';
+import { generateSigningCredentials, type SigningCredentials } from './credentials';
+import { decodeRedirectSamlRequest, parseAuthnRequest } from './authn-request';
+import { buildErrorResponse, buildResponse, type ResponseOptions } from './response';
+import {
+  ACS_URL,
+  EMAIL_FORMAT,
+  IDP_ENTITY_ID,
+  SP_ENTITY_ID,
+  childNames,
+  nodeSamlSp,
+  nodeSamlValidate,
+  only,
+  parseXml,
+  samlifyEntities,
+  testCredentials,
+} from './spec-helpers';
+
+// Directory values an attacker may control: each must reach the SP as this exact string.
+const HOSTILE_CLOSE_TAG = '</saml:AttributeValue><x>';
+const HOSTILE_COMMENT = 'a<!--c-->b';
+const WITH_CR = 'line1\r\nline2';
+
+let credentials: SigningCredentials;
+before(async () => {
+  credentials = await testCredentials();
+});
+
+function options(overrides: Partial<ResponseOptions> = {}): ResponseOptions {
+  return {
+    issuer: IDP_ENTITY_ID,
+    destination: ACS_URL,
+    inResponseTo: '_request-1',
+    audience: SP_ENTITY_ID,
+    nameId: 'alice@example.com',
+    nameIdFormat: EMAIL_FORMAT,
+    sessionIndex: '_session-42',
+    attributes: [
+      { name: 'email', values: ['alice@example.com'] },
+      { name: 'groups', values: ['Engineering', 'Admins & Ops'] },
+      { name: 'hostile', values: [HOSTILE_CLOSE_TAG, HOSTILE_COMMENT] },
+    ],
+    signAssertion: true,
+    signResponse: true,
+    credentials,
+    ...overrides,
+  };
+}
+
+describe('buildResponse: structure', () => {
+  const now = new Date('2030-01-02T03:04:05.678Z');
+
+  it('follows SAML core schema order with both signatures after their Issuer', () => {
+    const doc = parseXml(buildResponse(options({ now })));
+    const response = doc.documentElement!;
+    assert.deepEqual(childNames(response), ['saml:Issuer', 'ds:Signature', 'samlp:Status', 'saml:Assertion']);
+    assert.deepEqual(childNames(only(response, 'saml:Assertion')), [
+      'saml:Issuer',
+      'ds:Signature',
+      'saml:Subject',
+      'saml:Conditions',
+      'saml:AuthnStatement',
+      'saml:AttributeStatement',
+    ]);
+  });
+
+  it('writes every field the SP checks, with exact values', () => {
+    const doc = parseXml(buildResponse(options({ now, sessionNotOnOrAfter: new Date('2030-01-02T11:04:05Z') })));
+    const response = doc.documentElement!;
+    const assertion = only(response, 'saml:Assertion');
+    assert.equal(response.namespaceURI, 'urn:oasis:names:tc:SAML:2.0:protocol');
+    assert.match(response.getAttribute('ID')!, /^_[0-9a-f]{40}$/);
+    assert.match(assertion.getAttribute('ID')!, /^_[0-9a-f]{40}$/);
+    assert.notEqual(response.getAttribute('ID'), assertion.getAttribute('ID'));
+    assert.equal(response.getAttribute('Version'), '2.0');
+    assert.equal(response.getAttribute('IssueInstant'), '2030-01-02T03:04:05Z');
+    assert.equal(response.getAttribute('Destination'), ACS_URL);
+    assert.equal(response.getAttribute('InResponseTo'), '_request-1');
+    assert.equal(only(response, 'samlp:StatusCode').getAttribute('Value'), 'urn:oasis:names:tc:SAML:2.0:status:Success');
+    assert.equal(assertion.getAttribute('IssueInstant'), '2030-01-02T03:04:05Z');
+
+    const nameId = only(assertion, 'saml:NameID');
+    assert.equal(nameId.textContent, 'alice@example.com');
+    assert.equal(nameId.getAttribute('Format'), EMAIL_FORMAT);
+    assert.equal(only(assertion, 'saml:SubjectConfirmation').getAttribute('Method'), 'urn:oasis:names:tc:SAML:2.0:cm:bearer');
+    const confirmation = only(assertion, 'saml:SubjectConfirmationData');
+    assert.equal(confirmation.getAttribute('Recipient'), ACS_URL);
+    assert.equal(confirmation.getAttribute('InResponseTo'), '_request-1');
+    assert.equal(confirmation.getAttribute('NotOnOrAfter'), '2030-01-02T03:09:05Z');
+
+    const conditions = only(assertion, 'saml:Conditions');
+    assert.equal(conditions.getAttribute('NotBefore'), '2030-01-02T03:03:05Z');
+    assert.equal(conditions.getAttribute('NotOnOrAfter'), '2030-01-02T03:09:05Z');
+    assert.equal(only(conditions, 'saml:Audience').textContent, SP_ENTITY_ID);
+
+    const authn = only(assertion, 'saml:AuthnStatement');
+    assert.equal(authn.getAttribute('AuthnInstant'), '2030-01-02T03:04:05Z');
+    assert.equal(authn.getAttribute('SessionIndex'), '_session-42');
+    assert.equal(authn.getAttribute('SessionNotOnOrAfter'), '2030-01-02T11:04:05Z');
+    assert.equal(
+      only(authn, 'saml:AuthnContextClassRef').textContent,
+      'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+    );
+
+    const groups = Array.from(assertion.getElementsByTagName('saml:Attribute')).find((a) => a.getAttribute('Name') === 'groups')!;
+    assert.equal(groups.getAttribute('NameFormat'), 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic');
+    const values = Array.from(groups.getElementsByTagName('saml:AttributeValue'));
+    assert.deepEqual(values.map((v) => v.textContent), ['Engineering', 'Admins & Ops']);
+    assert.deepEqual(values.map((v) => v.getAttributeNS('http://www.w3.org/2001/XMLSchema-instance', 'type')), ['xs:string', 'xs:string']);
+    assert.equal(values[0].lookupNamespaceURI('xs'), 'http://www.w3.org/2001/XMLSchema');
+  });
+
+  it('honours custom validity, skew, authn context and authn instant, and omits optional parts', () => {
+    const doc = parseXml(
+      buildResponse(
+        options({
+          now,
+          inResponseTo: undefined,
+          attributes: [],
+          validitySeconds: 120,
+          notBeforeSkewSeconds: 0,
+          authnInstant: new Date('2030-01-02T02:00:00.999Z'),
+          authnContextClassRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:X509',
+        }),
+      ),
+    );
+    const response = doc.documentElement!;
+    assert.equal(response.hasAttribute('InResponseTo'), false);
+    assert.equal(only(response, 'saml:SubjectConfirmationData').hasAttribute('InResponseTo'), false);
+    assert.equal(response.getElementsByTagName('saml:AttributeStatement').length, 0);
+    assert.equal(only(response, 'saml:Conditions').getAttribute('NotBefore'), '2030-01-02T03:04:05Z');
+    assert.equal(only(response, 'saml:Conditions').getAttribute('NotOnOrAfter'), '2030-01-02T03:06:05Z');
+    assert.equal(only(response, 'saml:AuthnStatement').getAttribute('AuthnInstant'), '2030-01-02T02:00:00Z');
+    assert.equal(only(response, 'saml:AuthnStatement').hasAttribute('SessionNotOnOrAfter'), false);
+    assert.equal(only(response, 'saml:AuthnContextClassRef').textContent, 'urn:oasis:names:tc:SAML:2.0:ac:classes:X509');
+  });
+
+  it('signs with RSA-SHA256, SHA-256 digests, exclusive c14n and the certificate in KeyInfo', () => {
+    const doc = parseXml(buildResponse(options()));
+    const signatures = Array.from(doc.getElementsByTagName('ds:Signature'));
+    assert.equal(signatures.length, 2);
+    const ids = [doc.documentElement!.getAttribute('ID'), only(doc.documentElement!, 'saml:Assertion').getAttribute('ID')];
+    for (const [i, signature] of signatures.entries()) {
+      assert.equal(only(signature, 'ds:SignatureMethod').getAttribute('Algorithm'), 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+      assert.equal(only(signature, 'ds:CanonicalizationMethod').getAttribute('Algorithm'), 'http://www.w3.org/2001/10/xml-exc-c14n#');
+      assert.equal(only(signature, 'ds:DigestMethod').getAttribute('Algorithm'), 'http://www.w3.org/2001/04/xmlenc#sha256');
+      assert.equal(only(signature, 'ds:Reference').getAttribute('URI'), `#${ids[i]}`);
+      assert.deepEqual(
+        Array.from(signature.getElementsByTagName('ds:Transform')).map((t) => t.getAttribute('Algorithm')),
+        ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+      );
+      const body = credentials.certificatePem.replace(/-----[A-Z ]+-----|\s/g, '');
+      assert.equal(only(signature, 'ds:X509Certificate').textContent, body);
+    }
+  });
+
+  it('refuses to build a response with no signature at all', () => {
+    assert.throws(() => buildResponse(options({ signAssertion: false, signResponse: false })), /must sign/);
+  });
+});
+
+describe('buildResponse: accepted by node-saml', () => {
+  it('both signatures: profile carries the exact hostile, multi-valued and CR values', async () => {
+    const attributes = [...options().attributes, { name: 'note', values: [WITH_CR] }];
+    const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), buildResponse(options({ attributes })));
+    assert.ok(profile);
+    assert.equal(profile.issuer, IDP_ENTITY_ID);
+    assert.equal(profile.nameID, 'alice@example.com');
+    assert.equal(profile.nameIDFormat, EMAIL_FORMAT);
+    assert.equal(profile.sessionIndex, '_session-42');
+    assert.equal(profile.inResponseTo, '_request-1');
+    assert.equal(profile.email, 'alice@example.com');
+    assert.deepEqual(profile.groups, ['Engineering', 'Admins & Ops']);
+    assert.deepEqual(profile.hostile, [HOSTILE_CLOSE_TAG, HOSTILE_COMMENT]);
+    assert.equal(profile.note, WITH_CR);
+  });
+
+  it('assertion signature only', async () => {
+    const xml = buildResponse(options({ signResponse: false }));
+    assert.deepEqual(childNames(parseXml(xml).documentElement!), ['saml:Issuer', 'samlp:Status', 'saml:Assertion']);
+    const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { wantAuthnResponseSigned: false }), xml);
+    assert.equal(profile?.nameID, 'alice@example.com');
+    assert.deepEqual(profile?.hostile, [HOSTILE_CLOSE_TAG, HOSTILE_COMMENT]);
+    // And an SP that insists on a signed Response notices it is missing.
+    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml), /^Error: Invalid document signature$/);
+  });
+
+  it('response signature only', async () => {
+    const xml = buildResponse(options({ signAssertion: false }));
+    assert.equal(parseXml(xml).getElementsByTagName('ds:Signature').length, 1);
+    const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { wantAssertionsSigned: false }), xml);
+    assert.equal(profile?.nameID, 'alice@example.com');
+    assert.deepEqual(profile?.groups, ['Engineering', 'Admins & Ops']);
+    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml), /Invalid signature/);
+  });
+
+  it('rsa-sha512 with sha512 digests', async () => {
+    const xml = buildResponse(options({ signatureAlgorithm: 'rsa-sha512' }));
+    const doc = parseXml(xml);
+    for (const method of Array.from(doc.getElementsByTagName('ds:SignatureMethod'))) {
+      assert.equal(method.getAttribute('Algorithm'), 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512');
+    }
+    for (const method of Array.from(doc.getElementsByTagName('ds:DigestMethod'))) {
+      assert.equal(method.getAttribute('Algorithm'), 'http://www.w3.org/2001/04/xmlenc#sha512');
+    }
+    const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { signatureAlgorithm: 'sha512' }), xml);
+    assert.equal(profile?.nameID, 'alice@example.com');
+  });
+
+  it('answers an AuthnRequest node-saml generated, with InResponseTo checked against its request cache', async () => {
+    const sp = nodeSamlSp(credentials.certificatePem, {
+      entryPoint: 'https://idp.example.org/saml/sso/redirect',
+      validateInResponseTo: ValidateInResponseTo.always,
+    });
+    const url = new URL(await sp.getAuthorizeUrlAsync('', undefined, {}));
+    const request = parseAuthnRequest(decodeRedirectSamlRequest(url.searchParams.get('SAMLRequest')!));
+    const xml = buildResponse(
+      options({ inResponseTo: request.id, destination: request.assertionConsumerServiceUrl!, audience: request.issuer }),
+    );
+    const { profile } = await nodeSamlValidate(sp, xml);
+    assert.equal(profile?.inResponseTo, request.id);
+    // The request ID is consumed: replaying the same response is refused.
+    await assert.rejects(nodeSamlValidate(sp, xml), /InResponseTo is not valid/);
+  });
+});
+
+describe('buildResponse: rejected by node-saml when it should be', () => {
+  it('an attribute value changed after signing (both signatures)', async () => {
+    const xml = buildResponse(options());
+    const tampered = xml.replace('>Engineering<', '>Executives<');
+    assert.notEqual(tampered, xml);
+    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), tampered), /PRINTME/);
+  });
+
+  it('an attribute value changed after signing (assertion signature only)', async () => {
+    const xml = buildResponse(options({ signResponse: false })).replace('>Engineering<', '>Executives<');
+    await assert.rejects(
+      nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { wantAuthnResponseSigned: false }), xml),
+      /PRINTME/,
+    );
+  });
+
+  it('a response signed by another key, even though it carries that key\'s certificate in KeyInfo', async () => {
+    const other = await generateSigningCredentials('attacker.example');
+    const forged = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: other.certificatePem } }));
+    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), forged), /PRINTME/);
+    // Sanity check: the same document is fine for an SP that trusts the other key.
+    const { profile } = await nodeSamlValidate(nodeSamlSp(other.certificatePem), forged);
+    assert.equal(profile?.nameID, 'alice@example.com');
+  });
+
+  it('the wrong audience', async () => {
+    const xml = buildResponse(options({ audience: 'https://other-sp.example.com' }));
+    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml), /audience/i);
+  });
+});
+
+describe('buildResponse: accepted by samlify', () => {
+  it('both signatures, via IdP metadata built by buildIdpMetadata', async () => {
+    const { idp, sp } = samlifyEntities(credentials.certificatePem, { wantAssertionsSigned: true, wantMessageSigned: true });
+    const xml = buildResponse(options());
+    const { extract } = await sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(xml).toString('base64') } });
+    assert.equal(extract.issuer, IDP_ENTITY_ID);
+    assert.equal(extract.nameID, 'alice@example.com');
+    assert.equal(extract.audience, SP_ENTITY_ID);
+    assert.equal(extract.sessionIndex.sessionIndex, '_session-42');
+    assert.deepEqual(extract.attributes, {
+      email: 'alice@example.com',
+      groups: ['Engineering', 'Admins & Ops'],
+      hostile: [HOSTILE_CLOSE_TAG, HOSTILE_COMMENT],
+    });
+  });
+
+  it('assertion signature only', async () => {
+    const { idp, sp } = samlifyEntities(credentials.certificatePem, { wantAssertionsSigned: true, wantMessageSigned: false });
+    const xml = buildResponse(options({ signResponse: false }));
+    const { extract } = await sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(xml).toString('base64') } });
+    assert.equal(extract.nameID, 'alice@example.com');
+    assert.deepEqual(extract.attributes.hostile, [HOSTILE_CLOSE_TAG, HOSTILE_COMMENT]);
+  });
+
+  it('rejects a tampered value and a foreign key', async () => {
+    const { idp, sp } = samlifyEntities(credentials.certificatePem, { wantAssertionsSigned: true, wantMessageSigned: true });
+    const tampered = buildResponse(options()).replace('>Engineering<', '>Executives<');
+    await assert.rejects(sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(tampered).toString('base64') } }));
+    const other = await generateSigningCredentials('attacker.example');
+    const forged = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: other.certificatePem } }));
+    await assert.rejects(sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(forged).toString('base64') } }));
+  });
+});
+
+describe('buildErrorResponse', () => {
+  it('carries only an unsigned nested Status', async () => {
+    const xml = buildErrorResponse({
+      issuer: IDP_ENTITY_ID,
+      destination: ACS_URL,
+      inResponseTo: '_request-1',
+      statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Requester',
+      subStatusCode: 'urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy',
+      statusMessage: 'format <unsupported> & refused',
+      now: new Date('2030-01-02T03:04:05.678Z'),
+    });
+    const response = parseXml(xml).documentElement!;
+    assert.deepEqual(childNames(response), ['saml:Issuer', 'samlp:Status']);
+    assert.equal(response.getAttribute('IssueInstant'), '2030-01-02T03:04:05Z');
+    assert.equal(response.getAttribute('Destination'), ACS_URL);
+    assert.equal(response.getAttribute('InResponseTo'), '_request-1');
+    assert.deepEqual(
+      Array.from(response.getElementsByTagName('samlp:StatusCode')).map((c) => c.getAttribute('Value')),
+      ['urn:oasis:names:tc:SAML:2.0:status:Requester', 'urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy'],
+    );
+    assert.equal(only(response, 'samlp:StatusMessage').textContent, 'format <unsupported> & refused');
+    // node-saml reports the status to its application rather than a signature problem.
+    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { wantAuthnResponseSigned: false }), xml), {
+      name: 'SamlStatusError',
+      message: 'SAML provider returned Requester error: format <unsupported> & refused',
+    });
+  });
+
+  it('leaves out the optional sub-status, message and InResponseTo', () => {
+    const response = parseXml(
+      buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }),
+    ).documentElement!;
+    assert.equal(response.hasAttribute('InResponseTo'), false);
+    assert.equal(response.getElementsByTagName('samlp:StatusCode').length, 1);
+    assert.equal(response.getElementsByTagName('samlp:StatusMessage').length, 0);
+  });
+});

@@ -1,0 +1,188 @@
+import type { SigningCredentials } from './credentials';
+import { newSamlId } from './ids';
+import { NS } from './namespaces';
+import { signatureFor, type SignatureAlgorithmName } from './signing';
+import { element, renderXml, trustedXml, type XmlChild, type XmlElement } from './xml-writer';
+
+export interface SamlAttribute {
+  name: string;
+  values: string[];
+  /** Defaults to urn:oasis:names:tc:SAML:2.0:attrname-format:basic. */
+  nameFormat?: string;
+}
+
+export interface ResponseOptions {
+  /** IdP entity ID. */
+  issuer: string;
+  /** ACS URL; also the SubjectConfirmationData Recipient. */
+  destination: string;
+  /** Absent for IdP-initiated SSO. */
+  inResponseTo?: string;
+  /** SP entity ID. */
+  audience: string;
+  nameId: string;
+  nameIdFormat: string;
+  sessionIndex: string;
+  attributes: SamlAttribute[];
+  /** Defaults to new Date(). */
+  now?: Date;
+  /** When the user actually authenticated (may predate `now` for an existing SSO session). Defaults to `now`. */
+  authnInstant?: Date;
+  /** Defaults to 60: Conditions NotBefore = now - skew. */
+  notBeforeSkewSeconds?: number;
+  /** Defaults to 300: NotOnOrAfter of Conditions and SubjectConfirmationData. */
+  validitySeconds?: number;
+  sessionNotOnOrAfter?: Date;
+  /** Defaults to urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport. */
+  authnContextClassRef?: string;
+  signAssertion: boolean;
+  signResponse: boolean;
+  /** Defaults to rsa-sha256; the digest follows (sha256 / sha512). */
+  signatureAlgorithm?: SignatureAlgorithmName;
+  credentials: SigningCredentials;
+}
+
+const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+const BEARER = 'urn:oasis:names:tc:SAML:2.0:cm:bearer';
+const ATTRNAME_FORMAT_BASIC = 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic';
+const PASSWORD_PROTECTED_TRANSPORT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
+
+/** A signed samlp:Response carrying one assertion, in SAML core schema order. */
+export function buildResponse(opts: ResponseOptions): string {
+  // An unsigned bearer assertion proves nothing, so refusing is safer than emitting one.
+  if (!opts.signAssertion && !opts.signResponse) throw new Error('a Response must sign the assertion, the response, or both');
+  const validitySeconds = opts.validitySeconds ?? 300;
+  const skewSeconds = opts.notBeforeSkewSeconds ?? 60;
+  if (!(validitySeconds > 0) || !(skewSeconds >= 0)) throw new Error('validitySeconds must be > 0 and notBeforeSkewSeconds >= 0');
+
+  const now = wholeSeconds(opts.now ?? new Date());
+  const notOnOrAfter = instant(new Date(now.getTime() + validitySeconds * 1000));
+  const responseId = newSamlId();
+  const assertionId = newSamlId();
+
+  const assertion = element(
+    'saml:Assertion',
+    // xs/xsi are declared here because the AttributeValues use them in xsi:type="xs:string".
+    { 'xmlns:saml': NS.assertion, 'xmlns:xs': NS.xs, 'xmlns:xsi': NS.xsi, ID: assertionId, Version: '2.0', IssueInstant: instant(now) },
+    [
+      issuer(opts.issuer),
+      element('saml:Subject', {}, [
+        element('saml:NameID', { Format: opts.nameIdFormat }, [opts.nameId]),
+        element('saml:SubjectConfirmation', { Method: BEARER }, [
+          element('saml:SubjectConfirmationData', {
+            InResponseTo: opts.inResponseTo,
+            NotOnOrAfter: notOnOrAfter,
+            Recipient: opts.destination,
+          }),
+        ]),
+      ]),
+      element('saml:Conditions', { NotBefore: instant(new Date(now.getTime() - skewSeconds * 1000)), NotOnOrAfter: notOnOrAfter }, [
+        element('saml:AudienceRestriction', {}, [element('saml:Audience', {}, [opts.audience])]),
+      ]),
+      element(
+        'saml:AuthnStatement',
+        {
+          AuthnInstant: instant(wholeSeconds(opts.authnInstant ?? now)),
+          SessionIndex: opts.sessionIndex,
+          SessionNotOnOrAfter: opts.sessionNotOnOrAfter && instant(wholeSeconds(opts.sessionNotOnOrAfter)),
+        },
+        [
+          element('saml:AuthnContext', {}, [
+            element('saml:AuthnContextClassRef', {}, [opts.authnContextClassRef ?? PASSWORD_PROTECTED_TRANSPORT]),
+          ]),
+        ],
+      ),
+      ...(opts.attributes.length > 0 ? [attributeStatement(opts.attributes)] : []),
+    ],
+  );
+
+  const response = element(
+    'samlp:Response',
+    {
+      'xmlns:samlp': NS.protocol,
+      'xmlns:saml': NS.assertion,
+      ID: responseId,
+      Version: '2.0',
+      IssueInstant: instant(now),
+      Destination: opts.destination,
+      InResponseTo: opts.inResponseTo,
+    },
+    [issuer(opts.issuer), status(STATUS_SUCCESS), assertion],
+  );
+
+  // Assertion first: the response signature then covers the assertion together with its signature.
+  if (opts.signAssertion) {
+    insertAfterIssuer(assertion, signatureFor(renderXml(response), assertionId, opts.credentials, opts.signatureAlgorithm));
+  }
+  if (opts.signResponse) {
+    insertAfterIssuer(response, signatureFor(renderXml(response), responseId, opts.credentials, opts.signatureAlgorithm));
+  }
+  return renderXml(response);
+}
+
+/** An unsigned Response that only reports a failure status (e.g. NoPassive, InvalidNameIDPolicy). */
+export function buildErrorResponse(opts: {
+  issuer: string;
+  destination: string;
+  inResponseTo?: string;
+  statusCode: string;
+  subStatusCode?: string;
+  statusMessage?: string;
+  now?: Date;
+}): string {
+  return renderXml(
+    element(
+      'samlp:Response',
+      {
+        'xmlns:samlp': NS.protocol,
+        'xmlns:saml': NS.assertion,
+        ID: newSamlId(),
+        Version: '2.0',
+        IssueInstant: instant(wholeSeconds(opts.now ?? new Date())),
+        Destination: opts.destination,
+        InResponseTo: opts.inResponseTo,
+      },
+      [issuer(opts.issuer), status(opts.statusCode, opts.subStatusCode, opts.statusMessage)],
+    ),
+  );
+}
+
+function issuer(entityId: string): XmlElement {
+  return element('saml:Issuer', {}, [entityId]);
+}
+
+function status(code: string, subCode?: string, message?: string): XmlElement {
+  const statusCode = element('samlp:StatusCode', { Value: code }, subCode ? [element('samlp:StatusCode', { Value: subCode })] : []);
+  const children: XmlChild[] = [statusCode];
+  if (message !== undefined) children.push(element('samlp:StatusMessage', {}, [message]));
+  return element('samlp:Status', {}, children);
+}
+
+function attributeStatement(attributes: SamlAttribute[]): XmlElement {
+  return element(
+    'saml:AttributeStatement',
+    {},
+    attributes.map((attr) =>
+      element(
+        'saml:Attribute',
+        { Name: attr.name, NameFormat: attr.nameFormat ?? ATTRNAME_FORMAT_BASIC },
+        // One AttributeValue per value: that is how SAML carries multi-valued attributes.
+        attr.values.map((value) => element('saml:AttributeValue', { 'xsi:type': 'xs:string' }, [value])),
+      ),
+    ),
+  );
+}
+
+function insertAfterIssuer(parent: XmlElement, signatureXml: string): void {
+  parent.children.splice(1, 0, trustedXml(signatureXml));
+}
+
+// All instants are whole seconds so every timestamp in a message is written the same way.
+function wholeSeconds(date: Date): Date {
+  if (Number.isNaN(date.getTime())) throw new Error('invalid date');
+  return new Date(Math.floor(date.getTime() / 1000) * 1000);
+}
+
+function instant(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

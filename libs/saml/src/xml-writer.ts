@@ -1,0 +1,90 @@
+/**
+ * A tiny XML builder: element and attribute names come from this library's code, every value is
+ * data and is escaped on the way out. Strings given as children are always text, never markup;
+ * the only way to add markup is `trustedXml`, kept for the ds:Signature that xml-crypto produces.
+ */
+
+export type XmlChild = XmlElement | XmlTrusted | string;
+
+export interface XmlElement {
+  readonly kind: 'element';
+  readonly name: string;
+  readonly attributes: ReadonlyArray<readonly [string, string]>;
+  readonly children: XmlChild[];
+}
+
+export interface XmlTrusted {
+  readonly kind: 'trusted';
+  readonly markup: string;
+}
+
+// Names are compile-time constants; checking them catches a programming error, not an attack.
+const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*(:[A-Za-z_][A-Za-z0-9_.-]*)?$/;
+
+/** Attributes whose value is `undefined` are left out, so optional attributes read naturally. */
+export function element(
+  name: string,
+  attributes: Record<string, string | undefined> = {},
+  children: XmlChild[] = [],
+): XmlElement {
+  assertName(name);
+  const kept: Array<readonly [string, string]> = [];
+  for (const [attrName, value] of Object.entries(attributes)) {
+    assertName(attrName);
+    if (value !== undefined) kept.push([attrName, value]);
+  }
+  return { kind: 'element', name, attributes: kept, children };
+}
+
+/** Markup inserted verbatim. Only for XML this process generated itself (a computed signature). */
+export function trustedXml(markup: string): XmlTrusted {
+  return { kind: 'trusted', markup };
+}
+
+export function renderXml(node: XmlChild): string {
+  if (typeof node === 'string') return escapeText(node);
+  if (node.kind === 'trusted') return node.markup;
+  const attrs = node.attributes.map(([name, value]) => ` ${name}="${escapeAttribute(value)}"`).join('');
+  if (node.children.length === 0) return `<${node.name}${attrs}/>`;
+  return `<${node.name}${attrs}>${node.children.map(renderXml).join('')}</${node.name}>`;
+}
+
+// Characters XML 1.0 cannot carry at all (C0 controls except TAB/LF/CR, U+FFFE/U+FFFF, lone
+// surrogates). They cannot be escaped either, so they become U+FFFD instead of breaking the document.
+const NOT_XML_CHAR =
+  /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export function toXmlChars(value: string): string {
+  return value.replace(NOT_XML_CHAR, '\uFFFD');
+}
+
+// CR would be read back as LF (XML end-of-line handling) and NEL / LINE SEPARATOR are line ends in
+// XML 1.1, so they are written as references: the SP then reads exactly the value that was signed.
+const TEXT_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '\r': '&#xD;',
+  '\u0085': '&#x85;',
+  '\u2028': '&#x2028;',
+};
+
+// Inside attribute values a parser also turns TAB and LF into spaces, so those become references too.
+const ATTRIBUTE_ESCAPES: Record<string, string> = {
+  ...TEXT_ESCAPES,
+  '"': '&quot;',
+  '\t': '&#x9;',
+  '\n': '&#xA;',
+};
+
+export function escapeText(value: string): string {
+  return toXmlChars(value).replace(/[&<>\r\u0085\u2028]/g, (c) => TEXT_ESCAPES[c]);
+}
+
+export function escapeAttribute(value: string): string {
+  return toXmlChars(value).replace(/[&<>"\t\n\r\u0085\u2028]/g, (c) => ATTRIBUTE_ESCAPES[c]);
+}
+
+function assertName(name: string): void {
+  if (!NAME.test(name)) throw new Error(`invalid XML name: ${JSON.stringify(name)}`);
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+/**
+ * Settings every service shares. Each service extends this with its own keys and reads the
+ * result once at start: nothing else in the code touches `process.env`.
+ */
+export const baseConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/jit'),
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /**
+   * Prepended to every stream name and subject, so that several copies of the system (a test run
+   * beside a developer's `npm start`) share one NATS server without hearing each other.
+   */
+  NATS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')
+    .default(''),
+  BOOTSTRAP_ADMIN_API_KEY: z.string().min(16, 'use at least 16 characters').optional(),
+});
+export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Validates the environment against a schema and says exactly which variables are wrong. */
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  // Empty strings mean "unset": docker-compose and shells often pass VAR= for an absent value.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const parsed = schema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Parses a boolean environment value the way people write them. */
+export const envBoolean = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');

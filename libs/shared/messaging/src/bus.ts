@@ -1,0 +1,156 @@
+import { connect } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/nats-core';
+import {
+  jetstream,
+  jetstreamManager,
+  DiscardPolicy,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+  type PubAck,
+} from '@nats-io/jetstream';
+import type { EventContract, PayloadOf, RequestOf, ResponseOf, RpcContract, StreamContract } from './contract';
+import { BusNaming } from './naming';
+import { BusUnavailableError, ContractViolationError, RpcRemoteError } from './errors';
+
+export interface BusOptions {
+  servers: string;
+  prefix: string;
+  /** The service's name: the NATS connection name and the durable consumers' name stem. */
+  service: string;
+  publishTimeoutMs?: number;
+}
+
+/** What a request/reply answer looks like on the wire. */
+export type RpcReply = { ok: true; data: unknown } | { ok: false; error: { code: string; message: string } };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+export function decodeJson(data: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(data));
+}
+
+/**
+ * Our one door to NATS: JetStream for durable events, core NATS for request/reply. Contracts
+ * are checked on the way out as well as on the way in, so a producer bug fails at its source.
+ */
+export class NatsBus {
+  readonly naming: BusNaming;
+
+  private constructor(
+    readonly connection: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly options: BusOptions,
+  ) {
+    this.naming = new BusNaming(options.prefix);
+  }
+
+  static async connect(options: BusOptions): Promise<NatsBus> {
+    const nc = await connect({
+      servers: options.servers,
+      name: options.service,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+    });
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc, { timeout: options.publishTimeoutMs ?? 2000 });
+    return new NatsBus(nc, js, jsm, options);
+  }
+
+  get service(): string {
+    return this.options.service;
+  }
+
+  isConnected(): boolean {
+    return !this.connection.isClosed() && !this.connection.isDraining();
+  }
+
+  /** Creates the stream, or brings its configuration up to date; safe to call at every start. */
+  async ensureStream(stream: StreamContract): Promise<void> {
+    const config = {
+      name: this.naming.stream(stream.name),
+      subjects: stream.subjects.map((s) => this.naming.subject(s)),
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      // Outbox ids are Nats-Msg-Id values: a relay re-publish inside this window is dropped.
+      duplicate_window: 10 * 60 * 1_000_000_000,
+      max_age: 0,
+    };
+    try {
+      await this.jsm.streams.info(config.name);
+      await this.jsm.streams.update(config.name, config);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      try {
+        await this.jsm.streams.add(config);
+      } catch (addError) {
+        // Another instance may have created it meanwhile.
+        if (!/already in use|exists/i.test(String(addError))) throw addError;
+      }
+    }
+  }
+
+  /** Publishes an event and resolves once JetStream has stored it. */
+  async publish<C extends EventContract>(contract: C, payload: PayloadOf<C>, msgId: string): Promise<PubAck> {
+    const checked = contract.schema.safeParse(payload);
+    if (!checked.success) {
+      throw new ContractViolationError(contract.subject, checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    }
+    return this.publishEncoded(contract.subject, encodeJson(checked.data), msgId);
+  }
+
+  async publishEncoded(subject: string, data: Uint8Array, msgId: string): Promise<PubAck> {
+    try {
+      return await this.js.publish(this.naming.subject(subject), data, { msgID: msgId });
+    } catch (error) {
+      throw new BusUnavailableError(`NATS JetStream did not acknowledge ${subject}: ${describe(error)}`, error);
+    }
+  }
+
+  /** Calls a request/reply handler of another service; remote domain errors come back as RpcRemoteError. */
+  async request<C extends RpcContract>(contract: C, request: RequestOf<C>, timeoutMs = 2000): Promise<ResponseOf<C>> {
+    let raw: unknown;
+    try {
+      const msg = await this.connection.request(this.naming.subject(contract.subject), encodeJson(request), {
+        timeout: timeoutMs,
+      });
+      raw = decodeJson(msg.data);
+    } catch (error) {
+      throw new BusUnavailableError(`No answer on ${contract.subject}: ${describe(error)}`, error);
+    }
+    const reply = raw as RpcReply;
+    if (!reply.ok) throw new RpcRemoteError(reply.error.code, reply.error.message);
+    const parsed = contract.response.safeParse(reply.data);
+    if (!parsed.success) {
+      throw new ContractViolationError(contract.subject, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+    }
+    return parsed.data as ResponseOf<C>;
+  }
+
+  /** The sequence of the newest message in a stream (0 when empty). */
+  async lastSequence(stream: StreamContract): Promise<number> {
+    const info = await this.jsm.streams.info(this.naming.stream(stream.name));
+    return info.state.last_seq;
+  }
+
+  async close(): Promise<void> {
+    if (this.connection.isClosed()) return;
+    await this.connection.drain();
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return /not found/i.test(String(error)) || (error as { code?: number | string }).code === 404;
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,48 @@
+import type { z } from 'zod';
+
+/** A durable event: a versioned subject and the schema its payload must satisfy. */
+export interface EventContract<S extends z.ZodType = z.ZodType> {
+  readonly kind: 'event';
+  readonly subject: string;
+  readonly schema: S;
+}
+
+/** A request/reply call over core NATS. */
+export interface RpcContract<Req extends z.ZodType = z.ZodType, Res extends z.ZodType = z.ZodType> {
+  readonly kind: 'rpc';
+  readonly subject: string;
+  readonly request: Req;
+  readonly response: Res;
+}
+
+/** A JetStream stream owned by one producing service. */
+export interface StreamContract {
+  readonly name: string;
+  /** Subjects without the deployment prefix, e.g. `directory.>`. */
+  readonly subjects: readonly string[];
+  readonly events: readonly EventContract[];
+}
+
+export type PayloadOf<C extends EventContract> = z.infer<C['schema']>;
+export type RequestOf<C extends RpcContract> = z.infer<C['request']>;
+export type ResponseOf<C extends RpcContract> = z.infer<C['response']>;
+
+export function defineEvent<S extends z.ZodType>(subject: string, schema: S): EventContract<S> {
+  return { kind: 'event', subject, schema };
+}
+
+export function defineRpc<Req extends z.ZodType, Res extends z.ZodType>(
+  subject: string,
+  request: Req,
+  response: Res,
+): RpcContract<Req, Res> {
+  return { kind: 'rpc', subject, request, response };
+}
+
+export function defineStream(
+  name: string,
+  subjects: readonly string[],
+  events: readonly EventContract[],
+): StreamContract {
+  return { name, subjects, events };
+}

@@ -1,0 +1,32 @@
+import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { NatsBus } from './bus';
+import { ConsumerProgress } from './consumer-progress';
+import { OUTBOX_RELAY_INTERVAL_MS, Outbox, OutboxRelay } from './outbox';
+
+class BusCloser implements OnApplicationShutdown {
+  constructor(private readonly bus: NatsBus) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.bus.close();
+  }
+}
+
+/** Provides the connected bus, the outbox and its relay, and consumer progress to a service. */
+@Global()
+@Module({})
+export class MessagingModule {
+  static forRoot(bus: NatsBus, options: { outbox: boolean; relayIntervalMs?: number }): DynamicModule {
+    const outboxProviders = options.outbox
+      ? [Outbox, OutboxRelay, { provide: OUTBOX_RELAY_INTERVAL_MS, useValue: options.relayIntervalMs ?? 1000 }]
+      : [];
+    return {
+      module: MessagingModule,
+      providers: [
+        { provide: NatsBus, useValue: bus },
+        ConsumerProgress,
+        { provide: BusCloser, useFactory: () => new BusCloser(bus) },
+        ...outboxProviders,
+      ],
+      exports: [NatsBus, ConsumerProgress, ...(options.outbox ? [Outbox, OutboxRelay] : [])],
+    };
+  }
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
+import type { EventContract, PayloadOf } from './contract';
+import { NatsBus, encodeJson, describe } from './bus';
+import { ContractViolationError } from './errors';
+import { OutboxMessage } from './outbox-message.entity';
+
+/** What a unit of work sees: the transaction's entity manager and a way to emit events in it. */
+export interface OutboxTransaction {
+  readonly manager: EntityManager;
+  emit<C extends EventContract>(contract: C, payload: PayloadOf<C>): void;
+}
+
+export const OUTBOX_RELAY_INTERVAL_MS = Symbol('OUTBOX_RELAY_INTERVAL_MS');
+
+/**
+ * The transactional outbox. `run` commits the change and its events together, then publishes
+ * the events at once and resolves only after JetStream acknowledged each of them: an
+ * access-changing call that returns 2xx has its event stored in the stream. If NATS does not
+ * confirm, `run` throws BusUnavailableError; the change stays committed and the relay
+ * delivers it later (Nats-Msg-Id = outbox id keeps that delivery single).
+ */
+@Injectable()
+export class Outbox {
+  private readonly logger = new Logger(Outbox.name);
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: NatsBus,
+  ) {}
+
+  async run<T>(work: (tx: OutboxTransaction) => Promise<T>): Promise<T> {
+    const rows: OutboxMessage[] = [];
+    const result = await this.dataSource.transaction(async (manager) => {
+      const tx: OutboxTransaction = {
+        manager,
+        emit: (contract, payload) => {
+          const checked = contract.schema.safeParse(payload);
+          if (!checked.success) {
+            throw new ContractViolationError(
+              contract.subject,
+              checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+            );
+          }
+          rows.push(manager.create(OutboxMessage, { id: randomUUID(), subject: contract.subject, payload: checked.data as object }));
+        },
+      };
+      const value = await work(tx);
+      if (rows.length > 0) await manager.insert(OutboxMessage, rows);
+      return value;
+    });
+    // A unit of work that changed nothing may repeat one whose event is still unconfirmed (its
+    // caller got a 503): answer success only once that older event is in the stream too.
+    if (rows.length > 0) await this.publish(rows);
+    else await this.publishPending();
+    return result;
+  }
+
+  /** Publishes every unpublished row now; rows another instance is publishing are skipped. */
+  async publishPending(minAgeSeconds = 0): Promise<number> {
+    return this.dataSource.transaction(async (manager) => {
+      const rows = await manager
+        .getRepository(OutboxMessage)
+        .createQueryBuilder('o')
+        .where('o.published_at IS NULL')
+        .andWhere("o.created_at <= now() - make_interval(secs => :age)", { age: minAgeSeconds })
+        .orderBy('o.position', 'ASC')
+        .limit(200)
+        .setLock('pessimistic_write')
+        .setOnLocked('skip_locked')
+        .getMany();
+      if (rows.length === 0) return 0;
+      await manager.getRepository(OutboxMessage).increment({ id: In(rows.map((r) => r.id)) }, 'publishAttempts', 1);
+      await this.publish(rows, manager);
+      return rows.length;
+    });
+  }
+
+  /** Publishes rows in order and marks them published only after their acks. */
+  async publish(rows: readonly OutboxMessage[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+    const acked: string[] = [];
+    try {
+      for (const row of rows) {
+        await this.bus.publishEncoded(row.subject, encodeJson(row.payload), row.id);
+        acked.push(row.id);
+      }
+    } finally {
+      if (acked.length > 0) {
+        await manager
+          .getRepository(OutboxMessage)
+          .update({ id: In(acked) }, { publishedAt: () => 'now()' })
+          .catch((error: unknown) => this.logger.warn(`Could not mark outbox rows published: ${describe(error)}`));
+      }
+    }
+  }
+
+  async unpublishedCount(): Promise<number> {
+    return this.dataSource.getRepository(OutboxMessage).count({ where: { publishedAt: IsNull() } });
+  }
+}
+
+/**
+ * Re-publishes what a crash or a NATS outage left in the outbox. It selects rows by
+ * "not yet published", never by "position above the last one seen": positions commit out of
+ * order, so a watermark would skip a slow transaction's row.
+ */
+@Injectable()
+export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly outbox: Outbox,
+    @Inject(OUTBOX_RELAY_INTERVAL_MS) private readonly intervalMs: number,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.relayOnce()
+        .then(() => undefined)
+        .catch((error: unknown) => this.logger.warn(`Outbox relay pass failed: ${describe(error)}`))
+        .finally(() => (this.running = undefined));
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass. Rows younger than a second belong to the `run` that wrote them. */
+  async relayOnce(): Promise<number> {
+    const count = await this.outbox.publishPending(1);
+    if (count > 0) this.logger.log(`Relayed ${count} outbox event(s)`);
+    return count;
+  }
+}

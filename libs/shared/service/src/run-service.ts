@@ -1,0 +1,98 @@
+import type { DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import pino from 'pino';
+import { BusTransport, ConsumerProgress, NatsBus, type RpcContract, type StreamContract } from '@jit/messaging';
+import { ensureDatabase } from '@jit/persistence';
+import { ErrorFilter } from './error-filter';
+
+export interface RunServiceOptions {
+  service: string;
+  host: string;
+  port: number;
+  logLevel: string;
+  databaseUrl: string;
+  schema: string;
+  natsUrl: string;
+  natsPrefix: string;
+  /** Streams this service produces: created (idempotently) before it starts answering. */
+  produces?: readonly StreamContract[];
+  consumes?: readonly StreamContract[];
+  answers?: readonly RpcContract[];
+  bodyLimitBytes?: number;
+  module: (bus: NatsBus) => DynamicModule;
+  /** Runs after the app is created and before it listens (cookie plugins, content parsers). */
+  configure?: (app: NestFastifyApplication) => Promise<void> | void;
+}
+
+const POSTGRES_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
+const NATS_HINT =
+  'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server   (JetStream must be on: -js)';
+
+/**
+ * The one way a service boots: config (already parsed) → logger → dependencies → app →
+ * bus transport (inheriting the app's filters) → listen. Shutdown drains NATS and closes the
+ * database through the modules' shutdown hooks.
+ */
+export async function runService(options: RunServiceOptions): Promise<NestFastifyApplication> {
+  const log = pino({ level: options.logLevel, base: { service: options.service } });
+  try {
+    await ensureDatabase(options.databaseUrl, options.schema);
+  } catch (error) {
+    log.fatal(`PostgreSQL is not reachable at ${redactUrl(options.databaseUrl)} (${String(error)}). Start it: ${POSTGRES_HINT}`);
+    throw new StartupError('postgres');
+  }
+  let bus: NatsBus;
+  try {
+    bus = await NatsBus.connect({ servers: options.natsUrl, prefix: options.natsPrefix, service: options.service });
+    for (const stream of options.produces ?? []) await bus.ensureStream(stream);
+  } catch (error) {
+    log.fatal(`NATS with JetStream is not reachable at ${options.natsUrl} (${String(error)}). Start it: ${NATS_HINT}`);
+    throw new StartupError('nats');
+  }
+  const app = await NestFactory.create<NestFastifyApplication>(
+    options.module(bus),
+    new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 256 * 1024 }),
+    { bufferLogs: true },
+  );
+  app.useLogger(app.get(PinoNestLogger));
+  app.useGlobalFilters(new ErrorFilter());
+  app.enableShutdownHooks();
+  await options.configure?.(app);
+  app.connectMicroservice(
+    {
+      strategy: new BusTransport({
+        bus,
+        progress: app.get(ConsumerProgress),
+        consumes: options.consumes,
+        answers: options.answers,
+      }),
+    },
+    { inheritAppConfig: true },
+  );
+  await app.startAllMicroservices();
+  await app.listen(options.port, options.host);
+  log.info({ url: `http://${options.host}:${options.port}` }, `${options.service} listening on http://${options.host}:${options.port}`);
+  return app;
+}
+
+export class StartupError extends Error {
+  constructor(readonly dependency: 'postgres' | 'nats') {
+    super(`${dependency} is not reachable`);
+  }
+}
+
+/** main.ts helper: run, and exit non-zero with the reason already logged. */
+export function runMain(start: () => Promise<unknown>): void {
+  start().catch((error: unknown) => {
+    if (!(error instanceof StartupError)) console.error(error);
+    process.exit(1);
+  });
+}
+
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}

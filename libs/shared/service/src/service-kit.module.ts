@@ -1,0 +1,55 @@
+import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import { MessagingModule, OutboxMessage, type NatsBus, type StreamContract } from '@jit/messaging';
+import { serviceDataSourceOptions } from '@jit/persistence';
+import { HEALTH_OPTIONS, HealthController } from './health';
+
+export interface ServiceKitOptions {
+  service: string;
+  logLevel: string;
+  databaseUrl: string;
+  /** The service's PostgreSQL schema. */
+  schema: string;
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: Function[];
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  migrations: Function[];
+  /** Absent for a service that does not use NATS (demo-sp). */
+  bus?: NatsBus;
+  /** Whether the service writes events through the outbox. */
+  outbox?: boolean;
+  consumes?: readonly StreamContract[];
+}
+
+/** Logger, database, messaging and health endpoints: what every service starts with. */
+@Module({})
+export class ServiceKitModule {
+  static forRoot(options: ServiceKitOptions): DynamicModule {
+    const entities = options.outbox ? [...options.entities, OutboxMessage] : options.entities;
+    const imports: (DynamicModule | Type)[] = [
+      LoggerModule.forRoot({
+        pinoHttp: {
+          level: options.logLevel,
+          base: { service: options.service },
+          redact: ['req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+          autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' },
+          quietReqLogger: true,
+        },
+      }),
+      TypeOrmModule.forRoot(
+        serviceDataSourceOptions({
+          url: options.databaseUrl,
+          schema: options.schema,
+          entities,
+          migrations: options.migrations,
+        }),
+      ),
+    ];
+    if (options.bus) imports.push(MessagingModule.forRoot(options.bus, { outbox: options.outbox ?? false }));
+    const providers: Provider[] = [
+      { provide: HEALTH_OPTIONS, useValue: { service: options.service, consumes: options.consumes ?? [] } },
+    ];
+    return { module: ServiceKitModule, imports, providers, controllers: [HealthController], exports: [] };
+  }
+}
