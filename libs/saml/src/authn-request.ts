@@ -65,7 +65,7 @@ export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
   if (doc.doctype) throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
 
   // The parser already refuses a second root element; anything else at top level is refused here.
-  const topLevel = Array.from(doc.childNodes).filter((n: Node) => !isXmlDeclaration(n) && n.nodeType !== n.COMMENT_NODE);
+  const topLevel = Array.from(doc.childNodes).filter((n: Node) => !isIgnorableTopLevel(n));
   const root = doc.documentElement;
   if (!root || topLevel.length !== 1 || topLevel[0] !== root) {
     throw new SamlRequestError('malformed_request', 'expected exactly one root element');
@@ -147,7 +147,10 @@ function parseXml(xml: string): Document {
   }
 }
 
-function isXmlDeclaration(node: Node): boolean {
+// The XML declaration, comments and whitespace around the root element carry no request data.
+function isIgnorableTopLevel(node: Node): boolean {
+  if (node.nodeType === node.COMMENT_NODE) return true;
+  if (node.nodeType === node.TEXT_NODE) return /^[ \t\r\n]*$/.test(node.nodeValue ?? '');
   return node.nodeType === node.PROCESSING_INSTRUCTION_NODE && (node as ProcessingInstruction).target === 'xml';
 }
 

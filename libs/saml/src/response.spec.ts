@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { ValidateInResponseTo } from '@node-saml/node-saml';
+import { SamlStatusError, ValidateInResponseTo } from '@node-saml/node-saml';
 import { generateSigningCredentials, type SigningCredentials } from './credentials';
 import { decodeRedirectSamlRequest, parseAuthnRequest } from './authn-request';
 import { buildErrorResponse, buildResponse, type ResponseOptions } from './response';
@@ -209,6 +210,12 @@ describe('buildResponse: accepted by node-saml', () => {
     assert.equal(profile?.nameID, 'alice@example.com');
   });
 
+  it('signs with a loaded KeyObject as well as with PEM text', async () => {
+    const xml = buildResponse(options({ credentials: { ...credentials, privateKey: createPrivateKey(credentials.privateKey as string) } }));
+    const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml);
+    assert.equal(profile?.nameID, 'alice@example.com');
+  });
+
   it('answers an AuthnRequest node-saml generated, with InResponseTo checked against its request cache', async () => {
     const sp = nodeSamlSp(credentials.certificatePem, {
       entryPoint: 'https://idp.example.org/saml/sso/redirect',
@@ -231,29 +238,35 @@ describe('buildResponse: rejected by node-saml when it should be', () => {
     const xml = buildResponse(options());
     const tampered = xml.replace('>Engineering<', '>Executives<');
     assert.notEqual(tampered, xml);
-    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), tampered), /PRINTME/);
+    // The response signature is checked first, and it covers the assertion too.
+    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), tampered), /^Error: Invalid document signature$/);
   });
 
   it('an attribute value changed after signing (assertion signature only)', async () => {
     const xml = buildResponse(options({ signResponse: false })).replace('>Engineering<', '>Executives<');
     await assert.rejects(
       nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { wantAuthnResponseSigned: false }), xml),
-      /PRINTME/,
+      /^Error: Invalid signature$/,
     );
   });
 
   it('a response signed by another key, even though it carries that key\'s certificate in KeyInfo', async () => {
     const other = await generateSigningCredentials('attacker.example');
     const forged = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: other.certificatePem } }));
-    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), forged), /PRINTME/);
-    // Sanity check: the same document is fine for an SP that trusts the other key.
+    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), forged), /^Error: Invalid document signature$/);
+    const disguised = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }));
+    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), disguised), /^Error: Invalid document signature$/);
+    // Sanity check: the forged document is fine for an SP that trusts the other key.
     const { profile } = await nodeSamlValidate(nodeSamlSp(other.certificatePem), forged);
     assert.equal(profile?.nameID, 'alice@example.com');
   });
 
   it('the wrong audience', async () => {
     const xml = buildResponse(options({ audience: 'https://other-sp.example.com' }));
-    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml), /audience/i);
+    await assert.rejects(
+      nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml),
+      /^Error: SAML assertion audience mismatch\. Expected: https:\/\/sp\.example\.com\/metadata Received: https:\/\/other-sp\.example\.com$/,
+    );
   });
 });
 
@@ -265,7 +278,7 @@ describe('buildResponse: accepted by samlify', () => {
     assert.equal(extract.issuer, IDP_ENTITY_ID);
     assert.equal(extract.nameID, 'alice@example.com');
     assert.equal(extract.audience, SP_ENTITY_ID);
-    assert.equal(extract.sessionIndex.sessionIndex, '_session-42');
+    assert.equal(extract.sessionIndex?.sessionIndex, '_session-42');
     assert.deepEqual(extract.attributes, {
       email: 'alice@example.com',
       groups: ['Engineering', 'Admins & Ops'],
@@ -278,16 +291,25 @@ describe('buildResponse: accepted by samlify', () => {
     const xml = buildResponse(options({ signResponse: false }));
     const { extract } = await sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(xml).toString('base64') } });
     assert.equal(extract.nameID, 'alice@example.com');
-    assert.deepEqual(extract.attributes.hostile, [HOSTILE_CLOSE_TAG, HOSTILE_COMMENT]);
+    assert.deepEqual(extract.attributes?.hostile, [HOSTILE_CLOSE_TAG, HOSTILE_COMMENT]);
   });
 
   it('rejects a tampered value and a foreign key', async () => {
     const { idp, sp } = samlifyEntities(credentials.certificatePem, { wantAssertionsSigned: true, wantMessageSigned: true });
     const tampered = buildResponse(options()).replace('>Engineering<', '>Executives<');
-    await assert.rejects(sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(tampered).toString('base64') } }));
+    await assert.rejects(sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(tampered).toString('base64') } }), /^Error: FAILED_TO_VERIFY_SIGNATURE$/);
     const other = await generateSigningCredentials('attacker.example');
     const forged = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: other.certificatePem } }));
-    await assert.rejects(sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(forged).toString('base64') } }));
+    await assert.rejects(
+      sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(forged).toString('base64') } }),
+      /^Error: ERROR_UNMATCH_CERTIFICATE_DECLARATION_IN_METADATA$/,
+    );
+    // Signed by the other key while claiming the trusted certificate in KeyInfo: the signature itself fails.
+    const disguised = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }));
+    await assert.rejects(
+      sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(disguised).toString('base64') } }),
+      /^Error: invalid signature: the signature value \S+ is incorrect$/,
+    );
   });
 });
 
@@ -313,10 +335,10 @@ describe('buildErrorResponse', () => {
     );
     assert.equal(only(response, 'samlp:StatusMessage').textContent, 'format <unsupported> & refused');
     // node-saml reports the status to its application rather than a signature problem.
-    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { wantAuthnResponseSigned: false }), xml), {
-      name: 'SamlStatusError',
-      message: 'SAML provider returned Requester error: format <unsupported> & refused',
-    });
+    await assert.rejects(
+      nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { wantAuthnResponseSigned: false }), xml),
+      (err: Error) => err instanceof SamlStatusError && err.message === 'SAML provider returned Requester error: format <unsupported> & refused',
+    );
   });
 
   it('leaves out the optional sub-status, message and InResponseTo', () => {

@@ -1,7 +1,7 @@
 import type { SigningCredentials } from './credentials';
 import { newSamlId } from './ids';
 import { NS } from './namespaces';
-import { signatureFor, type SignatureAlgorithmName } from './signing';
+import { signatureFor } from './signing';
 import { element, renderXml, trustedXml, type XmlChild, type XmlElement } from './xml-writer';
 
 export interface SamlAttribute {
@@ -38,7 +38,7 @@ export interface ResponseOptions {
   signAssertion: boolean;
   signResponse: boolean;
   /** Defaults to rsa-sha256; the digest follows (sha256 / sha512). */
-  signatureAlgorithm?: SignatureAlgorithmName;
+  signatureAlgorithm?: 'rsa-sha256' | 'rsa-sha512';
   credentials: SigningCredentials;
 }
 

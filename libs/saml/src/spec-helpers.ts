@@ -18,7 +18,7 @@ export function testCredentials(): Promise<SigningCredentials> {
 }
 
 /** node-saml as an SP that trusts exactly `idpCert` (never the KeyInfo in the message). */
-export function nodeSamlSp(idpCert: string, overrides: Partial<SamlConfig> = {}): SAML {
+export function nodeSamlSp(idpCert: string | string[], overrides: Partial<SamlConfig> = {}): SAML {
   return new SAML({
     idpCert,
     issuer: SP_ENTITY_ID,

@@ -1,9 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ApiKeyGuard, CurrentCaller, ZodPipe, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodPipe, type Caller } from '@jit/service';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import type { RequestOf, ResponseOf } from '@jit/messaging';
-import { IdParam, ListQuery } from '../users/users.dto';
 import { AddMemberBody, CreateGroupBody } from './groups.dto';
 import { GroupsService } from './groups.service';
 

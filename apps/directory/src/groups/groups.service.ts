@@ -3,10 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { Outbox } from '@jit/messaging';
 import { DirectoryEvents } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, notFound } from '@jit/service';
+import { DomainError, ErrorCode, notFound, type ListQuery } from '@jit/service';
 import { UsersService } from '../users/users.service';
 import { Membership, UserGroup } from './group.entity';
-import type { ListQuery } from '../users/users.dto';
 
 export interface GroupView {
   id: string;

@@ -1,9 +1,9 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { ApiKeyGuard, CurrentCaller, ZodPipe, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodPipe, type Caller } from '@jit/service';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import type { RequestOf, ResponseOf } from '@jit/messaging';
-import { CreateUserBody, IdParam, ListQuery, UpdateUserBody } from './users.dto';
+import { CreateUserBody, UpdateUserBody } from './users.dto';
 import { UsersService } from './users.service';
 
 @Controller('v1/users')

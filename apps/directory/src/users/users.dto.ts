@@ -42,10 +42,3 @@ export const UpdateUserBody = z
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
 export type UpdateUserBody = z.infer<typeof UpdateUserBody>;
 
-export const ListQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  offset: z.coerce.number().int().min(0).default(0),
-});
-export type ListQuery = z.infer<typeof ListQuery>;
-
-export const IdParam = z.uuid({ message: 'must be a UUID' });

@@ -4,9 +4,9 @@ import * as argon2 from 'argon2';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { Outbox, type OutboxTransaction } from '@jit/messaging';
 import { DirectoryEvents, type UserProfile } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, notFound } from '@jit/service';
+import { DomainError, ErrorCode, notFound, type ListQuery } from '@jit/service';
 import { User } from './user.entity';
-import type { CreateUserBody, ListQuery, UpdateUserBody } from './users.dto';
+import type { CreateUserBody, UpdateUserBody } from './users.dto';
 
 /** argon2id with OWASP's second recommended setting (19 MiB, t=2, p=1). */
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;

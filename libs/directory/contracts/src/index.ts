@@ -1,3 +1,4 @@
 export * from './user-attributes';
 export * from './events';
 export * from './rpc';
+export * from './api-key-client';

@@ -4,7 +4,7 @@ import { defineRpc } from '@jit/messaging';
 export const DirectoryRpc = {
   /** The IdP asks whether a username and password are right. Same answer and cost for unknown users. */
   verifyCredentials: defineRpc(
-    'directory.credentials.verify.v1',
+    'rpc.directory.credentials.verify.v1',
     z.object({
       organizationId: z.uuid(),
       username: z.string().min(1).max(256),
@@ -18,13 +18,13 @@ export const DirectoryRpc = {
   ),
   /** Other services resolve an admin API key (by its SHA-256 hash; the key never crosses the bus). */
   resolveApiKey: defineRpc(
-    'directory.api-key.resolve.v1',
+    'rpc.directory.api-key.resolve.v1',
     z.object({ apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/) }),
     z.object({ organizationId: z.uuid().nullable(), bootstrap: z.boolean() }),
   ),
   /** The catalog checks that a group exists in the caller's organisation before binding it. */
   getGroup: defineRpc(
-    'directory.group.get.v1',
+    'rpc.directory.group.get.v1',
     z.object({ organizationId: z.uuid(), groupId: z.uuid() }),
     z.object({ found: z.boolean(), name: z.string().optional() }),
   ),

@@ -31,8 +31,12 @@ export function defineEvent<S extends z.ZodType>(subject: string, schema: S): Ev
   return { kind: 'event', subject, schema };
 }
 
+/**
+ * RPC subjects live under `rpc.`: a stream listening on `directory.>` would otherwise capture
+ * the request and answer it with a PubAck.
+ */
 export function defineRpc<Req extends z.ZodType, Res extends z.ZodType>(
-  subject: string,
+  subject: `rpc.${string}`,
   request: Req,
   response: Res,
 ): RpcContract<Req, Res> {

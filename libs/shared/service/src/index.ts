@@ -5,3 +5,4 @@ export * from './api-key';
 export * from './health';
 export * from './service-kit.module';
 export * from './run-service';
+export * from './common-dto';

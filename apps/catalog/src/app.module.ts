@@ -1,0 +1,48 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { RemoteApiKeyResolver } from '@jit/directory-contracts';
+import type { NatsBus } from '@jit/messaging';
+import { API_KEY_RESOLVER, ApiKeyGuard, ServiceKitModule } from '@jit/service';
+import type { CatalogConfig } from './config';
+import { Application, ApplicationGroup } from './applications/application.entity';
+import { ApplicationsModule } from './applications/applications.module';
+import { ConnectorsController } from './connectors/connectors.controller';
+import { Initial1764300000000 } from './migrations/1764300000000-Initial';
+
+export const CATALOG_SCHEMA = 'catalog';
+
+/** API keys are the directory's: the catalog asks it (by hash) and caches briefly. */
+@Global()
+@Module({})
+class AuthModule {
+  static register(bus: NatsBus): DynamicModule {
+    return {
+      module: AuthModule,
+      providers: [{ provide: API_KEY_RESOLVER, useValue: new RemoteApiKeyResolver(bus) }, ApiKeyGuard],
+      exports: [API_KEY_RESOLVER, ApiKeyGuard],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static register(config: CatalogConfig, bus: NatsBus): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ServiceKitModule.forRoot({
+          service: 'catalog',
+          logLevel: config.LOG_LEVEL,
+          databaseUrl: config.DATABASE_URL,
+          schema: CATALOG_SCHEMA,
+          entities: [Application, ApplicationGroup],
+          migrations: [Initial1764300000000],
+          bus,
+          outbox: true,
+        }),
+        AuthModule.register(bus),
+        ApplicationsModule,
+      ],
+      controllers: [ConnectorsController],
+    };
+  }
+}

@@ -1,0 +1,75 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { AttributeMapping } from '@jit/catalog-contracts';
+
+@Entity({ name: 'applications' })
+@Index('applications_org_idx', ['organizationId'])
+export class Application {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('uuid', { name: 'organization_id' })
+  organizationId!: string;
+
+  @Column('text', { name: 'connector_id' })
+  connectorId!: string;
+
+  @Column('text')
+  name!: string;
+
+  @Column('text', { name: 'sp_entity_id' })
+  spEntityId!: string;
+
+  /** Exact strings, compared byte for byte by the IdP. */
+  @Column('jsonb', { name: 'acs_urls' })
+  acsUrls!: string[];
+
+  @Column('text', { name: 'name_id_format' })
+  nameIdFormat!: string;
+
+  @Column('text', { name: 'name_id_source' })
+  nameIdSource!: string;
+
+  @Column('boolean', { name: 'sign_assertion' })
+  signAssertion!: boolean;
+
+  @Column('boolean', { name: 'sign_response' })
+  signResponse!: boolean;
+
+  @Column('boolean', { default: true })
+  active!: boolean;
+
+  @Column('jsonb')
+  attributes!: AttributeMapping[];
+
+  @Column('integer', { default: 1 })
+  version!: number;
+
+  @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
+  updatedAt!: Date;
+}
+
+/** A group's authorisation for an application. Unbinding keeps the row so the pair's version keeps counting. */
+@Entity({ name: 'application_groups' })
+@Index('application_groups_group_idx', ['groupId'])
+export class ApplicationGroup {
+  @PrimaryColumn('uuid', { name: 'application_id' })
+  applicationId!: string;
+
+  @PrimaryColumn('uuid', { name: 'group_id' })
+  groupId!: string;
+
+  @Column('uuid', { name: 'organization_id' })
+  organizationId!: string;
+
+  @Column('boolean')
+  active!: boolean;
+
+  @Column('integer')
+  version!: number;
+
+  @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,47 @@
+import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { z } from 'zod';
+import { ApiKeyGuard, ZodPipe, notFound } from '@jit/service';
+import { CONNECTORS, SUPPORTED_FUNCTIONALITY, connectorView } from './connector';
+
+const SUPPORTS_ALIASES: Record<string, (typeof SUPPORTED_FUNCTIONALITY)[number]> = {
+  sso: 'SSO',
+  jit: 'JIT Provisioning',
+  'jit provisioning': 'JIT Provisioning',
+  slo: 'SLO',
+};
+
+const ConnectorQuery = z.object({
+  search: z.string().trim().max(100).optional(),
+  supports: z
+    .string()
+    .transform((s) => SUPPORTS_ALIASES[s.toLowerCase()])
+    .refine((s) => s !== undefined, `one of: ${Object.keys(SUPPORTS_ALIASES).join(', ')}`)
+    .optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+
+@Controller('v1/connectors')
+@UseGuards(ApiKeyGuard)
+export class ConnectorsController {
+  @Get()
+  list(@Query(new ZodPipe(ConnectorQuery)) query: z.infer<typeof ConnectorQuery>) {
+    const needle = query.search?.toLowerCase();
+    const matching = CONNECTORS.filter(
+      (c) =>
+        (!needle || c.name.toLowerCase().includes(needle) || c.id.includes(needle)) &&
+        (!query.supports || c.supportedFunctionality.includes(query.supports)),
+    );
+    return {
+      items: matching.slice(query.offset, query.offset + query.limit).map(connectorView),
+      total: matching.length,
+    };
+  }
+
+  @Get(':id')
+  get(@Param('id') id: string) {
+    const connector = CONNECTORS.find((c) => c.id === id);
+    if (!connector) throw notFound('Connector', id);
+    return connectorView(connector);
+  }
+}

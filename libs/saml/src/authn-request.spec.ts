@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { deflateRawSync, deflateSync } from 'node:zlib';
+import {
+  MAX_SAML_REQUEST_ENCODED_BYTES,
+  MAX_SAML_REQUEST_INFLATED_BYTES,
+  SamlRequestError,
+  decodePostSamlRequest,
+  decodeRedirectSamlRequest,
+  parseAuthnRequest,
+} from './authn-request';
+import { ACS_URL, EMAIL_FORMAT, SP_ENTITY_ID, nodeSamlSp } from './spec-helpers';
+
+const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
+const ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
+const SSO_URL = 'https://idp.example.org/saml/sso/redirect';
+
+function redirectParam(xml: string | Buffer): string {
+  return deflateRawSync(typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml).toString('base64');
+}
+
+function authnRequest(attributes = 'ID="_abc123" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"', body = `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer>`) {
+  return `<samlp:AuthnRequest xmlns:samlp="${PROTOCOL}" xmlns:saml="${ASSERTION}" ${attributes}>${body}</samlp:AuthnRequest>`;
+}
+
+function rejects(fn: () => unknown, reason: string): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof SamlRequestError, `expected SamlRequestError, got ${String(err)}`);
+    assert.equal(err.reason, reason, err.message);
+    return true;
+  });
+}
+
+describe('decode + parseAuthnRequest: accepted requests', () => {
+  it('reads every field of a request node-saml sends with the Redirect binding', async () => {
+    const sp = nodeSamlSp('unused-for-requests', {
+      entryPoint: SSO_URL,
+      forceAuthn: true,
+      passive: true,
+      identifierFormat: EMAIL_FORMAT,
+      generateUniqueId: () => 'node-saml-request-1',
+    });
+    const before = Date.now();
+    const url = new URL(await sp.getAuthorizeUrlAsync('relay', undefined, {}));
+    const parsed = parseAuthnRequest(decodeRedirectSamlRequest(url.searchParams.get('SAMLRequest')!));
+    assert.equal(parsed.id, 'node-saml-request-1');
+    assert.equal(parsed.issuer, SP_ENTITY_ID);
+    assert.equal(parsed.destination, SSO_URL);
+    assert.equal(parsed.assertionConsumerServiceUrl, ACS_URL);
+    assert.equal(parsed.assertionConsumerServiceIndex, undefined);
+    assert.equal(parsed.protocolBinding, 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST');
+    assert.equal(parsed.forceAuthn, true);
+    assert.equal(parsed.isPassive, true);
+    assert.equal(parsed.nameIdPolicyFormat, EMAIL_FORMAT);
+    // node-saml writes IssueInstant with milliseconds; it must be "now".
+    assert.ok(parsed.issueInstant.getTime() >= before - 1000 && parsed.issueInstant.getTime() <= Date.now());
+  });
+
+  it('reads a hand-written request, POST binding, with an ACS index and an XML declaration', () => {
+    const xml =
+      '<?xml version="1.0" encoding="UTF-8"?>\n<!-- from the SP -->\n' +
+      authnRequest(
+        'ID="_abc123" Version="2.0" IssueInstant="2030-01-02T03:04:05.250Z" AssertionConsumerServiceIndex="3" ForceAuthn="0" IsPassive="false"',
+        `<saml:Issuer> ${SP_ENTITY_ID} </saml:Issuer><samlp:NameIDPolicy AllowCreate="true"/>`,
+      );
+    const parsed = parseAuthnRequest(decodePostSamlRequest(Buffer.from(xml).toString('base64')));
+    assert.deepEqual(parsed, {
+      id: '_abc123',
+      issuer: SP_ENTITY_ID,
+      issueInstant: new Date('2030-01-02T03:04:05.250Z'),
+      destination: undefined,
+      assertionConsumerServiceUrl: undefined,
+      assertionConsumerServiceIndex: 3,
+      protocolBinding: undefined,
+      forceAuthn: false,
+      isPassive: false,
+      nameIdPolicyFormat: undefined,
+    });
+  });
+
+  it('accepts base64 wrapped over several lines', () => {
+    const wrapped = redirectParam(authnRequest()).replace(/(.{20})/g, '$1\r\n');
+    assert.equal(parseAuthnRequest(decodeRedirectSamlRequest(wrapped)).id, '_abc123');
+  });
+
+  it('inflates exactly up to the cap', () => {
+    const atCap = 'a'.repeat(MAX_SAML_REQUEST_INFLATED_BYTES);
+    assert.equal(decodeRedirectSamlRequest(redirectParam(atCap)), atCap);
+  });
+});
+
+describe('decodeRedirectSamlRequest / decodePostSamlRequest: refused input', () => {
+  it('refuses text that is not base64', () => {
+    rejects(() => decodeRedirectSamlRequest('not base64!'), 'malformed_request');
+    rejects(() => decodeRedirectSamlRequest('%3D%3D'), 'malformed_request');
+    rejects(() => decodeRedirectSamlRequest('abcde'), 'malformed_request');
+    rejects(() => decodeRedirectSamlRequest(''), 'malformed_request');
+    rejects(() => decodePostSamlRequest('PHg+<'), 'malformed_request');
+  });
+
+  it('refuses base64 that is not raw DEFLATE (including zlib-wrapped)', () => {
+    rejects(() => decodeRedirectSamlRequest(Buffer.from('<xml/>').toString('base64')), 'malformed_request');
+    rejects(() => decodeRedirectSamlRequest(deflateSync(Buffer.from(authnRequest())).toString('base64')), 'malformed_request');
+  });
+
+  it('refuses bytes that are not UTF-8', () => {
+    rejects(() => decodeRedirectSamlRequest(redirectParam(Buffer.from([0x3c, 0x61, 0xff, 0xfe, 0x3e]))), 'malformed_request');
+  });
+
+  it('refuses an encoded parameter over the cap before decoding it', () => {
+    rejects(() => decodeRedirectSamlRequest('A'.repeat(MAX_SAML_REQUEST_ENCODED_BYTES + 4)), 'request_too_large');
+    rejects(() => decodePostSamlRequest('A'.repeat(MAX_SAML_REQUEST_ENCODED_BYTES + 4)), 'request_too_large');
+  });
+
+  it('refuses a small deflate bomb (1 KB that inflates to 1 MB)', () => {
+    const bomb = redirectParam(Buffer.alloc(1024 * 1024));
+    assert.ok(bomb.length < 2048);
+    rejects(() => decodeRedirectSamlRequest(bomb), 'request_too_large');
+  });
+
+  it('stops inflating at the cap instead of inflating a 46 MB bomb and measuring it afterwards', () => {
+    const bomb = deflateRawSync(Buffer.alloc(46 * 1024 * 1024), { level: 9 }).toString('base64');
+    assert.ok(bomb.length <= MAX_SAML_REQUEST_ENCODED_BYTES, 'the bomb must pass the encoded-size cap to test the inflate cap');
+    const peakBefore = process.resourceUsage().maxRSS; // kilobytes, high-water mark
+    rejects(() => decodeRedirectSamlRequest(bomb), 'request_too_large');
+    const growthMb = (process.resourceUsage().maxRSS - peakBefore) / 1024;
+    assert.ok(growthMb < 24, `peak memory grew by ${growthMb.toFixed(1)} MB`);
+  });
+});
+
+describe('parseAuthnRequest: refused documents', () => {
+  it('refuses any DOCTYPE, including a billion-laughs entity bomb', () => {
+    const laughs =
+      '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">' +
+      '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>' +
+      authnRequest(undefined, `<saml:Issuer>&lol3;</saml:Issuer>`);
+    rejects(() => parseAuthnRequest(laughs), 'doctype_forbidden');
+    rejects(() => parseAuthnRequest(`<!doctype samlp:AuthnRequest>${authnRequest()}`), 'doctype_forbidden');
+    rejects(
+      () => parseAuthnRequest(`<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${authnRequest(undefined, '<saml:Issuer>&xxe;</saml:Issuer>')}`),
+      'doctype_forbidden',
+    );
+    // Also through the decoder, as it arrives over HTTP.
+    rejects(() => parseAuthnRequest(decodeRedirectSamlRequest(redirectParam(laughs))), 'doctype_forbidden');
+  });
+
+  it('refuses an entity reference with no DTD', () => {
+    rejects(() => parseAuthnRequest(authnRequest(undefined, '<saml:Issuer>&xxe;</saml:Issuer>')), 'malformed_request');
+  });
+
+  it('refuses a wrong root element or a right name in the wrong namespace', () => {
+    rejects(
+      () => parseAuthnRequest(`<samlp:LogoutRequest xmlns:samlp="${PROTOCOL}" ID="_a" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"/>`),
+      'wrong_root_element',
+    );
+    rejects(
+      () => parseAuthnRequest(`<AuthnRequest xmlns="urn:example:not-saml" ID="_a" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"/>`),
+      'wrong_root_element',
+    );
+  });
+
+  it('refuses two root elements and trailing content', () => {
+    rejects(() => parseAuthnRequest(authnRequest() + authnRequest()), 'malformed_request');
+    rejects(() => parseAuthnRequest(`${authnRequest()}garbage`), 'malformed_request');
+    rejects(() => parseAuthnRequest(`${authnRequest()}<?evil processing?>`), 'malformed_request');
+    rejects(() => parseAuthnRequest(authnRequest().slice(0, -5)), 'malformed_request');
+    rejects(() => parseAuthnRequest(''), 'malformed_request');
+  });
+
+  it('refuses missing or invalid required fields', () => {
+    rejects(() => parseAuthnRequest(authnRequest('Version="2.0" IssueInstant="2030-01-02T03:04:05Z"')), 'missing_field');
+    rejects(() => parseAuthnRequest(authnRequest('ID="_a" Version="2.0"')), 'missing_field');
+    rejects(() => parseAuthnRequest(authnRequest('ID="_a" Version="2.0" IssueInstant="yesterday"')), 'malformed_request');
+    rejects(() => parseAuthnRequest(authnRequest('ID="_a" IssueInstant="2030-01-02T03:04:05Z"')), 'unsupported_version');
+    rejects(() => parseAuthnRequest(authnRequest('ID="_a" Version="1.1" IssueInstant="2030-01-02T03:04:05Z"')), 'unsupported_version');
+    rejects(() => parseAuthnRequest(authnRequest(undefined, '')), 'missing_field');
+    rejects(() => parseAuthnRequest(authnRequest(undefined, '<saml:Issuer>  </saml:Issuer>')), 'missing_field');
+    // An Issuer in the wrong namespace is not the Issuer.
+    rejects(() => parseAuthnRequest(authnRequest(undefined, `<samlp:Issuer>${SP_ENTITY_ID}</samlp:Issuer>`)), 'missing_field');
+  });
+
+  it('refuses ambiguous or ill-typed optional fields', () => {
+    const base = 'ID="_a" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"';
+    const issuer = `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer>`;
+    rejects(() => parseAuthnRequest(authnRequest(undefined, issuer + issuer)), 'malformed_request');
+    rejects(() => parseAuthnRequest(authnRequest(`${base} AssertionConsumerServiceIndex="1" AssertionConsumerServiceURL="${ACS_URL}"`)), 'malformed_request');
+    rejects(() => parseAuthnRequest(authnRequest(`${base} AssertionConsumerServiceIndex="70000"`)), 'malformed_request');
+    rejects(() => parseAuthnRequest(authnRequest(`${base} AssertionConsumerServiceIndex="-1"`)), 'malformed_request');
+    rejects(() => parseAuthnRequest(authnRequest(`${base} ForceAuthn="yes"`)), 'malformed_request');
+    rejects(
+      () => parseAuthnRequest(authnRequest(undefined, `${issuer}<samlp:NameIDPolicy Format="a"/><samlp:NameIDPolicy Format="b"/>`)),
+      'malformed_request',
+    );
+  });
+
+  it('refuses XML handed in directly that is larger than the inflate cap', () => {
+    rejects(() => parseAuthnRequest(authnRequest(undefined, `<saml:Issuer>${'a'.repeat(MAX_SAML_REQUEST_INFLATED_BYTES)}</saml:Issuer>`)), 'request_too_large');
+  });
+});
