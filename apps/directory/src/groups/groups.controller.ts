@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodPipe, type Caller } from '@jit/service';
 import { DirectoryRpc } from '@jit/directory-contracts';
-import type { RequestOf, ResponseOf } from '@jit/messaging';
+import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
 import { AddMemberBody, CreateGroupBody } from './groups.dto';
 import { GroupsService } from './groups.service';
 
@@ -57,7 +57,7 @@ export class GroupsController {
 export class GroupsHandler {
   constructor(private readonly groups: GroupsService) {}
 
-  @MessagePattern(DirectoryRpc.getGroup.subject)
+  @AnswerRpc(DirectoryRpc.getGroup)
   get(@Payload() request: RequestOf<typeof DirectoryRpc.getGroup>): Promise<ResponseOf<typeof DirectoryRpc.getGroup>> {
     return this.groups.findForRpc(request.organizationId, request.groupId);
   }

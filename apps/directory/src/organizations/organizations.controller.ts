@@ -1,9 +1,9 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import { z } from 'zod';
 import { ApiKeyGuard, CurrentCaller, ZodPipe, type Caller } from '@jit/service';
 import { DirectoryRpc } from '@jit/directory-contracts';
-import type { RequestOf, ResponseOf } from '@jit/messaging';
+import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
 import { OrganizationsService } from './organizations.service';
 
 const CreateOrganizationBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
@@ -24,7 +24,7 @@ export class OrganizationsController {
 export class OrganizationsHandler {
   constructor(private readonly organizations: OrganizationsService) {}
 
-  @MessagePattern(DirectoryRpc.resolveApiKey.subject)
+  @AnswerRpc(DirectoryRpc.resolveApiKey)
   async resolveApiKey(
     @Payload() request: RequestOf<typeof DirectoryRpc.resolveApiKey>,
   ): Promise<ResponseOf<typeof DirectoryRpc.resolveApiKey>> {

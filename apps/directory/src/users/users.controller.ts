@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { MessagePattern, Payload } from '@nestjs/microservices';
+import { Payload } from '@nestjs/microservices';
 import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodPipe, type Caller } from '@jit/service';
 import { DirectoryRpc } from '@jit/directory-contracts';
-import type { RequestOf, ResponseOf } from '@jit/messaging';
+import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
 import { CreateUserBody, UpdateUserBody } from './users.dto';
 import { UsersService } from './users.service';
 
@@ -47,7 +47,7 @@ export class UsersController {
 export class CredentialsHandler {
   constructor(private readonly users: UsersService) {}
 
-  @MessagePattern(DirectoryRpc.verifyCredentials.subject)
+  @AnswerRpc(DirectoryRpc.verifyCredentials)
   verify(
     @Payload() request: RequestOf<typeof DirectoryRpc.verifyCredentials>,
   ): Promise<ResponseOf<typeof DirectoryRpc.verifyCredentials>> {

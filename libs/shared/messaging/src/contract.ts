@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 
 /** A durable event: a versioned subject and the schema its payload must satisfy. */
-export interface EventContract<S extends z.ZodType = z.ZodType> {
+export interface EventContract<S extends z.ZodType = z.ZodType, Subject extends string = string> {
   readonly kind: 'event';
-  readonly subject: string;
+  readonly subject: Subject;
   readonly schema: S;
 }
 
@@ -27,7 +27,7 @@ export type PayloadOf<C extends EventContract> = z.infer<C['schema']>;
 export type RequestOf<C extends RpcContract> = z.infer<C['request']>;
 export type ResponseOf<C extends RpcContract> = z.infer<C['response']>;
 
-export function defineEvent<S extends z.ZodType>(subject: string, schema: S): EventContract<S> {
+export function defineEvent<Subject extends string, S extends z.ZodType>(subject: Subject, schema: S): EventContract<S, Subject> {
   return { kind: 'event', subject, schema };
 }
 

@@ -7,3 +7,5 @@ export * from './bus-transport';
 export * from './outbox-message.entity';
 export * from './outbox';
 export * from './messaging.module';
+export * from './freshness';
+export * from './decorators';

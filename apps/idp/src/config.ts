@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig } from '@jit/config';
+
+const DEV_KEY_ENCRYPTION_KEY = 'dev-only-key-encryption-key-change-me-0123456789';
+
+export const idpConfigSchema = baseConfigSchema
+  .extend({
+    IDP_PORT: z.coerce.number().int().min(1).max(65535).default(4000),
+    /** Public base URL: entity IDs, SSO and metadata URLs are built from it. */
+    IDP_BASE_URL: z.url().default('http://localhost:4000'),
+    /** Encrypts signing keys at rest (AES-256-GCM under a key derived from this secret). */
+    IDP_KEY_ENCRYPTION_KEY: z.string().min(32, 'use at least 32 random characters').default(DEV_KEY_ENCRYPTION_KEY),
+    /** How long an SSO may wait for the read model to catch up before it answers 503. */
+    IDP_FRESHNESS_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(50),
+    IDP_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(120),
+    IDP_SESSION_IDLE_SECONDS: z.coerce.number().int().min(60).default(30 * 60),
+    IDP_SESSION_ABSOLUTE_SECONDS: z.coerce.number().int().min(60).default(8 * 60 * 60),
+    IDP_RELAY_STATE_MAX_BYTES: z.coerce.number().int().min(80).max(8192).default(1024),
+  })
+  .refine((c) => c.NODE_ENV !== 'production' || c.IDP_KEY_ENCRYPTION_KEY !== DEV_KEY_ENCRYPTION_KEY, {
+    path: ['IDP_KEY_ENCRYPTION_KEY'],
+    message: 'set a secret of your own in production',
+  });
+export type IdpConfig = z.infer<typeof idpConfigSchema>;
+
+export const loadIdpConfig = (env?: Record<string, string | undefined>): IdpConfig => loadConfig(idpConfigSchema, env);
+
+export const IDP_CONFIG = Symbol('IDP_CONFIG');

@@ -1,0 +1,55 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ApplicationSnapshot } from '@jit/catalog-contracts';
+import type { UserProfile } from '@jit/directory-contracts';
+import { assertionAttributes, directoryValue } from './attributes';
+
+const profile: UserProfile = {
+  username: 'ada', email: 'ada@example.com', firstname: 'Ada', lastname: null, displayname: null,
+  employeeIdentifier: 'E-1', jobTitle: null, department: 'R&D', costCenter: null, company: null,
+  employeeType: null, location: null, phoneNumber: null, manager: null, state: 'ACTIVATED',
+  customAttributes: { profileId: 'P-9' },
+};
+
+const app = (attributes: ApplicationSnapshot['attributes']): ApplicationSnapshot => ({
+  name: 'x', connectorId: 'saml2', spEntityId: 'sp', acsUrls: ['https://sp/acs'],
+  nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', nameIdSource: 'email',
+  signAssertion: true, signResponse: true, active: true, attributes,
+});
+
+describe('assertion attributes', () => {
+  it('reads standard, custom and id sources, and constants', () => {
+    assert.equal(directoryValue('u-1', profile, 'id'), 'u-1');
+    assert.equal(directoryValue('u-1', profile, 'custom:profileId'), 'P-9');
+    assert.equal(directoryValue('u-1', profile, 'custom:nope'), null);
+    const { attributes, missing } = assertionAttributes(
+      app([
+        { spName: 'User.Email', source: 'email', constant: null, enabled: true, required: true },
+        { spName: 'dept', source: 'department', constant: null, enabled: true, required: false },
+        { spName: 'User.ProfileId', source: null, constant: 'Standard User', enabled: true, required: true },
+        { spName: 'off', source: 'username', constant: null, enabled: false, required: true },
+      ]),
+      'u-1',
+      profile,
+    );
+    assert.deepEqual(attributes, [
+      { name: 'User.Email', values: ['ada@example.com'] },
+      { name: 'dept', values: ['R&D'] },
+      { name: 'User.ProfileId', values: ['Standard User'] },
+    ]);
+    assert.deepEqual(missing, []);
+  });
+
+  it('reports a required attribute without a value and skips an optional one', () => {
+    const { attributes, missing } = assertionAttributes(
+      app([
+        { spName: 'last', source: 'lastname', constant: null, enabled: true, required: true },
+        { spName: 'title', source: 'jobTitle', constant: null, enabled: true, required: false },
+      ]),
+      'u-1',
+      profile,
+    );
+    assert.deepEqual(attributes, []);
+    assert.deepEqual(missing, ['last']);
+  });
+});

@@ -1,0 +1,70 @@
+/** Escapes text for HTML element content and double-quoted attribute values. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export interface Page {
+  status: number;
+  html: string;
+  /** Content-Security-Policy for this page; always without 'unsafe-inline'. */
+  csp: string;
+}
+
+const STYLE =
+  'body{font-family:system-ui,sans-serif;max-width:28rem;margin:4rem auto;padding:0 1rem;color:#1f2933}' +
+  'h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}' +
+  'button{margin-top:1rem;padding:.5rem 1rem}.error{color:#b00020}.muted{color:#616e7c;font-size:.9rem}';
+
+function layout(title: string, nonce: string, body: string): string {
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${escapeHtml(title)}</title><style nonce="${nonce}">${STYLE}</style></head><body>${body}</body></html>`;
+}
+
+export function loginPage(opts: { nonce: string; csrfToken: string; applicationName: string; error?: string; username?: string }): Page {
+  const error = opts.error ? `<p class="error" role="alert">${escapeHtml(opts.error)}</p>` : '';
+  const html = layout(
+    'Sign in',
+    opts.nonce,
+    `<h1>Sign in</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>${error}
+<form method="post" action="/login">
+<input type="hidden" name="csrf" value="${escapeHtml(opts.csrfToken)}">
+<label for="username">Username or email</label><input id="username" name="username" autocomplete="username" required value="${escapeHtml(opts.username ?? '')}">
+<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
+<button type="submit">Sign in</button></form>`,
+  );
+  return {
+    status: opts.error ? 401 : 200,
+    html,
+    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  };
+}
+
+export function errorPage(opts: { nonce: string; status: number; title: string; message: string }): Page {
+  return {
+    status: opts.status,
+    html: layout(opts.title, opts.nonce, `<h1>${escapeHtml(opts.title)}</h1><p>${escapeHtml(opts.message)}</p>`),
+    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
+  };
+}
+
+/**
+ * The HTTP-POST binding page: a form to the registered ACS URL, submitted by a script allowed
+ * by nonce. Every value is attribute-escaped; RelayState is echoed byte for byte.
+ */
+export function autoPostPage(opts: { nonce: string; acsUrl: string; samlResponse: string; relayState: string | null }): Page {
+  const relay = opts.relayState === null ? '' : `<input type="hidden" name="RelayState" value="${escapeHtml(opts.relayState)}">`;
+  const html = layout(
+    'Signing in…',
+    opts.nonce,
+    `<form method="post" action="${escapeHtml(opts.acsUrl)}" id="saml">
+<input type="hidden" name="SAMLResponse" value="${escapeHtml(opts.samlResponse)}">${relay}
+<noscript><button type="submit">Continue</button></noscript></form>
+<script nonce="${opts.nonce}">document.getElementById('saml').submit();</script>`,
+  );
+  const origin = new URL(opts.acsUrl).origin;
+  return {
+    status: 200,
+    html,
+    csp: `default-src 'none'; script-src 'nonce-${opts.nonce}'; style-src 'nonce-${opts.nonce}'; form-action ${origin}; frame-ancestors 'none'; base-uri 'none'`,
+  };
+}
