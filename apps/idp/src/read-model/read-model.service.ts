@@ -48,7 +48,7 @@ export class ReadModelService {
     const [user, application, grant] = await Promise.all([
       this.dataSource.getRepository(ReadUser).findOneBy({ id: userId, organizationId, deleted: false }),
       this.dataSource.getRepository(ReadApplication).findOneBy({ id: applicationId, organizationId, deleted: false }),
-      this.dataSource.query(
+      this.dataSource.query<{ granted: boolean }[]>(
         `SELECT EXISTS (
            SELECT 1
              FROM "idp"."rm_memberships" m
@@ -59,7 +59,7 @@ export class ReadModelService {
               AND COALESCE(g."deleted", false) = false
          ) AS "granted"`,
         [userId, applicationId, organizationId],
-      ) as Promise<{ granted: boolean }[]>,
+      ),
     ]);
     return {
       user: user?.profile ? { id: user.id, profile: user.profile } : null,

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { IdpEvents, type REFUSAL_REASONS } from '@jit/idp-contracts';
-import { FreshnessGate, NatsBus, describe } from '@jit/messaging';
+import { FreshnessGate, NatsBus, describe, type EventContract, type PayloadOf } from '@jit/messaging';
 import {
   SamlRequestError,
   buildIdpMetadata,
@@ -115,10 +115,12 @@ export class SsoService {
   }
 
   loginForm(session: IdpSession | undefined): Promise<SsoOutcome> {
-    return this.withPending(session, async (s, app) => ({
-      kind: 'page',
-      page: loginPage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName: app.snapshot?.name ?? 'the application' }),
-    }));
+    return this.withPending(session, (s, app) =>
+      Promise.resolve({
+        kind: 'page' as const,
+        page: loginPage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName: app.snapshot?.name ?? 'the application' }),
+      }),
+    );
   }
 
   /** Checks the password with the directory, regenerates the session, then issues. */
@@ -331,9 +333,10 @@ export class SsoService {
     }
   }
 
-  private audit<C extends typeof IdpEvents.assertionIssued | typeof IdpEvents.ssoRefused>(contract: C, payload: Parameters<NatsBus['publish']>[1] & object): void {
+  /** Audit events do not hold up the sign-in; one that NATS does not take is logged. */
+  private audit<C extends EventContract>(contract: C, payload: PayloadOf<C>): void {
     void this.bus
-      .publish(contract, payload as never, newSamlId())
+      .publish(contract, payload, newSamlId())
       .catch((error: unknown) => this.logger.warn(`Audit event not stored: ${describe(error)}`));
   }
 }

@@ -4,8 +4,8 @@ import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@na
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { RpcContract, StreamContract } from './contract';
-import { NatsBus, decodeJson, encodeJson, describe, type RpcReply } from './bus';
-import { ConsumerProgress } from './consumer-progress';
+import { type NatsBus, decodeJson, encodeJson, describe, type RpcReply } from './bus';
+import { type ConsumerProgress } from './consumer-progress';
 
 /** What a handler can learn about the message it is handling. */
 export class BusContext extends BaseRpcContext<[subject: string, streamSequence: number, redelivered: boolean]> {
@@ -134,7 +134,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
           max_ack_pending: 1000,
         }),
       );
-    progress.start(stream.name, info.ack_floor.stream_seq);
+    progress.start(stream.name, info.ack_floor.stream_seq, await bus.lastSequence(stream));
     const consumer = await bus.js.consumers.get(streamName, durable);
     const messages = await consumer.consume({ max_messages: 256 });
     this.consumers.push(messages);

@@ -23,6 +23,16 @@ describe('ConsumerProgress', () => {
     assert.equal(p.applied('S'), 3);
   });
 
+  it('is ready only once it has applied the backlog the stream held at start', () => {
+    const p = new ConsumerProgress();
+    p.start('S', 4, 6);
+    assert.equal(p.isReady('S'), false);
+    p.complete('S', 5);
+    assert.equal(p.isReady('S'), false);
+    p.complete('S', 6);
+    assert.equal(p.isReady('S'), true);
+  });
+
   it('reports unknown streams as not ready and at zero', () => {
     const p = new ConsumerProgress();
     assert.equal(p.applied('X'), 0);

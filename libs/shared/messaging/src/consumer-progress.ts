@@ -5,7 +5,9 @@ interface StreamProgress {
   floor: number;
   /** Sequences above the floor that are done, waiting for the gaps below them to close. */
   done: Set<number>;
-  ready: boolean;
+  running: boolean;
+  /** The stream's last sequence when the consumer started: ready once applied up to here. */
+  catchUpTo: number;
 }
 
 /**
@@ -17,16 +19,16 @@ interface StreamProgress {
 export class ConsumerProgress {
   private readonly streams = new Map<string, StreamProgress>();
 
-  /** Called when a consumer starts, with the consumer's ack floor from the server. */
-  start(stream: string, ackFloor: number): void {
+  /** Called when a consumer starts, with its ack floor and the stream's last sequence. */
+  start(stream: string, ackFloor: number, streamLast = 0): void {
     const current = this.streams.get(stream);
     const floor = Math.max(ackFloor, current?.floor ?? 0);
-    this.streams.set(stream, { floor, done: current?.done ?? new Set(), ready: true });
+    this.streams.set(stream, { floor, done: current?.done ?? new Set(), running: true, catchUpTo: streamLast });
   }
 
   stop(stream: string): void {
     const current = this.streams.get(stream);
-    if (current) current.ready = false;
+    if (current) current.running = false;
   }
 
   /** Marks a stream sequence as finished (applied, skipped or terminated). */
@@ -59,13 +61,9 @@ export class ConsumerProgress {
     return this.streams.get(stream)?.floor ?? 0;
   }
 
+  /** Running, and caught up with what the stream held when it started (a restart's backlog). */
   isReady(stream: string): boolean {
-    return this.streams.get(stream)?.ready ?? false;
-  }
-
-  snapshot(): Record<string, { applied: number; ready: boolean }> {
-    return Object.fromEntries(
-      [...this.streams].map(([name, p]) => [name, { applied: p.floor, ready: p.ready }]),
-    );
+    const p = this.streams.get(stream);
+    return p !== undefined && p.running && p.floor >= p.catchUpTo;
   }
 }

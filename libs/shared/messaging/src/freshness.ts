@@ -1,4 +1,4 @@
-import { NatsBus, describe } from './bus';
+import { type NatsBus, describe } from './bus';
 import type { ConsumerProgress } from './consumer-progress';
 import type { StreamContract } from './contract';
 

@@ -42,7 +42,7 @@ export class HealthController {
     const consumers: Record<string, unknown> = {};
     for (const stream of this.options.consumes) {
       consumers[stream.name] = {
-        running: this.progress?.isReady(stream.name) ?? false,
+        ready: this.progress?.isReady(stream.name) ?? false,
         applied: this.progress?.applied(stream.name) ?? 0,
       };
     }
@@ -50,7 +50,7 @@ export class HealthController {
     const ok =
       checks.database === 'up' &&
       (!this.bus || checks.nats === 'up') &&
-      Object.values(consumers).every((c) => (c as { running: boolean }).running);
+      Object.values(consumers).every((c) => (c as { ready: boolean }).ready);
     reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', service: this.options.service, checks });
   }
 }

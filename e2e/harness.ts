@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { type Browser, freePort, parseForm, startService, testEnv, type ServiceProcess, type TestEnv } from '@jit/testing';
+
+export const BOOTSTRAP_KEY = 'e2e-bootstrap-admin-key-0123456789';
+
+/** All four services on real PostgreSQL and NATS, with this run's own database and prefix. */
+export class System {
+  readonly env: TestEnv;
+  ports!: { idp: number; directory: number; catalog: number; demoSp: number };
+  readonly running = new Map<string, ServiceProcess>();
+
+  constructor(label: string) {
+    this.env = testEnv(label);
+  }
+
+  get idpUrl() {
+    return `http://127.0.0.1:${this.ports.idp}`;
+  }
+  get directoryUrl() {
+    return `http://127.0.0.1:${this.ports.directory}`;
+  }
+  get catalogUrl() {
+    return `http://127.0.0.1:${this.ports.catalog}`;
+  }
+  get demoSpUrl() {
+    return `http://127.0.0.1:${this.ports.demoSp}`;
+  }
+
+  async start(): Promise<void> {
+    this.ports = { idp: await freePort(), directory: await freePort(), catalog: await freePort(), demoSp: await freePort() };
+    // The directory first: it creates the default organisation; the others ask it for API keys.
+    await this.startOne('directory');
+    await Promise.all([this.startOne('catalog'), this.startOne('idp'), this.startOne('demo-sp')]);
+  }
+
+  async startOne(name: 'directory' | 'catalog' | 'idp' | 'demo-sp'): Promise<ServiceProcess> {
+    const common = {
+      DATABASE_URL: this.env.databaseUrl,
+      NATS_URL: this.env.natsUrl,
+      NATS_PREFIX: this.env.natsPrefix,
+      BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP_KEY,
+      HOST: '127.0.0.1',
+      IDP_PORT: String(this.ports.idp),
+      IDP_BASE_URL: this.idpUrl,
+      DIRECTORY_PORT: String(this.ports.directory),
+      CATALOG_PORT: String(this.ports.catalog),
+      DEMO_SP_PORT: String(this.ports.demoSp),
+      DEMO_SP_BASE_URL: this.demoSpUrl,
+      DEMO_SP_IDP_URL: this.idpUrl,
+    };
+    const port = { directory: this.ports.directory, catalog: this.ports.catalog, idp: this.ports.idp, 'demo-sp': this.ports.demoSp }[name];
+    const service = await startService(name, port, common);
+    this.running.set(name, service);
+    return service;
+  }
+
+  async stopOne(name: string): Promise<void> {
+    await this.running.get(name)?.stop();
+    this.running.delete(name);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.running.values()].map((s) => s.stop()));
+    this.running.clear();
+    await this.env.cleanup();
+  }
+
+  /** An admin API call with the bootstrap key; asserts the expected status. */
+  async admin<T = Record<string, unknown>>(method: string, url: string, body?: unknown, expected?: number): Promise<T> {
+    const response = await fetch(url, {
+      method,
+      headers: { 'x-api-key': BOOTSTRAP_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    if (expected !== undefined) assert.equal(response.status, expected, `${method} ${url} answered ${response.status}: ${text}`);
+    return (text ? JSON.parse(text) : {}) as T;
+  }
+}
+
+export type SignInResult =
+  | { outcome: 'signed-in'; page: string }
+  | { outcome: 'refused'; status: number; page: string };
+
+/**
+ * A person signing in to demo-sp through the IdP: SP-initiated over HTTP-Redirect, the IdP's
+ * login form when there is no IdP session, then the auto-POST of the SAML Response to the ACS.
+ */
+export async function signIn(system: System, browser: Browser, applicationId: string, username: string, password: string): Promise<SignInResult> {
+  const start = await browser.get(`${system.demoSpUrl}/login?app=${applicationId}`);
+  assert.equal(start.status, 302, `demo-sp /login answered ${start.status}: ${await start.text()}`);
+  const location = start.headers.get('location') ?? '';
+  assert.ok(location.startsWith(`${system.idpUrl}/saml2/${applicationId}/sso?SAMLRequest=`), `demo-sp redirected to ${location}`);
+  const landed = await browser.follow(await browser.get(location), location);
+  let response = landed.response;
+  if (landed.url.endsWith('/login')) {
+    const form = parseForm(await response.text());
+    response = await browser.postForm(`${system.idpUrl}/login`, { csrf: form.fields.csrf ?? '', username, password });
+  }
+  const page = await response.text();
+  if (response.status !== 200 || !page.includes('name="SAMLResponse"')) {
+    return { outcome: 'refused', status: response.status, page };
+  }
+  const post = parseForm(page);
+  const acs = await browser.postForm(post.action, post.fields);
+  assert.ok([302, 303].includes(acs.status), `demo-sp ACS answered ${acs.status}: ${await acs.text()}`);
+  const home = await browser.follow(acs, post.action);
+  return { outcome: 'signed-in', page: await home.response.text() };
+}

@@ -1,0 +1,4 @@
+export * from './eventually';
+export * from './test-env';
+export * from './service-process';
+export * from './browser';

@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// `npm start`: checks that PostgreSQL and NATS (with JetStream) answer, then runs every service
+// and demo-sp, prints where each listens, and stops them all on Ctrl-C or when one fails.
+import { spawn } from 'node:child_process';
+import { connect as tcp } from 'node:net';
+
+const root = new URL('..', import.meta.url).pathname;
+const env = { ...process.env };
+env.DATABASE_URL ??= 'postgres://postgres@127.0.0.1:5432/jit';
+env.NATS_URL ??= 'nats://127.0.0.1:4222';
+if (!env.BOOTSTRAP_ADMIN_API_KEY && env.NODE_ENV !== 'production') {
+  env.BOOTSTRAP_ADMIN_API_KEY = 'dev-admin-key-change-me';
+  console.log('BOOTSTRAP_ADMIN_API_KEY was not set; using the development key "dev-admin-key-change-me".');
+}
+
+const services = [
+  { name: 'directory', port: env.DIRECTORY_PORT ?? '4001', what: 'admin API: users, groups' },
+  { name: 'catalog', port: env.CATALOG_PORT ?? '4002', what: 'admin API: connectors, applications' },
+  { name: 'idp', port: env.IDP_PORT ?? '4000', what: 'SAML IdP and login page' },
+  { name: 'demo-sp', port: env.DEMO_SP_PORT ?? '4100', what: 'example SP with JIT accounts' },
+];
+
+function reachable(url, defaultPort) {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = tcp({ host: u.hostname, port: Number(u.port || defaultPort) });
+    socket.setTimeout(2000);
+    socket.once('connect', () => (socket.destroy(), resolve(true)));
+    socket.once('timeout', () => (socket.destroy(), resolve(false)));
+    socket.once('error', () => resolve(false));
+  });
+}
+
+if (!(await reachable(env.DATABASE_URL, 5432))) {
+  console.error(`PostgreSQL is not reachable at ${new URL(env.DATABASE_URL).host}. Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
+  process.exit(1);
+}
+if (!(await reachable(env.NATS_URL, 4222))) {
+  console.error(`NATS is not reachable at ${env.NATS_URL}. Start it with JetStream: nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server`);
+  process.exit(1);
+}
+
+const children = [];
+let stopping = false;
+function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) c.kill('SIGTERM');
+  setTimeout(() => process.exit(code), 3000).unref();
+  Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r))))).then(() => process.exit(code));
+}
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+
+async function waitReady(service) {
+  const url = `http://127.0.0.1:${service.port}/ready`;
+  for (let i = 0; i < 300 && !stopping; i++) {
+    try {
+      if ((await fetch(url)).status === 200) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+function run(service) {
+  const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${service.name}/src/main.ts`], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const prefix = `[${service.name}] `;
+  const pipe = (stream, out) => {
+    let rest = '';
+    stream.on('data', (d) => {
+      const lines = (rest + d.toString()).split('\n');
+      rest = lines.pop() ?? '';
+      for (const line of lines) out.write(prefix + line + '\n');
+    });
+  };
+  pipe(child.stdout, process.stdout);
+  pipe(child.stderr, process.stderr);
+  child.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`${service.name} exited (${code}); stopping the others.`);
+      stopAll(code || 1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+
+// The directory first: it owns the organisations and API keys the others ask about.
+run(services[0]);
+if (!(await waitReady(services[0]))) stopAll(1);
+for (const s of services.slice(1)) run(s);
+const ready = await Promise.all(services.slice(1).map(waitReady));
+if (ready.every(Boolean)) {
+  console.log('\nAll services are ready:');
+  for (const s of services) console.log(`  ${s.name.padEnd(10)} http://localhost:${s.port}   ${s.what}`);
+  console.log(`\nAdmin API key (x-api-key): ${env.BOOTSTRAP_ADMIN_API_KEY}\nPress Ctrl-C to stop.\n`);
+} else if (!stopping) {
+  console.error('A service did not become ready; see its log lines above.');
+  stopAll(1);
+}
