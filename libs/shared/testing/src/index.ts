@@ -2,3 +2,4 @@ export * from './eventually';
 export * from './test-env';
 export * from './service-process';
 export * from './browser';
+export * from './stream-reader';

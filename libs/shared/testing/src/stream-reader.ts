@@ -1,0 +1,27 @@
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+
+export interface StoredEvent {
+  seq: number;
+  subject: string;
+  msgId: string | undefined;
+  payload: Record<string, unknown>;
+}
+
+/** Reads every message a stream holds (tests only: to assert exactly which events were stored). */
+export async function readStream(natsUrl: string, streamName: string): Promise<StoredEvent[]> {
+  const nc = await connect({ servers: natsUrl });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const info = await jsm.streams.info(streamName);
+    const events: StoredEvent[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const m = await jsm.streams.getMessage(streamName, { seq });
+      if (!m) continue;
+      events.push({ seq, subject: m.subject, msgId: m.header?.get('Nats-Msg-Id'), payload: m.json<Record<string, unknown>>() });
+    }
+    return events;
+  } finally {
+    await nc.close();
+  }
+}
