@@ -23,8 +23,7 @@ export const demoSpConfigSchema = baseConfigSchema.extend({
 });
 export type DemoSpConfig = z.infer<typeof demoSpConfigSchema>;
 
-export const loadDemoSpConfig = (env?: Record<string, string | undefined>): DemoSpConfig =>
-  loadConfig(demoSpConfigSchema, env);
+export const loadDemoSpConfig = (env?: Record<string, string | undefined>): DemoSpConfig => loadConfig(demoSpConfigSchema, env);
 
 /** The SP's SAML identity, derived from its public base URL. */
 export interface SpEndpoints {

@@ -22,9 +22,7 @@ export class Initial1764400000000 implements MigrationInterface {
       )`);
     // NULL name_ids (local accounts not yet linked) never collide in a unique index.
     await q.query(`CREATE UNIQUE INDEX "accounts_name_id_key" ON "demo_sp"."accounts" ("name_id")`);
-    await q.query(
-      `CREATE UNIQUE INDEX "accounts_email_lower_key" ON "demo_sp"."accounts" ("email_lower") WHERE "email_lower" IS NOT NULL`,
-    );
+    await q.query(`CREATE UNIQUE INDEX "accounts_email_lower_key" ON "demo_sp"."accounts" ("email_lower") WHERE "email_lower" IS NOT NULL`);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -1,0 +1,274 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { inflateRawSync } from 'node:zlib';
+import { buildIdpMetadata, buildResponse, generateSigningCredentials, type SamlAttribute, type SigningCredentials } from '@jit/saml';
+import { dropDatabase } from '@jit/persistence';
+import { startDemoSp, type RunningDemoSp } from '../app.module';
+import { loadDemoSpConfig } from '../config';
+
+const EMAIL_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
+const APP = 'x';
+const databaseUrl = `postgres://postgres@127.0.0.1:5432/jit_test_demosp_${randomBytes(6).toString('hex')}`;
+
+let idp: Server;
+let idpUrl: string;
+let idpEntityId: string;
+let idpKey: SigningCredentials;
+let otherKey: SigningCredentials;
+let sp: RunningDemoSp;
+let spUrl: string;
+
+/** A port that was free a moment ago: the SP must know its base URL (entity ID, ACS) before it listens. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+class CookieJar {
+  private readonly cookies = new Map<string, string>();
+  take(response: Response): void {
+    for (const header of response.headers.getSetCookie()) {
+      const [pair] = header.split(';');
+      const eq = pair.indexOf('=');
+      this.cookies.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
+    }
+  }
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+}
+
+async function get(path: string, jar?: CookieJar): Promise<Response> {
+  const response = await fetch(spUrl + path, { redirect: 'manual', headers: jar ? { cookie: jar.header() } : {} });
+  jar?.take(response);
+  return response;
+}
+
+/** GET /login and read what the SP sent to the IdP. */
+async function startLogin(jar: CookieJar, app = APP): Promise<{ requestId: string; acsUrl: string; relayState: string | null }> {
+  const response = await get(`/login?app=${app}`, jar);
+  assert.equal(response.status, 302);
+  const location = new URL(response.headers.get('location') ?? '');
+  assert.equal(`${location.origin}${location.pathname}`, `${idpUrl}/saml2/${app}/sso`);
+  const xml = inflateRawSync(Buffer.from(location.searchParams.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
+  assert.match(xml, /<samlp:AuthnRequest\b/);
+  return {
+    requestId: /\bID="([^"]+)"/.exec(xml)?.[1] ?? '',
+    acsUrl: /\bAssertionConsumerServiceURL="([^"]+)"/.exec(xml)?.[1] ?? '',
+    relayState: location.searchParams.get('RelayState'),
+  };
+}
+
+function samlResponse(opts: {
+  inResponseTo: string;
+  nameId: string;
+  attributes: SamlAttribute[];
+  credentials?: SigningCredentials;
+}): string {
+  const xml = buildResponse({
+    issuer: idpEntityId,
+    destination: `${spUrl}/saml/acs`,
+    inResponseTo: opts.inResponseTo,
+    audience: `${spUrl}/saml/metadata`,
+    nameId: opts.nameId,
+    nameIdFormat: EMAIL_FORMAT,
+    sessionIndex: '_session1',
+    attributes: opts.attributes,
+    signAssertion: true,
+    signResponse: true,
+    credentials: opts.credentials ?? idpKey,
+  });
+  return Buffer.from(xml, 'utf8').toString('base64');
+}
+
+async function postAcs(fields: Record<string, string>, jar?: CookieJar): Promise<Response> {
+  const response = await fetch(`${spUrl}/saml/acs`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...(jar ? { cookie: jar.header() } : {}) },
+    body: new URLSearchParams(fields),
+  });
+  jar?.take(response);
+  return response;
+}
+
+const ADA: SamlAttribute[] = [
+  { name: 'email', values: ['Ada@Example.com'] },
+  { name: 'firstname', values: ['Ada'] },
+  { name: 'lastname', values: ['Lovelace'] },
+  { name: 'groups', values: ['engines', 'poetry'] },
+  { name: 'department', values: ['<b>R&D</b>'] },
+];
+
+before(async () => {
+  const [a, b] = await Promise.all([generateSigningCredentials('fake-idp'), generateSigningCredentials('impostor')]);
+  idpKey = { privateKey: a.privateKeyPem, certificatePem: a.certificatePem };
+  otherKey = { privateKey: b.privateKeyPem, certificatePem: b.certificatePem };
+
+  idp = createServer((req, res) => {
+    const match = /^\/saml2\/([^/]+)\/metadata$/.exec(req.url ?? '');
+    if (!match || match[1] !== APP) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(
+      buildIdpMetadata({
+        entityId: idpEntityId,
+        ssoRedirectUrl: `${idpUrl}/saml2/${APP}/sso`,
+        ssoPostUrl: `${idpUrl}/saml2/${APP}/sso`,
+        certificatePems: [idpKey.certificatePem],
+        nameIdFormats: [EMAIL_FORMAT],
+      }),
+    );
+  });
+  await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
+  idpUrl = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+  idpEntityId = `${idpUrl}/saml2/${APP}/metadata`;
+
+  const port = await freePort();
+  spUrl = `http://127.0.0.1:${port}`;
+  sp = await startDemoSp(
+    loadDemoSpConfig({
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      DEMO_SP_PORT: String(port),
+      DEMO_SP_BASE_URL: spUrl,
+      DEMO_SP_IDP_URL: idpUrl,
+    }),
+  );
+});
+
+after(async () => {
+  await sp?.app.close();
+  await new Promise<void>((resolve) => (idp ? idp.close(() => resolve()) : resolve()));
+  await dropDatabase(databaseUrl);
+});
+
+describe('demo-sp sign-in through the ACS', () => {
+  it('answers 400 with a readable page when no application is named', async () => {
+    const response = await get('/login');
+    assert.equal(response.status, 400);
+    assert.match(response.headers.get('content-type') ?? '', /text\/html/);
+    assert.match(await response.text(), /No application was given/);
+  });
+
+  it('answers 404 when the IdP has no such application', async () => {
+    const response = await get('/login?app=missing');
+    assert.equal(response.status, 404);
+    assert.match(await response.text(), /The IdP has no application &quot;missing&quot;/);
+  });
+
+  let signedInJar: CookieJar;
+  let firstResponse: string;
+  let accountId: string;
+
+  it('signs in SP-initiated and JIT-creates the account', async () => {
+    const jar = new CookieJar();
+    const request = await startLogin(jar);
+    assert.equal(request.acsUrl, `${spUrl}/saml/acs`);
+    assert.equal(request.relayState, APP);
+    const loginCookie = jar.header();
+    assert.match(loginCookie, /^demo_sp\.sid=/);
+
+    firstResponse = samlResponse({ inResponseTo: request.requestId, nameId: 'ada@example.com', attributes: ADA });
+    const acs = await postAcs({ SAMLResponse: firstResponse, RelayState: APP }, jar);
+    assert.equal(acs.status, 303);
+    assert.equal(acs.headers.get('location'), '/');
+    const setCookie = acs.headers.getSetCookie().join('\n');
+    assert.match(setCookie, /HttpOnly/i);
+    assert.match(setCookie, /SameSite=Lax/i);
+    assert.notEqual(jar.header(), loginCookie, 'the session id is regenerated on sign-in');
+    signedInJar = jar;
+
+    const home = await get('/', jar);
+    assert.equal(home.status, 200);
+    const html = await home.text();
+    assert.match(html, /<strong class="action">created<\/strong>/);
+    assert.match(html, /Ada@Example\.com/);
+    assert.match(html, /Lovelace/);
+    assert.match(html, /<li>engines<\/li><li>poetry<\/li>/);
+    assert.ok(html.includes('&lt;b&gt;R&amp;D&lt;/b&gt;'));
+    assert.equal(html.includes('<b>R&D</b>'), false);
+
+    const list = (await (await get('/accounts')).json()) as { items: Record<string, unknown>[]; total: number };
+    assert.equal(list.total, 1);
+    const [account] = list.items;
+    accountId = account.id as string;
+    assert.equal(account.nameId, 'ada@example.com');
+    assert.equal(account.nameIdFormat, EMAIL_FORMAT);
+    assert.equal(account.email, 'Ada@Example.com');
+    assert.equal(account.firstname, 'Ada');
+    assert.equal(account.lastname, 'Lovelace');
+    assert.equal(account.lastJitAction, 'created');
+    assert.equal(account.loginCount, 1);
+    assert.deepEqual(account.attributes, {
+      email: 'Ada@Example.com',
+      firstname: 'Ada',
+      lastname: 'Lovelace',
+      groups: ['engines', 'poetry'],
+      department: '<b>R&D</b>',
+    });
+    const one = await get(`/accounts/${accountId}`);
+    assert.equal(one.status, 200);
+    assert.equal(((await one.json()) as { id: string }).id, accountId);
+  });
+
+  it('refuses the same response a second time (replay)', async () => {
+    const response = await postAcs({ SAMLResponse: firstResponse, RelayState: APP });
+    assert.equal(response.status, 401);
+    assert.match(await response.text(), /rejected: .*InResponseTo is not valid/);
+  });
+
+  it('refuses a response signed with another key, with the reason and no stack trace', async () => {
+    const jar = new CookieJar();
+    const request = await startLogin(jar);
+    const forged = samlResponse({ inResponseTo: request.requestId, nameId: 'mallory@example.com', attributes: ADA, credentials: otherKey });
+    const response = await postAcs({ SAMLResponse: forged, RelayState: APP }, jar);
+    assert.equal(response.status, 401);
+    const html = await response.text();
+    assert.match(html, /The IdP&#39;s response was rejected: Invalid (document )?signature/i);
+    assert.doesNotMatch(html, /\bat .*\.js:\d+/);
+    assert.equal(((await (await get('/accounts')).json()) as { total: number }).total, 1);
+  });
+
+  it('signs in again without the session cookie (the cross-site POST case) and updates the account', async () => {
+    const request = await startLogin(new CookieJar());
+    const attributes = ADA.map((a) => (a.name === 'lastname' ? { ...a, values: ['King'] } : a));
+    const jar = new CookieJar();
+    const acs = await postAcs(
+      { SAMLResponse: samlResponse({ inResponseTo: request.requestId, nameId: 'ada@example.com', attributes }), RelayState: APP },
+      jar,
+    );
+    assert.equal(acs.status, 303);
+    const html = await (await get('/', jar)).text();
+    assert.match(html, /<strong class="action">updated<\/strong>/);
+    assert.match(html, /King/);
+    const account = (await (await get(`/accounts/${accountId}`)).json()) as Record<string, unknown>;
+    assert.equal(account.lastname, 'King');
+    assert.equal(account.loginCount, 2);
+  });
+
+  it('signs out', async () => {
+    const response = await get('/logout', signedInJar);
+    assert.equal(response.status, 302);
+    assert.equal(response.headers.get('location'), '/');
+    const html = await (await get('/', signedInJar)).text();
+    assert.match(html, /You are not signed in/);
+  });
+
+  it('serves its SP metadata with the ACS', async () => {
+    const response = await get('/saml/metadata');
+    assert.equal(response.status, 200);
+    const xml = await response.text();
+    assert.ok(xml.includes(`entityID="${spUrl}/saml/metadata"`));
+    assert.ok(xml.includes(`Location="${spUrl}/saml/acs"`));
+  });
+});

@@ -1,0 +1,113 @@
+import { Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { DomainError, httpStatusOf } from '@jit/service';
+import { AccountsService } from '../accounts/accounts.service';
+import { errorPage, homePage, type HomeView } from './pages';
+import { endSession, pendingApp, rememberPendingApp, SESSION_COOKIE, signedIn, startSignedInSession } from './session';
+import { SamlRejectedError, SignInService } from './sign-in.service';
+
+export const HOME_SETTINGS = Symbol('HOME_SETTINGS');
+export type HomeSettings = Omit<HomeView, 'signedIn'>;
+
+@Controller()
+export class SignInController {
+  private readonly logger = new Logger(SignInController.name);
+
+  constructor(
+    private readonly signIn: SignInService,
+    private readonly accounts: AccountsService,
+    @Inject(HOME_SETTINGS) private readonly settings: HomeSettings,
+  ) {}
+
+  @Get()
+  async home(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const session = signedIn(req);
+    // The account may have been deleted since: then the browser is simply signed out.
+    const account = session && (await this.accounts.find(session.accountId));
+    sendPage(res, 200, homePage({ ...this.settings, signedIn: session && account ? { session, account } : undefined }));
+  }
+
+  @Get('login')
+  async login(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const appId = this.signIn.resolveAppId(req.query.app);
+    if (!appId) {
+      const why = req.query.app === undefined ? 'No application was given' : 'The application id is not valid';
+      sendPage(
+        res,
+        400,
+        errorPage(400, 'No application', `${why}: open /login?app=<IdP application id>, or start the SP with DEMO_SP_APP_ID.`),
+      );
+      return;
+    }
+    try {
+      const url = await this.signIn.authnRequestUrl(req, appId);
+      rememberPendingApp(req, appId);
+      res.redirect(302, url);
+    } catch (error) {
+      this.answerError(res, error, 'Cannot start the sign-in');
+    }
+  }
+
+  @Post('saml/acs')
+  async acs(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const appId = this.signIn.resolveAppId(body.RelayState, pendingApp(req));
+    if (!appId) {
+      sendPage(
+        res,
+        400,
+        errorPage(
+          400,
+          'Unknown application',
+          'The response carries no RelayState naming the IdP application, and no sign-in is in progress in this browser.',
+        ),
+      );
+      return;
+    }
+    try {
+      const { account, action } = await this.signIn.acceptResponse(req, appId);
+      await startSignedInSession(req, { accountId: account.id, appId, jitAction: action, signedInAt: new Date().toISOString() });
+      this.logger.log({ appId, accountId: account.id, action }, 'Signed in');
+      res.redirect(303, '/');
+    } catch (error) {
+      this.answerError(res, error, 'Sign-in failed', appId);
+    }
+  }
+
+  @Get('saml/metadata')
+  metadata(@Res() res: Response): void {
+    res.type('application/samlmetadata+xml').send(this.signIn.spMetadataXml());
+  }
+
+  @Get('logout')
+  async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
+    await endSession(req);
+    res.clearCookie(SESSION_COOKIE);
+    res.redirect(302, '/');
+  }
+
+  /** Expected failures become a readable page (never a stack); anything else goes to the ErrorFilter. */
+  private answerError(res: Response, error: unknown, title: string, appId?: string): void {
+    if (error instanceof SamlRejectedError) {
+      this.logger.warn({ appId, reason: error.message }, 'SAML response rejected');
+      sendPage(res, 401, errorPage(401, title, `The IdP's response was rejected: ${error.message}`));
+      return;
+    }
+    if (error instanceof DomainError) {
+      const status = httpStatusOf(error.code);
+      this.logger.warn({ appId, code: error.code, reason: error.message }, title);
+      sendPage(res, status, errorPage(status, title, error.message));
+      return;
+    }
+    throw error;
+  }
+}
+
+function sendPage(res: Response, status: number, html: string): void {
+  res
+    .status(status)
+    // Pages show personal data: not cached, and no script can run even if escaping were missed.
+    .set({ 'Cache-Control': 'no-store', 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" })
+    .type('html')
+    .send(html);
+}

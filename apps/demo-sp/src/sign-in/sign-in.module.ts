@@ -1,0 +1,35 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { AccountsModule } from '../accounts/accounts.module';
+import { JitProvisioningService } from '../accounts/jit-provisioning.service';
+import { spEndpoints, type DemoSpConfig } from '../config';
+import { IdpMetadataService } from './idp-metadata';
+import { HOME_SETTINGS, SignInController, type HomeSettings } from './sign-in.controller';
+import { SignInService } from './sign-in.service';
+
+@Module({})
+export class SignInModule {
+  static register(config: DemoSpConfig): DynamicModule {
+    const sp = spEndpoints(config);
+    const settings: HomeSettings = {
+      mode: config.DEMO_SP_JIT_MODE,
+      spEntityId: sp.entityId,
+      idpUrl: config.DEMO_SP_IDP_URL,
+      defaultAppId: config.DEMO_SP_APP_ID,
+    };
+    return {
+      module: SignInModule,
+      imports: [AccountsModule.register(config.DEMO_SP_JIT_MODE)],
+      controllers: [SignInController],
+      providers: [
+        { provide: HOME_SETTINGS, useValue: settings },
+        { provide: IdpMetadataService, useFactory: () => new IdpMetadataService(config.DEMO_SP_IDP_URL) },
+        {
+          provide: SignInService,
+          useFactory: (metadata: IdpMetadataService, jit: JitProvisioningService) =>
+            new SignInService({ sp, defaultAppId: config.DEMO_SP_APP_ID }, metadata, jit),
+          inject: [IdpMetadataService, JitProvisioningService],
+        },
+      ],
+    };
+  }
+}

@@ -1,0 +1,158 @@
+import type { Request } from 'express';
+import {
+  MultiSamlStrategy,
+  ValidateInResponseTo,
+  generateServiceProviderMetadata,
+  type PassportSamlConfig,
+  type Profile,
+  type VerifiedCallback,
+} from '@node-saml/passport-saml';
+// The default cache node-saml would make per SAML instance; shared, because MultiSamlStrategy
+// makes a SAML instance per request and the AuthnRequest ID must outlive it until the Response.
+import { InMemoryCacheProvider } from '@node-saml/node-saml/lib/in-memory-cache-provider';
+import { DomainError, ErrorCode } from '@jit/service';
+import { identityFromSamlProfile, type JitProvisioningService, type JitResult } from '../accounts/jit-provisioning.service';
+import { APP_ID_PATTERN, type SpEndpoints } from '../config';
+import type { IdpMetadataService } from './idp-metadata';
+
+/** The IdP's Response did not pass validation (signature, InResponseTo, audience, time, status). */
+export class SamlRejectedError extends Error {}
+
+/** How long an AuthnRequest ID waits for its Response. */
+const REQUEST_ID_TTL_MS = 10 * 60_000;
+
+/** passport-saml is typed against its own copy of @types/express (v4); the objects are the same at run time. */
+type StrategyRequest = Parameters<MultiSamlStrategy['authenticate']>[0];
+
+type StrategyOutcome = { kind: 'redirect'; url: string } | { kind: 'success'; user: unknown } | { kind: 'fail'; reason: string };
+
+export interface SignInOptions {
+  sp: SpEndpoints;
+  defaultAppId?: string;
+}
+
+/**
+ * The SAML side of the demo SP, on passport-saml's MultiSamlStrategy: one strategy, and per request
+ * the options of the IdP application being signed in to (from that application's metadata).
+ */
+export class SignInService {
+  private readonly requestIds = new InMemoryCacheProvider({ keyExpirationPeriodMs: REQUEST_ID_TTL_MS });
+  private readonly optionsOf = new WeakMap<object, Partial<PassportSamlConfig>>();
+  private readonly strategy: MultiSamlStrategy;
+
+  constructor(
+    private readonly options: SignInOptions,
+    private readonly metadata: IdpMetadataService,
+    private readonly jit: JitProvisioningService,
+  ) {
+    this.strategy = new MultiSamlStrategy(
+      {
+        passReqToCallback: false,
+        getSamlOptions: (req, done) => {
+          const options = this.optionsOf.get(req);
+          if (options) done(null, options);
+          else done(new Error('No IdP application was resolved for this request'));
+        },
+      },
+      (profile: Profile | null, done: VerifiedCallback) =>
+        // JIT runs after the strategy, so that SAML failures (401) and account conflicts (409) stay apart.
+        profile ? done(null, profile) : done(null, undefined, { message: 'The IdP sent no assertion (NoPassive)' }),
+      (_profile: Profile | null, done: VerifiedCallback) => done(new Error('Single logout is not supported by the demo SP')),
+    );
+  }
+
+  /**
+   * The application a request is about: the first of `candidates` that is a well-formed app id,
+   * else the configured default.
+   */
+  resolveAppId(...candidates: unknown[]): string | undefined {
+    for (const candidate of candidates) if (typeof candidate === 'string' && APP_ID_PATTERN.test(candidate)) return candidate;
+    return this.options.defaultAppId;
+  }
+
+  /** The IdP URL with a fresh AuthnRequest (HTTP-Redirect binding) for `appId`. */
+  async authnRequestUrl(req: Request, appId: string): Promise<string> {
+    // RelayState carries the app to the ACS: the session cookie (SameSite=Lax) is not sent on the
+    // IdP's cross-site POST, so it cannot be what tells the ACS which IdP certificate to trust.
+    const outcome = await this.runStrategy(req, appId, { additionalParams: { RelayState: appId } });
+    if (outcome.kind !== 'redirect') throw new Error(`passport-saml answered ${outcome.kind} instead of a redirect to the IdP`);
+    return outcome.url;
+  }
+
+  /** Validates the Response POSTed to the ACS against `appId`'s IdP, then provisions the account. */
+  async acceptResponse(req: Request, appId: string): Promise<JitResult> {
+    const body = req.body as Record<string, unknown> | undefined;
+    if (typeof body?.SAMLResponse !== 'string' || body.SAMLResponse === '') {
+      throw new DomainError(ErrorCode.ValidationFailed, 'POST a SAMLResponse (form-encoded) to the ACS');
+    }
+    let outcome: StrategyOutcome;
+    try {
+      outcome = await this.runStrategy(req, appId, {});
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      throw new SamlRejectedError((error as Error).message || 'The SAML response was rejected');
+    }
+    if (outcome.kind === 'fail') throw new SamlRejectedError(outcome.reason);
+    if (outcome.kind !== 'success') throw new SamlRejectedError('The ACS received no SAML Response');
+    let identity;
+    try {
+      identity = identityFromSamlProfile(outcome.user as Profile);
+    } catch (error) {
+      throw new SamlRejectedError((error as Error).message);
+    }
+    return this.jit.provision(identity);
+  }
+
+  spMetadataXml(): string {
+    return generateServiceProviderMetadata({
+      issuer: this.options.sp.entityId,
+      callbackUrl: this.options.sp.acsUrl,
+      identifierFormat: null,
+      wantAssertionsSigned: true,
+    });
+  }
+
+  private async samlOptionsFor(appId: string): Promise<Partial<PassportSamlConfig>> {
+    const idp = await this.metadata.get(appId);
+    return {
+      entryPoint: idp.ssoRedirectUrl,
+      idpCert: idp.signingCertificates,
+      idpIssuer: idp.entityId,
+      issuer: this.options.sp.entityId,
+      audience: this.options.sp.entityId,
+      callbackUrl: this.options.sp.acsUrl,
+      wantAssertionsSigned: true,
+      wantAuthnResponseSigned: true,
+      signatureAlgorithm: 'sha256',
+      // Let the application's NameID format (configured at the IdP) decide.
+      identifierFormat: null,
+      // SP-initiated only: every Response must answer an AuthnRequest this process sent, once.
+      validateInResponseTo: ValidateInResponseTo.always,
+      requestIdExpirationPeriodMs: REQUEST_ID_TTL_MS,
+      cacheProvider: this.requestIds,
+      // Tolerates small clock differences between the IdP's host and this one.
+      acceptedClockSkewMs: 30_000,
+    };
+  }
+
+  /**
+   * Runs the strategy the way passport.authenticate does (a per-request object whose prototype is
+   * the strategy, given the action functions), but hands back the outcome instead of writing the
+   * response, so that the controller decides between 302, 303, 401 and 409.
+   */
+  private async runStrategy(req: Request, appId: string, authOptions: Record<string, unknown>): Promise<StrategyOutcome> {
+    this.optionsOf.set(req, await this.samlOptionsFor(appId));
+    return new Promise<StrategyOutcome>((resolve, reject) => {
+      const attempt = Object.create(this.strategy) as MultiSamlStrategy & Record<string, unknown>;
+      Object.assign(attempt, {
+        success: (user: unknown) => resolve({ kind: 'success', user }),
+        fail: (challenge?: unknown) =>
+          resolve({ kind: 'fail', reason: (challenge as { message?: string } | undefined)?.message ?? 'Authentication failed' }),
+        redirect: (url: string) => resolve({ kind: 'redirect', url }),
+        pass: () => reject(new Error('passport-saml passed the request on')),
+        error: (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
+      });
+      attempt.authenticate(req as unknown as StrategyRequest, authOptions);
+    });
+  }
+}
