@@ -81,9 +81,9 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
   });
 
   it('commits the change and its event together, and answers only after the ack', async () => {
-    const result = await outbox.run(async (tx) => {
+    const result = await outbox.run((tx) => {
       tx.emit(Ping, { n: 2 });
-      return 'ok';
+      return Promise.resolve('ok');
     });
     assert.equal(result, 'ok');
     assert.deepEqual(await unpublished(), []);
