@@ -31,8 +31,7 @@ export class AppModule {
       imports: [
         ServiceKitModule.forRoot({
           service: 'catalog',
-          logLevel: config.LOG_LEVEL,
-          databaseUrl: config.DATABASE_URL,
+          config,
           schema: CATALOG_SCHEMA,
           entities: [Application, ApplicationGroup],
           migrations: [Initial1764300000000],

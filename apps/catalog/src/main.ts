@@ -8,13 +8,9 @@ runMain(async () => {
   const config = loadCatalogConfig();
   await runService({
     service: 'catalog',
-    host: config.HOST,
+    config,
     port: config.CATALOG_PORT,
-    logLevel: config.LOG_LEVEL,
-    databaseUrl: config.DATABASE_URL,
     schema: CATALOG_SCHEMA,
-    natsUrl: config.NATS_URL,
-    natsPrefix: config.NATS_PREFIX,
     produces: [CATALOG_STREAM],
     module: (bus) => AppModule.register(config, bus),
   });

@@ -25,8 +25,7 @@ export class AppModule {
         // No bus: the demo SP speaks only HTTP and SAML.
         ServiceKitModule.forRoot({
           service: 'demo-sp',
-          logLevel: config.LOG_LEVEL,
-          databaseUrl: config.DATABASE_URL,
+          config,
           schema: DEMO_SP_SCHEMA,
           entities: [Account],
           migrations: [Initial1764400000000],

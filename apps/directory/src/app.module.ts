@@ -20,8 +20,7 @@ export class AppModule {
       imports: [
         ServiceKitModule.forRoot({
           service: 'directory',
-          logLevel: config.LOG_LEVEL,
-          databaseUrl: config.DATABASE_URL,
+          config,
           schema: DIRECTORY_SCHEMA,
           entities: [Organization, ApiKey, User, UserGroup, Membership],
           migrations: [Initial1764300000000],

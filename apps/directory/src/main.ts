@@ -8,13 +8,9 @@ runMain(async () => {
   const config = loadDirectoryConfig();
   await runService({
     service: 'directory',
-    host: config.HOST,
+    config,
     port: config.DIRECTORY_PORT,
-    logLevel: config.LOG_LEVEL,
-    databaseUrl: config.DATABASE_URL,
     schema: DIRECTORY_SCHEMA,
-    natsUrl: config.NATS_URL,
-    natsPrefix: config.NATS_PREFIX,
     produces: [DIRECTORY_STREAM],
     answers: Object.values(DirectoryRpc),
     module: (bus) => AppModule.register(config, bus),

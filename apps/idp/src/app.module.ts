@@ -18,8 +18,7 @@ export class AppModule {
       imports: [
         ServiceKitModule.forRoot({
           service: 'idp',
-          logLevel: config.LOG_LEVEL,
-          databaseUrl: config.DATABASE_URL,
+          config,
           schema: IDP_SCHEMA,
           entities: [...READ_MODEL_ENTITIES, SigningKey],
           migrations: [Initial1764300000000],

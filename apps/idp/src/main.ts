@@ -10,13 +10,9 @@ runMain(async () => {
   const config = loadIdpConfig();
   await runService({
     service: 'idp',
-    host: config.HOST,
+    config,
     port: config.IDP_PORT,
-    logLevel: config.LOG_LEVEL,
-    databaseUrl: config.DATABASE_URL,
     schema: IDP_SCHEMA,
-    natsUrl: config.NATS_URL,
-    natsPrefix: config.NATS_PREFIX,
     produces: [IDP_STREAM],
     consumes: IDP_CONSUMES,
     module: (bus) => AppModule.register(config, bus),

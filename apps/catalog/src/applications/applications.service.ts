@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { NatsBus, Outbox, type OutboxTransaction } from '@jit/messaging';
+import { setVersionedLink } from '@jit/persistence';
 import { CatalogEvents, type ApplicationSnapshot } from '@jit/catalog-contracts';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { DomainError, ErrorCode, notFound, type FieldProblem, type ListQuery, type Page } from '@jit/service';
@@ -17,16 +18,8 @@ function toView(app: Application, connector: Connector) {
   const fixed = new Set(connector.id === 'saml2' ? [] : connector.attributes.map((a) => a.spName));
   return {
     id: app.id,
-    connectorId: app.connectorId,
-    name: app.name,
     supportedFunctionality: connector.supportedFunctionality,
-    spEntityId: app.spEntityId,
-    acsUrls: app.acsUrls,
-    nameIdFormat: app.nameIdFormat,
-    nameIdSource: app.nameIdSource,
-    signAssertion: app.signAssertion,
-    signResponse: app.signResponse,
-    active: app.active,
+    ...snapshot(app),
     attributes: app.attributes.map((m) => ({ ...m, editable: !fixed.has(m.spName) })),
     version: app.version,
     createdAt: app.createdAt,
@@ -184,13 +177,9 @@ export class ApplicationsService {
   private async setBinding(organizationId: string, applicationId: string, groupId: string, active: boolean): Promise<void> {
     await this.outbox.run(async (tx) => {
       await this.find(tx.manager, organizationId, applicationId);
-      const repo = tx.manager.getRepository(ApplicationGroup);
-      const current = await repo.findOne({ where: { applicationId, groupId }, lock: { mode: 'pessimistic_write' } });
-      if (!current && !active) throw notFound('Binding of user group', groupId);
-      if (current?.active === active) return;
-      const version = (current?.version ?? 0) + 1;
-      if (current) await repo.update({ applicationId, groupId }, { active, version });
-      else await repo.createQueryBuilder().insert().values({ applicationId, groupId, organizationId, active, version }).orIgnore().execute();
+      const version = await setVersionedLink(tx.manager, ApplicationGroup, { applicationId, groupId }, { organizationId }, active);
+      if (version === 'missing') throw notFound('Binding of user group', groupId);
+      if (version === null) return;
       tx.emit(active ? CatalogEvents.groupBound : CatalogEvents.groupUnbound, {
         organizationId,
         applicationId,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError } from 'typeorm';
 import { Outbox } from '@jit/messaging';
+import { setVersionedLink } from '@jit/persistence';
 import { DirectoryEvents } from '@jit/directory-contracts';
 import { DomainError, ErrorCode, notFound, type ListQuery } from '@jit/service';
 import { UsersService } from '../users/users.service';
@@ -91,21 +92,9 @@ export class GroupsService {
       const group = await tx.manager.findOneBy(UserGroup, { id: groupId, organizationId });
       if (!group) throw notFound('User group', groupId);
       await this.users.find(tx.manager, organizationId, userId);
-      const repo = tx.manager.getRepository(Membership);
-      const current = await repo.findOne({ where: { groupId, userId }, lock: { mode: 'pessimistic_write' } });
-      if (!current && !active) throw notFound('Membership of user', userId);
-      if (current?.active === active) return;
-      const version = (current?.version ?? 0) + 1;
-      if (current) await repo.update({ groupId, userId }, { active, version });
-      else {
-        await repo
-          .createQueryBuilder()
-          .insert()
-          .values({ groupId, userId, organizationId, active, version })
-          // Two concurrent first adds: the loser's insert becomes a no-op instead of an error.
-          .orIgnore()
-          .execute();
-      }
+      const version = await setVersionedLink(tx.manager, Membership, { groupId, userId }, { organizationId }, active);
+      if (version === 'missing') throw notFound('Membership of user', userId);
+      if (version === null) return;
       tx.emit(active ? DirectoryEvents.membershipAdded : DirectoryEvents.membershipRemoved, {
         organizationId,
         groupId,

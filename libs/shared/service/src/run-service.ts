@@ -4,18 +4,16 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import pino from 'pino';
 import { BusTransport, ConsumerProgress, NatsBus, type RpcContract, type StreamContract } from '@jit/messaging';
+import type { BaseConfig } from '@jit/config';
 import { ensureDatabase } from '@jit/persistence';
 import { ErrorFilter } from './error-filter';
 
 export interface RunServiceOptions {
   service: string;
-  host: string;
+  /** The service's parsed configuration (the shared keys: host, log level, database, NATS). */
+  config: BaseConfig;
   port: number;
-  logLevel: string;
-  databaseUrl: string;
   schema: string;
-  natsUrl: string;
-  natsPrefix: string;
   /** Streams this service produces: created (idempotently) before it starts answering. */
   produces?: readonly StreamContract[];
   consumes?: readonly StreamContract[];
@@ -36,19 +34,20 @@ const NATS_HINT =
  * database through the modules' shutdown hooks.
  */
 export async function runService(options: RunServiceOptions): Promise<NestFastifyApplication> {
-  const log = pino({ level: options.logLevel, base: { service: options.service } });
+  const { config } = options;
+  const log = pino({ level: config.LOG_LEVEL, base: { service: options.service } });
   try {
-    await ensureDatabase(options.databaseUrl, options.schema);
+    await ensureDatabase(config.DATABASE_URL, options.schema);
   } catch (error) {
-    log.fatal(`PostgreSQL is not reachable at ${redactUrl(options.databaseUrl)} (${String(error)}). Start it: ${POSTGRES_HINT}`);
+    log.fatal(`PostgreSQL is not reachable at ${redactUrl(config.DATABASE_URL)} (${String(error)}). Start it: ${POSTGRES_HINT}`);
     throw new StartupError('postgres');
   }
   let bus: NatsBus;
   try {
-    bus = await NatsBus.connect({ servers: options.natsUrl, prefix: options.natsPrefix, service: options.service });
+    bus = await NatsBus.connect({ servers: config.NATS_URL, prefix: config.NATS_PREFIX, service: options.service });
     for (const stream of options.produces ?? []) await bus.ensureStream(stream);
   } catch (error) {
-    log.fatal(`NATS with JetStream is not reachable at ${options.natsUrl} (${String(error)}). Start it: ${NATS_HINT}`);
+    log.fatal(`NATS with JetStream is not reachable at ${config.NATS_URL} (${String(error)}). Start it: ${NATS_HINT}`);
     throw new StartupError('nats');
   }
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -72,8 +71,9 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     { inheritAppConfig: true },
   );
   await app.startAllMicroservices();
-  await app.listen(options.port, options.host);
-  log.info({ url: `http://${options.host}:${options.port}` }, `${options.service} listening on http://${options.host}:${options.port}`);
+  await app.listen(options.port, config.HOST);
+  const url = `http://${config.HOST}:${options.port}`;
+  log.info({ url }, `${options.service} listening on ${url}`);
   return app;
 }
 

@@ -2,13 +2,14 @@ import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/co
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
 import { MessagingModule, OutboxMessage, type NatsBus, type StreamContract } from '@jit/messaging';
+import type { BaseConfig } from '@jit/config';
 import { serviceDataSourceOptions } from '@jit/persistence';
 import { HEALTH_OPTIONS, HealthController } from './health';
 
 export interface ServiceKitOptions {
   service: string;
-  logLevel: string;
-  databaseUrl: string;
+  /** The shared keys of the service's configuration: log level and database. */
+  config: Pick<BaseConfig, 'LOG_LEVEL' | 'DATABASE_URL'>;
   /** The service's PostgreSQL schema. */
   schema: string;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -30,7 +31,7 @@ export class ServiceKitModule {
     const imports: (DynamicModule | Type)[] = [
       LoggerModule.forRoot({
         pinoHttp: {
-          level: options.logLevel,
+          level: options.config.LOG_LEVEL,
           base: { service: options.service },
           redact: ['req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'],
           autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' },
@@ -39,7 +40,7 @@ export class ServiceKitModule {
       }),
       TypeOrmModule.forRoot(
         serviceDataSourceOptions({
-          url: options.databaseUrl,
+          url: options.config.DATABASE_URL,
           schema: options.schema,
           entities,
           migrations: options.migrations,

@@ -1,0 +1,132 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { deflateRawSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { Browser, parseForm } from '@jit/testing';
+import { System } from './harness';
+
+/** The IdP's checks of what SPs send (SECURITY.md), each with a request crafted by hand. */
+describe('IdP refuses AuthnRequests it must not answer', () => {
+  const system = new System('samlreq');
+  let appId = '';
+  const spEntityId = 'https://sp.example.com/metadata';
+  const acsUrl = 'https://sp.example.com/acs';
+  const password = 'correct horse battery staple';
+
+  const authnRequest = (over: { issuer?: string; acs?: string; binding?: string; issueInstant?: string; destination?: string; id?: string; doctype?: boolean } = {}) => {
+    const id = over.id ?? `_${randomBytes(20).toString('hex')}`;
+    const attrs = [
+      `ID="${id}"`,
+      'Version="2.0"',
+      `IssueInstant="${over.issueInstant ?? new Date().toISOString()}"`,
+      `AssertionConsumerServiceURL="${over.acs ?? acsUrl}"`,
+      `ProtocolBinding="${over.binding ?? 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST'}"`,
+      ...(over.destination ? [`Destination="${over.destination}"`] : []),
+    ];
+    const doctype = over.doctype ? '<!DOCTYPE x [<!ENTITY e "boom">]>' : '';
+    const xml = `${doctype}<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ${attrs.join(' ')}><saml:Issuer>${over.issuer ?? spEntityId}</saml:Issuer></samlp:AuthnRequest>`;
+    return { id, encoded: encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64')) };
+  };
+
+  const sso = (browser: Browser, encoded: string, relayState?: string) =>
+    browser.get(`${system.idpUrl}/saml2/${appId}/sso?SAMLRequest=${encoded}${relayState === undefined ? '' : `&RelayState=${encodeURIComponent(relayState)}`}`);
+
+  /** A browser with an IdP session, so that a good request goes straight to the auto-POST page. */
+  const signedInBrowser = async () => {
+    const browser = new Browser();
+    const first = await sso(browser, authnRequest().encoded);
+    assert.equal(first.status, 302);
+    const form = parseForm(await (await browser.get(`${system.idpUrl}/login`)).text());
+    const posted = await browser.postForm(`${system.idpUrl}/login`, { csrf: form.fields.csrf ?? '', username: 'grace', password });
+    assert.equal(posted.status, 200);
+    return browser;
+  };
+
+  before(async () => {
+    await system.start();
+    const user = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, { username: 'grace', email: 'grace@example.com', firstname: 'Grace', lastname: 'Hopper', password }, 201);
+    const group = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'All' }, 201);
+    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${group.id}/members`, { userId: user.id }, 201);
+    appId = (await system.admin<{ id: string }>('POST', `${system.catalogUrl}/v1/applications`, { connectorId: 'saml2', name: 'Generic', spEntityId, acsUrls: [acsUrl] }, 201)).id;
+    await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId: group.id }, 201);
+  });
+
+  after(async () => {
+    await system.stop();
+  });
+
+  it('posts to the registered ACS URL with safe headers and RelayState echoed byte for byte', async () => {
+    const browser = await signedInBrowser();
+    const relay = `"><script>alert(1)</script>&x=ü`;
+    const res = await sso(browser, authnRequest().encoded, relay);
+    assert.equal(res.status, 200);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'nonce-[^']+'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    const html = await res.text();
+    assert.equal(html.includes('<script>alert(1)'), false, 'RelayState is escaped');
+    const form = parseForm(html);
+    assert.equal(form.action, acsUrl);
+    assert.equal(form.fields.RelayState, relay);
+    const xml = Buffer.from(form.fields.SAMLResponse ?? '', 'base64').toString('utf8');
+    assert.match(xml, new RegExp(`Destination="${acsUrl}"`));
+  });
+
+  it('never posts to an ACS URL that is not registered, not even one that shares a prefix', async () => {
+    const browser = await signedInBrowser();
+    for (const acs of [`${acsUrl}/../evil`, `${acsUrl}x`, 'https://sp.example.com.evil.com/acs', 'HTTPS://sp.example.com/acs']) {
+      const res = await sso(browser, authnRequest({ acs }).encoded);
+      assert.equal(res.status, 400, acs);
+      const html = await res.text();
+      assert.match(html, /not registered/);
+      assert.equal(html.includes('SAMLResponse'), false);
+    }
+  });
+
+  it('refuses an unknown issuer, another binding, a stale request, a foreign Destination, a replay and a DOCTYPE', async () => {
+    const browser = await signedInBrowser();
+    const expect = async (encoded: string, status: number, text: RegExp) => {
+      const res = await sso(browser, encoded);
+      const html = await res.text();
+      assert.equal(res.status, status, html);
+      assert.match(html, text);
+      assert.equal(html.includes('SAMLResponse'), false);
+    };
+    await expect(authnRequest({ issuer: 'https://attacker.example.com' }).encoded, 400, /Issuer is not the entity ID/);
+    await expect(authnRequest({ binding: 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact' }).encoded, 400, /HTTP-POST binding only/);
+    await expect(authnRequest({ issueInstant: new Date(Date.now() - 3600_000).toISOString() }).encoded, 400, /too old/);
+    await expect(authnRequest({ destination: 'https://other-idp.example.com/sso' }).encoded, 400, /another identity provider/);
+    const once = authnRequest();
+    assert.equal((await sso(browser, once.encoded)).status, 200);
+    await expect(once.encoded, 400, /already used/);
+    await expect(authnRequest({ doctype: true }).encoded, 400, /cannot accept/);
+  });
+
+  it('refuses an oversized RelayState instead of truncating it', async () => {
+    const browser = await signedInBrowser();
+    const res = await sso(browser, authnRequest().encoded, 'r'.repeat(1025));
+    assert.equal(res.status, 400);
+    assert.match(await res.text(), /RelayState is limited to 1024 bytes/);
+  });
+
+  it('answers an unknown application and a missing SAMLRequest with a clear page', async () => {
+    const browser = new Browser();
+    const unknown = await browser.get(`${system.idpUrl}/saml2/00000000-0000-4000-8000-000000000000/sso?SAMLRequest=x`);
+    assert.equal(unknown.status, 404);
+    assert.match(await unknown.text(), /no application at this address/);
+    const missing = await browser.get(`${system.idpUrl}/saml2/${appId}/sso`);
+    assert.equal(missing.status, 400);
+    assert.match(await missing.text(), /expects a SAMLRequest/);
+  });
+
+  it('refuses a login form post without the CSRF token of the session', async () => {
+    const browser = new Browser();
+    assert.equal((await sso(browser, authnRequest().encoded)).status, 302);
+    const res = await browser.postForm(`${system.idpUrl}/login`, { csrf: 'forged', username: 'grace', password });
+    assert.equal(res.status, 403);
+    assert.match(await res.text(), /stale or forged/);
+  });
+});
