@@ -1,6 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodPipe, type Caller } from '@jit/service';
+import {
+  API_KEY_RESOLVER,
+  ApiKeyGuard,
+  CurrentCaller,
+  DomainError,
+  ErrorCode,
+  IdParam,
+  ListQuery,
+  ZodPipe,
+  hashApiKey,
+  type ApiKeyResolver,
+  type Caller,
+} from '@jit/service';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
 import { AddMemberBody, CreateGroupBody } from './groups.dto';
@@ -34,12 +46,13 @@ export class GroupsController {
 
   @Post(':id/members')
   @HttpCode(201)
-  addMember(
+  async addMember(
     @CurrentCaller() caller: Caller,
     @Param('id', new ZodPipe(IdParam)) id: string,
     @Body(new ZodPipe(AddMemberBody)) body: AddMemberBody,
-  ) {
-    return this.groups.addMember(caller.organizationId, id, body.userId);
+  ): Promise<{ groupId: string; userId: string }> {
+    const { groupId, userId } = await this.groups.addMember(caller.organizationId, id, body.userId);
+    return { groupId, userId };
   }
 
   @Delete(':id/members/:userId')
@@ -55,7 +68,27 @@ export class GroupsController {
 
 @Controller()
 export class GroupsHandler {
-  constructor(private readonly groups: GroupsService) {}
+  constructor(
+    private readonly groups: GroupsService,
+    @Inject(API_KEY_RESOLVER) private readonly apiKeys: ApiKeyResolver,
+  ) {}
+
+  /** The same check as the HTTP guard: the API key decides the organisation. */
+  private async organizationOf(apiKey: string): Promise<string> {
+    const caller = await this.apiKeys.resolve(hashApiKey(apiKey));
+    if (!caller) throw new DomainError(ErrorCode.Unauthenticated, 'The apiKey is not valid');
+    return caller.organizationId;
+  }
+
+  @AnswerRpc(DirectoryRpc.addMember)
+  async addMember(@Payload() request: RequestOf<typeof DirectoryRpc.addMember>): Promise<ResponseOf<typeof DirectoryRpc.addMember>> {
+    return this.groups.addMember(await this.organizationOf(request.apiKey), request.groupId, request.userId);
+  }
+
+  @AnswerRpc(DirectoryRpc.removeMember)
+  async removeMember(@Payload() request: RequestOf<typeof DirectoryRpc.removeMember>): Promise<ResponseOf<typeof DirectoryRpc.removeMember>> {
+    return this.groups.removeMember(await this.organizationOf(request.apiKey), request.groupId, request.userId);
+  }
 
   @AnswerRpc(DirectoryRpc.getGroup)
   get(@Payload() request: RequestOf<typeof DirectoryRpc.getGroup>): Promise<ResponseOf<typeof DirectoryRpc.getGroup>> {

@@ -78,23 +78,23 @@ export class GroupsService {
   }
 
   /** Idempotent: adding a member twice answers the same and emits nothing the second time. */
-  async addMember(organizationId: string, groupId: string, userId: string): Promise<{ groupId: string; userId: string }> {
-    await this.setMembership(organizationId, groupId, userId, true);
-    return { groupId, userId };
+  async addMember(organizationId: string, groupId: string, userId: string): Promise<{ groupId: string; userId: string; changed: boolean }> {
+    return { groupId, userId, changed: await this.setMembership(organizationId, groupId, userId, true) };
   }
 
-  async removeMember(organizationId: string, groupId: string, userId: string): Promise<void> {
-    await this.setMembership(organizationId, groupId, userId, false);
+  async removeMember(organizationId: string, groupId: string, userId: string): Promise<{ groupId: string; userId: string; changed: boolean }> {
+    return { groupId, userId, changed: await this.setMembership(organizationId, groupId, userId, false) };
   }
 
-  private async setMembership(organizationId: string, groupId: string, userId: string, active: boolean): Promise<void> {
-    await this.outbox.run(async (tx) => {
+  /** Returns whether anything changed. */
+  private async setMembership(organizationId: string, groupId: string, userId: string, active: boolean): Promise<boolean> {
+    return this.outbox.run(async (tx) => {
       const group = await tx.manager.findOneBy(UserGroup, { id: groupId, organizationId });
       if (!group) throw notFound('User group', groupId);
       await this.users.find(tx.manager, organizationId, userId);
       const version = await setVersionedLink(tx.manager, Membership, { groupId, userId }, { organizationId }, active);
       if (version === 'missing') throw notFound('Membership of user', userId);
-      if (version === null) return;
+      if (version === null) return false;
       tx.emit(active ? DirectoryEvents.membershipAdded : DirectoryEvents.membershipRemoved, {
         organizationId,
         groupId,
@@ -102,6 +102,7 @@ export class GroupsService {
         version,
         occurredAt: new Date().toISOString(),
       });
+      return true;
     });
   }
 

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import * as argon2 from 'argon2';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { Outbox, type OutboxTransaction } from '@jit/messaging';
-import { DirectoryEvents, type UserProfile } from '@jit/directory-contracts';
+import { DirectoryEvents, type UserProfile, type UserState } from '@jit/directory-contracts';
 import { DomainError, ErrorCode, notFound, type ListQuery } from '@jit/service';
 import { User } from './user.entity';
 import type { CreateUserBody, UpdateUserBody } from './users.dto';
@@ -79,6 +79,7 @@ export class UsersService {
     const passwordHash = body.password ? await argon2.hash(body.password, ARGON2_OPTIONS) : undefined;
     return this.outbox.run(async (tx) => {
       const user = await this.find(tx.manager, organizationId, id, true);
+      const previousState = user.state;
       const changed: string[] = [];
       const assign = <K extends keyof User>(key: K, value: User[K] | undefined) => {
         if (value === undefined || user[key] === value) return;
@@ -105,7 +106,7 @@ export class UsersService {
       if (changed.length === 0) return toView(user);
       user.version += 1;
       await this.saveUnique(tx.manager, user);
-      this.emitSnapshot(tx, user, 'updated', changed);
+      this.emitSnapshot(tx, user, changed.includes('state') ? { previousState } : 'updated', changed);
       return toView(user);
     });
   }
@@ -149,7 +150,8 @@ export class UsersService {
     return user;
   }
 
-  private emitSnapshot(tx: OutboxTransaction, user: User, kind: 'created' | 'updated', changed: string[]): void {
+  /** `{ previousState }` marks a state change, which has its own subject. */
+  private emitSnapshot(tx: OutboxTransaction, user: User, kind: 'created' | 'updated' | { previousState: UserState }, changed: string[]): void {
     const base = {
       organizationId: user.organizationId,
       userId: user.id,
@@ -158,7 +160,8 @@ export class UsersService {
       user: toProfile(user),
     };
     if (kind === 'created') tx.emit(DirectoryEvents.userCreated, base);
-    else tx.emit(DirectoryEvents.userUpdated, { ...base, changedAttributes: changed });
+    else if (kind === 'updated') tx.emit(DirectoryEvents.userUpdated, { ...base, changedAttributes: changed });
+    else tx.emit(DirectoryEvents.userStateChanged, { ...base, previousState: kind.previousState, changedAttributes: changed });
   }
 
   private async insertUnique(manager: EntityManager, user: User): Promise<void> {

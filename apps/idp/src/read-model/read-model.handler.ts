@@ -10,7 +10,7 @@ import { ReadModelService } from './read-model.service';
 export class ReadModelHandler {
   constructor(private readonly readModel: ReadModelService) {}
 
-  @OnEvent(DirectoryEvents.userCreated, DirectoryEvents.userUpdated)
+  @OnEvent(DirectoryEvents.userCreated, DirectoryEvents.userUpdated, DirectoryEvents.userStateChanged)
   userChanged(@Payload() e: PayloadOf<typeof DirectoryEvents.userCreated>): Promise<void> {
     return this.readModel.applyVersioned(
       'rm_users',

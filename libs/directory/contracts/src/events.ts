@@ -3,8 +3,8 @@ import { defineEvent, defineStream } from '@jit/messaging';
 import { UserProfile } from './user-attributes';
 
 /**
- * Every event carries its organisation and the entity's version: consumers apply an event only
- * when its version is newer than what they hold, so replays and reordering converge.
+ * Every entity event carries its organisation and the entity's version: consumers apply an
+ * event only when its version is newer than what they hold, so replays and reordering converge.
  */
 const entity = {
   organizationId: z.uuid(),
@@ -12,25 +12,55 @@ const entity = {
   occurredAt: z.iso.datetime(),
 };
 
+/** Audit-only events (no entity state): consumers that do not care simply skip them. */
+const audit = {
+  organizationId: z.uuid(),
+  occurredAt: z.iso.datetime(),
+};
+
 const userSnapshot = z.object({ ...entity, userId: z.uuid(), user: UserProfile });
 
 export const DirectoryEvents = {
   userCreated: defineEvent('directory.user.created.v1', userSnapshot),
-  userUpdated: defineEvent(
-    'directory.user.updated.v1',
-    userSnapshot.extend({ changedAttributes: z.array(z.string()) }),
+  /** Profile attributes changed; the snapshot is complete, `changedAttributes` names what changed. */
+  userUpdated: defineEvent('directory.user.updated.v1', userSnapshot.extend({ changedAttributes: z.array(z.string()) })),
+  /** The state changed (with or without other attributes): a complete snapshot as well. */
+  userStateChanged: defineEvent(
+    'directory.user.state-changed.v1',
+    userSnapshot.extend({ previousState: UserProfile.shape.state, changedAttributes: z.array(z.string()) }),
   ),
   userDeleted: defineEvent('directory.user.deleted.v1', z.object({ ...entity, userId: z.uuid() })),
   groupCreated: defineEvent('directory.group.created.v1', z.object({ ...entity, groupId: z.uuid(), name: z.string() })),
+  groupRenamed: defineEvent(
+    'directory.group.renamed.v1',
+    z.object({ ...entity, groupId: z.uuid(), name: z.string(), previousName: z.string() }),
+  ),
+  /** Its memberships are removed first, each with its own membership.removed event. */
   groupDeleted: defineEvent('directory.group.deleted.v1', z.object({ ...entity, groupId: z.uuid() })),
   /** Membership versions count per (group, user) pair: add and remove share one sequence. */
-  membershipAdded: defineEvent(
-    'directory.membership.added.v1',
-    z.object({ ...entity, groupId: z.uuid(), userId: z.uuid() }),
+  membershipAdded: defineEvent('directory.membership.added.v1', z.object({ ...entity, groupId: z.uuid(), userId: z.uuid() })),
+  membershipRemoved: defineEvent('directory.membership.removed.v1', z.object({ ...entity, groupId: z.uuid(), userId: z.uuid() })),
+  /** A credential check failed (wrong password, unknown user, locked, inactive). Never the password. */
+  credentialsRejected: defineEvent(
+    'directory.credentials.rejected.v1',
+    z.object({
+      ...audit,
+      userId: z.uuid().nullable(),
+      username: z.string(),
+      sourceIp: z.string().nullable(),
+      reason: z.enum(['invalid_credentials', 'not_active', 'locked_out', 'throttled']),
+    }),
   ),
-  membershipRemoved: defineEvent(
-    'directory.membership.removed.v1',
-    z.object({ ...entity, groupId: z.uuid(), userId: z.uuid() }),
+  /** Too many failures: the account refuses password checks until `lockedUntil`. */
+  userLockedOut: defineEvent(
+    'directory.user.locked-out.v1',
+    z.object({ ...audit, userId: z.uuid(), lockedUntil: z.iso.datetime(), failures: z.number().int().positive() }),
+  ),
+  apiKeyCreated: defineEvent('directory.api-key.created.v1', z.object({ ...audit, apiKeyId: z.uuid(), name: z.string() })),
+  /** Services that cache key lookups drop the key on this subject (it carries the key's hash). */
+  apiKeyRevoked: defineEvent(
+    'directory.api-key.revoked.v1',
+    z.object({ ...audit, apiKeyId: z.uuid(), apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/) }),
   ),
 } as const;
 

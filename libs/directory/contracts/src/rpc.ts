@@ -28,4 +28,18 @@ export const DirectoryRpc = {
     z.object({ organizationId: z.uuid(), groupId: z.uuid() }),
     z.object({ found: z.boolean(), name: z.string().optional() }),
   ),
+  /**
+   * Other systems (an HR feed, an internal service) assign group members. The request carries an
+   * organisation API key, exactly like the HTTP API: same validation, events and scoping.
+   */
+  addMember: defineRpc(
+    'rpc.directory.membership.add.v1',
+    z.strictObject({ apiKey: z.string().min(1).max(256), groupId: z.uuid(), userId: z.uuid() }),
+    z.object({ groupId: z.uuid(), userId: z.uuid(), changed: z.boolean() }),
+  ),
+  removeMember: defineRpc(
+    'rpc.directory.membership.remove.v1',
+    z.strictObject({ apiKey: z.string().min(1).max(256), groupId: z.uuid(), userId: z.uuid() }),
+    z.object({ groupId: z.uuid(), userId: z.uuid(), changed: z.boolean() }),
+  ),
 } as const;
