@@ -128,13 +128,16 @@ describe('directory admin API (real PostgreSQL and NATS)', () => {
     assert.equal((await call('GET', '/v1/users', undefined, 'jit_wrong')).status, 401);
   });
 
-  it('patches a user, bumping the version and naming the changed attributes in the event', async () => {
+  it('patches a user, bumping the version; a state change has its own subject naming what changed', async () => {
     const list = await call('GET', '/v1/users');
     const grace = list.body.items?.find((u) => u.username === 'grace');
     const res = await call('PATCH', `/v1/users/${String(grace?.id)}`, { lastname: 'Murray Hopper', state: 'SUSPENDED' });
     assert.equal(res.status, 200);
     assert.equal(res.body.version, 2);
-    const updated = (await events()).filter((e) => e.subject.endsWith('user.updated.v1'));
-    assert.deepEqual(updated.at(-1)?.payload.changedAttributes, ['lastname', 'state']);
+    const changed = (await events()).filter((e) => e.payload.userId === grace?.id).at(-1);
+    assert.equal(changed?.subject, `${env.natsPrefix}.directory.user.state-changed.v1`);
+    assert.deepEqual(changed?.payload.changedAttributes, ['lastname', 'state']);
+    assert.equal(changed?.payload.previousState, 'ACTIVATED');
+    assert.equal((changed?.payload.user as { state: string }).state, 'SUSPENDED');
   });
 });
