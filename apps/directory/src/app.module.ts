@@ -5,6 +5,7 @@ import type { DirectoryConfig } from './config';
 import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { ApiKey, Organization } from './organizations/organization.entity';
 import { OrganizationsModule } from './organizations/organizations.module';
+import { CredentialsModule } from './credentials/credentials.module';
 import { Membership, UserGroup } from './groups/group.entity';
 import { GroupsModule } from './groups/groups.module';
 import { User } from './users/user.entity';
@@ -30,6 +31,7 @@ export class AppModule {
         OrganizationsModule.register(config.BOOTSTRAP_ADMIN_API_KEY),
         UsersModule,
         GroupsModule,
+        CredentialsModule,
       ],
     };
   }

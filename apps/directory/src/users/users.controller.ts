@@ -1,8 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
 import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodPipe, type Caller } from '@jit/service';
-import { DirectoryRpc } from '@jit/directory-contracts';
-import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
 import { CreateUserBody, UpdateUserBody } from './users.dto';
 import { UsersService } from './users.service';
 
@@ -40,17 +37,5 @@ export class UsersController {
   @HttpCode(204)
   async remove(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string): Promise<void> {
     await this.users.remove(caller.organizationId, id);
-  }
-}
-
-@Controller()
-export class CredentialsHandler {
-  constructor(private readonly users: UsersService) {}
-
-  @AnswerRpc(DirectoryRpc.verifyCredentials)
-  verify(
-    @Payload() request: RequestOf<typeof DirectoryRpc.verifyCredentials>,
-  ): Promise<ResponseOf<typeof DirectoryRpc.verifyCredentials>> {
-    return this.users.verifyCredentials(request.organizationId, request.username, request.password);
   }
 }

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { CredentialsHandler, UsersController } from './users.controller';
+import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
 
-@Module({ controllers: [UsersController, CredentialsHandler], providers: [UsersService], exports: [UsersService] })
+@Module({ controllers: [UsersController], providers: [UsersService], exports: [UsersService] })
 export class UsersModule {}
