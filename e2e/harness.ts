@@ -9,7 +9,11 @@ export class System {
   ports!: { idp: number; directory: number; catalog: number; demoSp: number };
   readonly running = new Map<string, ServiceProcess>();
 
-  constructor(label: string) {
+  constructor(
+    label: string,
+    /** Another NATS server than the machine's (fault tests run their own). */
+    private readonly natsUrl?: string,
+  ) {
     this.env = testEnv(label);
   }
 
@@ -36,7 +40,7 @@ export class System {
   async startOne(name: 'directory' | 'catalog' | 'idp' | 'demo-sp'): Promise<ServiceProcess> {
     const common = {
       DATABASE_URL: this.env.databaseUrl,
-      NATS_URL: this.env.natsUrl,
+      NATS_URL: this.natsUrl ?? this.env.natsUrl,
       NATS_PREFIX: this.env.natsPrefix,
       BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP_KEY,
       HOST: '127.0.0.1',

@@ -24,3 +24,9 @@ export class ContractViolationError extends Error {
     super(`Message on ${subject} violates its contract: ${issues.join('; ')}`);
   }
 }
+
+/**
+ * The change is committed but JetStream did not confirm its event. The outbox relay will
+ * deliver it once NATS answers; the caller must not be told the change took effect everywhere.
+ */
+export class EventNotConfirmedError extends BusUnavailableError {}

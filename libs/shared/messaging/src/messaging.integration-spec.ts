@@ -13,7 +13,7 @@ import { BusTransport, type BusContext } from './bus-transport';
 import { ConsumerProgress } from './consumer-progress';
 import { defineEvent, defineStream } from './contract';
 import { OnEvent } from './decorators';
-import { BusUnavailableError } from './errors';
+import { EventNotConfirmedError } from './errors';
 import { FreshnessGate } from './freshness';
 import { Outbox } from './outbox';
 import { OutboxMessage, createOutboxTable, dropOutboxTable } from './outbox-message.entity';
@@ -55,7 +55,7 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
 
   const unpublished = () => dataSource.query<{ id: string }[]>(`SELECT id FROM msgtest.outbox WHERE published_at IS NULL`);
 
-  it('fails with BusUnavailableError when JetStream does not ack, keeping the committed row for the relay', async () => {
+  it('fails with EventNotConfirmedError when JetStream does not ack, keeping the committed row for the relay', async () => {
     // The stream does not exist yet, so nothing acknowledges the publish.
     await assert.rejects(
       outbox.run(async (tx) => {
@@ -63,7 +63,7 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
         await tx.manager.query('SELECT 1');
         return 'done';
       }),
-      BusUnavailableError,
+      EventNotConfirmedError,
     );
     assert.equal((await unpublished()).length, 1);
   });

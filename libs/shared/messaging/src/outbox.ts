@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
 import type { EventContract, PayloadOf } from './contract';
 import { NatsBus, encodeJson, describe } from './bus';
-import { ContractViolationError } from './errors';
+import { ContractViolationError, EventNotConfirmedError } from './errors';
 import { OutboxMessage } from './outbox-message.entity';
 
 /** What a unit of work sees: the transaction's entity manager and a way to emit events in it. */
@@ -52,8 +52,12 @@ export class Outbox {
     });
     // A unit of work that changed nothing may repeat one whose event is still unconfirmed (its
     // caller got a 503): answer success only once that older event is in the stream too.
-    if (rows.length > 0) await this.publish(rows);
-    else await this.publishPending();
+    try {
+      if (rows.length > 0) await this.publish(rows);
+      else await this.publishPending();
+    } catch (error) {
+      throw new EventNotConfirmedError(`Committed, but the event bus did not confirm: ${describe(error)}`, error);
+    }
     return result;
   }
 

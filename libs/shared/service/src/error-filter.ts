@@ -1,5 +1,5 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { BusUnavailableError, ContractViolationError, RpcRemoteError } from '@jit/messaging';
+import { BusUnavailableError, ContractViolationError, EventNotConfirmedError, RpcRemoteError } from '@jit/messaging';
 import { throwError, type Observable } from 'rxjs';
 import { DomainError, ErrorCode, httpStatusOf, type FieldProblem } from './domain-error';
 
@@ -35,6 +35,13 @@ export function toErrorBody(error: unknown, logger: Logger): ErrorBody {
     ...(details ? { details } : {}),
   });
   if (error instanceof DomainError) return body(httpStatusOf(error.code), error.code, error.message, error.details);
+  if (error instanceof EventNotConfirmedError) {
+    return body(
+      503,
+      ErrorCode.EventBusUnavailable,
+      'The change was saved, but the event bus (NATS) did not confirm it, so other services may not see it yet. It will be delivered when NATS is back; repeat the call to confirm.',
+    );
+  }
   if (error instanceof BusUnavailableError) {
     return body(503, ErrorCode.DependencyUnavailable, 'The message bus (NATS) is not answering; try again shortly');
   }

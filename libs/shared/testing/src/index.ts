@@ -3,3 +3,4 @@ export * from './test-env';
 export * from './service-process';
 export * from './browser';
 export * from './stream-reader';
+export * from './nats-server';

@@ -1,0 +1,70 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Browser, PrivateNatsServer, eventually } from '@jit/testing';
+import { System, signIn } from './harness';
+
+/**
+ * SECURITY.md's freshness contract under a NATS crash: an admin change that NATS cannot confirm
+ * answers 503 (not 2xx); the IdP refuses to decide while it cannot prove its view is current;
+ * once NATS is back the outbox relay delivers the change and the IdP enforces it.
+ */
+describe('NATS crash: nothing claimed, nothing stale, nothing lost', () => {
+  const nats = new PrivateNatsServer();
+  let system: System;
+  let appId = '';
+  let groupId = '';
+  let userId = '';
+  const password = 'correct horse battery staple';
+  const browser = new Browser();
+
+  before(async () => {
+    await nats.start();
+    system = new System('faults', nats.url);
+    await system.start();
+    userId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, { username: 'lin', email: 'lin@example.com', firstname: 'Lin', lastname: 'Yu', password }, 201)).id;
+    groupId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'Ops' }, 201)).id;
+    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
+    appId = (await system.admin<{ id: string }>('POST', `${system.catalogUrl}/v1/applications`, {
+      connectorId: 'demo-sp', name: 'Demo SP', spEntityId: `${system.demoSpUrl}/saml/metadata`, acsUrls: [`${system.demoSpUrl}/saml/acs`],
+    }, 201)).id;
+    await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId }, 201);
+    assert.equal((await signIn(system, browser, appId, 'lin', password)).outcome, 'signed-in');
+  });
+
+  after(async () => {
+    await system.stop();
+    await nats.destroy();
+  });
+
+  it('answers 503 for a change NATS cannot confirm, and the IdP refuses with 503 instead of deciding from stale state', async () => {
+    await nats.kill();
+    const res = await fetch(`${system.directoryUrl}/v1/user-groups/${groupId}/members/${userId}`, {
+      method: 'DELETE',
+      headers: { 'x-api-key': 'e2e-bootstrap-admin-key-0123456789' },
+    });
+    assert.equal(res.status, 503);
+    const body = (await res.json()) as { code: string; message: string };
+    assert.equal(body.code, 'EVENT_BUS_UNAVAILABLE');
+    assert.match(body.message, /saved, but the event bus \(NATS\) did not confirm/);
+
+    const refused = await signIn(system, browser, appId, 'lin', password);
+    assert.equal(refused.outcome, 'refused');
+    assert.equal(refused.outcome === 'refused' && refused.status, 503);
+    assert.match(refused.outcome === 'refused' ? refused.page : '', /could not be confirmed/);
+  });
+
+  it('delivers the committed change through the relay once NATS is back, and the IdP enforces it', async () => {
+    await nats.start();
+    // The relay republishes the removal; the IdP's consumer applies it; the next sign-in is refused.
+    await eventually(
+      async () => {
+        const result = await signIn(system, browser, appId, 'lin', password);
+        assert.equal(result.outcome, 'refused');
+        assert.equal(result.outcome === 'refused' && result.status, 403);
+      },
+      { timeoutMs: 20_000, intervalMs: 250 },
+    );
+    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
+    assert.equal((await signIn(system, browser, appId, 'lin', password)).outcome, 'signed-in');
+  });
+});
