@@ -1,0 +1,80 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConsumerProgress } from './consumer-progress';
+import { defineStream } from './contract';
+import type { NatsBus } from './bus';
+import { FreshnessGate } from './freshness';
+
+const STREAM = defineStream('S', ['s.>'], []);
+
+/** A stand-in for the stream lookup whose answers the test releases by hand. */
+function fakeBus() {
+  const pending: { resolve: (seq: number) => void; reject: (e: Error) => void }[] = [];
+  const bus = {
+    lastSequence: () => new Promise<number>((resolve, reject) => pending.push({ resolve, reject })),
+  } as unknown as NatsBus;
+  return { bus, pending };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('FreshnessGate', () => {
+  it('is fresh once the applied floor reaches the stream\'s last sequence', async () => {
+    const { bus, pending } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('S', 7);
+    const gate = new FreshnessGate(bus, progress, [STREAM], 100);
+    const result = gate.check();
+    await tick();
+    pending[0]?.resolve(7);
+    assert.deepEqual({ ...(await result), waitedMs: 0 }, { fresh: true, waitedMs: 0 });
+  });
+
+  it('waits a bounded time for the consumer, then refuses with the lag', async () => {
+    const { bus, pending } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('S', 3);
+    const gate = new FreshnessGate(bus, progress, [STREAM], 30);
+    const result = gate.check();
+    await tick();
+    progress.complete('S', 4);
+    pending[0]?.resolve(5);
+    const answer = await result;
+    assert.equal(answer.fresh, false);
+    assert.deepEqual(answer.fresh === false && answer.lag, { S: 1 });
+  });
+
+  it('does not let a caller reuse a lookup that was already on the wire when it arrived', async () => {
+    const { bus, pending } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('S', 1);
+    const gate = new FreshnessGate(bus, progress, [STREAM], 1000);
+    const early = gate.check();
+    await tick();
+    assert.equal(pending.length, 1);
+    // A revoke lands (seq 2) after the first lookup was sent; a second caller arrives now.
+    const late = gate.check();
+    const later = gate.check();
+    await tick();
+    assert.equal(pending.length, 1, 'late callers wait for the next lookup instead of starting their own');
+    pending[0]?.resolve(1);
+    assert.equal((await early).fresh, true);
+    await tick();
+    assert.equal(pending.length, 2, 'one shared lookup for both late callers');
+    progress.complete('S', 2);
+    pending[1]?.resolve(2);
+    assert.equal((await late).fresh, true);
+    assert.equal((await later).fresh, true);
+  });
+
+  it('refuses when NATS does not answer the lookup', async () => {
+    const { bus, pending } = fakeBus();
+    const gate = new FreshnessGate(bus, new ConsumerProgress(), [STREAM], 1000);
+    const result = gate.check();
+    await tick();
+    pending[0]?.reject(new Error('connection closed'));
+    const answer = await result;
+    assert.equal(answer.fresh, false);
+    assert.match(answer.fresh === false ? answer.reason : '', /cannot reach NATS to confirm freshness \(connection closed\)/);
+  });
+});
