@@ -22,6 +22,10 @@ export class ApiKey {
   @Column('uuid', { name: 'organization_id' })
   organizationId!: string;
 
+  /** Chosen by the organisation to tell its keys apart; never secret. */
+  @Column('text', { default: '' })
+  name!: string;
+
   @Index('api_keys_hash_key', { unique: true })
   @Column('char', { name: 'key_hash', length: 64 })
   keyHash!: string;

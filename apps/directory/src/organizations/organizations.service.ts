@@ -32,7 +32,7 @@ export class OrganizationsService implements ApiKeyResolver, OnApplicationBootst
         org = manager.create(Organization, { id: randomUUID(), name: 'Default organisation' });
         await manager.save(org);
       }
-      await manager.save(manager.create(ApiKey, { id: randomUUID(), organizationId: org.id, keyHash, bootstrap: true, revokedAt: null }));
+      await manager.save(manager.create(ApiKey, { id: randomUUID(), organizationId: org.id, name: 'bootstrap', keyHash, bootstrap: true, revokedAt: null }));
       this.logger.log(`Bootstrap API key registered for organisation ${org.id}`);
     });
   }
@@ -48,7 +48,14 @@ export class OrganizationsService implements ApiKeyResolver, OnApplicationBootst
     const org = await this.dataSource.transaction(async (manager) => {
       const created = await manager.save(manager.create(Organization, { id: randomUUID(), name }));
       await manager.save(
-        manager.create(ApiKey, { id: randomUUID(), organizationId: created.id, keyHash: hashApiKey(apiKey), bootstrap: false, revokedAt: null }),
+        manager.create(ApiKey, {
+          id: randomUUID(),
+          organizationId: created.id,
+          name: 'initial',
+          keyHash: hashApiKey(apiKey),
+          bootstrap: false,
+          revokedAt: null,
+        }),
       );
       return created;
     });

@@ -1,0 +1,27 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodPipe, type Caller } from '@jit/service';
+import { CreateApiKeyBody } from './api-keys.dto';
+import { ApiKeysService } from './api-keys.service';
+
+@Controller('v1/api-keys')
+@UseGuards(ApiKeyGuard)
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  @Post()
+  @HttpCode(201)
+  create(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateApiKeyBody)) body: CreateApiKeyBody) {
+    return this.apiKeys.create(caller.organizationId, body.name);
+  }
+
+  @Get()
+  list(@CurrentCaller() caller: Caller, @Query(new ZodPipe(ListQuery)) query: ListQuery) {
+    return this.apiKeys.list(caller.organizationId, query);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async revoke(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string): Promise<void> {
+    await this.apiKeys.revoke(caller, id);
+  }
+}

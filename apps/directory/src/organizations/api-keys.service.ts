@@ -1,0 +1,87 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { Outbox } from '@jit/messaging';
+import { DirectoryEvents } from '@jit/directory-contracts';
+import { DomainError, ErrorCode, hashApiKey, newApiKey, notFound, type Caller, type ListQuery, type Page } from '@jit/service';
+import { ApiKey } from './organization.entity';
+
+/** What an organisation may see of its keys: never the key nor its hash. */
+export interface ApiKeyView {
+  id: string;
+  name: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+  bootstrap: boolean;
+}
+
+const toView = (key: ApiKey): ApiKeyView => ({
+  id: key.id,
+  name: key.name,
+  createdAt: key.createdAt,
+  revokedAt: key.revokedAt,
+  bootstrap: key.bootstrap,
+});
+
+/** An organisation's admin API keys: created (shown once), listed, revoked. */
+@Injectable()
+export class ApiKeysService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /** Keys made here are never bootstrap keys: only the environment's key may create organisations. */
+  async create(organizationId: string, name: string): Promise<{ id: string; name: string; apiKey: string; createdAt: Date }> {
+    const apiKey = newApiKey();
+    const key = this.dataSource.getRepository(ApiKey).create({
+      id: randomUUID(),
+      organizationId,
+      name,
+      keyHash: hashApiKey(apiKey),
+      bootstrap: false,
+      revokedAt: null,
+    });
+    await this.outbox.run(async (tx) => {
+      await tx.manager.insert(ApiKey, key);
+      tx.emit(DirectoryEvents.apiKeyCreated, { organizationId, apiKeyId: key.id, name, occurredAt: new Date().toISOString() });
+    });
+    return { id: key.id, name: key.name, apiKey, createdAt: key.createdAt };
+  }
+
+  async list(organizationId: string, query: ListQuery): Promise<Page<ApiKeyView>> {
+    const [items, total] = await this.dataSource.getRepository(ApiKey).findAndCount({
+      where: { organizationId },
+      order: { createdAt: 'ASC', id: 'ASC' },
+      take: query.limit,
+      skip: query.offset,
+    });
+    return { items: items.map(toView), total };
+  }
+
+  /**
+   * Revocation is final and idempotent: a second call changes nothing and emits nothing. The
+   * event carries the key's hash so that services caching lookups can drop it at once.
+   */
+  async revoke(caller: Caller, id: string): Promise<void> {
+    await this.outbox.run(async (tx) => {
+      const key = await tx.manager.findOne(ApiKey, {
+        where: { id, organizationId: caller.organizationId },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!key) throw notFound('API key', id);
+      if (key.revokedAt) return;
+      // Otherwise any key of the default organisation could lock out the operator's key.
+      if (key.bootstrap && !caller.bootstrap) {
+        throw new DomainError(ErrorCode.Forbidden, 'Only the bootstrap API key may revoke the bootstrap API key');
+      }
+      await tx.manager.update(ApiKey, { id }, { revokedAt: () => 'now()' });
+      tx.emit(DirectoryEvents.apiKeyRevoked, {
+        organizationId: caller.organizationId,
+        apiKeyId: id,
+        apiKeyHash: key.keyHash,
+        occurredAt: new Date().toISOString(),
+      });
+    });
+  }
+}
