@@ -3,6 +3,8 @@ import type { NatsBus } from '@jit/messaging';
 import { ServiceKitModule } from '@jit/service';
 import type { DirectoryConfig } from './config';
 import { Initial1764300000000 } from './migrations/1764300000000-Initial';
+import { ApiKeyNames1764600000000 } from './migrations/1764600000000-ApiKeyNames';
+import { CredentialThrottling1764700000000 } from './migrations/1764700000000-CredentialThrottling';
 import { ApiKey, Organization } from './organizations/organization.entity';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { CredentialsModule } from './credentials/credentials.module';
@@ -24,7 +26,7 @@ export class AppModule {
           config,
           schema: DIRECTORY_SCHEMA,
           entities: [Organization, ApiKey, User, UserGroup, Membership],
-          migrations: [Initial1764300000000],
+          migrations: [Initial1764300000000, ApiKeyNames1764600000000, CredentialThrottling1764700000000],
           bus,
           outbox: true,
         }),

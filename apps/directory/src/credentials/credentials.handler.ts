@@ -2,17 +2,17 @@ import { Controller } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
-import { UsersService } from '../users/users.service';
+import { CredentialsService } from './credentials.service';
 
 /** The IdP's password check (NATS request/reply). */
 @Controller()
 export class CredentialsHandler {
-  constructor(private readonly users: UsersService) {}
+  constructor(private readonly credentials: CredentialsService) {}
 
   @AnswerRpc(DirectoryRpc.verifyCredentials)
   verify(
     @Payload() request: RequestOf<typeof DirectoryRpc.verifyCredentials>,
   ): Promise<ResponseOf<typeof DirectoryRpc.verifyCredentials>> {
-    return this.users.verifyCredentials(request.organizationId, request.username, request.password);
+    return this.credentials.verify(request);
   }
 }

@@ -13,7 +13,7 @@ export const DirectoryRpc = {
     }),
     z.discriminatedUnion('ok', [
       z.object({ ok: z.literal(true), userId: z.uuid() }),
-      z.object({ ok: z.literal(false), reason: z.enum(['invalid_credentials', 'not_active']) }),
+      z.object({ ok: z.literal(false), reason: z.enum(['invalid_credentials', 'not_active', 'locked_out', 'throttled']) }),
     ]),
   ),
   /** Other services resolve an admin API key (by its SHA-256 hash; the key never crosses the bus). */

@@ -1,0 +1,193 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { DirectoryRpc } from '@jit/directory-contracts';
+import { NatsBus } from '@jit/messaging';
+import { eventually, freePort, readStream, startService, testEnv, type ServiceProcess } from '@jit/testing';
+
+const BOOTSTRAP = 'credentials-test-bootstrap-key-0123';
+const PASSWORD = 'correct horse battery staple';
+const SOURCE_LIMIT = 30;
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+};
+
+describe('credential check: lockout and throttling (real PostgreSQL and NATS)', () => {
+  const env = testEnv('credentials');
+  // Two instances on one database: NATS spreads the requests over them (a queue group), so
+  // every count below only adds up if the instances share it.
+  const directories: ServiceProcess[] = [];
+  let bus: NatsBus;
+  let organizationId = '';
+  const userIds = new Map<string, string>();
+
+  const verify = async (username: string, password: string, sourceIp: string) => {
+    const started = performance.now();
+    const answer = await bus.request(DirectoryRpc.verifyCredentials, { organizationId, username, password, sourceIp }, 5000);
+    return { answer, ms: performance.now() - started };
+  };
+  const events = async (subject: string) =>
+    (await readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`)).filter((e) => e.subject === `${env.natsPrefix}.${subject}`);
+
+  before(async () => {
+    // One after the other: the first runs the migrations.
+    for (let i = 0; i < 2; i++) {
+      const port = await freePort();
+      directories.push(
+        await startService('directory', port, {
+          DIRECTORY_PORT: String(port),
+          DATABASE_URL: env.databaseUrl,
+          NATS_PREFIX: env.natsPrefix,
+          BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
+          DIRECTORY_LOCKOUT_THRESHOLD: '5',
+          DIRECTORY_LOCKOUT_SECONDS: '2',
+          DIRECTORY_SOURCE_LIMIT_PER_MINUTE: String(SOURCE_LIMIT),
+        }),
+      );
+    }
+    for (const username of ['ada', 'grace', 'alan', 'barbara', 'edsger', 'timing']) {
+      const res = await fetch(`${directories[0]?.url}/v1/users`, {
+        method: 'POST',
+        headers: { 'x-api-key': BOOTSTRAP, 'content-type': 'application/json' },
+        body: JSON.stringify({ username, email: `${username}@example.com`, password: PASSWORD }),
+      });
+      assert.equal(res.status, 201);
+      const user = (await res.json()) as { id: string; organizationId: string };
+      userIds.set(username, user.id);
+      organizationId = user.organizationId;
+    }
+    bus = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'credentials-test' });
+  });
+
+  after(async () => {
+    await bus?.close();
+    await Promise.all(directories.map((d) => d.stop()));
+    await env.cleanup();
+  });
+
+  it('locks an account after five wrong passwords: the right one is then refused, and another user is unaffected', async () => {
+    const source = '192.0.2.1';
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual((await verify('ada', `wrong-${i}`, source)).answer, { ok: false, reason: 'invalid_credentials' });
+    }
+    assert.deepEqual((await verify('ada', PASSWORD, source)).answer, { ok: false, reason: 'locked_out' });
+    assert.deepEqual((await verify('grace', PASSWORD, source)).answer, { ok: true, userId: userIds.get('grace') });
+
+    const ada = userIds.get('ada');
+    const rejected = (await events('directory.credentials.rejected.v1')).filter((e) => e.payload.userId === ada);
+    assert.deepEqual(
+      rejected.map((e) => e.payload.reason),
+      ['invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'locked_out'],
+    );
+    assert.deepEqual(rejected[0]?.payload, { ...rejected[0]?.payload, organizationId, username: 'ada', sourceIp: source });
+    const lockedOut = (await events('directory.user.locked-out.v1')).filter((e) => e.payload.userId === ada);
+    assert.equal(lockedOut.length, 1);
+    assert.equal(lockedOut[0]?.payload.failures, 5);
+    const lockedFor = Date.parse(String(lockedOut[0]?.payload.lockedUntil)) - Date.parse(String(lockedOut[0]?.payload.occurredAt));
+    assert.ok(lockedFor > 1000 && lockedFor <= 2500, `locked for ${lockedFor} ms`);
+    // The lock comes after the fifth rejection in the stream: the audit trail reads in order.
+    assert.ok((lockedOut[0]?.seq ?? 0) > (rejected[4]?.seq ?? Infinity));
+    const all = JSON.stringify(await readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`));
+    assert.equal(all.includes('wrong-'), false, 'no password in any event');
+    assert.equal(all.includes(PASSWORD), false, 'no password in any event');
+  });
+
+  it('locks once when wrong passwords arrive all at once', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => verify('barbara', `wrong-${i}`, '192.0.2.4').then((r) => r.answer)),
+    );
+    const reasons = answers.map((a) => (a.ok ? 'ok' : a.reason));
+    assert.ok(
+      reasons.every((r) => r === 'invalid_credentials' || r === 'locked_out'),
+      reasons.join(),
+    );
+    assert.ok(reasons.filter((r) => r === 'invalid_credentials').length >= 5, reasons.join());
+    const lockedOut = (await events('directory.user.locked-out.v1')).filter((e) => e.payload.userId === userIds.get('barbara'));
+    assert.equal(lockedOut.length, 1);
+    assert.deepEqual((await verify('barbara', PASSWORD, '192.0.2.4')).answer, { ok: false, reason: 'locked_out' });
+  });
+
+  it('starts the count again after a success', async () => {
+    const source = '192.0.2.2';
+    for (const round of [1, 2]) {
+      for (let i = 0; i < 4; i++) {
+        assert.deepEqual((await verify('alan', `wrong-${round}-${i}`, source)).answer, { ok: false, reason: 'invalid_credentials' });
+      }
+      assert.deepEqual((await verify('alan', PASSWORD, source)).answer, { ok: true, userId: userIds.get('alan') });
+    }
+    const lockedOut = await events('directory.user.locked-out.v1');
+    assert.equal(lockedOut.filter((e) => e.payload.userId === userIds.get('alan')).length, 0);
+  });
+
+  it('throttles a flood from one source across unknown usernames, at the same cost, while another source still works', async (t) => {
+    const flood = '203.0.113.7';
+    const unknown: number[] = [];
+    for (let i = 0; i < SOURCE_LIMIT; i++) {
+      const { answer, ms } = await verify(`nobody-${i}`, 'guess', flood);
+      assert.deepEqual(answer, { ok: false, reason: 'invalid_credentials' }, `attempt ${i + 1}`);
+      unknown.push(ms);
+    }
+    const throttled: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const { answer, ms } = await verify(`nobody-more-${i}`, 'guess', flood);
+      assert.deepEqual(answer, { ok: false, reason: 'throttled' });
+      throttled.push(ms);
+    }
+    // Even the right password is refused from there, and no real check runs for it.
+    assert.deepEqual((await verify('grace', PASSWORD, flood)).answer, { ok: false, reason: 'throttled' });
+    assert.deepEqual((await verify('grace', PASSWORD, '203.0.113.8')).answer, { ok: true, userId: userIds.get('grace') });
+
+    const ratio = median(throttled) / median(unknown);
+    t.diagnostic(`median: throttled ${median(throttled).toFixed(1)} ms, unknown user ${median(unknown).toFixed(1)} ms`);
+    assert.ok(ratio > 0.5 && ratio < 2, `throttled ${median(throttled).toFixed(1)} ms vs unknown user ${median(unknown).toFixed(1)} ms`);
+    const fromFlood = (await events('directory.credentials.rejected.v1')).filter((e) => e.payload.sourceIp === flood);
+    assert.equal(fromFlood.filter((e) => e.payload.reason === 'throttled').length, 11);
+    assert.deepEqual(fromFlood[0]?.payload, {
+      ...fromFlood[0]?.payload,
+      userId: null,
+      username: 'nobody-0',
+      reason: 'invalid_credentials',
+    });
+    assert.equal(fromFlood.at(-1)?.payload.userId, userIds.get('grace'));
+  });
+
+  it('costs the same for an unknown user as for a wrong password (no user enumeration)', async (t) => {
+    const source = '198.51.100.9';
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const a = await verify('timing', `wrong-${i}`, source);
+      const b = await verify(`ghost-${i}`, `wrong-${i}`, source);
+      assert.deepEqual(a.answer, b.answer);
+      wrong.push(a.ms);
+      unknown.push(b.ms);
+      // Keeps the account below its lockout threshold; not measured.
+      assert.equal((await verify('timing', PASSWORD, source)).answer.ok, true);
+    }
+    const ratio = median(unknown) / median(wrong);
+    t.diagnostic(`median: unknown user ${median(unknown).toFixed(1)} ms, wrong password ${median(wrong).toFixed(1)} ms`);
+    assert.ok(ratio > 0.5 && ratio < 2, `unknown user ${median(unknown).toFixed(1)} ms vs wrong password ${median(wrong).toFixed(1)} ms`);
+  });
+
+  it('lets the right password in again once the lock has expired (2 s here), with a fresh count', async () => {
+    const source = '192.0.2.3';
+    const edsger = userIds.get('edsger');
+    for (let i = 0; i < 5; i++) await verify('edsger', `wrong-${i}`, source);
+    assert.deepEqual((await verify('edsger', PASSWORD, source)).answer, { ok: false, reason: 'locked_out' });
+    const answer = await eventually(
+      async () => {
+        const { answer } = await verify('edsger', PASSWORD, source);
+        assert.equal(answer.ok, true, JSON.stringify(answer));
+        return answer;
+      },
+      { timeoutMs: 5000, intervalMs: 200 },
+    );
+    assert.deepEqual(answer, { ok: true, userId: edsger });
+    assert.deepEqual((await verify('edsger', 'wrong-again', source)).answer, { ok: false, reason: 'invalid_credentials' });
+    assert.deepEqual((await verify('edsger', PASSWORD, source)).answer, { ok: true, userId: edsger });
+    const lockedOut = (await events('directory.user.locked-out.v1')).filter((e) => e.payload.userId === edsger);
+    assert.equal(lockedOut.length, 1);
+  });
+});
