@@ -3,6 +3,7 @@ import { DIRECTORY_STREAM, DirectoryRpc } from '@jit/directory-contracts';
 import { runMain, runService } from '@jit/service';
 import { AppModule, DIRECTORY_SCHEMA } from './app.module';
 import { loadDirectoryConfig } from './config';
+import { IMPORT_MAX_BYTES } from './users/users-import.service';
 
 runMain(async () => {
   const config = loadDirectoryConfig();
@@ -14,5 +15,15 @@ runMain(async () => {
     produces: [DIRECTORY_STREAM],
     answers: Object.values(DirectoryRpc),
     module: (bus) => AppModule.register(config, bus),
+    configure: (app) => {
+      // User import (POST /v1/users/import) takes the CSV file as the body. Its own limit, above
+      // the JSON one; beyond it Fastify answers 413, which the error filter turns into our shape.
+      app
+        .getHttpAdapter()
+        .getInstance()
+        .addContentTypeParser<string>('text/csv', { parseAs: 'string', bodyLimit: IMPORT_MAX_BYTES }, (_request, body, done) =>
+          done(null, body),
+        );
+    },
   });
 });

@@ -1,12 +1,30 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodPipe, type Caller } from '@jit/service';
-import { CreateUserBody, UpdateUserBody } from './users.dto';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+  UnsupportedMediaTypeException,
+  UseGuards,
+} from '@nestjs/common';
+import { ApiKeyGuard, CurrentCaller, IdParam, ZodPipe, type Caller } from '@jit/service';
+import { STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
+import { ChangePasswordBody, CreateUserBody, SetPasswordBody, UpdateUserBody, UserListQuery } from './users.dto';
+import { UsersImportService } from './users-import.service';
 import { UsersService } from './users.service';
 
 @Controller('v1/users')
 @UseGuards(ApiKeyGuard)
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(
+    private readonly users: UsersService,
+    private readonly imports: UsersImportService,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -14,14 +32,27 @@ export class UsersController {
     return this.users.create(caller.organizationId, body);
   }
 
+  /** The body is the CSV text (main.ts registers the text/csv parser and its size limit). */
+  @Post('import')
+  @HttpCode(200)
+  import(@CurrentCaller() caller: Caller, @Body() body: unknown) {
+    if (typeof body !== 'string') throw new UnsupportedMediaTypeException('Send the file with content-type: text/csv');
+    return this.imports.import(caller.organizationId, body);
+  }
+
   @Get()
-  list(@CurrentCaller() caller: Caller, @Query(new ZodPipe(ListQuery)) query: ListQuery) {
+  list(@CurrentCaller() caller: Caller, @Query(new ZodPipe(UserListQuery)) query: UserListQuery) {
     return this.users.list(caller.organizationId, query);
   }
 
   @Get(':id')
   get(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
     return this.users.get(caller.organizationId, id);
+  }
+
+  @Get(':id/groups')
+  groups(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
+    return this.users.groupsOf(caller.organizationId, id);
   }
 
   @Patch(':id')
@@ -33,9 +64,41 @@ export class UsersController {
     return this.users.update(caller.organizationId, id, body);
   }
 
+  @Put(':id/password')
+  @HttpCode(204)
+  async setPassword(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ZodPipe(IdParam)) id: string,
+    @Body(new ZodPipe(SetPasswordBody)) body: SetPasswordBody,
+  ): Promise<void> {
+    await this.users.setPassword(caller.organizationId, id, body.password);
+  }
+
+  @Post(':id/password/change')
+  @HttpCode(204)
+  async changePassword(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ZodPipe(IdParam)) id: string,
+    @Body(new ZodPipe(ChangePasswordBody)) body: ChangePasswordBody,
+  ): Promise<void> {
+    await this.users.changePassword(caller.organizationId, id, body.currentPassword, body.newPassword);
+  }
+
   @Delete(':id')
   @HttpCode(204)
   async remove(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string): Promise<void> {
     await this.users.remove(caller.organizationId, id);
+  }
+}
+
+/** What a mapping may read from a user: the catalog and the console list it. */
+@Controller('v1/user-attributes')
+@UseGuards(ApiKeyGuard)
+export class UserAttributesController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  async list(@CurrentCaller() caller: Caller): Promise<{ standard: string[]; custom: string[] }> {
+    return { standard: [...STANDARD_USER_ATTRIBUTES], custom: await this.users.customAttributeNames(caller.organizationId) };
   }
 }

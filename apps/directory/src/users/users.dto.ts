@@ -1,8 +1,18 @@
 import { z } from 'zod';
-import { CUSTOM_ATTRIBUTE_NAME, USER_STATES } from '@jit/directory-contracts';
+import { ListQuery } from '@jit/service';
+import {
+  CUSTOM_ATTRIBUTE_NAME,
+  STANDARD_USER_ATTRIBUTES,
+  USER_STATES,
+  type StandardUserAttribute,
+  type UserState,
+} from '@jit/directory-contracts';
 
 const text = (max = 256) => z.string().trim().min(1).max(max);
 const optionalText = (max = 256) => z.string().trim().max(max).nullable().optional();
+const password = () => z.string().min(8, 'at least 8 characters').max(1024, 'at most 1024 characters');
+
+export const CUSTOM_NAME_RULE = 'custom attribute names start with a letter; letters, digits, _ . - only';
 
 const profileFields = {
   firstname: optionalText(),
@@ -19,7 +29,7 @@ const profileFields = {
   manager: optionalText(),
   state: z.enum(USER_STATES).optional(),
   customAttributes: z
-    .record(z.string().regex(CUSTOM_ATTRIBUTE_NAME, 'custom attribute names start with a letter; letters, digits, _ . - only'), z.string().max(2048))
+    .record(z.string().regex(CUSTOM_ATTRIBUTE_NAME, CUSTOM_NAME_RULE), z.string().max(2048))
     .refine((r) => Object.keys(r).length <= 100, 'at most 100 custom attributes')
     .optional(),
 };
@@ -27,18 +37,109 @@ const profileFields = {
 export const CreateUserBody = z.strictObject({
   username: text().regex(/^[^\s]+$/, 'no white space'),
   email: z.email().max(320),
-  password: z.string().min(8, 'at least 8 characters').max(1024).optional(),
+  password: password().optional(),
   ...profileFields,
 });
 export type CreateUserBody = z.infer<typeof CreateUserBody>;
 
 export const UpdateUserBody = z
   .strictObject({
-    username: text().regex(/^[^\s]+$/, 'no white space').optional(),
+    username: text()
+      .regex(/^[^\s]+$/, 'no white space')
+      .optional(),
     email: z.email().max(320).optional(),
-    password: z.string().min(8, 'at least 8 characters').max(1024).optional(),
+    password: password().optional(),
     ...profileFields,
   })
-  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
+  // Only for a body with nothing else wrong: `{"foo": 1}` is an unknown field, not an empty change.
+  .refine((b) => Object.keys(b).length > 0, {
+    message: 'send at least one field to change',
+    when: (payload) => payload.issues.length === 0,
+  });
 export type UpdateUserBody = z.infer<typeof UpdateUserBody>;
 
+/** PUT /v1/users/:id/password: an administrator sets or resets the password. */
+export const SetPasswordBody = z.strictObject({ password: password() });
+export type SetPasswordBody = z.infer<typeof SetPasswordBody>;
+
+/** POST /v1/users/:id/password/change: allowed only with the current password. */
+export const ChangePasswordBody = z.strictObject({
+  // Not held to today's length rule: a password set under older rules must still be changeable.
+  currentPassword: z.string().min(1).max(1024),
+  newPassword: password(),
+});
+export type ChangePasswordBody = z.infer<typeof ChangePasswordBody>;
+
+export const USER_SORT_FIELDS = ['username', 'email', 'firstname', 'lastname', 'createdAt', 'updatedAt', 'state'] as const;
+export type UserSortField = (typeof USER_SORT_FIELDS)[number];
+
+export interface UserListQuery extends ListQuery {
+  /** null: the default order (createdAt, then id). */
+  sort: { field: UserSortField; descending: boolean } | null;
+  state?: UserState;
+  /** Active members of this group only. */
+  group?: string;
+  /** Exact values; username and email ignore case (as their uniqueness does). */
+  attributes: Partial<Record<StandardUserAttribute, string>>;
+  custom: Record<string, string>;
+}
+
+const CUSTOM_PREFIX = 'custom.';
+const filterValue = z.string().min(1, 'must not be empty; leave the parameter out to not filter').max(2048);
+const uuidFilter = z.uuid({ message: 'must be a UUID' });
+
+const attributeFilters = Object.fromEntries(
+  STANDARD_USER_ATTRIBUTES.map((name) => [name, (name === 'id' ? uuidFilter : filterValue).optional()]),
+) as Record<StandardUserAttribute, z.ZodOptional<z.ZodString>>;
+
+const knownQuery = z.strictObject({
+  limit: ListQuery.shape.limit,
+  offset: ListQuery.shape.offset,
+  sort: z
+    .enum([...USER_SORT_FIELDS, ...USER_SORT_FIELDS.map((f) => `-${f}` as const)], {
+      message: `must be one of ${USER_SORT_FIELDS.join(', ')}, with a leading - for descending order`,
+    })
+    .optional(),
+  state: z.enum(USER_STATES, { message: `must be one of ${USER_STATES.join(', ')}` }).optional(),
+  group: uuidFilter.optional(),
+  ...attributeFilters,
+});
+
+export const ALLOWED_USER_QUERY_NAMES = [...Object.keys(knownQuery.shape), `${CUSTOM_PREFIX}<name>`];
+
+/**
+ * `GET /v1/users` query. Every problem is reported at once, unknown names included: a typo in a
+ * filter must not silently widen the list the caller is about to act on.
+ */
+export const UserListQuery = z.record(z.string(), z.unknown()).transform((raw, ctx): UserListQuery => {
+  const known: Record<string, unknown> = {};
+  const custom: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (Object.hasOwn(knownQuery.shape, key)) {
+      known[key] = value;
+    } else if (key.startsWith(CUSTOM_PREFIX)) {
+      const name = key.slice(CUSTOM_PREFIX.length);
+      const checked = filterValue.safeParse(value);
+      if (!CUSTOM_ATTRIBUTE_NAME.test(name)) ctx.addIssue({ code: 'custom', path: [key], message: CUSTOM_NAME_RULE });
+      else if (!checked.success) checked.error.issues.forEach((i) => ctx.addIssue({ code: 'custom', path: [key], message: i.message }));
+      else custom[name] = checked.data;
+    } else {
+      ctx.addIssue({ code: 'custom', path: [key], message: `unknown query parameter; allowed: ${ALLOWED_USER_QUERY_NAMES.join(', ')}` });
+    }
+  }
+  const parsed = knownQuery.safeParse(known);
+  if (!parsed.success) {
+    parsed.error.issues.forEach((i) => ctx.addIssue({ code: 'custom', path: i.path, message: i.message }));
+    return z.NEVER;
+  }
+  const { limit, offset, sort, state, group, ...attributes } = parsed.data;
+  return {
+    limit,
+    offset,
+    sort: sort ? { field: sort.replace(/^-/, '') as UserSortField, descending: sort.startsWith('-') } : null,
+    state,
+    group,
+    attributes: Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined)),
+    custom,
+  };
+});

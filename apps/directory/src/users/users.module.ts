@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
-import { UsersController } from './users.controller';
+import { UserAttributesController, UsersController } from './users.controller';
+import { UsersImportService } from './users-import.service';
 import { UsersService } from './users.service';
 
-@Module({ controllers: [UsersController], providers: [UsersService], exports: [UsersService] })
+@Module({
+  controllers: [UsersController, UserAttributesController],
+  providers: [UsersService, UsersImportService],
+  exports: [UsersService],
+})
 export class UsersModule {}

@@ -4,9 +4,10 @@ import * as argon2 from 'argon2';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { Outbox, type OutboxTransaction } from '@jit/messaging';
 import { DirectoryEvents, type UserProfile, type UserState } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, notFound, type ListQuery } from '@jit/service';
+import { DomainError, ErrorCode, notFound, type Page } from '@jit/service';
+import { Membership, UserGroup } from '../groups/group.entity';
 import { User } from './user.entity';
-import type { CreateUserBody, UpdateUserBody } from './users.dto';
+import type { CreateUserBody, UpdateUserBody, UserListQuery, UserSortField } from './users.dto';
 
 /** argon2id with OWASP's second recommended setting (19 MiB, t=2, p=1). */
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
@@ -15,6 +16,22 @@ const PROFILE_KEYS = [
   'firstname', 'lastname', 'displayname', 'employeeIdentifier', 'jobTitle', 'department', 'costCenter',
   'company', 'employeeType', 'location', 'phoneNumber', 'manager',
 ] as const;
+
+/** Text sorts ignore case (as uniqueness does); missing values sort last either way. */
+const SORT_EXPRESSIONS: Record<UserSortField, string> = {
+  username: 'u.usernameLower',
+  email: 'u.emailLower',
+  firstname: 'LOWER(u.firstname)',
+  lastname: 'LOWER(u.lastname)',
+  createdAt: 'u.createdAt',
+  updatedAt: 'u.updatedAt',
+  state: 'u.state',
+};
+
+const currentPasswordMismatch = (): DomainError =>
+  new DomainError(ErrorCode.ValidationFailed, 'The current password does not match', [
+    { field: 'currentPassword', message: 'does not match' },
+  ]);
 
 export type UserView = Omit<User, 'passwordHash' | 'usernameLower' | 'emailLower'>;
 
@@ -61,14 +78,106 @@ export class UsersService {
     return toView(user);
   }
 
-  async list(organizationId: string, query: ListQuery): Promise<{ items: UserView[]; total: number }> {
-    const [items, total] = await this.dataSource.getRepository(User).findAndCount({
-      where: { organizationId },
-      order: { createdAt: 'ASC', id: 'ASC' },
-      take: query.limit,
-      skip: query.offset,
-    });
+  /** Filters and sort come from UserListQuery: column names from fixed lists, every value bound. */
+  async list(organizationId: string, query: UserListQuery): Promise<Page<UserView>> {
+    const qb = this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .where('u.organizationId = :organizationId', { organizationId });
+    if (query.state) qb.andWhere('u.state = :state', { state: query.state });
+    for (const [name, value] of Object.entries(query.attributes)) {
+      if (value === undefined) continue;
+      // Stored lower-cased copies make these two match as their uniqueness does: ignoring case.
+      const ignoreCase = name === 'username' || name === 'email';
+      qb.andWhere(`u.${ignoreCase ? `${name}Lower` : name} = :attr_${name}`, {
+        [`attr_${name}`]: ignoreCase ? value.toLowerCase() : value,
+      });
+    }
+    if (Object.keys(query.custom).length > 0) {
+      // Containment of string values is exact equality on each named key.
+      qb.andWhere('u.customAttributes @> CAST(:custom AS jsonb)', { custom: JSON.stringify(query.custom) });
+    }
+    if (query.group) {
+      // A group of another organisation has no memberships with this organisation's users: empty, not an error.
+      qb.andWhere(
+        (outer) =>
+          'EXISTS ' +
+          outer
+            .subQuery()
+            .select('1')
+            .from(Membership, 'm')
+            .where('m.user_id = u.id')
+            .andWhere('m.group_id = :group')
+            .andWhere('m.organization_id = :organizationId')
+            .andWhere('m.active = true')
+            .getQuery(),
+        { group: query.group },
+      );
+    }
+    if (query.sort) qb.orderBy(SORT_EXPRESSIONS[query.sort.field], query.sort.descending ? 'DESC' : 'ASC', 'NULLS LAST');
+    // Ties (and the default) go by creation, then id, so that pages never overlap or skip.
+    if (query.sort?.field !== 'createdAt') qb.addOrderBy('u.createdAt', 'ASC');
+    qb.addOrderBy('u.id', 'ASC');
+    const [items, total] = await qb.take(query.limit).skip(query.offset).getManyAndCount();
     return { items: items.map(toView), total };
+  }
+
+  /** The custom attribute names used by at least one user of the organisation, sorted. */
+  async customAttributeNames(organizationId: string): Promise<string[]> {
+    const rows = await this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .select('DISTINCT jsonb_object_keys(u.custom_attributes)', 'name')
+      .where('u.organization_id = :organizationId', { organizationId })
+      .getRawMany<{ name: string }>();
+    // Sorted here by code point, so the order does not depend on the database's collation.
+    return rows.map((r) => r.name).sort();
+  }
+
+  /** The groups the user is an active member of. */
+  async groupsOf(organizationId: string, id: string): Promise<Page<{ id: string; name: string }>> {
+    await this.find(this.dataSource.manager, organizationId, id);
+    const groups = await this.dataSource
+      .getRepository(UserGroup)
+      .createQueryBuilder('g')
+      .innerJoin(Membership, 'm', 'm.groupId = g.id AND m.userId = :userId AND m.active = true', { userId: id })
+      .where('g.organizationId = :organizationId', { organizationId })
+      .orderBy('g.nameLower', 'ASC')
+      .addOrderBy('g.id', 'ASC')
+      .getMany();
+    return { items: groups.map((g) => ({ id: g.id, name: g.name })), total: groups.length };
+  }
+
+  /**
+   * An administrator sets or resets a password. No event: neither a password nor its hash ever
+   * leaves this service, and the IdP asks for every check (verifyCredentials) anyway.
+   */
+  async setPassword(organizationId: string, id: string, password: string): Promise<void> {
+    const passwordHash = await argon2.hash(password, ARGON2_OPTIONS);
+    const result = await this.dataSource.getRepository(User).update({ id, organizationId }, { passwordHash });
+    if (!result.affected) throw notFound('User', id);
+  }
+
+  /**
+   * Changes a password given the current one. Not throttled: only an API key holder can call it,
+   * and that caller may reset the password outright.
+   */
+  async changePassword(organizationId: string, id: string, currentPassword: string, newPassword: string): Promise<void> {
+    const repo = this.dataSource.getRepository(User);
+    const user = await repo
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.id = :id', { id })
+      .andWhere('u.organizationId = :organizationId', { organizationId })
+      .getOne();
+    if (!user) throw notFound('User', id);
+    const currentHash = user.passwordHash;
+    const matches = currentHash !== null && (await argon2.verify(currentHash, currentPassword).catch(() => false));
+    if (!matches) throw currentPasswordMismatch();
+    const passwordHash = await argon2.hash(newPassword, ARGON2_OPTIONS);
+    // Compare-and-set: if another call changed the password meanwhile, this caller's proof is stale.
+    const result = await repo.update({ id, organizationId, passwordHash: currentHash }, { passwordHash });
+    if (!result.affected) throw currentPasswordMismatch();
   }
 
   async get(organizationId: string, id: string): Promise<UserView> {
@@ -125,8 +234,21 @@ export class UsersService {
     });
   }
 
-  /** Answers only "ok" or "invalid": unknown users and wrong passwords look and cost the same. */
-  async verifyCredentials(organizationId: string, username: string, password: string) {
+  /**
+   * The password check of a sign-in, by username or email. `admit` learns who it is (null: no such
+   * user) before any hash is read and may refuse the check (throttling and lockout: the credentials
+   * module). Unknown users and refused checks verify the dummy hash instead, so every call costs one
+   * argon2 verify and a refused one says nothing about the password.
+   */
+  async verifyCredentials(
+    organizationId: string,
+    username: string,
+    password: string,
+    admit: (userId: string | null) => Promise<'locked_out' | 'throttled' | null>,
+  ): Promise<
+    | { outcome: 'ok'; userId: string }
+    | { outcome: 'invalid_credentials' | 'not_active' | 'locked_out' | 'throttled'; userId: string | null }
+  > {
     const user = await this.dataSource
       .getRepository(User)
       .createQueryBuilder('u')
@@ -134,11 +256,14 @@ export class UsersService {
       .where('u.organization_id = :organizationId', { organizationId })
       .andWhere('(u.username_lower = :login OR u.email_lower = :login)', { login: username.toLowerCase() })
       .getOne();
-    const hash = user?.passwordHash ?? (await this.dummyHash);
-    const matches = await argon2.verify(hash, password).catch(() => false);
-    if (!user?.passwordHash || !matches) return { ok: false as const, reason: 'invalid_credentials' as const };
-    if (user.state !== 'ACTIVATED') return { ok: false as const, reason: 'not_active' as const };
-    return { ok: true as const, userId: user.id };
+    const userId = user?.id ?? null;
+    const refused = await admit(userId);
+    const hash = refused === null ? user?.passwordHash : null;
+    const matches = await argon2.verify(hash ?? (await this.dummyHash), password).catch(() => false);
+    if (refused !== null) return { outcome: refused, userId };
+    if (!user?.passwordHash || !matches) return { outcome: 'invalid_credentials', userId };
+    if (user.state !== 'ACTIVATED') return { outcome: 'not_active', userId };
+    return { outcome: 'ok', userId: user.id };
   }
 
   async find(manager: EntityManager, organizationId: string, id: string, lock = false): Promise<User> {
