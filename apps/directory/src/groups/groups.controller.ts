@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import {
   API_KEY_RESOLVER,
@@ -15,7 +15,7 @@ import {
 } from '@jit/service';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
-import { AddMemberBody, CreateGroupBody } from './groups.dto';
+import { AddMemberBody, CreateGroupBody, RenameGroupBody } from './groups.dto';
 import { GroupsService } from './groups.service';
 
 @Controller('v1/user-groups')
@@ -37,6 +37,21 @@ export class GroupsController {
   @Get(':id')
   get(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
     return this.groups.get(caller.organizationId, id);
+  }
+
+  @Patch(':id')
+  rename(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ZodPipe(IdParam)) id: string,
+    @Body(new ZodPipe(RenameGroupBody)) body: RenameGroupBody,
+  ) {
+    return this.groups.rename(caller.organizationId, id, body.name);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  async remove(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string): Promise<void> {
+    await this.groups.remove(caller.organizationId, id);
   }
 
   @Get(':id/members')

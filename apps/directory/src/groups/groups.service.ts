@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { DataSource, QueryFailedError } from 'typeorm';
+import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { Outbox } from '@jit/messaging';
 import { setVersionedLink } from '@jit/persistence';
 import { DirectoryEvents } from '@jit/directory-contracts';
@@ -11,10 +11,17 @@ import { Membership, UserGroup } from './group.entity';
 export interface GroupView {
   id: string;
   name: string;
+  version: number;
   createdAt: Date;
 }
 
-const toView = (g: UserGroup): GroupView => ({ id: g.id, name: g.name, createdAt: g.createdAt });
+const toView = (g: UserGroup): GroupView => ({ id: g.id, name: g.name, version: g.version, createdAt: g.createdAt });
+
+const isUniqueViolation = (error: unknown): boolean =>
+  error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505';
+
+const nameTaken = (): DomainError =>
+  new DomainError(ErrorCode.Conflict, 'A user group with this name already exists', [{ field: 'name', message: 'already taken' }]);
 
 @Injectable()
 export class GroupsService {
@@ -34,12 +41,7 @@ export class GroupsService {
     });
     await this.outbox.run(async (tx) => {
       await tx.manager.insert(UserGroup, group).catch((error: unknown) => {
-        if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {
-          throw new DomainError(ErrorCode.Conflict, 'A user group with this name already exists', [
-            { field: 'name', message: 'already taken' },
-          ]);
-        }
-        throw error;
+        throw isUniqueViolation(error) ? nameTaken() : error;
       });
       tx.emit(DirectoryEvents.groupCreated, {
         organizationId,
@@ -68,6 +70,52 @@ export class GroupsService {
     return toView(group);
   }
 
+  /** Renaming to the exact current name changes nothing and emits nothing; a change of letter case is a rename. */
+  async rename(organizationId: string, id: string, name: string): Promise<GroupView> {
+    return this.outbox.run(async (tx) => {
+      const group = await this.lockGroup(tx.manager, organizationId, id, 'pessimistic_write');
+      if (group.name === name) return toView(group);
+      const previousName = group.name;
+      group.name = name;
+      group.nameLower = name.toLowerCase();
+      group.version += 1;
+      await tx.manager
+        .update(UserGroup, { id }, { name: group.name, nameLower: group.nameLower, version: group.version })
+        .catch((error: unknown) => {
+          throw isUniqueViolation(error) ? nameTaken() : error;
+        });
+      tx.emit(DirectoryEvents.groupRenamed, {
+        organizationId,
+        groupId: id,
+        name,
+        previousName,
+        version: group.version,
+        occurredAt: new Date().toISOString(),
+      });
+      return toView(group);
+    });
+  }
+
+  /**
+   * One transaction: each active membership is switched off with its own versioned event, so a
+   * consumer that tracks pairs sees every removal, and only then the group goes (its rows cascade).
+   */
+  async remove(organizationId: string, id: string): Promise<void> {
+    await this.outbox.run(async (tx) => {
+      // FOR UPDATE waits for membership changes in flight (they hold FOR SHARE) and blocks new ones.
+      const group = await this.lockGroup(tx.manager, organizationId, id, 'pessimistic_write');
+      const active = await tx.manager.find(Membership, { where: { groupId: id, active: true }, order: { userId: 'ASC' } });
+      const occurredAt = new Date().toISOString();
+      for (const { userId } of active) {
+        const version = await setVersionedLink(tx.manager, Membership, { groupId: id, userId }, { organizationId }, false);
+        if (typeof version !== 'number') continue;
+        tx.emit(DirectoryEvents.membershipRemoved, { organizationId, groupId: id, userId, version, occurredAt });
+      }
+      await tx.manager.delete(UserGroup, { id });
+      tx.emit(DirectoryEvents.groupDeleted, { organizationId, groupId: id, version: group.version + 1, occurredAt });
+    });
+  }
+
   async members(organizationId: string, groupId: string): Promise<{ items: { userId: string }[]; total: number }> {
     await this.get(organizationId, groupId);
     const rows = await this.dataSource.getRepository(Membership).find({
@@ -89,8 +137,8 @@ export class GroupsService {
   /** Returns whether anything changed. */
   private async setMembership(organizationId: string, groupId: string, userId: string, active: boolean): Promise<boolean> {
     return this.outbox.run(async (tx) => {
-      const group = await tx.manager.findOneBy(UserGroup, { id: groupId, organizationId });
-      if (!group) throw notFound('User group', groupId);
+      // FOR SHARE: a concurrent group delete either sees this change or makes this call a 404.
+      await this.lockGroup(tx.manager, organizationId, groupId, 'pessimistic_read');
       await this.users.find(tx.manager, organizationId, userId);
       const version = await setVersionedLink(tx.manager, Membership, { groupId, userId }, { organizationId }, active);
       if (version === 'missing') throw notFound('Membership of user', userId);
@@ -104,6 +152,17 @@ export class GroupsService {
       });
       return true;
     });
+  }
+
+  private async lockGroup(
+    manager: EntityManager,
+    organizationId: string,
+    id: string,
+    mode: 'pessimistic_read' | 'pessimistic_write',
+  ): Promise<UserGroup> {
+    const group = await manager.findOne(UserGroup, { where: { id, organizationId }, lock: { mode } });
+    if (!group) throw notFound('User group', id);
+    return group;
   }
 
   async findForRpc(organizationId: string, groupId: string): Promise<{ found: boolean; name?: string }> {
