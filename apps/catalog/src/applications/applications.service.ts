@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { NatsBus, Outbox, type OutboxTransaction } from '@jit/messaging';
 import { setVersionedLink } from '@jit/persistence';
-import { CatalogEvents, type ApplicationSnapshot } from '@jit/catalog-contracts';
+import { ApplicationSnapshot, CatalogEvents } from '@jit/catalog-contracts';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { DomainError, ErrorCode, notFound, type FieldProblem, type ListQuery, type Page } from '@jit/service';
 import { CONNECTORS, type Connector } from '../connectors/connector';
@@ -28,7 +28,8 @@ function toView(app: Application, connector: Connector) {
 }
 
 function snapshot(app: Application): ApplicationSnapshot {
-  return {
+  // Parsed so that fields this service does not set yet take their contract defaults.
+  return ApplicationSnapshot.parse({
     name: app.name,
     connectorId: app.connectorId,
     spEntityId: app.spEntityId,
@@ -39,7 +40,7 @@ function snapshot(app: Application): ApplicationSnapshot {
     signResponse: app.signResponse,
     active: app.active,
     attributes: app.attributes,
-  };
+  });
 }
 
 function connectorOf(id: string): Connector {

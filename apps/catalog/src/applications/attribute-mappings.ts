@@ -33,13 +33,15 @@ export function resolveMappings(
 ): { mappings: AttributeMapping[]; problems: FieldProblem[] } {
   const problems: FieldProblem[] = [];
   const base: AttributeMapping[] =
-    current?.map((m) => ({ ...m })) ??
+    // Mappings stored before multiValued existed read as single-valued.
+    current?.map((m) => ({ ...m, multiValued: m.multiValued ?? false })) ??
     connector.attributes.map((a) => ({
       spName: a.spName,
       source: a.source ?? null,
       constant: a.constant ?? null,
       enabled: a.enabled,
       required: a.required,
+      multiValued: false,
     }));
   const fixed = new Set(connector.id === GENERIC_CONNECTOR_ID ? [] : connector.attributes.map((a) => a.spName));
   const seen = new Set<string>();
@@ -78,6 +80,7 @@ export function resolveMappings(
       constant: hasConstant ? (input.constant as string) : null,
       enabled: input.enabled ?? true,
       required: false,
+      multiValued: false,
     });
   });
   // A pre-built connector's JIT-required attributes can be switched off, never removed or renamed.

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ApplicationSnapshot } from '@jit/catalog-contracts';
+import type { z } from 'zod';
+import { ApplicationSnapshot } from '@jit/catalog-contracts';
 import type { UserProfile } from '@jit/directory-contracts';
 import { assertionAttributes, directoryValue } from './attributes';
 
@@ -11,7 +12,7 @@ const profile: UserProfile = {
   customAttributes: { profileId: 'P-9' },
 };
 
-const app = (attributes: ApplicationSnapshot['attributes']): ApplicationSnapshot => ({
+const app = (attributes: z.input<typeof ApplicationSnapshot>['attributes']): ApplicationSnapshot => ApplicationSnapshot.parse({
   name: 'x', connectorId: 'saml2', spEntityId: 'sp', acsUrls: ['https://sp/acs'],
   nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', nameIdSource: 'email',
   signAssertion: true, signResponse: true, active: true, attributes,

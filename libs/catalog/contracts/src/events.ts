@@ -14,6 +14,8 @@ export const AttributeMapping = z.object({
   constant: z.string().nullable(),
   enabled: z.boolean(),
   required: z.boolean(),
+  /** Send every value of a multi-valued source (e.g. a custom attribute holding a list) as its own AttributeValue. */
+  multiValued: z.boolean().default(false),
 });
 export type AttributeMapping = z.infer<typeof AttributeMapping>;
 
@@ -29,6 +31,25 @@ export const ApplicationSnapshot = z.object({
   signResponse: z.boolean(),
   active: z.boolean(),
   attributes: z.array(AttributeMapping),
+  // Fields below were added after v1 shipped; their defaults keep older events valid.
+  /** Signature algorithm of the Response and/or Assertion. */
+  signatureAlgorithm: z.enum(['rsa-sha256', 'rsa-sha512']).default('rsa-sha256'),
+  /** The SP's signing certificates (PEM), used to verify signed AuthnRequests and LogoutRequests. */
+  spSigningCertificates: z.array(z.string()).default([]),
+  /** Refuse AuthnRequests that are not signed with one of spSigningCertificates. */
+  requireSignedRequests: z.boolean().default(false),
+  /** When set, the signed Assertion is encrypted (AES-256-GCM, RSA-OAEP) with this certificate (PEM). */
+  encryptionCertificate: z.string().nullable().default(null),
+  /** RelayState sent with IdP-initiated SSO. */
+  defaultRelayState: z.string().nullable().default(null),
+  idpInitiatedAllowed: z.boolean().default(true),
+  /** The SP's SingleLogoutService (HTTP-Redirect) URL, if it has one. */
+  singleLogoutUrl: z.string().nullable().default(null),
+  /** Optional attribute carrying the user's group names (all, or those matching `filter`, a case-insensitive substring). */
+  groupsAttribute: z
+    .object({ spName: z.string(), filter: z.string().nullable().default(null) })
+    .nullable()
+    .default(null),
 });
 export type ApplicationSnapshot = z.infer<typeof ApplicationSnapshot>;
 
