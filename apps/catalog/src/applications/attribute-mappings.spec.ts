@@ -14,7 +14,7 @@ describe('resolveMappings', () => {
     const { mappings, problems } = resolveMappings(connector('salesforce'), null, undefined);
     assert.deepEqual(problems, []);
     const profile = mappings.find((m) => m.spName === 'User.ProfileId');
-    assert.deepEqual(profile, { spName: 'User.ProfileId', source: null, constant: 'Standard User', enabled: true, required: true });
+    assert.deepEqual(profile, { spName: 'User.ProfileId', source: null, constant: 'Standard User', enabled: true, required: true, multiValued: false });
     assert.equal(mappings.filter((m) => m.required).length, 4);
   });
 
@@ -27,7 +27,7 @@ describe('resolveMappings', () => {
     assert.deepEqual(problems, []);
     assert.equal(mappings.find((m) => m.spName === 'User.ProfileId')?.constant, 'Chatter Free User');
     assert.deepEqual(mappings.find((m) => m.spName === 'User.LastName'), {
-      spName: 'User.LastName', source: 'custom:familyName', constant: null, enabled: true, required: true,
+      spName: 'User.LastName', source: 'custom:familyName', constant: null, enabled: true, required: true, multiValued: false,
     });
     assert.equal(mappings.find((m) => m.spName === 'User.FirstName')?.enabled, false);
   });
