@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { DIRECTORY_STREAM, DirectoryRpc } from '@jit/directory-contracts';
-import { runMain, runService } from '@jit/service';
+import { runMain, runService, serveOpenApi } from '@jit/service';
 import { AppModule, DIRECTORY_SCHEMA } from './app.module';
 import { loadDirectoryConfig } from './config';
 import { IMPORT_MAX_BYTES } from './users/users-import.service';
@@ -16,6 +16,11 @@ runMain(async () => {
     answers: Object.values(DirectoryRpc),
     module: (bus) => AppModule.register(config, bus),
     configure: (app) => {
+      serveOpenApi(app, {
+        title: 'Directory admin API',
+        description: 'Organisations, API keys, users, user groups and memberships. Every call needs the x-api-key header.',
+        version: '1',
+      });
       // User import (POST /v1/users/import) takes the CSV file as the body. Its own limit, above
       // the JSON one; beyond it Fastify answers 413, which the error filter turns into our shape.
       app

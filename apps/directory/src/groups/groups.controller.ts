@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Patch, Post, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import {
   API_KEY_RESOLVER,
@@ -8,7 +8,9 @@ import {
   ErrorCode,
   IdParam,
   ListQuery,
-  ZodPipe,
+  ZodBody,
+  ZodParam,
+  ZodQuery,
   hashApiKey,
   type ApiKeyResolver,
   type Caller,
@@ -25,37 +27,37 @@ export class GroupsController {
 
   @Post()
   @HttpCode(201)
-  create(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateGroupBody)) body: CreateGroupBody) {
+  create(@CurrentCaller() caller: Caller, @ZodBody(CreateGroupBody) body: CreateGroupBody) {
     return this.groups.create(caller.organizationId, body.name);
   }
 
   @Get()
-  list(@CurrentCaller() caller: Caller, @Query(new ZodPipe(ListQuery)) query: ListQuery) {
+  list(@CurrentCaller() caller: Caller, @ZodQuery(ListQuery) query: ListQuery) {
     return this.groups.list(caller.organizationId, query);
   }
 
   @Get(':id')
-  get(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
+  get(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
     return this.groups.get(caller.organizationId, id);
   }
 
   @Patch(':id')
   rename(
     @CurrentCaller() caller: Caller,
-    @Param('id', new ZodPipe(IdParam)) id: string,
-    @Body(new ZodPipe(RenameGroupBody)) body: RenameGroupBody,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(RenameGroupBody) body: RenameGroupBody,
   ) {
     return this.groups.rename(caller.organizationId, id, body.name);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string): Promise<void> {
+  async remove(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<void> {
     await this.groups.remove(caller.organizationId, id);
   }
 
   @Get(':id/members')
-  members(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
+  members(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
     return this.groups.members(caller.organizationId, id);
   }
 
@@ -63,8 +65,8 @@ export class GroupsController {
   @HttpCode(201)
   async addMember(
     @CurrentCaller() caller: Caller,
-    @Param('id', new ZodPipe(IdParam)) id: string,
-    @Body(new ZodPipe(AddMemberBody)) body: AddMemberBody,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(AddMemberBody) body: AddMemberBody,
   ): Promise<{ groupId: string; userId: string }> {
     const { groupId, userId } = await this.groups.addMember(caller.organizationId, id, body.userId);
     return { groupId, userId };
@@ -74,8 +76,8 @@ export class GroupsController {
   @HttpCode(204)
   async removeMember(
     @CurrentCaller() caller: Caller,
-    @Param('id', new ZodPipe(IdParam)) id: string,
-    @Param('userId', new ZodPipe(IdParam)) userId: string,
+    @ZodParam('id', IdParam) id: string,
+    @ZodParam('userId', IdParam) userId: string,
   ): Promise<void> {
     await this.groups.removeMember(caller.organizationId, id, userId);
   }

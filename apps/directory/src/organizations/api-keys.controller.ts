@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodPipe, type Caller } from '@jit/service';
+import { Controller, Delete, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodBody, ZodParam, ZodQuery, type Caller } from '@jit/service';
 import { CreateApiKeyBody } from './api-keys.dto';
 import { ApiKeysService } from './api-keys.service';
 
@@ -10,18 +10,18 @@ export class ApiKeysController {
 
   @Post()
   @HttpCode(201)
-  create(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateApiKeyBody)) body: CreateApiKeyBody) {
+  create(@CurrentCaller() caller: Caller, @ZodBody(CreateApiKeyBody) body: CreateApiKeyBody) {
     return this.apiKeys.create(caller.organizationId, body.name);
   }
 
   @Get()
-  list(@CurrentCaller() caller: Caller, @Query(new ZodPipe(ListQuery)) query: ListQuery) {
+  list(@CurrentCaller() caller: Caller, @ZodQuery(ListQuery) query: ListQuery) {
     return this.apiKeys.list(caller.organizationId, query);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async revoke(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string): Promise<void> {
+  async revoke(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<void> {
     await this.apiKeys.revoke(caller, id);
   }
 }

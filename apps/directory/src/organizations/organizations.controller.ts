@@ -1,7 +1,7 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { z } from 'zod';
-import { ApiKeyGuard, CurrentCaller, ZodPipe, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, ZodBody, type Caller } from '@jit/service';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
 import { OrganizationsService } from './organizations.service';
@@ -15,7 +15,7 @@ export class OrganizationsController {
 
   @Post()
   @HttpCode(201)
-  create(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateOrganizationBody)) body: z.infer<typeof CreateOrganizationBody>) {
+  create(@CurrentCaller() caller: Caller, @ZodBody(CreateOrganizationBody) body: z.infer<typeof CreateOrganizationBody>) {
     return this.organizations.create(caller, body.name);
   }
 }

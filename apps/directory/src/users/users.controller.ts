@@ -4,17 +4,16 @@ import {
   Delete,
   Get,
   HttpCode,
-  Param,
   Patch,
   Post,
   Put,
-  Query,
   UnsupportedMediaTypeException,
   UseGuards,
 } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ZodPipe, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, type Caller } from '@jit/service';
+import { ApiBody, ApiConsumes } from '@nestjs/swagger';
 import { STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
-import { ChangePasswordBody, CreateUserBody, SetPasswordBody, UpdateUserBody, UserListQuery } from './users.dto';
+import { ChangePasswordBody, CreateUserBody, SetPasswordBody, UpdateUserBody, UserListQuery, UserListQueryDocumented } from './users.dto';
 import { UsersImportService } from './users-import.service';
 import { UsersService } from './users.service';
 
@@ -28,38 +27,40 @@ export class UsersController {
 
   @Post()
   @HttpCode(201)
-  create(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateUserBody)) body: CreateUserBody) {
+  create(@CurrentCaller() caller: Caller, @ZodBody(CreateUserBody) body: CreateUserBody) {
     return this.users.create(caller.organizationId, body);
   }
 
   /** The body is the CSV text (main.ts registers the text/csv parser and its size limit). */
   @Post('import')
   @HttpCode(200)
+  @ApiConsumes('text/csv')
+  @ApiBody({ schema: { type: 'string', description: 'CSV with a header row of attribute names (custom:<name> for custom attributes)' } })
   import(@CurrentCaller() caller: Caller, @Body() body: unknown) {
     if (typeof body !== 'string') throw new UnsupportedMediaTypeException('Send the file with content-type: text/csv');
     return this.imports.import(caller.organizationId, body);
   }
 
   @Get()
-  list(@CurrentCaller() caller: Caller, @Query(new ZodPipe(UserListQuery)) query: UserListQuery) {
+  list(@CurrentCaller() caller: Caller, @ZodQuery(UserListQuery, UserListQueryDocumented) query: UserListQuery) {
     return this.users.list(caller.organizationId, query);
   }
 
   @Get(':id')
-  get(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
+  get(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
     return this.users.get(caller.organizationId, id);
   }
 
   @Get(':id/groups')
-  groups(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
+  groups(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
     return this.users.groupsOf(caller.organizationId, id);
   }
 
   @Patch(':id')
   update(
     @CurrentCaller() caller: Caller,
-    @Param('id', new ZodPipe(IdParam)) id: string,
-    @Body(new ZodPipe(UpdateUserBody)) body: UpdateUserBody,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(UpdateUserBody) body: UpdateUserBody,
   ) {
     return this.users.update(caller.organizationId, id, body);
   }
@@ -68,8 +69,8 @@ export class UsersController {
   @HttpCode(204)
   async setPassword(
     @CurrentCaller() caller: Caller,
-    @Param('id', new ZodPipe(IdParam)) id: string,
-    @Body(new ZodPipe(SetPasswordBody)) body: SetPasswordBody,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(SetPasswordBody) body: SetPasswordBody,
   ): Promise<void> {
     await this.users.setPassword(caller.organizationId, id, body.password);
   }
@@ -78,15 +79,15 @@ export class UsersController {
   @HttpCode(204)
   async changePassword(
     @CurrentCaller() caller: Caller,
-    @Param('id', new ZodPipe(IdParam)) id: string,
-    @Body(new ZodPipe(ChangePasswordBody)) body: ChangePasswordBody,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(ChangePasswordBody) body: ChangePasswordBody,
   ): Promise<void> {
     await this.users.changePassword(caller.organizationId, id, body.currentPassword, body.newPassword);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string): Promise<void> {
+  async remove(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<void> {
     await this.users.remove(caller.organizationId, id);
   }
 }

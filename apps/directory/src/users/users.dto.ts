@@ -105,6 +105,9 @@ const knownQuery = z.strictObject({
   ...attributeFilters,
 });
 
+/** What GET /v1/users accepts, for its OpenAPI description: the known names, and custom.<name> filters. */
+export const UserListQueryDocumented = knownQuery.catchall(filterValue);
+
 export const ALLOWED_USER_QUERY_NAMES = [...Object.keys(knownQuery.shape), `${CUSTOM_PREFIX}<name>`];
 
 /**

@@ -6,3 +6,4 @@ export * from './health';
 export * from './service-kit.module';
 export * from './run-service';
 export * from './common-dto';
+export * from './openapi';

@@ -4,3 +4,4 @@ export * from './service-process';
 export * from './browser';
 export * from './stream-reader';
 export * from './nats-server';
+export * from './admin-client';

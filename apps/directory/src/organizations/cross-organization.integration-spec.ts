@@ -1,0 +1,194 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DirectoryRpc } from '@jit/directory-contracts';
+import { NatsBus, RpcRemoteError } from '@jit/messaging';
+import { adminClient, freePort, readStream, startService, testEnv, type ServiceProcess } from '@jit/testing';
+
+const BOOTSTRAP = 'cross-org-test-bootstrap-key-0123';
+const PASSWORD = 'a long enough password';
+
+interface BodySchema {
+  required?: string[];
+  properties?: Record<string, { type?: string }>;
+}
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: BodySchema } | undefined> } }>>;
+}
+
+/**
+ * The organisation wall, proven over every route the directory serves: the routes come from its
+ * own OpenAPI document, so a route added later is tried here too (and fails this test until it
+ * has a body below). Another organisation's key gets 404 for each id of this one and changes nothing.
+ */
+describe('every directory route: the organisation wall and bad input (real PostgreSQL and NATS)', () => {
+  const env = testEnv('cross-org');
+  let directory: ServiceProcess;
+  let base = '';
+  const call = adminClient(() => base, BOOTSTRAP);
+  const events = () => readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`);
+  let doc: OpenApiDocument;
+  /** Organisation A (the default one, bootstrap key) owns these. */
+  const a = { userId: '', groupId: '', apiKeyId: '', apiKey: '', organizationId: '' };
+  /** Organisation B. */
+  const b = { key: '', userId: '', groupId: '' };
+
+  before(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    directory = await startService('directory', port, {
+      DIRECTORY_PORT: String(port),
+      DATABASE_URL: env.databaseUrl,
+      NATS_PREFIX: env.natsPrefix,
+      BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
+    });
+    const created = async (path: string, body: unknown, key = BOOTSTRAP) => {
+      const res = await call('POST', path, body, key);
+      assert.equal(res.status, 201, `${path}: ${JSON.stringify(res.body)}`);
+      return res.body;
+    };
+    a.userId = String((await created('/v1/users', { username: 'ada', email: 'ada@a.example', firstname: 'Ada', password: PASSWORD })).id);
+    a.groupId = String((await created('/v1/user-groups', { name: 'Engineering' })).id);
+    await created(`/v1/user-groups/${a.groupId}/members`, { userId: a.userId });
+    const key = await created('/v1/api-keys', { name: 'ci' });
+    a.apiKeyId = String(key.id);
+    a.apiKey = String(key.apiKey);
+    a.organizationId = String((await events()).find((e) => e.payload.userId === a.userId)?.payload.organizationId);
+    b.key = String((await created('/v1/organizations', { name: 'Other Corp' })).apiKey);
+    b.userId = String((await created('/v1/users', { username: 'bob', email: 'bob@b.example' }, b.key)).id);
+    b.groupId = String((await created('/v1/user-groups', { name: 'Engineering' }, b.key)).id);
+    const res = await fetch(`${base}/docs-json`);
+    assert.equal(res.status, 200);
+    doc = (await res.json()) as OpenApiDocument;
+  });
+
+  after(async () => {
+    await directory.stop();
+    await env.cleanup();
+  });
+
+  /** A valid body for each route that takes one, so that only the organisation can make it fail. */
+  const bodies: Record<string, unknown> = {
+    'PATCH /v1/users/{id}': { firstname: 'Mallory' },
+    'PUT /v1/users/{id}/password': { password: 'taken over by another org' },
+    'POST /v1/users/{id}/password/change': { currentPassword: PASSWORD, newPassword: 'taken over by another org' },
+    'PATCH /v1/user-groups/{id}': { name: 'Renamed by another org' },
+    'POST /v1/user-groups/{id}/members': { userId: '(a.userId)' },
+  };
+  /** Valid bodies of the routes without an id, for the bad-input sweep. */
+  const createBodies: Record<string, unknown> = {
+    'POST /v1/users': { username: 'sweep', email: 'sweep@a.example' },
+    'POST /v1/user-groups': { name: 'Sweep' },
+    'POST /v1/organizations': { name: 'Sweep Corp' },
+    'POST /v1/api-keys': { name: 'sweep' },
+  };
+  const bodyFor = (route: string): unknown =>
+    JSON.parse(JSON.stringify(bodies[route] ?? createBodies[route]).replace('(a.userId)', a.userId));
+  const fill = (path: string) =>
+    path.replace('{id}', path.startsWith('/v1/api-keys') ? a.apiKeyId : path.startsWith('/v1/users') ? a.userId : a.groupId).replace('{userId}', a.userId);
+
+  it('serves its OpenAPI document at /docs-json and a page at /docs, with every route and the body schemas', async () => {
+    assert.equal(doc.openapi.split('.')[0], '3');
+    for (const path of ['/v1/users', '/v1/users/{id}', '/v1/user-groups', '/v1/user-groups/{id}/members', '/v1/user-groups/{id}/members/{userId}', '/v1/organizations', '/v1/api-keys', '/health', '/ready']) {
+      assert.ok(doc.paths[path], `${path} is documented`);
+    }
+    assert.deepEqual(doc.paths['/v1/users']?.post?.requestBody?.content['application/json']?.schema.required, ['username', 'email']);
+    const page = await fetch(`${base}/docs`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+  });
+
+  it("answers 404 to another organisation's key on every route that takes an id, and changes nothing", async () => {
+    const before = (await events()).length;
+    const tried: string[] = [];
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      if (!path.includes('{')) continue;
+      for (const method of Object.keys(methods)) {
+        const route = `${method.toUpperCase()} ${path}`;
+        const needsBody = methods[method]?.requestBody !== undefined;
+        if (needsBody) assert.ok(route in bodies, `${route} needs a valid body in this test`);
+        const body = needsBody ? bodyFor(route) : undefined;
+        const res = await call(method.toUpperCase(), fill(path), body, b.key);
+        assert.equal(res.status, 404, `${route} answered ${res.status}: ${JSON.stringify(res.body)}`);
+        assert.equal(res.body.error, 'Not Found');
+        tried.push(route);
+      }
+    }
+    assert.ok(tried.length >= 12, `tried ${tried.length} routes: ${tried.join(', ')}`);
+    // Mixed ids: B's own group with A's user, and A's group with B's user.
+    assert.equal((await call('POST', `/v1/user-groups/${b.groupId}/members`, { userId: a.userId }, b.key)).status, 404);
+    assert.equal((await call('POST', `/v1/user-groups/${a.groupId}/members`, { userId: b.userId }, b.key)).status, 404);
+    assert.equal((await call('DELETE', `/v1/user-groups/${b.groupId}/members/${a.userId}`, undefined, b.key)).status, 404);
+
+    // Nothing of A changed, and no event was stored.
+    assert.equal((await events()).length, before);
+    const user = await call('GET', `/v1/users/${a.userId}`);
+    assert.equal(user.body.firstname, 'Ada');
+    assert.equal((await call('GET', `/v1/user-groups/${a.groupId}`)).body.name, 'Engineering');
+    assert.deepEqual((await call('GET', `/v1/user-groups/${a.groupId}/members`)).body.items, [{ userId: a.userId }]);
+    assert.equal((await call('GET', '/v1/users', undefined, a.apiKey)).status, 200, "A's API key still works");
+  });
+
+  it("lists none of another organisation's rows, and filters by its ids to nothing", async () => {
+    const users = await call('GET', '/v1/users', undefined, b.key);
+    assert.deepEqual(users.body.items?.map((u) => u.username), ['bob']);
+    assert.deepEqual((await call('GET', `/v1/users?group=${a.groupId}`, undefined, b.key)).body, { items: [], total: 0 });
+    assert.deepEqual((await call('GET', `/v1/users?id=${a.userId}`, undefined, b.key)).body, { items: [], total: 0 });
+    assert.deepEqual((await call('GET', '/v1/user-groups', undefined, b.key)).body.items?.map((g) => g.id), [b.groupId]);
+    const keys = await call('GET', '/v1/api-keys', undefined, b.key);
+    assert.ok(!keys.body.items?.some((k) => k.id === a.apiKeyId));
+  });
+
+  it("refuses the membership RPC with another organisation's key for this one's ids", async () => {
+    const bus = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'cross-org-test' });
+    try {
+      for (const contract of [DirectoryRpc.addMember, DirectoryRpc.removeMember]) {
+        await assert.rejects(bus.request(contract, { apiKey: b.key, groupId: a.groupId, userId: a.userId }), (error: unknown) => {
+          assert.ok(error instanceof RpcRemoteError, String(error));
+          assert.equal(error.code, 'NOT_FOUND');
+          return true;
+        });
+      }
+      const answer = await bus.request(DirectoryRpc.getGroup, { organizationId: a.organizationId, groupId: b.groupId });
+      assert.deepEqual(answer, { found: false });
+    } finally {
+      await bus.close();
+    }
+  });
+
+  it('answers every JSON body route 400 naming the field for malformed JSON, non-objects, unknown fields and wrong types, writing nothing', async () => {
+    const before = (await events()).length;
+    let routes = 0;
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const schema = operation.requestBody?.content['application/json']?.schema;
+        if (!schema) continue; // no body, or not JSON (the CSV import has its own tests)
+        routes += 1;
+        const route = `${method.toUpperCase()} ${path}`;
+        assert.ok(route in bodies || route in createBodies, `${route} needs a valid body in this test`);
+        const valid = bodyFor(route) as Record<string, unknown>;
+        const url = fill(path);
+        const send = async (body: unknown) => {
+          const res = await call(method.toUpperCase(), url, body);
+          assert.equal(res.status, 400, `${route} ${JSON.stringify(body)} answered ${res.status}: ${JSON.stringify(res.body)}`);
+          assert.equal(res.body.code, 'VALIDATION_FAILED');
+          assert.equal(JSON.stringify(res.body).includes('    at '), false, 'no stack trace');
+          return (res.body.details ?? []).map((d) => d.field);
+        };
+        await send('{"name": ');
+        assert.deepEqual(await send([valid]), ['(body)']);
+        assert.deepEqual(await send({ ...valid, isAdmin: true }), ['isAdmin']);
+        for (const [name, property] of Object.entries(schema.properties ?? {})) {
+          if (property.type !== 'string') continue;
+          assert.deepEqual(await send({ ...valid, [name]: 12345 }), [name], `${route}: a number for ${name}`);
+        }
+        for (const name of schema.required ?? []) {
+          const { [name]: _dropped, ...rest } = valid;
+          assert.ok((await send(rest)).includes(name), `${route} without ${name}`);
+        }
+      }
+    }
+    assert.ok(routes >= 9, `swept ${routes} routes`);
+    assert.equal((await events()).length, before, 'no event for any refused body');
+  });
+});
