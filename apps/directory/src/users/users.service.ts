@@ -6,11 +6,10 @@ import { Outbox, type OutboxTransaction } from '@jit/messaging';
 import { DirectoryEvents, type UserProfile, type UserState } from '@jit/directory-contracts';
 import { DomainError, ErrorCode, notFound, type Page } from '@jit/service';
 import { Membership, UserGroup } from '../groups/group.entity';
+import { ARGON2_OPTIONS, checkPassword, type PasswordOutcome, type Refusal } from './password-check';
 import { User } from './user.entity';
 import type { CreateUserBody, UpdateUserBody, UserListQuery, UserSortField } from './users.dto';
 
-/** argon2id with OWASP's second recommended setting (19 MiB, t=2, p=1). */
-const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
 
 const PROFILE_KEYS = [
   'firstname', 'lastname', 'displayname', 'employeeIdentifier', 'jobTitle', 'department', 'costCenter',
@@ -244,11 +243,8 @@ export class UsersService {
     organizationId: string,
     username: string,
     password: string,
-    admit: (userId: string | null) => Promise<'locked_out' | 'throttled' | null>,
-  ): Promise<
-    | { outcome: 'ok'; userId: string }
-    | { outcome: 'invalid_credentials' | 'not_active' | 'locked_out' | 'throttled'; userId: string | null }
-  > {
+    admit: (userId: string | null) => Promise<Refusal | null>,
+  ): Promise<PasswordOutcome> {
     const user = await this.dataSource
       .getRepository(User)
       .createQueryBuilder('u')
@@ -256,14 +252,8 @@ export class UsersService {
       .where('u.organization_id = :organizationId', { organizationId })
       .andWhere('(u.username_lower = :login OR u.email_lower = :login)', { login: username.toLowerCase() })
       .getOne();
-    const userId = user?.id ?? null;
-    const refused = await admit(userId);
-    const hash = refused === null ? user?.passwordHash : null;
-    const matches = await argon2.verify(hash ?? (await this.dummyHash), password).catch(() => false);
-    if (refused !== null) return { outcome: refused, userId };
-    if (!user?.passwordHash || !matches) return { outcome: 'invalid_credentials', userId };
-    if (user.state !== 'ACTIVATED') return { outcome: 'not_active', userId };
-    return { outcome: 'ok', userId: user.id };
+    const refused = await admit(user?.id ?? null);
+    return checkPassword(user, password, refused, await this.dummyHash, (hash, attempt) => argon2.verify(hash, attempt));
   }
 
   async find(manager: EntityManager, organizationId: string, id: string, lock = false): Promise<User> {

@@ -1,0 +1,51 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as argon2 from 'argon2';
+import { ARGON2_OPTIONS, checkPassword, type Candidate, type Refusal } from './password-check';
+
+const DUMMY = '$argon2id$v=19$m=19456,p=1,t=2$dummy';
+const REAL = '$argon2id$v=19$m=19456,p=1,t=2$real';
+
+/** A verifier that records which hash each call checked; only REAL with "right" matches. */
+const recorder = () => {
+  const checked: string[] = [];
+  const verify = (hash: string, password: string) => {
+    checked.push(hash);
+    return Promise.resolve(hash === REAL && password === 'right');
+  };
+  return { checked, verify };
+};
+
+const user = (over: Partial<Candidate> = {}): Candidate => ({ id: 'u-1', passwordHash: REAL, state: 'ACTIVATED', ...over });
+
+describe('checkPassword: one verify on every path', () => {
+  const cases: [string, Candidate | null, string, Refusal | null, string, string][] = [
+    ['right password', user(), 'right', null, 'ok', REAL],
+    ['wrong password', user(), 'wrong', null, 'invalid_credentials', REAL],
+    ['unknown user', null, 'right', null, 'invalid_credentials', DUMMY],
+    ['user without a password', user({ passwordHash: null }), 'right', null, 'invalid_credentials', DUMMY],
+    ['suspended user, right password', user({ state: 'SUSPENDED' }), 'right', null, 'not_active', REAL],
+    ['suspended user, wrong password', user({ state: 'SUSPENDED' }), 'wrong', null, 'invalid_credentials', REAL],
+    ['locked out, right password', user(), 'right', 'locked_out', 'locked_out', DUMMY],
+    ['throttled, unknown user', null, 'x', 'throttled', 'throttled', DUMMY],
+  ];
+  for (const [name, candidate, password, refused, outcome, hash] of cases) {
+    it(`${name}: ${outcome}, after exactly one verify of the ${hash === DUMMY ? 'dummy' : 'real'} hash`, async () => {
+      const { checked, verify } = recorder();
+      const result = await checkPassword(candidate, password, refused, DUMMY, verify);
+      assert.equal(result.outcome, outcome);
+      assert.equal(result.userId, candidate?.id ?? null);
+      assert.deepEqual(checked, [hash]);
+    });
+  }
+
+  it('treats a verifier error (a malformed stored hash) as a wrong password', async () => {
+    const result = await checkPassword(user(), 'right', null, DUMMY, () => Promise.reject(new Error('bad hash')));
+    assert.deepEqual(result, { outcome: 'invalid_credentials', userId: 'u-1' });
+  });
+
+  it('hashes with argon2id at 19 MiB, t=2, p=1: the dummy hash costs what a real one does', async () => {
+    const hash = await argon2.hash('x', ARGON2_OPTIONS);
+    assert.match(hash, /^\$argon2id\$v=19\$m=19456,p=1,t=2\$/);
+  });
+});
