@@ -16,6 +16,8 @@ describe('organisation API keys (real PostgreSQL and NATS, directory and catalog
   const running: ServiceProcess[] = [];
   let directory = '';
   let catalog = '';
+  /** A second directory instance on the same database and NATS. */
+  let directory2 = '';
   let organizationId = '';
   let otherKey = '';
 
@@ -43,6 +45,9 @@ describe('organisation API keys (real PostgreSQL and NATS, directory and catalog
     running.push(await startService('catalog', cPort, { ...common, CATALOG_PORT: String(cPort) }));
     directory = `http://127.0.0.1:${dPort}`;
     catalog = `http://127.0.0.1:${cPort}`;
+    const d2Port = await freePort();
+    running.push(await startService('directory', d2Port, { ...common, DIRECTORY_PORT: String(d2Port) }));
+    directory2 = `http://127.0.0.1:${d2Port}`;
     const other = await call('POST', `${directory}/v1/organizations`, { name: 'Other Corp' });
     assert.equal(other.status, 201);
     otherKey = String(other.body.apiKey);
@@ -210,5 +215,22 @@ describe('organisation API keys (real PostgreSQL and NATS, directory and catalog
     // And it stays refused, while other keys keep working there.
     assert.equal((await call('GET', apps, undefined, apiKey)).status, 401);
     assert.equal((await call('GET', apps)).status, 200);
+  });
+
+  it('a key revoked on one directory instance is refused by another within a second, though that one cached it', async () => {
+    const { id, apiKey } = await createKey('second instance');
+    const users = `${directory2}/v1/users`;
+    assert.equal((await call('GET', users, undefined, apiKey)).status, 200);
+    assert.equal((await call('DELETE', `${directory}/v1/api-keys/${id}`)).status, 204);
+    // Its revocation event reaches the other instance's cache; the 5 s TTL would be far longer.
+    await eventually(
+      async () => assert.equal((await call('GET', users, undefined, apiKey)).status, 401, 'still accepted by the other instance'),
+      { timeoutMs: 1000, intervalMs: 10 },
+    );
+    // The instance that revoked it refuses it at once: no wait for its own event.
+    const other = await createKey('revoked here');
+    assert.equal((await call('GET', `${directory}/v1/users`, undefined, other.apiKey)).status, 200);
+    assert.equal((await call('DELETE', `${directory}/v1/api-keys/${other.id}`)).status, 204);
+    assert.equal((await call('GET', `${directory}/v1/users`, undefined, other.apiKey)).status, 401);
   });
 });

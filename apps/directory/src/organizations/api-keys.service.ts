@@ -1,9 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Outbox } from '@jit/messaging';
-import { DirectoryEvents } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, hashApiKey, newApiKey, notFound, type Caller, type ListQuery, type Page } from '@jit/service';
+import { EventNotConfirmedError, Outbox } from '@jit/messaging';
+import { DirectoryEvents, type CachedApiKeyResolver } from '@jit/directory-contracts';
+import {
+  API_KEY_RESOLVER,
+  DomainError,
+  ErrorCode,
+  hashApiKey,
+  newApiKey,
+  notFound,
+  type Caller,
+  type ListQuery,
+  type Page,
+} from '@jit/service';
 import { ApiKey } from './organization.entity';
 
 /** What an organisation may see of its keys: never the key nor its hash. */
@@ -29,6 +39,7 @@ export class ApiKeysService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
+    @Inject(API_KEY_RESOLVER) private readonly resolver: CachedApiKeyResolver,
   ) {}
 
   /** Keys made here are never bootstrap keys: only the environment's key may create organisations. */
@@ -64,24 +75,33 @@ export class ApiKeysService {
    * event carries the key's hash so that services caching lookups can drop it at once.
    */
   async revoke(caller: Caller, id: string): Promise<void> {
-    await this.outbox.run(async (tx) => {
-      const key = await tx.manager.findOne(ApiKey, {
-        where: { id, organizationId: caller.organizationId },
-        lock: { mode: 'pessimistic_write' },
+    let revokedHash: string | undefined;
+    try {
+      await this.outbox.run(async (tx) => {
+        const key = await tx.manager.findOne(ApiKey, {
+          where: { id, organizationId: caller.organizationId },
+          lock: { mode: 'pessimistic_write' },
+        });
+        if (!key) throw notFound('API key', id);
+        if (key.revokedAt) return;
+        // Otherwise any key of the default organisation could lock out the operator's key.
+        if (key.bootstrap && !caller.bootstrap) {
+          throw new DomainError(ErrorCode.Forbidden, 'Only the bootstrap API key may revoke the bootstrap API key');
+        }
+        await tx.manager.update(ApiKey, { id }, { revokedAt: () => 'now()' });
+        tx.emit(DirectoryEvents.apiKeyRevoked, {
+          organizationId: caller.organizationId,
+          apiKeyId: id,
+          apiKeyHash: key.keyHash,
+          occurredAt: new Date().toISOString(),
+        });
+        revokedHash = key.keyHash;
       });
-      if (!key) throw notFound('API key', id);
-      if (key.revokedAt) return;
-      // Otherwise any key of the default organisation could lock out the operator's key.
-      if (key.bootstrap && !caller.bootstrap) {
-        throw new DomainError(ErrorCode.Forbidden, 'Only the bootstrap API key may revoke the bootstrap API key');
-      }
-      await tx.manager.update(ApiKey, { id }, { revokedAt: () => 'now()' });
-      tx.emit(DirectoryEvents.apiKeyRevoked, {
-        organizationId: caller.organizationId,
-        apiKeyId: id,
-        apiKeyHash: key.keyHash,
-        occurredAt: new Date().toISOString(),
-      });
-    });
+    } catch (error) {
+      // Committed, only the bus failed (a 503): this instance refuses the key all the same.
+      if (error instanceof EventNotConfirmedError && revokedHash !== undefined) this.resolver.forget(revokedHash);
+      throw error;
+    }
+    if (revokedHash !== undefined) this.resolver.forget(revokedHash);
   }
 }

@@ -1,15 +1,31 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { CachedApiKeyResolver } from '@jit/directory-contracts';
+import { NatsBus } from '@jit/messaging';
 import { API_KEY_RESOLVER, ApiKeyGuard } from '@jit/service';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 import { OrganizationsController, OrganizationsHandler } from './organizations.controller';
 import { BOOTSTRAP_API_KEY, OrganizationsService } from './organizations.service';
 
-/** Organisations and their API keys; the directory resolves keys locally, other services ask it. */
+/**
+ * Organisations and their API keys; the directory resolves keys locally, other services ask it.
+ * Its own guard remembers answers briefly (one table lookup per key and burst, not per call); a
+ * revocation here is forgotten at once, one on another instance as soon as its event arrives.
+ */
 @Global()
 @Module({
   controllers: [OrganizationsController, OrganizationsHandler, ApiKeysController],
-  providers: [OrganizationsService, ApiKeysService, { provide: API_KEY_RESOLVER, useExisting: OrganizationsService }, ApiKeyGuard],
+  providers: [
+    OrganizationsService,
+    ApiKeysService,
+    {
+      provide: API_KEY_RESOLVER,
+      inject: [NatsBus, OrganizationsService],
+      useFactory: (bus: NatsBus, organizations: OrganizationsService) =>
+        new CachedApiKeyResolver(bus, (hash) => organizations.resolve(hash)),
+    },
+    ApiKeyGuard,
+  ],
   exports: [API_KEY_RESOLVER, ApiKeyGuard, OrganizationsService],
 })
 export class OrganizationsModule {

@@ -9,8 +9,8 @@ import { DirectoryRpc } from './rpc';
 const MAX_REVOKED = 100_000;
 
 /**
- * How services other than the directory check an admin API key: they ask the directory by the
- * key's hash and remember the answer briefly, so a burst of admin calls costs one round trip.
+ * An admin API key check that remembers answers briefly, so a burst of admin calls costs one
+ * lookup: `lookup` asks the source of truth (the directory's table, or the directory over NATS).
  *
  * A cached "valid" must not outlive a revocation, so the resolver also listens to the
  * directory's apiKeyRevoked events and drops the key as soon as one arrives. It listens on
@@ -18,15 +18,16 @@ const MAX_REVOKED = 100_000;
  * durable consumer to manage per instance. A message missed while disconnected is covered by
  * the TTL, which stays the upper bound on staleness.
  */
-export class RemoteApiKeyResolver implements ApiKeyResolver {
-  private readonly logger = new Logger(RemoteApiKeyResolver.name);
+export class CachedApiKeyResolver implements ApiKeyResolver {
+  private readonly logger = new Logger(CachedApiKeyResolver.name);
   private readonly cache = new Map<string, { caller: Caller | null; expires: number }>();
   /** Revocation is final: a revoked hash never needs asking again, and an answer in flight for it is not cached. */
   private readonly revoked = new Set<string>();
   private readonly subscription: Subscription;
 
   constructor(
-    private readonly bus: NatsBus,
+    bus: NatsBus,
+    private readonly lookup: (apiKeyHash: string) => Promise<Caller | null>,
     private readonly ttlMs = 5_000,
   ) {
     this.subscription = bus.connection.subscribe(bus.naming.subject(DirectoryEvents.apiKeyRevoked.subject), {
@@ -42,14 +43,20 @@ export class RemoteApiKeyResolver implements ApiKeyResolver {
     const now = Date.now();
     const hit = this.cache.get(apiKeyHash);
     if (hit && hit.expires > now) return hit.caller;
-    const answer = await this.bus.request(DirectoryRpc.resolveApiKey, { apiKeyHash });
-    // The revocation may have arrived while the directory was answering from before it.
+    const caller = await this.lookup(apiKeyHash);
+    // The revocation may have arrived while the lookup was answering from before it.
     if (this.revoked.has(apiKeyHash)) return null;
-    const caller = answer.organizationId ? { organizationId: answer.organizationId, bootstrap: answer.bootstrap } : null;
     if (this.cache.size > 10_000) this.cache.clear();
     // Unknown keys are remembered only briefly: a key created a moment ago must start working.
     this.cache.set(apiKeyHash, { caller, expires: now + (caller ? this.ttlMs : 500) });
     return caller;
+  }
+
+  /** A revocation made by this process: refused from now on, before its event comes back. */
+  forget(apiKeyHash: string): void {
+    if (this.revoked.size >= MAX_REVOKED) this.revoked.clear();
+    this.revoked.add(apiKeyHash);
+    this.cache.delete(apiKeyHash);
   }
 
   /** Stops listening for revocations. Nest calls it at shutdown when the resolver is a provider. */
@@ -78,8 +85,20 @@ export class RemoteApiKeyResolver implements ApiKeyResolver {
       this.logger.error(`Ignoring a revocation on ${msg.subject} that fails its contract: ${parsed.error.message}`);
       return;
     }
-    if (this.revoked.size >= MAX_REVOKED) this.revoked.clear();
-    this.revoked.add(parsed.data.apiKeyHash);
-    this.cache.delete(parsed.data.apiKeyHash);
+    this.forget(parsed.data.apiKeyHash);
+  }
+}
+
+/** How services other than the directory check an admin API key: they ask the directory by the key's hash. */
+export class RemoteApiKeyResolver extends CachedApiKeyResolver {
+  constructor(bus: NatsBus, ttlMs = 5_000) {
+    super(
+      bus,
+      async (apiKeyHash) => {
+        const answer = await bus.request(DirectoryRpc.resolveApiKey, { apiKeyHash });
+        return answer.organizationId ? { organizationId: answer.organizationId, bootstrap: answer.bootstrap } : null;
+      },
+      ttlMs,
+    );
   }
 }
