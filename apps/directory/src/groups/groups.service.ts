@@ -5,7 +5,6 @@ import { Outbox } from '@jit/messaging';
 import { setVersionedLink } from '@jit/persistence';
 import { DirectoryEvents } from '@jit/directory-contracts';
 import { DomainError, ErrorCode, notFound, type ListQuery } from '@jit/service';
-import { UsersService } from '../users/users.service';
 import { Membership, UserGroup } from './group.entity';
 
 export interface GroupView {
@@ -28,7 +27,6 @@ export class GroupsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
-    private readonly users: UsersService,
   ) {}
 
   async create(organizationId: string, name: string): Promise<GroupView> {
@@ -137,9 +135,17 @@ export class GroupsService {
   /** Returns whether anything changed. */
   private async setMembership(organizationId: string, groupId: string, userId: string, active: boolean): Promise<boolean> {
     return this.outbox.run(async (tx) => {
-      // FOR SHARE: a concurrent group delete either sees this change or makes this call a 404.
-      await this.lockGroup(tx.manager, organizationId, groupId, 'pessimistic_read');
-      await this.users.find(tx.manager, organizationId, userId);
+      // Both ids checked in one round trip (this is every access change's hot path). FOR SHARE of
+      // the group: a concurrent group delete either sees this change or makes this call a 404.
+      const [found] = await tx.manager.query<{ user_id: string | null }[]>(
+        `SELECT u.id AS user_id FROM "directory"."user_groups" g
+         LEFT JOIN "directory"."users" u ON u.id = $3 AND u.organization_id = $1
+         WHERE g.id = $2 AND g.organization_id = $1
+         FOR SHARE OF g`,
+        [organizationId, groupId, userId],
+      );
+      if (!found) throw notFound('User group', groupId);
+      if (found.user_id === null) throw notFound('User', userId);
       const version = await setVersionedLink(tx.manager, Membership, { groupId, userId }, { organizationId }, active);
       if (version === 'missing') throw notFound('Membership of user', userId);
       if (version === null) return false;

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
 import type { EventContract, PayloadOf } from './contract';
 import { NatsBus, encodeJson, describe } from './bus';
@@ -20,10 +27,17 @@ export const OUTBOX_RELAY_INTERVAL_MS = Symbol('OUTBOX_RELAY_INTERVAL_MS');
  * access-changing call that returns 2xx has its event stored in the stream. If NATS does not
  * confirm, `run` throws BusUnavailableError; the change stays committed and the relay
  * delivers it later (Nats-Msg-Id = outbox id keeps that delivery single).
+ *
+ * After the acks, `run` marks its rows published in the background, batched with other calls'
+ * rows, so that the caller's 2xx waits for no more than the stream: a crash before the mark only
+ * makes the relay publish the row again, which JetStream drops as a duplicate.
  */
 @Injectable()
-export class Outbox {
+export class Outbox implements BeforeApplicationShutdown {
   private readonly logger = new Logger(Outbox.name);
+  /** Rows in the stream (acked) whose published mark is not written yet. */
+  private readonly acked = new Set<string>();
+  private marking?: Promise<void>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -53,7 +67,7 @@ export class Outbox {
     // A unit of work that changed nothing may repeat one whose event is still unconfirmed (its
     // caller got a 503): answer success only once that older event is in the stream too.
     try {
-      if (rows.length > 0) await this.publish(rows);
+      if (rows.length > 0) await this.publish(rows, null);
       else await this.publishPending();
     } catch (error) {
       throw new EventNotConfirmedError(`Committed, but the event bus did not confirm: ${describe(error)}`, error);
@@ -73,7 +87,9 @@ export class Outbox {
         .limit(200)
         .setLock('pessimistic_write')
         .setOnLocked('skip_locked')
-        .getMany();
+        .getMany()
+        // Already in the stream, only their mark is on its way.
+        .then((found) => found.filter((row) => !this.acked.has(row.id)));
       if (rows.length === 0) return 0;
       await manager.getRepository(OutboxMessage).increment({ id: In(rows.map((r) => r.id)) }, 'publishAttempts', 1);
       await this.publish(rows, manager);
@@ -81,8 +97,11 @@ export class Outbox {
     });
   }
 
-  /** Publishes rows in order and marks them published only after their acks. */
-  async publish(rows: readonly OutboxMessage[], manager: EntityManager = this.dataSource.manager): Promise<void> {
+  /**
+   * Publishes rows in order and marks them published only after their acks: within `manager`'s
+   * transaction (the relay, which holds the rows' locks), or with null in the background.
+   */
+  async publish(rows: readonly OutboxMessage[], manager: EntityManager | null = this.dataSource.manager): Promise<void> {
     const acked: string[] = [];
     try {
       for (const row of rows) {
@@ -90,13 +109,40 @@ export class Outbox {
         acked.push(row.id);
       }
     } finally {
-      if (acked.length > 0) {
-        await manager
-          .getRepository(OutboxMessage)
-          .update({ id: In(acked) }, { publishedAt: () => 'now()' })
-          .catch((error: unknown) => this.logger.warn(`Could not mark outbox rows published: ${describe(error)}`));
-      }
+      if (acked.length > 0 && manager === null) this.markSoon(acked);
+      else if (acked.length > 0 && manager !== null) await this.mark(manager, acked);
     }
+  }
+
+  /** Waits for the marks still on their way (shutdown runs this before the database closes). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.marking;
+  }
+
+  private markSoon(ids: readonly string[]): void {
+    for (const id of ids) this.acked.add(id);
+    this.marking ??= this.markAcked();
+  }
+
+  /** One UPDATE for every row acked meanwhile; ends, clearing `marking`, once none are left. */
+  private async markAcked(): Promise<void> {
+    await new Promise((next) => setImmediate(next));
+    for (;;) {
+      const batch = [...this.acked];
+      if (batch.length === 0) {
+        this.marking = undefined;
+        return;
+      }
+      await this.mark(this.dataSource.manager, batch);
+      for (const id of batch) this.acked.delete(id);
+    }
+  }
+
+  private async mark(manager: EntityManager, ids: readonly string[]): Promise<void> {
+    await manager
+      .getRepository(OutboxMessage)
+      .update({ id: In([...ids]) }, { publishedAt: () => 'now()' })
+      .catch((error: unknown) => this.logger.warn(`Could not mark outbox rows published: ${describe(error)}`));
   }
 
   async unpublishedCount(): Promise<number> {
