@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, readStream, startService, testEnv, type ServiceProcess } from '@jit/testing';
+import { readStream, startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
 
 const BOOTSTRAP = 'directory-test-bootstrap-key-0123';
 
@@ -21,14 +21,8 @@ describe('directory admin API (real PostgreSQL and NATS)', () => {
   const events = () => readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`);
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    directory = await startService('directory', port, {
-      DIRECTORY_PORT: String(port),
-      DATABASE_URL: env.databaseUrl,
-      NATS_PREFIX: env.natsPrefix,
-      BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
-    });
+    directory = await startInEnv('directory', env, BOOTSTRAP);
+    base = directory.url;
   });
 
   after(async () => {

@@ -9,7 +9,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus, RpcRemoteError, type RpcReply } from '@jit/messaging';
-import { eventually, freePort, readStream, startService, testEnv, type ServiceProcess, type StoredEvent } from '@jit/testing';
+import { eventually, freePort, readStream, startInEnv, startService, testEnv, type ServiceProcess, type StoredEvent } from '@jit/testing';
 
 const BOOTSTRAP = 'groups-test-bootstrap-key-012345';
 const ROOT = resolve(__dirname, '../../../..');
@@ -53,14 +53,8 @@ describe('user groups and the membership RPC (real PostgreSQL and NATS)', () => 
   };
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    directory = await startService('directory', port, {
-      DIRECTORY_PORT: String(port),
-      DATABASE_URL: env.databaseUrl,
-      NATS_PREFIX: env.natsPrefix,
-      BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
-    });
+    directory = await startInEnv('directory', env, BOOTSTRAP);
+    base = directory.url;
     const other = await call('POST', '/v1/organizations', { name: 'Other Corp' });
     assert.equal(other.status, 201);
     otherKey = String(other.body.apiKey);

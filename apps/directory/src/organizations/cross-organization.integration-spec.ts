@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus, RpcRemoteError } from '@jit/messaging';
-import { adminClient, freePort, readStream, startService, testEnv, type ServiceProcess } from '@jit/testing';
+import { adminClient, readStream, startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
 
 const BOOTSTRAP = 'cross-org-test-bootstrap-key-0123';
 const PASSWORD = 'a long enough password';
@@ -34,14 +34,8 @@ describe('every directory route: the organisation wall and bad input (real Postg
   const b = { key: '', userId: '', groupId: '' };
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    directory = await startService('directory', port, {
-      DIRECTORY_PORT: String(port),
-      DATABASE_URL: env.databaseUrl,
-      NATS_PREFIX: env.natsPrefix,
-      BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
-    });
+    directory = await startInEnv('directory', env, BOOTSTRAP);
+    base = directory.url;
     const created = async (path: string, body: unknown, key = BOOTSTRAP) => {
       const res = await call('POST', path, body, key);
       assert.equal(res.status, 201, `${path}: ${JSON.stringify(res.body)}`);

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CsvError, parse } from 'csv-parse/sync';
-import { CUSTOM_ATTRIBUTE_NAME } from '@jit/directory-contracts';
+import { CUSTOM_ATTRIBUTE_NAME, STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
 import { DomainError, ErrorCode, parseOrThrow, type FieldProblem } from '@jit/service';
 import { CUSTOM_NAME_RULE, CreateUserBody } from './users.dto';
 import { UsersService } from './users.service';
@@ -9,24 +9,8 @@ import { UsersService } from './users.service';
 export const IMPORT_MAX_BYTES = 2 * 1024 * 1024;
 export const IMPORT_MAX_ROWS = 5_000;
 
-export const IMPORT_COLUMNS = [
-  'username',
-  'email',
-  'firstname',
-  'lastname',
-  'displayname',
-  'employeeIdentifier',
-  'jobTitle',
-  'department',
-  'costCenter',
-  'company',
-  'employeeType',
-  'location',
-  'phoneNumber',
-  'manager',
-  'state',
-  'password',
-] as const;
+/** Every standard attribute but the id (the directory assigns it), and the state and password. */
+export const IMPORT_COLUMNS: readonly string[] = [...STANDARD_USER_ATTRIBUTES.filter((name) => name !== 'id'), 'state', 'password'];
 const CUSTOM_PREFIX = 'custom.';
 const REQUIRED_COLUMNS = ['username', 'email'] as const;
 

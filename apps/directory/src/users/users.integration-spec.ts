@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DirectoryRpc, STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
 import { NatsBus } from '@jit/messaging';
-import { freePort, readStream, startService, testEnv, type ServiceProcess } from '@jit/testing';
+import { readStream, startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
 
 const BOOTSTRAP = 'users-test-bootstrap-key-0123456789';
 
@@ -48,14 +48,8 @@ describe('directory users API: attributes, filters, passwords, groups, CSV impor
   const fieldsOf = (body: Json) => [...new Set((body.details ?? []).map((d) => d.field))].sort();
 
   before(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    directory = await startService('directory', port, {
-      DIRECTORY_PORT: String(port),
-      DATABASE_URL: env.databaseUrl,
-      NATS_PREFIX: env.natsPrefix,
-      BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
-    });
+    directory = await startInEnv('directory', env, BOOTSTRAP);
+    base = directory.url;
     const org = await call('POST', '/v1/organizations', { name: 'Other Corp' });
     assert.equal(org.status, 201);
     otherKey = String(org.body.apiKey);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
 import { eventually } from './eventually';
+import { freePort, type TestEnv } from './test-env';
 
 const ROOT = resolve(__dirname, '../../../..');
 
@@ -58,4 +59,23 @@ export async function startService(name: string, port: number, env: Record<strin
       clearTimeout(timer);
     },
   };
+}
+
+const PORT_VARIABLES = { directory: 'DIRECTORY_PORT', catalog: 'CATALOG_PORT', idp: 'IDP_PORT', 'demo-sp': 'DEMO_SP_PORT' } as const;
+
+/** Starts a service on a free port against this test run's database and NATS prefix. */
+export async function startInEnv(
+  name: keyof typeof PORT_VARIABLES,
+  env: TestEnv,
+  bootstrapKey: string,
+  extra: Record<string, string> = {},
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  return startService(name, port, {
+    [PORT_VARIABLES[name]]: String(port),
+    DATABASE_URL: env.databaseUrl,
+    NATS_PREFIX: env.natsPrefix,
+    BOOTSTRAP_ADMIN_API_KEY: bootstrapKey,
+    ...extra,
+  });
 }
