@@ -184,9 +184,7 @@ export class ApplicationsService {
       if (after.active !== before.active) {
         tx.emit(after.active ? CatalogEvents.applicationActivated : CatalogEvents.applicationDeactivated, ref);
       }
-      if (
-        JSON.stringify([after.attributes, after.groupsAttribute]) !== JSON.stringify([before.attributes, before.groupsAttribute])
-      ) {
+      if (JSON.stringify([after.attributes, after.groupsAttribute]) !== JSON.stringify([before.attributes, before.groupsAttribute])) {
         tx.emit(CatalogEvents.mappingsChanged, { ...ref, attributes: after.attributes, groupsAttribute: after.groupsAttribute });
       }
       return toView(app, connector);
@@ -221,7 +219,12 @@ export class ApplicationsService {
     }
     const users = await this.replica.authorisedUsers(organizationId, [app.id]);
     const lacking = users
-      .map((u) => ({ userId: u.userId, username: u.profile.username, email: u.profile.email, missing: missingForUser(app, u.userId, u.profile) }))
+      .map((u) => ({
+        userId: u.userId,
+        username: u.profile.username,
+        email: u.profile.email,
+        missing: missingForUser(app, u.userId, u.profile),
+      }))
       .filter((u) => u.missing.length > 0);
     return {
       applicationId: app.id,
@@ -274,7 +277,10 @@ export class ApplicationsService {
     if (apps.length === 0) return [];
     // A list still answers when freshness cannot be confirmed, and says so.
     const fresh = (await this.freshness.check()).fresh;
-    const users = await this.replica.authorisedUsers(organizationId, apps.map((a) => a.id));
+    const users = await this.replica.authorisedUsers(
+      organizationId,
+      apps.map((a) => a.id),
+    );
     return apps.map((app) => {
       const mine = users.filter((u) => u.applicationId === app.id);
       const usersLacking = mine.filter((u) => missingForUser(app, u.userId, u.profile).length > 0).length;
@@ -416,7 +422,8 @@ export class ApplicationsService {
     if (app.singleLogoutUrl !== null) {
       const problem = acsUrlProblem(app.singleLogoutUrl);
       if (problem) problems.push({ field: field('singleLogoutUrl'), message: `${context('singleLogoutUrl')}${problem}` });
-      else if (!connector.rules.singleLogout) problems.push({ field: 'singleLogoutUrl', message: `${connector.name} does not support single logout` });
+      else if (!connector.rules.singleLogout)
+        problems.push({ field: 'singleLogoutUrl', message: `${connector.name} does not support single logout` });
     }
     if (!isValidSource(app.nameIdSource, customNames)) {
       problems.push({ field: 'nameIdSource', message: unknownSourceMessage(app.nameIdSource, customNames) });
@@ -425,10 +432,14 @@ export class ApplicationsService {
       problems.push({ field: 'signResponse', message: 'sign the response, the assertion or both; unsigned assertions are never issued' });
     } else {
       const problem = signingProblem(connector.rules, app.signResponse, app.signAssertion);
-      if (problem) problems.push({ field: connector.rules.signatures === 'assertion' ? 'signAssertion' : 'signResponse', message: problem });
+      if (problem)
+        problems.push({ field: connector.rules.signatures === 'assertion' ? 'signAssertion' : 'signResponse', message: problem });
     }
     if (app.requireSignedRequests && app.spSigningCertificates.length === 0) {
-      problems.push({ field: 'requireSignedRequests', message: "register the SP's signing certificate (spSigningCertificates) to require signed requests" });
+      problems.push({
+        field: 'requireSignedRequests',
+        message: "register the SP's signing certificate (spSigningCertificates) to require signed requests",
+      });
     }
     if (app.encryptionCertificate !== null && !connector.rules.encryption) {
       problems.push({ field: 'encryptionCertificate', message: `${connector.name} does not accept encrypted assertions` });
@@ -439,11 +450,19 @@ export class ApplicationsService {
     // Mapping problems last: the order a form shows its fields.
     problems.push(...mappingProblems);
     if (problems.length > 0) {
-      throw new DomainError(ErrorCode.ValidationFailed, `Invalid application: ${[...new Set(problems.map((p) => p.field))].join(', ')}`, problems);
+      throw new DomainError(
+        ErrorCode.ValidationFailed,
+        `Invalid application: ${[...new Set(problems.map((p) => p.field))].join(', ')}`,
+        problems,
+      );
     }
   }
 
-  private emitSnapshot(tx: OutboxTransaction, app: Application, contract: typeof CatalogEvents.applicationCreated | typeof CatalogEvents.applicationUpdated): void {
+  private emitSnapshot(
+    tx: OutboxTransaction,
+    app: Application,
+    contract: typeof CatalogEvents.applicationCreated | typeof CatalogEvents.applicationUpdated,
+  ): void {
     tx.emit(contract, {
       organizationId: app.organizationId,
       applicationId: app.id,

@@ -24,7 +24,8 @@ export function checkCertificate(value: string, use: 'signing' | 'encryption', f
   }
   const key = cert.publicKey;
   if (use === 'encryption') {
-    if (key.asymmetricKeyType !== 'rsa') return { problem: `must hold an RSA key for RSA-OAEP, not ${key.asymmetricKeyType ?? 'an unknown key type'}` };
+    if (key.asymmetricKeyType !== 'rsa')
+      return { problem: `must hold an RSA key for RSA-OAEP, not ${key.asymmetricKeyType ?? 'an unknown key type'}` };
     const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
     if (bits < 2048) return { problem: `holds a ${bits}-bit RSA key; at least 2048 bits are needed` };
   } else if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec') {

@@ -24,7 +24,11 @@ export function hasValue(userId: string, profile: UserProfile, source: string): 
  * required attributes mapped to a directory attribute the user has no value for, and the NameID
  * source if it is empty. Constants are always present.
  */
-export function missingForUser(app: Pick<ApplicationSnapshot, 'attributes' | 'nameIdSource'>, userId: string, profile: UserProfile): Lack[] {
+export function missingForUser(
+  app: Pick<ApplicationSnapshot, 'attributes' | 'nameIdSource'>,
+  userId: string,
+  profile: UserProfile,
+): Lack[] {
   const lacks: Lack[] = [];
   if (!hasValue(userId, profile, app.nameIdSource)) lacks.push({ spName: null, kind: 'nameId', source: app.nameIdSource });
   for (const m of app.attributes) {

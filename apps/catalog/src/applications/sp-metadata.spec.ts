@@ -69,14 +69,23 @@ describe('parseSpMetadata', () => {
 
   it('refuses metadata without entityID, SP descriptor or POST ACS, or with unusable certificates or formats', () => {
     assert.throws(() => parseSpMetadata(spMetadataXml({ entityId: '' })), /has no entityID/);
-    assert.throws(() => parseSpMetadata(spMetadataXml().replace(/SPSSODescriptor/g, 'IDPSSODescriptor')), /expected one SPSSODescriptor, found 0/);
+    assert.throws(
+      () => parseSpMetadata(spMetadataXml().replace(/SPSSODescriptor/g, 'IDPSSODescriptor')),
+      /expected one SPSSODescriptor, found 0/,
+    );
     assert.throws(
       () => parseSpMetadata(spMetadataXml({ acs: [{ location: 'https://sp.example.com/acs', binding: 'Redirect' }] })),
       /no AssertionConsumerService with the HTTP-POST binding/,
     );
-    assert.throws(() => parseSpMetadata(spMetadataXml({ signing: 'not-a-certificate' })), /signing certificate: X509Certificate is not base64/);
+    assert.throws(
+      () => parseSpMetadata(spMetadataXml({ signing: 'not-a-certificate' })),
+      /signing certificate: X509Certificate is not base64/,
+    );
     assert.throws(() => parseSpMetadata(spMetadataXml({ signing: 'AAAA' })), /signing certificate: is not a readable X.509 certificate/);
-    assert.throws(() => parseSpMetadata(spMetadataXml({ authnRequestsSigned: true })), /AuthnRequestsSigned="true" but no signing certificate/);
+    assert.throws(
+      () => parseSpMetadata(spMetadataXml({ authnRequestsSigned: true })),
+      /AuthnRequestsSigned="true" but no signing certificate/,
+    );
     assert.throws(() => parseSpMetadata(spMetadataXml({ nameIdFormats: ['urn:example:x'] })), /none of its NameID formats is supported/);
   });
 });
@@ -86,7 +95,9 @@ describe('checkCertificate', () => {
     const rsa = await testCertificate();
     const canonical = checkCertificate(rsa.replace(/\n/g, '\r\n'), 'signing');
     assert.deepEqual(canonical, checkCertificate(rsa, 'signing'));
-    assert.deepEqual(checkCertificate(`${rsa}\n${rsa}`, 'signing'), { problem: 'must be exactly one PEM certificate (-----BEGIN CERTIFICATE----- ...)' });
+    assert.deepEqual(checkCertificate(`${rsa}\n${rsa}`, 'signing'), {
+      problem: 'must be exactly one PEM certificate (-----BEGIN CERTIFICATE----- ...)',
+    });
     assert.deepEqual(checkCertificate('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----', 'signing'), {
       problem: 'is not a readable X.509 certificate',
     });

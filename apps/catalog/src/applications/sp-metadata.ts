@@ -115,14 +115,16 @@ export function parseSpMetadata(xml: string): SpMetadata {
     );
   }
   if (posts.some((p) => !p.location)) throw new MetadataError('an AssertionConsumerService has no Location');
-  if (posts.some((p) => !Number.isInteger(p.index) || p.index < 0)) throw new MetadataError('an AssertionConsumerService has an invalid index');
+  if (posts.some((p) => !Number.isInteger(p.index) || p.index < 0))
+    throw new MetadataError('an AssertionConsumerService has an invalid index');
   const acsUrls = posts.sort((a, b) => a.index - b.index).map((p) => p.location);
 
   const spSigningCertificates: string[] = [];
   let encryptionCertificate: string | null = null;
   for (const kd of children(sp, MD, 'KeyDescriptor')) {
     const use = kd.getAttribute('use') || 'both';
-    if (use !== 'signing' && use !== 'encryption' && use !== 'both') throw new MetadataError(`KeyDescriptor use="${use}" is not signing or encryption`);
+    if (use !== 'signing' && use !== 'encryption' && use !== 'both')
+      throw new MetadataError(`KeyDescriptor use="${use}" is not signing or encryption`);
     const certs = Array.from(kd.getElementsByTagNameNS(DS, 'X509Certificate'));
     if (certs.length === 0) throw new MetadataError('a KeyDescriptor has no ds:X509Certificate');
     for (const el of certs) {
@@ -179,7 +181,8 @@ export function parseSpMetadata(xml: string): SpMetadata {
 
 function children(parent: Element, namespace: string, localName: string): Element[] {
   return Array.from(parent.childNodes).filter(
-    (n: Node): n is Element => n.nodeType === n.ELEMENT_NODE && (n as Element).localName === localName && (n as Element).namespaceURI === namespace,
+    (n: Node): n is Element =>
+      n.nodeType === n.ELEMENT_NODE && (n as Element).localName === localName && (n as Element).namespaceURI === namespace,
   );
 }
 

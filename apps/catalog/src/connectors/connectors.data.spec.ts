@@ -16,7 +16,11 @@ describe('connectors.data.json', () => {
 
   it('passes its schema, with the generic connector and at least 20 pre-built ones', () => {
     assert.ok(connectors.filter((c) => c.id !== GENERIC_CONNECTOR_ID).length >= 20);
-    for (const id of REQUIRED_CONNECTOR_IDS) assert.ok(connectors.some((c) => c.id === id), id);
+    for (const id of REQUIRED_CONNECTOR_IDS)
+      assert.ok(
+        connectors.some((c) => c.id === id),
+        id,
+      );
     assert.equal(new Set(connectors.map((c) => c.id)).size, connectors.length);
   });
 

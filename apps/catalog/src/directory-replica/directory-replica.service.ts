@@ -30,7 +30,9 @@ export class DirectoryReplicaService {
     await this.dataSource.query(
       `INSERT INTO "catalog"."${table}" (${columns.map((c) => `"${c}"`).join(', ')})
        VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
-       ON CONFLICT (${Object.keys(keys).map((c) => `"${c}"`).join(', ')})
+       ON CONFLICT (${Object.keys(keys)
+         .map((c) => `"${c}"`)
+         .join(', ')})
        DO UPDATE SET ${updates.join(', ')}
        WHERE "${table}"."version" < EXCLUDED."version"`,
       columns.map((c) => {
