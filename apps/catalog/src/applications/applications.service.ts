@@ -133,10 +133,10 @@ export class ApplicationsService {
     });
     const problems: FieldProblem[] = [];
     const fromMetadata = metadata ? this.applyMetadata(app, connector, metadata, body) : new Set<string>();
-    this.applyOptions(app, body, problems);
+    this.applyOptions(app, body, customNames, problems);
     const mappingProblems: FieldProblem[] = [];
     app.attributes = this.mappings(connector, null, metadata, body.attributes, customNames, mappingProblems);
-    this.validate(app, connector, customNames, fromMetadata, problems, mappingProblems);
+    this.validate(app, connector, fromMetadata, problems, mappingProblems);
     await this.outbox.run(async (tx) => {
       await tx.manager.insert(Application, app);
       this.emitSnapshot(tx, app, CatalogEvents.applicationCreated);
@@ -170,10 +170,10 @@ export class ApplicationsService {
       const problems: FieldProblem[] = [];
       const fromMetadata = metadata ? this.applyMetadata(app, connector, metadata, body) : new Set<string>();
       if (body.name !== undefined) app.name = body.name;
-      this.applyOptions(app, body, problems);
+      this.applyOptions(app, body, customNames, problems);
       const mappingProblems: FieldProblem[] = [];
       app.attributes = this.mappings(connector, app.attributes, metadata, body.attributes, customNames, mappingProblems);
-      this.validate(app, connector, customNames, fromMetadata, problems, mappingProblems);
+      this.validate(app, connector, fromMetadata, problems, mappingProblems);
       const after = snapshot(app);
       if (JSON.stringify(after) === JSON.stringify(before)) return toView(app, connector);
       app.version += 1;
@@ -327,11 +327,17 @@ export class ApplicationsService {
   }
 
   /** Copies the fields the body sets; certificates are read and stored in canonical PEM. */
-  private applyOptions(app: Application, body: OptionsBody, problems: FieldProblem[]): void {
+  private applyOptions(app: Application, body: OptionsBody, customNames: readonly string[], problems: FieldProblem[]): void {
     if (body.spEntityId !== undefined) app.spEntityId = body.spEntityId;
     if (body.acsUrls !== undefined) app.acsUrls = body.acsUrls;
     if (body.nameIdFormat !== undefined) app.nameIdFormat = body.nameIdFormat;
-    if (body.nameIdSource !== undefined) app.nameIdSource = body.nameIdSource;
+    // Checked only when set: a custom attribute that has since gone must not block unrelated edits.
+    if (body.nameIdSource !== undefined) {
+      if (!isValidSource(body.nameIdSource, customNames)) {
+        problems.push({ field: 'nameIdSource', message: unknownSourceMessage(body.nameIdSource, customNames) });
+      }
+      app.nameIdSource = body.nameIdSource;
+    }
     if (body.signAssertion !== undefined) app.signAssertion = body.signAssertion;
     if (body.signResponse !== undefined) app.signResponse = body.signResponse;
     if (body.signatureAlgorithm !== undefined) app.signatureAlgorithm = body.signatureAlgorithm;
@@ -406,7 +412,6 @@ export class ApplicationsService {
   private validate(
     app: Application,
     connector: Connector,
-    customNames: readonly string[],
     fromMetadata: Set<string>,
     problems: FieldProblem[],
     mappingProblems: FieldProblem[],
@@ -424,9 +429,6 @@ export class ApplicationsService {
       if (problem) problems.push({ field: field('singleLogoutUrl'), message: `${context('singleLogoutUrl')}${problem}` });
       else if (!connector.rules.singleLogout)
         problems.push({ field: 'singleLogoutUrl', message: `${connector.name} does not support single logout` });
-    }
-    if (!isValidSource(app.nameIdSource, customNames)) {
-      problems.push({ field: 'nameIdSource', message: unknownSourceMessage(app.nameIdSource, customNames) });
     }
     if (!app.signAssertion && !app.signResponse) {
       problems.push({ field: 'signResponse', message: 'sign the response, the assertion or both; unsigned assertions are never issued' });

@@ -1,6 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, startService, testEnv, type ServiceProcess } from '@jit/testing';
+import { randomUUID } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { freePort, readStream, startService, testEnv, type ServiceProcess } from '@jit/testing';
 
 const BOOTSTRAP = 'catalog-readiness-bootstrap-key-0123';
 
@@ -186,5 +189,39 @@ describe('JIT readiness (real PostgreSQL and NATS)', () => {
     const other = String((await call('POST', `${directory}/v1/organizations`, { name: 'Other' })).body.apiKey);
     assert.equal((await call('GET', `${catalog}/v1/applications/${appId}/jit-readiness`, undefined, other)).status, 404);
     assert.equal((await call('GET', `${catalog}/v1/applications/not-a-uuid/jit-readiness`)).status, 400);
+  });
+
+  it('ignores a replayed or older directory event and terminates one that fails its contract, then goes on', async () => {
+    const stream = `${env.natsPrefix}_DIRECTORY`;
+    const dave = (await readStream(env.natsUrl, stream)).filter((e) => e.payload.userId === users.dave);
+    const createdEvent = dave.find((e) => e.subject.endsWith('directory.user.created.v1'));
+    assert.ok(createdEvent);
+    const nc = await connect({ servers: env.natsUrl });
+    try {
+      const js = jetstream(nc);
+      const subject = (name: string) => `${env.natsPrefix}.directory.${name}`;
+      // The same version again, now with a last name: not newer, so nothing changes.
+      const stale = {
+        ...createdEvent.payload,
+        user: { ...(createdEvent.payload.user as object), lastname: 'Stale' },
+        changedAttributes: ['lastname'],
+      };
+      await js.publish(subject('user.updated.v1'), JSON.stringify(stale), { msgID: randomUUID() });
+      await js.publish(subject('user.updated.v1'), JSON.stringify({ userId: 'not-a-uuid' }), { msgID: randomUUID() });
+      await js.publish(subject('membership.removed.v1'), JSON.stringify({ ...stale, groupId, version: 1 }), { msgID: randomUUID() });
+    } finally {
+      await nc.close();
+    }
+    const still = (await readiness()).items.find((u) => u.username === 'dave');
+    assert.deepEqual(
+      still?.missing.map((m) => m.spName),
+      ['User.LastName'],
+    );
+    // The consumer is still applying events after the bad one.
+    assert.equal((await call('PATCH', `${directory}/v1/users/${users.dave}`, { lastname: 'Fresh' })).status, 200);
+    assert.equal(
+      (await readiness()).items.some((u) => u.username === 'dave'),
+      false,
+    );
   });
 });
