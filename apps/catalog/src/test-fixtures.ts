@@ -3,6 +3,7 @@
 import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { freePort, startService, testEnv, type ServiceProcess, type TestEnv } from '@jit/testing';
 
 type X509Crypto = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1];
 
@@ -72,4 +73,43 @@ export function spMetadataXml(o: MetadataOptions = {}): string {
     '</md:SPSSODescriptor>',
     '</md:EntityDescriptor>',
   ].join('\n');
+}
+
+export type Json = Record<string, unknown> & { items?: Record<string, unknown>[]; details?: { field: string; message: string }[] };
+
+export interface DirectoryAndCatalog {
+  env: TestEnv;
+  directory: string;
+  catalog: string;
+  /** An admin call (bootstrap key unless another is given), the body parsed. */
+  call(method: string, url: string, body?: unknown, key?: string): Promise<{ status: number; body: Json }>;
+  stop(): Promise<void>;
+}
+
+/** The directory and the catalog as their own processes, on this run's own database and NATS prefix. */
+export async function startDirectoryAndCatalog(label: string, bootstrapKey: string): Promise<DirectoryAndCatalog> {
+  const env = testEnv(label);
+  const running: ServiceProcess[] = [];
+  const [dPort, cPort] = [await freePort(), await freePort()];
+  const common = { DATABASE_URL: env.databaseUrl, NATS_PREFIX: env.natsPrefix, BOOTSTRAP_ADMIN_API_KEY: bootstrapKey };
+  running.push(await startService('directory', dPort, { ...common, DIRECTORY_PORT: String(dPort) }));
+  running.push(await startService('catalog', cPort, { ...common, CATALOG_PORT: String(cPort) }));
+  return {
+    env,
+    directory: `http://127.0.0.1:${dPort}`,
+    catalog: `http://127.0.0.1:${cPort}`,
+    async call(method, url, body, key = bootstrapKey) {
+      const res = await fetch(url, {
+        method,
+        headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
+    },
+    async stop() {
+      await Promise.all(running.map((s) => s.stop()));
+      await env.cleanup();
+    },
+  };
 }

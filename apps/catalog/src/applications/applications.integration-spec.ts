@@ -1,32 +1,22 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { freePort, readStream, startService, testEnv, type ServiceProcess } from '@jit/testing';
-import { spMetadataXml, testCertificate } from '../test-fixtures';
+import { readStream } from '@jit/testing';
+import { spMetadataXml, startDirectoryAndCatalog, testCertificate, type DirectoryAndCatalog } from '../test-fixtures';
 
 const BOOTSTRAP = 'catalog-apps-bootstrap-key-01234567';
 const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 
 type Problem = { field: string; message: string };
-type Json = Record<string, unknown> & { items?: Record<string, unknown>[]; details?: Problem[] };
 
 describe('catalog applications: options, metadata, mappings, connector rules, events (real PostgreSQL and NATS)', () => {
-  const env = testEnv('catapps');
-  const running: ServiceProcess[] = [];
+  let system: DirectoryAndCatalog;
   let directory = '';
   let catalog = '';
   let rsa = '';
   let rsa2 = '';
   let ec = '';
 
-  const call = async (method: string, path: string, body?: unknown, base = catalog) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: { 'x-api-key': BOOTSTRAP, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
-  };
+  const call = (method: string, path: string, body?: unknown, base = catalog) => system.call(method, `${base}${path}`, body);
   const generic = (over: Record<string, unknown> = {}) => ({
     connectorId: 'saml2',
     name: 'Generic',
@@ -51,24 +41,17 @@ describe('catalog applications: options, metadata, mappings, connector rules, ev
   };
   const fields = (details: Problem[]) => details.map((d) => d.field);
   const events = async (applicationId: string) =>
-    (await readStream(env.natsUrl, `${env.natsPrefix}_CATALOG`))
+    (await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`))
       .filter((e) => e.payload.applicationId === applicationId)
-      .map((e) => ({ subject: e.subject.slice(env.natsPrefix.length + 1), payload: e.payload }));
+      .map((e) => ({ subject: e.subject.slice(system.env.natsPrefix.length + 1), payload: e.payload }));
 
   before(async () => {
     [rsa, rsa2, ec] = await Promise.all([testCertificate(), testCertificate(), testCertificate('ec')]);
-    const [dPort, cPort] = [await freePort(), await freePort()];
-    const common = { DATABASE_URL: env.databaseUrl, NATS_PREFIX: env.natsPrefix, BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP };
-    running.push(await startService('directory', dPort, { ...common, DIRECTORY_PORT: String(dPort) }));
-    running.push(await startService('catalog', cPort, { ...common, CATALOG_PORT: String(cPort) }));
-    directory = `http://127.0.0.1:${dPort}`;
-    catalog = `http://127.0.0.1:${cPort}`;
+    system = await startDirectoryAndCatalog('catapps', BOOTSTRAP);
+    ({ directory, catalog } = system);
   });
 
-  after(async () => {
-    await Promise.all(running.map((s) => s.stop()));
-    await env.cleanup();
-  });
+  after(() => system.stop());
 
   describe('GET /v1/connectors', () => {
     it('holds the generic and at least 20 pre-built connectors, paginated', async () => {

@@ -3,11 +3,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
-import { freePort, readStream, startService, testEnv, type ServiceProcess } from '@jit/testing';
+import { readStream } from '@jit/testing';
+import { startDirectoryAndCatalog, type DirectoryAndCatalog } from '../test-fixtures';
 
 const BOOTSTRAP = 'catalog-readiness-bootstrap-key-0123';
-
-type Json = Record<string, unknown> & { items?: Record<string, unknown>[] };
 interface Lacking {
   userId: string;
   username: string;
@@ -20,23 +19,14 @@ interface Lacking {
  * has applied the DIRECTORY stream before it answers.
  */
 describe('JIT readiness (real PostgreSQL and NATS)', () => {
-  const env = testEnv('catreadiness');
-  const running: ServiceProcess[] = [];
+  let system: DirectoryAndCatalog;
   let directory = '';
   let catalog = '';
   let appId = '';
   let groupId = '';
   const users: Record<string, string> = {};
-
-  const call = async (method: string, url: string, body?: unknown, key = BOOTSTRAP) => {
-    const res = await fetch(url, {
-      method,
-      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
-  };
+  const env = () => system.env;
+  const call = (method: string, url: string, body?: unknown, key?: string) => system.call(method, url, body, key);
   const readiness = async (id = appId) => {
     const res = await call('GET', `${catalog}/v1/applications/${id}/jit-readiness`);
     assert.equal(res.status, 200, JSON.stringify(res.body));
@@ -61,12 +51,8 @@ describe('JIT readiness (real PostgreSQL and NATS)', () => {
   };
 
   before(async () => {
-    const [dPort, cPort] = [await freePort(), await freePort()];
-    const common = { DATABASE_URL: env.databaseUrl, NATS_PREFIX: env.natsPrefix, BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP };
-    running.push(await startService('directory', dPort, { ...common, DIRECTORY_PORT: String(dPort) }));
-    running.push(await startService('catalog', cPort, { ...common, CATALOG_PORT: String(cPort) }));
-    directory = `http://127.0.0.1:${dPort}`;
-    catalog = `http://127.0.0.1:${cPort}`;
+    system = await startDirectoryAndCatalog('catreadiness', BOOTSTRAP);
+    ({ directory, catalog } = system);
     groupId = String((await call('POST', `${directory}/v1/user-groups`, { name: 'Sales' })).body.id);
     // Salesforce: User.Username, User.Email, User.LastName required; NameID from employeeIdentifier.
     const created = await call('POST', `${catalog}/v1/applications`, {
@@ -79,10 +65,7 @@ describe('JIT readiness (real PostgreSQL and NATS)', () => {
     appId = String(created.body.id);
   });
 
-  after(async () => {
-    await Promise.all(running.map((s) => s.stop()));
-    await env.cleanup();
-  });
+  after(() => system.stop());
 
   it('counts nobody while no group is bound, then the members of a group right after it is bound', async () => {
     await user('ada');
@@ -192,14 +175,14 @@ describe('JIT readiness (real PostgreSQL and NATS)', () => {
   });
 
   it('ignores a replayed or older directory event and terminates one that fails its contract, then goes on', async () => {
-    const stream = `${env.natsPrefix}_DIRECTORY`;
-    const dave = (await readStream(env.natsUrl, stream)).filter((e) => e.payload.userId === users.dave);
+    const stream = `${env().natsPrefix}_DIRECTORY`;
+    const dave = (await readStream(env().natsUrl, stream)).filter((e) => e.payload.userId === users.dave);
     const createdEvent = dave.find((e) => e.subject.endsWith('directory.user.created.v1'));
     assert.ok(createdEvent);
-    const nc = await connect({ servers: env.natsUrl });
+    const nc = await connect({ servers: env().natsUrl });
     try {
       const js = jetstream(nc);
-      const subject = (name: string) => `${env.natsPrefix}.directory.${name}`;
+      const subject = (name: string) => `${env().natsPrefix}.directory.${name}`;
       // The same version again, now with a last name: not newer, so nothing changes.
       const stale = {
         ...createdEvent.payload,
