@@ -6,7 +6,10 @@ import type { CatalogConfig } from './config';
 import { Application, ApplicationGroup } from './applications/application.entity';
 import { ApplicationsModule } from './applications/applications.module';
 import { ConnectorsController } from './connectors/connectors.controller';
+import { DIRECTORY_REPLICA_ENTITIES } from './directory-replica/directory-replica.entities';
+import { CATALOG_CONSUMES } from './directory-replica/directory-replica.module';
 import { Initial1764300000000 } from './migrations/1764300000000-Initial';
+import { ApplicationOptionsAndDirectoryReplica1764800000000 } from './migrations/1764800000000-ApplicationOptionsAndDirectoryReplica';
 
 export const CATALOG_SCHEMA = 'catalog';
 
@@ -33,10 +36,11 @@ export class AppModule {
           service: 'catalog',
           config,
           schema: CATALOG_SCHEMA,
-          entities: [Application, ApplicationGroup],
-          migrations: [Initial1764300000000],
+          entities: [Application, ApplicationGroup, ...DIRECTORY_REPLICA_ENTITIES],
+          migrations: [Initial1764300000000, ApplicationOptionsAndDirectoryReplica1764800000000],
           bus,
           outbox: true,
+          consumes: CATALOG_CONSUMES,
         }),
         AuthModule.register(bus),
         ApplicationsModule,

@@ -3,6 +3,7 @@ import { CATALOG_STREAM } from '@jit/catalog-contracts';
 import { runMain, runService } from '@jit/service';
 import { AppModule, CATALOG_SCHEMA } from './app.module';
 import { loadCatalogConfig } from './config';
+import { CATALOG_CONSUMES } from './directory-replica/directory-replica.module';
 
 runMain(async () => {
   const config = loadCatalogConfig();
@@ -12,6 +13,7 @@ runMain(async () => {
     port: config.CATALOG_PORT,
     schema: CATALOG_SCHEMA,
     produces: [CATALOG_STREAM],
+    consumes: CATALOG_CONSUMES,
     module: (bus) => AppModule.register(config, bus),
   });
 });

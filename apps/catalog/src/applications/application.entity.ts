@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { AttributeMapping } from '@jit/catalog-contracts';
+import type { ApplicationSnapshot, AttributeMapping } from '@jit/catalog-contracts';
 
 @Entity({ name: 'applications' })
 @Index('applications_org_idx', ['organizationId'])
@@ -34,6 +34,31 @@ export class Application {
 
   @Column('boolean', { name: 'sign_response' })
   signResponse!: boolean;
+
+  @Column('text', { name: 'signature_algorithm', default: 'rsa-sha256' })
+  signatureAlgorithm!: ApplicationSnapshot['signatureAlgorithm'];
+
+  /** Canonical PEM, as certificates.ts writes it. */
+  @Column('jsonb', { name: 'sp_signing_certificates', default: () => "'[]'::jsonb" })
+  spSigningCertificates!: string[];
+
+  @Column('boolean', { name: 'require_signed_requests', default: false })
+  requireSignedRequests!: boolean;
+
+  @Column('text', { name: 'encryption_certificate', nullable: true })
+  encryptionCertificate!: string | null;
+
+  @Column('text', { name: 'default_relay_state', nullable: true })
+  defaultRelayState!: string | null;
+
+  @Column('boolean', { name: 'idp_initiated_allowed', default: true })
+  idpInitiatedAllowed!: boolean;
+
+  @Column('text', { name: 'single_logout_url', nullable: true })
+  singleLogoutUrl!: string | null;
+
+  @Column('jsonb', { name: 'groups_attribute', nullable: true })
+  groupsAttribute!: ApplicationSnapshot['groupsAttribute'];
 
   @Column('boolean', { default: true })
   active!: boolean;

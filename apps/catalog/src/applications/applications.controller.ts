@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodPipe, type Caller } from '@jit/service';
-import { BindGroupBody, CreateApplicationBody, UpdateApplicationBody } from './applications.dto';
+import { BindGroupBody, CreateApplicationBody, CreateFromMetadataBody, ReadinessQuery, UpdateApplicationBody } from './applications.dto';
 import { ApplicationsService } from './applications.service';
 
 @Controller('v1/applications')
@@ -14,6 +14,13 @@ export class ApplicationsController {
     return this.applications.create(caller.organizationId, body);
   }
 
+  /** The same as POST /v1/applications with metadataXml, which is required here. */
+  @Post('from-metadata')
+  @HttpCode(201)
+  createFromMetadata(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateFromMetadataBody)) body: CreateApplicationBody) {
+    return this.applications.create(caller.organizationId, body);
+  }
+
   @Get()
   list(@CurrentCaller() caller: Caller, @Query(new ZodPipe(ListQuery)) query: ListQuery) {
     return this.applications.list(caller.organizationId, query);
@@ -22,6 +29,15 @@ export class ApplicationsController {
   @Get(':id')
   get(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
     return this.applications.get(caller.organizationId, id);
+  }
+
+  @Get(':id/jit-readiness')
+  readiness(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ZodPipe(IdParam)) id: string,
+    @Query(new ZodPipe(ReadinessQuery)) query: ReadinessQuery,
+  ) {
+    return this.applications.readiness(caller.organizationId, id, query);
   }
 
   @Patch(':id')

@@ -1,18 +1,26 @@
 import { z } from 'zod';
+import { ListQuery } from '@jit/service';
+import { NAME_ID_FORMATS } from '../connectors/connector';
 
-const NAME_ID_FORMATS = [
-  'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-  'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
-  'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
-  'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
-] as const;
+/** The IdP's default cap on RelayState (IDP_RELAY_STATE_MAX_BYTES); longer ones would be refused there. */
+export const MAX_RELAY_STATE_BYTES = 1024;
+/** SP metadata documents are small; a bigger one is more likely an attack than an SP. */
+export const MAX_METADATA_CHARS = 200_000;
+
+const spName = z.string().trim().min(1).max(512);
 
 const Mapping = z.strictObject({
-  spName: z.string().trim().min(1).max(512),
+  spName,
   source: z.string().max(128).nullable().optional(),
-  constant: z.string().max(2048).nullable().optional(),
+  constant: z.string().min(1).max(2048).nullable().optional(),
   enabled: z.boolean().optional(),
+  required: z.boolean().optional(),
+  multiValued: z.boolean().optional(),
+  renameTo: spName.optional(),
+  remove: z.literal(true).optional(),
 });
+
+const Pem = z.string().max(16_384);
 
 const fields = {
   name: z.string().trim().min(1).max(200),
@@ -22,28 +30,63 @@ const fields = {
   nameIdSource: z.string().max(128).optional(),
   signAssertion: z.boolean().optional(),
   signResponse: z.boolean().optional(),
+  signatureAlgorithm: z.enum(['rsa-sha256', 'rsa-sha512']).optional(),
+  spSigningCertificates: z.array(Pem).max(5).optional(),
+  requireSignedRequests: z.boolean().optional(),
+  encryptionCertificate: Pem.nullable().optional(),
+  defaultRelayState: z
+    .string()
+    .min(1)
+    .refine((s) => Buffer.byteLength(s, 'utf8') <= MAX_RELAY_STATE_BYTES, `at most ${MAX_RELAY_STATE_BYTES} bytes`)
+    .nullable()
+    .optional(),
+  idpInitiatedAllowed: z.boolean().optional(),
+  singleLogoutUrl: z.string().max(2048).nullable().optional(),
+  groupsAttribute: z
+    .strictObject({ spName, filter: z.string().trim().min(1).max(200).nullable().optional() })
+    .nullable()
+    .optional(),
   active: z.boolean().optional(),
   attributes: z.array(Mapping).max(100).optional(),
+  /** The SP's metadata; explicit fields of the same body win over what it says. */
+  metadataXml: z.string().min(1).max(MAX_METADATA_CHARS).optional(),
 };
 
-export const CreateApplicationBody = z.strictObject({ connectorId: z.string().min(1).max(64), ...fields });
+const { name, spEntityId, acsUrls, ...optional } = fields;
+
+export const CreateApplicationBody = z
+  .strictObject({
+    connectorId: z.string().min(1).max(64),
+    name,
+    spEntityId: spEntityId.optional(),
+    acsUrls: acsUrls.optional(),
+    ...optional,
+  })
+  .superRefine((b, ctx) => {
+    // Without metadata the SP's identity and endpoints must be given.
+    if (b.metadataXml !== undefined) return;
+    if (b.spEntityId === undefined) ctx.addIssue({ code: 'custom', path: ['spEntityId'], message: 'required (or send metadataXml)' });
+    if (b.acsUrls === undefined) ctx.addIssue({ code: 'custom', path: ['acsUrls'], message: 'required (or send metadataXml)' });
+  });
 export type CreateApplicationBody = z.infer<typeof CreateApplicationBody>;
 
+/** POST /v1/applications/from-metadata: the same body, with the metadata required. */
+export const CreateFromMetadataBody = z.strictObject({
+  connectorId: z.string().min(1).max(64),
+  name,
+  spEntityId: spEntityId.optional(),
+  acsUrls: acsUrls.optional(),
+  ...optional,
+  metadataXml: fields.metadataXml.unwrap(),
+});
+
 export const UpdateApplicationBody = z
-  .strictObject({
-    name: fields.name.optional(),
-    spEntityId: fields.spEntityId.optional(),
-    acsUrls: fields.acsUrls.optional(),
-    nameIdFormat: fields.nameIdFormat,
-    nameIdSource: fields.nameIdSource,
-    signAssertion: fields.signAssertion,
-    signResponse: fields.signResponse,
-    active: fields.active,
-    attributes: fields.attributes,
-  })
+  .strictObject({ name: name.optional(), spEntityId: spEntityId.optional(), acsUrls: acsUrls.optional(), ...optional })
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
 export type UpdateApplicationBody = z.infer<typeof UpdateApplicationBody>;
 
 export const BindGroupBody = z.strictObject({ groupId: z.uuid({ message: 'must be a UUID' }) });
 export type BindGroupBody = z.infer<typeof BindGroupBody>;
 
+export const ReadinessQuery = ListQuery;
+export type ReadinessQuery = ListQuery;

@@ -1,6 +1,11 @@
 import { Module } from '@nestjs/common';
+import { DirectoryReplicaModule } from '../directory-replica/directory-replica.module';
 import { ApplicationsController, GroupApplicationsController } from './applications.controller';
 import { ApplicationsService } from './applications.service';
 
-@Module({ controllers: [ApplicationsController, GroupApplicationsController], providers: [ApplicationsService] })
+@Module({
+  imports: [DirectoryReplicaModule],
+  controllers: [ApplicationsController, GroupApplicationsController],
+  providers: [ApplicationsService],
+})
 export class ApplicationsModule {}

@@ -55,12 +55,30 @@ export type ApplicationSnapshot = z.infer<typeof ApplicationSnapshot>;
 
 const applicationEvent = z.object({ ...entity, applicationId: z.uuid(), application: ApplicationSnapshot });
 
+/**
+ * The specific application events below accompany the applicationUpdated event of the same
+ * change and carry its version: applicationUpdated always holds the complete snapshot, so a
+ * consumer that only needs the current state can ignore them.
+ */
+const applicationRef = z.object({ ...entity, applicationId: z.uuid() });
+
 export const CatalogEvents = {
   applicationCreated: defineEvent('catalog.application.created.v1', applicationEvent),
   applicationUpdated: defineEvent('catalog.application.updated.v1', applicationEvent),
   applicationDeleted: defineEvent(
     'catalog.application.deleted.v1',
     z.object({ ...entity, applicationId: z.uuid() }),
+  ),
+  /** The application was switched on (`active: true`); no one may sign in to it while it is off. */
+  applicationActivated: defineEvent('catalog.application.activated.v1', applicationRef),
+  applicationDeactivated: defineEvent('catalog.application.deactivated.v1', applicationRef),
+  /** Its attribute mappings or group attribute changed; both are given whole. */
+  mappingsChanged: defineEvent(
+    'catalog.application.mappings-changed.v1',
+    applicationRef.extend({
+      attributes: ApplicationSnapshot.shape.attributes,
+      groupsAttribute: ApplicationSnapshot.shape.groupsAttribute,
+    }),
   ),
   /** Binding versions count per (application, group) pair: bind and unbind share one sequence. */
   groupBound: defineEvent(

@@ -1,0 +1,50 @@
+import { Column, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { UserProfile } from '@jit/directory-contracts';
+
+/** The catalog's copy of a directory user, as the last applied event left it. */
+@Entity({ name: 'directory_users' })
+@Index('directory_users_org_idx', ['organizationId'])
+export class DirectoryUser {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('uuid', { name: 'organization_id' })
+  organizationId!: string;
+
+  @Column('integer')
+  version!: number;
+
+  /** Kept as a tombstone so that a late, older event cannot bring the user back. */
+  @Column('boolean')
+  deleted!: boolean;
+
+  @Column('jsonb', { nullable: true })
+  profile!: UserProfile | null;
+
+  @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
+  updatedAt!: Date;
+}
+
+@Entity({ name: 'directory_memberships' })
+@Index('directory_memberships_user_idx', ['userId'])
+export class DirectoryMembership {
+  @PrimaryColumn('uuid', { name: 'group_id' })
+  groupId!: string;
+
+  @PrimaryColumn('uuid', { name: 'user_id' })
+  userId!: string;
+
+  @Column('uuid', { name: 'organization_id' })
+  organizationId!: string;
+
+  @Column('integer')
+  version!: number;
+
+  @Column('boolean')
+  active!: boolean;
+
+  @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
+  updatedAt!: Date;
+}
+
+export const DIRECTORY_REPLICA_ENTITIES = [DirectoryUser, DirectoryMembership];

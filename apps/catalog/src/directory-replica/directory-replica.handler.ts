@@ -1,0 +1,39 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, Payload } from '@nestjs/microservices';
+import { DirectoryEvents } from '@jit/directory-contracts';
+import { OnEvent, type BusContext, type PayloadOf } from '@jit/messaging';
+import { DirectoryReplicaService } from './directory-replica.service';
+
+/** DIRECTORY events → the catalog's copy of users and memberships. Acked by the transport once applied. */
+@Controller()
+export class DirectoryReplicaHandler {
+  constructor(private readonly replica: DirectoryReplicaService) {}
+
+  @OnEvent(DirectoryEvents.userCreated, DirectoryEvents.userUpdated, DirectoryEvents.userStateChanged)
+  userChanged(@Payload() e: PayloadOf<typeof DirectoryEvents.userCreated>): Promise<void> {
+    return this.replica.applyVersioned(
+      'directory_users',
+      { id: e.userId },
+      { organization_id: e.organizationId, version: e.version, deleted: false, profile: e.user },
+    );
+  }
+
+  @OnEvent(DirectoryEvents.userDeleted)
+  userDeleted(@Payload() e: PayloadOf<typeof DirectoryEvents.userDeleted>): Promise<void> {
+    return this.replica.applyVersioned(
+      'directory_users',
+      { id: e.userId },
+      { organization_id: e.organizationId, version: e.version, deleted: true, profile: null },
+    );
+  }
+
+  @OnEvent(DirectoryEvents.membershipAdded, DirectoryEvents.membershipRemoved)
+  membershipChanged(@Payload() e: PayloadOf<typeof DirectoryEvents.membershipAdded>, @Ctx() ctx: BusContext): Promise<void> {
+    // The subject tells add from remove; both share one version sequence per pair.
+    return this.replica.applyVersioned(
+      'directory_memberships',
+      { group_id: e.groupId, user_id: e.userId },
+      { organization_id: e.organizationId, version: e.version, active: ctx.subject === DirectoryEvents.membershipAdded.subject },
+    );
+  }
+}

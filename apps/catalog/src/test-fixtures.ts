@@ -1,0 +1,115 @@
+// Test helpers only (specs and integration specs): certificates and SP metadata to feed the catalog.
+// @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata polyfill.
+import 'reflect-metadata';
+import { randomBytes, webcrypto } from 'node:crypto';
+import * as x509 from '@peculiar/x509';
+import { freePort, startService, testEnv, type ServiceProcess, type TestEnv } from '@jit/testing';
+
+type X509Crypto = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1];
+
+/** A self-signed certificate (PEM) with a fresh key: RSA of the given size, or EC P-256. */
+export async function testCertificate(key: 'rsa' | 'ec' = 'rsa', rsaBits = 2048): Promise<string> {
+  const crypto = webcrypto as unknown as X509Crypto & typeof webcrypto;
+  const algorithm =
+    key === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5', modulusLength: rsaBits, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }
+      : { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+  const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned(
+    {
+      serialNumber: `01${randomBytes(8).toString('hex')}`,
+      name: [{ CN: ['sp.example.com'] }],
+      notBefore: new Date(now - 60_000),
+      notAfter: new Date(now + 86_400_000),
+      signingAlgorithm: algorithm,
+      keys,
+    },
+    crypto,
+  );
+  return cert.toString('pem');
+}
+
+/** The base64 DER of a PEM certificate, as metadata carries it in ds:X509Certificate. */
+export const derBase64 = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
+
+export interface MetadataOptions {
+  entityId?: string;
+  acs?: { location: string; binding?: 'POST' | 'Redirect' | 'Artifact'; index?: number }[];
+  signing?: string;
+  encryption?: string;
+  authnRequestsSigned?: boolean;
+  nameIdFormats?: string[];
+  slo?: { location: string; binding: 'POST' | 'Redirect' }[];
+  requested?: { name: string; friendlyName?: string; required?: boolean }[];
+}
+
+const binding = (b: string) => `urn:oasis:names:tc:SAML:2.0:bindings:HTTP-${b}`;
+const keyDescriptor = (use: string, pem: string) =>
+  `<md:KeyDescriptor use="${use}"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>${derBase64(pem)}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>`;
+
+/** An SP's SAML 2.0 metadata document. */
+export function spMetadataXml(o: MetadataOptions = {}): string {
+  const acs = o.acs ?? [{ location: 'https://sp.example.com/saml/acs' }];
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="${o.entityId ?? 'https://sp.example.com/saml/metadata'}">`,
+    `<md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"${o.authnRequestsSigned ? ' AuthnRequestsSigned="true"' : ''}>`,
+    o.signing ? keyDescriptor('signing', o.signing) : '',
+    o.encryption ? keyDescriptor('encryption', o.encryption) : '',
+    ...(o.slo ?? []).map((s) => `<md:SingleLogoutService Binding="${binding(s.binding)}" Location="${s.location}"/>`),
+    ...(o.nameIdFormats ?? []).map((f) => `<md:NameIDFormat>${f}</md:NameIDFormat>`),
+    ...acs.map(
+      (a, i) => `<md:AssertionConsumerService Binding="${binding(a.binding ?? 'POST')}" Location="${a.location}" index="${a.index ?? i}"/>`,
+    ),
+    o.requested
+      ? `<md:AttributeConsumingService index="0"><md:ServiceName xml:lang="en">SP</md:ServiceName>${o.requested
+          .map(
+            (r) =>
+              `<md:RequestedAttribute Name="${r.name}"${r.friendlyName ? ` FriendlyName="${r.friendlyName}"` : ''}${r.required ? ' isRequired="true"' : ''}/>`,
+          )
+          .join('')}</md:AttributeConsumingService>`
+      : '',
+    '</md:SPSSODescriptor>',
+    '</md:EntityDescriptor>',
+  ].join('\n');
+}
+
+export type Json = Record<string, unknown> & { items?: Record<string, unknown>[]; details?: { field: string; message: string }[] };
+
+export interface DirectoryAndCatalog {
+  env: TestEnv;
+  directory: string;
+  catalog: string;
+  /** An admin call (bootstrap key unless another is given), the body parsed. */
+  call(method: string, url: string, body?: unknown, key?: string): Promise<{ status: number; body: Json }>;
+  stop(): Promise<void>;
+}
+
+/** The directory and the catalog as their own processes, on this run's own database and NATS prefix. */
+export async function startDirectoryAndCatalog(label: string, bootstrapKey: string): Promise<DirectoryAndCatalog> {
+  const env = testEnv(label);
+  const running: ServiceProcess[] = [];
+  const [dPort, cPort] = [await freePort(), await freePort()];
+  const common = { DATABASE_URL: env.databaseUrl, NATS_PREFIX: env.natsPrefix, BOOTSTRAP_ADMIN_API_KEY: bootstrapKey };
+  running.push(await startService('directory', dPort, { ...common, DIRECTORY_PORT: String(dPort) }));
+  running.push(await startService('catalog', cPort, { ...common, CATALOG_PORT: String(cPort) }));
+  return {
+    env,
+    directory: `http://127.0.0.1:${dPort}`,
+    catalog: `http://127.0.0.1:${cPort}`,
+    async call(method, url, body, key = bootstrapKey) {
+      const res = await fetch(url, {
+        method,
+        headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
+    },
+    async stop() {
+      await Promise.all(running.map((s) => s.stop()));
+      await env.cleanup();
+    },
+  };
+}
