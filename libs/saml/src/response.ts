@@ -1,8 +1,9 @@
 import type { SigningCredentials } from './credentials';
 import { newSamlId } from './ids';
 import { NS } from './namespaces';
-import { signatureFor } from './signing';
-import { element, renderXml, trustedXml, type XmlChild, type XmlElement } from './xml-writer';
+import { scopeOf } from './c14n';
+import { signEnveloped } from './signing';
+import { element, renderXml, type XmlChild, type XmlElement } from './xml-writer';
 
 export interface SamlAttribute {
   name: string;
@@ -111,12 +112,8 @@ export function buildResponse(opts: ResponseOptions): string {
   );
 
   // Assertion first: the response signature then covers the assertion together with its signature.
-  if (opts.signAssertion) {
-    insertAfterIssuer(assertion, signatureFor(renderXml(response), assertionId, opts.credentials, opts.signatureAlgorithm));
-  }
-  if (opts.signResponse) {
-    insertAfterIssuer(response, signatureFor(renderXml(response), responseId, opts.credentials, opts.signatureAlgorithm));
-  }
+  if (opts.signAssertion) signEnveloped(assertion, scopeOf(response), opts.credentials, opts.signatureAlgorithm);
+  if (opts.signResponse) signEnveloped(response, new Map(), opts.credentials, opts.signatureAlgorithm);
   return renderXml(response);
 }
 
@@ -171,10 +168,6 @@ function attributeStatement(attributes: SamlAttribute[]): XmlElement {
       ),
     ),
   );
-}
-
-function insertAfterIssuer(parent: XmlElement, signatureXml: string): void {
-  parent.children.splice(1, 0, trustedXml(signatureXml));
 }
 
 // All instants are whole seconds so every timestamp in a message is written the same way.
