@@ -2,6 +2,7 @@ import type { SigningCredentials } from './credentials';
 import { newSamlId } from './ids';
 import { NS } from './namespaces';
 import { scopeOf } from './c14n';
+import { encryptAssertion } from './encryption';
 import { signEnveloped } from './signing';
 import { element, renderXml, type XmlChild, type XmlElement } from './xml-writer';
 
@@ -41,6 +42,8 @@ export interface ResponseOptions {
   /** Defaults to rsa-sha256; the digest follows (sha256 / sha512). */
   signatureAlgorithm?: 'rsa-sha256' | 'rsa-sha512';
   credentials: SigningCredentials;
+  /** The SP's certificate (PEM): the signed assertion then goes out as an EncryptedAssertion. */
+  encryptionCertificatePem?: string | null;
 }
 
 const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
@@ -113,6 +116,8 @@ export function buildResponse(opts: ResponseOptions): string {
 
   // Assertion first: the response signature then covers the assertion together with its signature.
   if (opts.signAssertion) signEnveloped(assertion, scopeOf(response), opts.credentials, opts.signatureAlgorithm);
+  // Signed before it is encrypted, so the SP checks the signature on what it decrypted.
+  if (opts.encryptionCertificatePem) response.children[2] = encryptAssertion(renderXml(assertion), opts.encryptionCertificatePem);
   if (opts.signResponse) signEnveloped(response, new Map(), opts.credentials, opts.signatureAlgorithm);
   return renderXml(response);
 }

@@ -42,12 +42,13 @@ export async function nodeSamlValidate(sp: SAML, responseXml: string) {
 
 let samlifyReady = false;
 /** samlify refuses to run without an XSD validator; none is installed, so schema checks are skipped in tests only. */
-export function samlifyEntities(certificatePem: string, sp: { wantAssertionsSigned: boolean; wantMessageSigned: boolean }) {
+export function samlifyEntities(certificatePem: string, sp: { wantAssertionsSigned: boolean; wantMessageSigned: boolean; encPrivateKey?: string }) {
   if (!samlifyReady) {
     samlify.setSchemaValidator({ validate: () => Promise.resolve('skipped') });
     samlifyReady = true;
   }
   const idp = samlify.IdentityProvider({
+    isAssertionEncrypted: sp.encPrivateKey !== undefined,
     metadata: buildIdpMetadata({
       entityId: IDP_ENTITY_ID,
       ssoRedirectUrl: 'https://idp.example.org/saml/sso/redirect',
@@ -60,6 +61,7 @@ export function samlifyEntities(certificatePem: string, sp: { wantAssertionsSign
     entityID: SP_ENTITY_ID,
     wantAssertionsSigned: sp.wantAssertionsSigned,
     wantMessageSigned: sp.wantMessageSigned,
+    ...(sp.encPrivateKey ? { encPrivateKey: sp.encPrivateKey } : {}),
     assertionConsumerService: [{ Binding: samlify.Constants.namespace.binding.post, Location: ACS_URL }],
   });
   return { idp, sp: serviceProvider };
