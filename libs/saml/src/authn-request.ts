@@ -32,7 +32,10 @@ export const MAX_SAML_REQUEST_INFLATED_BYTES = 128 * 1024;
 
 /** HTTP-Redirect binding: base64 of raw DEFLATE. */
 export function decodeRedirectSamlRequest(samlRequestParam: string): string {
-  const compressed = decodeBase64(samlRequestParam);
+  return inflateCapped(decodeBase64(samlRequestParam));
+}
+
+function inflateCapped(compressed: Buffer): string {
   let inflated: Buffer;
   try {
     // maxOutputLength makes zlib stop as soon as the cap is passed, so a deflate bomb costs at most
@@ -47,9 +50,14 @@ export function decodeRedirectSamlRequest(samlRequestParam: string): string {
   return decodeUtf8(inflated);
 }
 
-/** HTTP-POST binding: base64 of the XML, not compressed. */
+/**
+ * HTTP-POST binding: base64 of the XML. The binding says uncompressed, but node-saml (and so
+ * passport-saml) deflates it by default; raw DEFLATE is accepted too, with the same inflate cap.
+ */
 export function decodePostSamlRequest(samlRequestParam: string): string {
-  return decodeUtf8(decodeBase64(samlRequestParam));
+  const bytes = decodeBase64(samlRequestParam);
+  if (/^(\xEF\xBB\xBF)?[ \t\r\n]*</.test(bytes.subarray(0, 64).toString('latin1'))) return decodeUtf8(bytes);
+  return inflateCapped(bytes);
 }
 
 export function parseAuthnRequest(xml: string): ParsedAuthnRequest {

@@ -11,3 +11,6 @@ export {
 export { buildResponse, buildErrorResponse, type SamlAttribute, type ResponseOptions } from './response';
 export { buildIdpMetadata, type IdpMetadataOptions } from './metadata';
 export { newSamlId } from './ids';
+export { verifyRedirectSignature, verifyPostSignature, type RedirectSignature, type PostSignature } from './request-signature';
+export { canonicalize } from './c14n';
+export { type SignatureAlgorithmName } from './signing';
