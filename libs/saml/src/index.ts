@@ -8,7 +8,7 @@ export {
   parseAuthnRequest,
   type ParsedAuthnRequest,
 } from './authn-request';
-export { buildResponse, buildErrorResponse, type SamlAttribute, type ResponseOptions } from './response';
+export { buildResponse, buildErrorResponse, buildAssertionPreview, type SamlAttribute, type ResponseOptions, type AssertionContent } from './response';
 export { buildIdpMetadata, type IdpMetadataOptions } from './metadata';
 export { newSamlId } from './ids';
 export { verifyRedirectSignature, verifyPostSignature, type RedirectSignature, type PostSignature } from './request-signature';

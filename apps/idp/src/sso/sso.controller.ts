@@ -11,7 +11,13 @@ const AppId = z.uuid();
 const field = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const form = (body: unknown): Record<string, unknown> => (body && typeof body === 'object' ? (body as Record<string, unknown>) : {});
 
-/** The SAML endpoints and the login form; all decisions live in SsoService. */
+/** The query exactly as it arrived: a Redirect-binding signature covers these octets. */
+const rawQueryOf = (url: string): string => {
+  const at = url.indexOf('?');
+  return at < 0 ? '' : url.slice(at + 1);
+};
+
+/** The SAML endpoints, the login form and the portal; all decisions live in SsoService. */
 @Controller()
 export class SsoController {
   constructor(
@@ -46,6 +52,12 @@ export class SsoController {
     return this.send(reply, await this.sso.idpInitiated(appId, field(query.RelayState), this.session(req)));
   }
 
+  @Get()
+  async portal(@Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const organization = field(query.organization);
+    return this.send(reply, await this.sso.portal(this.session(req), organization && AppId.safeParse(organization).success ? organization : undefined));
+  }
+
   @Get('login')
   async loginForm(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.send(reply, await this.sso.loginForm(this.session(req)));
@@ -70,6 +82,7 @@ export class SsoController {
       binding,
       samlRequest: field(fields.SAMLRequest),
       relayState: field(fields.RelayState),
+      rawQuery: binding === 'redirect' ? rawQueryOf(req.url) : undefined,
       session: this.session(req),
     });
     return this.send(reply, outcome);
