@@ -61,29 +61,7 @@ export function decodePostSamlRequest(samlRequestParam: string): string {
 }
 
 export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
-  if (xml.length > MAX_SAML_REQUEST_INFLATED_BYTES) {
-    throw new SamlRequestError('request_too_large', 'AuthnRequest XML is too large');
-  }
-  // Checked on the raw text before any parser sees it: no DTD means no entity expansion and no
-  // external entity fetch, whatever the parser would have done with them.
-  if (/<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i.test(xml)) {
-    throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
-  }
-  const doc = parseXml(xml);
-  if (doc.doctype) throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
-
-  // The parser already refuses a second root element; anything else at top level is refused here.
-  const topLevel = Array.from(doc.childNodes).filter((n: Node) => !isIgnorableTopLevel(n));
-  const root = doc.documentElement;
-  if (!root || topLevel.length !== 1 || topLevel[0] !== root) {
-    throw new SamlRequestError('malformed_request', 'expected exactly one root element');
-  }
-  if (root.localName !== 'AuthnRequest' || root.namespaceURI !== NS.protocol) {
-    throw new SamlRequestError('wrong_root_element', `expected samlp:AuthnRequest, got ${root.nodeName}`);
-  }
-  if (root.getAttribute('Version') !== '2.0') {
-    throw new SamlRequestError('unsupported_version', 'only SAML Version="2.0" is supported');
-  }
+  const root = parseProtocolMessage(xml, 'AuthnRequest');
 
   const issuers = childElements(root, NS.assertion, 'Issuer');
   if (issuers.length > 1) throw new SamlRequestError('malformed_request', 'more than one Issuer');
@@ -115,6 +93,46 @@ export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
     nameIdPolicyFormat: nameIdPolicies[0] ? optionalAttribute(nameIdPolicies[0], 'Format') : undefined,
   };
 }
+
+/**
+ * The checks every incoming message gets before any field is read: size, no DTD, well-formed,
+ * exactly one root element, of the expected samlp type and SAML Version 2.0.
+ */
+export function parseProtocolMessage(xml: string, localName: 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse'): Element {
+  if (xml.length > MAX_SAML_REQUEST_INFLATED_BYTES) {
+    throw new SamlRequestError('request_too_large', `${localName} XML is too large`);
+  }
+  // Checked on the raw text before any parser sees it: no DTD means no entity expansion and no
+  // external entity fetch, whatever the parser would have done with them.
+  if (/<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i.test(xml)) {
+    throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
+  }
+  const doc = parseXml(xml);
+  if (doc.doctype) throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
+
+  // The parser already refuses a second root element; anything else at top level is refused here.
+  const topLevel = Array.from(doc.childNodes).filter((n: Node) => !isIgnorableTopLevel(n));
+  const root = doc.documentElement;
+  if (!root || topLevel.length !== 1 || topLevel[0] !== root) {
+    throw new SamlRequestError('malformed_request', 'expected exactly one root element');
+  }
+  if (root.localName !== localName || root.namespaceURI !== NS.protocol) {
+    throw new SamlRequestError('wrong_root_element', `expected samlp:${localName}, got ${root.nodeName}`);
+  }
+  if (root.getAttribute('Version') !== '2.0') {
+    throw new SamlRequestError('unsupported_version', 'only SAML Version="2.0" is supported');
+  }
+  return root;
+}
+
+/** The one child element (namespace, local name) of `parent`, or undefined; two are refused. */
+export function singleChild(parent: Element, namespace: string, localName: string): Element | undefined {
+  const found = childElements(parent, namespace, localName);
+  if (found.length > 1) throw new SamlRequestError('malformed_request', `more than one ${localName}`);
+  return found[0];
+}
+
+export { childElements, requiredAttribute, optionalAttribute, parseDateTime };
 
 function decodeBase64(param: string): Buffer {
   if (param.length > MAX_SAML_REQUEST_ENCODED_BYTES) {

@@ -14,3 +14,4 @@ export { newSamlId } from './ids';
 export { verifyRedirectSignature, verifyPostSignature, type RedirectSignature, type PostSignature } from './request-signature';
 export { canonicalize } from './c14n';
 export { type SignatureAlgorithmName } from './signing';
+export { parseLogoutRequest, buildLogoutResponse, redirectBindingUrl, type ParsedLogoutRequest } from './logout';

@@ -58,6 +58,19 @@ export class SsoController {
     return this.send(reply, await this.sso.portal(this.session(req), organization && AppId.safeParse(organization).success ? organization : undefined));
   }
 
+  @Get('saml2/:appId/slo')
+  async singleLogout(@Param('appId') appId: string, @Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!AppId.safeParse(appId).success) return this.send(reply, this.unknownApp());
+    const outcome = await this.sso.singleLogout({
+      applicationId: appId,
+      samlRequest: field(query.SAMLRequest),
+      relayState: field(query.RelayState),
+      rawQuery: rawQueryOf(req.url),
+      session: this.session(req),
+    });
+    return this.send(reply, outcome);
+  }
+
   @Get('login')
   async loginForm(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.send(reply, await this.sso.loginForm(this.session(req)));
@@ -106,6 +119,7 @@ export class SsoController {
       });
     }
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff');
+    if (outcome.kind === 'redirect' && outcome.clearSession) reply.clearCookie(SESSION_COOKIE, { path: '/' });
     if (outcome.kind === 'redirect') {
       await reply.status(302).header('location', outcome.location).send();
       return;

@@ -15,6 +15,9 @@ import {
   decodeRedirectSamlRequest,
   newSamlId,
   parseAuthnRequest,
+  parseLogoutRequest,
+  buildLogoutResponse,
+  redirectBindingUrl,
   verifyPostSignature,
   verifyRedirectSignature,
   type ParsedAuthnRequest,
@@ -48,7 +51,7 @@ const STATUS = {
 /** What the controller sends back: a page, or a redirect; either may carry a session cookie. */
 export type SsoOutcome =
   | { kind: 'page'; page: Page; session?: IdpSession }
-  | { kind: 'redirect'; location: string; session?: IdpSession };
+  | { kind: 'redirect'; location: string; session?: IdpSession; clearSession?: boolean };
 
 export interface SsoInput {
   applicationId: string;
@@ -244,6 +247,52 @@ export class SsoService {
       .filter((a) => a.snapshot.idpInitiatedAllowed)
       .map((a) => ({ name: a.snapshot.name, href: `/saml2/${a.id}/init` }));
     return { kind: 'page', page: portalPage({ nonce: nonce(), applications: apps }) };
+  }
+
+  /**
+   * SP-initiated Single Logout over HTTP-Redirect: the LogoutRequest is checked like an
+   * AuthnRequest (signature with the registered certificates, issuer, destination, time), the IdP
+   * session it names ends, and a signed LogoutResponse goes to the application's registered
+   * singleLogoutUrl, never to an address taken from the request.
+   */
+  async singleLogout(input: { applicationId: string; samlRequest: string | undefined; rawQuery: string; relayState: string | undefined; session: IdpSession | undefined }): Promise<SsoOutcome> {
+    return this.guard(input.applicationId, input.session?.user?.id ?? null, async () => {
+      await this.requireFresh();
+      const app = this.activeApplication(input.applicationId);
+      const sloUrl = app.snapshot.singleLogoutUrl;
+      if (!sloUrl || !renderableUrl(sloUrl)) {
+        throw new Refusal('slo_not_configured', 400, 'Single logout unavailable', `${app.snapshot.name} has no single logout address registered.`);
+      }
+      if (!input.samlRequest) throw new Refusal('malformed_request', 400, 'Missing SAMLRequest', 'This address expects a LogoutRequest from the application.');
+      let request;
+      try {
+        const xml = decodeRedirectSamlRequest(input.samlRequest);
+        const certificates = app.snapshot.spSigningCertificates;
+        const signature = certificates.length > 0 || app.snapshot.requireSignedRequests ? verifyRedirectSignature(input.rawQuery, certificates) : { signed: false };
+        this.requireSignedIfConfigured(app, signature.signed);
+        request = parseLogoutRequest(xml);
+      } catch (error) {
+        if (error instanceof SamlRequestError) {
+          throw new Refusal(error.reason === 'bad_request_signature' ? 'bad_request_signature' : 'malformed_request', 400, 'Invalid logout request', `The application sent a logout request we cannot accept: ${error.message}`);
+        }
+        throw error;
+      }
+      if (request.issuer !== app.snapshot.spEntityId) throw new Refusal('unknown_issuer', 400, 'Unknown service provider', `The request's Issuer is not the entity ID registered for ${app.snapshot.name}.`);
+      if (request.destination !== undefined && request.destination !== this.sloUrl(app.id)) throw new Refusal('wrong_destination', 400, 'Wrong destination', 'The request was addressed to another endpoint.');
+      if (Math.abs(Date.now() - request.issueInstant.getTime()) > this.config.IDP_CLOCK_SKEW_SECONDS * 1000) {
+        throw new Refusal('stale_request', 400, 'Expired logout request', 'The request is too old or from the future.');
+      }
+      const user = input.session?.user;
+      const ended = user !== undefined && user.organizationId === app.organizationId && (request.sessionIndexes.length === 0 || request.sessionIndexes.includes(user.sessionIndex));
+      if (ended && input.session && user) {
+        this.sessions.destroy(input.session.id);
+        void this.audit.record(IdpEvents.loggedOut, { organizationId: app.organizationId, applicationId: app.id, userId: user.id, sessionIndex: user.sessionIndex, occurredAt: new Date().toISOString() });
+      }
+      const credentials = await this.keys.forOrganization(app.organizationId);
+      const xml = buildLogoutResponse({ issuer: this.entityId(app.id), destination: sloUrl, inResponseTo: request.id });
+      const relayState = this.checkRelayState(input.relayState);
+      return { kind: 'redirect', location: redirectBindingUrl(sloUrl, 'SAMLResponse', xml, relayState, credentials, app.snapshot.signatureAlgorithm), clearSession: ended };
+    });
   }
 
   /** What `userId` would receive from `applicationId` now, unsigned, and what would block it. */

@@ -22,6 +22,7 @@ export const REFUSAL_REASONS = [
   'relay_state_too_long',
   'request_replayed',
   'user_not_found',
+  'slo_not_configured',
 ] as const;
 
 export const MISSING_ATTRIBUTE_PREFIX = 'missing_required_attribute:';
