@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { SamlStatusError } from '@node-saml/node-saml';
 import type { z } from 'zod';
 import type { ApplicationSnapshot } from '@jit/catalog-contracts';
+import { Pool } from 'pg';
 import { Browser, eventually, parseForm, readStream } from '@jit/testing';
 import { BOOTSTRAP_KEY, System } from './harness';
 import { CatalogPublisher, SP, answer, spCredentials, idpCertificate, nodeSaml, samlifySp, signInBrowser, xmlsecVerify } from './sp-libraries';
@@ -15,7 +16,8 @@ import { CatalogPublisher, SP, answer, spCredentials, idpCertificate, nodeSaml, 
  * (CatalogPublisher), exactly the event the catalog emits.
  */
 describe('SSO options accepted by node-saml, samlify and xmlsec1', () => {
-  const system = new System('ssoopt');
+  // A short rotation notice so that a scheduled key switch happens within the test.
+  const system = new System('ssoopt', undefined, { IDP_KEY_ROTATION_MIN_NOTICE_SECONDS: '2' });
   const password = 'correct horse battery staple';
   let appId = '';
   let userId = '';
@@ -307,4 +309,47 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1', () => {
     assert.equal(anonymous.includes(appId), false);
   });
 
+
+  it('organisation metadata lists every application; signing keys are encrypted at rest; a rotation is published first and switches on schedule', async () => {
+    await configure();
+    const orgMetadata = await (await fetch(`${system.idpUrl}/saml2/organizations/${organizationId}/metadata`)).text();
+    assert.match(orgMetadata, /^<md:EntitiesDescriptor /);
+    assert.match(orgMetadata, new RegExp(`entityID="${system.idpUrl}/saml2/${appId}"`));
+    assert.equal((await fetch(`${system.idpUrl}/saml2/organizations/00000000-0000-4000-8000-000000000000/metadata`)).status, 404);
+
+    const pool = new Pool({ connectionString: system.env.databaseUrl });
+    try {
+      const rows = await pool.query<{ private_key_encrypted: string }>('SELECT "private_key_encrypted" FROM "idp"."signing_keys"');
+      assert.ok(rows.rows.length >= 1);
+      for (const row of rows.rows) {
+        assert.equal(row.private_key_encrypted.includes('PRIVATE KEY'), false);
+        assert.equal(Buffer.from(row.private_key_encrypted, 'base64').includes('PRIVATE KEY'), false);
+      }
+    } finally {
+      await pool.end();
+    }
+
+    const tooSoon = await fetch(`${system.idpUrl}/v1/signing-keys/rotation`, { method: 'POST', headers: { 'x-api-key': BOOTSTRAP_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ activatesAt: new Date().toISOString() }) });
+    assert.equal(tooSoon.status, 400);
+    const activatesAt = new Date(Date.now() + 4000);
+    const next = await system.admin<{ certificatePem: string }>('POST', `${system.idpUrl}/v1/signing-keys/rotation`, { activatesAt: activatesAt.toISOString() }, 201);
+    const nextBody = next.certificatePem.replace(/-----[A-Z ]+-----|\s/g, '');
+    // Published at once, beside the active key, before it signs anything.
+    assert.deepEqual(await idpCertificate(system, appId), [certs[0], nextBody]);
+    const signedBy = async () => {
+      const { result } = await ssoFromNodeSaml(await signedIn(), 'redirect');
+      assert.equal(result.kind, 'post');
+      return result.kind === 'post' ? /<ds:X509Certificate>([^<]+)</.exec(result.xml)?.[1] : undefined;
+    };
+    assert.equal(await signedBy(), certs[0]);
+    await eventually(async () => assert.equal(await signedBy(), nextBody), { timeoutMs: 15_000, intervalMs: 500 });
+    assert.ok(Date.now() >= activatesAt.getTime());
+    assert.deepEqual(await idpCertificate(system, appId), [nextBody]);
+    // SPs that trust the new certificate from metadata accept its signature.
+    const { sp, result } = await ssoFromNodeSaml(await signedIn(), 'redirect', nodeSaml(system, appId, [nextBody]));
+    assert.equal(result.kind, 'post');
+    const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: result.kind === 'post' ? result.samlResponse : '' });
+    assert.equal(profile?.nameID, 'ada@example.com');
+    assert.equal(xmlsecVerify(result.kind === 'post' ? result.xml : '', nextBody, 'Response').ok, true);
+  });
 });

@@ -9,7 +9,7 @@ export {
   type ParsedAuthnRequest,
 } from './authn-request';
 export { buildResponse, buildErrorResponse, buildAssertionPreview, type SamlAttribute, type ResponseOptions, type AssertionContent } from './response';
-export { buildIdpMetadata, type IdpMetadataOptions } from './metadata';
+export { buildIdpMetadata, buildIdpMetadataSet, type IdpMetadataOptions } from './metadata';
 export { newSamlId } from './ids';
 export { verifyRedirectSignature, verifyPostSignature, type RedirectSignature, type PostSignature } from './request-signature';
 export { canonicalize } from './c14n';

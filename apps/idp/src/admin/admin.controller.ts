@@ -1,11 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
 import { ApiKeyGuard, CurrentCaller, DomainError, ErrorCode, IdParam, ZodPipe, type Caller } from '@jit/service';
+import { IDP_CONFIG, type IdpConfig } from '../config';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { SsoService } from '../sso/sso.service';
 
 const PreviewQuery = z.object({ userId: IdParam });
-/** At least a minute ahead, so that metadata carries the next certificate before it signs. */
 const RotationBody = z.object({ activatesAt: z.iso.datetime().optional() }).strict();
 
 /** The IdP's admin API (x-api-key of the organisation; other organisations' ids answer 404). */
@@ -15,6 +15,7 @@ export class AdminController {
   constructor(
     private readonly sso: SsoService,
     private readonly keys: SigningKeysService,
+    @Inject(IDP_CONFIG) private readonly config: IdpConfig,
   ) {}
 
   @Get('applications/:id/preview')
@@ -27,9 +28,13 @@ export class AdminController {
   @Post('signing-keys/rotation')
   @HttpCode(201)
   async rotate(@CurrentCaller() caller: Caller, @Body(new ZodPipe(RotationBody)) body: z.infer<typeof RotationBody>) {
-    const activatesAt = body.activatesAt ? new Date(body.activatesAt) : new Date(Date.now() + 7 * 86_400_000);
-    if (activatesAt.getTime() < Date.now() + 60_000) {
-      throw new DomainError(ErrorCode.ValidationFailed, 'activatesAt must be at least a minute ahead, so that SPs see the certificate first', [{ field: 'activatesAt', message: 'too soon' }]);
+    // SPs refresh metadata on their own schedule: the next certificate must be out there first.
+    const notice = this.config.IDP_KEY_ROTATION_MIN_NOTICE_SECONDS * 1000;
+    const activatesAt = body.activatesAt ? new Date(body.activatesAt) : new Date(Date.now() + Math.max(notice, 7 * 86_400_000));
+    if (activatesAt.getTime() < Date.now() + notice) {
+      throw new DomainError(ErrorCode.ValidationFailed, `activatesAt must be at least ${this.config.IDP_KEY_ROTATION_MIN_NOTICE_SECONDS} s ahead, so that SPs see the certificate before it signs`, [
+        { field: 'activatesAt', message: 'too soon' },
+      ]);
     }
     const next = await this.keys.scheduleRotation(caller.organizationId, activatesAt);
     return { id: next.id, certificatePem: next.certificatePem, activatesAt: next.activatesAt.toISOString() };

@@ -121,6 +121,16 @@ export class ReadModelService implements OnModuleInit {
     };
   }
 
+  /** Every active application of an organisation, by name (its metadata). */
+  applicationsOf(organizationId: string): ReadApplicationView[] {
+    const result: ReadApplicationView[] = [];
+    for (const id of this.applications.keys()) {
+      const app = this.application(id);
+      if (app && app.organizationId === organizationId && app.snapshot.active) result.push(app);
+    }
+    return result.sort((a, b) => a.snapshot.name.localeCompare(b.snapshot.name));
+  }
+
   /** The applications a user may open now (the portal), by name. */
   applicationsFor(organizationId: string, userId: string): ReadApplicationView[] {
     const user = this.users.get(userId);

@@ -36,6 +36,16 @@ export class SsoController {
     await reply.type('application/samlmetadata+xml').header('cache-control', 'public, max-age=300').send(xml);
   }
 
+  @Get('saml2/organizations/:organizationId/metadata')
+  async organizationMetadata(@Param('organizationId') organizationId: string, @Res() reply: FastifyReply): Promise<void> {
+    const xml = AppId.safeParse(organizationId).success ? await this.sso.organizationMetadata(organizationId) : null;
+    if (!xml) {
+      await reply.status(404).type('application/json').send({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Organisation ${organizationId} has no applications` });
+      return;
+    }
+    await reply.type('application/samlmetadata+xml').header('cache-control', 'public, max-age=300').send(xml);
+  }
+
   @Get('saml2/:appId/sso')
   redirectBinding(@Param('appId') appId: string, @Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     return this.spInitiated(appId, 'redirect', query, req, reply);

@@ -10,6 +10,7 @@ import {
   buildAssertionPreview,
   buildErrorResponse,
   buildIdpMetadata,
+  buildIdpMetadataSet,
   buildResponse,
   decodePostSamlRequest,
   decodeRedirectSamlRequest,
@@ -139,6 +140,26 @@ export class SsoService {
       nameIdFormats: [app.snapshot.nameIdFormat],
       wantAuthnRequestsSigned: app.snapshot.requireSignedRequests,
     });
+  }
+
+  /** An organisation's metadata: one EntityDescriptor per active application, its keys in each. */
+  async organizationMetadata(organizationId: string): Promise<string | null> {
+    await this.requireFresh();
+    const apps = this.readModel.applicationsOf(organizationId);
+    if (apps.length === 0) return null;
+    const certificatePems = await this.keys.publishedCertificates(organizationId);
+    return buildIdpMetadataSet(
+      `${this.config.IDP_BASE_URL}/saml2/organizations/${organizationId}`,
+      apps.map((app) => ({
+        entityId: this.entityId(app.id),
+        ssoRedirectUrl: this.ssoUrl(app.id),
+        ssoPostUrl: this.ssoUrl(app.id),
+        sloRedirectUrl: this.sloUrl(app.id),
+        certificatePems,
+        nameIdFormats: [app.snapshot.nameIdFormat],
+        wantAuthnRequestsSigned: app.snapshot.requireSignedRequests,
+      })),
+    );
   }
 
   /** SP-initiated SSO: check the AuthnRequest, then sign in or issue. */
