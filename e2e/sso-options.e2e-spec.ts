@@ -310,6 +310,39 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1', () => {
   });
 
 
+  it('looks the ACS up by AssertionConsumerServiceIndex, refuses an index not registered, an inactive application and a suspended user', async () => {
+    await configure();
+    const browser = await signedIn();
+    const byIndex = async (index: number) => {
+      const xml = `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_i${index}${Date.now()}" Version="2.0" IssueInstant="${new Date().toISOString()}" AssertionConsumerServiceIndex="${index}"><saml:Issuer>${SP.entityId}</saml:Issuer></samlp:AuthnRequest>`;
+      const { deflateRawSync } = await import('node:zlib');
+      return answer(await browser.get(`${system.idpUrl}/saml2/${appId}/sso?SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'))}`));
+    };
+    const first = await byIndex(0);
+    assert.equal(first.kind, 'post');
+    assert.equal(first.kind === 'post' && first.acs, SP.acsUrl);
+    const missing = await byIndex(5);
+    assert.equal(missing.kind, 'page');
+    assert.equal(missing.kind === 'page' && missing.status, 400);
+    assert.match(missing.kind === 'page' ? missing.html : '', /not registered/);
+
+    await configure({ active: false });
+    const inactive = await ssoFromNodeSaml(browser, 'redirect');
+    assert.equal(inactive.result.kind === 'page' && inactive.result.status, 403);
+    await configure();
+
+    await system.admin('PATCH', `${system.directoryUrl}/v1/users/${userId}`, { state: 'SUSPENDED' }, 200);
+    const suspended = await ssoFromNodeSaml(browser, 'redirect');
+    assert.equal(suspended.result.kind === 'page' && suspended.result.status, 403);
+    assert.match(suspended.result.kind === 'page' ? suspended.result.html : '', /not active/);
+    await system.admin('PATCH', `${system.directoryUrl}/v1/users/${userId}`, { state: 'ACTIVATED' }, 200);
+    assert.equal((await ssoFromNodeSaml(browser, 'redirect')).result.kind, 'post');
+    await eventually(async () => {
+      const reasons = (await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`)).map((e) => e.payload.reason);
+      for (const reason of ['acs_not_registered', 'app_inactive', 'user_not_active']) assert.ok(reasons.includes(reason), reason);
+    });
+  });
+
   it('organisation metadata lists every application; signing keys are encrypted at rest; a rotation is published first and switches on schedule', async () => {
     await configure();
     const orgMetadata = await (await fetch(`${system.idpUrl}/saml2/organizations/${organizationId}/metadata`)).text();
