@@ -48,4 +48,14 @@ export default tseslint.config(
       ),
     },
   },
+  {
+    // End-to-end tests play the outside systems on the bus (an audit reader, a catalog event for an
+    // option its API cannot set yet): they may use any service's contracts, never its code.
+    files: ['e2e/**/*.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': boundaries(
+        depConstraints.map((c) => (c.sourceTag === 'scope:e2e' ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'type:contracts'] } : c)),
+      ),
+    },
+  },
 );

@@ -13,6 +13,8 @@ export class System {
     label: string,
     /** Another NATS server than the machine's (fault tests run their own). */
     private readonly natsUrl?: string,
+    /** Extra environment for every service of this system. */
+    private readonly extraEnv: Record<string, string> = {},
   ) {
     this.env = testEnv(label);
   }
@@ -51,6 +53,7 @@ export class System {
       DEMO_SP_PORT: String(this.ports.demoSp),
       DEMO_SP_BASE_URL: this.demoSpUrl,
       DEMO_SP_IDP_URL: this.idpUrl,
+      ...this.extraEnv,
     };
     const port = { directory: this.ports.directory, catalog: this.ports.catalog, idp: this.ports.idp, 'demo-sp': this.ports.demoSp }[name];
     const service = await startService(name, port, common);

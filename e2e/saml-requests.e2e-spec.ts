@@ -129,4 +129,24 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
     assert.equal(res.status, 403);
     assert.match(await res.text(), /stale or forged/);
   });
+
+  it('sets the session cookie HttpOnly and SameSite=Lax (Secure only under https) and gives it a new id at sign-in', async () => {
+    const browser = new Browser();
+    const first = await sso(browser, authnRequest().encoded);
+    const before = first.headers.getSetCookie().find((c) => c.startsWith('jit_idp_session='));
+    assert.ok(before);
+    assert.match(before, /; HttpOnly/i);
+    assert.match(before, /; SameSite=Lax/i);
+    assert.doesNotMatch(before, /; Secure/i, 'IDP_BASE_URL is http here');
+    const form = parseForm(await (await browser.get(`${system.idpUrl}/login`)).text());
+    const posted = await browser.postForm(`${system.idpUrl}/login`, { csrf: form.fields.csrf ?? '', username: 'grace', password });
+    const after = posted.headers.getSetCookie().find((c) => c.startsWith('jit_idp_session='));
+    assert.ok(after);
+    assert.notEqual(after.split(';')[0], before.split(';')[0]);
+    // The id from before the sign-in is worth nothing now.
+    const stale = await fetch(`${system.idpUrl}/`, { headers: { cookie: before.split(';')[0] } });
+    assert.equal((await stale.text()).includes('Your applications</h1><ul>'), false);
+    const fresh = await fetch(`${system.idpUrl}/`, { headers: { cookie: after.split(';')[0] } });
+    assert.equal((await fresh.text()).includes('Your applications</h1><ul>'), true);
+  });
 });

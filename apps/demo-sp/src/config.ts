@@ -29,9 +29,12 @@ export const loadDemoSpConfig = (env?: Record<string, string | undefined>): Demo
 export interface SpEndpoints {
   entityId: string;
   acsUrl: string;
+  /** Where the IdP sends the LogoutResponse (HTTP-Redirect). */
+  sloUrl: string;
 }
 
 export const spEndpoints = (config: Pick<DemoSpConfig, 'DEMO_SP_BASE_URL'>): SpEndpoints => ({
   entityId: `${config.DEMO_SP_BASE_URL}/saml/metadata`,
   acsUrl: `${config.DEMO_SP_BASE_URL}/saml/acs`,
+  sloUrl: `${config.DEMO_SP_BASE_URL}/saml/slo`,
 });

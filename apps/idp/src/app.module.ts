@@ -1,9 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { RemoteApiKeyResolver } from '@jit/directory-contracts';
 import type { NatsBus } from '@jit/messaging';
-import { ServiceKitModule } from '@jit/service';
+import { API_KEY_RESOLVER, ApiKeyGuard, ServiceKitModule } from '@jit/service';
 import { IDP_CONFIG, type IdpConfig } from './config';
 import { SigningKey } from './keys/signing-key.entity';
 import { Initial1764300000000 } from './migrations/1764300000000-Initial';
+import { SsoOptions1764600000000 } from './migrations/1764600000000-SsoOptions';
 import { READ_MODEL_ENTITIES } from './read-model/read-model.entities';
 import { IDP_CONSUMES, SsoModule } from './sso/sso.module';
 
@@ -21,14 +23,17 @@ export class AppModule {
           config,
           schema: IDP_SCHEMA,
           entities: [...READ_MODEL_ENTITIES, SigningKey],
-          migrations: [Initial1764300000000],
+          migrations: [Initial1764300000000, SsoOptions1764600000000],
+          // Audit events that NATS did not acknowledge at once wait here for the relay.
+          outbox: true,
           bus,
           consumes: IDP_CONSUMES,
         }),
         SsoModule,
       ],
-      providers: [{ provide: IDP_CONFIG, useValue: config }],
-      exports: [IDP_CONFIG],
+      // Admin API keys are the directory's: asked by hash over NATS and cached briefly.
+      providers: [{ provide: IDP_CONFIG, useValue: config }, { provide: API_KEY_RESOLVER, useValue: new RemoteApiKeyResolver(bus) }, ApiKeyGuard],
+      exports: [IDP_CONFIG, API_KEY_RESOLVER, ApiKeyGuard],
     };
   }
 }

@@ -16,6 +16,8 @@ export const idpConfigSchema = baseConfigSchema
     IDP_SESSION_IDLE_SECONDS: z.coerce.number().int().min(60).default(30 * 60),
     IDP_SESSION_ABSOLUTE_SECONDS: z.coerce.number().int().min(60).default(8 * 60 * 60),
     IDP_RELAY_STATE_MAX_BYTES: z.coerce.number().int().min(80).max(8192).default(1024),
+    /** A scheduled signing key must be announced in metadata at least this long before it signs. */
+    IDP_KEY_ROTATION_MIN_NOTICE_SECONDS: z.coerce.number().int().min(0).default(24 * 60 * 60),
   })
   .refine((c) => c.NODE_ENV !== 'production' || c.IDP_KEY_ENCRYPTION_KEY !== DEV_KEY_ENCRYPTION_KEY, {
     path: ['IDP_KEY_ENCRYPTION_KEY'],

@@ -32,7 +32,10 @@ export const MAX_SAML_REQUEST_INFLATED_BYTES = 128 * 1024;
 
 /** HTTP-Redirect binding: base64 of raw DEFLATE. */
 export function decodeRedirectSamlRequest(samlRequestParam: string): string {
-  const compressed = decodeBase64(samlRequestParam);
+  return inflateCapped(decodeBase64(samlRequestParam));
+}
+
+function inflateCapped(compressed: Buffer): string {
   let inflated: Buffer;
   try {
     // maxOutputLength makes zlib stop as soon as the cap is passed, so a deflate bomb costs at most
@@ -47,35 +50,18 @@ export function decodeRedirectSamlRequest(samlRequestParam: string): string {
   return decodeUtf8(inflated);
 }
 
-/** HTTP-POST binding: base64 of the XML, not compressed. */
+/**
+ * HTTP-POST binding: base64 of the XML. The binding says uncompressed, but node-saml (and so
+ * passport-saml) deflates it by default; raw DEFLATE is accepted too, with the same inflate cap.
+ */
 export function decodePostSamlRequest(samlRequestParam: string): string {
-  return decodeUtf8(decodeBase64(samlRequestParam));
+  const bytes = decodeBase64(samlRequestParam);
+  if (/^(\xEF\xBB\xBF)?[ \t\r\n]*</.test(bytes.subarray(0, 64).toString('latin1'))) return decodeUtf8(bytes);
+  return inflateCapped(bytes);
 }
 
 export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
-  if (xml.length > MAX_SAML_REQUEST_INFLATED_BYTES) {
-    throw new SamlRequestError('request_too_large', 'AuthnRequest XML is too large');
-  }
-  // Checked on the raw text before any parser sees it: no DTD means no entity expansion and no
-  // external entity fetch, whatever the parser would have done with them.
-  if (/<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i.test(xml)) {
-    throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
-  }
-  const doc = parseXml(xml);
-  if (doc.doctype) throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
-
-  // The parser already refuses a second root element; anything else at top level is refused here.
-  const topLevel = Array.from(doc.childNodes).filter((n: Node) => !isIgnorableTopLevel(n));
-  const root = doc.documentElement;
-  if (!root || topLevel.length !== 1 || topLevel[0] !== root) {
-    throw new SamlRequestError('malformed_request', 'expected exactly one root element');
-  }
-  if (root.localName !== 'AuthnRequest' || root.namespaceURI !== NS.protocol) {
-    throw new SamlRequestError('wrong_root_element', `expected samlp:AuthnRequest, got ${root.nodeName}`);
-  }
-  if (root.getAttribute('Version') !== '2.0') {
-    throw new SamlRequestError('unsupported_version', 'only SAML Version="2.0" is supported');
-  }
+  const root = parseProtocolMessage(xml, 'AuthnRequest');
 
   const issuers = childElements(root, NS.assertion, 'Issuer');
   if (issuers.length > 1) throw new SamlRequestError('malformed_request', 'more than one Issuer');
@@ -107,6 +93,46 @@ export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
     nameIdPolicyFormat: nameIdPolicies[0] ? optionalAttribute(nameIdPolicies[0], 'Format') : undefined,
   };
 }
+
+/**
+ * The checks every incoming message gets before any field is read: size, no DTD, well-formed,
+ * exactly one root element, of the expected samlp type and SAML Version 2.0.
+ */
+export function parseProtocolMessage(xml: string, localName: 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse'): Element {
+  if (xml.length > MAX_SAML_REQUEST_INFLATED_BYTES) {
+    throw new SamlRequestError('request_too_large', `${localName} XML is too large`);
+  }
+  // Checked on the raw text before any parser sees it: no DTD means no entity expansion and no
+  // external entity fetch, whatever the parser would have done with them.
+  if (/<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i.test(xml)) {
+    throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
+  }
+  const doc = parseXml(xml);
+  if (doc.doctype) throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
+
+  // The parser already refuses a second root element; anything else at top level is refused here.
+  const topLevel = Array.from(doc.childNodes).filter((n: Node) => !isIgnorableTopLevel(n));
+  const root = doc.documentElement;
+  if (!root || topLevel.length !== 1 || topLevel[0] !== root) {
+    throw new SamlRequestError('malformed_request', 'expected exactly one root element');
+  }
+  if (root.localName !== localName || root.namespaceURI !== NS.protocol) {
+    throw new SamlRequestError('wrong_root_element', `expected samlp:${localName}, got ${root.nodeName}`);
+  }
+  if (root.getAttribute('Version') !== '2.0') {
+    throw new SamlRequestError('unsupported_version', 'only SAML Version="2.0" is supported');
+  }
+  return root;
+}
+
+/** The one child element (namespace, local name) of `parent`, or undefined; two are refused. */
+export function singleChild(parent: Element, namespace: string, localName: string): Element | undefined {
+  const found = childElements(parent, namespace, localName);
+  if (found.length > 1) throw new SamlRequestError('malformed_request', `more than one ${localName}`);
+  return found[0];
+}
+
+export { childElements, requiredAttribute, optionalAttribute, parseDateTime };
 
 function decodeBase64(param: string): Buffer {
   if (param.length > MAX_SAML_REQUEST_ENCODED_BYTES) {

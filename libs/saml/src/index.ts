@@ -8,6 +8,10 @@ export {
   parseAuthnRequest,
   type ParsedAuthnRequest,
 } from './authn-request';
-export { buildResponse, buildErrorResponse, type SamlAttribute, type ResponseOptions } from './response';
-export { buildIdpMetadata, type IdpMetadataOptions } from './metadata';
+export { buildResponse, buildErrorResponse, buildAssertionPreview, type SamlAttribute, type ResponseOptions, type AssertionContent } from './response';
+export { buildIdpMetadata, buildIdpMetadataSet, type IdpMetadataOptions } from './metadata';
 export { newSamlId } from './ids';
+export { verifyRedirectSignature, verifyPostSignature, type RedirectSignature, type PostSignature } from './request-signature';
+export { canonicalize } from './c14n';
+export { type SignatureAlgorithmName } from './signing';
+export { parseLogoutRequest, buildLogoutResponse, redirectBindingUrl, type ParsedLogoutRequest } from './logout';

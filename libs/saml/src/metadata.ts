@@ -15,8 +15,14 @@ export interface IdpMetadataOptions {
 
 /** IdP metadata (SAML metadata schema order: KeyDescriptor, SLO, NameIDFormat, SSO). Unsigned. */
 export function buildIdpMetadata(opts: IdpMetadataOptions): string {
+  return renderXml(
+    element('md:EntityDescriptor', { 'xmlns:md': NS.metadata, 'xmlns:ds': NS.xmldsig, entityID: opts.entityId }, [idpDescriptor(opts)]),
+  );
+}
+
+function idpDescriptor(opts: IdpMetadataOptions): XmlElement {
   if (opts.certificatePems.length === 0) throw new Error('IdP metadata needs at least one signing certificate');
-  const descriptor: XmlElement = element(
+  return element(
     'md:IDPSSODescriptor',
     { WantAuthnRequestsSigned: String(opts.wantAuthnRequestsSigned ?? false), protocolSupportEnumeration: NS.protocol },
     [
@@ -33,7 +39,16 @@ export function buildIdpMetadata(opts: IdpMetadataOptions): string {
       element('md:SingleSignOnService', { Binding: BINDING.post, Location: opts.ssoPostUrl }),
     ],
   );
+}
+
+/** Several IdP EntityDescriptors in one md:EntitiesDescriptor (an organisation's applications). */
+export function buildIdpMetadataSet(name: string, entities: IdpMetadataOptions[]): string {
+  if (entities.length === 0) throw new Error('an EntitiesDescriptor needs at least one entity');
   return renderXml(
-    element('md:EntityDescriptor', { 'xmlns:md': NS.metadata, 'xmlns:ds': NS.xmldsig, entityID: opts.entityId }, [descriptor]),
+    element(
+      'md:EntitiesDescriptor',
+      { 'xmlns:md': NS.metadata, 'xmlns:ds': NS.xmldsig, Name: name },
+      entities.map((e) => element('md:EntityDescriptor', { entityID: e.entityId }, [idpDescriptor(e)])),
+    ),
   );
 }

@@ -4,7 +4,7 @@ import { before, describe, it } from 'node:test';
 import { SamlStatusError, ValidateInResponseTo } from '@node-saml/node-saml';
 import { generateSigningCredentials, type SigningCredentials } from './credentials';
 import { decodeRedirectSamlRequest, parseAuthnRequest } from './authn-request';
-import { buildErrorResponse, buildResponse, type ResponseOptions } from './response';
+import { buildAssertionPreview, buildErrorResponse, buildResponse, type ResponseOptions } from './response';
 import {
   ACS_URL,
   EMAIL_FORMAT,
@@ -17,6 +17,7 @@ import {
   parseXml,
   samlifyEntities,
   testCredentials,
+  xmlsecVerify,
 } from './spec-helpers';
 
 // Directory values an attacker may control: each must reach the SP as this exact string.
@@ -348,5 +349,30 @@ describe('buildErrorResponse', () => {
     assert.equal(response.hasAttribute('InResponseTo'), false);
     assert.equal(response.getElementsByTagName('samlp:StatusCode').length, 1);
     assert.equal(response.getElementsByTagName('samlp:StatusMessage').length, 0);
+  });
+});
+
+describe('buildErrorResponse signed, and buildAssertionPreview', () => {
+  it('a signed error status is read by an SP that requires signed responses, and xmlsec1 verifies it', async () => {
+    const xml = buildErrorResponse({
+      issuer: IDP_ENTITY_ID,
+      destination: ACS_URL,
+      inResponseTo: '_r',
+      statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      subStatusCode: 'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+      credentials,
+    });
+    assert.equal(xmlsecVerify(xml, credentials.certificatePem, 'Response').ok, true);
+    // node-saml treats NoPassive as "not signed in", not as an error: no profile.
+    const result = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml);
+    assert.equal(result.profile, null);
+  });
+
+  it('the preview is the assertion alone, with no signature', () => {
+    const { credentials: _c, signAssertion: _a, signResponse: _r, ...content } = options();
+    const doc = parseXml(buildAssertionPreview(content));
+    assert.equal(doc.documentElement!.nodeName, 'saml:Assertion');
+    assert.equal(doc.getElementsByTagName('ds:Signature').length, 0);
+    assert.equal(only(doc.documentElement!, 'saml:NameID').textContent, 'alice@example.com');
   });
 });

@@ -1,8 +1,10 @@
 import type { SigningCredentials } from './credentials';
 import { newSamlId } from './ids';
 import { NS } from './namespaces';
-import { signatureFor } from './signing';
-import { element, renderXml, trustedXml, type XmlChild, type XmlElement } from './xml-writer';
+import { scopeOf } from './c14n';
+import { encryptAssertion } from './encryption';
+import { signEnveloped } from './signing';
+import { element, renderXml, type XmlChild, type XmlElement } from './xml-writer';
 
 export interface SamlAttribute {
   name: string;
@@ -40,6 +42,8 @@ export interface ResponseOptions {
   /** Defaults to rsa-sha256; the digest follows (sha256 / sha512). */
   signatureAlgorithm?: 'rsa-sha256' | 'rsa-sha512';
   credentials: SigningCredentials;
+  /** The SP's certificate (PEM): the signed assertion then goes out as an EncryptedAssertion. */
+  encryptionCertificatePem?: string | null;
 }
 
 const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
@@ -51,19 +55,49 @@ const PASSWORD_PROTECTED_TRANSPORT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:Pas
 export function buildResponse(opts: ResponseOptions): string {
   // An unsigned bearer assertion proves nothing, so refusing is safer than emitting one.
   if (!opts.signAssertion && !opts.signResponse) throw new Error('a Response must sign the assertion, the response, or both');
+  const now = wholeSeconds(opts.now ?? new Date());
+  const assertion = assertionElement(opts, now);
+  const response = element(
+    'samlp:Response',
+    {
+      'xmlns:samlp': NS.protocol,
+      'xmlns:saml': NS.assertion,
+      ID: newSamlId(),
+      Version: '2.0',
+      IssueInstant: instant(now),
+      Destination: opts.destination,
+      InResponseTo: opts.inResponseTo,
+    },
+    [issuer(opts.issuer), status(STATUS_SUCCESS), assertion],
+  );
+
+  // Assertion first: the response signature then covers the assertion together with its signature.
+  if (opts.signAssertion) signEnveloped(assertion, scopeOf(response), opts.credentials, opts.signatureAlgorithm);
+  // Signed before it is encrypted, so the SP checks the signature on what it decrypted.
+  if (opts.encryptionCertificatePem) response.children[2] = encryptAssertion(renderXml(assertion), opts.encryptionCertificatePem);
+  if (opts.signResponse) signEnveloped(response, new Map(), opts.credentials, opts.signatureAlgorithm);
+  return renderXml(response);
+}
+
+export type AssertionContent = Omit<
+  ResponseOptions,
+  'signAssertion' | 'signResponse' | 'signatureAlgorithm' | 'credentials' | 'encryptionCertificatePem'
+>;
+
+/** The assertion a user would receive, unsigned: for an administrator's preview, never for an SP. */
+export function buildAssertionPreview(opts: AssertionContent): string {
+  return renderXml(assertionElement(opts, wholeSeconds(opts.now ?? new Date())));
+}
+
+function assertionElement(opts: AssertionContent, now: Date): XmlElement {
   const validitySeconds = opts.validitySeconds ?? 300;
   const skewSeconds = opts.notBeforeSkewSeconds ?? 60;
   if (!(validitySeconds > 0) || !(skewSeconds >= 0)) throw new Error('validitySeconds must be > 0 and notBeforeSkewSeconds >= 0');
-
-  const now = wholeSeconds(opts.now ?? new Date());
   const notOnOrAfter = instant(new Date(now.getTime() + validitySeconds * 1000));
-  const responseId = newSamlId();
-  const assertionId = newSamlId();
-
-  const assertion = element(
+  return element(
     'saml:Assertion',
     // xs/xsi are declared here because the AttributeValues use them in xsi:type="xs:string".
-    { 'xmlns:saml': NS.assertion, 'xmlns:xs': NS.xs, 'xmlns:xsi': NS.xsi, ID: assertionId, Version: '2.0', IssueInstant: instant(now) },
+    { 'xmlns:saml': NS.assertion, 'xmlns:xs': NS.xs, 'xmlns:xsi': NS.xsi, ID: newSamlId(), Version: '2.0', IssueInstant: instant(now) },
     [
       issuer(opts.issuer),
       element('saml:Subject', {}, [
@@ -95,32 +129,12 @@ export function buildResponse(opts: ResponseOptions): string {
       ...(opts.attributes.length > 0 ? [attributeStatement(opts.attributes)] : []),
     ],
   );
-
-  const response = element(
-    'samlp:Response',
-    {
-      'xmlns:samlp': NS.protocol,
-      'xmlns:saml': NS.assertion,
-      ID: responseId,
-      Version: '2.0',
-      IssueInstant: instant(now),
-      Destination: opts.destination,
-      InResponseTo: opts.inResponseTo,
-    },
-    [issuer(opts.issuer), status(STATUS_SUCCESS), assertion],
-  );
-
-  // Assertion first: the response signature then covers the assertion together with its signature.
-  if (opts.signAssertion) {
-    insertAfterIssuer(assertion, signatureFor(renderXml(response), assertionId, opts.credentials, opts.signatureAlgorithm));
-  }
-  if (opts.signResponse) {
-    insertAfterIssuer(response, signatureFor(renderXml(response), responseId, opts.credentials, opts.signatureAlgorithm));
-  }
-  return renderXml(response);
 }
 
-/** An unsigned Response that only reports a failure status (e.g. NoPassive, InvalidNameIDPolicy). */
+/**
+ * A Response that only reports a failure status (e.g. NoPassive, InvalidNameIDPolicy); signed
+ * when credentials are given, so that SPs requiring signed responses still read the status.
+ */
 export function buildErrorResponse(opts: {
   issuer: string;
   destination: string;
@@ -129,22 +143,24 @@ export function buildErrorResponse(opts: {
   subStatusCode?: string;
   statusMessage?: string;
   now?: Date;
+  credentials?: SigningCredentials;
+  signatureAlgorithm?: 'rsa-sha256' | 'rsa-sha512';
 }): string {
-  return renderXml(
-    element(
-      'samlp:Response',
-      {
-        'xmlns:samlp': NS.protocol,
-        'xmlns:saml': NS.assertion,
-        ID: newSamlId(),
-        Version: '2.0',
-        IssueInstant: instant(wholeSeconds(opts.now ?? new Date())),
-        Destination: opts.destination,
-        InResponseTo: opts.inResponseTo,
-      },
-      [issuer(opts.issuer), status(opts.statusCode, opts.subStatusCode, opts.statusMessage)],
-    ),
+  const response = element(
+    'samlp:Response',
+    {
+      'xmlns:samlp': NS.protocol,
+      'xmlns:saml': NS.assertion,
+      ID: newSamlId(),
+      Version: '2.0',
+      IssueInstant: instant(wholeSeconds(opts.now ?? new Date())),
+      Destination: opts.destination,
+      InResponseTo: opts.inResponseTo,
+    },
+    [issuer(opts.issuer), status(opts.statusCode, opts.subStatusCode, opts.statusMessage)],
   );
+  if (opts.credentials) signEnveloped(response, new Map(), opts.credentials, opts.signatureAlgorithm);
+  return renderXml(response);
 }
 
 function issuer(entityId: string): XmlElement {
@@ -171,10 +187,6 @@ function attributeStatement(attributes: SamlAttribute[]): XmlElement {
       ),
     ),
   );
-}
-
-function insertAfterIssuer(parent: XmlElement, signatureXml: string): void {
-  parent.children.splice(1, 0, trustedXml(signatureXml));
 }
 
 // All instants are whole seconds so every timestamp in a message is written the same way.

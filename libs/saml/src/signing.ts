@@ -1,52 +1,70 @@
-import { SignedXml } from 'xml-crypto';
-import type { SigningCredentials } from './credentials';
+import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { canonicalize, scopeOf } from './c14n';
+import { certificateBody, type SigningCredentials } from './credentials';
 import { NS } from './namespaces';
+import { element, type XmlElement } from './xml-writer';
 
 export type SignatureAlgorithmName = 'rsa-sha256' | 'rsa-sha512';
 
-const ALGORITHMS: Record<SignatureAlgorithmName, { signature: string; digest: string }> = {
+export const SIGNATURE_ALGORITHMS: Record<SignatureAlgorithmName, { signature: string; digest: string; hash: 'sha256' | 'sha512' }> = {
   'rsa-sha256': {
     signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
     digest: 'http://www.w3.org/2001/04/xmlenc#sha256',
+    hash: 'sha256',
   },
   'rsa-sha512': {
     signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512',
     digest: 'http://www.w3.org/2001/04/xmlenc#sha512',
+    hash: 'sha512',
   },
 };
 
-const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
-const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+export const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';
+export const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 
 /**
- * Computes an enveloped signature over the element whose ID attribute is `id` inside `documentXml`
- * and returns the ds:Signature markup only. The caller inserts it right after that element's
- * saml:Issuer, exactly where xml-crypto placed it while signing, and keeps serialising the document
- * itself; xml-crypto's own re-serialisation would not keep our character references.
+ * An enveloped signature over `target` (an element of our own tree, identified by its ID
+ * attribute), inserted right after its saml:Issuer as the SAML schema wants. The digest input is
+ * the exclusive-c14n form produced straight from the tree, and the SignedInfo is signed once with
+ * node:crypto: no XML parse, no XPath, no re-serialisation, so character references in the
+ * document survive as written. `inScope` are the namespaces declared by target's ancestors.
  */
-export function signatureFor(
-  documentXml: string,
-  id: string,
+export function signEnveloped(
+  target: XmlElement,
+  inScope: ReadonlyMap<string, string>,
   credentials: SigningCredentials,
   algorithm: SignatureAlgorithmName = 'rsa-sha256',
-): string {
-  const algorithms = ALGORITHMS[algorithm];
+): void {
+  const algorithms = SIGNATURE_ALGORITHMS[algorithm];
   if (!algorithms) throw new Error(`unsupported signature algorithm: ${String(algorithm)}`);
-  // IDs come from newSamlId() (hex), so they are safe inside an XPath string literal.
-  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(id)) throw new Error('ID is not an NCName');
-  const target = `//*[@ID='${id}']`;
+  const id = target.attributes.find(([name]) => name === 'ID')?.[1];
+  if (!id) throw new Error('the signed element needs an ID');
+  const issuerAt = target.children.findIndex((c) => typeof c !== 'string' && c.kind === 'element' && c.name === 'saml:Issuer');
+  if (issuerAt < 0) throw new Error('the signed element needs a saml:Issuer to place the signature after');
 
-  const signer = new SignedXml({
-    privateKey: credentials.privateKey,
-    publicCert: credentials.certificatePem, // published as KeyInfo/X509Data/X509Certificate
-    signatureAlgorithm: algorithms.signature,
-    canonicalizationAlgorithm: EXC_C14N,
-  });
-  signer.addReference({ xpath: target, transforms: [ENVELOPED, EXC_C14N], digestAlgorithm: algorithms.digest });
-  signer.computeSignature(documentXml, {
-    prefix: 'ds',
-    // Schema order puts ds:Signature directly after Issuer in both Response and Assertion.
-    location: { reference: `${target}/*[local-name()='Issuer' and namespace-uri()='${NS.assertion}']`, action: 'after' },
-  });
-  return signer.getSignatureXml();
+  // The enveloped-signature transform removes the Signature, so the digest is over the element as it is now.
+  const digest = createHash(algorithms.hash).update(canonicalize(target, inScope), 'utf8').digest('base64');
+  const signedInfo = element('ds:SignedInfo', {}, [
+    element('ds:CanonicalizationMethod', { Algorithm: EXC_C14N }),
+    element('ds:SignatureMethod', { Algorithm: algorithms.signature }),
+    element('ds:Reference', { URI: `#${id}` }, [
+      element('ds:Transforms', {}, [element('ds:Transform', { Algorithm: ENVELOPED }), element('ds:Transform', { Algorithm: EXC_C14N })]),
+      element('ds:DigestMethod', { Algorithm: algorithms.digest }),
+      element('ds:DigestValue', {}, [digest]),
+    ]),
+  ]);
+  const signatureValue: string[] = [];
+  const signature = element('ds:Signature', { 'xmlns:ds': NS.xmldsig }, [
+    signedInfo,
+    element('ds:SignatureValue', {}, signatureValue),
+    element('ds:KeyInfo', {}, [element('ds:X509Data', {}, [element('ds:X509Certificate', {}, [certificateBody(credentials.certificatePem)])])]),
+  ]);
+  const signedInfoC14n = canonicalize(signedInfo, scopeOf(signature, scopeOf(target, inScope)));
+  signatureValue.push(sign(algorithms.hash, Buffer.from(signedInfoC14n, 'utf8'), keyObject(credentials.privateKey)).toString('base64'));
+  target.children.splice(issuerAt + 1, 0, signature);
+}
+
+/** Callers on the hot path pass a KeyObject: parsing a PEM per signature triples its cost. */
+function keyObject(key: KeyObject | string): KeyObject {
+  return typeof key === 'string' ? createPrivateKey(key) : key;
 }

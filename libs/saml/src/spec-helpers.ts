@@ -1,4 +1,8 @@
 // Shared by the *.spec.ts files only; not exported from index.ts.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml';
 import { DOMParser, type Element, type Node } from '@xmldom/xmldom';
 import * as samlify from 'samlify';
@@ -38,12 +42,13 @@ export async function nodeSamlValidate(sp: SAML, responseXml: string) {
 
 let samlifyReady = false;
 /** samlify refuses to run without an XSD validator; none is installed, so schema checks are skipped in tests only. */
-export function samlifyEntities(certificatePem: string, sp: { wantAssertionsSigned: boolean; wantMessageSigned: boolean }) {
+export function samlifyEntities(certificatePem: string, sp: { wantAssertionsSigned: boolean; wantMessageSigned: boolean; encPrivateKey?: string }) {
   if (!samlifyReady) {
     samlify.setSchemaValidator({ validate: () => Promise.resolve('skipped') });
     samlifyReady = true;
   }
   const idp = samlify.IdentityProvider({
+    isAssertionEncrypted: sp.encPrivateKey !== undefined,
     metadata: buildIdpMetadata({
       entityId: IDP_ENTITY_ID,
       ssoRedirectUrl: 'https://idp.example.org/saml/sso/redirect',
@@ -56,6 +61,7 @@ export function samlifyEntities(certificatePem: string, sp: { wantAssertionsSign
     entityID: SP_ENTITY_ID,
     wantAssertionsSigned: sp.wantAssertionsSigned,
     wantMessageSigned: sp.wantMessageSigned,
+    ...(sp.encPrivateKey ? { encPrivateKey: sp.encPrivateKey } : {}),
     assertionConsumerService: [{ Binding: samlify.Constants.namespace.binding.post, Location: ACS_URL }],
   });
   return { idp, sp: serviceProvider };
@@ -82,4 +88,37 @@ export function only(parent: Element | ReturnType<typeof parseXml>, qualifiedNam
   const found = Array.from(parent.getElementsByTagName(qualifiedName));
   if (found.length !== 1) throw new Error(`expected one ${qualifiedName}, found ${found.length}`);
   return found[0];
+}
+
+/**
+ * Verifies one signature with xmlsec1 (Debian package xmlsec1) against exactly `certificatePem`.
+ * `signatureOf` picks the signature by the local name of the element it signs. A missing xmlsec1
+ * fails the test: a signature check that silently did not run proves nothing.
+ */
+export function xmlsecVerify(xml: string, certificatePem: string, signatureOf: 'Response' | 'Assertion' | 'LogoutResponse' | 'AuthnRequest'): { ok: boolean; output: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'xmlsec-'));
+  try {
+    writeFileSync(join(dir, 'doc.xml'), xml);
+    writeFileSync(join(dir, 'cert.pem'), certificatePem);
+    const result = spawnSync(
+      'xmlsec1',
+      [
+        '--verify',
+        '--pubkey-cert-pem', join(dir, 'cert.pem'),
+        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:Response',
+        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion',
+        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:LogoutResponse',
+        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest',
+        '--node-xpath', `//*[local-name()='Signature' and parent::*[local-name()='${signatureOf}']]`,
+        join(dir, 'doc.xml'),
+      ],
+      { encoding: 'utf8' },
+    );
+    if (result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new Error('xmlsec1 is not installed: run `apt-get install -y xmlsec1` (Debian package xmlsec1)');
+    }
+    return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -13,6 +13,8 @@ export interface IdpMetadata {
   ssoRedirectUrl: string;
   /** Base64 DER; several during a key rollover, and a signature by any of them is accepted. */
   signingCertificates: string[];
+  /** SingleLogoutService (HTTP-Redirect), when the IdP has one. */
+  sloRedirectUrl?: string;
 }
 
 export class MetadataError extends Error {}
@@ -49,7 +51,9 @@ export function parseIdpMetadata(xml: string): IdpMetadata {
   const sso = children(descriptor, MD, 'SingleSignOnService').find((s) => s.getAttribute('Binding') === REDIRECT_BINDING);
   const ssoRedirectUrl = sso?.getAttribute('Location');
   if (!ssoRedirectUrl) throw new MetadataError('no SingleSignOnService with the HTTP-Redirect binding');
-  return { entityId, ssoRedirectUrl, signingCertificates };
+  const slo = children(descriptor, MD, 'SingleLogoutService').find((s) => s.getAttribute('Binding') === REDIRECT_BINDING);
+  const sloRedirectUrl = slo?.getAttribute('Location') ?? undefined;
+  return { entityId, ssoRedirectUrl, signingCertificates, ...(sloRedirectUrl ? { sloRedirectUrl } : {}) };
 }
 
 function children(parent: Element, ns: string, localName: string): Element[] {

@@ -11,11 +11,15 @@ export interface SignedIn {
   /** What JIT did on this sign-in, shown on the home page. */
   jitAction: JitAction;
   signedInAt: string;
+  /** What Single Logout needs to name this sign-in at the IdP (passport-saml's logout reads it). */
+  saml?: { nameID: string; nameIDFormat: string; sessionIndex?: string };
 }
 
 interface DemoSpSessionData {
   /** The application of the sign-in in progress: the fallback when a response comes without RelayState. */
   pendingAppId?: string;
+  /** The application whose IdP was asked to end the session: its LogoutResponse is checked against it. */
+  pendingLogoutAppId?: string;
   signedIn?: SignedIn;
 }
 
@@ -38,6 +42,17 @@ export async function startSignedInSession(req: Request, value: SignedIn): Promi
   await settle((done) => req.session.regenerate(done));
   sessionOf(req).signedIn = value;
   await settle((done) => req.session.save(done));
+}
+
+/** Signs the browser out here at once (a new session id), remembering which IdP will answer. */
+export async function startLogout(req: Request, appId: string): Promise<void> {
+  await settle((done) => req.session.regenerate(done));
+  sessionOf(req).pendingLogoutAppId = appId;
+  await settle((done) => req.session.save(done));
+}
+
+export function pendingLogoutApp(req: Request): string | undefined {
+  return sessionOf(req).pendingLogoutAppId;
 }
 
 export async function endSession(req: Request): Promise<void> {

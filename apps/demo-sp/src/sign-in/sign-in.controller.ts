@@ -3,7 +3,7 @@ import type { Request, Response } from 'express';
 import { DomainError, httpStatusOf } from '@jit/service';
 import { AccountsService } from '../accounts/accounts.service';
 import { errorPage, homePage, type HomeView } from './pages';
-import { endSession, pendingApp, rememberPendingApp, SESSION_COOKIE, signedIn, startSignedInSession } from './session';
+import { endSession, pendingApp, pendingLogoutApp, rememberPendingApp, SESSION_COOKIE, signedIn, startLogout, startSignedInSession } from './session';
 import { SamlRejectedError, SignInService } from './sign-in.service';
 
 export const HOME_SETTINGS = Symbol('HOME_SETTINGS');
@@ -65,8 +65,8 @@ export class SignInController {
       return;
     }
     try {
-      const { account, action } = await this.signIn.acceptResponse(req, appId);
-      await startSignedInSession(req, { accountId: account.id, appId, jitAction: action, signedInAt: new Date().toISOString() });
+      const { account, action, saml } = await this.signIn.acceptResponse(req, appId);
+      await startSignedInSession(req, { accountId: account.id, appId, jitAction: action, signedInAt: new Date().toISOString(), saml });
       this.logger.log({ appId, accountId: account.id, action }, 'Signed in');
       res.redirect(303, '/');
     } catch (error) {
@@ -79,11 +79,37 @@ export class SignInController {
     res.type('application/samlmetadata+xml').send(this.signIn.spMetadataXml());
   }
 
+  /** Signs out here, and at the IdP too (SP-initiated Single Logout) when the IdP offers it. */
   @Get('logout')
   async logout(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const session = signedIn(req);
+    const url = session?.saml ? await this.signIn.logoutUrl(req, session.appId, session.saml).catch(() => null) : null;
+    if (session && url) {
+      await startLogout(req, session.appId);
+      res.redirect(302, url);
+      return;
+    }
     await endSession(req);
     res.clearCookie(SESSION_COOKIE);
     res.redirect(302, '/');
+  }
+
+  /** The IdP's LogoutResponse (HTTP-Redirect). The local session already ended at /logout. */
+  @Get('saml/slo')
+  async sloResponse(@Req() req: Request, @Res() res: Response): Promise<void> {
+    const appId = pendingLogoutApp(req);
+    if (!appId) {
+      sendPage(res, 400, errorPage(400, 'No logout in progress', 'This browser did not start a logout here.'));
+      return;
+    }
+    try {
+      await this.signIn.acceptLogoutResponse(req, appId);
+      await endSession(req);
+      res.clearCookie(SESSION_COOKIE);
+      res.redirect(303, '/?logged-out=1');
+    } catch (error) {
+      this.answerError(res, error, 'Logout not confirmed', appId);
+    }
   }
 
   /** Expected failures become a readable page (never a stack); anything else goes to the ErrorFilter. */

@@ -10,10 +10,12 @@ import {
 // The default cache node-saml would make per SAML instance; shared, because MultiSamlStrategy
 // makes a SAML instance per request and the AuthnRequest ID must outlive it until the Response.
 import { InMemoryCacheProvider } from '@node-saml/node-saml/lib/in-memory-cache-provider';
+import { SAML, type SamlConfig } from '@node-saml/node-saml';
 import { DomainError, ErrorCode } from '@jit/service';
 import { identityFromSamlProfile, type JitProvisioningService, type JitResult } from '../accounts/jit-provisioning.service';
 import { APP_ID_PATTERN, type SpEndpoints } from '../config';
 import type { IdpMetadataService } from './idp-metadata';
+import type { SignedIn } from './session';
 
 /** The IdP's Response did not pass validation (signature, InResponseTo, audience, time, status). */
 export class SamlRejectedError extends Error {}
@@ -80,7 +82,7 @@ export class SignInService {
   }
 
   /** Validates the Response POSTed to the ACS against `appId`'s IdP, then provisions the account. */
-  async acceptResponse(req: Request, appId: string): Promise<JitResult> {
+  async acceptResponse(req: Request, appId: string): Promise<JitResult & { saml: NonNullable<SignedIn['saml']> }> {
     const body = req.body as Record<string, unknown> | undefined;
     if (typeof body?.SAMLResponse !== 'string' || body.SAMLResponse === '') {
       throw new DomainError(ErrorCode.ValidationFailed, 'POST a SAMLResponse (form-encoded) to the ACS');
@@ -100,7 +102,35 @@ export class SignInService {
     } catch (error) {
       throw new SamlRejectedError((error as Error).message);
     }
-    return this.jit.provision(identity);
+    const profile = outcome.user as Profile;
+    const saml = { nameID: profile.nameID, nameIDFormat: profile.nameIDFormat, ...(profile.sessionIndex ? { sessionIndex: profile.sessionIndex } : {}) };
+    return { ...(await this.jit.provision(identity)), saml };
+  }
+
+  /**
+   * SP-initiated Single Logout with passport-saml's logout(): the URL of a LogoutRequest for the
+   * signed-in user, or null when the IdP's metadata has no SingleLogoutService.
+   */
+  async logoutUrl(req: Request, appId: string, user: NonNullable<SignedIn['saml']>): Promise<string | null> {
+    const options = await this.samlOptionsFor(appId);
+    if (!options.logoutUrl) return null;
+    const withUser = Object.assign(Object.create(req) as Request, { user });
+    this.optionsOf.set(withUser, options);
+    return new Promise<string>((resolve, reject) => {
+      this.strategy.logout(withUser as unknown as Parameters<MultiSamlStrategy['logout']>[0], (error, url) => (error || !url ? reject(error ?? new Error('no logout URL')) : resolve(url)));
+    });
+  }
+
+  /** Checks the IdP's LogoutResponse (signature over the query, InResponseTo, status) with node-saml. */
+  async acceptLogoutResponse(req: Request, appId: string): Promise<void> {
+    const saml = new SAML({ ...(await this.samlOptionsFor(appId)), idpCert: (await this.metadata.get(appId)).signingCertificates } as SamlConfig);
+    const at = req.originalUrl.indexOf('?');
+    try {
+      const result = await saml.validateRedirectAsync(req.query, at < 0 ? '' : req.originalUrl.slice(at + 1));
+      if (!result.loggedOut) throw new Error('the IdP did not confirm the logout');
+    } catch (error) {
+      throw new SamlRejectedError((error as Error).message || 'The logout response was rejected');
+    }
   }
 
   spMetadataXml(): string {
@@ -132,6 +162,7 @@ export class SignInService {
       cacheProvider: this.requestIds,
       // Tolerates small clock differences between the IdP's host and this one.
       acceptedClockSkewMs: 30_000,
+      ...(idp.sloRedirectUrl ? { logoutUrl: idp.sloRedirectUrl, logoutCallbackUrl: this.options.sp.sloUrl } : {}),
     };
   }
 

@@ -10,5 +10,8 @@ export class SigningKey {
   /** base64(iv | tag | ciphertext) of the PKCS#8 PEM. */
   @Column('text', { name: 'private_key_encrypted' }) privateKeyEncrypted!: string;
   @Column('boolean') active!: boolean;
+  /** A key scheduled by rotation is published in metadata from creation and signs from here on. */
+  @Column('timestamptz', { name: 'activates_at', default: () => 'now()' }) activatesAt!: Date;
+  @Column('timestamptz', { name: 'retires_at', nullable: true }) retiresAt!: Date | null;
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' }) createdAt!: Date;
 }

@@ -22,6 +22,7 @@ export class ReadGroup {
   @Column('uuid', { name: 'organization_id' }) organizationId!: string;
   @Column('integer') version!: number;
   @Column('boolean') deleted!: boolean;
+  @Column('text', { nullable: true }) name!: string | null;
 }
 
 @Entity({ name: 'rm_memberships' })

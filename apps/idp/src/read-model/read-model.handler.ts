@@ -28,12 +28,13 @@ export class ReadModelHandler {
     );
   }
 
-  @OnEvent(DirectoryEvents.groupCreated)
-  groupCreated(@Payload() e: PayloadOf<typeof DirectoryEvents.groupCreated>): Promise<void> {
+  @OnEvent(DirectoryEvents.groupCreated, DirectoryEvents.groupRenamed)
+  groupNamed(@Payload() e: PayloadOf<typeof DirectoryEvents.groupCreated>): Promise<void> {
+    // The name feeds an application's groups attribute.
     return this.readModel.applyVersioned(
       'rm_groups',
       { id: e.groupId },
-      { organization_id: e.organizationId, version: e.version, deleted: false },
+      { organization_id: e.organizationId, version: e.version, deleted: false, name: e.name },
     );
   }
 

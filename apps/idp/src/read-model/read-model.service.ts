@@ -1,27 +1,86 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { ApplicationSnapshot } from '@jit/catalog-contracts';
+import { ApplicationSnapshot } from '@jit/catalog-contracts';
 import type { UserProfile } from '@jit/directory-contracts';
-import { ReadApplication, ReadUser } from './read-model.entities';
 
 type Row = Record<string, string | number | boolean | object | null>;
 
-export interface AuthorisationFacts {
-  user: { id: string; profile: UserProfile } | null;
-  application: { id: string; organizationId: string; snapshot: ApplicationSnapshot } | null;
-  /** A member of a group bound to the application. */
-  granted: boolean;
+export interface ReadApplicationView {
+  id: string;
+  organizationId: string;
+  snapshot: ApplicationSnapshot;
 }
 
+export interface AuthorisationFacts {
+  user: { id: string; profile: UserProfile } | null;
+  application: ReadApplicationView | null;
+  /** A member of a group bound to the application. */
+  granted: boolean;
+  /** Names of the user's groups (active memberships of groups that exist), sorted. */
+  groupNames: string[];
+}
+
+interface Versioned {
+  version: number;
+  organizationId: string;
+}
+interface UserRow extends Versioned {
+  deleted: boolean;
+  profile: UserProfile | null;
+}
+interface GroupRow extends Versioned {
+  deleted: boolean;
+  name: string | null;
+}
+interface LinkRow extends Versioned {
+  active: boolean;
+}
+interface ApplicationRow extends Versioned {
+  deleted: boolean;
+  snapshot: ApplicationSnapshot | null;
+}
+
+const TABLES = ['rm_users', 'rm_groups', 'rm_memberships', 'rm_applications', 'rm_bindings'] as const;
+export type ReadModelTable = (typeof TABLES)[number];
+
+/**
+ * The IdP's read model. PostgreSQL holds it durably (a restart resumes from the consumer's ack
+ * floor); a copy in memory answers every SSO decision without a query. Both change in
+ * applyVersioned, the only writer: the row first, then memory, with the same version rule, and
+ * the event is acked only after both. So when the freshness gate says "applied up to sequence n",
+ * memory holds everything up to n.
+ */
 @Injectable()
-export class ReadModelService {
+export class ReadModelService implements OnModuleInit {
+  private readonly users = new Map<string, UserRow>();
+  private readonly groups = new Map<string, GroupRow>();
+  /** key `${groupId}:${userId}` */
+  private readonly memberships = new Map<string, LinkRow>();
+  private readonly applications = new Map<string, ApplicationRow>();
+  /** key `${applicationId}:${groupId}` */
+  private readonly bindings = new Map<string, LinkRow>();
+  private readonly groupsOfUser = new Map<string, Set<string>>();
+  private readonly groupsOfApplication = new Map<string, Set<string>>();
+
   constructor(private readonly dataSource: DataSource) {}
+
+  /** Runs before the consumers start (Nest initialises modules before the transports listen). */
+  async onModuleInit(): Promise<void> {
+    const [users, groups, memberships, applications, bindings] = await Promise.all(
+      TABLES.map((t) => this.dataSource.query<Array<Record<string, unknown>>>(`SELECT * FROM "idp"."${t}"`)),
+    );
+    for (const r of users) this.remember('rm_users', { id: r.id as string }, r);
+    for (const r of groups) this.remember('rm_groups', { id: r.id as string }, r);
+    for (const r of memberships) this.remember('rm_memberships', { group_id: r.group_id as string, user_id: r.user_id as string }, r);
+    for (const r of applications) this.remember('rm_applications', { id: r.id as string }, r);
+    for (const r of bindings) this.remember('rm_bindings', { application_id: r.application_id as string, group_id: r.group_id as string }, r);
+  }
 
   /**
    * Writes a row only if it is new or the event's version is newer than the stored one, in one
    * statement: replays are no-ops and an older event arriving late never overwrites a newer one.
    */
-  async applyVersioned(table: string, keys: Row, values: Row & { version: number }): Promise<void> {
+  async applyVersioned(table: ReadModelTable, keys: Record<string, string>, values: Row & { version: number }): Promise<void> {
     const row = { ...keys, ...values };
     const columns = Object.keys(row);
     const placeholders = columns.map((_, i) => `$${i + 1}`);
@@ -37,36 +96,116 @@ export class ReadModelService {
         return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
       }),
     );
+    this.remember(table, keys, values);
   }
 
-  async application(applicationId: string): Promise<ReadApplication | null> {
-    return this.dataSource.getRepository(ReadApplication).findOneBy({ id: applicationId, deleted: false });
+  application(applicationId: string): ReadApplicationView | null {
+    const app = this.applications.get(applicationId);
+    if (!app || app.deleted || !app.snapshot) return null;
+    return { id: applicationId, organizationId: app.organizationId, snapshot: app.snapshot };
   }
 
-  /** Everything one SSO decision needs, in one round trip. */
-  async authorisation(organizationId: string, userId: string, applicationId: string): Promise<AuthorisationFacts> {
-    const [user, application, grant] = await Promise.all([
-      this.dataSource.getRepository(ReadUser).findOneBy({ id: userId, organizationId, deleted: false }),
-      this.dataSource.getRepository(ReadApplication).findOneBy({ id: applicationId, organizationId, deleted: false }),
-      this.dataSource.query<{ granted: boolean }[]>(
-        `SELECT EXISTS (
-           SELECT 1
-             FROM "idp"."rm_memberships" m
-             JOIN "idp"."rm_bindings" b ON b."group_id" = m."group_id" AND b."active"
-             LEFT JOIN "idp"."rm_groups" g ON g."id" = m."group_id"
-            WHERE m."user_id" = $1 AND m."active" AND m."organization_id" = $3
-              AND b."application_id" = $2 AND b."organization_id" = $3
-              AND COALESCE(g."deleted", false) = false
-         ) AS "granted"`,
-        [userId, applicationId, organizationId],
-      ),
-    ]);
+  /** Everything one SSO decision needs, from memory. */
+  authorisation(organizationId: string, userId: string, applicationId: string): AuthorisationFacts {
+    const user = this.users.get(userId);
+    const application = this.application(applicationId);
+    const activeGroups = this.activeGroupsOf(userId, organizationId);
+    const bound = this.groupsOfApplication.get(applicationId);
+    const granted =
+      application !== null && application.organizationId === organizationId && bound !== undefined && activeGroups.some((g) => bound.has(g));
     return {
-      user: user?.profile ? { id: user.id, profile: user.profile } : null,
-      application: application?.snapshot
-        ? { id: application.id, organizationId: application.organizationId, snapshot: application.snapshot }
-        : null,
-      granted: grant[0]?.granted === true,
+      user: user && !user.deleted && user.profile && user.organizationId === organizationId ? { id: userId, profile: user.profile } : null,
+      application: application && application.organizationId === organizationId ? application : null,
+      granted,
+      groupNames: activeGroups.map((g) => this.groups.get(g)?.name ?? null).filter((n): n is string => n !== null).sort(),
     };
+  }
+
+  /** Every active application of an organisation, by name (its metadata). */
+  applicationsOf(organizationId: string): ReadApplicationView[] {
+    const result: ReadApplicationView[] = [];
+    for (const id of this.applications.keys()) {
+      const app = this.application(id);
+      if (app && app.organizationId === organizationId && app.snapshot.active) result.push(app);
+    }
+    return result.sort((a, b) => a.snapshot.name.localeCompare(b.snapshot.name));
+  }
+
+  /** The applications a user may open now (the portal), by name. */
+  applicationsFor(organizationId: string, userId: string): ReadApplicationView[] {
+    const user = this.users.get(userId);
+    if (!user || user.deleted || user.profile?.state !== 'ACTIVATED') return [];
+    const groups = new Set(this.activeGroupsOf(userId, organizationId));
+    const result: ReadApplicationView[] = [];
+    for (const [appId, bound] of this.groupsOfApplication) {
+      const app = this.application(appId);
+      if (!app || app.organizationId !== organizationId || !app.snapshot.active) continue;
+      if ([...bound].some((g) => groups.has(g))) result.push(app);
+    }
+    return result.sort((a, b) => a.snapshot.name.localeCompare(b.snapshot.name));
+  }
+
+  private activeGroupsOf(userId: string, organizationId: string): string[] {
+    return [...(this.groupsOfUser.get(userId) ?? [])].filter((g) => {
+      const group = this.groups.get(g);
+      // A membership event may arrive before its group's: only a deleted group stops it counting.
+      return group?.deleted !== true && this.memberships.get(`${g}:${userId}`)?.organizationId === organizationId;
+    });
+  }
+
+  /** The same version rule as the SQL above, applied to the in-memory copy. */
+  private remember(table: ReadModelTable, keys: Record<string, string>, values: Record<string, unknown>): void {
+    const version = Number(values.version);
+    const organizationId = String(values.organization_id);
+    switch (table) {
+      case 'rm_users':
+        if (newer(this.users.get(keys.id), version)) {
+          this.users.set(keys.id, { version, organizationId, deleted: values.deleted === true, profile: (values.profile as UserProfile | null) ?? null });
+        }
+        return;
+      case 'rm_groups':
+        if (newer(this.groups.get(keys.id), version)) {
+          const previous = this.groups.get(keys.id);
+          const name = values.name === undefined ? (previous?.name ?? null) : (values.name as string | null);
+          this.groups.set(keys.id, { version, organizationId, deleted: values.deleted === true, name });
+        }
+        return;
+      case 'rm_memberships': {
+        const key = `${keys.group_id}:${keys.user_id}`;
+        if (!newer(this.memberships.get(key), version)) return;
+        this.memberships.set(key, { version, organizationId, active: values.active === true });
+        index(this.groupsOfUser, keys.user_id, keys.group_id, values.active === true);
+        return;
+      }
+      case 'rm_applications':
+        if (newer(this.applications.get(keys.id), version)) {
+          // Snapshots are stored as jsonb: parsing gives rows written before a field existed its default.
+          const snapshot = values.snapshot ? ApplicationSnapshot.parse(values.snapshot) : null;
+          this.applications.set(keys.id, { version, organizationId, deleted: values.deleted === true, snapshot });
+        }
+        return;
+      case 'rm_bindings': {
+        const key = `${keys.application_id}:${keys.group_id}`;
+        if (!newer(this.bindings.get(key), version)) return;
+        this.bindings.set(key, { version, organizationId, active: values.active === true });
+        index(this.groupsOfApplication, keys.application_id, keys.group_id, values.active === true);
+        return;
+      }
+    }
+  }
+}
+
+function newer(current: Versioned | undefined, version: number): boolean {
+  return current === undefined || current.version < version;
+}
+
+function index(map: Map<string, Set<string>>, key: string, member: string, present: boolean): void {
+  let set = map.get(key);
+  if (present) {
+    if (!set) map.set(key, (set = new Set()));
+    set.add(member);
+  } else if (set) {
+    set.delete(member);
+    if (set.size === 0) map.delete(key);
   }
 }

@@ -3,7 +3,9 @@ import type { OnApplicationShutdown } from '@nestjs/common';
 
 /** An SSO request waiting for the user to sign in. */
 export interface PendingSso {
-  applicationId: string;
+  /** null: signing in to the portal, not to an application. */
+  applicationId: string | null;
+  organizationId: string;
   /** Absent for IdP-initiated SSO. */
   requestId: string | null;
   acsUrl: string;
@@ -18,6 +20,8 @@ export interface IdpSession {
   /** Set once the user has signed in. */
   user?: { id: string; organizationId: string; authnInstant: Date; sessionIndex: string };
   pending?: PendingSso;
+  /** Applications that received an assertion in this session (Single Logout ends them all). */
+  applications?: Set<string>;
 }
 
 export const SESSION_COOKIE = 'jit_idp_session';
@@ -62,7 +66,9 @@ export class SessionStore implements OnApplicationShutdown {
   /** A new id (and CSRF token) for the same session: called at sign-in against session fixation. */
   regenerate(session: IdpSession): IdpSession {
     this.sessions.delete(session.id);
-    const renewed: IdpSession = { ...session, id: token(), csrfToken: token(), lastSeenAt: Date.now() };
+    // A new absolute lifetime starts with the sign-in.
+    const now = Date.now();
+    const renewed: IdpSession = { ...session, id: token(), csrfToken: token(), createdAt: now, lastSeenAt: now };
     this.sessions.set(renewed.id, renewed);
     return renewed;
   }

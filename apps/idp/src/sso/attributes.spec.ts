@@ -53,4 +53,32 @@ describe('assertion attributes', () => {
     assert.deepEqual(attributes, []);
     assert.deepEqual(missing, ['last']);
   });
+
+  it('sends each value of a multi-valued mapping as its own value (JSON list or one per line), never split on commas', () => {
+    const { attributes } = assertionAttributes(
+      app([
+        { spName: 'Role', source: null, constant: 'arn:role/a,arn:provider/p\narn:role/b,arn:provider/p', enabled: true, required: true, multiValued: true },
+        { spName: 'tags', source: 'custom:tags', constant: null, enabled: true, required: false, multiValued: true },
+        { spName: 'single', source: null, constant: 'x\ny', enabled: true, required: false },
+      ]),
+      'u-1',
+      { ...profile, customAttributes: { tags: '["a","b, c"]' } },
+    );
+    assert.deepEqual(attributes, [
+      { name: 'Role', values: ['arn:role/a,arn:provider/p', 'arn:role/b,arn:provider/p'] },
+      { name: 'tags', values: ['a', 'b, c'] },
+      { name: 'single', values: ['x\ny'] },
+    ]);
+  });
+
+  it('adds the groups attribute, filtered case-insensitively, and leaves it out when no group matches', () => {
+    const withGroups = { ...app([]), groupsAttribute: { spName: 'memberOf', filter: 'ENG' } };
+    assert.deepEqual(assertionAttributes(withGroups, 'u-1', profile, ['Admins', 'Engineering', 'Platform engineers']).attributes, [
+      { name: 'memberOf', values: ['Engineering', 'Platform engineers'] },
+    ]);
+    assert.deepEqual(assertionAttributes({ ...withGroups, groupsAttribute: { spName: 'g', filter: null } }, 'u-1', profile, ['A', 'B']).attributes, [
+      { name: 'g', values: ['A', 'B'] },
+    ]);
+    assert.deepEqual(assertionAttributes(withGroups, 'u-1', profile, ['Sales']).attributes, []);
+  });
 });

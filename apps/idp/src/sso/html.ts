@@ -68,3 +68,16 @@ export function autoPostPage(opts: { nonce: string; acsUrl: string; samlResponse
     csp: `default-src 'none'; script-src 'nonce-${opts.nonce}'; style-src 'nonce-${opts.nonce}'; form-action ${origin}; frame-ancestors 'none'; base-uri 'none'`,
   };
 }
+
+/** The user portal: one IdP-initiated link per application the user may open. */
+export function portalPage(opts: { nonce: string; applications: Array<{ name: string; href: string }> }): Page {
+  const list =
+    opts.applications.length === 0
+      ? '<p class="muted">No applications are assigned to you yet.</p>'
+      : `<ul>${opts.applications.map((a) => `<li><a href="${escapeHtml(a.href)}">${escapeHtml(a.name)}</a></li>`).join('')}</ul>`;
+  return {
+    status: 200,
+    html: layout('Your applications', opts.nonce, `<h1>Your applications</h1>${list}`),
+    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
+  };
+}

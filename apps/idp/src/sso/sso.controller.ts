@@ -11,7 +11,13 @@ const AppId = z.uuid();
 const field = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 const form = (body: unknown): Record<string, unknown> => (body && typeof body === 'object' ? (body as Record<string, unknown>) : {});
 
-/** The SAML endpoints and the login form; all decisions live in SsoService. */
+/** The query exactly as it arrived: a Redirect-binding signature covers these octets. */
+const rawQueryOf = (url: string): string => {
+  const at = url.indexOf('?');
+  return at < 0 ? '' : url.slice(at + 1);
+};
+
+/** The SAML endpoints, the login form and the portal; all decisions live in SsoService. */
 @Controller()
 export class SsoController {
   constructor(
@@ -25,6 +31,16 @@ export class SsoController {
     const xml = AppId.safeParse(appId).success ? await this.sso.metadata(appId) : null;
     if (!xml) {
       await reply.status(404).type('application/json').send({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Application ${appId} was not found` });
+      return;
+    }
+    await reply.type('application/samlmetadata+xml').header('cache-control', 'public, max-age=300').send(xml);
+  }
+
+  @Get('saml2/organizations/:organizationId/metadata')
+  async organizationMetadata(@Param('organizationId') organizationId: string, @Res() reply: FastifyReply): Promise<void> {
+    const xml = AppId.safeParse(organizationId).success ? await this.sso.organizationMetadata(organizationId) : null;
+    if (!xml) {
+      await reply.status(404).type('application/json').send({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Organisation ${organizationId} has no applications` });
       return;
     }
     await reply.type('application/samlmetadata+xml').header('cache-control', 'public, max-age=300').send(xml);
@@ -44,6 +60,25 @@ export class SsoController {
   async idpInitiated(@Param('appId') appId: string, @Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     if (!AppId.safeParse(appId).success) return this.send(reply, this.unknownApp());
     return this.send(reply, await this.sso.idpInitiated(appId, field(query.RelayState), this.session(req)));
+  }
+
+  @Get()
+  async portal(@Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const organization = field(query.organization);
+    return this.send(reply, await this.sso.portal(this.session(req), organization && AppId.safeParse(organization).success ? organization : undefined));
+  }
+
+  @Get('saml2/:appId/slo')
+  async singleLogout(@Param('appId') appId: string, @Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    if (!AppId.safeParse(appId).success) return this.send(reply, this.unknownApp());
+    const outcome = await this.sso.singleLogout({
+      applicationId: appId,
+      samlRequest: field(query.SAMLRequest),
+      relayState: field(query.RelayState),
+      rawQuery: rawQueryOf(req.url),
+      session: this.session(req),
+    });
+    return this.send(reply, outcome);
   }
 
   @Get('login')
@@ -70,6 +105,7 @@ export class SsoController {
       binding,
       samlRequest: field(fields.SAMLRequest),
       relayState: field(fields.RelayState),
+      rawQuery: binding === 'redirect' ? rawQueryOf(req.url) : undefined,
       session: this.session(req),
     });
     return this.send(reply, outcome);
@@ -93,6 +129,7 @@ export class SsoController {
       });
     }
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff');
+    if (outcome.kind === 'redirect' && outcome.clearSession) reply.clearCookie(SESSION_COOKIE, { path: '/' });
     if (outcome.kind === 'redirect') {
       await reply.status(302).header('location', outcome.location).send();
       return;

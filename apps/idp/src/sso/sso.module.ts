@@ -8,6 +8,8 @@ import { ReadModelHandler } from '../read-model/read-model.handler';
 import { ReadModelService } from '../read-model/read-model.service';
 import { SessionStore } from '../sessions/session-store';
 import { ReplayCache } from './replay-cache';
+import { AdminController } from '../admin/admin.controller';
+import { AuditService } from '../audit/audit.service';
 import { SsoController } from './sso.controller';
 import { FRESHNESS_GATE, SsoService } from './sso.service';
 
@@ -15,9 +17,10 @@ import { FRESHNESS_GATE, SsoService } from './sso.service';
 export const IDP_CONSUMES = [DIRECTORY_STREAM, CATALOG_STREAM] as const;
 
 @Module({
-  controllers: [SsoController, ReadModelHandler],
+  controllers: [SsoController, AdminController, ReadModelHandler],
   providers: [
     SsoService,
+    AuditService,
     ReadModelService,
     SigningKeysService,
     ReplayCache,

@@ -14,7 +14,22 @@ export const REFUSAL_REASONS = [
   'stale_request',
   'wrong_destination',
   'stale_read_model',
+  'unsigned_request_rejected',
+  'bad_request_signature',
+  'invalid_name_id_policy',
+  'no_passive',
+  'idp_initiated_disabled',
+  'relay_state_too_long',
+  'request_replayed',
+  'user_not_found',
+  'slo_not_configured',
 ] as const;
+
+export const MISSING_ATTRIBUTE_PREFIX = 'missing_required_attribute:';
+
+/** A fixed reason, or `missing_required_attribute:<SP attribute name>`. */
+export const RefusalReason = z.union([z.enum(REFUSAL_REASONS), z.templateLiteral([MISSING_ATTRIBUTE_PREFIX, z.string().min(1)])]);
+export type RefusalReason = z.infer<typeof RefusalReason>;
 
 const audit = {
   organizationId: z.uuid(),
@@ -26,11 +41,24 @@ export const IdpEvents = {
   /** An assertion went out: attribute names only, never their values. */
   assertionIssued: defineEvent(
     'idp.sso.issued.v1',
-    z.object({ ...audit, userId: z.uuid(), attributeNames: z.array(z.string()), inResponseTo: z.string().nullable() }),
+    z.object({
+      ...audit,
+      userId: z.uuid(),
+      attributeNames: z.array(z.string()),
+      inResponseTo: z.string().nullable(),
+      // Added after v1: which binding and options the assertion went out with.
+      initiatedBy: z.enum(['sp', 'idp']).optional(),
+      encrypted: z.boolean().optional(),
+    }),
   ),
   ssoRefused: defineEvent(
     'idp.sso.refused.v1',
-    z.object({ ...audit, userId: z.uuid().nullable(), reason: z.enum(REFUSAL_REASONS), detail: z.string() }),
+    z.object({ ...audit, userId: z.uuid().nullable(), reason: RefusalReason, detail: z.string() }),
+  ),
+  /** A session ended by Single Logout. */
+  loggedOut: defineEvent(
+    'idp.slo.logged-out.v1',
+    z.object({ ...audit, userId: z.uuid(), sessionIndex: z.string() }),
   ),
 } as const;
 

@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { NatsBus, OutboxMessage, describe, type EventContract, type PayloadOf } from '@jit/messaging';
+
+/**
+ * Sign-in audit events. They do not hold up the sign-in: each is published to JetStream at once,
+ * and one that NATS does not acknowledge goes to the outbox with the same id, which the outbox
+ * relay publishes later (JetStream drops it if the first publish did get through).
+ */
+@Injectable()
+export class AuditService {
+  private readonly logger = new Logger(AuditService.name);
+
+  constructor(
+    private readonly bus: NatsBus,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  record<C extends EventContract>(contract: C, payload: PayloadOf<C>): Promise<void> {
+    const id = randomUUID();
+    const checked = contract.schema.parse(payload) as object;
+    return this.bus.publish(contract, payload, id).then(
+      () => undefined,
+      (error: unknown) => {
+        this.logger.warn(`Audit event ${contract.subject} not acknowledged (${describe(error)}); kept in the outbox`);
+        return this.dataSource
+          .getRepository(OutboxMessage)
+          .insert({ id, subject: contract.subject, payload: checked })
+          .then(
+            () => undefined,
+            (dbError: unknown) => this.logger.error(`Audit event ${contract.subject} lost: ${describe(dbError)}`),
+          );
+      },
+    );
+  }
+}

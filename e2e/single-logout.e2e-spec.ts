@@ -1,0 +1,88 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { deflateRawSync } from 'node:zlib';
+import type { z } from 'zod';
+import type { ApplicationSnapshot } from '@jit/catalog-contracts';
+import { Browser, eventually, readStream } from '@jit/testing';
+import { System, signIn } from './harness';
+import { CatalogPublisher } from './sp-libraries';
+
+/**
+ * SP-initiated Single Logout over HTTP-Redirect with demo-sp (passport-saml's logout). The
+ * application's singleLogoutUrl, which the catalog API cannot set yet, is published as a
+ * catalog.application.updated.v1 event on the run's CATALOG stream.
+ */
+describe('Single Logout from demo-sp', () => {
+  const system = new System('slo');
+  const password = 'correct horse battery staple';
+  let appId = '';
+  let publisher: CatalogPublisher;
+  let snapshot: z.input<typeof ApplicationSnapshot>;
+
+  before(async () => {
+    await system.start();
+    const user = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, { username: 'ada', email: 'ada@example.com', firstname: 'Ada', lastname: 'Lovelace', password }, 201);
+    const group = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'All' }, 201);
+    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${group.id}/members`, { userId: user.id }, 201);
+    appId = (await system.admin<{ id: string }>('POST', `${system.catalogUrl}/v1/applications`, { connectorId: 'demo-sp', name: 'Demo SP', spEntityId: `${system.demoSpUrl}/saml/metadata`, acsUrls: [`${system.demoSpUrl}/saml/acs`] }, 201)).id;
+    await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId: group.id }, 201);
+    const created = (await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`)).find((e) => e.subject.endsWith('catalog.application.created.v1'));
+    snapshot = created?.payload.application as z.input<typeof ApplicationSnapshot>;
+    publisher = await CatalogPublisher.connect(system, String(created?.payload.organizationId));
+    await publisher.configure(appId, { ...snapshot, singleLogoutUrl: `${system.demoSpUrl}/saml/slo` });
+  });
+
+  after(async () => {
+    await publisher?.close();
+    await system.stop();
+  });
+
+  it('ends the IdP session and the demo-sp session, with the LogoutResponse verified by passport-saml', async () => {
+    const browser = new Browser();
+    assert.equal((await signIn(system, browser, appId, 'ada', password)).outcome, 'signed-in');
+
+    const toIdp = await browser.get(`${system.demoSpUrl}/logout`);
+    assert.equal(toIdp.status, 302);
+    const sloUrl = toIdp.headers.get('location') ?? '';
+    assert.ok(sloUrl.startsWith(`${system.idpUrl}/saml2/${appId}/slo?SAMLRequest=`), sloUrl);
+    const back = await browser.get(sloUrl);
+    assert.equal(back.status, 302, await back.clone().text());
+    const spSlo = back.headers.get('location') ?? '';
+    assert.ok(spSlo.startsWith(`${system.demoSpUrl}/saml/slo?SAMLResponse=`), spSlo);
+    assert.match(spSlo, /&SigAlg=.*&Signature=/);
+    const done = await browser.get(spSlo);
+    assert.equal(done.status, 303, await done.clone().text());
+    assert.equal(done.headers.get('location'), '/?logged-out=1');
+
+    // Signed out at the IdP too: the next sign-in asks for the password again.
+    const start = await browser.get(`${system.demoSpUrl}/login?app=${appId}`);
+    const atIdp = await browser.get(start.headers.get('location') ?? '');
+    assert.equal(atIdp.status, 302);
+    assert.equal(atIdp.headers.get('location'), '/login');
+
+    await eventually(async () => {
+      const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`);
+      assert.ok(events.some((e) => e.subject.endsWith('idp.slo.logged-out.v1') && e.payload.applicationId === appId));
+    });
+  });
+
+  it('refuses a LogoutRequest from another issuer, an unsigned one when signatures are required, and SLO for an application without a logout address', async () => {
+    const request = (issuer: string) => {
+      const xml = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_x${Date.now()}" Version="2.0" IssueInstant="${new Date().toISOString()}"><saml:Issuer>${issuer}</saml:Issuer><saml:NameID>ada@example.com</saml:NameID></samlp:LogoutRequest>`;
+      return `${system.idpUrl}/saml2/${appId}/slo?SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'))}`;
+    };
+    const foreign = await new Browser().get(request('https://attacker.example.com'));
+    assert.equal(foreign.status, 400);
+    assert.match(await foreign.text(), /Issuer is not the entity ID/);
+
+    await publisher.configure(appId, { ...snapshot, singleLogoutUrl: `${system.demoSpUrl}/saml/slo`, requireSignedRequests: true });
+    const unsigned = await new Browser().get(request(`${system.demoSpUrl}/saml/metadata`));
+    assert.equal(unsigned.status, 400);
+    assert.match(await unsigned.text(), /must sign its requests/);
+
+    await publisher.configure(appId, { ...snapshot, singleLogoutUrl: null });
+    const none = await new Browser().get(request(`${system.demoSpUrl}/saml/metadata`));
+    assert.equal(none.status, 400);
+    assert.match(await none.text(), /no single logout address/);
+  });
+});

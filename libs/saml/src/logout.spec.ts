@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { ValidateInResponseTo } from '@node-saml/node-saml';
+import { SamlRequestError, decodeRedirectSamlRequest } from './authn-request';
+import { generateSigningCredentials, type SigningCredentials } from './credentials';
+import { buildLogoutResponse, parseLogoutRequest, redirectBindingUrl } from './logout';
+import { verifyRedirectSignature } from './request-signature';
+import { IDP_ENTITY_ID, SP_ENTITY_ID, nodeSamlSp, testCredentials } from './spec-helpers';
+
+const SLO = 'https://idp.example.org/saml2/app/slo';
+const SP_SLO = 'https://sp.example.com/saml/slo';
+
+describe('Single Logout over HTTP-Redirect, against node-saml', () => {
+  let idp: SigningCredentials;
+  let sp: { privateKeyPem: string; certificatePem: string };
+  before(async () => {
+    idp = await testCredentials();
+    sp = await generateSigningCredentials('sp.example.com');
+  });
+  const spSaml = () =>
+    nodeSamlSp(idp.certificatePem, { entryPoint: 'https://idp.example.org/saml2/app/sso', logoutUrl: SLO, logoutCallbackUrl: SP_SLO, privateKey: sp.privateKeyPem, signatureAlgorithm: 'sha256', validateInResponseTo: ValidateInResponseTo.always });
+
+  it('reads the LogoutRequest node-saml signs, and node-saml accepts our signed LogoutResponse', async () => {
+    const saml = spSaml();
+    const url = new URL(await saml.getLogoutUrlAsync({ issuer: IDP_ENTITY_ID, nameID: 'ada@example.com', nameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', sessionIndex: '_s1' }, 'back-home', {}));
+    assert.deepEqual(verifyRedirectSignature(url.search, [sp.certificatePem]), { signed: true });
+    const request = parseLogoutRequest(decodeRedirectSamlRequest(url.searchParams.get('SAMLRequest')!));
+    assert.equal(request.issuer, SP_ENTITY_ID);
+    assert.equal(request.nameId, 'ada@example.com');
+    assert.deepEqual(request.sessionIndexes, ['_s1']);
+    assert.equal(request.destination, SLO);
+
+    const answer = new URL(
+      redirectBindingUrl(SP_SLO, 'SAMLResponse', buildLogoutResponse({ issuer: IDP_ENTITY_ID, destination: SP_SLO, inResponseTo: request.id }), 'back-home', idp),
+    );
+    const query = Object.fromEntries(answer.searchParams);
+    const result = await saml.validateRedirectAsync(query, answer.search.slice(1));
+    assert.equal(result.loggedOut, true);
+    // Tampered: node-saml refuses it.
+    await assert.rejects(saml.validateRedirectAsync({ ...query, RelayState: 'evil' }, answer.search.slice(1).replace('back-home', 'evil')));
+  });
+
+  it('refuses a LogoutRequest without NameID and any other root', () => {
+    const bare = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a" Version="2.0" IssueInstant="2030-01-01T00:00:00Z"><saml:Issuer>x</saml:Issuer></samlp:LogoutRequest>`;
+    assert.throws(() => parseLogoutRequest(bare), (e: unknown) => e instanceof SamlRequestError && e.reason === 'missing_field');
+    assert.throws(() => parseLogoutRequest(bare.replace(/LogoutRequest/g, 'AuthnRequest')), (e: unknown) => e instanceof SamlRequestError && e.reason === 'wrong_root_element');
+  });
+});

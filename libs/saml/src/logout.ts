@@ -1,0 +1,80 @@
+import { createPrivateKey, sign } from 'node:crypto';
+import { deflateRawSync } from 'node:zlib';
+import { SamlRequestError, childElements, optionalAttribute, parseDateTime, parseProtocolMessage, requiredAttribute, singleChild } from './authn-request';
+import type { SigningCredentials } from './credentials';
+import { newSamlId } from './ids';
+import { NS } from './namespaces';
+import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from './signing';
+import { element, renderXml } from './xml-writer';
+
+export interface ParsedLogoutRequest {
+  id: string;
+  issuer: string;
+  issueInstant: Date;
+  destination?: string;
+  nameId: string;
+  nameIdFormat?: string;
+  sessionIndexes: string[];
+}
+
+/** A samlp:LogoutRequest, with the same strict parse as AuthnRequests. */
+export function parseLogoutRequest(xml: string): ParsedLogoutRequest {
+  const root = parseProtocolMessage(xml, 'LogoutRequest');
+  const issuer = singleChild(root, NS.assertion, 'Issuer')?.textContent?.trim();
+  if (!issuer) throw new SamlRequestError('missing_field', 'Issuer is required');
+  const nameIdElement = singleChild(root, NS.assertion, 'NameID');
+  const nameId = nameIdElement?.textContent?.trim();
+  if (!nameIdElement || !nameId) throw new SamlRequestError('missing_field', 'NameID is required (EncryptedID is not supported)');
+  return {
+    id: requiredAttribute(root, 'ID'),
+    issuer,
+    issueInstant: parseDateTime(requiredAttribute(root, 'IssueInstant')),
+    destination: optionalAttribute(root, 'Destination'),
+    nameId,
+    nameIdFormat: optionalAttribute(nameIdElement, 'Format'),
+    sessionIndexes: childElements(root, NS.protocol, 'SessionIndex').map((e) => (e.textContent ?? '').trim()),
+  };
+}
+
+export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
+
+/** A samlp:LogoutResponse, unsigned: the HTTP-Redirect binding signs the query instead. */
+export function buildLogoutResponse(opts: { issuer: string; destination: string; inResponseTo: string; statusCode?: string; now?: Date }): string {
+  return renderXml(
+    element(
+      'samlp:LogoutResponse',
+      {
+        'xmlns:samlp': NS.protocol,
+        'xmlns:saml': NS.assertion,
+        ID: newSamlId(),
+        Version: '2.0',
+        IssueInstant: new Date(Math.floor((opts.now ?? new Date()).getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+        Destination: opts.destination,
+        InResponseTo: opts.inResponseTo,
+      },
+      [element('saml:Issuer', {}, [opts.issuer]), element('samlp:Status', {}, [element('samlp:StatusCode', { Value: opts.statusCode ?? STATUS_SUCCESS })])],
+    ),
+  );
+}
+
+/**
+ * The HTTP-Redirect binding URL for a message: DEFLATE, base64, URL-encode, then SigAlg and a
+ * signature over exactly the octets `param=…&RelayState=…&SigAlg=…` that go on the wire.
+ */
+export function redirectBindingUrl(
+  location: string,
+  param: 'SAMLRequest' | 'SAMLResponse',
+  xml: string,
+  relayState: string | null,
+  credentials: SigningCredentials,
+  algorithm: SignatureAlgorithmName = 'rsa-sha256',
+): string {
+  const alg = SIGNATURE_ALGORITHMS[algorithm];
+  const octets =
+    `${param}=${encodeURIComponent(deflateRawSync(Buffer.from(xml, 'utf8')).toString('base64'))}` +
+    (relayState === null ? '' : `&RelayState=${encodeURIComponent(relayState)}`) +
+    `&SigAlg=${encodeURIComponent(alg.signature)}`;
+  const key = typeof credentials.privateKey === 'string' ? createPrivateKey(credentials.privateKey) : credentials.privateKey;
+  const signature = sign(alg.hash, Buffer.from(octets, 'utf8'), key).toString('base64');
+  return `${location}${location.includes('?') ? '&' : '?'}${octets}&Signature=${encodeURIComponent(signature)}`;
+}

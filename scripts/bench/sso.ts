@@ -1,0 +1,299 @@
+/**
+ * SSO benchmark: the whole SP-initiated flow over HTTP on loopback (an AuthnRequest in over the
+ * Redirect binding, the IdP session cookie, the signed Response out in its auto-POST page) with
+ * one signature (the Response), against, in the same run: the raw RSA-2048 crypto.sign rate of
+ * one core with a KeyObject, and samlify answering the same AuthnRequests with the same
+ * attributes behind a bare node:http server. Outputs are checked with xmlsec1.
+ *
+ *   npm run bench:sso        (PostgreSQL and NATS JetStream on their usual local ports; xmlsec1)
+ */
+import { createPrivateKey, randomBytes, sign } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, createServer, request, type Server } from 'node:http';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { deflateRawSync } from 'node:zlib';
+import * as samlify from 'samlify';
+import { freePort, startService, testEnv, type ServiceProcess } from '@jit/testing';
+
+const OPS = 3_000;
+const SAMLIFY_OPS = 1_000;
+const WARMUP = 300;
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const BOOTSTRAP = 'bench-bootstrap-key-0123456789';
+const SP_ENTITY_ID = 'https://sp.bench.example/metadata';
+const ACS = 'https://sp.bench.example/acs';
+const PASSWORD = 'correct horse battery staple';
+const ATTRIBUTES = { email: 'ada@bench.example', firstname: 'Ada', lastname: 'Lovelace', department: 'Engines' };
+
+interface Result {
+  name: string;
+  ops: number;
+  seconds: number;
+  latencies: number[];
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+async function measure(name: string, count: number, op: (i: number) => Promise<void>): Promise<Result> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      for (let i = next++; i < count; i = next++) {
+        const t0 = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { name, ops: count, seconds: (performance.now() - started) / 1000, latencies };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+/** Fresh AuthnRequests (unique IDs: the IdP refuses replays), made before the clock starts. */
+function authnRequests(count: number, destination: string): string[] {
+  return Array.from({ length: count }, () => {
+    const xml =
+      `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_${randomBytes(20).toString('hex')}" Version="2.0" IssueInstant="${new Date().toISOString()}" Destination="${destination}" AssertionConsumerServiceURL="${ACS}" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST">` +
+      `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer><samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" AllowCreate="true"/></samlp:AuthnRequest>`;
+    return encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'));
+  });
+}
+
+function samlResponseOf(html: string): string {
+  const value = /name="SAMLResponse" value="([^"]+)"/.exec(html)?.[1];
+  if (!value) throw new Error(`no SAMLResponse in: ${html.slice(0, 300)}`);
+  return Buffer.from(value.replace(/&#(\d+);/g, (_, d: string) => String.fromCharCode(Number(d))), 'base64').toString('utf8');
+}
+
+function xmlsecVerify(xml: string, certificatePem: string): boolean {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-xmlsec-'));
+  try {
+    writeFileSync(join(dir, 'r.xml'), xml);
+    writeFileSync(join(dir, 'c.pem'), certificatePem);
+    const r = spawnSync('xmlsec1', ['--verify', '--pubkey-cert-pem', join(dir, 'c.pem'), '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:Response', '--node-xpath', "/*[local-name()='Response']/*[local-name()='Signature']", join(dir, 'r.xml')], { encoding: 'utf8' });
+    if (r.error) throw new Error('xmlsec1 is not installed: run `apt-get install -y xmlsec1`');
+    if (r.status !== 0) console.error(r.stderr);
+    return r.status === 0;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function pem(body: string): string {
+  return `-----BEGIN CERTIFICATE-----\n${body.replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+}
+
+/** What one core signs per second: RSA-2048 PKCS#1 v1.5 SHA-256 over a SignedInfo-sized input. */
+function rawSigningRate(privateKeyPem: string): number {
+  const key = createPrivateKey(privateKeyPem);
+  const data = Buffer.from('<ds:SignedInfo>'.padEnd(600, 'x'));
+  for (let i = 0; i < 200; i++) sign('sha256', data, key);
+  let n = 0;
+  const started = performance.now();
+  while (performance.now() - started < 2000) {
+    sign('sha256', data, key);
+    n++;
+  }
+  return n / ((performance.now() - started) / 1000);
+}
+
+/** samlify as an IdP behind node:http: parse the AuthnRequest, answer with the same attributes. */
+async function startSamlify(privateKeyPem: string, certificatePem: string): Promise<{ url: string; server: Server }> {
+  samlify.setSchemaValidator({ validate: () => Promise.resolve('skipped') });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const idp = samlify.IdentityProvider({
+    entityID: `${url}/idp`,
+    privateKey: privateKeyPem,
+    signingCert: certificatePem,
+    nameIDFormat: ['urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress'],
+    singleSignOnService: [{ Binding: samlify.Constants.namespace.binding.redirect, Location: `${url}/sso` }],
+  });
+  const sp = samlify.ServiceProvider({
+    entityID: SP_ENTITY_ID,
+    wantAssertionsSigned: false,
+    wantMessageSigned: true,
+    assertionConsumerService: [{ Binding: samlify.Constants.namespace.binding.post, Location: ACS }],
+  });
+  const escape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const server = createServer((req, res) => {
+    void (async () => {
+      try {
+        const query = Object.fromEntries(new URL(req.url ?? '/', url).searchParams);
+        const parsed = await idp.parseLoginRequest(sp, 'redirect', { query });
+        const attributeStatement =
+          '<saml:AttributeStatement>' +
+          Object.entries(ATTRIBUTES)
+            .map(([name, value]) => `<saml:Attribute Name="${name}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:basic"><saml:AttributeValue xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:type="xs:string">${escape(value)}</saml:AttributeValue></saml:Attribute>`)
+            .join('') +
+          '</saml:AttributeStatement>';
+        const { context } = (await idp.createLoginResponse(sp, parsed as never, 'post', { email: ATTRIBUTES.email }, (template: string) => {
+          const now = new Date();
+          const later = new Date(now.getTime() + 300_000).toISOString();
+          const values: Record<string, string> = {
+            ID: `_${randomBytes(20).toString('hex')}`,
+            AssertionID: `_${randomBytes(20).toString('hex')}`,
+            Destination: ACS,
+            Audience: SP_ENTITY_ID,
+            EntityID: SP_ENTITY_ID,
+            SubjectRecipient: ACS,
+            Issuer: `${url}/idp`,
+            IssueInstant: now.toISOString(),
+            AssertionConsumerServiceURL: ACS,
+            StatusCode: 'urn:oasis:names:tc:SAML:2.0:status:Success',
+            ConditionsNotBefore: now.toISOString(),
+            ConditionsNotOnOrAfter: later,
+            SubjectConfirmationDataNotOnOrAfter: later,
+            NameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+            NameID: ATTRIBUTES.email,
+            InResponseTo: String(parsed.extract.request?.id),
+            AuthnStatement: '',
+            AttributeStatement: attributeStatement,
+          };
+          return { id: values.ID, context: samlify.SamlLib.replaceTagsByValue(template, values) };
+        })) as { context: string };
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+        res.end(`<!DOCTYPE html><form method="post" action="${ACS}"><input type="hidden" name="SAMLResponse" value="${context}"></form>`);
+      } catch (error) {
+        res.writeHead(500);
+        res.end(String(error));
+      }
+    })();
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return { url, server };
+}
+
+async function main(): Promise<void> {
+  const env = testEnv('benchsso');
+  const services: ServiceProcess[] = [];
+  let samlifyServer: Server | undefined;
+  try {
+    const ports = { directory: await freePort(), catalog: await freePort(), idp: await freePort() };
+    const common = {
+      DATABASE_URL: env.databaseUrl,
+      NATS_PREFIX: env.natsPrefix,
+      BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
+      LOG_LEVEL: 'error',
+      DIRECTORY_PORT: String(ports.directory),
+      CATALOG_PORT: String(ports.catalog),
+      IDP_PORT: String(ports.idp),
+      IDP_BASE_URL: `http://127.0.0.1:${ports.idp}`,
+      // e.g. BENCH_NODE_OPTIONS='--require ./profile.js' to profile the IdP process.
+      ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
+    };
+    services.push(await startService('directory', ports.directory, common));
+    services.push(await startService('catalog', ports.catalog, common), await startService('idp', ports.idp, common));
+    const [directory, catalog, idp] = services.map((s) => s.url);
+    const admin = async (url: string, body: unknown): Promise<{ id: string }> => {
+      const res = await fetch(url, { method: 'POST', headers: { 'x-api-key': BOOTSTRAP, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+      return (await res.json()) as { id: string };
+    };
+    const user = await admin(`${directory}/v1/users`, { username: 'ada', ...ATTRIBUTES, password: PASSWORD });
+    const group = await admin(`${directory}/v1/user-groups`, { name: 'bench' });
+    await admin(`${directory}/v1/user-groups/${group.id}/members`, { userId: user.id });
+    const app = await admin(`${catalog}/v1/applications`, {
+      connectorId: 'saml2',
+      name: 'Bench SP',
+      spEntityId: SP_ENTITY_ID,
+      acsUrls: [ACS],
+      // One signature, as the goal is stated: the Response's (covering the assertion).
+      signAssertion: false,
+      signResponse: true,
+      attributes: Object.keys(ATTRIBUTES).map((name) => ({ spName: name, source: name, enabled: true })),
+    });
+    await admin(`${catalog}/v1/applications/${app.id}/user-groups`, { groupId: group.id });
+    const ssoUrl = `${idp}/saml2/${app.id}/sso`;
+
+    // One sign-in through the login form gives the session cookie every SSO below carries.
+    const first = await get(`${ssoUrl}?SAMLRequest=${authnRequests(1, ssoUrl)[0]}`);
+    const preCookie = String((first.headers['set-cookie'] as string[])[0]).split(';')[0];
+    const form = await get(`${idp}/login`, { cookie: preCookie });
+    const csrf = /name="csrf" value="([^"]+)"/.exec(form.body)?.[1] ?? '';
+    const login = await fetch(`${idp}/login`, {
+      method: 'POST',
+      headers: { cookie: preCookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, username: 'ada', password: PASSWORD }).toString(),
+    });
+    const cookie = String(login.headers.getSetCookie()[0]).split(';')[0];
+    if (login.status !== 200) throw new Error(`login answered ${login.status}`);
+
+    const metadata = await (await fetch(`${idp}/saml2/${app.id}/metadata`)).text();
+    const idpCert = pem(/<ds:X509Certificate>([^<]+)</.exec(metadata)?.[1] ?? '');
+
+    let lastOurs = '';
+    const ours = async (requests: string[]) => {
+      const op = async (i: number) => {
+        const res = await get(`${ssoUrl}?SAMLRequest=${requests[i]}`, { cookie });
+        if (res.status !== 200) throw new Error(`SSO answered ${res.status}: ${res.body.slice(0, 300)}`);
+        if (i === requests.length - 1) lastOurs = res.body;
+      };
+      return op;
+    };
+    await measure('warm-up', WARMUP, await ours(authnRequests(WARMUP, ssoUrl)));
+    const ourResult = await measure('our IdP (Fastify, NestJS), full SSO', OPS, await ours(authnRequests(OPS, ssoUrl)));
+
+    // samlify with a key of the same size, answering the same requests.
+    const { generateSigningCredentials } = await import('../../libs/saml/src/credentials');
+    const keys = await generateSigningCredentials('bench samlify');
+    const samlifyIdp = await startSamlify(keys.privateKeyPem, keys.certificatePem);
+    samlifyServer = samlifyIdp.server;
+    let lastSamlify = '';
+    const theirs = (requests: string[]) => async (i: number) => {
+      const res = await get(`${samlifyIdp.url}/sso?SAMLRequest=${requests[i]}`);
+      if (res.status !== 200) throw new Error(`samlify answered ${res.status}: ${res.body.slice(0, 300)}`);
+      if (i === requests.length - 1) lastSamlify = res.body;
+    };
+    await measure('warm-up', WARMUP / 3, theirs(authnRequests(WARMUP / 3, `${samlifyIdp.url}/sso`)));
+    const samlifyResult = await measure('samlify 2 (node:http), parse + respond', SAMLIFY_OPS, theirs(authnRequests(SAMLIFY_OPS, `${samlifyIdp.url}/sso`)));
+
+    const raw = rawSigningRate(keys.privateKeyPem);
+    const ourXml = samlResponseOf(lastOurs);
+    const signatures = (ourXml.match(/<ds:Signature /g) ?? []).length;
+    const verified = { ours: xmlsecVerify(ourXml, idpCert), samlify: xmlsecVerify(samlResponseOf(lastSamlify), keys.certificatePem) };
+
+    const rate = (r: Result) => r.ops / r.seconds;
+    const row = (r: Result) => `| ${r.name} | ${CONCURRENCY} | ${r.ops} | ${rate(r).toFixed(0)} | ${percentile(r.latencies, 50).toFixed(2)} | ${percentile(r.latencies, 99).toFixed(2)} | ${(rate(r) / raw).toFixed(2)} |`;
+    console.log(`\nSSO, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}`);
+    console.log('| what | in flight | ops | per s | p50 ms | p99 ms | vs raw signing |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    console.log(`| raw RSA-2048 crypto.sign, KeyObject, one core | 1 | - | ${raw.toFixed(0)} | ${(1000 / raw).toFixed(3)} | - | 1.00 |`);
+    console.log(row(ourResult));
+    console.log(row(samlifyResult));
+    console.log(`\nour response: ${signatures} signature(s), xmlsec1 ${verified.ours ? 'OK' : 'FAILED'}; samlify response: xmlsec1 ${verified.samlify ? 'OK' : 'FAILED'}`);
+    console.log(`Goal ">= 0.5 of the raw signing rate with one signature": ${signatures === 1 && rate(ourResult) / raw >= 0.5 ? 'met' : 'NOT met'} (${(rate(ourResult) / raw).toFixed(2)})`);
+    if (!verified.ours || !verified.samlify) process.exitCode = 1;
+  } finally {
+    agent.destroy();
+    samlifyServer?.close();
+    await Promise.all(services.map((s) => s.stop()));
+    await env.cleanup();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
