@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { UserProfile } from '@jit/directory-contracts';
+import { upsertIfNewer } from '@jit/persistence';
 
 type Row = Record<string, string | number | boolean | object | null>;
 
@@ -19,27 +20,9 @@ export interface AuthorisedUser {
 export class DirectoryReplicaService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /**
-   * Writes a row only if it is new or the event's version is newer than the stored one, in one
-   * statement: replays are no-ops and an older event arriving late never overwrites a newer one.
-   */
+  /** Replays are no-ops; an older event arriving late never overwrites a newer one. */
   async applyVersioned(table: 'directory_users' | 'directory_memberships', keys: Row, values: Row & { version: number }): Promise<void> {
-    const row = { ...keys, ...values };
-    const columns = Object.keys(row);
-    const updates = [...Object.keys(values).map((c) => `"${c}" = EXCLUDED."${c}"`), `"updated_at" = now()`];
-    await this.dataSource.query(
-      `INSERT INTO "catalog"."${table}" (${columns.map((c) => `"${c}"`).join(', ')})
-       VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})
-       ON CONFLICT (${Object.keys(keys)
-         .map((c) => `"${c}"`)
-         .join(', ')})
-       DO UPDATE SET ${updates.join(', ')}
-       WHERE "${table}"."version" < EXCLUDED."version"`,
-      columns.map((c) => {
-        const v = row[c];
-        return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
-      }),
-    );
+    await upsertIfNewer(this.dataSource, { schema: 'catalog', name: table }, keys, values, { touch: 'updated_at' });
   }
 
   /** The custom attribute names at least one (not deleted) user of the organisation has, sorted. */

@@ -1,6 +1,7 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApplicationSnapshot } from '@jit/catalog-contracts';
+import { upsertIfNewer } from '@jit/persistence';
 import type { UserProfile } from '@jit/directory-contracts';
 
 type Row = Record<string, string | number | boolean | object | null>;
@@ -81,21 +82,7 @@ export class ReadModelService implements OnModuleInit {
    * statement: replays are no-ops and an older event arriving late never overwrites a newer one.
    */
   async applyVersioned(table: ReadModelTable, keys: Record<string, string>, values: Row & { version: number }): Promise<void> {
-    const row = { ...keys, ...values };
-    const columns = Object.keys(row);
-    const placeholders = columns.map((_, i) => `$${i + 1}`);
-    const updates = Object.keys(values).map((c) => `"${c}" = EXCLUDED."${c}"`);
-    await this.dataSource.query(
-      `INSERT INTO "idp"."${table}" (${columns.map((c) => `"${c}"`).join(', ')})
-       VALUES (${placeholders.join(', ')})
-       ON CONFLICT (${Object.keys(keys).map((c) => `"${c}"`).join(', ')})
-       DO UPDATE SET ${updates.join(', ')}
-       WHERE "${table}"."version" < EXCLUDED."version"`,
-      columns.map((c) => {
-        const v = row[c];
-        return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
-      }),
-    );
+    await upsertIfNewer(this.dataSource, { schema: 'idp', name: table }, keys, values);
     this.remember(table, keys, values);
   }
 

@@ -1,3 +1,4 @@
 export * from './ensure-database';
 export * from './data-source-options';
 export * from './versioned-link';
+export * from './upsert-if-newer';
