@@ -1,7 +1,7 @@
 import { X509Certificate, verify, type KeyObject } from 'node:crypto';
-import { DOMParser, type Element, type Node } from '@xmldom/xmldom';
+import { childElements } from '@jit/xml';
 import { SignedXml } from 'xml-crypto';
-import { SamlRequestError } from './authn-request';
+import { parseStrict, SamlRequestError } from './authn-request';
 import { certificateBody } from './credentials';
 import { NS } from './namespaces';
 import { ENVELOPED, EXC_C14N } from './signing';
@@ -57,17 +57,10 @@ export type PostSignature = { signed: false } | { signed: true; signedXml: strin
  * (signature wrapping). Verified with the registered certificates only; KeyInfo is ignored.
  */
 export function verifyPostSignature(xml: string, certificatePems: readonly string[]): PostSignature {
-  if (/<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i.test(xml)) throw new SamlRequestError('doctype_forbidden', 'DTDs and entities are not allowed');
-  const doc = new DOMParser({
-    onError: (level, message) => {
-      throw new SamlRequestError('malformed_request', `${level}: ${message}`);
-    },
-  }).parseFromString(xml, 'text/xml');
-  const root = doc.documentElement;
-  if (!root) throw new SamlRequestError('malformed_request', 'no root element');
-  const all = Array.from(doc.getElementsByTagNameNS(NS.xmldsig, 'Signature'));
+  const root = parseStrict(xml);
+  const all = Array.from(root.getElementsByTagNameNS(NS.xmldsig, 'Signature'));
   if (all.length === 0) return { signed: false };
-  const direct = Array.from(root.childNodes).filter((n: Node): n is Element => n.nodeType === n.ELEMENT_NODE && (n as Element).localName === 'Signature' && (n as Element).namespaceURI === NS.xmldsig);
+  const direct = childElements(root, NS.xmldsig, 'Signature');
   if (all.length !== 1 || direct.length !== 1) throw new SamlRequestError('bad_request_signature', 'expected exactly one signature, on the root element');
   const id = root.getAttribute('ID');
   if (!id) throw new SamlRequestError('missing_field', 'ID is required');

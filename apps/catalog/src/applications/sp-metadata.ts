@@ -1,4 +1,5 @@
-import { DOMParser, type Element, type Node, type ProcessingInstruction } from '@xmldom/xmldom';
+import type { Element } from '@xmldom/xmldom';
+import { childElements, parseSingleRoot, UnsafeXmlError } from '@jit/xml';
 import { STANDARD_USER_ATTRIBUTES, type StandardUserAttribute } from '@jit/directory-contracts';
 import { NAME_ID_FORMATS } from '../connectors/connector';
 import { checkCertificate } from './certificates';
@@ -77,33 +78,22 @@ function guessSource(name: string, friendlyName: string | null): StandardUserAtt
  * the expected type, no network or file access. Every refusal says why.
  */
 export function parseSpMetadata(xml: string): SpMetadata {
-  if (/<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i.test(xml)) throw new MetadataError('DTDs and entities are not allowed');
-  let doc;
+  let root: Element;
   try {
-    // Any parser complaint, even a warning, means we would have to guess what the SP meant.
-    doc = new DOMParser({
-      onError: (level, message) => {
-        throw new MetadataError(`not well-formed XML (${level}: ${String(message).split('\n')[0]})`);
-      },
-    }).parseFromString(xml, 'text/xml');
+    root = parseSingleRoot(xml);
   } catch (error) {
-    if (error instanceof MetadataError) throw error;
-    throw new MetadataError(`not well-formed XML (${(error as Error).message.split('\n')[0]})`);
+    throw error instanceof UnsafeXmlError ? new MetadataError(error.message) : error;
   }
-  if (doc.doctype) throw new MetadataError('DTDs and entities are not allowed');
-  const topLevel = Array.from(doc.childNodes).filter((n: Node) => !isIgnorableTopLevel(n));
-  const root = doc.documentElement;
-  if (!root || topLevel.length !== 1 || topLevel[0] !== root) throw new MetadataError('expected exactly one root element');
   if (root.localName !== 'EntityDescriptor' || root.namespaceURI !== MD) {
     throw new MetadataError(`expected one md:EntityDescriptor as the root element, got ${root.nodeName}`);
   }
   const spEntityId = root.getAttribute('entityID')?.trim();
   if (!spEntityId) throw new MetadataError('EntityDescriptor has no entityID');
-  const sps = children(root, MD, 'SPSSODescriptor');
+  const sps = childElements(root, MD, 'SPSSODescriptor');
   if (sps.length !== 1) throw new MetadataError(`expected one SPSSODescriptor, found ${sps.length}`);
   const sp = sps[0];
 
-  const acs = children(sp, MD, 'AssertionConsumerService');
+  const acs = childElements(sp, MD, 'AssertionConsumerService');
   const posts = acs
     .filter((e) => e.getAttribute('Binding') === HTTP_POST)
     .map((e, i) => ({ location: e.getAttribute('Location') ?? '', index: Number(e.getAttribute('index') ?? i) }));
@@ -121,7 +111,7 @@ export function parseSpMetadata(xml: string): SpMetadata {
 
   const spSigningCertificates: string[] = [];
   let encryptionCertificate: string | null = null;
-  for (const kd of children(sp, MD, 'KeyDescriptor')) {
+  for (const kd of childElements(sp, MD, 'KeyDescriptor')) {
     const use = kd.getAttribute('use') || 'both';
     if (use !== 'signing' && use !== 'encryption' && use !== 'both')
       throw new MetadataError(`KeyDescriptor use="${use}" is not signing or encryption`);
@@ -147,17 +137,17 @@ export function parseSpMetadata(xml: string): SpMetadata {
     throw new MetadataError('AuthnRequestsSigned="true" but no signing certificate is given');
   }
 
-  const formats = children(sp, MD, 'NameIDFormat').map((e) => (e.textContent ?? '').trim());
+  const formats = childElements(sp, MD, 'NameIDFormat').map((e) => (e.textContent ?? '').trim());
   const supported = formats.find((f): f is (typeof NAME_ID_FORMATS)[number] => (NAME_ID_FORMATS as readonly string[]).includes(f));
   if (formats.length > 0 && !supported) {
     throw new MetadataError(`none of its NameID formats is supported (${formats.join(', ')}); supported: ${NAME_ID_FORMATS.join(', ')}`);
   }
 
-  const slo = children(sp, MD, 'SingleLogoutService').find((e) => e.getAttribute('Binding') === HTTP_REDIRECT);
+  const slo = childElements(sp, MD, 'SingleLogoutService').find((e) => e.getAttribute('Binding') === HTTP_REDIRECT);
 
   const requestedAttributes: RequestedAttribute[] = [];
-  for (const service of children(sp, MD, 'AttributeConsumingService')) {
-    for (const ra of children(service, MD, 'RequestedAttribute')) {
+  for (const service of childElements(sp, MD, 'AttributeConsumingService')) {
+    for (const ra of childElements(service, MD, 'RequestedAttribute')) {
       const name = ra.getAttribute('Name')?.trim();
       if (!name) throw new MetadataError('a RequestedAttribute has no Name');
       if (requestedAttributes.some((r) => r.name === name)) continue;
@@ -177,18 +167,4 @@ export function parseSpMetadata(xml: string): SpMetadata {
     singleLogoutUrl: slo?.getAttribute('Location') || null,
     requestedAttributes,
   };
-}
-
-function children(parent: Element, namespace: string, localName: string): Element[] {
-  return Array.from(parent.childNodes).filter(
-    (n: Node): n is Element =>
-      n.nodeType === n.ELEMENT_NODE && (n as Element).localName === localName && (n as Element).namespaceURI === namespace,
-  );
-}
-
-// The XML declaration, comments and whitespace around the root element carry no data.
-function isIgnorableTopLevel(node: Node): boolean {
-  if (node.nodeType === node.COMMENT_NODE) return true;
-  if (node.nodeType === node.TEXT_NODE) return /^[ \t\r\n]*$/.test(node.nodeValue ?? '');
-  return node.nodeType === node.PROCESSING_INSTRUCTION_NODE && (node as ProcessingInstruction).target === 'xml';
 }

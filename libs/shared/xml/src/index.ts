@@ -1,0 +1,57 @@
+import { DOMParser, type Element, type Node, type ProcessingInstruction } from '@xmldom/xmldom';
+
+export type UnsafeXmlKind = 'dtd' | 'malformed' | 'root';
+
+export class UnsafeXmlError extends Error {
+  constructor(
+    readonly kind: UnsafeXmlKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Parses XML received from outside and returns its one root element. Refuses, with an
+ * UnsafeXmlError: any DTD or entity (checked on the raw text before a parser sees it, so there
+ * is no expansion and no external fetch whatever the parser would do), any error or warning of
+ * the parser (we would have to guess what was meant), and anything at top level but the root,
+ * the XML declaration, comments and white space.
+ */
+export function parseSingleRoot(xml: string): Element {
+  if (/<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i.test(xml)) throw new UnsafeXmlError('dtd', 'DTDs and entities are not allowed');
+  let doc;
+  try {
+    doc = new DOMParser({
+      onError: (level, message) => {
+        throw new UnsafeXmlError('malformed', `not well-formed XML (${level}: ${firstLine(message)})`);
+      },
+    }).parseFromString(xml, 'text/xml');
+  } catch (error) {
+    if (error instanceof UnsafeXmlError) throw error;
+    throw new UnsafeXmlError('malformed', `not well-formed XML (${firstLine((error as Error).message)})`);
+  }
+  if (doc.doctype) throw new UnsafeXmlError('dtd', 'DTDs and entities are not allowed');
+  const topLevel = Array.from(doc.childNodes).filter((n: Node) => !isIgnorableTopLevel(n));
+  const root = doc.documentElement;
+  if (!root || topLevel.length !== 1 || topLevel[0] !== root) throw new UnsafeXmlError('root', 'expected exactly one root element');
+  return root;
+}
+
+/** The child elements of `parent` with this namespace and local name. */
+export function childElements(parent: Element, namespace: string, localName: string): Element[] {
+  return Array.from(parent.childNodes).filter(
+    (n: Node): n is Element => n.nodeType === n.ELEMENT_NODE && (n as Element).localName === localName && (n as Element).namespaceURI === namespace,
+  );
+}
+
+function firstLine(message: unknown): string {
+  return String(message).split('\n')[0] ?? '';
+}
+
+// The XML declaration, comments and white space around the root element carry no data.
+function isIgnorableTopLevel(node: Node): boolean {
+  if (node.nodeType === node.COMMENT_NODE) return true;
+  if (node.nodeType === node.TEXT_NODE) return /^[ \t\r\n]*$/.test(node.nodeValue ?? '');
+  return node.nodeType === node.PROCESSING_INSTRUCTION_NODE && (node as ProcessingInstruction).target === 'xml';
+}
