@@ -164,7 +164,7 @@ export class SsoService {
 
   /** SP-initiated SSO: check the AuthnRequest, then sign in or issue. */
   async spInitiated(input: SsoInput): Promise<SsoOutcome> {
-    return this.guard(input.applicationId, null, async () => {
+    return this.guard(input.applicationId, input.session?.user?.id ?? null, async () => {
       await this.requireFresh();
       const app = this.activeApplication(input.applicationId);
       if (!input.samlRequest) throw new Refusal('malformed_request', 400, 'Missing SAMLRequest', 'This address expects a SAMLRequest from the application.');
@@ -180,7 +180,7 @@ export class SsoService {
       if (request.isPassive && !signedIn) {
         throw new SamlStatus('no_passive', pending, STATUS.responder, STATUS.noPassive, 'The user is not signed in and the request did not allow asking');
       }
-      if (signedIn && input.session) return this.guard(app.id, input.session.user?.id ?? null, () => this.issue(input.session as IdpSession, pending, app, 'sp'));
+      if (signedIn && input.session) return this.issue(input.session, pending, app, 'sp');
       return this.toLogin(input.session, pending);
     });
   }
