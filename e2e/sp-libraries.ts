@@ -1,10 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomBytes, webcrypto } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml';
 import * as x509 from '@peculiar/x509';
 import * as samlify from 'samlify';
@@ -62,33 +58,7 @@ export async function samlifySp(system: System, appId: string, options: { wantAs
   return { idp, sp };
 }
 
-/** Verifies one signature with xmlsec1 against exactly the given certificate (base64 DER or PEM). */
-export function xmlsecVerify(xml: string, certificate: string, signatureOf: 'Response' | 'Assertion'): { ok: boolean; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'xmlsec-'));
-  try {
-    writeFileSync(join(dir, 'doc.xml'), xml);
-    const pem = certificate.includes('BEGIN') ? certificate : `-----BEGIN CERTIFICATE-----\n${certificate.replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
-    writeFileSync(join(dir, 'cert.pem'), pem);
-    const result = spawnSync(
-      'xmlsec1',
-      [
-        '--verify',
-        '--pubkey-cert-pem', join(dir, 'cert.pem'),
-        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:Response',
-        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion',
-        '--node-xpath', `//*[local-name()='Signature' and parent::*[local-name()='${signatureOf}']]`,
-        join(dir, 'doc.xml'),
-      ],
-      { encoding: 'utf8' },
-    );
-    if (result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error('xmlsec1 is not installed: run `apt-get install -y xmlsec1` (Debian package xmlsec1)');
-    }
-    return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export { xmlsecVerify } from '@jit/testing';
 
 /**
  * Application options the catalog API cannot set yet are given to the IdP the way the catalog

@@ -1,8 +1,4 @@
 // Shared by the *.spec.ts files only; not exported from index.ts.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml';
 import { DOMParser, type Element, type Node } from '@xmldom/xmldom';
 import * as samlify from 'samlify';
@@ -90,35 +86,4 @@ export function only(parent: Element | ReturnType<typeof parseXml>, qualifiedNam
   return found[0];
 }
 
-/**
- * Verifies one signature with xmlsec1 (Debian package xmlsec1) against exactly `certificatePem`.
- * `signatureOf` picks the signature by the local name of the element it signs. A missing xmlsec1
- * fails the test: a signature check that silently did not run proves nothing.
- */
-export function xmlsecVerify(xml: string, certificatePem: string, signatureOf: 'Response' | 'Assertion' | 'LogoutResponse' | 'AuthnRequest'): { ok: boolean; output: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'xmlsec-'));
-  try {
-    writeFileSync(join(dir, 'doc.xml'), xml);
-    writeFileSync(join(dir, 'cert.pem'), certificatePem);
-    const result = spawnSync(
-      'xmlsec1',
-      [
-        '--verify',
-        '--pubkey-cert-pem', join(dir, 'cert.pem'),
-        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:Response',
-        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:assertion:Assertion',
-        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:LogoutResponse',
-        '--id-attr:ID', 'urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest',
-        '--node-xpath', `//*[local-name()='Signature' and parent::*[local-name()='${signatureOf}']]`,
-        join(dir, 'doc.xml'),
-      ],
-      { encoding: 'utf8' },
-    );
-    if (result.error && (result.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error('xmlsec1 is not installed: run `apt-get install -y xmlsec1` (Debian package xmlsec1)');
-    }
-    return { ok: result.status === 0, output: `${result.stdout}${result.stderr}` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+export { xmlsecVerify } from '@jit/testing';

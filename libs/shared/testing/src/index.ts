@@ -5,3 +5,4 @@ export * from './browser';
 export * from './stream-reader';
 export * from './nats-server';
 export * from './admin-client';
+export * from './xmlsec';
