@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { cpus } from 'node:os';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus } from '@jit/messaging';
-import { freePort, startService, testEnv, type ServiceProcess } from '@jit/testing';
+import { startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
 
 const ROUNDS = 60;
 const BOOTSTRAP = 'bench-credentials-key-0123456789';
@@ -22,12 +22,7 @@ async function main(): Promise<void> {
   let directory: ServiceProcess | undefined;
   let bus: NatsBus | undefined;
   try {
-    const port = await freePort();
-    directory = await startService('directory', port, {
-      DIRECTORY_PORT: String(port),
-      DATABASE_URL: env.databaseUrl,
-      NATS_PREFIX: env.natsPrefix,
-      BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
+    directory = await startInEnv('directory', env, BOOTSTRAP, {
       LOG_LEVEL: 'error',
       // Neither brake may engage: this measures the check itself.
       DIRECTORY_LOCKOUT_THRESHOLD: '100',

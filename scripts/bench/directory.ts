@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { cpus } from 'node:os';
 import { Pool } from 'pg';
-import { freePort, readStream, startService, testEnv, type ServiceProcess } from '@jit/testing';
+import { readStream, startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
 
 const OPS = 2_000;
 /** Calls made one at a time, for the latency of a write without queueing behind others. */
@@ -55,14 +55,7 @@ async function main(): Promise<void> {
   let directory: ServiceProcess | undefined;
   const pool = new Pool({ connectionString: env.databaseUrl, max: CONCURRENCY });
   try {
-    const port = await freePort();
-    directory = await startService('directory', port, {
-      DIRECTORY_PORT: String(port),
-      DATABASE_URL: env.databaseUrl,
-      NATS_PREFIX: env.natsPrefix,
-      BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
-      LOG_LEVEL: 'error',
-    });
+    directory = await startInEnv('directory', env, BOOTSTRAP, { LOG_LEVEL: 'error' });
     const base = directory.url;
     const call = async (method: string, path: string, expected: number, body?: unknown): Promise<Record<string, unknown>> => {
       const res = await fetch(`${base}${path}`, {
