@@ -3,7 +3,7 @@
 import 'reflect-metadata';
 import { randomBytes, webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { freePort, startService, testEnv, type ServiceProcess, type TestEnv } from '@jit/testing';
+import { adminClient, startInEnv, testEnv, type Json, type TestEnv } from '@jit/testing';
 
 type X509Crypto = Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1];
 
@@ -75,7 +75,7 @@ export function spMetadataXml(o: MetadataOptions = {}): string {
   ].join('\n');
 }
 
-export type Json = Record<string, unknown> & { items?: Record<string, unknown>[]; details?: { field: string; message: string }[] };
+export type { Json };
 
 export interface DirectoryAndCatalog {
   env: TestEnv;
@@ -89,24 +89,15 @@ export interface DirectoryAndCatalog {
 /** The directory and the catalog as their own processes, on this run's own database and NATS prefix. */
 export async function startDirectoryAndCatalog(label: string, bootstrapKey: string): Promise<DirectoryAndCatalog> {
   const env = testEnv(label);
-  const running: ServiceProcess[] = [];
-  const [dPort, cPort] = [await freePort(), await freePort()];
-  const common = { DATABASE_URL: env.databaseUrl, NATS_PREFIX: env.natsPrefix, BOOTSTRAP_ADMIN_API_KEY: bootstrapKey };
-  running.push(await startService('directory', dPort, { ...common, DIRECTORY_PORT: String(dPort) }));
-  running.push(await startService('catalog', cPort, { ...common, CATALOG_PORT: String(cPort) }));
+  // The directory first: it runs its migrations and creates the default organisation.
+  const running = [await startInEnv('directory', env, bootstrapKey)];
+  running.push(await startInEnv('catalog', env, bootstrapKey));
   return {
     env,
-    directory: `http://127.0.0.1:${dPort}`,
-    catalog: `http://127.0.0.1:${cPort}`,
-    async call(method, url, body, key = bootstrapKey) {
-      const res = await fetch(url, {
-        method,
-        headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
-    },
+    directory: running[0].url,
+    catalog: running[1].url,
+    // Full URLs: the base is empty.
+    call: adminClient(() => '', bootstrapKey),
     async stop() {
       await Promise.all(running.map((s) => s.stop()));
       await env.cleanup();
