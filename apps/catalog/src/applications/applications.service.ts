@@ -10,7 +10,7 @@ import { findConnector, signingProblem, type Connector } from '../connectors/con
 import { DirectoryReplicaService } from '../directory-replica/directory-replica.service';
 import { REPLICA_FRESHNESS } from '../directory-replica/directory-replica.module';
 import { acsUrlProblem } from './acs-url';
-import { fixedAttributes, isValidSource, resolveMappings, unknownSourceMessage, type MappingInput } from './attribute-mappings';
+import { CUSTOM_PREFIX, fixedAttributes, isValidSource, resolveMappings, unknownSourceMessage, type MappingInput } from './attribute-mappings';
 import { Application, ApplicationGroup } from './application.entity';
 import type { CreateApplicationBody, UpdateApplicationBody } from './applications.dto';
 import { checkCertificate } from './certificates';
@@ -108,7 +108,7 @@ export class ApplicationsService {
   async create(organizationId: string, body: CreateApplicationBody): Promise<ApplicationView> {
     const connector = connectorOf(body.connectorId);
     const metadata = body.metadataXml !== undefined ? readMetadata(body.metadataXml) : null;
-    const customNames = await this.replica.customAttributeNames(organizationId);
+    const customNames = await this.customNamesFor(organizationId, body);
     const app = this.dataSource.getRepository(Application).create({
       id: randomUUID(),
       organizationId,
@@ -162,7 +162,7 @@ export class ApplicationsService {
 
   async update(organizationId: string, id: string, body: UpdateApplicationBody): Promise<ApplicationView> {
     const metadata = body.metadataXml !== undefined ? readMetadata(body.metadataXml) : null;
-    const customNames = await this.replica.customAttributeNames(organizationId);
+    const customNames = await this.customNamesFor(organizationId, body);
     return this.outbox.run(async (tx) => {
       const app = await this.find(tx.manager, organizationId, id, true);
       const connector = connectorOf(app.connectorId);
@@ -327,6 +327,25 @@ export class ApplicationsService {
   }
 
   /** Copies the fields the body sets; certificates are read and stored in canonical PEM. */
+  /**
+   * The custom attribute names the catalog's copy of the directory knows. A name the body uses
+   * that the copy lacks may be a user event still on its way (the user was created a moment ago),
+   * so then, and only then, it waits (bounded) until the copy has applied what the stream holds
+   * and reads again: the refusal that follows is about the directory, not about the lag.
+   */
+  private async customNamesFor(
+    organizationId: string,
+    body: { nameIdSource?: string; attributes?: readonly { source?: string | null }[] },
+  ): Promise<string[]> {
+    const names = await this.replica.customAttributeNames(organizationId);
+    const used = [body.nameIdSource, ...(body.attributes ?? []).map((a) => a.source)]
+      .filter((source): source is string => typeof source === 'string' && source.startsWith(CUSTOM_PREFIX))
+      .map((source) => source.slice(CUSTOM_PREFIX.length));
+    if (used.every((name) => names.includes(name))) return names;
+    await this.freshness.check();
+    return this.replica.customAttributeNames(organizationId);
+  }
+
   private applyOptions(app: Application, body: OptionsBody, customNames: readonly string[], problems: FieldProblem[]): void {
     if (body.spEntityId !== undefined) app.spEntityId = body.spEntityId;
     if (body.acsUrls !== undefined) app.acsUrls = body.acsUrls;
