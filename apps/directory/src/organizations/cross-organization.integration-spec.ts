@@ -2,19 +2,21 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus, RpcRemoteError } from '@jit/messaging';
-import { adminClient, readStream, startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
+import {
+  adminClient,
+  bodySchema,
+  fetchOpenApi,
+  readStream,
+  startInEnv,
+  sweepBadBodies,
+  sweepOtherOrganization,
+  testEnv,
+  type OpenApiDocument,
+  type ServiceProcess,
+} from '@jit/testing';
 
 const BOOTSTRAP = 'cross-org-test-bootstrap-key-0123';
 const PASSWORD = 'a long enough password';
-
-interface BodySchema {
-  required?: string[];
-  properties?: Record<string, { type?: string }>;
-}
-interface OpenApiDocument {
-  openapi: string;
-  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: BodySchema } | undefined> } }>>;
-}
 
 /**
  * The organisation wall, proven over every route the directory serves: the routes come from its
@@ -51,9 +53,7 @@ describe('every directory route: the organisation wall and bad input (real Postg
     b.key = String((await created('/v1/organizations', { name: 'Other Corp' })).apiKey);
     b.userId = String((await created('/v1/users', { username: 'bob', email: 'bob@b.example' }, b.key)).id);
     b.groupId = String((await created('/v1/user-groups', { name: 'Engineering' }, b.key)).id);
-    const res = await fetch(`${base}/docs-json`);
-    assert.equal(res.status, 200);
-    doc = (await res.json()) as OpenApiDocument;
+    doc = await fetchOpenApi(base);
   });
 
   after(async () => {
@@ -76,38 +76,23 @@ describe('every directory route: the organisation wall and bad input (real Postg
     'POST /v1/organizations': { name: 'Sweep Corp' },
     'POST /v1/api-keys': { name: 'sweep' },
   };
-  const bodyFor = (route: string): unknown =>
-    JSON.parse(JSON.stringify(bodies[route] ?? createBodies[route]).replace('(a.userId)', a.userId));
+  const bodyFor = (route: string): unknown => {
+    const body = bodies[route] ?? createBodies[route];
+    return body === undefined ? undefined : JSON.parse(JSON.stringify(body).replace('(a.userId)', a.userId));
+  };
   const fill = (path: string) =>
     path.replace('{id}', path.startsWith('/v1/api-keys') ? a.apiKeyId : path.startsWith('/v1/users') ? a.userId : a.groupId).replace('{userId}', a.userId);
 
-  it('serves its OpenAPI document at /docs-json and a page at /docs, with every route and the body schemas', async () => {
-    assert.equal(doc.openapi.split('.')[0], '3');
+  it('serves its OpenAPI document at /docs-json and a page at /docs, with every route and the body schemas', () => {
     for (const path of ['/v1/users', '/v1/users/{id}', '/v1/user-groups', '/v1/user-groups/{id}/members', '/v1/user-groups/{id}/members/{userId}', '/v1/organizations', '/v1/api-keys', '/health', '/ready']) {
       assert.ok(doc.paths[path], `${path} is documented`);
     }
-    assert.deepEqual(doc.paths['/v1/users']?.post?.requestBody?.content['application/json']?.schema.required, ['username', 'email']);
-    const page = await fetch(`${base}/docs`);
-    assert.equal(page.status, 200);
-    assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+    assert.deepEqual(bodySchema(doc, 'POST /v1/users')?.required, ['username', 'email']);
   });
 
   it("answers 404 to another organisation's key on every route that takes an id, and changes nothing", async () => {
     const before = (await events()).length;
-    const tried: string[] = [];
-    for (const [path, methods] of Object.entries(doc.paths)) {
-      if (!path.includes('{')) continue;
-      for (const method of Object.keys(methods)) {
-        const route = `${method.toUpperCase()} ${path}`;
-        const needsBody = methods[method]?.requestBody !== undefined;
-        if (needsBody) assert.ok(route in bodies, `${route} needs a valid body in this test`);
-        const body = needsBody ? bodyFor(route) : undefined;
-        const res = await call(method.toUpperCase(), fill(path), body, b.key);
-        assert.equal(res.status, 404, `${route} answered ${res.status}: ${JSON.stringify(res.body)}`);
-        assert.equal(res.body.error, 'Not Found');
-        tried.push(route);
-      }
-    }
+    const tried = await sweepOtherOrganization({ doc, call, fill, body: bodyFor, otherKey: b.key });
     assert.ok(tried.length >= 12, `tried ${tried.length} routes: ${tried.join(', ')}`);
     // Mixed ids: B's own group with A's user, and A's group with B's user.
     assert.equal((await call('POST', `/v1/user-groups/${b.groupId}/members`, { userId: a.userId }, b.key)).status, 404);
@@ -152,37 +137,8 @@ describe('every directory route: the organisation wall and bad input (real Postg
 
   it('answers every JSON body route 400 naming the field for malformed JSON, non-objects, unknown fields and wrong types, writing nothing', async () => {
     const before = (await events()).length;
-    let routes = 0;
-    for (const [path, methods] of Object.entries(doc.paths)) {
-      for (const [method, operation] of Object.entries(methods)) {
-        const schema = operation.requestBody?.content['application/json']?.schema;
-        if (!schema) continue; // no body, or not JSON (the CSV import has its own tests)
-        routes += 1;
-        const route = `${method.toUpperCase()} ${path}`;
-        assert.ok(route in bodies || route in createBodies, `${route} needs a valid body in this test`);
-        const valid = bodyFor(route) as Record<string, unknown>;
-        const url = fill(path);
-        const send = async (body: unknown) => {
-          const res = await call(method.toUpperCase(), url, body);
-          assert.equal(res.status, 400, `${route} ${JSON.stringify(body)} answered ${res.status}: ${JSON.stringify(res.body)}`);
-          assert.equal(res.body.code, 'VALIDATION_FAILED');
-          assert.equal(JSON.stringify(res.body).includes('    at '), false, 'no stack trace');
-          return (res.body.details ?? []).map((d) => d.field);
-        };
-        await send('{"name": ');
-        assert.deepEqual(await send([valid]), ['(body)']);
-        assert.deepEqual(await send({ ...valid, isAdmin: true }), ['isAdmin']);
-        for (const [name, property] of Object.entries(schema.properties ?? {})) {
-          if (property.type !== 'string') continue;
-          assert.deepEqual(await send({ ...valid, [name]: 12345 }), [name], `${route}: a number for ${name}`);
-        }
-        for (const name of schema.required ?? []) {
-          const { [name]: _dropped, ...rest } = valid;
-          assert.ok((await send(rest)).includes(name), `${route} without ${name}`);
-        }
-      }
-    }
-    assert.ok(routes >= 9, `swept ${routes} routes`);
+    const swept = await sweepBadBodies({ doc, call, fill, body: bodyFor });
+    assert.ok(swept.length >= 9, `swept ${swept.length} routes: ${swept.join(', ')}`);
     assert.equal((await events()).length, before, 'no event for any refused body');
   });
 });
