@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { CATALOG_STREAM } from '@jit/catalog-contracts';
-import { runMain, runService } from '@jit/service';
+import { runMain, runService, serveOpenApi } from '@jit/service';
 import { AppModule, CATALOG_SCHEMA } from './app.module';
 import { loadCatalogConfig } from './config';
 import { CATALOG_CONSUMES } from './directory-replica/directory-replica.module';
@@ -15,5 +15,12 @@ runMain(async () => {
     produces: [CATALOG_STREAM],
     consumes: CATALOG_CONSUMES,
     module: (bus) => AppModule.register(config, bus),
+    configure: (app) =>
+      serveOpenApi(app, {
+        title: 'Connector catalog admin API',
+        description:
+          'Connectors, applications (SAML options, SP metadata, attribute mappings), user group bindings and JIT readiness. Every call needs the x-api-key header.',
+        version: '1',
+      }),
   });
 });

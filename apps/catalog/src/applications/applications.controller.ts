@@ -1,5 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodPipe, type Caller } from '@jit/service';
+import { Controller, Delete, Get, HttpCode, Patch, Post, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodBody, ZodParam, ZodQuery, type Caller } from '@jit/service';
 import { BindGroupBody, CreateApplicationBody, CreateFromMetadataBody, ReadinessQuery, UpdateApplicationBody } from './applications.dto';
 import { ApplicationsService } from './applications.service';
 
@@ -10,32 +10,32 @@ export class ApplicationsController {
 
   @Post()
   @HttpCode(201)
-  create(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateApplicationBody)) body: CreateApplicationBody) {
+  create(@CurrentCaller() caller: Caller, @ZodBody(CreateApplicationBody) body: CreateApplicationBody) {
     return this.applications.create(caller.organizationId, body);
   }
 
   /** The same as POST /v1/applications with metadataXml, which is required here. */
   @Post('from-metadata')
   @HttpCode(201)
-  createFromMetadata(@CurrentCaller() caller: Caller, @Body(new ZodPipe(CreateFromMetadataBody)) body: CreateApplicationBody) {
+  createFromMetadata(@CurrentCaller() caller: Caller, @ZodBody(CreateFromMetadataBody) body: CreateApplicationBody) {
     return this.applications.create(caller.organizationId, body);
   }
 
   @Get()
-  list(@CurrentCaller() caller: Caller, @Query(new ZodPipe(ListQuery)) query: ListQuery) {
+  list(@CurrentCaller() caller: Caller, @ZodQuery(ListQuery) query: ListQuery) {
     return this.applications.list(caller.organizationId, query);
   }
 
   @Get(':id')
-  get(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
+  get(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
     return this.applications.get(caller.organizationId, id);
   }
 
   @Get(':id/jit-readiness')
   readiness(
     @CurrentCaller() caller: Caller,
-    @Param('id', new ZodPipe(IdParam)) id: string,
-    @Query(new ZodPipe(ReadinessQuery)) query: ReadinessQuery,
+    @ZodParam('id', IdParam) id: string,
+    @ZodQuery(ReadinessQuery) query: ReadinessQuery,
   ) {
     return this.applications.readiness(caller.organizationId, id, query);
   }
@@ -43,20 +43,20 @@ export class ApplicationsController {
   @Patch(':id')
   update(
     @CurrentCaller() caller: Caller,
-    @Param('id', new ZodPipe(IdParam)) id: string,
-    @Body(new ZodPipe(UpdateApplicationBody)) body: UpdateApplicationBody,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(UpdateApplicationBody) body: UpdateApplicationBody,
   ) {
     return this.applications.update(caller.organizationId, id, body);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string): Promise<void> {
+  async remove(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<void> {
     await this.applications.remove(caller.organizationId, id);
   }
 
   @Get(':id/user-groups')
-  groups(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
+  groups(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
     return this.applications.groupsOf(caller.organizationId, id);
   }
 
@@ -64,8 +64,8 @@ export class ApplicationsController {
   @HttpCode(201)
   bind(
     @CurrentCaller() caller: Caller,
-    @Param('id', new ZodPipe(IdParam)) id: string,
-    @Body(new ZodPipe(BindGroupBody)) body: BindGroupBody,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(BindGroupBody) body: BindGroupBody,
   ) {
     return this.applications.bindGroup(caller.organizationId, id, body.groupId);
   }
@@ -74,8 +74,8 @@ export class ApplicationsController {
   @HttpCode(204)
   async unbind(
     @CurrentCaller() caller: Caller,
-    @Param('id', new ZodPipe(IdParam)) id: string,
-    @Param('groupId', new ZodPipe(IdParam)) groupId: string,
+    @ZodParam('id', IdParam) id: string,
+    @ZodParam('groupId', IdParam) groupId: string,
   ): Promise<void> {
     await this.applications.unbindGroup(caller.organizationId, id, groupId);
   }
@@ -87,7 +87,7 @@ export class GroupApplicationsController {
   constructor(private readonly applications: ApplicationsService) {}
 
   @Get(':id/applications')
-  list(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string) {
+  list(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
     return this.applications.applicationsOfGroup(caller.organizationId, id);
   }
 }

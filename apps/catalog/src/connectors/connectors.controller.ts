@@ -1,6 +1,6 @@
-import { Controller, Get, Param, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiKeyGuard, ZodPipe, notFound } from '@jit/service';
+import { ApiKeyGuard, ZodParam, ZodQuery, notFound } from '@jit/service';
 import { CONNECTORS, SUPPORTED_FUNCTIONALITY, connectorView } from './connector';
 
 const SUPPORTS_ALIASES: Record<string, (typeof SUPPORTED_FUNCTIONALITY)[number]> = {
@@ -21,11 +21,14 @@ const ConnectorQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
+/** A connector's slug (`saml2`, `slack`, ...): the same for every organisation. */
+const ConnectorIdParam = z.string().min(1).max(64);
+
 @Controller('v1/connectors')
 @UseGuards(ApiKeyGuard)
 export class ConnectorsController {
   @Get()
-  list(@Query(new ZodPipe(ConnectorQuery)) query: z.infer<typeof ConnectorQuery>) {
+  list(@ZodQuery(ConnectorQuery) query: z.infer<typeof ConnectorQuery>) {
     const needle = query.search?.toLowerCase();
     const matching = CONNECTORS.filter(
       (c) =>
@@ -39,7 +42,7 @@ export class ConnectorsController {
   }
 
   @Get(':id')
-  get(@Param('id') id: string) {
+  get(@ZodParam('id', ConnectorIdParam) id: string) {
     const connector = CONNECTORS.find((c) => c.id === id);
     if (!connector) throw notFound('Connector', id);
     return connectorView(connector);
