@@ -326,12 +326,12 @@ export class ApplicationsService {
     return set;
   }
 
-  /** Copies the fields the body sets; certificates are read and stored in canonical PEM. */
   /**
    * The custom attribute names the catalog's copy of the directory knows. A name the body uses
    * that the copy lacks may be a user event still on its way (the user was created a moment ago),
    * so then, and only then, it waits (bounded) until the copy has applied what the stream holds
-   * and reads again: the refusal that follows is about the directory, not about the lag.
+   * and reads again: the refusal that follows is about the directory, not about the lag. If the
+   * copy cannot be confirmed current and still lacks the name, the answer is 503, not "unknown".
    */
   private async customNamesFor(
     organizationId: string,
@@ -342,10 +342,20 @@ export class ApplicationsService {
       .filter((source): source is string => typeof source === 'string' && source.startsWith(CUSTOM_PREFIX))
       .map((source) => source.slice(CUSTOM_PREFIX.length));
     if (used.every((name) => names.includes(name))) return names;
-    await this.freshness.check();
-    return this.replica.customAttributeNames(organizationId);
+    const fresh = await this.freshness.check();
+    const caughtUp = await this.replica.customAttributeNames(organizationId);
+    const lacking = used.filter((name) => !caughtUp.includes(name));
+    if (lacking.length > 0 && !fresh.fresh) {
+      throw new DomainError(
+        ErrorCode.NotFresh,
+        `Cannot tell whether the directory knows custom attribute ${lacking.map((n) => `"${n}"`).join(', ')}: ` +
+          `the catalog's copy of the directory is not confirmed current (${fresh.reason}); try again shortly`,
+      );
+    }
+    return caughtUp;
   }
 
+  /** Copies the fields the body sets; certificates are read and stored in canonical PEM. */
   private applyOptions(app: Application, body: OptionsBody, customNames: readonly string[], problems: FieldProblem[]): void {
     if (body.spEntityId !== undefined) app.spEntityId = body.spEntityId;
     if (body.acsUrls !== undefined) app.acsUrls = body.acsUrls;
