@@ -10,6 +10,7 @@ import { DIRECTORY_REPLICA_ENTITIES } from './directory-replica/directory-replic
 import { CATALOG_CONSUMES } from './directory-replica/directory-replica.module';
 import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { ApplicationOptionsAndDirectoryReplica1764800000000 } from './migrations/1764800000000-ApplicationOptionsAndDirectoryReplica';
+import { DirectoryGroups1764900000000 } from './migrations/1764900000000-DirectoryGroups';
 
 export const CATALOG_SCHEMA = 'catalog';
 
@@ -37,7 +38,7 @@ export class AppModule {
           config,
           schema: CATALOG_SCHEMA,
           entities: [Application, ApplicationGroup, ...DIRECTORY_REPLICA_ENTITIES],
-          migrations: [Initial1764300000000, ApplicationOptionsAndDirectoryReplica1764800000000],
+          migrations: [Initial1764300000000, ApplicationOptionsAndDirectoryReplica1764800000000, DirectoryGroups1764900000000],
           bus,
           outbox: true,
           consumes: CATALOG_CONSUMES,

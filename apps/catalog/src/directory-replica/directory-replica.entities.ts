@@ -47,4 +47,27 @@ export class DirectoryMembership {
   updatedAt!: Date;
 }
 
-export const DIRECTORY_REPLICA_ENTITIES = [DirectoryUser, DirectoryMembership];
+/**
+ * A directory group as far as the catalog needs it: that it exists in an organisation, or that
+ * it was deleted (kept as a tombstone: a deleted group can never be bound again). Version 0 is a
+ * group the directory vouched for before any of its events reached the catalog.
+ */
+@Entity({ name: 'directory_groups' })
+export class DirectoryGroup {
+  @PrimaryColumn('uuid')
+  id!: string;
+
+  @Column('uuid', { name: 'organization_id' })
+  organizationId!: string;
+
+  @Column('integer')
+  version!: number;
+
+  @Column('boolean')
+  deleted!: boolean;
+
+  @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
+  updatedAt!: Date;
+}
+
+export const DIRECTORY_REPLICA_ENTITIES = [DirectoryUser, DirectoryMembership, DirectoryGroup];

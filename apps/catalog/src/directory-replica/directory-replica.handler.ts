@@ -4,7 +4,11 @@ import { DirectoryEvents } from '@jit/directory-contracts';
 import { OnEvent, type BusContext, type PayloadOf } from '@jit/messaging';
 import { DirectoryReplicaService } from './directory-replica.service';
 
-/** DIRECTORY events → the catalog's copy of users and memberships. Acked by the transport once applied. */
+/**
+ * DIRECTORY events → the catalog's copy of users, groups and memberships. Acked by the transport
+ * once applied. A group's deletion is handled by the applications feature (GroupDeletedHandler):
+ * its tombstone and the unbinding of its applications commit together.
+ */
 @Controller()
 export class DirectoryReplicaHandler {
   constructor(private readonly replica: DirectoryReplicaService) {}
@@ -24,6 +28,15 @@ export class DirectoryReplicaHandler {
       'directory_users',
       { id: e.userId },
       { organization_id: e.organizationId, version: e.version, deleted: true, profile: null },
+    );
+  }
+
+  @OnEvent(DirectoryEvents.groupCreated, DirectoryEvents.groupRenamed)
+  groupChanged(@Payload() e: PayloadOf<typeof DirectoryEvents.groupCreated>): Promise<void> {
+    return this.replica.applyVersioned(
+      'directory_groups',
+      { id: e.groupId },
+      { organization_id: e.organizationId, version: e.version, deleted: false },
     );
   }
 

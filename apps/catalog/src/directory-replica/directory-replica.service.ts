@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { UserProfile } from '@jit/directory-contracts';
 import { upsertIfNewer } from '@jit/persistence';
 
 type Row = Record<string, string | number | boolean | object | null>;
+
+/** What the copy knows of a group: it exists, it was deleted, or no event of it has reached the catalog. */
+export type GroupState = 'live' | 'deleted' | 'unseen';
 
 export interface AuthorisedUser {
   applicationId: string;
@@ -12,17 +15,60 @@ export interface AuthorisedUser {
 }
 
 /**
- * The catalog's copy of the directory users and memberships it needs (JIT readiness, known
- * custom attribute names). It is fed only by DIRECTORY events: the catalog never reads the
- * directory's tables and never polls it.
+ * The catalog's copy of the directory users, groups and memberships it needs (JIT readiness,
+ * known custom attribute names, which groups may be bound). It is fed only by DIRECTORY events:
+ * the catalog never reads the directory's tables and never polls it.
  */
 @Injectable()
 export class DirectoryReplicaService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Replays are no-ops; an older event arriving late never overwrites a newer one. */
-  async applyVersioned(table: 'directory_users' | 'directory_memberships', keys: Row, values: Row & { version: number }): Promise<void> {
-    await upsertIfNewer(this.dataSource, { schema: 'catalog', name: table }, keys, values, { touch: 'updated_at' });
+  /**
+   * Replays are no-ops; an older event arriving late never overwrites a newer one. `manager`
+   * writes inside a caller's transaction.
+   */
+  async applyVersioned(
+    table: 'directory_users' | 'directory_memberships' | 'directory_groups',
+    keys: Row,
+    values: Row & { version: number },
+    manager: EntityManager = this.dataSource.manager,
+  ): Promise<void> {
+    await upsertIfNewer(manager, { schema: 'catalog', name: table }, keys, values, { touch: 'updated_at' });
+  }
+
+  /** What the copy knows of a group in this organisation; another organisation's group is 'unseen'. */
+  async groupState(organizationId: string, groupId: string): Promise<GroupState> {
+    return this.readGroupState(this.dataSource.manager, organizationId, groupId, '');
+  }
+
+  /**
+   * For a binding's transaction, once the group is known to exist in this organisation: records
+   * it if the copy has no row yet (version 0: vouched for by the directory, no event applied), and
+   * holds its row FOR SHARE until commit. The group's deletion writes its tombstone on that row and
+   * then unbinds in one transaction, so it either waits for this binding and removes it, or
+   * committed first and is seen here as 'deleted'.
+   */
+  async holdGroup(manager: EntityManager, organizationId: string, groupId: string): Promise<GroupState> {
+    await manager.query(
+      `INSERT INTO "catalog"."directory_groups" ("id", "organization_id", "version", "deleted")
+       VALUES ($1, $2, 0, false) ON CONFLICT ("id") DO NOTHING`,
+      [groupId, organizationId],
+    );
+    return this.readGroupState(manager, organizationId, groupId, 'FOR SHARE');
+  }
+
+  private async readGroupState(
+    manager: EntityManager,
+    organizationId: string,
+    groupId: string,
+    lock: '' | 'FOR SHARE',
+  ): Promise<GroupState> {
+    const [row] = await manager.query<{ deleted: boolean }[]>(
+      `SELECT "deleted" FROM "catalog"."directory_groups" WHERE "id" = $1 AND "organization_id" = $2 ${lock}`,
+      [groupId, organizationId],
+    );
+    if (!row) return 'unseen';
+    return row.deleted ? 'deleted' : 'live';
   }
 
   /** The custom attribute names at least one (not deleted) user of the organisation has, sorted. */
