@@ -18,7 +18,7 @@ import { deflateRawSync } from 'node:zlib';
 import * as samlify from 'samlify';
 import { freePort, startService, testEnv, type ServiceProcess } from '@jit/testing';
 
-const OPS = 3_000;
+const OPS = Number(process.env.BENCH_SSO_OPS ?? 3_000);
 const SAMLIFY_OPS = 1_000;
 const WARMUP = 300;
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);

@@ -2,3 +2,4 @@ export * from './ensure-database';
 export * from './data-source-options';
 export * from './versioned-link';
 export * from './upsert-if-newer';
+export * from './group-commit';
