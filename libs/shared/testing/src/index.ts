@@ -6,3 +6,4 @@ export * from './stream-reader';
 export * from './nats-server';
 export * from './admin-client';
 export * from './xmlsec';
+export * from './xsd';
