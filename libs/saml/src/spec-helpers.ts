@@ -86,4 +86,4 @@ export function only(parent: Element | ReturnType<typeof parseXml>, qualifiedNam
   return found[0];
 }
 
-export { xmlsecVerify } from '@jit/testing';
+export { assertSchemaValid, xmlsecVerify } from '@jit/testing';

@@ -23,7 +23,10 @@ describe('xsdValidate (xmllint against the vendored OASIS schemas)', () => {
   });
 
   it('refuses elements out of schema order', () => {
-    refused(response(undefined, STATUS + ISSUER), /Element '\{urn:oasis:names:tc:SAML:2\.0:assertion\}Issuer': This element is not expected/);
+    refused(
+      response(undefined, STATUS + ISSUER),
+      /Element '\{urn:oasis:names:tc:SAML:2\.0:assertion\}Issuer': This element is not expected/,
+    );
   });
 
   it('refuses a missing required attribute and an ill-typed one', () => {
@@ -32,12 +35,27 @@ describe('xsdValidate (xmllint against the vendored OASIS schemas)', () => {
       response('ID="_r1" Version="2.0" IssueInstant="2030-01-02T03:04:05Z" InResponseTo="1-not-an-ncname"'),
       /attribute 'InResponseTo': '1-not-an-ncname' is not a valid value of the atomic type 'xs:NCName'/,
     );
-    refused(response('ID="_r1" Version="2.0" IssueInstant="yesterday"'), /'yesterday' is not a valid value of the atomic type 'xs:dateTime'/);
+    refused(
+      response('ID="_r1" Version="2.0" IssueInstant="yesterday"'),
+      /'yesterday' is not a valid value of the atomic type 'xs:dateTime'/,
+    );
   });
 
   it('refuses an element the schema does not define, and a root it does not know', () => {
-    refused(response(undefined, ISSUER + '<saml:Surprise/>' + STATUS), /Element '\{urn:oasis:names:tc:SAML:2\.0:assertion\}Surprise': This element is not expected/);
+    refused(
+      response(undefined, ISSUER + '<saml:Surprise/>' + STATUS),
+      /Element '\{urn:oasis:names:tc:SAML:2\.0:assertion\}Surprise': This element is not expected/,
+    );
     refused('<Response xmlns="urn:example:not-saml"/>', /No matching global declaration available for the validation root/);
+  });
+
+  it('checks xsi:type: a value of the wrong type, and a type prefix with no namespace in scope', () => {
+    const value = (declarations: string, type: string, text: string) =>
+      `<saml:AttributeValue xmlns:saml="${SAML}" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" ${declarations} xsi:type="${type}">${text}</saml:AttributeValue>`;
+    const xs = 'xmlns:xs="http://www.w3.org/2001/XMLSchema"';
+    assert.equal(xsdValidate(value(xs, 'xs:string', 'abc')).ok, true);
+    refused(value(xs, 'xs:int', 'abc'), /'abc' is not a valid value of the atomic type 'xs:int'/);
+    refused(value('', 'xs:string', 'abc'), /The QName value 'xs:string' has no corresponding namespace declaration in scope/);
   });
 
   it('refuses a document that is not well-formed', () => {

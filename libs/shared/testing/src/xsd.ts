@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -30,4 +31,10 @@ export function xsdValidate(xml: string): { ok: boolean; output: string } {
     .filter((line) => line !== '' && !ALREADY_IMPORTED.test(line))
     .join('\n');
   return { ok: result.status === 0, output };
+}
+
+/** Fails the test with xmllint's reasons unless `xml` is valid against the SAML 2.0 schemas. */
+export function assertSchemaValid(xml: string): void {
+  const { ok, output } = xsdValidate(xml);
+  assert.equal(ok, true, `not valid against the SAML 2.0 schemas:\n${output}`);
 }
