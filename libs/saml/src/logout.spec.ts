@@ -50,5 +50,9 @@ describe('Single Logout over HTTP-Redirect, against node-saml', () => {
     const bare = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a" Version="2.0" IssueInstant="2030-01-01T00:00:00Z"><saml:Issuer>x</saml:Issuer></samlp:LogoutRequest>`;
     assert.throws(() => parseLogoutRequest(bare), (e: unknown) => e instanceof SamlRequestError && e.reason === 'missing_field');
     assert.throws(() => parseLogoutRequest(bare.replace(/LogoutRequest/g, 'AuthnRequest')), (e: unknown) => e instanceof SamlRequestError && e.reason === 'wrong_root_element');
+    // An ID that is not an xs:ID would come back as a schema-invalid InResponseTo.
+    const withId = (id: string) => bare.replace('ID="_a"', `ID="${id}"`).replace('</saml:Issuer>', '</saml:Issuer><saml:NameID>ada</saml:NameID>');
+    assert.equal(parseLogoutRequest(withId('_lr1')).id, '_lr1');
+    assert.throws(() => parseLogoutRequest(withId('42')), (e: unknown) => e instanceof SamlRequestError && e.reason === 'malformed_request');
   });
 });
