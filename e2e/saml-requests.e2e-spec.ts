@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateRawSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { Browser, parseForm } from '@jit/testing';
+import { Browser, assertSchemaValid, parseForm } from '@jit/testing';
 import { System } from './harness';
 
 /** The IdP's checks of what SPs send (SECURITY.md), each with a request crafted by hand. */
@@ -73,6 +73,7 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
     assert.equal(form.fields.RelayState, relay);
     const xml = Buffer.from(form.fields.SAMLResponse ?? '', 'base64').toString('utf8');
     assert.match(xml, new RegExp(`Destination="${acsUrl}"`));
+    assertSchemaValid(xml);
   });
 
   it('never posts to an ACS URL that is not registered, not even one that shares a prefix', async () => {

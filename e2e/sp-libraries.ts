@@ -58,7 +58,7 @@ export async function samlifySp(system: System, appId: string, options: { wantAs
   return { idp, sp };
 }
 
-export { xmlsecVerify } from '@jit/testing';
+export { assertSchemaValid, xmlsecVerify } from '@jit/testing';
 
 /**
  * Application options the catalog API cannot set yet are given to the IdP the way the catalog
