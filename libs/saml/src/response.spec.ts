@@ -350,6 +350,13 @@ describe('buildResponse: accepted by samlify', () => {
       sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(forged).toString('base64') } }),
       /^Error: ERROR_UNMATCH_CERTIFICATE_DECLARATION_IN_METADATA$/,
     );
+    // Its schema check (xmllint) runs first: an Assertion before the Status is refused for that.
+    const reordered = buildResponse(options()).replace(/(<samlp:Status>.*<\/samlp:Status>)(<saml:Assertion .*<\/saml:Assertion>)/, '$2$1');
+    assert.match(reordered, /<\/saml:Assertion><samlp:Status>/);
+    await assert.rejects(
+      sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(reordered).toString('base64') } }),
+      /^Error: not valid against the SAML 2\.0 schemas: .*Element '\{urn:oasis:names:tc:SAML:2\.0:assertion\}Assertion': This element is not expected\. Expected is one of \( \{urn:oasis:names:tc:SAML:2\.0:protocol\}Extensions, \{urn:oasis:names:tc:SAML:2\.0:protocol\}Status \)/,
+    );
     // Signed by the other key while claiming the trusted certificate in KeyInfo: the signature itself fails.
     const disguised = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }));
     await assert.rejects(

@@ -36,5 +36,20 @@ export function xsdValidate(xml: string): { ok: boolean; output: string } {
 /** Fails the test with xmllint's reasons unless `xml` is valid against the SAML 2.0 schemas. */
 export function assertSchemaValid(xml: string): void {
   const { ok, output } = xsdValidate(xml);
-  assert.equal(ok, true, `not valid against the SAML 2.0 schemas:\n${output}`);
+  assert.equal(ok, true, invalid(output));
+}
+
+/**
+ * samlify's schema-validator hook, answered by xmllint: samlify then checks every message it
+ * parses against the schemas before anything else, as an SP deployed with a validator does.
+ */
+export const samlifySchemaValidator = {
+  validate(xml: string): Promise<string> {
+    const { ok, output } = xsdValidate(xml);
+    return ok ? Promise.resolve('valid') : Promise.reject(new Error(invalid(output)));
+  },
+};
+
+function invalid(output: string): string {
+  return `not valid against the SAML 2.0 schemas: ${output}`;
 }
