@@ -4,19 +4,7 @@ import * as samlify from 'samlify';
 import { certificateBody, generateSigningCredentials, type SigningCredentials } from './credentials';
 import { buildIdpMetadata, buildIdpMetadataSet, type IdpMetadataOptions } from './metadata';
 import { buildResponse } from './response';
-import {
-  ACS_URL,
-  EMAIL_FORMAT,
-  IDP_ENTITY_ID,
-  SP_ENTITY_ID,
-  assertSchemaValid,
-  childNames,
-  nodeSamlSp,
-  nodeSamlValidate,
-  only,
-  parseXml,
-  testCredentials,
-} from './spec-helpers';
+import { ACS_URL, EMAIL_FORMAT, IDP_ENTITY_ID, SP_ENTITY_ID, assertSchemaValid, childNames, nodeSamlSp, nodeSamlValidate, only, parseXml, testCredentials } from './spec-helpers';
 
 const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
 const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
