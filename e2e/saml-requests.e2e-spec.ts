@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateRawSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { Browser, parseForm } from '@jit/testing';
+import { Browser, assertSchemaValid, parseForm } from '@jit/testing';
 import { System } from './harness';
 
 /** The IdP's checks of what SPs send (SECURITY.md), each with a request crafted by hand. */
@@ -73,6 +73,7 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
     assert.equal(form.fields.RelayState, relay);
     const xml = Buffer.from(form.fields.SAMLResponse ?? '', 'base64').toString('utf8');
     assert.match(xml, new RegExp(`Destination="${acsUrl}"`));
+    assertSchemaValid(xml);
   });
 
   it('never posts to an ACS URL that is not registered, not even one that shares a prefix', async () => {
@@ -86,7 +87,7 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
     }
   });
 
-  it('refuses an unknown issuer, another binding, a stale request, a foreign Destination, a replay and a DOCTYPE', async () => {
+  it('refuses an unknown issuer, another binding, a stale request, a foreign Destination, a replay, a DOCTYPE and an ID that is not an xs:ID', async () => {
     const browser = await signedInBrowser();
     const expect = async (encoded: string, status: number, text: RegExp) => {
       const res = await sso(browser, encoded);
@@ -103,6 +104,8 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
     assert.equal((await sso(browser, once.encoded)).status, 200);
     await expect(once.encoded, 400, /already used/);
     await expect(authnRequest({ doctype: true }).encoded, 400, /cannot accept/);
+    // An ID that is not an xs:ID would be echoed into a schema-invalid InResponseTo.
+    await expect(authnRequest({ id: '1234-not-an-ncname' }).encoded, 400, /ID must be an xs:ID/);
   });
 
   it('refuses an oversized RelayState instead of truncating it', async () => {

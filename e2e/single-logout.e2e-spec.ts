@@ -1,9 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { z } from 'zod';
 import type { ApplicationSnapshot } from '@jit/catalog-contracts';
-import { Browser, eventually, readStream } from '@jit/testing';
+import { Browser, assertSchemaValid, eventually, readStream } from '@jit/testing';
 import { System, signIn } from './harness';
 import { CatalogPublisher } from './sp-libraries';
 
@@ -50,6 +50,7 @@ describe('Single Logout from demo-sp', () => {
     const spSlo = back.headers.get('location') ?? '';
     assert.ok(spSlo.startsWith(`${system.demoSpUrl}/saml/slo?SAMLResponse=`), spSlo);
     assert.match(spSlo, /&SigAlg=.*&Signature=/);
+    assertSchemaValid(inflateRawSync(Buffer.from(new URL(spSlo).searchParams.get('SAMLResponse') ?? '', 'base64')).toString('utf8'));
     const done = await browser.get(spSlo);
     assert.equal(done.status, 303, await done.clone().text());
     assert.equal(done.headers.get('location'), '/?logged-out=1');

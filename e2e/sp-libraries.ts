@@ -7,7 +7,7 @@ import * as samlify from 'samlify';
 import type { z } from 'zod';
 import { ApplicationSnapshot, CatalogEvents } from '@jit/catalog-contracts';
 import { NatsBus } from '@jit/messaging';
-import { type Browser, parseForm } from '@jit/testing';
+import { type Browser, parseForm, samlifySchemaValidator } from '@jit/testing';
 import type { System } from './harness';
 
 /** The SP these tests play, registered in the catalog; nothing listens at its ACS. */
@@ -42,8 +42,8 @@ let samlifyReady = false;
 /** samlify as a second, independent SP, configured from the IdP's own metadata. */
 export async function samlifySp(system: System, appId: string, options: { wantAssertionsSigned: boolean; wantMessageSigned: boolean; encPrivateKey?: string }) {
   if (!samlifyReady) {
-    // No XSD validator is installed for samlify; its signature and content checks still run.
-    samlify.setSchemaValidator({ validate: () => Promise.resolve('skipped') });
+    // samlify validates each message against the SAML 2.0 schemas (xmllint) before its other checks.
+    samlify.setSchemaValidator(samlifySchemaValidator);
     samlifyReady = true;
   }
   const metadata = await (await fetch(`${system.idpUrl}/saml2/${appId}/metadata`)).text();
@@ -58,7 +58,7 @@ export async function samlifySp(system: System, appId: string, options: { wantAs
   return { idp, sp };
 }
 
-export { xmlsecVerify } from '@jit/testing';
+export { assertSchemaValid, xmlsecVerify } from '@jit/testing';
 
 /**
  * Application options the catalog API cannot set yet are given to the IdP the way the catalog

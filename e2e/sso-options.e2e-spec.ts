@@ -6,7 +6,7 @@ import type { ApplicationSnapshot } from '@jit/catalog-contracts';
 import { Pool } from 'pg';
 import { Browser, eventually, parseForm, readStream } from '@jit/testing';
 import { BOOTSTRAP_KEY, System } from './harness';
-import { CatalogPublisher, SP, answer, spCredentials, idpCertificate, nodeSaml, samlifySp, signInBrowser, xmlsecVerify } from './sp-libraries';
+import { CatalogPublisher, SP, answer, assertSchemaValid, spCredentials, idpCertificate, nodeSaml, samlifySp, signInBrowser, xmlsecVerify } from './sp-libraries';
 
 /**
  * Every binding and response option, proven by two independent SP libraries (node-saml, which
@@ -15,7 +15,7 @@ import { CatalogPublisher, SP, answer, spCredentials, idpCertificate, nodeSaml, 
  * reach the IdP as catalog.application.updated.v1 events published on this run's CATALOG stream
  * (CatalogPublisher), exactly the event the catalog emits.
  */
-describe('SSO options accepted by node-saml, samlify and xmlsec1', () => {
+describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid against the SAML 2.0 schemas', () => {
   // A short rotation notice so that a scheduled key switch happens within the test.
   const system = new System('ssoopt', undefined, { IDP_KEY_ROTATION_MIN_NOTICE_SECONDS: '2' });
   const password = 'correct horse battery staple';
@@ -138,6 +138,9 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1', () => {
           assert.equal(v.ok, true, v.output);
         }
         assert.equal(result.xml.includes('SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"'), 'signatureAlgorithm' in rest);
+
+        // 4. xmllint: the Response as posted is valid against the SAML 2.0 schemas.
+        assertSchemaValid(result.xml);
       });
     }
   }
@@ -162,6 +165,7 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1', () => {
       assert.equal(result.kind, 'post');
       const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: result.kind === 'post' ? result.samlResponse : '' });
       assert.equal(profile?.nameIDFormat, format);
+      assertSchemaValid(result.kind === 'post' ? result.xml : '');
       return profile?.nameID;
     };
     const persistent = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
@@ -183,6 +187,7 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1', () => {
     assert.match(result.xml, /StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"/);
     assert.equal(result.xml.includes('Assertion'), false);
     assert.equal(xmlsecVerify(result.xml, certs[0], 'Response').ok, true);
+    assertSchemaValid(result.xml);
     await assert.rejects(sp.validatePostResponseAsync({ SAMLResponse: result.samlResponse }), (e: Error) => e instanceof SamlStatusError);
   });
 
@@ -192,6 +197,7 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1', () => {
     assert.equal(passive.result.kind, 'post');
     if (passive.result.kind !== 'post') return;
     assert.match(passive.result.xml, /urn:oasis:names:tc:SAML:2.0:status:NoPassive/);
+    assertSchemaValid(passive.result.xml);
     const { profile } = await passive.sp.validatePostResponseAsync({ SAMLResponse: passive.result.samlResponse });
     assert.equal(profile, null, 'node-saml reads NoPassive as "not signed in"');
 
@@ -283,6 +289,7 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1', () => {
     assert.deepEqual(preview.blockers, []);
     assert.match(preview.assertionXml, /^<saml:Assertion /);
     assert.equal(preview.assertionXml.includes('Signature'), false);
+    assertSchemaValid(preview.assertionXml);
     assert.deepEqual(preview.attributes.find((a) => a.name === 'roles')?.values, ['reader', 'writer']);
 
     await configure({ active: true, attributes: [{ spName: 'dept', source: 'department', constant: null, enabled: true, required: true }] });
@@ -369,6 +376,9 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1', () => {
     const nextBody = next.certificatePem.replace(/-----[A-Z ]+-----|\s/g, '');
     // Published at once, beside the active key, before it signs anything.
     assert.deepEqual(await idpCertificate(system, appId), [certs[0], nextBody]);
+    // Both metadata documents, with the two certificates, are valid against the metadata schema.
+    assertSchemaValid(await (await fetch(`${system.idpUrl}/saml2/${appId}/metadata`)).text());
+    assertSchemaValid(await (await fetch(`${system.idpUrl}/saml2/organizations/${organizationId}/metadata`)).text());
     const signedBy = async () => {
       const { result } = await ssoFromNodeSaml(await signedIn(), 'redirect');
       assert.equal(result.kind, 'post');

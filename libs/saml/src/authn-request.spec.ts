@@ -9,7 +9,8 @@ import {
   decodeRedirectSamlRequest,
   parseAuthnRequest,
 } from './authn-request';
-import { ACS_URL, EMAIL_FORMAT, SP_ENTITY_ID, nodeSamlSp } from './spec-helpers';
+import { buildErrorResponse } from './response';
+import { ACS_URL, EMAIL_FORMAT, IDP_ENTITY_ID, SP_ENTITY_ID, assertSchemaValid, nodeSamlSp } from './spec-helpers';
 
 const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -177,6 +178,20 @@ describe('parseAuthnRequest: refused documents', () => {
     rejects(() => parseAuthnRequest(authnRequest(undefined, '<saml:Issuer>  </saml:Issuer>')), 'missing_field');
     // An Issuer in the wrong namespace is not the Issuer.
     rejects(() => parseAuthnRequest(authnRequest(undefined, `<samlp:Issuer>${SP_ENTITY_ID}</samlp:Issuer>`)), 'missing_field');
+  });
+
+  it('refuses an ID that is not an xs:ID, since it would come back as a schema-invalid InResponseTo', () => {
+    for (const id of ['1abc', '-a', '.a', 'a b', 'a:b', 'a/b', 'a\u00E9', '\u{10400}x']) {
+      rejects(() => parseAuthnRequest(authnRequest(`ID="${id}" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"`)), 'malformed_request');
+    }
+    // The IDs SPs send are read, and echo into a valid answer.
+    for (const id of ['_abc123', 'id-4f1c.2', 'ONELOGIN_5b7e-9c', 'a0f3', '_']) {
+      const request = parseAuthnRequest(authnRequest(`ID="${id}" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"`));
+      assert.equal(request.id, id);
+      assertSchemaValid(
+        buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, inResponseTo: request.id, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }),
+      );
+    }
   });
 
   it('refuses ambiguous or ill-typed optional fields', () => {

@@ -82,7 +82,7 @@ export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
   if (nameIdPolicies.length > 1) throw new SamlRequestError('malformed_request', 'more than one NameIDPolicy');
 
   return {
-    id: requiredAttribute(root, 'ID'),
+    id: requiredId(root),
     issuer,
     issueInstant: parseDateTime(requiredAttribute(root, 'IssueInstant')),
     destination: optionalAttribute(root, 'Destination'),
@@ -121,6 +121,20 @@ export function singleChild(parent: Element, namespace: string, localName: strin
 }
 
 export { childElements, requiredAttribute, optionalAttribute, parseDateTime };
+
+// An NCName in ASCII. XML names allow more letters, but validators disagree past ASCII (libxml2
+// keeps the XML 1.0 4th-edition tables and refuses, say, U+10400), and SPs generate hex or UUID IDs.
+const NCNAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+
+/**
+ * The request's ID, which the schema types xs:ID (an NCName). It goes back as our InResponseTo,
+ * typed NCName too: echoing anything else would make our answer schema-invalid, so it is refused.
+ */
+export function requiredId(root: Element): string {
+  const id = requiredAttribute(root, 'ID');
+  if (!NCNAME.test(id)) throw new SamlRequestError('malformed_request', 'ID must be an xs:ID: ASCII letters, digits, "_", "-" and ".", not starting with a digit, "-" or "."');
+  return id;
+}
 
 function decodeBase64(param: string): Buffer {
   if (param.length > MAX_SAML_REQUEST_ENCODED_BYTES) {

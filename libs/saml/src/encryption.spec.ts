@@ -8,6 +8,7 @@ import {
   EMAIL_FORMAT,
   IDP_ENTITY_ID,
   SP_ENTITY_ID,
+  assertSchemaValid,
   childNames,
   nodeSamlSp,
   nodeSamlValidate,
@@ -57,6 +58,11 @@ describe('EncryptedAssertion (AES-256-GCM, RSA-OAEP), signed before it is encryp
     assert.equal(verified.ok, true, verified.output);
   });
 
+  it('is valid against the SAML 2.0 schemas (XML Encryption included), with both signatures and with the assertion one only', () => {
+    assertSchemaValid(buildResponse(options()));
+    assertSchemaValid(buildResponse(options({ signResponse: false })));
+  });
+
   it('node-saml decrypts it and verifies the assertion signature inside (both signatures, and assertion only)', async () => {
     const both = await nodeSamlValidate(nodeSamlSp(idp.certificatePem, { decryptionPvk: sp.privateKeyPem }), buildResponse(options()));
     assert.equal(both.profile?.nameID, 'alice@example.com');
@@ -93,6 +99,8 @@ describe('EncryptedAssertion (AES-256-GCM, RSA-OAEP), signed before it is encryp
     const encryptedData = /<xenc:EncryptedData[\s\S]*<\/xenc:EncryptedData>/.exec(xml)![0];
     const assertion = await new Promise<string>((resolve, reject) => decrypt(encryptedData, { key: sp.privateKeyPem }, (e, r) => (e ? reject(e) : resolve(r!))));
     assert.equal(only(parseXml(assertion), 'saml:NameID').textContent, 'alice@example.com');
+    // Valid on its own too: it declares every namespace it uses, xs and xsi for the AttributeValues included.
+    assertSchemaValid(assertion);
     const verified = xmlsecVerify(assertion, idp.certificatePem, 'Assertion');
     assert.equal(verified.ok, true, verified.output);
   });

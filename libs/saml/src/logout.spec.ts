@@ -5,7 +5,7 @@ import { SamlRequestError, decodeRedirectSamlRequest } from './authn-request';
 import { generateSigningCredentials, type SigningCredentials } from './credentials';
 import { buildLogoutResponse, parseLogoutRequest, redirectBindingUrl } from './logout';
 import { verifyRedirectSignature } from './request-signature';
-import { IDP_ENTITY_ID, SP_ENTITY_ID, nodeSamlSp, testCredentials } from './spec-helpers';
+import { IDP_ENTITY_ID, SP_ENTITY_ID, assertSchemaValid, nodeSamlSp, testCredentials } from './spec-helpers';
 
 const SLO = 'https://idp.example.org/saml2/app/slo';
 const SP_SLO = 'https://sp.example.com/saml/slo';
@@ -30,9 +30,9 @@ describe('Single Logout over HTTP-Redirect, against node-saml', () => {
     assert.deepEqual(request.sessionIndexes, ['_s1']);
     assert.equal(request.destination, SLO);
 
-    const answer = new URL(
-      redirectBindingUrl(SP_SLO, 'SAMLResponse', buildLogoutResponse({ issuer: IDP_ENTITY_ID, destination: SP_SLO, inResponseTo: request.id }), 'back-home', idp),
-    );
+    const logoutResponse = buildLogoutResponse({ issuer: IDP_ENTITY_ID, destination: SP_SLO, inResponseTo: request.id });
+    assertSchemaValid(logoutResponse);
+    const answer = new URL(redirectBindingUrl(SP_SLO, 'SAMLResponse', logoutResponse, 'back-home', idp));
     const query = Object.fromEntries(answer.searchParams);
     const result = await saml.validateRedirectAsync(query, answer.search.slice(1));
     assert.equal(result.loggedOut, true);
@@ -40,9 +40,19 @@ describe('Single Logout over HTTP-Redirect, against node-saml', () => {
     await assert.rejects(saml.validateRedirectAsync({ ...query, RelayState: 'evil' }, answer.search.slice(1).replace('back-home', 'evil')));
   });
 
+  it('a LogoutResponse with another status is valid against the SAML 2.0 schemas too', () => {
+    assertSchemaValid(
+      buildLogoutResponse({ issuer: IDP_ENTITY_ID, destination: SP_SLO, inResponseTo: '_lr1', statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }),
+    );
+  });
+
   it('refuses a LogoutRequest without NameID and any other root', () => {
     const bare = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a" Version="2.0" IssueInstant="2030-01-01T00:00:00Z"><saml:Issuer>x</saml:Issuer></samlp:LogoutRequest>`;
     assert.throws(() => parseLogoutRequest(bare), (e: unknown) => e instanceof SamlRequestError && e.reason === 'missing_field');
     assert.throws(() => parseLogoutRequest(bare.replace(/LogoutRequest/g, 'AuthnRequest')), (e: unknown) => e instanceof SamlRequestError && e.reason === 'wrong_root_element');
+    // An ID that is not an xs:ID would come back as a schema-invalid InResponseTo.
+    const withId = (id: string) => bare.replace('ID="_a"', `ID="${id}"`).replace('</saml:Issuer>', '</saml:Issuer><saml:NameID>ada</saml:NameID>');
+    assert.equal(parseLogoutRequest(withId('_lr1')).id, '_lr1');
+    assert.throws(() => parseLogoutRequest(withId('42')), (e: unknown) => e instanceof SamlRequestError && e.reason === 'malformed_request');
   });
 });

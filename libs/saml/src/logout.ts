@@ -1,6 +1,6 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
-import { SamlRequestError, childElements, optionalAttribute, parseDateTime, parseProtocolMessage, requiredAttribute, singleChild } from './authn-request';
+import { SamlRequestError, childElements, optionalAttribute, parseDateTime, parseProtocolMessage, requiredAttribute, requiredId, singleChild } from './authn-request';
 import type { SigningCredentials } from './credentials';
 import { newSamlId } from './ids';
 import { NS } from './namespaces';
@@ -26,7 +26,7 @@ export function parseLogoutRequest(xml: string): ParsedLogoutRequest {
   const nameId = nameIdElement?.textContent?.trim();
   if (!nameIdElement || !nameId) throw new SamlRequestError('missing_field', 'NameID is required (EncryptedID is not supported)');
   return {
-    id: requiredAttribute(root, 'ID'),
+    id: requiredId(root),
     issuer,
     issueInstant: parseDateTime(requiredAttribute(root, 'IssueInstant')),
     destination: optionalAttribute(root, 'Destination'),

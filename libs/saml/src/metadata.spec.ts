@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as samlify from 'samlify';
 import { certificateBody, generateSigningCredentials, type SigningCredentials } from './credentials';
-import { buildIdpMetadata, type IdpMetadataOptions } from './metadata';
+import { buildIdpMetadata, buildIdpMetadataSet, type IdpMetadataOptions } from './metadata';
 import { buildResponse } from './response';
-import { ACS_URL, EMAIL_FORMAT, IDP_ENTITY_ID, SP_ENTITY_ID, childNames, nodeSamlSp, nodeSamlValidate, only, parseXml, testCredentials } from './spec-helpers';
+import { ACS_URL, EMAIL_FORMAT, IDP_ENTITY_ID, SP_ENTITY_ID, assertSchemaValid, childNames, nodeSamlSp, nodeSamlValidate, only, parseXml, testCredentials } from './spec-helpers';
 
 const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
 const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
@@ -86,6 +86,12 @@ describe('buildIdpMetadata', () => {
     assert.equal(only(root, 'md:IDPSSODescriptor').getAttribute('WantAuthnRequestsSigned'), 'true');
   });
 
+  it('is valid against the SAML 2.0 metadata schema: two certificates, with and without SLO, odd values', () => {
+    assertSchemaValid(buildIdpMetadata(metadataOptions()));
+    assertSchemaValid(buildIdpMetadata(metadataOptions({ sloRedirectUrl: undefined, wantAuthnRequestsSigned: true, certificatePems: [current.certificatePem] })));
+    assertSchemaValid(buildIdpMetadata(metadataOptions({ entityId: 'https://idp.example.org/?a=1&b="2"', nameIdFormats: [] })));
+  });
+
   it('refuses to publish metadata without a signing certificate', () => {
     assert.throws(() => buildIdpMetadata(metadataOptions({ certificatePems: [] })), /at least one signing certificate/);
   });
@@ -122,5 +128,43 @@ describe('buildIdpMetadata', () => {
       const { profile } = await nodeSamlValidate(sp, xml);
       assert.equal(profile?.nameID, 'alice@example.com');
     }
+  });
+});
+
+describe('buildIdpMetadataSet', () => {
+  const entity = (appId: string, overrides: Partial<IdpMetadataOptions> = {}) =>
+    metadataOptions({
+      entityId: `https://idp.example.org/saml2/${appId}`,
+      ssoRedirectUrl: `https://idp.example.org/saml2/${appId}/sso`,
+      ssoPostUrl: `https://idp.example.org/saml2/${appId}/sso`,
+      sloRedirectUrl: `https://idp.example.org/saml2/${appId}/slo`,
+      ...overrides,
+    });
+
+  it('puts one EntityDescriptor per application in an EntitiesDescriptor, each with both rotation certificates', () => {
+    const root = parseXml(
+      buildIdpMetadataSet('https://idp.example.org/saml2/organizations/org-1', [entity('app-1'), entity('app-2', { nameIdFormats: [PERSISTENT] })]),
+    ).documentElement!;
+    assert.equal(root.localName, 'EntitiesDescriptor');
+    assert.equal(root.namespaceURI, MD);
+    assert.equal(root.getAttribute('Name'), 'https://idp.example.org/saml2/organizations/org-1');
+    assert.deepEqual(childNames(root), ['md:EntityDescriptor', 'md:EntityDescriptor']);
+    const entities = Array.from(root.getElementsByTagName('md:EntityDescriptor'));
+    assert.deepEqual(entities.map((e) => e.getAttribute('entityID')), ['https://idp.example.org/saml2/app-1', 'https://idp.example.org/saml2/app-2']);
+    for (const e of entities) {
+      assert.deepEqual(
+        Array.from(e.getElementsByTagName('ds:X509Certificate')).map((c) => c.textContent),
+        [certificateBody(current.certificatePem), certificateBody(next.certificatePem)],
+      );
+    }
+  });
+
+  it('is valid against the SAML 2.0 metadata schema', () => {
+    assertSchemaValid(buildIdpMetadataSet('https://idp.example.org/saml2/organizations/org-1', [entity('app-1'), entity('app-2', { sloRedirectUrl: undefined })]));
+    assertSchemaValid(buildIdpMetadataSet('org "1" & <co>', [entity('app-1', { certificatePems: [current.certificatePem] })]));
+  });
+
+  it('refuses an empty set', () => {
+    assert.throws(() => buildIdpMetadataSet('org', []), /at least one entity/);
   });
 });

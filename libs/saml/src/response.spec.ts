@@ -10,6 +10,7 @@ import {
   EMAIL_FORMAT,
   IDP_ENTITY_ID,
   SP_ENTITY_ID,
+  assertSchemaValid,
   childNames,
   nodeSamlSp,
   nodeSamlValidate,
@@ -24,6 +25,16 @@ import {
 const HOSTILE_CLOSE_TAG = '</saml:AttributeValue><x>';
 const HOSTILE_COMMENT = 'a<!--c-->b';
 const WITH_CR = 'line1\r\nline2';
+// Everything else the XML writer must escape or replace, in element text and in attribute values.
+const METACHARACTERS = ['&amp; "q" \'a\' > ]]>', 'nel\u0085ls\u2028', 'tab\tlf\n', 'nul\u0000', 'astral \u{1F600}'];
+
+const NAME_ID_FORMATS: Array<[format: string, value: string]> = [
+  [EMAIL_FORMAT, 'alice@example.com'],
+  ['urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified', 'alice'],
+  // What the IdP sends: an HMAC in base64url, and a fresh SAML ID.
+  ['urn:oasis:names:tc:SAML:2.0:nameid-format:persistent', 'x3Jq9vT_Uu-2cHk8b0QZ4mN1rW7sYpLa5dEfGh6iJkM'],
+  ['urn:oasis:names:tc:SAML:2.0:nameid-format:transient', '_8f14e45fceea167a5a36dedd4bea2543c0f1b2e3'],
+];
 
 let credentials: SigningCredentials;
 before(async () => {
@@ -160,6 +171,40 @@ describe('buildResponse: structure', () => {
 
   it('refuses to build a response with no signature at all', () => {
     assert.throws(() => buildResponse(options({ signAssertion: false, signResponse: false })), /must sign/);
+  });
+});
+
+describe('buildResponse: valid against the SAML 2.0 schemas (xmllint)', () => {
+  const signings = [
+    { signAssertion: true, signResponse: true },
+    { signAssertion: true, signResponse: false },
+    { signAssertion: false, signResponse: true },
+  ];
+  for (const signing of signings) {
+    for (const [format, value] of NAME_ID_FORMATS) {
+      const signed = [signing.signResponse && 'Response', signing.signAssertion && 'Assertion'].filter(Boolean).join(' and ');
+      it(`${signed} signed, NameID ${format.split(':').pop()}`, () => {
+        assertSchemaValid(buildResponse(options({ ...signing, nameIdFormat: format, nameId: value })));
+      });
+    }
+  }
+
+  it('without attributes, IdP-initiated (no InResponseTo), RSA-SHA512, with a session end', () => {
+    assertSchemaValid(
+      buildResponse(options({ attributes: [], inResponseTo: undefined, signatureAlgorithm: 'rsa-sha512', sessionNotOnOrAfter: new Date('2030-01-02T11:04:05Z') })),
+    );
+  });
+
+  it('multi-valued and empty attributes, and names and values with XML metacharacters', () => {
+    const attributes = [
+      { name: 'groups', values: ['Engineering', 'Admins & Ops', 'Finance'] },
+      { name: 'none', values: [] },
+      { name: 'hostile', values: [HOSTILE_CLOSE_TAG, HOSTILE_COMMENT, WITH_CR, ...METACHARACTERS] },
+      { name: 'a "name" <with> & \t\n', values: ['x'], nameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified' },
+    ];
+    const xml = buildResponse(options({ attributes }));
+    assertSchemaValid(xml);
+    assert.equal(xmlsecVerify(xml, credentials.certificatePem, 'Assertion').ok, true);
   });
 });
 
@@ -305,6 +350,13 @@ describe('buildResponse: accepted by samlify', () => {
       sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(forged).toString('base64') } }),
       /^Error: ERROR_UNMATCH_CERTIFICATE_DECLARATION_IN_METADATA$/,
     );
+    // Its schema check (xmllint) runs first: an Assertion before the Status is refused for that.
+    const reordered = buildResponse(options()).replace(/(<samlp:Status>.*<\/samlp:Status>)(<saml:Assertion .*<\/saml:Assertion>)/, '$2$1');
+    assert.match(reordered, /<\/saml:Assertion><samlp:Status>/);
+    await assert.rejects(
+      sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(reordered).toString('base64') } }),
+      /^Error: not valid against the SAML 2\.0 schemas: .*Element '\{urn:oasis:names:tc:SAML:2\.0:assertion\}Assertion': This element is not expected\. Expected is one of \( \{urn:oasis:names:tc:SAML:2\.0:protocol\}Extensions, \{urn:oasis:names:tc:SAML:2\.0:protocol\}Status \)/,
+    );
     // Signed by the other key while claiming the trusted certificate in KeyInfo: the signature itself fails.
     const disguised = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }));
     await assert.rejects(
@@ -342,6 +394,22 @@ describe('buildErrorResponse', () => {
     );
   });
 
+  it('is valid against the SAML 2.0 schemas for every status the IdP answers, signed or not', () => {
+    const statuses: Array<[code: string, sub?: string]> = [
+      ['urn:oasis:names:tc:SAML:2.0:status:Requester', 'urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy'],
+      ['urn:oasis:names:tc:SAML:2.0:status:Responder', 'urn:oasis:names:tc:SAML:2.0:status:NoPassive'],
+      ['urn:oasis:names:tc:SAML:2.0:status:Requester'],
+    ];
+    for (const [statusCode, subStatusCode] of statuses) {
+      for (const signed of [credentials, undefined]) {
+        assertSchemaValid(
+          buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, inResponseTo: '_r', statusCode, subStatusCode, statusMessage: 'format <x> & "y"', credentials: signed }),
+        );
+      }
+    }
+    assertSchemaValid(buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }));
+  });
+
   it('leaves out the optional sub-status, message and InResponseTo', () => {
     const response = parseXml(
       buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }),
@@ -374,5 +442,6 @@ describe('buildErrorResponse signed, and buildAssertionPreview', () => {
     assert.equal(doc.documentElement!.nodeName, 'saml:Assertion');
     assert.equal(doc.getElementsByTagName('ds:Signature').length, 0);
     assert.equal(only(doc.documentElement!, 'saml:NameID').textContent, 'alice@example.com');
+    assertSchemaValid(buildAssertionPreview(content));
   });
 });

@@ -2,6 +2,7 @@
 import { SAML, ValidateInResponseTo, type SamlConfig } from '@node-saml/node-saml';
 import { DOMParser, type Element, type Node } from '@xmldom/xmldom';
 import * as samlify from 'samlify';
+import { samlifySchemaValidator } from '@jit/testing';
 import { generateSigningCredentials, type SigningCredentials } from './credentials';
 import { buildIdpMetadata } from './metadata';
 
@@ -37,10 +38,10 @@ export async function nodeSamlValidate(sp: SAML, responseXml: string) {
 }
 
 let samlifyReady = false;
-/** samlify refuses to run without an XSD validator; none is installed, so schema checks are skipped in tests only. */
+/** samlify refuses to run without an XSD validator; ours is xmllint against the vendored schemas. */
 export function samlifyEntities(certificatePem: string, sp: { wantAssertionsSigned: boolean; wantMessageSigned: boolean; encPrivateKey?: string }) {
   if (!samlifyReady) {
-    samlify.setSchemaValidator({ validate: () => Promise.resolve('skipped') });
+    samlify.setSchemaValidator(samlifySchemaValidator);
     samlifyReady = true;
   }
   const idp = samlify.IdentityProvider({
@@ -86,4 +87,4 @@ export function only(parent: Element | ReturnType<typeof parseXml>, qualifiedNam
   return found[0];
 }
 
-export { xmlsecVerify } from '@jit/testing';
+export { assertSchemaValid, xmlsecVerify } from '@jit/testing';
