@@ -5,6 +5,7 @@ import { API_KEY_RESOLVER, ApiKeyGuard, ServiceKitModule } from '@jit/service';
 import type { CatalogConfig } from './config';
 import { Application, ApplicationGroup } from './applications/application.entity';
 import { ApplicationsModule } from './applications/applications.module';
+import { SnapshotModule } from './snapshot/snapshot.module';
 import { ConnectorsController } from './connectors/connectors.controller';
 import { DIRECTORY_REPLICA_ENTITIES } from './directory-replica/directory-replica.entities';
 import { CATALOG_CONSUMES } from './directory-replica/directory-replica.module';
@@ -45,6 +46,7 @@ export class AppModule {
         }),
         AuthModule.register(bus),
         ApplicationsModule,
+        SnapshotModule,
       ],
       controllers: [ConnectorsController],
     };
