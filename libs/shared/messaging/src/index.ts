@@ -3,6 +3,8 @@ export * from './naming';
 export * from './errors';
 export * from './bus';
 export * from './consumer-progress';
+export * from './consumer-position.entity';
+export * from './consumer-positions';
 export * from './snapshot';
 export * from './bus-transport';
 export * from './outbox-message.entity';

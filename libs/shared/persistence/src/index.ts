@@ -4,3 +4,4 @@ export * from './versioned-link';
 export * from './upsert-if-newer';
 export * from './group-commit';
 export * from './rows-after';
+export * from './replace-from-snapshot';
