@@ -5,12 +5,14 @@ import { API_KEY_RESOLVER, ApiKeyGuard, ServiceKitModule } from '@jit/service';
 import type { CatalogConfig } from './config';
 import { Application, ApplicationGroup } from './applications/application.entity';
 import { ApplicationsModule } from './applications/applications.module';
+import { SnapshotModule } from './snapshot/snapshot.module';
 import { ConnectorsController } from './connectors/connectors.controller';
 import { DIRECTORY_REPLICA_ENTITIES } from './directory-replica/directory-replica.entities';
 import { CATALOG_CONSUMES } from './directory-replica/directory-replica.module';
 import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { ApplicationOptionsAndDirectoryReplica1764800000000 } from './migrations/1764800000000-ApplicationOptionsAndDirectoryReplica';
 import { DirectoryGroups1764900000000 } from './migrations/1764900000000-DirectoryGroups';
+import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
 
 export const CATALOG_SCHEMA = 'catalog';
 
@@ -38,13 +40,19 @@ export class AppModule {
           config,
           schema: CATALOG_SCHEMA,
           entities: [Application, ApplicationGroup, ...DIRECTORY_REPLICA_ENTITIES],
-          migrations: [Initial1764300000000, ApplicationOptionsAndDirectoryReplica1764800000000, DirectoryGroups1764900000000],
+          migrations: [
+            Initial1764300000000,
+            ApplicationOptionsAndDirectoryReplica1764800000000,
+            DirectoryGroups1764900000000,
+            ConsumerPositions1765000000000,
+          ],
           bus,
           outbox: true,
           consumes: CATALOG_CONSUMES,
         }),
         AuthModule.register(bus),
         ApplicationsModule,
+        SnapshotModule,
       ],
       controllers: [ConnectorsController],
     };

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { CATALOG_STREAM } from '@jit/catalog-contracts';
+import { CATALOG_STREAM, CatalogSnapshot } from '@jit/catalog-contracts';
 import { runMain, runService, serveOpenApi } from '@jit/service';
 import { AppModule, CATALOG_SCHEMA } from './app.module';
 import { loadCatalogConfig } from './config';
@@ -14,6 +14,7 @@ runMain(async () => {
     schema: CATALOG_SCHEMA,
     produces: [CATALOG_STREAM],
     consumes: CATALOG_CONSUMES,
+    answers: Object.values(CatalogSnapshot),
     module: (bus) => AppModule.register(config, bus),
     configure: (app) =>
       serveOpenApi(app, {

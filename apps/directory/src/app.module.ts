@@ -10,6 +10,7 @@ import { OrganizationsModule } from './organizations/organizations.module';
 import { CredentialsModule } from './credentials/credentials.module';
 import { Membership, UserGroup } from './groups/group.entity';
 import { GroupsModule } from './groups/groups.module';
+import { SnapshotModule } from './snapshot/snapshot.module';
 import { User } from './users/user.entity';
 import { UsersModule } from './users/users.module';
 
@@ -34,6 +35,7 @@ export class AppModule {
         UsersModule,
         GroupsModule,
         CredentialsModule,
+        SnapshotModule,
       ],
     };
   }

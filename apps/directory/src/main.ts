@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { DIRECTORY_STREAM, DirectoryRpc } from '@jit/directory-contracts';
+import { DIRECTORY_STREAM, DirectoryRpc, DirectorySnapshot } from '@jit/directory-contracts';
 import { runMain, runService, serveOpenApi } from '@jit/service';
 import { AppModule, DIRECTORY_SCHEMA } from './app.module';
 import { loadDirectoryConfig } from './config';
@@ -13,7 +13,7 @@ runMain(async () => {
     port: config.DIRECTORY_PORT,
     schema: DIRECTORY_SCHEMA,
     produces: [DIRECTORY_STREAM],
-    answers: Object.values(DirectoryRpc),
+    answers: [...Object.values(DirectoryRpc), ...Object.values(DirectorySnapshot)],
     module: (bus) => AppModule.register(config, bus),
     configure: (app) => {
       serveOpenApi(app, {

@@ -6,6 +6,7 @@ import { IDP_CONFIG, type IdpConfig } from './config';
 import { SigningKey } from './keys/signing-key.entity';
 import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { SsoOptions1764600000000 } from './migrations/1764600000000-SsoOptions';
+import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
 import { READ_MODEL_ENTITIES } from './read-model/read-model.entities';
 import { IDP_CONSUMES, SsoModule } from './sso/sso.module';
 
@@ -23,7 +24,7 @@ export class AppModule {
           config,
           schema: IDP_SCHEMA,
           entities: [...READ_MODEL_ENTITIES, SigningKey],
-          migrations: [Initial1764300000000, SsoOptions1764600000000],
+          migrations: [Initial1764300000000, SsoOptions1764600000000, ConsumerPositions1765000000000],
           // Audit events that NATS did not acknowledge at once wait here for the relay.
           outbox: true,
           bus,

@@ -41,7 +41,7 @@ function toView(app: Application, connector: Connector, readiness?: ReadinessCou
   return {
     id: app.id,
     supportedFunctionality: connector.supportedFunctionality,
-    ...snapshot(app),
+    ...applicationSnapshot(app),
     attributes: app.attributes.map((m) => ({ ...m, editable: !fixed.has(m.spName) })),
     ...(readiness ? { jitReadiness: readiness } : {}),
     version: app.version,
@@ -50,7 +50,8 @@ function toView(app: Application, connector: Connector, readiness?: ReadinessCou
   };
 }
 
-function snapshot(app: Application): ApplicationSnapshot {
+/** What the IdP needs of an application: its events and the catalog's snapshot carry this. */
+export function applicationSnapshot(app: Application): ApplicationSnapshot {
   // Parsed so that rows written before a field existed take the contract's default.
   return ApplicationSnapshot.parse({
     name: app.name,
@@ -181,7 +182,7 @@ export class ApplicationsService {
     return this.outbox.run(async (tx) => {
       const app = await this.find(tx.manager, organizationId, id, true);
       const connector = connectorOf(app.connectorId);
-      const before = snapshot(app);
+      const before = applicationSnapshot(app);
       const problems: FieldProblem[] = [];
       const fromMetadata = metadata ? this.applyMetadata(app, connector, metadata, body) : new Set<string>();
       if (body.name !== undefined) app.name = body.name;
@@ -189,7 +190,7 @@ export class ApplicationsService {
       const mappingProblems: FieldProblem[] = [];
       app.attributes = this.mappings(connector, app.attributes, metadata, body.attributes, customNames, mappingProblems);
       this.validate(app, connector, fromMetadata, problems, mappingProblems);
-      const after = snapshot(app);
+      const after = applicationSnapshot(app);
       if (JSON.stringify(after) === JSON.stringify(before)) return toView(app, connector);
       app.version += 1;
       await tx.manager.save(Application, app);
@@ -571,7 +572,7 @@ export class ApplicationsService {
       applicationId: app.id,
       version: app.version,
       occurredAt: new Date().toISOString(),
-      application: snapshot(app),
+      application: applicationSnapshot(app),
     });
   }
 

@@ -2,12 +2,13 @@ import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import { DirectoryEvents } from '@jit/directory-contracts';
 import { OnEvent, type BusContext, type PayloadOf } from '@jit/messaging';
-import { DirectoryReplicaService } from './directory-replica.service';
+import { DirectoryReplicaService, groupRow, membershipRow, userRow } from './directory-replica.service';
 
 /**
  * DIRECTORY events → the catalog's copy of users, groups and memberships. Acked by the transport
  * once applied. A group's deletion is handled by the applications feature (GroupDeletedHandler):
- * its tombstone and the unbinding of its applications commit together.
+ * its tombstone and the unbinding of its applications commit together; so is a resync
+ * (DirectoryResyncHandler), which may find groups deleted.
  */
 @Controller()
 export class DirectoryReplicaHandler {
@@ -15,11 +16,7 @@ export class DirectoryReplicaHandler {
 
   @OnEvent(DirectoryEvents.userCreated, DirectoryEvents.userUpdated, DirectoryEvents.userStateChanged)
   userChanged(@Payload() e: PayloadOf<typeof DirectoryEvents.userCreated>): Promise<void> {
-    return this.replica.applyVersioned(
-      'directory_users',
-      { id: e.userId },
-      { organization_id: e.organizationId, version: e.version, deleted: false, profile: e.user },
-    );
+    return this.replica.write('directory_users', userRow(e));
   }
 
   @OnEvent(DirectoryEvents.userDeleted)
@@ -33,20 +30,15 @@ export class DirectoryReplicaHandler {
 
   @OnEvent(DirectoryEvents.groupCreated, DirectoryEvents.groupRenamed)
   groupChanged(@Payload() e: PayloadOf<typeof DirectoryEvents.groupCreated>): Promise<void> {
-    return this.replica.applyVersioned(
-      'directory_groups',
-      { id: e.groupId },
-      { organization_id: e.organizationId, version: e.version, deleted: false },
-    );
+    return this.replica.write('directory_groups', groupRow(e));
   }
 
   @OnEvent(DirectoryEvents.membershipAdded, DirectoryEvents.membershipRemoved)
   membershipChanged(@Payload() e: PayloadOf<typeof DirectoryEvents.membershipAdded>, @Ctx() ctx: BusContext): Promise<void> {
     // The subject tells add from remove; both share one version sequence per pair.
-    return this.replica.applyVersioned(
+    return this.replica.write(
       'directory_memberships',
-      { group_id: e.groupId, user_id: e.userId },
-      { organization_id: e.organizationId, version: e.version, active: ctx.subject === DirectoryEvents.membershipAdded.subject },
+      membershipRow({ ...e, active: ctx.subject === DirectoryEvents.membershipAdded.subject }),
     );
   }
 }

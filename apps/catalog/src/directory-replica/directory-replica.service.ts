@@ -1,9 +1,27 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { UserProfile } from '@jit/directory-contracts';
-import { upsertIfNewer } from '@jit/persistence';
+import { DirectorySnapshot, type UserProfile } from '@jit/directory-contracts';
+import { NatsBus, readSnapshot, type ResyncResult, type SnapshotItemOf } from '@jit/messaging';
+import { replaceFromSnapshot, upsertIfNewer, type VersionedRow } from '@jit/persistence';
 
 type Row = Record<string, string | number | boolean | object | null>;
+type Table = 'directory_users' | 'directory_memberships' | 'directory_groups';
+
+/** A user as its latest event or the directory's snapshot describes it. */
+export const userRow = (u: SnapshotItemOf<typeof DirectorySnapshot.users>): VersionedRow => ({
+  keys: { id: u.userId },
+  values: { organization_id: u.organizationId, version: u.version, deleted: false, profile: u.user },
+});
+
+export const groupRow = (g: SnapshotItemOf<typeof DirectorySnapshot.groups>): VersionedRow => ({
+  keys: { id: g.groupId },
+  values: { organization_id: g.organizationId, version: g.version, deleted: false },
+});
+
+export const membershipRow = (m: SnapshotItemOf<typeof DirectorySnapshot.memberships>): VersionedRow => ({
+  keys: { group_id: m.groupId, user_id: m.userId },
+  values: { organization_id: m.organizationId, version: m.version, active: m.active },
+});
 
 /** What the copy knows of a group: it exists, it was deleted, or no event of it has reached the catalog. */
 export type GroupState = 'live' | 'deleted' | 'unseen';
@@ -21,19 +39,71 @@ export interface AuthorisedUser {
  */
 @Injectable()
 export class DirectoryReplicaService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: NatsBus,
+  ) {}
 
   /**
    * Replays are no-ops; an older event arriving late never overwrites a newer one. `manager`
    * writes inside a caller's transaction.
    */
   async applyVersioned(
-    table: 'directory_users' | 'directory_memberships' | 'directory_groups',
+    table: Table,
     keys: Row,
     values: Row & { version: number },
     manager: EntityManager = this.dataSource.manager,
   ): Promise<void> {
     await upsertIfNewer(manager, { schema: 'catalog', name: table }, keys, values, { touch: 'updated_at' });
+  }
+
+  write(table: Table, row: VersionedRow): Promise<void> {
+    return this.applyVersioned(table, row.keys, row.values);
+  }
+
+  /**
+   * Rebuilds the copy from the directory's snapshot, for when the DIRECTORY stream no longer
+   * holds events the copy never applied. Users and memberships the directory no longer has
+   * become tombstones; a group it no longer has goes through `groupGone`, as its deletion event
+   * would (the applications feature unbinds it in the same transaction).
+   */
+  async resync(groupGone: (organizationId: string, groupId: string) => Promise<void>): Promise<ResyncResult> {
+    const results = [
+      await replaceFromSnapshot({
+        items: readSnapshot(this.bus, DirectorySnapshot.users),
+        toRow: userRow,
+        write: (row) => this.write('directory_users', row),
+        live: () => this.live('directory_users', ['id'], 'NOT "deleted"'),
+        gone: { deleted: true, profile: null },
+      }),
+      await replaceFromSnapshot({
+        items: readSnapshot(this.bus, DirectorySnapshot.groups),
+        toRow: groupRow,
+        write: (row) => this.write('directory_groups', row),
+        tombstone: (row) => groupGone(row.values.organization_id, row.keys.id ?? ''),
+        live: () => this.live('directory_groups', ['id'], 'NOT "deleted"'),
+        gone: { deleted: true },
+      }),
+      await replaceFromSnapshot({
+        items: readSnapshot(this.bus, DirectorySnapshot.memberships),
+        toRow: membershipRow,
+        write: (row) => this.write('directory_memberships', row),
+        live: () => this.live('directory_memberships', ['group_id', 'user_id'], '"active"'),
+        gone: { active: false },
+      }),
+    ];
+    return { applied: sum(results.map((r) => r.applied)), tombstoned: sum(results.map((r) => r.tombstoned)) };
+  }
+
+  private async live(
+    table: Table,
+    keyColumns: string[],
+    condition: string,
+  ): Promise<{ keys: Record<string, string>; organizationId: string }[]> {
+    const rows = await this.dataSource.query<Record<string, string>[]>(
+      `SELECT ${keyColumns.map((c) => `"${c}"`).join(', ')}, "organization_id" FROM "catalog"."${table}" WHERE ${condition}`,
+    );
+    return rows.map((r) => ({ keys: Object.fromEntries(keyColumns.map((c) => [c, r[c] ?? ''])), organizationId: r.organization_id ?? '' }));
   }
 
   /** What the copy knows of a group in this organisation; another organisation's group is 'unseen'. */
@@ -102,4 +172,8 @@ export class DirectoryReplicaService {
     );
     return rows.map((r) => ({ applicationId: r.application_id, userId: r.user_id, profile: r.profile }));
   }
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
 }

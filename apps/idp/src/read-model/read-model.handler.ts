@@ -1,9 +1,9 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
-import { CatalogEvents } from '@jit/catalog-contracts';
-import { DirectoryEvents } from '@jit/directory-contracts';
-import { OnEvent, type BusContext, type PayloadOf } from '@jit/messaging';
-import { ReadModelService } from './read-model.service';
+import { CATALOG_STREAM, CatalogEvents } from '@jit/catalog-contracts';
+import { DIRECTORY_STREAM, DirectoryEvents } from '@jit/directory-contracts';
+import { OnEvent, OnResync, type BusContext, type PayloadOf, type ResyncResult } from '@jit/messaging';
+import { ReadModelService, rows } from './read-model.service';
 
 /** Directory and catalog events → the IdP's read model. Acked by the transport once applied. */
 @Controller()
@@ -12,11 +12,7 @@ export class ReadModelHandler {
 
   @OnEvent(DirectoryEvents.userCreated, DirectoryEvents.userUpdated, DirectoryEvents.userStateChanged)
   userChanged(@Payload() e: PayloadOf<typeof DirectoryEvents.userCreated>): Promise<void> {
-    return this.readModel.applyVersioned(
-      'rm_users',
-      { id: e.userId },
-      { organization_id: e.organizationId, version: e.version, deleted: false, profile: e.user },
-    );
+    return this.readModel.write('rm_users', rows.user(e));
   }
 
   @OnEvent(DirectoryEvents.userDeleted)
@@ -31,11 +27,7 @@ export class ReadModelHandler {
   @OnEvent(DirectoryEvents.groupCreated, DirectoryEvents.groupRenamed)
   groupNamed(@Payload() e: PayloadOf<typeof DirectoryEvents.groupCreated>): Promise<void> {
     // The name feeds an application's groups attribute.
-    return this.readModel.applyVersioned(
-      'rm_groups',
-      { id: e.groupId },
-      { organization_id: e.organizationId, version: e.version, deleted: false, name: e.name },
-    );
+    return this.readModel.write('rm_groups', rows.group(e));
   }
 
   @OnEvent(DirectoryEvents.groupDeleted)
@@ -53,20 +45,12 @@ export class ReadModelHandler {
     @Ctx() ctx: BusContext,
   ): Promise<void> {
     // The subject tells add from remove; both share one version sequence per pair.
-    return this.readModel.applyVersioned(
-      'rm_memberships',
-      { group_id: e.groupId, user_id: e.userId },
-      { organization_id: e.organizationId, version: e.version, active: ctx.subject === DirectoryEvents.membershipAdded.subject },
-    );
+    return this.readModel.write('rm_memberships', rows.membership({ ...e, active: ctx.subject === DirectoryEvents.membershipAdded.subject }));
   }
 
   @OnEvent(CatalogEvents.applicationCreated, CatalogEvents.applicationUpdated)
   applicationChanged(@Payload() e: PayloadOf<typeof CatalogEvents.applicationCreated>): Promise<void> {
-    return this.readModel.applyVersioned(
-      'rm_applications',
-      { id: e.applicationId },
-      { organization_id: e.organizationId, version: e.version, deleted: false, snapshot: e.application },
-    );
+    return this.readModel.write('rm_applications', rows.application(e));
   }
 
   @OnEvent(CatalogEvents.applicationDeleted)
@@ -80,10 +64,17 @@ export class ReadModelHandler {
 
   @OnEvent(CatalogEvents.groupBound, CatalogEvents.groupUnbound)
   bindingChanged(@Payload() e: PayloadOf<typeof CatalogEvents.groupBound>, @Ctx() ctx: BusContext): Promise<void> {
-    return this.readModel.applyVersioned(
-      'rm_bindings',
-      { application_id: e.applicationId, group_id: e.groupId },
-      { organization_id: e.organizationId, version: e.version, active: ctx.subject === CatalogEvents.groupBound.subject },
-    );
+    return this.readModel.write('rm_bindings', rows.binding({ ...e, active: ctx.subject === CatalogEvents.groupBound.subject }));
+  }
+
+  /** A stream was trimmed past what the read model applied: rebuild its part from the producer's snapshot. */
+  @OnResync(DIRECTORY_STREAM)
+  resyncDirectory(): Promise<ResyncResult> {
+    return this.readModel.resyncDirectory();
+  }
+
+  @OnResync(CATALOG_STREAM)
+  resyncCatalog(): Promise<ResyncResult> {
+    return this.readModel.resyncCatalog();
   }
 }

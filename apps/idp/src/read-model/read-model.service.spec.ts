@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
-import type { UserProfile } from '@jit/directory-contracts';
+import { CatalogSnapshot } from '@jit/catalog-contracts';
+import { DirectorySnapshot, type UserProfile } from '@jit/directory-contracts';
+import type { NatsBus } from '@jit/messaging';
+import { TOMBSTONE_VERSION } from '@jit/persistence';
 import { ReadModelService } from './read-model.service';
 
 const ORG = '11111111-1111-4111-8111-111111111111';
@@ -17,13 +20,19 @@ const snapshot = (over: Record<string, unknown> = {}) => ({
 /** The in-memory side only: the SQL is exercised by the e2e tests on a real database. */
 describe('ReadModelService (memory copy that SSO decisions read)', () => {
   let rm: ReadModelService;
+  /** What the producers' snapshots answer (one page each), by subject. */
+  let snapshots: Record<string, unknown[]> = {};
+  const bus = {
+    request: (contract: { subject: string }) => Promise.resolve({ items: snapshots[contract.subject] ?? [], next: null }),
+  } as unknown as NatsBus;
   beforeEach(async () => {
+    snapshots = {};
     const rows: Record<string, unknown[]> = {
       // A row written before signatureAlgorithm and the other options existed.
       rm_applications: [{ id: 'app-old', organization_id: ORG, version: 1, deleted: false, snapshot: snapshot() }],
     };
     const fake = { query: (sql: string) => Promise.resolve(rows[/"idp"\."(\w+)"/.exec(sql)?.[1] ?? ''] ?? []) } as unknown as DataSource;
-    rm = new ReadModelService(fake);
+    rm = new ReadModelService(fake, bus);
     await rm.onModuleInit();
     await rm.applyVersioned('rm_users', { id: 'u1' }, { organization_id: ORG, version: 1, deleted: false, profile: profile() });
     await rm.applyVersioned('rm_groups', { id: 'g1' }, { organization_id: ORG, version: 1, deleted: false, name: 'Eng' });
@@ -84,5 +93,43 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
   it('lists no applications for a suspended user', async () => {
     await rm.applyVersioned('rm_users', { id: 'u1' }, { organization_id: ORG, version: 2, deleted: false, profile: profile('SUSPENDED') });
     assert.deepEqual(rm.applicationsFor(ORG, 'u1'), []);
+  });
+
+  it('resyncs from the directory\'s snapshot: what it no longer lists stops counting, and late events cannot bring it back', async () => {
+    await rm.applyVersioned('rm_users', { id: 'u2' }, { organization_id: ORG, version: 1, deleted: false, profile: profile() });
+    await rm.applyVersioned('rm_memberships', { group_id: 'g1', user_id: 'u2' }, { organization_id: ORG, version: 1, active: true });
+    assert.equal(rm.authorisation(ORG, 'u2', 'a1').granted, true);
+    // While the IdP was away: u1's membership was removed (v2), u2 was deleted, a user u3 was added.
+    snapshots = {
+      [DirectorySnapshot.users.subject]: [
+        { organizationId: ORG, version: 1, userId: 'u1', user: profile() },
+        { organizationId: ORG, version: 1, userId: 'u3', user: profile() },
+      ],
+      [DirectorySnapshot.groups.subject]: [{ organizationId: ORG, version: 1, groupId: 'g1', name: 'Eng' }],
+      [DirectorySnapshot.memberships.subject]: [
+        { organizationId: ORG, version: 2, groupId: 'g1', userId: 'u1', active: false },
+        { organizationId: ORG, version: 1, groupId: 'g1', userId: 'u3', active: true },
+      ],
+    };
+    assert.deepEqual(await rm.resyncDirectory(), { applied: 5, tombstoned: 2 });
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false, 'the removal made while away');
+    assert.equal(rm.authorisation(ORG, 'u2', 'a1').user, null, 'the deletion made while away');
+    assert.equal(rm.authorisation(ORG, 'u2', 'a1').granted, false);
+    assert.equal(rm.authorisation(ORG, 'u3', 'a1').granted, true, 'the user added while away');
+    // An old event published late (an outbox relay) does not bring u2 back.
+    await rm.applyVersioned('rm_users', { id: 'u2' }, { organization_id: ORG, version: 7, deleted: false, profile: profile() });
+    assert.equal(rm.authorisation(ORG, 'u2', 'a1').user, null);
+    assert.ok(TOMBSTONE_VERSION > 7);
+  });
+
+  it('resyncs from the catalog\'s snapshot: a deleted application and an unbound group stop granting', async () => {
+    snapshots = {
+      [CatalogSnapshot.applications.subject]: [],
+      [CatalogSnapshot.bindings.subject]: [],
+    };
+    assert.deepEqual(await rm.resyncCatalog(), { applied: 0, tombstoned: 3 });
+    assert.equal(rm.application('a1'), null);
+    assert.equal(rm.application('app-old'), null);
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false);
   });
 });

@@ -1,8 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ApplicationSnapshot } from '@jit/catalog-contracts';
-import { upsertIfNewer } from '@jit/persistence';
-import type { UserProfile } from '@jit/directory-contracts';
+import { ApplicationSnapshot, CatalogSnapshot } from '@jit/catalog-contracts';
+import { NatsBus, readSnapshot, type ResyncResult, type SnapshotItemOf } from '@jit/messaging';
+import { replaceFromSnapshot, upsertIfNewer, type SnapshotReplacement, type VersionedRow } from '@jit/persistence';
+import { DirectorySnapshot, type UserProfile } from '@jit/directory-contracts';
 
 type Row = Record<string, string | number | boolean | object | null>;
 
@@ -45,6 +46,33 @@ const TABLES = ['rm_users', 'rm_groups', 'rm_memberships', 'rm_applications', 'r
 export type ReadModelTable = (typeof TABLES)[number];
 
 /**
+ * Each entity as its latest event or its producer's snapshot describes it: one mapping for both,
+ * so a resync writes exactly what the events would have written.
+ */
+export const rows = {
+  user: (u: SnapshotItemOf<typeof DirectorySnapshot.users>): VersionedRow => ({
+    keys: { id: u.userId },
+    values: { organization_id: u.organizationId, version: u.version, deleted: false, profile: u.user },
+  }),
+  group: (g: SnapshotItemOf<typeof DirectorySnapshot.groups>): VersionedRow => ({
+    keys: { id: g.groupId },
+    values: { organization_id: g.organizationId, version: g.version, deleted: false, name: g.name },
+  }),
+  membership: (m: SnapshotItemOf<typeof DirectorySnapshot.memberships>): VersionedRow => ({
+    keys: { group_id: m.groupId, user_id: m.userId },
+    values: { organization_id: m.organizationId, version: m.version, active: m.active },
+  }),
+  application: (a: SnapshotItemOf<typeof CatalogSnapshot.applications>): VersionedRow => ({
+    keys: { id: a.applicationId },
+    values: { organization_id: a.organizationId, version: a.version, deleted: false, snapshot: a.application },
+  }),
+  binding: (b: SnapshotItemOf<typeof CatalogSnapshot.bindings>): VersionedRow => ({
+    keys: { application_id: b.applicationId, group_id: b.groupId },
+    values: { organization_id: b.organizationId, version: b.version, active: b.active },
+  }),
+};
+
+/**
  * The IdP's read model. PostgreSQL holds it durably (a restart resumes from the consumer's ack
  * floor); a copy in memory answers every SSO decision without a query. Both change in
  * applyVersioned, the only writer: the row first, then memory, with the same version rule, and
@@ -62,19 +90,34 @@ export class ReadModelService implements OnModuleInit {
   private readonly bindings = new Map<string, LinkRow>();
   private readonly groupsOfUser = new Map<string, Set<string>>();
   private readonly groupsOfApplication = new Map<string, Set<string>>();
+  private loading?: Promise<void>;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly bus: NatsBus,
+  ) {}
 
-  /** Runs before the consumers start (Nest initialises modules before the transports listen). */
+  /**
+   * Loads the tables into memory before the HTTP server answers. The consumers may already be
+   * applying events meanwhile (a hybrid app starts its transports before the init hooks): that
+   * is safe, memory keeps the newer version whichever comes first.
+   */
   async onModuleInit(): Promise<void> {
-    const [users, groups, memberships, applications, bindings] = await Promise.all(
-      TABLES.map((t) => this.dataSource.query<Array<Record<string, unknown>>>(`SELECT * FROM "idp"."${t}"`)),
-    );
-    for (const r of users) this.remember('rm_users', { id: r.id as string }, r);
-    for (const r of groups) this.remember('rm_groups', { id: r.id as string }, r);
-    for (const r of memberships) this.remember('rm_memberships', { group_id: r.group_id as string, user_id: r.user_id as string }, r);
-    for (const r of applications) this.remember('rm_applications', { id: r.id as string }, r);
-    for (const r of bindings) this.remember('rm_bindings', { application_id: r.application_id as string, group_id: r.group_id as string }, r);
+    await this.load();
+  }
+
+  private load(): Promise<void> {
+    this.loading ??= (async () => {
+      const [users, groups, memberships, applications, bindings] = await Promise.all(
+        TABLES.map((t) => this.dataSource.query<Array<Record<string, unknown>>>(`SELECT * FROM "idp"."${t}"`)),
+      );
+      for (const r of users) this.remember('rm_users', { id: r.id as string }, r);
+      for (const r of groups) this.remember('rm_groups', { id: r.id as string }, r);
+      for (const r of memberships) this.remember('rm_memberships', { group_id: r.group_id as string, user_id: r.user_id as string }, r);
+      for (const r of applications) this.remember('rm_applications', { id: r.id as string }, r);
+      for (const r of bindings) this.remember('rm_bindings', { application_id: r.application_id as string, group_id: r.group_id as string }, r);
+    })();
+    return this.loading;
   }
 
   /**
@@ -84,6 +127,71 @@ export class ReadModelService implements OnModuleInit {
   async applyVersioned(table: ReadModelTable, keys: Record<string, string>, values: Row & { version: number }): Promise<void> {
     await upsertIfNewer(this.dataSource, { schema: 'idp', name: table }, keys, values);
     this.remember(table, keys, values);
+  }
+
+  write(table: ReadModelTable, row: VersionedRow): Promise<void> {
+    return this.applyVersioned(table, row.keys, row.values);
+  }
+
+  /**
+   * Rebuilds what the DIRECTORY stream feeds from the directory's snapshot, for when the stream no
+   * longer holds events this read model never applied. Users and groups the directory no longer
+   * has, and memberships that went with them, become tombstones: no assertion for them.
+   */
+  async resyncDirectory(): Promise<ResyncResult> {
+    // Tombstones are found in memory: it must hold the tables first.
+    await this.load();
+    return total([
+      await this.replace('rm_users', readSnapshot(this.bus, DirectorySnapshot.users), rows.user, { deleted: true, profile: null }),
+      await this.replace('rm_groups', readSnapshot(this.bus, DirectorySnapshot.groups), rows.group, { deleted: true }),
+      await this.replace('rm_memberships', readSnapshot(this.bus, DirectorySnapshot.memberships), rows.membership, { active: false }),
+    ]);
+  }
+
+  /** The same for the CATALOG stream: applications and their group bindings. */
+  async resyncCatalog(): Promise<ResyncResult> {
+    await this.load();
+    return total([
+      await this.replace('rm_applications', readSnapshot(this.bus, CatalogSnapshot.applications), rows.application, {
+        deleted: true,
+        snapshot: null,
+      }),
+      await this.replace('rm_bindings', readSnapshot(this.bus, CatalogSnapshot.bindings), rows.binding, { active: false }),
+    ]);
+  }
+
+  private replace<Item>(
+    table: ReadModelTable,
+    items: AsyncIterable<Item>,
+    toRow: (item: Item) => VersionedRow,
+    gone: SnapshotReplacement<Item>['gone'],
+  ): Promise<ResyncResult> {
+    return replaceFromSnapshot({ items, toRow, gone, write: (row) => this.write(table, row), live: () => Promise.resolve(this.live(table)) });
+  }
+
+  /** The rows that still count (memory holds exactly what the tables hold). */
+  private *live(table: ReadModelTable): Generator<{ keys: Record<string, string>; organizationId: string }> {
+    const entities = (map: Map<string, { deleted: boolean; organizationId: string }>) =>
+      [...map].filter(([, r]) => !r.deleted).map(([id, r]) => ({ keys: { id }, organizationId: r.organizationId }));
+    const links = (map: Map<string, LinkRow>, first: string, second: string) =>
+      [...map]
+        .filter(([, r]) => r.active)
+        .map(([key, r]) => {
+          const [a = '', b = ''] = key.split(':');
+          return { keys: { [first]: a, [second]: b }, organizationId: r.organizationId };
+        });
+    switch (table) {
+      case 'rm_users':
+        return yield* entities(this.users);
+      case 'rm_groups':
+        return yield* entities(this.groups);
+      case 'rm_applications':
+        return yield* entities(this.applications);
+      case 'rm_memberships':
+        return yield* links(this.memberships, 'group_id', 'user_id');
+      case 'rm_bindings':
+        return yield* links(this.bindings, 'application_id', 'group_id');
+    }
   }
 
   application(applicationId: string): ReadApplicationView | null {
@@ -180,6 +288,10 @@ export class ReadModelService implements OnModuleInit {
       }
     }
   }
+}
+
+function total(results: ResyncResult[]): ResyncResult {
+  return results.reduce((a, b) => ({ applied: a.applied + b.applied, tombstoned: a.tombstoned + b.tombstoned }), { applied: 0, tombstoned: 0 });
 }
 
 function newer(current: Versioned | undefined, version: number): boolean {

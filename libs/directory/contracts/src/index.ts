@@ -2,3 +2,4 @@ export * from './user-attributes';
 export * from './events';
 export * from './rpc';
 export * from './api-key-client';
+export * from './snapshot';

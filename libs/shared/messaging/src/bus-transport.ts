@@ -1,11 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerInfo, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { RpcContract, StreamContract } from './contract';
 import { type NatsBus, decodeJson, encodeJson, describe, type RpcReply } from './bus';
 import { type ConsumerProgress } from './consumer-progress';
+import type { ConsumerPositions } from './consumer-positions';
+import { resyncPattern, type ResyncRequest, type ResyncResult } from './snapshot';
 
 /** What a handler can learn about the message it is handling. */
 export class BusContext extends BaseRpcContext<[subject: string, streamSequence: number, redelivered: boolean]> {
@@ -23,12 +25,16 @@ const PERMANENT_CODES = new Set(['VALIDATION_FAILED', 'CONTRACT_VIOLATION']);
 export interface BusTransportOptions {
   bus: NatsBus;
   progress: ConsumerProgress;
+  /** The applied floors in the service's database; required when `consumes` is not empty. */
+  positions?: ConsumerPositions;
   /** Streams whose events this service handles with @EventPattern, through one durable consumer each. */
   consumes?: readonly StreamContract[];
   /** Request/reply contracts this service answers with @MessagePattern. */
   answers?: readonly RpcContract[];
   /** Delay before a message that failed for a transient reason is delivered again. */
   retryDelayMs?: number;
+  /** Delay before a resync that failed (the producer unreachable, say) is tried again. */
+  resyncRetryMs?: number;
 }
 
 /**
@@ -37,6 +43,10 @@ export interface BusTransportOptions {
  * handlers answer core NATS requests in a queue group. Payloads are checked against their
  * contract before a handler sees them; a message that fails its contract is terminated and
  * logged instead of being redelivered forever.
+ *
+ * A consumer that finds its stream trimmed past what it applied (at start, or when a delivery
+ * jumps over sequences the stream no longer holds) calls the service's @OnResync handler for
+ * that stream, which rebuilds its state from the producer's snapshot, and then tails on.
  */
 export class BusTransport extends Server implements CustomTransportStrategy {
   private readonly log = new Logger(BusTransport.name);
@@ -61,6 +71,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     for (const sub of this.subscriptions) sub.unsubscribe();
     for (const consumer of this.consumers) await consumer.close();
     await Promise.allSettled(this.loops);
+    await this.options.positions?.flush();
   }
 
   on(): never {
@@ -79,7 +90,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     const unhandled = [...this.messageHandlers.keys()].filter(
       (pattern) =>
         !(this.options.answers ?? []).some((c) => c.subject === pattern) &&
-        !(this.options.consumes ?? []).some((s) => s.events.some((e) => e.subject === pattern)),
+        !(this.options.consumes ?? []).some((s) => resyncPattern(s) === pattern || s.events.some((e) => e.subject === pattern)),
     );
     if (unhandled.length > 0) throw new Error(`Handlers without a declared contract: ${unhandled.join(', ')}`);
   }
@@ -120,45 +131,120 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   }
 
   private async consume(stream: StreamContract): Promise<void> {
-    const { bus, progress } = this.options;
+    const { bus, progress, positions } = this.options;
+    if (!positions) throw new Error(`BusTransport needs ConsumerPositions to consume ${stream.name}`);
+    if (!this.getHandlerByPattern(resyncPattern(stream))) throw new Error(`No @OnResync handler for stream ${stream.name}`);
     const streamName = bus.naming.stream(stream.name);
-    const durable = bus.service;
-    const info = await bus.jsm.consumers
-      .info(streamName, durable)
-      .catch(() =>
-        bus.jsm.consumers.add(streamName, {
-          durable_name: durable,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          ack_wait: 30_000_000_000,
-          max_ack_pending: 1000,
-        }),
-      );
-    progress.start(stream.name, info.ack_floor.stream_seq, await bus.lastSequence(stream));
-    const consumer = await bus.js.consumers.get(streamName, durable);
+    const { info, created } = await this.ensureConsumer(streamName);
+    const stored = await positions.load(stream.name);
+    const { first, last } = await bus.streamBounds(stream);
+    // Our own record decides whether something was missed: a purge moves the server's ack floor
+    // past messages nobody applied. A consumer created just now has applied nothing of this
+    // stream, whatever an older record says (the stream may have been recreated).
+    progress.start(stream.name, created ? 0 : (stored ?? info.ack_floor.stream_seq), last);
+    const consumer = await bus.js.consumers.get(streamName, bus.service);
+    this.loops.push(this.run(stream, consumer, first, info.ack_floor.stream_seq));
+  }
+
+  private async ensureConsumer(streamName: string): Promise<{ info: ConsumerInfo; created: boolean }> {
+    const { jsm, service } = this.options.bus;
+    try {
+      return { info: await jsm.consumers.info(streamName, service), created: false };
+    } catch {
+      const info = await jsm.consumers.add(streamName, {
+        durable_name: service,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: 30_000_000_000,
+        max_ack_pending: 1000,
+      });
+      return { info, created: true };
+    }
+  }
+
+  /** Resyncs first if the stream was trimmed while this service was away, then tails. */
+  private async run(stream: StreamContract, consumer: Consumer, firstSeq: number, serverAckFloor: number): Promise<void> {
+    const { progress } = this.options;
+    if (progress.trimmedPast(stream.name, firstSeq)) await this.resync(stream);
+    // Acked before the last stop but not yet in our record (it lags); never past a trim.
+    this.advance(stream, serverAckFloor);
+    if (this.closing) {
+      progress.stop(stream.name);
+      return;
+    }
     const messages = await consumer.consume({ max_messages: 256 });
     this.consumers.push(messages);
+    if (this.closing) await messages.close();
     const schemas = new Map(stream.events.map((e) => [e.subject, e.schema]));
-    this.loops.push(
-      (async () => {
-        // One message at a time, in stream order: the applied floor then means "everything up to here".
-        for await (const msg of messages) {
-          await this.handle(stream, schemas, msg);
-          if (this.closing) break;
-        }
-        progress.stop(stream.name);
-      })(),
-    );
+    // One message at a time, in stream order: the applied floor then means "everything up to here".
+    for await (const msg of messages) {
+      if (progress.skipsAhead(stream.name, msg.seq)) await this.resyncIfTrimmed(stream);
+      await this.handle(stream, schemas, msg);
+      if (this.closing) break;
+    }
+    progress.stop(stream.name);
+  }
+
+  /** A delivery jumped over sequences: deleted messages leave holes too, only a trim needs a resync. */
+  private async resyncIfTrimmed(stream: StreamContract): Promise<void> {
+    let trimmed = true; // the stream cannot tell us: resync, to be safe
+    try {
+      trimmed = this.options.progress.trimmedPast(stream.name, (await this.options.bus.streamBounds(stream)).first);
+    } catch (error) {
+      this.log.warn(`Could not read the bounds of ${stream.name} after a jump in sequences: ${describe(error)}`);
+    }
+    if (trimmed) await this.resync(stream);
+  }
+
+  /**
+   * Rebuilds the service's state from the producer's snapshot, retrying until it succeeds (or
+   * the service stops): until then the consumer is neither ready nor fresh, so nothing is
+   * decided from state the stream can no longer correct.
+   */
+  private async resync(stream: StreamContract): Promise<void> {
+    const { bus, progress } = this.options;
+    const handler = this.getHandlerByPattern(resyncPattern(stream));
+    if (!handler) throw new Error(`No @OnResync handler for stream ${stream.name}`);
+    const ackFloor = progress.applied(stream.name);
+    progress.beginResync(stream.name);
+    for (let attempt = 1; !this.closing; attempt++) {
+      try {
+        // Read before the snapshot: every event below `first` is in it; the ones from `first` on
+        // are delivered after it, and their versions make the overlap harmless.
+        const { first, last } = await bus.streamBounds(stream);
+        const request: ResyncRequest = { stream: stream.name, ackFloor, firstSeq: first };
+        this.log.warn({ msg: `${stream.name} was trimmed past what this consumer applied: resyncing from a snapshot`, ...request, attempt });
+        const result = (await this.invoke(handler, request, new BusContext([resyncPattern(stream), 0, false]))) as ResyncResult;
+        progress.endResync(stream.name, first, last);
+        this.options.positions?.saveSoon(stream.name, progress.applied(stream.name));
+        this.log.log({ msg: `Resynced ${stream.name} from a snapshot, tailing from ${first}`, ...request, ...result, attempt });
+        return;
+      } catch (error) {
+        this.log.error({ msg: `Resync of ${stream.name} failed, will retry: ${describe(error)}`, stream: stream.name, ackFloor, attempt });
+        await new Promise((retry) => setTimeout(retry, this.options.resyncRetryMs ?? 1000));
+      }
+    }
+  }
+
+  /** Marks a sequence finished and records the floor it leads to. */
+  private finished(stream: StreamContract, sequence: number): void {
+    this.options.progress.complete(stream.name, sequence);
+    this.options.positions?.saveSoon(stream.name, this.options.progress.applied(stream.name));
+  }
+
+  private advance(stream: StreamContract, ackFloor: number): void {
+    this.options.progress.advanceTo(stream.name, ackFloor);
+    this.options.positions?.saveSoon(stream.name, this.options.progress.applied(stream.name));
   }
 
   private async handle(stream: StreamContract, schemas: Map<string, RpcContract['request']>, msg: JsMsg): Promise<void> {
-    const { bus, progress } = this.options;
+    const { bus } = this.options;
     const subject = bus.naming.unprefixed(msg.subject);
     const handler = this.getHandlerByPattern(subject);
     const schema = schemas.get(subject);
     if (!handler || !schema) {
       msg.ack();
-      progress.complete(stream.name, msg.seq);
+      this.finished(stream, msg.seq);
       return;
     }
     let payload: unknown;
@@ -167,19 +253,19 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     } catch (error) {
       this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${subject}: it fails its contract: ${describe(error)}`);
       msg.term('contract violation');
-      progress.complete(stream.name, msg.seq);
+      this.finished(stream, msg.seq);
       return;
     }
     try {
       await this.invoke(handler, payload, new BusContext([subject, msg.seq, msg.redelivered]));
       msg.ack();
-      progress.complete(stream.name, msg.seq);
+      this.finished(stream, msg.seq);
     } catch (error) {
       const code = errorCode(error);
       if (PERMANENT_CODES.has(code)) {
         this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${subject}: ${errorMessage(error)}`);
         msg.term(code);
-        progress.complete(stream.name, msg.seq);
+        this.finished(stream, msg.seq);
       } else {
         this.log.warn(`Will retry ${stream.name}#${msg.seq} on ${subject}: ${errorMessage(error)}`);
         msg.nak(this.options.retryDelayMs ?? 500);

@@ -141,6 +141,15 @@ export class NatsBus {
     return info.state.last_seq;
   }
 
+  /**
+   * The oldest and newest sequence the stream holds. A trimmed or purged stream starts above 1;
+   * an empty one reports first = last + 1.
+   */
+  async streamBounds(stream: StreamContract): Promise<{ first: number; last: number }> {
+    const info = await this.jsm.streams.info(this.naming.stream(stream.name));
+    return { first: info.state.first_seq, last: info.state.last_seq };
+  }
+
   async close(): Promise<void> {
     if (this.connection.isClosed()) return;
     await this.connection.drain();

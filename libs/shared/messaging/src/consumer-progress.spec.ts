@@ -42,3 +42,62 @@ describe('ConsumerProgress', () => {
     assert.equal(p.isReady('X'), false);
   });
 });
+
+describe('ConsumerProgress: finding the stream trimmed past what was applied', () => {
+  it('at start: trimmed only when the first sequence is above the floor + 1', () => {
+    const p = new ConsumerProgress();
+    p.start('S', 10, 20);
+    assert.equal(p.trimmedPast('S', 1), false, 'nothing trimmed');
+    assert.equal(p.trimmedPast('S', 11), false, 'trimmed exactly up to what was applied');
+    assert.equal(p.trimmedPast('S', 12), true, 'sequence 11 was never applied and is gone');
+    assert.equal(p.trimmedPast('S', 0), false, 'a stream that never held a message');
+  });
+
+  it('a purged stream (first = last + 1) is a trim only if the consumer had not applied it all', () => {
+    const caughtUp = new ConsumerProgress();
+    caughtUp.start('S', 20, 20);
+    assert.equal(caughtUp.trimmedPast('S', 21), false);
+    const behind = new ConsumerProgress();
+    behind.start('S', 15, 20);
+    assert.equal(behind.trimmedPast('S', 21), true);
+  });
+
+  it('a fresh consumer (floor 0) on a stream whose first message is gone must resync', () => {
+    const p = new ConsumerProgress();
+    p.start('S', 0, 50);
+    assert.equal(p.trimmedPast('S', 2), true);
+    assert.equal(p.trimmedPast('S', 1), false);
+  });
+
+  it('while running: a delivery that jumps over undelivered sequences is noticed, a redelivery is not', () => {
+    const p = new ConsumerProgress();
+    p.start('S', 10);
+    assert.equal(p.skipsAhead('S', 11), false);
+    p.complete('S', 11);
+    assert.equal(p.skipsAhead('S', 12), false);
+    assert.equal(p.skipsAhead('S', 13), false, '12 was nak\'d, 13 follows it');
+    p.complete('S', 13);
+    assert.equal(p.skipsAhead('S', 12), false, 'the redelivery of 12');
+    p.complete('S', 12);
+    assert.equal(p.skipsAhead('S', 40), true, '14..39 were never delivered');
+    assert.equal(p.trimmedPast('S', 40), true, 'and the stream starts at 40: they were trimmed');
+    assert.equal(p.trimmedPast('S', 14), false, 'had it started at 14, they were only deleted');
+  });
+
+  it('is neither ready nor advanced while resyncing, then counts everything below the first sequence as applied', () => {
+    const p = new ConsumerProgress();
+    p.start('S', 3, 3);
+    assert.equal(p.isReady('S'), true);
+    p.beginResync('S');
+    assert.equal(p.isResyncing('S'), true);
+    assert.equal(p.isReady('S'), false);
+    assert.equal(p.applied('S'), 3);
+    p.endResync('S', 25, 30);
+    assert.equal(p.isResyncing('S'), false);
+    assert.equal(p.applied('S'), 24);
+    assert.equal(p.isReady('S'), false, 'the stream held up to 30 when the resync began');
+    for (let seq = 25; seq <= 30; seq++) p.complete('S', seq);
+    assert.equal(p.isReady('S'), true);
+    assert.equal(p.skipsAhead('S', 31), false);
+  });
+});

@@ -5,7 +5,11 @@ interface StreamProgress {
   floor: number;
   /** Sequences above the floor that are done, waiting for the gaps below them to close. */
   done: Set<number>;
+  /** The highest sequence delivered so far: a delivery above it + 1 skipped sequences. */
+  delivered: number;
   running: boolean;
+  /** Rebuilding from the producer's snapshot: neither ready nor fresh until it is done. */
+  resyncing: boolean;
   /** The stream's last sequence when the consumer started: ready once applied up to here. */
   catchUpTo: number;
 }
@@ -14,16 +18,26 @@ interface StreamProgress {
  * How far this service's durable consumers have applied each stream. Freshness is judged
  * against the contiguous floor, not the highest sequence seen: a message that was nak'd for a
  * retry keeps the floor below it until it is applied.
+ *
+ * It also tells when the stream no longer holds what the consumer still needs (SECURITY.md: a
+ * consumer that finds the stream trimmed past what it applied resyncs from a snapshot).
  */
 @Injectable()
 export class ConsumerProgress {
   private readonly streams = new Map<string, StreamProgress>();
 
-  /** Called when a consumer starts, with its ack floor and the stream's last sequence. */
+  /** Called when a consumer starts, with the floor it applied up to and the stream's last sequence. */
   start(stream: string, ackFloor: number, streamLast = 0): void {
     const current = this.streams.get(stream);
     const floor = Math.max(ackFloor, current?.floor ?? 0);
-    this.streams.set(stream, { floor, done: current?.done ?? new Set(), running: true, catchUpTo: streamLast });
+    this.streams.set(stream, {
+      floor,
+      done: current?.done ?? new Set(),
+      delivered: Math.max(floor, current?.delivered ?? 0),
+      running: true,
+      resyncing: false,
+      catchUpTo: streamLast,
+    });
   }
 
   stop(stream: string): void {
@@ -36,10 +50,7 @@ export class ConsumerProgress {
     const p = this.streams.get(stream);
     if (!p || sequence <= p.floor) return;
     p.done.add(sequence);
-    while (p.done.has(p.floor + 1)) {
-      p.floor += 1;
-      p.done.delete(p.floor);
-    }
+    this.closeGaps(p);
   }
 
   /**
@@ -50,20 +61,70 @@ export class ConsumerProgress {
     const p = this.streams.get(stream);
     if (!p || ackFloor <= p.floor) return;
     p.floor = ackFloor;
+    p.delivered = Math.max(p.delivered, ackFloor);
     for (const seq of p.done) if (seq <= p.floor) p.done.delete(seq);
-    while (p.done.has(p.floor + 1)) {
-      p.floor += 1;
-      p.done.delete(p.floor);
-    }
+    this.closeGaps(p);
+  }
+
+  /**
+   * Whether the stream has lost messages this consumer never applied: its first sequence is
+   * above the floor + 1. (An empty stream's first sequence is its last + 1, so a consumer that
+   * applied everything before a purge is not behind.)
+   */
+  trimmedPast(stream: string, firstSeq: number): boolean {
+    return firstSeq > this.applied(stream) + 1;
+  }
+
+  /**
+   * Records a delivery; true when it jumps over sequences never delivered. Those were deleted
+   * or trimmed: `trimmedPast` with the stream's first sequence tells which. A redelivery (after
+   * a nak) is below the highest delivered and never a jump.
+   */
+  skipsAhead(stream: string, sequence: number): boolean {
+    const p = this.streams.get(stream);
+    if (!p) return false;
+    const jumped = sequence > Math.max(p.delivered, p.floor) + 1;
+    p.delivered = Math.max(p.delivered, sequence);
+    return jumped;
+  }
+
+  /** A resync starts: neither ready nor fresh until it ends. */
+  beginResync(stream: string): void {
+    const p = this.streams.get(stream);
+    if (p) p.resyncing = true;
+  }
+
+  /**
+   * The snapshot taken after reading the stream's bounds is applied: everything below
+   * `firstSeq` counts as applied, and the consumer is ready again once it has tailed up to
+   * `streamLast`.
+   */
+  endResync(stream: string, firstSeq: number, streamLast: number): void {
+    this.advanceTo(stream, firstSeq - 1);
+    const p = this.streams.get(stream);
+    if (!p) return;
+    p.resyncing = false;
+    p.catchUpTo = Math.max(p.catchUpTo, streamLast);
+  }
+
+  isResyncing(stream: string): boolean {
+    return this.streams.get(stream)?.resyncing ?? false;
   }
 
   applied(stream: string): number {
     return this.streams.get(stream)?.floor ?? 0;
   }
 
-  /** Running, and caught up with what the stream held when it started (a restart's backlog). */
+  /** Running, not resyncing, and caught up with what the stream held when it started (a restart's backlog). */
   isReady(stream: string): boolean {
     const p = this.streams.get(stream);
-    return p !== undefined && p.running && p.floor >= p.catchUpTo;
+    return p !== undefined && p.running && !p.resyncing && p.floor >= p.catchUpTo;
+  }
+
+  private closeGaps(p: StreamProgress): void {
+    while (p.done.has(p.floor + 1)) {
+      p.floor += 1;
+      p.done.delete(p.floor);
+    }
   }
 }

@@ -36,6 +36,9 @@ export class FreshnessGate {
     }
     const deadline = started + this.maxWaitMs;
     for (;;) {
+      // A resync's floor says nothing about what the snapshot has brought in so far.
+      const resyncing = this.streams.filter((s) => this.progress.isResyncing(s.name)).map((s) => s.name);
+      if (resyncing.length > 0) return { fresh: false, reason: `resyncing ${resyncing.join(', ')} from a snapshot`, lag: {} };
       const lag: Record<string, number> = {};
       for (const [name, last] of targets) {
         const behind = last - this.progress.applied(name);

@@ -10,24 +10,31 @@ import { ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
 import { eventually, testEnv } from '@jit/testing';
 import { NatsBus, encodeJson } from './bus';
 import { BusTransport, type BusContext } from './bus-transport';
+import { ConsumerPosition, createConsumerPositionsTable, dropConsumerPositionsTable } from './consumer-position.entity';
+import { ConsumerPositions } from './consumer-positions';
 import { ConsumerProgress } from './consumer-progress';
-import { defineEvent, defineStream } from './contract';
-import { OnEvent } from './decorators';
+import { defineEvent, defineStream, type StreamContract } from './contract';
+import { OnEvent, OnResync } from './decorators';
 import { EventNotConfirmedError } from './errors';
 import { FreshnessGate } from './freshness';
 import { Outbox } from './outbox';
 import { OutboxMessage, createOutboxTable, dropOutboxTable } from './outbox-message.entity';
+import type { ResyncRequest, ResyncResult } from './snapshot';
 
 const Ping = defineEvent('test.ping.v1', z.object({ n: z.number().int() }));
 const STREAM = defineStream('TEST', ['test.>'], [Ping]);
+const Tick = defineEvent('resync-test.tick.v1', z.object({ n: z.number().int() }));
+const TICKS = defineStream('TICKS', ['resync-test.>'], [Tick]);
 
 class CreateOutbox1764300000000 implements MigrationInterface {
   name = 'CreateOutbox1764300000000';
-  up(q: QueryRunner) {
-    return createOutboxTable(q, 'msgtest');
+  async up(q: QueryRunner) {
+    await createOutboxTable(q, 'msgtest');
+    await createConsumerPositionsTable(q, 'msgtest');
   }
-  down(q: QueryRunner) {
-    return dropOutboxTable(q, 'msgtest');
+  async down(q: QueryRunner) {
+    await dropConsumerPositionsTable(q, 'msgtest');
+    await dropOutboxTable(q, 'msgtest');
   }
 }
 
@@ -40,7 +47,7 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
   before(async () => {
     await ensureDatabase(env.databaseUrl, 'msgtest');
     dataSource = new DataSource(
-      serviceDataSourceOptions({ url: env.databaseUrl, schema: 'msgtest', entities: [OutboxMessage], migrations: [CreateOutbox1764300000000] }),
+      serviceDataSourceOptions({ url: env.databaseUrl, schema: 'msgtest', entities: [OutboxMessage, ConsumerPosition], migrations: [CreateOutbox1764300000000] }),
     );
     await dataSource.initialize();
     bus = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'msgtest' });
@@ -132,6 +139,11 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
         seen.push(payload.n);
         return Promise.resolve();
       }
+
+      @OnResync(STREAM)
+      resync(): Promise<ResyncResult> {
+        return Promise.resolve({ applied: 0, tombstoned: 0 });
+      }
     }
 
     @Module({ controllers: [PingHandler] })
@@ -140,7 +152,7 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     before(async () => {
       app = await NestFactory.create(TestModule, { logger: false });
       progress = new ConsumerProgress();
-      app.connectMicroservice({ strategy: new BusTransport({ bus, progress, consumes: [STREAM], retryDelayMs: 50 }) });
+      app.connectMicroservice({ strategy: new BusTransport({ bus, progress, positions: new ConsumerPositions(dataSource), consumes: [STREAM], retryDelayMs: 50 }) });
       await app.startAllMicroservices();
       await app.init();
     });
@@ -171,6 +183,134 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
       const stale = await new FreshnessGate(bus, stalled, [STREAM], 20).check();
       assert.equal(stale.fresh, false);
       assert.equal(stale.fresh === false && stale.lag.TEST, await bus.lastSequence(STREAM));
+    });
+  });
+
+  describe('BusTransport resync: a stream trimmed past what the consumer applied', () => {
+    const applied: number[] = [];
+    const resyncs: ResyncRequest[] = [];
+    /** Resolves the resync in progress; the next one waits for its own. */
+    let finishResync: () => void = () => undefined;
+    let resyncDone = Promise.resolve();
+    /** A tick that blocks its handler until released (the consumer falls behind the stream). */
+    let blockAt = -1;
+    let blocked = false;
+    let release: () => void = () => undefined;
+    let app: INestApplication | undefined;
+    let progress: ConsumerProgress;
+    const streamName = () => bus.naming.stream(TICKS.name);
+
+    @Controller()
+    class TickHandler {
+      @OnEvent(Tick)
+      async handle(@Payload() payload: { n: number }): Promise<void> {
+        if (payload.n === blockAt) {
+          blocked = true;
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        applied.push(payload.n);
+      }
+
+      @OnResync(TICKS)
+      async resync(@Payload() request: ResyncRequest): Promise<ResyncResult> {
+        resyncs.push(request);
+        await resyncDone;
+        return { applied: 7, tombstoned: 1 };
+      }
+    }
+
+    @Module({ controllers: [TickHandler] })
+    class TickModule {}
+
+    /** The consumer's service starting (again): a new process would hold nothing in memory either. */
+    const startConsumer = async () => {
+      app = await NestFactory.create(TickModule, { logger: false });
+      progress = new ConsumerProgress();
+      const streams: StreamContract[] = [TICKS];
+      app.connectMicroservice({
+        strategy: new BusTransport({ bus, progress, positions: new ConsumerPositions(dataSource), consumes: streams, resyncRetryMs: 50 }),
+      });
+      await app.startAllMicroservices();
+      await app.init();
+    };
+    const stopConsumer = async () => {
+      await app?.close();
+      app = undefined;
+    };
+    const publishTicks = async (from: number, to: number) => {
+      for (let n = from; n <= to; n++) await bus.publish(Tick, { n }, `tick-${n}-${resyncs.length}-${Date.now()}`);
+    };
+    const holdResyncs = () => {
+      resyncDone = new Promise<void>((resolve) => (finishResync = resolve));
+    };
+
+    before(async () => {
+      await bus.ensureStream(TICKS);
+      await startConsumer();
+    });
+
+    after(async () => {
+      finishResync();
+      release();
+      await stopConsumer();
+    });
+
+    it('resyncs at start when the stream was purged while the consumer was away, and only then becomes ready and fresh', async () => {
+      await publishTicks(1, 3);
+      await eventually(() => assert.equal(progress.applied('TICKS'), 3));
+      await stopConsumer();
+
+      await publishTicks(4, 5);
+      await bus.jsm.streams.purge(streamName());
+      // Why the consumer keeps its own record: the purge moved the server's ack floor past 4 and 5.
+      assert.equal((await bus.jsm.consumers.info(streamName(), 'msgtest')).ack_floor.stream_seq, 5);
+      await publishTicks(6, 6);
+
+      holdResyncs();
+      await startConsumer();
+      await eventually(() => assert.equal(resyncs.length, 1));
+      assert.deepEqual(resyncs[0], { stream: 'TICKS', ackFloor: 3, firstSeq: 6 });
+      assert.equal(progress.isResyncing('TICKS'), true);
+      assert.equal(progress.isReady('TICKS'), false);
+      const during = await new FreshnessGate(bus, progress, [TICKS], 20).check();
+      assert.equal(during.fresh, false);
+      assert.match(during.fresh === false ? during.reason : '', /resyncing TICKS from a snapshot/);
+      assert.deepEqual(applied, [1, 2, 3], 'nothing is tailed before the snapshot is in');
+
+      finishResync();
+      await eventually(() => assert.deepEqual(applied, [1, 2, 3, 6]));
+      await eventually(() => assert.equal(progress.isReady('TICKS'), true));
+      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+    });
+
+    it('does not resync when only what it had applied was trimmed', async () => {
+      await stopConsumer();
+      await bus.jsm.streams.purge(streamName());
+      await publishTicks(7, 7);
+      await startConsumer();
+      await eventually(() => assert.deepEqual(applied.slice(-1), [7]));
+      assert.equal(resyncs.length, 1);
+    });
+
+    it('resyncs while running when a delivery jumps over sequences the stream no longer holds', async () => {
+      const firstTick = 8;
+      blockAt = firstTick;
+      await publishTicks(firstTick, firstTick);
+      await eventually(() => assert.equal(blocked, true));
+      // More than the consumer buffers (256): the ones it has not pulled yet are purged unseen.
+      await publishTicks(firstTick + 1, firstTick + 300);
+      await bus.jsm.streams.purge(streamName());
+      holdResyncs();
+      await publishTicks(firstTick + 301, firstTick + 301);
+      const { first } = await bus.streamBounds(TICKS);
+      release();
+      await eventually(() => assert.equal(resyncs.length, 2), { timeoutMs: 5000 });
+      assert.equal(resyncs[1]?.firstSeq, first);
+      assert.equal(progress.isReady('TICKS'), false);
+      finishResync();
+      await eventually(() => assert.equal(applied.at(-1), firstTick + 301), { timeoutMs: 5000 });
+      await eventually(() => assert.equal(progress.applied('TICKS'), first));
+      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
     });
   });
 

@@ -1,5 +1,6 @@
 import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { NatsBus } from './bus';
+import { ConsumerPositions } from './consumer-positions';
 import { ConsumerProgress } from './consumer-progress';
 import { OUTBOX_RELAY_INTERVAL_MS, Outbox, OutboxRelay } from './outbox';
 
@@ -10,14 +11,18 @@ class BusCloser implements OnApplicationShutdown {
   }
 }
 
-/** Provides the connected bus, the outbox and its relay, and consumer progress to a service. */
+/**
+ * Provides the connected bus, the outbox and its relay, consumer progress and, for a service
+ * that consumes streams, the stored positions of its consumers.
+ */
 @Global()
 @Module({})
 export class MessagingModule {
-  static forRoot(bus: NatsBus, options: { outbox: boolean; relayIntervalMs?: number }): DynamicModule {
+  static forRoot(bus: NatsBus, options: { outbox: boolean; consumes?: boolean; relayIntervalMs?: number }): DynamicModule {
     const outboxProviders = options.outbox
       ? [Outbox, OutboxRelay, { provide: OUTBOX_RELAY_INTERVAL_MS, useValue: options.relayIntervalMs ?? 1000 }]
       : [];
+    const consumerProviders = options.consumes ? [ConsumerPositions] : [];
     return {
       module: MessagingModule,
       providers: [
@@ -25,8 +30,9 @@ export class MessagingModule {
         ConsumerProgress,
         { provide: BusCloser, useFactory: () => new BusCloser(bus) },
         ...outboxProviders,
+        ...consumerProviders,
       ],
-      exports: [NatsBus, ConsumerProgress, ...(options.outbox ? [Outbox, OutboxRelay] : [])],
+      exports: [NatsBus, ConsumerProgress, ...(options.outbox ? [Outbox, OutboxRelay] : []), ...consumerProviders],
     };
   }
 }

@@ -3,3 +3,5 @@ export * from './data-source-options';
 export * from './versioned-link';
 export * from './upsert-if-newer';
 export * from './group-commit';
+export * from './rows-after';
+export * from './replace-from-snapshot';

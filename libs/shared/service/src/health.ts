@@ -43,6 +43,7 @@ export class HealthController {
     for (const stream of this.options.consumes) {
       consumers[stream.name] = {
         ready: this.progress?.isReady(stream.name) ?? false,
+        resyncing: this.progress?.isResyncing(stream.name) ?? false,
         applied: this.progress?.applied(stream.name) ?? 0,
       };
     }

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import pino from 'pino';
-import { BusTransport, ConsumerProgress, NatsBus, type RpcContract, type StreamContract } from '@jit/messaging';
+import { BusTransport, ConsumerPositions, ConsumerProgress, NatsBus, type RpcContract, type StreamContract } from '@jit/messaging';
 import type { BaseConfig } from '@jit/config';
 import { ensureDatabase } from '@jit/persistence';
 import { ErrorFilter } from './error-filter';
@@ -64,6 +64,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
       strategy: new BusTransport({
         bus,
         progress: app.get(ConsumerProgress),
+        positions: (options.consumes ?? []).length > 0 ? app.get(ConsumerPositions) : undefined,
         consumes: options.consumes,
         answers: options.answers,
       }),

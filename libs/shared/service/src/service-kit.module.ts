@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { MessagingModule, OutboxMessage, type NatsBus, type StreamContract } from '@jit/messaging';
+import { ConsumerPosition, MessagingModule, OutboxMessage, type NatsBus, type StreamContract } from '@jit/messaging';
 import type { BaseConfig } from '@jit/config';
 import { serviceDataSourceOptions } from '@jit/persistence';
 import { HEALTH_OPTIONS, HealthController } from './health';
@@ -20,6 +20,7 @@ export interface ServiceKitOptions {
   bus?: NatsBus;
   /** Whether the service writes events through the outbox. */
   outbox?: boolean;
+  /** Streams it consumes: its schema then needs the consumer_positions table (createConsumerPositionsTable). */
   consumes?: readonly StreamContract[];
 }
 
@@ -27,7 +28,8 @@ export interface ServiceKitOptions {
 @Module({})
 export class ServiceKitModule {
   static forRoot(options: ServiceKitOptions): DynamicModule {
-    const entities = options.outbox ? [...options.entities, OutboxMessage] : options.entities;
+    const consumes = (options.consumes ?? []).length > 0;
+    const entities = [...options.entities, ...(options.outbox ? [OutboxMessage] : []), ...(consumes ? [ConsumerPosition] : [])];
     const imports: (DynamicModule | Type)[] = [
       LoggerModule.forRoot({
         pinoHttp: {
@@ -47,7 +49,7 @@ export class ServiceKitModule {
         }),
       ),
     ];
-    if (options.bus) imports.push(MessagingModule.forRoot(options.bus, { outbox: options.outbox ?? false }));
+    if (options.bus) imports.push(MessagingModule.forRoot(options.bus, { outbox: options.outbox ?? false, consumes }));
     const providers: Provider[] = [
       { provide: HEALTH_OPTIONS, useValue: { service: options.service, consumes: options.consumes ?? [] } },
     ];

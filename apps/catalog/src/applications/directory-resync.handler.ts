@@ -1,0 +1,24 @@
+import { Controller } from '@nestjs/common';
+import { DIRECTORY_STREAM } from '@jit/directory-contracts';
+import { OnResync, type ResyncResult } from '@jit/messaging';
+import { TOMBSTONE_VERSION } from '@jit/persistence';
+import { DirectoryReplicaService } from '../directory-replica/directory-replica.service';
+import { ApplicationsService } from './applications.service';
+
+/**
+ * The DIRECTORY stream was trimmed past what the catalog's copy applied: the copy is rebuilt from
+ * the directory's snapshot. A group the directory no longer has goes as its deletion event would
+ * take it, with its bindings.
+ */
+@Controller()
+export class DirectoryResyncHandler {
+  constructor(
+    private readonly replica: DirectoryReplicaService,
+    private readonly applications: ApplicationsService,
+  ) {}
+
+  @OnResync(DIRECTORY_STREAM)
+  resync(): Promise<ResyncResult> {
+    return this.replica.resync((organizationId, groupId) => this.applications.groupDeleted(organizationId, groupId, TOMBSTONE_VERSION));
+  }
+}

@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { defineSnapshot } from '@jit/messaging';
+import { DirectoryEvents } from './events';
+
+/**
+ * The directory's current state, for a consumer that finds the DIRECTORY stream trimmed past
+ * what it applied (SECURITY.md). Each item says what the entity's latest event says, with that
+ * event's version, so consumers apply it with the same version rule; an entity that a complete
+ * snapshot does not list has been deleted. Paged in key order: `after` is the previous page's
+ * `next`. Only for the directory's own consumers (catalog, idp): it holds every organisation.
+ */
+export const DirectorySnapshot = {
+  users: defineSnapshot('rpc.directory.snapshot.users.v1', DirectoryEvents.userCreated.schema.omit({ occurredAt: true })),
+  groups: defineSnapshot('rpc.directory.snapshot.groups.v1', DirectoryEvents.groupCreated.schema.omit({ occurredAt: true })),
+  /** Removed memberships too (`active: false`): the pair's version keeps counting. */
+  memberships: defineSnapshot(
+    'rpc.directory.snapshot.memberships.v1',
+    DirectoryEvents.membershipAdded.schema.omit({ occurredAt: true }).extend({ active: z.boolean() }),
+  ),
+} as const;
