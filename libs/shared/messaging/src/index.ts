@@ -3,6 +3,7 @@ export * from './naming';
 export * from './errors';
 export * from './bus';
 export * from './consumer-progress';
+export * from './consumer-lag';
 export * from './bus-transport';
 export * from './outbox-message.entity';
 export * from './outbox';

@@ -4,12 +4,12 @@ import { LoggerModule } from 'nestjs-pino';
 import { MessagingModule, OutboxMessage, type NatsBus, type StreamContract } from '@jit/messaging';
 import type { BaseConfig } from '@jit/config';
 import { serviceDataSourceOptions } from '@jit/persistence';
-import { HEALTH_OPTIONS, HealthController } from './health';
+import { HEALTH_OPTIONS, HealthController, type HealthOptions } from './health';
 
 export interface ServiceKitOptions {
   service: string;
-  /** The shared keys of the service's configuration: log level and database. */
-  config: Pick<BaseConfig, 'LOG_LEVEL' | 'DATABASE_URL'>;
+  /** The shared keys of the service's configuration: log level, database and readiness thresholds. */
+  config: Pick<BaseConfig, 'LOG_LEVEL' | 'DATABASE_URL' | 'READY_MAX_LAG' | 'READY_LAG_WAIT_MS'>;
   /** The service's PostgreSQL schema. */
   schema: string;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -48,9 +48,13 @@ export class ServiceKitModule {
       ),
     ];
     if (options.bus) imports.push(MessagingModule.forRoot(options.bus, { outbox: options.outbox ?? false }));
-    const providers: Provider[] = [
-      { provide: HEALTH_OPTIONS, useValue: { service: options.service, consumes: options.consumes ?? [] } },
-    ];
+    const health: HealthOptions = {
+      service: options.service,
+      consumes: options.consumes ?? [],
+      maxLag: options.config.READY_MAX_LAG,
+      lagWaitMs: options.config.READY_LAG_WAIT_MS,
+    };
+    const providers: Provider[] = [{ provide: HEALTH_OPTIONS, useValue: health }];
     return { module: ServiceKitModule, imports, providers, controllers: [HealthController], exports: [] };
   }
 }
