@@ -15,7 +15,12 @@ interface Answer {
 async function ready(progress: ConsumerProgress, last: () => Promise<number>, options: Partial<HealthOptions> = {}): Promise<Answer> {
   const dataSource = { query: () => Promise.resolve([{ '?column?': 1 }]) } as unknown as DataSource;
   const bus = { isConnected: () => true, lastSequence: last } as unknown as NatsBus;
-  const health = new HealthController({ service: 'test', consumes: [STREAM], maxLag: 10, lagWaitMs: 50, ...options }, dataSource, bus, progress);
+  const health = new HealthController(
+    { service: 'test', consumes: [STREAM], maxLag: 10, lagWaitMs: 50, ...options },
+    dataSource,
+    bus,
+    progress,
+  );
   const answer: Partial<Answer> = {};
   const reply = {
     status(code: number) {

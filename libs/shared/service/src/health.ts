@@ -1,13 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Optional, Res } from '@nestjs/common';
-import {
-  ConsumerProgress,
-  NatsBus,
-  readConsumerLag,
-  streamLag,
-  withinMs,
-  type StreamContract,
-  type StreamLag,
-} from '@jit/messaging';
+import { ConsumerProgress, NatsBus, readConsumerLag, streamLag, withinMs, type StreamContract, type StreamLag } from '@jit/messaging';
 import { DataSource } from 'typeorm';
 
 export const HEALTH_OPTIONS = Symbol('HEALTH_OPTIONS');

@@ -1,10 +1,13 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { MessagingModule, OutboxMessage, type NatsBus, type StreamContract } from '@jit/messaging';
+import { ConsumerProgress, MessagingModule, NatsBus, Outbox, OutboxMessage, type StreamContract } from '@jit/messaging';
 import type { BaseConfig } from '@jit/config';
 import { serviceDataSourceOptions } from '@jit/persistence';
 import { HEALTH_OPTIONS, HealthController, type HealthOptions } from './health';
+import { HttpMetrics } from './http-metrics';
+import { MessagingMetrics, OutboxMetrics } from './messaging-metrics';
+import { MetricsController, MetricsModule, ServiceMetrics } from './metrics';
 
 export interface ServiceKitOptions {
   service: string;
@@ -23,7 +26,7 @@ export interface ServiceKitOptions {
   consumes?: readonly StreamContract[];
 }
 
-/** Logger, database, messaging and health endpoints: what every service starts with. */
+/** Logger, database, messaging, health endpoints and metrics: what every service starts with. */
 @Module({})
 export class ServiceKitModule {
   static forRoot(options: ServiceKitOptions): DynamicModule {
@@ -34,7 +37,8 @@ export class ServiceKitModule {
           level: options.config.LOG_LEVEL,
           base: { service: options.service },
           redact: ['req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-          autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' },
+          // Probes and scrapes every few seconds would drown the log.
+          autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics' },
           quietReqLogger: true,
         },
       }),
@@ -47,6 +51,7 @@ export class ServiceKitModule {
         }),
       ),
     ];
+    imports.push(MetricsModule);
     if (options.bus) imports.push(MessagingModule.forRoot(options.bus, { outbox: options.outbox ?? false }));
     const health: HealthOptions = {
       service: options.service,
@@ -54,7 +59,22 @@ export class ServiceKitModule {
       maxLag: options.config.READY_MAX_LAG,
       lagWaitMs: options.config.READY_LAG_WAIT_MS,
     };
-    const providers: Provider[] = [{ provide: HEALTH_OPTIONS, useValue: health }];
-    return { module: ServiceKitModule, imports, providers, controllers: [HealthController], exports: [] };
+    const providers: Provider[] = [{ provide: HEALTH_OPTIONS, useValue: health }, HttpMetrics];
+    if (options.bus) {
+      providers.push({
+        provide: MessagingMetrics,
+        inject: [ServiceMetrics, NatsBus, ConsumerProgress],
+        useFactory: (metrics: ServiceMetrics, bus: NatsBus, progress: ConsumerProgress) =>
+          new MessagingMetrics(metrics, bus, progress, health.consumes),
+      });
+    }
+    if (options.bus && options.outbox) {
+      providers.push({
+        provide: OutboxMetrics,
+        inject: [ServiceMetrics, Outbox],
+        useFactory: (metrics: ServiceMetrics, outbox: Outbox) => new OutboxMetrics(metrics, outbox),
+      });
+    }
+    return { module: ServiceKitModule, imports, providers, controllers: [HealthController, MetricsController], exports: [] };
   }
 }

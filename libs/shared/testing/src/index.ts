@@ -7,3 +7,4 @@ export * from './nats-server';
 export * from './admin-client';
 export * from './xmlsec';
 export * from './openapi-sweeps';
+export * from './metrics';
