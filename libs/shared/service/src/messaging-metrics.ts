@@ -15,27 +15,14 @@ export class MessagingMetrics {
       name: 'jit_nats_up',
       help: 'Whether NATS answered at this scrape: 1 when connected and every consumed stream could be read, else 0',
     });
-    const labelNames = ['stream'] as const;
-    const ready = metrics.gauge({
-      name: 'jit_consumer_ready',
-      help: 'Whether the consumer of the stream is running and through its start backlog (1) or not (0)',
-      labelNames,
-    });
-    const applied = metrics.gauge({
-      name: 'jit_consumer_applied_sequence',
-      help: 'Every stream sequence up to this one is applied by this service',
-      labelNames,
-    });
-    const last = metrics.gauge({
-      name: 'jit_stream_last_sequence',
-      help: "The stream's newest sequence, read from JetStream at scrape time",
-      labelNames,
-    });
-    const lag = metrics.gauge({
-      name: 'jit_consumer_lag_messages',
-      help: 'Messages in the stream this service has not applied yet (last minus applied)',
-      labelNames,
-    });
+    const perStream = (name: string, help: string) => metrics.gauge({ name, help, labelNames: ['stream'] });
+    const ready = perStream(
+      'jit_consumer_ready',
+      'Whether the consumer of the stream is running and through its start backlog (1) or not (0)',
+    );
+    const applied = perStream('jit_consumer_applied_sequence', 'Every stream sequence up to this one is applied by this service');
+    const last = perStream('jit_stream_last_sequence', "The stream's newest sequence, read from JetStream at scrape time");
+    const lag = perStream('jit_consumer_lag_messages', 'Messages in the stream this service has not applied yet (last minus applied)');
     metrics.beforeScrape('NATS consumers', async () => {
       for (const { name } of streams) {
         ready.set({ stream: name }, progress.isReady(name) ? 1 : 0);
