@@ -1,4 +1,5 @@
 import { Controller, Get, Global, Header, Injectable, Logger, Module } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import {
   Counter,
   Gauge,
@@ -61,6 +62,8 @@ export class ServiceMetrics {
 @Module({ providers: [ServiceMetrics], exports: [ServiceMetrics] })
 export class MetricsModule {}
 
+// Prometheus text for the scraper, not part of the JSON API that /docs describes (docs/operations.md does).
+@ApiExcludeController()
 @Controller()
 export class MetricsController {
   constructor(private readonly metrics: ServiceMetrics) {}
