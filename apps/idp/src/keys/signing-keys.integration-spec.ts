@@ -21,10 +21,17 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
   /** An IdP instance: its own in-memory key cache over the shared database. */
   const instance = (env: Record<string, string> = {}) =>
     new SigningKeysService(dataSource, loadIdpConfig({ IDP_KEY_ROTATION_GRACE_SECONDS: '3', IDP_KEY_CACHE_SECONDS: '1', ...env }));
-  const soon = (ms: number) => new Date(Date.now() + ms);
+  const later = () => new Date(Date.now() + 3_600_000);
   const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  /** Key generation takes a while on a busy machine: activation times are counted from when it is done. */
-  const past = (at: Date) => pause(Math.max(0, at.getTime() - Date.now()) + 20);
+  /**
+   * Time passes for a scheduled key: its activation time moves in the database, to `inMs` from
+   * now. Scheduling far ahead and then moving the time keeps the tests independent of how long
+   * key generation takes on a busy machine. Instances see it once their copy is re-read.
+   */
+  const activateIn = (id: string, inMs = 0) =>
+    dataSource.query(`UPDATE idp.signing_keys SET activates_at = now() + make_interval(secs => $2) WHERE id = $1`, [id, inMs / 1000]);
+  /** Longer than IDP_KEY_CACHE_SECONDS: every instance with the default of these tests reads the keys again. */
+  const cacheExpired = () => pause(1100);
 
   before(async () => {
     await ensureDatabase(env.databaseUrl, 'idp');
@@ -49,14 +56,15 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
     const org = randomUUID();
     const [first] = await idp.publishedCertificates(org);
     assert.ok(first);
-    const next = await idp.scheduleRotation(org, soon(1000));
+    const next = await idp.scheduleRotation(org, later());
     assert.deepEqual(await idp.publishedCertificates(org), [first, next.certificatePem]);
-    await past(next.activatesAt);
+    await activateIn(next.id);
+    await cacheExpired();
 
     assert.equal(signsAs(await idp.forOrganization(org), [next.certificatePem, first]), 0, 'the new key signs');
     assert.deepEqual(await idp.publishedCertificates(org), [next.certificatePem, first], 'the old certificate stays published');
-    // Even after the cache is read again from the database.
-    await pause(1100);
+    // Even once the copy is read again from the database (the grace is 3 s here).
+    await cacheExpired();
     assert.deepEqual(await idp.publishedCertificates(org), [next.certificatePem, first]);
     assert.equal(signsAs(await idp.forOrganization(org), [next.certificatePem, first]), 0);
 
@@ -70,11 +78,12 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
     const idp = instance();
     const org = randomUUID();
     const [first] = await idp.publishedCertificates(org);
-    const replaced = await idp.scheduleRotation(org, soon(60_000));
-    const next = await idp.scheduleRotation(org, soon(1000));
+    const replaced = await idp.scheduleRotation(org, later());
+    const next = await idp.scheduleRotation(org, later());
     assert.notEqual(replaced.certificatePem, next.certificatePem);
     assert.deepEqual(await idp.publishedCertificates(org), [first, next.certificatePem]);
-    await past(next.activatesAt);
+    await activateIn(next.id);
+    await cacheExpired();
     assert.deepEqual(await idp.publishedCertificates(org), [next.certificatePem, first]);
   });
 
@@ -84,14 +93,15 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
     const org = randomUUID();
     const [first] = await b.publishedCertificates(org);
     assert.ok(first);
-    const next = await a.scheduleRotation(org, soon(2000));
+    const next = await a.scheduleRotation(org, later());
     await eventually(async () => assert.deepEqual(await b.publishedCertificates(org), [first, next.certificatePem]), {
       timeoutMs: 3000,
       intervalMs: 100,
     });
     assert.equal(signsAs(await b.forOrganization(org), [first, next.certificatePem]), 0, 'not before its time');
 
-    await past(next.activatesAt);
+    await activateIn(next.id);
+    await cacheExpired();
     // Both reach the switch at once; one switches, the other finds it done.
     const [fromA, fromB] = await Promise.all([a.forOrganization(org), b.forOrganization(org)]);
     assert.equal(signsAs(fromA, [next.certificatePem]), 0);
@@ -108,14 +118,19 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
 
   it('an instance holding a schedule that another instance replaced does not switch to it', async () => {
     const a = instance();
-    // Its copy outlives the replacement and the first schedule's activation time.
-    const slow = instance({ IDP_KEY_CACHE_SECONDS: '60' });
     const org = randomUUID();
     const [first] = await a.publishedCertificates(org);
-    const replaced = await a.scheduleRotation(org, soon(1500));
+    const replaced = await a.scheduleRotation(org, later());
+    // The slow instance reads it due in 1.5 s, and keeps that copy for a minute.
+    await activateIn(replaced.id, 1500);
+    const slow = instance({ IDP_KEY_CACHE_SECONDS: '60' });
+    const dueAt = Date.now() + 1500;
     assert.deepEqual(await slow.publishedCertificates(org), [first, replaced.certificatePem]);
-    const next = await a.scheduleRotation(org, soon(60_000));
-    await past(replaced.activatesAt);
+    // Back to later in the database, so that the replacement below finds it still pending however
+    // long its key generation takes; the slow instance's copy still says 1.5 s.
+    await activateIn(replaced.id, 3_600_000);
+    const next = await a.scheduleRotation(org, later());
+    await pause(Math.max(0, dueAt - Date.now()) + 100);
 
     const credentials = await slow.forOrganization(org);
     assert.equal(signsAs(credentials, [first, replaced.certificatePem]), 0, 'still the first key, never the replaced one');
