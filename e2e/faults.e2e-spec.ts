@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Browser, PrivateNatsServer, eventually } from '@jit/testing';
+import { Browser, PrivateNatsServer, eventually, metricValue } from '@jit/testing';
 import { System, signIn } from './harness';
 
 /**
@@ -51,6 +51,16 @@ describe('NATS crash: nothing claimed, nothing stale, nothing lost', () => {
     assert.equal(refused.outcome, 'refused');
     assert.equal(refused.outcome === 'refused' && refused.status, 503);
     assert.match(refused.outcome === 'refused' ? refused.page : '', /could not be confirmed/);
+
+    // What an operator sees meanwhile: the IdP is not ready, says why, and counts the refusal.
+    const ready = await fetch(`${system.idpUrl}/ready`);
+    assert.equal(ready.status, 503);
+    const { reasons } = (await ready.json()) as { reasons: string[] };
+    assert.ok(reasons.some((r) => /^cannot read stream (DIRECTORY|CATALOG) from NATS/.test(r)), reasons.join('; '));
+    const metrics = await (await fetch(`${system.idpUrl}/metrics`)).text();
+    assert.ok((metricValue(metrics, 'jit_idp_sso_refusals_total', { reason: 'stale_read_model' }) ?? 0) >= 1);
+    assert.equal(metricValue(metrics, 'jit_nats_up'), 0);
+    assert.equal(metricValue(metrics, 'jit_consumer_lag_messages', { stream: 'DIRECTORY' }), undefined, 'no stale lag value');
   });
 
   it('delivers the committed change through the relay once NATS is back, and the IdP enforces it', async () => {

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Browser } from '@jit/testing';
+import { Browser, metricValue } from '@jit/testing';
 import { System, signIn } from './harness';
 
 interface Account {
@@ -103,5 +103,40 @@ describe('JIT sign-in through the IdP into demo-sp', () => {
     const strip = (page: string) => page.replace(/nonce[-=]"?[A-Za-z0-9+/=]+/g, '').replace(/value="[^"]*"/g, '');
     assert.equal(wrong.outcome === 'refused' && wrong.status, 401);
     assert.equal(strip(wrong.outcome === 'refused' ? wrong.page : '').replace('ada', ''), strip(unknown.outcome === 'refused' ? unknown.page : '').replace('nobody', ''));
+  });
+
+  it('every service serves /metrics; the IdP counts the assertions it issues and its refusals by reason', async () => {
+    const scrape = async (url: string) => {
+      const res = await fetch(`${url}/metrics`);
+      assert.equal(res.status, 200, url);
+      return res.text();
+    };
+    // Each was polled on /ready until it answered 200 when the test started it.
+    for (const url of [system.directoryUrl, system.catalogUrl, system.demoSpUrl]) {
+      assert.ok((metricValue(await scrape(url), 'jit_http_requests_total', { method: 'GET', route: '/ready', status: '200' }) ?? 0) >= 1, url);
+    }
+    const catalog = await scrape(system.catalogUrl);
+    assert.equal(metricValue(catalog, 'jit_consumer_lag_messages', { stream: 'DIRECTORY' }), 0);
+    const counts = (text: string) => ({
+      issued: metricValue(text, 'jit_idp_assertions_issued_total', { initiated_by: 'sp' }),
+      refused: metricValue(text, 'jit_idp_sso_refusals_total', { reason: 'app_not_authorized' }),
+    });
+    const before = counts(await scrape(system.idpUrl));
+
+    const browser = new Browser();
+    assert.equal((await signIn(system, browser, appId, 'ada', password)).outcome, 'signed-in');
+    await system.admin('DELETE', `${system.directoryUrl}/v1/user-groups/${groupId}/members/${userId}`, undefined, 204);
+    assert.equal((await signIn(system, browser, appId, 'ada', password)).outcome, 'refused');
+    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
+
+    const idp = await scrape(system.idpUrl);
+    const now = counts(idp);
+    assert.equal(now.issued, (before.issued ?? 0) + 1);
+    assert.equal(now.refused, (before.refused ?? 0) + 1);
+    assert.ok((metricValue(idp, 'jit_http_requests_total', { method: 'GET', route: '/saml2/:appId/sso' }) ?? 0) >= 2, 'the SSO route counts by its pattern');
+    for (const stream of ['DIRECTORY', 'CATALOG']) {
+      assert.equal(typeof metricValue(idp, 'jit_stream_last_sequence', { stream }), 'number', stream);
+    }
+    assert.equal(metricValue(idp, 'jit_outbox_unpublished_messages'), 0);
   });
 });

@@ -350,7 +350,7 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
     });
   });
 
-  it('organisation metadata lists every application; signing keys are encrypted at rest; a rotation is published first and switches on schedule', async () => {
+  it('organisation metadata lists every application; signing keys are encrypted at rest; a rotation is published first, switches on schedule and keeps the old certificate published for the grace period', async () => {
     await configure();
     const orgMetadata = await (await fetch(`${system.idpUrl}/saml2/organizations/${organizationId}/metadata`)).text();
     assert.match(orgMetadata, /^<md:EntitiesDescriptor /);
@@ -387,7 +387,9 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
     assert.equal(await signedBy(), certs[0]);
     await eventually(async () => assert.equal(await signedBy(), nextBody), { timeoutMs: 15_000, intervalMs: 500 });
     assert.ok(Date.now() >= activatesAt.getTime());
-    assert.deepEqual(await idpCertificate(system, appId), [nextBody]);
+    // The retired certificate stays in metadata for the grace period (a day by default), never signing again.
+    assert.deepEqual(await idpCertificate(system, appId), [nextBody, certs[0]]);
+    assert.equal(await signedBy(), nextBody);
     // SPs that trust the new certificate from metadata accept its signature.
     const { sp, result } = await ssoFromNodeSaml(await signedIn(), 'redirect', nodeSaml(system, appId, [nextBody]));
     assert.equal(result.kind, 'post');

@@ -18,6 +18,17 @@ export const idpConfigSchema = baseConfigSchema
     IDP_RELAY_STATE_MAX_BYTES: z.coerce.number().int().min(80).max(8192).default(1024),
     /** A scheduled signing key must be announced in metadata at least this long before it signs. */
     IDP_KEY_ROTATION_MIN_NOTICE_SECONDS: z.coerce.number().int().min(0).default(24 * 60 * 60),
+    /**
+     * After a switch the retired certificate stays in metadata this long, never signing again: a
+     * response signed just before the switch, still on its way through a browser, verifies at an
+     * SP that refreshed its metadata just after it. At most 90 days.
+     */
+    IDP_KEY_ROTATION_GRACE_SECONDS: z.coerce.number().int().min(0).max(7_776_000).default(86_400),
+    /**
+     * How long an instance trusts its in-memory copy of an organisation's keys before reading
+     * them again: a rotation scheduled through another instance is seen within this.
+     */
+    IDP_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
   })
   .refine((c) => c.NODE_ENV !== 'production' || c.IDP_KEY_ENCRYPTION_KEY !== DEV_KEY_ENCRYPTION_KEY, {
     path: ['IDP_KEY_ENCRYPTION_KEY'],

@@ -15,6 +15,8 @@ interface OrganizationKeys {
   active: OrganizationCredentials & { id: string };
   /** Published in metadata now, signing from `activatesAt` on. */
   next: (OrganizationCredentials & { id: string; activatesAt: Date }) | null;
+  /** Signed until a switch, published until the end of the grace period; no private key: it never signs again. */
+  retired: { certificatePem: string; publishedUntil: Date }[];
 }
 
 /**
@@ -25,19 +27,30 @@ interface OrganizationKeys {
  * Rotation: `scheduleRotation` creates the next key with a future activation time. Metadata lists
  * it at once beside the active one, so SPs that refresh metadata trust it before it signs
  * anything; at its activation time the switch happens on the next signature (checked in memory),
- * and the old key is retired.
+ * and the old key is retired. The retired certificate stays in metadata for
+ * IDP_KEY_ROTATION_GRACE_SECONDS after the switch, so that SPs are not cut off the moment it
+ * happens; its private key is not even loaded.
+ *
+ * Several IdP instances share the keys through the database: each reads them again once its copy
+ * is IDP_KEY_CACHE_SECONDS old, so a rotation scheduled through one instance reaches the others
+ * (long before it activates, the minimum notice being longer). Whichever instance reaches the
+ * activation time first switches; the others find the switch done.
  */
 @Injectable()
 export class SigningKeysService {
   private readonly logger = new Logger(SigningKeysService.name);
-  private readonly cache = new Map<string, Promise<OrganizationKeys>>();
+  private readonly cache = new Map<string, { loadedAt: number; keys: Promise<OrganizationKeys> }>();
   private readonly encryption: KeyEncryption;
+  private readonly graceMs: number;
+  private readonly cacheMs: number;
 
   constructor(
     private readonly dataSource: DataSource,
     @Inject(IDP_CONFIG) config: IdpConfig,
   ) {
     this.encryption = new KeyEncryption(config.IDP_KEY_ENCRYPTION_KEY);
+    this.graceMs = config.IDP_KEY_ROTATION_GRACE_SECONDS * 1000;
+    this.cacheMs = config.IDP_KEY_CACHE_SECONDS * 1000;
   }
 
   /** The credentials that sign now. */
@@ -50,11 +63,19 @@ export class SigningKeysService {
     return keys.active;
   }
 
-  /** Certificates for metadata: the active one, then the scheduled next one if any. */
+  /**
+   * Certificates for metadata: the active one, then the scheduled next one if any, then those
+   * retired less than the grace period ago (newest first).
+   */
   async publishedCertificates(organizationId: string): Promise<string[]> {
     await this.forOrganization(organizationId);
     const keys = await this.keys(organizationId);
-    return [keys.active.certificatePem, ...(keys.next ? [keys.next.certificatePem] : [])];
+    const now = Date.now();
+    return [
+      keys.active.certificatePem,
+      ...(keys.next ? [keys.next.certificatePem] : []),
+      ...keys.retired.filter((r) => r.publishedUntil.getTime() > now).map((r) => r.certificatePem),
+    ];
   }
 
   /** Creates the next key, active from `activatesAt`; replaces a next key not yet active. */
@@ -81,24 +102,36 @@ export class SigningKeysService {
     return { id, certificatePem: generated.certificatePem, activatesAt };
   }
 
+  /** The organisation's keys from memory, read again once that copy is older than IDP_KEY_CACHE_SECONDS. */
   private keys(organizationId: string): Promise<OrganizationKeys> {
-    let keys = this.cache.get(organizationId);
-    if (!keys) {
-      keys = this.load(organizationId);
-      this.cache.set(organizationId, keys);
-      keys.catch(() => this.cache.delete(organizationId));
-    }
+    const cached = this.cache.get(organizationId);
+    if (cached && Date.now() - cached.loadedAt < this.cacheMs) return cached.keys;
+    const keys = this.load(organizationId);
+    this.cache.set(organizationId, { loadedAt: Date.now(), keys });
+    keys.catch(() => {
+      if (this.cache.get(organizationId)?.keys === keys) this.cache.delete(organizationId);
+    });
     return keys;
   }
 
+  /**
+   * Switches to the next key, if it is still the pending one: another instance may have switched
+   * already, or replaced it with a newer schedule this instance has not read yet.
+   */
   private async activate(organizationId: string, nextId: string): Promise<void> {
-    await this.dataSource.transaction(async (manager) => {
+    const switched = await this.dataSource.transaction(async (manager) => {
       const repo = manager.getRepository(SigningKey);
+      const pending = await repo.findOne({
+        where: { id: nextId, organizationId, active: false, retiresAt: IsNull() },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!pending) return false;
       await repo.update({ organizationId, active: true }, { active: false, retiresAt: new Date() });
       await repo.update({ id: nextId, organizationId }, { active: true });
+      return true;
     });
     this.cache.delete(organizationId);
-    this.logger.log(`Signing key ${nextId} is now active for organisation ${organizationId}`);
+    if (switched) this.logger.log(`Signing key ${nextId} is now active for organisation ${organizationId}`);
   }
 
   private async load(organizationId: string): Promise<OrganizationKeys> {
@@ -123,9 +156,17 @@ export class SigningKeysService {
       this.logger.log(`Signing key ready for organisation ${organizationId}`);
     }
     const next = await repo.findOne({ where: { organizationId, active: false, retiresAt: IsNull() }, order: { activatesAt: 'DESC' } });
+    const recentlyRetired = await repo.find({
+      where: { organizationId, active: false, retiresAt: MoreThan(new Date(Date.now() - this.graceMs)) },
+      order: { retiresAt: 'DESC' },
+    });
     return {
       active: { id: key.id, ...this.credentials(key) },
       next: next && next.activatesAt > key.activatesAt ? { id: next.id, activatesAt: next.activatesAt, ...this.credentials(next) } : null,
+      retired: recentlyRetired
+        // A scheduled key replaced before its activation time was retired without ever signing.
+        .filter((k) => k.retiresAt !== null && k.activatesAt <= k.retiresAt)
+        .map((k) => ({ certificatePem: k.certificatePem, publishedUntil: new Date((k.retiresAt as Date).getTime() + this.graceMs) })),
     };
   }
 

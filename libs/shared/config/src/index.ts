@@ -19,6 +19,13 @@ export const baseConfigSchema = z.object({
     .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')
     .default(''),
   BOOTSTRAP_ADMIN_API_KEY: z.string().min(16, 'use at least 16 characters').optional(),
+  /**
+   * /ready answers 503 when a consumed stream's lag (messages in the stream not yet applied) is
+   * above this and stays above it for READY_LAG_WAIT_MS: a consumer that is stuck, not one
+   * working through a burst.
+   */
+  READY_MAX_LAG: z.coerce.number().int().min(0).default(100),
+  READY_LAG_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(500),
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 

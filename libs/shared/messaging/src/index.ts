@@ -6,6 +6,7 @@ export * from './consumer-progress';
 export * from './consumer-position.entity';
 export * from './consumer-positions';
 export * from './snapshot';
+export * from './consumer-lag';
 export * from './bus-transport';
 export * from './outbox-message.entity';
 export * from './outbox';

@@ -1,17 +1,35 @@
 import { Controller, Get, HttpCode, Inject, Optional, Res } from '@nestjs/common';
-import { ConsumerProgress, NatsBus, type StreamContract } from '@jit/messaging';
+import { ConsumerProgress, NatsBus, readConsumerLag, streamLag, withinMs, type StreamContract, type StreamLag } from '@jit/messaging';
 import { DataSource } from 'typeorm';
 
 export const HEALTH_OPTIONS = Symbol('HEALTH_OPTIONS');
 export interface HealthOptions {
   service: string;
-  /** Streams this service consumes; it is ready only once each consumer is running. */
+  /** Streams this service consumes; it is ready only once each consumer is running and keeping up. */
   consumes: readonly StreamContract[];
+  /** Not ready when a consumer is more than this many messages behind its stream... */
+  maxLag: number;
+  /** ...and stays that far behind for this long (a burst of events is not a stuck consumer). */
+  lagWaitMs: number;
 }
+
+/** How long /ready and /metrics wait for PostgreSQL or JetStream before calling it down. */
+export const DEPENDENCY_TIMEOUT_MS = 500;
 
 interface Reply {
   status(code: number): Reply;
   send(body: unknown): void;
+}
+
+export interface ConsumerCheck {
+  /** Running, and through the backlog the stream held when it started. */
+  ready: boolean;
+  /** Rebuilding from the producer's snapshot after the stream was trimmed past what it applied. */
+  resyncing: boolean;
+  applied: number;
+  /** The stream's last sequence read for this call; null when JetStream did not answer. */
+  last: number | null;
+  lag: number | null;
 }
 
 @Controller()
@@ -30,28 +48,74 @@ export class HealthController {
     return { status: 'ok', service: this.options.service };
   }
 
-  /** Readiness: its database, NATS and every consumer are up. */
+  /**
+   * Readiness: its database and NATS answer, and every consumer is running and keeping up with
+   * its stream. When not ready, `reasons` says why, one line per failed check.
+   */
   @Get('ready')
   async ready(@Res() reply: Reply): Promise<void> {
-    const checks: Record<string, unknown> = {};
-    checks.database = await this.dataSource
-      .query('SELECT 1')
-      .then(() => 'up')
-      .catch(() => 'down');
-    if (this.bus) checks.nats = this.bus.isConnected() ? 'up' : 'down';
-    const consumers: Record<string, unknown> = {};
-    for (const stream of this.options.consumes) {
-      consumers[stream.name] = {
-        ready: this.progress?.isReady(stream.name) ?? false,
-        resyncing: this.progress?.isResyncing(stream.name) ?? false,
-        applied: this.progress?.applied(stream.name) ?? 0,
-      };
+    const reasons: string[] = [];
+    const natsUp = this.bus?.isConnected();
+    if (natsUp === false) reasons.push('NATS is not connected');
+    const [database, consumers] = await Promise.all([this.database(reasons), this.consumers(reasons)]);
+    const checks = {
+      database,
+      ...(this.bus ? { nats: natsUp ? 'up' : 'down' } : {}),
+      ...(this.options.consumes.length > 0 ? { consumers } : {}),
+    };
+    const ok = reasons.length === 0;
+    reply
+      .status(ok ? 200 : 503)
+      .send({ status: ok ? 'ready' : 'not ready', service: this.options.service, checks, ...(ok ? {} : { reasons }) });
+  }
+
+  private async database(reasons: string[]): Promise<'up' | 'down'> {
+    try {
+      await withinMs(this.dataSource.query('SELECT 1'), DEPENDENCY_TIMEOUT_MS);
+      return 'up';
+    } catch (error) {
+      reasons.push(`database does not answer (${error instanceof Error ? error.message : String(error)})`);
+      return 'down';
     }
-    if (this.options.consumes.length > 0) checks.consumers = consumers;
-    const ok =
-      checks.database === 'up' &&
-      (!this.bus || checks.nats === 'up') &&
-      Object.values(consumers).every((c) => (c as { ready: boolean }).ready);
-    reply.status(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', service: this.options.service, checks });
+  }
+
+  private async consumers(reasons: string[]): Promise<Record<string, ConsumerCheck>> {
+    const checks: Record<string, ConsumerCheck> = {};
+    for (const { name } of this.options.consumes) {
+      const ready = this.progress?.isReady(name) ?? false;
+      const resyncing = this.progress?.isResyncing(name) ?? false;
+      checks[name] = { ready, resyncing, applied: this.progress?.applied(name) ?? 0, last: null, lag: null };
+      if (resyncing) reasons.push(`consumer of ${name} is resyncing from a snapshot: its stream was trimmed past what it had applied`);
+      else if (!ready) reasons.push(`consumer of ${name} is not running or still applying the backlog it started with`);
+    }
+    if (this.options.consumes.length === 0 || !this.bus || !this.progress) return checks;
+    let lags: StreamLag[];
+    try {
+      lags = await this.lagAfterWait(this.bus, this.progress);
+    } catch (error) {
+      reasons.push(error instanceof Error ? error.message : String(error));
+      return checks;
+    }
+    const { maxLag, lagWaitMs } = this.options;
+    for (const { stream, applied, last, lag } of lags) {
+      checks[stream] = { ...checks[stream], applied, last, lag };
+      if (lag > maxLag) reasons.push(`consumer of ${stream} is ${lag} messages behind (more than ${maxLag} for ${lagWaitMs} ms)`);
+    }
+    return checks;
+  }
+
+  /**
+   * Reads every stream's last sequence now, then gives the consumers up to `lagWaitMs` to come
+   * within `maxLag` of it. The target stays the one read at the start: the question is whether
+   * the consumer keeps up, not whether the stream stops growing.
+   */
+  private async lagAfterWait(bus: NatsBus, progress: ConsumerProgress): Promise<StreamLag[]> {
+    let lags = await readConsumerLag(bus, progress, this.options.consumes, DEPENDENCY_TIMEOUT_MS);
+    const deadline = Date.now() + this.options.lagWaitMs;
+    while (lags.some((l) => l.lag > this.options.maxLag) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      lags = lags.map((l) => streamLag(l.stream, l.last, progress));
+    }
+    return lags;
   }
 }

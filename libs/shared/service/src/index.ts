@@ -3,6 +3,8 @@ export * from './error-filter';
 export * from './zod-body';
 export * from './api-key';
 export * from './health';
+export * from './metrics';
+export * from './http-metrics';
 export * from './service-kit.module';
 export * from './run-service';
 export * from './common-dto';

@@ -1,15 +1,18 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { LoggerModule } from 'nestjs-pino';
-import { ConsumerPosition, MessagingModule, OutboxMessage, type NatsBus, type StreamContract } from '@jit/messaging';
+import { ConsumerPosition, ConsumerProgress, MessagingModule, NatsBus, Outbox, OutboxMessage, type StreamContract } from '@jit/messaging';
 import type { BaseConfig } from '@jit/config';
 import { serviceDataSourceOptions } from '@jit/persistence';
-import { HEALTH_OPTIONS, HealthController } from './health';
+import { HEALTH_OPTIONS, HealthController, type HealthOptions } from './health';
+import { HttpMetrics } from './http-metrics';
+import { MessagingMetrics, OutboxMetrics } from './messaging-metrics';
+import { MetricsController, MetricsModule, ServiceMetrics } from './metrics';
 
 export interface ServiceKitOptions {
   service: string;
-  /** The shared keys of the service's configuration: log level and database. */
-  config: Pick<BaseConfig, 'LOG_LEVEL' | 'DATABASE_URL'>;
+  /** The shared keys of the service's configuration: log level, database and readiness thresholds. */
+  config: Pick<BaseConfig, 'LOG_LEVEL' | 'DATABASE_URL' | 'READY_MAX_LAG' | 'READY_LAG_WAIT_MS'>;
   /** The service's PostgreSQL schema. */
   schema: string;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -24,7 +27,7 @@ export interface ServiceKitOptions {
   consumes?: readonly StreamContract[];
 }
 
-/** Logger, database, messaging and health endpoints: what every service starts with. */
+/** Logger, database, messaging, health endpoints and metrics: what every service starts with. */
 @Module({})
 export class ServiceKitModule {
   static forRoot(options: ServiceKitOptions): DynamicModule {
@@ -36,7 +39,8 @@ export class ServiceKitModule {
           level: options.config.LOG_LEVEL,
           base: { service: options.service },
           redact: ['req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-          autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' },
+          // Probes and scrapes every few seconds would drown the log.
+          autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics' },
           quietReqLogger: true,
         },
       }),
@@ -49,10 +53,30 @@ export class ServiceKitModule {
         }),
       ),
     ];
+    imports.push(MetricsModule);
     if (options.bus) imports.push(MessagingModule.forRoot(options.bus, { outbox: options.outbox ?? false, consumes }));
-    const providers: Provider[] = [
-      { provide: HEALTH_OPTIONS, useValue: { service: options.service, consumes: options.consumes ?? [] } },
-    ];
-    return { module: ServiceKitModule, imports, providers, controllers: [HealthController], exports: [] };
+    const health: HealthOptions = {
+      service: options.service,
+      consumes: options.consumes ?? [],
+      maxLag: options.config.READY_MAX_LAG,
+      lagWaitMs: options.config.READY_LAG_WAIT_MS,
+    };
+    const providers: Provider[] = [{ provide: HEALTH_OPTIONS, useValue: health }, HttpMetrics];
+    if (options.bus) {
+      providers.push({
+        provide: MessagingMetrics,
+        inject: [ServiceMetrics, NatsBus, ConsumerProgress],
+        useFactory: (metrics: ServiceMetrics, bus: NatsBus, progress: ConsumerProgress) =>
+          new MessagingMetrics(metrics, bus, progress, health.consumes),
+      });
+    }
+    if (options.bus && options.outbox) {
+      providers.push({
+        provide: OutboxMetrics,
+        inject: [ServiceMetrics, Outbox],
+        useFactory: (metrics: ServiceMetrics, outbox: Outbox) => new OutboxMetrics(metrics, outbox),
+      });
+    }
+    return { module: ServiceKitModule, imports, providers, controllers: [HealthController, MetricsController], exports: [] };
   }
 }

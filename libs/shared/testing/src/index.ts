@@ -8,3 +8,4 @@ export * from './admin-client';
 export * from './xmlsec';
 export * from './openapi-sweeps';
 export * from './xsd';
+export * from './metrics';

@@ -1,0 +1,91 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConsumerProgress, defineStream, type NatsBus } from '@jit/messaging';
+import type { DataSource } from 'typeorm';
+import { DEPENDENCY_TIMEOUT_MS, HealthController, type HealthOptions } from './health';
+
+const STREAM = defineStream('S', ['s.>'], []);
+
+interface Answer {
+  status: number;
+  body: { status: string; checks: { database: string; nats?: string; consumers?: Record<string, unknown> }; reasons?: string[] };
+}
+
+/** /ready against stand-ins: `last` is what JetStream answers for the stream (a promise to make it hang or fail). */
+async function ready(progress: ConsumerProgress, last: () => Promise<number>, options: Partial<HealthOptions> = {}): Promise<Answer> {
+  const dataSource = { query: () => Promise.resolve([{ '?column?': 1 }]) } as unknown as DataSource;
+  const bus = { isConnected: () => true, lastSequence: last } as unknown as NatsBus;
+  const health = new HealthController(
+    { service: 'test', consumes: [STREAM], maxLag: 10, lagWaitMs: 50, ...options },
+    dataSource,
+    bus,
+    progress,
+  );
+  const answer: Partial<Answer> = {};
+  const reply = {
+    status(code: number) {
+      answer.status = code;
+      return reply;
+    },
+    send(body: unknown) {
+      answer.body = body as Answer['body'];
+    },
+  };
+  await health.ready(reply);
+  return answer as Answer;
+}
+
+const running = (applied: number) => {
+  const progress = new ConsumerProgress();
+  progress.start('S', applied, applied);
+  return progress;
+};
+
+describe('GET /ready', () => {
+  it("reports each consumed stream's applied floor, its last sequence read now, and the lag", async () => {
+    const answer = await ready(running(7), () => Promise.resolve(9));
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body.checks, { database: 'up', nats: 'up', consumers: { S: { ready: true, applied: 7, last: 9, lag: 2 } } });
+    assert.equal(answer.body.reasons, undefined);
+  });
+
+  it('is not ready while the lag stays above READY_MAX_LAG for the whole wait, and says so', async () => {
+    const started = Date.now();
+    const answer = await ready(running(5), () => Promise.resolve(40), { maxLag: 10, lagWaitMs: 60 });
+    assert.ok(Date.now() - started >= 60, 'it gave the consumer the wait');
+    assert.equal(answer.status, 503);
+    assert.deepEqual(answer.body.checks.consumers, { S: { ready: true, applied: 5, last: 40, lag: 35 } });
+    assert.deepEqual(answer.body.reasons, ['consumer of S is 35 messages behind (more than 10 for 60 ms)']);
+  });
+
+  it('stays ready when a consumer catches up within the wait (a burst, not a stuck consumer)', async () => {
+    const progress = running(5);
+    setTimeout(() => progress.advanceTo('S', 38), 20);
+    const answer = await ready(progress, () => Promise.resolve(40), { maxLag: 10, lagWaitMs: 500 });
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body.checks.consumers, { S: { ready: true, applied: 38, last: 40, lag: 2 } });
+  });
+
+  it('is not ready, in bounded time and with the reason, when JetStream does not answer the lookup', async () => {
+    const started = Date.now();
+    const answer = await ready(running(3), () => new Promise<number>(() => undefined));
+    assert.ok(Date.now() - started < DEPENDENCY_TIMEOUT_MS + 400, 'bounded by the lookup timeout');
+    assert.equal(answer.status, 503);
+    assert.deepEqual(answer.body.checks.consumers, { S: { ready: true, applied: 3, last: null, lag: null } });
+    assert.deepEqual(answer.body.reasons, [`cannot read stream S from NATS (no answer within ${DEPENDENCY_TIMEOUT_MS} ms)`]);
+  });
+
+  it('is not ready when the lookup fails outright', async () => {
+    const answer = await ready(running(3), () => Promise.reject(new Error('connection closed')));
+    assert.equal(answer.status, 503);
+    assert.deepEqual(answer.body.reasons, ['cannot read stream S from NATS (connection closed)']);
+  });
+
+  it('is not ready while a consumer has not applied the backlog it started with', async () => {
+    const progress = new ConsumerProgress();
+    progress.start('S', 2, 4);
+    const answer = await ready(progress, () => Promise.resolve(4));
+    assert.equal(answer.status, 503);
+    assert.deepEqual(answer.body.reasons, ['consumer of S is not running or still applying the backlog it started with']);
+  });
+});
