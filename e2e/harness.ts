@@ -36,7 +36,11 @@ export class System {
     this.ports = { idp: await freePort(), directory: await freePort(), catalog: await freePort(), demoSp: await freePort() };
     // The directory first: it creates the default organisation; the others ask it for API keys.
     await this.startOne('directory');
-    await Promise.all([this.startOne('catalog'), this.startOne('idp'), this.startOne('demo-sp')]);
+    // allSettled: when one fails, the others are still registered by the time stop() runs, so none
+    // is left running (a stray child keeps the test process alive).
+    const started = await Promise.allSettled([this.startOne('catalog'), this.startOne('idp'), this.startOne('demo-sp')]);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async startOne(name: 'directory' | 'catalog' | 'idp' | 'demo-sp'): Promise<ServiceProcess> {
