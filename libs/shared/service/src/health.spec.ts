@@ -45,7 +45,7 @@ describe('GET /ready', () => {
   it("reports each consumed stream's applied floor, its last sequence read now, and the lag", async () => {
     const answer = await ready(running(7), () => Promise.resolve(9));
     assert.equal(answer.status, 200);
-    assert.deepEqual(answer.body.checks, { database: 'up', nats: 'up', consumers: { S: { ready: true, applied: 7, last: 9, lag: 2 } } });
+    assert.deepEqual(answer.body.checks, { database: 'up', nats: 'up', consumers: { S: { ready: true, resyncing: false, applied: 7, last: 9, lag: 2 } } });
     assert.equal(answer.body.reasons, undefined);
   });
 
@@ -54,7 +54,7 @@ describe('GET /ready', () => {
     const answer = await ready(running(5), () => Promise.resolve(40), { maxLag: 10, lagWaitMs: 60 });
     assert.ok(Date.now() - started >= 60, 'it gave the consumer the wait');
     assert.equal(answer.status, 503);
-    assert.deepEqual(answer.body.checks.consumers, { S: { ready: true, applied: 5, last: 40, lag: 35 } });
+    assert.deepEqual(answer.body.checks.consumers, { S: { ready: true, resyncing: false, applied: 5, last: 40, lag: 35 } });
     assert.deepEqual(answer.body.reasons, ['consumer of S is 35 messages behind (more than 10 for 60 ms)']);
   });
 
@@ -63,7 +63,7 @@ describe('GET /ready', () => {
     setTimeout(() => progress.advanceTo('S', 38), 20);
     const answer = await ready(progress, () => Promise.resolve(40), { maxLag: 10, lagWaitMs: 500 });
     assert.equal(answer.status, 200);
-    assert.deepEqual(answer.body.checks.consumers, { S: { ready: true, applied: 38, last: 40, lag: 2 } });
+    assert.deepEqual(answer.body.checks.consumers, { S: { ready: true, resyncing: false, applied: 38, last: 40, lag: 2 } });
   });
 
   it('is not ready, in bounded time and with the reason, when JetStream does not answer the lookup', async () => {
@@ -71,7 +71,7 @@ describe('GET /ready', () => {
     const answer = await ready(running(3), () => new Promise<number>(() => undefined));
     assert.ok(Date.now() - started < DEPENDENCY_TIMEOUT_MS + 400, 'bounded by the lookup timeout');
     assert.equal(answer.status, 503);
-    assert.deepEqual(answer.body.checks.consumers, { S: { ready: true, applied: 3, last: null, lag: null } });
+    assert.deepEqual(answer.body.checks.consumers, { S: { ready: true, resyncing: false, applied: 3, last: null, lag: null } });
     assert.deepEqual(answer.body.reasons, [`cannot read stream S from NATS (no answer within ${DEPENDENCY_TIMEOUT_MS} ms)`]);
   });
 

@@ -8,7 +8,19 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { z } from 'zod';
-import { BusTransport, ConsumerProgress, NatsBus, OnEvent, createOutboxTable, defineEvent, defineStream } from '@jit/messaging';
+import {
+  BusTransport,
+  ConsumerPositions,
+  ConsumerProgress,
+  NatsBus,
+  OnEvent,
+  OnResync,
+  createConsumerPositionsTable,
+  createOutboxTable,
+  defineEvent,
+  defineStream,
+  type ResyncResult,
+} from '@jit/messaging';
 import { baseConfigSchema } from '@jit/config';
 import { ensureDatabase } from '@jit/persistence';
 import { eventually, metricValue, testEnv } from '@jit/testing';
@@ -20,8 +32,9 @@ const SCHEMA = 'kittest';
 
 class CreateOutbox1764300000000 implements MigrationInterface {
   name = 'CreateOutbox1764300000000';
-  up(q: QueryRunner) {
-    return createOutboxTable(q, SCHEMA);
+  async up(q: QueryRunner) {
+    await createOutboxTable(q, SCHEMA);
+    await createConsumerPositionsTable(q, SCHEMA);
   }
   down() {
     return Promise.resolve();
@@ -38,6 +51,12 @@ class TickHandler {
   @OnEvent(Tick)
   async handle(@Payload() payload: { n: number }): Promise<void> {
     if (payload.n >= stallAt) await released;
+  }
+
+  /** The stream is never trimmed here; every consumer must still say how it would resync. */
+  @OnResync(STREAM)
+  resync(): Promise<ResyncResult> {
+    return Promise.resolve({ applied: 0, tombstoned: 0 });
   }
 }
 
@@ -92,7 +111,7 @@ describe('the service kit on a real PostgreSQL and NATS: /ready and /metrics', (
     class KitTestModule {}
     app = await NestFactory.create<NestFastifyApplication>(KitTestModule, new FastifyAdapter(), { logger: false });
     app.connectMicroservice({
-      strategy: new BusTransport({ bus, progress: app.get(ConsumerProgress), consumes: [STREAM], retryDelayMs: 50 }),
+      strategy: new BusTransport({ bus, progress: app.get(ConsumerProgress), positions: app.get(ConsumerPositions), consumes: [STREAM], retryDelayMs: 50 }),
     });
     await app.startAllMicroservices();
     await app.listen(0, '127.0.0.1');
@@ -118,7 +137,7 @@ describe('the service kit on a real PostgreSQL and NATS: /ready and /metrics', (
     await eventually(async () => {
       const { status, body } = await ready();
       assert.equal(status, 200);
-      assert.deepEqual(body.checks.consumers, { KIT: { ready: true, applied: 3, last: 3, lag: 0 } });
+      assert.deepEqual(body.checks.consumers, { KIT: { ready: true, resyncing: false, applied: 3, last: 3, lag: 0 } });
     });
   });
 
@@ -127,7 +146,7 @@ describe('the service kit on a real PostgreSQL and NATS: /ready and /metrics', (
     await publish(4, 4);
     const stuck = await ready();
     assert.equal(stuck.status, 503);
-    assert.deepEqual(stuck.body.checks.consumers, { KIT: { ready: true, applied: 3, last: 7, lag: 4 } });
+    assert.deepEqual(stuck.body.checks.consumers, { KIT: { ready: true, resyncing: false, applied: 3, last: 7, lag: 4 } });
     assert.deepEqual(stuck.body.reasons, ['consumer of KIT is 4 messages behind (more than 2 for 100 ms)']);
     release();
     await eventually(async () => assert.equal((await ready()).status, 200));
