@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { NatsBus, OutboxMessage, describe, type EventContract, type PayloadOf } from '@jit/messaging';
+import { NatsBus, OutboxMessage, describe, encodeJson, type EventContract, type PayloadOf } from '@jit/messaging';
 import { ServiceMetrics } from '@jit/service';
 import { AuditMetrics } from './audit-metrics';
 
@@ -26,9 +26,10 @@ export class AuditService {
 
   record<C extends EventContract>(contract: C, payload: PayloadOf<C>): Promise<void> {
     const id = randomUUID();
+    // Checked once here; the publish sends these bytes as they are (no second schema pass per sign-in).
     const checked = contract.schema.parse(payload) as object;
     this.metrics.count(contract.subject, checked);
-    return this.bus.publish(contract, payload, id).then(
+    return this.bus.publishEncoded(contract.subject, encodeJson(checked), id).then(
       () => undefined,
       (error: unknown) => {
         this.logger.warn(`Audit event ${contract.subject} not acknowledged (${describe(error)}); kept in the outbox`);

@@ -1,4 +1,5 @@
 import { type NatsBus, describe } from './bus';
+import { withinMs } from './consumer-lag';
 import type { ConsumerProgress } from './consumer-progress';
 import type { StreamContract } from './contract';
 
@@ -64,7 +65,7 @@ export class FreshnessGate {
 
   private start(): Promise<Map<string, number>> {
     const lookup = Promise.all(
-      this.streams.map(async (s) => [s.name, await withTimeout(this.bus.lastSequence(s), this.lookupTimeoutMs)] as const),
+      this.streams.map(async (s) => [s.name, await withinMs(this.bus.lastSequence(s), this.lookupTimeoutMs)] as const),
     ).then((entries) => new Map(entries));
     this.inFlight = lookup;
     void lookup.catch(() => undefined).finally(() => {
@@ -72,20 +73,4 @@ export class FreshnessGate {
     });
     return lookup;
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
