@@ -137,8 +137,7 @@ export class NatsBus {
 
   /** The sequence of the newest message in a stream (0 when empty). */
   async lastSequence(stream: StreamContract): Promise<number> {
-    const info = await this.jsm.streams.info(this.naming.stream(stream.name));
-    return info.state.last_seq;
+    return (await this.streamBounds(stream)).last;
   }
 
   /**
