@@ -8,6 +8,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
+import { GroupCommit } from '@jit/persistence';
 import type { EventContract, PayloadOf } from './contract';
 import { NatsBus, encodeJson, describe } from './bus';
 import { ContractViolationError, EventNotConfirmedError } from './errors';
@@ -37,7 +38,11 @@ export class Outbox implements BeforeApplicationShutdown {
   private readonly logger = new Logger(Outbox.name);
   /** Rows in the stream (acked) whose published mark is not written yet. */
   private readonly acked = new Set<string>();
-  private marking?: Promise<void>;
+  /** One UPDATE for every row acked while the previous one was on its way. */
+  private readonly marks = new GroupCommit<string, void>(async (ids) => {
+    await this.mark(this.dataSource.manager, ids);
+    return ids.map(() => undefined);
+  });
 
   constructor(
     private readonly dataSource: DataSource,
@@ -116,25 +121,13 @@ export class Outbox implements BeforeApplicationShutdown {
 
   /** Waits for the marks still on their way (shutdown runs this before the database closes). */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.marking;
+    await this.marks.settled();
   }
 
   private markSoon(ids: readonly string[]): void {
-    for (const id of ids) this.acked.add(id);
-    this.marking ??= this.markAcked();
-  }
-
-  /** One UPDATE for every row acked meanwhile; ends, clearing `marking`, once none are left. */
-  private async markAcked(): Promise<void> {
-    await new Promise((next) => setImmediate(next));
-    for (;;) {
-      const batch = [...this.acked];
-      if (batch.length === 0) {
-        this.marking = undefined;
-        return;
-      }
-      await this.mark(this.dataSource.manager, batch);
-      for (const id of batch) this.acked.delete(id);
+    for (const id of ids) {
+      this.acked.add(id);
+      void this.marks.submit(id).then(() => this.acked.delete(id));
     }
   }
 

@@ -59,4 +59,20 @@ describe('GroupCommit', () => {
     const batcher = new GroupCommit(() => Promise.resolve([]));
     await assert.rejects(batcher.submit(1), /0 results for 1 items/);
   });
+
+  it('settles once every call submitted so far is written, and at once when none is pending', async () => {
+    const w = controlledWrite();
+    const batcher = new GroupCommit(w.write);
+    await batcher.settled();
+    void batcher.submit(1);
+    void batcher.submit(2);
+    let settled = false;
+    void batcher.settled().then(() => (settled = true));
+    w.release[0]();
+    await tick();
+    assert.equal(settled, false, 'the second batch is still on its way');
+    w.release[1]();
+    await tick();
+    assert.equal(settled, true);
+  });
 });

@@ -16,6 +16,7 @@ interface Waiting<I, O> {
 export class GroupCommit<I, O> {
   private queue: Waiting<I, O>[] = [];
   private writing = false;
+  private draining: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly write: (items: readonly I[]) => Promise<readonly O[]>,
@@ -25,8 +26,13 @@ export class GroupCommit<I, O> {
   submit(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.writing) void this.drain();
+      if (!this.writing) this.draining = this.drain();
     });
+  }
+
+  /** Resolves once every call submitted so far is written or failed (e.g. before shutdown). */
+  settled(): Promise<void> {
+    return this.draining;
   }
 
   private async drain(): Promise<void> {
