@@ -135,11 +135,11 @@ export class SigningKeysService {
   }
 
   private async load(organizationId: string): Promise<OrganizationKeys> {
-    const repo = this.dataSource.getRepository(SigningKey);
-    let key = await repo.findOneBy({ organizationId, active: true });
-    if (!key) {
+    let rows = await this.rowsOf(organizationId);
+    if (!rows.some((r) => r.active)) {
       const generated = await generateSigningCredentials(`JIT IdP signing key ${organizationId}`, 3650);
-      await repo
+      await this.dataSource
+        .getRepository(SigningKey)
         .createQueryBuilder()
         .insert()
         .values({
@@ -152,22 +152,38 @@ export class SigningKeysService {
         // Another instance may have created one meanwhile; the unique index keeps a single active key.
         .orIgnore()
         .execute();
-      key = await repo.findOneByOrFail({ organizationId, active: true });
+      rows = await this.rowsOf(organizationId);
       this.logger.log(`Signing key ready for organisation ${organizationId}`);
     }
-    const next = await repo.findOne({ where: { organizationId, active: false, retiresAt: IsNull() }, order: { activatesAt: 'DESC' } });
-    const recentlyRetired = await repo.find({
-      where: { organizationId, active: false, retiresAt: MoreThan(new Date(Date.now() - this.graceMs)) },
-      order: { retiresAt: 'DESC' },
-    });
+    const key = rows.find((r) => r.active);
+    if (!key) throw new Error(`No active signing key for organisation ${organizationId}`);
+    const next = rows.filter((r) => !r.active && r.retiresAt === null).sort((x, y) => y.activatesAt.getTime() - x.activatesAt.getTime())[0];
+    const recentlyRetired = rows
+      .filter((r): r is SigningKey & { retiresAt: Date } => !r.active && r.retiresAt !== null)
+      .sort((x, y) => y.retiresAt.getTime() - x.retiresAt.getTime());
     return {
       active: { id: key.id, ...this.credentials(key) },
       next: next && next.activatesAt > key.activatesAt ? { id: next.id, activatesAt: next.activatesAt, ...this.credentials(next) } : null,
       retired: recentlyRetired
         // A scheduled key replaced before its activation time was retired without ever signing.
-        .filter((k) => k.retiresAt !== null && k.activatesAt <= k.retiresAt)
-        .map((k) => ({ certificatePem: k.certificatePem, publishedUntil: new Date((k.retiresAt as Date).getTime() + this.graceMs) })),
+        .filter((k) => k.activatesAt <= k.retiresAt)
+        .map((k) => ({ certificatePem: k.certificatePem, publishedUntil: new Date(k.retiresAt.getTime() + this.graceMs) })),
     };
+  }
+
+  /**
+   * The active, the pending and the recently retired keys in one SELECT, so all three come from
+   * the same moment: read one by one, another instance's switch could fall between the reads and
+   * leave this one with the old key active and no pending key to switch to.
+   */
+  private rowsOf(organizationId: string): Promise<SigningKey[]> {
+    return this.dataSource.getRepository(SigningKey).find({
+      where: [
+        { organizationId, active: true },
+        { organizationId, active: false, retiresAt: IsNull() },
+        { organizationId, active: false, retiresAt: MoreThan(new Date(Date.now() - this.graceMs)) },
+      ],
+    });
   }
 
   private credentials(key: SigningKey): OrganizationCredentials {
