@@ -18,18 +18,23 @@ export function canonicalize(node: XmlElement, inScope: ReadonlyMap<string, stri
 
 /** The namespace declarations in scope inside `node`, given those of its ancestors. */
 export function scopeOf(node: XmlElement, inScope: ReadonlyMap<string, string> = new Map()): Map<string, string> {
-  const scope = new Map(inScope);
+  return new Map(declaredScope(node, inScope));
+}
+
+/** Like scopeOf, but shares the ancestors' map when the element declares nothing (most don't). */
+function declaredScope(node: XmlElement, inScope: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
+  let scope: Map<string, string> | undefined;
   for (const [name, value] of node.attributes) {
-    if (name === 'xmlns') scope.set('', value);
-    else if (name.startsWith('xmlns:')) scope.set(name.slice(6), value);
+    if (name === 'xmlns') (scope ??= new Map(inScope)).set('', value);
+    else if (name.startsWith('xmlns:')) (scope ??= new Map(inScope)).set(name.slice(6), value);
   }
-  return scope;
+  return scope ?? inScope;
 }
 
 function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: string[]): void {
-  const scope = scopeOf(node, inScope);
+  const scope = declaredScope(node, inScope);
   // Visibly utilised prefixes: the element's own and those of its prefixed attributes.
-  const used = new Set<string>([prefixOf(node.name)]);
+  const used = [prefixOf(node.name)];
   const attributes: Array<{ uri: string; local: string; name: string; value: string }> = [];
   for (const [name, value] of node.attributes) {
     if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
@@ -37,22 +42,25 @@ function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, r
     if (prefix === '') {
       attributes.push({ uri: '', local: name, name, value });
     } else {
-      used.add(prefix);
+      if (!used.includes(prefix)) used.push(prefix);
       attributes.push({ uri: lookup(scope, prefix, name), local: name.slice(prefix.length + 1), name, value });
     }
   }
   const declarations: Array<[string, string]> = [];
-  const nextRendered = new Map(rendered);
   for (const prefix of used) {
     const uri = prefix === '' ? (scope.get('') ?? '') : lookup(scope, prefix, node.name);
     // An empty default namespace counts as already rendered at the top (C14N 1.0, section 2.3).
     const current = prefix === '' ? (rendered.get('') ?? '') : rendered.get(prefix);
-    if (current === uri) continue;
-    declarations.push([prefix, uri]);
-    nextRendered.set(prefix, uri);
+    if (current !== uri) declarations.push([prefix, uri]);
   }
-  declarations.sort(([a], [b]) => compare(a, b));
-  attributes.sort((a, b) => compare(a.uri, b.uri) || compare(a.local, b.local));
+  let nextRendered = rendered;
+  if (declarations.length > 0) {
+    const copy = new Map(rendered);
+    for (const [prefix, uri] of declarations) copy.set(prefix, uri);
+    nextRendered = copy;
+    declarations.sort(([a], [b]) => compare(a, b));
+  }
+  if (attributes.length > 1) attributes.sort((a, b) => compare(a.uri, b.uri) || compare(a.local, b.local));
 
   out.push('<', node.name);
   for (const [prefix, uri] of declarations) out.push(prefix === '' ? ' xmlns="' : ` xmlns:${prefix}="`, canonicalAttribute(uri), '"');
@@ -86,12 +94,14 @@ function compare(a: string, b: string): number {
 
 /** C14N text: & < > and CR escaped, everything else literal (U+0085 and U+2028 included). */
 export function canonicalText(value: string): string {
-  return toXmlChars(value).replace(/[&<>\r]/g, (c) => CANONICAL_TEXT[c]);
+  const chars = toXmlChars(value);
+  return /[&<>\r]/.test(chars) ? chars.replace(/[&<>\r]/g, (c) => CANONICAL_TEXT[c]) : chars;
 }
 
 /** C14N attribute value: & < " TAB LF CR escaped; > stays literal. */
 export function canonicalAttribute(value: string): string {
-  return toXmlChars(value).replace(/[&<"\t\n\r]/g, (c) => CANONICAL_ATTRIBUTE[c]);
+  const chars = toXmlChars(value);
+  return /[&<"\t\n\r]/.test(chars) ? chars.replace(/[&<"\t\n\r]/g, (c) => CANONICAL_ATTRIBUTE[c]) : chars;
 }
 
 const CANONICAL_TEXT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' };

@@ -51,12 +51,19 @@ export async function generateSigningCredentials(
   };
 }
 
+const certificateBodies = new Map<string, string>();
+
 /** The base64 DER of a certificate, as ds:X509Certificate and metadata want it. Accepts PEM or bare base64. */
 export function certificateBody(pem: string): string {
+  const known = certificateBodies.get(pem);
+  if (known !== undefined) return known;
   const block = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/.exec(pem);
   const body = (block ? block[1] : pem).replace(/\s+/g, '');
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body) || body.length % 4 !== 0) {
     throw new Error('certificate is not PEM or base64');
   }
+  // Every signature carries the signer's certificate: its few PEMs are decoded once, not per response.
+  if (certificateBodies.size >= 256) certificateBodies.clear();
+  certificateBodies.set(pem, body);
   return body;
 }

@@ -42,11 +42,29 @@ export function trustedXml(markup: string): XmlTrusted {
 }
 
 export function renderXml(node: XmlChild): string {
-  if (typeof node === 'string') return escapeText(node);
-  if (node.kind === 'trusted') return node.markup;
-  const attrs = node.attributes.map(([name, value]) => ` ${name}="${escapeAttribute(value)}"`).join('');
-  if (node.children.length === 0) return `<${node.name}${attrs}/>`;
-  return `<${node.name}${attrs}>${node.children.map(renderXml).join('')}</${node.name}>`;
+  const out: string[] = [];
+  render(node, out);
+  return out.join('');
+}
+
+function render(node: XmlChild, out: string[]): void {
+  if (typeof node === 'string') {
+    out.push(escapeText(node));
+    return;
+  }
+  if (node.kind === 'trusted') {
+    out.push(node.markup);
+    return;
+  }
+  out.push('<', node.name);
+  for (const [name, value] of node.attributes) out.push(' ', name, '="', escapeAttribute(value), '"');
+  if (node.children.length === 0) {
+    out.push('/>');
+    return;
+  }
+  out.push('>');
+  for (const child of node.children) render(child, out);
+  out.push('</', node.name, '>');
 }
 
 // Characters XML 1.0 cannot carry at all (C0 controls except TAB/LF/CR, U+FFFE/U+FFFF, lone
@@ -54,8 +72,11 @@ export function renderXml(node: XmlChild): string {
 const NOT_XML_CHAR =
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+// The same set without /g, for the test that lets ordinary values through untouched (most are).
+const HAS_NOT_XML_CHAR = new RegExp(NOT_XML_CHAR.source);
+
 export function toXmlChars(value: string): string {
-  return value.replace(NOT_XML_CHAR, '\uFFFD');
+  return HAS_NOT_XML_CHAR.test(value) ? value.replace(NOT_XML_CHAR, '\uFFFD') : value;
 }
 
 // CR would be read back as LF (XML end-of-line handling) and NEL / LINE SEPARATOR are line ends in
@@ -77,14 +98,24 @@ const ATTRIBUTE_ESCAPES: Record<string, string> = {
   '\n': '&#xA;',
 };
 
+const TEXT_SPECIAL = /[&<>\r\u0085\u2028]/;
+const ATTRIBUTE_SPECIAL = /[&<>"\t\n\r\u0085\u2028]/;
+
 export function escapeText(value: string): string {
-  return toXmlChars(value).replace(/[&<>\r\u0085\u2028]/g, (c) => TEXT_ESCAPES[c]);
+  const chars = toXmlChars(value);
+  return TEXT_SPECIAL.test(chars) ? chars.replace(/[&<>\r\u0085\u2028]/g, (c) => TEXT_ESCAPES[c]) : chars;
 }
 
 export function escapeAttribute(value: string): string {
-  return toXmlChars(value).replace(/[&<>"\t\n\r\u0085\u2028]/g, (c) => ATTRIBUTE_ESCAPES[c]);
+  const chars = toXmlChars(value);
+  return ATTRIBUTE_SPECIAL.test(chars) ? chars.replace(/[&<>"\t\n\r\u0085\u2028]/g, (c) => ATTRIBUTE_ESCAPES[c]) : chars;
 }
 
+// Names are a few dozen constants of this library, so each is checked once.
+const checkedNames = new Set<string>();
+
 function assertName(name: string): void {
+  if (checkedNames.has(name)) return;
   if (!NAME.test(name)) throw new Error(`invalid XML name: ${JSON.stringify(name)}`);
+  if (checkedNames.size < 1024) checkedNames.add(name);
 }

@@ -1,6 +1,7 @@
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(value: string): string {
-  return value.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+  // The common case (a base64 SAMLResponse of several KB) has nothing to escape: test, then copy.
+  return /[&<>"'`]/.test(value) ? value.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`) : value;
 }
 
 export interface Page {
