@@ -1,20 +1,24 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { NatsBus, OutboxMessage, describe, encodeJson, type EventContract, type PayloadOf } from '@jit/messaging';
 import { ServiceMetrics } from '@jit/service';
 import { AuditMetrics } from './audit-metrics';
 
 /**
- * Sign-in audit events. They do not hold up the sign-in: each is published to JetStream at once,
- * and one that NATS does not acknowledge goes to the outbox with the same id, which the outbox
- * relay publishes later (JetStream drops it if the first publish did get through). Each is also
- * counted in the service's metrics (assertions issued, refusals by reason).
+ * Sign-in audit events. They do not hold up the sign-in: each is queued and published to
+ * JetStream on the next turn of the event loop, together with the others recorded in the same
+ * turn (one socket write for all of them instead of one per event; each still has its own id and
+ * its own ack). One that NATS does not acknowledge goes to the outbox with the same id, which the
+ * outbox relay publishes later (JetStream drops it if the first publish did get through). Each is
+ * also counted in the service's metrics (assertions issued, refusals by reason).
  */
 @Injectable()
-export class AuditService {
+export class AuditService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditService.name);
   private readonly metrics: AuditMetrics;
+  private queued: Array<{ id: string; subject: string; payload: object; done: () => void }> = [];
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly bus: NatsBus,
@@ -24,21 +28,44 @@ export class AuditService {
     this.metrics = new AuditMetrics(metrics);
   }
 
+  /** Resolves once the event is acknowledged by JetStream or kept in the outbox. */
   record<C extends EventContract>(contract: C, payload: PayloadOf<C>): Promise<void> {
-    const id = randomUUID();
     // Checked once here; the publish sends these bytes as they are (no second schema pass per sign-in).
     const checked = contract.schema.parse(payload) as object;
     this.metrics.count(contract.subject, checked);
-    return this.bus.publishEncoded(contract.subject, encodeJson(checked), id).then(
+    return new Promise((done) => {
+      if (this.queued.length === 0) setImmediate(() => this.flush());
+      this.queued.push({ id: randomUUID(), subject: contract.subject, payload: checked, done });
+    });
+  }
+
+  /** Publishes what is queued before NATS and PostgreSQL close, and waits for the answers. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.flush();
+    await Promise.all(this.inFlight);
+  }
+
+  private flush(): void {
+    const batch = this.queued;
+    this.queued = [];
+    for (const event of batch) {
+      const sent = this.publish(event).finally(event.done);
+      this.inFlight.add(sent);
+      void sent.finally(() => this.inFlight.delete(sent));
+    }
+  }
+
+  private publish({ id, subject, payload }: { id: string; subject: string; payload: object }): Promise<void> {
+    return this.bus.publishEncoded(subject, encodeJson(payload), id).then(
       () => undefined,
       (error: unknown) => {
-        this.logger.warn(`Audit event ${contract.subject} not acknowledged (${describe(error)}); kept in the outbox`);
+        this.logger.warn(`Audit event ${subject} not acknowledged (${describe(error)}); kept in the outbox`);
         return this.dataSource
           .getRepository(OutboxMessage)
-          .insert({ id, subject: contract.subject, payload: checked })
+          .insert({ id, subject, payload })
           .then(
             () => undefined,
-            (dbError: unknown) => this.logger.error(`Audit event ${contract.subject} lost: ${describe(dbError)}`),
+            (dbError: unknown) => this.logger.error(`Audit event ${subject} lost: ${describe(dbError)}`),
           );
       },
     );

@@ -1,0 +1,89 @@
+import 'reflect-metadata';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { DataSource } from 'typeorm';
+import { IDP_STREAM, IdpEvents } from '@jit/idp-contracts';
+import { NatsBus, OutboxMessage } from '@jit/messaging';
+import { ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
+import { ServiceMetrics } from '@jit/service';
+import { readStream, testEnv } from '@jit/testing';
+import { Initial1764300000000 } from '../migrations/1764300000000-Initial';
+import { SsoOptions1764600000000 } from '../migrations/1764600000000-SsoOptions';
+import { AuditService } from './audit.service';
+
+const env = testEnv('audit');
+let dataSource: DataSource;
+let bus: NatsBus;
+
+const issued = (userId = randomUUID()) => ({
+  organizationId: randomUUID(),
+  applicationId: randomUUID(),
+  userId,
+  attributeNames: ['email'],
+  inResponseTo: '_r1',
+  occurredAt: new Date().toISOString(),
+});
+
+before(async () => {
+  await ensureDatabase(env.databaseUrl, 'idp');
+  dataSource = new DataSource(
+    serviceDataSourceOptions({ url: env.databaseUrl, schema: 'idp', entities: [OutboxMessage], migrations: [Initial1764300000000, SsoOptions1764600000000] }),
+  );
+  await dataSource.initialize();
+  await dataSource.runMigrations();
+  bus = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'idp' });
+  await bus.ensureStream(IDP_STREAM);
+});
+
+after(async () => {
+  await bus?.close();
+  await dataSource?.destroy();
+  await env.cleanup();
+});
+
+const stored = async () => readStream(env.natsUrl, bus.naming.stream(IDP_STREAM.name));
+
+describe('AuditService', () => {
+  it('publishes every event recorded in one turn, each with its own id and ack', async () => {
+    const audit = new AuditService(bus, dataSource, new ServiceMetrics());
+    const users = Array.from({ length: 20 }, () => randomUUID());
+    await Promise.all(users.map((u) => audit.record(IdpEvents.assertionIssued, issued(u))));
+    const events = (await stored()).filter((e) => users.includes(e.payload.userId as string));
+    assert.deepEqual(events.map((e) => e.payload.userId).sort(), [...users].sort());
+    assert.equal(new Set(events.map((e) => e.msgId)).size, 20, 'one Nats-Msg-Id per event');
+    assert.ok(events.every((e) => e.subject.endsWith('idp.sso.issued.v1')));
+  });
+
+  it('publishes what is still queued when the service shuts down, and waits for the ack', async () => {
+    const own = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'idp' });
+    const audit = new AuditService(own, dataSource, new ServiceMetrics());
+    const user = randomUUID();
+    void audit.record(IdpEvents.assertionIssued, issued(user));
+    // Before the next turn of the event loop, where the queue would otherwise be sent; the
+    // connection then closes at once, as it does right after the shutdown hooks.
+    await audit.beforeApplicationShutdown();
+    await own.connection.close();
+    assert.equal((await stored()).filter((e) => e.payload.userId === user).length, 1);
+  });
+
+  it('keeps an event NATS does not acknowledge in the outbox, with the subject and payload it had', async () => {
+    // A bus whose prefix has no stream: JetStream answers nobody, as when it is down.
+    const nowhere = await NatsBus.connect({ servers: env.natsUrl, prefix: `${env.natsPrefix}_gone`, service: 'idp', publishTimeoutMs: 300 });
+    try {
+      const audit = new AuditService(nowhere, dataSource, new ServiceMetrics());
+      const user = randomUUID();
+      await audit.record(IdpEvents.assertionIssued, issued(user));
+      const rows = await dataSource.getRepository(OutboxMessage).find({ where: { subject: IdpEvents.assertionIssued.subject } });
+      const row = rows.find((r) => (r.payload as { userId?: string }).userId === user);
+      assert.ok(row, 'the event is in the outbox for the relay to publish');
+    } finally {
+      await nowhere.close();
+    }
+  });
+
+  it('refuses an event that breaks its contract before anything is sent', () => {
+    const audit = new AuditService(bus, dataSource, new ServiceMetrics());
+    assert.throws(() => audit.record(IdpEvents.assertionIssued, { ...issued(), userId: 'not-a-uuid' }));
+  });
+});
