@@ -49,7 +49,7 @@ describe('AuditService', () => {
     const audit = new AuditService(bus, dataSource, new ServiceMetrics());
     const users = Array.from({ length: 20 }, () => randomUUID());
     await Promise.all(users.map((u) => audit.record(IdpEvents.assertionIssued, issued(u))));
-    const events = (await stored()).filter((e) => users.includes(e.payload.userId as string));
+    const events = (await stored()).filter((e) => (users as string[]).includes(e.payload.userId as string));
     assert.deepEqual(events.map((e) => e.payload.userId).sort(), [...users].sort());
     assert.equal(new Set(events.map((e) => e.msgId)).size, 20, 'one Nats-Msg-Id per event');
     assert.ok(events.every((e) => e.subject.endsWith('idp.sso.issued.v1')));
