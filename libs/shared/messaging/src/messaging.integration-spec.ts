@@ -75,6 +75,12 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     assert.equal((await unpublished()).length, 1);
   });
 
+  it('reads a stream\'s bounds, and names the stream when it has none to read', async () => {
+    await assert.rejects(bus.streamBounds(defineStream('ABSENT', ['absent.>'], [])), /ABSENT.*not found/i);
+    await bus.ensureStream(TICKS);
+    assert.deepEqual(await bus.streamBounds(TICKS), { first: 0, last: 0 });
+  });
+
   it('relays what is left once the stream exists, and a second relay of the same row is deduplicated', async () => {
     await bus.ensureStream(STREAM);
     const [row] = await unpublished();
