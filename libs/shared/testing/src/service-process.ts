@@ -8,6 +8,8 @@ const ROOT = resolve(__dirname, '../../../..');
 export interface ServiceProcess {
   name: string;
   url: string;
+  /** The operating system's process id (benchmarks read its CPU time). */
+  pid: number | undefined;
   /** Everything the process printed (for failure messages). */
   output(): string;
   stop(): Promise<void>;
@@ -50,6 +52,7 @@ export async function startService(name: string, port: number, env: Record<strin
   return {
     name,
     url,
+    pid: child.pid,
     output: () => output,
     async stop() {
       if (exited !== null) return;
