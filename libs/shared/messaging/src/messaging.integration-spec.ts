@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
 import { eventually, testEnv } from '@jit/testing';
 import { NatsBus, encodeJson } from './bus';
-import { BusTransport, type BusContext } from './bus-transport';
+import { BusTransport, type BusContext, type BusTransportOptions } from './bus-transport';
 import { ConsumerPosition, createConsumerPositionsTable, dropConsumerPositionsTable } from './consumer-position.entity';
 import { ConsumerPositions } from './consumer-positions';
 import { ConsumerProgress } from './consumer-progress';
@@ -196,6 +196,8 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     let blockAt = -1;
     let blocked = false;
     let release: () => void = () => undefined;
+    /** A tick whose handler keeps failing for a transient reason: nak'd, retried, never applied. */
+    let failAt = -1;
     let app: INestApplication | undefined;
     let progress: ConsumerProgress;
     const streamName = () => bus.naming.stream(TICKS.name);
@@ -208,6 +210,7 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
           blocked = true;
           await new Promise<void>((resolve) => (release = resolve));
         }
+        if (payload.n === failAt) throw new Error('transient: database busy');
         applied.push(payload.n);
       }
 
@@ -223,12 +226,19 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     class TickModule {}
 
     /** The consumer's service starting (again): a new process would hold nothing in memory either. */
-    const startConsumer = async () => {
+    const startConsumer = async (options: Partial<BusTransportOptions> = {}) => {
       app = await NestFactory.create(TickModule, { logger: false });
       progress = new ConsumerProgress();
       const streams: StreamContract[] = [TICKS];
       app.connectMicroservice({
-        strategy: new BusTransport({ bus, progress, positions: new ConsumerPositions(dataSource), consumes: streams, resyncRetryMs: 50 }),
+        strategy: new BusTransport({
+          bus,
+          progress,
+          positions: new ConsumerPositions(dataSource),
+          consumes: streams,
+          resyncRetryMs: 50,
+          ...options,
+        }),
       });
       await app.startAllMicroservices();
       await app.init();
@@ -311,6 +321,34 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
       await eventually(() => assert.equal(applied.at(-1), firstTick + 301), { timeoutMs: 5000 });
       await eventually(() => assert.equal(progress.applied('TICKS'), first));
       assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+    });
+
+    it("resyncs while running when a message nak'd for a retry is trimmed before it comes again, though no delivery jumps", async () => {
+      await stopConsumer();
+      await startConsumer({ retryDelayMs: 50, stallCheckMs: 100 });
+      await eventually(() => assert.equal(progress.isReady('TICKS'), true));
+      const resyncsBefore = resyncs.length;
+      failAt = 1000;
+      await publishTicks(1000, 1001);
+      await eventually(() => assert.equal(applied.at(-1), 1001));
+      // 1000 keeps failing: the floor stays below it, 1001 is applied above it.
+      const held = progress.applied('TICKS');
+      assert.equal(held, (await bus.lastSequence(TICKS)) - 2);
+      await bus.jsm.streams.purge(streamName());
+      holdResyncs();
+      // Delivered right after 1001 (no jump), while the redelivery of 1000 never comes.
+      await publishTicks(1002, 1002);
+      const { first, last } = await bus.streamBounds(TICKS);
+      assert.equal(first, held + 3);
+      await eventually(() => assert.equal(resyncs.length, resyncsBefore + 1), { timeoutMs: 5000 });
+      assert.deepEqual(resyncs.at(-1), { stream: 'TICKS', ackFloor: held, firstSeq: first });
+      assert.equal(progress.isReady('TICKS'), false);
+      finishResync();
+      await eventually(() => assert.equal(progress.applied('TICKS'), last));
+      assert.equal(progress.isReady('TICKS'), true);
+      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+      assert.deepEqual(applied.slice(-2), [1001, 1002]);
+      failAt = -1;
     });
   });
 
