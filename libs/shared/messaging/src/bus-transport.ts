@@ -208,10 +208,11 @@ export class BusTransport extends Server implements CustomTransportStrategy {
 
   /**
    * A message nak'd for a retry holds the floor until it is delivered again. If the stream loses
-   * it first, that delivery never comes, and nothing else would tell: the
+   * it first (trimmed, or deleted), that delivery never comes, and nothing else would tell: the
    * next deliveries follow the highest delivered (no jump), a redelivery of another message is
-   * below it, and an idle stream delivers nothing. So the floor is watched: when it waits for
-   * the same sequence at two looks in a row, the stream is asked.
+   * below it, and an idle stream delivers nothing. A hole a delivery jumped over (a deleted
+   * message) holds it too. So the floor is watched: when it waits for the same sequence at two
+   * looks in a row, the stream is asked.
    */
   private watchForStalls(stream: StreamContract): void {
     let queued = false;
@@ -228,20 +229,27 @@ export class BusTransport extends Server implements CustomTransportStrategy {
 
   /**
    * The floor has waited for the same message a while. If the stream starts above it, the
-   * message was trimmed before it could be applied: resync. A nak'd message still in the stream
-   * holds the floor until it is applied.
+   * message was trimmed before it could be applied: resync. If not, a message the stream no
+   * longer holds was deleted (no resync, as for a hole a delivery jumps over), and the server's
+   * ack floor, which moves past deleted messages, releases ours. A nak'd message still in the
+   * stream holds both floors until it is applied.
    */
   private async unstick(stream: StreamContract): Promise<void> {
-    // Queued behind the message it waited for, the floor may have moved since; the answer below
-    // holds whatever it is now.
+    const { bus, progress } = this.options;
+    // Queued behind the message it waited for, the floor may have moved since; both answers
+    // below hold whatever it is now.
+    let serverAckFloor: number;
     let first: number;
     try {
-      first = (await this.options.bus.streamBounds(stream)).first;
+      // The ack floor first: whatever it moved past by then, a trim included, shows in the bounds read after it.
+      serverAckFloor = (await bus.jsm.consumers.info(bus.naming.stream(stream.name), bus.service)).ack_floor.stream_seq;
+      first = (await bus.streamBounds(stream)).first;
     } catch (error) {
       this.log.warn(`Could not tell whether ${stream.name} still holds the message this consumer waits for: ${describe(error)}`);
       return;
     }
-    if (this.options.progress.trimmedPast(stream.name, first)) await this.resync(stream);
+    if (progress.trimmedPast(stream.name, first)) await this.resync(stream);
+    else this.advance(stream, serverAckFloor);
   }
 
   /** A delivery jumped over sequences: deleted messages leave holes too, only a trim needs a resync. */

@@ -125,6 +125,16 @@ describe('ConsumerProgress: finding the stream trimmed past what was applied', (
     p.complete('S', 2);
     assert.equal(p.applied('S'), 3);
     assert.equal(p.stalled('S'), false);
+    // A message the stream deleted while it was nak'd: the server's ack floor releases it.
+    p.skipsAhead('S', 4);
+    p.skipsAhead('S', 5);
+    p.complete('S', 5);
+    assert.equal(p.stalled('S'), false);
+    assert.equal(p.stalled('S'), true);
+    assert.equal(p.trimmedPast('S', 1), false, 'the stream still starts below it: it was deleted, not trimmed');
+    p.advanceTo('S', 5);
+    assert.equal(p.applied('S'), 5);
+    assert.equal(p.stalled('S'), false);
     assert.equal(p.stalled('X'), false, 'an unknown stream');
   });
 

@@ -100,7 +100,7 @@ export class ConsumerProgress {
    * (a message nak'd for a retry, or one still in its handler) and has not moved since the
    * previous call. A redelivery normally closes such a gap within the retry delay; one that does
    * not may never come (the stream lost the message), and then only the stream's first sequence
-   * (`trimmedPast`) can tell.
+   * (`trimmedPast`) or the server's ack floor (`advanceTo`, for a deleted message) can tell.
    * Both sequences only grow, so the same answer twice means the floor waited all along.
    */
   stalled(stream: string): boolean {

@@ -323,10 +323,15 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
       assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
     });
 
-    it("resyncs while running when a message nak'd for a retry is trimmed before it comes again, though no delivery jumps", async () => {
+    /** Looks for a stalled floor every 100 ms, retries after 50 ms. */
+    const restartWatching = async () => {
       await stopConsumer();
       await startConsumer({ retryDelayMs: 50, stallCheckMs: 100 });
       await eventually(() => assert.equal(progress.isReady('TICKS'), true));
+    };
+
+    it("resyncs while running when a message nak'd for a retry is trimmed before it comes again, though no delivery jumps", async () => {
+      await restartWatching();
       const resyncsBefore = resyncs.length;
       failAt = 1000;
       await publishTicks(1000, 1001);
@@ -349,6 +354,37 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
       assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
       assert.deepEqual(applied.slice(-2), [1001, 1002]);
       failAt = -1;
+    });
+
+    it("a message deleted from the stream, nak'd or jumped over, stops holding the floor: no resync, fresh again", async () => {
+      await restartWatching();
+      const resyncsBefore = resyncs.length;
+      // Nak'd, then deleted (not trimmed: the stream still starts below it) before it comes again.
+      failAt = 2000;
+      await publishTicks(2000, 2001);
+      await eventually(() => assert.equal(applied.at(-1), 2001));
+      const held = progress.applied('TICKS');
+      await bus.jsm.streams.deleteMessage(streamName(), held + 1);
+      await publishTicks(2002, 2002);
+      const last = await bus.lastSequence(TICKS);
+      await eventually(() => assert.equal(progress.applied('TICKS'), last), { timeoutMs: 5000 });
+      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+      failAt = -1;
+
+      // Deleted before the consumer pulled it: a delivery jumps over it, and the stream still holds what is around it.
+      blockAt = 3000;
+      blocked = false;
+      await publishTicks(3000, 3000);
+      await eventually(() => assert.equal(blocked, true));
+      await publishTicks(3001, 3300);
+      await bus.jsm.streams.deleteMessage(streamName(), (await bus.lastSequence(TICKS)) - 1);
+      release();
+      const end = await bus.lastSequence(TICKS);
+      await eventually(() => assert.equal(progress.applied('TICKS'), end), { timeoutMs: 5000 });
+      assert.equal(applied.at(-1), 3300);
+      assert.equal(applied.includes(3299), false, 'the deleted one');
+      assert.equal(resyncs.length, resyncsBefore, 'a deletion is not a trim');
+      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
     });
   });
 
