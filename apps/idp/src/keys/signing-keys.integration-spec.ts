@@ -116,6 +116,27 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
     );
   });
 
+  it('sign-ins arriving together at the activation time share one switch', async (t) => {
+    const idp = instance();
+    const org = randomUUID();
+    const [first] = await idp.publishedCertificates(org);
+    const next = await idp.scheduleRotation(org, later());
+    await activateIn(next.id);
+    await cacheExpired();
+
+    const transactions = t.mock.method(dataSource, 'transaction');
+    const signers = await Promise.all(Array.from({ length: 20 }, () => idp.forOrganization(org)));
+    assert.equal(transactions.mock.callCount(), 1, 'one activation transaction for 20 sign-ins');
+    for (const credentials of signers) assert.equal(signsAs(credentials, [next.certificatePem, first ?? '']), 0);
+    assert.equal(new Set(signers.map((c) => c.privateKey)).size, 1, 'and one re-read after it');
+    // Once done, a later due key is switched again (nothing left over from the first switch).
+    const after = await idp.scheduleRotation(org, later());
+    await activateIn(after.id);
+    await cacheExpired();
+    assert.equal(signsAs(await idp.forOrganization(org), [after.certificatePem]), 0);
+    assert.equal(transactions.mock.callCount(), 3, 'the schedule and the second switch');
+  });
+
   it('an instance holding a schedule that another instance replaced does not switch to it', async () => {
     const a = instance();
     const org = randomUUID();

@@ -34,12 +34,15 @@ interface OrganizationKeys {
  * Several IdP instances share the keys through the database: each reads them again once its copy
  * is IDP_KEY_CACHE_SECONDS old, so a rotation scheduled through one instance reaches the others
  * (long before it activates, the minimum notice being longer). Whichever instance reaches the
- * activation time first switches; the others find the switch done.
+ * activation time first switches; the others find the switch done. Within an instance, the
+ * sign-ins that find the activation time passed share one switch.
  */
 @Injectable()
 export class SigningKeysService {
   private readonly logger = new Logger(SigningKeysService.name);
   private readonly cache = new Map<string, { loadedAt: number; keys: Promise<OrganizationKeys> }>();
+  /** The switch to a scheduled key in progress, per organisation: concurrent sign-ins wait for the same one. */
+  private readonly activations = new Map<string, Promise<void>>();
   private readonly encryption: KeyEncryption;
   private readonly graceMs: number;
   private readonly cacheMs: number;
@@ -57,7 +60,7 @@ export class SigningKeysService {
   async forOrganization(organizationId: string): Promise<OrganizationCredentials> {
     let keys = await this.keys(organizationId);
     if (keys.next && keys.next.activatesAt.getTime() <= Date.now()) {
-      await this.activate(organizationId, keys.next.id);
+      await this.activateOnce(organizationId, keys.next.id);
       keys = await this.keys(organizationId);
     }
     return keys.active;
@@ -112,6 +115,20 @@ export class SigningKeysService {
       if (this.cache.get(organizationId)?.keys === keys) this.cache.delete(organizationId);
     });
     return keys;
+  }
+
+  /**
+   * One switch per organisation at a time: the sign-ins arriving while it runs found the same
+   * copy of the keys (so the same pending key) and wait for it, then share the re-read.
+   */
+  private activateOnce(organizationId: string, nextId: string): Promise<void> {
+    const running = this.activations.get(organizationId);
+    if (running) return running;
+    const activation = this.activate(organizationId, nextId).finally(() => {
+      if (this.activations.get(organizationId) === activation) this.activations.delete(organizationId);
+    });
+    this.activations.set(organizationId, activation);
+    return activation;
   }
 
   /**
