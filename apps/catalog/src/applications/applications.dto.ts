@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SpEntityId } from '@jit/catalog-contracts';
 import { ListQuery } from '@jit/service';
 import { NAME_ID_FORMATS } from '../connectors/connector';
 
@@ -24,7 +25,8 @@ const Pem = z.string().max(16_384);
 
 const fields = {
   name: z.string().trim().min(1).max(200),
-  spEntityId: z.string().trim().min(1).max(1024),
+  /** Sent as the assertion's Audience and compared with the requests' Issuer: an absolute URI (SAML core 8.3.6). */
+  spEntityId: SpEntityId,
   acsUrls: z.array(z.string().max(2048)).min(1, 'register at least one ACS URL').max(20),
   nameIdFormat: z.enum(NAME_ID_FORMATS).optional(),
   nameIdSource: z.string().max(128).optional(),

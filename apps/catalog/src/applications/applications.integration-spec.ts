@@ -177,6 +177,58 @@ describe('catalog applications: options, metadata, mappings, connector rules, ev
       assert.deepEqual(fields(urls), ['singleLogoutUrl', 'requireSignedRequests']);
       assert.deepEqual(fields(await refused('POST', '/v1/applications', { connectorId: 'saml2', name: 'x' })), ['spEntityId', 'acsUrls']);
     });
+    it('refuses an spEntityId that is not an absolute URI of at most 1024 characters, on create and update, from the body or the metadata', async () => {
+      // It becomes the assertion's Audience (xs:anyURI) and the SP's entityID (SAML core 8.3.6).
+      const cases: [string, RegExp][] = [
+        [
+          'sp.example.com',
+          /^must be an absolute URI starting with a scheme, such as https:\/\/sp.example.com\/saml\/metadata or urn:example:sp$/,
+        ],
+        ['my app', /absolute URI/],
+        ['urn:', /has nothing after "urn:"/],
+        ['https://sp.example.com/saml metadata', /must not contain whitespace or control characters \(U\+0020 at character 28\)/],
+        ['https://sp.example.com/\u0000', /U\+0000/],
+        [`https://sp.example.com/${'a'.repeat(1002)}`, /at most 1024 characters \(SAML core 8.3.6\), this one has 1025/],
+      ];
+      const app = await created(generic({ name: 'Entity IDs' }));
+      const id = String(app.id);
+      for (const [spEntityId, reason] of cases) {
+        for (const [method, path, body] of [
+          ['POST', '/v1/applications', generic({ spEntityId })],
+          ['PATCH', `/v1/applications/${id}`, { spEntityId }],
+        ] as const) {
+          const details = await refused(method, path, body);
+          assert.deepEqual(fields(details), ['spEntityId'], `${method} ${JSON.stringify(spEntityId.slice(0, 40))}`);
+          assert.match(details[0]?.message ?? '', reason);
+        }
+      }
+      for (const [method, path] of [
+        ['POST', '/v1/applications/from-metadata'],
+        ['PATCH', `/v1/applications/${id}`],
+      ] as const) {
+        const metadataXml = spMetadataXml({ entityId: 'sp.example.com' });
+        const details = await refused(
+          method,
+          path,
+          method === 'POST' ? { connectorId: 'saml2', name: 'Bad', metadataXml } : { metadataXml },
+        );
+        assert.deepEqual(fields(details), ['metadataXml'], method);
+        assert.match(details[0]?.message ?? '', /^entityID "sp.example.com" must be an absolute URI starting with a scheme/);
+      }
+      assert.equal((await call('GET', `/v1/applications/${id}`)).body.spEntityId, 'https://sp.example.com/saml/metadata', 'unchanged');
+      assert.deepEqual(
+        (await events(id)).map((e) => e.subject),
+        ['catalog.application.created.v1'],
+        'no event for a refused change',
+      );
+
+      // URNs, and exactly 1024 characters, are entity IDs; surrounding whitespace is trimmed.
+      const longest = `https://sp.example.com/${'a'.repeat(1001)}`;
+      assert.equal((await created(generic({ name: 'Longest', spEntityId: longest }))).spEntityId, longest);
+      const urn = await call('PATCH', `/v1/applications/${id}`, { spEntityId: ' urn:example:sp ' });
+      assert.equal(urn.status, 200, JSON.stringify(urn.body));
+      assert.equal(urn.body.spEntityId, 'urn:example:sp');
+    });
   });
 
   describe('connector rules on save', () => {

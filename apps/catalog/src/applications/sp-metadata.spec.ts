@@ -69,6 +69,20 @@ describe('parseSpMetadata', () => {
 
   it('refuses metadata without entityID, SP descriptor or POST ACS, or with unusable certificates or formats', () => {
     assert.throws(() => parseSpMetadata(spMetadataXml({ entityId: '' })), /has no entityID/);
+    // Sent as the Audience (xs:anyURI): SAML core 8.3.6 wants an absolute URI of at most 1024 characters.
+    assert.throws(
+      () => parseSpMetadata(spMetadataXml({ entityId: 'sp.example.com' })),
+      /entityID "sp.example.com" must be an absolute URI starting with a scheme/,
+    );
+    assert.throws(
+      () => parseSpMetadata(spMetadataXml({ entityId: 'https://sp.example.com/a&#9;b' })),
+      /entityID "https:\/\/sp.example.com\/a\\tb" must not contain whitespace or control characters \(U\+0009/,
+    );
+    assert.throws(
+      () => parseSpMetadata(spMetadataXml({ entityId: `https://sp.example.com/${'a'.repeat(1024)}` })),
+      /entityID "https:\/\/sp.example.com\/a+…" must be at most 1024 characters/,
+    );
+    assert.equal(parseSpMetadata(spMetadataXml({ entityId: '  urn:example:sp  ' })).spEntityId, 'urn:example:sp');
     assert.throws(
       () => parseSpMetadata(spMetadataXml().replace(/SPSSODescriptor/g, 'IDPSSODescriptor')),
       /expected one SPSSODescriptor, found 0/,

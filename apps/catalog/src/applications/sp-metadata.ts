@@ -1,5 +1,6 @@
 import type { Element } from '@xmldom/xmldom';
 import { childElements, parseSingleRoot, UnsafeXmlError } from '@jit/xml';
+import { entityIdProblem } from '@jit/catalog-contracts';
 import { STANDARD_USER_ATTRIBUTES, type StandardUserAttribute } from '@jit/directory-contracts';
 import { NAME_ID_FORMATS } from '../connectors/connector';
 import { checkCertificate } from './certificates';
@@ -89,6 +90,11 @@ export function parseSpMetadata(xml: string): SpMetadata {
   }
   const spEntityId = root.getAttribute('entityID')?.trim();
   if (!spEntityId) throw new MetadataError('EntityDescriptor has no entityID');
+  const entityIdRefusal = entityIdProblem(spEntityId);
+  if (entityIdRefusal) {
+    const shown = spEntityId.length > 100 ? `${spEntityId.slice(0, 100)}…` : spEntityId;
+    throw new MetadataError(`entityID ${JSON.stringify(shown)} ${entityIdRefusal}`);
+  }
   const sps = childElements(root, MD, 'SPSSODescriptor');
   if (sps.length !== 1) throw new MetadataError(`expected one SPSSODescriptor, found ${sps.length}`);
   const sp = sps[0];

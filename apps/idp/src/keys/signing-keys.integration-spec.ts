@@ -4,9 +4,11 @@ import { X509Certificate, randomUUID } from 'node:crypto';
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
+import { generateSigningCredentials } from '@jit/saml';
 import { eventually, testEnv } from '@jit/testing';
 import { loadIdpConfig } from '../config';
 import { Initial1764300000000 } from '../migrations/1764300000000-Initial';
+import type { KeyEncryption } from './key-encryption';
 import { SsoOptions1764600000000 } from '../migrations/1764600000000-SsoOptions';
 import { SigningKey } from './signing-key.entity';
 import { SigningKeysService, type OrganizationCredentials } from './signing-keys.service';
@@ -32,6 +34,9 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
     dataSource.query(`UPDATE idp.signing_keys SET activates_at = now() + make_interval(secs => $2) WHERE id = $1`, [id, inMs / 1000]);
   /** Longer than IDP_KEY_CACHE_SECONDS: every instance with the default of these tests reads the keys again. */
   const cacheExpired = () => pause(1100);
+  /** What an instance holds inside: its at-rest encryption (to count decrypts) and the private keys it keeps. */
+  const internals = (idp: SigningKeysService) =>
+    idp as unknown as { encryption: KeyEncryption; privateKeys: Map<string, Map<string, OrganizationCredentials>> };
 
   before(async () => {
     await ensureDatabase(env.databaseUrl, 'idp');
@@ -114,6 +119,60 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
         { active: true, retired: false },
       ],
     );
+  });
+
+  it('sign-ins arriving together at the activation time share one switch', async (t) => {
+    const idp = instance();
+    const org = randomUUID();
+    const [first] = await idp.publishedCertificates(org);
+    const next = await idp.scheduleRotation(org, later());
+    await activateIn(next.id);
+    await cacheExpired();
+
+    const transactions = t.mock.method(dataSource, 'transaction');
+    const signers = await Promise.all(Array.from({ length: 20 }, () => idp.forOrganization(org)));
+    assert.equal(transactions.mock.callCount(), 1, 'one activation transaction for 20 sign-ins');
+    for (const credentials of signers) assert.equal(signsAs(credentials, [next.certificatePem, first ?? '']), 0);
+    assert.equal(new Set(signers.map((c) => c.privateKey)).size, 1, 'and one re-read after it');
+    // Once done, a later due key is switched again (nothing left over from the first switch).
+    const after = await idp.scheduleRotation(org, later());
+    await activateIn(after.id);
+    await cacheExpired();
+    assert.equal(signsAs(await idp.forOrganization(org), [after.certificatePem]), 0);
+    assert.equal(transactions.mock.callCount(), 3, 'the schedule and the second switch');
+  });
+
+  it('a re-read of the keys decrypts only private keys it has not seen, and forgets those no longer listed', async (t) => {
+    const idp = instance();
+    const org = randomUUID();
+    const decrypts = t.mock.method(internals(idp).encryption, 'decrypt');
+    const [first] = await idp.publishedCertificates(org);
+    assert.equal(decrypts.mock.callCount(), 1, 'the new active key');
+    const signer = await idp.forOrganization(org);
+    await cacheExpired();
+    assert.equal((await idp.forOrganization(org)).privateKey, signer.privateKey, 'read again, the same KeyObject');
+    await cacheExpired();
+    assert.deepEqual((await idp.publishedCertificates(org))[0], first);
+    assert.equal(decrypts.mock.callCount(), 1, 'two re-reads, no decrypt');
+
+    const next = await idp.scheduleRotation(org, later());
+    assert.deepEqual(await idp.publishedCertificates(org), [first, next.certificatePem]);
+    assert.equal(decrypts.mock.callCount(), 2, 'only the scheduled key');
+    await activateIn(next.id);
+    await cacheExpired();
+    assert.equal(signsAs(await idp.forOrganization(org), [next.certificatePem]), 0);
+    assert.equal(decrypts.mock.callCount(), 2, 'the switch and its re-read decrypt nothing');
+    assert.deepEqual([...(internals(idp).privateKeys.get(org)?.keys() ?? [])], [next.id], 'the retired key is forgotten');
+
+    // Should a key's material ever change under the same id, its certificate changes with it: decrypted again.
+    const replacement = await generateSigningCredentials('replacement.example', 1);
+    await dataSource.getRepository(SigningKey).update(
+      { id: next.id },
+      { certificatePem: replacement.certificatePem, privateKeyEncrypted: internals(idp).encryption.encrypt(replacement.privateKeyPem) },
+    );
+    await cacheExpired();
+    assert.equal(signsAs(await idp.forOrganization(org), [replacement.certificatePem]), 0);
+    assert.equal(decrypts.mock.callCount(), 3);
   });
 
   it('an instance holding a schedule that another instance replaced does not switch to it', async () => {

@@ -34,12 +34,23 @@ interface OrganizationKeys {
  * Several IdP instances share the keys through the database: each reads them again once its copy
  * is IDP_KEY_CACHE_SECONDS old, so a rotation scheduled through one instance reaches the others
  * (long before it activates, the minimum notice being longer). Whichever instance reaches the
- * activation time first switches; the others find the switch done.
+ * activation time first switches; the others find the switch done. Within an instance, the
+ * sign-ins that find the activation time passed share one switch, and a re-read decrypts only
+ * the private keys it has not seen before.
  */
 @Injectable()
 export class SigningKeysService {
   private readonly logger = new Logger(SigningKeysService.name);
   private readonly cache = new Map<string, { loadedAt: number; keys: Promise<OrganizationKeys> }>();
+  /** The switch to a scheduled key in progress, per organisation: concurrent sign-ins wait for the same one. */
+  private readonly activations = new Map<string, Promise<void>>();
+  /**
+   * Per organisation, the decrypted private keys of the keys that may sign (active and next), by
+   * key id: a re-read every IDP_KEY_CACHE_SECONDS finds the same keys almost always, and an
+   * AES-GCM decrypt plus a PEM parse per key and re-read is work for nothing. A key no longer
+   * listed is dropped at the re-read that no longer lists it.
+   */
+  private readonly privateKeys = new Map<string, Map<string, OrganizationCredentials>>();
   private readonly encryption: KeyEncryption;
   private readonly graceMs: number;
   private readonly cacheMs: number;
@@ -57,7 +68,7 @@ export class SigningKeysService {
   async forOrganization(organizationId: string): Promise<OrganizationCredentials> {
     let keys = await this.keys(organizationId);
     if (keys.next && keys.next.activatesAt.getTime() <= Date.now()) {
-      await this.activate(organizationId, keys.next.id);
+      await this.activateOnce(organizationId, keys.next.id);
       keys = await this.keys(organizationId);
     }
     return keys.active;
@@ -115,6 +126,20 @@ export class SigningKeysService {
   }
 
   /**
+   * One switch per organisation at a time: the sign-ins arriving while it runs found the same
+   * copy of the keys (so the same pending key) and wait for it, then share the re-read.
+   */
+  private activateOnce(organizationId: string, nextId: string): Promise<void> {
+    const running = this.activations.get(organizationId);
+    if (running) return running;
+    const activation = this.activate(organizationId, nextId).finally(() => {
+      if (this.activations.get(organizationId) === activation) this.activations.delete(organizationId);
+    });
+    this.activations.set(organizationId, activation);
+    return activation;
+  }
+
+  /**
    * Switches to the next key, if it is still the pending one: another instance may have switched
    * already, or replaced it with a newer schedule this instance has not read yet.
    */
@@ -157,18 +182,30 @@ export class SigningKeysService {
     }
     const key = rows.find((r) => r.active);
     if (!key) throw new Error(`No active signing key for organisation ${organizationId}`);
-    const next = rows.filter((r) => !r.active && r.retiresAt === null).sort((x, y) => y.activatesAt.getTime() - x.activatesAt.getTime())[0];
+    const pending = rows
+      .filter((r) => !r.active && r.retiresAt === null)
+      .sort((x, y) => y.activatesAt.getTime() - x.activatesAt.getTime())[0];
+    const next = pending && pending.activatesAt > key.activatesAt ? pending : null;
     const recentlyRetired = rows
       .filter((r): r is SigningKey & { retiresAt: Date } => !r.active && r.retiresAt !== null)
       .sort((x, y) => y.retiresAt.getTime() - x.retiresAt.getTime());
-    return {
-      active: { id: key.id, ...this.credentials(key) },
-      next: next && next.activatesAt > key.activatesAt ? { id: next.id, activatesAt: next.activatesAt, ...this.credentials(next) } : null,
+    const known = this.privateKeys.get(organizationId);
+    const signing = new Map<string, OrganizationCredentials>();
+    const credentialsOf = (row: SigningKey): OrganizationCredentials => {
+      const credentials = this.credentials(row, known?.get(row.id));
+      signing.set(row.id, credentials);
+      return credentials;
+    };
+    const keys: OrganizationKeys = {
+      active: { id: key.id, ...credentialsOf(key) },
+      next: next ? { id: next.id, activatesAt: next.activatesAt, ...credentialsOf(next) } : null,
       retired: recentlyRetired
         // A scheduled key replaced before its activation time was retired without ever signing.
         .filter((k) => k.activatesAt <= k.retiresAt)
         .map((k) => ({ certificatePem: k.certificatePem, publishedUntil: new Date(k.retiresAt.getTime() + this.graceMs) })),
     };
+    this.privateKeys.set(organizationId, signing);
+    return keys;
   }
 
   /**
@@ -186,7 +223,9 @@ export class SigningKeysService {
     });
   }
 
-  private credentials(key: SigningKey): OrganizationCredentials {
+  /** The key's credentials: those decrypted at an earlier read if they are for the same certificate, else decrypted now. */
+  private credentials(key: SigningKey, known?: OrganizationCredentials): OrganizationCredentials {
+    if (known && known.certificatePem === key.certificatePem) return known;
     return { privateKey: createPrivateKey(this.encryption.decrypt(key.privateKeyEncrypted)), certificatePem: key.certificatePem };
   }
 }

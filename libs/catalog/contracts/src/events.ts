@@ -23,6 +23,10 @@ export type AttributeMapping = z.infer<typeof AttributeMapping>;
 export const ApplicationSnapshot = z.object({
   name: z.string(),
   connectorId: z.string(),
+  /**
+   * The catalog accepts only absolute URIs here (`entityIdProblem`); not checked on this schema,
+   * so that events and stored snapshots of applications registered before that rule still read.
+   */
   spEntityId: z.string(),
   acsUrls: z.array(z.string()).min(1),
   nameIdFormat: z.string(),

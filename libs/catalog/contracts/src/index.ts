@@ -1,2 +1,3 @@
+export * from './entity-id';
 export * from './events';
 export * from './snapshot';

@@ -35,6 +35,11 @@ export interface BusTransportOptions {
   retryDelayMs?: number;
   /** Delay before a resync that failed (the producer unreachable, say) is tried again. */
   resyncRetryMs?: number;
+  /**
+   * How often a consumer looks whether its applied floor still waits for the same message (one
+   * nak'd for a retry, say): twice in a row, and it asks the stream whether that message is gone.
+   */
+  stallCheckMs?: number;
 }
 
 /**
@@ -44,15 +49,19 @@ export interface BusTransportOptions {
  * contract before a handler sees them; a message that fails its contract is terminated and
  * logged instead of being redelivered forever.
  *
- * A consumer that finds its stream trimmed past what it applied (at start, or when a delivery
- * jumps over sequences the stream no longer holds) calls the service's @OnResync handler for
- * that stream, which rebuilds its state from the producer's snapshot, and then tails on.
+ * A consumer that finds its stream trimmed past what it applied (at start, when a delivery
+ * jumps over sequences the stream no longer holds, or when its floor waits for a message the
+ * stream lost before delivering it again) calls the service's @OnResync handler for that
+ * stream, which rebuilds its state from the producer's snapshot, and then tails on.
  */
 export class BusTransport extends Server implements CustomTransportStrategy {
   private readonly log = new Logger(BusTransport.name);
   private readonly subscriptions: Subscription[] = [];
   private readonly consumers: ConsumerMessages[] = [];
   private readonly loops: Promise<void>[] = [];
+  /** Per stream: the work on its state, one piece at a time (deliveries, and the stall checks between them). */
+  private readonly lanes = new Map<string, Promise<void>>();
+  private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
 
   constructor(private readonly options: BusTransportOptions) {
@@ -68,9 +77,10 @@ export class BusTransport extends Server implements CustomTransportStrategy {
 
   async close(): Promise<void> {
     this.closing = true;
+    for (const timer of this.timers) clearInterval(timer);
     for (const sub of this.subscriptions) sub.unsubscribe();
     for (const consumer of this.consumers) await consumer.close();
-    await Promise.allSettled(this.loops);
+    await Promise.allSettled([...this.loops, ...this.lanes.values()]);
     await this.options.positions?.flush();
   }
 
@@ -176,13 +186,70 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     this.consumers.push(messages);
     if (this.closing) await messages.close();
     const schemas = new Map(stream.events.map((e) => [e.subject, e.schema]));
+    this.watchForStalls(stream);
     // One message at a time, in stream order: the applied floor then means "everything up to here".
     for await (const msg of messages) {
-      if (progress.skipsAhead(stream.name, msg.seq)) await this.resyncIfTrimmed(stream);
-      await this.handle(stream, schemas, msg);
+      await this.serially(stream, async () => {
+        if (progress.skipsAhead(stream.name, msg.seq)) await this.resyncIfTrimmed(stream);
+        await this.handle(stream, schemas, msg);
+      });
       if (this.closing) break;
     }
     progress.stop(stream.name);
+  }
+
+  /** Runs `work` after the work already queued for this stream: a resync never overlaps an event. */
+  private serially(stream: StreamContract, work: () => Promise<void>): Promise<void> {
+    const run = (this.lanes.get(stream.name) ?? Promise.resolve()).then(work);
+    const settled = run.catch(() => undefined);
+    this.lanes.set(stream.name, settled);
+    return run;
+  }
+
+  /**
+   * A message nak'd for a retry holds the floor until it is delivered again. If the stream loses
+   * it first (trimmed, or deleted), that delivery never comes, and nothing else would tell: the
+   * next deliveries follow the highest delivered (no jump), a redelivery of another message is
+   * below it, and an idle stream delivers nothing. A hole a delivery jumped over (a deleted
+   * message) holds it too. So the floor is watched: when it waits for the same sequence at two
+   * looks in a row, the stream is asked.
+   */
+  private watchForStalls(stream: StreamContract): void {
+    let queued = false;
+    const timer = setInterval(() => {
+      if (queued || this.closing || !this.options.progress.stalled(stream.name)) return;
+      queued = true;
+      void this.serially(stream, () => this.unstick(stream))
+        .catch((error: unknown) => this.log.error(`Stall check of ${stream.name} failed: ${describe(error)}`))
+        .finally(() => (queued = false));
+    }, this.options.stallCheckMs ?? 1000);
+    timer.unref();
+    this.timers.push(timer);
+  }
+
+  /**
+   * The floor has waited for the same message a while. If the stream starts above it, the
+   * message was trimmed before it could be applied: resync. If not, a message the stream no
+   * longer holds was deleted (no resync, as for a hole a delivery jumps over), and the server's
+   * ack floor, which moves past deleted messages, releases ours. A nak'd message still in the
+   * stream holds both floors until it is applied.
+   */
+  private async unstick(stream: StreamContract): Promise<void> {
+    const { bus, progress } = this.options;
+    // Queued behind the message it waited for, the floor may have moved since; both answers
+    // below hold whatever it is now.
+    let serverAckFloor: number;
+    let first: number;
+    try {
+      // The ack floor first: whatever it moved past by then, a trim included, shows in the bounds read after it.
+      serverAckFloor = (await bus.jsm.consumers.info(bus.naming.stream(stream.name), bus.service)).ack_floor.stream_seq;
+      first = (await bus.streamBounds(stream)).first;
+    } catch (error) {
+      this.log.warn(`Could not tell whether ${stream.name} still holds the message this consumer waits for: ${describe(error)}`);
+      return;
+    }
+    if (progress.trimmedPast(stream.name, first)) await this.resync(stream);
+    else this.advance(stream, serverAckFloor);
   }
 
   /** A delivery jumped over sequences: deleted messages leave holes too, only a trim needs a resync. */

@@ -12,6 +12,8 @@ interface StreamProgress {
   resyncing: boolean;
   /** The stream's last sequence when the consumer started: ready once applied up to here. */
   catchUpTo: number;
+  /** What the floor waited for at the previous `stalled` look (null: nothing delivered was pending). */
+  lookedAt: number | null;
 }
 
 /**
@@ -37,6 +39,7 @@ export class ConsumerProgress {
       running: true,
       resyncing: false,
       catchUpTo: streamLast,
+      lookedAt: null,
     });
   }
 
@@ -79,6 +82,10 @@ export class ConsumerProgress {
    * Records a delivery; true when it jumps over sequences never delivered. Those were deleted
    * or trimmed: `trimmedPast` with the stream's first sequence tells which. A redelivery (after
    * a nak) is below the highest delivered and never a jump.
+   *
+   * So a jump cannot reveal a message that was delivered, nak'd, and trimmed before it came
+   * again: the deliveries after it follow the highest delivered, and no redelivery comes. That
+   * is what `stalled` is for.
    */
   skipsAhead(stream: string, sequence: number): boolean {
     const p = this.streams.get(stream);
@@ -86,6 +93,23 @@ export class ConsumerProgress {
     const jumped = sequence > Math.max(p.delivered, p.floor) + 1;
     p.delivered = Math.max(p.delivered, sequence);
     return jumped;
+  }
+
+  /**
+   * Called at a regular interval: true when the floor waits below a sequence already delivered
+   * (a message nak'd for a retry, or one still in its handler) and has not moved since the
+   * previous call. A redelivery normally closes such a gap within the retry delay; one that does
+   * not may never come (the stream lost the message), and then only the stream's first sequence
+   * (`trimmedPast`) or the server's ack floor (`advanceTo`, for a deleted message) can tell.
+   * Both sequences only grow, so the same answer twice means the floor waited all along.
+   */
+  stalled(stream: string): boolean {
+    const p = this.streams.get(stream);
+    if (!p) return false;
+    const waitingFor = p.delivered > p.floor ? p.floor + 1 : null;
+    const stalled = waitingFor !== null && waitingFor === p.lookedAt;
+    p.lookedAt = waitingFor;
+    return stalled;
   }
 
   /** A resync starts: neither ready nor fresh until it ends. */

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
 import { eventually, testEnv } from '@jit/testing';
 import { NatsBus, encodeJson } from './bus';
-import { BusTransport, type BusContext } from './bus-transport';
+import { BusTransport, type BusContext, type BusTransportOptions } from './bus-transport';
 import { ConsumerPosition, createConsumerPositionsTable, dropConsumerPositionsTable } from './consumer-position.entity';
 import { ConsumerPositions } from './consumer-positions';
 import { ConsumerProgress } from './consumer-progress';
@@ -202,6 +202,8 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     let blockAt = -1;
     let blocked = false;
     let release: () => void = () => undefined;
+    /** A tick whose handler keeps failing for a transient reason: nak'd, retried, never applied. */
+    let failAt = -1;
     let app: INestApplication | undefined;
     let progress: ConsumerProgress;
     const streamName = () => bus.naming.stream(TICKS.name);
@@ -214,6 +216,7 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
           blocked = true;
           await new Promise<void>((resolve) => (release = resolve));
         }
+        if (payload.n === failAt) throw new Error('transient: database busy');
         applied.push(payload.n);
       }
 
@@ -229,12 +232,19 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     class TickModule {}
 
     /** The consumer's service starting (again): a new process would hold nothing in memory either. */
-    const startConsumer = async () => {
+    const startConsumer = async (options: Partial<BusTransportOptions> = {}) => {
       app = await NestFactory.create(TickModule, { logger: false });
       progress = new ConsumerProgress();
       const streams: StreamContract[] = [TICKS];
       app.connectMicroservice({
-        strategy: new BusTransport({ bus, progress, positions: new ConsumerPositions(dataSource), consumes: streams, resyncRetryMs: 50 }),
+        strategy: new BusTransport({
+          bus,
+          progress,
+          positions: new ConsumerPositions(dataSource),
+          consumes: streams,
+          resyncRetryMs: 50,
+          ...options,
+        }),
       });
       await app.startAllMicroservices();
       await app.init();
@@ -316,6 +326,70 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
       finishResync();
       await eventually(() => assert.equal(applied.at(-1), firstTick + 301), { timeoutMs: 5000 });
       await eventually(() => assert.equal(progress.applied('TICKS'), first));
+      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+    });
+
+    /** Looks for a stalled floor every 100 ms, retries after 50 ms. */
+    const restartWatching = async () => {
+      await stopConsumer();
+      await startConsumer({ retryDelayMs: 50, stallCheckMs: 100 });
+      await eventually(() => assert.equal(progress.isReady('TICKS'), true));
+    };
+
+    it("resyncs while running when a message nak'd for a retry is trimmed before it comes again, though no delivery jumps", async () => {
+      await restartWatching();
+      const resyncsBefore = resyncs.length;
+      failAt = 1000;
+      await publishTicks(1000, 1001);
+      await eventually(() => assert.equal(applied.at(-1), 1001));
+      // 1000 keeps failing: the floor stays below it, 1001 is applied above it.
+      const held = progress.applied('TICKS');
+      assert.equal(held, (await bus.lastSequence(TICKS)) - 2);
+      await bus.jsm.streams.purge(streamName());
+      holdResyncs();
+      // Delivered right after 1001 (no jump), while the redelivery of 1000 never comes.
+      await publishTicks(1002, 1002);
+      const { first, last } = await bus.streamBounds(TICKS);
+      assert.equal(first, held + 3);
+      await eventually(() => assert.equal(resyncs.length, resyncsBefore + 1), { timeoutMs: 5000 });
+      assert.deepEqual(resyncs.at(-1), { stream: 'TICKS', ackFloor: held, firstSeq: first });
+      assert.equal(progress.isReady('TICKS'), false);
+      finishResync();
+      await eventually(() => assert.equal(progress.applied('TICKS'), last));
+      assert.equal(progress.isReady('TICKS'), true);
+      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+      assert.deepEqual(applied.slice(-2), [1001, 1002]);
+      failAt = -1;
+    });
+
+    it("a message deleted from the stream, nak'd or jumped over, stops holding the floor: no resync, fresh again", async () => {
+      await restartWatching();
+      const resyncsBefore = resyncs.length;
+      // Nak'd, then deleted (not trimmed: the stream still starts below it) before it comes again.
+      failAt = 2000;
+      await publishTicks(2000, 2001);
+      await eventually(() => assert.equal(applied.at(-1), 2001));
+      const held = progress.applied('TICKS');
+      await bus.jsm.streams.deleteMessage(streamName(), held + 1);
+      await publishTicks(2002, 2002);
+      const last = await bus.lastSequence(TICKS);
+      await eventually(() => assert.equal(progress.applied('TICKS'), last), { timeoutMs: 5000 });
+      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+      failAt = -1;
+
+      // Deleted before the consumer pulled it: a delivery jumps over it, and the stream still holds what is around it.
+      blockAt = 3000;
+      blocked = false;
+      await publishTicks(3000, 3000);
+      await eventually(() => assert.equal(blocked, true));
+      await publishTicks(3001, 3300);
+      await bus.jsm.streams.deleteMessage(streamName(), (await bus.lastSequence(TICKS)) - 1);
+      release();
+      const end = await bus.lastSequence(TICKS);
+      await eventually(() => assert.equal(progress.applied('TICKS'), end), { timeoutMs: 5000 });
+      assert.equal(applied.at(-1), 3300);
+      assert.equal(applied.includes(3299), false, 'the deleted one');
+      assert.equal(resyncs.length, resyncsBefore, 'a deletion is not a trim');
       assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
     });
   });
