@@ -25,7 +25,7 @@ const Pem = z.string().max(16_384);
 
 const fields = {
   name: z.string().trim().min(1).max(200),
-  /** Sent as the assertion's Audience and compared with the requests' Issuer: an absolute URI (SAML core 8.3.6). */
+  /** Sent as the assertion's Audience and compared with the requests' Issuer: a URI reference without whitespace, at most 1024 characters (`entityIdProblem`). */
   spEntityId: SpEntityId,
   acsUrls: z.array(z.string().max(2048)).min(1, 'register at least one ACS URL').max(20),
   nameIdFormat: z.enum(NAME_ID_FORMATS).optional(),

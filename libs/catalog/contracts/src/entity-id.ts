@@ -10,10 +10,13 @@ const FORBIDDEN = /[\p{White_Space}\p{Cc}\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00
 /**
  * Why `value` cannot be an SP's entity ID, or null when it can. The IdP sends it as the
  * assertion's <Audience> (xs:anyURI) and compares it byte for byte with the Issuer of the SP's
- * requests, so it must be what SAML says it is (core 8.3.6): an absolute URI, with a scheme
- * (`https://sp.example.com/saml/metadata`, `urn:amazon:webservices`), no whitespace or control
- * characters, at most 1024 characters. Checked where a value comes in (the catalog's API and
- * SP metadata); events and snapshots carry whatever was stored before the rule existed.
+ * requests. SAML core 8.3.6 asks for a URI of at most 1024 characters, but several widely used
+ * SPs expect a bare name (Box "box.net", Dropbox "Dropbox", Zoom "<vanity>.zoom.us", Google
+ * "google.com"), which xs:anyURI accepts as a relative reference, so no scheme is required. What
+ * is refused: whitespace (the schema collapses it, so the SP would compare another value),
+ * control characters and what XML cannot carry, more than 1024 characters, and a scheme with
+ * nothing after it. Checked where a value comes in (the catalog's API and SP metadata); events
+ * and snapshots carry whatever was stored before the rule existed.
  */
 export function entityIdProblem(value: string): string | null {
   if (value.length === 0) return 'must not be empty';
@@ -22,10 +25,7 @@ export function entityIdProblem(value: string): string | null {
     return `must be at most ${MAX_ENTITY_ID_CHARS} characters (SAML core 8.3.6), this one has ${length}`;
   }
   const scheme = SCHEME.exec(value);
-  if (!scheme) {
-    return 'must be an absolute URI starting with a scheme, such as https://sp.example.com/saml/metadata or urn:example:sp';
-  }
-  if (value.length === scheme[0].length) return `has nothing after "${scheme[0]}"`;
+  if (scheme && value.length === scheme[0].length) return `has nothing after "${scheme[0]}"`;
   const forbidden = FORBIDDEN.exec(value);
   if (forbidden) {
     const code = forbidden[0].codePointAt(0) ?? 0;

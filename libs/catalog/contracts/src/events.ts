@@ -24,7 +24,7 @@ export const ApplicationSnapshot = z.object({
   name: z.string(),
   connectorId: z.string(),
   /**
-   * The catalog accepts only absolute URIs here (`entityIdProblem`); not checked on this schema,
+   * The catalog checks values coming in with `entityIdProblem`; not checked on this schema,
    * so that events and stored snapshots of applications registered before that rule still read.
    */
   spEntityId: z.string(),
