@@ -1,4 +1,4 @@
-import { toXmlChars, type XmlChild, type XmlElement } from './xml-writer';
+import { charEscaper, toXmlChars, type XmlChild, type XmlElement } from './xml-writer';
 
 /**
  * Exclusive XML canonicalisation (xml-exc-c14n, without comments and with an empty
@@ -94,15 +94,13 @@ function compare(a: string, b: string): number {
 
 /** C14N text: & < > and CR escaped, everything else literal (U+0085 and U+2028 included). */
 export function canonicalText(value: string): string {
-  const chars = toXmlChars(value);
-  return /[&<>\r]/.test(chars) ? chars.replace(/[&<>\r]/g, (c) => CANONICAL_TEXT[c]) : chars;
+  return canonicalTextEscapes(toXmlChars(value));
 }
 
 /** C14N attribute value: & < " TAB LF CR escaped; > stays literal. */
 export function canonicalAttribute(value: string): string {
-  const chars = toXmlChars(value);
-  return /[&<"\t\n\r]/.test(chars) ? chars.replace(/[&<"\t\n\r]/g, (c) => CANONICAL_ATTRIBUTE[c]) : chars;
+  return canonicalAttributeEscapes(toXmlChars(value));
 }
 
-const CANONICAL_TEXT: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' };
-const CANONICAL_ATTRIBUTE: Record<string, string> = { '&': '&amp;', '<': '&lt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;' };
+const canonicalTextEscapes = charEscaper({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '\r': '&#xD;' });
+const canonicalAttributeEscapes = charEscaper({ '&': '&amp;', '<': '&lt;', '"': '&quot;', '\t': '&#x9;', '\n': '&#xA;', '\r': '&#xD;' });
