@@ -21,20 +21,16 @@ function processCpuUs(pid: number): number {
 
 /** Every process whose command name is `name` (e.g. all PostgreSQL backends). */
 export function pidsNamed(name: string): number[] {
-  try {
-    return readdirSync('/proc')
-      .filter((entry) => /^\d+$/.test(entry))
-      .map(Number)
-      .filter((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
-        } catch {
-          return false;
-        }
-      });
-  } catch {
-    return [];
-  }
+  return readdirSafe('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === name;
+      } catch {
+        return false;
+      }
+    });
 }
 
 /** Starts counting; the returned function gives each group's CPU microseconds since then. */
