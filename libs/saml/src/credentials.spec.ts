@@ -4,7 +4,7 @@ import { X509Certificate, createPrivateKey, createPublicKey, sign, verify } from
 import { describe, it } from 'node:test';
 import * as x509 from '@peculiar/x509';
 import { certificateBody, generateSigningCredentials } from './credentials';
-import { newSamlId } from './ids';
+import { newSamlId, randomToken } from './ids';
 
 describe('generateSigningCredentials', () => {
   it('makes an RSA-2048 key and a matching self-signed SHA-256 certificate', async () => {
@@ -46,5 +46,23 @@ describe('newSamlId', () => {
     const ids = new Set(Array.from({ length: 1000 }, newSamlId));
     assert.equal(ids.size, 1000);
     for (const id of ids) assert.match(id, /^_[0-9a-f]{40}$/);
+  });
+});
+
+describe('randomToken', () => {
+  it('never hands out the same bytes twice, across many refills of its pool', () => {
+    // 20 bytes do not divide the 4 KiB pool: the tail of each fill is skipped, never reused.
+    const tokens = Array.from({ length: 5000 }, () => randomToken(20, 'hex'));
+    assert.equal(new Set(tokens).size, tokens.length);
+    const chunks = new Set(tokens.flatMap((t) => t.match(/.{8}/g) ?? []));
+    assert.ok(chunks.size > tokens.length * 5 - 10, 'no 4-byte run repeats beyond chance');
+  });
+
+  it('gives the requested number of bytes in the requested encoding', () => {
+    assert.equal(Buffer.from(randomToken(16, 'base64'), 'base64').length, 16);
+    assert.match(randomToken(32, 'base64url'), /^[A-Za-z0-9_-]{43}$/);
+    assert.match(randomToken(4096, 'hex'), /^[0-9a-f]{8192}$/);
+    assert.throws(() => randomToken(0, 'hex'), RangeError);
+    assert.throws(() => randomToken(4097, 'hex'), RangeError);
   });
 });

@@ -10,7 +10,7 @@ export {
 } from './authn-request';
 export { buildResponse, buildErrorResponse, buildAssertionPreview, type SamlAttribute, type ResponseOptions, type AssertionContent } from './response';
 export { buildIdpMetadata, buildIdpMetadataSet, type IdpMetadataOptions } from './metadata';
-export { newSamlId } from './ids';
+export { newSamlId, randomToken } from './ids';
 export { verifyRedirectSignature, verifyPostSignature, type RedirectSignature, type PostSignature } from './request-signature';
 export { canonicalize } from './c14n';
 export { type SignatureAlgorithmName } from './signing';

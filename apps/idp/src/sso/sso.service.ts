@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ApplicationSnapshot } from '@jit/catalog-contracts';
 import { DirectoryRpc, type UserProfile } from '@jit/directory-contracts';
@@ -17,6 +17,7 @@ import {
   newSamlId,
   parseAuthnRequest,
   parseLogoutRequest,
+  randomToken,
   buildLogoutResponse,
   redirectBindingUrl,
   verifyPostSignature,
@@ -589,7 +590,7 @@ export function renderableUrl(value: string): boolean {
 }
 
 function nonce(): string {
-  return randomBytes(16).toString('base64');
+  return randomToken(16, 'base64');
 }
 
 function safeEqual(a: string, b: string): boolean {
