@@ -180,7 +180,7 @@ describe('parseAuthnRequest: refused documents', () => {
     rejects(() => parseAuthnRequest(authnRequest(undefined, `<samlp:Issuer>${SP_ENTITY_ID}</samlp:Issuer>`)), 'missing_field');
   });
 
-  it('refuses an ID that is not an xs:ID, since it would come back as a schema-invalid InResponseTo', () => {
+  it('refuses an ID that is not an xs:ID, since it would come back as a schema-invalid InResponseTo', async () => {
     for (const id of ['1abc', '-a', '.a', 'a b', 'a:b', 'a/b', 'a\u00E9', '\u{10400}x']) {
       rejects(() => parseAuthnRequest(authnRequest(`ID="${id}" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"`)), 'malformed_request');
     }
@@ -189,7 +189,7 @@ describe('parseAuthnRequest: refused documents', () => {
       const request = parseAuthnRequest(authnRequest(`ID="${id}" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"`));
       assert.equal(request.id, id);
       assertSchemaValid(
-        buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, inResponseTo: request.id, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }),
+        await buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, inResponseTo: request.id, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }),
       );
     }
   });

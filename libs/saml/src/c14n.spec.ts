@@ -75,8 +75,8 @@ describe('signatures over the canonical form', () => {
     ...over,
   });
 
-  it('the assertion digest is over exactly what xml-crypto canonicalises', () => {
-    const xml = buildResponse(options({ signResponse: false }));
+  it('the assertion digest is over exactly what xml-crypto canonicalises', async () => {
+    const xml = await buildResponse(options({ signResponse: false }));
     const doc = parseXml(xml);
     const assertion = only(doc, 'saml:Assertion');
     const signature = only(assertion, 'ds:Signature');
@@ -87,8 +87,8 @@ describe('signatures over the canonical form', () => {
   });
 
   for (const algorithm of ['rsa-sha256', 'rsa-sha512'] as const) {
-    it(`xmlsec1 verifies the Response and the Assertion signature (${algorithm}, awkward values)`, () => {
-      const xml = buildResponse(options({ signatureAlgorithm: algorithm }));
+    it(`xmlsec1 verifies the Response and the Assertion signature (${algorithm}, awkward values)`, async () => {
+      const xml = await buildResponse(options({ signatureAlgorithm: algorithm }));
       for (const which of ['Response', 'Assertion'] as const) {
         const result = xmlsecVerify(xml, credentials.certificatePem, which);
         assert.equal(result.ok, true, `${which}: ${result.output}`);
@@ -98,7 +98,7 @@ describe('signatures over the canonical form', () => {
   }
 
   it('xmlsec1 refuses a value changed after signing and a signature checked with another certificate', async () => {
-    const xml = buildResponse(options({ attributes: [{ name: 'role', values: ['user'] }] }));
+    const xml = await buildResponse(options({ attributes: [{ name: 'role', values: ['user'] }] }));
     const tampered = xml.replace('>user<', '>admin<');
     assert.equal(xmlsecVerify(tampered, credentials.certificatePem, 'Assertion').ok, false);
     assert.equal(xmlsecVerify(tampered, credentials.certificatePem, 'Response').ok, false);
@@ -109,13 +109,13 @@ describe('signatures over the canonical form', () => {
 
   it('node-saml verifies and reads the awkward values back exactly as signed', async () => {
     const values = AWKWARD.filter((v) => !v.startsWith('nel'));
-    const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), buildResponse(options({ attributes: [{ name: 'awkward', values }] })));
+    const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), await buildResponse(options({ attributes: [{ name: 'awkward', values }] })));
     assert.deepEqual(profile?.awkward, values);
     assert.equal(profile?.nameID, 'a&b@example.com');
   });
 
   it('U+0085 and U+2028 go out as character references; a DOM parser reads them back exactly', async () => {
-    const xml = buildResponse(options({ attributes: [{ name: 'nel', values: ['nel\u0085ls\u2028'] }] }));
+    const xml = await buildResponse(options({ attributes: [{ name: 'nel', values: ['nel\u0085ls\u2028'] }] }));
     assert.match(xml, />nel&#x85;ls&#x2028;</);
     assert.equal(only(parseXml(xml), 'saml:AttributeValue').textContent, 'nel\u0085ls\u2028');
     // node-saml accepts the signature, but its attribute reader turns both into LF: an SP-side

@@ -45,8 +45,8 @@ describe('EncryptedAssertion (AES-256-GCM, RSA-OAEP), signed before it is encryp
     ...over,
   });
 
-  it('replaces the assertion: no attribute value or NameID in clear text', () => {
-    const xml = buildResponse(options());
+  it('replaces the assertion: no attribute value or NameID in clear text', async () => {
+    const xml = await buildResponse(options());
     const response = parseXml(xml).documentElement!;
     assert.deepEqual(childNames(response), ['saml:Issuer', 'ds:Signature', 'samlp:Status', 'saml:EncryptedAssertion']);
     assert.equal(xml.includes('alice@example.com'), false);
@@ -58,27 +58,27 @@ describe('EncryptedAssertion (AES-256-GCM, RSA-OAEP), signed before it is encryp
     assert.equal(verified.ok, true, verified.output);
   });
 
-  it('is valid against the SAML 2.0 schemas (XML Encryption included), with both signatures and with the assertion one only', () => {
-    assertSchemaValid(buildResponse(options()));
-    assertSchemaValid(buildResponse(options({ signResponse: false })));
+  it('is valid against the SAML 2.0 schemas (XML Encryption included), with both signatures and with the assertion one only', async () => {
+    assertSchemaValid(await buildResponse(options()));
+    assertSchemaValid(await buildResponse(options({ signResponse: false })));
   });
 
   it('node-saml decrypts it and verifies the assertion signature inside (both signatures, and assertion only)', async () => {
-    const both = await nodeSamlValidate(nodeSamlSp(idp.certificatePem, { decryptionPvk: sp.privateKeyPem }), buildResponse(options()));
+    const both = await nodeSamlValidate(nodeSamlSp(idp.certificatePem, { decryptionPvk: sp.privateKeyPem }), await buildResponse(options()));
     assert.equal(both.profile?.nameID, 'alice@example.com');
     assert.deepEqual(both.profile?.groups, ['Engineering', 'Ops & Admins']);
     const assertionOnly = await nodeSamlValidate(
       nodeSamlSp(idp.certificatePem, { decryptionPvk: sp.privateKeyPem, wantAuthnResponseSigned: false }),
-      buildResponse(options({ signResponse: false })),
+      await buildResponse(options({ signResponse: false })),
     );
     assert.equal(assertionOnly.profile?.email, 'alice@example.com');
   });
 
   it('node-saml refuses it without the right private key, and refuses an assertion signed by another IdP key', async () => {
     const other = await generateSigningCredentials('other-sp.example.com');
-    await assert.rejects(nodeSamlValidate(nodeSamlSp(idp.certificatePem, { decryptionPvk: other.privateKeyPem }), buildResponse(options())));
+    await assert.rejects(nodeSamlValidate(nodeSamlSp(idp.certificatePem, { decryptionPvk: other.privateKeyPem }), await buildResponse(options())));
     const forger = await generateSigningCredentials('attacker.example');
-    const forged = buildResponse(options({ signResponse: false, credentials: { privateKey: forger.privateKeyPem, certificatePem: idp.certificatePem } }));
+    const forged = await buildResponse(options({ signResponse: false, credentials: { privateKey: forger.privateKeyPem, certificatePem: idp.certificatePem } }));
     await assert.rejects(
       nodeSamlValidate(nodeSamlSp(idp.certificatePem, { decryptionPvk: sp.privateKeyPem, wantAuthnResponseSigned: false }), forged),
       /Invalid signature/,
@@ -87,7 +87,7 @@ describe('EncryptedAssertion (AES-256-GCM, RSA-OAEP), signed before it is encryp
 
   it('samlify decrypts it and reads the attributes', async () => {
     const { idp: idpEntity, sp: spEntity } = samlifyEntities(idp.certificatePem, { wantAssertionsSigned: true, wantMessageSigned: true, encPrivateKey: sp.privateKeyPem });
-    const xml = buildResponse(options());
+    const xml = await buildResponse(options());
     const { extract } = await spEntity.parseLoginResponse(idpEntity, 'post', { body: { SAMLResponse: Buffer.from(xml).toString('base64') } });
     assert.equal(extract.nameID, 'alice@example.com');
     assert.deepEqual(extract.attributes, { email: 'alice@example.com', groups: ['Engineering', 'Ops & Admins'] });
@@ -95,7 +95,7 @@ describe('EncryptedAssertion (AES-256-GCM, RSA-OAEP), signed before it is encryp
 
   it('the decrypted assertion stands alone: its signature verifies with xmlsec1 outside the Response', async () => {
     const { decrypt } = (await import('xml-encryption')) as unknown as { decrypt: (xml: string, o: { key: string }, cb: (e: Error | null, r?: string) => void) => void };
-    const xml = buildResponse(options({ signResponse: false }));
+    const xml = await buildResponse(options({ signResponse: false }));
     const encryptedData = /<xenc:EncryptedData[\s\S]*<\/xenc:EncryptedData>/.exec(xml)![0];
     const assertion = await new Promise<string>((resolve, reject) => decrypt(encryptedData, { key: sp.privateKeyPem }, (e, r) => (e ? reject(e) : resolve(r!))));
     assert.equal(only(parseXml(assertion), 'saml:NameID').textContent, 'alice@example.com');

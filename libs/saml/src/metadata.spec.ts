@@ -113,7 +113,7 @@ describe('buildIdpMetadata', () => {
     const published = Array.from(root.getElementsByTagName('ds:X509Certificate')).map((c) => c.textContent!);
     const sp = nodeSamlSp(published);
     for (const creds of [current, { privateKey: next.privateKeyPem, certificatePem: next.certificatePem }]) {
-      const xml = buildResponse({
+      const xml = await buildResponse({
         issuer: IDP_ENTITY_ID,
         destination: ACS_URL,
         audience: SP_ENTITY_ID,

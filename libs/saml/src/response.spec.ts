@@ -65,8 +65,8 @@ function options(overrides: Partial<ResponseOptions> = {}): ResponseOptions {
 describe('buildResponse: structure', () => {
   const now = new Date('2030-01-02T03:04:05.678Z');
 
-  it('follows SAML core schema order with both signatures after their Issuer', () => {
-    const doc = parseXml(buildResponse(options({ now })));
+  it('follows SAML core schema order with both signatures after their Issuer', async () => {
+    const doc = parseXml(await buildResponse(options({ now })));
     const response = doc.documentElement!;
     assert.deepEqual(childNames(response), ['saml:Issuer', 'ds:Signature', 'samlp:Status', 'saml:Assertion']);
     assert.deepEqual(childNames(only(response, 'saml:Assertion')), [
@@ -79,8 +79,8 @@ describe('buildResponse: structure', () => {
     ]);
   });
 
-  it('writes every field the SP checks, with exact values', () => {
-    const doc = parseXml(buildResponse(options({ now, sessionNotOnOrAfter: new Date('2030-01-02T11:04:05Z') })));
+  it('writes every field the SP checks, with exact values', async () => {
+    const doc = parseXml(await buildResponse(options({ now, sessionNotOnOrAfter: new Date('2030-01-02T11:04:05Z') })));
     const response = doc.documentElement!;
     const assertion = only(response, 'saml:Assertion');
     assert.equal(response.namespaceURI, 'urn:oasis:names:tc:SAML:2.0:protocol');
@@ -125,9 +125,9 @@ describe('buildResponse: structure', () => {
     assert.equal(values[0].lookupNamespaceURI('xs'), 'http://www.w3.org/2001/XMLSchema');
   });
 
-  it('honours custom validity, skew, authn context and authn instant, and omits optional parts', () => {
+  it('honours custom validity, skew, authn context and authn instant, and omits optional parts', async () => {
     const doc = parseXml(
-      buildResponse(
+      await buildResponse(
         options({
           now,
           inResponseTo: undefined,
@@ -150,8 +150,8 @@ describe('buildResponse: structure', () => {
     assert.equal(only(response, 'saml:AuthnContextClassRef').textContent, 'urn:oasis:names:tc:SAML:2.0:ac:classes:X509');
   });
 
-  it('signs with RSA-SHA256, SHA-256 digests, exclusive c14n and the certificate in KeyInfo', () => {
-    const doc = parseXml(buildResponse(options()));
+  it('signs with RSA-SHA256, SHA-256 digests, exclusive c14n and the certificate in KeyInfo', async () => {
+    const doc = parseXml(await buildResponse(options()));
     const signatures = Array.from(doc.getElementsByTagName('ds:Signature'));
     assert.equal(signatures.length, 2);
     const ids = [doc.documentElement!.getAttribute('ID'), only(doc.documentElement!, 'saml:Assertion').getAttribute('ID')];
@@ -169,8 +169,8 @@ describe('buildResponse: structure', () => {
     }
   });
 
-  it('refuses to build a response with no signature at all', () => {
-    assert.throws(() => buildResponse(options({ signAssertion: false, signResponse: false })), /must sign/);
+  it('refuses to build a response with no signature at all', async () => {
+    await assert.rejects(buildResponse(options({ signAssertion: false, signResponse: false })), /must sign/);
   });
 });
 
@@ -183,26 +183,26 @@ describe('buildResponse: valid against the SAML 2.0 schemas (xmllint)', () => {
   for (const signing of signings) {
     for (const [format, value] of NAME_ID_FORMATS) {
       const signed = [signing.signResponse && 'Response', signing.signAssertion && 'Assertion'].filter(Boolean).join(' and ');
-      it(`${signed} signed, NameID ${format.split(':').pop()}`, () => {
-        assertSchemaValid(buildResponse(options({ ...signing, nameIdFormat: format, nameId: value })));
+      it(`${signed} signed, NameID ${format.split(':').pop()}`, async () => {
+        assertSchemaValid(await buildResponse(options({ ...signing, nameIdFormat: format, nameId: value })));
       });
     }
   }
 
-  it('without attributes, IdP-initiated (no InResponseTo), RSA-SHA512, with a session end', () => {
+  it('without attributes, IdP-initiated (no InResponseTo), RSA-SHA512, with a session end', async () => {
     assertSchemaValid(
-      buildResponse(options({ attributes: [], inResponseTo: undefined, signatureAlgorithm: 'rsa-sha512', sessionNotOnOrAfter: new Date('2030-01-02T11:04:05Z') })),
+      await buildResponse(options({ attributes: [], inResponseTo: undefined, signatureAlgorithm: 'rsa-sha512', sessionNotOnOrAfter: new Date('2030-01-02T11:04:05Z') })),
     );
   });
 
-  it('multi-valued and empty attributes, and names and values with XML metacharacters', () => {
+  it('multi-valued and empty attributes, and names and values with XML metacharacters', async () => {
     const attributes = [
       { name: 'groups', values: ['Engineering', 'Admins & Ops', 'Finance'] },
       { name: 'none', values: [] },
       { name: 'hostile', values: [HOSTILE_CLOSE_TAG, HOSTILE_COMMENT, WITH_CR, ...METACHARACTERS] },
       { name: 'a "name" <with> & \t\n', values: ['x'], nameFormat: 'urn:oasis:names:tc:SAML:2.0:attrname-format:unspecified' },
     ];
-    const xml = buildResponse(options({ attributes }));
+    const xml = await buildResponse(options({ attributes }));
     assertSchemaValid(xml);
     assert.equal(xmlsecVerify(xml, credentials.certificatePem, 'Assertion').ok, true);
   });
@@ -211,7 +211,7 @@ describe('buildResponse: valid against the SAML 2.0 schemas (xmllint)', () => {
 describe('buildResponse: accepted by node-saml', () => {
   it('both signatures: profile carries the exact hostile, multi-valued and CR values', async () => {
     const attributes = [...options().attributes, { name: 'note', values: [WITH_CR] }];
-    const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), buildResponse(options({ attributes })));
+    const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), await buildResponse(options({ attributes })));
     assert.ok(profile);
     assert.equal(profile.issuer, IDP_ENTITY_ID);
     assert.equal(profile.nameID, 'alice@example.com');
@@ -225,7 +225,7 @@ describe('buildResponse: accepted by node-saml', () => {
   });
 
   it('assertion signature only', async () => {
-    const xml = buildResponse(options({ signResponse: false }));
+    const xml = await buildResponse(options({ signResponse: false }));
     assert.deepEqual(childNames(parseXml(xml).documentElement!), ['saml:Issuer', 'samlp:Status', 'saml:Assertion']);
     const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { wantAuthnResponseSigned: false }), xml);
     assert.equal(profile?.nameID, 'alice@example.com');
@@ -235,7 +235,7 @@ describe('buildResponse: accepted by node-saml', () => {
   });
 
   it('response signature only', async () => {
-    const xml = buildResponse(options({ signAssertion: false }));
+    const xml = await buildResponse(options({ signAssertion: false }));
     assert.equal(parseXml(xml).getElementsByTagName('ds:Signature').length, 1);
     const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { wantAssertionsSigned: false }), xml);
     assert.equal(profile?.nameID, 'alice@example.com');
@@ -244,7 +244,7 @@ describe('buildResponse: accepted by node-saml', () => {
   });
 
   it('rsa-sha512 with sha512 digests', async () => {
-    const xml = buildResponse(options({ signatureAlgorithm: 'rsa-sha512' }));
+    const xml = await buildResponse(options({ signatureAlgorithm: 'rsa-sha512' }));
     const doc = parseXml(xml);
     for (const method of Array.from(doc.getElementsByTagName('ds:SignatureMethod'))) {
       assert.equal(method.getAttribute('Algorithm'), 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512');
@@ -257,7 +257,7 @@ describe('buildResponse: accepted by node-saml', () => {
   });
 
   it('signs with a loaded KeyObject as well as with PEM text', async () => {
-    const xml = buildResponse(options({ credentials: { ...credentials, privateKey: createPrivateKey(credentials.privateKey as string) } }));
+    const xml = await buildResponse(options({ credentials: { ...credentials, privateKey: createPrivateKey(credentials.privateKey as string) } }));
     const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml);
     assert.equal(profile?.nameID, 'alice@example.com');
   });
@@ -269,7 +269,7 @@ describe('buildResponse: accepted by node-saml', () => {
     });
     const url = new URL(await sp.getAuthorizeUrlAsync('', undefined, {}));
     const request = parseAuthnRequest(decodeRedirectSamlRequest(url.searchParams.get('SAMLRequest')!));
-    const xml = buildResponse(
+    const xml = await buildResponse(
       options({ inResponseTo: request.id, destination: request.assertionConsumerServiceUrl!, audience: request.issuer }),
     );
     const { profile } = await nodeSamlValidate(sp, xml);
@@ -281,7 +281,7 @@ describe('buildResponse: accepted by node-saml', () => {
 
 describe('buildResponse: rejected by node-saml when it should be', () => {
   it('an attribute value changed after signing (both signatures)', async () => {
-    const xml = buildResponse(options());
+    const xml = await buildResponse(options());
     const tampered = xml.replace('>Engineering<', '>Executives<');
     assert.notEqual(tampered, xml);
     // The response signature is checked first, and it covers the assertion too.
@@ -289,7 +289,7 @@ describe('buildResponse: rejected by node-saml when it should be', () => {
   });
 
   it('an attribute value changed after signing (assertion signature only)', async () => {
-    const xml = buildResponse(options({ signResponse: false })).replace('>Engineering<', '>Executives<');
+    const xml = (await buildResponse(options({ signResponse: false }))).replace('>Engineering<', '>Executives<');
     await assert.rejects(
       nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { wantAuthnResponseSigned: false }), xml),
       /^Error: Invalid signature$/,
@@ -298,9 +298,9 @@ describe('buildResponse: rejected by node-saml when it should be', () => {
 
   it('a response signed by another key, even though it carries that key\'s certificate in KeyInfo', async () => {
     const other = await generateSigningCredentials('attacker.example');
-    const forged = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: other.certificatePem } }));
+    const forged = await buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: other.certificatePem } }));
     await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), forged), /^Error: Invalid document signature$/);
-    const disguised = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }));
+    const disguised = await buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }));
     await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), disguised), /^Error: Invalid document signature$/);
     // Sanity check: the forged document is fine for an SP that trusts the other key.
     const { profile } = await nodeSamlValidate(nodeSamlSp(other.certificatePem), forged);
@@ -308,7 +308,7 @@ describe('buildResponse: rejected by node-saml when it should be', () => {
   });
 
   it('the wrong audience', async () => {
-    const xml = buildResponse(options({ audience: 'https://other-sp.example.com' }));
+    const xml = await buildResponse(options({ audience: 'https://other-sp.example.com' }));
     await assert.rejects(
       nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml),
       /^Error: SAML assertion audience mismatch\. Expected: https:\/\/sp\.example\.com\/metadata Received: https:\/\/other-sp\.example\.com$/,
@@ -319,7 +319,7 @@ describe('buildResponse: rejected by node-saml when it should be', () => {
 describe('buildResponse: accepted by samlify', () => {
   it('both signatures, via IdP metadata built by buildIdpMetadata', async () => {
     const { idp, sp } = samlifyEntities(credentials.certificatePem, { wantAssertionsSigned: true, wantMessageSigned: true });
-    const xml = buildResponse(options());
+    const xml = await buildResponse(options());
     const { extract } = await sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(xml).toString('base64') } });
     assert.equal(extract.issuer, IDP_ENTITY_ID);
     assert.equal(extract.nameID, 'alice@example.com');
@@ -334,7 +334,7 @@ describe('buildResponse: accepted by samlify', () => {
 
   it('assertion signature only', async () => {
     const { idp, sp } = samlifyEntities(credentials.certificatePem, { wantAssertionsSigned: true, wantMessageSigned: false });
-    const xml = buildResponse(options({ signResponse: false }));
+    const xml = await buildResponse(options({ signResponse: false }));
     const { extract } = await sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(xml).toString('base64') } });
     assert.equal(extract.nameID, 'alice@example.com');
     assert.deepEqual(extract.attributes?.hostile, [HOSTILE_CLOSE_TAG, HOSTILE_COMMENT]);
@@ -342,23 +342,23 @@ describe('buildResponse: accepted by samlify', () => {
 
   it('rejects a tampered value and a foreign key', async () => {
     const { idp, sp } = samlifyEntities(credentials.certificatePem, { wantAssertionsSigned: true, wantMessageSigned: true });
-    const tampered = buildResponse(options()).replace('>Engineering<', '>Executives<');
+    const tampered = (await buildResponse(options())).replace('>Engineering<', '>Executives<');
     await assert.rejects(sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(tampered).toString('base64') } }), /^Error: FAILED_TO_VERIFY_SIGNATURE$/);
     const other = await generateSigningCredentials('attacker.example');
-    const forged = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: other.certificatePem } }));
+    const forged = await buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: other.certificatePem } }));
     await assert.rejects(
       sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(forged).toString('base64') } }),
       /^Error: ERROR_UNMATCH_CERTIFICATE_DECLARATION_IN_METADATA$/,
     );
     // Its schema check (xmllint) runs first: an Assertion before the Status is refused for that.
-    const reordered = buildResponse(options()).replace(/(<samlp:Status>.*<\/samlp:Status>)(<saml:Assertion .*<\/saml:Assertion>)/, '$2$1');
+    const reordered = (await buildResponse(options())).replace(/(<samlp:Status>.*<\/samlp:Status>)(<saml:Assertion .*<\/saml:Assertion>)/, '$2$1');
     assert.match(reordered, /<\/saml:Assertion><samlp:Status>/);
     await assert.rejects(
       sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(reordered).toString('base64') } }),
       /^Error: not valid against the SAML 2\.0 schemas: .*Element '\{urn:oasis:names:tc:SAML:2\.0:assertion\}Assertion': This element is not expected\. Expected is one of \( \{urn:oasis:names:tc:SAML:2\.0:protocol\}Extensions, \{urn:oasis:names:tc:SAML:2\.0:protocol\}Status \)/,
     );
     // Signed by the other key while claiming the trusted certificate in KeyInfo: the signature itself fails.
-    const disguised = buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }));
+    const disguised = await buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }));
     await assert.rejects(
       sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(disguised).toString('base64') } }),
       /^Error: invalid signature: the signature value \S+ is incorrect$/,
@@ -368,7 +368,7 @@ describe('buildResponse: accepted by samlify', () => {
 
 describe('buildErrorResponse', () => {
   it('carries only an unsigned nested Status', async () => {
-    const xml = buildErrorResponse({
+    const xml = await buildErrorResponse({
       issuer: IDP_ENTITY_ID,
       destination: ACS_URL,
       inResponseTo: '_request-1',
@@ -394,7 +394,7 @@ describe('buildErrorResponse', () => {
     );
   });
 
-  it('is valid against the SAML 2.0 schemas for every status the IdP answers, signed or not', () => {
+  it('is valid against the SAML 2.0 schemas for every status the IdP answers, signed or not', async () => {
     const statuses: Array<[code: string, sub?: string]> = [
       ['urn:oasis:names:tc:SAML:2.0:status:Requester', 'urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy'],
       ['urn:oasis:names:tc:SAML:2.0:status:Responder', 'urn:oasis:names:tc:SAML:2.0:status:NoPassive'],
@@ -403,16 +403,16 @@ describe('buildErrorResponse', () => {
     for (const [statusCode, subStatusCode] of statuses) {
       for (const signed of [credentials, undefined]) {
         assertSchemaValid(
-          buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, inResponseTo: '_r', statusCode, subStatusCode, statusMessage: 'format <x> & "y"', credentials: signed }),
+          await buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, inResponseTo: '_r', statusCode, subStatusCode, statusMessage: 'format <x> & "y"', credentials: signed }),
         );
       }
     }
-    assertSchemaValid(buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }));
+    assertSchemaValid(await buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }));
   });
 
-  it('leaves out the optional sub-status, message and InResponseTo', () => {
+  it('leaves out the optional sub-status, message and InResponseTo', async () => {
     const response = parseXml(
-      buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }),
+      await buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }),
     ).documentElement!;
     assert.equal(response.hasAttribute('InResponseTo'), false);
     assert.equal(response.getElementsByTagName('samlp:StatusCode').length, 1);
@@ -422,7 +422,7 @@ describe('buildErrorResponse', () => {
 
 describe('buildErrorResponse signed, and buildAssertionPreview', () => {
   it('a signed error status is read by an SP that requires signed responses, and xmlsec1 verifies it', async () => {
-    const xml = buildErrorResponse({
+    const xml = await buildErrorResponse({
       issuer: IDP_ENTITY_ID,
       destination: ACS_URL,
       inResponseTo: '_r',

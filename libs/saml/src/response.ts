@@ -52,7 +52,7 @@ const ATTRNAME_FORMAT_BASIC = 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic
 const PASSWORD_PROTECTED_TRANSPORT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
 
 /** A signed samlp:Response carrying one assertion, in SAML core schema order. */
-export function buildResponse(opts: ResponseOptions): string {
+export async function buildResponse(opts: ResponseOptions): Promise<string> {
   // An unsigned bearer assertion proves nothing, so refusing is safer than emitting one.
   if (!opts.signAssertion && !opts.signResponse) throw new Error('a Response must sign the assertion, the response, or both');
   const now = wholeSeconds(opts.now ?? new Date());
@@ -72,10 +72,10 @@ export function buildResponse(opts: ResponseOptions): string {
   );
 
   // Assertion first: the response signature then covers the assertion together with its signature.
-  if (opts.signAssertion) signEnveloped(assertion, scopeOf(response), opts.credentials, opts.signatureAlgorithm);
+  if (opts.signAssertion) await signEnveloped(assertion, scopeOf(response), opts.credentials, opts.signatureAlgorithm);
   // Signed before it is encrypted, so the SP checks the signature on what it decrypted.
   if (opts.encryptionCertificatePem) response.children[2] = encryptAssertion(renderXml(assertion), opts.encryptionCertificatePem);
-  if (opts.signResponse) signEnveloped(response, new Map(), opts.credentials, opts.signatureAlgorithm);
+  if (opts.signResponse) await signEnveloped(response, new Map(), opts.credentials, opts.signatureAlgorithm);
   return renderXml(response);
 }
 
@@ -135,7 +135,7 @@ function assertionElement(opts: AssertionContent, now: Date): XmlElement {
  * A Response that only reports a failure status (e.g. NoPassive, InvalidNameIDPolicy); signed
  * when credentials are given, so that SPs requiring signed responses still read the status.
  */
-export function buildErrorResponse(opts: {
+export async function buildErrorResponse(opts: {
   issuer: string;
   destination: string;
   inResponseTo?: string;
@@ -145,7 +145,7 @@ export function buildErrorResponse(opts: {
   now?: Date;
   credentials?: SigningCredentials;
   signatureAlgorithm?: 'rsa-sha256' | 'rsa-sha512';
-}): string {
+}): Promise<string> {
   const response = element(
     'samlp:Response',
     {
@@ -159,7 +159,7 @@ export function buildErrorResponse(opts: {
     },
     [issuer(opts.issuer), status(opts.statusCode, opts.subStatusCode, opts.statusMessage)],
   );
-  if (opts.credentials) signEnveloped(response, new Map(), opts.credentials, opts.signatureAlgorithm);
+  if (opts.credentials) await signEnveloped(response, new Map(), opts.credentials, opts.signatureAlgorithm);
   return renderXml(response);
 }
 

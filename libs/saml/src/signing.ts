@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
 import { canonicalize, scopeOf } from './c14n';
 import { certificateBody, type SigningCredentials } from './credentials';
 import { NS } from './namespaces';
@@ -28,13 +29,17 @@ export const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature'
  * the exclusive-c14n form produced straight from the tree, and the SignedInfo is signed once with
  * node:crypto: no XML parse, no XPath, no re-serialisation, so character references in the
  * document survive as written. `inScope` are the namespaces declared by target's ancestors.
+ *
+ * The RSA operation itself runs on libuv's thread pool (crypto.sign with a callback), not on the
+ * event loop: it is the largest single cost of a sign-in, and while it runs the loop goes on
+ * serving other requests (on a second core when there is one).
  */
-export function signEnveloped(
+export async function signEnveloped(
   target: XmlElement,
   inScope: ReadonlyMap<string, string>,
   credentials: SigningCredentials,
   algorithm: SignatureAlgorithmName = 'rsa-sha256',
-): void {
+): Promise<void> {
   const algorithms = SIGNATURE_ALGORITHMS[algorithm];
   if (!algorithms) throw new Error(`unsupported signature algorithm: ${String(algorithm)}`);
   const id = target.attributes.find(([name]) => name === 'ID')?.[1];
@@ -60,9 +65,12 @@ export function signEnveloped(
     element('ds:KeyInfo', {}, [element('ds:X509Data', {}, [element('ds:X509Certificate', {}, [certificateBody(credentials.certificatePem)])])]),
   ]);
   const signedInfoC14n = canonicalize(signedInfo, scopeOf(signature, scopeOf(target, inScope)));
-  signatureValue.push(sign(algorithms.hash, Buffer.from(signedInfoC14n, 'utf8'), keyObject(credentials.privateKey)).toString('base64'));
+  const value = await signOffLoop(algorithms.hash, Buffer.from(signedInfoC14n, 'utf8'), keyObject(credentials.privateKey));
+  signatureValue.push(value.toString('base64'));
   target.children.splice(issuerAt + 1, 0, signature);
 }
+
+const signOffLoop = promisify(sign as (algorithm: string, data: Buffer, key: KeyObject, callback: (error: Error | null, signature: Buffer) => void) => void);
 
 /** Callers on the hot path pass a KeyObject: parsing a PEM per signature triples its cost. */
 function keyObject(key: KeyObject | string): KeyObject {

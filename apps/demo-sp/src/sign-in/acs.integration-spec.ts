@@ -66,13 +66,13 @@ async function startLogin(jar: CookieJar, app = APP): Promise<{ requestId: strin
   };
 }
 
-function samlResponse(opts: {
+async function samlResponse(opts: {
   inResponseTo: string;
   nameId: string;
   attributes: SamlAttribute[];
   credentials?: SigningCredentials;
-}): string {
-  const xml = buildResponse({
+}): Promise<string> {
+  const xml = await buildResponse({
     issuer: idpEntityId,
     destination: `${spUrl}/saml/acs`,
     inResponseTo: opts.inResponseTo,
@@ -178,7 +178,7 @@ describe('demo-sp sign-in through the ACS', () => {
     const loginCookie = jar.header();
     assert.match(loginCookie, /^demo_sp\.sid=/);
 
-    firstResponse = samlResponse({ inResponseTo: request.requestId, nameId: 'ada@example.com', attributes: ADA });
+    firstResponse = await samlResponse({ inResponseTo: request.requestId, nameId: 'ada@example.com', attributes: ADA });
     const acs = await postAcs({ SAMLResponse: firstResponse, RelayState: APP }, jar);
     assert.equal(acs.status, 303);
     assert.equal(acs.headers.get('location'), '/');
@@ -230,7 +230,7 @@ describe('demo-sp sign-in through the ACS', () => {
   it('refuses a response signed with another key, with the reason and no stack trace', async () => {
     const jar = new CookieJar();
     const request = await startLogin(jar);
-    const forged = samlResponse({ inResponseTo: request.requestId, nameId: 'mallory@example.com', attributes: ADA, credentials: otherKey });
+    const forged = await samlResponse({ inResponseTo: request.requestId, nameId: 'mallory@example.com', attributes: ADA, credentials: otherKey });
     const response = await postAcs({ SAMLResponse: forged, RelayState: APP }, jar);
     assert.equal(response.status, 401);
     const html = await response.text();
@@ -244,7 +244,7 @@ describe('demo-sp sign-in through the ACS', () => {
     const attributes = ADA.map((a) => (a.name === 'lastname' ? { ...a, values: ['King'] } : a));
     const jar = new CookieJar();
     const acs = await postAcs(
-      { SAMLResponse: samlResponse({ inResponseTo: request.requestId, nameId: 'ada@example.com', attributes }), RelayState: APP },
+      { SAMLResponse: await samlResponse({ inResponseTo: request.requestId, nameId: 'ada@example.com', attributes }), RelayState: APP },
       jar,
     );
     assert.equal(acs.status, 303);

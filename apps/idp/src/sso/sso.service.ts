@@ -399,7 +399,7 @@ export class SsoService {
       throw new Refusal(`${MISSING_ATTRIBUTE_PREFIX}${names[0]}`, 403, 'Profile incomplete', `Your profile lacks what ${snapshot.name} needs to create your account: ${names.join(', ')}. Ask your administrator.`);
     }
     const credentials = await this.keys.forOrganization(app.organizationId);
-    const xml = buildResponse({
+    const xml = await buildResponse({
       issuer: this.entityId(app.id),
       destination: pending.acsUrl,
       inResponseTo: pending.requestId ?? undefined,
@@ -559,7 +559,7 @@ export class SsoService {
 
   private async statusResponse(app: ReadApplicationView, status: SamlStatus): Promise<SsoOutcome> {
     const credentials = await this.keys.forOrganization(app.organizationId);
-    const xml = buildErrorResponse({
+    const xml = await buildErrorResponse({
       issuer: this.entityId(app.id),
       destination: status.pending.acsUrl,
       inResponseTo: status.pending.requestId ?? undefined,
