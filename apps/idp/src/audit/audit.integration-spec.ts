@@ -10,7 +10,7 @@ import { ServiceMetrics } from '@jit/service';
 import { readStream, testEnv } from '@jit/testing';
 import { Initial1764300000000 } from '../migrations/1764300000000-Initial';
 import { SsoOptions1764600000000 } from '../migrations/1764600000000-SsoOptions';
-import { AuditService } from './audit.service';
+import { AUDIT_BATCH_MAX, AuditService } from './audit.service';
 
 const env = testEnv('audit');
 let dataSource: DataSource;
@@ -55,13 +55,43 @@ describe('AuditService', () => {
     assert.ok(events.every((e) => e.subject.endsWith('idp.sso.issued.v1')));
   });
 
+  it('sends the events recorded within its window in one burst, and a full batch at once', async () => {
+    const audit = new AuditService(bus, dataSource, new ServiceMetrics());
+    const bursts: number[] = [];
+    let burstOpen = false;
+    const publish = bus.publishEncoded.bind(bus);
+    bus.publishEncoded = (...args) => {
+      // Calls made in one synchronous run (one flush) count as one burst.
+      if (!burstOpen) {
+        bursts.push(0);
+        burstOpen = true;
+        queueMicrotask(() => (burstOpen = false));
+      }
+      bursts[bursts.length - 1]++;
+      return publish(...args);
+    };
+    try {
+      const first = audit.record(IdpEvents.assertionIssued, issued());
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(bursts, [], 'held for the window, not sent on the next turn');
+      await Promise.all([first, audit.record(IdpEvents.assertionIssued, issued())]);
+      assert.deepEqual(bursts, [2], 'both events of the window in one burst');
+
+      const full = Array.from({ length: AUDIT_BATCH_MAX }, () => audit.record(IdpEvents.assertionIssued, issued()));
+      assert.deepEqual(bursts, [2, AUDIT_BATCH_MAX], 'a full batch goes without waiting for the window');
+      await Promise.all(full);
+    } finally {
+      bus.publishEncoded = publish;
+    }
+  });
+
   it('publishes what is still queued when the service shuts down, and waits for the ack', async () => {
     const own = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'idp' });
     const audit = new AuditService(own, dataSource, new ServiceMetrics());
     const user = randomUUID();
     void audit.record(IdpEvents.assertionIssued, issued(user));
-    // Before the next turn of the event loop, where the queue would otherwise be sent; the
-    // connection then closes at once, as it does right after the shutdown hooks.
+    // Before the batch window ends, when the queue would otherwise be sent; the connection then
+    // closes at once, as it does right after the shutdown hooks.
     await audit.beforeApplicationShutdown();
     await own.connection.close();
     assert.equal((await stored()).filter((e) => e.payload.userId === user).length, 1);
