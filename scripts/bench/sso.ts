@@ -17,10 +17,12 @@ import { freePort, startService, testEnv, xmlsecVerify, type ServiceProcess } fr
 import { KeepAliveConnection } from './keep-alive-client';
 import { cpuMeter, pidsNamed } from './process-cpu';
 
-const OPS = Number(process.env.BENCH_SSO_OPS ?? 3_000);
+const OPS = Number(process.env.BENCH_SSO_OPS ?? 6_000);
 const SAMLIFY_OPS = 1_000;
-const WARMUP = 300;
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
+const WARMUP = 1_000;
+// Calls in flight, one run each: a few (latency) and many (what the IdP sustains). Each level
+// reports its own rate, latency and CPU per SSO; the goal is judged on the best rate.
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? '8,64').split(',').map(Number);
 const BOOTSTRAP = 'bench-bootstrap-key-0123456789';
 const SP_ENTITY_ID = 'https://sp.bench.example/metadata';
 const ACS = 'https://sp.bench.example/acs';
@@ -29,6 +31,7 @@ const ATTRIBUTES = { email: 'ada@bench.example', firstname: 'Ada', lastname: 'Lo
 
 interface Result {
   name: string;
+  inFlight: number;
   ops: number;
   seconds: number;
   latencies: number[];
@@ -47,12 +50,12 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
   });
 }
 
-/** `count` calls of `op`, CONCURRENCY at a time, each worker on a keep-alive connection of its own. */
-async function measure(name: string, count: number, url: string, op: (i: number, connection: KeepAliveConnection) => Promise<void>): Promise<Result> {
+/** `count` calls of `op`, `inFlight` at a time, each worker on a keep-alive connection of its own. */
+async function measure(name: string, inFlight: number, count: number, url: string, op: (i: number, connection: KeepAliveConnection) => Promise<void>): Promise<Result> {
   const latencies: number[] = [];
   let next = 0;
   const { hostname, port } = new URL(url);
-  const connections = Array.from({ length: CONCURRENCY }, () => new KeepAliveConnection(hostname, Number(port)));
+  const connections = Array.from({ length: inFlight }, () => new KeepAliveConnection(hostname, Number(port)));
   const started = performance.now();
   await Promise.all(
     connections.map(async (connection) => {
@@ -65,7 +68,7 @@ async function measure(name: string, count: number, url: string, op: (i: number,
   );
   const seconds = (performance.now() - started) / 1000;
   for (const connection of connections) connection.close();
-  return { name, ops: count, seconds, latencies };
+  return { name, inFlight, ops: count, seconds, latencies };
 }
 
 function percentile(values: number[], p: number): number {
@@ -162,8 +165,9 @@ async function startSamlify(privateKeyPem: string, certificatePem: string): Prom
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(page) });
         res.end(page);
       } catch (error) {
-        res.writeHead(500);
-        res.end(String(error));
+        const message = String(error);
+        res.writeHead(500, { 'content-length': Buffer.byteLength(message) });
+        res.end(message);
       }
     })();
   });
@@ -241,17 +245,21 @@ async function main(): Promise<void> {
     const { generateSigningCredentials } = await import('../../libs/saml/src/credentials');
     const keys = await generateSigningCredentials('bench samlify');
     const rawBefore = rawSigningRate(keys.privateKeyPem);
-    await measure('warm-up', WARMUP, idp, ours(authnRequests(WARMUP, ssoUrl)));
-    const requests = authnRequests(OPS, ssoUrl);
+    await measure('warm-up', LEVELS[0], WARMUP, idp, ours(authnRequests(WARMUP, ssoUrl)));
     const [directoryProcess, catalogProcess, idpProcess] = services;
-    const cpuUsed = cpuMeter({
-      IdP: () => [idpProcess.pid ?? 0],
-      PostgreSQL: () => pidsNamed('postgres'),
-      NATS: () => pidsNamed('nats-server'),
-      'directory + catalog': () => [directoryProcess.pid ?? 0, catalogProcess.pid ?? 0],
-    });
-    const ourResult = await measure('our IdP (Fastify, NestJS), full SSO', OPS, idp, ours(requests));
-    const cpuPerSso = Object.entries(cpuUsed()).map(([name, us]) => [name, us === undefined ? undefined : us / OPS] as const);
+    const ourResults: Array<{ result: Result; cpuPerSso: Array<readonly [string, number | undefined]> }> = [];
+    for (const inFlight of LEVELS) {
+      // Made just before their run, so that every IssueInstant is well inside the IdP's skew.
+      const requests = authnRequests(OPS, ssoUrl);
+      const cpuUsed = cpuMeter({
+        IdP: () => [idpProcess.pid ?? 0],
+        PostgreSQL: () => pidsNamed('postgres'),
+        NATS: () => pidsNamed('nats-server'),
+        'directory + catalog': () => [directoryProcess.pid ?? 0, catalogProcess.pid ?? 0],
+      });
+      const result = await measure('our IdP (Fastify, NestJS), full SSO', inFlight, OPS, idp, ours(requests));
+      ourResults.push({ result, cpuPerSso: Object.entries(cpuUsed()).map(([name, us]) => [name, us === undefined ? undefined : us / OPS] as const) });
+    }
 
     // samlify with a key of the same size, answering the same requests.
     const samlifyIdp = await startSamlify(keys.privateKeyPem, keys.certificatePem);
@@ -262,8 +270,12 @@ async function main(): Promise<void> {
       if (res.status !== 200) throw new Error(`samlify answered ${res.status}: ${res.body.toString('utf8', 0, 300)}`);
       if (i === requests.length - 1) lastSamlify = res.body.toString('utf8');
     };
-    await measure('warm-up', WARMUP / 3, samlifyIdp.url, theirs(authnRequests(WARMUP / 3, `${samlifyIdp.url}/sso`)));
-    const samlifyResult = await measure('samlify 2 (node:http), parse + respond', SAMLIFY_OPS, samlifyIdp.url, theirs(authnRequests(SAMLIFY_OPS, `${samlifyIdp.url}/sso`)));
+    const samlifyWarmup = Math.round(WARMUP / 3);
+    await measure('warm-up', LEVELS[0], samlifyWarmup, samlifyIdp.url, theirs(authnRequests(samlifyWarmup, `${samlifyIdp.url}/sso`)));
+    const samlifyResults: Result[] = [];
+    for (const inFlight of LEVELS) {
+      samlifyResults.push(await measure('samlify 2 (node:http), parse + respond', inFlight, SAMLIFY_OPS, samlifyIdp.url, theirs(authnRequests(SAMLIFY_OPS, `${samlifyIdp.url}/sso`))));
+    }
 
     const rawAfter = rawSigningRate(keys.privateKeyPem);
     const raw = (rawBefore + rawAfter) / 2;
@@ -272,21 +284,24 @@ async function main(): Promise<void> {
     const verified = { ours: xmlsecVerify(ourXml, idpCert, 'Response').ok, samlify: xmlsecVerify(samlResponseOf(lastSamlify), keys.certificatePem, 'Response').ok };
 
     const rate = (r: Result) => r.ops / r.seconds;
-    const row = (r: Result) => `| ${r.name} | ${CONCURRENCY} | ${r.ops} | ${rate(r).toFixed(0)} | ${percentile(r.latencies, 50).toFixed(2)} | ${percentile(r.latencies, 99).toFixed(2)} | ${(rate(r) / raw).toFixed(2)} |`;
+    const row = (r: Result) => `| ${r.name} | ${r.inFlight} | ${r.ops} | ${rate(r).toFixed(0)} | ${percentile(r.latencies, 50).toFixed(2)} | ${percentile(r.latencies, 99).toFixed(2)} | ${(rate(r) / raw).toFixed(2)} |`;
     console.log(`\nSSO, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}`);
     console.log('| what | in flight | ops | per s | p50 ms | p99 ms | vs raw signing |');
     console.log('| --- | --- | --- | --- | --- | --- | --- |');
     console.log(`| raw RSA-2048 crypto.sign, KeyObject, one core (before ${rawBefore.toFixed(0)}, after ${rawAfter.toFixed(0)}) | 1 | - | ${raw.toFixed(0)} | ${(1000 / raw).toFixed(3)} | - | 1.00 |`);
-    console.log(row(ourResult));
-    console.log(row(samlifyResult));
+    for (const { result } of ourResults) console.log(row(result));
+    for (const result of samlifyResults) console.log(row(result));
     // Where the machine's time went per SSO (PostgreSQL and NATS count whatever else uses them
     // meanwhile: on a quiet machine that is only us). At the goal, 2 cores have this much per SSO.
     const budget = (cpus().length * 1e6) / (0.5 * raw);
-    console.log(`\nCPU per SSO during our run, µs (all ${cpus().length} cores together have ${budget.toFixed(0)} µs per SSO at 0.5 of raw signing; one signature is ${(1e6 / raw).toFixed(0)} µs):`);
-    console.log(cpuPerSso.map(([name, us]) => `${name} ${us === undefined ? 'n/a' : us.toFixed(0)}`).join(' · ') +
-      ` · total ${cpuPerSso.reduce((sum, [, us]) => sum + (us ?? 0), 0).toFixed(0)}`);
+    console.log(`\nCPU per SSO during our runs, µs (all ${cpus().length} cores together have ${budget.toFixed(0)} µs per SSO at 0.5 of raw signing; one signature is ${(1e6 / raw).toFixed(0)} µs):`);
+    for (const { result, cpuPerSso } of ourResults) {
+      console.log(`${result.inFlight} in flight: ` + cpuPerSso.map(([name, us]) => `${name} ${us === undefined ? 'n/a' : us.toFixed(0)}`).join(' · ') +
+        ` · total ${cpuPerSso.reduce((sum, [, us]) => sum + (us ?? 0), 0).toFixed(0)}`);
+    }
     console.log(`\nour response: ${signatures} signature(s), xmlsec1 ${verified.ours ? 'OK' : 'FAILED'}; samlify response: xmlsec1 ${verified.samlify ? 'OK' : 'FAILED'}`);
-    console.log(`Goal ">= 0.5 of the raw signing rate with one signature": ${signatures === 1 && rate(ourResult) / raw >= 0.5 ? 'met' : 'NOT met'} (${(rate(ourResult) / raw).toFixed(2)})`);
+    const best = ourResults.map((r) => r.result).reduce((a, b) => (rate(b) > rate(a) ? b : a));
+    console.log(`Goal ">= 0.5 of the raw signing rate with one signature": ${signatures === 1 && rate(best) / raw >= 0.5 ? 'met' : 'NOT met'} (${(rate(best) / raw).toFixed(2)}, best of ${LEVELS.join(', ')} in flight: ${best.inFlight})`);
     if (!verified.ours || !verified.samlify) process.exitCode = 1;
   } finally {
     samlifyServer?.close();
