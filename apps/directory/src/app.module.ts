@@ -5,6 +5,7 @@ import type { DirectoryConfig } from './config';
 import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { ApiKeyNames1764600000000 } from './migrations/1764600000000-ApiKeyNames';
 import { CredentialThrottling1764700000000 } from './migrations/1764700000000-CredentialThrottling';
+import { LoginLockouts1765100000000 } from './migrations/1765100000000-LoginLockouts';
 import { ApiKey, Organization } from './organizations/organization.entity';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { CredentialsModule } from './credentials/credentials.module';
@@ -27,7 +28,7 @@ export class AppModule {
           config,
           schema: DIRECTORY_SCHEMA,
           entities: [Organization, ApiKey, User, UserGroup, Membership],
-          migrations: [Initial1764300000000, ApiKeyNames1764600000000, CredentialThrottling1764700000000],
+          migrations: [Initial1764300000000, ApiKeyNames1764600000000, CredentialThrottling1764700000000, LoginLockouts1765100000000],
           bus,
           outbox: true,
         }),

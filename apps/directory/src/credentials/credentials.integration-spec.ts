@@ -94,6 +94,22 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
     assert.equal(all.includes(PASSWORD), false, 'no password in any event');
   });
 
+  it('locks a login name that matches no account exactly as it locks an account, whatever its case', async () => {
+    const source = '192.0.2.5';
+    for (let i = 0; i < 5; i++) {
+      assert.deepEqual((await verify(i % 2 ? 'Nobody.Here' : 'nobody.here', `wrong-${i}`, source)).answer, { ok: false, reason: 'invalid_credentials' });
+    }
+    assert.deepEqual((await verify('NOBODY.HERE', 'anything', source)).answer, { ok: false, reason: 'locked_out' });
+    assert.deepEqual((await verify('nobody.else', 'anything', source)).answer, { ok: false, reason: 'invalid_credentials' });
+    const rejected = (await events('directory.credentials.rejected.v1')).filter((e) => String(e.payload.username).toLowerCase() === 'nobody.here');
+    assert.deepEqual(
+      rejected.map((e) => [e.payload.reason, e.payload.userId]),
+      [...Array.from({ length: 5 }, () => ['invalid_credentials', null]), ['locked_out', null]],
+    );
+    // No account, so no userLockedOut event: that one names a user.
+    assert.equal((await events('directory.user.locked-out.v1')).filter((e) => !e.payload.userId).length, 0);
+  });
+
   it('locks once when wrong passwords arrive all at once', async () => {
     const answers = await Promise.all(
       Array.from({ length: 10 }, (_, i) => verify('barbara', `wrong-${i}`, '192.0.2.4').then((r) => r.answer)),

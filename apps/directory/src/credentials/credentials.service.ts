@@ -23,6 +23,30 @@ export const credentialsPolicy = (config: DirectoryConfig): CredentialsPolicy =>
 /** Wrong passwords further apart than this do not add up to a lockout. */
 const FAILURE_WINDOW_SECONDS = 15 * 60;
 
+/** Unlocked rows of unknown login names whose window has ended are swept this often. */
+const LOGIN_SWEEP_MS = 60_000;
+
+/**
+ * Where a run of wrong passwords is counted: per account, or, for a login name that matches no
+ * account, per organisation and lower-cased name. Both tables have the same columns and rules.
+ */
+interface FailureCounter {
+  table: string;
+  keyColumns: readonly string[];
+  key: readonly string[];
+}
+
+function counterFor(organizationId: string, userId: string | null, login: string): FailureCounter {
+  return userId !== null
+    ? { table: '"directory"."credential_lockouts"', keyColumns: ['"user_id"'], key: [userId] }
+    : { table: '"directory"."credential_login_lockouts"', keyColumns: ['"organization_id"', '"login"'], key: [organizationId, login.toLowerCase()] };
+}
+
+/** `"a" = $1 AND "b" = $2`: the counter's row. */
+function keyMatch(counter: FailureCounter): string {
+  return counter.keyColumns.map((column, i) => `${column} = $${i + 1}`).join(' AND ');
+}
+
 type VerifyRequest = RequestOf<typeof DirectoryRpc.verifyCredentials>;
 type VerifyAnswer = ResponseOf<typeof DirectoryRpc.verifyCredentials>;
 
@@ -30,7 +54,9 @@ type VerifyAnswer = ResponseOf<typeof DirectoryRpc.verifyCredentials>;
  * The password check behind the IdP's login form, with two brakes: an account locks after
  * consecutive wrong passwords, and a source address may only fail so often per minute. Both
  * count in PostgreSQL, so every directory instance sees the same numbers, and every rejection
- * goes to the audit trail (credentialsRejected, through the outbox).
+ * goes to the audit trail (credentialsRejected, through the outbox). A login name that matches no
+ * account is counted and locked like an account, with the same statements: an unknown user and a
+ * wrong password answer alike and cost alike.
  */
 @Injectable()
 export class CredentialsService {
@@ -40,6 +66,7 @@ export class CredentialsService {
    * what stays counts the rejections of the current minute.
    */
   private readonly sources: RateLimiterPostgres;
+  private lastLoginSweep = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -62,7 +89,9 @@ export class CredentialsService {
   async verify(request: VerifyRequest): Promise<VerifyAnswer> {
     const { organizationId, username } = request;
     const sourceIp = request.sourceIp ?? null;
-    const result = await this.users.verifyCredentials(organizationId, username, request.password, (userId) => this.admit(sourceIp, userId));
+    const result = await this.users.verifyCredentials(organizationId, username, request.password, (userId) =>
+      this.admit(sourceIp, counterFor(organizationId, userId, username)),
+    );
     if (result.outcome === 'ok') {
       await this.succeeded(result.userId, sourceIp);
       return { ok: true, userId: result.userId };
@@ -77,16 +106,17 @@ export class CredentialsService {
         sourceIp,
         reason,
       });
-      if (reason === 'invalid_credentials' && userId !== null) await this.countFailure(tx, organizationId, userId);
+      if (reason === 'invalid_credentials') await this.countFailure(tx, organizationId, userId, counterFor(organizationId, userId, username));
     });
+    if (userId === null) this.sweepLoginsNowAndThen();
     return { ok: false, reason };
   }
 
   /** Asked before any hash is read: a throttled source or a locked account gets no real check. */
-  private async admit(sourceIp: string | null, userId: string | null): Promise<'throttled' | 'locked_out' | null> {
+  private async admit(sourceIp: string | null, counter: FailureCounter): Promise<'throttled' | 'locked_out' | null> {
     // A check without a source (the IdP always sends one) is limited per account only.
     if (sourceIp !== null && !(await this.takeSourcePoint(sourceIp))) return 'throttled';
-    if (userId !== null && (await this.isLocked(userId))) return 'locked_out';
+    if (await this.isLocked(counter)) return 'locked_out';
     return null;
   }
 
@@ -102,11 +132,8 @@ export class CredentialsService {
     }
   }
 
-  private async isLocked(userId: string): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(
-      `SELECT 1 FROM "directory"."credential_lockouts" WHERE "user_id" = $1 AND "locked_until" > now()`,
-      [userId],
-    );
+  private async isLocked(counter: FailureCounter): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(`SELECT 1 FROM ${counter.table} WHERE ${keyMatch(counter)} AND "locked_until" > now()`, [...counter.key]);
     return rows.length > 0;
   }
 
@@ -115,33 +142,38 @@ export class CredentialsService {
    * concurrent failures queue and exactly one reaches the threshold: one lock, one event. A
    * failure that lands while a lock holds (its check began just before) is not counted, and the
    * lock starts a fresh count, so after it ends it takes a full run of failures to lock again.
+   * An unknown login name locks the same way; only an account's lock is an event (userLockedOut).
    */
-  private async countFailure(tx: OutboxTransaction, organizationId: string, userId: string): Promise<void> {
+  private async countFailure(tx: OutboxTransaction, organizationId: string, userId: string | null, counter: FailureCounter): Promise<void> {
+    const n = counter.key.length;
+    const columns = counter.keyColumns.join(', ');
+    const values = counter.key.map((_, i) => `$${i + 1}`).join(', ');
     const [count] = await tx.manager.query<{ failures: number; locked: boolean }[]>(
-      `INSERT INTO "directory"."credential_lockouts" AS l ("user_id", "failures", "window_started_at")
-       VALUES ($1, 1, now())
-       ON CONFLICT ("user_id") DO UPDATE SET
+      `INSERT INTO ${counter.table} AS l (${columns}, "failures", "window_started_at")
+       VALUES (${values}, 1, now())
+       ON CONFLICT (${columns}) DO UPDATE SET
          "failures" = CASE
            WHEN l."locked_until" > now() THEN l."failures"
-           WHEN l."window_started_at" > now() - make_interval(secs => $2) THEN l."failures" + 1
+           WHEN l."window_started_at" > now() - make_interval(secs => $${n + 1}) THEN l."failures" + 1
            ELSE 1 END,
          "window_started_at" = CASE
-           WHEN l."window_started_at" > now() - make_interval(secs => $2) THEN l."window_started_at"
+           WHEN l."window_started_at" > now() - make_interval(secs => $${n + 1}) THEN l."window_started_at"
            ELSE now() END
        RETURNING "failures", coalesce("locked_until" > now(), false) AS "locked"`,
-      [userId, FAILURE_WINDOW_SECONDS],
+      [...counter.key, FAILURE_WINDOW_SECONDS],
     );
     if (count.locked || count.failures < this.policy.lockoutThreshold) return;
     // Wrapped in a SELECT because TypeORM answers a bare UPDATE with [rows, count].
     const [lock] = await tx.manager.query<{ locked_until: Date }[]>(
       `WITH "lock" AS (
-         UPDATE "directory"."credential_lockouts"
-         SET "locked_until" = now() + make_interval(secs => $2), "failures" = 0, "window_started_at" = now()
-         WHERE "user_id" = $1
+         UPDATE ${counter.table}
+         SET "locked_until" = now() + make_interval(secs => $${n + 1}), "failures" = 0, "window_started_at" = now()
+         WHERE ${keyMatch(counter)}
          RETURNING "locked_until")
        SELECT "locked_until" FROM "lock"`,
-      [userId, this.policy.lockoutSeconds],
+      [...counter.key, this.policy.lockoutSeconds],
     );
+    if (userId === null) return;
     tx.emit(DirectoryEvents.userLockedOut, {
       organizationId,
       occurredAt: new Date().toISOString(),
@@ -149,6 +181,22 @@ export class CredentialsService {
       lockedUntil: lock.locked_until.toISOString(),
       failures: count.failures,
     });
+  }
+
+  /**
+   * Unknown login names leave a row each; those neither locked nor inside their window hold
+   * nothing a check would read, and go now and then (off the check's path).
+   */
+  private sweepLoginsNowAndThen(): void {
+    if (Date.now() - this.lastLoginSweep < LOGIN_SWEEP_MS) return;
+    this.lastLoginSweep = Date.now();
+    void this.dataSource
+      .query(
+        `DELETE FROM "directory"."credential_login_lockouts"
+         WHERE ("locked_until" IS NULL OR "locked_until" <= now()) AND "window_started_at" <= now() - make_interval(secs => $1)`,
+        [FAILURE_WINDOW_SECONDS],
+      )
+      .catch(() => undefined);
   }
 
   /** A success ends the run of failures and gives the source its point back. */
