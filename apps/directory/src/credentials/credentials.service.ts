@@ -31,6 +31,8 @@ const LOGIN_SWEEP_MS = 60_000;
  * account, per organisation and lower-cased name. Both tables have the same columns and rules.
  */
 interface FailureCounter {
+  /** The account counted, or null for an unknown login name (whose lock is not an event). */
+  userId: string | null;
   table: string;
   keyColumns: readonly string[];
   key: readonly string[];
@@ -38,13 +40,19 @@ interface FailureCounter {
 
 function counterFor(organizationId: string, userId: string | null, login: string): FailureCounter {
   return userId !== null
-    ? { table: '"directory"."credential_lockouts"', keyColumns: ['"user_id"'], key: [userId] }
-    : { table: '"directory"."credential_login_lockouts"', keyColumns: ['"organization_id"', '"login"'], key: [organizationId, login.toLowerCase()] };
+    ? { userId, table: '"directory"."credential_lockouts"', keyColumns: ['"user_id"'], key: [userId] }
+    : { userId, table: '"directory"."credential_login_lockouts"', keyColumns: ['"organization_id"', '"login"'], key: [organizationId, login.toLowerCase()] };
 }
 
-/** `"a" = $1 AND "b" = $2`: the counter's row. */
-function keyMatch(counter: FailureCounter): string {
-  return counter.keyColumns.map((column, i) => `${column} = $${i + 1}`).join(' AND ');
+/** The counter's key values as placeholders `$from, $from+1, ...`. */
+function keyPlaceholders(counter: FailureCounter, from: number): string[] {
+  return counter.key.map((_, i) => `$${from + i}`);
+}
+
+/** `"a" = $from AND "b" = $from+1`: the counter's row. */
+function keyMatch(counter: FailureCounter, from: number): string {
+  const placeholders = keyPlaceholders(counter, from);
+  return counter.keyColumns.map((column, i) => `${column} = ${placeholders[i]}`).join(' AND ');
 }
 
 type VerifyRequest = RequestOf<typeof DirectoryRpc.verifyCredentials>;
@@ -106,7 +114,7 @@ export class CredentialsService {
         sourceIp,
         reason,
       });
-      if (reason === 'invalid_credentials') await this.countFailure(tx, organizationId, userId, counterFor(organizationId, userId, username));
+      if (reason === 'invalid_credentials') await this.countFailure(tx, organizationId, counterFor(organizationId, userId, username));
     });
     if (userId === null) this.sweepLoginsNowAndThen();
     return { ok: false, reason };
@@ -133,7 +141,7 @@ export class CredentialsService {
   }
 
   private async isLocked(counter: FailureCounter): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(`SELECT 1 FROM ${counter.table} WHERE ${keyMatch(counter)} AND "locked_until" > now()`, [...counter.key]);
+    const rows = await this.dataSource.query<unknown[]>(`SELECT 1 FROM ${counter.table} WHERE ${keyMatch(counter, 1)} AND "locked_until" > now()`, [...counter.key]);
     return rows.length > 0;
   }
 
@@ -144,35 +152,35 @@ export class CredentialsService {
    * lock starts a fresh count, so after it ends it takes a full run of failures to lock again.
    * An unknown login name locks the same way; only an account's lock is an event (userLockedOut).
    */
-  private async countFailure(tx: OutboxTransaction, organizationId: string, userId: string | null, counter: FailureCounter): Promise<void> {
-    const n = counter.key.length;
+  private async countFailure(tx: OutboxTransaction, organizationId: string, counter: FailureCounter): Promise<void> {
+    // $1 is the number of seconds, the key follows.
     const columns = counter.keyColumns.join(', ');
-    const values = counter.key.map((_, i) => `$${i + 1}`).join(', ');
     const [count] = await tx.manager.query<{ failures: number; locked: boolean }[]>(
       `INSERT INTO ${counter.table} AS l (${columns}, "failures", "window_started_at")
-       VALUES (${values}, 1, now())
+       VALUES (${keyPlaceholders(counter, 2).join(', ')}, 1, now())
        ON CONFLICT (${columns}) DO UPDATE SET
          "failures" = CASE
            WHEN l."locked_until" > now() THEN l."failures"
-           WHEN l."window_started_at" > now() - make_interval(secs => $${n + 1}) THEN l."failures" + 1
+           WHEN l."window_started_at" > now() - make_interval(secs => $1) THEN l."failures" + 1
            ELSE 1 END,
          "window_started_at" = CASE
-           WHEN l."window_started_at" > now() - make_interval(secs => $${n + 1}) THEN l."window_started_at"
+           WHEN l."window_started_at" > now() - make_interval(secs => $1) THEN l."window_started_at"
            ELSE now() END
        RETURNING "failures", coalesce("locked_until" > now(), false) AS "locked"`,
-      [...counter.key, FAILURE_WINDOW_SECONDS],
+      [FAILURE_WINDOW_SECONDS, ...counter.key],
     );
     if (count.locked || count.failures < this.policy.lockoutThreshold) return;
     // Wrapped in a SELECT because TypeORM answers a bare UPDATE with [rows, count].
     const [lock] = await tx.manager.query<{ locked_until: Date }[]>(
       `WITH "lock" AS (
          UPDATE ${counter.table}
-         SET "locked_until" = now() + make_interval(secs => $${n + 1}), "failures" = 0, "window_started_at" = now()
-         WHERE ${keyMatch(counter)}
+         SET "locked_until" = now() + make_interval(secs => $1), "failures" = 0, "window_started_at" = now()
+         WHERE ${keyMatch(counter, 2)}
          RETURNING "locked_until")
        SELECT "locked_until" FROM "lock"`,
-      [...counter.key, this.policy.lockoutSeconds],
+      [this.policy.lockoutSeconds, ...counter.key],
     );
+    const { userId } = counter;
     if (userId === null) return;
     tx.emit(DirectoryEvents.userLockedOut, {
       organizationId,

@@ -15,9 +15,10 @@ export const AUDIT_BATCH_MAX = 64;
 /**
  * Sign-in audit events. They do not hold up the sign-in: each is queued and published to
  * JetStream within AUDIT_BATCH_WINDOW_MS, together with the others recorded meanwhile (one socket
- * write for all of them instead of one per event; each still has its own id and its own ack). One that NATS does not acknowledge goes to the outbox with the same id, which the
- * outbox relay publishes later (JetStream drops it if the first publish did get through). Each is
- * also counted in the service's metrics (assertions issued, refusals by reason).
+ * write for all of them instead of one per event; each still has its own id and its own ack).
+ * One that NATS does not acknowledge goes to the outbox with the same id, which the outbox relay
+ * publishes later (JetStream drops it if the first publish did get through). Each is also counted
+ * in the service's metrics (assertions issued, refusals by reason).
  */
 @Injectable()
 export class AuditService implements BeforeApplicationShutdown {
