@@ -2,7 +2,6 @@ import { connect, type Socket } from 'node:net';
 
 export interface Answer {
   status: number;
-  headers: string;
   body: Buffer;
 }
 
@@ -93,6 +92,6 @@ export class KeepAliveConnection {
     this.chunks = [];
     this.received = 0;
     this.waiting = undefined;
-    waiting.resolve({ status: Number(headers.slice(9, 12)), headers, body: buffered.subarray(bodyStart, end) });
+    waiting.resolve({ status: Number(headers.slice(9, 12)), body: buffered.subarray(bodyStart, end) });
   }
 }

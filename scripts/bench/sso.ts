@@ -86,6 +86,18 @@ function authnRequests(count: number, destination: string): string[] {
   });
 }
 
+/**
+ * The measured call for `requests` (SAMLRequest values) against `path`: each must answer 200; the
+ * body of the last one is kept in `last.body`, for xmlsec1.
+ */
+function ssoCalls(who: string, path: string, headers: Record<string, string>, last: { body: string }) {
+  return (requests: string[]) => async (i: number, connection: KeepAliveConnection) => {
+    const res = await connection.get(`${path}?SAMLRequest=${requests[i]}`, headers);
+    if (res.status !== 200) throw new Error(`${who} answered ${res.status}: ${res.body.toString('utf8', 0, 300)}`);
+    if (i === requests.length - 1) last.body = res.body.toString('utf8');
+  };
+}
+
 function samlResponseOf(html: string): string {
   const value = /name="SAMLResponse" value="([^"]+)"/.exec(html)?.[1];
   if (!value) throw new Error(`no SAMLResponse in: ${html.slice(0, 300)}`);
@@ -233,13 +245,8 @@ async function main(): Promise<void> {
     const metadata = await (await fetch(`${idp}/saml2/${app.id}/metadata`)).text();
     const idpCert = /<ds:X509Certificate>([^<]+)</.exec(metadata)?.[1] ?? '';
 
-    let lastOurs = '';
-    const ssoPath = new URL(ssoUrl).pathname;
-    const ours = (requests: string[]) => async (i: number, connection: KeepAliveConnection) => {
-      const res = await connection.get(`${ssoPath}?SAMLRequest=${requests[i]}`, { cookie });
-      if (res.status !== 200) throw new Error(`SSO answered ${res.status}: ${res.body.toString('utf8', 0, 300)}`);
-      if (i === requests.length - 1) lastOurs = res.body.toString('utf8');
-    };
+    const lastOurs = { body: '' };
+    const ours = ssoCalls('SSO', new URL(ssoUrl).pathname, { cookie }, lastOurs);
     // The machine is shared: the signing floor is measured before and after the SSO runs, and the
     // ratios use their mean, so that load changing during the run shows as a spread, not a skew.
     const { generateSigningCredentials } = await import('../../libs/saml/src/credentials');
@@ -264,12 +271,8 @@ async function main(): Promise<void> {
     // samlify with a key of the same size, answering the same requests.
     const samlifyIdp = await startSamlify(keys.privateKeyPem, keys.certificatePem);
     samlifyServer = samlifyIdp.server;
-    let lastSamlify = '';
-    const theirs = (requests: string[]) => async (i: number, connection: KeepAliveConnection) => {
-      const res = await connection.get(`/sso?SAMLRequest=${requests[i]}`);
-      if (res.status !== 200) throw new Error(`samlify answered ${res.status}: ${res.body.toString('utf8', 0, 300)}`);
-      if (i === requests.length - 1) lastSamlify = res.body.toString('utf8');
-    };
+    const lastSamlify = { body: '' };
+    const theirs = ssoCalls('samlify', '/sso', {}, lastSamlify);
     const samlifyWarmup = Math.round(WARMUP / 3);
     await measure('warm-up', LEVELS[0], samlifyWarmup, samlifyIdp.url, theirs(authnRequests(samlifyWarmup, `${samlifyIdp.url}/sso`)));
     const samlifyResults: Result[] = [];
@@ -279,9 +282,9 @@ async function main(): Promise<void> {
 
     const rawAfter = rawSigningRate(keys.privateKeyPem);
     const raw = (rawBefore + rawAfter) / 2;
-    const ourXml = samlResponseOf(lastOurs);
+    const ourXml = samlResponseOf(lastOurs.body);
     const signatures = (ourXml.match(/<ds:Signature /g) ?? []).length;
-    const verified = { ours: xmlsecVerify(ourXml, idpCert, 'Response').ok, samlify: xmlsecVerify(samlResponseOf(lastSamlify), keys.certificatePem, 'Response').ok };
+    const verified = { ours: xmlsecVerify(ourXml, idpCert, 'Response').ok, samlify: xmlsecVerify(samlResponseOf(lastSamlify.body), keys.certificatePem, 'Response').ok };
 
     const rate = (r: Result) => r.ops / r.seconds;
     const row = (r: Result) => `| ${r.name} | ${r.inFlight} | ${r.ops} | ${rate(r).toFixed(0)} | ${percentile(r.latencies, 50).toFixed(2)} | ${percentile(r.latencies, 99).toFixed(2)} | ${(rate(r) / raw).toFixed(2)} |`;
