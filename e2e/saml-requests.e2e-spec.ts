@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateRawSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
-import { Browser, assertSchemaValid, parseForm } from '@jit/testing';
+import { Browser, assertSchemaValid, eventually, parseForm, readStream } from '@jit/testing';
 import { System } from './harness';
 
 /** The IdP's checks of what SPs send (SECURITY.md), each with a request crafted by hand. */
@@ -106,6 +106,24 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
     await expect(authnRequest({ doctype: true }).encoded, 400, /cannot accept/);
     // An ID that is not an xs:ID would be echoed into a schema-invalid InResponseTo.
     await expect(authnRequest({ id: '1234-not-an-ncname' }).encoded, 400, /ID must be an xs:ID/);
+  });
+
+  it('a replay gets no response even though signing starts before the replay cache answers: one issued event, one refusal', async () => {
+    const browser = await signedInBrowser();
+    const once = authnRequest();
+    // Sent together, so that both are signed while their INSERTs are on the way.
+    const answers = await Promise.all([sso(browser, once.encoded), sso(browser, once.encoded), sso(browser, once.encoded)]);
+    const pages = await Promise.all(answers.map((res) => res.text()));
+    assert.deepEqual(answers.map((res) => res.status).sort(), [200, 400, 400]);
+    assert.equal(pages.filter((page) => page.includes('SAMLResponse')).length, 1);
+    assert.equal(pages.filter((page) => /already used/.test(page)).length, 2);
+    await eventually(async () => {
+      const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`);
+      const issued = events.filter((e) => e.subject.endsWith('idp.sso.issued.v1') && e.payload.inResponseTo === once.id);
+      const replays = events.filter((e) => e.subject.endsWith('idp.sso.refused.v1') && e.payload.reason === 'request_replayed');
+      assert.equal(issued.length, 1, 'the dropped responses are not audited as issued');
+      assert.ok(replays.length >= 2);
+    });
   });
 
   it('refuses an oversized RelayState instead of truncating it', async () => {

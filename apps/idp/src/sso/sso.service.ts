@@ -3,7 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ApplicationSnapshot } from '@jit/catalog-contracts';
 import { DirectoryRpc, type UserProfile } from '@jit/directory-contracts';
 import { IdpEvents, MISSING_ATTRIBUTE_PREFIX, type RefusalReason } from '@jit/idp-contracts';
-import { FreshnessGate, NatsBus } from '@jit/messaging';
+import { FreshnessGate, NatsBus, type PayloadOf } from '@jit/messaging';
 import { DomainError, ErrorCode } from '@jit/service';
 import {
   SamlRequestError,
@@ -75,6 +75,14 @@ export interface AssertionPreview {
   attributes: SamlAttribute[];
   /** The unsigned assertion, when nothing blocks it. */
   assertionXml: string | null;
+}
+
+/** A response built and signed but not yet sent (see signedResponse and deliver). */
+interface SignedResponse {
+  xml: string;
+  pending: PendingSso;
+  /** The audit event, but for its time: it happens when the response is delivered. */
+  issued: Omit<PayloadOf<typeof IdpEvents.assertionIssued>, 'occurredAt'>;
 }
 
 class Refusal extends Error {
@@ -170,18 +178,28 @@ export class SsoService {
       const app = this.activeApplication(input.applicationId);
       if (!input.samlRequest) throw new Refusal('malformed_request', 400, 'Missing SAMLRequest', 'This address expects a SAMLRequest from the application.');
       const request = this.parseVerified(input, app);
-      const acsUrl = await this.checkRequest(app, request);
+      const acsUrl = this.checkRequest(app, request);
       const relayState = this.checkRelayState(input.relayState);
       const pending: PendingSso = { applicationId: app.id, organizationId: app.organizationId, requestId: request.id, acsUrl, relayState };
+      const policyAccepted = this.nameIdPolicyAccepted(request.nameIdPolicyFormat, app.snapshot.nameIdFormat);
+      const session = this.signedInFor(input.session, app) && !request.forceAuthn ? input.session : undefined;
+      // The replay-cache round trip and the signature overlap: the response is built and signed
+      // while the ID is being recorded, but nothing is sent, audited or kept in the session until
+      // the ID is known to be new, and a replay is refused before anything else is decided.
+      const firstSeen = this.replay.firstSeen(request.issuer, request.id, 2 * this.config.IDP_CLOCK_SKEW_SECONDS);
+      const signing = session && policyAccepted ? this.signedResponse(session, pending, app, 'sp') : undefined;
+      signing?.catch(() => undefined);
+      if (!(await firstSeen)) {
+        throw new Refusal('request_replayed', 400, 'Request already used', 'This sign-in request was already used. Start again from the application.');
+      }
       // From here the ACS is the registered one: the profile's failures go back to it as a status.
-      if (!this.nameIdPolicyAccepted(request.nameIdPolicyFormat, app.snapshot.nameIdFormat)) {
+      if (!policyAccepted) {
         throw new SamlStatus('invalid_name_id_policy', pending, STATUS.requester, STATUS.invalidNameIdPolicy, `NameID format ${request.nameIdPolicyFormat ?? ''} is not available for this application`);
       }
-      const signedIn = this.signedInFor(input.session, app) && !request.forceAuthn;
-      if (request.isPassive && !signedIn) {
+      if (request.isPassive && !session) {
         throw new SamlStatus('no_passive', pending, STATUS.responder, STATUS.noPassive, 'The user is not signed in and the request did not allow asking');
       }
-      if (signedIn && input.session) return this.issue(input.session, pending, app, 'sp');
+      if (session && signing) return this.deliver(session, await signing);
       return this.toLogin(input.session, pending);
     });
   }
@@ -377,8 +395,16 @@ export class SsoService {
   }
 
   private async issue(session: IdpSession, pending: PendingSso, app: ReadApplicationView, initiatedBy: 'sp' | 'idp'): Promise<SsoOutcome> {
+    return this.deliver(session, await this.signedResponse(session, pending, app, initiatedBy));
+  }
+
+  /**
+   * Decides from the read model and signs, without side effects: a caller may start this before
+   * its last check has answered and drop the result. deliver() is what makes it count.
+   */
+  private async signedResponse(session: IdpSession, pending: PendingSso, app: ReadApplicationView, initiatedBy: 'sp' | 'idp'): Promise<SignedResponse> {
     const user = session.user;
-    if (!user) throw new Error('issue() needs a signed-in session');
+    if (!user) throw new Error('signedResponse() needs a signed-in session');
     // SSO sessions re-check authorisation at every SSO, not only at login.
     const facts = this.readModel.authorisation(user.organizationId, user.id, app.id);
     if (!facts.application || !facts.application.snapshot.active) {
@@ -415,8 +441,7 @@ export class SsoService {
       encryptionCertificatePem: snapshot.encryptionCertificate,
       credentials,
     });
-    (session.applications ??= new Set()).add(app.id);
-    void this.audit.record(IdpEvents.assertionIssued, {
+    const issued: SignedResponse['issued'] = {
       organizationId: app.organizationId,
       applicationId: app.id,
       userId: user.id,
@@ -424,8 +449,14 @@ export class SsoService {
       inResponseTo: pending.requestId,
       initiatedBy,
       encrypted: snapshot.encryptionCertificate !== null,
-      occurredAt: new Date().toISOString(),
-    });
+    };
+    return { xml, pending, issued };
+  }
+
+  /** Sends a signed response: the session remembers the application (logout), the audit trail records it. */
+  private deliver(session: IdpSession, { xml, pending, issued }: SignedResponse): SsoOutcome {
+    (session.applications ??= new Set()).add(issued.applicationId);
+    void this.audit.record(IdpEvents.assertionIssued, { ...issued, occurredAt: new Date().toISOString() });
     return { kind: 'page', page: autoPostPage({ nonce: nonce(), acsUrl: pending.acsUrl, samlResponse: Buffer.from(xml, 'utf8').toString('base64'), relayState: pending.relayState }) };
   }
 
@@ -477,8 +508,8 @@ export class SsoService {
     }
   }
 
-  /** SECURITY.md: known issuer, registered ACS (exact), POST binding, fresh, ours, not replayed. */
-  private async checkRequest(app: ReadApplicationView, request: ParsedAuthnRequest): Promise<string> {
+  /** SECURITY.md: known issuer, registered ACS (exact), POST binding, fresh, ours (not replayed: the caller's). */
+  private checkRequest(app: ReadApplicationView, request: ParsedAuthnRequest): string {
     const snapshot = app.snapshot;
     if (request.issuer !== snapshot.spEntityId) {
       throw new Refusal('unknown_issuer', 400, 'Unknown service provider', `The request's Issuer is not the entity ID registered for ${snapshot.name}.`);
@@ -503,9 +534,6 @@ export class SsoService {
     }
     if (request.destination !== undefined && request.destination !== this.ssoUrl(app.id)) {
       throw new Refusal('wrong_destination', 400, 'Wrong destination', 'The request was addressed to another identity provider endpoint.');
-    }
-    if (!(await this.replay.firstSeen(request.issuer, request.id, 2 * this.config.IDP_CLOCK_SKEW_SECONDS))) {
-      throw new Refusal('request_replayed', 400, 'Request already used', 'This sign-in request was already used. Start again from the application.');
     }
     return acsUrl;
   }
