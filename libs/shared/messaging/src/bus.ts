@@ -42,6 +42,8 @@ export function decodeJson(data: Uint8Array): unknown {
  */
 export class NatsBus {
   readonly naming: BusNaming;
+  /** The JetStream API's subject prefix: `$JS.API`, or another for a JetStream domain. */
+  private readonly apiPrefix: string;
 
   private constructor(
     readonly connection: NatsConnection,
@@ -50,6 +52,7 @@ export class NatsBus {
     readonly options: BusOptions,
   ) {
     this.naming = new BusNaming(options.prefix);
+    this.apiPrefix = jsm.getOptions().apiPrefix ?? '$JS.API';
   }
 
   static async connect(options: BusOptions): Promise<NatsBus> {
@@ -153,7 +156,7 @@ export class NatsBus {
     // stream for nearly every sign-in under load, and jsm.streams.info() costs a third more CPU
     // around the same request (option checks, response wrapping). The answer is the same JSON.
     const name = this.naming.stream(stream.name);
-    const msg = await this.connection.request(`$JS.API.STREAM.INFO.${name}`, undefined, { timeout: this.options.publishTimeoutMs ?? 2000 });
+    const msg = await this.connection.request(`${this.apiPrefix}.STREAM.INFO.${name}`, undefined, { timeout: this.options.publishTimeoutMs ?? 2000 });
     const info = decodeJson(msg.data) as { error?: { code: number; description: string }; state?: { first_seq: number; last_seq: number } };
     if (info.error || !info.state) throw new Error(`stream ${name}: ${info.error?.description ?? 'no state in the STREAM.INFO answer'}`);
     return { first: info.state.first_seq, last: info.state.last_seq };
