@@ -165,6 +165,8 @@ describe('the service kit on a real PostgreSQL and NATS: /ready and /metrics', (
     assert.ok((metricValue(text, 'jit_http_request_duration_seconds_sum', ok) ?? 0) > 0);
     assert.doesNotMatch(text, /things\/a"/, 'no URL becomes a label');
     assert.ok(metricValue(text, 'process_cpu_user_seconds_total') !== undefined, "Node's process metrics are there too");
+    // Sampled every EVENT_LOOP_SAMPLE_MS: the service has run long enough for some samples.
+    assert.ok((metricValue(text, 'nodejs_eventloop_lag_p99_seconds') ?? 0) > 0, 'the event-loop lag is measured');
   });
 
   it("reads each consumed stream's applied and last sequence and the lag at scrape time", async () => {
