@@ -3,7 +3,7 @@ import { newSamlId } from './ids';
 import { NS } from './namespaces';
 import { scopeOf } from './c14n';
 import { encryptAssertion } from './encryption';
-import { signEnveloped, type SigningThread } from './signing';
+import { signEnveloped } from './signing';
 import { element, renderXml, type XmlChild, type XmlElement } from './xml-writer';
 
 export interface SamlAttribute {
@@ -44,8 +44,6 @@ export interface ResponseOptions {
   credentials: SigningCredentials;
   /** The SP's certificate (PEM): the signed assertion then goes out as an EncryptedAssertion. */
   encryptionCertificatePem?: string | null;
-  /** Defaults to 'thread-pool'. */
-  signOn?: SigningThread;
 }
 
 const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
@@ -74,16 +72,16 @@ export async function buildResponse(opts: ResponseOptions): Promise<string> {
   );
 
   // Assertion first: the response signature then covers the assertion together with its signature.
-  if (opts.signAssertion) await signEnveloped(assertion, scopeOf(response), opts.credentials, opts.signatureAlgorithm, opts.signOn);
+  if (opts.signAssertion) await signEnveloped(assertion, scopeOf(response), opts.credentials, opts.signatureAlgorithm);
   // Signed before it is encrypted, so the SP checks the signature on what it decrypted.
   if (opts.encryptionCertificatePem) response.children[2] = encryptAssertion(renderXml(assertion), opts.encryptionCertificatePem);
-  if (opts.signResponse) await signEnveloped(response, new Map(), opts.credentials, opts.signatureAlgorithm, opts.signOn);
+  if (opts.signResponse) await signEnveloped(response, new Map(), opts.credentials, opts.signatureAlgorithm);
   return renderXml(response);
 }
 
 export type AssertionContent = Omit<
   ResponseOptions,
-  'signAssertion' | 'signResponse' | 'signatureAlgorithm' | 'credentials' | 'encryptionCertificatePem' | 'signOn'
+  'signAssertion' | 'signResponse' | 'signatureAlgorithm' | 'credentials' | 'encryptionCertificatePem'
 >;
 
 /** The assertion a user would receive, unsigned: for an administrator's preview, never for an SP. */

@@ -7,12 +7,6 @@ import { element, type XmlElement } from './xml-writer';
 
 export type SignatureAlgorithmName = 'rsa-sha256' | 'rsa-sha512';
 
-/**
- * Where the RSA operation runs: on libuv's thread pool (the default, so an event loop serving
- * requests goes on meanwhile), or on the calling thread, for a worker thread that exists to sign.
- */
-export type SigningThread = 'thread-pool' | 'calling-thread';
-
 export const SIGNATURE_ALGORITHMS: Record<SignatureAlgorithmName, { signature: string; digest: string; hash: 'sha256' | 'sha512' }> = {
   'rsa-sha256': {
     signature: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
@@ -45,7 +39,6 @@ export async function signEnveloped(
   inScope: ReadonlyMap<string, string>,
   credentials: SigningCredentials,
   algorithm: SignatureAlgorithmName = 'rsa-sha256',
-  on: SigningThread = 'thread-pool',
 ): Promise<void> {
   const algorithms = SIGNATURE_ALGORITHMS[algorithm];
   if (!algorithms) throw new Error(`unsupported signature algorithm: ${String(algorithm)}`);
@@ -72,9 +65,7 @@ export async function signEnveloped(
     element('ds:KeyInfo', {}, [element('ds:X509Data', {}, [element('ds:X509Certificate', {}, [certificateBody(credentials.certificatePem)])])]),
   ]);
   const signedInfoC14n = canonicalize(signedInfo, scopeOf(signature, scopeOf(target, inScope)));
-  const data = Buffer.from(signedInfoC14n, 'utf8');
-  const key = keyObject(credentials.privateKey);
-  const value = on === 'thread-pool' ? await signOffLoop(algorithms.hash, data, key) : sign(algorithms.hash, data, key);
+  const value = await signOffLoop(algorithms.hash, Buffer.from(signedInfoC14n, 'utf8'), keyObject(credentials.privateKey));
   signatureValue.push(value.toString('base64'));
   target.children.splice(issuerAt + 1, 0, signature);
 }

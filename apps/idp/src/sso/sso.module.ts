@@ -8,7 +8,6 @@ import { ReadModelHandler } from '../read-model/read-model.handler';
 import { ReadModelService } from '../read-model/read-model.service';
 import { SessionStore } from '../sessions/session-store';
 import { ReplayCache } from './replay-cache';
-import { ResponseSigner } from './response-signer';
 import { AdminController } from '../admin/admin.controller';
 import { AuditService } from '../audit/audit.service';
 import { SsoController } from './sso.controller';
@@ -25,7 +24,6 @@ export const IDP_CONSUMES = [DIRECTORY_STREAM, CATALOG_STREAM] as const;
     ReadModelService,
     SigningKeysService,
     ReplayCache,
-    ResponseSigner,
     {
       provide: SessionStore,
       inject: [IDP_CONFIG],

@@ -11,6 +11,7 @@ import {
   buildErrorResponse,
   buildIdpMetadata,
   buildIdpMetadataSet,
+  buildResponse,
   decodePostSamlRequest,
   decodeRedirectSamlRequest,
   newSamlId,
@@ -32,7 +33,6 @@ import { SessionStore, type IdpSession, type PendingSso } from '../sessions/sess
 import { assertionAttributes, directoryValue } from './attributes';
 import { autoPostPage, errorPage, loginPage, portalPage, type Page } from './html';
 import { ReplayCache } from './replay-cache';
-import { ResponseSigner } from './response-signer';
 
 export const FRESHNESS_GATE = Symbol('FRESHNESS_GATE');
 
@@ -122,7 +122,6 @@ export class SsoService {
     private readonly replay: ReplayCache,
     private readonly bus: NatsBus,
     private readonly audit: AuditService,
-    private readonly signer: ResponseSigner,
   ) {}
 
   entityId(applicationId: string): string {
@@ -426,7 +425,7 @@ export class SsoService {
       throw new Refusal(`${MISSING_ATTRIBUTE_PREFIX}${names[0]}`, 403, 'Profile incomplete', `Your profile lacks what ${snapshot.name} needs to create your account: ${names.join(', ')}. Ask your administrator.`);
     }
     const credentials = await this.keys.forOrganization(app.organizationId);
-    const xml = await this.signer.build({
+    const xml = await buildResponse({
       issuer: this.entityId(app.id),
       destination: pending.acsUrl,
       inResponseTo: pending.requestId ?? undefined,
