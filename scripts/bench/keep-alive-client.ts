@@ -18,8 +18,8 @@ const HEADER_END = Buffer.from('\r\n\r\n');
  */
 export class KeepAliveConnection {
   private socket?: Socket;
-  private chunks: Buffer[] = [];
-  private received = 0;
+  /** What has arrived of the current answer. */
+  private buffered: Buffer = Buffer.alloc(0);
   private waiting?: { resolve: (answer: Answer) => void; reject: (error: Error) => void };
 
   constructor(
@@ -45,52 +45,42 @@ export class KeepAliveConnection {
   close(): void {
     this.socket?.destroy();
     this.socket = undefined;
+    this.buffered = Buffer.alloc(0);
   }
 
   private open(): Socket {
     if (this.socket) return this.socket;
     const socket = connect(this.port, this.host);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    const fail = (error: Error) => {
-      this.socket = undefined;
-      const waiting = this.waiting;
-      this.waiting = undefined;
-      waiting?.reject(error);
-    };
-    socket.on('error', fail);
-    socket.on('close', () => fail(new Error('the server closed the connection')));
+    // Events of a socket this connection has already replaced concern nobody.
+    socket.on('data', (chunk: Buffer) => this.socket === socket && this.onData(chunk));
+    socket.on('error', (error) => this.socket === socket && this.fail(error));
+    socket.on('close', () => this.socket === socket && this.fail(new Error('the server closed the connection')));
     this.socket = socket;
     return socket;
   }
 
+  /** Ends the connection and fails the request on it, if any. */
+  private fail(error: Error): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    this.close();
+    waiting?.reject(error);
+  }
+
   private onData(chunk: Buffer): void {
-    this.chunks.push(chunk);
-    this.received += chunk.length;
-    const buffered = this.chunks.length === 1 ? chunk : Buffer.concat(this.chunks, this.received);
-    this.chunks = [buffered];
+    const buffered = (this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]));
     const headerEnd = buffered.indexOf(HEADER_END);
     if (headerEnd < 0) return;
     const headers = buffered.toString('latin1', 0, headerEnd);
     const length = /\r\ncontent-length: *(\d+)/i.exec(headers)?.[1];
     const waiting = this.waiting;
-    if (length === undefined || !waiting) {
-      this.close();
-      this.waiting = undefined;
-      waiting?.reject(new Error(`no Content-Length in the answer (or no request): ${headers.slice(0, 200)}`));
-      return;
-    }
+    if (length === undefined || !waiting) return this.fail(new Error(`no Content-Length in the answer (or no request): ${headers.slice(0, 200)}`));
     const bodyStart = headerEnd + HEADER_END.length;
     const end = bodyStart + Number(length);
     if (buffered.length < end) return;
-    if (buffered.length > end) {
-      this.close();
-      this.waiting = undefined;
-      waiting.reject(new Error('bytes after the answer: the server sent more than one response'));
-      return;
-    }
-    this.chunks = [];
-    this.received = 0;
+    if (buffered.length > end) return this.fail(new Error('bytes after the answer: the server sent more than one response'));
+    this.buffered = Buffer.alloc(0);
     this.waiting = undefined;
     waiting.resolve({ status: Number(headers.slice(9, 12)), body: buffered.subarray(bodyStart, end) });
   }
