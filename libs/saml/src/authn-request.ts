@@ -1,6 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 import type { Element } from '@xmldom/xmldom';
-import { childElements, parseSingleRoot, UnsafeXmlError } from '@jit/xml';
+import { parseMessage, parseSingleRoot, UnsafeXmlError, type MessageElement } from '@jit/xml';
 import { NS } from './namespaces';
 
 /** `reason` is a stable code for audit events and 4xx bodies; `message` is for humans. */
@@ -64,7 +64,7 @@ export function decodePostSamlRequest(samlRequestParam: string): string {
 export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
   const root = parseProtocolMessage(xml, 'AuthnRequest');
 
-  const issuers = childElements(root, NS.assertion, 'Issuer');
+  const issuers = root.childElements(NS.assertion, 'Issuer');
   if (issuers.length > 1) throw new SamlRequestError('malformed_request', 'more than one Issuer');
   const issuer = issuers[0]?.textContent?.trim();
   if (!issuer) throw new SamlRequestError('missing_field', 'Issuer is required');
@@ -78,7 +78,7 @@ export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
     throw new SamlRequestError('malformed_request', 'AssertionConsumerServiceIndex excludes AssertionConsumerServiceURL and ProtocolBinding');
   }
 
-  const nameIdPolicies = childElements(root, NS.protocol, 'NameIDPolicy');
+  const nameIdPolicies = root.childElements(NS.protocol, 'NameIDPolicy');
   if (nameIdPolicies.length > 1) throw new SamlRequestError('malformed_request', 'more than one NameIDPolicy');
 
   return {
@@ -99,11 +99,11 @@ export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
  * The checks every incoming message gets before any field is read: size, no DTD, well-formed,
  * exactly one root element, of the expected samlp type and SAML Version 2.0.
  */
-export function parseProtocolMessage(xml: string, localName: 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse'): Element {
+export function parseProtocolMessage(xml: string, localName: 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse'): MessageElement {
   if (xml.length > MAX_SAML_REQUEST_INFLATED_BYTES) {
     throw new SamlRequestError('request_too_large', `${localName} XML is too large`);
   }
-  const root = parseStrict(xml);
+  const root = strict(parseMessage, xml);
   if (root.localName !== localName || root.namespaceURI !== NS.protocol) {
     throw new SamlRequestError('wrong_root_element', `expected samlp:${localName}, got ${root.nodeName}`);
   }
@@ -114,13 +114,13 @@ export function parseProtocolMessage(xml: string, localName: 'AuthnRequest' | 'L
 }
 
 /** The one child element (namespace, local name) of `parent`, or undefined; two are refused. */
-export function singleChild(parent: Element, namespace: string, localName: string): Element | undefined {
-  const found = childElements(parent, namespace, localName);
+export function singleChild(parent: MessageElement, namespace: string, localName: string): MessageElement | undefined {
+  const found = parent.childElements(namespace, localName);
   if (found.length > 1) throw new SamlRequestError('malformed_request', `more than one ${localName}`);
   return found[0];
 }
 
-export { childElements, requiredAttribute, optionalAttribute, parseDateTime };
+export { requiredAttribute, optionalAttribute, parseDateTime };
 
 // An NCName in ASCII. XML names allow more letters, but validators disagree past ASCII (libxml2
 // keeps the XML 1.0 4th-edition tables and refuses, say, U+10400), and SPs generate hex or UUID IDs.
@@ -130,7 +130,7 @@ const NCNAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
  * The request's ID, which the schema types xs:ID (an NCName). It goes back as our InResponseTo,
  * typed NCName too: echoing anything else would make our answer schema-invalid, so it is refused.
  */
-export function requiredId(root: Element): string {
+export function requiredId(root: MessageElement): string {
   const id = requiredAttribute(root, 'ID');
   if (!NCNAME.test(id)) throw new SamlRequestError('malformed_request', 'ID must be an xs:ID: ASCII letters, digits, "_", "-" and ".", not starting with a digit, "-" or "."');
   return id;
@@ -161,21 +161,25 @@ function decodeUtf8(bytes: Buffer): string {
   }
 }
 
-/** @jit/xml's strict parse, its refusals as SamlRequestError codes. */
+/** @jit/xml's strict parse into a DOM (for xml-crypto), its refusals as SamlRequestError codes. */
 export function parseStrict(xml: string): Element {
+  return strict(parseSingleRoot, xml);
+}
+
+function strict<T>(parse: (xml: string) => T, xml: string): T {
   try {
-    return parseSingleRoot(xml);
+    return parse(xml);
   } catch (error) {
     if (!(error instanceof UnsafeXmlError)) throw error;
     throw new SamlRequestError(error.kind === 'dtd' ? 'doctype_forbidden' : 'malformed_request', error.message);
   }
 }
 
-function optionalAttribute(el: Element, name: string): string | undefined {
+function optionalAttribute(el: MessageElement, name: string): string | undefined {
   return el.hasAttribute(name) ? (el.getAttribute(name) ?? undefined) : undefined;
 }
 
-function requiredAttribute(el: Element, name: string): string {
+function requiredAttribute(el: MessageElement, name: string): string {
   const value = el.getAttribute(name);
   if (!value) throw new SamlRequestError('missing_field', `${name} is required`);
   return value;
@@ -200,7 +204,7 @@ function parseUnsignedShort(value: string): number {
   return n;
 }
 
-function parseBoolean(el: Element, name: string): boolean {
+function parseBoolean(el: MessageElement, name: string): boolean {
   const value = optionalAttribute(el, name);
   if (value === undefined || value === 'false' || value === '0') return false;
   if (value === 'true' || value === '1') return true;

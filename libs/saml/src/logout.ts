@@ -1,6 +1,6 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
-import { SamlRequestError, childElements, optionalAttribute, parseDateTime, parseProtocolMessage, requiredAttribute, requiredId, singleChild } from './authn-request';
+import { SamlRequestError, optionalAttribute, parseDateTime, parseProtocolMessage, requiredAttribute, requiredId, singleChild } from './authn-request';
 import type { SigningCredentials } from './credentials';
 import { newSamlId } from './ids';
 import { NS } from './namespaces';
@@ -32,7 +32,7 @@ export function parseLogoutRequest(xml: string): ParsedLogoutRequest {
     destination: optionalAttribute(root, 'Destination'),
     nameId,
     nameIdFormat: optionalAttribute(nameIdElement, 'Format'),
-    sessionIndexes: childElements(root, NS.protocol, 'SessionIndex').map((e) => (e.textContent ?? '').trim()),
+    sessionIndexes: root.childElements(NS.protocol, 'SessionIndex').map((e) => (e.textContent ?? '').trim()),
   };
 }
 

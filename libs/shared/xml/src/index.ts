@@ -1,15 +1,8 @@
 import { DOMParser, type Element, type Node, type ProcessingInstruction } from '@xmldom/xmldom';
+import { DTD, firstLine, UnsafeXmlError } from './errors';
 
-export type UnsafeXmlKind = 'dtd' | 'malformed' | 'root';
-
-export class UnsafeXmlError extends Error {
-  constructor(
-    readonly kind: UnsafeXmlKind,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { UnsafeXmlError, type UnsafeXmlKind } from './errors';
+export { MessageElement, parseMessage } from './message';
 
 /**
  * Parses XML received from outside and returns its one root element. Refuses, with an
@@ -19,7 +12,7 @@ export class UnsafeXmlError extends Error {
  * the XML declaration, comments and white space.
  */
 export function parseSingleRoot(xml: string): Element {
-  if (/<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i.test(xml)) throw new UnsafeXmlError('dtd', 'DTDs and entities are not allowed');
+  if (DTD.test(xml)) throw new UnsafeXmlError('dtd', 'DTDs and entities are not allowed');
   let doc;
   try {
     doc = new DOMParser({
@@ -43,10 +36,6 @@ export function childElements(parent: Element, namespace: string, localName: str
   return Array.from(parent.childNodes).filter(
     (n: Node): n is Element => n.nodeType === n.ELEMENT_NODE && (n as Element).localName === localName && (n as Element).namespaceURI === namespace,
   );
-}
-
-function firstLine(message: unknown): string {
-  return String(message).split('\n')[0] ?? '';
 }
 
 // The XML declaration, comments and white space around the root element carry no data.
