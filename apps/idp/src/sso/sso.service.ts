@@ -457,7 +457,7 @@ export class SsoService {
   private deliver(session: IdpSession, { xml, pending, issued }: SignedResponse): SsoOutcome {
     (session.applications ??= new Set()).add(issued.applicationId);
     void this.audit.record(IdpEvents.assertionIssued, { ...issued, occurredAt: new Date().toISOString() });
-    return { kind: 'page', page: autoPostPage({ nonce: nonce(), acsUrl: pending.acsUrl, samlResponse: Buffer.from(xml, 'utf8').toString('base64'), relayState: pending.relayState }) };
+    return { kind: 'page', page: autoPostPage({ nonce: nonce(), acsUrl: pending.acsUrl, responseXml: xml, relayState: pending.relayState }) };
   }
 
   /**
@@ -599,7 +599,7 @@ export class SsoService {
     });
     return {
       kind: 'page',
-      page: autoPostPage({ nonce: nonce(), acsUrl: status.pending.acsUrl, samlResponse: Buffer.from(xml, 'utf8').toString('base64'), relayState: status.pending.relayState }),
+      page: autoPostPage({ nonce: nonce(), acsUrl: status.pending.acsUrl, responseXml: xml, relayState: status.pending.relayState }),
     };
   }
 }
