@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Element, Node } from '@xmldom/xmldom';
+import { setFlagsFromString } from 'node:v8';
+import { runInThisContext } from 'node:vm';
+import { messageParser } from './message';
 import { parseMessage, parseSingleRoot, UnsafeXmlError, type MessageElement } from './index';
 
 const P = 'urn:oasis:names:tc:SAML:2.0:protocol';
@@ -123,5 +126,18 @@ describe('parseMessage (saxes) against parseSingleRoot (xmldom)', () => {
   it('expands no entity: a billion-laughs document is refused before parsing', () => {
     const lol = '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;</l>';
     assert.equal(kindOf(() => parseMessage(lol)), 'dtd');
+  });
+});
+
+describe('the saxes parser behind parseMessage', () => {
+  it('keeps fast properties: its handlers do not turn it into a dictionary-mode object', () => {
+    setFlagsFromString('--allow-natives-syntax');
+    const hasFastProperties = runInThisContext('(o) => %HasFastProperties(o)') as (o: object) => boolean;
+    const parser = messageParser({ open: [], root: undefined, outsideRoot: false });
+    assert.equal(hasFastProperties(parser), true);
+    // The probe itself tells a dictionary-mode object apart (one more handler is one too many).
+    parser.on('comment', () => undefined);
+    parser.on('error', () => undefined);
+    assert.equal(hasFastProperties(parser), false);
   });
 });
