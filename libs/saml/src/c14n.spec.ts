@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { ExclusiveCanonicalization } from 'xml-crypto';
+import { C14nCanonicalization, ExclusiveCanonicalization } from 'xml-crypto';
 import type { Element } from '@xmldom/xmldom';
 import { canonicalize, scopeOf } from './c14n';
+import { NS } from './namespaces';
+import { signEnveloped } from './signing';
 import type { SigningCredentials } from './credentials';
 import { buildResponse, type ResponseOptions } from './response';
 import { ACS_URL, EMAIL_FORMAT, IDP_ENTITY_ID, SP_ENTITY_ID, nodeSamlSp, nodeSamlValidate, only, parseXml, testCredentials, xmlsecVerify } from './spec-helpers';
-import { element, renderXml } from './xml-writer';
+import { canonicalFormOf, element, renderXml, type XmlChild, type XmlElement } from './xml-writer';
 
 // Values that stress the escaping rules: c14n writes some literally that our documents write as references.
 const AWKWARD = ['</saml:AttributeValue><x>', 'a<!--c-->b', 'cr\r\nlf', 'nel\u0085ls\u2028', 'tab\tlf\n', '&amp; "q" \'a\' >', ']]>'];
@@ -123,4 +125,53 @@ describe('signatures over the canonical form', () => {
     const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml);
     assert.equal(profile?.nel, 'nel\nls\n');
   });
+});
+
+/** The same tree in new objects: nothing kept from signing, so every walk starts afresh. */
+function fresh(node: XmlChild): XmlChild {
+  if (typeof node === 'string' || node.kind !== 'element') return node;
+  return { kind: 'element', name: node.name, attributes: node.attributes, children: node.children.map(fresh) };
+}
+
+const inclusiveC14n = (xml: string) => new C14nCanonicalization().process(parseXml(xml).documentElement as never, {});
+
+describe('the forms a signed element keeps', () => {
+  let credentials: SigningCredentials;
+  before(async () => {
+    credentials = await testCredentials();
+  });
+
+  /** A Response-like tree: xs declared only for a QName in content, awkward values in text and attributes. */
+  function tree() {
+    const values = AWKWARD.map((v) => element('saml:AttributeValue', { 'xsi:type': 'xs:string', note: v }, [v]));
+    const assertion = element('saml:Assertion', { 'xmlns:saml': NS.assertion, 'xmlns:xs': NS.xs, 'xmlns:xsi': NS.xsi, ID: '_a', z: 'nel\u0085' }, [
+      element('saml:Issuer', {}, ['idp']),
+      element('saml:Empty'),
+      ...values,
+    ]);
+    const response = element('samlp:Response', { 'xmlns:samlp': NS.protocol, 'xmlns:saml': NS.assertion, ID: '_r' }, [element('saml:Issuer', {}, ['idp']), element('samlp:Status'), assertion]);
+    return { response, assertion };
+  }
+
+  for (const which of ['assertion', 'response', 'both'] as const) {
+    it(`signing the ${which}: the kept forms are what a fresh walk gives, and the document reads the same (inclusive c14n)`, async () => {
+      const { response, assertion } = tree();
+      if (which !== 'response') await signEnveloped(assertion, scopeOf(response), credentials);
+      if (which !== 'assertion') await signEnveloped(response, new Map(), credentials);
+      const unkept = fresh(response) as XmlElement;
+      const signed = which === 'assertion' ? assertion : response;
+      const kept = canonicalFormOf(signed);
+      assert.ok(kept);
+      const freshSigned = which === 'assertion' ? (unkept.children[2] as XmlElement) : unkept;
+      assert.equal(kept.xml, canonicalize(freshSigned, which === 'assertion' ? scopeOf(unkept) : new Map()));
+      assert.equal(canonicalize(response), canonicalize(unkept));
+      const xml = renderXml(response);
+      assert.equal(inclusiveC14n(xml), inclusiveC14n(renderXml(unkept)));
+      // What c14n leaves out still goes out: xs for the xsi:type values, NEL and LS as references.
+      assert.match(kept.wire, /<saml:Assertion [^>]*xmlns:xs="http:\/\/www\.w3\.org\/2001\/XMLSchema"/);
+      assert.match(xml, />nel&#x85;ls&#x2028;</);
+      assert.match(xml, / z="nel&#x85;"/);
+      assert.ok(xmlsecVerify(xml, credentials.certificatePem, which === 'assertion' ? 'Assertion' : 'Response').ok);
+    });
+  }
 });

@@ -1,4 +1,4 @@
-import { charEscaper, toXmlChars, type XmlChild, type XmlElement } from './xml-writer';
+import { canonicalFormOf, charEscaper, escapeAttribute, escapeText, toXmlChars, type CanonicalForm, type XmlChild, type XmlElement } from './xml-writer';
 
 /**
  * Exclusive XML canonicalisation (xml-exc-c14n, without comments and with an empty
@@ -11,9 +11,71 @@ import { charEscaper, toXmlChars, type XmlChild, type XmlElement } from './xml-w
  * exclusive c14n may need to render on the apex element when it uses them.
  */
 export function canonicalize(node: XmlElement, inScope: ReadonlyMap<string, string> = new Map()): string {
-  const out: string[] = [];
-  renderElement(node, inScope, new Map(), out);
-  return out.join('');
+  const out = new Output();
+  renderElement(node, inScope, new Map(), out, new Set());
+  return out.canonical();
+}
+
+/**
+ * What signing a tree element needs from one walk: `xml`, the exclusive-c14n form of `node` as it
+ * is (the digest input), and `insert(child)`, the kept form of `node` with `child` (the signature)
+ * inserted after its child number `after`. `inScope` as for canonicalize.
+ */
+export function canonicalizeAround(
+  node: XmlElement,
+  inScope: ReadonlyMap<string, string>,
+  after: number,
+): { xml: string; insert(child: XmlElement): CanonicalForm } {
+  if (!(after >= 0 && after < node.children.length)) throw new Error(`canonicalize: ${node.name} has no child ${after}`);
+  const prefixes = new Set<string>();
+  const head = new Output();
+  const inside = startTag(node, inScope, new Map(), head, prefixes);
+  for (const child of node.children.slice(0, after + 1)) renderChild(child, inside.scope, inside.rendered, head, prefixes);
+  const tail = new Output();
+  for (const child of node.children.slice(after + 1)) renderChild(child, inside.scope, inside.rendered, tail, prefixes);
+  tail.push('</', node.name, '>');
+  const before = { xml: head.canonical(), wire: head.wire() };
+  const rest = { xml: tail.canonical(), wire: tail.wire() };
+  return {
+    xml: before.xml + rest.xml,
+    insert(child) {
+      const middle = new Output();
+      renderElement(child, inside.scope, inside.rendered, middle, prefixes);
+      return { xml: before.xml + middle.canonical() + rest.xml, wire: before.wire + middle.wire() + rest.wire, prefixes };
+    },
+  };
+}
+
+/**
+ * The canonical form, built as a list of parts, and beside it the few parts the wire form writes
+ * differently: the namespace declarations the tree makes where c14n leaves them out (xmlns:xs,
+ * which only xsi:type values use), and U+0085 / U+2028 as character references (xml-writer's
+ * escapes). Both forms of a document are then one walk.
+ */
+class Output {
+  private readonly parts: string[] = [];
+  private readonly wireParts = new Map<number, string>();
+
+  push(...parts: string[]): void {
+    this.parts.push(...parts);
+  }
+
+  /** A part written as `canonical` in the canonical form and as `wire` in the wire form. */
+  pushEach(canonical: string, wire: string): void {
+    if (canonical !== wire) this.wireParts.set(this.parts.length, wire);
+    this.parts.push(canonical);
+  }
+
+  canonical(): string {
+    return this.parts.join('');
+  }
+
+  wire(): string {
+    if (this.wireParts.size === 0) return this.canonical();
+    const parts = [...this.parts];
+    for (const [at, part] of this.wireParts) parts[at] = part;
+    return parts.join('');
+  }
 }
 
 /** The namespace declarations in scope inside `node`, given those of its ancestors. */
@@ -31,7 +93,32 @@ function declaredScope(node: XmlElement, inScope: ReadonlyMap<string, string>): 
   return scope ?? inScope;
 }
 
-function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: string[]): void {
+/**
+ * Writes `node` to `out`, or its kept form when it has one that reads the same here: exclusive
+ * c14n renders an element without regard to its ancestors, except that a namespace an output
+ * ancestor already declared is not declared again. So the kept form (made with nothing rendered
+ * above it) holds wherever no prefix it uses has been rendered above.
+ */
+function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): void {
+  const kept = canonicalFormOf(node);
+  if (kept && ![...kept.prefixes].some((p) => (p === '' ? (rendered.get('') ?? '') !== '' : rendered.has(p)))) {
+    out.pushEach(kept.xml, kept.wire);
+    for (const p of kept.prefixes) prefixes.add(p);
+    return;
+  }
+  const inside = startTag(node, inScope, rendered, out, prefixes);
+  for (const child of node.children) renderChild(child, inside.scope, inside.rendered, out, prefixes);
+  out.push('</', node.name, '>');
+}
+
+/** The start tag of `node`; returns the namespace scope and the rendered declarations inside it. */
+function startTag(
+  node: XmlElement,
+  inScope: ReadonlyMap<string, string>,
+  rendered: ReadonlyMap<string, string>,
+  out: Output,
+  prefixes: Set<string>,
+): { scope: ReadonlyMap<string, string>; rendered: ReadonlyMap<string, string> } {
   const scope = declaredScope(node, inScope);
   // Visibly utilised prefixes: the element's own and those of its prefixed attributes.
   const used = [prefixOf(node.name)];
@@ -48,6 +135,7 @@ function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, r
   }
   const declarations: Array<[string, string]> = [];
   for (const prefix of used) {
+    prefixes.add(prefix);
     const uri = prefix === '' ? (scope.get('') ?? '') : lookup(scope, prefix, node.name);
     // An empty default namespace counts as already rendered at the top (C14N 1.0, section 2.3).
     const current = prefix === '' ? (rendered.get('') ?? '') : rendered.get(prefix);
@@ -64,15 +152,32 @@ function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, r
 
   out.push('<', node.name);
   for (const [prefix, uri] of declarations) out.push(prefix === '' ? ' xmlns="' : ` xmlns:${prefix}="`, canonicalAttribute(uri), '"');
-  for (const a of attributes) out.push(' ', a.name, '="', canonicalAttribute(a.value), '"');
+  // The tree's own declarations that c14n leaves out here still go on the wire.
+  for (const [name, value] of node.attributes) {
+    if (name !== 'xmlns' && !name.startsWith('xmlns:')) continue;
+    const prefix = name === 'xmlns' ? '' : name.slice(6);
+    if (!declarations.some(([p]) => p === prefix)) out.pushEach('', ` ${name}="${escapeAttribute(value)}"`);
+  }
+  for (const a of attributes) {
+    out.push(' ', a.name, '="');
+    value(out, a.value, canonicalAttribute, escapeAttribute);
+    out.push('"');
+  }
   out.push('>');
-  for (const child of node.children) renderChild(child, scope, nextRendered, out);
-  out.push('</', node.name, '>');
+  return { scope, rendered: nextRendered };
 }
 
-function renderChild(child: XmlChild, scope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: string[]): void {
-  if (typeof child === 'string') out.push(canonicalText(child));
-  else if (child.kind === 'element') renderElement(child, scope, rendered, out);
+// Where the canonical and the wire form of a value can differ (xml-writer's escapes add these).
+const WIRE_ONLY_ESCAPES = /[\u0085\u2028]/;
+
+function value(out: Output, text: string, canonical: (v: string) => string, wire: (v: string) => string): void {
+  if (WIRE_ONLY_ESCAPES.test(text)) out.pushEach(canonical(text), wire(text));
+  else out.push(canonical(text));
+}
+
+function renderChild(child: XmlChild, scope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): void {
+  if (typeof child === 'string') value(out, child, canonicalText, escapeText);
+  else if (child.kind === 'element') renderElement(child, scope, rendered, out, prefixes);
   else throw new Error('canonicalize: a tree holding trusted markup cannot be canonicalised');
 }
 

@@ -1,9 +1,9 @@
 import { createHash, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { canonicalize, scopeOf } from './c14n';
+import { canonicalize, canonicalizeAround, scopeOf } from './c14n';
 import { certificateBody, type SigningCredentials } from './credentials';
 import { NS } from './namespaces';
-import { element, type XmlElement } from './xml-writer';
+import { element, keepCanonicalForm, type XmlElement } from './xml-writer';
 
 export type SignatureAlgorithmName = 'rsa-sha256' | 'rsa-sha512';
 
@@ -29,6 +29,8 @@ export const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature'
  * the exclusive-c14n form produced straight from the tree, and the SignedInfo is signed once with
  * node:crypto: no XML parse, no XPath, no re-serialisation, so character references in the
  * document survive as written. `inScope` are the namespaces declared by target's ancestors.
+ * The signed element is then written in that exclusive-c14n form, signature included, without a
+ * second walk (every namespace is declared on the element that uses it, as Okta and others send).
  *
  * The RSA operation itself runs on libuv's thread pool (crypto.sign with a callback), not on the
  * event loop: it is the largest single cost of a sign-in, and while it runs the loop goes on
@@ -48,7 +50,8 @@ export async function signEnveloped(
   if (issuerAt < 0) throw new Error('the signed element needs a saml:Issuer to place the signature after');
 
   // The enveloped-signature transform removes the Signature, so the digest is over the element as it is now.
-  const digest = createHash(algorithms.hash).update(canonicalize(target, inScope), 'utf8').digest('base64');
+  const c14n = canonicalizeAround(target, inScope, issuerAt);
+  const digest = createHash(algorithms.hash).update(c14n.xml, 'utf8').digest('base64');
   const signedInfo = element('ds:SignedInfo', {}, [
     element('ds:CanonicalizationMethod', { Algorithm: EXC_C14N }),
     element('ds:SignatureMethod', { Algorithm: algorithms.signature }),
@@ -68,6 +71,8 @@ export async function signEnveloped(
   const value = await signOffLoop(algorithms.hash, Buffer.from(signedInfoC14n, 'utf8'), keyObject(credentials.privateKey));
   signatureValue.push(value.toString('base64'));
   target.children.splice(issuerAt + 1, 0, signature);
+  // The signed element goes out in the form its digest was computed from, signature inserted.
+  keepCanonicalForm(target, c14n.insert(signature));
 }
 
 const signOffLoop = promisify(sign as (algorithm: string, data: Buffer, key: KeyObject, callback: (error: Error | null, signature: Buffer) => void) => void);

@@ -41,6 +41,35 @@ export function trustedXml(markup: string): XmlTrusted {
   return { kind: 'trusted', markup };
 }
 
+/**
+ * What signing an element computes anyway, kept so that nothing walks it again: its exclusive-c14n
+ * form (`xml`, which canonicalize reuses inside an ancestor's form when it reads the same there),
+ * the same document as renderXml would write it (`wire`: the tree's namespace declarations and
+ * escapes kept, attributes in c14n order, empty elements as start and end tag), and the namespace
+ * prefixes it uses. A signed element is not changed afterwards: it would no longer match its
+ * signature.
+ */
+export interface CanonicalForm {
+  readonly xml: string;
+  readonly wire: string;
+  readonly prefixes: ReadonlySet<string>;
+}
+
+const canonicalForms = new WeakMap<XmlElement, CanonicalForm>();
+
+/**
+ * Keeps `form` as the way `node` is written. Only for a form without unprefixed elements: written
+ * inside a default namespace declaration, those would change namespace.
+ */
+export function keepCanonicalForm(node: XmlElement, form: CanonicalForm): void {
+  if (form.prefixes.has('')) throw new Error(`${node.name}: a kept form cannot hold unprefixed elements`);
+  canonicalForms.set(node, form);
+}
+
+export function canonicalFormOf(node: XmlElement): CanonicalForm | undefined {
+  return canonicalForms.get(node);
+}
+
 export function renderXml(node: XmlChild): string {
   const out: string[] = [];
   render(node, out);
@@ -54,6 +83,11 @@ function render(node: XmlChild, out: string[]): void {
   }
   if (node.kind === 'trusted') {
     out.push(node.markup);
+    return;
+  }
+  const kept = canonicalForms.get(node);
+  if (kept) {
+    out.push(kept.wire);
     return;
   }
   out.push('<', node.name);
