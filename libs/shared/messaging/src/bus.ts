@@ -1,5 +1,5 @@
 import { connect } from '@nats-io/transport-node';
-import type { NatsConnection } from '@nats-io/nats-core';
+import { headers, type NatsConnection } from '@nats-io/nats-core';
 import {
   jetstream,
   jetstreamManager,
@@ -13,6 +13,7 @@ import {
 import type { EventContract, PayloadOf, RequestOf, ResponseOf, RpcContract, StreamContract } from './contract';
 import { BusNaming } from './naming';
 import { BusUnavailableError, ContractViolationError, RpcRemoteError } from './errors';
+import { ReplyMux } from './reply-mux';
 
 export interface BusOptions {
   servers: string;
@@ -44,6 +45,7 @@ export class NatsBus {
   readonly naming: BusNaming;
   /** The JetStream API's subject prefix: `$JS.API`, or another for a JetStream domain. */
   private readonly apiPrefix: string;
+  private readonly replies: ReplyMux;
 
   private constructor(
     readonly connection: NatsConnection,
@@ -53,6 +55,7 @@ export class NatsBus {
   ) {
     this.naming = new BusNaming(options.prefix);
     this.apiPrefix = jsm.getOptions().apiPrefix ?? '$JS.API';
+    this.replies = new ReplyMux(connection);
   }
 
   static async connect(options: BusOptions): Promise<NatsBus> {
@@ -114,12 +117,24 @@ export class NatsBus {
     return this.publishEncoded(contract.subject, encodeJson(checked.data), msgId);
   }
 
+  /**
+   * The JetStream publish protocol, sent through our reply mux (js.publish costs an Error per
+   * call): the message with its Nats-Msg-Id (JetStream drops a repeat within the stream's
+   * duplicate window), answered by the stream's PubAck or an API error.
+   */
   async publishEncoded(subject: string, data: Uint8Array, msgId: string): Promise<PubAck> {
+    let ack: { stream?: string; seq?: number; duplicate?: boolean; domain?: string; error?: { code: number; description: string } };
     try {
-      return await this.js.publish(this.naming.subject(subject), data, { msgID: msgId });
+      const h = headers();
+      h.set('Nats-Msg-Id', msgId);
+      ack = decodeJson((await this.replies.request(this.naming.subject(subject), data, this.options.publishTimeoutMs ?? 2000, h)).data) as typeof ack;
     } catch (error) {
       throw new BusUnavailableError(`NATS JetStream did not acknowledge ${subject}: ${describe(error)}`, error);
     }
+    if (ack.error || !ack.stream || ack.seq === undefined) {
+      throw new BusUnavailableError(`NATS JetStream did not acknowledge ${subject}: ${ack.error?.description ?? 'no stream in the answer'}`, ack.error);
+    }
+    return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate ?? false, domain: ack.domain };
   }
 
   /** Calls a request/reply handler of another service; remote domain errors come back as RpcRemoteError. */
@@ -156,7 +171,7 @@ export class NatsBus {
     // stream for nearly every sign-in under load, and jsm.streams.info() costs a third more CPU
     // around the same request (option checks, response wrapping). The answer is the same JSON.
     const name = this.naming.stream(stream.name);
-    const msg = await this.connection.request(`${this.apiPrefix}.STREAM.INFO.${name}`, undefined, { timeout: this.options.publishTimeoutMs ?? 2000 });
+    const msg = await this.replies.request(`${this.apiPrefix}.STREAM.INFO.${name}`, undefined, this.options.publishTimeoutMs ?? 2000);
     const info = decodeJson(msg.data) as { error?: { code: number; description: string }; state?: { first_seq: number; last_seq: number } };
     if (info.error || !info.state) throw new Error(`stream ${name}: ${info.error?.description ?? 'no state in the STREAM.INFO answer'}`);
     return { first: info.state.first_seq, last: info.state.last_seq };
@@ -164,7 +179,9 @@ export class NatsBus {
 
   async close(): Promise<void> {
     if (this.connection.isClosed()) return;
+    // Draining lets answers already on their way arrive (it drains the mux's subscription too).
     await this.connection.drain();
+    this.replies.failWaiting();
   }
 }
 
