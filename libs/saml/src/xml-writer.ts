@@ -113,8 +113,9 @@ export function toXmlChars(value: string): string {
   return HAS_NOT_XML_CHAR.test(value) ? value.replace(NOT_XML_CHAR, '\uFFFD') : value;
 }
 
-// CR would be read back as LF (XML end-of-line handling) and NEL / LINE SEPARATOR are line ends in
-// XML 1.1, so they are written as references: the SP then reads exactly the value that was signed.
+// CR would be read back as LF (XML end-of-line handling), NEL / LINE SEPARATOR are line ends in
+// XML 1.1, and xmldom (under node-saml, xml-crypto and samlify) turns PARAGRAPH SEPARATOR into LF
+// as well, so they are written as references: the SP then reads exactly the value that was signed.
 const TEXT_ESCAPES: Record<string, string> = {
   '&': '&amp;',
   '<': '&lt;',
@@ -122,6 +123,7 @@ const TEXT_ESCAPES: Record<string, string> = {
   '\r': '&#xD;',
   '\u0085': '&#x85;',
   '\u2028': '&#x2028;',
+  '\u2029': '&#x2029;',
 };
 
 // Inside attribute values a parser also turns TAB and LF into spaces, so those become references too.
