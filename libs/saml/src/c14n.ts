@@ -28,20 +28,20 @@ export function canonicalizeAround(
 ): { xml: string; insert(child: XmlElement): CanonicalForm } {
   if (!(after >= 0 && after < node.children.length)) throw new Error(`canonicalize: ${node.name} has no child ${after}`);
   const prefixes = new Set<string>();
-  const head = new Output();
-  const inside = startTag(node, inScope, new Map(), head, prefixes);
-  for (const child of node.children.slice(0, after + 1)) renderChild(child, inside.scope, inside.rendered, head, prefixes);
-  const tail = new Output();
-  for (const child of node.children.slice(after + 1)) renderChild(child, inside.scope, inside.rendered, tail, prefixes);
-  tail.push('</', node.name, '>');
-  const before = { xml: head.canonical(), wire: head.wire() };
-  const rest = { xml: tail.canonical(), wire: tail.wire() };
+  const out = new Output();
+  const inside = startTag(node, inScope, new Map(), out, prefixes);
+  node.children.forEach((child, i) => {
+    renderChild(child, inside.scope, inside.rendered, out, prefixes);
+    if (i === after) out.mark();
+  });
+  out.parts.push('</', node.name, '>');
+  const xml = out.canonical();
   return {
-    xml: before.xml + rest.xml,
+    xml,
     insert(child) {
       const middle = new Output();
       renderElement(child, inside.scope, inside.rendered, middle, prefixes);
-      return { xml: before.xml + middle.canonical() + rest.xml, wire: before.wire + middle.wire() + rest.wire, prefixes };
+      return { xml: out.canonical(middle.canonical()), wire: out.wire(middle.wire()), prefixes };
     },
   };
 }
@@ -50,15 +50,14 @@ export function canonicalizeAround(
  * The canonical form, built as a list of parts, and beside it the few parts the wire form writes
  * differently: the namespace declarations the tree makes where c14n leaves them out (xmlns:xs,
  * which only xsi:type values use), and U+0085, U+2028 and U+2029 as character references
- * (xml-writer's escapes). Both forms of a document are then one walk.
+ * (xml-writer's escapes). Both forms of a document are then one walk and one join; `mark()`
+ * remembers a place where canonical() and wire() can insert a string.
  */
 class Output {
-  private readonly parts: string[] = [];
+  readonly parts: string[] = [];
   private readonly wireParts = new Map<number, string>();
-
-  push(...parts: string[]): void {
-    this.parts.push(...parts);
-  }
+  private marked = -1;
+  private joined: string | undefined;
 
   /** A part written as `canonical` in the canonical form and as `wire` in the wire form. */
   pushEach(canonical: string, wire: string): void {
@@ -66,15 +65,39 @@ class Output {
     this.parts.push(canonical);
   }
 
-  canonical(): string {
-    return this.parts.join('');
+  mark(): void {
+    this.marked = this.parts.length;
   }
 
-  wire(): string {
-    if (this.wireParts.size === 0) return this.canonical();
-    const parts = [...this.parts];
-    for (const [at, part] of this.wireParts) parts[at] = part;
-    return parts.join('');
+  canonical(insert?: string): string {
+    const joined = (this.joined ??= this.parts.join(''));
+    if (insert === undefined) return joined;
+    const at = this.lengthBefore(this.marked);
+    return joined.slice(0, at) + insert + joined.slice(at);
+  }
+
+  /** The canonical string with the wire parts spliced in (there are few), and `insert` at the mark. */
+  wire(insert?: string): string {
+    const joined = this.canonical();
+    // [part index, text, whether it replaces that part]; an insert goes before the part at its index.
+    const splices: Array<[number, string, boolean]> = [...this.wireParts].map(([index, text]) => [index, text, true]);
+    if (insert !== undefined) splices.push([this.marked, insert, false]);
+    if (splices.length === 0) return joined;
+    splices.sort(([a, , replacesA], [b, , replacesB]) => a - b || Number(replacesA) - Number(replacesB));
+    let wire = '';
+    let from = 0;
+    for (const [index, text, replaces] of splices) {
+      const at = this.lengthBefore(index);
+      wire += joined.slice(from, at) + text;
+      from = replaces ? at + this.parts[index].length : at;
+    }
+    return wire + joined.slice(from);
+  }
+
+  private lengthBefore(index: number): number {
+    let length = 0;
+    for (let i = 0; i < index; i++) length += this.parts[i].length;
+    return length;
   }
 }
 
@@ -108,7 +131,7 @@ function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, r
   }
   const inside = startTag(node, inScope, rendered, out, prefixes);
   for (const child of node.children) renderChild(child, inside.scope, inside.rendered, out, prefixes);
-  out.push('</', node.name, '>');
+  out.parts.push('</', node.name, '>');
 }
 
 /** The start tag of `node`; returns the namespace scope and the rendered declarations inside it. */
@@ -150,8 +173,8 @@ function startTag(
   }
   if (attributes.length > 1) attributes.sort((a, b) => compare(a.uri, b.uri) || compare(a.local, b.local));
 
-  out.push('<', node.name);
-  for (const [prefix, uri] of declarations) out.push(prefix === '' ? ' xmlns="' : ` xmlns:${prefix}="`, canonicalAttribute(uri), '"');
+  out.parts.push('<', node.name);
+  for (const [prefix, uri] of declarations) out.parts.push(prefix === '' ? ' xmlns="' : ` xmlns:${prefix}="`, canonicalAttribute(uri), '"');
   // The tree's own declarations that c14n leaves out here still go on the wire.
   for (const [name, value] of node.attributes) {
     if (name !== 'xmlns' && !name.startsWith('xmlns:')) continue;
@@ -159,11 +182,11 @@ function startTag(
     if (!declarations.some(([p]) => p === prefix)) out.pushEach('', ` ${name}="${escapeAttribute(value)}"`);
   }
   for (const a of attributes) {
-    out.push(' ', a.name, '="');
+    out.parts.push(' ', a.name, '="');
     value(out, a.value, PLAIN_ATTRIBUTE, canonicalAttribute, escapeAttribute);
-    out.push('"');
+    out.parts.push('"');
   }
-  out.push('>');
+  out.parts.push('>');
   return { scope, rendered: nextRendered };
 }
 
@@ -177,9 +200,9 @@ const PLAIN_TEXT = /^[^&<>\r\u0085\u2028\u2029\u0000-\u0008\u000B\u000C\u000E-\u
 const PLAIN_ATTRIBUTE = /^[^&<>"\t\n\r\u0085\u2028\u2029\u0000-\u001F\uD800-\uDFFF\uFFFE\uFFFF]*$/;
 
 function value(out: Output, text: string, plain: RegExp, canonical: (v: string) => string, wire: (v: string) => string): void {
-  if (plain.test(text)) out.push(text);
+  if (plain.test(text)) out.parts.push(text);
   else if (WIRE_ONLY_ESCAPES.test(text)) out.pushEach(canonical(text), wire(text));
-  else out.push(canonical(text));
+  else out.parts.push(canonical(text));
 }
 
 function renderChild(child: XmlChild, scope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): void {

@@ -11,6 +11,8 @@ export interface XmlElement {
   readonly name: string;
   readonly attributes: ReadonlyArray<readonly [string, string]>;
   readonly children: XmlChild[];
+  /** Set by keepCanonicalForm only. */
+  canonicalForm?: CanonicalForm;
 }
 
 export interface XmlTrusted {
@@ -33,7 +35,8 @@ export function element(
     assertName(attrName);
     if (value !== undefined) kept.push([attrName, value]);
   }
-  return { kind: 'element', name, attributes: kept, children };
+  // canonicalForm is there from the start, so that every element has the same shape for V8.
+  return { kind: 'element', name, attributes: kept, children, canonicalForm: undefined };
 }
 
 /** Markup inserted verbatim. Only for XML this process generated itself (a computed signature). */
@@ -55,19 +58,17 @@ export interface CanonicalForm {
   readonly prefixes: ReadonlySet<string>;
 }
 
-const canonicalForms = new WeakMap<XmlElement, CanonicalForm>();
-
 /**
  * Keeps `form` as the way `node` is written. Only for a form without unprefixed elements: written
  * inside a default namespace declaration, those would change namespace.
  */
 export function keepCanonicalForm(node: XmlElement, form: CanonicalForm): void {
   if (form.prefixes.has('')) throw new Error(`${node.name}: a kept form cannot hold unprefixed elements`);
-  canonicalForms.set(node, form);
+  node.canonicalForm = form;
 }
 
 export function canonicalFormOf(node: XmlElement): CanonicalForm | undefined {
-  return canonicalForms.get(node);
+  return node.canonicalForm;
 }
 
 export function renderXml(node: XmlChild): string {
@@ -85,7 +86,7 @@ function render(node: XmlChild, out: string[]): void {
     out.push(node.markup);
     return;
   }
-  const kept = canonicalForms.get(node);
+  const kept = node.canonicalForm;
   if (kept) {
     out.push(kept.wire);
     return;
