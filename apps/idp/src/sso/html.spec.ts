@@ -12,6 +12,8 @@ describe('autoPostPage', () => {
     assert.ok(value && /^[A-Za-z0-9+/]+={0,2}$/.test(value));
     assert.equal(Buffer.from(value, 'base64').toString('utf8'), responseXml);
     assert.doesNotMatch(page.html, /name="RelayState"/);
+    // Its own text is ASCII: the page stays a one-byte string, cheap to send.
+    assert.match(page.html, /^[\x00-\x7f]*$/);
   });
 
   it('escapes the ACS URL and RelayState, which the page does not make', () => {

@@ -56,7 +56,10 @@ export function errorPage(opts: { nonce: string; status: number; title: string; 
 export function autoPostPage(opts: { nonce: string; acsUrl: string; responseXml: string; relayState: string | null }): Page {
   const relay = opts.relayState === null ? '' : `<input type="hidden" name="RelayState" value="${escapeHtml(opts.relayState)}">`;
   const html = layout(
-    'Signing in…',
+    // ASCII only, as is all the page holds of its own: one character past U+00FF would make the
+    // whole page (base64 response included) a two-byte string, which costs three times as much
+    // to measure and encode for the socket.
+    'Signing in',
     opts.nonce,
     `<form method="post" action="${escapeHtml(opts.acsUrl)}" id="saml">
 <input type="hidden" name="SAMLResponse" value="${Buffer.from(opts.responseXml, 'utf8').toString('base64')}">${relay}
