@@ -34,7 +34,7 @@ export function canonicalizeAround(
     renderChild(child, inside.scope, inside.rendered, out, prefixes);
     if (i === after) out.mark();
   });
-  out.parts.push('</', node.name, '>');
+  out.xml += `</${node.name}>`;
   const xml = out.canonical();
   return {
     xml,
@@ -47,57 +47,46 @@ export function canonicalizeAround(
 }
 
 /**
- * The canonical form, built as a list of parts, and beside it the few parts the wire form writes
- * differently: the namespace declarations the tree makes where c14n leaves them out (xmlns:xs,
- * which only xsi:type values use), and U+0085, U+2028 and U+2029 as character references
- * (xml-writer's escapes). Both forms of a document are then one walk and one join; `mark()`
- * remembers a place where canonical() and wire() can insert a string.
+ * The canonical form, built by appending to one string (cheaper than joining a list of parts), and
+ * beside it the few places where the wire form writes something else: the namespace declarations
+ * the tree makes where c14n leaves them out (xmlns:xs, which only xsi:type values use), and U+0085,
+ * U+2028 and U+2029 as character references (xml-writer's escapes). Both forms of a document are
+ * then one walk; `mark()` remembers a place where canonical() and wire() can insert a string.
  */
 class Output {
-  readonly parts: string[] = [];
-  private readonly wireParts = new Map<number, string>();
-  private marked = -1;
-  private joined: string | undefined;
+  xml = '';
+  // [offset in xml, length of the canonical text there, the wire text instead]
+  private readonly wireSplices: Array<[number, number, string]> = [];
+  private markedAt = -1;
 
-  /** A part written as `canonical` in the canonical form and as `wire` in the wire form. */
-  pushEach(canonical: string, wire: string): void {
-    if (canonical !== wire) this.wireParts.set(this.parts.length, wire);
-    this.parts.push(canonical);
+  /** Text written as `canonical` in the canonical form and as `wire` in the wire form. */
+  appendEach(canonical: string, wire: string): void {
+    if (canonical !== wire) this.wireSplices.push([this.xml.length, canonical.length, wire]);
+    this.xml += canonical;
   }
 
   mark(): void {
-    this.marked = this.parts.length;
+    this.markedAt = this.xml.length;
   }
 
   canonical(insert?: string): string {
-    const joined = (this.joined ??= this.parts.join(''));
-    if (insert === undefined) return joined;
-    const at = this.lengthBefore(this.marked);
-    return joined.slice(0, at) + insert + joined.slice(at);
+    if (insert === undefined) return this.xml;
+    return this.xml.slice(0, this.markedAt) + insert + this.xml.slice(this.markedAt);
   }
 
-  /** The canonical string with the wire parts spliced in (there are few), and `insert` at the mark. */
+  /** The canonical string with the wire texts spliced in (there are few), and `insert` at the mark. */
   wire(insert?: string): string {
-    const joined = this.canonical();
-    // [part index, text, whether it replaces that part]; an insert goes before the part at its index.
-    const splices: Array<[number, string, boolean]> = [...this.wireParts].map(([index, text]) => [index, text, true]);
-    if (insert !== undefined) splices.push([this.marked, insert, false]);
-    if (splices.length === 0) return joined;
-    splices.sort(([a, , replacesA], [b, , replacesB]) => a - b || Number(replacesA) - Number(replacesB));
+    // An insert goes before a wire text at the same offset: the mark is where the next text begins.
+    const splices = insert === undefined ? this.wireSplices : [...this.wireSplices, [this.markedAt, 0, insert] as [number, number, string]];
+    if (splices.length === 0) return this.xml;
+    const ordered = splices.map((splice, i) => ({ splice, i })).sort((a, b) => a.splice[0] - b.splice[0] || a.splice[1] - b.splice[1] || a.i - b.i);
     let wire = '';
     let from = 0;
-    for (const [index, text, replaces] of splices) {
-      const at = this.lengthBefore(index);
-      wire += joined.slice(from, at) + text;
-      from = replaces ? at + this.parts[index].length : at;
+    for (const { splice: [at, replaced, text] } of ordered) {
+      wire += this.xml.slice(from, at) + text;
+      from = at + replaced;
     }
-    return wire + joined.slice(from);
-  }
-
-  private lengthBefore(index: number): number {
-    let length = 0;
-    for (let i = 0; i < index; i++) length += this.parts[i].length;
-    return length;
+    return wire + this.xml.slice(from);
   }
 }
 
@@ -109,7 +98,9 @@ export function scopeOf(node: XmlElement, inScope: ReadonlyMap<string, string> =
 /** Like scopeOf, but shares the ancestors' map when the element declares nothing (most don't). */
 function declaredScope(node: XmlElement, inScope: ReadonlyMap<string, string>): ReadonlyMap<string, string> {
   let scope: Map<string, string> | undefined;
-  for (const [name, value] of node.attributes) {
+  for (const attribute of node.attributes) {
+    const name = attribute[0];
+    const value = attribute[1];
     if (name === 'xmlns') (scope ??= new Map(inScope)).set('', value);
     else if (name.startsWith('xmlns:')) (scope ??= new Map(inScope)).set(name.slice(6), value);
   }
@@ -125,13 +116,13 @@ function declaredScope(node: XmlElement, inScope: ReadonlyMap<string, string>): 
 function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): void {
   const kept = canonicalFormOf(node);
   if (kept && ![...kept.prefixes].some((p) => (p === '' ? (rendered.get('') ?? '') !== '' : rendered.has(p)))) {
-    out.pushEach(kept.xml, kept.wire);
+    out.appendEach(kept.xml, kept.wire);
     for (const p of kept.prefixes) prefixes.add(p);
     return;
   }
   const inside = startTag(node, inScope, rendered, out, prefixes);
   for (const child of node.children) renderChild(child, inside.scope, inside.rendered, out, prefixes);
-  out.parts.push('</', node.name, '>');
+  out.xml += `</${node.name}>`;
 }
 
 /** The start tag of `node`; returns the namespace scope and the rendered declarations inside it. */
@@ -146,7 +137,9 @@ function startTag(
   // Visibly utilised prefixes: the element's own and those of its prefixed attributes.
   const used = [prefixOf(node.name)];
   const attributes: Array<{ uri: string; local: string; name: string; value: string }> = [];
-  for (const [name, value] of node.attributes) {
+  for (const attribute of node.attributes) {
+    const name = attribute[0];
+    const value = attribute[1];
     if (name === 'xmlns' || name.startsWith('xmlns:')) continue;
     const prefix = prefixOf(name);
     if (prefix === '') {
@@ -173,20 +166,22 @@ function startTag(
   }
   if (attributes.length > 1) attributes.sort((a, b) => compare(a.uri, b.uri) || compare(a.local, b.local));
 
-  out.parts.push('<', node.name);
-  for (const [prefix, uri] of declarations) out.parts.push(prefix === '' ? ' xmlns="' : ` xmlns:${prefix}="`, canonicalAttribute(uri), '"');
+  out.xml += `<${node.name}`;
+  for (const [prefix, uri] of declarations) out.xml += `${prefix === '' ? ' xmlns' : ` xmlns:${prefix}`}="${canonicalAttribute(uri)}"`;
   // The tree's own declarations that c14n leaves out here still go on the wire.
-  for (const [name, value] of node.attributes) {
+  for (const attribute of node.attributes) {
+    const name = attribute[0];
+    const value = attribute[1];
     if (name !== 'xmlns' && !name.startsWith('xmlns:')) continue;
     const prefix = name === 'xmlns' ? '' : name.slice(6);
-    if (!declarations.some(([p]) => p === prefix)) out.pushEach('', ` ${name}="${escapeAttribute(value)}"`);
+    if (!declarations.some(([p]) => p === prefix)) out.appendEach('', ` ${name}="${escapeAttribute(value)}"`);
   }
   for (const a of attributes) {
-    out.parts.push(' ', a.name, '="');
+    out.xml += ` ${a.name}="`;
     value(out, a.value, PLAIN_ATTRIBUTE, canonicalAttribute, escapeAttribute);
-    out.parts.push('"');
+    out.xml += '"';
   }
-  out.parts.push('>');
+  out.xml += '>';
   return { scope, rendered: nextRendered };
 }
 
@@ -200,9 +195,9 @@ const PLAIN_TEXT = /^[^&<>\r\u0085\u2028\u2029\u0000-\u0008\u000B\u000C\u000E-\u
 const PLAIN_ATTRIBUTE = /^[^&<>"\t\n\r\u0085\u2028\u2029\u0000-\u001F\uD800-\uDFFF\uFFFE\uFFFF]*$/;
 
 function value(out: Output, text: string, plain: RegExp, canonical: (v: string) => string, wire: (v: string) => string): void {
-  if (plain.test(text)) out.parts.push(text);
-  else if (WIRE_ONLY_ESCAPES.test(text)) out.pushEach(canonical(text), wire(text));
-  else out.parts.push(canonical(text));
+  if (plain.test(text)) out.xml += text;
+  else if (WIRE_ONLY_ESCAPES.test(text)) out.appendEach(canonical(text), wire(text));
+  else out.xml += canonical(text);
 }
 
 function renderChild(child: XmlChild, scope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): void {
