@@ -9,7 +9,7 @@ import { signEnveloped } from './signing';
 import type { SigningCredentials } from './credentials';
 import { buildResponse, type ResponseOptions } from './response';
 import { ACS_URL, EMAIL_FORMAT, IDP_ENTITY_ID, SP_ENTITY_ID, nodeSamlSp, nodeSamlValidate, only, parseXml, testCredentials, xmlsecVerify } from './spec-helpers';
-import { canonicalFormOf, element, renderXml, type XmlChild, type XmlElement } from './xml-writer';
+import { element, renderXml, type XmlChild, type XmlElement } from './xml-writer';
 
 // Values that stress the escaping rules: c14n writes some literally that our documents write as references.
 const AWKWARD = ['</saml:AttributeValue><x>', 'a<!--c-->b', 'cr\r\nlf', 'nel\u0085ls\u2028', 'tab\tlf\n', '&amp; "q" \'a\' >', ']]>'];
@@ -160,7 +160,7 @@ describe('the forms a signed element keeps', () => {
       if (which !== 'assertion') await signEnveloped(response, new Map(), credentials);
       const unkept = fresh(response) as XmlElement;
       const signed = which === 'assertion' ? assertion : response;
-      const kept = canonicalFormOf(signed);
+      const kept = signed.canonicalForm;
       assert.ok(kept);
       const freshSigned = which === 'assertion' ? (unkept.children[2] as XmlElement) : unkept;
       assert.equal(kept.xml, canonicalize(freshSigned, which === 'assertion' ? scopeOf(unkept) : new Map()));
@@ -190,6 +190,6 @@ describe('values written as they are', () => {
     assert.equal(canonicalize(tree), referenceC14n(renderXml(tree), (d) => d.documentElement!));
     await signEnveloped(tree, new Map(), credentials);
     assert.equal(inclusiveC14n(renderXml(tree)), inclusiveC14n(renderXml(fresh(tree))));
-    assert.equal(canonicalFormOf(tree)?.xml, canonicalize(fresh(tree) as XmlElement));
+    assert.equal(tree.canonicalForm?.xml, canonicalize(fresh(tree) as XmlElement));
   });
 });

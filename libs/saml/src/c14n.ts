@@ -1,4 +1,4 @@
-import { canonicalFormOf, charEscaper, escapeAttribute, escapeText, toXmlChars, type CanonicalForm, type XmlChild, type XmlElement } from './xml-writer';
+import { charEscaper, escapeAttribute, escapeText, toXmlChars, type CanonicalForm, type XmlChild, type XmlElement } from './xml-writer';
 
 /**
  * Exclusive XML canonicalisation (xml-exc-c14n, without comments and with an empty
@@ -76,13 +76,16 @@ class Output {
 
   /** The canonical string with the wire texts spliced in (there are few), and `insert` at the mark. */
   wire(insert?: string): string {
-    // An insert goes before a wire text at the same offset: the mark is where the next text begins.
-    const splices = insert === undefined ? this.wireSplices : [...this.wireSplices, [this.markedAt, 0, insert] as [number, number, string]];
-    if (splices.length === 0) return this.xml;
-    const ordered = splices.map((splice, i) => ({ splice, i })).sort((a, b) => a.splice[0] - b.splice[0] || a.splice[1] - b.splice[1] || a.i - b.i);
+    // The splices are in document order; an insert goes before a wire text at the mark's offset,
+    // since the mark is where the next text begins.
+    const splices = [...this.wireSplices];
+    if (insert !== undefined) {
+      const next = splices.findIndex(([offset]) => offset >= this.markedAt);
+      splices.splice(next < 0 ? splices.length : next, 0, [this.markedAt, 0, insert]);
+    }
     let wire = '';
     let from = 0;
-    for (const { splice: [at, replaced, text] } of ordered) {
+    for (const [at, replaced, text] of splices) {
       wire += this.xml.slice(from, at) + text;
       from = at + replaced;
     }
@@ -114,7 +117,7 @@ function declaredScope(node: XmlElement, inScope: ReadonlyMap<string, string>): 
  * above it) holds wherever no prefix it uses has been rendered above.
  */
 function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): void {
-  const kept = canonicalFormOf(node);
+  const kept = node.canonicalForm;
   if (kept && ![...kept.prefixes].some((p) => (p === '' ? (rendered.get('') ?? '') !== '' : rendered.has(p)))) {
     out.appendEach(kept.xml, kept.wire);
     for (const p of kept.prefixes) prefixes.add(p);

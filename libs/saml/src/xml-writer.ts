@@ -67,10 +67,6 @@ export function keepCanonicalForm(node: XmlElement, form: CanonicalForm): void {
   node.canonicalForm = form;
 }
 
-export function canonicalFormOf(node: XmlElement): CanonicalForm | undefined {
-  return node.canonicalForm;
-}
-
 export function renderXml(node: XmlChild): string {
   const out: string[] = [];
   render(node, out);

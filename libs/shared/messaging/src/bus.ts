@@ -141,9 +141,7 @@ export class NatsBus {
   async request<C extends RpcContract>(contract: C, request: RequestOf<C>, timeoutMs = 2000): Promise<ResponseOf<C>> {
     let raw: unknown;
     try {
-      const msg = await this.connection.request(this.naming.subject(contract.subject), encodeJson(request), {
-        timeout: timeoutMs,
-      });
+      const msg = await this.replies.request(this.naming.subject(contract.subject), encodeJson(request), timeoutMs);
       raw = decodeJson(msg.data);
     } catch (error) {
       throw new BusUnavailableError(`No answer on ${contract.subject}: ${describe(error)}`, error);

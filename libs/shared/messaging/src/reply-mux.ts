@@ -8,8 +8,8 @@ interface Pending {
 }
 
 /**
- * Request/reply over one wildcard inbox subscription, for the bus's hot paths (JetStream
- * publishes, STREAM.INFO). nats.js's request() does the same, but builds an Error (a stack trace)
+ * Request/reply over one wildcard inbox subscription, for every request the bus makes (JetStream
+ * publishes, STREAM.INFO, calls to other services). nats.js's request() does the same, but builds an Error (a stack trace)
  * for every request that succeeds, to reject a promise that is already resolved: 3% of the IdP's
  * event loop per sign-in. The answers are the same messages; a timeout and the server's
  * no-responders status come back as errors saying so.
@@ -40,7 +40,7 @@ export class ReplyMux {
     });
   }
 
-  /** Requests still waiting for an answer (for tests and shutdown). */
+  /** Requests still waiting for an answer. */
   get waiting(): number {
     return this.pending.size;
   }

@@ -1,5 +1,5 @@
 import { DOMParser, type Element, type Node, type ProcessingInstruction } from '@xmldom/xmldom';
-import { DTD, firstLine, UnsafeXmlError } from './errors';
+import { dtdRefused, noSingleRoot, notWellFormed, refuseDtd, UnsafeXmlError } from './errors';
 
 export { UnsafeXmlError, type UnsafeXmlKind } from './errors';
 export { MessageElement, parseMessage } from './message';
@@ -12,22 +12,22 @@ export { MessageElement, parseMessage } from './message';
  * the XML declaration, comments and white space.
  */
 export function parseSingleRoot(xml: string): Element {
-  if (DTD.test(xml)) throw new UnsafeXmlError('dtd', 'DTDs and entities are not allowed');
+  refuseDtd(xml);
   let doc;
   try {
     doc = new DOMParser({
       onError: (level, message) => {
-        throw new UnsafeXmlError('malformed', `not well-formed XML (${level}: ${firstLine(message)})`);
+        throw notWellFormed(`${level}: ${String(message)}`);
       },
     }).parseFromString(xml, 'text/xml');
   } catch (error) {
     if (error instanceof UnsafeXmlError) throw error;
-    throw new UnsafeXmlError('malformed', `not well-formed XML (${firstLine((error as Error).message)})`);
+    throw notWellFormed((error as Error).message);
   }
-  if (doc.doctype) throw new UnsafeXmlError('dtd', 'DTDs and entities are not allowed');
+  if (doc.doctype) throw dtdRefused();
   const topLevel = Array.from(doc.childNodes).filter((n: Node) => !isIgnorableTopLevel(n));
   const root = doc.documentElement;
-  if (!root || topLevel.length !== 1 || topLevel[0] !== root) throw new UnsafeXmlError('root', 'expected exactly one root element');
+  if (!root || topLevel.length !== 1 || topLevel[0] !== root) throw noSingleRoot();
   return root;
 }
 

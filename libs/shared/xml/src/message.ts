@@ -1,5 +1,5 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes';
-import { DTD, firstLine, UnsafeXmlError } from './errors';
+import { noSingleRoot, notWellFormed, refuseDtd } from './errors';
 
 /**
  * An element of a parsed message: its namespace-resolved name, its attributes by qualified name
@@ -51,14 +51,14 @@ export class MessageElement {
  */
 export function parseMessage(xml: string): MessageElement {
   // saxes never expands an entity a DTD declares (it reads none), and a DTD is refused here first.
-  if (DTD.test(xml)) throw new UnsafeXmlError('dtd', 'DTDs and entities are not allowed');
+  refuseDtd(xml);
   const state: ParseState = { open: [], root: undefined, outsideRoot: false };
   try {
     messageParser(state).write(xml).close();
   } catch (error) {
-    throw new UnsafeXmlError('malformed', `not well-formed XML (${firstLine((error as Error).message)})`);
+    throw notWellFormed((error as Error).message);
   }
-  if (!state.root || state.outsideRoot) throw new UnsafeXmlError('root', 'expected exactly one root element');
+  if (!state.root || state.outsideRoot) throw noSingleRoot();
   return state.root;
 }
 
