@@ -29,7 +29,8 @@ export function canonicalizeAround(
   if (!(after >= 0 && after < node.children.length)) throw new Error(`canonicalize: ${node.name} has no child ${after}`);
   const prefixes = new Set<string>();
   const out = new Output();
-  const inside = startTag(node, inScope, new Map(), out, prefixes);
+  const start = startTag(node, inScope, new Map(), out, prefixes);
+  const inside = start === SAME ? { scope: inScope, rendered: new Map<string, string>() } : start;
   node.children.forEach((child, i) => {
     renderChild(child, inside.scope, inside.rendered, out, prefixes);
     if (i === after) out.mark();
@@ -124,18 +125,28 @@ function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, r
     return;
   }
   const inside = startTag(node, inScope, rendered, out, prefixes);
-  for (const child of node.children) renderChild(child, inside.scope, inside.rendered, out, prefixes);
+  const scope = inside === SAME ? inScope : inside.scope;
+  const renderedInside = inside === SAME ? rendered : inside.rendered;
+  for (const child of node.children) renderChild(child, scope, renderedInside, out, prefixes);
   out.xml += `</${node.name}>`;
 }
 
-/** The start tag of `node`; returns the namespace scope and the rendered declarations inside it. */
+/** startTag's answer when the element declares nothing and c14n renders no declaration on it. */
+const SAME = null;
+type Inside = { scope: ReadonlyMap<string, string>; rendered: ReadonlyMap<string, string> } | typeof SAME;
+
+/**
+ * The start tag of `node`; returns the namespace scope and the rendered declarations inside it,
+ * or SAME when both are those outside it.
+ */
 function startTag(
   node: XmlElement,
   inScope: ReadonlyMap<string, string>,
   rendered: ReadonlyMap<string, string>,
   out: Output,
   prefixes: Set<string>,
-): { scope: ReadonlyMap<string, string>; rendered: ReadonlyMap<string, string> } {
+): Inside {
+  if (plainStartTag(node, inScope, rendered, out, prefixes)) return SAME;
   const scope = declaredScope(node, inScope);
   // Visibly utilised prefixes: the element's own and those of its prefixed attributes.
   const used = [prefixOf(node.name)];
@@ -186,6 +197,34 @@ function startTag(
   }
   out.xml += '>';
   return { scope, rendered: nextRendered };
+}
+
+/**
+ * Most elements of a response: no namespace declarations of their own, only unprefixed
+ * attributes, already in c14n order (by name), and a prefix whose declaration an output ancestor
+ * already rendered. Such a start tag is the element's name and its attributes as they are, with
+ * nothing to look up, collect or sort. Writes it and returns true; false (nothing written) for any
+ * other element, which the general path renders.
+ */
+function plainStartTag(node: XmlElement, inScope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): boolean {
+  const attributes = node.attributes;
+  for (let i = 0; i < attributes.length; i++) {
+    const name = attributes[i][0];
+    // xmlns:* and every other prefixed name have a colon.
+    if (name === 'xmlns' || name.includes(':') || (i > 0 && compare(attributes[i - 1][0], name) >= 0)) return false;
+  }
+  const prefix = prefixOf(node.name);
+  const uri = prefix === '' ? (inScope.get('') ?? '') : inScope.get(prefix);
+  if (uri === undefined || uri !== (prefix === '' ? (rendered.get('') ?? '') : rendered.get(prefix))) return false;
+  prefixes.add(prefix);
+  out.xml += `<${node.name}`;
+  for (const attribute of attributes) {
+    out.xml += ` ${attribute[0]}="`;
+    value(out, attribute[1], PLAIN_ATTRIBUTE, canonicalAttribute, escapeAttribute);
+    out.xml += '"';
+  }
+  out.xml += '>';
+  return true;
 }
 
 // Where the canonical and the wire form of a value can differ (xml-writer's escapes add these).
