@@ -10,6 +10,19 @@ export const baseConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/jit'),
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  /** The service's NATS user and password (docs/nats-permissions.md): both, or neither for a server without users. */
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
+  /**
+   * Where NATS delivers this service's replies (JetStream answers, publish acks, RPC answers). A
+   * prefix of its own, e.g. `_INBOX_directory`, lets the service's NATS user subscribe to
+   * `_INBOX_directory.>` only: with `_INBOX.>` it could read every reply on the server, other
+   * services' included.
+   */
+  NATS_INBOX_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (one subject token)')
+    .default('_INBOX'),
   /**
    * Prepended to every stream name and subject, so that several copies of the system (a test run
    * beside a developer's `npm start`) share one NATS server without hearing each other.
@@ -26,6 +39,9 @@ export const baseConfigSchema = z.object({
    */
   READY_MAX_LAG: z.coerce.number().int().min(0).default(100),
   READY_LAG_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(500),
+}).refine((config) => (config.NATS_USER === undefined) === (config.NATS_PASSWORD === undefined), {
+  message: 'NATS_USER and NATS_PASSWORD go together: set both, or neither',
+  path: ['NATS_USER'],
 });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 

@@ -21,6 +21,11 @@ export interface BusOptions {
   /** The service's name: the NATS connection name and the durable consumers' name stem. */
   service: string;
   publishTimeoutMs?: number;
+  /** The service's NATS user; without one, the server must accept clients without credentials. */
+  user?: string;
+  password?: string;
+  /** Where replies to this connection arrive (nats.js `inboxPrefix`); `_INBOX` by default. */
+  inboxPrefix?: string;
 }
 
 /** What a request/reply answer looks like on the wire. */
@@ -55,7 +60,7 @@ export class NatsBus {
   ) {
     this.naming = new BusNaming(options.prefix);
     this.apiPrefix = jsm.getOptions().apiPrefix ?? '$JS.API';
-    this.replies = new ReplyMux(connection);
+    this.replies = new ReplyMux(connection, options.inboxPrefix);
   }
 
   static async connect(options: BusOptions): Promise<NatsBus> {
@@ -68,6 +73,9 @@ export class NatsBus {
       // publish before it knows whether anything failed: a tenth of the IdP's CPU per sign-in.
       // Failures still carry their message and cause; our callers wrap them with context.
       noAsyncTraces: true,
+      ...(options.user === undefined ? {} : { user: options.user, pass: options.password }),
+      // nats.js's own requests and JetStream's consumers take it from here, our reply mux too.
+      ...(options.inboxPrefix === undefined ? {} : { inboxPrefix: options.inboxPrefix }),
     });
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc, { timeout: options.publishTimeoutMs ?? 2000 });

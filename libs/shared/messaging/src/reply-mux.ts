@@ -18,8 +18,11 @@ export class ReplyMux {
   private readonly inbox: string;
   private readonly pending = new Map<number, Pending>();
   private last = 0;
-  constructor(private readonly connection: NatsConnection) {
-    this.inbox = createInbox();
+  constructor(
+    private readonly connection: NatsConnection,
+    inboxPrefix?: string,
+  ) {
+    this.inbox = createInbox(inboxPrefix);
     connection.subscribe(`${this.inbox}.*`, { callback: (_error, msg) => this.answer(msg) });
   }
 

@@ -44,7 +44,14 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
   }
   let bus: NatsBus;
   try {
-    bus = await NatsBus.connect({ servers: config.NATS_URL, prefix: config.NATS_PREFIX, service: options.service });
+    bus = await NatsBus.connect({
+      servers: config.NATS_URL,
+      prefix: config.NATS_PREFIX,
+      service: options.service,
+      user: config.NATS_USER,
+      password: config.NATS_PASSWORD,
+      inboxPrefix: config.NATS_INBOX_PREFIX,
+    });
     for (const stream of options.produces ?? []) await bus.ensureStream(stream);
   } catch (error) {
     log.fatal(`NATS with JetStream is not reachable at ${config.NATS_URL} (${String(error)}). Start it: ${NATS_HINT}`);
