@@ -382,10 +382,9 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
     const doc = readFileSync(join(ROOT, 'docs/nats-permissions.md'), 'utf8');
     const block = /```conf\n([\s\S]*?)```/.exec(doc)?.[1];
     assert.ok(block, 'docs/nats-permissions.md has a ```conf block');
-    // Test-only additions: an admin to read the stream with, and no_auth_user because the
-    // services cannot present NATS credentials yet (see the doc's "Gap").
-    const config =
-      block.replace('users = [', 'users = [\n    { user: test-admin, password: $TEST_ADMIN_PASSWORD }') + '\nno_auth_user: directory\n';
+    // Test-only addition: an admin to read the stream with. No user without credentials: the
+    // directory connects as its own user.
+    const config = block.replace('users = [', 'users = [\n    { user: test-admin, password: $TEST_ADMIN_PASSWORD }');
     const configFile = join(storeDir, 'nats.conf');
     writeFileSync(configFile, config);
     const port = await freePort();
@@ -414,6 +413,9 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
       DIRECTORY_PORT: String(dPort),
       DATABASE_URL: env.databaseUrl,
       NATS_URL: natsUrl,
+      NATS_USER: 'directory',
+      NATS_PASSWORD: passwords.DIRECTORY_NATS_PASSWORD,
+      NATS_INBOX_PREFIX: '_INBOX_directory',
       BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
     });
   });
@@ -500,6 +502,23 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
       'directory.membership.added.v1',
       'directory.membership.removed.v1',
     ]);
+  });
+
+  it("keeps each party's replies to itself: the hr-feed cannot read the directory's inbox, nor the directory everyone's", async () => {
+    const refusedSubscription = async (user: string, pass: string, subject: string) => {
+      const nc = await connect({ servers: natsUrl, user, pass, reconnect: false });
+      try {
+        const sub = nc.subscribe(subject);
+        await nc.flush();
+        assert.match(String(await sub.closed), new RegExp(`Permissions Violation for Subscription to "${subject.replace(/[.>]/g, '\\$&')}"`));
+      } finally {
+        await nc.close();
+      }
+    };
+    await refusedSubscription('hr-feed', passwords.HR_FEED_PASSWORD, '_INBOX_directory.>');
+    await refusedSubscription('directory', passwords.DIRECTORY_NATS_PASSWORD, '_INBOX.>');
+    // And the directory, on its own inbox, still has its JetStream answers: a write goes through.
+    assert.equal((await call('POST', '/v1/user-groups', { name: 'After the inbox check' })).status, 201);
   });
 
   it('refuses a wrong password', async () => {
