@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,13 +15,22 @@ export class PrivateNatsServer {
   private readonly storeDir = mkdtempSync(join(tmpdir(), 'jit-nats-'));
   port = 0;
 
+  /** `config`: the text of a nats-server configuration file (users, permissions), if any. */
+  constructor(private readonly config?: string) {}
+
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
 
   async start(): Promise<void> {
     this.port ||= await freePort();
-    const child = spawn(process.env.NATS_SERVER_BIN ?? 'nats-server', ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
+    const configArgs: string[] = [];
+    if (this.config !== undefined) {
+      const file = join(this.storeDir, 'nats.conf');
+      writeFileSync(file, this.config);
+      configArgs.push('-c', file);
+    }
+    const child = spawn(process.env.NATS_SERVER_BIN ?? 'nats-server', [...configArgs, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
       stdio: 'ignore',
     });
     this.child = child;
