@@ -94,7 +94,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
 
   private async start(): Promise<void> {
     const { bus } = this.options;
-    for (const stream of this.options.consumes ?? []) await bus.ensureStream(stream);
+    for (const stream of this.options.consumes ?? []) await bus.ensureStreamExists(stream);
     for (const contract of this.options.answers ?? []) this.answer(contract);
     for (const stream of this.options.consumes ?? []) await this.consume(stream);
     const unhandled = [...this.messageHandlers.keys()].filter(

@@ -90,6 +90,33 @@ export class NatsBus {
     return !this.connection.isClosed() && !this.connection.isDraining();
   }
 
+  /**
+   * For a consumer: the stream is there, created by its producer. One that is missing is created
+   * with the producer's configuration (so that the services can start in any order), unless this
+   * service's NATS user may not (a least-privilege user never may change another service's
+   * stream): then it waits for the producer, up to `waitMs`. An existing stream is left as it is.
+   */
+  async ensureStreamExists(stream: StreamContract, waitMs = 60_000): Promise<void> {
+    const name = this.naming.stream(stream.name);
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        await this.jsm.streams.info(name);
+        return;
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+      try {
+        await this.ensureStream(stream);
+        return;
+      } catch (error) {
+        if (!/Permissions Violation/i.test(String(error))) throw error;
+        if (Date.now() > deadline) throw new Error(`stream ${name} does not exist, and this NATS user may not create it: start its producer`);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
   /** Creates the stream, or brings its configuration up to date; safe to call at every start. */
   async ensureStream(stream: StreamContract): Promise<void> {
     const config = {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcp } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,15 @@ export class PrivateNatsServer {
   /** `config`: the text of a nats-server configuration file (users, permissions), if any. */
   constructor(private readonly config?: string) {}
 
+  private get logFile(): string {
+    return join(this.storeDir, 'nats-server.log');
+  }
+
+  /** What the server has logged so far (errors, permission violations). */
+  log(): string {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
+  }
+
   get url(): string {
     return `nats://127.0.0.1:${this.port}`;
   }
@@ -30,7 +39,7 @@ export class PrivateNatsServer {
       writeFileSync(file, this.config);
       configArgs.push('-c', file);
     }
-    const child = spawn(process.env.NATS_SERVER_BIN ?? 'nats-server', [...configArgs, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
+    const child = spawn(process.env.NATS_SERVER_BIN ?? 'nats-server', [...configArgs, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, '-l', this.logFile], {
       stdio: 'ignore',
     });
     this.child = child;

@@ -9,6 +9,7 @@ import { defineEvent, defineRpc, defineStream } from './contract';
 
 const Ping = defineEvent('inbox.ping.v1', z.object({ n: z.number().int() }));
 const STREAM = defineStream('INBOX_TEST', ['inbox.>'], [Ping]);
+const OTHERS = defineStream('OTHERS', ['others.>'], []);
 const Echo = defineRpc('rpc.inbox.echo.v1', z.object({ n: z.number().int() }), z.object({ n: z.number().int() }));
 
 /**
@@ -16,13 +17,14 @@ const Echo = defineRpc('rpc.inbox.echo.v1', z.object({ n: z.number().int() }), z
  * subscribe to `_INBOX_svc.>` only refuses any other inbox, so each path below would fail (a
  * timeout, a refused subscription) if one of them still used `_INBOX`.
  */
-describe('a NATS user restricted to its own inbox prefix (private nats-server)', () => {
+describe('a least-privilege NATS user: its own inbox prefix, no rights over others\' streams (private nats-server)', () => {
   const server = new PrivateNatsServer(`
 accounts {
   APP {
     jetstream: enabled
     users = [
-      { user: svc, password: svc-pw, permissions: { publish: { allow: [">"] }, subscribe: { allow: ["rpc.>", "_INBOX_svc.>"] } } }
+      { user: svc, password: svc-pw, permissions: { publish: { allow: [">"], deny: ["$JS.API.STREAM.CREATE.OTHERS", "$JS.API.STREAM.CREATE.OTHERS_NEVER"] }, subscribe: { allow: ["rpc.>", "_INBOX_svc.>"] } } }
+      { user: admin, password: admin-pw }
     ]
   }
 }
@@ -57,6 +59,25 @@ accounts {
     assert.equal(await bus.lastSequence(STREAM), 1);
     bus.connection.subscribe(Echo.subject, { callback: (_error, msg) => void msg.respond(JSON.stringify({ ok: true, data: msg.json<unknown>() })) });
     assert.deepEqual(await bus.request(Echo, { n: 7 }), { n: 7 });
+  });
+
+  it('waits for a stream it consumes but may not create, until its producer creates it', async () => {
+    const waiting = bus.ensureStreamExists(OTHERS, 10_000);
+    let settled = false;
+    void waiting.finally(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    assert.equal(settled, false);
+    const producer = await NatsBus.connect({ servers: server.url, prefix: '', service: 'producer', user: 'admin', password: 'admin-pw' });
+    try {
+      await producer.ensureStream(OTHERS);
+      await waiting;
+    } finally {
+      await producer.close();
+    }
+    await assert.rejects(
+      bus.ensureStreamExists(defineStream('OTHERS_NEVER', ['never.>'], []), 600),
+      /does not exist/,
+    );
   });
 
   it("delivers to a durable pull consumer through nats.js's own inboxes", async () => {
