@@ -15,6 +15,8 @@ export class System {
     private readonly natsUrl?: string,
     /** Extra environment for every service of this system. */
     private readonly extraEnv: Record<string, string> = {},
+    /** Extra environment for one service (its NATS user, say), after extraEnv. */
+    private readonly serviceEnv: Partial<Record<'directory' | 'catalog' | 'idp' | 'demo-sp', Record<string, string>>> = {},
   ) {
     this.env = testEnv(label);
   }
@@ -58,6 +60,7 @@ export class System {
       DEMO_SP_BASE_URL: this.demoSpUrl,
       DEMO_SP_IDP_URL: this.idpUrl,
       ...this.extraEnv,
+      ...this.serviceEnv[name],
     };
     const port = { directory: this.ports.directory, catalog: this.ports.catalog, idp: this.ports.idp, 'demo-sp': this.ports.demoSp }[name];
     const service = await startService(name, port, common);

@@ -369,6 +369,8 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
   const passwords = {
     DIRECTORY_NATS_PASSWORD: 'directory-pw-for-test',
     HR_FEED_PASSWORD: 'hr-feed-pw-for-test',
+    CATALOG_NATS_PASSWORD: 'catalog-pw-for-test',
+    IDP_NATS_PASSWORD: 'idp-pw-for-test',
     TEST_ADMIN_PASSWORD: 'admin-pw-for-test',
   };
   let server: ChildProcess | undefined;

@@ -1,0 +1,84 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Browser, PrivateNatsServer } from '@jit/testing';
+import { System, signIn } from './harness';
+
+const PASSWORDS = {
+  DIRECTORY_NATS_PASSWORD: 'directory-pw-e2e',
+  CATALOG_NATS_PASSWORD: 'catalog-pw-e2e',
+  IDP_NATS_PASSWORD: 'idp-pw-e2e',
+  HR_FEED_PASSWORD: 'hr-feed-pw-e2e',
+};
+
+/** docs/nats-permissions.md's users, with the passwords written in (the doc reads them from the environment). */
+function documentedConfig(): string {
+  const doc = readFileSync(join(__dirname, '..', 'docs', 'nats-permissions.md'), 'utf8');
+  const block = /```conf\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(block, 'docs/nats-permissions.md has a ```conf block');
+  const config = block.replace(/\$([A-Z_]+_PASSWORD)/g, (_, name: keyof typeof PASSWORDS) => PASSWORDS[name]);
+  // JetStream for the account the users are in (the global one, as the doc's file has it).
+  return `${config}\njetstream: enabled\n`;
+}
+
+/**
+ * The whole system on a NATS server that knows only the users of docs/nats-permissions.md: each
+ * service connects as its own user with its own inbox prefix. A sign-in, a revoke that takes
+ * effect at the very next sign-in, and the account in demo-sp prove every service has what it
+ * needs, and the server's log shows it refused none of them. That it refuses what a user may not
+ * do is the directory's integration spec.
+ */
+describe('every service as its own NATS user (docs/nats-permissions.md)', () => {
+  const nats = new PrivateNatsServer(documentedConfig());
+  const user = (name: 'directory' | 'catalog' | 'idp', password: string) => ({ NATS_USER: name, NATS_PASSWORD: password, NATS_INBOX_PREFIX: `_INBOX_${name}` });
+  let system: System;
+  const browser = new Browser();
+  const password = 'correct horse battery staple';
+
+  before(async () => {
+    await nats.start();
+    // The doc's subjects are unprefixed; this server is the test's own, so no prefix is needed.
+    system = new System('natsusers', nats.url, { NATS_PREFIX: '' }, {
+      directory: user('directory', PASSWORDS.DIRECTORY_NATS_PASSWORD),
+      catalog: user('catalog', PASSWORDS.CATALOG_NATS_PASSWORD),
+      idp: user('idp', PASSWORDS.IDP_NATS_PASSWORD),
+    });
+    await system.start();
+  });
+
+  after(async () => {
+    await system?.stop();
+    await nats.destroy();
+  });
+
+  it('signs in, creates the account in demo-sp, and refuses the next sign-in once the user leaves the group', async () => {
+    const userId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, { username: 'noor', email: 'noor@example.com', firstname: 'Noor', lastname: 'Haddad', password }, 201)).id;
+    const groupId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'Support' }, 201)).id;
+    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
+    const appId = (await system.admin<{ id: string }>('POST', `${system.catalogUrl}/v1/applications`, {
+      connectorId: 'demo-sp', name: 'Demo SP', spEntityId: `${system.demoSpUrl}/saml/metadata`, acsUrls: [`${system.demoSpUrl}/saml/acs`],
+    }, 201)).id;
+    await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId }, 201);
+
+    // The IdP's admin endpoints resolve the key through the directory.
+    const preview = await system.admin<{ wouldIssue: boolean }>('GET', `${system.idpUrl}/v1/applications/${appId}/preview?userId=${userId}`, undefined, 200);
+    assert.equal(preview.wouldIssue, true);
+
+    const first = await signIn(system, browser, appId, 'noor', password);
+    assert.equal(first.outcome, 'signed-in', first.outcome === 'refused' ? `${first.status}: ${first.page.slice(0, 400)}` : '');
+    assert.match(first.page, /noor@example\.com/);
+
+    await system.admin('DELETE', `${system.directoryUrl}/v1/user-groups/${groupId}/members/${userId}`, undefined, 204);
+    const refused = await signIn(system, browser, appId, 'noor', password);
+    assert.equal(refused.outcome, 'refused');
+    assert.equal(refused.outcome === 'refused' && refused.status, 403);
+  });
+
+  it('the server refused nothing any service asked for', () => {
+    const log = nats.log();
+    assert.match(log, /Server is ready/);
+    // nats-server logs each refusal as "Publish Violation" or "Subscription Violation".
+    assert.deepEqual(log.split('\n').filter((line) => / Violation /.test(line)), []);
+  });
+});
