@@ -2,6 +2,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { Browser, PrivateNatsServer } from '@jit/testing';
 import { System, signIn } from './harness';
 
@@ -10,6 +12,7 @@ const PASSWORDS = {
   CATALOG_NATS_PASSWORD: 'catalog-pw-e2e',
   IDP_NATS_PASSWORD: 'idp-pw-e2e',
   HR_FEED_PASSWORD: 'hr-feed-pw-e2e',
+  TEST_ADMIN_PASSWORD: 'admin-pw-e2e',
 };
 
 /** docs/nats-permissions.md's users, with the passwords written in (the doc reads them from the environment). */
@@ -17,7 +20,10 @@ function documentedConfig(): string {
   const doc = readFileSync(join(__dirname, '..', 'docs', 'nats-permissions.md'), 'utf8');
   const block = /```conf\n([\s\S]*?)```/.exec(doc)?.[1];
   assert.ok(block, 'docs/nats-permissions.md has a ```conf block');
-  const config = block.replace(/\$([A-Z_]+_PASSWORD)/g, (_, name: keyof typeof PASSWORDS) => PASSWORDS[name]);
+  // Test-only addition: an administrator, to purge the streams with.
+  const config = block
+    .replace('users = [', 'users = [\n    { user: test-admin, password: $TEST_ADMIN_PASSWORD }')
+    .replace(/\$([A-Z_]+_PASSWORD)/g, (_, name: keyof typeof PASSWORDS) => PASSWORDS[name]);
   // JetStream for the account the users are in (the global one, as the doc's file has it).
   return `${config}\njetstream: enabled\n`;
 }
@@ -25,8 +31,8 @@ function documentedConfig(): string {
 /**
  * The whole system on a NATS server that knows only the users of docs/nats-permissions.md: each
  * service connects as its own user with its own inbox prefix. A sign-in, a revoke that takes
- * effect at the very next sign-in, and the account in demo-sp prove every service has what it
- * needs, and the server's log shows it refused none of them. That it refuses what a user may not
+ * effect at the very next sign-in, the account in demo-sp and a resync from the snapshots prove
+ * every service has what it needs, and the server's log shows it refused none of them. That it refuses what a user may not
  * do is the directory's integration spec.
  */
 describe('every service as its own NATS user (docs/nats-permissions.md)', () => {
@@ -52,11 +58,15 @@ describe('every service as its own NATS user (docs/nats-permissions.md)', () => 
     await nats.destroy();
   });
 
+  let appId = '';
+  let groupId = '';
+  let userId = '';
+
   it('signs in, creates the account in demo-sp, and refuses the next sign-in once the user leaves the group', async () => {
-    const userId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, { username: 'noor', email: 'noor@example.com', firstname: 'Noor', lastname: 'Haddad', password }, 201)).id;
-    const groupId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'Support' }, 201)).id;
+    userId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, { username: 'noor', email: 'noor@example.com', firstname: 'Noor', lastname: 'Haddad', password }, 201)).id;
+    groupId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'Support' }, 201)).id;
     await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
-    const appId = (await system.admin<{ id: string }>('POST', `${system.catalogUrl}/v1/applications`, {
+    appId = (await system.admin<{ id: string }>('POST', `${system.catalogUrl}/v1/applications`, {
       connectorId: 'demo-sp', name: 'Demo SP', spEntityId: `${system.demoSpUrl}/saml/metadata`, acsUrls: [`${system.demoSpUrl}/saml/acs`],
     }, 201)).id;
     await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId }, 201);
@@ -73,6 +83,24 @@ describe('every service as its own NATS user (docs/nats-permissions.md)', () => 
     const refused = await signIn(system, browser, appId, 'noor', password);
     assert.equal(refused.outcome, 'refused');
     assert.equal(refused.outcome === 'refused' && refused.status, 403);
+  });
+
+  it('after its streams were purged while the catalog and the IdP were down, both resync from the snapshots under the same users', async () => {
+    await system.stopOne('idp');
+    await system.stopOne('catalog');
+    // Back in the group while they are away; the event is then lost with the purge.
+    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
+    const nc = await connect({ servers: nats.url, user: 'test-admin', pass: PASSWORDS.TEST_ADMIN_PASSWORD });
+    try {
+      const jsm = await jetstreamManager(nc);
+      for (const stream of ['DIRECTORY', 'CATALOG']) await jsm.streams.purge(stream);
+    } finally {
+      await nc.close();
+    }
+    await system.startOne('catalog');
+    await system.startOne('idp');
+    const again = await signIn(system, browser, appId, 'noor', password);
+    assert.equal(again.outcome, 'signed-in', again.outcome === 'refused' ? `${again.status}: ${again.page.slice(0, 400)}` : '');
   });
 
   it('the server refused nothing any service asked for', () => {
