@@ -21,13 +21,7 @@ describe('NATS crash: nothing claimed, nothing stale, nothing lost', () => {
     await nats.start();
     system = new System('faults', nats.url);
     await system.start();
-    userId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, { username: 'lin', email: 'lin@example.com', firstname: 'Lin', lastname: 'Yu', password }, 201)).id;
-    groupId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'Ops' }, 201)).id;
-    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
-    appId = (await system.admin<{ id: string }>('POST', `${system.catalogUrl}/v1/applications`, {
-      connectorId: 'demo-sp', name: 'Demo SP', spEntityId: `${system.demoSpUrl}/saml/metadata`, acsUrls: [`${system.demoSpUrl}/saml/acs`],
-    }, 201)).id;
-    await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId }, 201);
+    ({ userId, groupId, appId } = await system.personWithDemoSpAccess({ username: 'lin', email: 'lin@example.com', firstname: 'Lin', lastname: 'Yu', password }, 'Ops'));
     assert.equal((await signIn(system, browser, appId, 'lin', password)).outcome, 'signed-in');
   });
 

@@ -79,6 +79,21 @@ export class System {
     await this.env.cleanup();
   }
 
+  /**
+   * The set-up most sign-in tests start from: a person (with a password for the IdP's login page)
+   * in a group of their own, and a demo-sp application the group is bound to.
+   */
+  async personWithDemoSpAccess(person: { username: string; email: string; firstname: string; lastname: string; password: string }, groupName: string): Promise<{ userId: string; groupId: string; appId: string }> {
+    const userId = (await this.admin<{ id: string }>('POST', `${this.directoryUrl}/v1/users`, person, 201)).id;
+    const groupId = (await this.admin<{ id: string }>('POST', `${this.directoryUrl}/v1/user-groups`, { name: groupName }, 201)).id;
+    await this.admin('POST', `${this.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
+    const appId = (await this.admin<{ id: string }>('POST', `${this.catalogUrl}/v1/applications`, {
+      connectorId: 'demo-sp', name: 'Demo SP', spEntityId: `${this.demoSpUrl}/saml/metadata`, acsUrls: [`${this.demoSpUrl}/saml/acs`],
+    }, 201)).id;
+    await this.admin('POST', `${this.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId }, 201);
+    return { userId, groupId, appId };
+  }
+
   /** An admin API call with the bootstrap key; asserts the expected status. */
   async admin<T = Record<string, unknown>>(method: string, url: string, body?: unknown, expected?: number): Promise<T> {
     const response = await fetch(url, {

@@ -1,42 +1,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { Browser, PrivateNatsServer } from '@jit/testing';
+import { Browser, DOCUMENTED_NATS_PASSWORDS as PASSWORDS, PrivateNatsServer, documentedNatsConfig } from '@jit/testing';
 import { System, signIn } from './harness';
-
-const PASSWORDS = {
-  DIRECTORY_NATS_PASSWORD: 'directory-pw-e2e',
-  CATALOG_NATS_PASSWORD: 'catalog-pw-e2e',
-  IDP_NATS_PASSWORD: 'idp-pw-e2e',
-  HR_FEED_PASSWORD: 'hr-feed-pw-e2e',
-  TEST_ADMIN_PASSWORD: 'admin-pw-e2e',
-};
-
-/** docs/nats-permissions.md's users, with the passwords written in (the doc reads them from the environment). */
-function documentedConfig(): string {
-  const doc = readFileSync(join(__dirname, '..', 'docs', 'nats-permissions.md'), 'utf8');
-  const block = /```conf\n([\s\S]*?)```/.exec(doc)?.[1];
-  assert.ok(block, 'docs/nats-permissions.md has a ```conf block');
-  // Test-only addition: an administrator, to purge the streams with.
-  const config = block
-    .replace('users = [', 'users = [\n    { user: test-admin, password: $TEST_ADMIN_PASSWORD }')
-    .replace(/\$([A-Z_]+_PASSWORD)/g, (_, name: keyof typeof PASSWORDS) => PASSWORDS[name]);
-  // JetStream for the account the users are in (the global one, as the doc's file has it).
-  return `${config}\njetstream: enabled\n`;
-}
 
 /**
  * The whole system on a NATS server that knows only the users of docs/nats-permissions.md: each
  * service connects as its own user with its own inbox prefix. A sign-in, a revoke that takes
  * effect at the very next sign-in, the account in demo-sp and a resync from the snapshots prove
- * every service has what it needs, and the server's log shows it refused none of them. That it refuses what a user may not
- * do is the directory's integration spec.
+ * every service has what it needs, and the server's log shows it refused none of them. That it
+ * refuses what a user may not do is the directory's integration spec.
  */
 describe('every service as its own NATS user (docs/nats-permissions.md)', () => {
-  const nats = new PrivateNatsServer(documentedConfig());
+  const nats = new PrivateNatsServer(documentedNatsConfig());
   const user = (name: 'directory' | 'catalog' | 'idp', password: string) => ({ NATS_USER: name, NATS_PASSWORD: password, NATS_INBOX_PREFIX: `_INBOX_${name}` });
   let system: System;
   const browser = new Browser();
@@ -63,13 +40,7 @@ describe('every service as its own NATS user (docs/nats-permissions.md)', () => 
   let userId = '';
 
   it('signs in, creates the account in demo-sp, and refuses the next sign-in once the user leaves the group', async () => {
-    userId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, { username: 'noor', email: 'noor@example.com', firstname: 'Noor', lastname: 'Haddad', password }, 201)).id;
-    groupId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'Support' }, 201)).id;
-    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
-    appId = (await system.admin<{ id: string }>('POST', `${system.catalogUrl}/v1/applications`, {
-      connectorId: 'demo-sp', name: 'Demo SP', spEntityId: `${system.demoSpUrl}/saml/metadata`, acsUrls: [`${system.demoSpUrl}/saml/acs`],
-    }, 201)).id;
-    await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId }, 201);
+    ({ userId, groupId, appId } = await system.personWithDemoSpAccess({ username: 'noor', email: 'noor@example.com', firstname: 'Noor', lastname: 'Haddad', password }, 'Support'));
 
     // The IdP's admin endpoints resolve the key through the directory.
     const preview = await system.admin<{ wouldIssue: boolean }>('GET', `${system.idpUrl}/v1/applications/${appId}/preview?userId=${userId}`, undefined, 200);

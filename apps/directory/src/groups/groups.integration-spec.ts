@@ -1,18 +1,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { Client } from 'pg';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus, RpcRemoteError, type RpcReply } from '@jit/messaging';
-import { eventually, freePort, readStream, startInEnv, startService, testEnv, type ServiceProcess, type StoredEvent } from '@jit/testing';
+import { DOCUMENTED_NATS_PASSWORDS, PrivateNatsServer, documentedNatsConfig, eventually, freePort, readStream, startInEnv, startService, testEnv, type ServiceProcess, type StoredEvent } from '@jit/testing';
 
 const BOOTSTRAP = 'groups-test-bootstrap-key-012345';
-const ROOT = resolve(__dirname, '../../../..');
 
 type Json = Record<string, unknown> & { items?: Record<string, unknown>[]; details?: { field: string; message: string }[] };
 
@@ -365,50 +360,17 @@ describe('user groups and the membership RPC (real PostgreSQL and NATS)', () => 
  */
 describe('NATS permissions from docs/nats-permissions.md (private nats-server)', () => {
   const env = testEnv('natsperm');
-  const storeDir = mkdtempSync(join(tmpdir(), 'jit-nats-perm-'));
-  const passwords = {
-    DIRECTORY_NATS_PASSWORD: 'directory-pw-for-test',
-    HR_FEED_PASSWORD: 'hr-feed-pw-for-test',
-    CATALOG_NATS_PASSWORD: 'catalog-pw-for-test',
-    IDP_NATS_PASSWORD: 'idp-pw-for-test',
-    TEST_ADMIN_PASSWORD: 'admin-pw-for-test',
-  };
-  let server: ChildProcess | undefined;
-  let serverLog = '';
+  const passwords = DOCUMENTED_NATS_PASSWORDS;
+  const nats = new PrivateNatsServer(documentedNatsConfig());
   let natsUrl = '';
   let directory: ServiceProcess | undefined;
   let base = '';
   const call = client(() => base);
 
   before(async () => {
-    const doc = readFileSync(join(ROOT, 'docs/nats-permissions.md'), 'utf8');
-    const block = /```conf\n([\s\S]*?)```/.exec(doc)?.[1];
-    assert.ok(block, 'docs/nats-permissions.md has a ```conf block');
-    // Test-only addition: an admin to read the stream with. No user without credentials: the
-    // directory connects as its own user.
-    const config = block.replace('users = [', 'users = [\n    { user: test-admin, password: $TEST_ADMIN_PASSWORD }');
-    const configFile = join(storeDir, 'nats.conf');
-    writeFileSync(configFile, config);
-    const port = await freePort();
-    natsUrl = `nats://127.0.0.1:${port}`;
-    server = spawn(
-      process.env.NATS_SERVER_BIN ?? 'nats-server',
-      ['-c', configFile, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', join(storeDir, 'js')],
-      {
-        env: { PATH: process.env.PATH ?? '', ...passwords },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    server.stdout?.on('data', (d: Buffer) => (serverLog += d.toString()));
-    server.stderr?.on('data', (d: Buffer) => (serverLog += d.toString()));
-    await eventually(
-      async () => {
-        if (server?.exitCode !== null) throw new Error(`nats-server exited:\n${serverLog}`);
-        const nc = await connect({ servers: natsUrl, user: 'test-admin', pass: passwords.TEST_ADMIN_PASSWORD, reconnect: false });
-        await nc.close();
-      },
-      { timeoutMs: 10_000, intervalMs: 100 },
-    );
+    // No user without credentials: the directory connects as its own user.
+    await nats.start();
+    natsUrl = nats.url;
     const dPort = await freePort();
     base = `http://127.0.0.1:${dPort}`;
     directory = await startService('directory', dPort, {
@@ -424,15 +386,7 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
 
   after(async () => {
     await directory?.stop();
-    const child = server;
-    if (child && child.exitCode === null) {
-      const exited = new Promise((done) => child.once('exit', done));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    rmSync(storeDir, { recursive: true, force: true });
+    await nats.destroy();
     await env.cleanup();
   });
 

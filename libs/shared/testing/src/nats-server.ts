@@ -2,9 +2,36 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcp } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { eventually } from './eventually';
 import { freePort } from './test-env';
+
+/** The passwords docs/nats-permissions.md's users get in tests, and a test-admin's (every right). */
+export const DOCUMENTED_NATS_PASSWORDS = {
+  DIRECTORY_NATS_PASSWORD: 'directory-pw-for-test',
+  CATALOG_NATS_PASSWORD: 'catalog-pw-for-test',
+  IDP_NATS_PASSWORD: 'idp-pw-for-test',
+  HR_FEED_PASSWORD: 'hr-feed-pw-for-test',
+  TEST_ADMIN_PASSWORD: 'admin-pw-for-test',
+};
+
+/**
+ * The server configuration of docs/nats-permissions.md, as the tests that prove it run it: the
+ * passwords written in (the doc has nats-server read them from its environment), and a
+ * test-admin user added, to read and purge streams with.
+ */
+export function documentedNatsConfig(): string {
+  const doc = readFileSync(resolve(__dirname, '../../../../docs/nats-permissions.md'), 'utf8');
+  const block = /```conf\n([\s\S]*?)```/.exec(doc)?.[1];
+  if (!block) throw new Error('docs/nats-permissions.md has no ```conf block');
+  return block
+    .replace('users = [', 'users = [\n    { user: test-admin, password: $TEST_ADMIN_PASSWORD }')
+    .replace(/\$([A-Z_]+_PASSWORD)/g, (_, name: string) => {
+      const password = DOCUMENTED_NATS_PASSWORDS[name as keyof typeof DOCUMENTED_NATS_PASSWORDS];
+      if (password === undefined) throw new Error(`docs/nats-permissions.md names $${name}, which the tests have no password for`);
+      return password;
+    });
+}
 
 /**
  * A NATS server of the test's own (JetStream on, its own store directory on 127.0.0.1), for
