@@ -97,21 +97,21 @@ export class NatsBus {
    * stream): then it waits for the producer, up to `waitMs`. An existing stream is left as it is.
    */
   async ensureStreamExists(stream: StreamContract, waitMs = 60_000): Promise<void> {
-    const name = this.naming.stream(stream.name);
+    const config = this.streamConfig(stream);
     const deadline = Date.now() + waitMs;
     for (;;) {
       try {
-        await this.jsm.streams.info(name);
+        await this.jsm.streams.info(config.name);
         return;
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
       try {
-        await this.ensureStream(stream);
+        await this.createStream(config);
         return;
       } catch (error) {
         if (!/Permissions Violation/i.test(String(error))) throw error;
-        if (Date.now() > deadline) throw new Error(`stream ${name} does not exist, and this NATS user may not create it: start its producer`);
+        if (Date.now() > deadline) throw new Error(`stream ${config.name} does not exist, and this NATS user may not create it: start its producer`);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
@@ -119,7 +119,18 @@ export class NatsBus {
 
   /** Creates the stream, or brings its configuration up to date; safe to call at every start. */
   async ensureStream(stream: StreamContract): Promise<void> {
-    const config = {
+    const config = this.streamConfig(stream);
+    try {
+      await this.jsm.streams.info(config.name);
+      await this.jsm.streams.update(config.name, config);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await this.createStream(config);
+    }
+  }
+
+  private streamConfig(stream: StreamContract) {
+    return {
       name: this.naming.stream(stream.name),
       subjects: stream.subjects.map((s) => this.naming.subject(s)),
       storage: StorageType.File,
@@ -129,17 +140,14 @@ export class NatsBus {
       duplicate_window: 10 * 60 * 1_000_000_000,
       max_age: 0,
     };
+  }
+
+  private async createStream(config: ReturnType<NatsBus['streamConfig']>): Promise<void> {
     try {
-      await this.jsm.streams.info(config.name);
-      await this.jsm.streams.update(config.name, config);
+      await this.jsm.streams.add(config);
     } catch (error) {
-      if (!isNotFound(error)) throw error;
-      try {
-        await this.jsm.streams.add(config);
-      } catch (addError) {
-        // Another instance may have created it meanwhile.
-        if (!/already in use|exists/i.test(String(addError))) throw addError;
-      }
+      // Another instance may have created it meanwhile.
+      if (!/already in use|exists/i.test(String(error))) throw error;
     }
   }
 
