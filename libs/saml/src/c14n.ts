@@ -29,10 +29,10 @@ export function canonicalizeAround(
   if (!(after >= 0 && after < node.children.length)) throw new Error(`canonicalize: ${node.name} has no child ${after}`);
   const prefixes = new Set<string>();
   const out = new Output();
-  const start = startTag(node, inScope, new Map(), out, prefixes);
-  const inside = start === SAME ? { scope: inScope, rendered: new Map<string, string>() } : start;
+  const scope = declaredScope(node, inScope);
+  const rendered = startTag(node, scope, new Map(), out, prefixes);
   node.children.forEach((child, i) => {
-    renderChild(child, inside.scope, inside.rendered, out, prefixes);
+    renderChild(child, scope, rendered, out, prefixes);
     if (i === after) out.mark();
   });
   out.xml += `</${node.name}>`;
@@ -41,7 +41,7 @@ export function canonicalizeAround(
     xml,
     insert(child) {
       const middle = new Output();
-      renderElement(child, inside.scope, inside.rendered, middle, prefixes);
+      renderElement(child, scope, rendered, middle, prefixes);
       return { xml: out.canonical(middle.canonical()), wire: out.wire(middle.wire()), prefixes };
     },
   };
@@ -119,35 +119,29 @@ function declaredScope(node: XmlElement, inScope: ReadonlyMap<string, string>): 
  */
 function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): void {
   const kept = node.canonicalForm;
-  if (kept && ![...kept.prefixes].some((p) => (p === '' ? (rendered.get('') ?? '') !== '' : rendered.has(p)))) {
+  if (kept && ![...kept.prefixes].some((p) => renderedUri(rendered, p) !== (p === '' ? '' : undefined))) {
     out.appendEach(kept.xml, kept.wire);
     for (const p of kept.prefixes) prefixes.add(p);
     return;
   }
-  const inside = startTag(node, inScope, rendered, out, prefixes);
-  const scope = inside === SAME ? inScope : inside.scope;
-  const renderedInside = inside === SAME ? rendered : inside.rendered;
+  const scope = declaredScope(node, inScope);
+  const renderedInside = startTag(node, scope, rendered, out, prefixes);
   for (const child of node.children) renderChild(child, scope, renderedInside, out, prefixes);
   out.xml += `</${node.name}>`;
 }
 
-/** startTag's answer when the element declares nothing and c14n renders no declaration on it. */
-const SAME = null;
-type Inside = { scope: ReadonlyMap<string, string>; rendered: ReadonlyMap<string, string> } | typeof SAME;
-
 /**
- * The start tag of `node`; returns the namespace scope and the rendered declarations inside it,
- * or SAME when both are those outside it.
+ * The start tag of `node`, whose namespace scope (its own declarations included) is `scope`;
+ * returns the declarations rendered inside it.
  */
 function startTag(
   node: XmlElement,
-  inScope: ReadonlyMap<string, string>,
+  scope: ReadonlyMap<string, string>,
   rendered: ReadonlyMap<string, string>,
   out: Output,
   prefixes: Set<string>,
-): Inside {
-  if (plainStartTag(node, inScope, rendered, out, prefixes)) return SAME;
-  const scope = declaredScope(node, inScope);
+): ReadonlyMap<string, string> {
+  if (plainStartTag(node, scope, rendered, out, prefixes)) return rendered;
   // Visibly utilised prefixes: the element's own and those of its prefixed attributes.
   const used = [prefixOf(node.name)];
   const attributes: Array<{ uri: string; local: string; name: string; value: string }> = [];
@@ -167,9 +161,7 @@ function startTag(
   for (const prefix of used) {
     prefixes.add(prefix);
     const uri = prefix === '' ? (scope.get('') ?? '') : lookup(scope, prefix, node.name);
-    // An empty default namespace counts as already rendered at the top (C14N 1.0, section 2.3).
-    const current = prefix === '' ? (rendered.get('') ?? '') : rendered.get(prefix);
-    if (current !== uri) declarations.push([prefix, uri]);
+    if (renderedUri(rendered, prefix) !== uri) declarations.push([prefix, uri]);
   }
   let nextRendered = rendered;
   if (declarations.length > 0) {
@@ -196,7 +188,7 @@ function startTag(
     out.xml += '"';
   }
   out.xml += '>';
-  return { scope, rendered: nextRendered };
+  return nextRendered;
 }
 
 /**
@@ -206,7 +198,7 @@ function startTag(
  * nothing to look up, collect or sort. Writes it and returns true; false (nothing written) for any
  * other element, which the general path renders.
  */
-function plainStartTag(node: XmlElement, inScope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): boolean {
+function plainStartTag(node: XmlElement, scope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): boolean {
   const attributes = node.attributes;
   for (let i = 0; i < attributes.length; i++) {
     const name = attributes[i][0];
@@ -214,8 +206,8 @@ function plainStartTag(node: XmlElement, inScope: ReadonlyMap<string, string>, r
     if (name === 'xmlns' || name.includes(':') || (i > 0 && compare(attributes[i - 1][0], name) >= 0)) return false;
   }
   const prefix = prefixOf(node.name);
-  const uri = prefix === '' ? (inScope.get('') ?? '') : inScope.get(prefix);
-  if (uri === undefined || uri !== (prefix === '' ? (rendered.get('') ?? '') : rendered.get(prefix))) return false;
+  const uri = prefix === '' ? (scope.get('') ?? '') : scope.get(prefix);
+  if (uri === undefined || uri !== renderedUri(rendered, prefix)) return false;
   prefixes.add(prefix);
   out.xml += `<${node.name}`;
   for (const attribute of attributes) {
@@ -246,6 +238,14 @@ function renderChild(child: XmlChild, scope: ReadonlyMap<string, string>, render
   if (typeof child === 'string') value(out, child, PLAIN_TEXT, canonicalText, escapeText);
   else if (child.kind === 'element') renderElement(child, scope, rendered, out, prefixes);
   else throw new Error('canonicalize: a tree holding trusted markup cannot be canonicalised');
+}
+
+/**
+ * The URI an output ancestor declared for `prefix`, if any. An empty default namespace counts as
+ * already rendered at the top (C14N 1.0, section 2.3).
+ */
+function renderedUri(rendered: ReadonlyMap<string, string>, prefix: string): string | undefined {
+  return prefix === '' ? (rendered.get('') ?? '') : rendered.get(prefix);
 }
 
 function prefixOf(name: string): string {
