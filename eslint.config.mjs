@@ -37,14 +37,21 @@ export default tseslint.config(
   {
     // Tests may lean on node:test's loose typing of hooks.
     files: ['**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.ts', 'e2e/**/*.ts'],
-    rules: { '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' }] }] },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' }] },
+      ],
+    },
   },
   {
     // demo-sp's tests play the IdP with our SAML library; demo-sp's own code never touches it.
     files: ['apps/demo-sp/**/*.spec.ts', 'apps/demo-sp/**/*.integration-spec.ts'],
     rules: {
       '@nx/enforce-module-boundaries': boundaries(
-        depConstraints.map((c) => (c.sourceTag === 'scope:demo-sp' ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'scope:idp'] } : c)),
+        depConstraints.map((c) =>
+          c.sourceTag === 'scope:demo-sp' ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'scope:idp'] } : c,
+        ),
       ),
     },
   },
@@ -54,7 +61,9 @@ export default tseslint.config(
     files: ['e2e/**/*.ts'],
     rules: {
       '@nx/enforce-module-boundaries': boundaries(
-        depConstraints.map((c) => (c.sourceTag === 'scope:e2e' ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'type:contracts'] } : c)),
+        depConstraints.map((c) =>
+          c.sourceTag === 'scope:e2e' ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'type:contracts'] } : c,
+        ),
       ),
     },
   },

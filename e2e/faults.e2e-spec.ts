@@ -21,7 +21,10 @@ describe('NATS crash: nothing claimed, nothing stale, nothing lost', () => {
     await nats.start();
     system = new System('faults', nats.url);
     await system.start();
-    ({ userId, groupId, appId } = await system.personWithDemoSpAccess({ username: 'lin', email: 'lin@example.com', firstname: 'Lin', lastname: 'Yu', password }, 'Ops'));
+    ({ userId, groupId, appId } = await system.personWithDemoSpAccess(
+      { username: 'lin', email: 'lin@example.com', firstname: 'Lin', lastname: 'Yu', password },
+      'Ops',
+    ));
     assert.equal((await signIn(system, browser, appId, 'lin', password)).outcome, 'signed-in');
   });
 
@@ -50,7 +53,10 @@ describe('NATS crash: nothing claimed, nothing stale, nothing lost', () => {
     const ready = await fetch(`${system.idpUrl}/ready`);
     assert.equal(ready.status, 503);
     const { reasons } = (await ready.json()) as { reasons: string[] };
-    assert.ok(reasons.some((r) => /^cannot read stream (DIRECTORY|CATALOG) from NATS/.test(r)), reasons.join('; '));
+    assert.ok(
+      reasons.some((r) => /^cannot read stream (DIRECTORY|CATALOG) from NATS/.test(r)),
+      reasons.join('; '),
+    );
     const metrics = await (await fetch(`${system.idpUrl}/metrics`)).text();
     assert.ok((metricValue(metrics, 'jit_idp_sso_refusals_total', { reason: 'stale_read_model' }) ?? 0) >= 1);
     assert.equal(metricValue(metrics, 'jit_nats_up'), 0);

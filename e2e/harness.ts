@@ -83,13 +83,26 @@ export class System {
    * The set-up most sign-in tests start from: a person (with a password for the IdP's login page)
    * in a group of their own, and a demo-sp application the group is bound to.
    */
-  async personWithDemoSpAccess(person: { username: string; email: string; firstname: string; lastname: string; password: string }, groupName: string): Promise<{ userId: string; groupId: string; appId: string }> {
+  async personWithDemoSpAccess(
+    person: { username: string; email: string; firstname: string; lastname: string; password: string },
+    groupName: string,
+  ): Promise<{ userId: string; groupId: string; appId: string }> {
     const userId = (await this.admin<{ id: string }>('POST', `${this.directoryUrl}/v1/users`, person, 201)).id;
     const groupId = (await this.admin<{ id: string }>('POST', `${this.directoryUrl}/v1/user-groups`, { name: groupName }, 201)).id;
     await this.admin('POST', `${this.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
-    const appId = (await this.admin<{ id: string }>('POST', `${this.catalogUrl}/v1/applications`, {
-      connectorId: 'demo-sp', name: 'Demo SP', spEntityId: `${this.demoSpUrl}/saml/metadata`, acsUrls: [`${this.demoSpUrl}/saml/acs`],
-    }, 201)).id;
+    const appId = (
+      await this.admin<{ id: string }>(
+        'POST',
+        `${this.catalogUrl}/v1/applications`,
+        {
+          connectorId: 'demo-sp',
+          name: 'Demo SP',
+          spEntityId: `${this.demoSpUrl}/saml/metadata`,
+          acsUrls: [`${this.demoSpUrl}/saml/acs`],
+        },
+        201,
+      )
+    ).id;
     await this.admin('POST', `${this.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId }, 201);
     return { userId, groupId, appId };
   }
@@ -107,15 +120,19 @@ export class System {
   }
 }
 
-export type SignInResult =
-  | { outcome: 'signed-in'; page: string }
-  | { outcome: 'refused'; status: number; page: string };
+export type SignInResult = { outcome: 'signed-in'; page: string } | { outcome: 'refused'; status: number; page: string };
 
 /**
  * A person signing in to demo-sp through the IdP: SP-initiated over HTTP-Redirect, the IdP's
  * login form when there is no IdP session, then the auto-POST of the SAML Response to the ACS.
  */
-export async function signIn(system: System, browser: Browser, applicationId: string, username: string, password: string): Promise<SignInResult> {
+export async function signIn(
+  system: System,
+  browser: Browser,
+  applicationId: string,
+  username: string,
+  password: string,
+): Promise<SignInResult> {
   const start = await browser.get(`${system.demoSpUrl}/login?app=${applicationId}`);
   assert.equal(start.status, 302, `demo-sp /login answered ${start.status}: ${await start.text()}`);
   const location = start.headers.get('location') ?? '';

@@ -20,24 +20,34 @@ describe('JIT sign-in through the IdP into demo-sp', () => {
 
   before(async () => {
     await system.start();
-    const user = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, {
-      username: 'ada',
-      email: 'ada@example.com',
-      firstname: 'Ada',
-      lastname: 'Lovelace',
-      department: 'Analytical Engines',
-      password,
-    }, 201);
+    const user = await system.admin<{ id: string }>(
+      'POST',
+      `${system.directoryUrl}/v1/users`,
+      {
+        username: 'ada',
+        email: 'ada@example.com',
+        firstname: 'Ada',
+        lastname: 'Lovelace',
+        department: 'Analytical Engines',
+        password,
+      },
+      201,
+    );
     userId = user.id;
     groupId = (await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'Engineering' }, 201)).id;
     await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
-    const app = await system.admin<{ id: string; supportedFunctionality: string[] }>('POST', `${system.catalogUrl}/v1/applications`, {
-      connectorId: 'demo-sp',
-      name: 'Demo SP',
-      spEntityId: `${system.demoSpUrl}/saml/metadata`,
-      acsUrls: [`${system.demoSpUrl}/saml/acs`],
-      attributes: [{ spName: 'department', enabled: true }],
-    }, 201);
+    const app = await system.admin<{ id: string; supportedFunctionality: string[] }>(
+      'POST',
+      `${system.catalogUrl}/v1/applications`,
+      {
+        connectorId: 'demo-sp',
+        name: 'Demo SP',
+        spEntityId: `${system.demoSpUrl}/saml/metadata`,
+        acsUrls: [`${system.demoSpUrl}/saml/acs`],
+        attributes: [{ spName: 'department', enabled: true }],
+      },
+      201,
+    );
     assert.deepEqual(app.supportedFunctionality, ['SSO', 'JIT Provisioning']);
     appId = app.id;
     await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId }, 201);
@@ -47,8 +57,7 @@ describe('JIT sign-in through the IdP into demo-sp', () => {
     await system.stop();
   });
 
-  const accounts = async () =>
-    (await (await fetch(`${system.demoSpUrl}/accounts`)).json()) as { items: Account[]; total: number };
+  const accounts = async () => (await (await fetch(`${system.demoSpUrl}/accounts`)).json()) as { items: Account[]; total: number };
 
   it('creates the account in demo-sp at first sign-in from the assertion attributes', async () => {
     assert.equal((await accounts()).total, 0);
@@ -102,7 +111,10 @@ describe('JIT sign-in through the IdP into demo-sp', () => {
     assert.equal(unknown.outcome, 'refused');
     const strip = (page: string) => page.replace(/nonce[-=]"?[A-Za-z0-9+/=]+/g, '').replace(/value="[^"]*"/g, '');
     assert.equal(wrong.outcome === 'refused' && wrong.status, 401);
-    assert.equal(strip(wrong.outcome === 'refused' ? wrong.page : '').replace('ada', ''), strip(unknown.outcome === 'refused' ? unknown.page : '').replace('nobody', ''));
+    assert.equal(
+      strip(wrong.outcome === 'refused' ? wrong.page : '').replace('ada', ''),
+      strip(unknown.outcome === 'refused' ? unknown.page : '').replace('nobody', ''),
+    );
   });
 
   it('every service serves /metrics; the IdP counts the assertions it issues and its refusals by reason', async () => {
@@ -113,7 +125,10 @@ describe('JIT sign-in through the IdP into demo-sp', () => {
     };
     // Each was polled on /ready until it answered 200 when the test started it.
     for (const url of [system.directoryUrl, system.catalogUrl, system.demoSpUrl]) {
-      assert.ok((metricValue(await scrape(url), 'jit_http_requests_total', { method: 'GET', route: '/ready', status: '200' }) ?? 0) >= 1, url);
+      assert.ok(
+        (metricValue(await scrape(url), 'jit_http_requests_total', { method: 'GET', route: '/ready', status: '200' }) ?? 0) >= 1,
+        url,
+      );
     }
     const catalog = await scrape(system.catalogUrl);
     assert.equal(metricValue(catalog, 'jit_consumer_lag_messages', { stream: 'DIRECTORY' }), 0);
@@ -133,7 +148,10 @@ describe('JIT sign-in through the IdP into demo-sp', () => {
     const now = counts(idp);
     assert.equal(now.issued, (before.issued ?? 0) + 1);
     assert.equal(now.refused, (before.refused ?? 0) + 1);
-    assert.ok((metricValue(idp, 'jit_http_requests_total', { method: 'GET', route: '/saml2/:appId/sso' }) ?? 0) >= 2, 'the SSO route counts by its pattern');
+    assert.ok(
+      (metricValue(idp, 'jit_http_requests_total', { method: 'GET', route: '/saml2/:appId/sso' }) ?? 0) >= 2,
+      'the SSO route counts by its pattern',
+    );
     for (const stream of ['DIRECTORY', 'CATALOG']) {
       assert.equal(typeof metricValue(idp, 'jit_stream_last_sequence', { stream }), 'number', stream);
     }

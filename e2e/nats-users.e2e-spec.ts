@@ -14,7 +14,11 @@ import { System, signIn } from './harness';
  */
 describe('every service as its own NATS user (docs/nats-permissions.md)', () => {
   const nats = new PrivateNatsServer(documentedNatsConfig());
-  const user = (name: 'directory' | 'catalog' | 'idp', password: string) => ({ NATS_USER: name, NATS_PASSWORD: password, NATS_INBOX_PREFIX: `_INBOX_${name}` });
+  const user = (name: 'directory' | 'catalog' | 'idp', password: string) => ({
+    NATS_USER: name,
+    NATS_PASSWORD: password,
+    NATS_INBOX_PREFIX: `_INBOX_${name}`,
+  });
   let system: System;
   const browser = new Browser();
   const password = 'correct horse battery staple';
@@ -22,11 +26,16 @@ describe('every service as its own NATS user (docs/nats-permissions.md)', () => 
   before(async () => {
     await nats.start();
     // The doc's subjects are unprefixed; this server is the test's own, so no prefix is needed.
-    system = new System('natsusers', nats.url, { NATS_PREFIX: '' }, {
-      directory: user('directory', PASSWORDS.DIRECTORY_NATS_PASSWORD),
-      catalog: user('catalog', PASSWORDS.CATALOG_NATS_PASSWORD),
-      idp: user('idp', PASSWORDS.IDP_NATS_PASSWORD),
-    });
+    system = new System(
+      'natsusers',
+      nats.url,
+      { NATS_PREFIX: '' },
+      {
+        directory: user('directory', PASSWORDS.DIRECTORY_NATS_PASSWORD),
+        catalog: user('catalog', PASSWORDS.CATALOG_NATS_PASSWORD),
+        idp: user('idp', PASSWORDS.IDP_NATS_PASSWORD),
+      },
+    );
     await system.start();
   });
 
@@ -40,10 +49,18 @@ describe('every service as its own NATS user (docs/nats-permissions.md)', () => 
   let userId = '';
 
   it('signs in, creates the account in demo-sp, and refuses the next sign-in once the user leaves the group', async () => {
-    ({ userId, groupId, appId } = await system.personWithDemoSpAccess({ username: 'noor', email: 'noor@example.com', firstname: 'Noor', lastname: 'Haddad', password }, 'Support'));
+    ({ userId, groupId, appId } = await system.personWithDemoSpAccess(
+      { username: 'noor', email: 'noor@example.com', firstname: 'Noor', lastname: 'Haddad', password },
+      'Support',
+    ));
 
     // The IdP's admin endpoints resolve the key through the directory.
-    const preview = await system.admin<{ wouldIssue: boolean }>('GET', `${system.idpUrl}/v1/applications/${appId}/preview?userId=${userId}`, undefined, 200);
+    const preview = await system.admin<{ wouldIssue: boolean }>(
+      'GET',
+      `${system.idpUrl}/v1/applications/${appId}/preview?userId=${userId}`,
+      undefined,
+      200,
+    );
     assert.equal(preview.wouldIssue, true);
 
     const first = await signIn(system, browser, appId, 'noor', password);
@@ -78,6 +95,9 @@ describe('every service as its own NATS user (docs/nats-permissions.md)', () => 
     const log = nats.log();
     assert.match(log, /Server is ready/);
     // nats-server logs each refusal as "Publish Violation" or "Subscription Violation".
-    assert.deepEqual(log.split('\n').filter((line) => / Violation /.test(line)), []);
+    assert.deepEqual(
+      log.split('\n').filter((line) => / Violation /.test(line)),
+      [],
+    );
   });
 });

@@ -13,7 +13,17 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
   const acsUrl = 'https://sp.example.com/acs';
   const password = 'correct horse battery staple';
 
-  const authnRequest = (over: { issuer?: string; acs?: string; binding?: string; issueInstant?: string; destination?: string; id?: string; doctype?: boolean } = {}) => {
+  const authnRequest = (
+    over: {
+      issuer?: string;
+      acs?: string;
+      binding?: string;
+      issueInstant?: string;
+      destination?: string;
+      id?: string;
+      doctype?: boolean;
+    } = {},
+  ) => {
     const id = over.id ?? `_${randomBytes(20).toString('hex')}`;
     const attrs = [
       `ID="${id}"`,
@@ -29,7 +39,9 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
   };
 
   const sso = (browser: Browser, encoded: string, relayState?: string) =>
-    browser.get(`${system.idpUrl}/saml2/${appId}/sso?SAMLRequest=${encoded}${relayState === undefined ? '' : `&RelayState=${encodeURIComponent(relayState)}`}`);
+    browser.get(
+      `${system.idpUrl}/saml2/${appId}/sso?SAMLRequest=${encoded}${relayState === undefined ? '' : `&RelayState=${encodeURIComponent(relayState)}`}`,
+    );
 
   /** A browser with an IdP session, so that a good request goes straight to the auto-POST page. */
   const signedInBrowser = async () => {
@@ -44,10 +56,22 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
 
   before(async () => {
     await system.start();
-    const user = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, { username: 'grace', email: 'grace@example.com', firstname: 'Grace', lastname: 'Hopper', password }, 201);
+    const user = await system.admin<{ id: string }>(
+      'POST',
+      `${system.directoryUrl}/v1/users`,
+      { username: 'grace', email: 'grace@example.com', firstname: 'Grace', lastname: 'Hopper', password },
+      201,
+    );
     const group = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'All' }, 201);
     await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${group.id}/members`, { userId: user.id }, 201);
-    appId = (await system.admin<{ id: string }>('POST', `${system.catalogUrl}/v1/applications`, { connectorId: 'saml2', name: 'Generic', spEntityId, acsUrls: [acsUrl] }, 201)).id;
+    appId = (
+      await system.admin<{ id: string }>(
+        'POST',
+        `${system.catalogUrl}/v1/applications`,
+        { connectorId: 'saml2', name: 'Generic', spEntityId, acsUrls: [acsUrl] },
+        201,
+      )
+    ).id;
     await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId: group.id }, 201);
   });
 
@@ -111,7 +135,9 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
   it('a replay gets no response even though signing starts before the replay cache answers: one issued event, two refusals', async () => {
     const browser = await signedInBrowser();
     const replayRefusals = async () =>
-      (await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`)).filter((e) => e.subject.endsWith('idp.sso.refused.v1') && e.payload.reason === 'request_replayed').length;
+      (await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`)).filter(
+        (e) => e.subject.endsWith('idp.sso.refused.v1') && e.payload.reason === 'request_replayed',
+      ).length;
     const refusedBefore = await replayRefusals();
     const once = authnRequest();
     // Sent together, so that all are signed while their INSERTs are on the way.

@@ -21,12 +21,31 @@ describe('Single Logout from demo-sp', () => {
 
   before(async () => {
     await system.start();
-    const user = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, { username: 'ada', email: 'ada@example.com', firstname: 'Ada', lastname: 'Lovelace', password }, 201);
+    const user = await system.admin<{ id: string }>(
+      'POST',
+      `${system.directoryUrl}/v1/users`,
+      { username: 'ada', email: 'ada@example.com', firstname: 'Ada', lastname: 'Lovelace', password },
+      201,
+    );
     const group = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'All' }, 201);
     await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${group.id}/members`, { userId: user.id }, 201);
-    appId = (await system.admin<{ id: string }>('POST', `${system.catalogUrl}/v1/applications`, { connectorId: 'demo-sp', name: 'Demo SP', spEntityId: `${system.demoSpUrl}/saml/metadata`, acsUrls: [`${system.demoSpUrl}/saml/acs`] }, 201)).id;
+    appId = (
+      await system.admin<{ id: string }>(
+        'POST',
+        `${system.catalogUrl}/v1/applications`,
+        {
+          connectorId: 'demo-sp',
+          name: 'Demo SP',
+          spEntityId: `${system.demoSpUrl}/saml/metadata`,
+          acsUrls: [`${system.demoSpUrl}/saml/acs`],
+        },
+        201,
+      )
+    ).id;
     await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId: group.id }, 201);
-    const created = (await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`)).find((e) => e.subject.endsWith('catalog.application.created.v1'));
+    const created = (await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`)).find((e) =>
+      e.subject.endsWith('catalog.application.created.v1'),
+    );
     snapshot = created?.payload.application as z.input<typeof ApplicationSnapshot>;
     publisher = await CatalogPublisher.connect(system, String(created?.payload.organizationId));
     await publisher.configure(appId, { ...snapshot, singleLogoutUrl: `${system.demoSpUrl}/saml/slo` });

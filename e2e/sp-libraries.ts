@@ -40,7 +40,11 @@ export function nodeSaml(system: System, appId: string, idpCerts: string[], over
 
 let samlifyReady = false;
 /** samlify as a second, independent SP, configured from the IdP's own metadata. */
-export async function samlifySp(system: System, appId: string, options: { wantAssertionsSigned: boolean; wantMessageSigned: boolean; encPrivateKey?: string }) {
+export async function samlifySp(
+  system: System,
+  appId: string,
+  options: { wantAssertionsSigned: boolean; wantMessageSigned: boolean; encPrivateKey?: string },
+) {
   if (!samlifyReady) {
     // samlify validates each message against the SAML 2.0 schemas (xmllint) before its other checks.
     samlify.setSchemaValidator(samlifySchemaValidator);
@@ -109,7 +113,13 @@ export async function answer(response: Response): Promise<IdpAnswer> {
   if (response.status !== 200 || !html.includes('name="SAMLResponse"')) return { kind: 'page', status: response.status, html };
   const form = parseForm(html);
   const samlResponse = form.fields.SAMLResponse ?? '';
-  return { kind: 'post', acs: form.action, samlResponse, xml: Buffer.from(samlResponse, 'base64').toString('utf8'), relayState: form.fields.RelayState };
+  return {
+    kind: 'post',
+    acs: form.action,
+    samlResponse,
+    xml: Buffer.from(samlResponse, 'base64').toString('utf8'),
+    relayState: form.fields.RelayState,
+  };
 }
 
 /** Signs `browser` in at the IdP through an SP-initiated request that node-saml makes. */
@@ -125,10 +135,24 @@ export async function signInBrowser(system: System, browser: Browser, appId: str
 /** A key pair and self-signed certificate for the SP (its signing or encryption key). */
 export async function spCredentials(commonName: string): Promise<{ privateKeyPem: string; certificatePem: string }> {
   const crypto = webcrypto as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[1] & typeof webcrypto;
-  const keys = await crypto.subtle.generateKey({ name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' }, true, ['sign', 'verify']);
+  const keys = await crypto.subtle.generateKey(
+    { name: 'RSASSA-PKCS1-v1_5', modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: 'SHA-256' },
+    true,
+    ['sign', 'verify'],
+  );
   const certificate = await x509.X509CertificateGenerator.createSelfSigned(
-    { serialNumber: `01${randomBytes(8).toString('hex')}`, name: [{ CN: [commonName] }], notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 86_400_000), signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, keys },
+    {
+      serialNumber: `01${randomBytes(8).toString('hex')}`,
+      name: [{ CN: [commonName] }],
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 86_400_000),
+      signingAlgorithm: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' },
+      keys,
+    },
     crypto,
   );
-  return { privateKeyPem: x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'), certificatePem: certificate.toString('pem') };
+  return {
+    privateKeyPem: x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'),
+    certificatePem: certificate.toString('pem'),
+  };
 }

@@ -6,7 +6,18 @@ import type { ApplicationSnapshot } from '@jit/catalog-contracts';
 import { Pool } from 'pg';
 import { Browser, eventually, parseForm, readStream } from '@jit/testing';
 import { BOOTSTRAP_KEY, System } from './harness';
-import { CatalogPublisher, SP, answer, assertSchemaValid, spCredentials, idpCertificate, nodeSaml, samlifySp, signInBrowser, xmlsecVerify } from './sp-libraries';
+import {
+  CatalogPublisher,
+  SP,
+  answer,
+  assertSchemaValid,
+  spCredentials,
+  idpCertificate,
+  nodeSaml,
+  samlifySp,
+  signInBrowser,
+  xmlsecVerify,
+} from './sp-libraries';
 
 /**
  * Every binding and response option, proven by two independent SP libraries (node-saml, which
@@ -48,15 +59,31 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
 
   before(async () => {
     await system.start();
-    const user = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/users`, {
-      username: 'ada', email: 'ada@example.com', firstname: 'Ada', lastname: 'Lovelace', password,
-      // A directory value an attacker could set: it must arrive as this literal string.
-      jobTitle: '</saml:AttributeValue><x>&<!--c-->',
-    }, 201);
+    const user = await system.admin<{ id: string }>(
+      'POST',
+      `${system.directoryUrl}/v1/users`,
+      {
+        username: 'ada',
+        email: 'ada@example.com',
+        firstname: 'Ada',
+        lastname: 'Lovelace',
+        password,
+        // A directory value an attacker could set: it must arrive as this literal string.
+        jobTitle: '</saml:AttributeValue><x>&<!--c-->',
+      },
+      201,
+    );
     userId = user.id;
     const group = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'Engineers & Co' }, 201);
     await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${group.id}/members`, { userId }, 201);
-    appId = (await system.admin<{ id: string }>('POST', `${system.catalogUrl}/v1/applications`, { connectorId: 'saml2', name: 'Options SP', spEntityId: SP.entityId, acsUrls: [SP.acsUrl] }, 201)).id;
+    appId = (
+      await system.admin<{ id: string }>(
+        'POST',
+        `${system.catalogUrl}/v1/applications`,
+        { connectorId: 'saml2', name: 'Options SP', spEntityId: SP.entityId, acsUrls: [SP.acsUrl] },
+        201,
+      )
+    ).id;
     await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId: group.id }, 201);
     const catalogEvents = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`);
     organizationId = String(catalogEvents[0]?.payload.organizationId);
@@ -80,8 +107,14 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
   };
 
   /** node-saml makes the AuthnRequest over `binding`; returns what the IdP posts back. */
-  const ssoFromNodeSaml = async (browser: Browser, binding: 'redirect' | 'post', sp = nodeSaml(system, appId, certs), relayState = 'relay-1') => {
-    if (binding === 'redirect') return { sp, result: await answer(await browser.get(await sp.getAuthorizeUrlAsync(relayState, undefined, {}))) };
+  const ssoFromNodeSaml = async (
+    browser: Browser,
+    binding: 'redirect' | 'post',
+    sp = nodeSaml(system, appId, certs),
+    relayState = 'relay-1',
+  ) => {
+    if (binding === 'redirect')
+      return { sp, result: await answer(await browser.get(await sp.getAuthorizeUrlAsync(relayState, undefined, {}))) };
     const form = parseForm(await sp.getAuthorizeFormAsync(relayState));
     return { sp, result: await answer(await browser.postForm(form.action, form.fields)) };
   };
@@ -90,8 +123,20 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
     { name: 'Response and Assertion signed (the default)', over: {}, assertionSigned: true, responseSigned: true, encrypted: false },
     { name: 'Assertion signed only', over: { signResponse: false }, assertionSigned: true, responseSigned: false, encrypted: false },
     { name: 'Response signed only', over: { signAssertion: false }, assertionSigned: false, responseSigned: true, encrypted: false },
-    { name: 'RSA-SHA512', over: { signatureAlgorithm: 'rsa-sha512' as const }, assertionSigned: true, responseSigned: true, encrypted: false },
-    { name: 'EncryptedAssertion (AES-256-GCM, RSA-OAEP), both signed', over: { encrypt: true }, assertionSigned: true, responseSigned: true, encrypted: true },
+    {
+      name: 'RSA-SHA512',
+      over: { signatureAlgorithm: 'rsa-sha512' as const },
+      assertionSigned: true,
+      responseSigned: true,
+      encrypted: false,
+    },
+    {
+      name: 'EncryptedAssertion (AES-256-GCM, RSA-OAEP), both signed',
+      over: { encrypt: true },
+      assertionSigned: true,
+      responseSigned: true,
+      encrypted: true,
+    },
   ];
 
   for (const binding of ['redirect', 'post'] as const) {
@@ -121,7 +166,11 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
         assert.equal(profile?.groups, 'Engineers & Co');
 
         // 2. samlify, from the IdP's metadata.
-        const s = await samlifySp(system, appId, { wantAssertionsSigned: c.assertionSigned, wantMessageSigned: c.responseSigned, ...(c.encrypted ? { encPrivateKey: spKeys.privateKeyPem } : {}) });
+        const s = await samlifySp(system, appId, {
+          wantAssertionsSigned: c.assertionSigned,
+          wantMessageSigned: c.responseSigned,
+          ...(c.encrypted ? { encPrivateKey: spKeys.privateKeyPem } : {}),
+        });
         const { extract } = await s.sp.parseLoginResponse(s.idp, 'post', { body: { SAMLResponse: result.samlResponse } });
         assert.equal(extract.nameID, 'ada@example.com');
         assert.deepEqual(extract.attributes?.roles, ['reader', 'writer']);
@@ -137,7 +186,10 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
           const v = xmlsecVerify(result.xml, certs[0], 'Assertion');
           assert.equal(v.ok, true, v.output);
         }
-        assert.equal(result.xml.includes('SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"'), 'signatureAlgorithm' in rest);
+        assert.equal(
+          result.xml.includes('SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha512"'),
+          'signatureAlgorithm' in rest,
+        );
 
         // 4. xmllint: the Response as posted is valid against the SAML 2.0 schemas.
         assertSchemaValid(result.xml);
@@ -161,7 +213,11 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
   it('NameID formats: persistent is opaque and stable per user and application, transient new each time, unspecified the source', async () => {
     const nameIdOf = async (format: string, source = 'email') => {
       await configure({ nameIdFormat: format, nameIdSource: source });
-      const { sp, result } = await ssoFromNodeSaml(await signedIn(), 'redirect', nodeSaml(system, appId, certs, { identifierFormat: null }));
+      const { sp, result } = await ssoFromNodeSaml(
+        await signedIn(),
+        'redirect',
+        nodeSaml(system, appId, certs, { identifierFormat: null }),
+      );
       assert.equal(result.kind, 'post');
       const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: result.kind === 'post' ? result.samlResponse : '' });
       assert.equal(profile?.nameIDFormat, format);
@@ -180,7 +236,11 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
 
   it('NameIDPolicy with another format is answered InvalidNameIDPolicy at the ACS, signed', async () => {
     await configure();
-    const { sp, result } = await ssoFromNodeSaml(await signedIn(), 'redirect', nodeSaml(system, appId, certs, { identifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' }));
+    const { sp, result } = await ssoFromNodeSaml(
+      await signedIn(),
+      'redirect',
+      nodeSaml(system, appId, certs, { identifierFormat: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent' }),
+    );
     assert.equal(result.kind, 'post');
     if (result.kind !== 'post') return;
     assert.equal(result.acs, SP.acsUrl);
@@ -241,7 +301,9 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
     if (result.kind !== 'post') return;
     assert.equal(result.relayState, 'https://sp.example.com/home');
     assert.equal(/InResponseTo=/.test(result.xml), false);
-    const { profile } = await nodeSaml(system, appId, certs, { validateInResponseTo: 'never' as never }).validatePostResponseAsync({ SAMLResponse: result.samlResponse });
+    const { profile } = await nodeSaml(system, appId, certs, { validateInResponseTo: 'never' as never }).validatePostResponseAsync({
+      SAMLResponse: result.samlResponse,
+    });
     assert.equal(profile?.nameID, 'ada@example.com');
 
     await configure({ idpInitiatedAllowed: false });
@@ -260,7 +322,9 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
     assert.match(result.kind === 'page' ? result.html : '', /costCenter/);
     await eventually(async () => {
       const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`);
-      assert.ok(events.some((e) => e.subject.endsWith('idp.sso.refused.v1') && e.payload.reason === 'missing_required_attribute:costCenter'));
+      assert.ok(
+        events.some((e) => e.subject.endsWith('idp.sso.refused.v1') && e.payload.reason === 'missing_required_attribute:costCenter'),
+      );
     });
   });
 
@@ -269,7 +333,9 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
     const { result } = await ssoFromNodeSaml(await signedIn(), 'redirect');
     assert.equal(result.kind, 'post');
     const issued = await eventually(async () => {
-      const events = (await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`)).filter((e) => e.subject.endsWith('idp.sso.issued.v1'));
+      const events = (await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`)).filter((e) =>
+        e.subject.endsWith('idp.sso.issued.v1'),
+      );
       assert.ok(events.length > 0);
       return events[events.length - 1];
     });
@@ -282,9 +348,12 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
 
   it('preview: the unsigned assertion and its blockers for this organisation; 404 for another organisation', async () => {
     await configure();
-    const preview = await system.admin<{ wouldIssue: boolean; assertionXml: string; blockers: unknown[]; attributes: Array<{ name: string; values: string[] }> }>(
-      'GET', `${system.idpUrl}/v1/applications/${appId}/preview?userId=${userId}`, undefined, 200,
-    );
+    const preview = await system.admin<{
+      wouldIssue: boolean;
+      assertionXml: string;
+      blockers: unknown[];
+      attributes: Array<{ name: string; values: string[] }>;
+    }>('GET', `${system.idpUrl}/v1/applications/${appId}/preview?userId=${userId}`, undefined, 200);
     assert.equal(preview.wouldIssue, true);
     assert.deepEqual(preview.blockers, []);
     assert.match(preview.assertionXml, /^<saml:Assertion /);
@@ -292,13 +361,26 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
     assertSchemaValid(preview.assertionXml);
     assert.deepEqual(preview.attributes.find((a) => a.name === 'roles')?.values, ['reader', 'writer']);
 
-    await configure({ active: true, attributes: [{ spName: 'dept', source: 'department', constant: null, enabled: true, required: true }] });
-    const blocked = await system.admin<{ wouldIssue: boolean; blockers: Array<{ reason: string }> }>('GET', `${system.idpUrl}/v1/applications/${appId}/preview?userId=${userId}`, undefined, 200);
+    await configure({
+      active: true,
+      attributes: [{ spName: 'dept', source: 'department', constant: null, enabled: true, required: true }],
+    });
+    const blocked = await system.admin<{ wouldIssue: boolean; blockers: Array<{ reason: string }> }>(
+      'GET',
+      `${system.idpUrl}/v1/applications/${appId}/preview?userId=${userId}`,
+      undefined,
+      200,
+    );
     assert.equal(blocked.wouldIssue, false);
-    assert.deepEqual(blocked.blockers.map((b) => b.reason), ['missing_required_attribute:dept']);
+    assert.deepEqual(
+      blocked.blockers.map((b) => b.reason),
+      ['missing_required_attribute:dept'],
+    );
 
     const other = await system.admin<{ apiKey: string }>('POST', `${system.directoryUrl}/v1/organizations`, { name: 'Other Corp' }, 201);
-    const foreign = await fetch(`${system.idpUrl}/v1/applications/${appId}/preview?userId=${userId}`, { headers: { 'x-api-key': other.apiKey } });
+    const foreign = await fetch(`${system.idpUrl}/v1/applications/${appId}/preview?userId=${userId}`, {
+      headers: { 'x-api-key': other.apiKey },
+    });
     assert.equal(foreign.status, 404);
     const body = (await foreign.json()) as Record<string, unknown>;
     assert.equal(JSON.stringify(body).includes('ada'), false);
@@ -316,14 +398,17 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
     assert.equal(anonymous.includes(appId), false);
   });
 
-
   it('looks the ACS up by AssertionConsumerServiceIndex, refuses an index not registered, an inactive application and a suspended user', async () => {
     await configure();
     const browser = await signedIn();
     const byIndex = async (index: number) => {
       const xml = `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_i${index}${Date.now()}" Version="2.0" IssueInstant="${new Date().toISOString()}" AssertionConsumerServiceIndex="${index}"><saml:Issuer>${SP.entityId}</saml:Issuer></samlp:AuthnRequest>`;
       const { deflateRawSync } = await import('node:zlib');
-      return answer(await browser.get(`${system.idpUrl}/saml2/${appId}/sso?SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'))}`));
+      return answer(
+        await browser.get(
+          `${system.idpUrl}/saml2/${appId}/sso?SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'))}`,
+        ),
+      );
     };
     const first = await byIndex(0);
     assert.equal(first.kind, 'post');
@@ -369,10 +454,19 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
       await pool.end();
     }
 
-    const tooSoon = await fetch(`${system.idpUrl}/v1/signing-keys/rotation`, { method: 'POST', headers: { 'x-api-key': BOOTSTRAP_KEY, 'content-type': 'application/json' }, body: JSON.stringify({ activatesAt: new Date().toISOString() }) });
+    const tooSoon = await fetch(`${system.idpUrl}/v1/signing-keys/rotation`, {
+      method: 'POST',
+      headers: { 'x-api-key': BOOTSTRAP_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ activatesAt: new Date().toISOString() }),
+    });
     assert.equal(tooSoon.status, 400);
     const activatesAt = new Date(Date.now() + 4000);
-    const next = await system.admin<{ certificatePem: string }>('POST', `${system.idpUrl}/v1/signing-keys/rotation`, { activatesAt: activatesAt.toISOString() }, 201);
+    const next = await system.admin<{ certificatePem: string }>(
+      'POST',
+      `${system.idpUrl}/v1/signing-keys/rotation`,
+      { activatesAt: activatesAt.toISOString() },
+      201,
+    );
     const nextBody = next.certificatePem.replace(/-----[A-Z ]+-----|\s/g, '');
     // Published at once, beside the active key, before it signs anything.
     assert.deepEqual(await idpCertificate(system, appId), [certs[0], nextBody]);

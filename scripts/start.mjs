@@ -32,11 +32,15 @@ function reachable(url, defaultPort) {
 }
 
 if (!(await reachable(env.DATABASE_URL, 5432))) {
-  console.error(`PostgreSQL is not reachable at ${new URL(env.DATABASE_URL).host}. Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`);
+  console.error(
+    `PostgreSQL is not reachable at ${new URL(env.DATABASE_URL).host}. Start it: pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`,
+  );
   process.exit(1);
 }
 if (!(await reachable(env.NATS_URL, 4222))) {
-  console.error(`NATS is not reachable at ${env.NATS_URL}. Start it with JetStream: nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server`);
+  console.error(
+    `NATS is not reachable at ${env.NATS_URL}. Start it with JetStream: nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server`,
+  );
   process.exit(1);
 }
 

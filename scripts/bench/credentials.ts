@@ -59,7 +59,9 @@ async function main(): Promise<void> {
     console.log(`\nCredential check over NATS, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ${ROUNDS} rounds`);
     console.log('| answer | median ms | vs wrong password |\n| --- | --- | --- |');
     for (const [kind, values] of times) {
-      console.log(`| ${kind} | ${median(values).toFixed(2)} | ${kind === 'wrong password' ? 'baseline' : `${(median(values) / baseline).toFixed(2)}x`} |`);
+      console.log(
+        `| ${kind} | ${median(values).toFixed(2)} | ${kind === 'wrong password' ? 'baseline' : `${(median(values) / baseline).toFixed(2)}x`} |`,
+      );
     }
   } finally {
     await bus?.close();

@@ -75,7 +75,8 @@ export class KeepAliveConnection {
     const headers = buffered.toString('latin1', 0, headerEnd);
     const length = /\r\ncontent-length: *(\d+)/i.exec(headers)?.[1];
     const waiting = this.waiting;
-    if (length === undefined || !waiting) return this.fail(new Error(`no Content-Length in the answer (or no request): ${headers.slice(0, 200)}`));
+    if (length === undefined || !waiting)
+      return this.fail(new Error(`no Content-Length in the answer (or no request): ${headers.slice(0, 200)}`));
     const bodyStart = headerEnd + HEADER_END.length;
     const end = bodyStart + Number(length);
     if (buffered.length < end) return;

@@ -36,7 +36,8 @@ export function pidsNamed(name: string): number[] {
 /** Starts counting; the returned function gives each group's CPU microseconds since then. */
 export function cpuMeter(groups: CpuGroups): () => Record<string, number | undefined> {
   const hasProc = readdirSafe('/proc').length > 0;
-  const read = () => Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, new Map(pids().map((pid) => [pid, processCpuUs(pid)]))]));
+  const read = () =>
+    Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, new Map(pids().map((pid) => [pid, processCpuUs(pid)]))]));
   const before = read();
   const self = process.cpuUsage();
   return () => {

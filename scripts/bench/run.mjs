@@ -7,7 +7,9 @@ import { join } from 'node:path';
 
 const dir = new URL('.', import.meta.url).pathname;
 const root = join(dir, '../..');
-const benches = readdirSync(dir).filter((f) => f.endsWith('.ts')).sort();
+const benches = readdirSync(dir)
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 for (const bench of benches) {
   console.log(`\n== ${bench}`);
   const result = spawnSync(process.execPath, ['-r', '@swc-node/register', join('scripts/bench', bench)], { cwd: root, stdio: 'inherit' });

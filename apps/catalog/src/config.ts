@@ -6,5 +6,4 @@ export const catalogConfigSchema = baseConfigSchema.extend({
 });
 export type CatalogConfig = z.infer<typeof catalogConfigSchema>;
 
-export const loadCatalogConfig = (env?: Record<string, string | undefined>): CatalogConfig =>
-  loadConfig(catalogConfigSchema, env);
+export const loadCatalogConfig = (env?: Record<string, string | undefined>): CatalogConfig => loadConfig(catalogConfigSchema, env);

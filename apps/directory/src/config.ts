@@ -12,5 +12,4 @@ export const directoryConfigSchema = baseConfigSchema.extend({
 });
 export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
 
-export const loadDirectoryConfig = (env?: Record<string, string | undefined>): DirectoryConfig =>
-  loadConfig(directoryConfigSchema, env);
+export const loadDirectoryConfig = (env?: Record<string, string | undefined>): DirectoryConfig => loadConfig(directoryConfigSchema, env);

@@ -32,7 +32,12 @@ describe('directory admin API (real PostgreSQL and NATS)', () => {
 
   it('creates a user with an argon2id password that never appears in the answer or the event', async () => {
     const created = await call('POST', '/v1/users', {
-      username: 'grace', email: 'Grace@Example.com', firstname: 'Grace', lastname: 'Hopper', password: 'cobol-forever', department: 'Navy',
+      username: 'grace',
+      email: 'Grace@Example.com',
+      firstname: 'Grace',
+      lastname: 'Hopper',
+      password: 'cobol-forever',
+      department: 'Navy',
       customAttributes: { profileId: 'P-1' },
     });
     assert.equal(created.status, 201);
@@ -86,7 +91,11 @@ describe('directory admin API (real PostgreSQL and NATS)', () => {
     const membership = (await events()).filter((e) => e.subject.includes('.membership.') && e.payload.userId === user.body.id);
     assert.deepEqual(
       membership.map((e) => [e.subject.split('.').slice(-3, -1).join('.'), e.payload.version]),
-      [['membership.added', 1], ['membership.removed', 2], ['membership.added', 3]],
+      [
+        ['membership.added', 1],
+        ['membership.removed', 2],
+        ['membership.added', 3],
+      ],
     );
     const members = await call('GET', path);
     assert.deepEqual(members.body, { items: [{ userId: user.body.id }], total: 1 });
@@ -118,7 +127,11 @@ describe('directory admin API (real PostgreSQL and NATS)', () => {
     assert.equal((await call('POST', `/v1/user-groups/${groupId}/members`, { userId }, otherKey)).status, 404);
     assert.equal((await call('DELETE', `/v1/user-groups/${groupId}/members/${userId}`, undefined, otherKey)).status, 404);
     assert.deepEqual((await call('GET', '/v1/users', undefined, otherKey)).body, { items: [], total: 0 });
-    assert.equal((await call('POST', '/v1/organizations', { name: 'x' }, otherKey)).status, 403, 'only the bootstrap key creates organisations');
+    assert.equal(
+      (await call('POST', '/v1/organizations', { name: 'x' }, otherKey)).status,
+      403,
+      'only the bootstrap key creates organisations',
+    );
     assert.equal((await call('GET', '/v1/users', undefined, 'jit_wrong')).status, 401);
   });
 

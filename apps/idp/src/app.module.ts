@@ -33,7 +33,11 @@ export class AppModule {
         SsoModule,
       ],
       // Admin API keys are the directory's: asked by hash over NATS and cached briefly.
-      providers: [{ provide: IDP_CONFIG, useValue: config }, { provide: API_KEY_RESOLVER, useValue: new RemoteApiKeyResolver(bus) }, ApiKeyGuard],
+      providers: [
+        { provide: IDP_CONFIG, useValue: config },
+        { provide: API_KEY_RESOLVER, useValue: new RemoteApiKeyResolver(bus) },
+        ApiKeyGuard,
+      ],
       exports: [IDP_CONFIG, API_KEY_RESOLVER, ApiKeyGuard],
     };
   }

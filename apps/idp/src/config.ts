@@ -13,11 +13,23 @@ export const idpConfigSchema = baseConfigSchema
     /** How long an SSO may wait for the read model to catch up before it answers 503. */
     IDP_FRESHNESS_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(50),
     IDP_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(120),
-    IDP_SESSION_IDLE_SECONDS: z.coerce.number().int().min(60).default(30 * 60),
-    IDP_SESSION_ABSOLUTE_SECONDS: z.coerce.number().int().min(60).default(8 * 60 * 60),
+    IDP_SESSION_IDLE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(30 * 60),
+    IDP_SESSION_ABSOLUTE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(60)
+      .default(8 * 60 * 60),
     IDP_RELAY_STATE_MAX_BYTES: z.coerce.number().int().min(80).max(8192).default(1024),
     /** A scheduled signing key must be announced in metadata at least this long before it signs. */
-    IDP_KEY_ROTATION_MIN_NOTICE_SECONDS: z.coerce.number().int().min(0).default(24 * 60 * 60),
+    IDP_KEY_ROTATION_MIN_NOTICE_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(24 * 60 * 60),
     /**
      * After a switch the retired certificate stays in metadata this long, never signing again: a
      * response signed just before the switch, still on its way through a browser, verifies at an

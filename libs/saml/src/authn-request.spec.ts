@@ -20,7 +20,10 @@ function redirectParam(xml: string | Buffer): string {
   return deflateRawSync(typeof xml === 'string' ? Buffer.from(xml, 'utf8') : xml).toString('base64');
 }
 
-function authnRequest(attributes = 'ID="_abc123" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"', body = `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer>`) {
+function authnRequest(
+  attributes = 'ID="_abc123" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"',
+  body = `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer>`,
+) {
   return `<samlp:AuthnRequest xmlns:samlp="${PROTOCOL}" xmlns:saml="${ASSERTION}" ${attributes}>${body}</samlp:AuthnRequest>`;
 }
 
@@ -138,7 +141,10 @@ describe('parseAuthnRequest: refused documents', () => {
     rejects(() => parseAuthnRequest(laughs), 'doctype_forbidden');
     rejects(() => parseAuthnRequest(`<!doctype samlp:AuthnRequest>${authnRequest()}`), 'doctype_forbidden');
     rejects(
-      () => parseAuthnRequest(`<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${authnRequest(undefined, '<saml:Issuer>&xxe;</saml:Issuer>')}`),
+      () =>
+        parseAuthnRequest(
+          `<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${authnRequest(undefined, '<saml:Issuer>&xxe;</saml:Issuer>')}`,
+        ),
       'doctype_forbidden',
     );
     // Also through the decoder, as it arrives over HTTP.
@@ -189,7 +195,12 @@ describe('parseAuthnRequest: refused documents', () => {
       const request = parseAuthnRequest(authnRequest(`ID="${id}" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"`));
       assert.equal(request.id, id);
       assertSchemaValid(
-        await buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, inResponseTo: request.id, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }),
+        await buildErrorResponse({
+          issuer: IDP_ENTITY_ID,
+          destination: ACS_URL,
+          inResponseTo: request.id,
+          statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+        }),
       );
     }
   });
@@ -198,7 +209,10 @@ describe('parseAuthnRequest: refused documents', () => {
     const base = 'ID="_a" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"';
     const issuer = `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer>`;
     rejects(() => parseAuthnRequest(authnRequest(undefined, issuer + issuer)), 'malformed_request');
-    rejects(() => parseAuthnRequest(authnRequest(`${base} AssertionConsumerServiceIndex="1" AssertionConsumerServiceURL="${ACS_URL}"`)), 'malformed_request');
+    rejects(
+      () => parseAuthnRequest(authnRequest(`${base} AssertionConsumerServiceIndex="1" AssertionConsumerServiceURL="${ACS_URL}"`)),
+      'malformed_request',
+    );
     rejects(() => parseAuthnRequest(authnRequest(`${base} AssertionConsumerServiceIndex="70000"`)), 'malformed_request');
     rejects(() => parseAuthnRequest(authnRequest(`${base} AssertionConsumerServiceIndex="-1"`)), 'malformed_request');
     rejects(() => parseAuthnRequest(authnRequest(`${base} ForceAuthn="yes"`)), 'malformed_request');
@@ -209,6 +223,9 @@ describe('parseAuthnRequest: refused documents', () => {
   });
 
   it('refuses XML handed in directly that is larger than the inflate cap', () => {
-    rejects(() => parseAuthnRequest(authnRequest(undefined, `<saml:Issuer>${'a'.repeat(MAX_SAML_REQUEST_INFLATED_BYTES)}</saml:Issuer>`)), 'request_too_large');
+    rejects(
+      () => parseAuthnRequest(authnRequest(undefined, `<saml:Issuer>${'a'.repeat(MAX_SAML_REQUEST_INFLATED_BYTES)}</saml:Issuer>`)),
+      'request_too_large',
+    );
   });
 });

@@ -75,7 +75,10 @@ export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
   // SAML core 3.4.1: the index excludes the URL and the binding. Refusing is clearer than guessing
   // which one the SP meant when choosing where the assertion goes.
   if (acsIndexText !== undefined && (acsUrl !== undefined || protocolBinding !== undefined)) {
-    throw new SamlRequestError('malformed_request', 'AssertionConsumerServiceIndex excludes AssertionConsumerServiceURL and ProtocolBinding');
+    throw new SamlRequestError(
+      'malformed_request',
+      'AssertionConsumerServiceIndex excludes AssertionConsumerServiceURL and ProtocolBinding',
+    );
   }
 
   const nameIdPolicies = root.childElements(NS.protocol, 'NameIDPolicy');
@@ -132,7 +135,11 @@ const NCNAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
  */
 export function requiredId(root: MessageElement): string {
   const id = requiredAttribute(root, 'ID');
-  if (!NCNAME.test(id)) throw new SamlRequestError('malformed_request', 'ID must be an xs:ID: ASCII letters, digits, "_", "-" and ".", not starting with a digit, "-" or "."');
+  if (!NCNAME.test(id))
+    throw new SamlRequestError(
+      'malformed_request',
+      'ID must be an xs:ID: ASCII letters, digits, "_", "-" and ".", not starting with a digit, "-" or "."',
+    );
   return id;
 }
 

@@ -8,14 +8,29 @@ import { NS } from './namespaces';
 import { signEnveloped } from './signing';
 import type { SigningCredentials } from './credentials';
 import { buildResponse, type ResponseOptions } from './response';
-import { ACS_URL, EMAIL_FORMAT, IDP_ENTITY_ID, SP_ENTITY_ID, nodeSamlSp, nodeSamlValidate, only, parseXml, testCredentials, xmlsecVerify } from './spec-helpers';
+import {
+  ACS_URL,
+  EMAIL_FORMAT,
+  IDP_ENTITY_ID,
+  SP_ENTITY_ID,
+  nodeSamlSp,
+  nodeSamlValidate,
+  only,
+  parseXml,
+  testCredentials,
+  xmlsecVerify,
+} from './spec-helpers';
 import { element, renderXml, type XmlChild, type XmlElement } from './xml-writer';
 
 // Values that stress the escaping rules: c14n writes some literally that our documents write as references.
 const AWKWARD = ['</saml:AttributeValue><x>', 'a<!--c-->b', 'cr\r\nlf', 'nel\u0085ls\u2028', 'tab\tlf\n', '&amp; "q" \'a\' >', ']]>'];
 
 /** xml-crypto's exclusive canonicaliser applied to the parsed document: the reference we must equal. */
-function referenceC14n(xml: string, pick: (doc: ReturnType<typeof parseXml>) => Element, ancestors: Array<{ prefix: string; namespaceURI: string }> = []) {
+function referenceC14n(
+  xml: string,
+  pick: (doc: ReturnType<typeof parseXml>) => Element,
+  ancestors: Array<{ prefix: string; namespaceURI: string }> = [],
+) {
   const doc = parseXml(xml);
   return new ExclusiveCanonicalization().process(pick(doc) as never, { ancestorNamespaces: ancestors });
 }
@@ -26,15 +41,23 @@ describe('canonicalize (exclusive c14n from the tree)', () => {
       ...AWKWARD.map((v) => element('p:v', { attr: v }, [v])),
       element('p:empty'),
     ]);
-    assert.equal(canonicalize(tree), referenceC14n(renderXml(tree), (d) => d.documentElement!));
+    assert.equal(
+      canonicalize(tree),
+      referenceC14n(renderXml(tree), (d) => d.documentElement!),
+    );
   });
 
   it('renders namespaces where they are first used, sorts attributes by namespace URI then local name', () => {
-    const tree = element('a:root', { 'xmlns:a': 'urn:a', 'xmlns:b': 'urn:b', 'xmlns:z': 'urn:0-sorts-first', 'b:x': '1', 'z:y': '2', plain: '3', 'a:w': '4' }, [
-      element('b:child', { 'xmlns:b': 'urn:b' }, [element('a:grand', { 'xmlns:a': 'urn:a-redefined' })]),
-    ]);
+    const tree = element(
+      'a:root',
+      { 'xmlns:a': 'urn:a', 'xmlns:b': 'urn:b', 'xmlns:z': 'urn:0-sorts-first', 'b:x': '1', 'z:y': '2', plain: '3', 'a:w': '4' },
+      [element('b:child', { 'xmlns:b': 'urn:b' }, [element('a:grand', { 'xmlns:a': 'urn:a-redefined' })])],
+    );
     const ours = canonicalize(tree);
-    assert.equal(ours, referenceC14n(renderXml(tree), (d) => d.documentElement!));
+    assert.equal(
+      ours,
+      referenceC14n(renderXml(tree), (d) => d.documentElement!),
+    );
     assert.match(ours, /^<a:root xmlns:a="urn:a" xmlns:b="urn:b" xmlns:z="urn:0-sorts-first" plain="3" z:y="2" a:w="4" b:x="1">/);
   });
 
@@ -83,7 +106,12 @@ describe('signatures over the canonical form', () => {
     const assertion = only(doc, 'saml:Assertion');
     const signature = only(assertion, 'ds:Signature');
     assertion.removeChild(signature);
-    const c14n = new ExclusiveCanonicalization().process(assertion as never, { ancestorNamespaces: [{ prefix: 'samlp', namespaceURI: 'urn:oasis:names:tc:SAML:2.0:protocol' }, { prefix: 'saml', namespaceURI: 'urn:oasis:names:tc:SAML:2.0:assertion' }] });
+    const c14n = new ExclusiveCanonicalization().process(assertion as never, {
+      ancestorNamespaces: [
+        { prefix: 'samlp', namespaceURI: 'urn:oasis:names:tc:SAML:2.0:protocol' },
+        { prefix: 'saml', namespaceURI: 'urn:oasis:names:tc:SAML:2.0:assertion' },
+      ],
+    });
     const expected = createHash('sha256').update(c14n).digest('base64');
     assert.equal(only(signature, 'ds:DigestValue').textContent, expected);
   });
@@ -111,7 +139,10 @@ describe('signatures over the canonical form', () => {
 
   it('node-saml verifies and reads the awkward values back exactly as signed', async () => {
     const values = AWKWARD.filter((v) => !v.startsWith('nel'));
-    const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), await buildResponse(options({ attributes: [{ name: 'awkward', values }] })));
+    const { profile } = await nodeSamlValidate(
+      nodeSamlSp(credentials.certificatePem),
+      await buildResponse(options({ attributes: [{ name: 'awkward', values }] })),
+    );
     assert.deepEqual(profile?.awkward, values);
     assert.equal(profile?.nameID, 'a&b@example.com');
   });
@@ -144,12 +175,16 @@ describe('the forms a signed element keeps', () => {
   /** A Response-like tree: xs declared only for a QName in content, awkward values in text and attributes. */
   function tree() {
     const values = AWKWARD.map((v) => element('saml:AttributeValue', { 'xsi:type': 'xs:string', note: v }, [v]));
-    const assertion = element('saml:Assertion', { 'xmlns:saml': NS.assertion, 'xmlns:xs': NS.xs, 'xmlns:xsi': NS.xsi, ID: '_a', z: 'nel\u0085' }, [
+    const assertion = element(
+      'saml:Assertion',
+      { 'xmlns:saml': NS.assertion, 'xmlns:xs': NS.xs, 'xmlns:xsi': NS.xsi, ID: '_a', z: 'nel\u0085' },
+      [element('saml:Issuer', {}, ['idp']), element('saml:Empty'), ...values],
+    );
+    const response = element('samlp:Response', { 'xmlns:samlp': NS.protocol, 'xmlns:saml': NS.assertion, ID: '_r' }, [
       element('saml:Issuer', {}, ['idp']),
-      element('saml:Empty'),
-      ...values,
+      element('samlp:Status'),
+      assertion,
     ]);
-    const response = element('samlp:Response', { 'xmlns:samlp': NS.protocol, 'xmlns:saml': NS.assertion, ID: '_r' }, [element('saml:Issuer', {}, ['idp']), element('samlp:Status'), assertion]);
     return { response, assertion };
   }
 
@@ -179,15 +214,42 @@ describe('the forms a signed element keeps', () => {
 describe('values written as they are', () => {
   // Every character some escape touches, and its neighbours. (Characters XML cannot carry become
   // U+FFFD, which the reference parser refuses to read back: xml-writer.spec covers those.)
-  const ALPHABET = ['a', ' ', '\t', '\n', '\r', '&', '<', '>', '"', "'", '\u007F', '\u0084', '\u0085', '\u2028', '\u2029', '\uD83D\uDE00', 'é', ']]>'];
+  const ALPHABET = [
+    'a',
+    ' ',
+    '\t',
+    '\n',
+    '\r',
+    '&',
+    '<',
+    '>',
+    '"',
+    "'",
+    '\u007F',
+    '\u0084',
+    '\u0085',
+    '\u2028',
+    '\u2029',
+    '\uD83D\uDE00',
+    'é',
+    ']]>',
+  ];
   let seed = 7;
   const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const strings = Array.from({ length: 400 }, () => Array.from({ length: Math.floor(random() * 6) }, () => ALPHABET[Math.floor(random() * ALPHABET.length)]).join(''));
+  const strings = Array.from({ length: 400 }, () =>
+    Array.from({ length: Math.floor(random() * 6) }, () => ALPHABET[Math.floor(random() * ALPHABET.length)]).join(''),
+  );
 
   it('canonical form equals xml-crypto and the wire form reads the same, for any mix of characters', async () => {
     const credentials = await testCredentials();
-    const tree = element('saml:Assertion', { 'xmlns:saml': NS.assertion, ID: '_f' }, [element('saml:Issuer', {}, ['idp']), ...strings.map((v) => element('saml:V', { a: v }, [v]))]);
-    assert.equal(canonicalize(tree), referenceC14n(renderXml(tree), (d) => d.documentElement!));
+    const tree = element('saml:Assertion', { 'xmlns:saml': NS.assertion, ID: '_f' }, [
+      element('saml:Issuer', {}, ['idp']),
+      ...strings.map((v) => element('saml:V', { a: v }, [v])),
+    ]);
+    assert.equal(
+      canonicalize(tree),
+      referenceC14n(renderXml(tree), (d) => d.documentElement!),
+    );
     await signEnveloped(tree, new Map(), credentials);
     assert.equal(inclusiveC14n(renderXml(tree)), inclusiveC14n(renderXml(fresh(tree))));
     assert.equal(tree.canonicalForm?.xml, canonicalize(fresh(tree) as XmlElement));
@@ -218,7 +280,8 @@ describe('namespace structure', () => {
     const prefix = pick(['', 'a', 'b'].filter((p) => p === '' || inside.has(p)));
     const names = [...ATTRIBUTES[''], ...['a', 'b'].filter((p) => inside.has(p)).flatMap((p) => ATTRIBUTES[p])];
     for (const name of names.filter(() => random() < 0.4).sort(() => random() - 0.5)) attributes[name] = pick(['1', 'x y', '&<"']);
-    const children: XmlChild[] = depth === 0 ? [] : Array.from({ length: Math.floor(random() * 3) }, () => (random() < 0.2 ? 'text' : tree(inside, depth - 1)));
+    const children: XmlChild[] =
+      depth === 0 ? [] : Array.from({ length: Math.floor(random() * 3) }, () => (random() < 0.2 ? 'text' : tree(inside, depth - 1)));
     return element(prefix === '' ? 'e' : `${prefix}:e`, attributes, children);
   }
 
@@ -227,7 +290,11 @@ describe('namespace structure', () => {
       const root = element('a:root', { 'xmlns:a': pick(URIS), ...(random() < 0.5 ? { 'xmlns:b': pick(URIS) } : {}) }, []);
       const scope = scopeOf(root);
       root.children.push(...Array.from({ length: 3 }, () => tree(scope, 3)));
-      assert.equal(canonicalize(root), referenceC14n(renderXml(root), (d) => d.documentElement!), renderXml(root));
+      assert.equal(
+        canonicalize(root),
+        referenceC14n(renderXml(root), (d) => d.documentElement!),
+        renderXml(root),
+      );
     }
   });
 });

@@ -117,7 +117,13 @@ function declaredScope(node: XmlElement, inScope: ReadonlyMap<string, string>): 
  * ancestor already declared is not declared again. So the kept form (made with nothing rendered
  * above it) holds wherever no prefix it uses has been rendered above.
  */
-function renderElement(node: XmlElement, inScope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): void {
+function renderElement(
+  node: XmlElement,
+  inScope: ReadonlyMap<string, string>,
+  rendered: ReadonlyMap<string, string>,
+  out: Output,
+  prefixes: Set<string>,
+): void {
   const kept = node.canonicalForm;
   if (kept && ![...kept.prefixes].some((p) => renderedUri(rendered, p) !== (p === '' ? '' : undefined))) {
     out.appendEach(kept.xml, kept.wire);
@@ -198,7 +204,13 @@ function startTag(
  * nothing to look up, collect or sort. Writes it and returns true; false (nothing written) for any
  * other element, which the general path renders.
  */
-function plainStartTag(node: XmlElement, scope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): boolean {
+function plainStartTag(
+  node: XmlElement,
+  scope: ReadonlyMap<string, string>,
+  rendered: ReadonlyMap<string, string>,
+  out: Output,
+  prefixes: Set<string>,
+): boolean {
   const attributes = node.attributes;
   for (let i = 0; i < attributes.length; i++) {
     const name = attributes[i][0];
@@ -234,7 +246,13 @@ function value(out: Output, text: string, plain: RegExp, canonical: (v: string) 
   else out.xml += canonical(text);
 }
 
-function renderChild(child: XmlChild, scope: ReadonlyMap<string, string>, rendered: ReadonlyMap<string, string>, out: Output, prefixes: Set<string>): void {
+function renderChild(
+  child: XmlChild,
+  scope: ReadonlyMap<string, string>,
+  rendered: ReadonlyMap<string, string>,
+  out: Output,
+  prefixes: Set<string>,
+): void {
   if (typeof child === 'string') value(out, child, PLAIN_TEXT, canonicalText, escapeText);
   else if (child.kind === 'element') renderElement(child, scope, rendered, out, prefixes);
   else throw new Error('canonicalize: a tree holding trusted markup cannot be canonicalised');

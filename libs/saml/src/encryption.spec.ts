@@ -64,7 +64,10 @@ describe('EncryptedAssertion (AES-256-GCM, RSA-OAEP), signed before it is encryp
   });
 
   it('node-saml decrypts it and verifies the assertion signature inside (both signatures, and assertion only)', async () => {
-    const both = await nodeSamlValidate(nodeSamlSp(idp.certificatePem, { decryptionPvk: sp.privateKeyPem }), await buildResponse(options()));
+    const both = await nodeSamlValidate(
+      nodeSamlSp(idp.certificatePem, { decryptionPvk: sp.privateKeyPem }),
+      await buildResponse(options()),
+    );
     assert.equal(both.profile?.nameID, 'alice@example.com');
     assert.deepEqual(both.profile?.groups, ['Engineering', 'Ops & Admins']);
     const assertionOnly = await nodeSamlValidate(
@@ -76,9 +79,13 @@ describe('EncryptedAssertion (AES-256-GCM, RSA-OAEP), signed before it is encryp
 
   it('node-saml refuses it without the right private key, and refuses an assertion signed by another IdP key', async () => {
     const other = await generateSigningCredentials('other-sp.example.com');
-    await assert.rejects(nodeSamlValidate(nodeSamlSp(idp.certificatePem, { decryptionPvk: other.privateKeyPem }), await buildResponse(options())));
+    await assert.rejects(
+      nodeSamlValidate(nodeSamlSp(idp.certificatePem, { decryptionPvk: other.privateKeyPem }), await buildResponse(options())),
+    );
     const forger = await generateSigningCredentials('attacker.example');
-    const forged = await buildResponse(options({ signResponse: false, credentials: { privateKey: forger.privateKeyPem, certificatePem: idp.certificatePem } }));
+    const forged = await buildResponse(
+      options({ signResponse: false, credentials: { privateKey: forger.privateKeyPem, certificatePem: idp.certificatePem } }),
+    );
     await assert.rejects(
       nodeSamlValidate(nodeSamlSp(idp.certificatePem, { decryptionPvk: sp.privateKeyPem, wantAuthnResponseSigned: false }), forged),
       /Invalid signature/,
@@ -86,18 +93,28 @@ describe('EncryptedAssertion (AES-256-GCM, RSA-OAEP), signed before it is encryp
   });
 
   it('samlify decrypts it and reads the attributes', async () => {
-    const { idp: idpEntity, sp: spEntity } = samlifyEntities(idp.certificatePem, { wantAssertionsSigned: true, wantMessageSigned: true, encPrivateKey: sp.privateKeyPem });
+    const { idp: idpEntity, sp: spEntity } = samlifyEntities(idp.certificatePem, {
+      wantAssertionsSigned: true,
+      wantMessageSigned: true,
+      encPrivateKey: sp.privateKeyPem,
+    });
     const xml = await buildResponse(options());
-    const { extract } = await spEntity.parseLoginResponse(idpEntity, 'post', { body: { SAMLResponse: Buffer.from(xml).toString('base64') } });
+    const { extract } = await spEntity.parseLoginResponse(idpEntity, 'post', {
+      body: { SAMLResponse: Buffer.from(xml).toString('base64') },
+    });
     assert.equal(extract.nameID, 'alice@example.com');
     assert.deepEqual(extract.attributes, { email: 'alice@example.com', groups: ['Engineering', 'Ops & Admins'] });
   });
 
   it('the decrypted assertion stands alone: its signature verifies with xmlsec1 outside the Response', async () => {
-    const { decrypt } = (await import('xml-encryption')) as unknown as { decrypt: (xml: string, o: { key: string }, cb: (e: Error | null, r?: string) => void) => void };
+    const { decrypt } = (await import('xml-encryption')) as unknown as {
+      decrypt: (xml: string, o: { key: string }, cb: (e: Error | null, r?: string) => void) => void;
+    };
     const xml = await buildResponse(options({ signResponse: false }));
     const encryptedData = /<xenc:EncryptedData[\s\S]*<\/xenc:EncryptedData>/.exec(xml)![0];
-    const assertion = await new Promise<string>((resolve, reject) => decrypt(encryptedData, { key: sp.privateKeyPem }, (e, r) => (e ? reject(e) : resolve(r!))));
+    const assertion = await new Promise<string>((resolve, reject) =>
+      decrypt(encryptedData, { key: sp.privateKeyPem }, (e, r) => (e ? reject(e) : resolve(r!))),
+    );
     assert.equal(only(parseXml(assertion), 'saml:NameID').textContent, 'alice@example.com');
     // Valid on its own too: it declares every namespace it uses, xs and xsi for the AttributeValues included.
     assertSchemaValid(assertion);

@@ -13,7 +13,8 @@ const pool = Buffer.alloc(POOL_BYTES);
 let offset = POOL_BYTES;
 
 export function randomToken(bytes: number, encoding: 'hex' | 'base64' | 'base64url'): string {
-  if (!Number.isInteger(bytes) || bytes < 1 || bytes > POOL_BYTES) throw new RangeError(`randomToken: 1 to ${POOL_BYTES} bytes, not ${bytes}`);
+  if (!Number.isInteger(bytes) || bytes < 1 || bytes > POOL_BYTES)
+    throw new RangeError(`randomToken: 1 to ${POOL_BYTES} bytes, not ${bytes}`);
   if (offset + bytes > POOL_BYTES) {
     randomFillSync(pool);
     offset = 0;

@@ -8,7 +8,14 @@ export {
   parseAuthnRequest,
   type ParsedAuthnRequest,
 } from './authn-request';
-export { buildResponse, buildErrorResponse, buildAssertionPreview, type SamlAttribute, type ResponseOptions, type AssertionContent } from './response';
+export {
+  buildResponse,
+  buildErrorResponse,
+  buildAssertionPreview,
+  type SamlAttribute,
+  type ResponseOptions,
+  type AssertionContent,
+} from './response';
 export { buildIdpMetadata, buildIdpMetadataSet, type IdpMetadataOptions } from './metadata';
 export { newSamlId, randomToken } from './ids';
 export { verifyRedirectSignature, verifyPostSignature, type RedirectSignature, type PostSignature } from './request-signature';

@@ -18,11 +18,29 @@ describe('Single Logout over HTTP-Redirect, against node-saml', () => {
     sp = await generateSigningCredentials('sp.example.com');
   });
   const spSaml = () =>
-    nodeSamlSp(idp.certificatePem, { entryPoint: 'https://idp.example.org/saml2/app/sso', logoutUrl: SLO, logoutCallbackUrl: SP_SLO, privateKey: sp.privateKeyPem, signatureAlgorithm: 'sha256', validateInResponseTo: ValidateInResponseTo.always });
+    nodeSamlSp(idp.certificatePem, {
+      entryPoint: 'https://idp.example.org/saml2/app/sso',
+      logoutUrl: SLO,
+      logoutCallbackUrl: SP_SLO,
+      privateKey: sp.privateKeyPem,
+      signatureAlgorithm: 'sha256',
+      validateInResponseTo: ValidateInResponseTo.always,
+    });
 
   it('reads the LogoutRequest node-saml signs, and node-saml accepts our signed LogoutResponse', async () => {
     const saml = spSaml();
-    const url = new URL(await saml.getLogoutUrlAsync({ issuer: IDP_ENTITY_ID, nameID: 'ada@example.com', nameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', sessionIndex: '_s1' }, 'back-home', {}));
+    const url = new URL(
+      await saml.getLogoutUrlAsync(
+        {
+          issuer: IDP_ENTITY_ID,
+          nameID: 'ada@example.com',
+          nameIDFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+          sessionIndex: '_s1',
+        },
+        'back-home',
+        {},
+      ),
+    );
     assert.deepEqual(verifyRedirectSignature(url.search, [sp.certificatePem]), { signed: true });
     const request = parseLogoutRequest(decodeRedirectSamlRequest(url.searchParams.get('SAMLRequest')!));
     assert.equal(request.issuer, SP_ENTITY_ID);
@@ -42,17 +60,32 @@ describe('Single Logout over HTTP-Redirect, against node-saml', () => {
 
   it('a LogoutResponse with another status is valid against the SAML 2.0 schemas too', () => {
     assertSchemaValid(
-      buildLogoutResponse({ issuer: IDP_ENTITY_ID, destination: SP_SLO, inResponseTo: '_lr1', statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }),
+      buildLogoutResponse({
+        issuer: IDP_ENTITY_ID,
+        destination: SP_SLO,
+        inResponseTo: '_lr1',
+        statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
+      }),
     );
   });
 
   it('refuses a LogoutRequest without NameID and any other root', () => {
     const bare = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_a" Version="2.0" IssueInstant="2030-01-01T00:00:00Z"><saml:Issuer>x</saml:Issuer></samlp:LogoutRequest>`;
-    assert.throws(() => parseLogoutRequest(bare), (e: unknown) => e instanceof SamlRequestError && e.reason === 'missing_field');
-    assert.throws(() => parseLogoutRequest(bare.replace(/LogoutRequest/g, 'AuthnRequest')), (e: unknown) => e instanceof SamlRequestError && e.reason === 'wrong_root_element');
+    assert.throws(
+      () => parseLogoutRequest(bare),
+      (e: unknown) => e instanceof SamlRequestError && e.reason === 'missing_field',
+    );
+    assert.throws(
+      () => parseLogoutRequest(bare.replace(/LogoutRequest/g, 'AuthnRequest')),
+      (e: unknown) => e instanceof SamlRequestError && e.reason === 'wrong_root_element',
+    );
     // An ID that is not an xs:ID would come back as a schema-invalid InResponseTo.
-    const withId = (id: string) => bare.replace('ID="_a"', `ID="${id}"`).replace('</saml:Issuer>', '</saml:Issuer><saml:NameID>ada</saml:NameID>');
+    const withId = (id: string) =>
+      bare.replace('ID="_a"', `ID="${id}"`).replace('</saml:Issuer>', '</saml:Issuer><saml:NameID>ada</saml:NameID>');
     assert.equal(parseLogoutRequest(withId('_lr1')).id, '_lr1');
-    assert.throws(() => parseLogoutRequest(withId('42')), (e: unknown) => e instanceof SamlRequestError && e.reason === 'malformed_request');
+    assert.throws(
+      () => parseLogoutRequest(withId('42')),
+      (e: unknown) => e instanceof SamlRequestError && e.reason === 'malformed_request',
+    );
   });
 });

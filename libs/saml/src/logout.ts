@@ -1,6 +1,14 @@
 import { createPrivateKey, sign } from 'node:crypto';
 import { deflateRawSync } from 'node:zlib';
-import { SamlRequestError, optionalAttribute, parseDateTime, parseProtocolMessage, requiredAttribute, requiredId, singleChild } from './authn-request';
+import {
+  SamlRequestError,
+  optionalAttribute,
+  parseDateTime,
+  parseProtocolMessage,
+  requiredAttribute,
+  requiredId,
+  singleChild,
+} from './authn-request';
 import type { SigningCredentials } from './credentials';
 import { newSamlId } from './ids';
 import { NS } from './namespaces';
@@ -39,7 +47,13 @@ export function parseLogoutRequest(xml: string): ParsedLogoutRequest {
 export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
 /** A samlp:LogoutResponse, unsigned: the HTTP-Redirect binding signs the query instead. */
-export function buildLogoutResponse(opts: { issuer: string; destination: string; inResponseTo: string; statusCode?: string; now?: Date }): string {
+export function buildLogoutResponse(opts: {
+  issuer: string;
+  destination: string;
+  inResponseTo: string;
+  statusCode?: string;
+  now?: Date;
+}): string {
   return renderXml(
     element(
       'samlp:LogoutResponse',
@@ -52,7 +66,10 @@ export function buildLogoutResponse(opts: { issuer: string; destination: string;
         Destination: opts.destination,
         InResponseTo: opts.inResponseTo,
       },
-      [element('saml:Issuer', {}, [opts.issuer]), element('samlp:Status', {}, [element('samlp:StatusCode', { Value: opts.statusCode ?? STATUS_SUCCESS })])],
+      [
+        element('saml:Issuer', {}, [opts.issuer]),
+        element('samlp:Status', {}, [element('samlp:StatusCode', { Value: opts.statusCode ?? STATUS_SUCCESS })]),
+      ],
     ),
   );
 }

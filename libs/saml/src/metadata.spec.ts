@@ -4,7 +4,19 @@ import * as samlify from 'samlify';
 import { certificateBody, generateSigningCredentials, type SigningCredentials } from './credentials';
 import { buildIdpMetadata, buildIdpMetadataSet, type IdpMetadataOptions } from './metadata';
 import { buildResponse } from './response';
-import { ACS_URL, EMAIL_FORMAT, IDP_ENTITY_ID, SP_ENTITY_ID, assertSchemaValid, childNames, nodeSamlSp, nodeSamlValidate, only, parseXml, testCredentials } from './spec-helpers';
+import {
+  ACS_URL,
+  EMAIL_FORMAT,
+  IDP_ENTITY_ID,
+  SP_ENTITY_ID,
+  assertSchemaValid,
+  childNames,
+  nodeSamlSp,
+  nodeSamlValidate,
+  only,
+  parseXml,
+  testCredentials,
+} from './spec-helpers';
 
 const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
 const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
@@ -51,7 +63,10 @@ describe('buildIdpMetadata', () => {
     ]);
 
     const keys = Array.from(descriptor.getElementsByTagName('md:KeyDescriptor'));
-    assert.deepEqual(keys.map((k) => k.getAttribute('use')), ['signing', 'signing']);
+    assert.deepEqual(
+      keys.map((k) => k.getAttribute('use')),
+      ['signing', 'signing'],
+    );
     assert.deepEqual(
       keys.map((k) => only(k, 'ds:X509Certificate').textContent),
       [certificateBody(current.certificatePem), certificateBody(next.certificatePem)],
@@ -88,7 +103,11 @@ describe('buildIdpMetadata', () => {
 
   it('is valid against the SAML 2.0 metadata schema: two certificates, with and without SLO, odd values', () => {
     assertSchemaValid(buildIdpMetadata(metadataOptions()));
-    assertSchemaValid(buildIdpMetadata(metadataOptions({ sloRedirectUrl: undefined, wantAuthnRequestsSigned: true, certificatePems: [current.certificatePem] })));
+    assertSchemaValid(
+      buildIdpMetadata(
+        metadataOptions({ sloRedirectUrl: undefined, wantAuthnRequestsSigned: true, certificatePems: [current.certificatePem] }),
+      ),
+    );
     assertSchemaValid(buildIdpMetadata(metadataOptions({ entityId: 'https://idp.example.org/?a=1&b="2"', nameIdFormats: [] })));
   });
 
@@ -143,14 +162,20 @@ describe('buildIdpMetadataSet', () => {
 
   it('puts one EntityDescriptor per application in an EntitiesDescriptor, each with both rotation certificates', () => {
     const root = parseXml(
-      buildIdpMetadataSet('https://idp.example.org/saml2/organizations/org-1', [entity('app-1'), entity('app-2', { nameIdFormats: [PERSISTENT] })]),
+      buildIdpMetadataSet('https://idp.example.org/saml2/organizations/org-1', [
+        entity('app-1'),
+        entity('app-2', { nameIdFormats: [PERSISTENT] }),
+      ]),
     ).documentElement!;
     assert.equal(root.localName, 'EntitiesDescriptor');
     assert.equal(root.namespaceURI, MD);
     assert.equal(root.getAttribute('Name'), 'https://idp.example.org/saml2/organizations/org-1');
     assert.deepEqual(childNames(root), ['md:EntityDescriptor', 'md:EntityDescriptor']);
     const entities = Array.from(root.getElementsByTagName('md:EntityDescriptor'));
-    assert.deepEqual(entities.map((e) => e.getAttribute('entityID')), ['https://idp.example.org/saml2/app-1', 'https://idp.example.org/saml2/app-2']);
+    assert.deepEqual(
+      entities.map((e) => e.getAttribute('entityID')),
+      ['https://idp.example.org/saml2/app-1', 'https://idp.example.org/saml2/app-2'],
+    );
     for (const e of entities) {
       assert.deepEqual(
         Array.from(e.getElementsByTagName('ds:X509Certificate')).map((c) => c.textContent),
@@ -160,7 +185,12 @@ describe('buildIdpMetadataSet', () => {
   });
 
   it('is valid against the SAML 2.0 metadata schema', () => {
-    assertSchemaValid(buildIdpMetadataSet('https://idp.example.org/saml2/organizations/org-1', [entity('app-1'), entity('app-2', { sloRedirectUrl: undefined })]));
+    assertSchemaValid(
+      buildIdpMetadataSet('https://idp.example.org/saml2/organizations/org-1', [
+        entity('app-1'),
+        entity('app-2', { sloRedirectUrl: undefined }),
+      ]),
+    );
     assertSchemaValid(buildIdpMetadataSet('org "1" & <co>', [entity('app-1', { certificatePems: [current.certificatePem] })]));
   });
 

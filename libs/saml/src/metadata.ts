@@ -31,9 +31,7 @@ function idpDescriptor(opts: IdpMetadataOptions): XmlElement {
           element('ds:KeyInfo', {}, [element('ds:X509Data', {}, [element('ds:X509Certificate', {}, [certificateBody(pem)])])]),
         ]),
       ),
-      ...(opts.sloRedirectUrl
-        ? [element('md:SingleLogoutService', { Binding: BINDING.redirect, Location: opts.sloRedirectUrl })]
-        : []),
+      ...(opts.sloRedirectUrl ? [element('md:SingleLogoutService', { Binding: BINDING.redirect, Location: opts.sloRedirectUrl })] : []),
       ...opts.nameIdFormats.map((format) => element('md:NameIDFormat', {}, [format])),
       element('md:SingleSignOnService', { Binding: BINDING.redirect, Location: opts.ssoRedirectUrl }),
       element('md:SingleSignOnService', { Binding: BINDING.post, Location: opts.ssoPostUrl }),

@@ -21,7 +21,10 @@ async function postRequestXml(keys: Keys | null, over: Record<string, unknown> =
     ...(keys ? { privateKey: keys.privateKeyPem, signatureAlgorithm: 'sha256', digestAlgorithm: 'sha256' } : {}),
     ...over,
   });
-  const form = (await sp.getAuthorizeFormAsync('relay')).replace(/&#x2b;/gi, '+').replace(/&#x2f;/gi, '/').replace(/&#x3d;/gi, '=');
+  const form = (await sp.getAuthorizeFormAsync('relay'))
+    .replace(/&#x2b;/gi, '+')
+    .replace(/&#x2f;/gi, '/')
+    .replace(/&#x3d;/gi, '=');
   const value = /name="SAMLRequest" value="([^"]+)"/.exec(form)![1];
   return decodePostSamlRequest(value);
 }
@@ -34,7 +37,11 @@ describe('verifyRedirectSignature (node-saml signs the query)', () => {
     attacker = await generateSigningCredentials('attacker.example');
   });
   const signedQuery = async (keys: Keys, algorithm: 'sha256' | 'sha512' | 'sha1' = 'sha256', relay = 'a/b?c=d&é') => {
-    const url = await nodeSamlSp('unused', { entryPoint: SSO, privateKey: keys.privateKeyPem, signatureAlgorithm: algorithm }).getAuthorizeUrlAsync(relay, undefined, {});
+    const url = await nodeSamlSp('unused', {
+      entryPoint: SSO,
+      privateKey: keys.privateKeyPem,
+      signatureAlgorithm: algorithm,
+    }).getAuthorizeUrlAsync(relay, undefined, {});
     return new URL(url).search.slice(1);
   };
 
@@ -55,8 +62,14 @@ describe('verifyRedirectSignature (node-saml signs the query)', () => {
     refuses(() => verifyRedirectSignature(query, [attacker.certificatePem]), 'bad_request_signature');
     const byAttacker = await signedQuery(attacker);
     refuses(() => verifyRedirectSignature(byAttacker, [sp.certificatePem]), 'bad_request_signature');
-    refuses(() => verifyRedirectSignature(query.replace(/RelayState=[^&]+/, 'RelayState=evil'), [sp.certificatePem]), 'bad_request_signature');
-    refuses(() => verifyRedirectSignature(query.replace(/SAMLRequest=(.)/, 'SAMLRequest=A$1'), [sp.certificatePem]), 'bad_request_signature');
+    refuses(
+      () => verifyRedirectSignature(query.replace(/RelayState=[^&]+/, 'RelayState=evil'), [sp.certificatePem]),
+      'bad_request_signature',
+    );
+    refuses(
+      () => verifyRedirectSignature(query.replace(/SAMLRequest=(.)/, 'SAMLRequest=A$1'), [sp.certificatePem]),
+      'bad_request_signature',
+    );
     // Same decoded values, other octets: the signature is over what was sent.
     refuses(() => verifyRedirectSignature(query.replace('%2F', '%2f'), [sp.certificatePem]), 'bad_request_signature');
     const sha1 = await signedQuery(sp, 'sha1');
@@ -108,9 +121,21 @@ describe('verifyPostSignature (node-saml signs the AuthnRequest, enveloped)', ()
   it('refuses a signature whose reference is not the root, and a DOCTYPE', async () => {
     const unsigned = await postRequestXml(null);
     const id = /ID="([^"]+)"/.exec(unsigned)![1];
-    const withChild = unsigned.replace('</samlp:AuthnRequest>', '<samlp:Extensions><x ID="_other" xmlns="urn:x">x</x></samlp:Extensions></samlp:AuthnRequest>');
-    const signer = new SignedXml({ privateKey: sp.privateKeyPem, publicCert: sp.certificatePem, signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#' });
-    signer.addReference({ xpath: "//*[@ID='_other']", transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'], digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256' });
+    const withChild = unsigned.replace(
+      '</samlp:AuthnRequest>',
+      '<samlp:Extensions><x ID="_other" xmlns="urn:x">x</x></samlp:Extensions></samlp:AuthnRequest>',
+    );
+    const signer = new SignedXml({
+      privateKey: sp.privateKeyPem,
+      publicCert: sp.certificatePem,
+      signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+      canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+    });
+    signer.addReference({
+      xpath: "//*[@ID='_other']",
+      transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'],
+      digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+    });
     signer.computeSignature(withChild, { location: { reference: `//*[@ID='${id}']/*[local-name()='Issuer']`, action: 'after' } });
     refuses(() => verifyPostSignature(signer.getSignedXml(), [sp.certificatePem]), 'bad_request_signature');
     refuses(() => verifyPostSignature(`<!DOCTYPE x>${unsigned}`, [sp.certificatePem]), 'doctype_forbidden');

@@ -22,7 +22,11 @@ export type RedirectSignature = { signed: false } | { signed: true };
  * only with the certificates registered for the SP, never with one sent in the message.
  * Throws SamlRequestError('bad_request_signature') when a signature is there and wrong.
  */
-export function verifyRedirectSignature(rawQuery: string, certificatePems: readonly string[], messageParam: 'SAMLRequest' | 'SAMLResponse' = 'SAMLRequest'): RedirectSignature {
+export function verifyRedirectSignature(
+  rawQuery: string,
+  certificatePems: readonly string[],
+  messageParam: 'SAMLRequest' | 'SAMLResponse' = 'SAMLRequest',
+): RedirectSignature {
   const raw = new Map<string, string>();
   for (const pair of rawQuery.replace(/^\?/, '').split('&')) {
     if (pair === '') continue;
@@ -61,7 +65,8 @@ export function verifyPostSignature(xml: string, certificatePems: readonly strin
   const all = Array.from(root.getElementsByTagNameNS(NS.xmldsig, 'Signature'));
   if (all.length === 0) return { signed: false };
   const direct = childElements(root, NS.xmldsig, 'Signature');
-  if (all.length !== 1 || direct.length !== 1) throw new SamlRequestError('bad_request_signature', 'expected exactly one signature, on the root element');
+  if (all.length !== 1 || direct.length !== 1)
+    throw new SamlRequestError('bad_request_signature', 'expected exactly one signature, on the root element');
   const id = root.getAttribute('ID');
   if (!id) throw new SamlRequestError('missing_field', 'ID is required');
 
@@ -70,7 +75,7 @@ export function verifyPostSignature(xml: string, certificatePems: readonly strin
   for (const certificate of certificates) {
     const verifier = new SignedXml({ publicCert: certificate, getCertFromKeyInfo: () => null });
     try {
-      verifier.loadSignature(direct[0] as unknown as Parameters<SignedXml["loadSignature"]>[0]);
+      verifier.loadSignature(direct[0] as unknown as Parameters<SignedXml['loadSignature']>[0]);
       const references = verifier.getReferences();
       if (references.length !== 1 || references[0].uri !== `#${id}`) {
         throw new SamlRequestError('bad_request_signature', 'the signature must reference the root element and nothing else');
@@ -92,7 +97,10 @@ export function verifyPostSignature(xml: string, certificatePems: readonly strin
       lastError = (error as Error).message.split('\n')[0] ?? 'invalid signature';
     }
   }
-  throw new SamlRequestError('bad_request_signature', `the request signature does not verify with the registered certificates (${lastError})`);
+  throw new SamlRequestError(
+    'bad_request_signature',
+    `the request signature does not verify with the registered certificates (${lastError})`,
+  );
 }
 
 function publicKeys(certificatePems: readonly string[]): KeyObject[] {

@@ -112,16 +112,19 @@ describe('buildResponse: structure', () => {
     assert.equal(authn.getAttribute('AuthnInstant'), '2030-01-02T03:04:05Z');
     assert.equal(authn.getAttribute('SessionIndex'), '_session-42');
     assert.equal(authn.getAttribute('SessionNotOnOrAfter'), '2030-01-02T11:04:05Z');
-    assert.equal(
-      only(authn, 'saml:AuthnContextClassRef').textContent,
-      'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
-    );
+    assert.equal(only(authn, 'saml:AuthnContextClassRef').textContent, 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport');
 
     const groups = Array.from(assertion.getElementsByTagName('saml:Attribute')).find((a) => a.getAttribute('Name') === 'groups')!;
     assert.equal(groups.getAttribute('NameFormat'), 'urn:oasis:names:tc:SAML:2.0:attrname-format:basic');
     const values = Array.from(groups.getElementsByTagName('saml:AttributeValue'));
-    assert.deepEqual(values.map((v) => v.textContent), ['Engineering', 'Admins & Ops']);
-    assert.deepEqual(values.map((v) => v.getAttributeNS('http://www.w3.org/2001/XMLSchema-instance', 'type')), ['xs:string', 'xs:string']);
+    assert.deepEqual(
+      values.map((v) => v.textContent),
+      ['Engineering', 'Admins & Ops'],
+    );
+    assert.deepEqual(
+      values.map((v) => v.getAttributeNS('http://www.w3.org/2001/XMLSchema-instance', 'type')),
+      ['xs:string', 'xs:string'],
+    );
     assert.equal(values[0].lookupNamespaceURI('xs'), 'http://www.w3.org/2001/XMLSchema');
   });
 
@@ -191,7 +194,14 @@ describe('buildResponse: valid against the SAML 2.0 schemas (xmllint)', () => {
 
   it('without attributes, IdP-initiated (no InResponseTo), RSA-SHA512, with a session end', async () => {
     assertSchemaValid(
-      await buildResponse(options({ attributes: [], inResponseTo: undefined, signatureAlgorithm: 'rsa-sha512', sessionNotOnOrAfter: new Date('2030-01-02T11:04:05Z') })),
+      await buildResponse(
+        options({
+          attributes: [],
+          inResponseTo: undefined,
+          signatureAlgorithm: 'rsa-sha512',
+          sessionNotOnOrAfter: new Date('2030-01-02T11:04:05Z'),
+        }),
+      ),
     );
   });
 
@@ -257,7 +267,9 @@ describe('buildResponse: accepted by node-saml', () => {
   });
 
   it('signs with a loaded KeyObject as well as with PEM text', async () => {
-    const xml = await buildResponse(options({ credentials: { ...credentials, privateKey: createPrivateKey(credentials.privateKey as string) } }));
+    const xml = await buildResponse(
+      options({ credentials: { ...credentials, privateKey: createPrivateKey(credentials.privateKey as string) } }),
+    );
     const { profile } = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml);
     assert.equal(profile?.nameID, 'alice@example.com');
   });
@@ -296,11 +308,13 @@ describe('buildResponse: rejected by node-saml when it should be', () => {
     );
   });
 
-  it('a response signed by another key, even though it carries that key\'s certificate in KeyInfo', async () => {
+  it("a response signed by another key, even though it carries that key's certificate in KeyInfo", async () => {
     const other = await generateSigningCredentials('attacker.example');
     const forged = await buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: other.certificatePem } }));
     await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), forged), /^Error: Invalid document signature$/);
-    const disguised = await buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }));
+    const disguised = await buildResponse(
+      options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }),
+    );
     await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), disguised), /^Error: Invalid document signature$/);
     // Sanity check: the forged document is fine for an SP that trusts the other key.
     const { profile } = await nodeSamlValidate(nodeSamlSp(other.certificatePem), forged);
@@ -343,7 +357,10 @@ describe('buildResponse: accepted by samlify', () => {
   it('rejects a tampered value and a foreign key', async () => {
     const { idp, sp } = samlifyEntities(credentials.certificatePem, { wantAssertionsSigned: true, wantMessageSigned: true });
     const tampered = (await buildResponse(options())).replace('>Engineering<', '>Executives<');
-    await assert.rejects(sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(tampered).toString('base64') } }), /^Error: FAILED_TO_VERIFY_SIGNATURE$/);
+    await assert.rejects(
+      sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(tampered).toString('base64') } }),
+      /^Error: FAILED_TO_VERIFY_SIGNATURE$/,
+    );
     const other = await generateSigningCredentials('attacker.example');
     const forged = await buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: other.certificatePem } }));
     await assert.rejects(
@@ -351,14 +368,19 @@ describe('buildResponse: accepted by samlify', () => {
       /^Error: ERROR_UNMATCH_CERTIFICATE_DECLARATION_IN_METADATA$/,
     );
     // Its schema check (xmllint) runs first: an Assertion before the Status is refused for that.
-    const reordered = (await buildResponse(options())).replace(/(<samlp:Status>.*<\/samlp:Status>)(<saml:Assertion .*<\/saml:Assertion>)/, '$2$1');
+    const reordered = (await buildResponse(options())).replace(
+      /(<samlp:Status>.*<\/samlp:Status>)(<saml:Assertion .*<\/saml:Assertion>)/,
+      '$2$1',
+    );
     assert.match(reordered, /<\/saml:Assertion><samlp:Status>/);
     await assert.rejects(
       sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(reordered).toString('base64') } }),
       /^Error: not valid against the SAML 2\.0 schemas: .*Element '\{urn:oasis:names:tc:SAML:2\.0:assertion\}Assertion': This element is not expected\. Expected is one of \( \{urn:oasis:names:tc:SAML:2\.0:protocol\}Extensions, \{urn:oasis:names:tc:SAML:2\.0:protocol\}Status \)/,
     );
     // Signed by the other key while claiming the trusted certificate in KeyInfo: the signature itself fails.
-    const disguised = await buildResponse(options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }));
+    const disguised = await buildResponse(
+      options({ credentials: { privateKey: other.privateKeyPem, certificatePem: credentials.certificatePem } }),
+    );
     await assert.rejects(
       sp.parseLoginResponse(idp, 'post', { body: { SAMLResponse: Buffer.from(disguised).toString('base64') } }),
       /^Error: invalid signature: the signature value \S+ is incorrect$/,
@@ -390,7 +412,8 @@ describe('buildErrorResponse', () => {
     // node-saml reports the status to its application rather than a signature problem.
     await assert.rejects(
       nodeSamlValidate(nodeSamlSp(credentials.certificatePem, { wantAuthnResponseSigned: false }), xml),
-      (err: Error) => err instanceof SamlStatusError && err.message === 'SAML provider returned Requester error: format <unsupported> & refused',
+      (err: Error) =>
+        err instanceof SamlStatusError && err.message === 'SAML provider returned Requester error: format <unsupported> & refused',
     );
   });
 
@@ -403,11 +426,21 @@ describe('buildErrorResponse', () => {
     for (const [statusCode, subStatusCode] of statuses) {
       for (const signed of [credentials, undefined]) {
         assertSchemaValid(
-          await buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, inResponseTo: '_r', statusCode, subStatusCode, statusMessage: 'format <x> & "y"', credentials: signed }),
+          await buildErrorResponse({
+            issuer: IDP_ENTITY_ID,
+            destination: ACS_URL,
+            inResponseTo: '_r',
+            statusCode,
+            subStatusCode,
+            statusMessage: 'format <x> & "y"',
+            credentials: signed,
+          }),
         );
       }
     }
-    assertSchemaValid(await buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }));
+    assertSchemaValid(
+      await buildErrorResponse({ issuer: IDP_ENTITY_ID, destination: ACS_URL, statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Responder' }),
+    );
   });
 
   it('leaves out the optional sub-status, message and InResponseTo', async () => {

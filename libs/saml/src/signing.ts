@@ -65,7 +65,9 @@ export async function signEnveloped(
   const signature = element('ds:Signature', { 'xmlns:ds': NS.xmldsig }, [
     signedInfo,
     element('ds:SignatureValue', {}, signatureValue),
-    element('ds:KeyInfo', {}, [element('ds:X509Data', {}, [element('ds:X509Certificate', {}, [certificateBody(credentials.certificatePem)])])]),
+    element('ds:KeyInfo', {}, [
+      element('ds:X509Data', {}, [element('ds:X509Certificate', {}, [certificateBody(credentials.certificatePem)])]),
+    ]),
   ]);
   const signedInfoC14n = canonicalize(signedInfo, scopeOf(signature, scopeOf(target, inScope)));
   const value = await signOffLoop(algorithms.hash, Buffer.from(signedInfoC14n, 'utf8'), keyObject(credentials.privateKey));
@@ -75,7 +77,9 @@ export async function signEnveloped(
   keepCanonicalForm(target, c14n.insert(signature));
 }
 
-const signOffLoop = promisify(sign as (algorithm: string, data: Buffer, key: KeyObject, callback: (error: Error | null, signature: Buffer) => void) => void);
+const signOffLoop = promisify(
+  sign as (algorithm: string, data: Buffer, key: KeyObject, callback: (error: Error | null, signature: Buffer) => void) => void,
+);
 
 /** Callers on the hot path pass a KeyObject: parsing a PEM per signature triples its cost. */
 function keyObject(key: KeyObject | string): KeyObject {

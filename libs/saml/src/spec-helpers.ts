@@ -39,7 +39,10 @@ export async function nodeSamlValidate(sp: SAML, responseXml: string) {
 
 let samlifyReady = false;
 /** samlify refuses to run without an XSD validator; ours is xmllint against the vendored schemas. */
-export function samlifyEntities(certificatePem: string, sp: { wantAssertionsSigned: boolean; wantMessageSigned: boolean; encPrivateKey?: string }) {
+export function samlifyEntities(
+  certificatePem: string,
+  sp: { wantAssertionsSigned: boolean; wantMessageSigned: boolean; encPrivateKey?: string },
+) {
   if (!samlifyReady) {
     samlify.setSchemaValidator(samlifySchemaValidator);
     samlifyReady = true;

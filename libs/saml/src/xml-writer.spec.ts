@@ -42,9 +42,23 @@ describe('xml-writer', () => {
 
   it('round-trips every value exactly through an XML parser', () => {
     const values = ['</saml:AttributeValue><x>', 'a<!--c-->b', 'cr\r\nlf', 'nel\u0085ls\u2028', 'tab\tlf\n', '&amp; literally', ']]>'];
-    const doc = parseXml(renderXml(element('root', {}, values.map((v) => element('v', { attr: v }, [v])))));
+    const doc = parseXml(
+      renderXml(
+        element(
+          'root',
+          {},
+          values.map((v) => element('v', { attr: v }, [v])),
+        ),
+      ),
+    );
     const parsed = Array.from(doc.getElementsByTagName('v'));
-    assert.deepEqual(parsed.map((e) => e.textContent), values);
-    assert.deepEqual(parsed.map((e) => e.getAttribute('attr')), values);
+    assert.deepEqual(
+      parsed.map((e) => e.textContent),
+      values,
+    );
+    assert.deepEqual(
+      parsed.map((e) => e.getAttribute('attr')),
+      values,
+    );
   });
 });

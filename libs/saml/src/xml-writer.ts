@@ -24,11 +24,7 @@ export interface XmlTrusted {
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*(:[A-Za-z_][A-Za-z0-9_.-]*)?$/;
 
 /** Attributes whose value is `undefined` are left out, so optional attributes read naturally. */
-export function element(
-  name: string,
-  attributes: Record<string, string | undefined> = {},
-  children: XmlChild[] = [],
-): XmlElement {
+export function element(name: string, attributes: Record<string, string | undefined> = {}, children: XmlChild[] = []): XmlElement {
   assertName(name);
   const kept: Array<readonly [string, string]> = [];
   for (const [attrName, value] of Object.entries(attributes)) {

@@ -32,11 +32,7 @@ export class ApplicationsController {
   }
 
   @Get(':id/jit-readiness')
-  readiness(
-    @CurrentCaller() caller: Caller,
-    @ZodParam('id', IdParam) id: string,
-    @ZodQuery(ReadinessQuery) query: ReadinessQuery,
-  ) {
+  readiness(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodQuery(ReadinessQuery) query: ReadinessQuery) {
     return this.applications.readiness(caller.organizationId, id, query);
   }
 
@@ -62,11 +58,7 @@ export class ApplicationsController {
 
   @Post(':id/user-groups')
   @HttpCode(201)
-  bind(
-    @CurrentCaller() caller: Caller,
-    @ZodParam('id', IdParam) id: string,
-    @ZodBody(BindGroupBody) body: BindGroupBody,
-  ) {
+  bind(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(BindGroupBody) body: BindGroupBody) {
     return this.applications.bindGroup(caller.organizationId, id, body.groupId);
   }
 

@@ -213,7 +213,8 @@ describe('catalog applications: options, metadata, mappings, connector rules, ev
       }
       assert.equal((await call('GET', `/v1/applications/${id}`)).body.spEntityId, 'https://sp.example.com/saml/metadata', 'unchanged');
       // The bare names some SPs expect (Box, Dropbox, Zoom, Google Workspace) are accepted.
-      for (const spEntityId of ['box.net', 'Dropbox']) assert.equal((await created(generic({ name: spEntityId, spEntityId }))).spEntityId, spEntityId);
+      for (const spEntityId of ['box.net', 'Dropbox'])
+        assert.equal((await created(generic({ name: spEntityId, spEntityId }))).spEntityId, spEntityId);
       assert.deepEqual(
         (await events(id)).map((e) => e.subject),
         ['catalog.application.created.v1'],

@@ -10,7 +10,14 @@ import { findConnector, signingProblem, type Connector } from '../connectors/con
 import { DirectoryReplicaService } from '../directory-replica/directory-replica.service';
 import { REPLICA_FRESHNESS } from '../directory-replica/directory-replica.module';
 import { acsUrlProblem } from './acs-url';
-import { CUSTOM_PREFIX, fixedAttributes, isValidSource, resolveMappings, unknownSourceMessage, type MappingInput } from './attribute-mappings';
+import {
+  CUSTOM_PREFIX,
+  fixedAttributes,
+  isValidSource,
+  resolveMappings,
+  unknownSourceMessage,
+  type MappingInput,
+} from './attribute-mappings';
 import { Application, ApplicationGroup } from './application.entity';
 import type { CreateApplicationBody, UpdateApplicationBody } from './applications.dto';
 import { checkCertificate } from './certificates';

@@ -230,7 +230,12 @@ describe('demo-sp sign-in through the ACS', () => {
   it('refuses a response signed with another key, with the reason and no stack trace', async () => {
     const jar = new CookieJar();
     const request = await startLogin(jar);
-    const forged = await samlResponse({ inResponseTo: request.requestId, nameId: 'mallory@example.com', attributes: ADA, credentials: otherKey });
+    const forged = await samlResponse({
+      inResponseTo: request.requestId,
+      nameId: 'mallory@example.com',
+      attributes: ADA,
+      credentials: otherKey,
+    });
     const response = await postAcs({ SAMLResponse: forged, RelayState: APP }, jar);
     assert.equal(response.status, 401);
     const html = await response.text();

@@ -3,7 +3,16 @@ import type { Request, Response } from 'express';
 import { DomainError, httpStatusOf } from '@jit/service';
 import { AccountsService } from '../accounts/accounts.service';
 import { errorPage, homePage, type HomeView } from './pages';
-import { endSession, pendingApp, pendingLogoutApp, rememberPendingApp, SESSION_COOKIE, signedIn, startLogout, startSignedInSession } from './session';
+import {
+  endSession,
+  pendingApp,
+  pendingLogoutApp,
+  rememberPendingApp,
+  SESSION_COOKIE,
+  signedIn,
+  startLogout,
+  startSignedInSession,
+} from './session';
 import { SamlRejectedError, SignInService } from './sign-in.service';
 
 export const HOME_SETTINGS = Symbol('HOME_SETTINGS');

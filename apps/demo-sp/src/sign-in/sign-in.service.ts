@@ -103,7 +103,11 @@ export class SignInService {
       throw new SamlRejectedError((error as Error).message);
     }
     const profile = outcome.user as Profile;
-    const saml = { nameID: profile.nameID, nameIDFormat: profile.nameIDFormat, ...(profile.sessionIndex ? { sessionIndex: profile.sessionIndex } : {}) };
+    const saml = {
+      nameID: profile.nameID,
+      nameIDFormat: profile.nameIDFormat,
+      ...(profile.sessionIndex ? { sessionIndex: profile.sessionIndex } : {}),
+    };
     return { ...(await this.jit.provision(identity)), saml };
   }
 
@@ -117,13 +121,18 @@ export class SignInService {
     const withUser = Object.assign(Object.create(req) as Request, { user });
     this.optionsOf.set(withUser, options);
     return new Promise<string>((resolve, reject) => {
-      this.strategy.logout(withUser as unknown as Parameters<MultiSamlStrategy['logout']>[0], (error, url) => (error || !url ? reject(error ?? new Error('no logout URL')) : resolve(url)));
+      this.strategy.logout(withUser as unknown as Parameters<MultiSamlStrategy['logout']>[0], (error, url) =>
+        error || !url ? reject(error ?? new Error('no logout URL')) : resolve(url),
+      );
     });
   }
 
   /** Checks the IdP's LogoutResponse (signature over the query, InResponseTo, status) with node-saml. */
   async acceptLogoutResponse(req: Request, appId: string): Promise<void> {
-    const saml = new SAML({ ...(await this.samlOptionsFor(appId)), idpCert: (await this.metadata.get(appId)).signingCertificates } as SamlConfig);
+    const saml = new SAML({
+      ...(await this.samlOptionsFor(appId)),
+      idpCert: (await this.metadata.get(appId)).signingCertificates,
+    } as SamlConfig);
     const at = req.originalUrl.indexOf('?');
     try {
       const result = await saml.validateRedirectAsync(req.query, at < 0 ? '' : req.originalUrl.slice(at + 1));

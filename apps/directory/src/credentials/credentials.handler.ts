@@ -10,9 +10,7 @@ export class CredentialsHandler {
   constructor(private readonly credentials: CredentialsService) {}
 
   @AnswerRpc(DirectoryRpc.verifyCredentials)
-  verify(
-    @Payload() request: RequestOf<typeof DirectoryRpc.verifyCredentials>,
-  ): Promise<ResponseOf<typeof DirectoryRpc.verifyCredentials>> {
+  verify(@Payload() request: RequestOf<typeof DirectoryRpc.verifyCredentials>): Promise<ResponseOf<typeof DirectoryRpc.verifyCredentials>> {
     return this.credentials.verify(request);
   }
 }

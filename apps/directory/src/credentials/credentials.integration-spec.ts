@@ -97,11 +97,16 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
   it('locks a login name that matches no account exactly as it locks an account, whatever its case', async () => {
     const source = '192.0.2.5';
     for (let i = 0; i < 5; i++) {
-      assert.deepEqual((await verify(i % 2 ? 'Nobody.Here' : 'nobody.here', `wrong-${i}`, source)).answer, { ok: false, reason: 'invalid_credentials' });
+      assert.deepEqual((await verify(i % 2 ? 'Nobody.Here' : 'nobody.here', `wrong-${i}`, source)).answer, {
+        ok: false,
+        reason: 'invalid_credentials',
+      });
     }
     assert.deepEqual((await verify('NOBODY.HERE', 'anything', source)).answer, { ok: false, reason: 'locked_out' });
     assert.deepEqual((await verify('nobody.else', 'anything', source)).answer, { ok: false, reason: 'invalid_credentials' });
-    const rejected = (await events('directory.credentials.rejected.v1')).filter((e) => String(e.payload.username).toLowerCase() === 'nobody.here');
+    const rejected = (await events('directory.credentials.rejected.v1')).filter(
+      (e) => String(e.payload.username).toLowerCase() === 'nobody.here',
+    );
     assert.deepEqual(
       rejected.map((e) => [e.payload.reason, e.payload.userId]),
       [...Array.from({ length: 5 }, () => ['invalid_credentials', null]), ['locked_out', null]],

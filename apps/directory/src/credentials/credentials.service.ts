@@ -41,7 +41,12 @@ interface FailureCounter {
 function counterFor(organizationId: string, userId: string | null, login: string): FailureCounter {
   return userId !== null
     ? { userId, table: '"directory"."credential_lockouts"', keyColumns: ['"user_id"'], key: [userId] }
-    : { userId, table: '"directory"."credential_login_lockouts"', keyColumns: ['"organization_id"', '"login"'], key: [organizationId, login.toLowerCase()] };
+    : {
+        userId,
+        table: '"directory"."credential_login_lockouts"',
+        keyColumns: ['"organization_id"', '"login"'],
+        key: [organizationId, login.toLowerCase()],
+      };
 }
 
 /** The counter's key values as placeholders `$from, $from+1, ...`. */
@@ -141,7 +146,10 @@ export class CredentialsService {
   }
 
   private async isLocked(counter: FailureCounter): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(`SELECT 1 FROM ${counter.table} WHERE ${keyMatch(counter, 1)} AND "locked_until" > now()`, [...counter.key]);
+    const rows = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM ${counter.table} WHERE ${keyMatch(counter, 1)} AND "locked_until" > now()`,
+      [...counter.key],
+    );
     return rows.length > 0;
   }
 

@@ -42,11 +42,7 @@ export class GroupsController {
   }
 
   @Patch(':id')
-  rename(
-    @CurrentCaller() caller: Caller,
-    @ZodParam('id', IdParam) id: string,
-    @ZodBody(RenameGroupBody) body: RenameGroupBody,
-  ) {
+  rename(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(RenameGroupBody) body: RenameGroupBody) {
     return this.groups.rename(caller.organizationId, id, body.name);
   }
 
@@ -103,7 +99,9 @@ export class GroupsHandler {
   }
 
   @AnswerRpc(DirectoryRpc.removeMember)
-  async removeMember(@Payload() request: RequestOf<typeof DirectoryRpc.removeMember>): Promise<ResponseOf<typeof DirectoryRpc.removeMember>> {
+  async removeMember(
+    @Payload() request: RequestOf<typeof DirectoryRpc.removeMember>,
+  ): Promise<ResponseOf<typeof DirectoryRpc.removeMember>> {
     return this.groups.removeMember(await this.organizationOf(request.apiKey), request.groupId, request.userId);
   }
 

@@ -5,7 +5,19 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus, RpcRemoteError, type RpcReply } from '@jit/messaging';
-import { DOCUMENTED_NATS_PASSWORDS, PrivateNatsServer, documentedNatsConfig, eventually, freePort, readStream, startInEnv, startService, testEnv, type ServiceProcess, type StoredEvent } from '@jit/testing';
+import {
+  DOCUMENTED_NATS_PASSWORDS,
+  PrivateNatsServer,
+  documentedNatsConfig,
+  eventually,
+  freePort,
+  readStream,
+  startInEnv,
+  startService,
+  testEnv,
+  type ServiceProcess,
+  type StoredEvent,
+} from '@jit/testing';
 
 const BOOTSTRAP = 'groups-test-bootstrap-key-012345';
 
@@ -466,7 +478,10 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
       try {
         const sub = nc.subscribe(subject);
         await nc.flush();
-        assert.match(String(await sub.closed), new RegExp(`Permissions Violation for Subscription to "${subject.replace(/[.>]/g, '\\$&')}"`));
+        assert.match(
+          String(await sub.closed),
+          new RegExp(`Permissions Violation for Subscription to "${subject.replace(/[.>]/g, '\\$&')}"`),
+        );
       } finally {
         await nc.close();
       }

@@ -128,7 +128,11 @@ export class GroupsService {
     return { groupId, userId, changed: await this.setMembership(organizationId, groupId, userId, true) };
   }
 
-  async removeMember(organizationId: string, groupId: string, userId: string): Promise<{ groupId: string; userId: string; changed: boolean }> {
+  async removeMember(
+    organizationId: string,
+    groupId: string,
+    userId: string,
+  ): Promise<{ groupId: string; userId: string; changed: boolean }> {
     return { groupId, userId, changed: await this.setMembership(organizationId, groupId, userId, false) };
   }
 

@@ -81,10 +81,22 @@ describe('every directory route: the organisation wall and bad input (real Postg
     return body === undefined ? undefined : JSON.parse(JSON.stringify(body).replace('(a.userId)', a.userId));
   };
   const fill = (path: string) =>
-    path.replace('{id}', path.startsWith('/v1/api-keys') ? a.apiKeyId : path.startsWith('/v1/users') ? a.userId : a.groupId).replace('{userId}', a.userId);
+    path
+      .replace('{id}', path.startsWith('/v1/api-keys') ? a.apiKeyId : path.startsWith('/v1/users') ? a.userId : a.groupId)
+      .replace('{userId}', a.userId);
 
   it('serves its OpenAPI document at /docs-json and a page at /docs, with every route and the body schemas', () => {
-    for (const path of ['/v1/users', '/v1/users/{id}', '/v1/user-groups', '/v1/user-groups/{id}/members', '/v1/user-groups/{id}/members/{userId}', '/v1/organizations', '/v1/api-keys', '/health', '/ready']) {
+    for (const path of [
+      '/v1/users',
+      '/v1/users/{id}',
+      '/v1/user-groups',
+      '/v1/user-groups/{id}/members',
+      '/v1/user-groups/{id}/members/{userId}',
+      '/v1/organizations',
+      '/v1/api-keys',
+      '/health',
+      '/ready',
+    ]) {
       assert.ok(doc.paths[path], `${path} is documented`);
     }
     assert.deepEqual(bodySchema(doc, 'POST /v1/users')?.required, ['username', 'email']);
@@ -110,10 +122,16 @@ describe('every directory route: the organisation wall and bad input (real Postg
 
   it("lists none of another organisation's rows, and filters by its ids to nothing", async () => {
     const users = await call('GET', '/v1/users', undefined, b.key);
-    assert.deepEqual(users.body.items?.map((u) => u.username), ['bob']);
+    assert.deepEqual(
+      users.body.items?.map((u) => u.username),
+      ['bob'],
+    );
     assert.deepEqual((await call('GET', `/v1/users?group=${a.groupId}`, undefined, b.key)).body, { items: [], total: 0 });
     assert.deepEqual((await call('GET', `/v1/users?id=${a.userId}`, undefined, b.key)).body, { items: [], total: 0 });
-    assert.deepEqual((await call('GET', '/v1/user-groups', undefined, b.key)).body.items?.map((g) => g.id), [b.groupId]);
+    assert.deepEqual(
+      (await call('GET', '/v1/user-groups', undefined, b.key)).body.items?.map((g) => g.id),
+      [b.groupId],
+    );
     const keys = await call('GET', '/v1/api-keys', undefined, b.key);
     assert.ok(!keys.body.items?.some((k) => k.id === a.apiKeyId));
   });

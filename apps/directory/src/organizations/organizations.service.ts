@@ -32,7 +32,9 @@ export class OrganizationsService implements ApiKeyResolver, OnApplicationBootst
         org = manager.create(Organization, { id: randomUUID(), name: 'Default organisation' });
         await manager.save(org);
       }
-      await manager.save(manager.create(ApiKey, { id: randomUUID(), organizationId: org.id, name: 'bootstrap', keyHash, bootstrap: true, revokedAt: null }));
+      await manager.save(
+        manager.create(ApiKey, { id: randomUUID(), organizationId: org.id, name: 'bootstrap', keyHash, bootstrap: true, revokedAt: null }),
+      );
       this.logger.log(`Bootstrap API key registered for organisation ${org.id}`);
     });
   }

@@ -5,8 +5,7 @@ export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, ti
 
 export type Refusal = 'locked_out' | 'throttled';
 export type PasswordOutcome =
-  | { outcome: 'ok'; userId: string }
-  | { outcome: 'invalid_credentials' | 'not_active' | Refusal; userId: string | null };
+  { outcome: 'ok'; userId: string } | { outcome: 'invalid_credentials' | 'not_active' | Refusal; userId: string | null };
 
 export interface Candidate {
   id: string;

@@ -1,15 +1,4 @@
-import {
-  Body,
-  Controller,
-  Delete,
-  Get,
-  HttpCode,
-  Patch,
-  Post,
-  Put,
-  UnsupportedMediaTypeException,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, type Caller } from '@jit/service';
 import { ApiBody, ApiConsumes } from '@nestjs/swagger';
 import { STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
@@ -57,11 +46,7 @@ export class UsersController {
   }
 
   @Patch(':id')
-  update(
-    @CurrentCaller() caller: Caller,
-    @ZodParam('id', IdParam) id: string,
-    @ZodBody(UpdateUserBody) body: UpdateUserBody,
-  ) {
+  update(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(UpdateUserBody) body: UpdateUserBody) {
     return this.users.update(caller.organizationId, id, body);
   }
 

@@ -10,10 +10,19 @@ import { ARGON2_OPTIONS, checkPassword, type PasswordOutcome, type Refusal } fro
 import { User } from './user.entity';
 import type { CreateUserBody, UpdateUserBody, UserListQuery, UserSortField } from './users.dto';
 
-
 const PROFILE_KEYS = [
-  'firstname', 'lastname', 'displayname', 'employeeIdentifier', 'jobTitle', 'department', 'costCenter',
-  'company', 'employeeType', 'location', 'phoneNumber', 'manager',
+  'firstname',
+  'lastname',
+  'displayname',
+  'employeeIdentifier',
+  'jobTitle',
+  'department',
+  'costCenter',
+  'company',
+  'employeeType',
+  'location',
+  'phoneNumber',
+  'manager',
 ] as const;
 
 /** Text sorts ignore case (as uniqueness does); missing values sort last either way. */
@@ -79,10 +88,7 @@ export class UsersService {
 
   /** Filters and sort come from UserListQuery: column names from fixed lists, every value bound. */
   async list(organizationId: string, query: UserListQuery): Promise<Page<UserView>> {
-    const qb = this.dataSource
-      .getRepository(User)
-      .createQueryBuilder('u')
-      .where('u.organizationId = :organizationId', { organizationId });
+    const qb = this.dataSource.getRepository(User).createQueryBuilder('u').where('u.organizationId = :organizationId', { organizationId });
     if (query.state) qb.andWhere('u.state = :state', { state: query.state });
     for (const [name, value] of Object.entries(query.attributes)) {
       if (value === undefined) continue;
@@ -266,7 +272,12 @@ export class UsersService {
   }
 
   /** `{ previousState }` marks a state change, which has its own subject. */
-  private emitSnapshot(tx: OutboxTransaction, user: User, kind: 'created' | 'updated' | { previousState: UserState }, changed: string[]): void {
+  private emitSnapshot(
+    tx: OutboxTransaction,
+    user: User,
+    kind: 'created' | 'updated' | { previousState: UserState },
+    changed: string[],
+  ): void {
     const base = {
       organizationId: user.organizationId,
       userId: user.id,

@@ -19,7 +19,11 @@ export class AdminController {
   ) {}
 
   @Get('applications/:id/preview')
-  async preview(@CurrentCaller() caller: Caller, @Param('id', new ZodPipe(IdParam)) id: string, @Query(new ZodPipe(PreviewQuery)) query: z.infer<typeof PreviewQuery>) {
+  async preview(
+    @CurrentCaller() caller: Caller,
+    @Param('id', new ZodPipe(IdParam)) id: string,
+    @Query(new ZodPipe(PreviewQuery)) query: z.infer<typeof PreviewQuery>,
+  ) {
     const preview = await this.sso.preview(caller.organizationId, id, query.userId);
     if (!preview) throw new DomainError(ErrorCode.NotFound, `Application ${id} or user ${query.userId} was not found`);
     return preview;
@@ -32,9 +36,11 @@ export class AdminController {
     const notice = this.config.IDP_KEY_ROTATION_MIN_NOTICE_SECONDS * 1000;
     const activatesAt = body.activatesAt ? new Date(body.activatesAt) : new Date(Date.now() + Math.max(notice, 7 * 86_400_000));
     if (activatesAt.getTime() < Date.now() + notice) {
-      throw new DomainError(ErrorCode.ValidationFailed, `activatesAt must be at least ${this.config.IDP_KEY_ROTATION_MIN_NOTICE_SECONDS} s ahead, so that SPs see the certificate before it signs`, [
-        { field: 'activatesAt', message: 'too soon' },
-      ]);
+      throw new DomainError(
+        ErrorCode.ValidationFailed,
+        `activatesAt must be at least ${this.config.IDP_KEY_ROTATION_MIN_NOTICE_SECONDS} s ahead, so that SPs see the certificate before it signs`,
+        [{ field: 'activatesAt', message: 'too soon' }],
+      );
     }
     const next = await this.keys.scheduleRotation(caller.organizationId, activatesAt);
     return { id: next.id, certificatePem: next.certificatePem, activatesAt: next.activatesAt.toISOString() };

@@ -28,7 +28,12 @@ const issued = (userId = randomUUID()) => ({
 before(async () => {
   await ensureDatabase(env.databaseUrl, 'idp');
   dataSource = new DataSource(
-    serviceDataSourceOptions({ url: env.databaseUrl, schema: 'idp', entities: [OutboxMessage], migrations: [Initial1764300000000, SsoOptions1764600000000] }),
+    serviceDataSourceOptions({
+      url: env.databaseUrl,
+      schema: 'idp',
+      entities: [OutboxMessage],
+      migrations: [Initial1764300000000, SsoOptions1764600000000],
+    }),
   );
   await dataSource.initialize();
   await dataSource.runMigrations();
@@ -99,7 +104,12 @@ describe('AuditService', () => {
 
   it('keeps an event NATS does not acknowledge in the outbox, with the subject and payload it had', async () => {
     // A bus whose prefix has no stream: JetStream answers nobody, as when it is down.
-    const nowhere = await NatsBus.connect({ servers: env.natsUrl, prefix: `${env.natsPrefix}_gone`, service: 'idp', publishTimeoutMs: 300 });
+    const nowhere = await NatsBus.connect({
+      servers: env.natsUrl,
+      prefix: `${env.natsPrefix}_gone`,
+      service: 'idp',
+      publishTimeoutMs: 300,
+    });
     try {
       const audit = new AuditService(nowhere, dataSource, new ServiceMetrics());
       const user = randomUUID();

@@ -166,10 +166,12 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
 
     // Should a key's material ever change under the same id, its certificate changes with it: decrypted again.
     const replacement = await generateSigningCredentials('replacement.example', 1);
-    await dataSource.getRepository(SigningKey).update(
-      { id: next.id },
-      { certificatePem: replacement.certificatePem, privateKeyEncrypted: internals(idp).encryption.encrypt(replacement.privateKeyPem) },
-    );
+    await dataSource
+      .getRepository(SigningKey)
+      .update(
+        { id: next.id },
+        { certificatePem: replacement.certificatePem, privateKeyEncrypted: internals(idp).encryption.encrypt(replacement.privateKeyPem) },
+      );
     await cacheExpired();
     assert.equal(signsAs(await idp.forOrganization(org), [replacement.certificatePem]), 0);
     assert.equal(decrypts.mock.callCount(), 3);

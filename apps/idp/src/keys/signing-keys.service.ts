@@ -97,7 +97,10 @@ export class SigningKeysService {
     await this.dataSource.transaction(async (manager) => {
       const repo = manager.getRepository(SigningKey);
       // Only one pending key at a time: an earlier schedule is replaced, never stacked.
-      await repo.update({ organizationId, active: false, retiresAt: IsNull(), activatesAt: MoreThan(new Date()) }, { retiresAt: new Date() });
+      await repo.update(
+        { organizationId, active: false, retiresAt: IsNull(), activatesAt: MoreThan(new Date()) },
+        { retiresAt: new Date() },
+      );
       await repo.insert({
         id,
         organizationId,

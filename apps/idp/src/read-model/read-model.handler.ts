@@ -40,12 +40,12 @@ export class ReadModelHandler {
   }
 
   @OnEvent(DirectoryEvents.membershipAdded, DirectoryEvents.membershipRemoved)
-  membershipChanged(
-    @Payload() e: PayloadOf<typeof DirectoryEvents.membershipAdded>,
-    @Ctx() ctx: BusContext,
-  ): Promise<void> {
+  membershipChanged(@Payload() e: PayloadOf<typeof DirectoryEvents.membershipAdded>, @Ctx() ctx: BusContext): Promise<void> {
     // The subject tells add from remove; both share one version sequence per pair.
-    return this.readModel.write('rm_memberships', rows.membership({ ...e, active: ctx.subject === DirectoryEvents.membershipAdded.subject }));
+    return this.readModel.write(
+      'rm_memberships',
+      rows.membership({ ...e, active: ctx.subject === DirectoryEvents.membershipAdded.subject }),
+    );
   }
 
   @OnEvent(CatalogEvents.applicationCreated, CatalogEvents.applicationUpdated)

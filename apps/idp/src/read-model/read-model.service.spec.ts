@@ -12,9 +12,17 @@ const OTHER_ORG = '22222222-2222-4222-8222-222222222222';
 const profile = (state: UserProfile['state'] = 'ACTIVATED') =>
   ({ username: 'ada', email: 'ada@example.com', state, customAttributes: {} }) as unknown as UserProfile;
 const snapshot = (over: Record<string, unknown> = {}) => ({
-  name: 'App', connectorId: 'saml2', spEntityId: 'sp', acsUrls: ['https://sp/acs'],
-  nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', nameIdSource: 'email',
-  signAssertion: true, signResponse: true, active: true, attributes: [], ...over,
+  name: 'App',
+  connectorId: 'saml2',
+  spEntityId: 'sp',
+  acsUrls: ['https://sp/acs'],
+  nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+  nameIdSource: 'email',
+  signAssertion: true,
+  signResponse: true,
+  active: true,
+  attributes: [],
+  ...over,
 });
 
 /** The in-memory side only: the SQL is exercised by the e2e tests on a real database. */
@@ -45,10 +53,13 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
     const facts = rm.authorisation(ORG, 'u1', 'a1');
     assert.equal(facts.granted, true);
     assert.deepEqual(facts.groupNames, ['Eng']);
-    assert.deepEqual(rm.applicationsFor(ORG, 'u1').map((a) => a.id), ['a1']);
+    assert.deepEqual(
+      rm.applicationsFor(ORG, 'u1').map((a) => a.id),
+      ['a1'],
+    );
   });
 
-  it('gives rows loaded from before a snapshot field existed that field\'s default', () => {
+  it("gives rows loaded from before a snapshot field existed that field's default", () => {
     const old = rm.application('app-old');
     assert.equal(old?.snapshot.signatureAlgorithm, 'rsa-sha256');
     assert.equal(old?.snapshot.idpInitiatedAllowed, true);
@@ -71,7 +82,11 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
     assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false);
     assert.deepEqual(rm.authorisation(ORG, 'u1', 'a1').groupNames, []);
 
-    await rm.applyVersioned('rm_applications', { id: 'a1' }, { organization_id: ORG, version: 2, deleted: false, snapshot: snapshot({ active: false }) });
+    await rm.applyVersioned(
+      'rm_applications',
+      { id: 'a1' },
+      { organization_id: ORG, version: 2, deleted: false, snapshot: snapshot({ active: false }) },
+    );
     assert.deepEqual(rm.applicationsFor(ORG, 'u1'), []);
   });
 
@@ -83,7 +98,7 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
     assert.deepEqual(rm.applicationsOf(OTHER_ORG), []);
   });
 
-  it('keeps a renamed group\'s new name, and the name through a delete tombstone', async () => {
+  it("keeps a renamed group's new name, and the name through a delete tombstone", async () => {
     await rm.applyVersioned('rm_groups', { id: 'g1' }, { organization_id: ORG, version: 2, deleted: false, name: 'Engineering' });
     assert.deepEqual(rm.authorisation(ORG, 'u1', 'a1').groupNames, ['Engineering']);
     await rm.applyVersioned('rm_groups', { id: 'g1' }, { organization_id: ORG, version: 1, deleted: false, name: 'Eng' });
@@ -95,7 +110,7 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
     assert.deepEqual(rm.applicationsFor(ORG, 'u1'), []);
   });
 
-  it('resyncs from the directory\'s snapshot: what it no longer lists stops counting, and late events cannot bring it back', async () => {
+  it("resyncs from the directory's snapshot: what it no longer lists stops counting, and late events cannot bring it back", async () => {
     await rm.applyVersioned('rm_users', { id: 'u2' }, { organization_id: ORG, version: 1, deleted: false, profile: profile() });
     await rm.applyVersioned('rm_memberships', { group_id: 'g1', user_id: 'u2' }, { organization_id: ORG, version: 1, active: true });
     assert.equal(rm.authorisation(ORG, 'u2', 'a1').granted, true);
@@ -122,7 +137,7 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
     assert.ok(TOMBSTONE_VERSION > 7);
   });
 
-  it('resyncs from the catalog\'s snapshot: a deleted application and an unbound group stop granting', async () => {
+  it("resyncs from the catalog's snapshot: a deleted application and an unbound group stop granting", async () => {
     snapshots = {
       [CatalogSnapshot.applications.subject]: [],
       [CatalogSnapshot.bindings.subject]: [],

@@ -115,7 +115,8 @@ export class ReadModelService implements OnModuleInit {
       for (const r of groups) this.remember('rm_groups', { id: r.id as string }, r);
       for (const r of memberships) this.remember('rm_memberships', { group_id: r.group_id as string, user_id: r.user_id as string }, r);
       for (const r of applications) this.remember('rm_applications', { id: r.id as string }, r);
-      for (const r of bindings) this.remember('rm_bindings', { application_id: r.application_id as string, group_id: r.group_id as string }, r);
+      for (const r of bindings)
+        this.remember('rm_bindings', { application_id: r.application_id as string, group_id: r.group_id as string }, r);
     })();
     return this.loading;
   }
@@ -166,7 +167,13 @@ export class ReadModelService implements OnModuleInit {
     toRow: (item: Item) => VersionedRow,
     gone: SnapshotReplacement<Item>['gone'],
   ): Promise<ResyncResult> {
-    return replaceFromSnapshot({ items, toRow, gone, write: (row) => this.write(table, row), live: () => Promise.resolve(this.live(table)) });
+    return replaceFromSnapshot({
+      items,
+      toRow,
+      gone,
+      write: (row) => this.write(table, row),
+      live: () => Promise.resolve(this.live(table)),
+    });
   }
 
   /** The rows that still count (memory holds exactly what the tables hold). */
@@ -207,12 +214,18 @@ export class ReadModelService implements OnModuleInit {
     const activeGroups = this.activeGroupsOf(userId, organizationId);
     const bound = this.groupsOfApplication.get(applicationId);
     const granted =
-      application !== null && application.organizationId === organizationId && bound !== undefined && activeGroups.some((g) => bound.has(g));
+      application !== null &&
+      application.organizationId === organizationId &&
+      bound !== undefined &&
+      activeGroups.some((g) => bound.has(g));
     return {
       user: user && !user.deleted && user.profile && user.organizationId === organizationId ? { id: userId, profile: user.profile } : null,
       application: application && application.organizationId === organizationId ? application : null,
       granted,
-      groupNames: activeGroups.map((g) => this.groups.get(g)?.name ?? null).filter((n): n is string => n !== null).sort(),
+      groupNames: activeGroups
+        .map((g) => this.groups.get(g)?.name ?? null)
+        .filter((n): n is string => n !== null)
+        .sort(),
     };
   }
 
@@ -255,7 +268,12 @@ export class ReadModelService implements OnModuleInit {
     switch (table) {
       case 'rm_users':
         if (newer(this.users.get(keys.id), version)) {
-          this.users.set(keys.id, { version, organizationId, deleted: values.deleted === true, profile: (values.profile as UserProfile | null) ?? null });
+          this.users.set(keys.id, {
+            version,
+            organizationId,
+            deleted: values.deleted === true,
+            profile: (values.profile as UserProfile | null) ?? null,
+          });
         }
         return;
       case 'rm_groups':
@@ -291,7 +309,10 @@ export class ReadModelService implements OnModuleInit {
 }
 
 function total(results: ResyncResult[]): ResyncResult {
-  return results.reduce((a, b) => ({ applied: a.applied + b.applied, tombstoned: a.tombstoned + b.tombstoned }), { applied: 0, tombstoned: 0 });
+  return results.reduce((a, b) => ({ applied: a.applied + b.applied, tombstoned: a.tombstoned + b.tombstoned }), {
+    applied: 0,
+    tombstoned: 0,
+  });
 }
 
 function newer(current: Versioned | undefined, version: number): boolean {

@@ -6,17 +6,37 @@ import type { UserProfile } from '@jit/directory-contracts';
 import { assertionAttributes, directoryValue } from './attributes';
 
 const profile: UserProfile = {
-  username: 'ada', email: 'ada@example.com', firstname: 'Ada', lastname: null, displayname: null,
-  employeeIdentifier: 'E-1', jobTitle: null, department: 'R&D', costCenter: null, company: null,
-  employeeType: null, location: null, phoneNumber: null, manager: null, state: 'ACTIVATED',
+  username: 'ada',
+  email: 'ada@example.com',
+  firstname: 'Ada',
+  lastname: null,
+  displayname: null,
+  employeeIdentifier: 'E-1',
+  jobTitle: null,
+  department: 'R&D',
+  costCenter: null,
+  company: null,
+  employeeType: null,
+  location: null,
+  phoneNumber: null,
+  manager: null,
+  state: 'ACTIVATED',
   customAttributes: { profileId: 'P-9' },
 };
 
-const app = (attributes: z.input<typeof ApplicationSnapshot>['attributes']): ApplicationSnapshot => ApplicationSnapshot.parse({
-  name: 'x', connectorId: 'saml2', spEntityId: 'sp', acsUrls: ['https://sp/acs'],
-  nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress', nameIdSource: 'email',
-  signAssertion: true, signResponse: true, active: true, attributes,
-});
+const app = (attributes: z.input<typeof ApplicationSnapshot>['attributes']): ApplicationSnapshot =>
+  ApplicationSnapshot.parse({
+    name: 'x',
+    connectorId: 'saml2',
+    spEntityId: 'sp',
+    acsUrls: ['https://sp/acs'],
+    nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+    nameIdSource: 'email',
+    signAssertion: true,
+    signResponse: true,
+    active: true,
+    attributes,
+  });
 
 describe('assertion attributes', () => {
   it('reads standard, custom and id sources, and constants', () => {
@@ -57,7 +77,14 @@ describe('assertion attributes', () => {
   it('sends each value of a multi-valued mapping as its own value (JSON list or one per line), never split on commas', () => {
     const { attributes } = assertionAttributes(
       app([
-        { spName: 'Role', source: null, constant: 'arn:role/a,arn:provider/p\narn:role/b,arn:provider/p', enabled: true, required: true, multiValued: true },
+        {
+          spName: 'Role',
+          source: null,
+          constant: 'arn:role/a,arn:provider/p\narn:role/b,arn:provider/p',
+          enabled: true,
+          required: true,
+          multiValued: true,
+        },
         { spName: 'tags', source: 'custom:tags', constant: null, enabled: true, required: false, multiValued: true },
         { spName: 'single', source: null, constant: 'x\ny', enabled: true, required: false },
       ]),
@@ -76,9 +103,10 @@ describe('assertion attributes', () => {
     assert.deepEqual(assertionAttributes(withGroups, 'u-1', profile, ['Admins', 'Engineering', 'Platform engineers']).attributes, [
       { name: 'memberOf', values: ['Engineering', 'Platform engineers'] },
     ]);
-    assert.deepEqual(assertionAttributes({ ...withGroups, groupsAttribute: { spName: 'g', filter: null } }, 'u-1', profile, ['A', 'B']).attributes, [
-      { name: 'g', values: ['A', 'B'] },
-    ]);
+    assert.deepEqual(
+      assertionAttributes({ ...withGroups, groupsAttribute: { spName: 'g', filter: null } }, 'u-1', profile, ['A', 'B']).attributes,
+      [{ name: 'g', values: ['A', 'B'] }],
+    );
     assert.deepEqual(assertionAttributes(withGroups, 'u-1', profile, ['Sales']).attributes, []);
   });
 });

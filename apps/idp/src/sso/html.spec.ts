@@ -17,7 +17,12 @@ describe('autoPostPage', () => {
   });
 
   it('escapes the ACS URL and RelayState, which the page does not make', () => {
-    const page = autoPostPage({ nonce: 'n', acsUrl: 'https://sp.example/acs?a=1&b="x"', responseXml: '<r/>', relayState: '"><script>x</script>' });
+    const page = autoPostPage({
+      nonce: 'n',
+      acsUrl: 'https://sp.example/acs?a=1&b="x"',
+      responseXml: '<r/>',
+      relayState: '"><script>x</script>',
+    });
     assert.match(page.html, /action="https:\/\/sp\.example\/acs\?a=1&#38;b=&#34;x&#34;"/);
     assert.equal(field(page.html, 'RelayState'), '&#34;&#62;&#60;script&#62;x&#60;/script&#62;');
     assert.doesNotMatch(page.html, /<script>x/);

@@ -12,7 +12,9 @@ let dataSource: DataSource;
 
 before(async () => {
   await ensureDatabase(databaseUrl, 'idp');
-  dataSource = new DataSource(serviceDataSourceOptions({ url: databaseUrl, schema: 'idp', entities: [], migrations: [Initial1764300000000] }));
+  dataSource = new DataSource(
+    serviceDataSourceOptions({ url: databaseUrl, schema: 'idp', entities: [], migrations: [Initial1764300000000] }),
+  );
   await dataSource.initialize();
 });
 
@@ -36,8 +38,14 @@ describe('ReplayCache on PostgreSQL', () => {
     const ids = Array.from({ length: 200 }, (_, i) => `_b${i % 150}`);
     const answers = await Promise.all(ids.map((id) => cache.firstSeen('https://sp.example', id, 600)));
     assert.equal(answers.filter(Boolean).length, 150, 'each distinct ID accepted exactly once');
-    assert.deepEqual(answers.slice(150), Array.from({ length: 50 }, () => false), 'the second of each pair is a replay');
-    const [{ count }] = await dataSource.query<Array<{ count: string }>>(`SELECT count(*) FROM "idp"."seen_requests" WHERE "request_id" LIKE '\\_b%'`);
+    assert.deepEqual(
+      answers.slice(150),
+      Array.from({ length: 50 }, () => false),
+      'the second of each pair is a replay',
+    );
+    const [{ count }] = await dataSource.query<Array<{ count: string }>>(
+      `SELECT count(*) FROM "idp"."seen_requests" WHERE "request_id" LIKE '\\_b%'`,
+    );
     assert.equal(Number(count), 150);
   });
 

@@ -30,7 +30,10 @@ export class SsoController {
   async metadata(@Param('appId') appId: string, @Res() reply: FastifyReply): Promise<void> {
     const xml = AppId.safeParse(appId).success ? await this.sso.metadata(appId) : null;
     if (!xml) {
-      await reply.status(404).type('application/json').send({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Application ${appId} was not found` });
+      await reply
+        .status(404)
+        .type('application/json')
+        .send({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Application ${appId} was not found` });
       return;
     }
     await reply.type('application/samlmetadata+xml').header('cache-control', 'public, max-age=300').send(xml);
@@ -40,14 +43,22 @@ export class SsoController {
   async organizationMetadata(@Param('organizationId') organizationId: string, @Res() reply: FastifyReply): Promise<void> {
     const xml = AppId.safeParse(organizationId).success ? await this.sso.organizationMetadata(organizationId) : null;
     if (!xml) {
-      await reply.status(404).type('application/json').send({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Organisation ${organizationId} has no applications` });
+      await reply
+        .status(404)
+        .type('application/json')
+        .send({ statusCode: 404, error: 'Not Found', code: 'NOT_FOUND', message: `Organisation ${organizationId} has no applications` });
       return;
     }
     await reply.type('application/samlmetadata+xml').header('cache-control', 'public, max-age=300').send(xml);
   }
 
   @Get('saml2/:appId/sso')
-  redirectBinding(@Param('appId') appId: string, @Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+  redirectBinding(
+    @Param('appId') appId: string,
+    @Query() query: Record<string, unknown>,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     return this.spInitiated(appId, 'redirect', query, req, reply);
   }
 
@@ -57,7 +68,12 @@ export class SsoController {
   }
 
   @Get('saml2/:appId/init')
-  async idpInitiated(@Param('appId') appId: string, @Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+  async idpInitiated(
+    @Param('appId') appId: string,
+    @Query() query: Record<string, unknown>,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     if (!AppId.safeParse(appId).success) return this.send(reply, this.unknownApp());
     return this.send(reply, await this.sso.idpInitiated(appId, field(query.RelayState), this.session(req)));
   }
@@ -65,11 +81,19 @@ export class SsoController {
   @Get()
   async portal(@Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const organization = field(query.organization);
-    return this.send(reply, await this.sso.portal(this.session(req), organization && AppId.safeParse(organization).success ? organization : undefined));
+    return this.send(
+      reply,
+      await this.sso.portal(this.session(req), organization && AppId.safeParse(organization).success ? organization : undefined),
+    );
   }
 
   @Get('saml2/:appId/slo')
-  async singleLogout(@Param('appId') appId: string, @Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+  async singleLogout(
+    @Param('appId') appId: string,
+    @Query() query: Record<string, unknown>,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     if (!AppId.safeParse(appId).success) return this.send(reply, this.unknownApp());
     const outcome = await this.sso.singleLogout({
       applicationId: appId,
@@ -98,7 +122,13 @@ export class SsoController {
     return this.send(reply, outcome);
   }
 
-  private async spInitiated(appId: string, binding: 'redirect' | 'post', fields: Record<string, unknown>, req: FastifyRequest, reply: FastifyReply) {
+  private async spInitiated(
+    appId: string,
+    binding: 'redirect' | 'post',
+    fields: Record<string, unknown>,
+    req: FastifyRequest,
+    reply: FastifyReply,
+  ) {
     if (!AppId.safeParse(appId).success) return this.send(reply, this.unknownApp());
     const outcome = await this.sso.spInitiated({
       applicationId: appId,
@@ -116,7 +146,10 @@ export class SsoController {
   }
 
   private unknownApp(): SsoOutcome {
-    return { kind: 'page', page: errorPage({ nonce: 'x', status: 404, title: 'Unknown application', message: 'There is no application at this address.' }) };
+    return {
+      kind: 'page',
+      page: errorPage({ nonce: 'x', status: 404, title: 'Unknown application', message: 'There is no application at this address.' }),
+    };
   }
 
   private async send(reply: FastifyReply, outcome: SsoOutcome): Promise<void> {

@@ -52,8 +52,7 @@ const STATUS = {
 
 /** What the controller sends back: a page, or a redirect; either may carry a session cookie. */
 export type SsoOutcome =
-  | { kind: 'page'; page: Page; session?: IdpSession }
-  | { kind: 'redirect'; location: string; session?: IdpSession; clearSession?: boolean };
+  { kind: 'page'; page: Page; session?: IdpSession } | { kind: 'redirect'; location: string; session?: IdpSession; clearSession?: boolean };
 
 export interface SsoInput {
   applicationId: string;
@@ -176,7 +175,8 @@ export class SsoService {
     return this.guard(input.applicationId, input.session?.user?.id ?? null, async () => {
       await this.requireFresh();
       const app = this.activeApplication(input.applicationId);
-      if (!input.samlRequest) throw new Refusal('malformed_request', 400, 'Missing SAMLRequest', 'This address expects a SAMLRequest from the application.');
+      if (!input.samlRequest)
+        throw new Refusal('malformed_request', 400, 'Missing SAMLRequest', 'This address expects a SAMLRequest from the application.');
       const request = this.parseVerified(input, app);
       const acsUrl = this.checkRequest(app, request);
       const relayState = this.checkRelayState(input.relayState);
@@ -190,14 +190,31 @@ export class SsoService {
       const signing = session && policyAccepted ? this.signedResponse(session, pending, app, 'sp') : undefined;
       signing?.catch(() => undefined);
       if (!(await firstSeen)) {
-        throw new Refusal('request_replayed', 400, 'Request already used', 'This sign-in request was already used. Start again from the application.');
+        throw new Refusal(
+          'request_replayed',
+          400,
+          'Request already used',
+          'This sign-in request was already used. Start again from the application.',
+        );
       }
       // From here the ACS is the registered one: the profile's failures go back to it as a status.
       if (!policyAccepted) {
-        throw new SamlStatus('invalid_name_id_policy', pending, STATUS.requester, STATUS.invalidNameIdPolicy, `NameID format ${request.nameIdPolicyFormat ?? ''} is not available for this application`);
+        throw new SamlStatus(
+          'invalid_name_id_policy',
+          pending,
+          STATUS.requester,
+          STATUS.invalidNameIdPolicy,
+          `NameID format ${request.nameIdPolicyFormat ?? ''} is not available for this application`,
+        );
       }
       if (request.isPassive && !session) {
-        throw new SamlStatus('no_passive', pending, STATUS.responder, STATUS.noPassive, 'The user is not signed in and the request did not allow asking');
+        throw new SamlStatus(
+          'no_passive',
+          pending,
+          STATUS.responder,
+          STATUS.noPassive,
+          'The user is not signed in and the request did not allow asking',
+        );
       }
       if (session && signing) return this.deliver(session, await signing);
       return this.toLogin(input.session, pending);
@@ -210,7 +227,12 @@ export class SsoService {
       await this.requireFresh();
       const app = this.activeApplication(applicationId);
       if (!app.snapshot.idpInitiatedAllowed) {
-        throw new Refusal('idp_initiated_disabled', 403, 'Start from the application', `${app.snapshot.name} only accepts sign-ins that it starts. Open it and sign in from there.`);
+        throw new Refusal(
+          'idp_initiated_disabled',
+          403,
+          'Start from the application',
+          `${app.snapshot.name} only accepts sign-ins that it starts. Open it and sign in from there.`,
+        );
       }
       const pending: PendingSso = {
         applicationId,
@@ -234,16 +256,33 @@ export class SsoService {
   }
 
   /** Checks the password with the directory, regenerates the session, then issues. */
-  async login(session: IdpSession | undefined, form: { csrf?: string; username?: string; password?: string; sourceIp: string }): Promise<SsoOutcome> {
+  async login(
+    session: IdpSession | undefined,
+    form: { csrf?: string; username?: string; password?: string; sourceIp: string },
+  ): Promise<SsoOutcome> {
     return this.withPending(session, async (s, app, pending) => {
       if (!form.csrf || !safeEqual(form.csrf, s.csrfToken)) {
-        return { kind: 'page', page: errorPage({ nonce: nonce(), status: 403, title: 'Sign-in expired', message: 'The sign-in form was stale or forged. Go back to the application and start again.' }) };
+        return {
+          kind: 'page',
+          page: errorPage({
+            nonce: nonce(),
+            status: 403,
+            title: 'Sign-in expired',
+            message: 'The sign-in form was stale or forged. Go back to the application and start again.',
+          }),
+        };
       }
       const username = (form.username ?? '').trim();
       const password = form.password ?? '';
       const again = (error: string): SsoOutcome => ({
         kind: 'page',
-        page: loginPage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName: app?.snapshot.name ?? 'your applications', error, username }),
+        page: loginPage({
+          nonce: nonce(),
+          csrfToken: s.csrfToken,
+          applicationName: app?.snapshot.name ?? 'your applications',
+          error,
+          username,
+        }),
       });
       if (!username || !password || username.length > 256 || password.length > 1024) return again('Enter your username and password.');
       const answer = await this.bus.request(DirectoryRpc.verifyCredentials, {
@@ -259,7 +298,9 @@ export class SsoService {
       renewed.user = { id: answer.userId, organizationId: pending.organizationId, authnInstant: new Date(), sessionIndex: newSamlId() };
       renewed.pending = undefined;
       if (!app) return { kind: 'redirect', location: '/', session: renewed };
-      const outcome = await this.guard(app.id, answer.userId, () => this.issue(renewed, pending, app, pending.requestId === null ? 'idp' : 'sp'));
+      const outcome = await this.guard(app.id, answer.userId, () =>
+        this.issue(renewed, pending, app, pending.requestId === null ? 'idp' : 'sp'),
+      );
       return { ...outcome, session: renewed };
     });
   }
@@ -269,7 +310,15 @@ export class SsoService {
     const user = session?.user;
     if (!user) {
       if (!organizationId) {
-        return { kind: 'page', page: errorPage({ nonce: nonce(), status: 200, title: 'Your applications', message: 'Open one of your applications to sign in, or use the sign-in link your administrator gave you.' }) };
+        return {
+          kind: 'page',
+          page: errorPage({
+            nonce: nonce(),
+            status: 200,
+            title: 'Your applications',
+            message: 'Open one of your applications to sign in, or use the sign-in link your administrator gave you.',
+          }),
+        };
       }
       // The organisation's sign-in link (/?organization=<id>): sign in, then come back here.
       const s = session ?? this.sessions.create();
@@ -279,7 +328,8 @@ export class SsoService {
     try {
       await this.requireFresh();
     } catch (error) {
-      if (error instanceof Refusal) return { kind: 'page', page: errorPage({ nonce: nonce(), status: error.status, title: error.title, message: error.message }) };
+      if (error instanceof Refusal)
+        return { kind: 'page', page: errorPage({ nonce: nonce(), status: error.status, title: error.title, message: error.message }) };
       throw error;
     }
     const apps = this.readModel
@@ -295,43 +345,83 @@ export class SsoService {
    * session it names ends, and a signed LogoutResponse goes to the application's registered
    * singleLogoutUrl, never to an address taken from the request.
    */
-  async singleLogout(input: { applicationId: string; samlRequest: string | undefined; rawQuery: string; relayState: string | undefined; session: IdpSession | undefined }): Promise<SsoOutcome> {
+  async singleLogout(input: {
+    applicationId: string;
+    samlRequest: string | undefined;
+    rawQuery: string;
+    relayState: string | undefined;
+    session: IdpSession | undefined;
+  }): Promise<SsoOutcome> {
     return this.guard(input.applicationId, input.session?.user?.id ?? null, async () => {
       await this.requireFresh();
       const app = this.activeApplication(input.applicationId);
       const sloUrl = app.snapshot.singleLogoutUrl;
       if (!sloUrl || !renderableUrl(sloUrl)) {
-        throw new Refusal('slo_not_configured', 400, 'Single logout unavailable', `${app.snapshot.name} has no single logout address registered.`);
+        throw new Refusal(
+          'slo_not_configured',
+          400,
+          'Single logout unavailable',
+          `${app.snapshot.name} has no single logout address registered.`,
+        );
       }
-      if (!input.samlRequest) throw new Refusal('malformed_request', 400, 'Missing SAMLRequest', 'This address expects a LogoutRequest from the application.');
+      if (!input.samlRequest)
+        throw new Refusal('malformed_request', 400, 'Missing SAMLRequest', 'This address expects a LogoutRequest from the application.');
       let request;
       try {
         const xml = decodeRedirectSamlRequest(input.samlRequest);
         const certificates = app.snapshot.spSigningCertificates;
-        const signature = certificates.length > 0 || app.snapshot.requireSignedRequests ? verifyRedirectSignature(input.rawQuery, certificates) : { signed: false };
+        const signature =
+          certificates.length > 0 || app.snapshot.requireSignedRequests
+            ? verifyRedirectSignature(input.rawQuery, certificates)
+            : { signed: false };
         this.requireSignedIfConfigured(app, signature.signed);
         request = parseLogoutRequest(xml);
       } catch (error) {
         if (error instanceof SamlRequestError) {
-          throw new Refusal(error.reason === 'bad_request_signature' ? 'bad_request_signature' : 'malformed_request', 400, 'Invalid logout request', `The application sent a logout request we cannot accept: ${error.message}`);
+          throw new Refusal(
+            error.reason === 'bad_request_signature' ? 'bad_request_signature' : 'malformed_request',
+            400,
+            'Invalid logout request',
+            `The application sent a logout request we cannot accept: ${error.message}`,
+          );
         }
         throw error;
       }
-      if (request.issuer !== app.snapshot.spEntityId) throw new Refusal('unknown_issuer', 400, 'Unknown service provider', `The request's Issuer is not the entity ID registered for ${app.snapshot.name}.`);
-      if (request.destination !== undefined && request.destination !== this.sloUrl(app.id)) throw new Refusal('wrong_destination', 400, 'Wrong destination', 'The request was addressed to another endpoint.');
+      if (request.issuer !== app.snapshot.spEntityId)
+        throw new Refusal(
+          'unknown_issuer',
+          400,
+          'Unknown service provider',
+          `The request's Issuer is not the entity ID registered for ${app.snapshot.name}.`,
+        );
+      if (request.destination !== undefined && request.destination !== this.sloUrl(app.id))
+        throw new Refusal('wrong_destination', 400, 'Wrong destination', 'The request was addressed to another endpoint.');
       if (Math.abs(Date.now() - request.issueInstant.getTime()) > this.config.IDP_CLOCK_SKEW_SECONDS * 1000) {
         throw new Refusal('stale_request', 400, 'Expired logout request', 'The request is too old or from the future.');
       }
       const user = input.session?.user;
-      const ended = user !== undefined && user.organizationId === app.organizationId && (request.sessionIndexes.length === 0 || request.sessionIndexes.includes(user.sessionIndex));
+      const ended =
+        user !== undefined &&
+        user.organizationId === app.organizationId &&
+        (request.sessionIndexes.length === 0 || request.sessionIndexes.includes(user.sessionIndex));
       if (ended && input.session && user) {
         this.sessions.destroy(input.session.id);
-        void this.audit.record(IdpEvents.loggedOut, { organizationId: app.organizationId, applicationId: app.id, userId: user.id, sessionIndex: user.sessionIndex, occurredAt: new Date().toISOString() });
+        void this.audit.record(IdpEvents.loggedOut, {
+          organizationId: app.organizationId,
+          applicationId: app.id,
+          userId: user.id,
+          sessionIndex: user.sessionIndex,
+          occurredAt: new Date().toISOString(),
+        });
       }
       const credentials = await this.keys.forOrganization(app.organizationId);
       const xml = buildLogoutResponse({ issuer: this.entityId(app.id), destination: sloUrl, inResponseTo: request.id });
       const relayState = this.checkRelayState(input.relayState);
-      return { kind: 'redirect', location: redirectBindingUrl(sloUrl, 'SAMLResponse', xml, relayState, credentials, app.snapshot.signatureAlgorithm), clearSession: ended };
+      return {
+        kind: 'redirect',
+        location: redirectBindingUrl(sloUrl, 'SAMLResponse', xml, relayState, credentials, app.snapshot.signatureAlgorithm),
+        clearSession: ended,
+      };
     });
   }
 
@@ -344,12 +434,15 @@ export class SsoService {
     const snapshot = facts.application.snapshot;
     const blockers: AssertionPreview['blockers'] = [];
     if (!snapshot.active) blockers.push({ reason: 'app_inactive', message: 'The application is not active.' });
-    if (facts.user.profile.state !== 'ACTIVATED') blockers.push({ reason: 'user_not_active', message: `The user is ${facts.user.profile.state}.` });
+    if (facts.user.profile.state !== 'ACTIVATED')
+      blockers.push({ reason: 'user_not_active', message: `The user is ${facts.user.profile.state}.` });
     if (!facts.granted) blockers.push({ reason: 'app_not_authorized', message: 'The user is in no group bound to the application.' });
     const { attributes, missing } = assertionAttributes(snapshot, userId, facts.user.profile, facts.groupNames);
-    for (const name of missing) blockers.push({ reason: `${MISSING_ATTRIBUTE_PREFIX}${name}`, message: `No value for the required attribute ${name}.` });
+    for (const name of missing)
+      blockers.push({ reason: `${MISSING_ATTRIBUTE_PREFIX}${name}`, message: `No value for the required attribute ${name}.` });
     const nameId = this.nameId(snapshot, applicationId, userId, facts.user.profile);
-    if (nameId === null) blockers.push({ reason: `${MISSING_ATTRIBUTE_PREFIX}NameID`, message: `No value for the NameID source ${snapshot.nameIdSource}.` });
+    if (nameId === null)
+      blockers.push({ reason: `${MISSING_ATTRIBUTE_PREFIX}NameID`, message: `No value for the NameID source ${snapshot.nameIdSource}.` });
     const assertionXml =
       blockers.length === 0 && nameId !== null
         ? buildAssertionPreview({
@@ -362,7 +455,15 @@ export class SsoService {
             attributes,
           })
         : null;
-    return { applicationId, userId, wouldIssue: assertionXml !== null, blockers, nameId: { format: snapshot.nameIdFormat, value: nameId }, attributes, assertionXml };
+    return {
+      applicationId,
+      userId,
+      wouldIssue: assertionXml !== null,
+      blockers,
+      nameId: { format: snapshot.nameIdFormat, value: nameId },
+      attributes,
+      assertionXml,
+    };
   }
 
   private async withPending(
@@ -373,7 +474,12 @@ export class SsoService {
     if (!session || !pending) {
       return {
         kind: 'page',
-        page: errorPage({ nonce: nonce(), status: 400, title: 'Start from your application', message: 'Open the application you want to use and sign in from there.' }),
+        page: errorPage({
+          nonce: nonce(),
+          status: 400,
+          title: 'Start from your application',
+          message: 'Open the application you want to use and sign in from there.',
+        }),
       };
     }
     const { applicationId } = pending;
@@ -402,7 +508,12 @@ export class SsoService {
    * Decides from the read model and signs, without side effects: a caller may start this before
    * its last check has answered and drop the result. deliver() is what makes it count.
    */
-  private async signedResponse(session: IdpSession, pending: PendingSso, app: ReadApplicationView, initiatedBy: 'sp' | 'idp'): Promise<SignedResponse> {
+  private async signedResponse(
+    session: IdpSession,
+    pending: PendingSso,
+    app: ReadApplicationView,
+    initiatedBy: 'sp' | 'idp',
+  ): Promise<SignedResponse> {
     const user = session.user;
     if (!user) throw new Error('signedResponse() needs a signed-in session');
     // SSO sessions re-check authorisation at every SSO, not only at login.
@@ -410,19 +521,30 @@ export class SsoService {
     if (!facts.application || !facts.application.snapshot.active) {
       throw new Refusal('app_inactive', 403, 'Application unavailable', 'This application is not active.');
     }
-    if (!facts.user) throw new Refusal('user_not_found', 403, 'Account not found', 'Your account no longer exists. Ask your administrator.');
+    if (!facts.user)
+      throw new Refusal('user_not_found', 403, 'Account not found', 'Your account no longer exists. Ask your administrator.');
     if (facts.user.profile.state !== 'ACTIVATED') {
       throw new Refusal('user_not_active', 403, 'Account not active', 'Your account is not active. Ask your administrator.');
     }
     if (!facts.granted) {
-      throw new Refusal('app_not_authorized', 403, 'Not authorised', `You are not authorised to use ${facts.application.snapshot.name}. Ask your administrator for access.`);
+      throw new Refusal(
+        'app_not_authorized',
+        403,
+        'Not authorised',
+        `You are not authorised to use ${facts.application.snapshot.name}. Ask your administrator for access.`,
+      );
     }
     const snapshot = facts.application.snapshot;
     const { attributes, missing } = assertionAttributes(snapshot, user.id, facts.user.profile, facts.groupNames);
     const nameId = this.nameId(snapshot, app.id, user.id, facts.user.profile);
     if (missing.length > 0 || nameId === null) {
       const names = [...missing, ...(nameId === null ? ['NameID'] : [])];
-      throw new Refusal(`${MISSING_ATTRIBUTE_PREFIX}${names[0]}`, 403, 'Profile incomplete', `Your profile lacks what ${snapshot.name} needs to create your account: ${names.join(', ')}. Ask your administrator.`);
+      throw new Refusal(
+        `${MISSING_ATTRIBUTE_PREFIX}${names[0]}`,
+        403,
+        'Profile incomplete',
+        `Your profile lacks what ${snapshot.name} needs to create your account: ${names.join(', ')}. Ask your administrator.`,
+      );
     }
     const credentials = await this.keys.forOrganization(app.organizationId);
     const xml = await buildResponse({
@@ -457,7 +579,10 @@ export class SsoService {
   private deliver(session: IdpSession, { xml, pending, issued }: SignedResponse): SsoOutcome {
     (session.applications ??= new Set()).add(issued.applicationId);
     void this.audit.record(IdpEvents.assertionIssued, { ...issued, occurredAt: new Date().toISOString() });
-    return { kind: 'page', page: autoPostPage({ nonce: nonce(), acsUrl: pending.acsUrl, responseXml: xml, relayState: pending.relayState }) };
+    return {
+      kind: 'page',
+      page: autoPostPage({ nonce: nonce(), acsUrl: pending.acsUrl, responseXml: xml, relayState: pending.relayState }),
+    };
   }
 
   /**
@@ -483,20 +608,34 @@ export class SsoService {
     try {
       if (input.binding === 'redirect') {
         const xml = decodeRedirectSamlRequest(input.samlRequest as string);
-        const signature = certificates.length > 0 || app.snapshot.requireSignedRequests ? verifyRedirectSignature(input.rawQuery ?? '', certificates) : { signed: false };
+        const signature =
+          certificates.length > 0 || app.snapshot.requireSignedRequests
+            ? verifyRedirectSignature(input.rawQuery ?? '', certificates)
+            : { signed: false };
         this.requireSignedIfConfigured(app, signature.signed);
         return parseAuthnRequest(xml);
       }
       const xml = decodePostSamlRequest(input.samlRequest as string);
-      const signature = certificates.length > 0 || app.snapshot.requireSignedRequests ? verifyPostSignature(xml, certificates) : { signed: false as const };
+      const signature =
+        certificates.length > 0 || app.snapshot.requireSignedRequests ? verifyPostSignature(xml, certificates) : { signed: false as const };
       this.requireSignedIfConfigured(app, signature.signed);
       return parseAuthnRequest(signature.signed ? signature.signedXml : xml);
     } catch (error) {
       if (error instanceof SamlRequestError) {
         if (error.reason === 'bad_request_signature') {
-          throw new Refusal('bad_request_signature', 400, 'Invalid request signature', `The application's request signature could not be verified: ${error.message}`);
+          throw new Refusal(
+            'bad_request_signature',
+            400,
+            'Invalid request signature',
+            `The application's request signature could not be verified: ${error.message}`,
+          );
         }
-        throw new Refusal('malformed_request', error.reason === 'request_too_large' ? 413 : 400, 'Invalid sign-in request', `The application sent a SAML request we cannot accept: ${error.message}`);
+        throw new Refusal(
+          'malformed_request',
+          error.reason === 'request_too_large' ? 413 : 400,
+          'Invalid sign-in request',
+          `The application sent a SAML request we cannot accept: ${error.message}`,
+        );
       }
       throw error;
     }
@@ -504,7 +643,12 @@ export class SsoService {
 
   private requireSignedIfConfigured(app: ReadApplicationView, signed: boolean): void {
     if (app.snapshot.requireSignedRequests && !signed) {
-      throw new Refusal('unsigned_request_rejected', 400, 'Unsigned sign-in request', `${app.snapshot.name} must sign its requests, and this one is not signed.`);
+      throw new Refusal(
+        'unsigned_request_rejected',
+        400,
+        'Unsigned sign-in request',
+        `${app.snapshot.name} must sign its requests, and this one is not signed.`,
+      );
     }
   }
 
@@ -512,7 +656,12 @@ export class SsoService {
   private checkRequest(app: ReadApplicationView, request: ParsedAuthnRequest): string {
     const snapshot = app.snapshot;
     if (request.issuer !== snapshot.spEntityId) {
-      throw new Refusal('unknown_issuer', 400, 'Unknown service provider', `The request's Issuer is not the entity ID registered for ${snapshot.name}.`);
+      throw new Refusal(
+        'unknown_issuer',
+        400,
+        'Unknown service provider',
+        `The request's Issuer is not the entity ID registered for ${snapshot.name}.`,
+      );
     }
     if (request.protocolBinding !== undefined && request.protocolBinding !== HTTP_POST) {
       throw new Refusal('unsupported_binding', 400, 'Unsupported binding', 'Responses are sent with the HTTP-POST binding only.');
@@ -526,11 +675,21 @@ export class SsoService {
       acsUrl = snapshot.acsUrls[0];
     }
     if (!acsUrl || !renderableUrl(acsUrl)) {
-      throw new Refusal('acs_not_registered', 400, 'Unregistered address', `The application asked for a response at an address that is not registered for ${snapshot.name}.`);
+      throw new Refusal(
+        'acs_not_registered',
+        400,
+        'Unregistered address',
+        `The application asked for a response at an address that is not registered for ${snapshot.name}.`,
+      );
     }
     const skewMs = this.config.IDP_CLOCK_SKEW_SECONDS * 1000;
     if (Math.abs(Date.now() - request.issueInstant.getTime()) > skewMs) {
-      throw new Refusal('stale_request', 400, 'Expired sign-in request', 'The request is too old or from the future. Start again from the application.');
+      throw new Refusal(
+        'stale_request',
+        400,
+        'Expired sign-in request',
+        'The request is too old or from the future. Start again from the application.',
+      );
     }
     if (request.destination !== undefined && request.destination !== this.ssoUrl(app.id)) {
       throw new Refusal('wrong_destination', 400, 'Wrong destination', 'The request was addressed to another identity provider endpoint.');
@@ -541,7 +700,12 @@ export class SsoService {
   private checkRelayState(relayState: string | undefined): string | null {
     if (relayState === undefined || relayState === '') return null;
     if (Buffer.byteLength(relayState, 'utf8') > this.config.IDP_RELAY_STATE_MAX_BYTES) {
-      throw new Refusal('relay_state_too_long', 400, 'RelayState too long', `RelayState is limited to ${this.config.IDP_RELAY_STATE_MAX_BYTES} bytes.`);
+      throw new Refusal(
+        'relay_state_too_long',
+        400,
+        'RelayState too long',
+        `RelayState is limited to ${this.config.IDP_RELAY_STATE_MAX_BYTES} bytes.`,
+      );
     }
     return relayState;
   }
@@ -558,7 +722,12 @@ export class SsoService {
     const result = await this.freshness.check();
     if (!result.fresh) {
       this.logger.warn({ lag: result.lag }, `Refusing SSO: ${result.reason}`);
-      throw new Refusal('stale_read_model', 503, 'Temporarily unavailable', 'Access rules are being updated and could not be confirmed just now. Try again in a moment.');
+      throw new Refusal(
+        'stale_read_model',
+        503,
+        'Temporarily unavailable',
+        'Access rules are being updated and could not be confirmed just now. Try again in a moment.',
+      );
     }
   }
 

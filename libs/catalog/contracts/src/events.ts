@@ -69,10 +69,7 @@ const applicationRef = z.object({ ...entity, applicationId: z.uuid() });
 export const CatalogEvents = {
   applicationCreated: defineEvent('catalog.application.created.v1', applicationEvent),
   applicationUpdated: defineEvent('catalog.application.updated.v1', applicationEvent),
-  applicationDeleted: defineEvent(
-    'catalog.application.deleted.v1',
-    z.object({ ...entity, applicationId: z.uuid() }),
-  ),
+  applicationDeleted: defineEvent('catalog.application.deleted.v1', z.object({ ...entity, applicationId: z.uuid() })),
   /** The application was switched on (`active: true`); no one may sign in to it while it is off. */
   applicationActivated: defineEvent('catalog.application.activated.v1', applicationRef),
   applicationDeactivated: defineEvent('catalog.application.deactivated.v1', applicationRef),
@@ -85,14 +82,8 @@ export const CatalogEvents = {
     }),
   ),
   /** Binding versions count per (application, group) pair: bind and unbind share one sequence. */
-  groupBound: defineEvent(
-    'catalog.application.group-bound.v1',
-    z.object({ ...entity, applicationId: z.uuid(), groupId: z.uuid() }),
-  ),
-  groupUnbound: defineEvent(
-    'catalog.application.group-unbound.v1',
-    z.object({ ...entity, applicationId: z.uuid(), groupId: z.uuid() }),
-  ),
+  groupBound: defineEvent('catalog.application.group-bound.v1', z.object({ ...entity, applicationId: z.uuid(), groupId: z.uuid() })),
+  groupUnbound: defineEvent('catalog.application.group-unbound.v1', z.object({ ...entity, applicationId: z.uuid(), groupId: z.uuid() })),
 } as const;
 
 export const CATALOG_STREAM = defineStream('CATALOG', ['catalog.>'], Object.values(CatalogEvents));

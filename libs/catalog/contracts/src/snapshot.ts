@@ -10,10 +10,7 @@ import { CatalogEvents } from './events';
  * organisation.
  */
 export const CatalogSnapshot = {
-  applications: defineSnapshot(
-    'rpc.catalog.snapshot.applications.v1',
-    CatalogEvents.applicationUpdated.schema.omit({ occurredAt: true }),
-  ),
+  applications: defineSnapshot('rpc.catalog.snapshot.applications.v1', CatalogEvents.applicationUpdated.schema.omit({ occurredAt: true })),
   /** Unbound pairs too (`active: false`): the pair's version keeps counting. */
   bindings: defineSnapshot(
     'rpc.catalog.snapshot.bindings.v1',

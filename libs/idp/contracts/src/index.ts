@@ -56,10 +56,7 @@ export const IdpEvents = {
     z.object({ ...audit, userId: z.uuid().nullable(), reason: RefusalReason, detail: z.string() }),
   ),
   /** A session ended by Single Logout. */
-  loggedOut: defineEvent(
-    'idp.slo.logged-out.v1',
-    z.object({ ...audit, userId: z.uuid(), sessionIndex: z.string() }),
-  ),
+  loggedOut: defineEvent('idp.slo.logged-out.v1', z.object({ ...audit, userId: z.uuid(), sessionIndex: z.string() })),
 } as const;
 
 export const IDP_STREAM = defineStream('IDP', ['idp.>'], Object.values(IdpEvents));

@@ -15,7 +15,10 @@ describe('loadConfig', () => {
       { NATS_USER: 'directory', NATS_PASSWORD: 'pw', NATS_INBOX_PREFIX: '_INBOX_directory' },
     );
     assert.equal(loadConfig(serviceSchema, {}).NATS_INBOX_PREFIX, '_INBOX');
-    assert.throws(() => loadConfig(serviceSchema, { NATS_USER: 'directory' }), (e: unknown) => e instanceof ConfigError && /NATS_USER: NATS_USER and NATS_PASSWORD go together/.test(e.message));
+    assert.throws(
+      () => loadConfig(serviceSchema, { NATS_USER: 'directory' }),
+      (e: unknown) => e instanceof ConfigError && /NATS_USER: NATS_USER and NATS_PASSWORD go together/.test(e.message),
+    );
     assert.throws(() => loadConfig(serviceSchema, { NATS_PASSWORD: 'pw' }), /NATS_USER and NATS_PASSWORD go together/);
     assert.throws(() => loadConfig(serviceSchema, { NATS_INBOX_PREFIX: '_INBOX.directory' }), /NATS_INBOX_PREFIX: letters, digits/);
   });

@@ -4,54 +4,53 @@ import { z } from 'zod';
  * Settings every service shares. Each service extends this with its own keys and reads the
  * result once at start: nothing else in the code touches `process.env`.
  */
-export const baseConfigSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  HOST: z.string().default('127.0.0.1'),
-  DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/jit'),
-  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
-  /** The service's NATS user and password (docs/nats-permissions.md): both, or neither for a server without users. */
-  NATS_USER: z.string().optional(),
-  NATS_PASSWORD: z.string().optional(),
-  /**
-   * Where NATS delivers this service's replies (JetStream answers, publish acks, RPC answers). A
-   * prefix of its own, e.g. `_INBOX_directory`, lets the service's NATS user subscribe to
-   * `_INBOX_directory.>` only: with `_INBOX.>` it could read every reply on the server, other
-   * services' included.
-   */
-  NATS_INBOX_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (one subject token)')
-    .default('_INBOX'),
-  /**
-   * Prepended to every stream name and subject, so that several copies of the system (a test run
-   * beside a developer's `npm start`) share one NATS server without hearing each other.
-   */
-  NATS_PREFIX: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')
-    .default(''),
-  BOOTSTRAP_ADMIN_API_KEY: z.string().min(16, 'use at least 16 characters').optional(),
-  /**
-   * /ready answers 503 when a consumed stream's lag (messages in the stream not yet applied) is
-   * above this and stays above it for READY_LAG_WAIT_MS: a consumer that is stuck, not one
-   * working through a burst.
-   */
-  READY_MAX_LAG: z.coerce.number().int().min(0).default(100),
-  READY_LAG_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(500),
-}).refine((config) => (config.NATS_USER === undefined) === (config.NATS_PASSWORD === undefined), {
-  message: 'NATS_USER and NATS_PASSWORD go together: set both, or neither',
-  path: ['NATS_USER'],
-});
+export const baseConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    HOST: z.string().default('127.0.0.1'),
+    DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/jit'),
+    NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+    /** The service's NATS user and password (docs/nats-permissions.md): both, or neither for a server without users. */
+    NATS_USER: z.string().optional(),
+    NATS_PASSWORD: z.string().optional(),
+    /**
+     * Where NATS delivers this service's replies (JetStream answers, publish acks, RPC answers). A
+     * prefix of its own, e.g. `_INBOX_directory`, lets the service's NATS user subscribe to
+     * `_INBOX_directory.>` only: with `_INBOX.>` it could read every reply on the server, other
+     * services' included.
+     */
+    NATS_INBOX_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (one subject token)')
+      .default('_INBOX'),
+    /**
+     * Prepended to every stream name and subject, so that several copies of the system (a test run
+     * beside a developer's `npm start`) share one NATS server without hearing each other.
+     */
+    NATS_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')
+      .default(''),
+    BOOTSTRAP_ADMIN_API_KEY: z.string().min(16, 'use at least 16 characters').optional(),
+    /**
+     * /ready answers 503 when a consumed stream's lag (messages in the stream not yet applied) is
+     * above this and stays above it for READY_LAG_WAIT_MS: a consumer that is stuck, not one
+     * working through a burst.
+     */
+    READY_MAX_LAG: z.coerce.number().int().min(0).default(100),
+    READY_LAG_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(500),
+  })
+  .refine((config) => (config.NATS_USER === undefined) === (config.NATS_PASSWORD === undefined), {
+    message: 'NATS_USER and NATS_PASSWORD go together: set both, or neither',
+    path: ['NATS_USER'],
+  });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
 export class ConfigError extends Error {}
 
 /** Validates the environment against a schema and says exactly which variables are wrong. */
-export function loadConfig<S extends z.ZodType>(
-  schema: S,
-  env: Record<string, string | undefined> = process.env,
-): z.infer<S> {
+export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined> = process.env): z.infer<S> {
   // Empty strings mean "unset": docker-compose and shells often pass VAR= for an absent value.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = schema.safeParse(cleaned);
@@ -63,6 +62,4 @@ export function loadConfig<S extends z.ZodType>(
 }
 
 /** Parses a boolean environment value the way people write them. */
-export const envBoolean = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+export const envBoolean = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');

@@ -280,7 +280,11 @@ export class BusTransport extends Server implements CustomTransportStrategy {
         // are delivered after it, and their versions make the overlap harmless.
         const { first, last } = await bus.streamBounds(stream);
         const request: ResyncRequest = { stream: stream.name, ackFloor, firstSeq: first };
-        this.log.warn({ msg: `${stream.name} was trimmed past what this consumer applied: resyncing from a snapshot`, ...request, attempt });
+        this.log.warn({
+          msg: `${stream.name} was trimmed past what this consumer applied: resyncing from a snapshot`,
+          ...request,
+          attempt,
+        });
         const result = (await this.invoke(handler, request, new BusContext([resyncPattern(stream), 0, false]))) as ResyncResult;
         progress.endResync(stream.name, first, last);
         this.options.positions?.saveSoon(stream.name, progress.applied(stream.name));

@@ -111,7 +111,8 @@ export class NatsBus {
         return;
       } catch (error) {
         if (!/Permissions Violation/i.test(String(error))) throw error;
-        if (Date.now() > deadline) throw new Error(`stream ${config.name} does not exist, and this NATS user may not create it: start its producer`);
+        if (Date.now() > deadline)
+          throw new Error(`stream ${config.name} does not exist, and this NATS user may not create it: start its producer`);
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
@@ -155,7 +156,10 @@ export class NatsBus {
   async publish<C extends EventContract>(contract: C, payload: PayloadOf<C>, msgId: string): Promise<PubAck> {
     const checked = contract.schema.safeParse(payload);
     if (!checked.success) {
-      throw new ContractViolationError(contract.subject, checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+      throw new ContractViolationError(
+        contract.subject,
+        checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      );
     }
     return this.publishEncoded(contract.subject, encodeJson(checked.data), msgId);
   }
@@ -170,12 +174,17 @@ export class NatsBus {
     try {
       const h = headers();
       h.set('Nats-Msg-Id', msgId);
-      ack = decodeJson((await this.replies.request(this.naming.subject(subject), data, this.options.publishTimeoutMs ?? 2000, h)).data) as typeof ack;
+      ack = decodeJson(
+        (await this.replies.request(this.naming.subject(subject), data, this.options.publishTimeoutMs ?? 2000, h)).data,
+      ) as typeof ack;
     } catch (error) {
       throw new BusUnavailableError(`NATS JetStream did not acknowledge ${subject}: ${describe(error)}`, error);
     }
     if (ack.error || !ack.stream || ack.seq === undefined) {
-      throw new BusUnavailableError(`NATS JetStream did not acknowledge ${subject}: ${ack.error?.description ?? 'no stream in the answer'}`, ack.error);
+      throw new BusUnavailableError(
+        `NATS JetStream did not acknowledge ${subject}: ${ack.error?.description ?? 'no stream in the answer'}`,
+        ack.error,
+      );
     }
     return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate ?? false, domain: ack.domain };
   }
@@ -193,7 +202,10 @@ export class NatsBus {
     if (!reply.ok) throw new RpcRemoteError(reply.error.code, reply.error.message);
     const parsed = contract.response.safeParse(reply.data);
     if (!parsed.success) {
-      throw new ContractViolationError(contract.subject, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+      throw new ContractViolationError(
+        contract.subject,
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      );
     }
     return parsed.data as ResponseOf<C>;
   }

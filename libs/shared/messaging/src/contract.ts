@@ -43,10 +43,6 @@ export function defineRpc<Req extends z.ZodType, Res extends z.ZodType>(
   return { kind: 'rpc', subject, request, response };
 }
 
-export function defineStream(
-  name: string,
-  subjects: readonly string[],
-  events: readonly EventContract[],
-): StreamContract {
+export function defineStream(name: string, subjects: readonly string[], events: readonly EventContract[]): StreamContract {
   return { name, subjects, events };
 }

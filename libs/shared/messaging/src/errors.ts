@@ -1,6 +1,9 @@
 /** The event bus did not confirm a publish or answer a request in time. */
 export class BusUnavailableError extends Error {
-  constructor(message: string, override readonly cause?: unknown) {
+  constructor(
+    message: string,
+    override readonly cause?: unknown,
+  ) {
     super(message);
   }
 }

@@ -19,7 +19,7 @@ function fakeBus() {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('FreshnessGate', () => {
-  it('is fresh once the applied floor reaches the stream\'s last sequence', async () => {
+  it("is fresh once the applied floor reaches the stream's last sequence", async () => {
     const { bus, pending } = fakeBus();
     const progress = new ConsumerProgress();
     progress.start('S', 7);

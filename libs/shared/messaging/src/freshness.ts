@@ -3,9 +3,7 @@ import { withinMs } from './consumer-lag';
 import type { ConsumerProgress } from './consumer-progress';
 import type { StreamContract } from './contract';
 
-export type FreshnessResult =
-  | { fresh: true; waitedMs: number }
-  | { fresh: false; reason: string; lag: Record<string, number> };
+export type FreshnessResult = { fresh: true; waitedMs: number } | { fresh: false; reason: string; lag: Record<string, number> };
 
 /**
  * Proves that a consumer has applied everything its streams held when the caller arrived
@@ -56,10 +54,12 @@ export class FreshnessGate {
   /** Joins the next lookup to start, never one already on the wire. */
   private lookupAfterNow(): Promise<Map<string, number>> {
     if (!this.inFlight) return this.start();
-    this.next ??= this.inFlight.catch(() => undefined).then(() => {
-      this.next = undefined;
-      return this.start();
-    });
+    this.next ??= this.inFlight
+      .catch(() => undefined)
+      .then(() => {
+        this.next = undefined;
+        return this.start();
+      });
     return this.next;
   }
 
@@ -68,9 +68,11 @@ export class FreshnessGate {
       this.streams.map(async (s) => [s.name, await withinMs(this.bus.lastSequence(s), this.lookupTimeoutMs)] as const),
     ).then((entries) => new Map(entries));
     this.inFlight = lookup;
-    void lookup.catch(() => undefined).finally(() => {
-      if (this.inFlight === lookup) this.inFlight = undefined;
-    });
+    void lookup
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.inFlight === lookup) this.inFlight = undefined;
+      });
     return lookup;
   }
 }

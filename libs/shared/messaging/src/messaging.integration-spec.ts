@@ -47,7 +47,12 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
   before(async () => {
     await ensureDatabase(env.databaseUrl, 'msgtest');
     dataSource = new DataSource(
-      serviceDataSourceOptions({ url: env.databaseUrl, schema: 'msgtest', entities: [OutboxMessage, ConsumerPosition], migrations: [CreateOutbox1764300000000] }),
+      serviceDataSourceOptions({
+        url: env.databaseUrl,
+        schema: 'msgtest',
+        entities: [OutboxMessage, ConsumerPosition],
+        migrations: [CreateOutbox1764300000000],
+      }),
     );
     await dataSource.initialize();
     bus = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'msgtest' });
@@ -75,7 +80,7 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     assert.equal((await unpublished()).length, 1);
   });
 
-  it('reads a stream\'s bounds, and names the stream when it has none to read', async () => {
+  it("reads a stream's bounds, and names the stream when it has none to read", async () => {
     await assert.rejects(bus.streamBounds(defineStream('ABSENT', ['absent.>'], [])), /ABSENT.*not found/i);
     await bus.ensureStream(TICKS);
     assert.deepEqual(await bus.streamBounds(TICKS), { first: 0, last: 0 });
@@ -158,7 +163,9 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     before(async () => {
       app = await NestFactory.create(TestModule, { logger: false });
       progress = new ConsumerProgress();
-      app.connectMicroservice({ strategy: new BusTransport({ bus, progress, positions: new ConsumerPositions(dataSource), consumes: [STREAM], retryDelayMs: 50 }) });
+      app.connectMicroservice({
+        strategy: new BusTransport({ bus, progress, positions: new ConsumerPositions(dataSource), consumes: [STREAM], retryDelayMs: 50 }),
+      });
       await app.startAllMicroservices();
       await app.init();
     });
@@ -172,7 +179,14 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
       await bus.publishEncoded(Ping.subject, encodeJson({ n: 'not a number' }), 'bad-1');
       await bus.publish(Ping, { n: 11 }, 'p-11');
       await bus.publish(Ping, { n: 12 }, 'p-12');
-      await eventually(() => assert.deepEqual([...seen].sort((a, b) => a - b), [1, 2, 11, 12]), { timeoutMs: 5000 });
+      await eventually(
+        () =>
+          assert.deepEqual(
+            [...seen].sort((a, b) => a - b),
+            [1, 2, 11, 12],
+          ),
+        { timeoutMs: 5000 },
+      );
       const last = await bus.lastSequence(STREAM);
       await eventually(() => assert.equal(progress.applied('TEST'), last));
     });

@@ -17,7 +17,7 @@ const Echo = defineRpc('rpc.inbox.echo.v1', z.object({ n: z.number().int() }), z
  * subscribe to `_INBOX_svc.>` only refuses any other inbox, so each path below would fail (a
  * timeout, a refused subscription) if one of them still used `_INBOX`.
  */
-describe('a least-privilege NATS user: its own inbox prefix, no rights over others\' streams (private nats-server)', () => {
+describe("a least-privilege NATS user: its own inbox prefix, no rights over others' streams (private nats-server)", () => {
   const server = new PrivateNatsServer(`
 accounts {
   APP {
@@ -33,7 +33,14 @@ accounts {
 
   before(async () => {
     await server.start();
-    bus = await NatsBus.connect({ servers: server.url, prefix: '', service: 'svc', user: 'svc', password: 'svc-pw', inboxPrefix: '_INBOX_svc' });
+    bus = await NatsBus.connect({
+      servers: server.url,
+      prefix: '',
+      service: 'svc',
+      user: 'svc',
+      password: 'svc-pw',
+      inboxPrefix: '_INBOX_svc',
+    });
   });
 
   after(async () => {
@@ -57,7 +64,9 @@ accounts {
     const ack = await bus.publish(Ping, { n: 1 }, 'ping-1');
     assert.equal(ack.seq, 1);
     assert.equal(await bus.lastSequence(STREAM), 1);
-    bus.connection.subscribe(Echo.subject, { callback: (_error, msg) => void msg.respond(JSON.stringify({ ok: true, data: msg.json<unknown>() })) });
+    bus.connection.subscribe(Echo.subject, {
+      callback: (_error, msg) => void msg.respond(JSON.stringify({ ok: true, data: msg.json<unknown>() })),
+    });
     assert.deepEqual(await bus.request(Echo, { n: 7 }), { n: 7 });
   });
 
@@ -74,10 +83,7 @@ accounts {
     } finally {
       await producer.close();
     }
-    await assert.rejects(
-      bus.ensureStreamExists(defineStream('OTHERS_NEVER', ['never.>'], []), 600),
-      /does not exist/,
-    );
+    await assert.rejects(bus.ensureStreamExists(defineStream('OTHERS_NEVER', ['never.>'], []), 600), /does not exist/);
   });
 
   it("delivers to a durable pull consumer through nats.js's own inboxes", async () => {

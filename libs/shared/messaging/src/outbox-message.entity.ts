@@ -42,9 +42,7 @@ export async function createOutboxTable(queryRunner: QueryRunner, schema: string
       "published_at" timestamptz NULL,
       "publish_attempts" integer NOT NULL DEFAULT 0
     )`);
-  await queryRunner.query(
-    `CREATE INDEX "outbox_unpublished_idx" ON "${schema}"."outbox" ("position") WHERE "published_at" IS NULL`,
-  );
+  await queryRunner.query(`CREATE INDEX "outbox_unpublished_idx" ON "${schema}"."outbox" ("position") WHERE "published_at" IS NULL`);
 }
 
 export async function dropOutboxTable(queryRunner: QueryRunner, schema: string): Promise<void> {

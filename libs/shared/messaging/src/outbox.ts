@@ -87,7 +87,7 @@ export class Outbox implements BeforeApplicationShutdown {
         .getRepository(OutboxMessage)
         .createQueryBuilder('o')
         .where('o.published_at IS NULL')
-        .andWhere("o.created_at <= now() - make_interval(secs => :age)", { age: minAgeSeconds })
+        .andWhere('o.created_at <= now() - make_interval(secs => :age)', { age: minAgeSeconds })
         .orderBy('o.position', 'ASC')
         .limit(200)
         .setLock('pessimistic_write')

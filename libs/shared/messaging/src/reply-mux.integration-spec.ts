@@ -34,7 +34,10 @@ describe('ReplyMux (real NATS)', () => {
         return [new TextDecoder().decode(msg.data), msg.headers?.get('X-N')];
       }),
     );
-    assert.deepEqual(answers, Array.from({ length: 200 }, (_, i) => [`n${i}`, String(i)]));
+    assert.deepEqual(
+      answers,
+      Array.from({ length: 200 }, (_, i) => [`n${i}`, String(i)]),
+    );
     assert.equal(mux.waiting, 0);
   });
 

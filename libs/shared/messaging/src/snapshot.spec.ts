@@ -6,8 +6,14 @@ const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ row: { id: `k
 
 describe('snapshotPage', () => {
   it('says there is no next page when fewer rows than a page were read', () => {
-    assert.deepEqual(snapshotPage(rows(3), (r) => r.id), { items: ['k0', 'k1', 'k2'], next: null });
-    assert.deepEqual(snapshotPage([], (r: { id: string }) => r.id), { items: [], next: null });
+    assert.deepEqual(
+      snapshotPage(rows(3), (r) => r.id),
+      { items: ['k0', 'k1', 'k2'], next: null },
+    );
+    assert.deepEqual(
+      snapshotPage([], (r: { id: string }) => r.id),
+      { items: [], next: null },
+    );
   });
 
   it('goes on after the last row of a full page', () => {

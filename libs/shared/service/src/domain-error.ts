@@ -53,5 +53,4 @@ export function httpStatusOf(code: ErrorCode): number {
   }
 }
 
-export const notFound = (what: string, id: string): DomainError =>
-  new DomainError(ErrorCode.NotFound, `${what} ${id} was not found`);
+export const notFound = (what: string, id: string): DomainError => new DomainError(ErrorCode.NotFound, `${what} ${id} was not found`);

@@ -45,7 +45,11 @@ describe('GET /ready', () => {
   it("reports each consumed stream's applied floor, its last sequence read now, and the lag", async () => {
     const answer = await ready(running(7), () => Promise.resolve(9));
     assert.equal(answer.status, 200);
-    assert.deepEqual(answer.body.checks, { database: 'up', nats: 'up', consumers: { S: { ready: true, resyncing: false, applied: 7, last: 9, lag: 2 } } });
+    assert.deepEqual(answer.body.checks, {
+      database: 'up',
+      nats: 'up',
+      consumers: { S: { ready: true, resyncing: false, applied: 7, last: 9, lag: 2 } },
+    });
     assert.equal(answer.body.reasons, undefined);
   });
 

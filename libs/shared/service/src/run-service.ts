@@ -24,9 +24,8 @@ export interface RunServiceOptions {
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
 }
 
-const POSTGRES_HINT = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
-const NATS_HINT =
-  'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server   (JetStream must be on: -js)';
+const POSTGRES_HINT = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
+const NATS_HINT = 'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server   (JetStream must be on: -js)';
 
 /**
  * The one way a service boots: config (already parsed) → logger → dependencies → app →

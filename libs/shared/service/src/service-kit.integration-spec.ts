@@ -111,7 +111,13 @@ describe('the service kit on a real PostgreSQL and NATS: /ready and /metrics', (
     class KitTestModule {}
     app = await NestFactory.create<NestFastifyApplication>(KitTestModule, new FastifyAdapter(), { logger: false });
     app.connectMicroservice({
-      strategy: new BusTransport({ bus, progress: app.get(ConsumerProgress), positions: app.get(ConsumerPositions), consumes: [STREAM], retryDelayMs: 50 }),
+      strategy: new BusTransport({
+        bus,
+        progress: app.get(ConsumerProgress),
+        positions: app.get(ConsumerPositions),
+        consumes: [STREAM],
+        retryDelayMs: 50,
+      }),
     });
     await app.startAllMicroservices();
     await app.listen(0, '127.0.0.1');

@@ -66,9 +66,13 @@ export class PrivateNatsServer {
       writeFileSync(file, this.config);
       configArgs.push('-c', file);
     }
-    const child = spawn(process.env.NATS_SERVER_BIN ?? 'nats-server', [...configArgs, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, '-l', this.logFile], {
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.env.NATS_SERVER_BIN ?? 'nats-server',
+      [...configArgs, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, '-l', this.logFile],
+      {
+        stdio: 'ignore',
+      },
+    );
     this.child = child;
     await eventually(() => listening(this.port), { timeoutMs: 10_000, intervalMs: 50 });
   }

@@ -19,7 +19,10 @@ export interface TestEnv {
 /** Every test run gets its own database and NATS prefix, so that runs never collide. */
 export function testEnv(label: string): TestEnv {
   const id = randomBytes(4).toString('hex');
-  const safe = label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20);
+  const safe = label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20);
   const databaseUrl = `${TEST_PG_URL}/jit_test_${safe}_${id}`;
   const natsPrefix = `t_${safe}_${id}`;
   return {

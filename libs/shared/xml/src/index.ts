@@ -34,7 +34,8 @@ export function parseSingleRoot(xml: string): Element {
 /** The child elements of `parent` with this namespace and local name. */
 export function childElements(parent: Element, namespace: string, localName: string): Element[] {
   return Array.from(parent.childNodes).filter(
-    (n: Node): n is Element => n.nodeType === n.ELEMENT_NODE && (n as Element).localName === localName && (n as Element).namespaceURI === namespace,
+    (n: Node): n is Element =>
+      n.nodeType === n.ELEMENT_NODE && (n as Element).localName === localName && (n as Element).namespaceURI === namespace,
   );
 }
 

@@ -8,7 +8,8 @@ import { parseMessage, parseSingleRoot, UnsafeXmlError, type MessageElement } fr
 
 const P = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const A = 'urn:oasis:names:tc:SAML:2.0:assertion';
-const root = (inner: string, attributes = '') => `<samlp:AuthnRequest xmlns:samlp="${P}" xmlns:saml="${A}" ID="_1" Version="2.0"${attributes}>${inner}</samlp:AuthnRequest>`;
+const root = (inner: string, attributes = '') =>
+  `<samlp:AuthnRequest xmlns:samlp="${P}" xmlns:saml="${A}" ID="_1" Version="2.0"${attributes}>${inner}</samlp:AuthnRequest>`;
 
 /** Documents both parsers accept: what each yields must be the same. */
 const ACCEPTED = [
@@ -105,27 +106,56 @@ describe('parseMessage (saxes) against parseSingleRoot (xmldom)', () => {
 
   it('refuses what xmldom refuses, with the same kind', () => {
     for (const [xml, kind] of REFUSED) {
-      assert.equal(kindOf(() => parseSingleRoot(xml)), kind, `xmldom: ${xml}`);
-      assert.equal(kindOf(() => parseMessage(xml)), kind, `saxes: ${xml}`);
+      assert.equal(
+        kindOf(() => parseSingleRoot(xml)),
+        kind,
+        `xmldom: ${xml}`,
+      );
+      assert.equal(
+        kindOf(() => parseMessage(xml)),
+        kind,
+        `saxes: ${xml}`,
+      );
     }
   });
 
   it('refuses characters XML forbids, which xmldom lets through', () => {
     for (const xml of STRICTER) {
-      assert.equal(kindOf(() => parseSingleRoot(xml)), 'accepted', `xmldom: ${xml}`);
-      assert.equal(kindOf(() => parseMessage(xml)), 'malformed', `saxes: ${xml}`);
+      assert.equal(
+        kindOf(() => parseSingleRoot(xml)),
+        'accepted',
+        `xmldom: ${xml}`,
+      );
+      assert.equal(
+        kindOf(() => parseMessage(xml)),
+        'malformed',
+        `saxes: ${xml}`,
+      );
     }
   });
 
   it('finds child elements by namespace URI and local name, not by prefix', () => {
-    const el = parseMessage(root('<saml:Issuer>a</saml:Issuer><x:Issuer xmlns:x="urn:oasis:names:tc:SAML:2.0:assertion">b</x:Issuer><saml:Issuer xmlns:saml="urn:o">c</saml:Issuer>'));
-    assert.deepEqual(el.childElements(A, 'Issuer').map((e) => e.textContent), ['a', 'b']);
-    assert.deepEqual(el.childElements('urn:o', 'Issuer').map((e) => e.textContent), ['c']);
+    const el = parseMessage(
+      root(
+        '<saml:Issuer>a</saml:Issuer><x:Issuer xmlns:x="urn:oasis:names:tc:SAML:2.0:assertion">b</x:Issuer><saml:Issuer xmlns:saml="urn:o">c</saml:Issuer>',
+      ),
+    );
+    assert.deepEqual(
+      el.childElements(A, 'Issuer').map((e) => e.textContent),
+      ['a', 'b'],
+    );
+    assert.deepEqual(
+      el.childElements('urn:o', 'Issuer').map((e) => e.textContent),
+      ['c'],
+    );
   });
 
   it('expands no entity: a billion-laughs document is refused before parsing', () => {
     const lol = '<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;</l>';
-    assert.equal(kindOf(() => parseMessage(lol)), 'dtd');
+    assert.equal(
+      kindOf(() => parseMessage(lol)),
+      'dtd',
+    );
   });
 });
 
