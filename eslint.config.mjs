@@ -35,16 +35,6 @@ export default tseslint.config(
     },
   },
   {
-    // Tests may lean on node:test's loose typing of hooks.
-    files: ['**/*.spec.ts', '**/*.integration-spec.ts', '**/*.e2e-spec.ts', 'e2e/**/*.ts'],
-    rules: {
-      '@typescript-eslint/no-floating-promises': [
-        'error',
-        { allowForKnownSafeCalls: [{ from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' }] },
-      ],
-    },
-  },
-  {
     // demo-sp's tests play the IdP with our SAML library; demo-sp's own code never touches it.
     files: ['apps/demo-sp/**/*.spec.ts', 'apps/demo-sp/**/*.integration-spec.ts'],
     rules: {

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Browser, PrivateNatsServer, eventually, metricValue } from '@jit/testing';
 import { System, signIn } from './harness';
@@ -17,7 +16,7 @@ describe('NATS crash: nothing claimed, nothing stale, nothing lost', () => {
   const password = 'correct horse battery staple';
   const browser = new Browser();
 
-  before(async () => {
+  beforeAll(async () => {
     await nats.start();
     system = new System('faults', nats.url);
     await system.start();
@@ -28,7 +27,7 @@ describe('NATS crash: nothing claimed, nothing stale, nothing lost', () => {
     assert.equal((await signIn(system, browser, appId, 'lin', password)).outcome, 'signed-in');
   });
 
-  after(async () => {
+  afterAll(async () => {
     await system.stop();
     await nats.destroy();
   });

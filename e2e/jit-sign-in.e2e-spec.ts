@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Browser, metricValue } from '@jit/testing';
 import { System, signIn } from './harness';
@@ -18,7 +17,7 @@ describe('JIT sign-in through the IdP into demo-sp', () => {
   let userId = '';
   const password = 'correct horse battery staple';
 
-  before(async () => {
+  beforeAll(async () => {
     await system.start();
     const user = await system.admin<{ id: string }>(
       'POST',
@@ -53,7 +52,7 @@ describe('JIT sign-in through the IdP into demo-sp', () => {
     await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId }, 201);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await system.stop();
   });
 

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -23,7 +22,7 @@ describe('every service as its own NATS user (docs/nats-permissions.md)', () => 
   const browser = new Browser();
   const password = 'correct horse battery staple';
 
-  before(async () => {
+  beforeAll(async () => {
     await nats.start();
     // The doc's subjects are unprefixed; this server is the test's own, so no prefix is needed.
     system = new System(
@@ -39,7 +38,7 @@ describe('every service as its own NATS user (docs/nats-permissions.md)', () => 
     await system.start();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await system?.stop();
     await nats.destroy();
   });

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -51,7 +50,7 @@ describe('IdP restart after its streams were trimmed: no assertion from what the
       )
     ).id;
 
-  before(async () => {
+  beforeAll(async () => {
     await system.start();
     linId = await user('lin');
     maxId = await user('max');
@@ -64,7 +63,7 @@ describe('IdP restart after its streams were trimmed: no assertion from what the
     assert.equal((await signIn(system, new Browser(), retiredAppId, 'max', password)).outcome, 'signed-in');
   });
 
-  after(() => system.stop());
+  afterAll(() => system.stop());
 
   it('refuses a user whose membership was removed while the IdP was away and whose events were trimmed', async () => {
     await system.stopOne('idp');

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateRawSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
@@ -54,7 +53,7 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
     return browser;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     await system.start();
     const user = await system.admin<{ id: string }>(
       'POST',
@@ -75,7 +74,7 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
     await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId: group.id }, 201);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await system.stop();
   });
 

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { z } from 'zod';
@@ -19,7 +18,7 @@ describe('Single Logout from demo-sp', () => {
   let publisher: CatalogPublisher;
   let snapshot: z.input<typeof ApplicationSnapshot>;
 
-  before(async () => {
+  beforeAll(async () => {
     await system.start();
     const user = await system.admin<{ id: string }>(
       'POST',
@@ -51,7 +50,7 @@ describe('Single Logout from demo-sp', () => {
     await publisher.configure(appId, { ...snapshot, singleLogoutUrl: `${system.demoSpUrl}/saml/slo` });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await publisher?.close();
     await system.stop();
   });

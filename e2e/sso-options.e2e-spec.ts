@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SamlStatusError } from '@node-saml/node-saml';
 import type { z } from 'zod';
@@ -57,7 +56,7 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
   });
   const configure = (over: Partial<z.input<typeof ApplicationSnapshot>> = {}) => publisher.configure(appId, { ...base(), ...over });
 
-  before(async () => {
+  beforeAll(async () => {
     await system.start();
     const user = await system.admin<{ id: string }>(
       'POST',
@@ -95,7 +94,7 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
     assert.equal(certs.length, 1);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await publisher?.close();
     await system.stop();
   });

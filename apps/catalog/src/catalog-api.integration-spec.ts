@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { freePort, readStream, startService, testEnv, type ServiceProcess } from '@jit/testing';
 
@@ -30,7 +29,7 @@ describe('catalog admin API (real PostgreSQL and NATS)', () => {
     ...over,
   });
 
-  before(async () => {
+  beforeAll(async () => {
     const [dPort, cPort] = [await freePort(), await freePort()];
     const common = { DATABASE_URL: env.databaseUrl, NATS_PREFIX: env.natsPrefix, BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP };
     running.push(await startService('directory', dPort, { ...common, DIRECTORY_PORT: String(dPort) }));
@@ -40,7 +39,7 @@ describe('catalog admin API (real PostgreSQL and NATS)', () => {
     groupId = String((await call('POST', `${directory}/v1/user-groups`, { name: 'Sales' })).body.id);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(running.map((s) => s.stop()));
     await env.cleanup();
   });

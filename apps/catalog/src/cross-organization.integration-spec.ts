@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   adminClient,
@@ -46,7 +45,7 @@ describe('every catalog route: the organisation wall and bad input (real Postgre
     return res.body;
   };
 
-  before(async () => {
+  beforeAll(async () => {
     system = await startDirectoryAndCatalog('catcrossorg', BOOTSTRAP);
     catalog = system.catalog;
     a.groupId = String((await created(directory, '/v1/user-groups', { name: 'Engineering' })).id);
@@ -58,7 +57,7 @@ describe('every catalog route: the organisation wall and bad input (real Postgre
     doc = await fetchOpenApi(catalog);
   });
 
-  after(() => system.stop());
+  afterAll(() => system.stop());
 
   /** A valid body for each route that takes one, so that only the organisation can make it fail. */
   const bodies: Record<string, () => unknown> = {

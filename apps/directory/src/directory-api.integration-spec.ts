@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readStream, startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
 
@@ -20,12 +19,12 @@ describe('directory admin API (real PostgreSQL and NATS)', () => {
   };
   const events = () => readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`);
 
-  before(async () => {
+  beforeAll(async () => {
     directory = await startInEnv('directory', env, BOOTSTRAP);
     base = directory.url;
   });
 
-  after(async () => {
+  afterAll(async () => {
     await directory.stop();
     await env.cleanup();
   });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { deflateRawSync, deflateSync } from 'node:zlib';
 import {
   MAX_SAML_REQUEST_ENCODED_BYTES,

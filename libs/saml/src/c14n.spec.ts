@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { before, describe, it } from 'node:test';
 import { C14nCanonicalization, ExclusiveCanonicalization } from 'xml-crypto';
 import type { Element } from '@xmldom/xmldom';
 import { canonicalize, scopeOf } from './c14n';
@@ -82,7 +81,7 @@ describe('canonicalize (exclusive c14n from the tree)', () => {
 
 describe('signatures over the canonical form', () => {
   let credentials: SigningCredentials;
-  before(async () => {
+  beforeAll(async () => {
     credentials = await testCredentials();
   });
   const options = (over: Partial<ResponseOptions> = {}): ResponseOptions => ({
@@ -168,7 +167,7 @@ const inclusiveC14n = (xml: string) => new C14nCanonicalization().process(parseX
 
 describe('the forms a signed element keeps', () => {
   let credentials: SigningCredentials;
-  before(async () => {
+  beforeAll(async () => {
     credentials = await testCredentials();
   });
 

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { describe, it } from 'node:test';
 import * as x509 from '@peculiar/x509';
 import { certificateBody, generateSigningCredentials } from './credentials';
 import { newSamlId, randomToken } from './ids';

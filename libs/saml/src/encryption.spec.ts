@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
 import { generateSigningCredentials, type SigningCredentials } from './credentials';
 import { AES256_GCM, RSA_OAEP_MGF1P } from './encryption';
 import { buildResponse, type ResponseOptions } from './response';
@@ -22,7 +21,7 @@ import {
 describe('EncryptedAssertion (AES-256-GCM, RSA-OAEP), signed before it is encrypted', () => {
   let idp: SigningCredentials;
   let sp: { privateKeyPem: string; certificatePem: string };
-  before(async () => {
+  beforeAll(async () => {
     idp = await testCredentials();
     sp = await generateSigningCredentials('sp.example.com');
   });

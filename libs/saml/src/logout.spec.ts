@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
 import { ValidateInResponseTo } from '@node-saml/node-saml';
 import { SamlRequestError, decodeRedirectSamlRequest } from './authn-request';
 import { generateSigningCredentials, type SigningCredentials } from './credentials';
@@ -13,7 +12,7 @@ const SP_SLO = 'https://sp.example.com/saml/slo';
 describe('Single Logout over HTTP-Redirect, against node-saml', () => {
   let idp: SigningCredentials;
   let sp: { privateKeyPem: string; certificatePem: string };
-  before(async () => {
+  beforeAll(async () => {
     idp = await testCredentials();
     sp = await generateSigningCredentials('sp.example.com');
   });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
 import * as samlify from 'samlify';
 import { certificateBody, generateSigningCredentials, type SigningCredentials } from './credentials';
 import { buildIdpMetadata, buildIdpMetadataSet, type IdpMetadataOptions } from './metadata';
@@ -25,7 +24,7 @@ const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 
 let current: SigningCredentials;
 let next: { privateKeyPem: string; certificatePem: string };
-before(async () => {
+beforeAll(async () => {
   current = await testCredentials();
   next = await generateSigningCredentials('idp.example.org next');
 });

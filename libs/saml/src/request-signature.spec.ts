@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
 import { SignedXml } from 'xml-crypto';
 import { SamlRequestError, decodePostSamlRequest, parseAuthnRequest } from './authn-request';
 import { generateSigningCredentials } from './credentials';
@@ -32,7 +31,7 @@ async function postRequestXml(keys: Keys | null, over: Record<string, unknown> =
 describe('verifyRedirectSignature (node-saml signs the query)', () => {
   let sp: Keys;
   let attacker: Keys;
-  before(async () => {
+  beforeAll(async () => {
     sp = await generateSigningCredentials('sp.example.com');
     attacker = await generateSigningCredentials('attacker.example');
   });
@@ -83,7 +82,7 @@ describe('verifyRedirectSignature (node-saml signs the query)', () => {
 describe('verifyPostSignature (node-saml signs the AuthnRequest, enveloped)', () => {
   let sp: Keys;
   let attacker: Keys;
-  before(async () => {
+  beforeAll(async () => {
     sp = await generateSigningCredentials('sp.example.com');
     attacker = await generateSigningCredentials('attacker.example');
   });

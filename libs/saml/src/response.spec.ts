@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
-import { before, describe, it } from 'node:test';
 import { SamlStatusError, ValidateInResponseTo } from '@node-saml/node-saml';
 import { generateSigningCredentials, type SigningCredentials } from './credentials';
 import { decodeRedirectSamlRequest, parseAuthnRequest } from './authn-request';
@@ -37,7 +36,7 @@ const NAME_ID_FORMATS: Array<[format: string, value: string]> = [
 ];
 
 let credentials: SigningCredentials;
-before(async () => {
+beforeAll(async () => {
   credentials = await testCredentials();
 });
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { parseXml } from './spec-helpers';
 import { element, escapeAttribute, escapeText, renderXml, toXmlChars, trustedXml } from './xml-writer';
 

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readStream } from '@jit/testing';
 import { spMetadataXml, startDirectoryAndCatalog, testCertificate, type DirectoryAndCatalog } from '../test-fixtures';
@@ -45,13 +44,13 @@ describe('catalog applications: options, metadata, mappings, connector rules, ev
       .filter((e) => e.payload.applicationId === applicationId)
       .map((e) => ({ subject: e.subject.slice(system.env.natsPrefix.length + 1), payload: e.payload }));
 
-  before(async () => {
+  beforeAll(async () => {
     [rsa, rsa2, ec] = await Promise.all([testCertificate(), testCertificate(), testCertificate('ec')]);
     system = await startDirectoryAndCatalog('catapps', BOOTSTRAP);
     ({ directory, catalog } = system);
   });
 
-  after(() => system.stop());
+  afterAll(() => system.stop());
 
   describe('GET /v1/connectors', () => {
     it('holds the generic and at least 20 pre-built connectors, paginated', async () => {

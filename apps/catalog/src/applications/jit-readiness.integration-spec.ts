@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect } from '@nats-io/transport-node';
@@ -50,7 +49,7 @@ describe('JIT readiness (real PostgreSQL and NATS)', () => {
     return users[username];
   };
 
-  before(async () => {
+  beforeAll(async () => {
     system = await startDirectoryAndCatalog('catreadiness', BOOTSTRAP);
     ({ directory, catalog } = system);
     groupId = String((await call('POST', `${directory}/v1/user-groups`, { name: 'Sales' })).body.id);
@@ -65,7 +64,7 @@ describe('JIT readiness (real PostgreSQL and NATS)', () => {
     appId = String(created.body.id);
   });
 
-  after(() => system.stop());
+  afterAll(() => system.stop());
 
   it('counts nobody while no group is bound, then the members of a group right after it is bound', async () => {
     await user('ada');

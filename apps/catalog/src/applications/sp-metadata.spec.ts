@@ -1,4 +1,3 @@
-import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spMetadataXml, testCertificate } from '../test-fixtures';
 import { checkCertificate } from './certificates';
@@ -10,7 +9,7 @@ const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 describe('parseSpMetadata', () => {
   let signing = '';
   let encryption = '';
-  before(async () => {
+  beforeAll(async () => {
     [signing, encryption] = await Promise.all([testCertificate(), testCertificate()]);
   });
 

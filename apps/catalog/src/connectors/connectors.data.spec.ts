@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
 import data from './connectors.data.json';

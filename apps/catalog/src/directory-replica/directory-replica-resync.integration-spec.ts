@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { connect } from '@nats-io/transport-node';
@@ -58,14 +57,14 @@ describe("the catalog's copy of the directory after the DIRECTORY stream was tri
   const replicaEqualsDirectory = () =>
     eventually(async () => assert.deepEqual(await replicaState(), await directoryState()), { timeoutMs: 5000 });
 
-  before(async () => {
+  beforeAll(async () => {
     directory = await startInEnv('directory', env, BOOTSTRAP);
     catalog = await startInEnv('catalog', env, BOOTSTRAP);
     db = new Client({ connectionString: env.databaseUrl });
     await db.connect();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await catalog?.stop();
     await directory.stop();
     await db.end();

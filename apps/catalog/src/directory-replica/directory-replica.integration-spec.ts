@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
@@ -51,12 +50,12 @@ describe("the catalog's copy of the directory (real PostgreSQL and NATS)", () =>
     return { message: String(res.body.message), details: res.body.details };
   };
 
-  before(async () => {
+  beforeAll(async () => {
     system = await startDirectoryAndCatalog('catreplica', BOOTSTRAP);
     idp = await startInEnv('idp', system.env, BOOTSTRAP);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await idp.stop();
     await system.stop();
   });
@@ -107,7 +106,7 @@ describe("the catalog's copy of the directory (real PostgreSQL and NATS)", () =>
   describe('a group the directory deletes', () => {
     const ids = { sales: '', support: '', ada: '', bob: '', crm: '', wiki: '', organizationId: '' };
 
-    before(async () => {
+    beforeAll(async () => {
       ids.sales = await created(directory('POST', '/v1/user-groups', { name: 'Sales' }));
       ids.support = await created(directory('POST', '/v1/user-groups', { name: 'Support' }));
       ids.ada = await created(directory('POST', '/v1/users', { username: 'ada.sales', email: 'ada.sales@example.com' }));

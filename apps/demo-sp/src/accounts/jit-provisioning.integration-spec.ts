@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { dropDatabase, ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
 import { DomainError, ErrorCode } from '@jit/service';
@@ -26,7 +25,7 @@ const stored = async (id: string) => {
   return row;
 };
 
-before(async () => {
+beforeAll(async () => {
   await ensureDatabase(databaseUrl, 'demo_sp');
   dataSource = new DataSource(
     serviceDataSourceOptions({ url: databaseUrl, schema: 'demo_sp', entities: [Account], migrations: [Initial1764400000000] }),
@@ -34,7 +33,7 @@ before(async () => {
   await dataSource.initialize();
 });
 
-after(async () => {
+afterAll(async () => {
   await dataSource?.destroy();
   await dropDatabase(databaseUrl);
 });

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { JIT_MODES } from '../config';
 import {
   EMAIL_NAME_ID_FORMAT,

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
 import { inflateRawSync } from 'node:zlib';
 import { buildIdpMetadata, buildResponse, generateSigningCredentials, type SamlAttribute, type SigningCredentials } from '@jit/saml';
 import { dropDatabase } from '@jit/persistence';
@@ -107,7 +106,7 @@ const ADA: SamlAttribute[] = [
   { name: 'department', values: ['<b>R&D</b>'] },
 ];
 
-before(async () => {
+beforeAll(async () => {
   const [a, b] = await Promise.all([generateSigningCredentials('fake-idp'), generateSigningCredentials('impostor')]);
   idpKey = { privateKey: a.privateKeyPem, certificatePem: a.certificatePem };
   otherKey = { privateKey: b.privateKeyPem, certificatePem: b.certificatePem };
@@ -146,7 +145,7 @@ before(async () => {
   );
 });
 
-after(async () => {
+afterAll(async () => {
   await sp?.app.close();
   await new Promise<void>((resolve) => (idp ? idp.close(() => resolve()) : resolve()));
   await dropDatabase(databaseUrl);

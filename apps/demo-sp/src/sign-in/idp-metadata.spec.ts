@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { buildIdpMetadata, generateSigningCredentials } from '@jit/saml';
 import { parseIdpMetadata } from './idp-metadata';
 

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { DirectoryRpc } from '@jit/directory-contracts';
@@ -31,7 +30,7 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
   const events = async (subject: string) =>
     (await readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`)).filter((e) => e.subject === `${env.natsPrefix}.${subject}`);
 
-  before(async () => {
+  beforeAll(async () => {
     // One after the other: the first runs the migrations.
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
@@ -61,7 +60,7 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
     bus = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'credentials-test' });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await bus?.close();
     await Promise.all(directories.map((d) => d.stop()));
     await env.cleanup();
@@ -142,7 +141,7 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
     assert.equal(lockedOut.filter((e) => e.payload.userId === userIds.get('alan')).length, 0);
   });
 
-  it('throttles a flood from one source across unknown usernames, at the same cost, while another source still works', async (t) => {
+  it('throttles a flood from one source across unknown usernames, at the same cost, while another source still works', async () => {
     const flood = '203.0.113.7';
     const unknown: number[] = [];
     for (let i = 0; i < SOURCE_LIMIT; i++) {
@@ -162,7 +161,7 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
 
     // Equal cost is proven by password-check.spec.ts (one verify on every path) and measured by
     // `npm run bench:directory`; the figures here are only reported.
-    t.diagnostic(`median: throttled ${median(throttled).toFixed(1)} ms, unknown user ${median(unknown).toFixed(1)} ms`);
+    console.info(`median: throttled ${median(throttled).toFixed(1)} ms, unknown user ${median(unknown).toFixed(1)} ms`);
     const fromFlood = (await events('directory.credentials.rejected.v1')).filter((e) => e.payload.sourceIp === flood);
     assert.equal(fromFlood.filter((e) => e.payload.reason === 'throttled').length, 11);
     assert.deepEqual(fromFlood[0]?.payload, {
@@ -174,7 +173,7 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
     assert.equal(fromFlood.at(-1)?.payload.userId, userIds.get('grace'));
   });
 
-  it('answers an unknown user exactly as a wrong password (no user enumeration)', async (t) => {
+  it('answers an unknown user exactly as a wrong password (no user enumeration)', async () => {
     const source = '198.51.100.9';
     const wrong: number[] = [];
     const unknown: number[] = [];
@@ -187,7 +186,7 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
       // Keeps the account below its lockout threshold; not measured.
       assert.equal((await verify('timing', PASSWORD, source)).answer.ok, true);
     }
-    t.diagnostic(`median: unknown user ${median(unknown).toFixed(1)} ms, wrong password ${median(wrong).toFixed(1)} ms`);
+    console.info(`median: unknown user ${median(unknown).toFixed(1)} ms, wrong password ${median(wrong).toFixed(1)} ms`);
   });
 
   it('lets the right password in again once the lock has expired (2 s here), with a fresh count', async () => {

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -59,7 +58,7 @@ describe('user groups and the membership RPC (real PostgreSQL and NATS)', () => 
     return String(res.body.id);
   };
 
-  before(async () => {
+  beforeAll(async () => {
     directory = await startInEnv('directory', env, BOOTSTRAP);
     base = directory.url;
     const other = await call('POST', '/v1/organizations', { name: 'Other Corp' });
@@ -69,7 +68,7 @@ describe('user groups and the membership RPC (real PostgreSQL and NATS)', () => 
     organizationId = String((await events()).find((e) => e.payload.groupId === probe)?.payload.organizationId);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await directory.stop();
     await env.cleanup();
   });
@@ -256,13 +255,13 @@ describe('user groups and the membership RPC (real PostgreSQL and NATS)', () => 
     let groupId = '';
     let userId = '';
 
-    before(async () => {
+    beforeAll(async () => {
       bus = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'groups-rpc-test' });
       groupId = await newGroup('Fed by HR');
       userId = await newUser('hr-person');
     });
 
-    after(async () => {
+    afterAll(async () => {
       await bus.close();
     });
 
@@ -379,7 +378,7 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
   let base = '';
   const call = client(() => base);
 
-  before(async () => {
+  beforeAll(async () => {
     // No user without credentials: the directory connects as its own user.
     await nats.start();
     natsUrl = nats.url;
@@ -396,7 +395,7 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await directory?.stop();
     await nats.destroy();
     await env.cleanup();

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { DirectoryRpc } from '@jit/directory-contracts';
@@ -38,7 +37,7 @@ describe('organisation API keys (real PostgreSQL and NATS, directory and catalog
     return { id: String(res.body.id), apiKey: String(res.body.apiKey) };
   };
 
-  before(async () => {
+  beforeAll(async () => {
     const [dPort, cPort] = [await freePort(), await freePort()];
     const common = { DATABASE_URL: env.databaseUrl, NATS_PREFIX: env.natsPrefix, BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP };
     running.push(await startService('directory', dPort, { ...common, DIRECTORY_PORT: String(dPort) }));
@@ -53,7 +52,7 @@ describe('organisation API keys (real PostgreSQL and NATS, directory and catalog
     otherKey = String(other.body.apiKey);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(running.map((s) => s.stop()));
     await env.cleanup();
   });

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus, RpcRemoteError } from '@jit/messaging';
@@ -35,7 +34,7 @@ describe('every directory route: the organisation wall and bad input (real Postg
   /** Organisation B. */
   const b = { key: '', userId: '', groupId: '' };
 
-  before(async () => {
+  beforeAll(async () => {
     directory = await startInEnv('directory', env, BOOTSTRAP);
     base = directory.url;
     const created = async (path: string, body: unknown, key = BOOTSTRAP) => {
@@ -56,7 +55,7 @@ describe('every directory route: the organisation wall and bad input (real Postg
     doc = await fetchOpenApi(base);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await directory.stop();
     await env.cleanup();
   });

@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as argon2 from 'argon2';
 import { ARGON2_OPTIONS, checkPassword, type Candidate, type Refusal } from './password-check';

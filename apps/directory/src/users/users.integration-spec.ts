@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DirectoryRpc, STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
 import { NatsBus } from '@jit/messaging';
@@ -47,7 +46,7 @@ describe('directory users API: attributes, filters, passwords, groups, CSV impor
     bus.request(DirectoryRpc.verifyCredentials, { organizationId, username, password }, 5000);
   const fieldsOf = (body: Json) => [...new Set((body.details ?? []).map((d) => d.field))].sort();
 
-  before(async () => {
+  beforeAll(async () => {
     directory = await startInEnv('directory', env, BOOTSTRAP);
     base = directory.url;
     const org = await call('POST', '/v1/organizations', { name: 'Other Corp' });
@@ -56,7 +55,7 @@ describe('directory users API: attributes, filters, passwords, groups, CSV impor
     bus = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'users-test' });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await bus?.close();
     await directory?.stop();
     await env.cleanup();
@@ -87,7 +86,7 @@ describe('directory users API: attributes, filters, passwords, groups, CSV impor
     const ids: Record<string, string> = {};
     let groupId = '';
 
-    before(async () => {
+    beforeAll(async () => {
       const common = { company: 'ListCo' };
       ids.ada = (
         await createUser({
@@ -231,7 +230,7 @@ describe('directory users API: attributes, filters, passwords, groups, CSV impor
     let pat = '';
     let nopass = '';
 
-    before(async () => {
+    beforeAll(async () => {
       pat = (await createUser({ username: 'pat', email: 'pat@example.com', password: 'first-password-1' })).id;
       nopass = (await createUser({ username: 'nopass', email: 'nopass@example.com' })).id;
     });

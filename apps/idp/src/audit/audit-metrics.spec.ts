@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { IdpEvents, REFUSAL_REASONS } from '@jit/idp-contracts';
 import { ServiceMetrics } from '@jit/service';

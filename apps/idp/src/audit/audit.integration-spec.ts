@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { IDP_STREAM, IdpEvents } from '@jit/idp-contracts';
 import { NatsBus, OutboxMessage } from '@jit/messaging';
@@ -25,7 +24,7 @@ const issued = (userId = randomUUID()) => ({
   occurredAt: new Date().toISOString(),
 });
 
-before(async () => {
+beforeAll(async () => {
   await ensureDatabase(env.databaseUrl, 'idp');
   dataSource = new DataSource(
     serviceDataSourceOptions({
@@ -41,7 +40,7 @@ before(async () => {
   await bus.ensureStream(IDP_STREAM);
 });
 
-after(async () => {
+afterAll(async () => {
   await bus?.close();
   await dataSource?.destroy();
   await env.cleanup();

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, randomUUID } from 'node:crypto';
 import 'reflect-metadata';
@@ -38,7 +37,7 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
   const internals = (idp: SigningKeysService) =>
     idp as unknown as { encryption: KeyEncryption; privateKeys: Map<string, Map<string, OrganizationCredentials>> };
 
-  before(async () => {
+  beforeAll(async () => {
     await ensureDatabase(env.databaseUrl, 'idp');
     dataSource = new DataSource(
       serviceDataSourceOptions({
@@ -51,7 +50,7 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
     await dataSource.initialize();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await dataSource.destroy();
     await env.cleanup();
   });
@@ -121,7 +120,7 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
     );
   });
 
-  it('sign-ins arriving together at the activation time share one switch', async (t) => {
+  it('sign-ins arriving together at the activation time share one switch', async () => {
     const idp = instance();
     const org = randomUUID();
     const [first] = await idp.publishedCertificates(org);
@@ -129,9 +128,9 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
     await activateIn(next.id);
     await cacheExpired();
 
-    const transactions = t.mock.method(dataSource, 'transaction');
+    const transactions = jest.spyOn(dataSource, 'transaction');
     const signers = await Promise.all(Array.from({ length: 20 }, () => idp.forOrganization(org)));
-    assert.equal(transactions.mock.callCount(), 1, 'one activation transaction for 20 sign-ins');
+    assert.equal(transactions.mock.calls.length, 1, 'one activation transaction for 20 sign-ins');
     for (const credentials of signers) assert.equal(signsAs(credentials, [next.certificatePem, first ?? '']), 0);
     assert.equal(new Set(signers.map((c) => c.privateKey)).size, 1, 'and one re-read after it');
     // Once done, a later due key is switched again (nothing left over from the first switch).
@@ -139,29 +138,29 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
     await activateIn(after.id);
     await cacheExpired();
     assert.equal(signsAs(await idp.forOrganization(org), [after.certificatePem]), 0);
-    assert.equal(transactions.mock.callCount(), 3, 'the schedule and the second switch');
+    assert.equal(transactions.mock.calls.length, 3, 'the schedule and the second switch');
   });
 
-  it('a re-read of the keys decrypts only private keys it has not seen, and forgets those no longer listed', async (t) => {
+  it('a re-read of the keys decrypts only private keys it has not seen, and forgets those no longer listed', async () => {
     const idp = instance();
     const org = randomUUID();
-    const decrypts = t.mock.method(internals(idp).encryption, 'decrypt');
+    const decrypts = jest.spyOn(internals(idp).encryption, 'decrypt');
     const [first] = await idp.publishedCertificates(org);
-    assert.equal(decrypts.mock.callCount(), 1, 'the new active key');
+    assert.equal(decrypts.mock.calls.length, 1, 'the new active key');
     const signer = await idp.forOrganization(org);
     await cacheExpired();
     assert.equal((await idp.forOrganization(org)).privateKey, signer.privateKey, 'read again, the same KeyObject');
     await cacheExpired();
     assert.deepEqual((await idp.publishedCertificates(org))[0], first);
-    assert.equal(decrypts.mock.callCount(), 1, 'two re-reads, no decrypt');
+    assert.equal(decrypts.mock.calls.length, 1, 'two re-reads, no decrypt');
 
     const next = await idp.scheduleRotation(org, later());
     assert.deepEqual(await idp.publishedCertificates(org), [first, next.certificatePem]);
-    assert.equal(decrypts.mock.callCount(), 2, 'only the scheduled key');
+    assert.equal(decrypts.mock.calls.length, 2, 'only the scheduled key');
     await activateIn(next.id);
     await cacheExpired();
     assert.equal(signsAs(await idp.forOrganization(org), [next.certificatePem]), 0);
-    assert.equal(decrypts.mock.callCount(), 2, 'the switch and its re-read decrypt nothing');
+    assert.equal(decrypts.mock.calls.length, 2, 'the switch and its re-read decrypt nothing');
     assert.deepEqual([...(internals(idp).privateKeys.get(org)?.keys() ?? [])], [next.id], 'the retired key is forgotten');
 
     // Should a key's material ever change under the same id, its certificate changes with it: decrypted again.
@@ -174,7 +173,7 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
       );
     await cacheExpired();
     assert.equal(signsAs(await idp.forOrganization(org), [replacement.certificatePem]), 0);
-    assert.equal(decrypts.mock.callCount(), 3);
+    assert.equal(decrypts.mock.calls.length, 3);
   });
 
   it('an instance holding a schedule that another instance replaced does not switch to it', async () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { beforeEach, describe, it } from 'node:test';
 import type { DataSource } from 'typeorm';
 import { CatalogSnapshot } from '@jit/catalog-contracts';
 import { DirectorySnapshot, type UserProfile } from '@jit/directory-contracts';

@@ -1,34 +1,33 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it, mock } from 'node:test';
 import { SessionStore } from './session-store';
 
 describe('SessionStore', () => {
-  afterEach(() => mock.timers.reset());
+  afterEach(() => jest.useRealTimers());
 
   it('ends a session after the idle period, and keeps one that is used', () => {
-    mock.timers.enable({ apis: ['Date', 'setInterval'], now: 1_000_000 });
+    jest.useFakeTimers({ now: 1_000_000 });
     const store = new SessionStore(60_000, 3_600_000);
     const idle = store.create();
     const busy = store.create();
-    mock.timers.tick(40_000);
+    jest.advanceTimersByTime(40_000);
     assert.equal(store.get(busy.id)?.id, busy.id);
-    mock.timers.tick(40_000);
+    jest.advanceTimersByTime(40_000);
     assert.equal(store.get(idle.id), undefined, 'idle for 80 s of 60');
     assert.equal(store.get(busy.id)?.id, busy.id, 'used 40 s ago');
     store.onApplicationShutdown();
   });
 
   it('ends a session at its absolute lifetime however busy it is, counted from sign-in', () => {
-    mock.timers.enable({ apis: ['Date', 'setInterval'], now: 1_000_000 });
+    jest.useFakeTimers({ now: 1_000_000 });
     const store = new SessionStore(60_000, 120_000);
     let session = store.create();
-    mock.timers.tick(50_000);
+    jest.advanceTimersByTime(50_000);
     session = store.regenerate(store.get(session.id)!);
     for (let i = 0; i < 2; i++) {
-      mock.timers.tick(50_000);
+      jest.advanceTimersByTime(50_000);
       assert.equal(store.get(session.id)?.id, session.id);
     }
-    mock.timers.tick(30_000);
+    jest.advanceTimersByTime(30_000);
     assert.equal(store.get(session.id), undefined, '130 s after sign-in, limit 120');
     store.onApplicationShutdown();
   });

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { dropDatabase, ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
 import { Initial1764300000000 } from '../migrations/1764300000000-Initial';
@@ -10,7 +9,7 @@ import { ReplayCache } from './replay-cache';
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/jit_test_replay_${randomBytes(6).toString('hex')}`;
 let dataSource: DataSource;
 
-before(async () => {
+beforeAll(async () => {
   await ensureDatabase(databaseUrl, 'idp');
   dataSource = new DataSource(
     serviceDataSourceOptions({ url: databaseUrl, schema: 'idp', entities: [], migrations: [Initial1764300000000] }),
@@ -18,7 +17,7 @@ before(async () => {
   await dataSource.initialize();
 });
 
-after(async () => {
+afterAll(async () => {
   await dataSource?.destroy();
   await dropDatabase(databaseUrl);
 });

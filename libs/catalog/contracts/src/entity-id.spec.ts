@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_ENTITY_ID_CHARS, SpEntityId, entityIdProblem } from './entity-id';
 

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { z } from 'zod';
 import { baseConfigSchema, ConfigError, loadConfig } from './index';
 

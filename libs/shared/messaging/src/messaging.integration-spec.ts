@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import 'reflect-metadata';
 import { Controller, Module, type INestApplication } from '@nestjs/common';
@@ -44,7 +43,7 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
   let bus: NatsBus;
   let outbox: Outbox;
 
-  before(async () => {
+  beforeAll(async () => {
     await ensureDatabase(env.databaseUrl, 'msgtest');
     dataSource = new DataSource(
       serviceDataSourceOptions({
@@ -59,7 +58,7 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     outbox = new Outbox(dataSource, bus);
   });
 
-  after(async () => {
+  afterAll(async () => {
     await bus.close();
     await dataSource.destroy();
     await env.cleanup();
@@ -160,7 +159,7 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     @Module({ controllers: [PingHandler] })
     class TestModule {}
 
-    before(async () => {
+    beforeAll(async () => {
       app = await NestFactory.create(TestModule, { logger: false });
       progress = new ConsumerProgress();
       app.connectMicroservice({
@@ -170,7 +169,7 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
       await app.init();
     });
 
-    after(async () => {
+    afterAll(async () => {
       await app.close();
     });
 
@@ -274,12 +273,12 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
       resyncDone = new Promise<void>((resolve) => (finishResync = resolve));
     };
 
-    before(async () => {
+    beforeAll(async () => {
       await bus.ensureStream(TICKS);
       await startConsumer();
     });
 
-    after(async () => {
+    afterAll(async () => {
       finishResync();
       release();
       await stopConsumer();

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { AckPolicy } from '@nats-io/jetstream';
@@ -31,7 +30,7 @@ accounts {
 `);
   let bus: NatsBus;
 
-  before(async () => {
+  beforeAll(async () => {
     await server.start();
     bus = await NatsBus.connect({
       servers: server.url,
@@ -43,7 +42,7 @@ accounts {
     });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await bus?.close();
     await server.destroy();
   });

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
 import { headers, type NatsConnection } from '@nats-io/nats-core';
@@ -11,7 +10,7 @@ describe('ReplyMux (real NATS)', () => {
   let mux: ReplyMux;
   const subject = (s: string) => `${env.natsPrefix}.mux.${s}`;
 
-  before(async () => {
+  beforeAll(async () => {
     nc = await connect({ servers: env.natsUrl });
     mux = new ReplyMux(nc);
     nc.subscribe(subject('echo'), { callback: (_e, m) => void m.respond(m.data, { headers: m.headers }) });
@@ -20,7 +19,7 @@ describe('ReplyMux (real NATS)', () => {
     await nc.flush();
   });
 
-  after(async () => {
+  afterAll(async () => {
     await nc.drain();
     await env.cleanup();
   });

@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { describe, it } from 'node:test';
 import { GroupCommit } from './group-commit';
 
 /** A write we control: each call waits until the test lets it finish. */

@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import 'reflect-metadata';
 import { Controller, Get, Module, NotFoundException, Param } from '@nestjs/common';
@@ -83,7 +82,7 @@ describe('the service kit on a real PostgreSQL and NATS: /ready and /metrics', (
   let app: NestFastifyApplication;
   let base = '';
 
-  before(async () => {
+  beforeAll(async () => {
     await ensureDatabase(env.databaseUrl, SCHEMA);
     bus = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'kittest' });
     await bus.ensureStream(STREAM);
@@ -124,7 +123,7 @@ describe('the service kit on a real PostgreSQL and NATS: /ready and /metrics', (
     base = await app.getUrl();
   });
 
-  after(async () => {
+  afterAll(async () => {
     release();
     await app.close();
     await env.cleanup();
@@ -204,7 +203,7 @@ describe('the service kit on Express (demo-sp): /metrics', () => {
   let app: NestExpressApplication;
   let base = '';
 
-  before(async () => {
+  beforeAll(async () => {
     await ensureDatabase(env.databaseUrl, 'kitexpress');
     const config = baseConfigSchema.parse({ DATABASE_URL: env.databaseUrl, LOG_LEVEL: 'silent' });
     @Module({
@@ -217,7 +216,7 @@ describe('the service kit on Express (demo-sp): /metrics', () => {
     base = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   });
 
-  after(async () => {
+  afterAll(async () => {
     await app.close();
     await env.cleanup();
   });

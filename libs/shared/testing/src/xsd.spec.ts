@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import { xsdValidate } from './xsd';
 
 const SAMLP = 'urn:oasis:names:tc:SAML:2.0:protocol';

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
 import type { Element, Node } from '@xmldom/xmldom';
 import { setFlagsFromString } from 'node:v8';
 import { runInThisContext } from 'node:vm';
