@@ -21,6 +21,8 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
       destination?: string;
       id?: string;
       doctype?: boolean;
+      /** Elements after the Issuer. */
+      extra?: string;
     } = {},
   ) => {
     const id = over.id ?? `_${randomBytes(20).toString('hex')}`;
@@ -33,7 +35,7 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
       ...(over.destination ? [`Destination="${over.destination}"`] : []),
     ];
     const doctype = over.doctype ? '<!DOCTYPE x [<!ENTITY e "boom">]>' : '';
-    const xml = `${doctype}<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ${attrs.join(' ')}><saml:Issuer>${over.issuer ?? spEntityId}</saml:Issuer></samlp:AuthnRequest>`;
+    const xml = `${doctype}<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ${attrs.join(' ')}><saml:Issuer>${over.issuer ?? spEntityId}</saml:Issuer>${over.extra ?? ''}</samlp:AuthnRequest>`;
     return { id, encoded: encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64')) };
   };
 
@@ -129,6 +131,25 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
     await expect(authnRequest({ doctype: true }).encoded, 400, /cannot accept/);
     // An ID that is not an xs:ID would be echoed into a schema-invalid InResponseTo.
     await expect(authnRequest({ id: '1234-not-an-ncname' }).encoded, 400, /ID must be an xs:ID/);
+  });
+
+  it('refuses, without a session, a request nested 18,000 levels deep, elements inside the Issuer and an ID of 257 characters', async () => {
+    const browser = new Browser();
+    const expect = async (encoded: string, text: RegExp) => {
+      const res = await sso(browser, encoded);
+      const html = await res.text();
+      assert.equal(res.status, 400, html);
+      assert.match(html, text);
+    };
+    const deep = authnRequest({ extra: `<samlp:Extensions>${'<a>'.repeat(18_000)}${'</a>'.repeat(18_000)}</samlp:Extensions>` });
+    assert.ok(deep.encoded.length < 1024, `${deep.encoded.length} characters`);
+    await expect(deep.encoded, /elements are nested more than 32 levels deep/);
+    await expect(authnRequest({ issuer: `${spEntityId}<saml:x/>` }).encoded, /Issuer must be text only, but contains &#60;saml:x&#62;/);
+    await expect(
+      authnRequest({ issuer: `${'<a>'.repeat(5000)}${spEntityId}${'</a>'.repeat(5000)}` }).encoded,
+      /nested more than 32 levels/,
+    );
+    await expect(authnRequest({ id: `_${'a'.repeat(256)}` }).encoded, /ID is longer than 256 characters/);
   });
 
   it('a replay gets no response even though signing starts before the replay cache answers: one issued event, two refusals', async () => {

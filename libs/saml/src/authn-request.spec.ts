@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { deflateRawSync, deflateSync } from 'node:zlib';
 import {
+  MAX_POST_INFLATED_BYTES,
+  MAX_SAML_ID_LENGTH,
   MAX_SAML_REQUEST_ENCODED_BYTES,
   MAX_SAML_REQUEST_INFLATED_BYTES,
   SamlRequestError,
@@ -78,6 +80,7 @@ describe('decode + parseAuthnRequest: accepted requests', () => {
       forceAuthn: false,
       isPassive: false,
       nameIdPolicyFormat: undefined,
+      subject: undefined,
     });
   });
 
@@ -89,6 +92,23 @@ describe('decode + parseAuthnRequest: accepted requests', () => {
   it('inflates exactly up to the cap', () => {
     const atCap = 'a'.repeat(MAX_SAML_REQUEST_INFLATED_BYTES);
     assert.equal(decodeRedirectSamlRequest(redirectParam(atCap)), atCap);
+  });
+
+  it('exposes the requested Subject: its NameID and Format', () => {
+    const subject = (nameId: string) =>
+      `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer><saml:Subject>${nameId}<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"/></saml:Subject>`;
+    assert.deepEqual(
+      parseAuthnRequest(authnRequest(undefined, subject(`<saml:NameID Format="${EMAIL_FORMAT}"> ada@example.com </saml:NameID>`))).subject,
+      {
+        nameId: 'ada@example.com',
+        nameIdFormat: EMAIL_FORMAT,
+      },
+    );
+    assert.deepEqual(parseAuthnRequest(authnRequest(undefined, subject('<saml:NameID>ada</saml:NameID>'))).subject, {
+      nameId: 'ada',
+      nameIdFormat: undefined,
+    });
+    assert.equal(parseAuthnRequest(authnRequest()).subject, undefined);
   });
 });
 
@@ -113,6 +133,20 @@ describe('decodeRedirectSamlRequest / decodePostSamlRequest: refused input', () 
   it('refuses an encoded parameter over the cap before decoding it', () => {
     rejects(() => decodeRedirectSamlRequest('A'.repeat(MAX_SAML_REQUEST_ENCODED_BYTES + 4)), 'request_too_large');
     rejects(() => decodePostSamlRequest('A'.repeat(MAX_SAML_REQUEST_ENCODED_BYTES + 4)), 'request_too_large');
+  });
+
+  it('inflates a deflated HTTP-POST request only up to MAX_POST_INFLATED_BYTES: the binding does not deflate', () => {
+    const padded = (bytes: number) => {
+      const xml = authnRequest(undefined, `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer><!---->`);
+      return xml.replace('<!---->', `<!--${'x'.repeat(bytes - xml.length)}-->`);
+    };
+    assert.equal(parseAuthnRequest(decodePostSamlRequest(redirectParam(padded(MAX_POST_INFLATED_BYTES)))).id, '_abc123');
+    rejects(() => decodePostSamlRequest(redirectParam(padded(MAX_POST_INFLATED_BYTES + 1))), 'request_too_large');
+    // Sent as the binding says, base64 only, the same request is read up to the general cap.
+    assert.equal(
+      parseAuthnRequest(decodePostSamlRequest(Buffer.from(padded(MAX_POST_INFLATED_BYTES + 1)).toString('base64'))).id,
+      '_abc123',
+    );
   });
 
   it('refuses a small deflate bomb (1 KB that inflates to 1 MB)', () => {
@@ -218,6 +252,89 @@ describe('parseAuthnRequest: refused documents', () => {
     rejects(
       () => parseAuthnRequest(authnRequest(undefined, `${issuer}<samlp:NameIDPolicy Format="a"/><samlp:NameIDPolicy Format="b"/>`)),
       'malformed_request',
+    );
+  });
+
+  it('refuses an ID longer than MAX_SAML_ID_LENGTH: it is stored and echoed', () => {
+    const withId = (id: string) => authnRequest(`ID="${id}" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"`);
+    assert.equal(parseAuthnRequest(withId(`_${'a'.repeat(MAX_SAML_ID_LENGTH - 1)}`)).id.length, MAX_SAML_ID_LENGTH);
+    rejects(() => parseAuthnRequest(withId(`_${'a'.repeat(MAX_SAML_ID_LENGTH)}`)), 'malformed_request');
+    rejects(() => parseAuthnRequest(withId(`_${'a'.repeat(100_000)}`)), 'malformed_request');
+  });
+
+  it('refuses an Issuer that holds elements instead of flattening them into its text, and one longer than an entity ID can be', () => {
+    assert.throws(() => parseAuthnRequest(authnRequest(undefined, `<saml:Issuer>https://sp<saml:x>.example.com</saml:x></saml:Issuer>`)), {
+      reason: 'malformed_request',
+      message: 'Issuer must be text only, but contains <saml:x>',
+    });
+    rejects(
+      () => parseAuthnRequest(authnRequest(undefined, `<saml:Issuer><a xmlns="urn:x">${SP_ENTITY_ID}</a></saml:Issuer>`)),
+      'malformed_request',
+    );
+    // Comments and CDATA are text: they are still read as before.
+    assert.equal(
+      parseAuthnRequest(authnRequest(undefined, '<saml:Issuer>https://sp<!-- c -->.example<![CDATA[.com]]></saml:Issuer>')).issuer,
+      'https://sp.example.com',
+    );
+    assert.equal(parseAuthnRequest(authnRequest(undefined, `<saml:Issuer>https://${'a'.repeat(1016)}</saml:Issuer>`)).issuer.length, 1024);
+    rejects(
+      () => parseAuthnRequest(authnRequest(undefined, `<saml:Issuer>https://${'a'.repeat(1017)}</saml:Issuer>`)),
+      'malformed_request',
+    );
+  });
+
+  it('refuses a Subject it cannot honour: no NameID, two of them, an empty one, or one holding elements', () => {
+    const issuer = `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer>`;
+    const subject = (inner: string) => parseAuthnRequest(authnRequest(undefined, `${issuer}<saml:Subject>${inner}</saml:Subject>`));
+    rejects(() => subject('<saml:EncryptedID><x xmlns="urn:x"/></saml:EncryptedID>'), 'unsupported_subject');
+    rejects(() => subject('<saml:SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"/>'), 'unsupported_subject');
+    rejects(() => subject('<saml:NameID>a</saml:NameID><saml:NameID>b</saml:NameID>'), 'malformed_request');
+    rejects(() => subject('<saml:NameID> </saml:NameID>'), 'missing_field');
+    rejects(() => subject('<saml:NameID>a<b xmlns="urn:x">c</b></saml:NameID>'), 'malformed_request');
+    rejects(
+      () =>
+        parseAuthnRequest(
+          authnRequest(
+            undefined,
+            `${issuer}<saml:Subject><saml:NameID>a</saml:NameID></saml:Subject><saml:Subject><saml:NameID>b</saml:NameID></saml:Subject>`,
+          ),
+        ),
+      'malformed_request',
+    );
+  });
+
+  it('refuses NUL and lone surrogates in any field instead of handing them on as data', () => {
+    const base = 'ID="_a" Version="2.0" IssueInstant="2030-01-02T03:04:05Z"';
+    const issuer = `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer>`;
+    for (const bad of ['\u0000', '&#0;', '\uD800', '\uDBFF', '\uDC00', '&#xD800;']) {
+      rejects(() => parseAuthnRequest(authnRequest(undefined, `<saml:Issuer>${SP_ENTITY_ID}${bad}x</saml:Issuer>`)), 'malformed_request');
+      rejects(() => parseAuthnRequest(authnRequest(`${base} Destination="https://idp${bad}x"`)), 'malformed_request');
+      rejects(
+        () => parseAuthnRequest(authnRequest(undefined, `${issuer}<saml:Subject><saml:NameID>ada${bad}x</saml:NameID></saml:Subject>`)),
+        'malformed_request',
+      );
+    }
+  });
+
+  it('refuses a request nested 18,000 levels deep (a few hundred bytes deflated) while parsing it, as too complex', () => {
+    const deep = authnRequest(
+      undefined,
+      `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer><samlp:Extensions>${'<a>'.repeat(18_000)}${'</a>'.repeat(18_000)}</samlp:Extensions>`,
+    );
+    const encoded = redirectParam(deep);
+    assert.ok(encoded.length < 1024, `${encoded.length} characters on the wire`);
+    assert.throws(() => parseAuthnRequest(decodeRedirectSamlRequest(encoded)), {
+      reason: 'request_too_complex',
+      message: 'elements are nested more than 32 levels deep',
+    });
+    // Elements inside the Issuer, deep enough to overflow a recursive read of its text.
+    rejects(
+      () => parseAuthnRequest(authnRequest(undefined, `<saml:Issuer>${'<a>'.repeat(18_000)}${'</a>'.repeat(18_000)}</saml:Issuer>`)),
+      'request_too_complex',
+    );
+    rejects(
+      () => parseAuthnRequest(authnRequest(undefined, `<saml:Issuer>${SP_ENTITY_ID}</saml:Issuer>${'<a xmlns="urn:x"/>'.repeat(1000)}`)),
+      'request_too_complex',
     );
   });
 

@@ -1,6 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 import type { Element } from '@xmldom/xmldom';
-import { parseMessage, parseSingleRoot, UnsafeXmlError, type MessageElement } from '@jit/xml';
+import { MESSAGE_LIMITS, parseMessage, parseSingleRoot, UnsafeXmlError, type MessageElement } from '@jit/xml';
 import { NS } from './namespaces';
 
 /** `reason` is a stable code for audit events and 4xx bodies; `message` is for humans. */
@@ -25,26 +25,46 @@ export interface ParsedAuthnRequest {
   forceAuthn: boolean;
   isPassive: boolean;
   nameIdPolicyFormat?: string;
+  /**
+   * The subject the SP asks us to authenticate (SAML core 3.4.1.4): when present, the assertion
+   * must be about exactly this NameID, or the request must fail.
+   */
+  subject?: RequestedSubject;
+}
+
+/** A saml:NameID as a request names it: its value, and its Format when given. */
+export interface RequestedSubject {
+  nameId: string;
+  nameIdFormat?: string;
 }
 
 // Real AuthnRequests are a few KB even when signed; these caps leave room and stop amplification.
 export const MAX_SAML_REQUEST_ENCODED_BYTES = 64 * 1024;
 export const MAX_SAML_REQUEST_INFLATED_BYTES = 128 * 1024;
+/**
+ * HTTP-POST carries the XML base64-encoded, not deflated (bindings 3.5.4); node-saml deflates it
+ * anyway, so deflated input is inflated, but only this far: a signed AuthnRequest is about 5 KB.
+ */
+export const MAX_POST_INFLATED_BYTES = 32 * 1024;
+/** xs:ID values SPs send are 20-50 characters; an ID is stored (replay cache) and echoed back. */
+export const MAX_SAML_ID_LENGTH = 256;
+/** SAML core 8.3.6: an entity identifier is at most 1024 characters. */
+export const MAX_ENTITY_ID_LENGTH = 1024;
 
 /** HTTP-Redirect binding: base64 of raw DEFLATE. */
 export function decodeRedirectSamlRequest(samlRequestParam: string): string {
-  return inflateCapped(decodeBase64(samlRequestParam));
+  return inflateCapped(decodeBase64(samlRequestParam), MAX_SAML_REQUEST_INFLATED_BYTES);
 }
 
-function inflateCapped(compressed: Buffer): string {
+function inflateCapped(compressed: Buffer, cap: number): string {
   let inflated: Buffer;
   try {
     // maxOutputLength makes zlib stop as soon as the cap is passed, so a deflate bomb costs at most
     // the cap in memory; checking the size after inflating would already be too late.
-    inflated = inflateRawSync(compressed, { maxOutputLength: MAX_SAML_REQUEST_INFLATED_BYTES });
+    inflated = inflateRawSync(compressed, { maxOutputLength: cap });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new SamlRequestError('request_too_large', `SAMLRequest inflates to more than ${MAX_SAML_REQUEST_INFLATED_BYTES} bytes`);
+      throw new SamlRequestError('request_too_large', `SAMLRequest inflates to more than ${cap} bytes`);
     }
     throw new SamlRequestError('malformed_request', 'SAMLRequest is not raw DEFLATE data');
   }
@@ -53,21 +73,18 @@ function inflateCapped(compressed: Buffer): string {
 
 /**
  * HTTP-POST binding: base64 of the XML. The binding says uncompressed, but node-saml (and so
- * passport-saml) deflates it by default; raw DEFLATE is accepted too, with the same inflate cap.
+ * passport-saml) deflates it by default; raw DEFLATE is accepted too, inflated no further than
+ * MAX_POST_INFLATED_BYTES.
  */
 export function decodePostSamlRequest(samlRequestParam: string): string {
   const bytes = decodeBase64(samlRequestParam);
   if (/^(\xEF\xBB\xBF)?[ \t\r\n]*</.test(bytes.subarray(0, 64).toString('latin1'))) return decodeUtf8(bytes);
-  return inflateCapped(bytes);
+  return inflateCapped(bytes, MAX_POST_INFLATED_BYTES);
 }
 
 export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
   const root = parseProtocolMessage(xml, 'AuthnRequest');
-
-  const issuers = root.childElements(NS.assertion, 'Issuer');
-  if (issuers.length > 1) throw new SamlRequestError('malformed_request', 'more than one Issuer');
-  const issuer = issuers[0]?.textContent?.trim();
-  if (!issuer) throw new SamlRequestError('missing_field', 'Issuer is required');
+  const issuer = requiredIssuer(root);
 
   const acsUrl = optionalAttribute(root, 'AssertionConsumerServiceURL');
   const acsIndexText = optionalAttribute(root, 'AssertionConsumerServiceIndex');
@@ -95,7 +112,46 @@ export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
     forceAuthn: parseBoolean(root, 'ForceAuthn'),
     isPassive: parseBoolean(root, 'IsPassive'),
     nameIdPolicyFormat: nameIdPolicies[0] ? optionalAttribute(nameIdPolicies[0], 'Format') : undefined,
+    subject: requestedSubject(root),
   };
+}
+
+function requestedSubject(root: MessageElement): RequestedSubject | undefined {
+  const subject = singleChild(root, NS.assertion, 'Subject');
+  if (!subject) return undefined;
+  const nameId = singleChild(subject, NS.assertion, 'NameID');
+  // A Subject we cannot read must not be ignored: the SP asked for that subject and no other.
+  if (!nameId) throw new SamlRequestError('unsupported_subject', 'Subject must name a NameID (BaseID and EncryptedID are not supported)');
+  return readNameId(nameId);
+}
+
+/** A saml:NameID's value (text only, required) and Format. */
+export function readNameId(nameId: MessageElement): RequestedSubject {
+  const value = textOnly(nameId, 'NameID');
+  if (!value) throw new SamlRequestError('missing_field', 'NameID must not be empty');
+  return { nameId: value, nameIdFormat: optionalAttribute(nameId, 'Format') };
+}
+
+/** The message's one saml:Issuer: an entity ID, text only. */
+export function requiredIssuer(root: MessageElement): string {
+  const element = singleChild(root, NS.assertion, 'Issuer');
+  const issuer = element ? textOnly(element, 'Issuer') : '';
+  if (!issuer) throw new SamlRequestError('missing_field', 'Issuer is required');
+  if (issuer.length > MAX_ENTITY_ID_LENGTH) {
+    throw new SamlRequestError('malformed_request', `Issuer is longer than ${MAX_ENTITY_ID_LENGTH} characters`);
+  }
+  return issuer;
+}
+
+/**
+ * The trimmed text of an element the schema types as a string: an element inside is refused, not
+ * flattened into the value (the SP meant something we would be guessing at).
+ */
+export function textOnly(element: MessageElement, name: string): string {
+  if (element.elements.length > 0) {
+    throw new SamlRequestError('malformed_request', `${name} must be text only, but contains <${element.elements[0].nodeName}>`);
+  }
+  return element.textContent.trim();
 }
 
 /**
@@ -135,6 +191,7 @@ const NCNAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
  */
 export function requiredId(root: MessageElement): string {
   const id = requiredAttribute(root, 'ID');
+  if (id.length > MAX_SAML_ID_LENGTH) throw new SamlRequestError('malformed_request', `ID is longer than ${MAX_SAML_ID_LENGTH} characters`);
   if (!NCNAME.test(id))
     throw new SamlRequestError(
       'malformed_request',
@@ -168,17 +225,28 @@ function decodeUtf8(bytes: Buffer): string {
   }
 }
 
-/** @jit/xml's strict parse into a DOM (for xml-crypto), its refusals as SamlRequestError codes. */
+/**
+ * @jit/xml's strict parse into a DOM (for xml-crypto), its refusals as SamlRequestError codes.
+ * The text is read under the same bounds as parseMessage before xmldom sees it.
+ */
 export function parseStrict(xml: string): Element {
-  return strict(parseSingleRoot, xml);
+  return strict((text) => parseSingleRoot(text, MESSAGE_LIMITS), xml);
 }
+
+const REASONS: Record<UnsafeXmlError['kind'], string> = {
+  dtd: 'doctype_forbidden',
+  malformed: 'malformed_request',
+  root: 'malformed_request',
+  // Deeper, longer or wider than any real message (@jit/xml's MESSAGE_LIMITS).
+  limit: 'request_too_complex',
+};
 
 function strict<T>(parse: (xml: string) => T, xml: string): T {
   try {
     return parse(xml);
   } catch (error) {
     if (!(error instanceof UnsafeXmlError)) throw error;
-    throw new SamlRequestError(error.kind === 'dtd' ? 'doctype_forbidden' : 'malformed_request', error.message);
+    throw new SamlRequestError(REASONS[error.kind], error.message);
   }
 }
 

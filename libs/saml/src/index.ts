@@ -3,10 +3,14 @@ export {
   SamlRequestError,
   MAX_SAML_REQUEST_ENCODED_BYTES,
   MAX_SAML_REQUEST_INFLATED_BYTES,
+  MAX_POST_INFLATED_BYTES,
+  MAX_SAML_ID_LENGTH,
+  MAX_ENTITY_ID_LENGTH,
   decodeRedirectSamlRequest,
   decodePostSamlRequest,
   parseAuthnRequest,
   type ParsedAuthnRequest,
+  type RequestedSubject,
 } from './authn-request';
 export {
   buildResponse,
@@ -18,7 +22,13 @@ export {
 } from './response';
 export { buildIdpMetadata, buildIdpMetadataSet, type IdpMetadataOptions } from './metadata';
 export { newSamlId, randomToken } from './ids';
-export { verifyRedirectSignature, verifyPostSignature, type RedirectSignature, type PostSignature } from './request-signature';
+export {
+  verifyRedirectSignature,
+  verifyPostSignature,
+  MAX_SIGNED_REQUEST_BYTES,
+  type RedirectSignature,
+  type PostSignature,
+} from './request-signature';
 export { canonicalize } from './c14n';
 export { type SignatureAlgorithmName } from './signing';
 export { parseLogoutRequest, buildLogoutResponse, redirectBindingUrl, type ParsedLogoutRequest } from './logout';

@@ -87,4 +87,53 @@ describe('Single Logout over HTTP-Redirect, against node-saml', () => {
       (e: unknown) => e instanceof SamlRequestError && e.reason === 'malformed_request',
     );
   });
+
+  const logoutRequest = (body: string) =>
+    `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lr" Version="2.0" IssueInstant="2030-01-01T00:00:00Z"><saml:Issuer>${SP_ENTITY_ID}</saml:Issuer>${body}</samlp:LogoutRequest>`;
+  const refusedAs = (xml: string, reason: string, message?: string) =>
+    assert.throws(
+      () => parseLogoutRequest(xml),
+      (e: unknown) => e instanceof SamlRequestError && e.reason === reason && (message === undefined || e.message === message),
+    );
+
+  it('exposes the NameID, its Format and every SessionIndex, for the IdP to check against its session', () => {
+    const parsed = parseLogoutRequest(
+      logoutRequest(
+        '<saml:NameID Format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" SPNameQualifier="sp"> p-123 </saml:NameID><samlp:SessionIndex>_s1</samlp:SessionIndex><samlp:SessionIndex> _s2 </samlp:SessionIndex>',
+      ),
+    );
+    assert.equal(parsed.nameId, 'p-123');
+    assert.equal(parsed.nameIdFormat, 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent');
+    assert.deepEqual(parsed.sessionIndexes, ['_s1', '_s2']);
+    const bare = parseLogoutRequest(logoutRequest('<saml:NameID>ada</saml:NameID>'));
+    assert.equal(bare.nameIdFormat, undefined);
+    assert.deepEqual(bare.sessionIndexes, []);
+  });
+
+  it('refuses elements inside the Issuer, the NameID or a SessionIndex, and an empty SessionIndex', () => {
+    refusedAs(
+      logoutRequest('<saml:NameID>ada</saml:NameID>').replace(
+        `${SP_ENTITY_ID}</saml:Issuer>`,
+        `<saml:x>${SP_ENTITY_ID}</saml:x></saml:Issuer>`,
+      ),
+      'malformed_request',
+      'Issuer must be text only, but contains <saml:x>',
+    );
+    refusedAs(logoutRequest('<saml:NameID>a<b xmlns="urn:x"/>da</saml:NameID>'), 'malformed_request');
+    refusedAs(
+      logoutRequest('<saml:NameID>ada</saml:NameID><samlp:SessionIndex><x xmlns="urn:x">_s1</x></samlp:SessionIndex>'),
+      'malformed_request',
+    );
+    refusedAs(logoutRequest('<saml:NameID>ada</saml:NameID><samlp:SessionIndex> </samlp:SessionIndex>'), 'missing_field');
+  });
+
+  it('refuses a LogoutRequest nested 18,000 levels deep, and NUL or a lone surrogate in a field', () => {
+    refusedAs(
+      logoutRequest(`<saml:NameID>ada</saml:NameID><samlp:Extensions>${'<a>'.repeat(18_000)}${'</a>'.repeat(18_000)}</samlp:Extensions>`),
+      'request_too_complex',
+    );
+    refusedAs(logoutRequest('<saml:NameID>a\u0000da</saml:NameID>'), 'malformed_request');
+    refusedAs(logoutRequest('<saml:NameID>a\uD800da</saml:NameID>'), 'malformed_request');
+    refusedAs(logoutRequest('<saml:NameID>ada</saml:NameID><samlp:SessionIndex>_s\uD800x</samlp:SessionIndex>'), 'malformed_request');
+  });
 });

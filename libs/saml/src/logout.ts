@@ -5,9 +5,12 @@ import {
   optionalAttribute,
   parseDateTime,
   parseProtocolMessage,
+  readNameId,
   requiredAttribute,
   requiredId,
+  requiredIssuer,
   singleChild,
+  textOnly,
 } from './authn-request';
 import type { SigningCredentials } from './credentials';
 import { newSamlId } from './ids';
@@ -15,6 +18,11 @@ import { NS } from './namespaces';
 import { SIGNATURE_ALGORITHMS, type SignatureAlgorithmName } from './signing';
 import { element, renderXml } from './xml-writer';
 
+/**
+ * The session to end is named by `nameId` (with `nameIdFormat`) and `sessionIndexes` (none means
+ * every session of that NameID at this SP): the IdP checks them against its own session before
+ * ending anything.
+ */
 export interface ParsedLogoutRequest {
   id: string;
   issuer: string;
@@ -28,19 +36,20 @@ export interface ParsedLogoutRequest {
 /** A samlp:LogoutRequest, with the same strict parse as AuthnRequests. */
 export function parseLogoutRequest(xml: string): ParsedLogoutRequest {
   const root = parseProtocolMessage(xml, 'LogoutRequest');
-  const issuer = singleChild(root, NS.assertion, 'Issuer')?.textContent?.trim();
-  if (!issuer) throw new SamlRequestError('missing_field', 'Issuer is required');
+  const issuer = requiredIssuer(root);
   const nameIdElement = singleChild(root, NS.assertion, 'NameID');
-  const nameId = nameIdElement?.textContent?.trim();
-  if (!nameIdElement || !nameId) throw new SamlRequestError('missing_field', 'NameID is required (EncryptedID is not supported)');
+  if (!nameIdElement) throw new SamlRequestError('missing_field', 'NameID is required (EncryptedID is not supported)');
+  const { nameId, nameIdFormat } = readNameId(nameIdElement);
+  const sessionIndexes = root.childElements(NS.protocol, 'SessionIndex').map((e) => textOnly(e, 'SessionIndex'));
+  if (sessionIndexes.includes('')) throw new SamlRequestError('missing_field', 'SessionIndex must not be empty');
   return {
     id: requiredId(root),
     issuer,
     issueInstant: parseDateTime(requiredAttribute(root, 'IssueInstant')),
     destination: optionalAttribute(root, 'Destination'),
     nameId,
-    nameIdFormat: optionalAttribute(nameIdElement, 'Format'),
-    sessionIndexes: root.childElements(NS.protocol, 'SessionIndex').map((e) => (e.textContent ?? '').trim()),
+    nameIdFormat,
+    sessionIndexes,
   };
 }
 

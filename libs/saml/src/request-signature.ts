@@ -1,4 +1,5 @@
 import { X509Certificate, verify, type KeyObject } from 'node:crypto';
+import type { Element, Node } from '@xmldom/xmldom';
 import { childElements } from '@jit/xml';
 import { SignedXml } from 'xml-crypto';
 import { parseStrict, SamlRequestError } from './authn-request';
@@ -7,11 +8,20 @@ import { NS } from './namespaces';
 import { ENVELOPED, EXC_C14N } from './signing';
 
 /** Signature algorithms accepted on incoming messages: RSA with SHA-256 or stronger, nothing weaker. */
-const ACCEPTED: Record<string, 'sha256' | 'sha512'> = {
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256': 'sha256',
-  'http://www.w3.org/2001/04/xmldsig-more#rsa-sha512': 'sha512',
-};
+// A Map, not an object literal: a SigAlg of "constructor" must find nothing.
+const ACCEPTED = new Map<string, 'sha256' | 'sha512'>([
+  ['http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', 'sha256'],
+  ['http://www.w3.org/2001/04/xmldsig-more#rsa-sha512', 'sha512'],
+]);
 const DIGESTS = ['http://www.w3.org/2001/04/xmlenc#sha256', 'http://www.w3.org/2001/04/xmlenc#sha512'];
+/** Exclusive c14n (SAML core 5.4.3), with or without comments: the SignedInfo's and the Reference's. */
+const EXCLUSIVE_C14N = [EXC_C14N, `${EXC_C14N}WithComments`];
+
+/**
+ * The largest XML whose signature is checked. A signed AuthnRequest is about 5 KB; xml-crypto's
+ * work grows with the document (it parses it again and canonicalises the signed element).
+ */
+export const MAX_SIGNED_REQUEST_BYTES = 32 * 1024;
 
 export type RedirectSignature = { signed: false } | { signed: true };
 
@@ -42,7 +52,7 @@ export function verifyRedirectSignature(
   if (signature === undefined || sigAlg === undefined || message === undefined) {
     throw new SamlRequestError('bad_request_signature', 'a signed Redirect message needs SigAlg, Signature and the message');
   }
-  const hash = ACCEPTED[safeDecode(sigAlg)];
+  const hash = ACCEPTED.get(safeDecode(sigAlg));
   if (!hash) throw new SamlRequestError('bad_request_signature', `signature algorithm ${safeDecode(sigAlg)} is not accepted`);
   const relayState = raw.get('RelayState');
   const signedOctets = `${messageParam}=${message}${relayState === undefined ? '' : `&RelayState=${relayState}`}&SigAlg=${sigAlg}`;
@@ -61,6 +71,9 @@ export type PostSignature = { signed: false } | { signed: true; signedXml: strin
  * (signature wrapping). Verified with the registered certificates only; KeyInfo is ignored.
  */
 export function verifyPostSignature(xml: string, certificatePems: readonly string[]): PostSignature {
+  if (Buffer.byteLength(xml, 'utf8') > MAX_SIGNED_REQUEST_BYTES) {
+    throw new SamlRequestError('request_too_large', `a signed request is limited to ${MAX_SIGNED_REQUEST_BYTES} bytes`);
+  }
   const root = parseStrict(xml);
   const all = Array.from(root.getElementsByTagNameNS(NS.xmldsig, 'Signature'));
   if (all.length === 0) return { signed: false };
@@ -69,6 +82,7 @@ export function verifyPostSignature(xml: string, certificatePems: readonly strin
     throw new SamlRequestError('bad_request_signature', 'expected exactly one signature, on the root element');
   const id = root.getAttribute('ID');
   if (!id) throw new SamlRequestError('missing_field', 'ID is required');
+  checkSignedInfo(direct[0], id);
 
   const certificates = certificatePems.map(pemOf);
   let lastError = 'no certificate registered';
@@ -76,17 +90,6 @@ export function verifyPostSignature(xml: string, certificatePems: readonly strin
     const verifier = new SignedXml({ publicCert: certificate, getCertFromKeyInfo: () => null });
     try {
       verifier.loadSignature(direct[0] as unknown as Parameters<SignedXml['loadSignature']>[0]);
-      const references = verifier.getReferences();
-      if (references.length !== 1 || references[0].uri !== `#${id}`) {
-        throw new SamlRequestError('bad_request_signature', 'the signature must reference the root element and nothing else');
-      }
-      const transforms = references[0].transforms;
-      if (!transforms.every((t) => t === ENVELOPED || t === EXC_C14N) || !DIGESTS.includes(references[0].digestAlgorithm)) {
-        throw new SamlRequestError('bad_request_signature', 'unexpected transforms or digest algorithm');
-      }
-      if (!ACCEPTED[verifier.signatureAlgorithm ?? '']) {
-        throw new SamlRequestError('bad_request_signature', `signature algorithm ${verifier.signatureAlgorithm ?? '?'} is not accepted`);
-      }
       if (verifier.checkSignature(xml)) {
         const signed = verifier.getSignedReferences();
         if (signed.length !== 1) throw new SamlRequestError('bad_request_signature', 'expected one signed reference');
@@ -101,6 +104,51 @@ export function verifyPostSignature(xml: string, certificatePems: readonly strin
     'bad_request_signature',
     `the request signature does not verify with the registered certificates (${lastError})`,
   );
+}
+
+/**
+ * The one signature shape SAML core 5.4 describes, checked on the DOM before xml-crypto runs: a
+ * SignedInfo of exclusive c14n, an accepted SignatureMethod and exactly one Reference to the root,
+ * whose transforms are enveloped-signature then exclusive c14n, and an accepted digest.
+ * xml-crypto digests every Reference (each transform canonicalises, then parses, the whole
+ * element again) before it checks the SignatureValue, so without this a stranger with no key
+ * chooses how much work a request costs (passport-saml CVE-2021-39171; Santuario's secure
+ * validation). Any other element where this shape has none is refused too: xml-crypto finds
+ * children by local name in any namespace.
+ */
+function checkSignedInfo(signature: Element, id: string): void {
+  const refuse = (why: string) => new SamlRequestError('bad_request_signature', why);
+  const [signedInfo, ...rest] = elements(signature);
+  if (!isDsig(signedInfo, 'SignedInfo') || rest.some((e) => e.localName === 'SignedInfo')) {
+    throw refuse('the signature must begin with its one SignedInfo');
+  }
+  const [c14n, method, reference, ...more] = elements(signedInfo);
+  if (!isDsig(c14n, 'CanonicalizationMethod') || !isDsig(method, 'SignatureMethod') || !isDsig(reference, 'Reference') || more.length > 0) {
+    throw refuse('SignedInfo must hold a CanonicalizationMethod, a SignatureMethod and exactly one Reference');
+  }
+  if (!EXCLUSIVE_C14N.includes(c14n.getAttribute('Algorithm') ?? '')) throw refuse('SignedInfo must be canonicalised with exclusive c14n');
+  const algorithm = method.getAttribute('Algorithm') ?? '';
+  if (!ACCEPTED.has(algorithm)) throw refuse(`signature algorithm ${algorithm} is not accepted`);
+  if (reference.getAttribute('URI') !== `#${id}`) throw refuse('the signature must reference the root element and nothing else');
+
+  const [transforms, digest, digestValue, ...extra] = elements(reference);
+  if (!isDsig(transforms, 'Transforms') || !isDsig(digest, 'DigestMethod') || !isDsig(digestValue, 'DigestValue') || extra.length > 0) {
+    throw refuse('the Reference must hold Transforms, a DigestMethod and a DigestValue');
+  }
+  const algorithms = elements(transforms).map((t) => (isDsig(t, 'Transform') ? (t.getAttribute('Algorithm') ?? '') : ''));
+  // Without the second, xml-crypto would digest with inclusive c14n, which SAML does not use.
+  if (algorithms.length !== 2 || algorithms[0] !== ENVELOPED || !EXCLUSIVE_C14N.includes(algorithms[1])) {
+    throw refuse('the Reference must have exactly two transforms: enveloped-signature, then exclusive c14n');
+  }
+  if (!DIGESTS.includes(digest.getAttribute('Algorithm') ?? '')) throw refuse('digest algorithm is not accepted');
+}
+
+function elements(parent: Element): Element[] {
+  return Array.from(parent.childNodes).filter((n: Node): n is Element => n.nodeType === n.ELEMENT_NODE);
+}
+
+function isDsig(element: Element | undefined, localName: string): element is Element {
+  return element?.namespaceURI === NS.xmldsig && element.localName === localName;
 }
 
 function publicKeys(certificatePems: readonly string[]): KeyObject[] {

@@ -1,8 +1,17 @@
 import { DOMParser, type Element, type Node, type ProcessingInstruction } from '@xmldom/xmldom';
-import { dtdRefused, noSingleRoot, notWellFormed, refuseDtd, UnsafeXmlError } from './errors';
+import { dtdRefused, noSingleRoot, notWellFormed, refuseDtd, refuseLoneSurrogates, UnsafeXmlError } from './errors';
+import { parseMessage, type XmlLimits } from './message';
 
 export { UnsafeXmlError, type UnsafeXmlKind } from './errors';
-export { MessageElement, parseMessage } from './message';
+export {
+  MessageElement,
+  parseMessage,
+  MESSAGE_LIMITS,
+  MAX_MESSAGE_DEPTH,
+  MAX_MESSAGE_ELEMENTS,
+  MAX_MESSAGE_ATTRIBUTES_PER_ELEMENT,
+  type XmlLimits,
+} from './message';
 
 /**
  * Parses XML received from outside and returns its one root element. Refuses, with an
@@ -10,9 +19,15 @@ export { MessageElement, parseMessage } from './message';
  * is no expansion and no external fetch whatever the parser would do), any error or warning of
  * the parser (we would have to guess what was meant), and anything at top level but the root,
  * the XML declaration, comments and white space.
+ *
+ * With `limits`, the text is first read by parseMessage under them (and its stricter XML 1.0
+ * character rules), which stops at the first element past a bound: xmldom has no such bound and
+ * resolves namespaces per open element too, so a hostile document must never reach it.
  */
-export function parseSingleRoot(xml: string): Element {
+export function parseSingleRoot(xml: string, limits?: XmlLimits): Element {
   refuseDtd(xml);
+  refuseLoneSurrogates(xml);
+  if (limits) parseMessage(xml, limits);
   let doc;
   try {
     doc = new DOMParser({

@@ -3,7 +3,16 @@ import type { Element, Node } from '@xmldom/xmldom';
 import { setFlagsFromString } from 'node:v8';
 import { runInThisContext } from 'node:vm';
 import { messageParser } from './message';
-import { parseMessage, parseSingleRoot, UnsafeXmlError, type MessageElement } from './index';
+import {
+  MAX_MESSAGE_ATTRIBUTES_PER_ELEMENT,
+  MAX_MESSAGE_DEPTH,
+  MAX_MESSAGE_ELEMENTS,
+  MESSAGE_LIMITS,
+  parseMessage,
+  parseSingleRoot,
+  UnsafeXmlError,
+  type MessageElement,
+} from './index';
 
 const P = 'urn:oasis:names:tc:SAML:2.0:protocol';
 const A = 'urn:oasis:names:tc:SAML:2.0:assertion';
@@ -42,6 +51,10 @@ const REFUSED: Array<[string, string]> = [
   ['<?pi before?><a/>', 'root'],
   ['<a/><?pi after?>', 'root'],
   ['<a><b></a></b>', 'malformed'],
+  // A lone UTF-16 surrogate is no character: saxes took a high one and the next character as a pair.
+  [root('<saml:Issuer>x\uD800y</saml:Issuer>'), 'malformed'],
+  [root('<saml:Issuer>\uDC00</saml:Issuer>'), 'malformed'],
+  [root('', ' Destination="\uD800x"'), 'malformed'],
 ];
 
 /**
@@ -49,7 +62,14 @@ const REFUSED: Array<[string, string]> = [
  * and correct answer: a control character is not a legal XML character, even as a reference, and
  * Namespaces in XML 1.0 forbids undeclaring a prefix.
  */
-const STRICTER = ['<a xmlns:p=""/>', root('<saml:Issuer>\u0001</saml:Issuer>'), root('<saml:Issuer>&#1;</saml:Issuer>')];
+const STRICTER = [
+  '<a xmlns:p=""/>',
+  root('<saml:Issuer>\u0001</saml:Issuer>'),
+  root('<saml:Issuer>&#1;</saml:Issuer>'),
+  root('<saml:Issuer>a\u0000b</saml:Issuer>'),
+  root('<saml:Issuer>&#0;</saml:Issuer>'),
+  root('', ' Destination="a\u0000b"'),
+];
 
 /** Everything the SAML code reads from an element, as plain data. */
 interface Shape {
@@ -118,7 +138,7 @@ describe('parseMessage (saxes) against parseSingleRoot (xmldom)', () => {
     }
   });
 
-  it('refuses characters XML forbids, which xmldom lets through', () => {
+  it('refuses characters XML forbids, which xmldom lets through unless it is given the message limits', () => {
     for (const xml of STRICTER) {
       assert.equal(
         kindOf(() => parseSingleRoot(xml)),
@@ -129,6 +149,11 @@ describe('parseMessage (saxes) against parseSingleRoot (xmldom)', () => {
         kindOf(() => parseMessage(xml)),
         'malformed',
         `saxes: ${xml}`,
+      );
+      assert.equal(
+        kindOf(() => parseSingleRoot(xml, MESSAGE_LIMITS)),
+        'malformed',
+        `xmldom with limits: ${xml}`,
       );
     }
   });
@@ -158,11 +183,69 @@ describe('parseMessage (saxes) against parseSingleRoot (xmldom)', () => {
   });
 });
 
+/** `n` nested elements inside the root's Extensions, then whatever `after` adds before they close. */
+const nested = (n: number, after = '') =>
+  root(`<saml:Issuer>x</saml:Issuer><saml:E>${'<a>'.repeat(n - 2)}${after}${'</a>'.repeat(n - 2)}</saml:E>`);
+const siblings = (n: number, after = '') => root(`<saml:Issuer>x</saml:Issuer>${'<a/>'.repeat(n - 2)}${after}`);
+const attributes = (n: number) => root('', Array.from({ length: n - 4 }, (_, i) => ` a${i}="v"`).join(''));
+
+describe('bounds on the structure of a message, checked while parsing', () => {
+  it('accepts a message exactly at each bound', () => {
+    assert.equal(parseMessage(nested(MAX_MESSAGE_DEPTH)).elements.length, 2);
+    assert.equal(parseMessage(siblings(MAX_MESSAGE_ELEMENTS)).elements.length, MAX_MESSAGE_ELEMENTS - 1);
+    // The root's own four (ID, Version and two namespace declarations) count too.
+    assert.equal(parseMessage(attributes(MAX_MESSAGE_ATTRIBUTES_PER_ELEMENT)).getAttribute('a0'), 'v');
+  });
+
+  it('refuses one past each bound, with both parsers when xmldom is given the limits', () => {
+    for (const xml of [
+      nested(MAX_MESSAGE_DEPTH + 1),
+      siblings(MAX_MESSAGE_ELEMENTS + 1),
+      attributes(MAX_MESSAGE_ATTRIBUTES_PER_ELEMENT + 1),
+    ]) {
+      assert.equal(
+        kindOf(() => parseMessage(xml)),
+        'limit',
+      );
+      assert.equal(
+        kindOf(() => parseSingleRoot(xml, MESSAGE_LIMITS)),
+        'limit',
+      );
+    }
+  });
+
+  it('says which bound was passed', () => {
+    assert.throws(() => parseMessage(nested(18_000)), { kind: 'limit', message: 'elements are nested more than 32 levels deep' });
+    assert.throws(() => parseMessage(siblings(600)), { kind: 'limit', message: 'more than 512 elements' });
+    assert.throws(() => parseMessage(attributes(65)), { kind: 'limit', message: 'an element has more than 64 attributes' });
+  });
+
+  it('stops at the first element past a bound, before reading the rest of the document', () => {
+    // A mismatched end tag further on would be "malformed" if the bounds were checked after parsing.
+    assert.equal(
+      kindOf(() => parseMessage(nested(MAX_MESSAGE_DEPTH + 1, '</b>'))),
+      'limit',
+    );
+    assert.equal(
+      kindOf(() => parseMessage(siblings(MAX_MESSAGE_ELEMENTS + 1, '</b>'))),
+      'limit',
+    );
+    assert.equal(
+      kindOf(() => parseSingleRoot(nested(MAX_MESSAGE_DEPTH + 1, '</b>'), MESSAGE_LIMITS)),
+      'limit',
+    );
+  });
+
+  it('leaves xmldom unbounded when no limits are given (SP metadata in the catalog)', () => {
+    assert.equal(parseSingleRoot(siblings(MAX_MESSAGE_ELEMENTS + 1)).localName, 'AuthnRequest');
+  });
+});
+
 describe('the saxes parser behind parseMessage', () => {
   it('keeps fast properties: its handlers do not turn it into a dictionary-mode object', () => {
     setFlagsFromString('--allow-natives-syntax');
     const hasFastProperties = runInThisContext('(o) => %HasFastProperties(o)') as (o: object) => boolean;
-    const parser = messageParser({ open: [], root: undefined, outsideRoot: false });
+    const parser = messageParser({ open: [], root: undefined, outsideRoot: false, elements: 0, limits: MESSAGE_LIMITS });
     assert.equal(hasFastProperties(parser), true);
     // The probe itself tells a dictionary-mode object apart (one more handler is one too many).
     parser.on('comment', () => undefined);

@@ -1,5 +1,30 @@
 import { SaxesParser, type SaxesTagNS } from 'saxes';
-import { noSingleRoot, notWellFormed, refuseDtd } from './errors';
+import { limitPassed, noSingleRoot, notWellFormed, refuseDtd, refuseLoneSurrogates, UnsafeXmlError } from './errors';
+
+/**
+ * How much structure a document may have. Checked while saxes parses, in its opentag handler, so
+ * the parse stops at the first element past a bound: saxes resolves each element's namespaces by
+ * walking the elements still open, so unbounded nesting makes parsing quadratic (18,000 nested
+ * elements, a few hundred bytes once deflated, took 2.4 s).
+ */
+export interface XmlLimits {
+  readonly maxDepth: number;
+  readonly maxElements: number;
+  readonly maxAttributesPerElement: number;
+}
+
+// A signed AuthnRequest is 5 levels deep (AuthnRequest/Signature/KeyInfo/X509Data/X509Certificate)
+// and has 15-60 elements of a few attributes each: these bounds are far above any real message.
+export const MAX_MESSAGE_DEPTH = 32;
+export const MAX_MESSAGE_ELEMENTS = 512;
+export const MAX_MESSAGE_ATTRIBUTES_PER_ELEMENT = 64;
+
+/** The bounds every incoming protocol message is parsed under. */
+export const MESSAGE_LIMITS: XmlLimits = {
+  maxDepth: MAX_MESSAGE_DEPTH,
+  maxElements: MAX_MESSAGE_ELEMENTS,
+  maxAttributesPerElement: MAX_MESSAGE_ATTRIBUTES_PER_ELEMENT,
+};
 
 /**
  * An element of a parsed message: its namespace-resolved name, its attributes by qualified name
@@ -49,13 +74,15 @@ export class MessageElement {
  * jsdom uses) building a small tree instead of a DOM: 13-15 µs against xmldom's 32-40 on the
  * benchmark's AuthnRequest. Messages whose signature xml-crypto checks still need parseSingleRoot's DOM.
  */
-export function parseMessage(xml: string): MessageElement {
+export function parseMessage(xml: string, limits: XmlLimits = MESSAGE_LIMITS): MessageElement {
   // saxes never expands an entity a DTD declares (it reads none), and a DTD is refused here first.
   refuseDtd(xml);
-  const state: ParseState = { open: [], root: undefined, outsideRoot: false };
+  refuseLoneSurrogates(xml);
+  const state: ParseState = { open: [], root: undefined, outsideRoot: false, elements: 0, limits };
   try {
     messageParser(state).write(xml).close();
   } catch (error) {
+    if (error instanceof UnsafeXmlError) throw error;
     throw notWellFormed((error as Error).message);
   }
   if (!state.root || state.outsideRoot) throw noSingleRoot();
@@ -66,6 +93,8 @@ interface ParseState {
   open: MessageElement[];
   root: MessageElement | undefined;
   outsideRoot: boolean;
+  elements: number;
+  readonly limits: XmlLimits;
 }
 
 /**
@@ -82,7 +111,13 @@ export function messageParser(state: ParseState): SaxesParser<{ xmlns: true; pos
     if (state.open.length === 0) state.outsideRoot = true;
   });
   parser.on('opentag', (tag) => {
-    const node = toElement(tag);
+    // Thrown from the handler, the refusal leaves saxes's write() at once: nothing past the
+    // element that broke a bound is read.
+    if (state.open.length >= state.limits.maxDepth) {
+      throw limitPassed(`elements are nested more than ${state.limits.maxDepth} levels deep`);
+    }
+    if (++state.elements > state.limits.maxElements) throw limitPassed(`more than ${state.limits.maxElements} elements`);
+    const node = toElement(tag, state.limits.maxAttributesPerElement);
     const parent = state.open[state.open.length - 1];
     if (parent) parent.append(node);
     else state.root = node;
@@ -100,8 +135,11 @@ export function messageParser(state: ParseState): SaxesParser<{ xmlns: true; pos
   return parser;
 }
 
-function toElement(tag: SaxesTagNS): MessageElement {
+function toElement(tag: SaxesTagNS, maxAttributes: number): MessageElement {
   const attributes = new Map<string, string>();
-  for (const name in tag.attributes) attributes.set(name, tag.attributes[name].value);
+  for (const name in tag.attributes) {
+    if (attributes.size === maxAttributes) throw limitPassed(`an element has more than ${maxAttributes} attributes`);
+    attributes.set(name, tag.attributes[name].value);
+  }
   return new MessageElement(tag.name, tag.local, tag.uri === '' ? null : tag.uri, attributes);
 }
