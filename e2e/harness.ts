@@ -46,7 +46,27 @@ export class System {
   }
 
   async startOne(name: 'directory' | 'catalog' | 'idp' | 'demo-sp'): Promise<ServiceProcess> {
-    const common = {
+    const port = { directory: this.ports.directory, catalog: this.ports.catalog, idp: this.ports.idp, 'demo-sp': this.ports.demoSp }[name];
+    const service = await startService(name, port, this.envFor(name));
+    this.running.set(name, service);
+    return service;
+  }
+
+  /**
+   * Another instance of a service on the same database and NATS prefix, on a port of its own
+   * (IDP_BASE_URL stays the first's: both behind one address). Started once it answers /health:
+   * it is not expected to become ready.
+   */
+  async startAnotherInstance(name: 'catalog' | 'idp'): Promise<ServiceProcess> {
+    const port = await freePort();
+    const portVariable = { catalog: 'CATALOG_PORT', idp: 'IDP_PORT' }[name];
+    const service = await startService(name, port, { ...this.envFor(name), [portVariable]: String(port) }, 30_000, 'live');
+    this.running.set(`${name}@${port}`, service);
+    return service;
+  }
+
+  private envFor(name: 'directory' | 'catalog' | 'idp' | 'demo-sp'): Record<string, string> {
+    return {
       DATABASE_URL: this.env.databaseUrl,
       NATS_URL: this.natsUrl ?? this.env.natsUrl,
       NATS_PREFIX: this.env.natsPrefix,
@@ -62,10 +82,6 @@ export class System {
       ...this.extraEnv,
       ...this.serviceEnv[name],
     };
-    const port = { directory: this.ports.directory, catalog: this.ports.catalog, idp: this.ports.idp, 'demo-sp': this.ports.demoSp }[name];
-    const service = await startService(name, port, common);
-    this.running.set(name, service);
-    return service;
   }
 
   async stopOne(name: string): Promise<void> {

@@ -7,6 +7,7 @@ import type { RpcContract, StreamContract } from './contract';
 import { type NatsBus, decodeJson, encodeJson, describe, type RpcReply } from './bus';
 import { type ConsumerProgress } from './consumer-progress';
 import type { ConsumerPositions } from './consumer-positions';
+import type { InstanceLease } from './instance-lease';
 import { resyncPattern, type ResyncRequest, type ResyncResult } from './snapshot';
 
 /** What a handler can learn about the message it is handling. */
@@ -40,6 +41,11 @@ export interface BusTransportOptions {
    * nak'd for a retry, say): twice in a row, and it asks the stream whether that message is gone.
    */
   stallCheckMs?: number;
+  /**
+   * The durable consumers run only while this process holds it (one instance per service);
+   * runService always gives one. Without it they just run (a test's single consumer).
+   */
+  lease?: InstanceLease;
 }
 
 /**
@@ -77,11 +83,24 @@ export class BusTransport extends Server implements CustomTransportStrategy {
 
   async close(): Promise<void> {
     this.closing = true;
-    for (const timer of this.timers) clearInterval(timer);
+    // Stopped before the lease is given up: the next holder never shares the consumers with us.
+    await (this.options.lease ? this.options.lease.close(() => this.stopConsuming()) : this.stopConsuming());
     for (const sub of this.subscriptions) sub.unsubscribe();
-    for (const consumer of this.consumers) await consumer.close();
-    await Promise.allSettled([...this.loops, ...this.lanes.values()]);
     await this.options.positions?.flush();
+  }
+
+  /** Starts the durable consumers (at start, or when this instance takes the lease over: then each resyncs first). */
+  private async startConsuming(takeover: boolean): Promise<void> {
+    this.closing = false;
+    for (const stream of this.options.consumes ?? []) await this.consume(stream, takeover);
+  }
+
+  /** Stops the durable consumers and waits for the work in hand (at close, or when the lease is lost). */
+  private async stopConsuming(): Promise<void> {
+    this.closing = true;
+    for (const timer of this.timers.splice(0)) clearInterval(timer);
+    for (const consumer of this.consumers.splice(0)) await consumer.close();
+    await Promise.allSettled([...this.loops.splice(0), ...this.lanes.values()]);
   }
 
   on(): never {
@@ -96,7 +115,10 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     const { bus } = this.options;
     for (const stream of this.options.consumes ?? []) await bus.ensureStreamExists(stream);
     for (const contract of this.options.answers ?? []) this.answer(contract);
-    for (const stream of this.options.consumes ?? []) await this.consume(stream);
+    const { lease } = this.options;
+    if (lease)
+      await lease.keep({ startConsuming: (t) => this.startConsuming(t), stopConsuming: () => this.stopConsuming() }, this.options.progress);
+    else await this.startConsuming(false);
     const unhandled = [...this.messageHandlers.keys()].filter(
       (pattern) =>
         !(this.options.answers ?? []).some((c) => c.subject === pattern) &&
@@ -140,7 +162,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     }
   }
 
-  private async consume(stream: StreamContract): Promise<void> {
+  private async consume(stream: StreamContract, takeover: boolean): Promise<void> {
     const { bus, progress, positions } = this.options;
     if (!positions) throw new Error(`BusTransport needs ConsumerPositions to consume ${stream.name}`);
     if (!this.getHandlerByPattern(resyncPattern(stream))) throw new Error(`No @OnResync handler for stream ${stream.name}`);
@@ -153,7 +175,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     // stream, whatever an older record says (the stream may have been recreated).
     progress.start(stream.name, created ? 0 : (stored ?? info.ack_floor.stream_seq), last);
     const consumer = await bus.js.consumers.get(streamName, bus.service);
-    this.loops.push(this.run(stream, consumer, first, info.ack_floor.stream_seq));
+    this.loops.push(this.run(stream, consumer, first, info.ack_floor.stream_seq, takeover));
   }
 
   private async ensureConsumer(streamName: string): Promise<{ info: ConsumerInfo; created: boolean }> {
@@ -172,16 +194,26 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     }
   }
 
-  /** Resyncs first if the stream was trimmed while this service was away, then tails. */
-  private async run(stream: StreamContract, consumer: Consumer, firstSeq: number, serverAckFloor: number): Promise<void> {
+  /** Resyncs first if the stream was trimmed while this service was away (or another instance consumed it), then tails. */
+  private async run(
+    stream: StreamContract,
+    consumer: Consumer,
+    firstSeq: number,
+    serverAckFloor: number,
+    takeover: boolean,
+  ): Promise<void> {
     const { progress } = this.options;
-    if (progress.trimmedPast(stream.name, firstSeq)) await this.resync(stream);
-    // Acked before the last stop but not yet in our record (it lags); never past a trim.
-    this.advance(stream, serverAckFloor);
+    // After a takeover, the lease keeps the service suspended until this resync has begun.
+    if (takeover)
+      await this.resync(stream, `another instance may have consumed ${stream.name} while this one waited for the consumer lease`);
+    else if (progress.trimmedPast(stream.name, firstSeq)) await this.resync(stream);
+    // Stopped during a resync that did not finish: the server's ack floor is not ours to record.
     if (this.closing) {
       progress.stop(stream.name);
       return;
     }
+    // Acked before the last stop but not yet in our record (it lags); never past a trim.
+    this.advance(stream, serverAckFloor);
     const messages = await consumer.consume({ max_messages: 256 });
     this.consumers.push(messages);
     if (this.closing) await messages.close();
@@ -268,7 +300,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
    * the service stops): until then the consumer is neither ready nor fresh, so nothing is
    * decided from state the stream can no longer correct.
    */
-  private async resync(stream: StreamContract): Promise<void> {
+  private async resync(stream: StreamContract, why = `${stream.name} was trimmed past what this consumer applied`): Promise<void> {
     const { bus, progress } = this.options;
     const handler = this.getHandlerByPattern(resyncPattern(stream));
     if (!handler) throw new Error(`No @OnResync handler for stream ${stream.name}`);
@@ -281,7 +313,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
         const { first, last } = await bus.streamBounds(stream);
         const request: ResyncRequest = { stream: stream.name, ackFloor, firstSeq: first };
         this.log.warn({
-          msg: `${stream.name} was trimmed past what this consumer applied: resyncing from a snapshot`,
+          msg: `${why}: resyncing from a snapshot`,
           ...request,
           attempt,
         });

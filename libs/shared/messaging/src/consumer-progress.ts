@@ -27,6 +27,26 @@ interface StreamProgress {
 @Injectable()
 export class ConsumerProgress {
   private readonly streams = new Map<string, StreamProgress>();
+  /** Why nothing may be decided from these consumers now (see `suspend`); null when it may. */
+  private suspendedBecause: string | null = null;
+
+  /**
+   * Nothing this instance applied may be trusted until `resume`: another instance may be
+   * consuming the same durable consumers (InstanceLease), so events this one never saw may have
+   * been acknowledged. Neither ready nor fresh meanwhile, whatever the floors say.
+   */
+  suspend(reason: string): void {
+    this.suspendedBecause = reason;
+  }
+
+  resume(): void {
+    this.suspendedBecause = null;
+  }
+
+  /** The reason given to `suspend`, or null while the consumers may be decided from. */
+  suspension(): string | null {
+    return this.suspendedBecause;
+  }
 
   /** Called when a consumer starts, with the floor it applied up to and the stream's last sequence. */
   start(stream: string, ackFloor: number, streamLast = 0): void {
@@ -139,10 +159,10 @@ export class ConsumerProgress {
     return this.streams.get(stream)?.floor ?? 0;
   }
 
-  /** Running, not resyncing, and caught up with what the stream held when it started (a restart's backlog). */
+  /** Not suspended, running, not resyncing, and caught up with what the stream held when it started (a restart's backlog). */
   isReady(stream: string): boolean {
     const p = this.streams.get(stream);
-    return p !== undefined && p.running && !p.resyncing && p.floor >= p.catchUpTo;
+    return this.suspendedBecause === null && p !== undefined && p.running && !p.resyncing && p.floor >= p.catchUpTo;
   }
 
   private closeGaps(p: StreamProgress): void {

@@ -76,4 +76,23 @@ describe('FreshnessGate', () => {
     assert.equal(answer.fresh, false);
     assert.match(answer.fresh === false ? answer.reason : '', /cannot reach NATS to confirm freshness \(connection closed\)/);
   });
+
+  it('refuses with the reason while the consumers are suspended, whatever the floors say, and from the moment of the suspension', async () => {
+    const { bus, pending } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('S', 7);
+    progress.suspend('another instance holds the consumers');
+    const gate = new FreshnessGate(bus, progress, [STREAM], 1000);
+    assert.deepEqual(await gate.check(), { fresh: false, reason: 'another instance holds the consumers', lag: {} });
+    assert.equal(pending.length, 0, 'no lookup: nothing this instance applied can be proved current');
+
+    progress.resume();
+    const waiting = gate.check();
+    await tick();
+    // Behind, and waiting for the floor, when the lease is lost.
+    pending[0]?.resolve(9);
+    await tick();
+    progress.suspend('lost the lease');
+    assert.deepEqual(await waiting, { fresh: false, reason: 'lost the lease', lag: {} });
+  });
 });

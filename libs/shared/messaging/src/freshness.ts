@@ -27,6 +27,9 @@ export class FreshnessGate {
 
   async check(): Promise<FreshnessResult> {
     const started = Date.now();
+    // Another instance may hold the consumers: what this one applied proves nothing.
+    const suspended = this.progress.suspension();
+    if (suspended !== null) return { fresh: false, reason: suspended, lag: {} };
     let targets: Map<string, number>;
     try {
       targets = await this.lookupAfterNow();
@@ -35,6 +38,8 @@ export class FreshnessGate {
     }
     const deadline = started + this.maxWaitMs;
     for (;;) {
+      const lost = this.progress.suspension();
+      if (lost !== null) return { fresh: false, reason: lost, lag: {} };
       // A resync's floor says nothing about what the snapshot has brought in so far.
       const resyncing = this.streams.filter((s) => this.progress.isResyncing(s.name)).map((s) => s.name);
       if (resyncing.length > 0) return { fresh: false, reason: `resyncing ${resyncing.join(', ')} from a snapshot`, lag: {} };

@@ -12,4 +12,5 @@ export * from './outbox-message.entity';
 export * from './outbox';
 export * from './messaging.module';
 export * from './freshness';
+export * from './instance-lease';
 export * from './decorators';

@@ -91,4 +91,15 @@ describe('GET /ready', () => {
     assert.equal(answer.status, 503);
     assert.deepEqual(answer.body.reasons, ['consumer of S is not running or still applying the backlog it started with']);
   });
+
+  it('is not ready while its consumers are suspended (another instance holds them), with that one reason', async () => {
+    const progress = running(4);
+    progress.suspend('another instance of test holds the consumer lease');
+    const answer = await ready(progress, () => Promise.resolve(4));
+    assert.equal(answer.status, 503);
+    assert.deepEqual(answer.body.checks.consumers, { S: { ready: false, resyncing: false, applied: 4, last: 4, lag: 0 } });
+    assert.deepEqual(answer.body.reasons, ['another instance of test holds the consumer lease']);
+    progress.resume();
+    assert.equal((await ready(progress, () => Promise.resolve(4))).status, 200);
+  });
 });

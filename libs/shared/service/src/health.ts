@@ -81,10 +81,14 @@ export class HealthController {
 
   private async consumers(reasons: string[]): Promise<Record<string, ConsumerCheck>> {
     const checks: Record<string, ConsumerCheck> = {};
+    // Another instance holds (or may hold) this service's consumers: that reason covers them all.
+    const suspended = this.options.consumes.length > 0 ? (this.progress?.suspension() ?? null) : null;
+    if (suspended !== null) reasons.push(suspended);
     for (const { name } of this.options.consumes) {
       const ready = this.progress?.isReady(name) ?? false;
       const resyncing = this.progress?.isResyncing(name) ?? false;
       checks[name] = { ready, resyncing, applied: this.progress?.applied(name) ?? 0, last: null, lag: null };
+      if (suspended !== null) continue;
       if (resyncing) reasons.push(`consumer of ${name} is resyncing from a snapshot: its stream was trimmed past what it had applied`);
       else if (!ready) reasons.push(`consumer of ${name} is not running or still applying the backlog it started with`);
     }

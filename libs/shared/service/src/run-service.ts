@@ -3,7 +3,15 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import pino from 'pino';
-import { BusTransport, ConsumerPositions, ConsumerProgress, NatsBus, type RpcContract, type StreamContract } from '@jit/messaging';
+import {
+  BusTransport,
+  ConsumerPositions,
+  ConsumerProgress,
+  InstanceLease,
+  NatsBus,
+  type RpcContract,
+  type StreamContract,
+} from '@jit/messaging';
 import type { BaseConfig } from '@jit/config';
 import { ensureDatabase } from '@jit/persistence';
 import { ErrorFilter } from './error-filter';
@@ -56,6 +64,16 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     log.fatal(`NATS with JetStream is not reachable at ${config.NATS_URL} (${String(error)}). Start it: ${NATS_HINT}`);
     throw new StartupError('nats');
   }
+  // Taken before the app loads any state from its tables: a state loaded while another instance
+  // consumed would be stale, so an instance that takes the lease later rebuilds from snapshots.
+  const consumes = options.consumes ?? [];
+  let lease: InstanceLease | undefined;
+  try {
+    lease = consumes.length > 0 ? await InstanceLease.open({ databaseUrl: config.DATABASE_URL, bus, consumes }) : undefined;
+  } catch (error) {
+    log.fatal(`PostgreSQL is not reachable at ${redactUrl(config.DATABASE_URL)} (${String(error)}). Start it: ${POSTGRES_HINT}`);
+    throw new StartupError('postgres');
+  }
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module(bus),
     new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 256 * 1024 }),
@@ -70,8 +88,9 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
       strategy: new BusTransport({
         bus,
         progress: app.get(ConsumerProgress),
-        positions: (options.consumes ?? []).length > 0 ? app.get(ConsumerPositions) : undefined,
-        consumes: options.consumes,
+        positions: consumes.length > 0 ? app.get(ConsumerPositions) : undefined,
+        consumes,
+        lease,
         answers: options.answers,
       }),
     },

@@ -19,7 +19,14 @@ export interface ServiceProcess {
  * Starts a service the way `npm start` does, as its own process, and waits until /ready
  * answers 200. A service that exits first fails the call with its output.
  */
-export async function startService(name: string, port: number, env: Record<string, string>, timeoutMs = 30_000): Promise<ServiceProcess> {
+export async function startService(
+  name: string,
+  port: number,
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+  /** `live`: started once /health answers, for a process that is not meant to become ready. */
+  until: 'ready' | 'live' = 'ready',
+): Promise<ServiceProcess> {
   const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
@@ -40,8 +47,8 @@ export async function startService(name: string, port: number, env: Record<strin
     await eventually(
       async () => {
         if (exited !== null) throw Object.assign(new Error(`${name} exited with ${exited}:\n${output}`), { fatal: true });
-        const res = await fetch(`${url}/ready`);
-        if (res.status !== 200) throw new Error(`${name} not ready: ${res.status} ${await res.text()}`);
+        const res = await fetch(`${url}/${until === 'ready' ? 'ready' : 'health'}`);
+        if (res.status !== 200) throw new Error(`${name} not ${until}: ${res.status} ${await res.text()}`);
       },
       { timeoutMs, intervalMs: 100 },
     );
