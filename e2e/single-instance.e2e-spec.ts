@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Browser, eventually, type ServiceProcess } from '@jit/testing';
 import { System, signIn } from './harness';
@@ -19,7 +18,7 @@ describe('a second IdP instance on the same database and NATS prefix', () => {
   const browser = new Browser();
   let refusal = '';
 
-  before(async () => {
+  beforeAll(async () => {
     system = new System('single-instance');
     await system.start();
     ({ userId, groupId, appId } = await system.personWithDemoSpAccess(
@@ -33,7 +32,7 @@ describe('a second IdP instance on the same database and NATS prefix', () => {
       'this instance refuses to serve until it is the only one: run one instance per service';
   });
 
-  after(async () => {
+  afterAll(async () => {
     await system.stop();
   });
 

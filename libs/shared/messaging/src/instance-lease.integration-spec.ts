@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import 'reflect-metadata';
 import { Controller, Inject, Module, type DynamicModule, type INestApplication } from '@nestjs/common';
@@ -120,7 +119,7 @@ describe('InstanceLease: one instance consumes (real PostgreSQL and NATS)', () =
   };
   const upTo = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
-  before(async () => {
+  beforeAll(async () => {
     await ensureDatabase(env.databaseUrl, SERVICE);
     dataSource = new DataSource(
       serviceDataSourceOptions({
@@ -135,7 +134,7 @@ describe('InstanceLease: one instance consumes (real PostgreSQL and NATS)', () =
     await publisher.ensureStream(BUMPS);
   });
 
-  after(async () => {
+  afterAll(async () => {
     for (const instance of [...instances]) await stopInstance(instance);
     await publisher.close();
     await dataSource.destroy();
