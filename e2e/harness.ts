@@ -8,6 +8,8 @@ export class System {
   readonly env: TestEnv;
   ports!: { idp: number; directory: number; catalog: number; demoSp: number };
   readonly running = new Map<string, ServiceProcess>();
+  /** Run the production build from dist/ (see e2e/compiled-build.e2e-spec.ts) instead of the source. */
+  compiled = false;
 
   constructor(
     label: string,
@@ -47,7 +49,7 @@ export class System {
 
   async startOne(name: 'directory' | 'catalog' | 'idp' | 'demo-sp'): Promise<ServiceProcess> {
     const port = { directory: this.ports.directory, catalog: this.ports.catalog, idp: this.ports.idp, 'demo-sp': this.ports.demoSp }[name];
-    const service = await startService(name, port, this.envFor(name));
+    const service = await startService(name, port, this.envFor(name), { compiled: this.compiled });
     this.running.set(name, service);
     return service;
   }
@@ -60,7 +62,7 @@ export class System {
   async startAnotherInstance(name: 'catalog' | 'idp'): Promise<ServiceProcess> {
     const port = await freePort();
     const portVariable = { catalog: 'CATALOG_PORT', idp: 'IDP_PORT' }[name];
-    const service = await startService(name, port, { ...this.envFor(name), [portVariable]: String(port) }, 30_000, 'live');
+    const service = await startService(name, port, { ...this.envFor(name), [portVariable]: String(port) }, { until: 'live' });
     this.running.set(`${name}@${port}`, service);
     return service;
   }

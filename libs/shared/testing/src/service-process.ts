@@ -15,19 +15,26 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  timeoutMs?: number;
+  /** `live`: started once /health answers, for a process that is not meant to become ready. */
+  until?: 'ready' | 'live';
+  /** Run the production build (dist/, from `npm run build`) instead of the TypeScript source. */
+  compiled?: boolean;
+}
+
 /**
- * Starts a service the way `npm start` does, as its own process, and waits until /ready
- * answers 200. A service that exits first fails the call with its output.
+ * Starts a service the way `npm start` does (or the Docker image, with `compiled`), as its own
+ * process, and waits until /ready answers 200. A service that exits first fails the call with its output.
  */
 export async function startService(
   name: string,
   port: number,
   env: Record<string, string>,
-  timeoutMs = 30_000,
-  /** `live`: started once /health answers, for a process that is not meant to become ready. */
-  until: 'ready' | 'live' = 'ready',
+  { timeoutMs = 30_000, until = 'ready', compiled = false }: StartOptions = {},
 ): Promise<ServiceProcess> {
-  const child: ChildProcess = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${name}/src/main.ts`], {
+  const entry = compiled ? [`dist/apps/${name}/src/main.js`] : ['-r', '@swc-node/register', `apps/${name}/src/main.ts`];
+  const child: ChildProcess = spawn(process.execPath, entry, {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
