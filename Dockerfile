@@ -1,17 +1,30 @@
-# One image for every service; docker-compose picks the service with the command.
-# Services run their TypeScript through @swc-node/register, exactly as `npm start` and the tests do.
-FROM node:20-bookworm-slim AS deps
+# One image for every service; docker-compose picks the service with the command, e.g.
+#   docker run <image> dist/apps/directory/src/main.js
+# The image runs the compiled JavaScript from `npm run build` with production dependencies only,
+# as the unprivileged `node` user.
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-
-FROM node:20-bookworm-slim AS runtime
-WORKDIR /app
-ENV NODE_ENV=production HOST=0.0.0.0
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json tsconfig.base.json tsconfig.json ./
+COPY tsconfig.base.json nx.json ./
+COPY scripts ./scripts
 COPY libs ./libs
 COPY apps ./apps
+RUN npx nx run-many -t build --skip-nx-cache
+
+FROM ${NODE_IMAGE} AS production-dependencies
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM ${NODE_IMAGE} AS runtime
+WORKDIR /app
+ENV NODE_ENV=production HOST=0.0.0.0
+COPY --from=production-dependencies /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
 USER node
-ENTRYPOINT ["node", "-r", "@swc-node/register"]
-CMD ["apps/idp/src/main.ts"]
+ENTRYPOINT ["node"]
+CMD ["dist/apps/idp/src/main.js"]
