@@ -1,8 +1,7 @@
 import type { Element } from '@xmldom/xmldom';
 import { childElements, parseSingleRoot, UnsafeXmlError } from '@jit/xml';
-import { entityIdProblem } from '@jit/catalog-contracts';
+import { NAME_ID_FORMATS, entityIdProblem, type NameIdFormat } from '@jit/catalog-contracts';
 import { STANDARD_USER_ATTRIBUTES, type StandardUserAttribute } from '@jit/directory-contracts';
-import { NAME_ID_FORMATS } from '../connectors/connector';
 import { checkCertificate } from './certificates';
 
 const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
@@ -26,7 +25,7 @@ export interface SpMetadata {
   spSigningCertificates: string[];
   encryptionCertificate: string | null;
   requireSignedRequests: boolean;
-  nameIdFormat?: (typeof NAME_ID_FORMATS)[number];
+  nameIdFormat?: NameIdFormat;
   singleLogoutUrl: string | null;
   requestedAttributes: RequestedAttribute[];
 }
@@ -144,7 +143,7 @@ export function parseSpMetadata(xml: string): SpMetadata {
   }
 
   const formats = childElements(sp, MD, 'NameIDFormat').map((e) => (e.textContent ?? '').trim());
-  const supported = formats.find((f): f is (typeof NAME_ID_FORMATS)[number] => (NAME_ID_FORMATS as readonly string[]).includes(f));
+  const supported = formats.find((f): f is NameIdFormat => (NAME_ID_FORMATS as readonly string[]).includes(f));
   if (formats.length > 0 && !supported) {
     throw new MetadataError(`none of its NameID formats is supported (${formats.join(', ')}); supported: ${NAME_ID_FORMATS.join(', ')}`);
   }

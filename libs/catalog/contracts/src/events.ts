@@ -29,6 +29,7 @@ export const ApplicationSnapshot = z.object({
    */
   spEntityId: z.string(),
   acsUrls: z.array(z.string()).min(1),
+  /** One of NAME_ID_FORMATS (name-id.ts) as the catalog writes it; read as any string, as v1 did. */
   nameIdFormat: z.string(),
   nameIdSource: z.string(),
   signAssertion: z.boolean(),
