@@ -1,7 +1,7 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { RemoteApiKeyResolver } from '@jit/directory-contracts';
 import type { NatsBus } from '@jit/messaging';
-import { API_KEY_RESOLVER, ApiKeyGuard, ServiceKitModule } from '@jit/service';
+import { ApiKeyModule, ServiceKitModule } from '@jit/service';
 import type { CatalogConfig } from './config';
 import { Application, ApplicationGroup } from './applications/application.entity';
 import { ApplicationsModule } from './applications/applications.module';
@@ -15,19 +15,6 @@ import { DirectoryGroups1764900000000 } from './migrations/1764900000000-Directo
 import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
 
 export const CATALOG_SCHEMA = 'catalog';
-
-/** API keys are the directory's: the catalog asks it (by hash) and caches briefly. */
-@Global()
-@Module({})
-class AuthModule {
-  static register(bus: NatsBus): DynamicModule {
-    return {
-      module: AuthModule,
-      providers: [{ provide: API_KEY_RESOLVER, useValue: new RemoteApiKeyResolver(bus) }, ApiKeyGuard],
-      exports: [API_KEY_RESOLVER, ApiKeyGuard],
-    };
-  }
-}
 
 @Module({})
 export class AppModule {
@@ -50,7 +37,8 @@ export class AppModule {
           outbox: true,
           consumes: CATALOG_CONSUMES,
         }),
-        AuthModule.register(bus),
+        // API keys are the directory's: the catalog asks it (by hash) and caches briefly.
+        ApiKeyModule.register(new RemoteApiKeyResolver(bus)),
         ApplicationsModule,
         SnapshotModule,
       ],
