@@ -1,0 +1,91 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { SAML } from '@node-saml/node-saml';
+import { eventually, startInEnv, type ServiceProcess } from '@jit/testing';
+import { derBase64, spSigningCredentials, startDirectoryAndCatalog, type DirectoryAndCatalog } from '../test-fixtures';
+
+const BOOTSTRAP = 'catalog-sp-certs-bootstrap-key-01234';
+const SP_ENTITY_ID = 'https://signed.example.com/saml/metadata';
+const ACS_URL = 'https://signed.example.com/saml/acs';
+
+/**
+ * Every certificate the catalog accepts verifies the SP's signatures where it is used: at the
+ * IdP, over both bindings (directory, catalog and IdP as their own processes, real PostgreSQL and NATS).
+ */
+describe('SP signing certificates stored by the catalog, used by the IdP', () => {
+  let system: DirectoryAndCatalog;
+  let idp: ServiceProcess;
+
+  before(async () => {
+    system = await startDirectoryAndCatalog('catspcerts', BOOTSTRAP);
+    idp = await startInEnv('idp', system.env, BOOTSTRAP);
+  });
+  after(async () => {
+    await idp.stop();
+    await system.stop();
+  });
+
+  /** An application that requires signed requests with this certificate, once the IdP knows it. */
+  const application = async (certificatePem: string): Promise<string> => {
+    const created = await system.call('POST', `${system.catalog}/v1/applications`, {
+      connectorId: 'saml2',
+      name: 'Signed requests',
+      spEntityId: SP_ENTITY_ID,
+      acsUrls: [ACS_URL],
+      spSigningCertificates: [certificatePem],
+      requireSignedRequests: true,
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = String(created.body.id);
+    await eventually(async () => assert.equal((await fetch(`${idp.url}/saml2/${id}/metadata`)).status, 200));
+    return id;
+  };
+
+  /** An SP that signs its requests, addressed (Destination) as the IdP's metadata says; sent to this run's IdP. */
+  const sp = async (appId: string, privateKeyPem: string) => {
+    const metadata = await (await fetch(`${idp.url}/saml2/${appId}/metadata`)).text();
+    const location = /SingleSignOnService [^>]*Location="([^"]+)"/.exec(metadata)?.[1] ?? '';
+    return new SAML({
+      entryPoint: location,
+      issuer: SP_ENTITY_ID,
+      callbackUrl: ACS_URL,
+      // Required by node-saml; no response is read here.
+      idpCert: 'unused',
+      privateKey: privateKeyPem,
+      signatureAlgorithm: 'sha256',
+      digestAlgorithm: 'sha256',
+    });
+  };
+  const here = (url: string) => url.replace(/^https?:\/\/[^/]+/, idp.url);
+
+  /** The IdP's answer to a signed request: a verified request from a browser without a session goes to the login page. */
+  const answers = async (saml: SAML) => {
+    const redirect = await fetch(here(await saml.getAuthorizeUrlAsync('', undefined, {})), { redirect: 'manual' });
+    const form = await saml.getAuthorizeFormAsync('');
+    const samlRequest = /name="SAMLRequest" value="([^"]+)"/.exec(form)?.[1] ?? '';
+    const post = await fetch(here(saml.options.entryPoint ?? ''), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ SAMLRequest: samlRequest }).toString(),
+    });
+    return {
+      redirect: [redirect.status, redirect.headers.get('location')],
+      post: [post.status, post.headers.get('location')],
+    };
+  };
+
+  it('a certificate whose base64 body is a multiple of 64 characters long verifies signed Redirect and POST requests', async () => {
+    const credentials = await spSigningCredentials({ bodyLength: 'multiple-of-64' });
+    assert.equal(derBase64(credentials.certificatePem).length % 64, 0);
+    const appId = await application(credentials.certificatePem);
+    assert.deepEqual(await answers(await sp(appId, credentials.privateKeyPem)), { redirect: [302, '/login'], post: [302, '/login'] });
+  });
+
+  it('another key is still refused with the same certificate registered', async () => {
+    const [registered, other] = await Promise.all([spSigningCredentials({ bodyLength: 'multiple-of-64' }), spSigningCredentials()]);
+    const appId = await application(registered.certificatePem);
+    const refused = await answers(await sp(appId, other.privateKeyPem));
+    assert.deepEqual(refused, { redirect: [400, null], post: [400, null] });
+  });
+});
