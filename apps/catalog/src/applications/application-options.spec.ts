@@ -181,6 +181,27 @@ describe('application options', () => {
       ]);
     });
 
+    it('refuses an RSA key under 2048 bits for signing as for encryption, naming the field; from metadata too', async () => {
+      const weak = await testCertificate('rsa', 1024);
+      const refusal = 'holds a 1024-bit RSA key; at least 2048 bits are needed';
+      assert.deepEqual(problems('saml2', { ...SP, spSigningCertificates: [cert, weak] }), [
+        { field: 'spSigningCertificates.1', message: refusal },
+      ]);
+      assert.deepEqual(problems('saml2', { ...SP, encryptionCertificate: weak }), [{ field: 'encryptionCertificate', message: refusal }]);
+      assert.deepEqual(readMetadata(spMetadataXml({ signing: weak })), {
+        refusal: {
+          message: `Invalid SP metadata: signing certificate: ${refusal}`,
+          problems: [{ field: 'metadataXml', message: `signing certificate: ${refusal}` }],
+        },
+      });
+      // EC keys stay accepted for signing; 2048 bits and more for RSA.
+      assert.equal(
+        settings('saml2', { ...SP, spSigningCertificates: [await testCertificate('ec'), await testCertificate('rsa', 3072)] })
+          .spSigningCertificates.length,
+        2,
+      );
+    });
+
     it('requires a signing certificate to require signed requests', () => {
       assert.deepEqual(problems('saml2', { ...SP, requireSignedRequests: true }), [
         {

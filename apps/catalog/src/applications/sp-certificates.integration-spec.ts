@@ -82,6 +82,26 @@ describe('SP signing certificates stored by the catalog, used by the IdP', () =>
     assert.deepEqual(await answers(await sp(appId, credentials.privateKeyPem)), { redirect: [302, '/login'], post: [302, '/login'] });
   });
 
+  it('refuses a signing certificate with an RSA key under 2048 bits: 400 naming the field, nothing stored', async () => {
+    const weak = await spSigningCredentials({ rsaBits: 1024 });
+    const refused = await system.call('POST', `${system.catalog}/v1/applications`, {
+      connectorId: 'saml2',
+      name: 'Weak key',
+      spEntityId: 'https://weak.example.com/saml/metadata',
+      acsUrls: ['https://weak.example.com/saml/acs'],
+      spSigningCertificates: [weak.certificatePem],
+    });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(refused.body.details, [
+      { field: 'spSigningCertificates.0', message: 'holds a 1024-bit RSA key; at least 2048 bits are needed' },
+    ]);
+    const listed = await system.call('GET', `${system.catalog}/v1/applications`);
+    assert.equal(
+      (listed.body.items as { name: string }[]).some((a) => a.name === 'Weak key'),
+      false,
+    );
+  });
+
   it('another key is still refused with the same certificate registered', async () => {
     const [registered, other] = await Promise.all([spSigningCredentials({ bodyLength: 'multiple-of-64' }), spSigningCredentials()]);
     const appId = await application(registered.certificatePem);
