@@ -13,6 +13,7 @@ import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { ApplicationOptionsAndDirectoryReplica1764800000000 } from './migrations/1764800000000-ApplicationOptionsAndDirectoryReplica';
 import { DirectoryGroups1764900000000 } from './migrations/1764900000000-DirectoryGroups';
 import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
+import { AcsIndexes1765100000000 } from './migrations/1765100000000-AcsIndexes';
 
 export const CATALOG_SCHEMA = 'catalog';
 
@@ -32,6 +33,7 @@ export class AppModule {
             ApplicationOptionsAndDirectoryReplica1764800000000,
             DirectoryGroups1764900000000,
             ConsumerPositions1765000000000,
+            AcsIndexes1765100000000,
           ],
           bus,
           outbox: true,

@@ -79,6 +79,7 @@ describe('application options', () => {
         idpInitiatedAllowed: true,
         singleLogoutUrl: null,
         groupsAttribute: null,
+        acsIndexes: [],
       });
     });
 
@@ -109,6 +110,42 @@ describe('application options', () => {
       assert.deepEqual(problems('saml2', { ...SP, acsUrls: [SP.acsUrls[0], 'JavaScript:alert(1)'] }), [
         { field: 'acsUrls.1', message: 'must use https, not javascript' },
       ]);
+    });
+  });
+
+  describe('ACS indexes', () => {
+    const md = () =>
+      metadata(
+        spMetadataXml({
+          acs: [
+            { location: 'https://sp.example.com/acs/nine', index: 9 },
+            { location: 'https://sp.example.com/acs/five', index: 5 },
+          ],
+        }),
+      );
+
+    it("keeps the metadata's index with each ACS URL", () => {
+      const decided = settings('saml2', {}, { metadata: md() });
+      assert.deepEqual(decided.acsUrls, ['https://sp.example.com/acs/five', 'https://sp.example.com/acs/nine']);
+      assert.deepEqual(decided.acsIndexes, [
+        { index: 5, url: 'https://sp.example.com/acs/five' },
+        { index: 9, url: 'https://sp.example.com/acs/nine' },
+      ]);
+    });
+
+    it('URLs the admin lists are indexed by position, also when they win over the metadata', () => {
+      const listed = ['https://sp.example.com/a', 'https://sp.example.com/b'];
+      const positions = [
+        { index: 0, url: listed[0] },
+        { index: 1, url: listed[1] },
+      ];
+      assert.deepEqual(settings('saml2', { ...SP, acsUrls: listed }).acsIndexes, positions);
+      assert.deepEqual(settings('saml2', { acsUrls: listed }, { metadata: md() }).acsIndexes, positions);
+    });
+
+    it('a change that leaves the ACS URLs alone keeps their indexes', () => {
+      const current = settings('saml2', {}, { metadata: md() });
+      assert.deepEqual(settings('saml2', { name: 'Renamed' }, { current }).acsIndexes, current.acsIndexes);
     });
   });
 

@@ -37,6 +37,7 @@ const DECIDED = new Set<keyof ApplicationSettings>([
   'spSigningCertificates',
   'encryptionCertificate',
   'attributes',
+  'acsIndexes',
 ]);
 const COPIED = (Object.keys(ApplicationSnapshot.shape) as (keyof ApplicationSettings)[]).filter((key) => !DECIDED.has(key));
 
@@ -112,6 +113,8 @@ function applyMetadata(settings: ApplicationSettings, connector: Connector, meta
   };
   take('spEntityId', metadata.spEntityId);
   take('acsUrls', metadata.acsUrls);
+  // Requests name an ACS by the metadata's index, which need not be its position.
+  if (set.has('acsUrls')) settings.acsIndexes = metadata.acsIndexes;
   take('spSigningCertificates', metadata.spSigningCertificates);
   take('requireSignedRequests', metadata.requireSignedRequests && metadata.spSigningCertificates.length > 0);
   if (metadata.nameIdFormat) take('nameIdFormat', metadata.nameIdFormat);
@@ -126,6 +129,8 @@ function applyOptions(settings: ApplicationSettings, body: OptionsBody, customNa
     const value = (body as Partial<Record<keyof ApplicationSettings, unknown>>)[key];
     if (value !== undefined) Object.assign(settings, { [key]: value });
   }
+  // URLs the admin lists are named by their position.
+  if (body.acsUrls !== undefined) settings.acsIndexes = body.acsUrls.map((url, index) => ({ index, url }));
   // Checked only when set: a custom attribute that has since gone must not block unrelated edits.
   if (body.nameIdSource !== undefined) {
     if (!isValidSource(body.nameIdSource, customNames)) {

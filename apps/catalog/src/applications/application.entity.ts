@@ -23,6 +23,10 @@ export class Application {
   @Column('jsonb', { name: 'acs_urls' })
   acsUrls!: string[];
 
+  /** Each ACS URL with the index requests name it by (the metadata's, or its position). */
+  @Column('jsonb', { name: 'acs_indexes', default: () => "'[]'::jsonb" })
+  acsIndexes!: ApplicationSnapshot['acsIndexes'];
+
   @Column('text', { name: 'name_id_format' })
   nameIdFormat!: string;
 

@@ -22,6 +22,8 @@ export interface SpMetadata {
   spEntityId: string;
   /** HTTP-POST AssertionConsumerService locations, by index. */
   acsUrls: string[];
+  /** The same, each with its `index` attribute: requests name an ACS by it (AssertionConsumerServiceIndex). */
+  acsIndexes: { index: number; url: string }[];
   spSigningCertificates: string[];
   encryptionCertificate: string | null;
   requireSignedRequests: boolean;
@@ -101,7 +103,8 @@ export function parseSpMetadata(xml: string): SpMetadata {
   const acs = childElements(sp, MD, 'AssertionConsumerService');
   const posts = acs
     .filter((e) => e.getAttribute('Binding') === HTTP_POST)
-    .map((e, i) => ({ location: e.getAttribute('Location') ?? '', index: Number(e.getAttribute('index') ?? i) }));
+    // The schema requires index; one left out is taken as the element's position.
+    .map((e, i) => ({ location: e.getAttribute('Location') ?? '', index: e.hasAttribute('index') ? Number(e.getAttribute('index')) : i }));
   if (posts.length === 0) {
     throw new MetadataError(
       acs.length === 0
@@ -112,7 +115,9 @@ export function parseSpMetadata(xml: string): SpMetadata {
   if (posts.some((p) => !p.location)) throw new MetadataError('an AssertionConsumerService has no Location');
   if (posts.some((p) => !Number.isInteger(p.index) || p.index < 0))
     throw new MetadataError('an AssertionConsumerService has an invalid index');
-  const acsUrls = posts.sort((a, b) => a.index - b.index).map((p) => p.location);
+  const duplicate = posts.find((p, i) => posts.findIndex((q) => q.index === p.index) !== i);
+  if (duplicate) throw new MetadataError(`two AssertionConsumerService elements have index="${duplicate.index}"`);
+  const acsIndexes = posts.sort((a, b) => a.index - b.index).map((p) => ({ index: p.index, url: p.location }));
 
   const spSigningCertificates: string[] = [];
   let encryptionCertificate: string | null = null;
@@ -164,7 +169,8 @@ export function parseSpMetadata(xml: string): SpMetadata {
 
   return {
     spEntityId,
-    acsUrls,
+    acsUrls: acsIndexes.map((a) => a.url),
+    acsIndexes,
     spSigningCertificates,
     encryptionCertificate,
     requireSignedRequests,

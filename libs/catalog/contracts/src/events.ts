@@ -55,8 +55,20 @@ export const ApplicationSnapshot = z.object({
     .object({ spName: z.string(), filter: z.string().nullable().default(null) })
     .nullable()
     .default(null),
+  /**
+   * Each of acsUrls with the index an AuthnRequest's AssertionConsumerServiceIndex names it by:
+   * the `index` attribute of the SP's metadata, or its position in acsUrls when the admin gave
+   * the URLs. Empty in events from before this field: then the index is the position.
+   */
+  acsIndexes: z.array(z.object({ index: z.number().int().min(0), url: z.string() })).default([]),
 });
 export type ApplicationSnapshot = z.infer<typeof ApplicationSnapshot>;
+
+/** The registered ACS URL an AuthnRequest's AssertionConsumerServiceIndex names, if any. */
+export function acsUrlByIndex(snapshot: Pick<ApplicationSnapshot, 'acsUrls' | 'acsIndexes'>, index: number): string | undefined {
+  if (snapshot.acsIndexes.length === 0) return snapshot.acsUrls[index];
+  return snapshot.acsIndexes.find((a) => a.index === index)?.url;
+}
 
 const applicationEvent = z.object({ ...entity, applicationId: z.uuid(), application: ApplicationSnapshot });
 

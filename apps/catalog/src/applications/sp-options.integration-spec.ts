@@ -1,18 +1,19 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SAML } from '@node-saml/node-saml';
-import { eventually, startInEnv, type ServiceProcess } from '@jit/testing';
-import { derBase64, spSigningCredentials, startDirectoryAndCatalog, type DirectoryAndCatalog } from '../test-fixtures';
+import { eventually, readStream, startInEnv, type ServiceProcess } from '@jit/testing';
+import { derBase64, spMetadataXml, spSigningCredentials, startDirectoryAndCatalog, type DirectoryAndCatalog } from '../test-fixtures';
 
 const BOOTSTRAP = 'catalog-sp-certs-bootstrap-key-01234';
 const SP_ENTITY_ID = 'https://signed.example.com/saml/metadata';
 const ACS_URL = 'https://signed.example.com/saml/acs';
 
 /**
- * Every certificate the catalog accepts verifies the SP's signatures where it is used: at the
- * IdP, over both bindings (directory, catalog and IdP as their own processes, real PostgreSQL and NATS).
+ * SP options as the IdP receives them: every certificate the catalog accepts verifies the SP's
+ * signatures at the IdP, over both bindings; ACS indexes travel as the metadata gave them
+ * (directory, catalog and IdP as their own processes, real PostgreSQL and NATS).
  */
-describe('SP signing certificates stored by the catalog, used by the IdP', () => {
+describe('SP options stored by the catalog, used by the IdP', () => {
   let system: DirectoryAndCatalog;
   let idp: ServiceProcess;
 
@@ -107,5 +108,30 @@ describe('SP signing certificates stored by the catalog, used by the IdP', () =>
     const appId = await application(registered.certificatePem);
     const refused = await answers(await sp(appId, other.privateKeyPem));
     assert.deepEqual(refused, { redirect: [400, null], post: [400, null] });
+  });
+
+  it("imported metadata keeps each ACS URL's index, in the API and in the snapshot the IdP receives", async () => {
+    const created = await system.call('POST', `${system.catalog}/v1/applications/from-metadata`, {
+      connectorId: 'saml2',
+      name: 'Indexed',
+      metadataXml: spMetadataXml({
+        entityId: 'https://indexed.example.com/saml/metadata',
+        acs: [
+          { location: 'https://indexed.example.com/acs/nine', index: 9 },
+          { location: 'https://indexed.example.com/acs/artifact', binding: 'Artifact', index: 0 },
+          { location: 'https://indexed.example.com/acs/five', index: 5 },
+        ],
+      }),
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const indexes = [
+      { index: 5, url: 'https://indexed.example.com/acs/five' },
+      { index: 9, url: 'https://indexed.example.com/acs/nine' },
+    ];
+    assert.deepEqual(created.body.acsIndexes, indexes);
+    assert.deepEqual(created.body.acsUrls, ['https://indexed.example.com/acs/five', 'https://indexed.example.com/acs/nine']);
+    const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`);
+    const event = events.find((e) => e.subject.endsWith('catalog.application.created.v1') && e.payload.applicationId === created.body.id);
+    assert.deepEqual((event?.payload.application as { acsIndexes?: unknown } | undefined)?.acsIndexes, indexes);
   });
 });
