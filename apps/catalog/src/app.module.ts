@@ -14,6 +14,7 @@ import { ApplicationOptionsAndDirectoryReplica1764800000000 } from './migrations
 import { DirectoryGroups1764900000000 } from './migrations/1764900000000-DirectoryGroups';
 import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
 import { AcsIndexes1765100000000 } from './migrations/1765100000000-AcsIndexes';
+import { IdpInitiatedRelayStateFromCaller1765200000000 } from './migrations/1765200000000-IdpInitiatedRelayStateFromCaller';
 
 export const CATALOG_SCHEMA = 'catalog';
 
@@ -34,6 +35,7 @@ export class AppModule {
             DirectoryGroups1764900000000,
             ConsumerPositions1765000000000,
             AcsIndexes1765100000000,
+            IdpInitiatedRelayStateFromCaller1765200000000,
           ],
           bus,
           outbox: true,

@@ -77,6 +77,7 @@ describe('application options', () => {
         encryptionCertificate: null,
         defaultRelayState: null,
         idpInitiatedAllowed: true,
+        idpInitiatedRelayStateFromCaller: false,
         singleLogoutUrl: null,
         groupsAttribute: null,
         acsIndexes: [],
@@ -276,6 +277,21 @@ describe('application options', () => {
       const current = settings('saml2', { ...SP, defaultRelayState: '/home', idpInitiatedAllowed: false });
       assert.deepEqual([current.defaultRelayState, current.idpInitiatedAllowed], ['/home', false]);
       assert.equal(settings('saml2', { defaultRelayState: null }, { current }).defaultRelayState, null);
+    });
+
+    it("takes the caller's RelayState for IdP-initiated sign-in only where the application opts in", () => {
+      const current = settings('saml2', SP);
+      assert.equal(current.idpInitiatedRelayStateFromCaller, false);
+      const optedIn = settings('saml2', { idpInitiatedRelayStateFromCaller: true }, { current });
+      assert.equal(optedIn.idpInitiatedRelayStateFromCaller, true);
+      assert.equal(
+        settings('saml2', { idpInitiatedRelayStateFromCaller: false }, { current: optedIn }).idpInitiatedRelayStateFromCaller,
+        false,
+      );
+      assert.deepEqual(
+        UpdateApplicationBody.safeParse({ idpInitiatedRelayStateFromCaller: 'yes' }).error?.issues.map((i) => i.path.join('.')),
+        ['idpInitiatedRelayStateFromCaller'],
+      );
     });
 
     it('refuses a default RelayState longer than the IdP echoes (1024 bytes)', () => {

@@ -44,6 +44,7 @@ describe('the snapshot sent to the IdP is the application row parsed with the co
       encryptionCertificate: null,
       defaultRelayState: '/home',
       idpInitiatedAllowed: false,
+      idpInitiatedRelayStateFromCaller: true,
       singleLogoutUrl: null,
       groupsAttribute: { spName: 'groups', filter: null },
     });
@@ -52,5 +53,6 @@ describe('the snapshot sent to the IdP is the application row parsed with the co
     assert.equal(snapshot.signatureAlgorithm, 'rsa-sha512');
     assert.equal(snapshot.defaultRelayState, '/home');
     assert.equal(snapshot.idpInitiatedAllowed, false);
+    assert.equal(snapshot.idpInitiatedRelayStateFromCaller, true);
   });
 });

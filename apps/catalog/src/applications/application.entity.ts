@@ -58,6 +58,9 @@ export class Application {
   @Column('boolean', { name: 'idp_initiated_allowed', default: true })
   idpInitiatedAllowed!: boolean;
 
+  @Column('boolean', { name: 'idp_initiated_relay_state_from_caller', default: false })
+  idpInitiatedRelayStateFromCaller!: boolean;
+
   @Column('text', { name: 'single_logout_url', nullable: true })
   singleLogoutUrl!: string | null;
 

@@ -42,6 +42,8 @@ const fields = {
     .nullable()
     .optional(),
   idpInitiatedAllowed: z.boolean().optional(),
+  /** IdP-initiated sign-in may take its caller's RelayState instead of defaultRelayState (default false). */
+  idpInitiatedRelayStateFromCaller: z.boolean().optional(),
   singleLogoutUrl: z.string().max(2048).nullable().optional(),
   groupsAttribute: z
     .strictObject({ spName, filter: z.string().trim().min(1).max(200).nullable().optional() })

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SAML } from '@node-saml/node-saml';
-import { eventually, readStream, startInEnv, type ServiceProcess } from '@jit/testing';
+import { bodySchema, eventually, fetchOpenApi, readStream, startInEnv, type ServiceProcess } from '@jit/testing';
 import { derBase64, spMetadataXml, spSigningCredentials, startDirectoryAndCatalog, type DirectoryAndCatalog } from '../test-fixtures';
 
 const BOOTSTRAP = 'catalog-sp-certs-bootstrap-key-01234';
@@ -133,5 +133,44 @@ describe('SP options stored by the catalog, used by the IdP', () => {
     const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`);
     const event = events.find((e) => e.subject.endsWith('catalog.application.created.v1') && e.payload.applicationId === created.body.id);
     assert.deepEqual((event?.payload.application as { acsIndexes?: unknown } | undefined)?.acsIndexes, indexes);
+  });
+
+  it('idpInitiatedRelayStateFromCaller: off by default, set on create and PATCH, in the snapshot the IdP receives and in the OpenAPI bodies', async () => {
+    const body = {
+      connectorId: 'saml2',
+      name: 'Caller RelayState',
+      spEntityId: 'https://relay.example.com/saml/metadata',
+      acsUrls: ['https://relay.example.com/saml/acs'],
+    };
+    const plain = await system.call('POST', `${system.catalog}/v1/applications`, body);
+    assert.equal(plain.status, 201, JSON.stringify(plain.body));
+    assert.equal(plain.body.idpInitiatedRelayStateFromCaller, false);
+    const optedIn = await system.call('POST', `${system.catalog}/v1/applications`, { ...body, idpInitiatedRelayStateFromCaller: true });
+    assert.equal(optedIn.status, 201, JSON.stringify(optedIn.body));
+    assert.equal(optedIn.body.idpInitiatedRelayStateFromCaller, true);
+    const patched = await system.call('PATCH', `${system.catalog}/v1/applications/${String(plain.body.id)}`, {
+      idpInitiatedRelayStateFromCaller: true,
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.equal(patched.body.idpInitiatedRelayStateFromCaller, true);
+    const refused = await system.call('PATCH', `${system.catalog}/v1/applications/${String(plain.body.id)}`, {
+      idpInitiatedRelayStateFromCaller: 'yes',
+    });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(
+      (refused.body.details as { field: string }[]).map((d) => d.field),
+      ['idpInitiatedRelayStateFromCaller'],
+    );
+
+    const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`);
+    const snapshots = events
+      .filter((e) => e.payload.applicationId === plain.body.id && e.subject.includes('catalog.application.'))
+      .map((e) => (e.payload.application as { idpInitiatedRelayStateFromCaller?: boolean } | undefined)?.idpInitiatedRelayStateFromCaller);
+    assert.deepEqual(snapshots, [false, true]);
+
+    const doc = await fetchOpenApi(system.catalog);
+    for (const route of ['POST /v1/applications', 'POST /v1/applications/from-metadata', 'PATCH /v1/applications/{id}']) {
+      assert.equal(bodySchema(doc, route)?.properties?.idpInitiatedRelayStateFromCaller?.type, 'boolean', route);
+    }
   });
 });

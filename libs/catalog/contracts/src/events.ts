@@ -48,6 +48,12 @@ export const ApplicationSnapshot = z.object({
   /** RelayState sent with IdP-initiated SSO. */
   defaultRelayState: z.string().nullable().default(null),
   idpInitiatedAllowed: z.boolean().default(true),
+  /**
+   * IdP-initiated sign-in (GET /saml2/:appId/init) may send the RelayState its caller gives
+   * instead of defaultRelayState. Off unless the application opts in: the SP then lands where
+   * a link chose, which only an SP that checks its RelayState should allow.
+   */
+  idpInitiatedRelayStateFromCaller: z.boolean().default(false),
   /** The SP's SingleLogoutService (HTTP-Redirect) URL, if it has one. */
   singleLogoutUrl: z.string().nullable().default(null),
   /** Optional attribute carrying the user's group names (all, or those matching `filter`, a case-insensitive substring). */
