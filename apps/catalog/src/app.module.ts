@@ -1,7 +1,7 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule } from '@nestjs/common';
 import { RemoteApiKeyResolver } from '@jit/directory-contracts';
 import type { NatsBus } from '@jit/messaging';
-import { API_KEY_RESOLVER, ApiKeyGuard, ServiceKitModule } from '@jit/service';
+import { ApiKeyModule, ServiceKitModule } from '@jit/service';
 import type { CatalogConfig } from './config';
 import { Application, ApplicationGroup } from './applications/application.entity';
 import { ApplicationsModule } from './applications/applications.module';
@@ -13,21 +13,10 @@ import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { ApplicationOptionsAndDirectoryReplica1764800000000 } from './migrations/1764800000000-ApplicationOptionsAndDirectoryReplica';
 import { DirectoryGroups1764900000000 } from './migrations/1764900000000-DirectoryGroups';
 import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
+import { AcsIndexes1765100000000 } from './migrations/1765100000000-AcsIndexes';
+import { IdpInitiatedRelayStateFromCaller1765200000000 } from './migrations/1765200000000-IdpInitiatedRelayStateFromCaller';
 
 export const CATALOG_SCHEMA = 'catalog';
-
-/** API keys are the directory's: the catalog asks it (by hash) and caches briefly. */
-@Global()
-@Module({})
-class AuthModule {
-  static register(bus: NatsBus): DynamicModule {
-    return {
-      module: AuthModule,
-      providers: [{ provide: API_KEY_RESOLVER, useValue: new RemoteApiKeyResolver(bus) }, ApiKeyGuard],
-      exports: [API_KEY_RESOLVER, ApiKeyGuard],
-    };
-  }
-}
 
 @Module({})
 export class AppModule {
@@ -45,12 +34,15 @@ export class AppModule {
             ApplicationOptionsAndDirectoryReplica1764800000000,
             DirectoryGroups1764900000000,
             ConsumerPositions1765000000000,
+            AcsIndexes1765100000000,
+            IdpInitiatedRelayStateFromCaller1765200000000,
           ],
           bus,
           outbox: true,
           consumes: CATALOG_CONSUMES,
         }),
-        AuthModule.register(bus),
+        // API keys are the directory's: the catalog asks it (by hash) and caches briefly.
+        ApiKeyModule.register(new RemoteApiKeyResolver(bus)),
         ApplicationsModule,
         SnapshotModule,
       ],

@@ -30,6 +30,44 @@ export async function testCertificate(key: 'rsa' | 'ec' = 'rsa', rsaBits = 2048)
   return cert.toString('pem');
 }
 
+/**
+ * An SP's signing key and its self-signed certificate (PEM). `bodyLength: 'multiple-of-64'`: the
+ * certificate's base64 body fills its last 64-character PEM line exactly (the subject's length
+ * is adjusted until it does), the shape that once broke PEMs rebuilt line by line.
+ */
+export async function spSigningCredentials(
+  o: { rsaBits?: number; bodyLength?: 'any' | 'multiple-of-64' } = {},
+): Promise<{ privateKeyPem: string; certificatePem: string }> {
+  const crypto = webcrypto as unknown as X509Crypto & typeof webcrypto;
+  const algorithm = {
+    name: 'RSASSA-PKCS1-v1_5',
+    modulusLength: o.rsaBits ?? 2048,
+    publicExponent: new Uint8Array([1, 0, 1]),
+    hash: 'SHA-256',
+  };
+  const keys = await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify']);
+  const now = Date.now();
+  for (let padding = 0; padding < 64; padding++) {
+    const cert = await x509.X509CertificateGenerator.createSelfSigned(
+      {
+        serialNumber: `01${randomBytes(8).toString('hex')}`,
+        name: [{ CN: [`sp${'x'.repeat(padding)}.example.com`] }],
+        notBefore: new Date(now - 60_000),
+        notAfter: new Date(now + 86_400_000),
+        signingAlgorithm: algorithm,
+        keys,
+      },
+      crypto,
+    );
+    if (o.bodyLength === 'multiple-of-64' && Buffer.from(cert.rawData).toString('base64').length % 64 !== 0) continue;
+    return {
+      privateKeyPem: x509.PemConverter.encode(await crypto.subtle.exportKey('pkcs8', keys.privateKey), 'PRIVATE KEY'),
+      certificatePem: cert.toString('pem'),
+    };
+  }
+  throw new Error('no subject length gave a base64 body that is a multiple of 64 characters');
+}
+
 /** The base64 DER of a PEM certificate, as metadata carries it in ds:X509Certificate. */
 export const derBase64 = (pem: string): string => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s+/g, '');
 

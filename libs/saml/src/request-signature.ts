@@ -155,8 +155,9 @@ function publicKeys(certificatePems: readonly string[]): KeyObject[] {
   return certificatePems.map((pem) => new X509Certificate(pemOf(pem)).publicKey);
 }
 
+/** The registered certificate as canonical PEM, written by Node's X.509 code whatever its line breaks were. */
 function pemOf(pem: string): string {
-  return `-----BEGIN CERTIFICATE-----\n${certificateBody(pem).replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`;
+  return new X509Certificate(Buffer.from(certificateBody(pem), 'base64')).toString();
 }
 
 function safeDecode(value: string): string {

@@ -23,6 +23,10 @@ export class Application {
   @Column('jsonb', { name: 'acs_urls' })
   acsUrls!: string[];
 
+  /** Each ACS URL with the index requests name it by (the metadata's, or its position). */
+  @Column('jsonb', { name: 'acs_indexes', default: () => "'[]'::jsonb" })
+  acsIndexes!: ApplicationSnapshot['acsIndexes'];
+
   @Column('text', { name: 'name_id_format' })
   nameIdFormat!: string;
 
@@ -53,6 +57,9 @@ export class Application {
 
   @Column('boolean', { name: 'idp_initiated_allowed', default: true })
   idpInitiatedAllowed!: boolean;
+
+  @Column('boolean', { name: 'idp_initiated_relay_state_from_caller', default: false })
+  idpInitiatedRelayStateFromCaller!: boolean;
 
   @Column('text', { name: 'single_logout_url', nullable: true })
   singleLogoutUrl!: string | null;

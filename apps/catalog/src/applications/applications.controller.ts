@@ -2,11 +2,17 @@ import { Controller, Delete, Get, HttpCode, Patch, Post, UseGuards } from '@nest
 import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodBody, ZodParam, ZodQuery, type Caller } from '@jit/service';
 import { BindGroupBody, CreateApplicationBody, CreateFromMetadataBody, ReadinessQuery, UpdateApplicationBody } from './applications.dto';
 import { ApplicationsService } from './applications.service';
+import { BindingsService } from './bindings.service';
+import { ReadinessService } from './readiness.service';
 
 @Controller('v1/applications')
 @UseGuards(ApiKeyGuard)
 export class ApplicationsController {
-  constructor(private readonly applications: ApplicationsService) {}
+  constructor(
+    private readonly applications: ApplicationsService,
+    private readonly bindings: BindingsService,
+    private readonly jitReadiness: ReadinessService,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -33,7 +39,7 @@ export class ApplicationsController {
 
   @Get(':id/jit-readiness')
   readiness(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodQuery(ReadinessQuery) query: ReadinessQuery) {
-    return this.applications.readiness(caller.organizationId, id, query);
+    return this.jitReadiness.readiness(caller.organizationId, id, query);
   }
 
   @Patch(':id')
@@ -53,13 +59,13 @@ export class ApplicationsController {
 
   @Get(':id/user-groups')
   groups(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
-    return this.applications.groupsOf(caller.organizationId, id);
+    return this.bindings.groupsOf(caller.organizationId, id);
   }
 
   @Post(':id/user-groups')
   @HttpCode(201)
   bind(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(BindGroupBody) body: BindGroupBody) {
-    return this.applications.bindGroup(caller.organizationId, id, body.groupId);
+    return this.bindings.bindGroup(caller.organizationId, id, body.groupId);
   }
 
   @Delete(':id/user-groups/:groupId')
@@ -69,17 +75,17 @@ export class ApplicationsController {
     @ZodParam('id', IdParam) id: string,
     @ZodParam('groupId', IdParam) groupId: string,
   ): Promise<void> {
-    await this.applications.unbindGroup(caller.organizationId, id, groupId);
+    await this.bindings.unbindGroup(caller.organizationId, id, groupId);
   }
 }
 
 @Controller('v1/user-groups')
 @UseGuards(ApiKeyGuard)
 export class GroupApplicationsController {
-  constructor(private readonly applications: ApplicationsService) {}
+  constructor(private readonly bindings: BindingsService) {}
 
   @Get(':id/applications')
   list(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
-    return this.applications.applicationsOfGroup(caller.organizationId, id);
+    return this.bindings.applicationsOfGroup(caller.organizationId, id);
   }
 }

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { SpEntityId } from '@jit/catalog-contracts';
+import { NameIdFormat, SpEntityId } from '@jit/catalog-contracts';
 import { ListQuery } from '@jit/service';
-import { NAME_ID_FORMATS } from '../connectors/connector';
 
 /** The IdP's default cap on RelayState (IDP_RELAY_STATE_MAX_BYTES); longer ones would be refused there. */
 export const MAX_RELAY_STATE_BYTES = 1024;
@@ -28,7 +27,7 @@ const fields = {
   /** Sent as the assertion's Audience and compared with the requests' Issuer: a URI reference without whitespace, at most 1024 characters (`entityIdProblem`). */
   spEntityId: SpEntityId,
   acsUrls: z.array(z.string().max(2048)).min(1, 'register at least one ACS URL').max(20),
-  nameIdFormat: z.enum(NAME_ID_FORMATS).optional(),
+  nameIdFormat: NameIdFormat.optional(),
   nameIdSource: z.string().max(128).optional(),
   signAssertion: z.boolean().optional(),
   signResponse: z.boolean().optional(),
@@ -43,6 +42,8 @@ const fields = {
     .nullable()
     .optional(),
   idpInitiatedAllowed: z.boolean().optional(),
+  /** IdP-initiated sign-in may take its caller's RelayState instead of defaultRelayState (default false). */
+  idpInitiatedRelayStateFromCaller: z.boolean().optional(),
   singleLogoutUrl: z.string().max(2048).nullable().optional(),
   groupsAttribute: z
     .strictObject({ spName, filter: z.string().trim().min(1).max(200).nullable().optional() })

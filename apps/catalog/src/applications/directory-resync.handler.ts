@@ -3,7 +3,7 @@ import { DIRECTORY_STREAM } from '@jit/directory-contracts';
 import { OnResync, type ResyncResult } from '@jit/messaging';
 import { TOMBSTONE_VERSION } from '@jit/persistence';
 import { DirectoryReplicaService } from '../directory-replica/directory-replica.service';
-import { ApplicationsService } from './applications.service';
+import { BindingsService } from './bindings.service';
 
 /**
  * The DIRECTORY stream was trimmed past what the catalog's copy applied: the copy is rebuilt from
@@ -14,11 +14,11 @@ import { ApplicationsService } from './applications.service';
 export class DirectoryResyncHandler {
   constructor(
     private readonly replica: DirectoryReplicaService,
-    private readonly applications: ApplicationsService,
+    private readonly bindings: BindingsService,
   ) {}
 
   @OnResync(DIRECTORY_STREAM)
   resync(): Promise<ResyncResult> {
-    return this.replica.resync((organizationId, groupId) => this.applications.groupDeleted(organizationId, groupId, TOMBSTONE_VERSION));
+    return this.replica.resync((organizationId, groupId) => this.bindings.groupDeleted(organizationId, groupId, TOMBSTONE_VERSION));
   }
 }

@@ -38,6 +38,11 @@ describe('parseSpMetadata', () => {
     );
     assert.equal(parsed.spEntityId, 'https://sp.example.com/saml/metadata');
     assert.deepEqual(parsed.acsUrls, ['https://sp.example.com/acs/1', 'https://sp.example.com/acs/2']);
+    // Requests name an ACS by its index attribute: the Artifact ACS holds index 0, so these are 1 and 2, not positions 0 and 1.
+    assert.deepEqual(parsed.acsIndexes, [
+      { index: 1, url: 'https://sp.example.com/acs/1' },
+      { index: 2, url: 'https://sp.example.com/acs/2' },
+    ]);
     assert.deepEqual(parsed.spSigningCertificates, [(checkCertificate(signing, 'signing') as { pem: string }).pem]);
     assert.equal(parsed.encryptionCertificate, (checkCertificate(encryption, 'encryption') as { pem: string }).pem);
     assert.equal(parsed.requireSignedRequests, true);
@@ -51,6 +56,16 @@ describe('parseSpMetadata', () => {
         ['shoeSize', true, null],
       ],
     );
+  });
+
+  it('refuses two POST ACS with the same index, which a request could not tell apart', () => {
+    const twice = spMetadataXml({
+      acs: [
+        { location: 'https://sp.example.com/acs/a', index: 3 },
+        { location: 'https://sp.example.com/acs/b', index: 3 },
+      ],
+    });
+    assert.throws(() => parseSpMetadata(twice), { message: 'two AssertionConsumerService elements have index="3"' });
   });
 
   it('refuses DOCTYPEs and entities, other roots, several roots and broken XML, saying why', () => {

@@ -1,8 +1,7 @@
 import type { Element } from '@xmldom/xmldom';
 import { childElements, parseSingleRoot, UnsafeXmlError } from '@jit/xml';
-import { entityIdProblem } from '@jit/catalog-contracts';
+import { NAME_ID_FORMATS, entityIdProblem, type NameIdFormat } from '@jit/catalog-contracts';
 import { STANDARD_USER_ATTRIBUTES, type StandardUserAttribute } from '@jit/directory-contracts';
-import { NAME_ID_FORMATS } from '../connectors/connector';
 import { checkCertificate } from './certificates';
 
 const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
@@ -23,10 +22,12 @@ export interface SpMetadata {
   spEntityId: string;
   /** HTTP-POST AssertionConsumerService locations, by index. */
   acsUrls: string[];
+  /** The same, each with its `index` attribute: requests name an ACS by it (AssertionConsumerServiceIndex). */
+  acsIndexes: { index: number; url: string }[];
   spSigningCertificates: string[];
   encryptionCertificate: string | null;
   requireSignedRequests: boolean;
-  nameIdFormat?: (typeof NAME_ID_FORMATS)[number];
+  nameIdFormat?: NameIdFormat;
   singleLogoutUrl: string | null;
   requestedAttributes: RequestedAttribute[];
 }
@@ -102,7 +103,8 @@ export function parseSpMetadata(xml: string): SpMetadata {
   const acs = childElements(sp, MD, 'AssertionConsumerService');
   const posts = acs
     .filter((e) => e.getAttribute('Binding') === HTTP_POST)
-    .map((e, i) => ({ location: e.getAttribute('Location') ?? '', index: Number(e.getAttribute('index') ?? i) }));
+    // The schema requires index; one left out is taken as the element's position.
+    .map((e, i) => ({ location: e.getAttribute('Location') ?? '', index: e.hasAttribute('index') ? Number(e.getAttribute('index')) : i }));
   if (posts.length === 0) {
     throw new MetadataError(
       acs.length === 0
@@ -113,7 +115,9 @@ export function parseSpMetadata(xml: string): SpMetadata {
   if (posts.some((p) => !p.location)) throw new MetadataError('an AssertionConsumerService has no Location');
   if (posts.some((p) => !Number.isInteger(p.index) || p.index < 0))
     throw new MetadataError('an AssertionConsumerService has an invalid index');
-  const acsUrls = posts.sort((a, b) => a.index - b.index).map((p) => p.location);
+  const duplicate = posts.find((p, i) => posts.findIndex((q) => q.index === p.index) !== i);
+  if (duplicate) throw new MetadataError(`two AssertionConsumerService elements have index="${duplicate.index}"`);
+  const acsIndexes = posts.sort((a, b) => a.index - b.index).map((p) => ({ index: p.index, url: p.location }));
 
   const spSigningCertificates: string[] = [];
   let encryptionCertificate: string | null = null;
@@ -144,7 +148,7 @@ export function parseSpMetadata(xml: string): SpMetadata {
   }
 
   const formats = childElements(sp, MD, 'NameIDFormat').map((e) => (e.textContent ?? '').trim());
-  const supported = formats.find((f): f is (typeof NAME_ID_FORMATS)[number] => (NAME_ID_FORMATS as readonly string[]).includes(f));
+  const supported = formats.find((f): f is NameIdFormat => (NAME_ID_FORMATS as readonly string[]).includes(f));
   if (formats.length > 0 && !supported) {
     throw new MetadataError(`none of its NameID formats is supported (${formats.join(', ')}); supported: ${NAME_ID_FORMATS.join(', ')}`);
   }
@@ -165,7 +169,8 @@ export function parseSpMetadata(xml: string): SpMetadata {
 
   return {
     spEntityId,
-    acsUrls,
+    acsUrls: acsIndexes.map((a) => a.url),
+    acsIndexes,
     spSigningCertificates,
     encryptionCertificate,
     requireSignedRequests,

@@ -1,15 +1,9 @@
 import { z } from 'zod';
+import { NameIdFormat } from '@jit/catalog-contracts';
 import { STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
 import data from './connectors.data.json';
 
 export const SUPPORTED_FUNCTIONALITY = ['SSO', 'JIT Provisioning', 'SLO'] as const;
-
-export const NAME_ID_FORMATS = [
-  'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-  'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
-  'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
-  'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
-] as const;
 
 export const GENERIC_CONNECTOR_ID = 'saml2';
 
@@ -55,7 +49,7 @@ const Connector = z
     /** Does the SP create the account at first sign-in? null: not established by the sources. */
     jit: z.boolean().nullable(),
     supportedFunctionality: z.array(z.enum(SUPPORTED_FUNCTIONALITY)).min(1),
-    nameIdFormat: z.enum(NAME_ID_FORMATS),
+    nameIdFormat: NameIdFormat,
     nameIdSource: z.enum(STANDARD_USER_ATTRIBUTES),
     /** The default: which of Response and Assertion are signed. */
     signing: z.enum(['response', 'assertion', 'both']),

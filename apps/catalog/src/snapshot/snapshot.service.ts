@@ -4,7 +4,7 @@ import type { CatalogSnapshot } from '@jit/catalog-contracts';
 import { SNAPSHOT_PAGE_ROWS, snapshotPage, type SnapshotPage } from '@jit/messaging';
 import { rowsAfter } from '@jit/persistence';
 import { Application, ApplicationGroup } from '../applications/application.entity';
-import { applicationSnapshot } from '../applications/applications.service';
+import { applicationSnapshot } from '../applications/application-view';
 
 /** Pages of the catalog's current state, every organisation, in key order. */
 @Injectable()

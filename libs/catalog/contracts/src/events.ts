@@ -29,6 +29,7 @@ export const ApplicationSnapshot = z.object({
    */
   spEntityId: z.string(),
   acsUrls: z.array(z.string()).min(1),
+  /** One of NAME_ID_FORMATS (name-id.ts) as the catalog writes it; read as any string, as v1 did. */
   nameIdFormat: z.string(),
   nameIdSource: z.string(),
   signAssertion: z.boolean(),
@@ -47,6 +48,12 @@ export const ApplicationSnapshot = z.object({
   /** RelayState sent with IdP-initiated SSO. */
   defaultRelayState: z.string().nullable().default(null),
   idpInitiatedAllowed: z.boolean().default(true),
+  /**
+   * IdP-initiated sign-in (GET /saml2/:appId/init) may send the RelayState its caller gives
+   * instead of defaultRelayState. Off unless the application opts in: the SP then lands where
+   * a link chose, which only an SP that checks its RelayState should allow.
+   */
+  idpInitiatedRelayStateFromCaller: z.boolean().default(false),
   /** The SP's SingleLogoutService (HTTP-Redirect) URL, if it has one. */
   singleLogoutUrl: z.string().nullable().default(null),
   /** Optional attribute carrying the user's group names (all, or those matching `filter`, a case-insensitive substring). */
@@ -54,8 +61,20 @@ export const ApplicationSnapshot = z.object({
     .object({ spName: z.string(), filter: z.string().nullable().default(null) })
     .nullable()
     .default(null),
+  /**
+   * Each of acsUrls with the index an AuthnRequest's AssertionConsumerServiceIndex names it by:
+   * the `index` attribute of the SP's metadata, or its position in acsUrls when the admin gave
+   * the URLs. Empty in events from before this field: then the index is the position.
+   */
+  acsIndexes: z.array(z.object({ index: z.number().int().min(0), url: z.string() })).default([]),
 });
 export type ApplicationSnapshot = z.infer<typeof ApplicationSnapshot>;
+
+/** The registered ACS URL an AuthnRequest's AssertionConsumerServiceIndex names, if any. */
+export function acsUrlByIndex(snapshot: Pick<ApplicationSnapshot, 'acsUrls' | 'acsIndexes'>, index: number): string | undefined {
+  if (snapshot.acsIndexes.length === 0) return snapshot.acsUrls[index];
+  return snapshot.acsIndexes.find((a) => a.index === index)?.url;
+}
 
 const applicationEvent = z.object({ ...entity, applicationId: z.uuid(), application: ApplicationSnapshot });
 

@@ -1,3 +1,5 @@
+export * from './endpoint-url';
 export * from './entity-id';
 export * from './events';
+export * from './name-id';
 export * from './snapshot';

@@ -1,5 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Inject, Injectable, createParamDecorator, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  createParamDecorator,
+  type CanActivate,
+  type DynamicModule,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { DomainError, ErrorCode } from './domain-error';
 
 /** Who called: the organisation an API key belongs to. */
@@ -53,3 +62,21 @@ export const CurrentCaller = createParamDecorator((_data: unknown, context: Exec
   if (!caller) throw new DomainError(ErrorCode.Unauthenticated, 'No API key was checked for this route');
   return caller;
 });
+
+/**
+ * The guard and the resolver it asks, for every module of a service (global). A service whose
+ * keys are another's (the catalog and the IdP ask the directory over NATS) registers that
+ * resolver here; the directory, whose resolver needs its own OrganizationsService, provides both
+ * in its OrganizationsModule.
+ */
+@Global()
+@Module({})
+export class ApiKeyModule {
+  static register(resolver: ApiKeyResolver): DynamicModule {
+    return {
+      module: ApiKeyModule,
+      providers: [{ provide: API_KEY_RESOLVER, useValue: resolver }, ApiKeyGuard],
+      exports: [API_KEY_RESOLVER, ApiKeyGuard],
+    };
+  }
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { acsUrlProblem } from './acs-url';
+import { acsUrlProblem, renderableUrl } from './endpoint-url';
 
 describe('acsUrlProblem', () => {
   it('accepts https anywhere and http on loopback names', () => {
@@ -19,7 +19,25 @@ describe('acsUrlProblem', () => {
     assert.match(acsUrlProblem('http://sp.example.com/acs') ?? '', /must use https/);
     assert.equal(acsUrlProblem('https://user:pw@sp.example.com/acs'), 'must not contain a user name or password');
     assert.equal(acsUrlProblem('https://sp.example.com/acs#x'), 'must not contain a fragment (#)');
+    assert.equal(acsUrlProblem('https://sp.example.com/acs#'), 'must not contain a fragment (#)');
     assert.equal(acsUrlProblem('/acs'), 'is not an absolute URL');
     assert.match(acsUrlProblem('http://localhost.evil.com/acs') ?? '', /must use https/);
+    assert.equal(acsUrlProblem('https://sp.example.com/a"b'), 'must not contain spaces, quotes, backslashes or angle brackets');
+  });
+});
+
+describe('renderableUrl: the IdP re-checks with the same rule', () => {
+  it('says yes exactly where acsUrlProblem finds nothing', () => {
+    for (const url of [
+      'https://sp.example.com/acs',
+      'http://localhost:4100/saml/acs',
+      'javascript:alert(1)',
+      'https://user@sp.example.com/acs',
+      'https://sp.example.com/acs#x',
+      'http://sp.example.com/acs',
+      'https://sp.example.com/a<b',
+    ]) {
+      assert.equal(renderableUrl(url), acsUrlProblem(url) === null, url);
+    }
   });
 });
