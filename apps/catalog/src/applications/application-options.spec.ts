@@ -1,5 +1,4 @@
 import { X509Certificate } from 'node:crypto';
-import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationSnapshot, NAMEID } from '@jit/catalog-contracts';
 import { CONNECTORS, type Connector } from '../connectors/connector';
@@ -53,7 +52,7 @@ function metadata(xml: string): SpMetadata {
 describe('application options', () => {
   let cert = '';
   let cert2 = '';
-  before(async () => {
+  beforeAll(async () => {
     // As the catalog stores them (canonical PEM), so that they compare equal.
     [cert, cert2] = (await Promise.all([testCertificate(), testCertificate()])).map((pem) => new X509Certificate(pem).toString());
   });

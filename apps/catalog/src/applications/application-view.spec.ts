@@ -1,5 +1,4 @@
 import 'reflect-metadata';
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { getMetadataArgsStorage } from 'typeorm';
 import { ApplicationSnapshot } from '@jit/catalog-contracts';

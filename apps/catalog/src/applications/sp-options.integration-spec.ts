@@ -1,4 +1,3 @@
-import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SAML } from '@node-saml/node-saml';
 import { bodySchema, eventually, fetchOpenApi, readStream, startInEnv, type ServiceProcess } from '@jit/testing';
@@ -17,11 +16,11 @@ describe('SP options stored by the catalog, used by the IdP', () => {
   let system: DirectoryAndCatalog;
   let idp: ServiceProcess;
 
-  before(async () => {
+  beforeAll(async () => {
     system = await startDirectoryAndCatalog('catspcerts', BOOTSTRAP);
     idp = await startInEnv('idp', system.env, BOOTSTRAP);
   });
-  after(async () => {
+  afterAll(async () => {
     await idp.stop();
     await system.stop();
   });
