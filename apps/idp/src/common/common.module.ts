@@ -26,7 +26,11 @@ const SHARED = [
   {
     provide: SessionStore,
     inject: [IDP_CONFIG],
-    useFactory: (c: IdpConfig) => new SessionStore(c.IDP_SESSION_IDLE_SECONDS * 1000, c.IDP_SESSION_ABSOLUTE_SECONDS * 1000),
+    useFactory: (c: IdpConfig) =>
+      new SessionStore(c.IDP_SESSION_IDLE_SECONDS * 1000, c.IDP_SESSION_ABSOLUTE_SECONDS * 1000, {
+        pendingMs: c.IDP_PENDING_SESSION_SECONDS * 1000,
+        maxPending: c.IDP_MAX_PENDING_SESSIONS,
+      }),
   },
   {
     provide: FRESHNESS_GATE,

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus } from '@jit/messaging';
 import { newSamlId } from '@jit/saml';
@@ -11,6 +11,7 @@ import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore, type IdpSession, type PendingSso } from '../sessions/session-store';
 import { loginPage, portalPage } from '../sso/html';
 import { SsoService } from '../sso/sso.service';
+import { LoginThrottle } from './login-throttle';
 
 export interface LoginForm {
   csrf?: string;
@@ -28,6 +29,7 @@ export class LoginService {
     private readonly bus: NatsBus,
     private readonly sso: SsoService,
     private readonly refusals: RefusalResponder,
+    @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
   ) {}
 
   loginForm(session: IdpSession | undefined): Promise<SsoOutcome> {
@@ -47,7 +49,7 @@ export class LoginService {
       }
       const username = (form.username ?? '').trim();
       const password = form.password ?? '';
-      const again = (error: string): SsoOutcome => ({
+      const again = (error: string, status?: number): SsoOutcome => ({
         kind: 'page',
         page: loginPage({
           nonce: nonce(),
@@ -55,9 +57,13 @@ export class LoginService {
           applicationName: app?.snapshot.name ?? 'your applications',
           error,
           username,
+          status,
         }),
       });
       if (!username || !password || username.length > 256 || password.length > 1024) return again('Enter your username and password.');
+      // Throttled before the directory is asked: a throttled attempt costs it no password hash.
+      const wait = await this.throttle.waitSeconds(form.sourceIp, s.id);
+      if (wait > 0) return again(`Too many sign-in attempts. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`, 429);
       const answer = await this.bus.request(DirectoryRpc.verifyCredentials, {
         organizationId: pending.organizationId,
         username,
@@ -65,11 +71,17 @@ export class LoginService {
         sourceIp: form.sourceIp,
       });
       // Unknown user, wrong password and inactive account read the same to the person typing.
-      if (!answer.ok) return again('Wrong username or password.');
+      if (!answer.ok) {
+        await this.throttle.failed(form.sourceIp, s.id);
+        return again('Wrong username or password.');
+      }
+      await this.throttle.succeeded(s.id);
       // A new id at sign-in: a session id planted before it (fixation) is worth nothing after.
-      const renewed = this.sessions.regenerate(s);
-      renewed.user = { id: answer.userId, organizationId: pending.organizationId, authnInstant: new Date(), sessionIndex: newSamlId() };
-      renewed.pending = undefined;
+      const renewed = this.sessions.regenerate({
+        ...s,
+        user: { id: answer.userId, organizationId: pending.organizationId, authnInstant: new Date(), sessionIndex: newSamlId() },
+        pending: undefined,
+      });
       if (!app) return { kind: 'redirect', location: '/', session: renewed };
       const outcome = await this.refusals.guard(app.id, answer.userId, () =>
         this.sso.issue(renewed, pending, app, pending.requestId === null ? 'idp' : 'sp'),
@@ -89,7 +101,17 @@ export class LoginService {
           'Open one of your applications to sign in, or use the sign-in link your administrator gave you.',
         );
       }
-      // The organisation's sign-in link (/?organization=<id>): sign in, then come back here.
+      // The organisation's sign-in link (/?organization=<id>): sign in, then come back here. No
+      // session is made for an organisation the IdP does not know: that link leads nowhere.
+      try {
+        await this.fresh.requireFresh();
+      } catch (error) {
+        if (error instanceof Refusal) return pageOutcome(error.status, error.title, error.message);
+        throw error;
+      }
+      if (!this.fresh.readModel.knowsOrganization(organizationId)) {
+        return pageOutcome(404, 'Unknown organisation', 'This sign-in link is not valid. Ask your administrator for the right one.');
+      }
       const s = session ?? this.sessions.create();
       s.pending = { applicationId: null, organizationId, requestId: null, acsUrl: '', relayState: null };
       return { kind: 'redirect', location: '/login', session: s };
