@@ -2,7 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomToken } from '@jit/saml';
 import { IDP_CONFIG, type IdpConfig } from '../config';
-import { SESSION_COOKIE, SessionStore, type IdpSession } from '../sessions/session-store';
+import { sessionCookie } from '../sessions/session-cookie';
+import { SessionStore, type IdpSession } from '../sessions/session-store';
 import { errorPage, type Page } from '../sso/html';
 import { Refusal } from './refusals';
 
@@ -31,13 +32,17 @@ export const rawQueryOf = (url: string): string => {
 /** The browser side of every IdP page: the session a request carries, and how an outcome is written. */
 @Injectable()
 export class BrowserReplies {
+  private readonly cookie: ReturnType<typeof sessionCookie>;
+
   constructor(
     private readonly sessions: SessionStore,
-    @Inject(IDP_CONFIG) private readonly config: IdpConfig,
-  ) {}
+    @Inject(IDP_CONFIG) config: IdpConfig,
+  ) {
+    this.cookie = sessionCookie(config.IDP_BASE_URL);
+  }
 
   session(req: FastifyRequest): IdpSession | undefined {
-    return this.sessions.get(req.cookies[SESSION_COOKIE]);
+    return this.sessions.get(req.cookies[this.cookie.name]);
   }
 
   unknownApp(): SsoOutcome {
@@ -49,15 +54,10 @@ export class BrowserReplies {
 
   async send(reply: FastifyReply, outcome: SsoOutcome): Promise<void> {
     if (outcome.session) {
-      reply.setCookie(SESSION_COOKIE, outcome.session.id, {
-        path: '/',
-        httpOnly: true,
-        sameSite: 'lax',
-        secure: this.config.IDP_BASE_URL.startsWith('https:'),
-      });
+      reply.setCookie(this.cookie.name, outcome.session.id, this.cookie.options);
     }
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff');
-    if (outcome.kind === 'redirect' && outcome.clearSession) reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    if (outcome.kind === 'redirect' && outcome.clearSession) reply.clearCookie(this.cookie.name, this.cookie.options);
     if (outcome.kind === 'redirect') {
       await reply.status(302).header('location', outcome.location).send();
       return;

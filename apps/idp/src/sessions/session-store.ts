@@ -24,8 +24,6 @@ export interface IdpSession {
   applications?: Set<string>;
 }
 
-export const SESSION_COOKIE = 'jit_idp_session';
-
 export interface SessionLimits {
   idleMs: number;
   absoluteMs: number;
