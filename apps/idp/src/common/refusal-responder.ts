@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { IdpEvents } from '@jit/idp-contracts';
 import { buildErrorResponse } from '@jit/saml';
 import { AuditService } from '../audit/audit.service';
 import { SigningKeysService } from '../keys/signing-keys.service';
@@ -8,6 +7,13 @@ import { autoPostPage, errorPage } from '../sso/html';
 import { IdpUrls } from './idp-urls';
 import { nonce, type SsoOutcome } from './outcome';
 import { Refusal } from './refusals';
+
+/** Who a refusal answers: the application asked for, the signed-in user if any, the client address. */
+export interface RefusedRequest {
+  applicationId: string;
+  userId: string | null;
+  sourceIp: string | null;
+}
 
 /**
  * The one place a refusal is answered: its audit event, then the page from the REFUSALS table, or,
@@ -23,27 +29,25 @@ export class RefusalResponder {
   ) {}
 
   /** Runs `work`; a Refusal it throws becomes the answer. Anything else is left to the 500 handler. */
-  async guard(applicationId: string, userId: string | null, work: () => Promise<SsoOutcome>): Promise<SsoOutcome> {
+  async guard(who: RefusedRequest, work: () => Promise<SsoOutcome>): Promise<SsoOutcome> {
     try {
       return await work();
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      return this.answer(applicationId, userId, error);
+      return this.answer(who, error);
     }
   }
 
-  async answer(applicationId: string, userId: string | null, refusal: Refusal): Promise<SsoOutcome> {
+  async answer({ applicationId, userId, sourceIp }: RefusedRequest, refusal: Refusal): Promise<SsoOutcome> {
     const app = this.readModel.application(applicationId);
-    if (app) {
-      void this.audit.record(IdpEvents.ssoRefused, {
-        organizationId: app.organizationId,
-        applicationId,
-        userId,
-        reason: refusal.reason,
-        detail: refusal.message,
-        occurredAt: new Date().toISOString(),
-      });
-    }
+    this.audit.refused({
+      organizationId: app?.organizationId ?? null,
+      applicationId,
+      userId,
+      reason: refusal.reason,
+      detail: refusal.message,
+      sourceIp,
+    });
     if (app && refusal.pending && refusal.rule.saml) return this.statusResponse(app, refusal);
     return { kind: 'page', page: errorPage({ nonce: nonce(), status: refusal.status, title: refusal.title, message: refusal.message }) };
   }

@@ -23,7 +23,7 @@ export class LoginController {
 
   @Get('login')
   async loginForm(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.browser.send(reply, await this.login.loginForm(this.browser.session(req)));
+    return this.browser.send(reply, await this.login.loginForm(this.browser.session(req), req.ip));
   }
 
   @Post('login')

@@ -32,8 +32,8 @@ export class LoginService {
     @Inject(LoginThrottle) private readonly throttle: LoginThrottle,
   ) {}
 
-  loginForm(session: IdpSession | undefined): Promise<SsoOutcome> {
-    return this.withPending(session, (s, app) =>
+  loginForm(session: IdpSession | undefined, sourceIp: string): Promise<SsoOutcome> {
+    return this.withPending(session, sourceIp, (s, app) =>
       Promise.resolve({
         kind: 'page' as const,
         page: loginPage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName: app?.snapshot.name ?? 'your applications' }),
@@ -43,7 +43,7 @@ export class LoginService {
 
   /** Checks the password with the directory, regenerates the session, then issues. */
   async login(session: IdpSession | undefined, form: LoginForm): Promise<SsoOutcome> {
-    return this.withPending(session, async (s, app, pending) => {
+    return this.withPending(session, form.sourceIp, async (s, app, pending) => {
       if (!form.csrf || !safeEqual(form.csrf, s.csrfToken)) {
         return pageOutcome(403, 'Sign-in expired', 'The sign-in form was stale or forged. Go back to the application and start again.');
       }
@@ -83,7 +83,7 @@ export class LoginService {
         pending: undefined,
       });
       if (!app) return { kind: 'redirect', location: '/', session: renewed };
-      const outcome = await this.refusals.guard(app.id, answer.userId, () =>
+      const outcome = await this.refusals.guard({ applicationId: app.id, userId: answer.userId, sourceIp: form.sourceIp }, () =>
         this.sso.issue(renewed, pending, app, pending.requestId === null ? 'idp' : 'sp'),
       );
       return { ...outcome, session: renewed };
@@ -131,6 +131,7 @@ export class LoginService {
 
   private async withPending(
     session: IdpSession | undefined,
+    sourceIp: string,
     work: (session: IdpSession, app: ReadApplicationView | null, pending: PendingSso) => Promise<SsoOutcome>,
   ): Promise<SsoOutcome> {
     const pending = session?.pending;
@@ -139,7 +140,7 @@ export class LoginService {
     }
     const { applicationId } = pending;
     if (applicationId === null) return work(session, null, pending);
-    return this.refusals.guard(applicationId, null, async () => {
+    return this.refusals.guard({ applicationId, userId: null, sourceIp }, async () => {
       await this.fresh.requireFresh();
       return work(session, this.fresh.activeApplication(applicationId), pending);
     });

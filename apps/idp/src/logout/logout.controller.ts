@@ -28,6 +28,7 @@ export class LogoutController {
       relayState: field(query.RelayState),
       rawQuery: rawQueryOf(req.url),
       session: this.browser.session(req),
+      sourceIp: req.ip,
     });
     return this.browser.send(reply, outcome);
   }

@@ -25,6 +25,7 @@ export interface LogoutInput {
   rawQuery: string;
   relayState: string | undefined;
   session: IdpSession | undefined;
+  sourceIp: string;
 }
 
 /**
@@ -46,7 +47,8 @@ export class LogoutService {
   ) {}
 
   async singleLogout(input: LogoutInput): Promise<SsoOutcome> {
-    return this.refusals.guard(input.applicationId, input.session?.user?.id ?? null, async () => {
+    const who = { applicationId: input.applicationId, userId: input.session?.user?.id ?? null, sourceIp: input.sourceIp };
+    return this.refusals.guard(who, async () => {
       await this.fresh.requireFresh();
       const app = this.fresh.activeApplication(input.applicationId);
       const context = { appName: app.snapshot.name, flow: 'slo' as const };

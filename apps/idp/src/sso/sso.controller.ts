@@ -37,7 +37,7 @@ export class SsoController {
     @Res() reply: FastifyReply,
   ) {
     if (!AppId.safeParse(appId).success) return this.browser.send(reply, this.browser.unknownApp());
-    return this.browser.send(reply, await this.sso.idpInitiated(appId, field(query.RelayState), this.browser.session(req)));
+    return this.browser.send(reply, await this.sso.idpInitiated(appId, field(query.RelayState), this.browser.session(req), req.ip));
   }
 
   private async spInitiated(
@@ -55,6 +55,7 @@ export class SsoController {
       relayState: field(fields.RelayState),
       rawQuery: binding === 'redirect' ? rawQueryOf(req.url) : undefined,
       session: this.browser.session(req),
+      sourceIp: req.ip,
     });
     return this.browser.send(reply, outcome);
   }

@@ -26,6 +26,7 @@ export interface SsoInput {
   /** The raw query string as received (Redirect binding): its octets are what the SP signed. */
   rawQuery?: string;
   session: IdpSession | undefined;
+  sourceIp: string;
 }
 
 /** A response built and signed but not yet sent (see signedResponse and deliver). */
@@ -34,6 +35,7 @@ interface SignedResponse {
   pending: PendingSso;
   /** The audit event, but for its time: it happens when the response is delivered. */
   issued: Omit<PayloadOf<typeof IdpEvents.assertionIssued>, 'occurredAt'>;
+  nameIdFormat: string;
 }
 
 /**
@@ -57,7 +59,8 @@ export class SsoService {
 
   /** SP-initiated SSO: check the AuthnRequest, then sign in or issue. */
   async spInitiated(input: SsoInput): Promise<SsoOutcome> {
-    return this.refusals.guard(input.applicationId, input.session?.user?.id ?? null, async () => {
+    const who = { applicationId: input.applicationId, userId: input.session?.user?.id ?? null, sourceIp: input.sourceIp };
+    return this.refusals.guard(who, async () => {
       await this.fresh.requireFresh();
       const app = this.fresh.activeApplication(input.applicationId);
       if (!input.samlRequest) throw new Refusal('malformed_request', { flow: 'sso' });
@@ -87,8 +90,13 @@ export class SsoService {
   }
 
   /** IdP-initiated SSO (the portal's links): the first registered ACS URL, no InResponseTo. */
-  async idpInitiated(applicationId: string, relayState: string | undefined, session: IdpSession | undefined): Promise<SsoOutcome> {
-    return this.refusals.guard(applicationId, session?.user?.id ?? null, async () => {
+  async idpInitiated(
+    applicationId: string,
+    relayState: string | undefined,
+    session: IdpSession | undefined,
+    sourceIp: string,
+  ): Promise<SsoOutcome> {
+    return this.refusals.guard({ applicationId, userId: session?.user?.id ?? null, sourceIp }, async () => {
       await this.fresh.requireFresh();
       const app = this.fresh.activeApplication(applicationId);
       if (!app.snapshot.idpInitiatedAllowed) throw new Refusal('idp_initiated_disabled', { appName: app.snapshot.name });
@@ -169,13 +177,13 @@ export class SsoService {
       initiatedBy,
       encrypted: snapshot.encryptionCertificate !== null,
     };
-    return { xml, pending, issued };
+    return { xml, pending, issued, nameIdFormat: decision.nameId.format };
   }
 
   /** Sends a signed response: the session remembers the application (logout), the audit trail records it. */
-  private deliver(session: IdpSession, { xml, pending, issued }: SignedResponse): SsoOutcome {
+  private deliver(session: IdpSession, { xml, pending, issued, nameIdFormat }: SignedResponse): SsoOutcome {
     (session.applications ??= new Set()).add(issued.applicationId);
-    void this.audit.record(IdpEvents.assertionIssued, { ...issued, occurredAt: new Date().toISOString() });
+    this.audit.issued({ ...issued, occurredAt: new Date().toISOString() }, nameIdFormat);
     return {
       kind: 'page',
       page: autoPostPage({ nonce: nonce(), acsUrl: pending.acsUrl, responseXml: xml, relayState: pending.relayState }),
