@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { ApplicationSnapshot } from '@jit/catalog-contracts';
 import { IdpEvents } from '@jit/idp-contracts';
 import type { PayloadOf } from '@jit/messaging';
 import { buildResponse, newSamlId } from '@jit/saml';
@@ -105,7 +106,7 @@ export class SsoService {
         organizationId: app.organizationId,
         requestId: null,
         acsUrl: app.snapshot.acsUrls[0],
-        relayState: relayStateWithin(relayState ?? app.snapshot.defaultRelayState ?? undefined, this.config.IDP_RELAY_STATE_MAX_BYTES),
+        relayState: relayStateWithin(idpInitiatedRelayState(app.snapshot, relayState), this.config.IDP_RELAY_STATE_MAX_BYTES),
       };
       if (this.signedInFor(session, app) && session) return this.issue(session, pending, app, 'idp');
       return this.toLogin(session, pending);
@@ -189,4 +190,18 @@ export class SsoService {
       page: autoPostPage({ nonce: nonce(), acsUrl: pending.acsUrl, responseXml: xml, relayState: pending.relayState }),
     };
   }
+}
+
+/**
+ * The RelayState of an IdP-initiated sign-in: the application's configured default. A value from
+ * the link's URL is forwarded only when the application opts in: otherwise anyone could send
+ * people to the SP with a RelayState of their choosing (an open redirect at many SPs).
+ * `idpInitiatedRelayStateFromCaller` is not in the catalog's snapshot contract yet: until it is,
+ * it reads as absent, which means no.
+ */
+export function idpInitiatedRelayState(snapshot: ApplicationSnapshot, fromCaller: string | undefined): string | undefined {
+  const optedIn =
+    (snapshot as ApplicationSnapshot & { idpInitiatedRelayStateFromCaller?: boolean }).idpInitiatedRelayStateFromCaller === true;
+  if (optedIn && fromCaller !== undefined && fromCaller !== '') return fromCaller;
+  return snapshot.defaultRelayState ?? undefined;
 }
