@@ -160,6 +160,18 @@ export const REFUSALS: Record<RefusalCode, RefusalRule> = {
     title: fixed('Request already used'),
     message: fixed('This sign-in request was already used. Start again from the application.'),
   },
+  subject_mismatch: {
+    status: 403,
+    title: fixed('Signed in as someone else'),
+    message: (c) =>
+      `${c.appName ?? 'The application'} asked to sign in another person than the one signed in here. Sign out, then start again from the application.`,
+  },
+  slo_not_authenticated: {
+    status: 400,
+    title: fixed('Single logout unavailable'),
+    message: (c) =>
+      `${c.appName ?? 'This application'} has no signing certificate registered, so its logout requests cannot be verified. Ask your administrator to register it.`,
+  },
   slo_not_configured: {
     status: 400,
     title: fixed('Single logout unavailable'),

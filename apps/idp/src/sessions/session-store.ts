@@ -10,6 +10,8 @@ export interface PendingSso {
   requestId: string | null;
   acsUrl: string;
   relayState: string | null;
+  /** The NameID the AuthnRequest's Subject named, if it named one. */
+  subjectNameId?: string;
 }
 
 export interface IdpSession {

@@ -134,6 +134,13 @@ describe('decideAssertion: whether an assertion goes out, and with what', () => 
     );
   });
 
+  it("blocks an AuthnRequest whose Subject names another person than this user's NameID (subject_mismatch)", () => {
+    assert.deepEqual(decide(facts(), { requestedSubject: 'grace@example.com' }).blockers, [
+      { reason: 'subject_mismatch', message: "The request's Subject names another person than this user." },
+    ]);
+    assert.deepEqual(decide(facts(), { requestedSubject: 'ada@example.com' }).blockers, [], 'the same person: issue');
+  });
+
   describe('NameID formats', () => {
     it('emailAddress and unspecified: the configured directory attribute (custom ones too)', () => {
       assert.deepEqual(decide(facts({}, snapshot({ nameIdFormat: NAMEID.unspecified, nameIdSource: 'username' }))).nameId, {

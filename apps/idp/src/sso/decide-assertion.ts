@@ -37,6 +37,8 @@ export interface DecisionInput {
   nameIdSecret: string;
   /** The value a transient NameID takes: new for every assertion, made by the caller. */
   transientNameId: string;
+  /** The NameID an AuthnRequest's Subject asks for: only that person may be asserted. */
+  requestedSubject?: string;
 }
 
 /**
@@ -66,6 +68,8 @@ export function decideAssertion(input: DecisionInput): AssertionDecision {
   if (nameId === null) {
     missing.push('NameID');
     blockers.push({ reason: `${MISSING_ATTRIBUTE_PREFIX}NameID`, message: `No value for the NameID source ${snapshot.nameIdSource}.` });
+  } else if (input.requestedSubject !== undefined && input.requestedSubject !== nameId) {
+    blockers.push({ reason: 'subject_mismatch', message: "The request's Subject names another person than this user." });
   }
   return { blockers, nameId: { format: snapshot.nameIdFormat, value: nameId }, attributes, missing };
 }

@@ -73,3 +73,84 @@ describe('SsoService.idpInitiated: the RelayState it forwards', () => {
     assert.equal(await relayStateFor(optedIn, undefined), '/home');
   });
 });
+
+describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
+  let sessions: SessionStore;
+  afterEach(() => sessions.onApplicationShutdown());
+
+  /** The reason SSO refuses with (or 'reached signing') for a signed-in Ada and a request naming `subject`. */
+  const outcomeFor = async (subject: string): Promise<string> => {
+    sessions = new SessionStore(60_000, 3_600_000);
+    const snapshot = ApplicationSnapshot.parse({
+      name: 'Wiki',
+      connectorId: 'saml2',
+      spEntityId: 'https://wiki.example.com',
+      acsUrls: ['https://wiki.example.com/acs'],
+      nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      nameIdSource: 'email',
+      signAssertion: true,
+      signResponse: true,
+      active: true,
+      attributes: [],
+    });
+    const app: ReadApplicationView = { id: APP, organizationId: ORG, snapshot };
+    const USER = '7b1d2c3e-4f50-4a61-8b72-9c83d4e5f601';
+    const facts = {
+      user: { id: USER, profile: { state: 'ACTIVATED', email: 'ada@example.com', customAttributes: {} } },
+      application: app,
+      granted: true,
+      groupNames: [],
+    };
+    const fresh = {
+      requireFresh: () => Promise.resolve(),
+      activeApplication: () => app,
+      readModel: { authorisation: () => facts },
+    } as unknown as FreshReadModel;
+    const refusals = {
+      guard: (_: unknown, work: () => Promise<SsoOutcome>) =>
+        work().then(
+          () => 'issued',
+          (error: { reason?: string }) => error.reason ?? 'error',
+        ),
+    } as unknown as RefusalResponder;
+    // Signing is the step after the decision: reaching it means the request was accepted.
+    const reachedSigning = Object.assign(new Error('no signing in this test'), { reason: 'reached signing' });
+    const sso = new SsoService(
+      config,
+      'a-name-id-secret-of-at-least-32-characters',
+      fresh,
+      new IdpUrls(config),
+      { forOrganization: () => Promise.reject(reachedSigning) } as unknown as SigningKeysService,
+      sessions,
+      { firstSeen: () => Promise.resolve(true) } as unknown as ReplayCache,
+      {} as AuditService,
+      refusals,
+    );
+    const session = sessions.regenerate({
+      ...sessions.create(),
+      user: { id: USER, organizationId: ORG, authnInstant: new Date(), sessionIndex: '_s1' },
+    });
+    const xml =
+      `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ` +
+      `ID="_r${Date.now()}" Version="2.0" IssueInstant="${new Date().toISOString()}">` +
+      `<saml:Issuer>https://wiki.example.com</saml:Issuer>` +
+      `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">${subject}</saml:NameID></saml:Subject>` +
+      `</samlp:AuthnRequest>`;
+    return (await sso.spInitiated({
+      applicationId: APP,
+      binding: 'post',
+      samlRequest: Buffer.from(xml).toString('base64'),
+      relayState: undefined,
+      session,
+      sourceIp: '203.0.113.7',
+    })) as unknown as string;
+  };
+
+  it('refuses a request naming another person than the one signed in (subject_mismatch)', async () => {
+    assert.equal(await outcomeFor('grace@example.com'), 'subject_mismatch');
+  });
+
+  it('goes on to sign when the Subject is the signed-in person', async () => {
+    assert.equal(await outcomeFor('ada@example.com'), 'reached signing');
+  });
+});

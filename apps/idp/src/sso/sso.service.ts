@@ -72,7 +72,14 @@ export class SsoService {
         now: Date.now(),
       });
       const relayState = relayStateWithin(input.relayState, this.config.IDP_RELAY_STATE_MAX_BYTES);
-      const pending: PendingSso = { applicationId: app.id, organizationId: app.organizationId, requestId: request.id, acsUrl, relayState };
+      const pending: PendingSso = {
+        applicationId: app.id,
+        organizationId: app.organizationId,
+        requestId: request.id,
+        acsUrl,
+        relayState,
+        subjectNameId: request.subjectNameId,
+      };
       const policyAccepted = nameIdPolicyAccepted(request.nameIdPolicyFormat, app.snapshot.nameIdFormat);
       const session = this.signedInFor(input.session, app) && !request.forceAuthn ? input.session : undefined;
       // The replay-cache round trip and the signature overlap: the response is built and signed
@@ -148,6 +155,7 @@ export class SsoService {
       facts,
       nameIdSecret: this.nameIdSecret,
       transientNameId: newSamlId(),
+      requestedSubject: pending.subjectNameId,
     });
     const [blocker] = decision.blockers;
     if (blocker) throw new Refusal(blocker.reason, { appName: facts.application?.snapshot.name, missing: decision.missing });

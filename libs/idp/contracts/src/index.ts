@@ -23,6 +23,10 @@ export const REFUSAL_REASONS = [
   'request_replayed',
   'user_not_found',
   'slo_not_configured',
+  // Added later: an AuthnRequest naming another person than the one signed in; Single Logout for
+  // an application without a registered signing certificate (its requests cannot be authenticated).
+  'subject_mismatch',
+  'slo_not_authenticated',
 ] as const;
 
 export const MISSING_ATTRIBUTE_PREFIX = 'missing_required_attribute:';
