@@ -10,21 +10,24 @@ import { Refusal, type RefusalContext } from './refusals';
 export function verifiedRequestXml(
   app: ReadApplicationView,
   request: { binding: 'redirect'; xml: string; rawQuery: string } | { binding: 'post'; xml: string },
+  /** Refuse an unsigned request whatever the application says (Single Logout). */
+  alwaysRequireSigned = false,
 ): string {
-  const { spSigningCertificates: certificates, requireSignedRequests } = app.snapshot;
+  const { spSigningCertificates: certificates } = app.snapshot;
+  const requireSignedRequests = alwaysRequireSigned || app.snapshot.requireSignedRequests;
   const check = certificates.length > 0 || requireSignedRequests;
   if (request.binding === 'redirect') {
     const signature = check ? verifyRedirectSignature(request.rawQuery, certificates) : { signed: false };
-    requireSignedIfConfigured(app, signature.signed);
+    requireSignedIfConfigured(app, signature.signed, requireSignedRequests);
     return request.xml;
   }
   const signature = check ? verifyPostSignature(request.xml, certificates) : { signed: false as const };
-  requireSignedIfConfigured(app, signature.signed);
+  requireSignedIfConfigured(app, signature.signed, requireSignedRequests);
   return signature.signed ? signature.signedXml : request.xml;
 }
 
-function requireSignedIfConfigured(app: ReadApplicationView, signed: boolean): void {
-  if (app.snapshot.requireSignedRequests && !signed) throw new Refusal('unsigned_request_rejected', { appName: app.snapshot.name });
+function requireSignedIfConfigured(app: ReadApplicationView, signed: boolean, required: boolean): void {
+  if (required && !signed) throw new Refusal('unsigned_request_rejected', { appName: app.snapshot.name });
 }
 
 /** The SAML library's refusals of a request (signature, size, syntax) as the IdP's typed refusals. */

@@ -54,6 +54,9 @@ export class LogoutService {
       const context = { appName: app.snapshot.name, flow: 'slo' as const };
       const sloUrl = app.snapshot.singleLogoutUrl;
       if (!sloUrl || !renderableUrl(sloUrl)) throw new Refusal('slo_not_configured', context);
+      // Front-channel: whoever's browser carries the request is logged out, so only a request the SP
+      // signed, with the certificate registered for it, may do that.
+      if (app.snapshot.spSigningCertificates.length === 0) throw new Refusal('slo_not_authenticated', context);
       if (!input.samlRequest) throw new Refusal('malformed_request', context);
       const request = this.parseVerified(app, input.samlRequest, input.rawQuery);
       this.checkRequest(app, request);
@@ -71,7 +74,8 @@ export class LogoutService {
 
   private parseVerified(app: ReadApplicationView, samlRequest: string, rawQuery: string): ParsedLogoutRequest {
     try {
-      return parseLogoutRequest(verifiedRequestXml(app, { binding: 'redirect', xml: decodeRedirectSamlRequest(samlRequest), rawQuery }));
+      const xml = verifiedRequestXml(app, { binding: 'redirect', xml: decodeRedirectSamlRequest(samlRequest), rawQuery }, true);
+      return parseLogoutRequest(xml);
     } catch (error) {
       return samlRequestRefusal(error, { appName: app.snapshot.name, flow: 'slo' });
     }
@@ -87,10 +91,16 @@ export class LogoutService {
     }
   }
 
-  /** Ends the browser's IdP session when the request names it; says whether it did. */
+  /**
+   * Ends the browser's IdP session only when the request names its principal for this SP: the
+   * NameID this session's assertion to the application carried, and its SessionIndex when the
+   * request gives any. Says whether it did.
+   */
   private endSession(app: ReadApplicationView, session: IdpSession | undefined, request: ParsedLogoutRequest): boolean {
     const user = session?.user;
     if (!session || !user || user.organizationId !== app.organizationId) return false;
+    const asserted = session.applications?.get(app.id);
+    if (!asserted || asserted.nameId !== request.nameId) return false;
     if (request.sessionIndexes.length > 0 && !request.sessionIndexes.includes(user.sessionIndex)) return false;
     this.sessions.destroy(session.id);
     void this.audit.record(IdpEvents.loggedOut, {

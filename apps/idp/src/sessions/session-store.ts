@@ -22,8 +22,11 @@ export interface IdpSession {
   /** Set once the user has signed in. */
   user?: { id: string; organizationId: string; authnInstant: Date; sessionIndex: string };
   pending?: PendingSso;
-  /** Applications that received an assertion in this session (Single Logout ends them all). */
-  applications?: Set<string>;
+  /**
+   * Applications that received an assertion in this session, with the NameID each was given: a
+   * LogoutRequest must name that principal to end the session.
+   */
+  applications?: Map<string, { nameId: string }>;
 }
 
 export interface SessionLimits {

@@ -37,6 +37,7 @@ interface SignedResponse {
   /** The audit event, but for its time: it happens when the response is delivered. */
   issued: Omit<PayloadOf<typeof IdpEvents.assertionIssued>, 'occurredAt'>;
   nameIdFormat: string;
+  nameId: string;
 }
 
 /**
@@ -186,12 +187,12 @@ export class SsoService {
       initiatedBy,
       encrypted: snapshot.encryptionCertificate !== null,
     };
-    return { xml, pending, issued, nameIdFormat: decision.nameId.format };
+    return { xml, pending, issued, nameIdFormat: decision.nameId.format, nameId: decision.nameId.value as string };
   }
 
   /** Sends a signed response: the session remembers the application (logout), the audit trail records it. */
-  private deliver(session: IdpSession, { xml, pending, issued, nameIdFormat }: SignedResponse): SsoOutcome {
-    (session.applications ??= new Set()).add(issued.applicationId);
+  private deliver(session: IdpSession, { xml, pending, issued, nameIdFormat, nameId }: SignedResponse): SsoOutcome {
+    (session.applications ??= new Map()).set(issued.applicationId, { nameId });
     this.audit.issued({ ...issued, occurredAt: new Date().toISOString() }, nameIdFormat);
     return {
       kind: 'page',
