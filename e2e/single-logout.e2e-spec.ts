@@ -1,10 +1,24 @@
 import assert from 'node:assert/strict';
+import { sign } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { z } from 'zod';
 import type { ApplicationSnapshot } from '@jit/catalog-contracts';
 import { Browser, assertSchemaValid, eventually, readStream } from '@jit/testing';
 import { System, signIn } from './harness';
-import { CatalogPublisher } from './sp-libraries';
+import { CatalogPublisher, spCredentials } from './sp-libraries';
+
+/**
+ * A LogoutRequest as the HTTP-Redirect binding carries it, signed (RSA-SHA256) with `key`: the IdP
+ * acts only on LogoutRequests signed with the SP's registered certificate, and demo-sp (passport-saml
+ * without a private key) does not sign its own, so this stands in for its signature.
+ */
+function signedRedirect(url: string, xml: string, relayState: string | null, key: string): string {
+  const octets =
+    `SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'))}` +
+    (relayState === null ? '' : `&RelayState=${encodeURIComponent(relayState)}`) +
+    `&SigAlg=${encodeURIComponent('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')}`;
+  return `${url}?${octets}&Signature=${encodeURIComponent(sign('sha256', Buffer.from(octets), key).toString('base64'))}`;
+}
 
 /**
  * SP-initiated Single Logout over HTTP-Redirect with demo-sp (passport-saml's logout). The
@@ -17,6 +31,7 @@ describe('Single Logout from demo-sp', () => {
   let appId = '';
   let publisher: CatalogPublisher;
   let snapshot: z.input<typeof ApplicationSnapshot>;
+  let spKey: { privateKeyPem: string; certificatePem: string };
 
   beforeAll(async () => {
     await system.start();
@@ -47,6 +62,8 @@ describe('Single Logout from demo-sp', () => {
     );
     snapshot = created?.payload.application as z.input<typeof ApplicationSnapshot>;
     publisher = await CatalogPublisher.connect(system, String(created?.payload.organizationId));
+    spKey = await spCredentials('demo-sp');
+    snapshot = { ...snapshot, spSigningCertificates: [spKey.certificatePem] };
     await publisher.configure(appId, { ...snapshot, singleLogoutUrl: `${system.demoSpUrl}/saml/slo` });
   });
 
@@ -61,8 +78,14 @@ describe('Single Logout from demo-sp', () => {
 
     const toIdp = await browser.get(`${system.demoSpUrl}/logout`);
     assert.equal(toIdp.status, 302);
-    const sloUrl = toIdp.headers.get('location') ?? '';
-    assert.ok(sloUrl.startsWith(`${system.idpUrl}/saml2/${appId}/slo?SAMLRequest=`), sloUrl);
+    const fromSp = toIdp.headers.get('location') ?? '';
+    assert.ok(fromSp.startsWith(`${system.idpUrl}/saml2/${appId}/slo?SAMLRequest=`), fromSp);
+    const unsignedBack = await browser.get(fromSp);
+    assert.equal(unsignedBack.status, 400, 'an unsigned LogoutRequest ends nothing');
+    assert.match(await unsignedBack.text(), /must sign its requests/);
+    const params = new URL(fromSp).searchParams;
+    const logoutRequest = inflateRawSync(Buffer.from(params.get('SAMLRequest') ?? '', 'base64')).toString('utf8');
+    const sloUrl = signedRedirect(`${system.idpUrl}/saml2/${appId}/slo`, logoutRequest, params.get('RelayState'), spKey.privateKeyPem);
     const back = await browser.get(sloUrl);
     assert.equal(back.status, 302, await back.clone().text());
     const spSlo = back.headers.get('location') ?? '';
@@ -85,12 +108,14 @@ describe('Single Logout from demo-sp', () => {
     });
   });
 
-  it('refuses a LogoutRequest from another issuer, an unsigned one when signatures are required, and SLO for an application without a logout address', async () => {
-    const request = (issuer: string) => {
+  it('refuses a LogoutRequest from another issuer, an unsigned one, SLO for an application without a signing certificate, and without a logout address', async () => {
+    const request = (issuer: string, key?: string) => {
       const xml = `<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_x${Date.now()}" Version="2.0" IssueInstant="${new Date().toISOString()}"><saml:Issuer>${issuer}</saml:Issuer><saml:NameID>ada@example.com</saml:NameID></samlp:LogoutRequest>`;
-      return `${system.idpUrl}/saml2/${appId}/slo?SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'))}`;
+      const slo = `${system.idpUrl}/saml2/${appId}/slo`;
+      if (key) return signedRedirect(slo, xml, null, key);
+      return `${slo}?SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'))}`;
     };
-    const foreign = await new Browser().get(request('https://attacker.example.com'));
+    const foreign = await new Browser().get(request('https://attacker.example.com', spKey.privateKeyPem));
     assert.equal(foreign.status, 400);
     assert.match(await foreign.text(), /Issuer is not the entity ID/);
 
@@ -98,6 +123,11 @@ describe('Single Logout from demo-sp', () => {
     const unsigned = await new Browser().get(request(`${system.demoSpUrl}/saml/metadata`));
     assert.equal(unsigned.status, 400);
     assert.match(await unsigned.text(), /must sign its requests/);
+
+    await publisher.configure(appId, { ...snapshot, singleLogoutUrl: `${system.demoSpUrl}/saml/slo`, spSigningCertificates: [] });
+    const unverifiable = await new Browser().get(request(`${system.demoSpUrl}/saml/metadata`));
+    assert.equal(unverifiable.status, 400);
+    assert.match(await unverifiable.text(), /has no signing certificate registered/);
 
     await publisher.configure(appId, { ...snapshot, singleLogoutUrl: null });
     const none = await new Browser().get(request(`${system.demoSpUrl}/saml/metadata`));

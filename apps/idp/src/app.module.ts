@@ -8,7 +8,14 @@ import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { SsoOptions1764600000000 } from './migrations/1764600000000-SsoOptions';
 import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
 import { READ_MODEL_ENTITIES } from './read-model/read-model.entities';
-import { IDP_CONSUMES, SsoModule } from './sso/sso.module';
+import { KeyRotationModule } from './keys/key-rotation.module';
+import { LoginModule } from './login/login.module';
+import { LogoutModule } from './logout/logout.module';
+import { MetadataModule } from './metadata/metadata.module';
+import { PreviewModule } from './preview/preview.module';
+import { IDP_CONSUMES } from './read-model/consumed-streams';
+import { ReadModelModule } from './read-model/read-model.module';
+import { SsoModule } from './sso/sso.module';
 
 export const IDP_SCHEMA = 'idp';
 
@@ -30,7 +37,13 @@ export class AppModule {
           bus,
           consumes: IDP_CONSUMES,
         }),
+        ReadModelModule,
+        MetadataModule,
         SsoModule,
+        LoginModule,
+        LogoutModule,
+        PreviewModule,
+        KeyRotationModule,
       ],
       // Admin API keys are the directory's: asked by hash over NATS and cached briefly.
       providers: [

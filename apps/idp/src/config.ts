@@ -10,6 +10,12 @@ export const idpConfigSchema = baseConfigSchema
     IDP_BASE_URL: z.url().default('http://localhost:4000'),
     /** Encrypts signing keys at rest (AES-256-GCM under a key derived from this secret). */
     IDP_KEY_ENCRYPTION_KEY: z.string().min(32, 'use at least 32 random characters').default(DEV_KEY_ENCRYPTION_KEY),
+    /**
+     * Keys the persistent NameID (an HMAC of application and user ids), so that rotating
+     * IDP_KEY_ENCRYPTION_KEY changes no SP's NameIDs. Unset, it is IDP_KEY_ENCRYPTION_KEY, which
+     * keyed them before this variable existed (see nameIdSecretOf); required in production.
+     */
+    IDP_NAMEID_SECRET: z.string().min(32, 'use at least 32 random characters').optional(),
     /** How long an SSO may wait for the read model to catch up before it answers 503. */
     IDP_FRESHNESS_WAIT_MS: z.coerce.number().int().min(0).max(5000).default(50),
     IDP_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(3600).default(120),
@@ -23,6 +29,17 @@ export const idpConfigSchema = baseConfigSchema
       .int()
       .min(60)
       .default(8 * 60 * 60),
+    /**
+     * Failed sign-ins allowed per source address and per browser session within
+     * IDP_LOGIN_THROTTLE_SECONDS; past either, the login page answers 429 without asking the directory.
+     */
+    IDP_LOGIN_FAILURES_PER_SOURCE: z.coerce.number().int().min(1).default(30),
+    IDP_LOGIN_FAILURES_PER_SESSION: z.coerce.number().int().min(1).default(5),
+    IDP_LOGIN_THROTTLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    /** How long a browser may take from the start of a sign-in to entering its password. */
+    IDP_PENDING_SESSION_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
+    /** Sessions waiting for a sign-in kept at once; past this the oldest is dropped. */
+    IDP_MAX_PENDING_SESSIONS: z.coerce.number().int().min(1).default(10_000),
     IDP_RELAY_STATE_MAX_BYTES: z.coerce.number().int().min(80).max(8192).default(1024),
     /** A scheduled signing key must be announced in metadata at least this long before it signs. */
     IDP_KEY_ROTATION_MIN_NOTICE_SECONDS: z.coerce
@@ -45,9 +62,27 @@ export const idpConfigSchema = baseConfigSchema
   .refine((c) => c.NODE_ENV !== 'production' || c.IDP_KEY_ENCRYPTION_KEY !== DEV_KEY_ENCRYPTION_KEY, {
     path: ['IDP_KEY_ENCRYPTION_KEY'],
     message: 'set a secret of your own in production',
+  })
+  .refine((c) => c.NODE_ENV !== 'production' || c.IDP_NAMEID_SECRET !== undefined, {
+    path: ['IDP_NAMEID_SECRET'],
+    message:
+      'set it in production; an existing deployment keeps its persistent NameIDs by setting it to the current IDP_KEY_ENCRYPTION_KEY once, after which the two may change independently',
   });
 export type IdpConfig = z.infer<typeof idpConfigSchema>;
 
 export const loadIdpConfig = (env?: Record<string, string | undefined>): IdpConfig => loadConfig(idpConfigSchema, env);
 
 export const IDP_CONFIG = Symbol('IDP_CONFIG');
+
+/**
+ * The secret that keys persistent NameIDs. Before IDP_NAMEID_SECRET existed they were keyed by
+ * IDP_KEY_ENCRYPTION_KEY: when it is unset (development only) that value is used still, so no
+ * existing NameID changes, and `warn` is told that rotating the KEK would change them.
+ */
+export function nameIdSecretOf(config: IdpConfig, warn: (message: string) => void): string {
+  if (config.IDP_NAMEID_SECRET !== undefined) return config.IDP_NAMEID_SECRET;
+  warn(
+    'IDP_NAMEID_SECRET is not set: persistent NameIDs are keyed by IDP_KEY_ENCRYPTION_KEY as before, so changing that key would change them. Set IDP_NAMEID_SECRET to the current IDP_KEY_ENCRYPTION_KEY to keep them and make the two independent.',
+  );
+  return config.IDP_KEY_ENCRYPTION_KEY;
+}

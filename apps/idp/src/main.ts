@@ -4,7 +4,7 @@ import { IDP_STREAM } from '@jit/idp-contracts';
 import { runMain, runService } from '@jit/service';
 import { AppModule, IDP_SCHEMA } from './app.module';
 import { loadIdpConfig } from './config';
-import { IDP_CONSUMES } from './sso/sso.module';
+import { IDP_CONSUMES } from './read-model/consumed-streams';
 
 runMain(async () => {
   const config = loadIdpConfig();

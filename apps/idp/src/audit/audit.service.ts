@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { IdpEvents, type RefusalReason } from '@jit/idp-contracts';
 import { NatsBus, OutboxMessage, describe, encodeJson, type EventContract, type PayloadOf } from '@jit/messaging';
 import { ServiceMetrics } from '@jit/service';
 import { AuditMetrics } from './audit-metrics';
@@ -34,6 +35,34 @@ export class AuditService implements BeforeApplicationShutdown {
     metrics: ServiceMetrics,
   ) {
     this.metrics = new AuditMetrics(metrics);
+  }
+
+  /**
+   * An assertion went out: its audit event, and one info line for operators (who, where, which
+   * NameID format; never attribute values or the NameID itself).
+   */
+  issued(event: PayloadOf<typeof IdpEvents.assertionIssued>, nameIdFormat: string): void {
+    const { organizationId, applicationId, userId, initiatedBy } = event;
+    this.logger.log({ organizationId, applicationId, userId, nameIdFormat, initiatedBy }, 'Assertion issued');
+    void this.record(IdpEvents.assertionIssued, event);
+  }
+
+  /**
+   * A sign-in (or logout) was refused: one info line for operators, and the audit event when the
+   * application, and so its organisation, is known.
+   */
+  refused(refusal: {
+    organizationId: string | null;
+    applicationId: string;
+    userId: string | null;
+    reason: RefusalReason;
+    detail: string;
+    sourceIp: string | null;
+  }): void {
+    const { organizationId, applicationId, userId, reason, sourceIp, detail } = refusal;
+    this.logger.log({ reason, applicationId, organizationId, userId, sourceIp }, 'Sign-in refused');
+    if (organizationId === null) return;
+    void this.record(IdpEvents.ssoRefused, { organizationId, applicationId, userId, reason, detail, occurredAt: new Date().toISOString() });
   }
 
   /** Resolves once the event is acknowledged by JetStream or kept in the outbox. */

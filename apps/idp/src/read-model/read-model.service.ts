@@ -90,6 +90,8 @@ export class ReadModelService implements OnModuleInit {
   private readonly bindings = new Map<string, LinkRow>();
   private readonly groupsOfUser = new Map<string, Set<string>>();
   private readonly groupsOfApplication = new Map<string, Set<string>>();
+  /** Organisations the directory or the catalog has told about: a sign-in link for another leads nowhere. */
+  private readonly organizations = new Set<string>();
   private loading?: Promise<void>;
 
   constructor(
@@ -229,6 +231,11 @@ export class ReadModelService implements OnModuleInit {
     };
   }
 
+  /** Whether any user, group or application of this organisation has reached the read model. */
+  knowsOrganization(organizationId: string): boolean {
+    return this.organizations.has(organizationId);
+  }
+
   /** Every active application of an organisation, by name (its metadata). */
   applicationsOf(organizationId: string): ReadApplicationView[] {
     const result: ReadApplicationView[] = [];
@@ -265,6 +272,7 @@ export class ReadModelService implements OnModuleInit {
   private remember(table: ReadModelTable, keys: Record<string, string>, values: Record<string, unknown>): void {
     const version = Number(values.version);
     const organizationId = String(values.organization_id);
+    this.organizations.add(organizationId);
     switch (table) {
       case 'rm_users':
         if (newer(this.users.get(keys.id), version)) {

@@ -10,6 +10,8 @@ export interface PendingSso {
   requestId: string | null;
   acsUrl: string;
   relayState: string | null;
+  /** The NameID the AuthnRequest's Subject named, if it named one. */
+  subjectNameId?: string;
 }
 
 export interface IdpSession {
@@ -20,71 +22,111 @@ export interface IdpSession {
   /** Set once the user has signed in. */
   user?: { id: string; organizationId: string; authnInstant: Date; sessionIndex: string };
   pending?: PendingSso;
-  /** Applications that received an assertion in this session (Single Logout ends them all). */
-  applications?: Set<string>;
+  /**
+   * Applications that received an assertion in this session, with the NameID each was given: a
+   * LogoutRequest must name that principal to end the session.
+   */
+  applications?: Map<string, { nameId: string }>;
 }
 
-export const SESSION_COOKIE = 'jit_idp_session';
+export interface SessionLimits {
+  idleMs: number;
+  absoluteMs: number;
+  /** A session nobody has signed in to yet ends this long after it began. */
+  pendingMs: number;
+  /** At most this many sessions wait for a sign-in at once; the oldest goes first. */
+  maxPending: number;
+  /** The clock (tests give their own). */
+  now: () => number;
+}
 
 /**
  * Server-side SSO sessions, in memory: the cookie holds only a random id. Sessions end after
- * an idle period and at an absolute lifetime. (Instances behind a load balancer need sticky
- * sessions until this moves to a shared store.)
+ * an idle period and at an absolute lifetime. A session that no one has signed in to (made by
+ * anyone who opens a sign-in link) is kept apart, briefly and in bounded number, so that
+ * unauthenticated requests cannot fill the memory. (Instances behind a load balancer need
+ * sticky sessions until this moves to a shared store.)
  */
 export class SessionStore implements OnApplicationShutdown {
   private readonly sessions = new Map<string, IdpSession>();
+  /** Sessions without a user, oldest first (a Map keeps insertion order). */
+  private readonly pending = new Map<string, IdpSession>();
   private readonly sweeper: NodeJS.Timeout;
+  private readonly limits: SessionLimits;
 
-  constructor(
-    private readonly idleMs: number,
-    private readonly absoluteMs: number,
-  ) {
+  constructor(idleMs: number, absoluteMs: number, limits: Partial<Pick<SessionLimits, 'pendingMs' | 'maxPending' | 'now'>> = {}) {
+    this.limits = {
+      idleMs,
+      absoluteMs,
+      pendingMs: limits.pendingMs ?? absoluteMs,
+      maxPending: limits.maxPending ?? Infinity,
+      now: limits.now ?? (() => Date.now()),
+    };
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();
   }
 
+  /** A session without a user: the start of a sign-in. */
   create(): IdpSession {
-    const now = Date.now();
+    const now = this.limits.now();
     const session: IdpSession = { id: token(), csrfToken: token(), createdAt: now, lastSeenAt: now };
-    this.sessions.set(session.id, session);
+    if (this.pending.size >= this.limits.maxPending) {
+      const oldest = this.pending.keys().next();
+      if (!oldest.done) this.pending.delete(oldest.value);
+    }
+    this.pending.set(session.id, session);
     return session;
   }
 
   get(id: string | undefined): IdpSession | undefined {
     if (!id) return undefined;
-    const session = this.sessions.get(id);
+    const session = this.sessions.get(id) ?? this.pending.get(id);
     if (!session) return undefined;
-    const now = Date.now();
-    if (now - session.lastSeenAt > this.idleMs || now - session.createdAt > this.absoluteMs) {
-      this.sessions.delete(id);
+    const now = this.limits.now();
+    if (this.expired(session, now)) {
+      this.destroy(id);
       return undefined;
     }
     session.lastSeenAt = now;
     return session;
   }
 
-  /** A new id (and CSRF token) for the same session: called at sign-in against session fixation. */
+  /**
+   * A new id (and CSRF token) for the same session: called at sign-in against session fixation.
+   * A session that now has a user joins the signed-in ones, with their lifetimes.
+   */
   regenerate(session: IdpSession): IdpSession {
-    this.sessions.delete(session.id);
+    this.destroy(session.id);
     // A new absolute lifetime starts with the sign-in.
-    const now = Date.now();
+    const now = this.limits.now();
     const renewed: IdpSession = { ...session, id: token(), csrfToken: token(), createdAt: now, lastSeenAt: now };
-    this.sessions.set(renewed.id, renewed);
+    (renewed.user ? this.sessions : this.pending).set(renewed.id, renewed);
     return renewed;
   }
 
   destroy(id: string): void {
     this.sessions.delete(id);
+    this.pending.delete(id);
+  }
+
+  /** How many sessions wait for a sign-in now. */
+  get pendingCount(): number {
+    return this.pending.size;
   }
 
   onApplicationShutdown(): void {
     clearInterval(this.sweeper);
   }
 
+  private expired(s: IdpSession, now: number): boolean {
+    const lifetime = s.user ? this.limits.absoluteMs : this.limits.pendingMs;
+    return now - s.lastSeenAt > this.limits.idleMs || now - s.createdAt > lifetime;
+  }
+
   private sweep(): void {
-    const now = Date.now();
-    for (const [id, s] of this.sessions) {
-      if (now - s.lastSeenAt > this.idleMs || now - s.createdAt > this.absoluteMs) this.sessions.delete(id);
+    const now = this.limits.now();
+    for (const map of [this.sessions, this.pending]) {
+      for (const [id, s] of map) if (this.expired(s, now)) map.delete(id);
     }
   }
 }

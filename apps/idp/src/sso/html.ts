@@ -20,7 +20,15 @@ function layout(title: string, nonce: string, body: string): string {
 <title>${escapeHtml(title)}</title><style nonce="${nonce}">${STYLE}</style></head><body>${body}</body></html>`;
 }
 
-export function loginPage(opts: { nonce: string; csrfToken: string; applicationName: string; error?: string; username?: string }): Page {
+export function loginPage(opts: {
+  nonce: string;
+  csrfToken: string;
+  applicationName: string;
+  error?: string;
+  username?: string;
+  /** The status with an error; 401 unless given. */
+  status?: number;
+}): Page {
   const error = opts.error ? `<p class="error" role="alert">${escapeHtml(opts.error)}</p>` : '';
   const html = layout(
     'Sign in',
@@ -33,7 +41,7 @@ export function loginPage(opts: { nonce: string; csrfToken: string; applicationN
 <button type="submit">Sign in</button></form>`,
   );
   return {
-    status: opts.error ? 401 : 200,
+    status: opts.error ? (opts.status ?? 401) : 200,
     html,
     csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   };

@@ -23,9 +23,21 @@ export const REFUSAL_REASONS = [
   'request_replayed',
   'user_not_found',
   'slo_not_configured',
+  // Added later: an AuthnRequest naming another person than the one signed in; Single Logout for
+  // an application without a registered signing certificate (its requests cannot be authenticated).
+  'subject_mismatch',
+  'slo_not_authenticated',
 ] as const;
 
 export const MISSING_ATTRIBUTE_PREFIX = 'missing_required_attribute:';
+
+/** A refusal's reason without its attribute name: what a table of refusal pages is keyed by. */
+export type RefusalCode = (typeof REFUSAL_REASONS)[number] | 'missing_required_attribute';
+
+/** The code of a reason: `missing_required_attribute:<name>` is one code whatever the name. */
+export function refusalCode(reason: RefusalReason): RefusalCode {
+  return reason.startsWith(MISSING_ATTRIBUTE_PREFIX) ? 'missing_required_attribute' : (reason as RefusalCode);
+}
 
 /** A fixed reason, or `missing_required_attribute:<SP attribute name>`. */
 export const RefusalReason = z.union([z.enum(REFUSAL_REASONS), z.templateLiteral([MISSING_ATTRIBUTE_PREFIX, z.string().min(1)])]);

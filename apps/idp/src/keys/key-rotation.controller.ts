@@ -1,33 +1,19 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiKeyGuard, CurrentCaller, DomainError, ErrorCode, IdParam, ZodPipe, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, DomainError, ErrorCode, ZodPipe, type Caller } from '@jit/service';
 import { IDP_CONFIG, type IdpConfig } from '../config';
-import { SigningKeysService } from '../keys/signing-keys.service';
-import { SsoService } from '../sso/sso.service';
+import { SigningKeysService } from './signing-keys.service';
 
-const PreviewQuery = z.object({ userId: IdParam });
 const RotationBody = z.object({ activatesAt: z.iso.datetime().optional() }).strict();
 
-/** The IdP's admin API (x-api-key of the organisation; other organisations' ids answer 404). */
+/** `POST /v1/signing-keys/rotation`: schedules the organisation's next signing key. */
 @Controller('v1')
 @UseGuards(ApiKeyGuard)
-export class AdminController {
+export class KeyRotationController {
   constructor(
-    private readonly sso: SsoService,
     private readonly keys: SigningKeysService,
     @Inject(IDP_CONFIG) private readonly config: IdpConfig,
   ) {}
-
-  @Get('applications/:id/preview')
-  async preview(
-    @CurrentCaller() caller: Caller,
-    @Param('id', new ZodPipe(IdParam)) id: string,
-    @Query(new ZodPipe(PreviewQuery)) query: z.infer<typeof PreviewQuery>,
-  ) {
-    const preview = await this.sso.preview(caller.organizationId, id, query.userId);
-    if (!preview) throw new DomainError(ErrorCode.NotFound, `Application ${id} or user ${query.userId} was not found`);
-    return preview;
-  }
 
   @Post('signing-keys/rotation')
   @HttpCode(201)

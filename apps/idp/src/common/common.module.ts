@@ -1,0 +1,49 @@
+import { Module } from '@nestjs/common';
+import { ConsumerProgress, FreshnessGate, NatsBus } from '@jit/messaging';
+import { AuditService } from '../audit/audit.service';
+import { IDP_CONFIG, type IdpConfig } from '../config';
+import { SigningKeysService } from '../keys/signing-keys.service';
+import { IDP_CONSUMES } from '../read-model/consumed-streams';
+import { ReadModelService } from '../read-model/read-model.service';
+import { SessionStore } from '../sessions/session-store';
+import { ReplayCache } from '../sso/replay-cache';
+import { FRESHNESS_GATE, FreshReadModel } from './fresh-read-model';
+import { IdpUrls } from './idp-urls';
+import { nameIdSecretProvider } from './name-id-secret';
+import { BrowserReplies } from './outcome';
+import { RefusalResponder } from './refusal-responder';
+
+const SHARED = [
+  AuditService,
+  ReadModelService,
+  SigningKeysService,
+  ReplayCache,
+  FreshReadModel,
+  IdpUrls,
+  RefusalResponder,
+  BrowserReplies,
+  nameIdSecretProvider,
+  {
+    provide: SessionStore,
+    inject: [IDP_CONFIG],
+    useFactory: (c: IdpConfig) =>
+      new SessionStore(c.IDP_SESSION_IDLE_SECONDS * 1000, c.IDP_SESSION_ABSOLUTE_SECONDS * 1000, {
+        pendingMs: c.IDP_PENDING_SESSION_SECONDS * 1000,
+        maxPending: c.IDP_MAX_PENDING_SESSIONS,
+      }),
+  },
+  {
+    provide: FRESHNESS_GATE,
+    inject: [NatsBus, ConsumerProgress, IDP_CONFIG],
+    useFactory: (bus: NatsBus, progress: ConsumerProgress, c: IdpConfig) =>
+      new FreshnessGate(bus, progress, IDP_CONSUMES, c.IDP_FRESHNESS_WAIT_MS),
+  },
+];
+
+/**
+ * What every entry point of the IdP shares: the read model and its freshness gate, signing keys,
+ * sessions, the replay cache, the audit trail, and how refusals and pages are answered. One
+ * instance of each for the whole service.
+ */
+@Module({ providers: SHARED, exports: SHARED })
+export class IdpCommonModule {}

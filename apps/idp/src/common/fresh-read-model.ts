@@ -1,0 +1,38 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { FreshnessGate } from '@jit/messaging';
+import { ReadModelService, type ReadApplicationView } from '../read-model/read-model.service';
+import { Refusal } from './refusals';
+
+export const FRESHNESS_GATE = Symbol('FRESHNESS_GATE');
+
+/** The read model behind the freshness contract: no decision from a view we cannot prove current. */
+@Injectable()
+export class FreshReadModel {
+  private readonly logger = new Logger(FreshReadModel.name);
+
+  constructor(
+    @Inject(FRESHNESS_GATE) private readonly freshness: FreshnessGate,
+    readonly readModel: ReadModelService,
+  ) {}
+
+  /** Fails closed: refuses (503) when the read model cannot be confirmed current. */
+  async requireFresh(): Promise<void> {
+    const result = await this.freshness.check();
+    if (!result.fresh) {
+      this.logger.warn({ lag: result.lag }, `Refusing SSO: ${result.reason}`);
+      throw new Refusal('stale_read_model');
+    }
+  }
+
+  check(): ReturnType<FreshnessGate['check']> {
+    return this.freshness.check();
+  }
+
+  /** The application at this address, if it exists and is switched on. */
+  activeApplication(applicationId: string): ReadApplicationView {
+    const app = this.readModel.application(applicationId);
+    if (!app) throw new Refusal('app_not_found');
+    if (!app.snapshot.active) throw new Refusal('app_inactive');
+    return app;
+  }
+}

@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { buildErrorResponse } from '@jit/saml';
+import { AuditService } from '../audit/audit.service';
+import { SigningKeysService } from '../keys/signing-keys.service';
+import { ReadModelService, type ReadApplicationView } from '../read-model/read-model.service';
+import { autoPostPage, errorPage } from '../sso/html';
+import { IdpUrls } from './idp-urls';
+import { nonce, type SsoOutcome } from './outcome';
+import { Refusal } from './refusals';
+
+/** Who a refusal answers: the application asked for, the signed-in user if any, the client address. */
+export interface RefusedRequest {
+  applicationId: string;
+  userId: string | null;
+  sourceIp: string | null;
+}
+
+/**
+ * The one place a refusal is answered: its audit event, then the page from the REFUSALS table, or,
+ * for the SAML profile's own failures once the ACS is verified, a signed status Response to it.
+ */
+@Injectable()
+export class RefusalResponder {
+  constructor(
+    private readonly readModel: ReadModelService,
+    private readonly keys: SigningKeysService,
+    private readonly urls: IdpUrls,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Runs `work`; a Refusal it throws becomes the answer. Anything else is left to the 500 handler. */
+  async guard(who: RefusedRequest, work: () => Promise<SsoOutcome>): Promise<SsoOutcome> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      return this.answer(who, error);
+    }
+  }
+
+  async answer({ applicationId, userId, sourceIp }: RefusedRequest, refusal: Refusal): Promise<SsoOutcome> {
+    const app = this.readModel.application(applicationId);
+    this.audit.refused({
+      organizationId: app?.organizationId ?? null,
+      applicationId,
+      userId,
+      reason: refusal.reason,
+      detail: refusal.message,
+      sourceIp,
+    });
+    if (app && refusal.pending && refusal.rule.saml) return this.statusResponse(app, refusal);
+    return { kind: 'page', page: errorPage({ nonce: nonce(), status: refusal.status, title: refusal.title, message: refusal.message }) };
+  }
+
+  private async statusResponse(app: ReadApplicationView, refusal: Refusal): Promise<SsoOutcome> {
+    const pending = refusal.pending!;
+    const saml = refusal.rule.saml!;
+    const credentials = await this.keys.forOrganization(app.organizationId);
+    const xml = await buildErrorResponse({
+      issuer: this.urls.entityId(app.id),
+      destination: pending.acsUrl,
+      inResponseTo: pending.requestId ?? undefined,
+      statusCode: saml.statusCode,
+      subStatusCode: saml.subStatusCode,
+      statusMessage: refusal.message,
+      credentials,
+      signatureAlgorithm: app.snapshot.signatureAlgorithm,
+    });
+    return {
+      kind: 'page',
+      page: autoPostPage({ nonce: nonce(), acsUrl: pending.acsUrl, responseXml: xml, relayState: pending.relayState }),
+    };
+  }
+}

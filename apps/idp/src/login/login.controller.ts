@@ -1,0 +1,40 @@
+import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { BrowserReplies, field, form } from '../common/outcome';
+import { LoginService } from './login.service';
+
+const OrganizationId = z.uuid();
+
+/** `GET|POST /login` and the portal `GET /`. */
+@Controller()
+export class LoginController {
+  constructor(
+    private readonly login: LoginService,
+    private readonly browser: BrowserReplies,
+  ) {}
+
+  @Get()
+  async portal(@Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const organization = field(query.organization);
+    const organizationId = organization && OrganizationId.safeParse(organization).success ? organization : undefined;
+    return this.browser.send(reply, await this.login.portal(this.browser.session(req), organizationId));
+  }
+
+  @Get('login')
+  async loginForm(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, await this.login.loginForm(this.browser.session(req), req.ip));
+  }
+
+  @Post('login')
+  async signIn(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const fields = form(body);
+    const outcome = await this.login.login(this.browser.session(req), {
+      csrf: field(fields.csrf),
+      username: field(fields.username),
+      password: field(fields.password),
+      sourceIp: req.ip,
+    });
+    return this.browser.send(reply, outcome);
+  }
+}

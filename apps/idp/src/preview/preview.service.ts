@@ -1,0 +1,60 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, ErrorCode } from '@jit/service';
+import { buildAssertionPreview, newSamlId, type SamlAttribute } from '@jit/saml';
+import { FreshReadModel } from '../common/fresh-read-model';
+import { IdpUrls } from '../common/idp-urls';
+import { NAMEID_SECRET } from '../common/name-id-secret';
+import { decideAssertion, type Blocker } from '../sso/decide-assertion';
+
+/** What an administrator's preview shows: the assertion a user would get and what would stop it. */
+export interface AssertionPreview {
+  applicationId: string;
+  userId: string;
+  wouldIssue: boolean;
+  blockers: Blocker[];
+  nameId: { format: string; value: string | null };
+  attributes: SamlAttribute[];
+  /** The unsigned assertion, when nothing blocks it. */
+  assertionXml: string | null;
+}
+
+@Injectable()
+export class PreviewService {
+  constructor(
+    @Inject(NAMEID_SECRET) private readonly nameIdSecret: string,
+    private readonly fresh: FreshReadModel,
+    private readonly urls: IdpUrls,
+  ) {}
+
+  /** What `userId` would receive from `applicationId` now, unsigned, and what would block it (the SSO's own decision). */
+  async preview(organizationId: string, applicationId: string, userId: string): Promise<AssertionPreview | null> {
+    const fresh = await this.fresh.check();
+    if (!fresh.fresh) throw new DomainError(ErrorCode.NotFresh, `The IdP cannot confirm its view is current: ${fresh.reason}`);
+    const facts = this.fresh.readModel.authorisation(organizationId, userId, applicationId);
+    if (!facts.application || !facts.user) return null;
+    const snapshot = facts.application.snapshot;
+    const decision = decideAssertion({ applicationId, userId, facts, nameIdSecret: this.nameIdSecret, transientNameId: newSamlId() });
+    const nameId = decision.nameId.value;
+    const assertionXml =
+      decision.blockers.length === 0 && nameId !== null
+        ? buildAssertionPreview({
+            issuer: this.urls.entityId(applicationId),
+            destination: snapshot.acsUrls[0],
+            audience: snapshot.spEntityId,
+            nameId,
+            nameIdFormat: decision.nameId.format,
+            sessionIndex: '_preview',
+            attributes: decision.attributes,
+          })
+        : null;
+    return {
+      applicationId,
+      userId,
+      wouldIssue: assertionXml !== null,
+      blockers: decision.blockers,
+      nameId: decision.nameId,
+      attributes: decision.attributes,
+      assertionXml,
+    };
+  }
+}

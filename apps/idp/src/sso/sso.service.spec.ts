@@ -1,0 +1,156 @@
+import { describe, it, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApplicationSnapshot } from '@jit/catalog-contracts';
+import type { AuditService } from '../audit/audit.service';
+import type { FreshReadModel } from '../common/fresh-read-model';
+import { IdpUrls } from '../common/idp-urls';
+import type { SsoOutcome } from '../common/outcome';
+import type { RefusalResponder } from '../common/refusal-responder';
+import type { IdpConfig } from '../config';
+import type { SigningKeysService } from '../keys/signing-keys.service';
+import type { ReadApplicationView } from '../read-model/read-model.service';
+import { SessionStore } from '../sessions/session-store';
+import type { ReplayCache } from './replay-cache';
+import { SsoService } from './sso.service';
+
+const APP = '3f0c8f8e-9a43-4e52-8a77-0d6a3b0f9c11';
+const ORG = '11111111-1111-4111-8111-111111111111';
+const config = { IDP_BASE_URL: 'https://idp.example.com', IDP_RELAY_STATE_MAX_BYTES: 1024, IDP_CLOCK_SKEW_SECONDS: 120 } as IdpConfig;
+
+describe('SsoService.idpInitiated: the RelayState it forwards', () => {
+  let sessions: SessionStore;
+  afterEach(() => sessions.onApplicationShutdown());
+
+  /** The RelayState kept for the sign-in that an IdP-initiated link starts (no one signed in yet). */
+  const relayStateFor = async (snapshot: Record<string, unknown>, fromUrl: string | undefined) => {
+    sessions = new SessionStore(60_000, 3_600_000);
+    const app: ReadApplicationView = {
+      id: APP,
+      organizationId: ORG,
+      snapshot: {
+        ...ApplicationSnapshot.parse({
+          name: 'Wiki',
+          connectorId: 'saml2',
+          spEntityId: 'https://wiki.example.com',
+          acsUrls: ['https://wiki.example.com/acs'],
+          nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+          nameIdSource: 'email',
+          signAssertion: true,
+          signResponse: true,
+          active: true,
+          attributes: [],
+          ...snapshot,
+        }),
+        ...snapshot,
+      },
+    };
+    const fresh = { requireFresh: () => Promise.resolve(), activeApplication: () => app } as unknown as FreshReadModel;
+    const refusals = { guard: (_: unknown, work: () => Promise<SsoOutcome>) => work() } as unknown as RefusalResponder;
+    const sso = new SsoService(
+      config,
+      'a-name-id-secret-of-at-least-32-characters',
+      fresh,
+      new IdpUrls(config),
+      {} as SigningKeysService,
+      sessions,
+      {} as ReplayCache,
+      {} as AuditService,
+      refusals,
+    );
+    const outcome = await sso.idpInitiated(APP, fromUrl, undefined, '203.0.113.7');
+    assert.equal(outcome.kind, 'redirect');
+    return outcome.session?.pending?.relayState;
+  };
+
+  it("sends the application's default RelayState, never one taken from the URL", async () => {
+    assert.equal(await relayStateFor({ defaultRelayState: '/home' }, 'https://evil.example.net/phish'), '/home');
+    assert.equal(await relayStateFor({ defaultRelayState: null }, 'https://evil.example.net/phish'), null);
+  });
+
+  it("forwards the caller's RelayState only for an application that opts in", async () => {
+    const optedIn = { defaultRelayState: '/home', idpInitiatedRelayStateFromCaller: true };
+    assert.equal(await relayStateFor(optedIn, '/reports/42'), '/reports/42');
+    assert.equal(await relayStateFor(optedIn, undefined), '/home');
+  });
+});
+
+describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
+  let sessions: SessionStore;
+  afterEach(() => sessions.onApplicationShutdown());
+
+  /** The reason SSO refuses with (or 'reached signing') for a signed-in Ada and a request naming `subject`. */
+  const outcomeFor = async (subject: string): Promise<string> => {
+    sessions = new SessionStore(60_000, 3_600_000);
+    const snapshot = ApplicationSnapshot.parse({
+      name: 'Wiki',
+      connectorId: 'saml2',
+      spEntityId: 'https://wiki.example.com',
+      acsUrls: ['https://wiki.example.com/acs'],
+      nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      nameIdSource: 'email',
+      signAssertion: true,
+      signResponse: true,
+      active: true,
+      attributes: [],
+    });
+    const app: ReadApplicationView = { id: APP, organizationId: ORG, snapshot };
+    const USER = '7b1d2c3e-4f50-4a61-8b72-9c83d4e5f601';
+    const facts = {
+      user: { id: USER, profile: { state: 'ACTIVATED', email: 'ada@example.com', customAttributes: {} } },
+      application: app,
+      granted: true,
+      groupNames: [],
+    };
+    const fresh = {
+      requireFresh: () => Promise.resolve(),
+      activeApplication: () => app,
+      readModel: { authorisation: () => facts },
+    } as unknown as FreshReadModel;
+    const refusals = {
+      guard: (_: unknown, work: () => Promise<SsoOutcome>) =>
+        work().then(
+          () => 'issued',
+          (error: { reason?: string }) => error.reason ?? 'error',
+        ),
+    } as unknown as RefusalResponder;
+    // Signing is the step after the decision: reaching it means the request was accepted.
+    const reachedSigning = Object.assign(new Error('no signing in this test'), { reason: 'reached signing' });
+    const sso = new SsoService(
+      config,
+      'a-name-id-secret-of-at-least-32-characters',
+      fresh,
+      new IdpUrls(config),
+      { forOrganization: () => Promise.reject(reachedSigning) } as unknown as SigningKeysService,
+      sessions,
+      { firstSeen: () => Promise.resolve(true) } as unknown as ReplayCache,
+      {} as AuditService,
+      refusals,
+    );
+    const session = sessions.regenerate({
+      ...sessions.create(),
+      user: { id: USER, organizationId: ORG, authnInstant: new Date(), sessionIndex: '_s1' },
+    });
+    const xml =
+      `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ` +
+      `ID="_r${Date.now()}" Version="2.0" IssueInstant="${new Date().toISOString()}">` +
+      `<saml:Issuer>https://wiki.example.com</saml:Issuer>` +
+      `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">${subject}</saml:NameID></saml:Subject>` +
+      `</samlp:AuthnRequest>`;
+    return (await sso.spInitiated({
+      applicationId: APP,
+      binding: 'post',
+      samlRequest: Buffer.from(xml).toString('base64'),
+      relayState: undefined,
+      session,
+      sourceIp: '203.0.113.7',
+    })) as unknown as string;
+  };
+
+  it('refuses a request naming another person than the one signed in (subject_mismatch)', async () => {
+    assert.equal(await outcomeFor('grace@example.com'), 'subject_mismatch');
+  });
+
+  it('goes on to sign when the Subject is the signed-in person', async () => {
+    assert.equal(await outcomeFor('ada@example.com'), 'reached signing');
+  });
+});
