@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DataSource } from 'typeorm';
 import type { NatsBus } from '@jit/messaging';

@@ -1,4 +1,3 @@
-import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IdpConfig } from '../config';

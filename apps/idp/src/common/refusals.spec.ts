@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { REFUSAL_REASONS } from '@jit/idp-contracts';
 import { REFUSALS, Refusal } from './refusals';

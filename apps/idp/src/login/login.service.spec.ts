@@ -1,4 +1,3 @@
-import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import type { NatsBus } from '@jit/messaging';
 import type { FreshReadModel } from '../common/fresh-read-model';

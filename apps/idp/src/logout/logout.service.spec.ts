@@ -1,4 +1,3 @@
-import { describe, it, before, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateRawSync } from 'node:zlib';
 import { ApplicationSnapshot } from '@jit/catalog-contracts';
@@ -25,7 +24,7 @@ describe('LogoutService: a LogoutRequest ends only the session it names, and onl
   let idpKey: SigningCredentials;
   let sessions: SessionStore;
 
-  before(async () => {
+  beforeAll(async () => {
     const [sp, other, idp] = await Promise.all([
       generateSigningCredentials('wiki.example.com'),
       generateSigningCredentials('attacker.example.net'),

@@ -1,4 +1,3 @@
-import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { SessionStore } from './session-store';
 

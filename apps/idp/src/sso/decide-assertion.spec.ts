@@ -1,4 +1,3 @@
-import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
 import { ApplicationSnapshot } from '@jit/catalog-contracts';

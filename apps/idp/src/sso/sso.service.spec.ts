@@ -1,4 +1,3 @@
-import { describe, it, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApplicationSnapshot } from '@jit/catalog-contracts';
 import type { AuditService } from '../audit/audit.service';
