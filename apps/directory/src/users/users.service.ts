@@ -77,6 +77,7 @@ export class UsersService {
     });
     for (const key of PROFILE_KEYS) user[key] = body[key] ?? null;
     await this.outbox.run(async (tx) => {
+      await this.claimLoginNames(tx.manager, user);
       await this.insertUnique(tx.manager, user);
       this.emitSnapshot(tx, user, 'created', []);
     });
@@ -215,6 +216,7 @@ export class UsersService {
         await tx.manager.update(User, { id }, { passwordHash });
       }
       if (changed.length === 0) return toView(user);
+      if (changed.includes('username') || changed.includes('email')) await this.claimLoginNames(tx.manager, user);
       user.version += 1;
       await this.saveUnique(tx.manager, user);
       this.emitSnapshot(tx, user, changed.includes('state') ? { previousState } : 'updated', changed);
@@ -276,6 +278,34 @@ export class UsersService {
     if (kind === 'created') tx.emit(DirectoryEvents.userCreated, base);
     else if (kind === 'updated') tx.emit(DirectoryEvents.userUpdated, { ...base, changedAttributes: changed });
     else tx.emit(DirectoryEvents.userStateChanged, { ...base, previousState: kind.previousState, changedAttributes: changed });
+  }
+
+  /**
+   * A sign-in names a user by username or by email, so within an organisation no user's username
+   * may be another user's email, nor the other way round (one user's own username and email may be
+   * equal). The unique indexes cover each column alone; this covers the two together. Every write
+   * of a username or email takes these advisory locks (sorted, so two writers cannot deadlock)
+   * before it looks, so two concurrent writers cannot both miss each other.
+   */
+  private async claimLoginNames(manager: EntityManager, user: User): Promise<void> {
+    const names = [...new Set([user.usernameLower, user.emailLower])].sort();
+    for (const name of names) {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`directory.login:${user.organizationId}:${name}`]);
+    }
+    const clash = await manager
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .where('u.organizationId = :organizationId', { organizationId: user.organizationId })
+      .andWhere('u.id <> :id', { id: user.id })
+      .andWhere('(u.emailLower = :username OR u.usernameLower = :email)', { username: user.usernameLower, email: user.emailLower })
+      .getOne();
+    if (!clash) return;
+    const [field, other] = clash.emailLower === user.usernameLower ? ['username', 'email'] : ['email', 'username'];
+    throw new DomainError(
+      ErrorCode.Conflict,
+      `The ${field} is another user's ${other} in the organisation: a sign-in could not tell them apart`,
+      [{ field, message: `already another user's ${other}` }],
+    );
   }
 
   private async insertUnique(manager: EntityManager, user: User): Promise<void> {
