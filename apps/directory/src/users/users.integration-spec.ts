@@ -572,6 +572,66 @@ describe('directory users API: attributes, filters, passwords, groups, CSV impor
     });
   });
 
+  describe('a NUL character or a lone surrogate is not text: 400 naming the field, never a 500', () => {
+    const NOT_TEXT = 'contains a NUL character or an unpaired surrogate, which is not text';
+    const refused = (res: { status: number; body: Json }, fields: string[]) => {
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.code, 'VALIDATION_FAILED');
+      assert.deepEqual(
+        res.body.details,
+        fields.map((field) => ({ field, message: NOT_TEXT })),
+      );
+    };
+
+    it('in a created user, each field named, nothing written', async () => {
+      const total = Number((await call('GET', '/v1/users?limit=1')).body.total);
+      refused(await call('POST', '/v1/users', { username: 'nul-1', email: 'nul-1@example.com', firstname: 'a\u0000b' }), ['firstname']);
+      refused(await call('POST', '/v1/users', { username: 'nul-2', email: 'nul-2@example.com', lastname: 'x\ud800' }), ['lastname']);
+      refused(await call('POST', '/v1/users', { username: '\udc00nul', email: 'nul-3@example.com', jobTitle: '\u0000' }), [
+        'jobTitle',
+        'username',
+      ]);
+      refused(await call('POST', '/v1/users', { username: 'nul-4', email: 'nul-4@example.com', customAttributes: { team: 'a\u0000' } }), [
+        'customAttributes.team',
+      ]);
+      refused(await call('POST', '/v1/users', { username: 'nul-5', email: 'nul-5@example.com', customAttributes: { 't\u0000': 'a' } }), [
+        'customAttributes',
+      ]);
+      // A well-formed pair (an emoji) is text.
+      await createUser({ username: 'emoji', email: 'emoji@example.com', firstname: 'Ada \ud83d\ude80' });
+      assert.equal(Number((await call('GET', '/v1/users?limit=1')).body.total), total + 1);
+    });
+
+    it('in a PATCH and a query', async () => {
+      const user = await createUser({ username: 'nul-patch', email: 'nul-patch@example.com' });
+      refused(await call('PATCH', `/v1/users/${user.id}`, { department: 'R\u0000D' }), ['department']);
+      refused(await call('PATCH', `/v1/users/${user.id}`, { email: '\udbff@example.com' }), ['email']);
+      assert.equal((await call('GET', `/v1/users/${user.id}`)).body.version, 1);
+      refused(await call('GET', '/v1/users?department=R%00D'), ['department']);
+    });
+
+    it('in a CSV import: the row fails with its column named, the others land', async () => {
+      const res = await importCsv(
+        [
+          'username,email,firstname,custom.team',
+          'nul-csv-1,nul-csv-1@example.com,a\u0000b,',
+          'nul-csv-2,nul-csv-2@example.com,,x\u0000',
+          'nul-csv-3,nul-csv-3@example.com,ok,',
+          '',
+        ].join('\n'),
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(
+        (res.body.rows as { row: number; status: string; errors?: unknown }[]).map((r) => [r.row, r.status, r.errors]),
+        [
+          [1, 'failed', [{ field: 'firstname', message: NOT_TEXT }]],
+          [2, 'failed', [{ field: 'custom.team', message: NOT_TEXT }]],
+          [3, 'created', undefined],
+        ],
+      );
+    });
+  });
+
   describe('PATCH /v1/users/:id: the sweep of bad input', () => {
     it('answers each bad body with 400 naming every bad field, and writes nothing', async () => {
       const target = await createUser({ username: 'sweep', email: 'sweep@example.com', firstname: 'Sweep' });
