@@ -230,6 +230,15 @@ describe('credential check: refusals cost no hash and no write; backoff per (acc
     );
   });
 
+  it('a login name holding a NUL or a lone surrogate names nobody, and is counted like any other', async () => {
+    for (const login of ['ada\u0000', '\ud800ada']) {
+      for (let i = 0; i < POLICY.lockoutThreshold; i++) {
+        assert.deepEqual(await verify(login, PASSWORD, '192.0.2.50'), { ok: false, reason: 'invalid_credentials' });
+      }
+      assert.deepEqual(await verify(login, PASSWORD, '192.0.2.50'), { ok: false, reason: 'locked_out' });
+    }
+  });
+
   it('a login name that matches no account answers and costs exactly as an account does', async () => {
     const trace = async (username: string, source: string) => {
       const steps: string[] = [];

@@ -5,7 +5,7 @@ import { DirectoryEvents, type DirectoryRpc } from '@jit/directory-contracts';
 import { Outbox, type OutboxTransaction, type RequestOf, type ResponseOf } from '@jit/messaging';
 import type { DirectoryConfig } from '../config';
 import { PasswordHasher } from '../users/password-check';
-import { UsersService } from '../users/users.service';
+import { UsersService, asStorableText } from '../users/users.service';
 
 export const CREDENTIALS_POLICY = Symbol('CREDENTIALS_POLICY');
 
@@ -99,9 +99,12 @@ export class CredentialsService {
   }
 
   async verify(request: VerifyRequest): Promise<VerifyAnswer> {
-    const { organizationId, username } = request;
+    const { organizationId } = request;
     const sourceIp = request.sourceIp ?? null;
-    const candidate = await this.users.findForSignIn(organizationId, username);
+    const candidate = await this.users.findForSignIn(organizationId, request.username);
+    // What is stored of the login name (audit event, counter key): a NUL or a lone surrogate, which
+    // names nobody, becomes U+FFFD instead of failing the write.
+    const username = asStorableText(request.username);
     const subject: Subject = {
       organizationId,
       account: candidate?.id ?? `login:${username.toLowerCase()}`,

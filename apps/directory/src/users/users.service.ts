@@ -9,6 +9,12 @@ import { PasswordHasher, type Candidate } from './password-check';
 import { User } from './user.entity';
 import type { CreateUserBody, UpdateUserBody, UserListQuery, UserSortField } from './users.dto';
 
+/** U+0000, or a UTF-16 surrogate without its pair: not text PostgreSQL can store or compare. */
+export const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** `text` with every NOT_TEXT character replaced by U+FFFD, so that it can be stored. */
+export const asStorableText = (text: string): string => text.replace(new RegExp(NOT_TEXT.source, 'g'), '\uFFFD');
+
 const PROFILE_KEYS = [
   'firstname',
   'lastname',
@@ -243,6 +249,9 @@ export class UsersService {
    * credentials module decides whether the check may run before any hash is verified.
    */
   async findForSignIn(organizationId: string, login: string): Promise<Candidate | null> {
+    // No stored name holds U+0000 or a lone surrogate (bodies refuse them), and PostgreSQL would
+    // refuse the query: such a login names nobody.
+    if (NOT_TEXT.test(login)) return null;
     return this.dataSource
       .getRepository(User)
       .createQueryBuilder('u')
