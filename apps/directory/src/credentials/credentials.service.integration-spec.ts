@@ -210,8 +210,10 @@ describe('credential check: refusals cost no hash and no write; backoff per (acc
     );
   });
 
-  it('refuses an account from every source past its hourly ceiling, so an attack from many addresses slows down', async () => {
+  it('refuses an account from every new source past its hourly ceiling, so an attack from many addresses slows down; the address its owner signs in from is spared', async () => {
     const barbara = String(ids.get('barbara'));
+    const home = '198.18.9.9';
+    assert.deepEqual(await verify('barbara', PASSWORD, home), { ok: true, userId: barbara });
     logs.lines.length = 0;
     for (let i = 0; i < POLICY.accountLimitPerHour; i++) {
       assert.deepEqual(await verify('barbara', 'guess', `198.18.0.${i + 1}`), { ok: false, reason: 'invalid_credentials' });
@@ -219,6 +221,8 @@ describe('credential check: refusals cost no hash and no write; backoff per (acc
     const verifies = hasher.verifies;
     assert.deepEqual(await verify('barbara', PASSWORD, '198.18.1.1'), { ok: false, reason: 'locked_out' });
     assert.equal(hasher.verifies, verifies);
+    // The address she signed in from before is spared: the attack does not lock her out of it.
+    assert.deepEqual(await verify('barbara', PASSWORD, home), { ok: true, userId: barbara });
     const events = await lockEvents(barbara);
     assert.deepEqual(
       events.map((e) => [e.payload.scope, e.payload.sourceIp, e.payload.failures]),

@@ -34,6 +34,9 @@ const FAILURE_MEMORY_SECONDS = 15 * 60;
 /** The account ceiling's window. */
 const ACCOUNT_WINDOW_SECONDS = 60 * 60;
 
+/** An address the account signed in from this recently is spared the account's ceiling. */
+const KNOWN_SOURCE_SECONDS = 30 * 24 * 60 * 60;
+
 /** Rows that no longer hold anything a check would read are swept this often. */
 const SWEEP_MS = 60_000;
 
@@ -61,6 +64,7 @@ interface Subject {
  *   stranger elsewhere only ever slows down their own address, never the account owner's;
  * - per account: `accountLimitPerHour` wrong passwords from all sources together refuse the
  *   account's checks until the hour is over, so that an attack from many addresses slows down too;
+ *   an address the account signed in from within 30 days is spared, so the owner keeps theirs;
  * - per source: `sourceLimitPerMinute` rejections a minute, across all accounts.
  *
  * A refused check (throttled or locked out) is decided by reads alone: it verifies no hash and
@@ -148,11 +152,22 @@ export class CredentialsService {
       `SELECT EXISTS (
            SELECT 1 FROM "directory"."credential_backoffs"
            WHERE "organization_id" = $1 AND "account" = $2 AND "source" = $3 AND "locked_until" > now())
-         OR EXISTS (
-           SELECT 1 FROM "directory"."credential_account_limits"
-           WHERE "organization_id" = $1 AND "account" = $2 AND "failures" >= $4
-             AND "window_started_at" > now() - make_interval(secs => $5)) AS "locked"`,
-      [subject.organizationId, subject.account, subject.source, this.policy.accountLimitPerHour, ACCOUNT_WINDOW_SECONDS],
+         OR (EXISTS (
+               SELECT 1 FROM "directory"."credential_account_limits"
+               WHERE "organization_id" = $1 AND "account" = $2 AND "failures" >= $4
+                 AND "window_started_at" > now() - make_interval(secs => $5))
+             AND NOT EXISTS (
+               SELECT 1 FROM "directory"."credential_backoffs"
+               WHERE "organization_id" = $1 AND "account" = $2 AND "source" = $3 AND "source" <> ''
+                 AND "last_success_at" > now() - make_interval(secs => $6))) AS "locked"`,
+      [
+        subject.organizationId,
+        subject.account,
+        subject.source,
+        this.policy.accountLimitPerHour,
+        ACCOUNT_WINDOW_SECONDS,
+        KNOWN_SOURCE_SECONDS,
+      ],
     );
     return row?.locked ? 'locked_out' : null;
   }
@@ -259,8 +274,9 @@ export class CredentialsService {
     void this.dataSource
       .query(
         `DELETE FROM "directory"."credential_backoffs"
-         WHERE greatest("locked_until", "last_failure_at") <= now() - make_interval(secs => $1)`,
-        [FAILURE_MEMORY_SECONDS],
+         WHERE coalesce(greatest("locked_until", "last_failure_at") <= now() - make_interval(secs => $1), true)
+           AND coalesce("last_success_at" <= now() - make_interval(secs => $2), true)`,
+        [FAILURE_MEMORY_SECONDS, KNOWN_SOURCE_SECONDS],
       )
       .then(() =>
         this.dataSource.query(
@@ -272,15 +288,20 @@ export class CredentialsService {
   }
 
   /**
-   * A success ends the pair's run of failures and gives the source its point back. Only this
-   * pair's: the account's other sources and its hourly count stay, or a stolen password would
-   * wipe the traces of the guessing that found it.
+   * A success ends the pair's run of failures, marks the address as one the account signs in from
+   * (spared the account's ceiling) and gives the source its point back. Only this pair's: the
+   * account's other sources and its hourly count stay, or a stolen password would wipe the traces
+   * of the guessing that found it.
    */
   private async succeeded(subject: Subject, sourceIp: string | null): Promise<void> {
     // A backoff set while this check was running stays: it refuses the checks that come after it.
     await this.dataSource.query(
-      `DELETE FROM "directory"."credential_backoffs"
-       WHERE "organization_id" = $1 AND "account" = $2 AND "source" = $3 AND ("locked_until" IS NULL OR "locked_until" <= now())`,
+      `INSERT INTO "directory"."credential_backoffs" AS b ("organization_id", "account", "source", "failures", "last_success_at")
+       VALUES ($1, $2, $3, 0, now())
+       ON CONFLICT ("organization_id", "account", "source") DO UPDATE SET
+         "failures" = CASE WHEN b."locked_until" > now() THEN b."failures" ELSE 0 END,
+         "locked_until" = CASE WHEN b."locked_until" > now() THEN b."locked_until" END,
+         "last_success_at" = now()`,
       [subject.organizationId, subject.account, subject.source],
     );
     if (sourceIp !== null) await this.sources.reward(sourceIp);

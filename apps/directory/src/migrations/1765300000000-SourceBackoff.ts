@@ -3,7 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Wrong passwords are counted per (account, source address) instead of per account, so that a
  * stranger elsewhere cannot lock a person out of their own address, plus an hourly ceiling per
- * account across all sources, so that an attack from many addresses still slows down. An
+ * account across all sources, so that an attack from many addresses still slows down (addresses
+ * the account signed in from within 30 days are spared it). An
  * account is a user id, or `login:` and the lower-cased name for a login name that matches no
  * account: both are counted by the same statements, so neither answers nor timing tell them apart.
  * The earlier per-account counters go: their counts do not carry over (at worst a running
@@ -15,15 +16,17 @@ export class SourceBackoff1765300000000 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE "directory"."credential_login_lockouts"`);
     await q.query(`DROP TABLE "directory"."credential_lockouts"`);
-    // "source" is '' for a check that names no source address.
+    // "source" is '' for a check that names no source address. A row is a pair's run of failures,
+    // or its last success: an address the owner signed in from recently is spared the ceiling.
     await q.query(`
       CREATE TABLE "directory"."credential_backoffs" (
         "organization_id" uuid NOT NULL REFERENCES "directory"."organizations" ("id") ON DELETE CASCADE,
         "account" varchar(300) NOT NULL,
         "source" varchar(64) NOT NULL,
         "failures" integer NOT NULL,
-        "last_failure_at" timestamptz NOT NULL,
+        "last_failure_at" timestamptz NULL,
         "locked_until" timestamptz NULL,
+        "last_success_at" timestamptz NULL,
         PRIMARY KEY ("organization_id", "account", "source")
       )`);
     await q.query(`
