@@ -234,12 +234,15 @@ describe('credential check: refusals cost no hash and no write; backoff per (acc
     );
   });
 
-  it('a login name holding a NUL or a lone surrogate names nobody, and is counted like any other', async () => {
-    for (const login of ['ada\u0000', '\ud800ada']) {
+  it('a login name (or source) holding a NUL or a lone surrogate names nobody, and is counted like any other', async () => {
+    for (const [login, source] of [
+      ['ada\u0000', '192.0.2.50'],
+      ['\ud800ada', '192.0.2.51\u0000'],
+    ] as const) {
       for (let i = 0; i < POLICY.lockoutThreshold; i++) {
-        assert.deepEqual(await verify(login, PASSWORD, '192.0.2.50'), { ok: false, reason: 'invalid_credentials' });
+        assert.deepEqual(await verify(login, PASSWORD, source), { ok: false, reason: 'invalid_credentials' });
       }
-      assert.deepEqual(await verify(login, PASSWORD, '192.0.2.50'), { ok: false, reason: 'locked_out' });
+      assert.deepEqual(await verify(login, PASSWORD, source), { ok: false, reason: 'locked_out' });
     }
   });
 

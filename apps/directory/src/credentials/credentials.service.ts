@@ -104,11 +104,11 @@ export class CredentialsService {
 
   async verify(request: VerifyRequest): Promise<VerifyAnswer> {
     const { organizationId } = request;
-    const sourceIp = request.sourceIp ?? null;
     const candidate = await this.users.findForSignIn(organizationId, request.username);
-    // What is stored of the login name (audit event, counter key): a NUL or a lone surrogate, which
-    // names nobody, becomes U+FFFD instead of failing the write.
+    // What is stored of the login name and the address (audit event, counter keys): a NUL or a lone
+    // surrogate, which names nobody, becomes U+FFFD instead of failing the write.
     const username = asStorableText(request.username);
+    const sourceIp = request.sourceIp === undefined ? null : asStorableText(request.sourceIp);
     const subject: Subject = {
       organizationId,
       account: candidate?.id ?? `login:${username.toLowerCase()}`,
