@@ -26,6 +26,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: 'error',
       // Neither brake may engage: this measures the check itself.
       DIRECTORY_LOCKOUT_THRESHOLD: '100',
+      DIRECTORY_LOCKOUT_ACCOUNT_LIMIT_PER_HOUR: '100000',
       DIRECTORY_SOURCE_LIMIT_PER_MINUTE: '100000',
     });
     const create = async (body: object) => {

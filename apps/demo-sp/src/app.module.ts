@@ -11,6 +11,7 @@ import { ErrorFilter, ServiceKitModule, StartupError, toErrorBody } from '@jit/s
 import { Account } from './accounts/account.entity';
 import type { DemoSpConfig } from './config';
 import { Initial1764400000000 } from './migrations/1764400000000-Initial';
+import { AccountIssuer1765300000000 } from './migrations/1765300000000-AccountIssuer';
 import { SESSION_COOKIE } from './sign-in/session';
 import { SignInModule } from './sign-in/sign-in.module';
 
@@ -28,7 +29,7 @@ export class AppModule {
           config,
           schema: DEMO_SP_SCHEMA,
           entities: [Account],
-          migrations: [Initial1764400000000],
+          migrations: [Initial1764400000000, AccountIssuer1765300000000],
         }),
         SignInModule.register(config),
       ],

@@ -6,6 +6,7 @@ import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { ApiKeyNames1764600000000 } from './migrations/1764600000000-ApiKeyNames';
 import { CredentialThrottling1764700000000 } from './migrations/1764700000000-CredentialThrottling';
 import { LoginLockouts1765100000000 } from './migrations/1765100000000-LoginLockouts';
+import { SourceBackoff1765300000000 } from './migrations/1765300000000-SourceBackoff';
 import { ApiKey, Organization } from './organizations/organization.entity';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { CredentialsModule } from './credentials/credentials.module';
@@ -16,6 +17,14 @@ import { User } from './users/user.entity';
 import { UsersModule } from './users/users.module';
 
 export const DIRECTORY_SCHEMA = 'directory';
+export const DIRECTORY_ENTITIES = [Organization, ApiKey, User, UserGroup, Membership];
+export const DIRECTORY_MIGRATIONS = [
+  Initial1764300000000,
+  ApiKeyNames1764600000000,
+  CredentialThrottling1764700000000,
+  LoginLockouts1765100000000,
+  SourceBackoff1765300000000,
+];
 
 @Module({})
 export class AppModule {
@@ -27,8 +36,8 @@ export class AppModule {
           service: 'directory',
           config,
           schema: DIRECTORY_SCHEMA,
-          entities: [Organization, ApiKey, User, UserGroup, Membership],
-          migrations: [Initial1764300000000, ApiKeyNames1764600000000, CredentialThrottling1764700000000, LoginLockouts1765100000000],
+          entities: DIRECTORY_ENTITIES,
+          migrations: DIRECTORY_MIGRATIONS,
           bus,
           outbox: true,
         }),

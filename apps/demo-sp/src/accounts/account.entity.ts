@@ -7,11 +7,20 @@ export type JitAction = 'created' | 'updated' | 'linked' | 'found';
 
 /** A local account of the demo SP: created, updated or linked just in time from a SAML assertion. */
 @Entity({ name: 'accounts' })
-@Index('accounts_name_id_key', ['nameId'], { unique: true })
-@Index('accounts_email_lower_key', ['emailLower'], { unique: true, where: '"email_lower" IS NOT NULL' })
+@Index('accounts_issuer_name_id_key', ['issuer', 'nameId'], { unique: true })
+@Index('accounts_issuer_email_lower_key', ['issuer', 'emailLower'], { unique: true, where: '"email_lower" IS NOT NULL' })
 export class Account {
   @PrimaryColumn('uuid')
   id!: string;
+
+  /**
+   * The IdP entity the account belongs to: the Issuer of the assertions that created or linked it,
+   * or for a local account the IdP whose sign-ins may adopt it. A NameID, and an email, mean
+   * something only within one issuer. Null only for accounts older than this column: no sign-in
+   * reaches those.
+   */
+  @Column('text', { nullable: true })
+  issuer!: string | null;
 
   /** Null for an account that existed before SSO (created locally); link-by-email may adopt it. */
   @Column('text', { name: 'name_id', nullable: true })

@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { dropDatabase, ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
 import { DomainError, ErrorCode } from '@jit/service';
 import { Initial1764400000000 } from '../migrations/1764400000000-Initial';
+import { AccountIssuer1765300000000 } from '../migrations/1765300000000-AccountIssuer';
 import { Account } from './account.entity';
 import { AccountsService } from './accounts.service';
 import { EMAIL_NAME_ID_FORMAT, JitProvisioningService, type AssertedIdentity } from './jit-provisioning.service';
@@ -13,7 +14,18 @@ const PERSISTENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent';
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/jit_test_demosp_${randomBytes(6).toString('hex')}`;
 let dataSource: DataSource;
 
-const identity = (nameId: string, attributes: AssertedIdentity['attributes'], nameIdFormat = PERSISTENT): AssertedIdentity => ({
+/** The IdP entity of the organisation these accounts belong to, and another organisation's. */
+const ISSUER = 'https://idp.example.com/saml2/app-ours/metadata';
+const OTHER_ISSUER = 'https://idp.example.com/saml2/app-theirs/metadata';
+const idp = { get: (appId: string) => Promise.resolve({ entityId: appId === 'theirs' ? OTHER_ISSUER : ISSUER }) };
+
+const identity = (
+  nameId: string,
+  attributes: AssertedIdentity['attributes'],
+  nameIdFormat = PERSISTENT,
+  issuer = ISSUER,
+): AssertedIdentity => ({
+  issuer,
   nameId,
   nameIdFormat,
   attributes,
@@ -28,7 +40,12 @@ const stored = async (id: string) => {
 beforeAll(async () => {
   await ensureDatabase(databaseUrl, 'demo_sp');
   dataSource = new DataSource(
-    serviceDataSourceOptions({ url: databaseUrl, schema: 'demo_sp', entities: [Account], migrations: [Initial1764400000000] }),
+    serviceDataSourceOptions({
+      url: databaseUrl,
+      schema: 'demo_sp',
+      entities: [Account],
+      migrations: [Initial1764400000000, AccountIssuer1765300000000],
+    }),
   );
   await dataSource.initialize();
 });
@@ -107,8 +124,8 @@ describe('JIT provisioning on PostgreSQL', () => {
   });
 
   it('create-or-update: refuses to create a second account with an email another account has', async () => {
-    const accounts = new AccountsService(dataSource);
-    await accounts.createLocal({ email: 'Existing@Example.com', firstname: 'Local' });
+    const accounts = new AccountsService(dataSource, idp);
+    await accounts.createLocal({ email: 'Existing@Example.com', firstname: 'Local', appId: 'ours' });
     const jit = new JitProvisioningService(dataSource, 'create-or-update');
     await assert.rejects(jit.provision(identity('new-nameid', { email: 'existing@example.com' })), (error: unknown) => {
       assert.ok(error instanceof DomainError);
@@ -123,8 +140,8 @@ describe('JIT provisioning on PostgreSQL', () => {
   });
 
   it('link-by-email: adopts the pre-existing account with the same email, then keeps it updated', async () => {
-    const accounts = new AccountsService(dataSource);
-    const local = await accounts.createLocal({ email: 'Ada@Example.com', firstname: 'Augusta' });
+    const accounts = new AccountsService(dataSource, idp);
+    const local = await accounts.createLocal({ email: 'Ada@Example.com', firstname: 'Augusta', appId: 'ours' });
     const jit = new JitProvisioningService(dataSource, 'link-by-email');
 
     const first = await jit.provision(
@@ -162,6 +179,46 @@ describe('JIT provisioning on PostgreSQL', () => {
     assert.notEqual(fresh.account.id, original.account.id);
   });
 
+  it("link-by-email: never adopts another issuer's account, local or made by a sign-in; the same NameID there is another account", async () => {
+    const accounts = new AccountsService(dataSource, idp);
+    const local = await accounts.createLocal({ email: 'Hedy@Example.com', firstname: 'Grace', appId: 'ours' });
+    assert.equal(local.issuer, ISSUER);
+    const jit = new JitProvisioningService(dataSource, 'link-by-email');
+    const ours = await jit.provision(identity('hopper', { email: 'hopper@example.com', firstname: 'Grace' }));
+
+    const byEmail = await jit.provision(
+      identity('mallory-1', { email: 'hedy@example.com', firstname: 'Mallory' }, PERSISTENT, OTHER_ISSUER),
+    );
+    const byNameId = await jit.provision(
+      identity('hopper', { email: 'HOPPER@example.com', firstname: 'Mallory' }, PERSISTENT, OTHER_ISSUER),
+    );
+    assert.deepEqual([byEmail.action, byNameId.action], ['created', 'created']);
+    assert.deepEqual([byEmail.account.issuer, byNameId.account.issuer], [OTHER_ISSUER, OTHER_ISSUER]);
+    const [localRow, oursRow] = [await stored(local.id), await stored(ours.account.id)];
+    assert.deepEqual([localRow.name_id, localRow.firstname, localRow.login_count], [null, 'Grace', 0]);
+    assert.deepEqual([oursRow.name_id, oursRow.issuer, oursRow.firstname, oursRow.login_count], ['hopper', ISSUER, 'Grace', 1]);
+  });
+
+  it('a local account names the application whose sign-ins may adopt it, and only the trusted one when the SP is pinned', async () => {
+    const refusal = (field: string, message: RegExp) => (error: unknown) => {
+      assert.ok(error instanceof DomainError);
+      assert.equal(error.code, ErrorCode.ValidationFailed);
+      assert.equal(error.details?.[0]?.field, field);
+      assert.match(error.message, message);
+      return true;
+    };
+    await assert.rejects(
+      new AccountsService(dataSource, idp).createLocal({ email: 'n@example.com' }),
+      refusal('appId', /Name the IdP application/),
+    );
+    const pinned = new AccountsService(dataSource, idp, 'ours');
+    await assert.rejects(
+      pinned.createLocal({ email: 'n@example.com', appId: 'theirs' }),
+      refusal('appId', /trusts only the IdP application ours/),
+    );
+    assert.equal((await pinned.createLocal({ email: 'n@example.com' })).issuer, ISSUER);
+  });
+
   it('two simultaneous first sign-ins of one NameID make one account', async () => {
     const jit = new JitProvisioningService(dataSource, 'create-or-update');
     const results = await Promise.all(Array.from({ length: 5 }, () => jit.provision(identity('race-1', { email: 'race@example.com' }))));
@@ -171,7 +228,7 @@ describe('JIT provisioning on PostgreSQL', () => {
   });
 
   it('lists and gets accounts for the JSON API', async () => {
-    const accounts = new AccountsService(dataSource);
+    const accounts = new AccountsService(dataSource, idp);
     const page = await accounts.list({ limit: 2, offset: 0 });
     assert.equal(page.items.length, 2);
     assert.ok(page.total >= 7);

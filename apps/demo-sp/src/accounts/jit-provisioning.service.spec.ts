@@ -71,14 +71,20 @@ describe('pickProfile', () => {
   });
 });
 
+const ISSUER = 'https://idp.example.com/saml2/app-1/metadata';
+
 describe('identityFromSamlProfile', () => {
   it('keeps single values as strings and several as arrays, all as text', () => {
-    const result = identityFromSamlProfile({
-      nameID: 'ada@example.com',
-      nameIDFormat: EMAIL_NAME_ID_FORMAT,
-      attributes: { email: 'ada@example.com', groups: ['a', 'b'], empty: undefined, nested: { $: { x: '1' }, child: ['v'] } },
-    });
+    const result = identityFromSamlProfile(
+      {
+        nameID: 'ada@example.com',
+        nameIDFormat: EMAIL_NAME_ID_FORMAT,
+        attributes: { email: 'ada@example.com', groups: ['a', 'b'], empty: undefined, nested: { $: { x: '1' }, child: ['v'] } },
+      },
+      ISSUER,
+    );
     assert.deepEqual(result, {
+      issuer: ISSUER,
       nameId: 'ada@example.com',
       nameIdFormat: EMAIL_NAME_ID_FORMAT,
       attributes: { email: 'ada@example.com', groups: ['a', 'b'], empty: '', nested: '{"$":{"x":"1"},"child":["v"]}' },
@@ -87,17 +93,17 @@ describe('identityFromSamlProfile', () => {
 
   it('keeps an attribute named __proto__ as plain data', () => {
     const attributes = JSON.parse('{"__proto__": "x", "email": "a@example.com"}') as Record<string, unknown>;
-    const result = identityFromSamlProfile({ nameID: 'n', attributes });
+    const result = identityFromSamlProfile({ nameID: 'n', attributes }, ISSUER);
     assert.equal(Object.getPrototypeOf(result.attributes), Object.prototype);
     assert.deepEqual(Object.keys(result.attributes), ['__proto__', 'email']);
   });
 
   it('refuses an assertion without a NameID', () => {
-    assert.throws(() => identityFromSamlProfile({ attributes: {} }), /no NameID/);
+    assert.throws(() => identityFromSamlProfile({ attributes: {} }, ISSUER), /no NameID/);
   });
 
   it('has no attributes when the assertion carried none', () => {
-    assert.deepEqual(identityFromSamlProfile({ nameID: 'n', nameIDFormat: PERSISTENT }).attributes, {});
+    assert.deepEqual(identityFromSamlProfile({ nameID: 'n', nameIDFormat: PERSISTENT }, ISSUER).attributes, {});
   });
 });
 

@@ -8,6 +8,8 @@ export const EMAIL_NAME_ID_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:e
 
 /** Who the IdP says signed in: the NameID and every attribute of the (already verified) assertion. */
 export interface AssertedIdentity {
+  /** The IdP entity that issued the assertion: the one this SP trusts for the application signed in to. */
+  issuer: string;
   nameId: string;
   nameIdFormat: string | null;
   attributes: ReceivedAttributes;
@@ -40,7 +42,7 @@ export function pickAttribute(attributes: ReceivedAttributes, namePattern: RegEx
   return null;
 }
 
-export function pickProfile(identity: AssertedIdentity): PickedProfile {
+export function pickProfile(identity: Omit<AssertedIdentity, 'issuer'>): PickedProfile {
   const emailNameId = identity.nameIdFormat === EMAIL_NAME_ID_FORMAT && identity.nameId.trim() !== '' ? identity.nameId.trim() : null;
   return {
     email: pickAttribute(identity.attributes, EMAIL_ATTRIBUTE) ?? emailNameId,
@@ -60,7 +62,7 @@ export interface SamlProfileLike {
  * node-saml gives one value as a string, several as an array, an empty AttributeValue as
  * undefined and a structured one as an xml2js object; store strings only, keeping single vs many.
  */
-export function identityFromSamlProfile(profile: SamlProfileLike): AssertedIdentity {
+export function identityFromSamlProfile(profile: SamlProfileLike, issuer: string): AssertedIdentity {
   if (typeof profile.nameID !== 'string' || profile.nameID === '') {
     throw new Error('The assertion has no NameID');
   }
@@ -76,6 +78,7 @@ export function identityFromSamlProfile(profile: SamlProfileLike): AssertedIdent
     Object.entries(raw).map(([name, value]) => [name, Array.isArray(value) ? value.map(asText) : asText(value)]),
   );
   return {
+    issuer,
     nameId: profile.nameID,
     nameIdFormat: typeof profile.nameIDFormat === 'string' ? profile.nameIDFormat : null,
     attributes,
@@ -84,6 +87,8 @@ export function identityFromSamlProfile(profile: SamlProfileLike): AssertedIdent
 
 /**
  * What a sign-in does to the local accounts: the three ways SPs treat accounts that already exist.
+ * Every lookup is within the assertion's issuer: the same NameID or email from another IdP entity
+ * (another organisation) is another person as far as this SP can tell.
  * - create-only: never touches an existing account;
  * - create-or-update: keeps the account of a NameID in step with the assertion;
  * - link-by-email: as create-or-update, and adopts an existing account with the same email.
@@ -99,7 +104,7 @@ export function decideJitAction(mode: JitMode, foundByNameId: boolean, foundByEm
   }
 }
 
-const EMAIL_KEY = 'accounts_email_lower_key';
+const EMAIL_KEY = 'accounts_issuer_email_lower_key';
 
 /** Applies the JIT decision to the database. Plain class: Nest builds it with a factory. */
 export class JitProvisioningService {
@@ -124,18 +129,21 @@ export class JitProvisioningService {
     const repo = m.getRepository(Account);
     // Sign-ins of one NameID take turns: a row lock cannot cover the row a concurrent first sign-in
     // is about to insert, and without this the loser would see that row by email, not by NameID.
-    await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`demo_sp.accounts:${identity.nameId}`]);
+    await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`demo_sp.accounts:${identity.issuer}\n${identity.nameId}`]);
     const lock = { mode: 'pessimistic_write' } as const;
-    const byNameId = await repo.findOne({ where: { nameId: identity.nameId }, lock });
-    const byEmail = this.mode === 'link-by-email' && !byNameId && emailLower ? await repo.findOne({ where: { emailLower }, lock }) : null;
+    const { issuer } = identity;
+    const byNameId = await repo.findOne({ where: { issuer, nameId: identity.nameId }, lock });
+    const byEmail =
+      this.mode === 'link-by-email' && !byNameId && emailLower ? await repo.findOne({ where: { issuer, emailLower }, lock }) : null;
     const action = decideJitAction(this.mode, byNameId !== null, byEmail !== null);
     const login = { lastLoginAt: now, lastJitAction: action };
 
     switch (action) {
       case 'created': {
-        if (emailLower && (await repo.exists({ where: { emailLower } }))) throw this.emailTaken(profile.email ?? '');
+        if (emailLower && (await repo.exists({ where: { issuer, emailLower } }))) throw this.emailTaken(profile.email ?? '');
         const account = repo.create({
           id: randomUUID(),
+          issuer,
           nameId: identity.nameId,
           nameIdFormat: identity.nameIdFormat,
           email: profile.email,
@@ -170,7 +178,7 @@ export class JitProvisioningService {
           attributes: identity.attributes,
         };
         if (data.emailLower && data.emailLower !== account.emailLower) {
-          const holder = await repo.findOne({ where: { emailLower: data.emailLower } });
+          const holder = await repo.findOne({ where: { issuer, emailLower: data.emailLower } });
           if (holder && holder.id !== account.id) throw this.emailTaken(data.email ?? '');
         }
         const changed = (Object.keys(data) as (keyof Account)[]).some((key) => JSON.stringify(data[key]) !== JSON.stringify(account[key]));

@@ -11,6 +11,8 @@ import { loadDemoSpConfig } from '../config';
 
 const EMAIL_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 const APP = 'x';
+/** Another organisation's application at the same IdP: its own entity, the same signing key. */
+const OTHER_APP = 'y';
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/jit_test_demosp_${randomBytes(6).toString('hex')}`;
 
 let idp: Server;
@@ -19,6 +21,8 @@ let idpEntityId: string;
 let idpKey: SigningCredentials;
 let otherKey: SigningCredentials;
 let sp: RunningDemoSp;
+/** Like the real IdP: an entity per application. */
+const entityOf = (app: string) => `${idpUrl}/saml2/${app}/metadata`;
 let spUrl: string;
 
 /** A port that was free a moment ago: the SP must know its base URL (entity ID, ACS) before it listens. */
@@ -70,9 +74,10 @@ async function samlResponse(opts: {
   nameId: string;
   attributes: SamlAttribute[];
   credentials?: SigningCredentials;
+  issuer?: string;
 }): Promise<string> {
   const xml = await buildResponse({
-    issuer: idpEntityId,
+    issuer: opts.issuer ?? idpEntityId,
     destination: `${spUrl}/saml/acs`,
     inResponseTo: opts.inResponseTo,
     audience: `${spUrl}/saml/metadata`,
@@ -113,15 +118,16 @@ beforeAll(async () => {
 
   idp = createServer((req, res) => {
     const match = /^\/saml2\/([^/]+)\/metadata$/.exec(req.url ?? '');
-    if (!match || match[1] !== APP) {
+    const app = match?.[1];
+    if (app !== APP && app !== OTHER_APP) {
       res.writeHead(404).end();
       return;
     }
     res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(
       buildIdpMetadata({
-        entityId: idpEntityId,
-        ssoRedirectUrl: `${idpUrl}/saml2/${APP}/sso`,
-        ssoPostUrl: `${idpUrl}/saml2/${APP}/sso`,
+        entityId: entityOf(app),
+        ssoRedirectUrl: `${idpUrl}/saml2/${app}/sso`,
+        ssoPostUrl: `${idpUrl}/saml2/${app}/sso`,
         certificatePems: [idpKey.certificatePem],
         nameIdFormats: [EMAIL_FORMAT],
       }),
@@ -129,7 +135,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve));
   idpUrl = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
-  idpEntityId = `${idpUrl}/saml2/${APP}/metadata`;
+  idpEntityId = entityOf(APP);
 
   const port = await freePort();
   spUrl = `http://127.0.0.1:${port}`;
@@ -258,6 +264,69 @@ describe('demo-sp sign-in through the ACS', () => {
     const account = (await (await get(`/accounts/${accountId}`)).json()) as Record<string, unknown>;
     assert.equal(account.lastname, 'King');
     assert.equal(account.loginCount, 2);
+  });
+
+  it("an assertion from another organisation's application with the victim's NameID and email neither signs in to nor modifies the victim's account", async () => {
+    const victimBefore = (await (await get(`/accounts/${accountId}`)).json()) as Record<string, unknown>;
+    assert.equal(victimBefore.issuer, idpEntityId);
+    // The attacker's own organisation has an application for this SP and a user with the victim's email.
+    const jar = new CookieJar();
+    const request = await startLogin(jar, OTHER_APP);
+    assert.equal(request.relayState, OTHER_APP);
+    const mallory = [
+      { name: 'email', values: ['Ada@Example.com'] },
+      { name: 'firstname', values: ['Mallory'] },
+      { name: 'lastname', values: ['Attacker'] },
+    ];
+    const acs = await postAcs(
+      {
+        SAMLResponse: await samlResponse({
+          inResponseTo: request.requestId,
+          nameId: 'ada@example.com',
+          attributes: mallory,
+          issuer: entityOf(OTHER_APP),
+        }),
+        RelayState: OTHER_APP,
+      },
+      jar,
+    );
+    assert.equal(acs.status, 303);
+    // Signed in to an account of the other issuer, made just now: not the victim's.
+    const home = await (await get('/', jar)).text();
+    assert.match(home, /<strong class="action">created<\/strong>/);
+    assert.match(home, /Mallory/);
+    assert.equal(home.includes(accountId), false);
+    const list = (await (await get('/accounts')).json()) as { items: Record<string, unknown>[] };
+    const theirs = list.items.filter((a) => a.issuer === entityOf(OTHER_APP));
+    assert.deepEqual(
+      theirs.map((a) => [a.nameId, a.firstname]),
+      [['ada@example.com', 'Mallory']],
+    );
+    assert.notEqual(theirs[0]?.id, accountId);
+    assert.deepEqual(await (await get(`/accounts/${accountId}`)).json(), victimBefore, "the victim's account is untouched");
+  });
+
+  it("refuses a Response issued by another application's IdP entity for this application, though its signature is the IdP's", async () => {
+    const victimBefore = (await (await get(`/accounts/${accountId}`)).json()) as Record<string, unknown>;
+    const jar = new CookieJar();
+    const request = await startLogin(jar, APP);
+    const response = await postAcs(
+      {
+        SAMLResponse: await samlResponse({
+          inResponseTo: request.requestId,
+          nameId: 'ada@example.com',
+          attributes: ADA,
+          issuer: entityOf(OTHER_APP),
+        }),
+        RelayState: APP,
+      },
+      jar,
+    );
+    assert.equal(response.status, 401);
+    const html = await response.text();
+    assert.ok(html.includes(`is not ${idpEntityId}, the IdP entity trusted for application ${APP}`), html);
+    assert.match(await (await get('/', jar)).text(), /You are not signed in/);
+    assert.deepEqual(await (await get(`/accounts/${accountId}`)).json(), victimBefore);
   });
 
   it('signs out', async () => {

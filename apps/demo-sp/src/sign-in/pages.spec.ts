@@ -16,6 +16,7 @@ describe('pages', () => {
         session: { accountId: 'id', appId: evil, jitAction: 'created', signedInAt: new Date().toISOString() },
         account: {
           id: 'id',
+          issuer: evil,
           nameId: evil,
           nameIdFormat: null,
           email: evil,

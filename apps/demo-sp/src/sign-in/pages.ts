@@ -13,10 +13,10 @@ export function escapeHtml(value: string | number | null | undefined): string {
 }
 
 const ACTION_TEXT: Record<JitAction, string> = {
-  created: 'created: no account had this NameID, so one was made from the assertion',
-  updated: 'updated: the account of this NameID was refreshed from the assertion',
-  linked: 'linked: an existing account with the same email was adopted for this NameID',
-  found: 'found: the account of this NameID was signed in to without changing it',
+  created: 'created: no account of this IdP had this NameID, so one was made from the assertion',
+  updated: 'updated: the account of this IdP and NameID was refreshed from the assertion',
+  linked: 'linked: an existing account of this IdP with the same email was adopted for this NameID',
+  found: 'found: the account of this IdP and NameID was signed in to without changing it',
 };
 
 const MODE_TEXT: Record<JitMode, string> = {
@@ -29,7 +29,7 @@ export interface HomeView {
   mode: JitMode;
   spEntityId: string;
   idpUrl: string;
-  defaultAppId?: string;
+  trustedAppId?: string;
   signedIn?: { session: SignedIn; account: AccountView };
 }
 
@@ -40,17 +40,17 @@ export function homePage(view: HomeView): string {
     ['IdP', view.idpUrl],
   ]);
   if (!view.signedIn) {
-    const signIn = view.defaultAppId
-      ? `<p><a href="/login?app=${encodeURIComponent(view.defaultAppId)}">Sign in with the IdP</a> (application ${escapeHtml(view.defaultAppId)})</p>`
-      : '';
+    // Pinned to one application: that one only. Otherwise any application of the IdP, each its own issuer.
+    const signIn = view.trustedAppId
+      ? `<p><a href="/login?app=${encodeURIComponent(view.trustedAppId)}">Sign in with the IdP</a> (application ${escapeHtml(view.trustedAppId)}, the only one this SP trusts)</p>`
+      : `<form action="/login" method="get">
+  <label>IdP application id <input name="app" required></label>
+  <button type="submit">Sign in with the IdP</button>
+</form>`;
     return layout(
       'Demo SP',
       `<p>You are not signed in.</p>
 ${signIn}
-<form action="/login" method="get">
-  <label>IdP application id <input name="app" value="${escapeHtml(view.defaultAppId ?? '')}" required></label>
-  <button type="submit">Sign in with the IdP</button>
-</form>
 <h2>This SP</h2>
 ${settings}
 <p><a href="/accounts">Accounts (JSON)</a></p>`,
@@ -61,6 +61,7 @@ ${settings}
     ['This sign-in', ACTION_TEXT[session.jitAction]],
     ['Application', session.appId],
     ['Account id', account.id],
+    ['IdP entity (issuer)', account.issuer],
     ['NameID', account.nameId],
     ['NameID format', account.nameIdFormat],
     ['Email', account.email],

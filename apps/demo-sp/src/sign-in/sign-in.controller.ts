@@ -40,6 +40,11 @@ export class SignInController {
   async login(@Req() req: Request, @Res() res: Response): Promise<void> {
     const appId = this.signIn.resolveAppId(req.query.app);
     if (!appId) {
+      const trusted = this.signIn.trustedAppId;
+      if (trusted !== undefined) {
+        sendPage(res, 400, errorPage(400, 'Untrusted application', `This SP trusts only the IdP application ${trusted} (DEMO_SP_APP_ID).`));
+        return;
+      }
       const why = req.query.app === undefined ? 'No application was given' : 'The application id is not valid';
       sendPage(
         res,
@@ -62,15 +67,13 @@ export class SignInController {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const appId = this.signIn.resolveAppId(body.RelayState, pendingApp(req));
     if (!appId) {
-      sendPage(
-        res,
-        400,
-        errorPage(
-          400,
-          'Unknown application',
-          'The response carries no RelayState naming the IdP application, and no sign-in is in progress in this browser.',
-        ),
-      );
+      const trusted = this.signIn.trustedAppId;
+      const why =
+        trusted !== undefined
+          ? `The response names another IdP application than ${trusted}, the only one this SP trusts (DEMO_SP_APP_ID).`
+          : 'The response carries no RelayState naming the IdP application, and no sign-in is in progress in this browser.';
+      this.logger.warn({ relayState: typeof body.RelayState === 'string' ? body.RelayState.slice(0, 80) : undefined }, why);
+      sendPage(res, 400, errorPage(400, 'Unknown application', why));
       return;
     }
     try {

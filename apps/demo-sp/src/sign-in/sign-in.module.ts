@@ -14,19 +14,18 @@ export class SignInModule {
       mode: config.DEMO_SP_JIT_MODE,
       spEntityId: sp.entityId,
       idpUrl: config.DEMO_SP_IDP_URL,
-      defaultAppId: config.DEMO_SP_APP_ID,
+      trustedAppId: config.DEMO_SP_APP_ID,
     };
     return {
       module: SignInModule,
-      imports: [AccountsModule.register(config.DEMO_SP_JIT_MODE)],
+      imports: [AccountsModule.register(config)],
       controllers: [SignInController],
       providers: [
         { provide: HOME_SETTINGS, useValue: settings },
-        { provide: IdpMetadataService, useFactory: () => new IdpMetadataService(config.DEMO_SP_IDP_URL) },
         {
           provide: SignInService,
           useFactory: (metadata: IdpMetadataService, jit: JitProvisioningService) =>
-            new SignInService({ sp, defaultAppId: config.DEMO_SP_APP_ID }, metadata, jit),
+            new SignInService({ sp, trustedAppId: config.DEMO_SP_APP_ID }, metadata, jit),
           inject: [IdpMetadataService, JitProvisioningService],
         },
       ],

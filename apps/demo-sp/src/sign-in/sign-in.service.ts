@@ -11,6 +11,7 @@ import {
 // makes a SAML instance per request and the AuthnRequest ID must outlive it until the Response.
 import { InMemoryCacheProvider } from '@node-saml/node-saml/lib/in-memory-cache-provider';
 import { SAML, type SamlConfig } from '@node-saml/node-saml';
+import { DOMParser, type Element } from '@xmldom/xmldom';
 import { DomainError, ErrorCode } from '@jit/service';
 import { identityFromSamlProfile, type JitProvisioningService, type JitResult } from '../accounts/jit-provisioning.service';
 import { APP_ID_PATTERN, type SpEndpoints } from '../config';
@@ -19,6 +20,8 @@ import type { SignedIn } from './session';
 
 /** The IdP's Response did not pass validation (signature, InResponseTo, audience, time, status). */
 export class SamlRejectedError extends Error {}
+
+const SAML_ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
 
 /** How long an AuthnRequest ID waits for its Response. */
 const REQUEST_ID_TTL_MS = 10 * 60_000;
@@ -30,7 +33,12 @@ type StrategyOutcome = { kind: 'redirect'; url: string } | { kind: 'success'; us
 
 export interface SignInOptions {
   sp: SpEndpoints;
-  defaultAppId?: string;
+  /**
+   * DEMO_SP_APP_ID: when set, the only IdP application this SP trusts (its entity, from its
+   * metadata); requests and Responses naming another are refused. When unset, any application of
+   * the IdP may be used, each as an issuer of its own: its accounts are never another's.
+   */
+  trustedAppId?: string;
 }
 
 /**
@@ -63,13 +71,19 @@ export class SignInService {
     );
   }
 
+  get trustedAppId(): string | undefined {
+    return this.options.trustedAppId;
+  }
+
   /**
    * The application a request is about: the first of `candidates` that is a well-formed app id,
-   * else the configured default.
+   * else the trusted one. With a trusted application configured, naming any other gives undefined.
    */
   resolveAppId(...candidates: unknown[]): string | undefined {
-    for (const candidate of candidates) if (typeof candidate === 'string' && APP_ID_PATTERN.test(candidate)) return candidate;
-    return this.options.defaultAppId;
+    const named = candidates.find((c): c is string => typeof c === 'string' && APP_ID_PATTERN.test(c));
+    const trusted = this.options.trustedAppId;
+    if (trusted !== undefined && named !== undefined && named !== trusted) return undefined;
+    return named ?? trusted;
   }
 
   /** The IdP URL with a fresh AuthnRequest (HTTP-Redirect binding) for `appId`. */
@@ -96,13 +110,27 @@ export class SignInService {
     }
     if (outcome.kind === 'fail') throw new SamlRejectedError(outcome.reason);
     if (outcome.kind !== 'success') throw new SamlRejectedError('The ACS received no SAML Response');
+    const profile = outcome.user as Profile;
+    // node-saml checks the signature against the application's certificates, but not who issued
+    // the Response: an IdP that signs every application with one key would otherwise let another
+    // organisation's application answer for this one.
+    const trusted = (await this.metadata.get(appId)).entityId;
+    for (const [what, issuer] of [
+      ['Response', responseIssuer(profile.getSamlResponseXml?.() ?? '')],
+      ['Assertion', profile.issuer],
+    ] as const) {
+      if (issuer !== trusted) {
+        throw new SamlRejectedError(
+          `the ${what} Issuer ${JSON.stringify(issuer ?? null)} is not ${trusted}, the IdP entity trusted for application ${appId}`,
+        );
+      }
+    }
     let identity;
     try {
-      identity = identityFromSamlProfile(outcome.user as Profile);
+      identity = identityFromSamlProfile(profile, trusted);
     } catch (error) {
       throw new SamlRejectedError((error as Error).message);
     }
-    const profile = outcome.user as Profile;
     const saml = {
       nameID: profile.nameID,
       nameIDFormat: profile.nameIDFormat,
@@ -195,4 +223,20 @@ export class SignInService {
       attempt.authenticate(req as unknown as StrategyRequest, authOptions);
     });
   }
+}
+
+/** The Issuer of the Response element (the document root); null when it has none. */
+function responseIssuer(xml: string): string | null {
+  let root: Element | null;
+  try {
+    // node-saml parsed and verified this document already; no error is expected here.
+    root = new DOMParser({ onError: () => undefined }).parseFromString(xml, 'text/xml').documentElement;
+  } catch {
+    return null;
+  }
+  const issuer = Array.from(root?.childNodes ?? []).find(
+    (n): n is Element =>
+      n.nodeType === n.ELEMENT_NODE && (n as Element).namespaceURI === SAML_ASSERTION && (n as Element).localName === 'Issuer',
+  );
+  return issuer ? (issuer.textContent ?? '').trim() : null;
 }

@@ -66,24 +66,26 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
     await env.cleanup();
   });
 
-  it('locks an account after five wrong passwords: the right one is then refused, and another user is unaffected', async () => {
+  it('backs a pair off after five wrong passwords: the right one is then refused from there only, and another user is unaffected', async () => {
     const source = '192.0.2.1';
     for (let i = 0; i < 5; i++) {
       assert.deepEqual((await verify('ada', `wrong-${i}`, source)).answer, { ok: false, reason: 'invalid_credentials' });
     }
     assert.deepEqual((await verify('ada', PASSWORD, source)).answer, { ok: false, reason: 'locked_out' });
     assert.deepEqual((await verify('grace', PASSWORD, source)).answer, { ok: true, userId: userIds.get('grace') });
+    assert.deepEqual((await verify('ada', PASSWORD, '192.0.2.100')).answer, { ok: true, userId: userIds.get('ada') });
 
     const ada = userIds.get('ada');
     const rejected = (await events('directory.credentials.rejected.v1')).filter((e) => e.payload.userId === ada);
+    // The refused check is not an event of its own: the backoff that refused it is.
     assert.deepEqual(
       rejected.map((e) => e.payload.reason),
-      ['invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'locked_out'],
+      ['invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'invalid_credentials', 'invalid_credentials'],
     );
     assert.deepEqual(rejected[0]?.payload, { ...rejected[0]?.payload, organizationId, username: 'ada', sourceIp: source });
     const lockedOut = (await events('directory.user.locked-out.v1')).filter((e) => e.payload.userId === ada);
     assert.equal(lockedOut.length, 1);
-    assert.equal(lockedOut[0]?.payload.failures, 5);
+    assert.deepEqual([lockedOut[0]?.payload.failures, lockedOut[0]?.payload.scope, lockedOut[0]?.payload.sourceIp], [5, 'source', source]);
     const lockedFor = Date.parse(String(lockedOut[0]?.payload.lockedUntil)) - Date.parse(String(lockedOut[0]?.payload.occurredAt));
     assert.ok(lockedFor > 1000 && lockedFor <= 2500, `locked for ${lockedFor} ms`);
     // The lock comes after the fifth rejection in the stream: the audit trail reads in order.
@@ -108,7 +110,7 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
     );
     assert.deepEqual(
       rejected.map((e) => [e.payload.reason, e.payload.userId]),
-      [...Array.from({ length: 5 }, () => ['invalid_credentials', null]), ['locked_out', null]],
+      Array.from({ length: 5 }, () => ['invalid_credentials', null]),
     );
     // No account, so no userLockedOut event: that one names a user.
     assert.equal((await events('directory.user.locked-out.v1')).filter((e) => !e.payload.userId).length, 0);
@@ -141,36 +143,33 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
     assert.equal(lockedOut.filter((e) => e.payload.userId === userIds.get('alan')).length, 0);
   });
 
-  it('throttles a flood from one source across unknown usernames, at the same cost, while another source still works', async () => {
+  it('throttles a flood from one source across unknown usernames, while another source still works', async () => {
     const flood = '203.0.113.7';
-    const unknown: number[] = [];
     for (let i = 0; i < SOURCE_LIMIT; i++) {
-      const { answer, ms } = await verify(`nobody-${i}`, 'guess', flood);
+      const { answer } = await verify(`nobody-${i}`, 'guess', flood);
       assert.deepEqual(answer, { ok: false, reason: 'invalid_credentials' }, `attempt ${i + 1}`);
-      unknown.push(ms);
     }
-    const throttled: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const { answer, ms } = await verify(`nobody-more-${i}`, 'guess', flood);
-      assert.deepEqual(answer, { ok: false, reason: 'throttled' });
-      throttled.push(ms);
+      assert.deepEqual((await verify(`nobody-more-${i}`, 'guess', flood)).answer, { ok: false, reason: 'throttled' });
     }
     // Even the right password is refused from there, and no real check runs for it.
     assert.deepEqual((await verify('grace', PASSWORD, flood)).answer, { ok: false, reason: 'throttled' });
     assert.deepEqual((await verify('grace', PASSWORD, '203.0.113.8')).answer, { ok: true, userId: userIds.get('grace') });
 
-    // Equal cost is proven by password-check.spec.ts (one verify on every path) and measured by
-    // `npm run bench:directory`; the figures here are only reported.
-    console.info(`median: throttled ${median(throttled).toFixed(1)} ms, unknown user ${median(unknown).toFixed(1)} ms`);
+    // Only the checks that ran are in the audit trail; the throttled ones wrote nothing
+    // (credentials.service.integration-spec.ts proves it row by row).
     const fromFlood = (await events('directory.credentials.rejected.v1')).filter((e) => e.payload.sourceIp === flood);
-    assert.equal(fromFlood.filter((e) => e.payload.reason === 'throttled').length, 11);
+    assert.equal(fromFlood.length, SOURCE_LIMIT);
+    assert.equal(
+      fromFlood.every((e) => e.payload.reason === 'invalid_credentials'),
+      true,
+    );
     assert.deepEqual(fromFlood[0]?.payload, {
       ...fromFlood[0]?.payload,
       userId: null,
       username: 'nobody-0',
       reason: 'invalid_credentials',
     });
-    assert.equal(fromFlood.at(-1)?.payload.userId, userIds.get('grace'));
   });
 
   it('answers an unknown user exactly as a wrong password (no user enumeration)', async () => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, IsNull } from 'typeorm';
+import { DirectoryEvents } from '@jit/directory-contracts';
+import { EventNotConfirmedError, Outbox } from '@jit/messaging';
 import { DomainError, ErrorCode, hashApiKey, newApiKey, type ApiKeyResolver, type Caller } from '@jit/service';
 import { ApiKey, Organization } from './organization.entity';
 
@@ -12,31 +14,67 @@ export class OrganizationsService implements ApiKeyResolver, OnApplicationBootst
 
   constructor(
     private readonly dataSource: DataSource,
+    private readonly outbox: Outbox,
     @Inject(BOOTSTRAP_API_KEY) private readonly bootstrapKey: string | undefined,
   ) {}
 
-  /** With BOOTSTRAP_ADMIN_API_KEY set, a default organisation exists and that key reaches it. */
+  /**
+   * With BOOTSTRAP_ADMIN_API_KEY set, a default organisation exists and that key reaches it. Only
+   * the configured key is a bootstrap key: one left from an earlier configuration (a rotated key,
+   * the published development default, or any when the variable is now unset) is revoked here,
+   * with the usual apiKeyRevoked event so that every service's cache drops it too.
+   */
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.bootstrapKey) return;
-    const keyHash = hashApiKey(this.bootstrapKey);
-    await this.dataSource.transaction(async (manager) => {
-      // Serialise concurrent starts of several directory instances.
-      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['directory.bootstrap']);
-      const existing = await manager.findOneBy(ApiKey, { keyHash });
-      if (existing) return;
-      let org = await manager
-        .getRepository(ApiKey)
-        .findOne({ where: { bootstrap: true, revokedAt: IsNull() }, order: { createdAt: 'ASC' } })
-        .then((key) => (key ? manager.findOneBy(Organization, { id: key.organizationId }) : null));
-      if (!org) {
-        org = manager.create(Organization, { id: randomUUID(), name: 'Default organisation' });
-        await manager.save(org);
-      }
-      await manager.save(
-        manager.create(ApiKey, { id: randomUUID(), organizationId: org.id, name: 'bootstrap', keyHash, bootstrap: true, revokedAt: null }),
+    const keyHash = this.bootstrapKey ? hashApiKey(this.bootstrapKey) : null;
+    const revoked: ApiKey[] = [];
+    try {
+      await this.outbox.run(async (tx) => {
+        const { manager } = tx;
+        // Serialise concurrent starts of several directory instances.
+        await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['directory.bootstrap']);
+        // The default organisation is the one of the first bootstrap key, revoked or not.
+        const first = await manager.getRepository(ApiKey).findOne({ where: { bootstrap: true }, order: { createdAt: 'ASC', id: 'ASC' } });
+        const earlier = await manager.getRepository(ApiKey).find({ where: { bootstrap: true, revokedAt: IsNull() } });
+        for (const key of earlier.filter((k) => k.keyHash !== keyHash)) {
+          await manager.update(ApiKey, { id: key.id }, { revokedAt: () => 'now()' });
+          tx.emit(DirectoryEvents.apiKeyRevoked, {
+            organizationId: key.organizationId,
+            apiKeyId: key.id,
+            apiKeyHash: key.keyHash,
+            occurredAt: new Date().toISOString(),
+          });
+          revoked.push(key);
+        }
+        if (keyHash === null || (await manager.findOneBy(ApiKey, { keyHash }))) return;
+        let org = first ? await manager.findOneBy(Organization, { id: first.organizationId }) : null;
+        if (!org) {
+          org = manager.create(Organization, { id: randomUUID(), name: 'Default organisation' });
+          await manager.save(org);
+        }
+        await manager.save(
+          manager.create(ApiKey, {
+            id: randomUUID(),
+            organizationId: org.id,
+            name: 'bootstrap',
+            keyHash,
+            bootstrap: true,
+            revokedAt: null,
+          }),
+        );
+        this.logger.log(`Bootstrap API key registered for organisation ${org.id}`);
+      });
+    } catch (error) {
+      // Committed; only NATS did not confirm. The outbox relay publishes the revocations later.
+      if (!(error instanceof EventNotConfirmedError)) throw error;
+      this.logger.warn(`Earlier bootstrap API keys are revoked, but their events wait for NATS: ${error.message}`);
+    }
+    for (const key of revoked) {
+      this.logger.log(
+        `Revoked the earlier bootstrap API key ${key.id} of organisation ${key.organizationId}: ${
+          keyHash === null ? 'BOOTSTRAP_ADMIN_API_KEY is not set' : 'BOOTSTRAP_ADMIN_API_KEY names another key'
+        }`,
       );
-      this.logger.log(`Bootstrap API key registered for organisation ${org.id}`);
-    });
+    }
   }
 
   async resolve(apiKeyHash: string): Promise<Caller | null> {

@@ -117,7 +117,7 @@ export class UsersImportService {
   /**
    * Each row goes through UsersService.create (its own transaction and event), so good rows land
    * and a bad row writes nothing. Rows run a few at a time, but a row waits for every earlier row
-   * that names the same username or email, so the outcome is the one of a run in file order: the
+   * that names the same username or email (in either column), so the outcome is the one of a run in file order: the
    * first of two duplicates wins. An error other than the row's own (the database or NATS failing)
    * stops the import and answers that error: rows already done are committed, and a re-run
    * reports them as already taken.
@@ -147,7 +147,8 @@ export class UsersImportService {
         results[index] = failed(row, error);
         continue;
       }
-      const keys = [`username:${body.username.toLowerCase()}`, `email:${body.email.toLowerCase()}`];
+      // By value, not by column: a username may clash with an earlier row's email and the other way round.
+      const keys = [...new Set([body.username.toLowerCase(), body.email.toLowerCase()])];
       const earlier = keys.flatMap((key) => lastWithKey.get(key) ?? []);
       const task = Promise.allSettled(earlier).then(() =>
         slots.run(async () => {

@@ -519,6 +519,118 @@ describe('directory users API: attributes, filters, passwords, groups, CSV impor
     });
   });
 
+  describe("a login name names one user: no username is another user's email", () => {
+    const conflict = (res: { status: number; body: Json }, field: string) => {
+      assert.equal(res.status, 409, JSON.stringify(res.body));
+      assert.equal(res.body.code, 'CONFLICT');
+      assert.deepEqual(res.body.details, [{ field, message: `already another user's ${field === 'username' ? 'email' : 'username'}` }]);
+    };
+
+    it('refuses on create, either way round and ignoring case, and allows a user whose own username is their email', async () => {
+      await createUser({ username: 'login-a', email: 'login-a@example.com' });
+      conflict(await call('POST', '/v1/users', { username: 'LOGIN-A@example.com', email: 'someone@example.com' }), 'username');
+      const dotted = await createUser({ username: 'login.b@example.com', email: 'login.b-mail@example.com' });
+      conflict(await call('POST', '/v1/users', { username: 'login-c', email: 'Login.B@example.com' }), 'email');
+      await createUser({ username: 'self@example.com', email: 'SELF@example.com' });
+      assert.deepEqual(await usernames(`email=${encodeURIComponent('someone@example.com')}`), []);
+      assert.equal(dotted.username, 'login.b@example.com');
+      // Within one organisation only: another organisation may have both.
+      await createUser({ username: 'login-a@example.com', email: 'login.b@example.com' }, otherKey);
+    });
+
+    it('refuses on PATCH, writing nothing', async () => {
+      const user = await createUser({ username: 'login-d', email: 'login-d@example.com' });
+      const beforeEvents = (await events()).length;
+      conflict(await call('PATCH', `/v1/users/${user.id}`, { username: 'login-a@example.com' }), 'username');
+      conflict(await call('PATCH', `/v1/users/${user.id}`, { email: 'LOGIN.B@example.com' }), 'email');
+      assert.equal((await events()).length, beforeEvents);
+      const after = (await call('GET', `/v1/users/${user.id}`)).body;
+      assert.deepEqual([after.username, after.email, after.version], ['login-d', 'login-d@example.com', 1]);
+      // Its own email as its username is fine.
+      assert.equal((await call('PATCH', `/v1/users/${user.id}`, { username: 'login-d@example.com' })).status, 200);
+    });
+
+    it('refuses in a CSV import, against existing users and against an earlier row', async () => {
+      const csv = [
+        'username,email',
+        'login-a@example.com,x1@example.com',
+        'login-e@corp.example,login-e@example.com',
+        'login-f,LOGIN-E@corp.example',
+        '',
+      ].join('\n');
+      const res = await importCsv(csv);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(
+        (res.body.rows as { row: number; status: string; errors?: unknown }[]).map((r) => [r.row, r.status, r.errors]),
+        [
+          [1, 'failed', [{ field: 'username', message: "already another user's email" }]],
+          [2, 'created', undefined],
+          [3, 'failed', [{ field: 'email', message: "already another user's username" }]],
+        ],
+      );
+    });
+  });
+
+  describe('a NUL character or a lone surrogate is not text: 400 naming the field, never a 500', () => {
+    const NOT_TEXT = 'contains a NUL character or an unpaired surrogate, which is not text';
+    const refused = (res: { status: number; body: Json }, fields: string[]) => {
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.code, 'VALIDATION_FAILED');
+      assert.deepEqual(
+        res.body.details,
+        fields.map((field) => ({ field, message: NOT_TEXT })),
+      );
+    };
+
+    it('in a created user, each field named, nothing written', async () => {
+      const total = Number((await call('GET', '/v1/users?limit=1')).body.total);
+      refused(await call('POST', '/v1/users', { username: 'nul-1', email: 'nul-1@example.com', firstname: 'a\u0000b' }), ['firstname']);
+      refused(await call('POST', '/v1/users', { username: 'nul-2', email: 'nul-2@example.com', lastname: 'x\ud800' }), ['lastname']);
+      refused(await call('POST', '/v1/users', { username: '\udc00nul', email: 'nul-3@example.com', jobTitle: '\u0000' }), [
+        'jobTitle',
+        'username',
+      ]);
+      refused(await call('POST', '/v1/users', { username: 'nul-4', email: 'nul-4@example.com', customAttributes: { team: 'a\u0000' } }), [
+        'customAttributes.team',
+      ]);
+      refused(await call('POST', '/v1/users', { username: 'nul-5', email: 'nul-5@example.com', customAttributes: { 't\u0000': 'a' } }), [
+        'customAttributes',
+      ]);
+      // A well-formed pair (an emoji) is text.
+      await createUser({ username: 'emoji', email: 'emoji@example.com', firstname: 'Ada \ud83d\ude80' });
+      assert.equal(Number((await call('GET', '/v1/users?limit=1')).body.total), total + 1);
+    });
+
+    it('in a PATCH and a query', async () => {
+      const user = await createUser({ username: 'nul-patch', email: 'nul-patch@example.com' });
+      refused(await call('PATCH', `/v1/users/${user.id}`, { department: 'R\u0000D' }), ['department']);
+      refused(await call('PATCH', `/v1/users/${user.id}`, { email: '\udbff@example.com' }), ['email']);
+      assert.equal((await call('GET', `/v1/users/${user.id}`)).body.version, 1);
+      refused(await call('GET', '/v1/users?department=R%00D'), ['department']);
+    });
+
+    it('in a CSV import: the row fails with its column named, the others land', async () => {
+      const res = await importCsv(
+        [
+          'username,email,firstname,custom.team',
+          'nul-csv-1,nul-csv-1@example.com,a\u0000b,',
+          'nul-csv-2,nul-csv-2@example.com,,x\u0000',
+          'nul-csv-3,nul-csv-3@example.com,ok,',
+          '',
+        ].join('\n'),
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      assert.deepEqual(
+        (res.body.rows as { row: number; status: string; errors?: unknown }[]).map((r) => [r.row, r.status, r.errors]),
+        [
+          [1, 'failed', [{ field: 'firstname', message: NOT_TEXT }]],
+          [2, 'failed', [{ field: 'custom.team', message: NOT_TEXT }]],
+          [3, 'created', undefined],
+        ],
+      );
+    });
+  });
+
   describe('PATCH /v1/users/:id: the sweep of bad input', () => {
     it('answers each bad body with 400 naming every bad field, and writes nothing', async () => {
       const target = await createUser({ username: 'sweep', email: 'sweep@example.com', firstname: 'Sweep' });

@@ -1,14 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import * as argon2 from 'argon2';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { Outbox, type OutboxTransaction } from '@jit/messaging';
 import { DirectoryEvents, type UserProfile, type UserState } from '@jit/directory-contracts';
 import { DomainError, ErrorCode, notFound, type Page } from '@jit/service';
 import { Membership, UserGroup } from '../groups/group.entity';
-import { ARGON2_OPTIONS, checkPassword, type PasswordOutcome, type Refusal } from './password-check';
+import { PasswordHasher, type Candidate } from './password-check';
 import { User } from './user.entity';
 import type { CreateUserBody, UpdateUserBody, UserListQuery, UserSortField } from './users.dto';
+
+/** U+0000, or a UTF-16 surrogate without its pair: not text PostgreSQL can store or compare. */
+export const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** `text` with every NOT_TEXT character replaced by U+FFFD, so that it can be stored. */
+export const asStorableText = (text: string): string => text.replace(new RegExp(NOT_TEXT.source, 'g'), '\uFFFD');
 
 const PROFILE_KEYS = [
   'firstname',
@@ -56,16 +61,14 @@ export function toView(user: User): UserView {
 
 @Injectable()
 export class UsersService {
-  /** Verified against for unknown users, so that they cost the same as a wrong password. */
-  private readonly dummyHash = argon2.hash(randomUUID(), ARGON2_OPTIONS);
-
   constructor(
     private readonly dataSource: DataSource,
     private readonly outbox: Outbox,
+    private readonly passwords: PasswordHasher,
   ) {}
 
   async create(organizationId: string, body: CreateUserBody): Promise<UserView> {
-    const passwordHash = body.password ? await argon2.hash(body.password, ARGON2_OPTIONS) : null;
+    const passwordHash = body.password ? await this.passwords.hash(body.password) : null;
     const user = this.dataSource.getRepository(User).create({
       id: randomUUID(),
       organizationId,
@@ -80,6 +83,7 @@ export class UsersService {
     });
     for (const key of PROFILE_KEYS) user[key] = body[key] ?? null;
     await this.outbox.run(async (tx) => {
+      await this.claimLoginNames(tx.manager, user);
       await this.insertUnique(tx.manager, user);
       this.emitSnapshot(tx, user, 'created', []);
     });
@@ -158,7 +162,7 @@ export class UsersService {
    * leaves this service, and the IdP asks for every check (verifyCredentials) anyway.
    */
   async setPassword(organizationId: string, id: string, password: string): Promise<void> {
-    const passwordHash = await argon2.hash(password, ARGON2_OPTIONS);
+    const passwordHash = await this.passwords.hash(password);
     const result = await this.dataSource.getRepository(User).update({ id, organizationId }, { passwordHash });
     if (!result.affected) throw notFound('User', id);
   }
@@ -177,9 +181,9 @@ export class UsersService {
       .getOne();
     if (!user) throw notFound('User', id);
     const currentHash = user.passwordHash;
-    const matches = currentHash !== null && (await argon2.verify(currentHash, currentPassword).catch(() => false));
+    const matches = currentHash !== null && (await this.passwords.verify(currentHash, currentPassword).catch(() => false));
     if (!matches) throw currentPasswordMismatch();
-    const passwordHash = await argon2.hash(newPassword, ARGON2_OPTIONS);
+    const passwordHash = await this.passwords.hash(newPassword);
     // Compare-and-set: if another call changed the password meanwhile, this caller's proof is stale.
     const result = await repo.update({ id, organizationId, passwordHash: currentHash }, { passwordHash });
     if (!result.affected) throw currentPasswordMismatch();
@@ -190,7 +194,7 @@ export class UsersService {
   }
 
   async update(organizationId: string, id: string, body: UpdateUserBody): Promise<UserView> {
-    const passwordHash = body.password ? await argon2.hash(body.password, ARGON2_OPTIONS) : undefined;
+    const passwordHash = body.password ? await this.passwords.hash(body.password) : undefined;
     return this.outbox.run(async (tx) => {
       const user = await this.find(tx.manager, organizationId, id, true);
       const previousState = user.state;
@@ -218,6 +222,7 @@ export class UsersService {
         await tx.manager.update(User, { id }, { passwordHash });
       }
       if (changed.length === 0) return toView(user);
+      if (changed.includes('username') || changed.includes('email')) await this.claimLoginNames(tx.manager, user);
       user.version += 1;
       await this.saveUnique(tx.manager, user);
       this.emitSnapshot(tx, user, changed.includes('state') ? { previousState } : 'updated', changed);
@@ -240,26 +245,20 @@ export class UsersService {
   }
 
   /**
-   * The password check of a sign-in, by username or email. `admit` learns who it is (null: no such
-   * user) before any hash is read and may refuse the check (throttling and lockout: the credentials
-   * module). Unknown users and refused checks verify the dummy hash instead, so every call costs one
-   * argon2 verify and a refused one says nothing about the password.
+   * Who a sign-in names, by username or email, with the password hash (null: no such user). The
+   * credentials module decides whether the check may run before any hash is verified.
    */
-  async verifyCredentials(
-    organizationId: string,
-    username: string,
-    password: string,
-    admit: (userId: string | null) => Promise<Refusal | null>,
-  ): Promise<PasswordOutcome> {
-    const user = await this.dataSource
+  async findForSignIn(organizationId: string, login: string): Promise<Candidate | null> {
+    // No stored name holds U+0000 or a lone surrogate (bodies refuse them), and PostgreSQL would
+    // refuse the query: such a login names nobody.
+    if (NOT_TEXT.test(login)) return null;
+    return this.dataSource
       .getRepository(User)
       .createQueryBuilder('u')
       .addSelect('u.passwordHash')
       .where('u.organization_id = :organizationId', { organizationId })
-      .andWhere('(u.username_lower = :login OR u.email_lower = :login)', { login: username.toLowerCase() })
+      .andWhere('(u.username_lower = :login OR u.email_lower = :login)', { login: login.toLowerCase() })
       .getOne();
-    const refused = await admit(user?.id ?? null);
-    return checkPassword(user, password, refused, await this.dummyHash, (hash, attempt) => argon2.verify(hash, attempt));
   }
 
   async find(manager: EntityManager, organizationId: string, id: string, lock = false): Promise<User> {
@@ -288,6 +287,34 @@ export class UsersService {
     if (kind === 'created') tx.emit(DirectoryEvents.userCreated, base);
     else if (kind === 'updated') tx.emit(DirectoryEvents.userUpdated, { ...base, changedAttributes: changed });
     else tx.emit(DirectoryEvents.userStateChanged, { ...base, previousState: kind.previousState, changedAttributes: changed });
+  }
+
+  /**
+   * A sign-in names a user by username or by email, so within an organisation no user's username
+   * may be another user's email, nor the other way round (one user's own username and email may be
+   * equal). The unique indexes cover each column alone; this covers the two together. Every write
+   * of a username or email takes these advisory locks (sorted, so two writers cannot deadlock)
+   * before it looks, so two concurrent writers cannot both miss each other.
+   */
+  private async claimLoginNames(manager: EntityManager, user: User): Promise<void> {
+    const names = [...new Set([user.usernameLower, user.emailLower])].sort();
+    for (const name of names) {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`directory.login:${user.organizationId}:${name}`]);
+    }
+    const clash = await manager
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .where('u.organizationId = :organizationId', { organizationId: user.organizationId })
+      .andWhere('u.id <> :id', { id: user.id })
+      .andWhere('(u.emailLower = :username OR u.usernameLower = :email)', { username: user.usernameLower, email: user.emailLower })
+      .getOne();
+    if (!clash) return;
+    const [field, other] = clash.emailLower === user.usernameLower ? ['username', 'email'] : ['email', 'username'];
+    throw new DomainError(
+      ErrorCode.Conflict,
+      `The ${field} is another user's ${other} in the organisation: a sign-in could not tell them apart`,
+      [{ field, message: `already another user's ${other}` }],
+    );
   }
 
   private async insertUnique(manager: EntityManager, user: User): Promise<void> {

@@ -51,10 +51,22 @@ export const DirectoryEvents = {
       reason: z.enum(['invalid_credentials', 'not_active', 'locked_out', 'throttled']),
     }),
   ),
-  /** Too many failures: the account refuses password checks until `lockedUntil`. */
+  /**
+   * Too many failures: the account refuses password checks until `lockedUntil`, with scope
+   * `source` from `sourceIp` only (a backoff of that address), with scope `account` from every
+   * address (its hourly ceiling). `failures` is the count that started it. Events written before
+   * these two fields existed locked the account for every address.
+   */
   userLockedOut: defineEvent(
     'directory.user.locked-out.v1',
-    z.object({ ...audit, userId: z.uuid(), lockedUntil: z.iso.datetime(), failures: z.number().int().positive() }),
+    z.object({
+      ...audit,
+      userId: z.uuid(),
+      lockedUntil: z.iso.datetime(),
+      failures: z.number().int().positive(),
+      scope: z.enum(['source', 'account']).optional(),
+      sourceIp: z.string().nullable().optional(),
+    }),
   ),
   apiKeyCreated: defineEvent('directory.api-key.created.v1', z.object({ ...audit, apiKeyId: z.uuid(), name: z.string() })),
   /** Services that cache key lookups drop the key on this subject (it carries the key's hash). */

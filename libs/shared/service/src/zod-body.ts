@@ -13,6 +13,11 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.in
 }
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const notText = notTextFields(value);
+  if (notText.length > 0) {
+    const details = notText.map((field) => ({ field, message: 'contains a NUL character or an unpaired surrogate, which is not text' }));
+    throw new DomainError(ErrorCode.ValidationFailed, `Invalid input: ${notText.join(', ')}`, details);
+  }
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
   const details = parsed.error.issues.flatMap((issue) => {
@@ -24,4 +29,34 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.
   });
   const fields = [...new Set(details.map((d) => d.field))].join(', ');
   throw new DomainError(ErrorCode.ValidationFailed, `Invalid input: ${fields}`, details);
+}
+
+/** U+0000, or a UTF-16 surrogate without its pair: neither PostgreSQL nor XML can store it. */
+const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The paths of every string (value or key) in `value` that is not text (NOT_TEXT; JSON carries
+ * both as escapes). Checked for every body and query before its schema, so no route answers them
+ * with a 500. Iterative, with paths built by concatenation (cheap in V8): nesting depth is bounded
+ * only by the body limit.
+ */
+function notTextFields(value: unknown): string[] {
+  const found = new Set<string>();
+  const stack: [unknown, string][] = [[value, '']];
+  const at = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
+  while (stack.length > 0) {
+    const [item, path] = stack.pop() as [unknown, string];
+    if (typeof item === 'string') {
+      if (NOT_TEXT.test(item)) found.add(path || '(body)');
+    } else if (Array.isArray(item)) {
+      item.forEach((child, i) => stack.push([child, at(path, String(i))]));
+    } else if (item !== null && typeof item === 'object') {
+      for (const [key, child] of Object.entries(item)) {
+        // A bad key is named by its parent: the key itself cannot be printed as text.
+        if (NOT_TEXT.test(key)) found.add(path || '(body)');
+        else stack.push([child, at(path, key)]);
+      }
+    }
+  }
+  return [...found].sort();
 }
