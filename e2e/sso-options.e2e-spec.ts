@@ -416,6 +416,20 @@ describe('SSO options accepted by node-saml, samlify and xmlsec1, and valid agai
     assert.equal(missing.kind, 'page');
     assert.equal(missing.kind === 'page' && missing.status, 400);
     assert.match(missing.kind === 'page' ? missing.html : '', /not registered/);
+    // An index is the one the SP's metadata gave the URL, not its position in the list.
+    const second = `${SP.acsUrl}/second`;
+    await configure({
+      acsUrls: [SP.acsUrl, second],
+      acsIndexes: [
+        { index: 3, url: SP.acsUrl },
+        { index: 7, url: second },
+      ],
+    });
+    const seven = await byIndex(7);
+    assert.equal(seven.kind === 'post' && seven.acs, second);
+    const position = await byIndex(1);
+    assert.equal(position.kind === 'page' && position.status, 400);
+    await configure();
 
     await configure({ active: false });
     const inactive = await ssoFromNodeSaml(browser, 'redirect');

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { RemoteApiKeyResolver } from '@jit/directory-contracts';
 import type { NatsBus } from '@jit/messaging';
-import { API_KEY_RESOLVER, ApiKeyGuard, ServiceKitModule } from '@jit/service';
+import { ApiKeyModule, ServiceKitModule } from '@jit/service';
 import { IDP_CONFIG, type IdpConfig } from './config';
 import { SigningKey } from './keys/signing-key.entity';
 import { Initial1764300000000 } from './migrations/1764300000000-Initial';
@@ -37,6 +37,8 @@ export class AppModule {
           bus,
           consumes: IDP_CONSUMES,
         }),
+        // Admin API keys are the directory's: asked by hash over NATS and cached briefly.
+        ApiKeyModule.register(new RemoteApiKeyResolver(bus)),
         ReadModelModule,
         MetadataModule,
         SsoModule,
@@ -45,13 +47,8 @@ export class AppModule {
         PreviewModule,
         KeyRotationModule,
       ],
-      // Admin API keys are the directory's: asked by hash over NATS and cached briefly.
-      providers: [
-        { provide: IDP_CONFIG, useValue: config },
-        { provide: API_KEY_RESOLVER, useValue: new RemoteApiKeyResolver(bus) },
-        ApiKeyGuard,
-      ],
-      exports: [IDP_CONFIG, API_KEY_RESOLVER, ApiKeyGuard],
+      providers: [{ provide: IDP_CONFIG, useValue: config }],
+      exports: [IDP_CONFIG],
     };
   }
 }

@@ -22,16 +22,3 @@ export class IdpUrls {
     return `${this.config.IDP_BASE_URL}/saml2/organizations/${organizationId}`;
   }
 }
-
-/** SECURITY.md: the IdP re-checks at render time what the catalog checked at registration. */
-export function renderableUrl(value: string): boolean {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return false;
-  }
-  if (url.username || url.password || url.hash || value.includes('#')) return false;
-  if (url.protocol === 'https:') return true;
-  return url.protocol === 'http:' && (url.hostname === 'localhost' || url.hostname === '127.0.0.1');
-}

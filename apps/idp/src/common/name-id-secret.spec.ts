@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { idpConfigSchema, loadIdpConfig, nameIdSecretOf } from '../config';
-import { NAMEID, decideAssertion } from '../sso/decide-assertion';
+import { NAMEID } from '@jit/catalog-contracts';
+import { decideAssertion } from '../sso/decide-assertion';
 import type { AuthorisationFacts } from '../read-model/read-model.service';
 import { ApplicationSnapshot } from '@jit/catalog-contracts';
 import type { UserProfile } from '@jit/directory-contracts';

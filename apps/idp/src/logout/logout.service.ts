@@ -9,7 +9,8 @@ import {
 } from '@jit/saml';
 import { AuditService } from '../audit/audit.service';
 import { FreshReadModel } from '../common/fresh-read-model';
-import { IdpUrls, renderableUrl } from '../common/idp-urls';
+import { renderableUrl } from '@jit/catalog-contracts';
+import { IdpUrls } from '../common/idp-urls';
 import { relayStateWithin, type SsoOutcome } from '../common/outcome';
 import { Refusal } from '../common/refusals';
 import { RefusalResponder } from '../common/refusal-responder';

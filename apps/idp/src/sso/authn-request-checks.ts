@@ -1,9 +1,8 @@
+import { NAMEID, acsUrlByIndex, renderableUrl } from '@jit/catalog-contracts';
 import { decodePostSamlRequest, decodeRedirectSamlRequest, parseAuthnRequest, type ParsedAuthnRequest } from '@jit/saml';
 import type { ReadApplicationView } from '../read-model/read-model.service';
-import { renderableUrl } from '../common/idp-urls';
 import { Refusal } from '../common/refusals';
 import { samlRequestRefusal, verifiedRequestXml } from '../common/request-signature';
-import { NAMEID } from './decide-assertion';
 
 const HTTP_POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 
@@ -48,7 +47,7 @@ export function checkAuthnRequest(
   if (request.assertionConsumerServiceUrl !== undefined) {
     acsUrl = snapshot.acsUrls.find((u) => u === request.assertionConsumerServiceUrl);
   } else if (request.assertionConsumerServiceIndex !== undefined) {
-    acsUrl = snapshot.acsUrls[request.assertionConsumerServiceIndex];
+    acsUrl = acsUrlByIndex(snapshot, request.assertionConsumerServiceIndex);
   } else {
     acsUrl = snapshot.acsUrls[0];
   }

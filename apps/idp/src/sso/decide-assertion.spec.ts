@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
-import { ApplicationSnapshot } from '@jit/catalog-contracts';
+import { ApplicationSnapshot, NAMEID } from '@jit/catalog-contracts';
 import type { UserProfile } from '@jit/directory-contracts';
 import type { AuthorisationFacts } from '../read-model/read-model.service';
-import { NAMEID, decideAssertion, persistentNameId, type DecisionInput } from './decide-assertion';
+import { decideAssertion, persistentNameId, type DecisionInput } from './decide-assertion';
 
 const APP = '3f0c8f8e-9a43-4e52-8a77-0d6a3b0f9c11';
 const USER = '7b1d2c3e-4f50-4a61-8b72-9c83d4e5f601';

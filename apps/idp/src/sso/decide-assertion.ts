@@ -1,17 +1,10 @@
 import { createHmac } from 'node:crypto';
-import type { ApplicationSnapshot } from '@jit/catalog-contracts';
+import { NAMEID, type ApplicationSnapshot } from '@jit/catalog-contracts';
 import type { UserProfile } from '@jit/directory-contracts';
 import { MISSING_ATTRIBUTE_PREFIX, type RefusalReason } from '@jit/idp-contracts';
 import type { SamlAttribute } from '@jit/saml';
 import type { AuthorisationFacts } from '../read-model/read-model.service';
 import { assertionAttributes, directoryValue } from './attributes';
-
-export const NAMEID = {
-  email: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-  unspecified: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
-  persistent: 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
-  transient: 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient',
-} as const;
 
 /** What stops an assertion, for an administrator to read (a person signing in sees the refusal page instead). */
 export interface Blocker {

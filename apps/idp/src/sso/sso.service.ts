@@ -205,12 +205,8 @@ export class SsoService {
  * The RelayState of an IdP-initiated sign-in: the application's configured default. A value from
  * the link's URL is forwarded only when the application opts in: otherwise anyone could send
  * people to the SP with a RelayState of their choosing (an open redirect at many SPs).
- * `idpInitiatedRelayStateFromCaller` is not in the catalog's snapshot contract yet: until it is,
- * it reads as absent, which means no.
  */
 export function idpInitiatedRelayState(snapshot: ApplicationSnapshot, fromCaller: string | undefined): string | undefined {
-  const optedIn =
-    (snapshot as ApplicationSnapshot & { idpInitiatedRelayStateFromCaller?: boolean }).idpInitiatedRelayStateFromCaller === true;
-  if (optedIn && fromCaller !== undefined && fromCaller !== '') return fromCaller;
+  if (snapshot.idpInitiatedRelayStateFromCaller && fromCaller !== undefined && fromCaller !== '') return fromCaller;
   return snapshot.defaultRelayState ?? undefined;
 }
