@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigSchema, loadConfig } from '@jit/config';
+import { baseConfigSchema, loadConfig, productionBus } from '@jit/config';
 
 const DEV_KEY_ENCRYPTION_KEY = 'dev-only-key-encryption-key-change-me-0123456789';
 
@@ -45,7 +45,8 @@ export const idpConfigSchema = baseConfigSchema
   .refine((c) => c.NODE_ENV !== 'production' || c.IDP_KEY_ENCRYPTION_KEY !== DEV_KEY_ENCRYPTION_KEY, {
     path: ['IDP_KEY_ENCRYPTION_KEY'],
     message: 'set a secret of your own in production',
-  });
+  })
+  .superRefine(productionBus);
 export type IdpConfig = z.infer<typeof idpConfigSchema>;
 
 export const loadIdpConfig = (env?: Record<string, string | undefined>): IdpConfig => loadConfig(idpConfigSchema, env);

@@ -13,3 +13,4 @@ export * from './outbox';
 export * from './messaging.module';
 export * from './freshness';
 export * from './decorators';
+export * from './bus-seal';

@@ -4,7 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import pino from 'pino';
 import { BusTransport, ConsumerPositions, ConsumerProgress, NatsBus, type RpcContract, type StreamContract } from '@jit/messaging';
-import type { BaseConfig } from '@jit/config';
+import { insecureBusWarning, type BaseConfig } from '@jit/config';
 import { ensureDatabase } from '@jit/persistence';
 import { ErrorFilter } from './error-filter';
 
@@ -35,6 +35,8 @@ const NATS_HINT = 'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server
 export async function runService(options: RunServiceOptions): Promise<NestFastifyApplication> {
   const { config } = options;
   const log = pino({ level: config.LOG_LEVEL, base: { service: options.service } });
+  const warning = insecureBusWarning(config);
+  if (warning) log.warn(warning);
   try {
     await ensureDatabase(config.DATABASE_URL, options.schema);
   } catch (error) {
@@ -50,6 +52,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
       user: config.NATS_USER,
       password: config.NATS_PASSWORD,
       inboxPrefix: config.NATS_INBOX_PREFIX,
+      keys: config.BUS_KEYS,
     });
     for (const stream of options.produces ?? []) await bus.ensureStream(stream);
   } catch (error) {
