@@ -73,9 +73,14 @@ describe('production on the bus', () => {
   });
 
   it('warns a development start, once and loudly, and says nothing in production or tests', () => {
-    assert.match(insecureBusWarning(loadConfig(onBus, {})) ?? '', /DEVELOPMENT BUS[\s\S]*BUS_KEYS is not set[\s\S]*NATS_USER is not set/);
+    assert.match(
+      insecureBusWarning(loadConfig(onBus, {})) ?? '',
+      /DEVELOPMENT BUS[\s\S]*BUS_KEYS is the public development key[\s\S]*NATS_USER is not set/,
+    );
     assert.equal(insecureBusWarning(loadConfig(onBus, secure)), undefined);
     assert.equal(insecureBusWarning(loadConfig(onBus, { NODE_ENV: 'test' })), undefined);
+    // npm start sets the development key explicitly: still said.
+    assert.match(insecureBusWarning(loadConfig(onBus, { BUS_KEYS: DEVELOPMENT_BUS_KEY })) ?? '', /BUS_KEYS is the public development key/);
     // A development start with a key and a user has nothing to warn about.
     assert.equal(insecureBusWarning(loadConfig(onBus, { ...secure, NODE_ENV: 'development' })), undefined);
   });

@@ -93,8 +93,8 @@ export function productionBus(config: BaseConfig, ctx: z.RefinementCtx): void {
 export function insecureBusWarning(config: BaseConfig): string | undefined {
   if (config.NODE_ENV !== 'development') return undefined;
   const lines = [
-    ...(config.BUS_KEYS === undefined
-      ? ['- BUS_KEYS is not set: messages between services are authenticated with the public development key.']
+    ...(config.BUS_KEYS === undefined || config.BUS_KEYS[0] === DEVELOPMENT_BUS_KEY
+      ? ['- BUS_KEYS is the public development key: anyone can forge or read messages between services.']
       : []),
     ...(config.NATS_USER === undefined
       ? ['- NATS_USER is not set: the service connects anonymously; anyone who reaches NATS can read and publish on it.']
