@@ -46,7 +46,7 @@ export const baseConfigSchema = z
     BUS_KEYS: z
       .string()
       .transform((value) => value.split(',').map((key) => key.trim()))
-      .pipe(z.array(z.string().min(32, 'each key needs at least 32 random characters (e.g. openssl rand -base64 32)')).min(1))
+      .pipe(z.array(z.string().min(32, 'each key needs at least 32 random characters (e.g. openssl rand -hex 32)')).min(1))
       .optional(),
     BOOTSTRAP_ADMIN_API_KEY: z.string().min(16, 'use at least 16 characters').optional(),
     /**
@@ -106,7 +106,7 @@ export function insecureBusWarning(config: BaseConfig): string | undefined {
     '****************************************************************************************',
     '*  DEVELOPMENT BUS: NOT FOR PRODUCTION',
     ...lines.map((line) => `*  ${line}`),
-    '*  Set BUS_KEYS (openssl rand -base64 32) and a NATS user per service',
+    '*  Set BUS_KEYS (openssl rand -hex 32) and a NATS user per service',
     '*  (docs/nats-permissions.md); NODE_ENV=production refuses to start without them.',
     '****************************************************************************************',
   ].join('\n');

@@ -35,8 +35,9 @@ const NATS_HINT = 'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server
 export async function runService(options: RunServiceOptions): Promise<NestFastifyApplication> {
   const { config } = options;
   const log = pino({ level: config.LOG_LEVEL, base: { service: options.service } });
+  // Plain text, not a JSON log line: a development start must show it as it is written.
   const warning = insecureBusWarning(config);
-  if (warning) log.warn(warning);
+  if (warning) console.warn(warning);
   try {
     await ensureDatabase(config.DATABASE_URL, options.schema);
   } catch (error) {
