@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { resolve as resolve_ } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import type { Msg, NatsConnection } from '@nats-io/nats-core';
-import { DirectoryRpc, DirectorySnapshot, RemoteApiKeyResolver } from '@jit/directory-contracts';
+import { DirectoryEvents, DirectoryRpc, DirectorySnapshot, RemoteApiKeyResolver } from '@jit/directory-contracts';
 import { NatsBus, readSnapshot, type RpcReply } from '@jit/messaging';
 import { eventually, freePort, startService, testEnv, type ServiceProcess } from '@jit/testing';
 
@@ -136,6 +136,21 @@ describe('a rogue client on the bus against the directory (real PostgreSQL and N
     } finally {
       resolver.close();
       rogueAnswer.stop();
+    }
+  });
+
+  it("a forged revocation does not lock an admin out of the other services' caches", async () => {
+    const resolver = new RemoteApiKeyResolver(bus);
+    try {
+      await bus.connection.flush(); // its subscription to revocations is in place
+      const revocation = { organizationId, occurredAt: new Date().toISOString(), apiKeyId: userId, apiKeyHash: sha256(BOOTSTRAP) };
+      // As the directory publishes it (JetStream delivers stream messages to plain subscribers too).
+      rogue.publish(subject(DirectoryEvents.apiKeyRevoked.subject), JSON.stringify(revocation));
+      await rogue.flush();
+      // The server has passed the revocation on to the resolver's connection before this request's answer.
+      assert.deepEqual(await resolver.resolve(sha256(BOOTSTRAP)), { organizationId, bootstrap: true });
+    } finally {
+      resolver.close();
     }
   });
 
