@@ -22,6 +22,11 @@ export class BusContext extends BaseRpcContext<[subject: string, streamSequence:
 /** How soon an event under a bus key this service does not hold is tried again (a configuration is not fixed in 500 ms). */
 const UNKNOWN_KEY_RETRY_MS = 5000;
 
+/*
+ * Every msg.term() below goes without a reason text (the log line has it): nats-server before
+ * 2.10 takes `+TERM <reason>` for no acknowledgement at all and delivers the message again.
+ */
+
 /** Error codes a handler may throw (as `{ code }`) to say "this message will never succeed". */
 const PERMANENT_CODES = new Set(['VALIDATION_FAILED', 'CONTRACT_VIOLATION']);
 
@@ -336,7 +341,6 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     }
     if (refusal) {
       this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${subject}: ${refusalReason(refusal)}`);
-      // No reason text: nats-server before 2.10 ignores a `+TERM <reason>` and delivers again.
       msg.term();
       this.finished(stream, msg.seq);
       return;
@@ -346,7 +350,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       payload = schema.parse(decodeJson(msg.data));
     } catch (error) {
       this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${subject}: it fails its contract: ${describe(error)}`);
-      msg.term('contract violation');
+      msg.term();
       this.finished(stream, msg.seq);
       return;
     }
@@ -358,7 +362,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       const code = errorCode(error);
       if (PERMANENT_CODES.has(code)) {
         this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${subject}: ${errorMessage(error)}`);
-        msg.term(code);
+        msg.term();
         this.finished(stream, msg.seq);
       } else {
         this.log.warn(`Will retry ${stream.name}#${msg.seq} on ${subject}: ${errorMessage(error)}`);
