@@ -1,5 +1,6 @@
 import { connect } from '@nats-io/transport-node';
 import { Logger } from '@nestjs/common';
+import { DEVELOPMENT_BUS_KEY } from '@jit/config';
 import { headers, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
 import {
   jetstream,
@@ -16,7 +17,6 @@ import { BusNaming } from './naming';
 import { BusUnavailableError, ContractViolationError, RpcRemoteError } from './errors';
 import { ReplyMux } from './reply-mux';
 import { BUS_AUTH_HEADER, BusSeal, isSealed, type BusRefusal } from './bus-seal';
-import { DEVELOPMENT_BUS_KEY } from '@jit/config';
 
 export interface BusOptions {
   servers: string;
