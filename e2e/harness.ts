@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { type Browser, freePort, parseForm, startService, testEnv, type ServiceProcess, type TestEnv } from '@jit/testing';
 
 export const BOOTSTRAP_KEY = 'e2e-bootstrap-admin-key-0123456789';
@@ -6,6 +7,8 @@ export const BOOTSTRAP_KEY = 'e2e-bootstrap-admin-key-0123456789';
 /** All four services on real PostgreSQL and NATS, with this run's own database and prefix. */
 export class System {
   readonly env: TestEnv;
+  /** BUS_KEYS of every service of this system: a key of its own, as in production. */
+  readonly busKey = randomBytes(32).toString('hex');
   ports!: { idp: number; directory: number; catalog: number; demoSp: number };
   readonly running = new Map<string, ServiceProcess>();
   /** Run the production build from dist/ (see e2e/compiled-build.e2e-spec.ts) instead of the source. */
@@ -73,6 +76,7 @@ export class System {
       NATS_URL: this.natsUrl ?? this.env.natsUrl,
       NATS_PREFIX: this.env.natsPrefix,
       BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP_KEY,
+      BUS_KEYS: this.busKey,
       HOST: '127.0.0.1',
       IDP_PORT: String(this.ports.idp),
       IDP_BASE_URL: this.idpUrl,

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { connect } from '@nats-io/transport-node';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { Browser, DOCUMENTED_NATS_PASSWORDS as PASSWORDS, PrivateNatsServer, documentedNatsConfig } from '@jit/testing';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { Browser, DOCUMENTED_NATS_PASSWORDS as PASSWORDS, PrivateNatsServer, documentedNatsConfig, eventually } from '@jit/testing';
 import { System, signIn } from './harness';
 
 /**
@@ -72,6 +74,36 @@ describe('every service as its own NATS user (docs/nats-permissions.md)', () => 
     assert.equal(refused.outcome === 'refused' && refused.status, 403);
   });
 
+  it('does not apply a membership event forged by a client allowed to publish on the stream', async () => {
+    const { organizationId } = await system.admin<{ organizationId: string }>(
+      'GET',
+      `${system.directoryUrl}/v1/users/${userId}`,
+      undefined,
+      200,
+    );
+    const nc = await connect({ servers: nats.url, user: 'test-admin', pass: PASSWORDS.TEST_ADMIN_PASSWORD });
+    try {
+      const forged = { organizationId, groupId, userId, version: 99, occurredAt: new Date().toISOString() };
+      const ack = await jetstream(nc).publish('directory.membership.added.v1', JSON.stringify(forged), { msgID: 'forged-membership' });
+      // Both consumers of the stream have dealt with it before the sign-in below: terminated, logged.
+      await eventually(() => {
+        for (const service of ['idp', 'catalog']) {
+          assert.match(
+            system.running.get(service)?.output() ?? '',
+            new RegExp(
+              `Terminating message DIRECTORY#${ack.seq} on directory\\.membership\\.added\\.v1: it is not authenticated with the bus key`,
+            ),
+          );
+        }
+      });
+    } finally {
+      await nc.close();
+    }
+    const still = await signIn(system, browser, appId, 'noor', password);
+    assert.equal(still.outcome, 'refused');
+    assert.equal(still.outcome === 'refused' && still.status, 403);
+  });
+
   it('after its streams were purged while the catalog and the IdP were down, both resync from the snapshots under the same users', async () => {
     await system.stopOne('idp');
     await system.stopOne('catalog');
@@ -88,6 +120,15 @@ describe('every service as its own NATS user (docs/nats-permissions.md)', () => 
     await system.startOne('idp');
     const again = await signIn(system, browser, appId, 'noor', password);
     assert.equal(again.outcome, 'signed-in', again.outcome === 'refused' ? `${again.status}: ${again.page.slice(0, 400)}` : '');
+  });
+
+  it('docker compose runs NATS with these users: deploy/nats.conf holds the documented block unchanged, and fsyncs every write', () => {
+    const root = resolve(__dirname, '..');
+    const deployed = readFileSync(resolve(root, 'deploy/nats.conf'), 'utf8');
+    const documented = /```conf\n([\s\S]*?)```/.exec(readFileSync(resolve(root, 'docs/nats-permissions.md'), 'utf8'))?.[1];
+    assert.ok(documented);
+    assert.ok(deployed.includes(documented), 'deploy/nats.conf differs from docs/nats-permissions.md');
+    assert.match(deployed, /^\s*sync_interval: always$/m);
   });
 
   it('the server refused nothing any service asked for', () => {

@@ -77,7 +77,12 @@ export class CatalogPublisher {
   ) {}
 
   static async connect(system: System, organizationId: string): Promise<CatalogPublisher> {
-    const bus = await NatsBus.connect({ servers: system.env.natsUrl, prefix: system.env.natsPrefix, service: 'e2e-catalog-publisher' });
+    const bus = await NatsBus.connect({
+      servers: system.env.natsUrl,
+      prefix: system.env.natsPrefix,
+      service: 'e2e-catalog-publisher',
+      keys: [system.busKey],
+    });
     return new CatalogPublisher(bus, organizationId);
   }
 

@@ -13,6 +13,14 @@ if (!env.BOOTSTRAP_ADMIN_API_KEY && env.NODE_ENV !== 'production') {
   console.log('BOOTSTRAP_ADMIN_API_KEY was not set; using the development key "dev-admin-key-change-me".');
 }
 
+// The services authenticate and encrypt what they send each other over NATS with BUS_KEYS. This
+// is the development key of libs/shared/config (public, so it protects nothing: each service
+// warns about it at start); production refuses it.
+if (!env.BUS_KEYS && env.NODE_ENV !== 'production') {
+  env.BUS_KEYS = 'development-bus-key-known-to-everyone-never-use-in-production';
+  console.log('BUS_KEYS was not set; using the public development bus key.');
+}
+
 const services = [
   { name: 'directory', port: env.DIRECTORY_PORT ?? '4001', what: 'admin API: users, groups' },
   { name: 'catalog', port: env.CATALOG_PORT ?? '4002', what: 'admin API: connectors, applications' },

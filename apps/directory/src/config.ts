@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { baseConfigSchema, loadConfig } from '@jit/config';
+import { baseConfigSchema, loadConfig, productionBus } from '@jit/config';
 
-export const directoryConfigSchema = baseConfigSchema.extend({
+export const directoryConfigSchema = baseConfigSchema
+  .extend({
   DIRECTORY_PORT: z.coerce.number().int().min(1).max(65535).default(4001),
   /** Wrong passwords in a row for one account from one source address before that pair backs off. */
   DIRECTORY_LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).max(100).default(5),
@@ -13,7 +14,8 @@ export const directoryConfigSchema = baseConfigSchema.extend({
   DIRECTORY_LOCKOUT_ACCOUNT_LIMIT_PER_HOUR: z.coerce.number().int().min(1).max(1_000_000).default(50),
   /** Rejected credential checks per minute from one source address, across all users. */
   DIRECTORY_SOURCE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(30),
-});
+  })
+  .superRefine(productionBus);
 export type DirectoryConfig = z.infer<typeof directoryConfigSchema>;
 
 export const loadDirectoryConfig = (env?: Record<string, string | undefined>): DirectoryConfig => loadConfig(directoryConfigSchema, env);

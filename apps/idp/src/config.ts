@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { baseConfigSchema, loadConfig } from '@jit/config';
+import { baseConfigSchema, loadConfig, productionBus } from '@jit/config';
 
 const DEV_KEY_ENCRYPTION_KEY = 'dev-only-key-encryption-key-change-me-0123456789';
 
@@ -67,7 +67,8 @@ export const idpConfigSchema = baseConfigSchema
     path: ['IDP_NAMEID_SECRET'],
     message:
       'set it in production; an existing deployment keeps its persistent NameIDs by setting it to the current IDP_KEY_ENCRYPTION_KEY once, after which the two may change independently',
-  });
+  })
+  .superRefine(productionBus);
 export type IdpConfig = z.infer<typeof idpConfigSchema>;
 
 export const loadIdpConfig = (env?: Record<string, string | undefined>): IdpConfig => loadConfig(idpConfigSchema, env);

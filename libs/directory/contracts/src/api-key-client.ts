@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Msg, Subscription } from '@nats-io/nats-core';
-import { decodeJson, describe, type NatsBus } from '@jit/messaging';
+import { decodeJson, describe, refusalReason, type NatsBus } from '@jit/messaging';
 import type { ApiKeyResolver, Caller } from '@jit/service';
 import { DirectoryEvents } from './events';
 import { DirectoryRpc } from './rpc';
@@ -26,7 +26,7 @@ export class CachedApiKeyResolver implements ApiKeyResolver {
   private readonly subscription: Subscription;
 
   constructor(
-    bus: NatsBus,
+    private readonly bus: NatsBus,
     private readonly lookup: (apiKeyHash: string) => Promise<Caller | null>,
     private readonly ttlMs = 5_000,
   ) {
@@ -73,6 +73,11 @@ export class CachedApiKeyResolver implements ApiKeyResolver {
   }
 
   private onRevoked(msg: Msg): void {
+    const refusal = this.bus.verifyEvent(msg.subject, msg.data, msg.headers);
+    if (refusal) {
+      this.logger.error(`Ignoring a revocation on ${msg.subject}: ${refusalReason(refusal)}`);
+      return;
+    }
     let payload: unknown;
     try {
       payload = decodeJson(msg.data);

@@ -30,16 +30,19 @@ export const DirectoryRpc = {
   ),
   /**
    * Other systems (an HR feed, an internal service) assign group members. The request carries an
-   * organisation API key, exactly like the HTTP API: same validation, events and scoping.
+   * organisation API key, exactly like the HTTP API: same validation, events and scoping. A feed
+   * without the bus key may call them in plain (docs/nats-permissions.md).
    */
   addMember: defineRpc(
     'rpc.directory.membership.add.v1',
     z.strictObject({ apiKey: z.string().min(1).max(256), groupId: z.uuid(), userId: z.uuid() }),
     z.object({ groupId: z.uuid(), userId: z.uuid(), changed: z.boolean() }),
+    { acceptsPlain: true },
   ),
   removeMember: defineRpc(
     'rpc.directory.membership.remove.v1',
     z.strictObject({ apiKey: z.string().min(1).max(256), groupId: z.uuid(), userId: z.uuid() }),
     z.object({ groupId: z.uuid(), userId: z.uuid(), changed: z.boolean() }),
+    { acceptsPlain: true },
   ),
 } as const;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, loadConfig } from './index';
+import { baseConfigSchema, ConfigError, DEVELOPMENT_BUS_KEY, insecureBusWarning, loadConfig, productionBus } from './index';
 
 // Every service extends the base schema: its rules must hold in the extended one.
 const serviceSchema = baseConfigSchema.extend({ SERVICE_PORT: z.coerce.number().default(4000) });
@@ -31,5 +31,56 @@ describe('loadConfig', () => {
       () => loadConfig(serviceSchema, { NATS_INBOX_PREFIX: 'secret.value' }),
       (e: unknown) => e instanceof ConfigError && /NATS_INBOX_PREFIX/.test(e.message) && !e.message.includes('secret.value'),
     );
+  });
+});
+
+describe('production on the bus', () => {
+  const onBus = serviceSchema.superRefine(productionBus);
+  const secure = { NODE_ENV: 'production', NATS_USER: 'directory', NATS_PASSWORD: 'pw', BUS_KEYS: 'k'.repeat(32) };
+  const refusal = (env: Record<string, string>) => {
+    try {
+      loadConfig(onBus, env);
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.message;
+    }
+    return 'started';
+  };
+
+  it('refuses to start without a NATS user or without a bus key, naming the variable', () => {
+    assert.equal(
+      refusal({ ...secure, NATS_USER: '', NATS_PASSWORD: '' }),
+      "Invalid configuration:\n  NATS_USER: required when NODE_ENV=production, with NATS_PASSWORD: the service's own NATS user (docs/nats-permissions.md)",
+    );
+    assert.equal(
+      refusal({ ...secure, BUS_KEYS: '' }),
+      'Invalid configuration:\n  BUS_KEYS: required when NODE_ENV=production: a secret of your own, at least 32 random characters, the same for every service',
+    );
+    assert.match(
+      refusal({ ...secure, BUS_KEYS: `${'n'.repeat(32)},${DEVELOPMENT_BUS_KEY}` }),
+      /BUS_KEYS: required when NODE_ENV=production/,
+    );
+    assert.equal(refusal(secure), 'started');
+  });
+
+  it('takes BUS_KEYS as a list of long keys, the first one first', () => {
+    const keys = loadConfig(onBus, { ...secure, BUS_KEYS: ` ${'a'.repeat(32)}, ${'b'.repeat(40)}` }).BUS_KEYS;
+    assert.deepEqual(keys, ['a'.repeat(32), 'b'.repeat(40)]);
+    const short = refusal({ ...secure, BUS_KEYS: `${'a'.repeat(32)},too-short-secret` });
+    assert.match(short, /BUS_KEYS\.1: each key needs at least 32 random characters/);
+    assert.equal(short.includes('too-short-secret'), false);
+  });
+
+  it('warns a development start, once and loudly, and says nothing in production or tests', () => {
+    assert.match(
+      insecureBusWarning(loadConfig(onBus, {})) ?? '',
+      /DEVELOPMENT BUS[\s\S]*BUS_KEYS is the public development key[\s\S]*NATS_USER is not set/,
+    );
+    assert.equal(insecureBusWarning(loadConfig(onBus, secure)), undefined);
+    assert.equal(insecureBusWarning(loadConfig(onBus, { NODE_ENV: 'test' })), undefined);
+    // npm start sets the development key explicitly: still said.
+    assert.match(insecureBusWarning(loadConfig(onBus, { BUS_KEYS: DEVELOPMENT_BUS_KEY })) ?? '', /BUS_KEYS is the public development key/);
+    // A development start with a key and a user has nothing to warn about.
+    assert.equal(insecureBusWarning(loadConfig(onBus, { ...secure, NODE_ENV: 'development' })), undefined);
   });
 });

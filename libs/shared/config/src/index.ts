@@ -1,6 +1,12 @@
 import { z } from 'zod';
 
 /**
+ * The bus key every process uses when none is configured: tests and development only. It is
+ * public (it is in this file), so it proves nothing; production refuses it.
+ */
+export const DEVELOPMENT_BUS_KEY = 'development-bus-key-known-to-everyone-never-use-in-production';
+
+/**
  * Settings every service shares. Each service extends this with its own keys and reads the
  * result once at start: nothing else in the code touches `process.env`.
  */
@@ -32,6 +38,16 @@ export const baseConfigSchema = z
       .string()
       .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and - only')
       .default(''),
+    /**
+     * The secrets every service shares and NATS does not hold (comma-separated): the first
+     * authenticates events and seals requests and answers, every one is accepted (rotation).
+     * Unset outside production: a development key, with a warning at start.
+     */
+    BUS_KEYS: z
+      .string()
+      .transform((value) => value.split(',').map((key) => key.trim()))
+      .pipe(z.array(z.string().min(32, 'each key needs at least 32 random characters (e.g. openssl rand -hex 32)')).min(1))
+      .optional(),
     BOOTSTRAP_ADMIN_API_KEY: z.string().min(16, 'use at least 16 characters').optional(),
     /**
      * /ready answers 503 when a consumed stream's lag (messages in the stream not yet applied) is
@@ -46,6 +62,55 @@ export const baseConfigSchema = z
     path: ['NATS_USER'],
   });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
+
+/**
+ * The rules of a service that talks over NATS, for its schema's `superRefine`. In production it
+ * refuses an anonymous bus (anyone on it could read and answer its requests) and runs only with
+ * a bus key of its own.
+ */
+export function productionBus(config: BaseConfig, ctx: z.RefinementCtx): void {
+  if (config.NODE_ENV !== 'production') return;
+  if (config.NATS_USER === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['NATS_USER'],
+      message: "required when NODE_ENV=production, with NATS_PASSWORD: the service's own NATS user (docs/nats-permissions.md)",
+    });
+  }
+  if (config.BUS_KEYS === undefined || config.BUS_KEYS.includes(DEVELOPMENT_BUS_KEY)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['BUS_KEYS'],
+      message: 'required when NODE_ENV=production: a secret of your own, at least 32 random characters, the same for every service',
+    });
+  }
+}
+
+/**
+ * What a development start should say out loud: the conveniences that make its bus open to
+ * anyone who can reach it. Empty in production (the schema refuses them) and in tests.
+ */
+export function insecureBusWarning(config: BaseConfig): string | undefined {
+  if (config.NODE_ENV !== 'development') return undefined;
+  const lines = [
+    ...(config.BUS_KEYS === undefined || config.BUS_KEYS[0] === DEVELOPMENT_BUS_KEY
+      ? ['- BUS_KEYS is the public development key: anyone can forge or read messages between services.']
+      : []),
+    ...(config.NATS_USER === undefined
+      ? ['- NATS_USER is not set: the service connects anonymously; anyone who reaches NATS can read and publish on it.']
+      : []),
+  ];
+  if (lines.length === 0) return undefined;
+  return [
+    '',
+    '****************************************************************************************',
+    '*  DEVELOPMENT BUS: NOT FOR PRODUCTION',
+    ...lines.map((line) => `*  ${line}`),
+    '*  Set BUS_KEYS (openssl rand -hex 32) and a NATS user per service',
+    '*  (docs/nats-permissions.md); NODE_ENV=production refuses to start without them.',
+    '****************************************************************************************',
+  ].join('\n');
+}
 
 export class ConfigError extends Error {}
 

@@ -4,7 +4,7 @@ import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerInfo, type Consum
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { RpcContract, StreamContract } from './contract';
-import { type NatsBus, decodeJson, encodeJson, describe, type RpcReply } from './bus';
+import { type NatsBus, decodeJson, describe, refusalReason, type RpcReply } from './bus';
 import { type ConsumerProgress } from './consumer-progress';
 import type { ConsumerPositions } from './consumer-positions';
 import type { InstanceLease } from './instance-lease';
@@ -19,6 +19,14 @@ export class BusContext extends BaseRpcContext<[subject: string, streamSequence:
     return this.args[1];
   }
 }
+
+/** How soon an event under a bus key this service does not hold is tried again (a configuration is not fixed in 500 ms). */
+const UNKNOWN_KEY_RETRY_MS = 5000;
+
+/*
+ * Every msg.term() below goes without a reason text (the log line has it): nats-server before
+ * 2.10 takes `+TERM <reason>` for no acknowledgement at all and delivers the message again.
+ */
 
 /** Error codes a handler may throw (as `{ code }`) to say "this message will never succeed". */
 const PERMANENT_CODES = new Set(['VALIDATION_FAILED', 'CONTRACT_VIOLATION']);
@@ -134,7 +142,9 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       queue: this.options.bus.service,
       callback: (error: Error | null, msg: Msg) => {
         if (error) return this.log.error(`Subscription ${contract.subject} failed: ${error.message}`);
-        void this.reply(contract, handler, msg.data, msg.subject).then((reply) => msg.respond(encodeJson(reply)));
+        // Opened and checked before anything reads it: a request without the bus key gets no handler.
+        const request = this.options.bus.receiveRequest(contract, msg);
+        if (request) void this.reply(contract, handler, request.data, msg.subject).then((reply) => request.respond(reply));
       },
     });
     this.subscriptions.push(sub);
@@ -350,12 +360,29 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       this.finished(stream, msg.seq);
       return;
     }
+    // Checked before it is parsed: an event not authenticated with the bus key was not written
+    // by a producer of ours, whoever could publish on the subject.
+    const refusal = bus.verifyEvent(msg.subject, msg.data, msg.headers);
+    if (refusal === 'unknown-key') {
+      // Most likely a rotation done in the wrong order (a producer signing with a key this
+      // service does not hold yet): hold the stream rather than lose a real event. It stays
+      // unapplied, so /ready and the freshness check say so until BUS_KEYS are put right.
+      this.log.error(`Holding ${stream.name}#${msg.seq} on ${subject}: ${refusalReason(refusal)}`);
+      msg.nak(UNKNOWN_KEY_RETRY_MS);
+      return;
+    }
+    if (refusal) {
+      this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${subject}: ${refusalReason(refusal)}`);
+      msg.term();
+      this.finished(stream, msg.seq);
+      return;
+    }
     let payload: unknown;
     try {
       payload = schema.parse(decodeJson(msg.data));
     } catch (error) {
       this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${subject}: it fails its contract: ${describe(error)}`);
-      msg.term('contract violation');
+      msg.term();
       this.finished(stream, msg.seq);
       return;
     }
@@ -367,7 +394,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       const code = errorCode(error);
       if (PERMANENT_CODES.has(code)) {
         this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${subject}: ${errorMessage(error)}`);
-        msg.term(code);
+        msg.term();
         this.finished(stream, msg.seq);
       } else {
         this.log.warn(`Will retry ${stream.name}#${msg.seq} on ${subject}: ${errorMessage(error)}`);

@@ -1,5 +1,7 @@
 import { connect } from '@nats-io/transport-node';
-import { headers, type NatsConnection } from '@nats-io/nats-core';
+import { Logger } from '@nestjs/common';
+import { DEVELOPMENT_BUS_KEY } from '@jit/config';
+import { headers, type Msg, type MsgHdrs, type NatsConnection } from '@nats-io/nats-core';
 import {
   jetstream,
   jetstreamManager,
@@ -14,6 +16,7 @@ import type { EventContract, PayloadOf, RequestOf, ResponseOf, RpcContract, Stre
 import { BusNaming } from './naming';
 import { BusUnavailableError, ContractViolationError, RpcRemoteError } from './errors';
 import { ReplyMux } from './reply-mux';
+import { BUS_AUTH_HEADER, BusSeal, isSealed, type BusRefusal } from './bus-seal';
 
 export interface BusOptions {
   servers: string;
@@ -26,6 +29,29 @@ export interface BusOptions {
   password?: string;
   /** Where replies to this connection arrive (nats.js `inboxPrefix`); `_INBOX` by default. */
   inboxPrefix?: string;
+  /**
+   * BUS_KEYS: the secrets every service shares and NATS does not hold. The first authenticates
+   * and seals what this process sends, every one is accepted on what it receives (rotation).
+   * Without: DEVELOPMENT_BUS_KEY.
+   */
+  keys?: readonly string[];
+}
+
+const REFUSAL_REASONS: Record<BusRefusal, string> = {
+  missing: 'it is not authenticated with the bus key',
+  'unknown-key': 'it was made with a bus key this service does not hold (do all services have the same BUS_KEYS?)',
+  forged: 'its authentication does not verify (forged or altered)',
+};
+
+/** Why a message was refused, for a log line. */
+export function refusalReason(refusal: BusRefusal): string {
+  return REFUSAL_REASONS[refusal];
+}
+
+/** A request a responder received, opened: its JSON body, and how to answer it. */
+export interface ReceivedRequest {
+  data: Uint8Array;
+  respond(reply: RpcReply): void;
 }
 
 /** What a request/reply answer looks like on the wire. */
@@ -48,6 +74,11 @@ export function decodeJson(data: Uint8Array): unknown {
  */
 export class NatsBus {
   readonly naming: BusNaming;
+  /** Authenticates and seals what this process sends, checks and opens what it receives. */
+  readonly seal: BusSeal;
+  private readonly log = new Logger(NatsBus.name);
+  /** When each kind of refusal was last logged: a flood of forgeries must not flood the log. */
+  private readonly refusalsLogged = new Map<string, number>();
   /** The JetStream API's subject prefix: `$JS.API`, or another for a JetStream domain. */
   private readonly apiPrefix: string;
   private readonly replies: ReplyMux;
@@ -61,6 +92,7 @@ export class NatsBus {
     this.naming = new BusNaming(options.prefix);
     this.apiPrefix = jsm.getOptions().apiPrefix ?? '$JS.API';
     this.replies = new ReplyMux(connection, options.inboxPrefix);
+    this.seal = new BusSeal(options.keys ?? [DEVELOPMENT_BUS_KEY]);
   }
 
   static async connect(options: BusOptions): Promise<NatsBus> {
@@ -172,11 +204,12 @@ export class NatsBus {
   async publishEncoded(subject: string, data: Uint8Array, msgId: string): Promise<PubAck> {
     let ack: { stream?: string; seq?: number; duplicate?: boolean; domain?: string; error?: { code: number; description: string } };
     try {
+      const wireSubject = this.naming.subject(subject);
       const h = headers();
       h.set('Nats-Msg-Id', msgId);
-      ack = decodeJson(
-        (await this.replies.request(this.naming.subject(subject), data, this.options.publishTimeoutMs ?? 2000, h)).data,
-      ) as typeof ack;
+      // The same bytes for a re-publish of the same outbox row: deduplication is unaffected.
+      h.set(BUS_AUTH_HEADER, this.seal.eventTag(wireSubject, data));
+      ack = decodeJson((await this.replies.request(wireSubject, data, this.options.publishTimeoutMs ?? 2000, h)).data) as typeof ack;
     } catch (error) {
       throw new BusUnavailableError(`NATS JetStream did not acknowledge ${subject}: ${describe(error)}`, error);
     }
@@ -189,12 +222,35 @@ export class NatsBus {
     return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate ?? false, domain: ack.domain };
   }
 
-  /** Calls a request/reply handler of another service; remote domain errors come back as RpcRemoteError. */
+  /**
+   * Calls a request/reply handler of another service; remote domain errors come back as
+   * RpcRemoteError. The request is sealed (nobody else on the bus reads it) and only an answer
+   * sealed for it is taken: a forged one is dropped and the wait goes on for the real one.
+   */
   async request<C extends RpcContract>(contract: C, request: RequestOf<C>, timeoutMs = 2000): Promise<ResponseOf<C>> {
+    const subject = this.naming.subject(contract.subject);
+    const plaintext = encodeJson(request);
+    let sealed: Uint8Array = new Uint8Array();
+    let opened: Uint8Array | undefined;
+    const accept = (answer: Msg): boolean => {
+      const result = this.seal.openReply(answer.subject, sealed, answer.data);
+      if (typeof result === 'string') {
+        this.refused(`an answer on ${contract.subject}`, result);
+        return false;
+      }
+      opened = result;
+      return true;
+    };
     let raw: unknown;
     try {
-      const msg = await this.replies.request(this.naming.subject(contract.subject), encodeJson(request), timeoutMs);
-      raw = decodeJson(msg.data);
+      await this.replies.request(
+        subject,
+        (reply) => (sealed = this.seal.sealRequest(subject, reply, plaintext)),
+        timeoutMs,
+        undefined,
+        accept,
+      );
+      raw = decodeJson(opened ?? new Uint8Array());
     } catch (error) {
       throw new BusUnavailableError(`No answer on ${contract.subject}: ${describe(error)}`, error);
     }
@@ -208,6 +264,48 @@ export class NatsBus {
       );
     }
     return parsed.data as ResponseOf<C>;
+  }
+
+  /**
+   * A responder's side of `request`: opens a request received for `contract`, or refuses it
+   * (undefined). A sealed request is answered sealed for it; one that does not open gets no
+   * answer. A plain request is answered only on a contract that accepts plain requests (a feed
+   * without the bus key); elsewhere it is told, in plain, that it must be sealed.
+   */
+  receiveRequest(contract: RpcContract, msg: Msg): ReceivedRequest | undefined {
+    const reply = msg.reply;
+    if (!reply) return undefined;
+    if (isSealed(msg.data)) {
+      const opened = this.seal.openRequest(msg.subject, reply, msg.data);
+      if (typeof opened === 'string') {
+        this.refused(`a request on ${contract.subject}`, opened);
+        return undefined;
+      }
+      return { data: opened.plaintext, respond: (answer) => msg.respond(this.seal.sealReply(reply, opened.nonce, encodeJson(answer))) };
+    }
+    if (contract.acceptsPlain) return { data: msg.data, respond: (answer) => msg.respond(encodeJson(answer)) };
+    this.refused(`a request on ${contract.subject}`, 'missing');
+    msg.respond(
+      encodeJson({
+        ok: false,
+        error: { code: 'UNAUTHENTICATED', message: 'requests on this subject must be sealed with the bus key (BUS_KEYS)' },
+      } satisfies RpcReply),
+    );
+    return undefined;
+  }
+
+  /** Checks an event received on `subject` (as on the wire); undefined when it is authentic. */
+  verifyEvent(subject: string, data: Uint8Array, msgHeaders: MsgHdrs | undefined): BusRefusal | undefined {
+    return this.seal.verifyEvent(subject, data, msgHeaders?.get(BUS_AUTH_HEADER) || undefined);
+  }
+
+  /** Logs a refused request or answer, at most once per 10 s for each kind. */
+  private refused(what: string, refusal: BusRefusal): void {
+    const kind = `${what}|${refusal}`;
+    const now = Date.now();
+    if ((this.refusalsLogged.get(kind) ?? 0) > now - 10_000) return;
+    this.refusalsLogged.set(kind, now);
+    this.log.warn(`Refused ${what}: ${REFUSAL_REASONS[refusal]} (logged at most every 10 s)`);
   }
 
   /** The sequence of the newest message in a stream (0 when empty). */

@@ -13,6 +13,13 @@ export interface RpcContract<Req extends z.ZodType = z.ZodType, Res extends z.Zo
   readonly subject: string;
   readonly request: Req;
   readonly response: Res;
+  /**
+   * Also answers requests that are not sealed with the bus key, from a feed that does not hold it
+   * (an HR system). Only for a request that authenticates itself (an API key in it) and an answer
+   * that carries no secret: such a request and its answer cross the bus in clear, and on a bus
+   * without NATS users anyone could read the key in it. Our own services seal them all the same.
+   */
+  readonly acceptsPlain?: boolean;
 }
 
 /** A JetStream stream owned by one producing service. */
@@ -39,8 +46,9 @@ export function defineRpc<Req extends z.ZodType, Res extends z.ZodType>(
   subject: `rpc.${string}`,
   request: Req,
   response: Res,
+  options: { acceptsPlain?: boolean } = {},
 ): RpcContract<Req, Res> {
-  return { kind: 'rpc', subject, request, response };
+  return { kind: 'rpc', subject, request, response, ...(options.acceptsPlain ? { acceptsPlain: true } : {}) };
 }
 
 export function defineStream(name: string, subjects: readonly string[], events: readonly EventContract[]): StreamContract {

@@ -14,3 +14,4 @@ export * from './messaging.module';
 export * from './freshness';
 export * from './instance-lease';
 export * from './decorators';
+export * from './bus-seal';

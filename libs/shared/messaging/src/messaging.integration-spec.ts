@@ -188,6 +188,11 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
       );
       const last = await bus.lastSequence(STREAM);
       await eventually(() => assert.equal(progress.applied('TEST'), last));
+      // Terminated for good, not left to come back after the ack wait: nothing pending on the server.
+      await eventually(async () => {
+        const info = await bus.jsm.consumers.info(bus.naming.stream(STREAM.name), 'msgtest');
+        assert.deepEqual([info.num_ack_pending, info.ack_floor.stream_seq], [0, last]);
+      });
     });
 
     it('proves freshness against the stream, and says so when it cannot', async () => {

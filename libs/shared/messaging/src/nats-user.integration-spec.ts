@@ -64,7 +64,10 @@ accounts {
     assert.equal(ack.seq, 1);
     assert.equal(await bus.lastSequence(STREAM), 1);
     bus.connection.subscribe(Echo.subject, {
-      callback: (_error, msg) => void msg.respond(JSON.stringify({ ok: true, data: msg.json<unknown>() })),
+      callback: (_error, msg) => {
+        const request = bus.receiveRequest(Echo, msg);
+        request?.respond({ ok: true, data: JSON.parse(new TextDecoder().decode(request.data)) as unknown });
+      },
     });
     assert.deepEqual(await bus.request(Echo, { n: 7 }), { n: 7 });
   });

@@ -56,6 +56,31 @@ describe('ReplyMux (real NATS)', () => {
     assert.equal(new TextDecoder().decode((await mux.request(subject('echo'), new TextEncoder().encode('after'), 2000)).data), 'after');
   });
 
+  it('drops an answer that accept refuses, though it came first, and resolves with the next one', async () => {
+    // Two answers to one request: the one accept refuses comes first.
+    const twice = nc.subscribe(subject('twice'), {
+      callback: (_e, m) => {
+        m.respond(new TextEncoder().encode('forged'));
+        m.respond(new TextEncoder().encode('real'));
+      },
+    });
+    await nc.flush();
+    try {
+      const seen: string[] = [];
+      const accept = (msg: { data: Uint8Array }) => {
+        const text = new TextDecoder().decode(msg.data);
+        seen.push(text);
+        return text === 'real';
+      };
+      const msg = await mux.request(subject('twice'), (reply) => new TextEncoder().encode(reply), 2000, undefined, accept);
+      assert.equal(new TextDecoder().decode(msg.data), 'real');
+      assert.deepEqual(seen, ['forged', 'real']);
+      assert.equal(mux.waiting, 0);
+    } finally {
+      twice.unsubscribe();
+    }
+  });
+
   it('fails what still waits once the connection is gone', async () => {
     const other = await connect({ servers: env.natsUrl });
     const otherMux = new ReplyMux(other);

@@ -2,6 +2,8 @@ import { createInbox, type Msg, type MsgHdrs, type NatsConnection } from '@nats-
 
 interface Pending {
   subject: string;
+  /** Whether an answer is the one to resolve with; one that is not is dropped and the wait goes on. */
+  accept?: (msg: Msg) => boolean;
   resolve(msg: Msg): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
@@ -26,16 +28,27 @@ export class ReplyMux {
     connection.subscribe(`${this.inbox}.*`, { callback: (_error, msg) => this.answer(msg) });
   }
 
-  request(subject: string, data: Uint8Array | undefined, timeoutMs: number, headers?: MsgHdrs): Promise<Msg> {
+  /**
+   * Publishes `data` on `subject` and resolves with the first answer `accept` takes (any answer
+   * without it). `data` may be made from the reply subject (a sealed request binds it).
+   */
+  request(
+    subject: string,
+    data: Uint8Array | undefined | ((reply: string) => Uint8Array),
+    timeoutMs: number,
+    headers?: MsgHdrs,
+    accept?: (msg: Msg) => boolean,
+  ): Promise<Msg> {
     const id = ++this.last;
+    const reply = `${this.inbox}.${id}`;
     return new Promise<Msg>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new Error(`no answer on ${subject} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.pending.set(id, { subject, resolve, reject, timer });
+      this.pending.set(id, { subject, accept, resolve, reject, timer });
       try {
-        this.connection.publish(subject, data, { reply: `${this.inbox}.${id}`, headers });
+        this.connection.publish(subject, typeof data === 'function' ? data(reply) : data, { reply, headers });
       } catch (error) {
         this.settle(id);
         reject(error instanceof Error ? error : new Error(String(error)));
@@ -54,9 +67,15 @@ export class ReplyMux {
   }
 
   private answer(msg: Msg): void {
-    const pending = this.settle(Number(msg.subject.slice(this.inbox.length + 1)));
-    if (!pending) return; // late, after its timeout
-    if (msg.data.length === 0 && msg.headers?.code === 503) pending.reject(new Error(`no responders on ${pending.subject}`));
+    const id = Number(msg.subject.slice(this.inbox.length + 1));
+    const waiting = this.pending.get(id);
+    if (!waiting) return; // late, after its timeout
+    const noResponders = msg.data.length === 0 && msg.headers?.code === 503;
+    // In a race of answers the first would win: one that is not authentic must not end the wait.
+    if (!noResponders && waiting.accept && !waiting.accept(msg)) return;
+    const pending = this.settle(id);
+    if (!pending) return;
+    if (noResponders) pending.reject(new Error(`no responders on ${pending.subject}`));
     else pending.resolve(msg);
   }
 

@@ -12,7 +12,7 @@ import {
   type RpcContract,
   type StreamContract,
 } from '@jit/messaging';
-import type { BaseConfig } from '@jit/config';
+import { insecureBusWarning, type BaseConfig } from '@jit/config';
 import { ensureDatabase } from '@jit/persistence';
 import { ErrorFilter } from './error-filter';
 
@@ -43,6 +43,9 @@ const NATS_HINT = 'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server
 export async function runService(options: RunServiceOptions): Promise<NestFastifyApplication> {
   const { config } = options;
   const log = pino({ level: config.LOG_LEVEL, base: { service: options.service } });
+  // Plain text, not a JSON log line: a development start must show it as it is written.
+  const warning = insecureBusWarning(config);
+  if (warning) console.warn(warning);
   try {
     await ensureDatabase(config.DATABASE_URL, options.schema);
   } catch (error) {
@@ -58,6 +61,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
       user: config.NATS_USER,
       password: config.NATS_PASSWORD,
       inboxPrefix: config.NATS_INBOX_PREFIX,
+      keys: config.BUS_KEYS,
     });
     for (const stream of options.produces ?? []) await bus.ensureStream(stream);
   } catch (error) {
