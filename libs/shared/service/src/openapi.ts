@@ -1,6 +1,10 @@
 import { Body, Param, Query, type INestApplication } from '@nestjs/common';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { GUARDS_METADATA } from '@nestjs/common/constants';
+import { ModulesContainer } from '@nestjs/core';
+import { ApiResponse, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { OperationObject, ResponsesObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import type { z } from 'zod';
+import { ApiKeyGuard } from './api-key';
 import { ZodPipe } from './zod-body';
 
 /**
@@ -22,11 +26,20 @@ export const ZodQuery = (schema: z.ZodType, documented: z.ZodType = schema): Par
 /** `@Param(name)` validated and documented by the schema. */
 export const ZodParam = (name: string, schema: z.ZodType): ParameterDecorator => Param(name, { schema, pipes: [new ZodPipe(schema)] });
 
+/** The success answer of a route, documented from the zod schema it is built to (`@ZodResponse(201, UserView)`). */
+export const ZodResponse = (status: number, schema: z.ZodType, description?: string): MethodDecorator =>
+  ApiResponse({ status, standardSchema: schema, description: description ?? SUCCESS[status] ?? 'Success' });
+
 export interface OpenApiOptions {
   title: string;
   description: string;
   version: string;
 }
+
+const served = new WeakSet<INestApplication>();
+
+/** Whether serveOpenApi already ran for this app (runService serves a default document otherwise). */
+export const isOpenApiServed = (app: INestApplication): boolean => served.has(app);
 
 /** Serves the document at /docs-json and a browsable page at /docs. */
 export function serveOpenApi(app: INestApplication, options: OpenApiOptions): void {
@@ -35,7 +48,103 @@ export function serveOpenApi(app: INestApplication, options: OpenApiOptions): vo
     .setDescription(options.description)
     .setVersion(options.version)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'apiKey')
-    .addSecurityRequirements('apiKey')
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+  const create = () => {
+    const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationId });
+    return documentResponses(document, apiKeyOperations(app));
+  };
+  SwaggerModule.setup('docs', app, create, { jsonDocumentUrl: 'docs-json' });
+  served.add(app);
+}
+
+const operationId = (controller: string, method: string): string => `${controller}_${method}`;
+
+/** The operation ids (`Controller_method`) of the routes ApiKeyGuard protects, from Nest's own guard metadata. */
+function apiKeyOperations(app: INestApplication): Set<string> {
+  const guarded = new Set<string>();
+  const usesApiKey = (target: object): boolean =>
+    ((Reflect.getMetadata(GUARDS_METADATA, target) as unknown[] | undefined) ?? []).includes(ApiKeyGuard);
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as (new (...args: never[]) => object) | null;
+      if (!controller) continue;
+      const prototype = controller.prototype as Record<string, unknown>;
+      for (const method of Object.getOwnPropertyNames(prototype)) {
+        const handler = prototype[method];
+        if (method === 'constructor' || typeof handler !== 'function') continue;
+        if (usesApiKey(controller) || usesApiKey(handler)) guarded.add(operationId(controller.name, method));
+      }
+    }
+  }
+  return guarded;
+}
+
+const SUCCESS: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content', 302: 'Redirect' };
+
+/** The one error body every service answers with (ErrorFilter); `details` names each bad field. */
+export const ERROR_BODY_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['statusCode', 'error', 'code', 'message'],
+  properties: {
+    statusCode: { type: 'integer', example: 400 },
+    error: { type: 'string', description: "The status's reason phrase", example: 'Bad Request' },
+    code: { type: 'string', description: 'What went wrong, for programs', example: 'VALIDATION_FAILED' },
+    message: { type: 'string', description: 'What went wrong and what to do, for people', example: 'Invalid input: email' },
+    details: {
+      type: 'array',
+      description: 'Each bad field',
+      items: {
+        type: 'object',
+        required: ['field', 'message'],
+        properties: { field: { type: 'string', example: 'email' }, message: { type: 'string', example: 'Invalid email address' } },
+      },
+    },
+  },
+};
+
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/ErrorBody' } } },
+});
+
+/**
+ * Gives every operation its answers: the success one (a route's own @ZodResponse, else the status
+ * Nest answers with) and the errors it can answer, each with the one ErrorBody schema. The
+ * routes ApiKeyGuard protects carry the API key requirement and its 401; the others (health,
+ * SAML endpoints, the login page) none.
+ */
+export function documentResponses(document: OpenAPIObject, apiKeyOperationIds: ReadonlySet<string>): OpenAPIObject {
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, ErrorBody: ERROR_BODY_SCHEMA } };
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const) {
+      const operation: OperationObject | undefined = item[method];
+      if (!operation) continue;
+      const responses: ResponsesObject = { ...operation.responses };
+      for (const [status, response] of Object.entries(responses)) {
+        if (response && 'description' in response && !response.description) response.description = SUCCESS[Number(status)] ?? 'Success';
+      }
+      if (!Object.keys(responses).some((status) => /^[23]/.test(status))) {
+        responses[method === 'post' ? '201' : '200'] = { description: method === 'post' ? 'Created' : 'OK' };
+      }
+      const guarded = operation.operationId !== undefined && apiKeyOperationIds.has(operation.operationId);
+      const hasInput = (operation.parameters ?? []).length > 0 || operation.requestBody !== undefined;
+      if (hasInput) responses['400'] ??= errorResponse('Invalid input: `details` names each bad field');
+      if (guarded) {
+        operation.security = [{ apiKey: [] }];
+        responses['401'] ??= errorResponse('No API key in x-api-key, or not a valid one');
+      } else {
+        operation.security = [];
+      }
+      if (path.includes('{')) responses['404'] ??= errorResponse("Not found (another organisation's ids too)");
+      if (operation.requestBody !== undefined) {
+        responses['413'] ??= errorResponse('The body is larger than the route accepts');
+        responses['415'] ??= errorResponse('The body is not of a content type the route accepts');
+      }
+      responses.default ??= errorResponse(
+        'Any other error (409 conflict, 429 throttled, 503 a dependency does not answer), in the same shape',
+      );
+      operation.responses = responses;
+    }
+  }
+  return document;
 }

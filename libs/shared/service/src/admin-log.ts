@@ -1,0 +1,58 @@
+import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import type { Logger as Pino } from 'pino';
+import { tap, type Observable } from 'rxjs';
+import type { Caller } from './api-key';
+import { SERVICE_LOGGER } from './logger';
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+interface AdminRequest {
+  method: string;
+  params?: Record<string, string>;
+  caller?: Caller & { apiKeyId?: string; apiKeyName?: string };
+  /** Fastify: the route's pattern. */
+  routeOptions?: { url?: string };
+  /** Express: the matched route. */
+  route?: { path?: string };
+  baseUrl?: string;
+}
+
+/** Who made a change: the key's name or id when the resolver knows them, else the bootstrap key or the organisation's key. */
+function actorOf(caller: NonNullable<AdminRequest['caller']>): Record<string, string> {
+  const key = caller.apiKeyName ?? caller.apiKeyId ?? (caller.bootstrap ? 'bootstrap key' : 'organisation API key');
+  return { actor: key, organizationId: caller.organizationId };
+}
+
+/**
+ * One info line per admin change, for every service at once: a mutating request that an API key
+ * authenticated (ApiKeyGuard set `caller`) and that succeeded. It names who (the key), what (the
+ * route pattern) and which (the path's ids, and the id of what was created), never a body, so no
+ * password, key or personal attribute reaches the log.
+ */
+@Injectable()
+export class AdminChangeLog implements NestInterceptor {
+  constructor(@Inject(SERVICE_LOGGER) private readonly logger: Pino) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const request = context.switchToHttp().getRequest<AdminRequest>();
+    if (!MUTATING.has(request.method)) return next.handle();
+    return next.handle().pipe(
+      tap((result: unknown) => {
+        // Guards run before interceptors: a request without `caller` is not an admin call (a
+        // person signing in, a SAML POST).
+        if (!request.caller) return;
+        const route = request.routeOptions?.url ?? `${request.baseUrl ?? ''}${request.route?.path ?? ''}`;
+        const createdId = typeof result === 'object' && result !== null && typeof (result as { id?: unknown }).id === 'string';
+        const target = { ...request.params, ...(createdId ? { id: (result as { id: string }).id } : {}) };
+        const ids = Object.entries(target)
+          .map(([name, value]) => `${name}=${value}`)
+          .join(' ');
+        this.logger.info(
+          { context: 'AdminChange', ...actorOf(request.caller), action: `${request.method} ${route}`, target },
+          `${request.method} ${route}${ids ? ` (${ids})` : ''} by ${actorOf(request.caller).actor}`,
+        );
+      }),
+    );
+  }
+}
