@@ -9,7 +9,8 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 interface AdminRequest {
   method: string;
   params?: Record<string, string>;
-  caller?: Caller & { apiKeyId?: string; apiKeyName?: string };
+  caller?: Caller;
+  apiKeyFingerprint?: string;
   /** Fastify: the route's pattern. */
   routeOptions?: { url?: string };
   /** Express: the matched route. */
@@ -17,10 +18,14 @@ interface AdminRequest {
   baseUrl?: string;
 }
 
-/** Who made a change: the key's name or id when the resolver knows them, else the bootstrap key or the organisation's key. */
-function actorOf(caller: NonNullable<AdminRequest['caller']>): Record<string, string> {
-  const key = caller.apiKeyName ?? caller.apiKeyId ?? (caller.bootstrap ? 'bootstrap key' : 'organisation API key');
-  return { actor: key, organizationId: caller.organizationId };
+/**
+ * Who made a change: the bootstrap key, or an organisation's key named by the start of its
+ * SHA-256 (the directory keeps that hash: `SELECT id, name FROM directory.api_keys WHERE key_hash
+ * LIKE '<fingerprint>%'`), which says which key without being usable as one.
+ */
+function actorOf(request: AdminRequest & { caller: Caller }): Record<string, string> {
+  const key = request.caller.bootstrap ? 'bootstrap key' : `API key ${request.apiKeyFingerprint ?? '(unknown)'}`;
+  return { actor: key, organizationId: request.caller.organizationId };
 }
 
 /**
@@ -41,7 +46,9 @@ export class AdminChangeLog implements NestInterceptor {
       tap((result: unknown) => {
         // Guards run before interceptors: a request without `caller` is not an admin call (a
         // person signing in, a SAML POST).
-        if (!request.caller) return;
+        const caller = request.caller;
+        if (!caller) return;
+        const actor = actorOf({ ...request, caller });
         const route = request.routeOptions?.url ?? `${request.baseUrl ?? ''}${request.route?.path ?? ''}`;
         const createdId = typeof result === 'object' && result !== null && typeof (result as { id?: unknown }).id === 'string';
         const target = { ...request.params, ...(createdId ? { id: (result as { id: string }).id } : {}) };
@@ -49,8 +56,8 @@ export class AdminChangeLog implements NestInterceptor {
           .map(([name, value]) => `${name}=${value}`)
           .join(' ');
         this.logger.info(
-          { context: 'AdminChange', ...actorOf(request.caller), action: `${request.method} ${route}`, target },
-          `${request.method} ${route}${ids ? ` (${ids})` : ''} by ${actorOf(request.caller).actor}`,
+          { context: 'AdminChange', ...actor, action: `${request.method} ${route}`, target },
+          `${request.method} ${route}${ids ? ` (${ids})` : ''} by ${actor.actor}`,
         );
       }),
     );

@@ -240,6 +240,7 @@ describe('the service kit on Express (demo-sp): /metrics', () => {
 });
 
 const ADMIN_KEY = 'kit-test-admin-key-0123456789';
+const ORG_KEY = 'jit_an-organisation-key-0123456789';
 
 /** A small admin API: what the kit's HTTP edge is tried on. */
 @Controller('v1/things')
@@ -307,7 +308,13 @@ describe('runService: the HTTP edge every Fastify service gets (real PostgreSQL 
             provide: API_KEY_RESOLVER,
             useValue: {
               resolve: (hash: string) =>
-                Promise.resolve(hash === hashApiKey(ADMIN_KEY) ? { organizationId: 'org-1', bootstrap: true } : null),
+                Promise.resolve(
+                  hash === hashApiKey(ADMIN_KEY)
+                    ? { organizationId: 'org-1', bootstrap: true }
+                    : hash === hashApiKey(ORG_KEY)
+                      ? { organizationId: 'org-2', bootstrap: false }
+                      : null,
+                ),
             },
           },
           ApiKeyGuard,
@@ -367,6 +374,7 @@ describe('runService: the HTTP edge every Fastify service gets (real PostgreSQL 
       201,
     );
     assert.equal((await send(plain.base, 'DELETE', '/v1/things/7', { headers: json })).status, 204);
+    assert.equal((await send(plain.base, 'DELETE', '/v1/things/9', { headers: { 'x-api-key': ORG_KEY } })).status, 204);
     assert.equal((await send(plain.base, 'GET', '/whoami')).status, 200);
     assert.equal((await send(plain.base, 'DELETE', '/v1/things/8', { headers: { 'x-api-key': 'wrong-key-0123456789' } })).status, 401);
     await eventually(() => {
@@ -393,11 +401,20 @@ describe('runService: the HTTP edge every Fastify service gets (real PostgreSQL 
             target: { id: '7' },
             msg: 'DELETE /v1/things/:id (id=7) by bootstrap key',
           },
+          {
+            level: 30,
+            actor: `API key ${hashApiKey(ORG_KEY).slice(0, 12)}`,
+            organizationId: 'org-2',
+            action: 'DELETE /v1/things/:id',
+            target: { id: '9' },
+            msg: `DELETE /v1/things/:id (id=9) by API key ${hashApiKey(ORG_KEY).slice(0, 12)}`,
+          },
         ],
       );
     });
     assert.doesNotMatch(plain.log.text, /hunter2-secret/);
     assert.doesNotMatch(plain.log.text, new RegExp(ADMIN_KEY));
+    assert.doesNotMatch(plain.log.text, new RegExp(ORG_KEY));
     // Nest's Logger, used by the services' own code, writes through the same logger.
     assert.ok(plain.log.lines().some((l) => l.context === 'Things' && l.msg === 'created a thing' && l.level === 40 && l.thing === 'lamp'));
   });
