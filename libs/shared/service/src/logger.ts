@@ -50,7 +50,10 @@ export function createServiceLogger(service: string, settings: LogSettings, dest
       sync: true,
       colorize: Boolean(process.stdout.isTTY),
       translateTime: 'SYS:HH:MM:ss.l',
-      ignore: 'pid,hostname,service,context,req,res,responseTime',
+      // What the message already says (the request line, the admin change) or a terminal does not need.
+      ignore: 'pid,hostname,service,context,req,res,responseTime,reqId,actor,organizationId,action,target',
+      // Any other fields stay on the line, as JSON.
+      singleLine: true,
       messageFormat: '{if context}[{context}] {end}{msg}',
     }),
   );
