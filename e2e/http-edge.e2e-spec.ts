@@ -10,20 +10,11 @@ import {
 } from '@jit/testing';
 import { BOOTSTRAP_KEY, System } from './harness';
 
-/** The IdP's routes that answer a person in a browser: their errors are pages, not JSON. */
-const IDP_PAGES = [
-  'GET /',
-  'GET /login',
-  'POST /login',
-  'GET /saml2/{appId}/sso',
-  'POST /saml2/{appId}/sso',
-  'GET /saml2/{appId}/init',
-  'GET /saml2/{appId}/slo',
-  'GET /saml2/{appId}/metadata',
-  'GET /saml2/organizations/{orgId}/metadata',
-];
-/** demo-sp's pages and SAML endpoints, likewise. */
-const DEMO_SP_PAGES = ['GET /', 'GET /login', 'POST /saml/acs', 'GET /saml/slo', 'GET /logout', 'POST /logout', 'GET /saml/metadata'];
+/**
+ * The routes that answer a person in a browser (the IdP's login page and SAML endpoints, demo-sp's
+ * pages): their errors are pages. Everything under /v1, demo-sp's /accounts and the probes are APIs.
+ */
+const pageRoute = (route: string): boolean => !/^\w+ \/(v1\/|accounts|health|ready)/.test(route);
 
 /**
  * The HTTP edge of every service, as each runs in its own process: what the service kit gives
@@ -67,8 +58,8 @@ describe('the HTTP edge of every service', () => {
 
   it('answers bad input on every route of every service with {statusCode, error, code, message, details?}', async () => {
     for (const [name, base] of Object.entries(bases())) {
-      const htmlRoutes = name === 'idp' ? IDP_PAGES : name === 'demo-sp' ? DEMO_SP_PAGES : [];
-      const checked = await sweepErrorShapes({ base, doc: docs.get(name) as OpenApiDocument, key: BOOTSTRAP_KEY, htmlRoutes });
+      const htmlRoute = name === 'idp' || name === 'demo-sp' ? pageRoute : undefined;
+      const checked = await sweepErrorShapes({ base, doc: docs.get(name) as OpenApiDocument, key: BOOTSTRAP_KEY, htmlRoute });
       assert.ok(checked > 0, `${name}: no error answer checked`);
       // What no route documents: an unknown path, a body too large, a content type no route takes.
       const unknown = await fetch(`${base}/v1/no-such-thing`, { headers: { 'x-api-key': BOOTSTRAP_KEY } });

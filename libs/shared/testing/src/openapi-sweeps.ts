@@ -203,7 +203,8 @@ export async function sweepErrorShapes(options: {
   base: string;
   doc: OpenApiDocument;
   key: string;
-  htmlRoutes?: readonly string[];
+  /** Routes that answer a person with a page (`'GET /login'`): their errors may be pages too. */
+  htmlRoute?: (route: string) => boolean;
 }): Promise<number> {
   let checked = 0;
   for (const { route, method, path, operation } of documentedOperations(options.doc)) {
@@ -231,7 +232,7 @@ export async function sweepErrorShapes(options: {
       const text = await res.text();
       if (res.status < 400) continue;
       const contentType = res.headers.get('content-type') ?? '';
-      if (options.htmlRoutes?.includes(route) && contentType.startsWith('text/html')) continue;
+      if (options.htmlRoute?.(route) && contentType.startsWith('text/html')) continue;
       assertErrorShape(`${route} with ${attempt.label}`, res.status, contentType, text);
       if (needsKey && attempt.label.includes('API key')) assert.equal(res.status, 401, `${route} with ${attempt.label}`);
       checked += 1;
