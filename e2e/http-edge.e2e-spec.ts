@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   assertErrorShape,
+  bodySchema,
   assertResponsesDocumented,
   documentedOperations,
   fetchOpenApi,
@@ -39,6 +40,15 @@ describe('the HTTP edge of every service', () => {
     assert.ok(routes('directory').includes('DELETE /v1/user-groups/{id}/members/{userId}'));
     assert.ok(routes('catalog').includes('GET /v1/applications/{id}/jit-readiness'));
     assert.ok(routes('demo-sp').includes('GET /accounts'), routes('demo-sp').join(', '));
+    // The IdP validates them with hand-given ZodPipes: their schemas are documented all the same.
+    const idp = docs.get('idp') as OpenApiDocument & {
+      paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean }[] }>>;
+    };
+    assert.deepEqual(idp.paths['/v1/applications/{id}/preview']?.get?.parameters?.map((p) => `${p.in} ${p.name} ${p.required}`).sort(), [
+      'path id true',
+      'query userId true',
+    ]);
+    assert.deepEqual(Object.keys(bodySchema(idp, 'POST /v1/signing-keys/rotation')?.properties ?? {}), ['activatesAt']);
   });
 
   it('documents, for every operation of every service, its success answer and its errors with the one ErrorBody schema', () => {
@@ -70,6 +80,13 @@ describe('the HTTP edge of every service', () => {
         body: JSON.stringify({ padding: 'x'.repeat(2 * 1024 * 1024) }),
       });
       assertErrorShape(`${name} body too large`, 413, large.headers.get('content-type') ?? '', await large.text());
+      const badUrl = await fetch(`${base}/v1/users/%ZZ`, { headers: { 'x-api-key': BOOTSTRAP_KEY } });
+      assertErrorShape(
+        `${name} a URL that is not valid percent-encoding`,
+        badUrl.status,
+        badUrl.headers.get('content-type') ?? '',
+        await badUrl.text(),
+      );
     }
   });
 

@@ -1,9 +1,15 @@
 import { Body, Param, Query, type INestApplication } from '@nestjs/common';
-import { GUARDS_METADATA } from '@nestjs/common/constants';
+import { GUARDS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
+import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ModulesContainer } from '@nestjs/core';
 import { ApiResponse, DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { OperationObject, ResponsesObject, SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import type { z } from 'zod';
+import type {
+  OperationObject,
+  ParameterObject,
+  ResponsesObject,
+  SchemaObject,
+} from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import { z } from 'zod';
 import { ApiKeyGuard } from './api-key';
 import { ZodPipe } from './zod-body';
 
@@ -51,7 +57,7 @@ export function serveOpenApi(app: INestApplication, options: OpenApiOptions): vo
     .build();
   const create = () => {
     const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationId });
-    return documentResponses(document, apiKeyOperations(app));
+    return documentResponses(document, scanRoutes(app));
   };
   SwaggerModule.setup('docs', app, create, { jsonDocumentUrl: 'docs-json' });
   served.add(app);
@@ -59,11 +65,27 @@ export function serveOpenApi(app: INestApplication, options: OpenApiOptions): vo
 
 const operationId = (controller: string, method: string): string => `${controller}_${method}`;
 
-/** The operation ids (`Controller_method`) of the routes ApiKeyGuard protects, from Nest's own guard metadata. */
-function apiKeyOperations(app: INestApplication): Set<string> {
-  const guarded = new Set<string>();
+/** What Nest's own metadata says about a route that @nestjs/swagger does not read. */
+export interface RouteFacts {
+  /** ApiKeyGuard protects it. */
+  apiKey: boolean;
+  /**
+   * Arguments validated by a ZodPipe given by hand (`@Body(new ZodPipe(S))`) rather than through
+   * ZodBody/ZodQuery/ZodParam: swagger does not see their schema, so it is added from the pipe.
+   */
+  zodArguments: { in: 'body' | 'query' | 'path'; name?: string; schema: z.ZodType }[];
+}
+
+/** Facts per operation id (`Controller_method`), from Nest's guard and route-argument metadata. */
+function scanRoutes(app: INestApplication): Map<string, RouteFacts> {
+  const facts = new Map<string, RouteFacts>();
   const usesApiKey = (target: object): boolean =>
     ((Reflect.getMetadata(GUARDS_METADATA, target) as unknown[] | undefined) ?? []).includes(ApiKeyGuard);
+  const where: Partial<Record<number, 'body' | 'query' | 'path'>> = {
+    [RouteParamtypes.BODY]: 'body',
+    [RouteParamtypes.QUERY]: 'query',
+    [RouteParamtypes.PARAM]: 'path',
+  };
   for (const module of app.get(ModulesContainer).values()) {
     for (const wrapper of module.controllers.values()) {
       const controller = wrapper.metatype as (new (...args: never[]) => object) | null;
@@ -72,11 +94,45 @@ function apiKeyOperations(app: INestApplication): Set<string> {
       for (const method of Object.getOwnPropertyNames(prototype)) {
         const handler = prototype[method];
         if (method === 'constructor' || typeof handler !== 'function') continue;
-        if (usesApiKey(controller) || usesApiKey(handler)) guarded.add(operationId(controller.name, method));
+        const args = (Reflect.getMetadata(ROUTE_ARGS_METADATA, controller, method) ?? {}) as Record<
+          string,
+          { data?: unknown; pipes?: unknown[] }
+        >;
+        const zodArguments: RouteFacts['zodArguments'] = [];
+        for (const [key, arg] of Object.entries(args)) {
+          const place = where[Number(key.split(':')[0])];
+          const pipe = arg.pipes?.find((p): p is ZodPipe<z.ZodType> => p instanceof ZodPipe);
+          if (place && pipe)
+            zodArguments.push({ in: place, name: typeof arg.data === 'string' ? arg.data : undefined, schema: pipe.schema });
+        }
+        facts.set(operationId(controller.name, method), { apiKey: usesApiKey(controller) || usesApiKey(handler), zodArguments });
       }
     }
   }
-  return guarded;
+  return facts;
+}
+
+const jsonSchema = (schema: z.ZodType): SchemaObject =>
+  z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as SchemaObject;
+
+/** Adds what a hand-given ZodPipe validates, where swagger left it out. */
+function documentZodArguments(operation: OperationObject, facts: RouteFacts): void {
+  const parameters = (operation.parameters ?? []) as ParameterObject[];
+  for (const arg of facts.zodArguments) {
+    const schema = jsonSchema(arg.schema);
+    if (arg.in === 'body') {
+      operation.requestBody ??= { required: true, content: { 'application/json': { schema } } };
+    } else if (arg.in === 'path' && arg.name) {
+      const parameter = parameters.find((p) => p.in === 'path' && p.name === arg.name);
+      if (parameter) parameter.schema = schema;
+    } else if (arg.in === 'query' && !arg.name) {
+      for (const [name, property] of Object.entries(schema.properties ?? {})) {
+        if (parameters.some((p) => p.in === 'query' && p.name === name)) continue;
+        parameters.push({ name, in: 'query', required: (schema.required ?? []).includes(name), schema: property });
+      }
+    }
+  }
+  operation.parameters = parameters;
 }
 
 const SUCCESS: Record<number, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content', 302: 'Redirect' };
@@ -108,12 +164,12 @@ const errorResponse = (description: string) => ({
 });
 
 /**
- * Gives every operation its answers: the success one (a route's own @ZodResponse, else the status
+ * Gives every operation its answers (and the schemas of hand-given ZodPipes): the success one (a route's own @ZodResponse, else the status
  * Nest answers with) and the errors it can answer, each with the one ErrorBody schema. The
  * routes ApiKeyGuard protects carry the API key requirement and its 401; the others (health,
  * SAML endpoints, the login page) none.
  */
-export function documentResponses(document: OpenAPIObject, apiKeyOperationIds: ReadonlySet<string>): OpenAPIObject {
+export function documentResponses(document: OpenAPIObject, routes: ReadonlyMap<string, RouteFacts>): OpenAPIObject {
   document.components = { ...document.components, schemas: { ...document.components?.schemas, ErrorBody: ERROR_BODY_SCHEMA } };
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const) {
@@ -126,7 +182,9 @@ export function documentResponses(document: OpenAPIObject, apiKeyOperationIds: R
       if (!Object.keys(responses).some((status) => /^[23]/.test(status))) {
         responses[method === 'post' ? '201' : '200'] = { description: method === 'post' ? 'Created' : 'OK' };
       }
-      const guarded = operation.operationId !== undefined && apiKeyOperationIds.has(operation.operationId);
+      const facts = operation.operationId === undefined ? undefined : routes.get(operation.operationId);
+      if (facts) documentZodArguments(operation, facts);
+      const guarded = facts?.apiKey ?? false;
       const hasInput = (operation.parameters ?? []).length > 0 || operation.requestBody !== undefined;
       if (hasInput) responses['400'] ??= errorResponse('Invalid input: `details` names each bad field');
       if (guarded) {

@@ -1,15 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { RawServerDefault } from 'fastify';
+import type { FastifyReply, RawServerDefault } from 'fastify';
 import type { Logger as Pino } from 'pino';
 import { BusTransport, ConsumerPositions, ConsumerProgress, NatsBus, type RpcContract, type StreamContract } from '@jit/messaging';
 import type { BaseConfig } from '@jit/config';
 import { ensureDatabase } from '@jit/persistence';
-import { ErrorFilter } from './error-filter';
+import { ErrorFilter, toErrorBody } from './error-filter';
 import { createServiceLogger, PinoNestLogger, SERVICE_LOGGER } from './logger';
 import { isOpenApiServed, serveOpenApi, type OpenApiOptions } from './openapi';
 
@@ -67,9 +67,19 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     throw new StartupError('nats');
   }
   const bodyLimit = options.bodyLimitBytes ?? 256 * 1024;
+  const frameworkLogger = new Logger('Fastify');
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module(bus),
-    new FastifyAdapter({ bodyLimit, trustProxy: trustedProxies(config) }),
+    new FastifyAdapter({
+      bodyLimit,
+      trustProxy: trustedProxies(config),
+      // Errors Fastify meets before any route (a URL that is not valid percent-encoding) answer
+      // the same error body as everything else, not Fastify's own.
+      frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => {
+        const body = toErrorBody(error, frameworkLogger);
+        void reply.status(body.statusCode).send(body);
+      },
+    }),
     { bufferLogs: true },
   );
   useServiceLogger(app);

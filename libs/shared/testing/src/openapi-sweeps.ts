@@ -183,6 +183,7 @@ export function assertErrorShape(what: string, status: number, contentType: stri
   assert.equal(body.statusCode, status, `${what}: ${text}`);
   assert.equal(typeof body.error, 'string', `${what}: ${text}`);
   assert.equal(typeof body.code, 'string', `${what}: ${text}`);
+  assert.doesNotMatch(String(body.code), /^FST_/, `${what}: the framework's own error code leaked: ${text}`);
   assert.ok(typeof body.message === 'string' && body.message.length > 0, `${what}: ${text}`);
   if (body.details !== undefined) {
     assert.ok(Array.isArray(body.details), `${what}: ${text}`);
@@ -194,8 +195,8 @@ export function assertErrorShape(what: string, status: number, contentType: stri
 
 /**
  * Bad input on every route of a running service, straight from its document: a path id that
- * is no id, a malformed JSON body, an unknown query parameter's worth of garbage, no API key
- * where one is needed, and a wrong one. Every 4xx that comes back must be an ErrorBody. Routes
+ * is no id (never blamed on a body the route does not take), a malformed JSON body, a body of the wrong
+ * type, no API key where one is needed, and a wrong one. Every 4xx that comes back must be an ErrorBody. Routes
  * that answer a person with an HTML page (`htmlRoutes`, e.g. the IdP's SAML endpoints) may
  * answer their errors as HTML. Returns the number of error answers checked.
  */
@@ -211,6 +212,7 @@ export async function sweepErrorShapes(options: {
     const url = `${options.base}${path.replace(/\{[^}]+\}/g, 'not%20an%20id')}`;
     const needsKey = (operation.security ?? []).some((requirement) => 'apiKey' in requirement);
     const attempts: { label: string; headers: Record<string, string>; body?: string }[] = [
+      { label: 'a path id that is no id', headers: { 'x-api-key': options.key } },
       { label: 'bad ids, malformed JSON', headers: { 'x-api-key': options.key, 'content-type': 'application/json' }, body: '{"name": ' },
       { label: 'a body of the wrong type', headers: { 'x-api-key': options.key, 'content-type': 'application/json' }, body: '[1, 2]' },
     ];
@@ -235,6 +237,11 @@ export async function sweepErrorShapes(options: {
       if (options.htmlRoute?.(route) && contentType.startsWith('text/html')) continue;
       assertErrorShape(`${route} with ${attempt.label}`, res.status, contentType, text);
       if (needsKey && attempt.label.includes('API key')) assert.equal(res.status, 401, `${route} with ${attempt.label}`);
+      const details = (JSON.parse(text) as { details?: { field: string }[] }).details;
+      // A route without a body that names "(body)" blames the wrong thing (a bad id in the URL, say).
+      if (operation.requestBody === undefined && details) {
+        assert.ok(!details.some((d) => d.field === '(body)'), `${route} with ${attempt.label} takes no body, yet blames it: ${text}`);
+      }
       checked += 1;
     }
   }
