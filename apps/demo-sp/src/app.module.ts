@@ -4,10 +4,20 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { json, urlencoded, type NextFunction, type Request, type Response } from 'express';
 import session from 'express-session';
-import { Logger as PinoNestLogger } from 'nestjs-pino';
-import pino from 'pino';
+import type { Logger as Pino } from 'pino';
 import { ensureDatabase } from '@jit/persistence';
-import { ErrorFilter, ServiceKitModule, StartupError, toErrorBody } from '@jit/service';
+import {
+  createServiceLogger,
+  ErrorFilter,
+  logStartupSummary,
+  serveOpenApi,
+  SERVICE_LOGGER,
+  ServiceKitModule,
+  StartupError,
+  toErrorBody,
+  trustProxiesOnExpress,
+  useServiceLogger,
+} from '@jit/service';
 import { Account } from './accounts/account.entity';
 import type { DemoSpConfig } from './config';
 import { Initial1764400000000 } from './migrations/1764400000000-Initial';
@@ -45,7 +55,9 @@ export async function createDemoSpApp(config: DemoSpConfig): Promise<NestExpress
     bufferLogs: true,
     bodyParser: false,
   });
-  app.useLogger(app.get(PinoNestLogger));
+  useServiceLogger(app);
+  trustProxiesOnExpress(app, config);
+  serveOpenApi(app, { title: 'Demo SP', description: 'An example SP that creates accounts from SAML assertions (JIT).', version: '1' });
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();
   const secure = config.DEMO_SP_BASE_URL.startsWith('https:');
@@ -81,7 +93,7 @@ export interface RunningDemoSp {
 
 /** Database → app → listen, as `main.ts` does; the end-to-end tests may call it in-process. */
 export async function startDemoSp(config: DemoSpConfig): Promise<RunningDemoSp> {
-  const log = pino({ level: config.LOG_LEVEL, base: { service: 'demo-sp' } });
+  const log = createServiceLogger('demo-sp', config);
   try {
     await ensureDatabase(config.DATABASE_URL, DEMO_SP_SCHEMA);
   } catch (error) {
@@ -96,6 +108,12 @@ export async function startDemoSp(config: DemoSpConfig): Promise<RunningDemoSp> 
   await app.listen(config.DEMO_SP_PORT, config.HOST);
   const { port } = app.getHttpServer().address() as AddressInfo;
   const url = `http://${config.HOST}:${port}`;
-  log.info({ url, baseUrl: config.DEMO_SP_BASE_URL, jitMode: config.DEMO_SP_JIT_MODE }, `demo-sp listening on ${url}`);
+  logStartupSummary(app.get<Pino>(SERVICE_LOGGER), {
+    service: 'demo-sp',
+    url,
+    config,
+    schema: DEMO_SP_SCHEMA,
+    extra: [`Public URL ${config.DEMO_SP_BASE_URL}, IdP ${config.DEMO_SP_IDP_URL}, JIT mode ${config.DEMO_SP_JIT_MODE}`],
+  });
   return { app, url };
 }

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { IdParam, ListQuery, ZodPipe } from '@jit/service';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
+import { IdParam, ListQuery, ZodBody, ZodParam, ZodQuery } from '@jit/service';
 import { CreateLocalAccountBody } from './accounts.dto';
 import { AccountsService } from './accounts.service';
 
@@ -9,19 +9,19 @@ export class AccountsController {
   constructor(private readonly accounts: AccountsService) {}
 
   @Get()
-  list(@Query(new ZodPipe(ListQuery)) query: ListQuery) {
+  list(@ZodQuery(ListQuery) query: ListQuery) {
     return this.accounts.list(query);
   }
 
   @Get(':id')
-  get(@Param('id', new ZodPipe(IdParam)) id: string) {
+  get(@ZodParam('id', IdParam) id: string) {
     return this.accounts.get(id);
   }
 
   /** A pre-existing account (no NameID yet), for showing what link-by-email does with it. */
   @Post()
   @HttpCode(201)
-  create(@Body(new ZodPipe(CreateLocalAccountBody)) body: CreateLocalAccountBody) {
+  create(@ZodBody(CreateLocalAccountBody) body: CreateLocalAccountBody) {
     return this.accounts.createLocal(body);
   }
 }

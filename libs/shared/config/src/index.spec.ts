@@ -32,6 +32,19 @@ describe('loadConfig', () => {
       (e: unknown) => e instanceof ConfigError && /NATS_INBOX_PREFIX/.test(e.message) && !e.message.includes('secret.value'),
     );
   });
+
+  it('reads TRUSTED_PROXIES as a list of addresses and CIDRs, none by default, and names a bad entry', () => {
+    assert.deepEqual(loadConfig(serviceSchema, {}).TRUSTED_PROXIES, []);
+    assert.deepEqual(loadConfig(serviceSchema, { TRUSTED_PROXIES: '10.0.0.5, 10.1.0.0/16,::1,loopback' }).TRUSTED_PROXIES, [
+      '10.0.0.5',
+      '10.1.0.0/16',
+      '::1',
+      'loopback',
+    ]);
+    for (const bad of ['10.0.0.0/33', 'proxy.example.com', '10.0.0.5/8/1', '*']) {
+      assert.throws(() => loadConfig(serviceSchema, { TRUSTED_PROXIES: bad }), /TRUSTED_PROXIES: addresses or CIDRs/, bad);
+    }
+  });
 });
 
 describe('production on the bus', () => {

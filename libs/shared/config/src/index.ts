@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -56,6 +57,22 @@ export const baseConfigSchema = z
      */
     READY_MAX_LAG: z.coerce.number().int().min(0).default(100),
     READY_LAG_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(500),
+    /**
+     * The reverse proxies in front of the service, as addresses or CIDRs separated by commas (or
+     * `loopback`, `linklocal`, `uniquelocal`). Only a request whose peer is one of them has its
+     * client address read from X-Forwarded-For; by default none is trusted and the client address
+     * is the socket's, since anyone can send that header.
+     */
+    TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ''),
+      )
+      .refine((entries) => entries.every(isProxyAddress), 'addresses or CIDRs (e.g. 10.0.0.5, 10.1.0.0/16), comma-separated'),
   })
   .refine((config) => (config.NATS_USER === undefined) === (config.NATS_PASSWORD === undefined), {
     message: 'NATS_USER and NATS_PASSWORD go together: set both, or neither',
@@ -128,3 +145,14 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
 
 /** Parses a boolean environment value the way people write them. */
 export const envBoolean = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** An address, a CIDR, or one of the names proxy-addr (behind Fastify's and Express's trust settings) knows. */
+function isProxyAddress(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address = '', bits, ...extra] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || extra.length > 0) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d+$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}

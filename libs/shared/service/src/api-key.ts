@@ -38,7 +38,12 @@ export function newApiKey(): string {
 interface RequestWithCaller {
   headers: Record<string, string | string[] | undefined>;
   caller?: Caller;
+  /** The first characters of the key's hash: names the key in the log (the directory stores the hash) without being a secret. */
+  apiKeyFingerprint?: string;
 }
+
+/** How many hex digits of a key's SHA-256 name it in the log. */
+export const API_KEY_FINGERPRINT_LENGTH = 12;
 
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -49,9 +54,11 @@ export class ApiKeyGuard implements CanActivate {
     const header = request.headers['x-api-key'];
     const key = Array.isArray(header) ? header[0] : header;
     if (!key) throw new DomainError(ErrorCode.Unauthenticated, 'Send your organisation API key in the x-api-key header');
-    const caller = await this.resolver.resolve(hashApiKey(key));
+    const hash = hashApiKey(key);
+    const caller = await this.resolver.resolve(hash);
     if (!caller) throw new DomainError(ErrorCode.Unauthenticated, 'The API key in x-api-key is not valid');
     request.caller = caller;
+    request.apiKeyFingerprint = hash.slice(0, API_KEY_FINGERPRINT_LENGTH);
     return true;
   }
 }

@@ -9,3 +9,5 @@ export * from './service-kit.module';
 export * from './run-service';
 export * from './common-dto';
 export * from './openapi';
+export * from './logger';
+export * from './admin-log';

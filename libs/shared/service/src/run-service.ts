@@ -1,8 +1,11 @@
-import type { DynamicModule } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Logger as PinoNestLogger } from 'nestjs-pino';
-import pino from 'pino';
+import type { FastifyReply, RawServerDefault } from 'fastify';
+import type { Logger as Pino } from 'pino';
 import {
   BusTransport,
   ConsumerPositions,
@@ -14,7 +17,9 @@ import {
 } from '@jit/messaging';
 import { insecureBusWarning, type BaseConfig } from '@jit/config';
 import { ensureDatabase } from '@jit/persistence';
-import { ErrorFilter } from './error-filter';
+import { ErrorFilter, toErrorBody } from './error-filter';
+import { createServiceLogger, PinoNestLogger, SERVICE_LOGGER } from './logger';
+import { isOpenApiServed, serveOpenApi, type OpenApiOptions } from './openapi';
 
 export interface RunServiceOptions {
   service: string;
@@ -30,6 +35,11 @@ export interface RunServiceOptions {
   module: (bus: NatsBus) => DynamicModule;
   /** Runs after the app is created and before it listens (cookie plugins, content parsers). */
   configure?: (app: NestFastifyApplication) => Promise<void> | void;
+  /**
+   * The title and description of the OpenAPI document at /docs-json (page at /docs). Every
+   * service serves one; without this (and unless `configure` served its own) it is titled after the service.
+   */
+  openApi?: Omit<OpenApiOptions, 'version'>;
 }
 
 const POSTGRES_HINT = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
@@ -42,7 +52,7 @@ const NATS_HINT = 'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server
  */
 export async function runService(options: RunServiceOptions): Promise<NestFastifyApplication> {
   const { config } = options;
-  const log = pino({ level: config.LOG_LEVEL, base: { service: options.service } });
+  const log = createServiceLogger(options.service, config);
   // Plain text, not a JSON log line: a development start must show it as it is written.
   const warning = insecureBusWarning(config);
   if (warning) console.warn(warning);
@@ -78,15 +88,34 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     log.fatal(`PostgreSQL is not reachable at ${redactUrl(config.DATABASE_URL)} (${String(error)}). Start it: ${POSTGRES_HINT}`);
     throw new StartupError('postgres');
   }
+  const bodyLimit = options.bodyLimitBytes ?? 256 * 1024;
+  const frameworkLogger = new Logger('Fastify');
   const app = await NestFactory.create<NestFastifyApplication>(
     options.module(bus),
-    new FastifyAdapter({ bodyLimit: options.bodyLimitBytes ?? 256 * 1024 }),
+    new FastifyAdapter({
+      bodyLimit,
+      trustProxy: trustedProxies(config),
+      // Errors Fastify meets before any route (a URL that is not valid percent-encoding) answer
+      // the same error body as everything else, not Fastify's own.
+      frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => {
+        const body = toErrorBody(error, frameworkLogger);
+        void reply.status(body.statusCode).send(body);
+      },
+    }),
     { bufferLogs: true },
   );
-  app.useLogger(app.get(PinoNestLogger));
+  useServiceLogger(app);
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();
+  acceptEmptyJsonBodies(app, bodyLimit);
   await options.configure?.(app);
+  if (!isOpenApiServed(app)) {
+    serveOpenApi(app, {
+      title: options.openApi?.title ?? `${options.service} API`,
+      description: options.openApi?.description ?? `The ${options.service} service's HTTP API.`,
+      version: '1',
+    });
+  }
   app.connectMicroservice(
     {
       strategy: new BusTransport({
@@ -102,10 +131,96 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
   );
   await app.startAllMicroservices();
   await app.listen(options.port, config.HOST);
-  const url = `http://${config.HOST}:${options.port}`;
-  log.info({ url }, `${options.service} listening on ${url}`);
+  logStartupSummary(app.get<Pino>(SERVICE_LOGGER), {
+    service: options.service,
+    url: await app.getUrl(),
+    config,
+    schema: options.schema,
+    nats: {
+      produces: (options.produces ?? []).map((s) => s.name),
+      consumes: (options.consumes ?? []).map((s) => s.name),
+      answers: (options.answers ?? []).length,
+    },
+  });
   return app;
 }
+
+/** Fastify's and Express's trust setting from TRUSTED_PROXIES: a list of addresses, or no proxy at all. */
+export function trustedProxies(config: Pick<BaseConfig, 'TRUSTED_PROXIES'>): string[] | false {
+  return config.TRUSTED_PROXIES.length > 0 ? [...config.TRUSTED_PROXIES] : false;
+}
+
+/** For an Express service (demo-sp): the same TRUSTED_PROXIES rule as runService gives Fastify. */
+export function trustProxiesOnExpress(app: NestExpressApplication, config: Pick<BaseConfig, 'TRUSTED_PROXIES'>): void {
+  app.set('trust proxy', trustedProxies(config));
+}
+
+/** Nest's Logger, everywhere in the app, writes through the service's pino logger. */
+export function useServiceLogger(app: INestApplication): void {
+  app.useLogger(new PinoNestLogger(app.get<Pino>(SERVICE_LOGGER)));
+}
+
+/**
+ * A request that says `content-type: application/json` but sends no body (`curl -X DELETE -H
+ * 'content-type: application/json' ...`, a client that sets the header on every call) is a
+ * request without a body, as it is on Express, not a 400. Anything else goes through Fastify's
+ * own parser, with its protection against prototype poisoning.
+ */
+export function acceptEmptyJsonBodies(app: NestFastifyApplication, bodyLimit: number): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser<RawServerDefault>('application/json', { bodyLimit }, (request, body, done) => {
+    if (body.length === 0) done(null, undefined);
+    else void parseJson(request, body as unknown as string, done);
+  });
+}
+
+export interface StartupSummary {
+  service: string;
+  url: string;
+  config: Pick<BaseConfig, 'DATABASE_URL' | 'NATS_URL' | 'NATS_PREFIX' | 'TRUSTED_PROXIES'>;
+  schema: string;
+  /** Absent for a service without NATS (demo-sp). */
+  nats?: { produces: string[]; consumes: string[]; answers: number };
+  /** Further lines of the service's own (demo-sp's JIT mode). */
+  extra?: string[];
+}
+
+/** A handful of lines at start: what runs, where it listens, and what it talks to. */
+export function logStartupSummary(log: Pino, summary: StartupSummary): void {
+  const { config } = summary;
+  const lines = [
+    `${summary.service} ${VERSION} listening on ${summary.url} (API documentation at ${summary.url}/docs)`,
+    `PostgreSQL ${redactUrl(config.DATABASE_URL)}, schema ${summary.schema}`,
+  ];
+  if (summary.nats) {
+    const { produces, consumes, answers } = summary.nats;
+    lines.push(
+      `NATS ${config.NATS_URL}${config.NATS_PREFIX ? ` (prefix ${config.NATS_PREFIX})` : ''}: ` +
+        [
+          `produces ${produces.join(', ') || 'nothing'}`,
+          `consumes ${consumes.join(', ') || 'nothing'}`,
+          `answers ${answers} request subject${answers === 1 ? '' : 's'}`,
+        ].join('; '),
+    );
+  }
+  lines.push(
+    config.TRUSTED_PROXIES.length > 0
+      ? `Trusted proxies: ${config.TRUSTED_PROXIES.join(', ')} (their X-Forwarded-For gives the client address)`
+      : "Trusted proxies: none (the client address is the connection's)",
+  );
+  lines.push(...(summary.extra ?? []));
+  for (const line of lines) log.info({ context: 'Startup' }, line);
+}
+
+/** The project's version, from the package.json at the repository root. */
+const VERSION = ((): string => {
+  try {
+    return (JSON.parse(readFileSync(resolve(__dirname, '../../../../package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+})();
 
 export class StartupError extends Error {
   constructor(readonly dependency: 'postgres' | 'nats') {
@@ -121,7 +236,7 @@ export function runMain(start: () => Promise<unknown>): void {
   });
 }
 
-function redactUrl(url: string): string {
+export function redactUrl(url: string): string {
   const u = new URL(url);
   if (u.password) u.password = '***';
   return u.toString();

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import 'reflect-metadata';
-import { Controller, Get, Module, NotFoundException, Param } from '@nestjs/common';
+import { Writable } from 'node:stream';
+import { Controller, Delete, Get, HttpCode, Logger, Module, NotFoundException, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Payload } from '@nestjs/microservices';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
@@ -23,6 +24,9 @@ import {
 import { baseConfigSchema } from '@jit/config';
 import { ensureDatabase } from '@jit/persistence';
 import { eventually, metricValue, testEnv } from '@jit/testing';
+import { API_KEY_RESOLVER, ApiKeyGuard, hashApiKey } from './api-key';
+import { ZodBody } from './openapi';
+import { runService, trustProxiesOnExpress } from './run-service';
 import { ServiceKitModule } from './service-kit.module';
 
 const Tick = defineEvent('kit.tick.v1', z.object({ n: z.number().int() }));
@@ -231,5 +235,249 @@ describe('the service kit on Express (demo-sp): /metrics', () => {
     assert.equal(metricValue(text, 'jit_http_request_duration_seconds_count', { method: 'GET', route: '/things/:id', status: '200' }), 1);
     assert.equal(metricValue(text, 'jit_nats_up'), undefined);
     assert.equal(metricValue(text, 'jit_outbox_unpublished_messages'), undefined);
+  });
+});
+
+const ADMIN_KEY = 'kit-test-admin-key-0123456789';
+const ORG_KEY = 'jit_an-organisation-key-0123456789';
+
+/** A small admin API: what the kit's HTTP edge is tried on. */
+@Controller('v1/things')
+@UseGuards(ApiKeyGuard)
+class AdminThingsController {
+  @Post()
+  @HttpCode(201)
+  create(@ZodBody(z.object({ name: z.string(), password: z.string() }).strict()) body: { name: string }): { id: string; name: string } {
+    new Logger('Things').warn({ thing: body.name }, 'created a thing');
+    return { id: '6f1c3d2e-0000-4000-8000-000000000001', name: body.name };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@Param('id') _id: string): void {}
+}
+
+/** Where a route sees the client: `request.ip`, as the IdP's audit and the directory's throttle read it. */
+@Controller('whoami')
+class WhoAmIController {
+  @Get()
+  whoami(@Req() request: { ip: string }): { ip: string } {
+    return { ip: request.ip };
+  }
+}
+
+/** Collects log lines (JSON, one per line). */
+class LogLines extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+  lines(): Record<string, unknown>[] {
+    return this.text
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+}
+
+describe('runService: the HTTP edge every Fastify service gets (real PostgreSQL and NATS)', () => {
+  const env = testEnv('servicekitedge');
+  const apps: NestFastifyApplication[] = [];
+
+  /** A service started the way main.ts starts one, with its log collected. */
+  const start = async (name: string, extra: Record<string, string> = {}) => {
+    const log = new LogLines();
+    const config = baseConfigSchema.parse({
+      DATABASE_URL: env.databaseUrl,
+      NATS_URL: env.natsUrl,
+      NATS_PREFIX: env.natsPrefix,
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'test',
+      ...extra,
+    });
+    const module = (bus: NatsBus) => {
+      @Module({
+        imports: [
+          ServiceKitModule.forRoot({ service: name, config, schema: name, entities: [], migrations: [], bus, logDestination: log }),
+        ],
+        controllers: [AdminThingsController, WhoAmIController],
+        providers: [
+          {
+            provide: API_KEY_RESOLVER,
+            useValue: {
+              resolve: (hash: string) =>
+                Promise.resolve(
+                  hash === hashApiKey(ADMIN_KEY)
+                    ? { organizationId: 'org-1', bootstrap: true }
+                    : hash === hashApiKey(ORG_KEY)
+                      ? { organizationId: 'org-2', bootstrap: false }
+                      : null,
+                ),
+            },
+          },
+          ApiKeyGuard,
+        ],
+      })
+      class EdgeTestModule {}
+      return { module: EdgeTestModule };
+    };
+    const app = await runService({ service: name, config, port: 0, schema: name, module });
+    apps.push(app);
+    return { base: (await app.getUrl()).replace('[::1]', '127.0.0.1'), log };
+  };
+
+  let plain: { base: string; log: LogLines };
+  beforeAll(async () => {
+    plain = await start('kitedge');
+  });
+
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await env.cleanup();
+  });
+
+  const send = (base: string, method: string, path: string, init: { body?: string; headers?: Record<string, string> } = {}) =>
+    fetch(`${base}${path}`, { method, headers: { 'x-api-key': ADMIN_KEY, ...init.headers }, body: init.body });
+
+  it('takes a body-less request with a JSON content type as a request without a body, on every method', async () => {
+    const json = { 'content-type': 'application/json' };
+    const deleted = await send(plain.base, 'DELETE', '/v1/things/42', { headers: json });
+    assert.equal(deleted.status, 204, await deleted.text());
+    const charset = await send(plain.base, 'DELETE', '/v1/things/42', { headers: { 'content-type': 'application/json; charset=utf-8' } });
+    assert.equal(charset.status, 204, await charset.text());
+    assert.equal((await send(plain.base, 'GET', '/whoami', { headers: json })).status, 200);
+    // A route that needs a body says which fields are missing, not that the body is empty.
+    const created = await send(plain.base, 'POST', '/v1/things', { headers: json });
+    assert.equal(created.status, 400);
+    assert.deepEqual(
+      ((await created.json()) as { details: { field: string }[] }).details.map((d) => d.field),
+      ['name', 'password'],
+    );
+    // Real bodies still go through Fastify's parser and its checks.
+    const malformed = await send(plain.base, 'POST', '/v1/things', { headers: json, body: '{"name": ' });
+    assert.equal(malformed.status, 400);
+    assert.equal(((await malformed.json()) as { code: string }).code, 'VALIDATION_FAILED');
+    const poisoned = await send(plain.base, 'POST', '/v1/things', {
+      headers: json,
+      body: '{"__proto__": {"x": 1}, "name": "a", "password": "b"}',
+    });
+    assert.equal(poisoned.status, 400);
+  });
+
+  it('logs one info line per admin change (who, what, which id), never the body, and none for reads or refusals', async () => {
+    const json = { 'content-type': 'application/json' };
+    const before = plain.log.lines().length;
+    assert.equal(
+      (await send(plain.base, 'POST', '/v1/things', { headers: json, body: '{"name": "lamp", "password": "hunter2-secret"}' })).status,
+      201,
+    );
+    assert.equal((await send(plain.base, 'DELETE', '/v1/things/7', { headers: json })).status, 204);
+    assert.equal((await send(plain.base, 'DELETE', '/v1/things/9', { headers: { 'x-api-key': ORG_KEY } })).status, 204);
+    assert.equal((await send(plain.base, 'GET', '/whoami')).status, 200);
+    assert.equal((await send(plain.base, 'DELETE', '/v1/things/8', { headers: { 'x-api-key': 'wrong-key-0123456789' } })).status, 401);
+    await eventually(() => {
+      const changes = plain.log
+        .lines()
+        .slice(before)
+        .filter((l) => l.context === 'AdminChange');
+      assert.deepEqual(
+        changes.map(({ level, actor, organizationId, action, target, msg }) => ({ level, actor, organizationId, action, target, msg })),
+        [
+          {
+            level: 30,
+            actor: 'bootstrap key',
+            organizationId: 'org-1',
+            action: 'POST /v1/things',
+            target: { id: '6f1c3d2e-0000-4000-8000-000000000001' },
+            msg: 'POST /v1/things (id=6f1c3d2e-0000-4000-8000-000000000001) by bootstrap key',
+          },
+          {
+            level: 30,
+            actor: 'bootstrap key',
+            organizationId: 'org-1',
+            action: 'DELETE /v1/things/:id',
+            target: { id: '7' },
+            msg: 'DELETE /v1/things/:id (id=7) by bootstrap key',
+          },
+          {
+            level: 30,
+            actor: `API key ${hashApiKey(ORG_KEY).slice(0, 12)}`,
+            organizationId: 'org-2',
+            action: 'DELETE /v1/things/:id',
+            target: { id: '9' },
+            msg: `DELETE /v1/things/:id (id=9) by API key ${hashApiKey(ORG_KEY).slice(0, 12)}`,
+          },
+        ],
+      );
+    });
+    assert.doesNotMatch(plain.log.text, /hunter2-secret/);
+    assert.doesNotMatch(plain.log.text, new RegExp(ADMIN_KEY));
+    assert.doesNotMatch(plain.log.text, new RegExp(ORG_KEY));
+    // Nest's Logger, used by the services' own code, writes through the same logger.
+    assert.ok(plain.log.lines().some((l) => l.context === 'Things' && l.msg === 'created a thing' && l.level === 40 && l.thing === 'lamp'));
+  });
+
+  it("starts with a short summary (service, version, URL, PostgreSQL, NATS), not Nest's module and route dump", () => {
+    const startup = plain.log.lines().filter((l) => l.context === 'Startup');
+    assert.ok(startup.length >= 3 && startup.length <= 6, startup.map((l) => l.msg).join('\n'));
+    assert.match(
+      String(startup[0]?.msg),
+      /^kitedge \d+\.\d+\.\d+ listening on http:\/\/127\.0\.0\.1:\d+ \(API documentation at .*\/docs\)$/,
+    );
+    assert.ok(startup.some((l) => String(l.msg).startsWith(`NATS ${env.natsUrl} (prefix ${env.natsPrefix})`)));
+    assert.ok(startup.some((l) => /^PostgreSQL postgres:\/\/.* schema kitedge$/.test(String(l.msg))));
+    const beforeRequests = plain.log.lines().findIndex((l) => l.req !== undefined);
+    const atStart = plain.log.lines().slice(0, beforeRequests < 0 ? undefined : beforeRequests);
+    assert.ok(atStart.length <= 8, `${atStart.length} lines at start:\n${atStart.map((l) => l.msg).join('\n')}`);
+    assert.ok(!plain.log.text.includes('Mapped {'), 'no route dump at info');
+  });
+
+  it('takes the client address from X-Forwarded-For only when the peer is a trusted proxy', async () => {
+    const forwarded = { 'x-forwarded-for': '203.0.113.7' };
+    const ip = async (base: string) => ((await (await send(base, 'GET', '/whoami', { headers: forwarded })).json()) as { ip: string }).ip;
+    // Default: no proxy is trusted, anyone could send the header.
+    assert.equal(await ip(plain.base), '127.0.0.1');
+    const trusting = await start('kitedgeproxy', { TRUSTED_PROXIES: '127.0.0.1' });
+    assert.equal(await ip(trusting.base), '203.0.113.7');
+    // A chain: the last untrusted address is the client's.
+    const chained = await send(trusting.base, 'GET', '/whoami', { headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.7' } });
+    assert.equal(((await chained.json()) as { ip: string }).ip, '203.0.113.7');
+    // The peer (127.0.0.1) is not one of the trusted proxies: the header is ignored.
+    const other = await start('kitedgeother', { TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.5' });
+    assert.equal(await ip(other.base), '127.0.0.1');
+  });
+});
+
+describe('the Express edge (demo-sp): trusted proxies', () => {
+  const env = testEnv('servicekitexpressproxy');
+  const apps: NestExpressApplication[] = [];
+
+  const start = async (trusted: string) => {
+    await ensureDatabase(env.databaseUrl, 'kitexpressproxy');
+    const config = baseConfigSchema.parse({ DATABASE_URL: env.databaseUrl, LOG_LEVEL: 'silent', TRUSTED_PROXIES: trusted });
+    @Module({
+      imports: [ServiceKitModule.forRoot({ service: 'kitexpressproxy', config, schema: 'kitexpressproxy', entities: [], migrations: [] })],
+      controllers: [WhoAmIController],
+    })
+    class ExpressProxyModule {}
+    const app = await NestFactory.create<NestExpressApplication>(ExpressProxyModule, new ExpressAdapter(), { logger: false });
+    trustProxiesOnExpress(app, config);
+    apps.push(app);
+    await app.listen(0, '127.0.0.1');
+    return (await app.getUrl()).replace('[::1]', '127.0.0.1');
+  };
+
+  afterAll(async () => {
+    for (const app of apps) await app.close();
+    await env.cleanup();
+  });
+
+  it('reads X-Forwarded-For from a trusted peer only', async () => {
+    const ip = async (base: string) =>
+      ((await (await fetch(`${base}/whoami`, { headers: { 'x-forwarded-for': '203.0.113.9' } })).json()) as { ip: string }).ip;
+    assert.equal(await ip(await start('')), '127.0.0.1');
+    assert.equal(await ip(await start('loopback')), '203.0.113.9');
+    assert.equal(await ip(await start('10.0.0.0/8')), '127.0.0.1');
   });
 });

@@ -1,18 +1,20 @@
 import { Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { LoggerModule } from 'nestjs-pino';
 import { ConsumerPosition, ConsumerProgress, MessagingModule, NatsBus, Outbox, OutboxMessage, type StreamContract } from '@jit/messaging';
 import type { BaseConfig } from '@jit/config';
 import { serviceDataSourceOptions } from '@jit/persistence';
 import { HEALTH_OPTIONS, HealthController, type HealthOptions } from './health';
+import { AdminChangeLog } from './admin-log';
 import { HttpMetrics } from './http-metrics';
+import { createServiceLogger, HttpLogging, SERVICE_LOGGER, type LogDestination } from './logger';
 import { MessagingMetrics, OutboxMetrics } from './messaging-metrics';
 import { MetricsController, MetricsModule, ServiceMetrics } from './metrics';
 
 export interface ServiceKitOptions {
   service: string;
-  /** The shared keys of the service's configuration: log level, database and readiness thresholds. */
-  config: Pick<BaseConfig, 'LOG_LEVEL' | 'DATABASE_URL' | 'READY_MAX_LAG' | 'READY_LAG_WAIT_MS'>;
+  /** The shared keys of the service's configuration: log level and format, database and readiness thresholds. */
+  config: Pick<BaseConfig, 'NODE_ENV' | 'LOG_LEVEL' | 'DATABASE_URL' | 'READY_MAX_LAG' | 'READY_LAG_WAIT_MS'>;
   /** The service's PostgreSQL schema. */
   schema: string;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -25,25 +27,20 @@ export interface ServiceKitOptions {
   outbox?: boolean;
   /** Streams it consumes: its schema then needs the consumer_positions table (createConsumerPositionsTable). */
   consumes?: readonly StreamContract[];
+  /** Where the log goes: standard output unless given (tests read it). */
+  logDestination?: LogDestination;
 }
 
-/** Logger, database, messaging, health endpoints and metrics: what every service starts with. */
+/**
+ * Logger (with the request log and one line per admin change), database, messaging, health
+ * endpoints and metrics: what every service starts with.
+ */
 @Module({})
 export class ServiceKitModule {
   static forRoot(options: ServiceKitOptions): DynamicModule {
     const consumes = (options.consumes ?? []).length > 0;
     const entities = [...options.entities, ...(options.outbox ? [OutboxMessage] : []), ...(consumes ? [ConsumerPosition] : [])];
     const imports: (DynamicModule | Type)[] = [
-      LoggerModule.forRoot({
-        pinoHttp: {
-          level: options.config.LOG_LEVEL,
-          base: { service: options.service },
-          redact: ['req.headers["x-api-key"]', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-          // Probes and scrapes every few seconds would drown the log.
-          autoLogging: { ignore: (req) => req.url === '/health' || req.url === '/ready' || req.url === '/metrics' },
-          quietReqLogger: true,
-        },
-      }),
       TypeOrmModule.forRoot(
         serviceDataSourceOptions({
           url: options.config.DATABASE_URL,
@@ -61,7 +58,13 @@ export class ServiceKitModule {
       maxLag: options.config.READY_MAX_LAG,
       lagWaitMs: options.config.READY_LAG_WAIT_MS,
     };
-    const providers: Provider[] = [{ provide: HEALTH_OPTIONS, useValue: health }, HttpMetrics];
+    const providers: Provider[] = [
+      { provide: HEALTH_OPTIONS, useValue: health },
+      { provide: SERVICE_LOGGER, useValue: createServiceLogger(options.service, options.config, options.logDestination) },
+      HttpMetrics,
+      HttpLogging,
+      { provide: APP_INTERCEPTOR, useClass: AdminChangeLog },
+    ];
     if (options.bus) {
       providers.push({
         provide: MessagingMetrics,
@@ -77,6 +80,6 @@ export class ServiceKitModule {
         useFactory: (metrics: ServiceMetrics, outbox: Outbox) => new OutboxMetrics(metrics, outbox),
       });
     }
-    return { module: ServiceKitModule, imports, providers, controllers: [HealthController, MetricsController], exports: [] };
+    return { module: ServiceKitModule, imports, providers, controllers: [HealthController, MetricsController], exports: [SERVICE_LOGGER] };
   }
 }

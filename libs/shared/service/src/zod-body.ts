@@ -1,18 +1,23 @@
-import { Injectable, type PipeTransform } from '@nestjs/common';
+import { Injectable, type ArgumentMetadata, type PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
 import { DomainError, ErrorCode } from './domain-error';
 
 /** Validates a body or query against a zod schema and names every bad field in `details`. */
 @Injectable()
 export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.infer<S>> {
-  constructor(private readonly schema: S) {}
+  constructor(readonly schema: S) {}
 
-  transform(value: unknown): z.infer<S> {
-    return parseOrThrow(this.schema, value);
+  /**
+   * A problem with the value as a whole names what the value is: the path parameter (`id`), else
+   * `(body)` or `(query)`, so a bad id in the URL is never reported as a bad body.
+   */
+  transform(value: unknown, metadata?: ArgumentMetadata): z.infer<S> {
+    const whole = metadata?.type === 'param' && metadata.data ? metadata.data : `(${metadata?.type === 'query' ? 'query' : 'body'})`;
+    return parseOrThrow(this.schema, value, whole);
   }
 }
 
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, whole = '(body)'): z.infer<S> {
   const notText = notTextFields(value);
   if (notText.length > 0) {
     const details = notText.map((field) => ({ field, message: 'contains a NUL character or an unpaired surrogate, which is not text' }));
@@ -25,7 +30,7 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown): z.
     if (issue.code === 'unrecognized_keys') {
       return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), message: 'unknown field' }));
     }
-    return [{ field: issue.path.join('.') || '(body)', message: issue.message }];
+    return [{ field: issue.path.join('.') || whole, message: issue.message }];
   });
   const fields = [...new Set(details.map((d) => d.field))].join(', ');
   throw new DomainError(ErrorCode.ValidationFailed, `Invalid input: ${fields}`, details);

@@ -124,3 +124,126 @@ export async function sweepBadBodies(sweep: Sweep): Promise<string[]> {
   }
   return swept;
 }
+
+export interface DocumentedOperation {
+  route: string;
+  method: string;
+  path: string;
+  operation: OpenApiOperation & {
+    parameters?: { name: string; in: string; required?: boolean }[];
+    responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+    security?: Record<string, string[]>[];
+  };
+}
+
+/** Every operation of a document, as `'GET /v1/users/{id}'` with its parts. */
+export function documentedOperations(doc: OpenApiDocument): DocumentedOperation[] {
+  return operations(doc);
+}
+
+const ERROR_REF = '#/components/schemas/ErrorBody';
+
+/**
+ * Every operation documents its answers: a success one, and its errors with the one ErrorBody
+ * schema (`{statusCode, error, code, message, details?}`). Returns the routes checked.
+ */
+export function assertResponsesDocumented(doc: OpenApiDocument & { components?: { schemas?: Record<string, unknown> } }): string[] {
+  const errorBody = doc.components?.schemas?.ErrorBody as { required?: string[] } | undefined;
+  assert.deepEqual(errorBody?.required, ['statusCode', 'error', 'code', 'message'], 'the document defines ErrorBody');
+  const problems: string[] = [];
+  const checked: string[] = [];
+  for (const { route, operation } of documentedOperations(doc)) {
+    const responses = operation.responses ?? {};
+    const statuses = Object.keys(responses);
+    if (!statuses.some((s) => /^[23]\d\d$/.test(s))) problems.push(`${route}: no success answer`);
+    const errors = statuses.filter((s) => s === 'default' || /^[45]/.test(s));
+    if (errors.length === 0) problems.push(`${route}: no error answer`);
+    for (const status of errors) {
+      if (responses[status]?.content?.['application/json']?.schema?.$ref !== ERROR_REF)
+        problems.push(`${route}: ${status} is not an ErrorBody`);
+    }
+    const needsKey = (operation.security ?? []).some((requirement) => 'apiKey' in requirement);
+    if (needsKey && !statuses.includes('401')) problems.push(`${route}: needs a key but documents no 401`);
+    checked.push(route);
+  }
+  assert.deepEqual(problems, [], problems.join('\n'));
+  return checked;
+}
+
+/** An error answer: JSON of exactly the documented shape, with a reason and no stack trace. */
+export function assertErrorShape(what: string, status: number, contentType: string, text: string): void {
+  assert.match(contentType, /^application\/json/, `${what} answered ${status} as ${contentType}: ${text.slice(0, 200)}`);
+  const body = JSON.parse(text) as Record<string, unknown>;
+  const allowed = ['statusCode', 'error', 'code', 'message', 'details'];
+  assert.deepEqual(
+    Object.keys(body).filter((k) => !allowed.includes(k)),
+    [],
+    `${what}: unexpected fields in ${text}`,
+  );
+  assert.equal(body.statusCode, status, `${what}: ${text}`);
+  assert.equal(typeof body.error, 'string', `${what}: ${text}`);
+  assert.equal(typeof body.code, 'string', `${what}: ${text}`);
+  assert.doesNotMatch(String(body.code), /^FST_/, `${what}: the framework's own error code leaked: ${text}`);
+  assert.ok(typeof body.message === 'string' && body.message.length > 0, `${what}: ${text}`);
+  if (body.details !== undefined) {
+    assert.ok(Array.isArray(body.details), `${what}: ${text}`);
+    for (const d of body.details as Record<string, unknown>[])
+      assert.deepEqual(Object.keys(d).sort(), ['field', 'message'], `${what}: ${text}`);
+  }
+  assert.equal(text.includes('    at '), false, `${what}: no stack trace`);
+}
+
+/**
+ * Bad input on every route of a running service, straight from its document: a path id that
+ * is no id (never blamed on a body the route does not take), a malformed JSON body, a body of the wrong
+ * type, no API key where one is needed, and a wrong one. Every 4xx that comes back must be an ErrorBody. Routes
+ * that answer a person with an HTML page (`htmlRoutes`, e.g. the IdP's SAML endpoints) may
+ * answer their errors as HTML. Returns the number of error answers checked.
+ */
+export async function sweepErrorShapes(options: {
+  base: string;
+  doc: OpenApiDocument;
+  key: string;
+  /** Routes that answer a person with a page (`'GET /login'`): their errors may be pages too. */
+  htmlRoute?: (route: string) => boolean;
+}): Promise<number> {
+  let checked = 0;
+  for (const { route, method, path, operation } of documentedOperations(options.doc)) {
+    const url = `${options.base}${path.replace(/\{[^}]+\}/g, 'not%20an%20id')}`;
+    const needsKey = (operation.security ?? []).some((requirement) => 'apiKey' in requirement);
+    const attempts: { label: string; headers: Record<string, string>; body?: string }[] = [
+      { label: 'a path id that is no id', headers: { 'x-api-key': options.key } },
+      { label: 'bad ids, malformed JSON', headers: { 'x-api-key': options.key, 'content-type': 'application/json' }, body: '{"name": ' },
+      { label: 'a body of the wrong type', headers: { 'x-api-key': options.key, 'content-type': 'application/json' }, body: '[1, 2]' },
+    ];
+    if (needsKey) {
+      attempts.push({ label: 'no API key', headers: {} });
+      attempts.push({ label: 'a wrong API key', headers: { 'x-api-key': 'not-a-key-0123456789' } });
+    }
+    for (const attempt of attempts) {
+      const withBody = !['GET', 'HEAD'].includes(method) && attempt.body !== undefined;
+      const headers = withBody
+        ? attempt.headers
+        : Object.fromEntries(Object.entries(attempt.headers).filter(([k]) => k !== 'content-type'));
+      const res = await fetch(url, {
+        method,
+        headers,
+        body: withBody ? attempt.body : undefined,
+        redirect: 'manual',
+      });
+      const text = await res.text();
+      if (res.status < 400) continue;
+      const contentType = res.headers.get('content-type') ?? '';
+      if (options.htmlRoute?.(route) && contentType.startsWith('text/html')) continue;
+      assertErrorShape(`${route} with ${attempt.label}`, res.status, contentType, text);
+      if (needsKey && attempt.label.includes('API key')) assert.equal(res.status, 401, `${route} with ${attempt.label}`);
+      const details = (JSON.parse(text) as { details?: { field: string }[] }).details;
+      // A route without a body that names "(body)" blames the wrong thing (a bad id in the URL, say).
+      if (operation.requestBody === undefined && details) {
+        assert.ok(!details.some((d) => d.field === '(body)'), `${route} with ${attempt.label} takes no body, yet blames it: ${text}`);
+      }
+      checked += 1;
+    }
+  }
+  return checked;
+}
