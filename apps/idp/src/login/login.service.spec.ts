@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import type { NatsBus } from '@jit/messaging';
-import type { FreshReadModel } from '../common/fresh-read-model';
+import { Test } from '@nestjs/testing';
+import { NatsBus } from '@jit/messaging';
+import { FreshReadModel } from '../common/fresh-read-model';
 import type { SsoOutcome } from '../common/outcome';
-import type { RefusalResponder } from '../common/refusal-responder';
+import { RefusalResponder } from '../common/refusal-responder';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
-import type { SsoService } from '../sso/sso.service';
+import { SsoService } from '../sso/sso.service';
 import { LoginThrottle } from './login-throttle';
 import { LoginService } from './login.service';
 
@@ -23,17 +24,22 @@ describe('LoginService: throttled before the directory', () => {
   let sessions: SessionStore;
   afterEach(() => sessions.onApplicationShutdown());
 
-  const setUp = (limits: { perSource: number; perSession: number }) => {
+  // LoginService as Nest builds it, with the directory (over NATS) faked; nothing else is reached.
+  const setUp = async (limits: { perSource: number; perSession: number }) => {
     sessions = new SessionStore(60_000, 3_600_000);
     const directory = new FakeDirectory();
-    const service = new LoginService(
-      {} as FreshReadModel,
-      sessions,
-      directory as unknown as NatsBus,
-      {} as SsoService,
-      {} as RefusalResponder,
-      new LoginThrottle({ ...limits, windowSeconds: 900 }),
-    );
+    const moduleRef = await Test.createTestingModule({
+      providers: [
+        LoginService,
+        { provide: SessionStore, useValue: sessions },
+        { provide: NatsBus, useValue: directory },
+        { provide: LoginThrottle, useValue: new LoginThrottle({ ...limits, windowSeconds: 900 }) },
+        { provide: FreshReadModel, useValue: {} },
+        { provide: SsoService, useValue: {} },
+        { provide: RefusalResponder, useValue: {} },
+      ],
+    }).compile();
+    const service = moduleRef.get(LoginService);
     const pendingSession = (): IdpSession => {
       const s = sessions.create();
       s.pending = { applicationId: null, organizationId: ORG, requestId: null, acsUrl: '', relayState: null };
@@ -50,7 +56,7 @@ describe('LoginService: throttled before the directory', () => {
   };
 
   it('answers 429 with the wait, without asking the directory, once a session has failed too often', async () => {
-    const { directory, pendingSession, attempt } = setUp({ perSource: 100, perSession: 3 });
+    const { directory, pendingSession, attempt } = await setUp({ perSource: 100, perSession: 3 });
     const s = pendingSession();
     for (let i = 0; i < 3; i++) assert.equal(page(await attempt(s)).status, 401);
     assert.equal(directory.checks, 3);
@@ -62,7 +68,7 @@ describe('LoginService: throttled before the directory', () => {
   });
 
   it('throttles a source address across fresh sessions', async () => {
-    const { directory, pendingSession, attempt } = setUp({ perSource: 2, perSession: 100 });
+    const { directory, pendingSession, attempt } = await setUp({ perSource: 2, perSession: 100 });
     assert.equal(page(await attempt(pendingSession())).status, 401);
     assert.equal(page(await attempt(pendingSession())).status, 401);
     assert.equal(page(await attempt(pendingSession())).status, 429);
