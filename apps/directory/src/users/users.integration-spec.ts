@@ -572,7 +572,7 @@ describe('directory users API: attributes, filters, passwords, groups, CSV impor
   });
 
   describe('a NUL character or a lone surrogate is not text: 400 naming the field, never a 500', () => {
-    const NOT_TEXT = 'contains a NUL character or an unpaired surrogate, which is not text';
+    const NOT_TEXT = 'contains U+0000 (NUL) or an unpaired UTF-16 surrogate, which is not text';
     const refused = (res: { status: number; body: Json }, fields: string[]) => {
       assert.equal(res.status, 400, JSON.stringify(res.body));
       assert.equal(res.body.code, 'VALIDATION_FAILED');

@@ -3,14 +3,11 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { Outbox, type OutboxTransaction } from '@jit/messaging';
 import { DirectoryEvents, type UserProfile, type UserState } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, notFound, type Page } from '@jit/service';
+import { DomainError, ErrorCode, NOT_TEXT, notFound, type Page } from '@jit/service';
 import { Membership, UserGroup } from '../groups/group.entity';
 import { PasswordHasher, type Candidate } from './password-check';
 import { User } from './user.entity';
 import type { CreateUserBody, UpdateUserBody, UserListQuery, UserSortField } from './users.dto';
-
-/** U+0000, or a UTF-16 surrogate without its pair: not text PostgreSQL can store or compare. */
-export const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** `text` with every NOT_TEXT character replaced by U+FFFD, so that it can be stored. */
 export const asStorableText = (text: string): string => text.replace(new RegExp(NOT_TEXT.source, 'g'), '\uFFFD');

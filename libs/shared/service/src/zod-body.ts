@@ -20,7 +20,7 @@ export class ZodPipe<S extends z.ZodType> implements PipeTransform<unknown, z.in
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, whole = '(body)'): z.infer<S> {
   const notText = notTextFields(value);
   if (notText.length > 0) {
-    const details = notText.map((field) => ({ field, message: 'contains a NUL character or an unpaired surrogate, which is not text' }));
+    const details = notText.map((field) => ({ field, message: NOT_TEXT_MESSAGE }));
     throw new DomainError(ErrorCode.ValidationFailed, `Invalid input: ${notText.join(', ')}`, details);
   }
   const parsed = schema.safeParse(value ?? {});
@@ -37,7 +37,9 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, who
 }
 
 /** U+0000, or a UTF-16 surrogate without its pair: neither PostgreSQL nor XML can store it. */
-const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const NOT_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export const NOT_TEXT_MESSAGE = 'contains U+0000 (NUL) or an unpaired UTF-16 surrogate, which is not text';
 
 /**
  * The paths of every string (value or key) in `value` that is not text (NOT_TEXT; JSON carries
