@@ -15,7 +15,7 @@ const moduleNameMapper = Object.fromEntries(
 );
 
 // Packages published as ES modules only (checked by their package.json "type": "module").
-const ESM_ONLY = ['@nestjs', 'zod', 'nestjs-pino'];
+const ESM_ONLY = ['@nestjs', 'zod'];
 
 const tier = (displayName, testMatch) => ({
   displayName,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { Logger } from '@nestjs/common';
-import { createServiceLogger, PinoNestLogger } from './logger';
+import { createServiceLogger, loggedUrl, PinoNestLogger } from './logger';
 
 /** A destination that keeps what was written. */
 function collector(): { stream: Writable; text: () => string; lines: () => Record<string, unknown>[] } {
@@ -71,5 +71,15 @@ describe('the service logger', () => {
     assert.equal(lines[1]?.userId, 'u1');
     assert.equal((lines[2]?.err as { message?: string }).message, 'boom');
     assert.equal(lines[3]?.stack, 'Error: failed\n    at x');
+  });
+});
+
+describe('loggedUrl: what the request log keeps of a URL', () => {
+  it('keeps the path and the query names, never a value (SAML messages, RelayState, filters)', () => {
+    assert.equal(loggedUrl('/saml2/app/sso?SAMLRequest=fZJda%3D&RelayState=secret'), '/saml2/app/sso?SAMLRequest=…&RelayState=…');
+    assert.equal(loggedUrl('/v1/users?email=ada%40example.com&limit=5'), '/v1/users?email=…&limit=…');
+    assert.equal(loggedUrl('/v1/users'), '/v1/users');
+    assert.equal(loggedUrl('/v1/users?'), '/v1/users');
+    assert.equal(loggedUrl(undefined), '');
   });
 });

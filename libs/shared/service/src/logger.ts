@@ -120,13 +120,27 @@ export class PinoNestLogger implements LoggerService {
   }
 }
 
+/**
+ * The URL as logged: the path, and the query's names without their values. Values carry what a
+ * log must not keep: SAML messages (NameIDs), RelayState, and filters such as `?email=`.
+ */
+export function loggedUrl(url: string | undefined): string {
+  const [path = '', query] = (url ?? '').split('?', 2);
+  if (query === undefined) return path;
+  const names = query
+    .split('&')
+    .filter(Boolean)
+    .map((pair) => `${pair.split('=', 1)[0]}=…`);
+  return names.length > 0 ? `${path}?${names.join('&')}` : path;
+}
+
 interface LoggedRequest extends IncomingMessage {
   /** The client's address as the framework resolved it (TRUSTED_PROXIES applied). */
   clientIp?: string;
 }
 
 /**
- * One line per answered request (method, URL, status, time, client address): never headers or
+ * One line per answered request (method, URL without query values, status, time, client address): never headers or
  * bodies, so no API key, cookie or password reaches the log. It hooks the HTTP framework itself,
  * like HttpMetrics, so that answers Nest never routes (404, 413) are logged too.
  */
@@ -142,13 +156,13 @@ export class HttpLogging {
       serializers: {
         req: (req: { method: string; url: string; raw: LoggedRequest }) => ({
           method: req.method,
-          url: req.url,
+          url: loggedUrl(req.url),
           ip: req.raw.clientIp ?? req.raw.socket?.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      customSuccessMessage: (req, res, ms) => `${req.method} ${req.url} ${res.statusCode} ${Math.round(ms)} ms`,
-      customErrorMessage: (req, res) => `${req.method} ${req.url} ${res.statusCode}`,
+      customSuccessMessage: (req, res, ms) => `${req.method} ${loggedUrl(req.url)} ${res.statusCode} ${Math.round(ms)} ms`,
+      customErrorMessage: (req, res) => `${req.method} ${loggedUrl(req.url)} ${res.statusCode}`,
     });
     const adapter = host.httpAdapter;
     if (adapter.getType() === 'fastify') {
