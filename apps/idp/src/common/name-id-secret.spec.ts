@@ -73,4 +73,13 @@ describe('persistent NameIDs and IDP_NAMEID_SECRET', () => {
     const ok = idpConfigSchema.safeParse({ NODE_ENV: 'production', IDP_KEY_ENCRYPTION_KEY: KEK, IDP_NAMEID_SECRET: KEK });
     assert.equal(ok.error?.issues.some((i) => i.path[0] === 'IDP_NAMEID_SECRET') ?? false, false);
   });
+
+  it('production refuses the development key-encryption key, the default when IDP_KEY_ENCRYPTION_KEY is unset', () => {
+    const parsed = idpConfigSchema.safeParse({ NODE_ENV: 'production', IDP_NAMEID_SECRET: KEK });
+    assert.deepEqual(
+      parsed.error?.issues.filter((i) => i.path[0] === 'IDP_KEY_ENCRYPTION_KEY').map((i) => i.message),
+      ['set a secret of your own in production'],
+    );
+    assert.equal(idpConfigSchema.safeParse({ NODE_ENV: 'development' }).success, true);
+  });
 });

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { baseConfigSchema, ConfigError, DEVELOPMENT_BUS_KEY, insecureBusWarning, loadConfig, productionBus } from './index';
+import {
+  baseConfigSchema,
+  ConfigError,
+  DEVELOPMENT_ADMIN_API_KEY,
+  DEVELOPMENT_BUS_KEY,
+  insecureBusWarning,
+  loadConfig,
+  productionBus,
+} from './index';
 
 // Every service extends the base schema: its rules must hold in the extended one.
 const serviceSchema = baseConfigSchema.extend({ SERVICE_PORT: z.coerce.number().default(4000) });
@@ -95,5 +103,20 @@ describe('production on the bus', () => {
     assert.match(insecureBusWarning(loadConfig(onBus, { BUS_KEYS: DEVELOPMENT_BUS_KEY })) ?? '', /BUS_KEYS is the public development key/);
     // A development start with a key and a user has nothing to warn about.
     assert.equal(insecureBusWarning(loadConfig(onBus, { ...secure, NODE_ENV: 'development' })), undefined);
+  });
+});
+
+describe('the development admin key', () => {
+  it('is refused in production, where it would make anyone an administrator, and accepted in development', () => {
+    assert.throws(
+      () => loadConfig(serviceSchema, { NODE_ENV: 'production', BOOTSTRAP_ADMIN_API_KEY: DEVELOPMENT_ADMIN_API_KEY }),
+      (e: unknown) =>
+        e instanceof ConfigError && /BOOTSTRAP_ADMIN_API_KEY: the development key "dev-admin-key-change-me" is public/.test(e.message),
+    );
+    assert.equal(
+      loadConfig(serviceSchema, { NODE_ENV: 'development', BOOTSTRAP_ADMIN_API_KEY: DEVELOPMENT_ADMIN_API_KEY }).NODE_ENV,
+      'development',
+    );
+    assert.equal(loadConfig(serviceSchema, { NODE_ENV: 'production', BOOTSTRAP_ADMIN_API_KEY: 'k'.repeat(32) }).NODE_ENV, 'production');
   });
 });

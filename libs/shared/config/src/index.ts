@@ -7,6 +7,9 @@ import { z } from 'zod';
  */
 export const DEVELOPMENT_BUS_KEY = 'development-bus-key-known-to-everyone-never-use-in-production';
 
+/** The admin key `npm start` (scripts/start.mjs) uses when none is set: printed, so never secret. */
+export const DEVELOPMENT_ADMIN_API_KEY = 'dev-admin-key-change-me';
+
 /**
  * Settings every service shares. Each service extends this with its own keys and reads the
  * result once at start: nothing else in the code touches `process.env`.
@@ -77,6 +80,11 @@ export const baseConfigSchema = z
   .refine((config) => (config.NATS_USER === undefined) === (config.NATS_PASSWORD === undefined), {
     message: 'NATS_USER and NATS_PASSWORD go together: set both, or neither',
     path: ['NATS_USER'],
+  })
+  // The key `npm start` prints is public: in production it would make anyone an administrator.
+  .refine((config) => config.NODE_ENV !== 'production' || config.BOOTSTRAP_ADMIN_API_KEY !== DEVELOPMENT_ADMIN_API_KEY, {
+    message: `the development key "${DEVELOPMENT_ADMIN_API_KEY}" is public: set a secret of your own in production (e.g. openssl rand -hex 32)`,
+    path: ['BOOTSTRAP_ADMIN_API_KEY'],
   });
 export type BaseConfig = z.infer<typeof baseConfigSchema>;
 
