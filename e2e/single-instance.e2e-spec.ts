@@ -61,6 +61,10 @@ describe('a second IdP instance on the same database and NATS prefix', () => {
     const refused = await fetch(`${second.url}${sso.pathname}${sso.search}`, { redirect: 'manual' });
     assert.equal(refused.status, 503);
     assert.match(await refused.text(), /could not be confirmed/);
+    // Its metadata too: 503 with the reason, not a 500.
+    const metadata = await fetch(`${second.url}/saml2/${appId}/metadata`);
+    assert.equal(metadata.status, 503);
+    assert.match(((await metadata.json()) as { message: string }).message, /cannot confirm its view is current: another instance of idp/);
 
     assert.equal((await fetch(`${system.idpUrl}/ready`)).status, 200);
     assert.equal((await signIn(system, browser, appId, 'ada', password)).outcome, 'signed-in');

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FreshnessGate } from '@jit/messaging';
+import { DomainError, ErrorCode } from '@jit/service';
 import { ReadModelService, type ReadApplicationView } from '../read-model/read-model.service';
 import { Refusal } from './refusals';
 
@@ -22,6 +23,15 @@ export class FreshReadModel {
       this.logger.warn({ lag: result.lag }, `Refusing SSO: ${result.reason}`);
       throw new Refusal('stale_read_model');
     }
+  }
+
+  /**
+   * The same contract for the JSON and metadata endpoints: a 503 error body with the reason
+   * (a refusal page is for people signing in).
+   */
+  async requireFreshForApi(): Promise<void> {
+    const result = await this.freshness.check();
+    if (!result.fresh) throw new DomainError(ErrorCode.NotFresh, `The IdP cannot confirm its view is current: ${result.reason}`);
   }
 
   check(): ReturnType<FreshnessGate['check']> {

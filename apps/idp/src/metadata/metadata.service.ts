@@ -15,7 +15,7 @@ export class MetadataService {
   ) {}
 
   async application(applicationId: string): Promise<string | null> {
-    await this.fresh.requireFresh();
+    await this.fresh.requireFreshForApi();
     const app = this.fresh.readModel.application(applicationId);
     if (!app) return null;
     return buildIdpMetadata(this.descriptor(app, await this.keys.publishedCertificates(app.organizationId)));
@@ -23,7 +23,7 @@ export class MetadataService {
 
   /** An organisation's metadata: one EntityDescriptor per active application, its keys in each. */
   async organization(organizationId: string): Promise<string | null> {
-    await this.fresh.requireFresh();
+    await this.fresh.requireFreshForApi();
     const apps = this.fresh.readModel.applicationsOf(organizationId);
     if (apps.length === 0) return null;
     const certificatePems = await this.keys.publishedCertificates(organizationId);

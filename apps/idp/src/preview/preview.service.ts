@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCode } from '@jit/service';
 import { buildAssertionPreview, newSamlId, type SamlAttribute } from '@jit/saml';
 import { FreshReadModel } from '../common/fresh-read-model';
 import { IdpUrls } from '../common/idp-urls';
@@ -28,8 +27,7 @@ export class PreviewService {
 
   /** What `userId` would receive from `applicationId` now, unsigned, and what would block it (the SSO's own decision). */
   async preview(organizationId: string, applicationId: string, userId: string): Promise<AssertionPreview | null> {
-    const fresh = await this.fresh.check();
-    if (!fresh.fresh) throw new DomainError(ErrorCode.NotFresh, `The IdP cannot confirm its view is current: ${fresh.reason}`);
+    await this.fresh.requireFreshForApi();
     const facts = this.fresh.readModel.authorisation(organizationId, userId, applicationId);
     if (!facts.application || !facts.user) return null;
     const snapshot = facts.application.snapshot;
