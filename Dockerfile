@@ -1,8 +1,8 @@
 # One image for every service; docker-compose picks the service with the command, e.g.
 #   docker run <image> dist/apps/directory/src/main.js
 # The image runs the compiled JavaScript from `npm run build` with production dependencies only,
-# as the unprivileged `node` user.
-ARG NODE_IMAGE=node:24-bookworm-slim
+# as the unprivileged `node` user, on the current Node LTS (26; the tests run on Node 20.19 and later).
+ARG NODE_IMAGE=node:26-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
