@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { Outbox, type OutboxTransaction } from '@jit/messaging';
-import { DirectoryEvents, type UserProfile, type UserState } from '@jit/directory-contracts';
+import {
+  DirectoryEvents,
+  STANDARD_USER_ATTRIBUTES,
+  type StandardUserAttribute,
+  type UserProfile,
+  type UserState,
+} from '@jit/directory-contracts';
 import { DomainError, ErrorCode, NOT_TEXT, notFound, type Page } from '@jit/service';
 import { Membership, UserGroup } from '../groups/group.entity';
 import { PasswordHasher, type Candidate } from './password-check';
@@ -12,20 +18,11 @@ import type { CreateUserBody, UpdateUserBody, UserListQuery, UserSortField } fro
 /** `text` with every NOT_TEXT character replaced by U+FFFD, so that it can be stored. */
 export const asStorableText = (text: string): string => text.replace(new RegExp(NOT_TEXT.source, 'g'), '\uFFFD');
 
-const PROFILE_KEYS = [
-  'firstname',
-  'lastname',
-  'displayname',
-  'employeeIdentifier',
-  'jobTitle',
-  'department',
-  'costCenter',
-  'company',
-  'employeeType',
-  'location',
-  'phoneNumber',
-  'manager',
-] as const;
+/** The standard attributes beyond the identity ones (id, username, email): one list, the contract's. */
+const IDENTITY_KEYS: readonly string[] = ['id', 'username', 'email'];
+const PROFILE_KEYS = STANDARD_USER_ATTRIBUTES.filter(
+  (key): key is Exclude<StandardUserAttribute, 'id' | 'username' | 'email'> => !IDENTITY_KEYS.includes(key),
+);
 
 /** Text sorts ignore case (as uniqueness does); missing values sort last either way. */
 const SORT_EXPRESSIONS: Record<UserSortField, string> = {
