@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { deflateRawSync } from 'node:zlib';
-import { ApplicationSnapshot } from '@jit/catalog-contracts';
 import { generateSigningCredentials, redirectBindingUrl, type SigningCredentials } from '@jit/saml';
 import type { AuditService } from '../audit/audit.service';
 import type { FreshReadModel } from '../common/fresh-read-model';
@@ -11,10 +10,11 @@ import type { IdpConfig } from '../config';
 import type { SigningKeysService } from '../keys/signing-keys.service';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
 import { LogoutService } from './logout.service';
+import { TEST_SP, testApplicationSnapshot } from '../test-fixtures';
 
 const APP = '3f0c8f8e-9a43-4e52-8a77-0d6a3b0f9c11';
 const ORG = '11111111-1111-4111-8111-111111111111';
-const SP = 'https://wiki.example.com';
+const SP = TEST_SP;
 const config = { IDP_BASE_URL: 'https://idp.example.com', IDP_RELAY_STATE_MAX_BYTES: 1024, IDP_CLOCK_SKEW_SECONDS: 120 } as IdpConfig;
 const SLO = `${config.IDP_BASE_URL}/saml2/${APP}/slo`;
 
@@ -39,20 +39,7 @@ describe('LogoutService: a LogoutRequest ends only the session it names, and onl
   /** The IdP, with Ada signed in to the wiki (NameID ada@example.com, SessionIndex _s1). */
   const setUp = (spSigningCertificates: string[]) => {
     sessions = new SessionStore(60_000, 3_600_000);
-    const snapshot = ApplicationSnapshot.parse({
-      name: 'Wiki',
-      connectorId: 'saml2',
-      spEntityId: SP,
-      acsUrls: [`${SP}/acs`],
-      nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-      nameIdSource: 'email',
-      signAssertion: true,
-      signResponse: true,
-      active: true,
-      attributes: [],
-      singleLogoutUrl: `${SP}/slo`,
-      spSigningCertificates,
-    });
+    const snapshot = testApplicationSnapshot({ singleLogoutUrl: `${SP}/slo`, spSigningCertificates });
     const app = { id: APP, organizationId: ORG, snapshot };
     const fresh = { requireFresh: () => Promise.resolve(), activeApplication: () => app } as unknown as FreshReadModel;
     const refusals = {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { ApplicationSnapshot } from '@jit/catalog-contracts';
 import type { AuditService } from '../audit/audit.service';
 import type { FreshReadModel } from '../common/fresh-read-model';
 import { IdpUrls } from '../common/idp-urls';
@@ -11,6 +10,7 @@ import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore } from '../sessions/session-store';
 import type { ReplayCache } from './replay-cache';
 import { SsoService } from './sso.service';
+import { testApplicationSnapshot } from '../test-fixtures';
 
 const APP = '3f0c8f8e-9a43-4e52-8a77-0d6a3b0f9c11';
 const ORG = '11111111-1111-4111-8111-111111111111';
@@ -21,27 +21,12 @@ describe('SsoService.idpInitiated: the RelayState it forwards', () => {
   afterEach(() => sessions.onApplicationShutdown());
 
   /** The RelayState kept for the sign-in that an IdP-initiated link starts (no one signed in yet). */
-  const relayStateFor = async (snapshot: Record<string, unknown>, fromUrl: string | undefined) => {
+  const relayStateFor = async (snapshot: Parameters<typeof testApplicationSnapshot>[0], fromUrl: string | undefined) => {
     sessions = new SessionStore(60_000, 3_600_000);
     const app: ReadApplicationView = {
       id: APP,
       organizationId: ORG,
-      snapshot: {
-        ...ApplicationSnapshot.parse({
-          name: 'Wiki',
-          connectorId: 'saml2',
-          spEntityId: 'https://wiki.example.com',
-          acsUrls: ['https://wiki.example.com/acs'],
-          nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-          nameIdSource: 'email',
-          signAssertion: true,
-          signResponse: true,
-          active: true,
-          attributes: [],
-          ...snapshot,
-        }),
-        ...snapshot,
-      },
+      snapshot: testApplicationSnapshot(snapshot),
     };
     const fresh = { requireFresh: () => Promise.resolve(), activeApplication: () => app } as unknown as FreshReadModel;
     const refusals = { guard: (_: unknown, work: () => Promise<SsoOutcome>) => work() } as unknown as RefusalResponder;
@@ -80,18 +65,7 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
   /** The reason SSO refuses with (or 'reached signing') for a signed-in Ada and a request naming `subject`. */
   const outcomeFor = async (subject: string): Promise<string> => {
     sessions = new SessionStore(60_000, 3_600_000);
-    const snapshot = ApplicationSnapshot.parse({
-      name: 'Wiki',
-      connectorId: 'saml2',
-      spEntityId: 'https://wiki.example.com',
-      acsUrls: ['https://wiki.example.com/acs'],
-      nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-      nameIdSource: 'email',
-      signAssertion: true,
-      signResponse: true,
-      active: true,
-      attributes: [],
-    });
+    const snapshot = testApplicationSnapshot();
     const app: ReadApplicationView = { id: APP, organizationId: ORG, snapshot };
     const USER = '7b1d2c3e-4f50-4a61-8b72-9c83d4e5f601';
     const facts = {

@@ -1,0 +1,22 @@
+// Test helpers only (specs): an application as the catalog's snapshot describes it.
+import type { z } from 'zod';
+import { ApplicationSnapshot, NAMEID } from '@jit/catalog-contracts';
+
+export const TEST_SP = 'https://wiki.example.com';
+
+/** A generic SAML 2.0 application at TEST_SP (email NameID, both signatures), with `over` applied. */
+export function testApplicationSnapshot(over: Partial<z.input<typeof ApplicationSnapshot>> = {}): ApplicationSnapshot {
+  return ApplicationSnapshot.parse({
+    name: 'Wiki',
+    connectorId: 'saml2',
+    spEntityId: TEST_SP,
+    acsUrls: [`${TEST_SP}/acs`],
+    nameIdFormat: NAMEID.email,
+    nameIdSource: 'email',
+    signAssertion: true,
+    signResponse: true,
+    active: true,
+    attributes: [],
+    ...over,
+  });
+}
