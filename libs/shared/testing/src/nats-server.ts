@@ -67,7 +67,9 @@ export class PrivateNatsServer {
       configArgs.push('-c', file);
     }
     const child = spawn(
-      process.env.NATS_SERVER_BIN ?? 'nats-server',
+      // The version docker-compose ships, built by scripts/nats-server.mjs (npm test passes its path);
+      // without it, the machine's own nats-server.
+      process.env.NATS_SERVER_BIN || 'nats-server',
       [...configArgs, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, '-l', this.logFile],
       {
         stdio: 'ignore',
