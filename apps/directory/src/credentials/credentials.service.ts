@@ -6,6 +6,7 @@ import { Outbox, type OutboxTransaction, type RequestOf, type ResponseOf } from 
 import type { DirectoryConfig } from '../config';
 import { PasswordHasher } from '../users/password-check';
 import { UsersService, asStorableText } from '../users/users.service';
+import { ACCOUNT_WINDOW_SECONDS } from './clear-lockout';
 
 export const CREDENTIALS_POLICY = Symbol('CREDENTIALS_POLICY');
 
@@ -30,9 +31,6 @@ export const credentialsPolicy = (config: DirectoryConfig): CredentialsPolicy =>
 
 /** A pair's run of failures is forgotten after this long without one (counted from its backoff's end). */
 const FAILURE_MEMORY_SECONDS = 15 * 60;
-
-/** The account ceiling's window. */
-const ACCOUNT_WINDOW_SECONDS = 60 * 60;
 
 /** An address the account signed in from this recently is spared the account's ceiling. */
 const KNOWN_SOURCE_SECONDS = 30 * 24 * 60 * 60;
