@@ -27,6 +27,18 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
     const answer = await bus.request(DirectoryRpc.verifyCredentials, { organizationId, username, password, sourceIp }, 5000);
     return { answer, ms: performance.now() - started };
   };
+  /**
+   * A refused check that says when to try again: `reason`, and a retryAfter within `withinMs` from
+   * now (never in the past). Answers the shape without the time, to compare answers by.
+   */
+  const refusedUntil = (answer: Awaited<ReturnType<typeof verify>>['answer'], reason: string, withinMs: number) => {
+    assert.equal(answer.ok, false, JSON.stringify(answer));
+    const { retryAfter, ...rest } = answer as { retryAfter?: string };
+    assert.deepEqual(rest, { ok: false, reason });
+    const wait = Date.parse(String(retryAfter)) - Date.now();
+    assert.ok(wait > 0 && wait <= withinMs, `retryAfter ${retryAfter} is ${wait} ms away`);
+    return Object.keys(answer);
+  };
   const events = async (subject: string) =>
     (await readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`)).filter((e) => e.subject === `${env.natsPrefix}.${subject}`);
 
@@ -71,7 +83,7 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
     for (let i = 0; i < 5; i++) {
       assert.deepEqual((await verify('ada', `wrong-${i}`, source)).answer, { ok: false, reason: 'invalid_credentials' });
     }
-    assert.deepEqual((await verify('ada', PASSWORD, source)).answer, { ok: false, reason: 'locked_out' });
+    refusedUntil((await verify('ada', PASSWORD, source)).answer, 'locked_out', 2000);
     assert.deepEqual((await verify('grace', PASSWORD, source)).answer, { ok: true, userId: userIds.get('grace') });
     assert.deepEqual((await verify('ada', PASSWORD, '192.0.2.100')).answer, { ok: true, userId: userIds.get('ada') });
 
@@ -103,7 +115,12 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
         reason: 'invalid_credentials',
       });
     }
-    assert.deepEqual((await verify('NOBODY.HERE', 'anything', source)).answer, { ok: false, reason: 'locked_out' });
+    // The same answer as a locked account's, with its time to retry.
+    assert.deepEqual(refusedUntil((await verify('NOBODY.HERE', 'anything', source)).answer, 'locked_out', 2000), [
+      'ok',
+      'reason',
+      'retryAfter',
+    ]);
     assert.deepEqual((await verify('nobody.else', 'anything', source)).answer, { ok: false, reason: 'invalid_credentials' });
     const rejected = (await events('directory.credentials.rejected.v1')).filter(
       (e) => String(e.payload.username).toLowerCase() === 'nobody.here',
@@ -128,7 +145,7 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
     assert.ok(reasons.filter((r) => r === 'invalid_credentials').length >= 5, reasons.join());
     const lockedOut = (await events('directory.user.locked-out.v1')).filter((e) => e.payload.userId === userIds.get('barbara'));
     assert.equal(lockedOut.length, 1);
-    assert.deepEqual((await verify('barbara', PASSWORD, '192.0.2.4')).answer, { ok: false, reason: 'locked_out' });
+    refusedUntil((await verify('barbara', PASSWORD, '192.0.2.4')).answer, 'locked_out', 2000);
   });
 
   it('starts the count again after a success', async () => {
@@ -150,10 +167,10 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
       assert.deepEqual(answer, { ok: false, reason: 'invalid_credentials' }, `attempt ${i + 1}`);
     }
     for (let i = 0; i < 10; i++) {
-      assert.deepEqual((await verify(`nobody-more-${i}`, 'guess', flood)).answer, { ok: false, reason: 'throttled' });
+      refusedUntil((await verify(`nobody-more-${i}`, 'guess', flood)).answer, 'throttled', 60_000);
     }
     // Even the right password is refused from there, and no real check runs for it.
-    assert.deepEqual((await verify('grace', PASSWORD, flood)).answer, { ok: false, reason: 'throttled' });
+    refusedUntil((await verify('grace', PASSWORD, flood)).answer, 'throttled', 60_000);
     assert.deepEqual((await verify('grace', PASSWORD, '203.0.113.8')).answer, { ok: true, userId: userIds.get('grace') });
 
     // Only the checks that ran are in the audit trail; the throttled ones wrote nothing
@@ -192,7 +209,7 @@ describe('credential check: lockout and throttling (real PostgreSQL and NATS)', 
     const source = '192.0.2.3';
     const edsger = userIds.get('edsger');
     for (let i = 0; i < 5; i++) await verify('edsger', `wrong-${i}`, source);
-    assert.deepEqual((await verify('edsger', PASSWORD, source)).answer, { ok: false, reason: 'locked_out' });
+    refusedUntil((await verify('edsger', PASSWORD, source)).answer, 'locked_out', 2000);
     const answer = await eventually(
       async () => {
         const { answer } = await verify('edsger', PASSWORD, source);

@@ -85,6 +85,21 @@ describe('credential check: refusals cost no hash and no write; backoff per (acc
     );
     return row;
   };
+  /** A pair's row as stored. */
+  const pairRow = async (account: string, source: string) => {
+    const [row] = await dataSource.query<{ locked_until: Date | null; last_failure_at: Date | null }[]>(
+      `SELECT "locked_until", "last_failure_at" FROM "directory"."credential_backoffs"
+       WHERE "organization_id" = $1 AND "account" = $2 AND "source" = $3`,
+      [organizationId, account, source],
+    );
+    return row;
+  };
+  /** The locked_out answer of a pair whose backoff is stored: retry after exactly its end. */
+  const lockedUntilStored = async (account: string, source: string) => ({
+    ok: false,
+    reason: 'locked_out',
+    retryAfter: (await pairRow(account, source))?.locked_until?.toISOString(),
+  });
   /** Ends the pair's backoff now, as time would. */
   const expire = (account: string, source: string) =>
     dataSource.query(
@@ -138,7 +153,8 @@ describe('credential check: refusals cost no hash and no write; backoff per (acc
     const verifies = hasher.verifies;
     const before = await writes();
     const answers = await Promise.all(Array.from({ length: 96 }, () => verify('ada', PASSWORD, source)));
-    assert.deepEqual(new Set(answers.map((a) => JSON.stringify(a))), new Set([JSON.stringify({ ok: false, reason: 'locked_out' })]));
+    const locked = await lockedUntilStored(String(ids.get('ada')), source);
+    assert.deepEqual(new Set(answers.map((a) => JSON.stringify(a))), new Set([JSON.stringify(locked)]));
     assert.equal(hasher.verifies, verifies, 'no hash verified');
     assert.deepEqual(await writes(), before, 'nothing written');
   });
@@ -154,11 +170,17 @@ describe('credential check: refusals cost no hash and no write; backoff per (acc
 
     const after = hasher.verifies;
     const before = await writes();
+    const asked = Date.now();
     const again = await Promise.all(Array.from({ length: 96 }, (_, i) => verify(i % 2 ? 'grace' : `nobody-more-${i}`, PASSWORD, flood)));
     assert.equal(
       again.every((a) => !a.ok && a.reason === 'throttled'),
       true,
     );
+    // Until the limiter's minute is over, the same for a real account and a name that matches none.
+    for (const answer of again) {
+      const retryAfter = Date.parse(String(!answer.ok && answer.retryAfter));
+      assert.ok(retryAfter > asked && retryAfter <= Date.now() + 60_000, JSON.stringify(answer));
+    }
     assert.equal(hasher.verifies, after, 'no hash verified');
     assert.deepEqual(await writes(), before, 'nothing written');
     // Everyone else still signs in.
@@ -169,7 +191,7 @@ describe('credential check: refusals cost no hash and no write; backoff per (acc
     const stranger = '198.51.100.66';
     const home = '192.0.2.20';
     for (let i = 0; i < 5; i++) await verify('alan', `guess-${i}`, stranger);
-    assert.deepEqual(await verify('alan', PASSWORD, stranger), { ok: false, reason: 'locked_out' });
+    assert.deepEqual(await verify('alan', PASSWORD, stranger), await lockedUntilStored(String(ids.get('alan')), stranger));
     assert.deepEqual(await verify('alan', PASSWORD, home), { ok: true, userId: ids.get('alan') });
     assert.deepEqual(await verify('ALAN@example.com', PASSWORD, home), { ok: true, userId: ids.get('alan') });
   });
@@ -218,7 +240,17 @@ describe('credential check: refusals cost no hash and no write; backoff per (acc
       assert.deepEqual(await verify('barbara', 'guess', `198.18.0.${i + 1}`), { ok: false, reason: 'invalid_credentials' });
     }
     const verifies = hasher.verifies;
-    assert.deepEqual(await verify('barbara', PASSWORD, '198.18.1.1'), { ok: false, reason: 'locked_out' });
+    const [ceiling] = await dataSource.query<{ until: Date }[]>(
+      `SELECT "window_started_at" + interval '1 hour' AS "until" FROM "directory"."credential_account_limits"
+       WHERE "organization_id" = $1 AND "account" = $2`,
+      [organizationId, barbara],
+    );
+    // A new address has no backoff of its own: it waits for the end of the account's hour.
+    assert.deepEqual(await verify('barbara', PASSWORD, '198.18.1.1'), {
+      ok: false,
+      reason: 'locked_out',
+      retryAfter: ceiling?.until.toISOString(),
+    });
     assert.equal(hasher.verifies, verifies);
     // The address she signed in from before is spared: the attack does not lock her out of it.
     assert.deepEqual(await verify('barbara', PASSWORD, home), { ok: true, userId: barbara });
@@ -241,23 +273,47 @@ describe('credential check: refusals cost no hash and no write; backoff per (acc
       for (let i = 0; i < POLICY.lockoutThreshold; i++) {
         assert.deepEqual(await verify(login, PASSWORD, source), { ok: false, reason: 'invalid_credentials' });
       }
-      assert.deepEqual(await verify(login, PASSWORD, source), { ok: false, reason: 'locked_out' });
+      const answer = await verify(login, PASSWORD, source);
+      assert.deepEqual([answer.ok, !answer.ok && answer.reason], [false, 'locked_out']);
     }
   });
 
-  it('a login name that matches no account answers and costs exactly as an account does', async () => {
-    const trace = async (username: string, source: string) => {
+  it('a login name that matches no account answers and costs exactly as an account does, the time to retry included', async () => {
+    const trace = async (username: string, account: string, source: string) => {
       const steps: string[] = [];
       for (let i = 0; i < POLICY.lockoutThreshold + 2; i++) {
         const verifies = hasher.verifies;
         const answer = await verify(username, `wrong-${i}`, source);
-        steps.push(`${JSON.stringify(answer)} after ${hasher.verifies - verifies} verify`);
+        // The time to retry, as seconds after the wrong password that started the backoff: the
+        // answers of the two traces differ only by when they ran.
+        const started = (await pairRow(account, source))?.last_failure_at?.getTime() ?? NaN;
+        const shown =
+          answer.ok || answer.retryAfter === undefined
+            ? answer
+            : { ...answer, retryAfter: `last failure + ${(Date.parse(answer.retryAfter) - started) / 1000} s` };
+        steps.push(`${JSON.stringify(shown)} after ${hasher.verifies - verifies} verify`);
       }
       return steps;
     };
-    const known = await trace('parity', '192.0.2.40');
-    assert.deepEqual(await trace('No.Such.User', '192.0.2.41'), known);
-    assert.equal(known.at(-1), '{"ok":false,"reason":"locked_out"} after 0 verify');
+    const known = await trace('parity', String(ids.get('parity')), '192.0.2.40');
+    assert.deepEqual(await trace('No.Such.User', 'login:no.such.user', '192.0.2.41'), known);
+    assert.equal(
+      known.at(-1),
+      `{"ok":false,"reason":"locked_out","retryAfter":"last failure + ${POLICY.lockoutSeconds} s"} after 0 verify`,
+    );
     assert.equal(known[0], '{"ok":false,"reason":"invalid_credentials"} after 1 verify');
+  });
+
+  it('tells a suspended or staged account its state only after the right password, and counts nothing for it', async () => {
+    for (const state of ['SUSPENDED', 'STAGED'] as const) {
+      const username = `inactive-${state.toLowerCase()}`;
+      const user = await users.create(organizationId, { username, email: `${username}@example.com`, password: PASSWORD, state });
+      const source = state === 'STAGED' ? '192.0.2.60' : '192.0.2.61';
+      assert.deepEqual(await verify(username, 'wrong', source), { ok: false, reason: 'invalid_credentials' });
+      for (let i = 0; i < POLICY.lockoutThreshold; i++) {
+        assert.deepEqual(await verify(username, PASSWORD, source), { ok: false, reason: 'not_active', state });
+      }
+      assert.equal((await pairRow(user.id, source))?.locked_until, null, 'the right password is no failure');
+    }
   });
 });

@@ -6,6 +6,7 @@ import { Outbox, type OutboxTransaction, type RequestOf, type ResponseOf } from 
 import type { DirectoryConfig } from '../config';
 import { PasswordHasher } from '../users/password-check';
 import { UsersService, asStorableText } from '../users/users.service';
+import { ACCOUNT_WINDOW_SECONDS } from './clear-lockout';
 
 export const CREDENTIALS_POLICY = Symbol('CREDENTIALS_POLICY');
 
@@ -30,9 +31,6 @@ export const credentialsPolicy = (config: DirectoryConfig): CredentialsPolicy =>
 
 /** A pair's run of failures is forgotten after this long without one (counted from its backoff's end). */
 const FAILURE_MEMORY_SECONDS = 15 * 60;
-
-/** The account ceiling's window. */
-const ACCOUNT_WINDOW_SECONDS = 60 * 60;
 
 /** An address the account signed in from this recently is spared the account's ceiling. */
 const KNOWN_SOURCE_SECONDS = 30 * 24 * 60 * 60;
@@ -116,9 +114,10 @@ export class CredentialsService {
       source: sourceIp ?? '',
     };
     const refused = await this.refusal(subject);
-    if (refused !== null) return { ok: false, reason: refused };
+    if (refused !== null) return { ok: false, reason: refused.reason, retryAfter: refused.retryAfter.toISOString() };
     // A check without a source (the IdP always sends one) is limited per account only.
-    if (sourceIp !== null && !(await this.takeSourcePoint(sourceIp))) return { ok: false, reason: 'throttled' };
+    const throttledUntil = sourceIp === null ? null : await this.takeSourcePoint(sourceIp);
+    if (throttledUntil !== null) return { ok: false, reason: 'throttled', retryAfter: throttledUntil.toISOString() };
 
     const result = await this.passwords.check(candidate, request.password);
     if (result.outcome === 'ok') {
@@ -139,27 +138,34 @@ export class CredentialsService {
     });
     for (const lock of started) this.logLock(subject, lock);
     this.sweepNowAndThen();
-    return { ok: false, reason };
+    // The state is told only to whoever gave the right password (checkPassword answers it only then).
+    return result.outcome === 'not_active' ? { ok: false, reason: 'not_active', state: result.state } : { ok: false, reason };
   }
 
-  /** Reads only: is the source throttled, or the pair or the account locked? */
-  private async refusal(subject: Subject): Promise<'throttled' | 'locked_out' | null> {
+  /**
+   * Reads only: is the source throttled, or the pair or the account locked, and until when? The
+   * time is the later of the pair's backoff and the account's ceiling (when it applies here): the
+   * first moment a check from this source would run again.
+   */
+  private async refusal(subject: Subject): Promise<{ reason: 'throttled' | 'locked_out'; retryAfter: Date } | null> {
     if (subject.source !== '') {
       const used = await this.sources.get(subject.source);
-      if (used !== null && used.consumedPoints >= this.policy.sourceLimitPerMinute) return 'throttled';
+      if (used !== null && used.consumedPoints >= this.policy.sourceLimitPerMinute) {
+        return { reason: 'throttled', retryAfter: new Date(Date.now() + used.msBeforeNext) };
+      }
     }
-    const [row] = await this.dataSource.query<{ locked: boolean }[]>(
-      `SELECT EXISTS (
-           SELECT 1 FROM "directory"."credential_backoffs"
-           WHERE "organization_id" = $1 AND "account" = $2 AND "source" = $3 AND "locked_until" > now())
-         OR (EXISTS (
-               SELECT 1 FROM "directory"."credential_account_limits"
-               WHERE "organization_id" = $1 AND "account" = $2 AND "failures" >= $4
-                 AND "window_started_at" > now() - make_interval(secs => $5))
-             AND NOT EXISTS (
-               SELECT 1 FROM "directory"."credential_backoffs"
-               WHERE "organization_id" = $1 AND "account" = $2 AND "source" = $3 AND "source" <> ''
-                 AND "last_success_at" > now() - make_interval(secs => $6))) AS "locked"`,
+    // greatest() ignores NULLs: NULL only when neither holds.
+    const [row] = await this.dataSource.query<{ retry_after: Date | null }[]>(
+      `SELECT greatest(
+         (SELECT "locked_until" FROM "directory"."credential_backoffs"
+          WHERE "organization_id" = $1 AND "account" = $2 AND "source" = $3 AND "locked_until" > now()),
+         (SELECT "window_started_at" + make_interval(secs => $5) FROM "directory"."credential_account_limits"
+          WHERE "organization_id" = $1 AND "account" = $2 AND "failures" >= $4
+            AND "window_started_at" > now() - make_interval(secs => $5)
+            AND NOT EXISTS (
+              SELECT 1 FROM "directory"."credential_backoffs"
+              WHERE "organization_id" = $1 AND "account" = $2 AND "source" = $3 AND "source" <> ''
+                AND "last_success_at" > now() - make_interval(secs => $6)))) AS "retry_after"`,
       [
         subject.organizationId,
         subject.account,
@@ -169,17 +175,18 @@ export class CredentialsService {
         KNOWN_SOURCE_SECONDS,
       ],
     );
-    return row?.locked ? 'locked_out' : null;
+    return row?.retry_after ? { reason: 'locked_out', retryAfter: row.retry_after } : null;
   }
 
-  private async takeSourcePoint(sourceIp: string): Promise<boolean> {
+  /** Takes the source's point for a check: null when taken, else when the source may try again. */
+  private async takeSourcePoint(sourceIp: string): Promise<Date | null> {
     try {
       await this.sources.consume(sourceIp);
-      return true;
+      return null;
     } catch (rejection) {
       // The limiter rejects with its result when the points are used up (checks that passed the
       // read together), with an Error when PostgreSQL failed: that one propagates, failing closed.
-      if (rejection instanceof RateLimiterRes) return false;
+      if (rejection instanceof RateLimiterRes) return new Date(Date.now() + rejection.msBeforeNext);
       throw rejection;
     }
   }

@@ -25,6 +25,8 @@ describe('checkPassword: one verify on every path', () => {
     ['user without a password', user({ passwordHash: null }), 'right', 'invalid_credentials', DUMMY],
     ['suspended user, right password', user({ state: 'SUSPENDED' }), 'right', 'not_active', REAL],
     ['suspended user, wrong password', user({ state: 'SUSPENDED' }), 'wrong', 'invalid_credentials', REAL],
+    ['staged user, right password', user({ state: 'STAGED' }), 'right', 'not_active', REAL],
+    ['staged user, wrong password', user({ state: 'STAGED' }), 'wrong', 'invalid_credentials', REAL],
   ];
   for (const [name, candidate, password, outcome, hash] of cases) {
     it(`${name}: ${outcome}, after exactly one verify of the ${hash === DUMMY ? 'dummy' : 'real'} hash`, async () => {
@@ -35,6 +37,24 @@ describe('checkPassword: one verify on every path', () => {
       assert.deepEqual(checked, [hash]);
     });
   }
+
+  it('names the state only after the right password', async () => {
+    const { verify } = recorder();
+    assert.deepEqual(await checkPassword(user({ state: 'SUSPENDED' }), 'right', DUMMY, verify), {
+      outcome: 'not_active',
+      userId: 'u-1',
+      state: 'SUSPENDED',
+    });
+    assert.deepEqual(await checkPassword(user({ state: 'STAGED' }), 'right', DUMMY, verify), {
+      outcome: 'not_active',
+      userId: 'u-1',
+      state: 'STAGED',
+    });
+    assert.deepEqual(await checkPassword(user({ state: 'STAGED' }), 'wrong', DUMMY, verify), {
+      outcome: 'invalid_credentials',
+      userId: 'u-1',
+    });
+  });
 
   it('treats a verifier error (a malformed stored hash) as a wrong password', async () => {
     const result = await checkPassword(user(), 'right', DUMMY, () => Promise.reject(new Error('bad hash')));

@@ -1,16 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import * as argon2 from 'argon2';
+import type { UserState } from '@jit/directory-contracts';
 
 /** argon2id with OWASP's second recommended setting (19 MiB, t=2, p=1). */
 export const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
 
-export type PasswordOutcome = { outcome: 'ok'; userId: string } | { outcome: 'invalid_credentials' | 'not_active'; userId: string | null };
+export type PasswordOutcome =
+  | { outcome: 'ok'; userId: string }
+  | { outcome: 'invalid_credentials'; userId: string | null }
+  /** Only after the right password: the state may be told to whoever knows it. */
+  | { outcome: 'not_active'; userId: string; state: Exclude<UserState, 'ACTIVATED'> };
 
 export interface Candidate {
   id: string;
   passwordHash: string | null;
-  state: string;
+  state: UserState;
 }
 
 /**
@@ -28,7 +33,7 @@ export async function checkPassword(
   const userId = candidate?.id ?? null;
   const matches = await verify(candidate?.passwordHash ?? dummyHash, password).catch(() => false);
   if (!candidate?.passwordHash || !matches) return { outcome: 'invalid_credentials', userId };
-  if (candidate.state !== 'ACTIVATED') return { outcome: 'not_active', userId };
+  if (candidate.state !== 'ACTIVATED') return { outcome: 'not_active', userId: candidate.id, state: candidate.state };
   return { outcome: 'ok', userId: candidate.id };
 }
 

@@ -427,7 +427,7 @@ describe('directory users API: attributes, filters, passwords, groups, CSV impor
       assert.equal(five.body.state, 'ACTIVATED');
       assert.deepEqual(five.body.customAttributes, {});
       // The imported password is argon2-hashed like any other.
-      assert.deepEqual(await verify('imp1', 'imported-pass-1'), { ok: false, reason: 'not_active' });
+      assert.deepEqual(await verify('imp1', 'imported-pass-1'), { ok: false, reason: 'not_active', state: 'STAGED' });
       assert.equal((await call('GET', `/v1/users/${existing.id}`)).body.version, 1, 'the existing user is untouched');
     });
 

@@ -10,6 +10,7 @@ import {
   type UserState,
 } from '@jit/directory-contracts';
 import { DomainError, ErrorCode, NOT_TEXT, notFound, type Page } from '@jit/service';
+import { clearLockout } from '../credentials/clear-lockout';
 import { Membership, UserGroup } from '../groups/group.entity';
 import { PasswordHasher, type Candidate } from './password-check';
 import { User } from './user.entity';
@@ -155,10 +156,14 @@ export class UsersService {
    * An administrator sets or resets a password. No event: neither a password nor its hash ever
    * leaves this service, and the IdP asks for every check (verifyCredentials) anyway.
    */
+  /** An administrator's reset, which also lifts the account's lockout: whatever caused it is dealt with. */
   async setPassword(organizationId: string, id: string, password: string): Promise<void> {
     const passwordHash = await this.passwords.hash(password);
-    const result = await this.dataSource.getRepository(User).update({ id, organizationId }, { passwordHash });
-    if (!result.affected) throw notFound('User', id);
+    await this.outbox.run(async (tx) => {
+      const result = await tx.manager.getRepository(User).update({ id, organizationId }, { passwordHash });
+      if (!result.affected) throw notFound('User', id);
+      await clearLockout(tx, organizationId, id, 'password_reset');
+    });
   }
 
   /**

@@ -8,15 +8,17 @@ import { SessionStore, type IdpSession } from '../sessions/session-store';
 import { SsoService } from '../sso/sso.service';
 import { LoginThrottle } from './login-throttle';
 import { LoginService } from './login.service';
+import { retryTime, type RefusedCheck } from './sign-in-messages';
 
 const ORG = '11111111-1111-4111-8111-111111111111';
 
 /** The directory's credential check, counting how often it is asked (each is an argon2 verify there). */
 class FakeDirectory {
   checks = 0;
-  request(): Promise<{ ok: false; reason: 'invalid_credentials' }> {
+  answer: RefusedCheck = { ok: false, reason: 'invalid_credentials' };
+  request(): Promise<RefusedCheck> {
     this.checks++;
-    return Promise.resolve({ ok: false, reason: 'invalid_credentials' });
+    return Promise.resolve(this.answer);
   }
 }
 
@@ -62,7 +64,7 @@ describe('LoginService: throttled before the directory', () => {
     assert.equal(directory.checks, 3);
     const throttled = page(await attempt(s));
     assert.equal(throttled.status, 429);
-    assert.match(throttled.html, /Too many sign-in attempts\. Try again in 15 minutes\./);
+    assert.match(throttled.html, /Too many sign-in attempts from your network\. Try again in 15 minutes\./);
     assert.match(throttled.html, /name="csrf"/, 'the same login page');
     assert.equal(directory.checks, 3, 'the throttled attempt cost no credential check');
   });
@@ -75,6 +77,65 @@ describe('LoginService: throttled before the directory', () => {
     assert.equal(directory.checks, 2);
     assert.equal(page(await attempt(pendingSession(), '198.51.100.9')).status, 401, 'another address is not held up');
     assert.equal(directory.checks, 3);
+  });
+});
+
+describe("LoginService: the page for each of the directory's refusals", () => {
+  let sessions: SessionStore;
+  afterEach(() => sessions.onApplicationShutdown());
+
+  const signIn = async (answer: RefusedCheck) => {
+    sessions = new SessionStore(60_000, 3_600_000);
+    const directory = new FakeDirectory();
+    directory.answer = answer;
+    const service = new LoginService(
+      {} as FreshReadModel,
+      sessions,
+      directory as unknown as NatsBus,
+      {} as SsoService,
+      {} as RefusalResponder,
+      new LoginThrottle({ perSource: 100, perSession: 100, windowSeconds: 900 }),
+    );
+    const s = sessions.create();
+    s.pending = { applicationId: null, organizationId: ORG, requestId: null, acsUrl: '', relayState: null };
+    const outcome = await service.login(s, { csrf: s.csrfToken, username: 'ada', password: 'typed', sourceIp: '203.0.113.7' });
+    assert.equal(outcome.kind, 'page');
+    const page = outcome.kind === 'page' ? outcome.page : { status: 0, html: '' };
+    assert.match(page.html, /name="csrf"/, 'the login form again, to try again');
+    const alert = /<p class="error" role="alert">([^<]*)<\/p>/.exec(page.html)?.[1];
+    return { status: page.status, alert };
+  };
+
+  it('a wrong password (or a login name that matches no account): 401, nothing more said', async () => {
+    assert.deepEqual(await signIn({ ok: false, reason: 'invalid_credentials' }), { status: 401, alert: 'Wrong username or password.' });
+  });
+
+  it('backed off or over the hourly ceiling: 429, until when, and who can help', async () => {
+    const retryAfter = new Date(Date.now() + 10 * 60_000);
+    assert.deepEqual(await signIn({ ok: false, reason: 'locked_out', retryAfter: retryAfter.toISOString() }), {
+      status: 429,
+      alert: `Too many failed sign-ins. Try again after ${retryTime(retryAfter, new Date())}, or ask your administrator.`,
+    });
+    assert.match(retryTime(retryAfter, new Date()), /^(\d{4}-\d\d-\d\d )?\d\d:\d\d UTC$/);
+  });
+
+  it("the directory's throttle of the source address: 429, in the IdP throttle's words", async () => {
+    const retryAfter = new Date(Date.now() + 45_000).toISOString();
+    assert.deepEqual(await signIn({ ok: false, reason: 'throttled', retryAfter }), {
+      status: 429,
+      alert: 'Too many sign-in attempts from your network. Try again in 1 minute.',
+    });
+  });
+
+  it('a suspended or staged account (the directory says so only after the right password): 403 and whom to ask', async () => {
+    assert.deepEqual(await signIn({ ok: false, reason: 'not_active', state: 'SUSPENDED' }), {
+      status: 403,
+      alert: 'Your account is suspended. Ask your administrator.',
+    });
+    assert.deepEqual(await signIn({ ok: false, reason: 'not_active', state: 'STAGED' }), {
+      status: 403,
+      alert: 'Your account is not active yet. Ask your administrator.',
+    });
   });
 });
 

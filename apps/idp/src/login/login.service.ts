@@ -12,6 +12,7 @@ import { SessionStore, type IdpSession, type PendingSso } from '../sessions/sess
 import { loginPage, portalPage } from '../sso/html';
 import { SsoService } from '../sso/sso.service';
 import { LoginThrottle } from './login-throttle';
+import { signInRefusal, throttledMessage } from './sign-in-messages';
 
 export interface LoginForm {
   csrf?: string;
@@ -63,17 +64,18 @@ export class LoginService {
       if (!username || !password || username.length > 256 || password.length > 1024) return again('Enter your username and password.');
       // Throttled before the directory is asked: a throttled attempt costs it no password hash.
       const wait = await this.throttle.waitSeconds(form.sourceIp, s.id);
-      if (wait > 0) return again(`Too many sign-in attempts. Try again in ${Math.ceil(wait / 60)} minute${wait > 60 ? 's' : ''}.`, 429);
+      if (wait > 0) return again(throttledMessage(wait), 429);
       const answer = await this.bus.request(DirectoryRpc.verifyCredentials, {
         organizationId: pending.organizationId,
         username,
         password,
         sourceIp: form.sourceIp,
       });
-      // Unknown user, wrong password and inactive account read the same to the person typing.
+      // Unknown user and wrong password read the same to the person typing; see signInRefusal.
       if (!answer.ok) {
         await this.throttle.failed(form.sourceIp, s.id);
-        return again('Wrong username or password.');
+        const refusal = signInRefusal(answer, new Date());
+        return again(refusal.message, refusal.status);
       }
       await this.throttle.succeeded(s.id);
       // A new id at sign-in: a session id planted before it (fixation) is worth nothing after.

@@ -68,6 +68,23 @@ export const DirectoryEvents = {
       sourceIp: z.string().nullable().optional(),
     }),
   ),
+  /**
+   * An administrator lifted the account's lockout (`cause` `admin`: DELETE /v1/users/:id/lockout),
+   * or set a new password, which lifts it too (`password_reset`). `sourceIps` are the addresses
+   * whose backoff was in force (null for checks that named none), `failures` the wrong passwords
+   * of the hour that no longer count towards the account's ceiling. Emitted only when there was
+   * something to lift.
+   */
+  userUnlocked: defineEvent(
+    'directory.user.unlocked.v1',
+    z.object({
+      ...audit,
+      userId: z.uuid(),
+      cause: z.enum(['admin', 'password_reset']),
+      sourceIps: z.array(z.string().nullable()),
+      failures: z.number().int().nonnegative(),
+    }),
+  ),
   apiKeyCreated: defineEvent('directory.api-key.created.v1', z.object({ ...audit, apiKeyId: z.uuid(), name: z.string() })),
   /** Services that cache key lookups drop the key on this subject (it carries the key's hash). */
   apiKeyRevoked: defineEvent(

@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { defineRpc } from '@jit/messaging';
 
 export const DirectoryRpc = {
-  /** The IdP asks whether a username and password are right. Same answer and cost for unknown users. */
+  /**
+   * The IdP asks whether a username and password are right. Same answer and cost for unknown users:
+   * a login name that matches no account is counted, backed off and answered as an account is.
+   */
   verifyCredentials: defineRpc(
     'rpc.directory.credentials.verify.v1',
     z.object({
@@ -13,7 +16,17 @@ export const DirectoryRpc = {
     }),
     z.discriminatedUnion('ok', [
       z.object({ ok: z.literal(true), userId: z.uuid() }),
-      z.object({ ok: z.literal(false), reason: z.enum(['invalid_credentials', 'not_active', 'locked_out', 'throttled']) }),
+      z.object({
+        ok: z.literal(false),
+        reason: z.enum(['invalid_credentials', 'not_active', 'locked_out', 'throttled']),
+        /**
+         * `locked_out` and `throttled`: when a check from this source may run again (ISO time), so the
+         * person can be told. An unknown login name backs off as an account does, so it has one too.
+         */
+        retryAfter: z.iso.datetime().optional(),
+        /** `not_active`, which is answered only after the right password: the account's state. */
+        state: z.enum(['STAGED', 'SUSPENDED']).optional(),
+      }),
     ]),
   ),
   /** Other services resolve an admin API key (by its SHA-256 hash; the key never crosses the bus). */
