@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { DirectoryRpc } from '@jit/directory-contracts';
-import { NatsBus } from '@jit/messaging';
+import { NatsBus, readSnapshot } from '@jit/messaging';
+import { DirectoryRpc, DirectorySnapshot } from '@jit/directory-contracts';
 import { adminClient, readStream, startInEnv, testEnv, type Json, type ServiceProcess } from '@jit/testing';
 
 const BOOTSTRAP = 'admin-roles-test-bootstrap-key-0123';
@@ -150,6 +150,17 @@ describe('admin roles and the bootstrap administrator (real PostgreSQL and NATS)
         [bobId, version + 1, null, 'read-only'],
         [adaId, version + 2, 'help-desk', null],
       ]);
+      // The snapshot (for a consumer that finds the stream trimmed) says what the last events say.
+      const snapshot = new Map<string, unknown>();
+      for await (const item of readSnapshot(bus, DirectorySnapshot.users)) snapshot.set(item.userId, [item.version, item.adminRole]);
+      assert.deepEqual(
+        [snapshot.get(adaId), snapshot.get(bobId), snapshot.get(adminId)],
+        [
+          [version + 2, null],
+          [version + 1, 'read-only'],
+          [2, 'administrator'],
+        ],
+      );
       // The next profile change carries the version after the role changes.
       const renamed = await call('PATCH', `/v1/users/${adaId}`, { firstname: 'Ada' });
       assert.equal(renamed.status, 200);
