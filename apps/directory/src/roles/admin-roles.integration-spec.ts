@@ -235,5 +235,24 @@ describe('admin roles and the bootstrap administrator (real PostgreSQL and NATS)
       assert.equal((await call('DELETE', `/v1/users/${bobId}`)).status, 409);
       assert.equal((await call('PATCH', `/v1/users/${bobId}`, { department: 'IT' })).status, 200, 'other changes are fine');
     });
+
+    it('lets only one of two concurrent changes take away the last two administrators', async () => {
+      const [erin, frank] = [await createUser('erin', otherKey), await createUser('frank', otherKey)];
+      for (let round = 0; round < 5; round++) {
+        assert.equal((await setRole(erin, 'administrator', otherKey)).status, 200);
+        assert.equal((await setRole(frank, 'administrator', otherKey)).status, 200);
+        // carol, the other organisation's first administrator, steps aside for the race.
+        const carol = (await call('GET', '/v1/users?adminRole=administrator&username=carol', undefined, otherKey)).body.items?.[0];
+        if (carol) assert.equal((await setRole(String(carol.id), null, otherKey)).status, 200);
+        const statuses = await Promise.all([
+          setRole(erin, null, otherKey),
+          call('PATCH', `/v1/users/${frank}`, { state: 'SUSPENDED' }, otherKey),
+        ]);
+        assert.deepEqual(statuses.map((r) => r.status).sort(), [200, 409], `round ${round}`);
+        const left = await call('GET', '/v1/users?adminRole=administrator&state=ACTIVATED', undefined, otherKey);
+        assert.equal(left.body.total, 1, `round ${round}: one active administrator remains`);
+        assert.equal((await call('PATCH', `/v1/users/${frank}`, { state: 'ACTIVATED' }, otherKey)).status, 200);
+      }
+    });
   });
 });
