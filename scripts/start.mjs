@@ -13,6 +13,19 @@ if (!env.BOOTSTRAP_ADMIN_API_KEY && env.NODE_ENV !== 'production') {
   console.log('BOOTSTRAP_ADMIN_API_KEY was not set; using the development key "dev-admin-key-change-me".');
 }
 
+// The first administrator (a person): created in the default organisation at the first start
+// only; a later start with other values changes nothing. Production refuses this password.
+if (env.NODE_ENV !== 'production') {
+  if (!env.BOOTSTRAP_ADMIN_USERNAME) {
+    env.BOOTSTRAP_ADMIN_USERNAME = 'admin';
+    console.log('BOOTSTRAP_ADMIN_USERNAME was not set; using "admin".');
+  }
+  if (!env.BOOTSTRAP_ADMIN_PASSWORD) {
+    env.BOOTSTRAP_ADMIN_PASSWORD = 'dev-admin-password-change-me';
+    console.log('BOOTSTRAP_ADMIN_PASSWORD was not set; using the development password "dev-admin-password-change-me".');
+  }
+}
+
 // The services authenticate and encrypt what they send each other over NATS with BUS_KEYS. This
 // is the development key of libs/shared/config (public, so it protects nothing: each service
 // warns about it at start); production refuses it.
@@ -112,7 +125,14 @@ const ready = await Promise.all(services.slice(1).map(waitReady));
 if (ready.every(Boolean)) {
   console.log('\nAll services are ready:');
   for (const s of services) console.log(`  ${s.name.padEnd(10)} http://localhost:${s.port}   ${s.what}`);
-  console.log(`\nAdmin API key (x-api-key): ${env.BOOTSTRAP_ADMIN_API_KEY}\nPress Ctrl-C to stop.\n`);
+  console.log(`\nAdmin API key (x-api-key): ${env.BOOTSTRAP_ADMIN_API_KEY}`);
+  if (env.BOOTSTRAP_ADMIN_USERNAME && env.BOOTSTRAP_ADMIN_PASSWORD) {
+    // Never echo a password the developer chose: only the printed development one.
+    const password =
+      env.BOOTSTRAP_ADMIN_PASSWORD === 'dev-admin-password-change-me' ? env.BOOTSTRAP_ADMIN_PASSWORD : '(BOOTSTRAP_ADMIN_PASSWORD)';
+    console.log(`First administrator (created at the first start only): ${env.BOOTSTRAP_ADMIN_USERNAME} / ${password}`);
+  }
+  console.log('Press Ctrl-C to stop.\n');
 } else if (!stopping) {
   console.error('A service did not become ready; see its log lines above.');
   stopAll(1);

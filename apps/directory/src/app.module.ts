@@ -7,11 +7,13 @@ import { ApiKeyNames1764600000000 } from './migrations/1764600000000-ApiKeyNames
 import { CredentialThrottling1764700000000 } from './migrations/1764700000000-CredentialThrottling';
 import { LoginLockouts1765100000000 } from './migrations/1765100000000-LoginLockouts';
 import { SourceBackoff1765300000000 } from './migrations/1765300000000-SourceBackoff';
+import { AdminRoles1765500000000 } from './migrations/1765500000000-AdminRoles';
 import { ApiKey, Organization } from './organizations/organization.entity';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { CredentialsModule } from './credentials/credentials.module';
 import { Membership, UserGroup } from './groups/group.entity';
 import { GroupsModule } from './groups/groups.module';
+import { RolesModule } from './roles/roles.module';
 import { SnapshotModule } from './snapshot/snapshot.module';
 import { User } from './users/user.entity';
 import { UsersModule } from './users/users.module';
@@ -24,6 +26,7 @@ export const DIRECTORY_MIGRATIONS = [
   CredentialThrottling1764700000000,
   LoginLockouts1765100000000,
   SourceBackoff1765300000000,
+  AdminRoles1765500000000,
 ];
 
 @Module({})
@@ -43,6 +46,7 @@ export class AppModule {
         }),
         OrganizationsModule.register(config.BOOTSTRAP_ADMIN_API_KEY),
         UsersModule,
+        RolesModule.register(config),
         GroupsModule,
         CredentialsModule,
         SnapshotModule,

@@ -64,6 +64,7 @@ describe('every directory route: the organisation wall and bad input (real Postg
   const bodies: Record<string, unknown> = {
     'PATCH /v1/users/{id}': { firstname: 'Mallory' },
     'PUT /v1/users/{id}/password': { password: 'taken over by another org' },
+    'PUT /v1/users/{id}/admin-role': { role: 'administrator' },
     'POST /v1/users/{id}/password/change': { currentPassword: PASSWORD, newPassword: 'taken over by another org' },
     'PATCH /v1/user-groups/{id}': { name: 'Renamed by another org' },
     'POST /v1/user-groups/{id}/members': { userId: '(a.userId)' },
@@ -114,6 +115,7 @@ describe('every directory route: the organisation wall and bad input (real Postg
     assert.equal((await events()).length, before);
     const user = await call('GET', `/v1/users/${a.userId}`);
     assert.equal(user.body.firstname, 'Ada');
+    assert.equal(user.body.adminRole, null, 'no role given by another organisation');
     assert.equal((await call('GET', `/v1/user-groups/${a.groupId}`)).body.name, 'Engineering');
     assert.deepEqual((await call('GET', `/v1/user-groups/${a.groupId}/members`)).body.items, [{ userId: a.userId }]);
     assert.equal((await call('GET', '/v1/users', undefined, a.apiKey)).status, 200, "A's API key still works");

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { DirectoryEvents } from '@jit/directory-contracts';
 import { EventNotConfirmedError, Outbox } from '@jit/messaging';
 import { DomainError, ErrorCode, hashApiKey, newApiKey, type ApiKeyResolver, type Caller } from '@jit/service';
@@ -32,8 +32,7 @@ export class OrganizationsService implements ApiKeyResolver, OnApplicationBootst
         const { manager } = tx;
         // Serialise concurrent starts of several directory instances.
         await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['directory.bootstrap']);
-        // The default organisation is the one of the first bootstrap key, revoked or not.
-        const first = await manager.getRepository(ApiKey).findOne({ where: { bootstrap: true }, order: { createdAt: 'ASC', id: 'ASC' } });
+        const defaultId = await this.defaultOrganizationId(manager);
         const earlier = await manager.getRepository(ApiKey).find({ where: { bootstrap: true, revokedAt: IsNull() } });
         for (const key of earlier.filter((k) => k.keyHash !== keyHash)) {
           await manager.update(ApiKey, { id: key.id }, { revokedAt: () => 'now()' });
@@ -46,7 +45,7 @@ export class OrganizationsService implements ApiKeyResolver, OnApplicationBootst
           revoked.push(key);
         }
         if (keyHash === null || (await manager.findOneBy(ApiKey, { keyHash }))) return;
-        let org = first ? await manager.findOneBy(Organization, { id: first.organizationId }) : null;
+        let org = defaultId ? await manager.findOneBy(Organization, { id: defaultId }) : null;
         if (!org) {
           org = manager.create(Organization, { id: randomUUID(), name: 'Default organisation' });
           await manager.save(org);
@@ -75,6 +74,12 @@ export class OrganizationsService implements ApiKeyResolver, OnApplicationBootst
         }`,
       );
     }
+  }
+
+  /** The default organisation is the one of the first bootstrap key, revoked or not; null before any. */
+  async defaultOrganizationId(manager: EntityManager = this.dataSource.manager): Promise<string | null> {
+    const first = await manager.getRepository(ApiKey).findOne({ where: { bootstrap: true }, order: { createdAt: 'ASC', id: 'ASC' } });
+    return first?.organizationId ?? null;
   }
 
   async resolve(apiKeyHash: string): Promise<Caller | null> {

@@ -14,7 +14,13 @@ export class SnapshotService {
 
   async users(after: string | null): Promise<SnapshotPage<typeof DirectorySnapshot.users>> {
     const rows = await rowsAfter(this.dataSource.manager, User, ['id'], after, SNAPSHOT_PAGE_ROWS);
-    return snapshotPage(rows, (u) => ({ organizationId: u.organizationId, version: u.version, userId: u.id, user: toProfile(u) }));
+    return snapshotPage(rows, (u) => ({
+      organizationId: u.organizationId,
+      version: u.version,
+      userId: u.id,
+      user: toProfile(u),
+      adminRole: u.adminRole,
+    }));
   }
 
   async groups(after: string | null): Promise<SnapshotPage<typeof DirectorySnapshot.groups>> {

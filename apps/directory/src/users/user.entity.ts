@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { UserState } from '@jit/directory-contracts';
+import type { AdminRole, UserState } from '@jit/directory-contracts';
 
 @Entity({ name: 'users' })
 @Index('users_org_email_key', ['organizationId', 'emailLower'], { unique: true })
@@ -39,6 +39,10 @@ export class User {
 
   @Column('text', { default: 'ACTIVATED' })
   state!: UserState;
+
+  /** At most one admin role in the organisation; null for an ordinary person (apps/directory/src/roles). */
+  @Column('text', { name: 'admin_role', nullable: true })
+  adminRole!: AdminRole | null;
 
   @Column('jsonb', { name: 'custom_attributes', default: () => `'{}'::jsonb` })
   customAttributes!: Record<string, string>;

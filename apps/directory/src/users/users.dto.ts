@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { ListQuery } from '@jit/service';
 import {
+  ADMIN_ROLES,
   CUSTOM_ATTRIBUTE_NAME,
   STANDARD_USER_ATTRIBUTES,
   USER_STATES,
+  type AdminRole,
   type StandardUserAttribute,
   type UserState,
 } from '@jit/directory-contracts';
@@ -77,6 +79,8 @@ export interface UserListQuery extends ListQuery {
   /** null: the default order (createdAt, then id). */
   sort: { field: UserSortField; descending: boolean } | null;
   state?: UserState;
+  /** One role; `any`: holders of any admin role; `none`: ordinary people. */
+  adminRole?: AdminRole | 'any' | 'none';
   /** Active members of this group only. */
   group?: string;
   /** Exact values; username and email ignore case (as their uniqueness does). */
@@ -101,6 +105,11 @@ const knownQuery = z.strictObject({
     })
     .optional(),
   state: z.enum(USER_STATES, { message: `must be one of ${USER_STATES.join(', ')}` }).optional(),
+  adminRole: z
+    .enum([...ADMIN_ROLES, 'any', 'none'], {
+      message: `must be one of ${ADMIN_ROLES.join(', ')}, any (every admin role) or none (no admin role)`,
+    })
+    .optional(),
   group: uuidFilter.optional(),
   ...attributeFilters,
 });
@@ -135,12 +144,13 @@ export const UserListQuery = z.record(z.string(), z.unknown()).transform((raw, c
     parsed.error.issues.forEach((i) => ctx.addIssue({ code: 'custom', path: i.path, message: i.message }));
     return z.NEVER;
   }
-  const { limit, offset, sort, state, group, ...attributes } = parsed.data;
+  const { limit, offset, sort, state, adminRole, group, ...attributes } = parsed.data;
   return {
     limit,
     offset,
     sort: sort ? { field: sort.replace(/^-/, '') as UserSortField, descending: sort.startsWith('-') } : null,
     state,
+    adminRole,
     group,
     attributes: Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined)),
     custom,

@@ -206,7 +206,7 @@ describe('directory users API: attributes, filters, passwords, groups, CSV impor
       assert.equal(res.status, 400, JSON.stringify(res.body));
       assert.equal(res.body.code, 'VALIDATION_FAILED');
       assert.deepEqual(fieldsOf(res.body), ['Email', 'custom.9x', 'foo', 'group', 'id', 'limit', 'sort', 'state']);
-      const allowed = ['limit', 'offset', 'sort', 'state', 'group', ...STANDARD_USER_ATTRIBUTES, 'custom.<name>'].join(', ');
+      const allowed = ['limit', 'offset', 'sort', 'state', 'adminRole', 'group', ...STANDARD_USER_ATTRIBUTES, 'custom.<name>'].join(', ');
       const foo = res.body.details?.find((d) => d.field === 'foo');
       assert.deepEqual(foo, { field: 'foo', message: `unknown query parameter; allowed: ${allowed}` });
       assert.match(

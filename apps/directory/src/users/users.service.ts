@@ -12,6 +12,7 @@ import {
 import { DomainError, ErrorCode, NOT_TEXT, notFound, type Page } from '@jit/service';
 import { clearLockout } from '../credentials/clear-lockout';
 import { Membership, UserGroup } from '../groups/group.entity';
+import { refuseLosingLastAdministrator } from '../roles/last-administrator';
 import { PasswordHasher, type Candidate } from './password-check';
 import { User } from './user.entity';
 import type { CreateUserBody, UpdateUserBody, UserListQuery, UserSortField } from './users.dto';
@@ -64,6 +65,13 @@ export class UsersService {
 
   async create(organizationId: string, body: CreateUserBody): Promise<UserView> {
     const passwordHash = body.password ? await this.passwords.hash(body.password) : null;
+    const user = this.newUser(organizationId, body, passwordHash);
+    await this.outbox.run((tx) => this.insertNew(tx, user));
+    return toView(user);
+  }
+
+  /** A user row not stored yet: an ordinary person (no admin role) at version 1. */
+  newUser(organizationId: string, body: CreateUserBody, passwordHash: string | null): User {
     const user = this.dataSource.getRepository(User).create({
       id: randomUUID(),
       organizationId,
@@ -74,21 +82,27 @@ export class UsersService {
       state: body.state ?? 'ACTIVATED',
       customAttributes: body.customAttributes ?? {},
       passwordHash,
+      adminRole: null,
       version: 1,
     });
     for (const key of PROFILE_KEYS) user[key] = body[key] ?? null;
-    await this.outbox.run(async (tx) => {
-      await this.claimLoginNames(tx.manager, user);
-      await this.insertUnique(tx.manager, user);
-      this.emitSnapshot(tx, user, 'created', []);
-    });
-    return toView(user);
+    return user;
+  }
+
+  /** Stores a user from newUser in the caller's transaction, with its created event. */
+  async insertNew(tx: OutboxTransaction, user: User): Promise<void> {
+    await this.claimLoginNames(tx.manager, user);
+    await this.insertUnique(tx.manager, user);
+    this.emitSnapshot(tx, user, 'created', []);
   }
 
   /** Filters and sort come from UserListQuery: column names from fixed lists, every value bound. */
   async list(organizationId: string, query: UserListQuery): Promise<Page<UserView>> {
     const qb = this.dataSource.getRepository(User).createQueryBuilder('u').where('u.organizationId = :organizationId', { organizationId });
     if (query.state) qb.andWhere('u.state = :state', { state: query.state });
+    if (query.adminRole === 'none') qb.andWhere('u.adminRole IS NULL');
+    else if (query.adminRole === 'any') qb.andWhere('u.adminRole IS NOT NULL');
+    else if (query.adminRole) qb.andWhere('u.adminRole = :adminRole', { adminRole: query.adminRole });
     for (const [name, value] of Object.entries(query.attributes)) {
       if (value === undefined) continue;
       // Stored lower-cased copies make these two match as their uniqueness does: ignoring case.
@@ -212,6 +226,7 @@ export class UsersService {
         user.emailLower = body.email.toLowerCase();
       }
       for (const key of PROFILE_KEYS) assign(key, body[key]);
+      if (body.state !== undefined && body.state !== 'ACTIVATED') await refuseLosingLastAdministrator(tx.manager, user, 'state');
       assign('state', body.state);
       if (body.customAttributes !== undefined && JSON.stringify(body.customAttributes) !== JSON.stringify(user.customAttributes)) {
         user.customAttributes = body.customAttributes;
@@ -232,6 +247,7 @@ export class UsersService {
   async remove(organizationId: string, id: string): Promise<void> {
     await this.outbox.run(async (tx) => {
       const user = await this.find(tx.manager, organizationId, id, true);
+      await refuseLosingLastAdministrator(tx.manager, user, 'delete');
       // Memberships go with the user (ON DELETE CASCADE); consumers drop them on user.deleted.
       await tx.manager.delete(User, { id });
       tx.emit(DirectoryEvents.userDeleted, {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineEvent, defineStream } from '@jit/messaging';
+import { ADMIN_ROLES } from './admin-roles';
 import { UserProfile } from './user-attributes';
 
 /**
@@ -30,6 +31,11 @@ export const DirectoryEvents = {
     userSnapshot.extend({ previousState: UserProfile.shape.state, changedAttributes: z.array(z.string()) }),
   ),
   userDeleted: defineEvent('directory.user.deleted.v1', z.object({ ...entity, userId: z.uuid() })),
+  /** The user's admin role changed (null: none, an ordinary person); it bumps the user's version like any change. */
+  userAdminRoleChanged: defineEvent(
+    'directory.user.admin-role-changed.v1',
+    z.object({ ...entity, userId: z.uuid(), role: z.enum(ADMIN_ROLES).nullable(), previousRole: z.enum(ADMIN_ROLES).nullable() }),
+  ),
   groupCreated: defineEvent('directory.group.created.v1', z.object({ ...entity, groupId: z.uuid(), name: z.string() })),
   groupRenamed: defineEvent(
     'directory.group.renamed.v1',

@@ -1,3 +1,4 @@
+export * from './admin-roles';
 export * from './user-attributes';
 export * from './events';
 export * from './rpc';

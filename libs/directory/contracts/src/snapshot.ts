@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineSnapshot } from '@jit/messaging';
+import { ADMIN_ROLES } from './admin-roles';
 import { DirectoryEvents } from './events';
 
 /**
@@ -10,7 +11,11 @@ import { DirectoryEvents } from './events';
  * `next`. Only for the directory's own consumers (catalog, idp): it holds every organisation.
  */
 export const DirectorySnapshot = {
-  users: defineSnapshot('rpc.directory.snapshot.users.v1', DirectoryEvents.userCreated.schema.omit({ occurredAt: true })),
+  /** With the user's admin role (optional: a directory from before roles sends none), as its last admin-role-changed event says. */
+  users: defineSnapshot(
+    'rpc.directory.snapshot.users.v1',
+    DirectoryEvents.userCreated.schema.omit({ occurredAt: true }).extend({ adminRole: z.enum(ADMIN_ROLES).nullable().optional() }),
+  ),
   groups: defineSnapshot('rpc.directory.snapshot.groups.v1', DirectoryEvents.groupCreated.schema.omit({ occurredAt: true })),
   /** Removed memberships too (`active: false`): the pair's version keeps counting. */
   memberships: defineSnapshot(

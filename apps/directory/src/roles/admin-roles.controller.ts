@@ -1,0 +1,16 @@
+import { Controller, Put, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, type Caller } from '@jit/service';
+import { SetAdminRoleBody } from './admin-roles.dto';
+import { AdminRolesService } from './admin-roles.service';
+
+@Controller('v1/users')
+@UseGuards(ApiKeyGuard)
+export class AdminRolesController {
+  constructor(private readonly roles: AdminRolesService) {}
+
+  /** Any API key of the organisation may set roles: machines keep every right. */
+  @Put(':id/admin-role')
+  setRole(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(SetAdminRoleBody) body: SetAdminRoleBody) {
+    return this.roles.setRole(caller.organizationId, id, body.role);
+  }
+}
