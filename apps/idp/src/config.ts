@@ -32,9 +32,11 @@ export const idpConfigSchema = baseConfigSchema
     /**
      * Failed sign-ins allowed per source address and per browser session within
      * IDP_LOGIN_THROTTLE_SECONDS; past either, the login page answers 429 without asking the directory.
+     * The per-session default stays above the directory's DIRECTORY_LOCKOUT_THRESHOLD (5), so a
+     * person who mistypes is told the directory's short backoff, not this longer wait.
      */
     IDP_LOGIN_FAILURES_PER_SOURCE: z.coerce.number().int().min(1).default(30),
-    IDP_LOGIN_FAILURES_PER_SESSION: z.coerce.number().int().min(1).default(5),
+    IDP_LOGIN_FAILURES_PER_SESSION: z.coerce.number().int().min(1).default(10),
     IDP_LOGIN_THROTTLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
     /** How long a browser may take from the start of a sign-in to entering its password. */
     IDP_PENDING_SESSION_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
