@@ -36,7 +36,12 @@ export class LoginService {
     return this.withPending(session, sourceIp, (s, app) =>
       Promise.resolve({
         kind: 'page' as const,
-        page: loginPage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName: app?.snapshot.name ?? 'your applications' }),
+        page: loginPage({
+          nonce: nonce(),
+          csrfToken: s.csrfToken,
+          applicationName: app?.snapshot.name ?? 'your applications',
+          signedIn: s.user !== undefined,
+        }),
       }),
     );
   }
@@ -126,7 +131,7 @@ export class LoginService {
       .applicationsFor(user.organizationId, user.id)
       .filter((a) => a.snapshot.idpInitiatedAllowed)
       .map((a) => ({ name: a.snapshot.name, href: `/saml2/${a.id}/init` }));
-    return { kind: 'page', page: portalPage({ nonce: nonce(), applications: apps }) };
+    return { kind: 'page', page: portalPage({ nonce: nonce(), csrfToken: session?.csrfToken ?? '', applications: apps }) };
   }
 
   private async withPending(
