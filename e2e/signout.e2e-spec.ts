@@ -14,6 +14,7 @@ describe('Signing out', () => {
   const password = 'correct horse battery staple';
   let withSlo = '';
   let withoutSlo = '';
+  let everyone = '';
 
   beforeAll(async () => {
     await system.start();
@@ -22,6 +23,7 @@ describe('Signing out', () => {
       'Everyone',
     );
     withoutSlo = appId;
+    everyone = groupId;
     withSlo = (
       await system.admin<{ id: string }>(
         'POST',
@@ -104,6 +106,51 @@ describe('Signing out', () => {
     );
     assert.equal(forged.status, 401);
     assert.match(await forged.text(), /must be a signed HTTP-Redirect message/);
+    assert.match(await demoSpHome(browser), /Signed in as <strong>ada@example.com/);
+  });
+
+  it('“Not you? Use another account” ends the IdP session, not demo-sp’s, and the same sign-in goes on as someone else', async () => {
+    const grace = await system.admin<{ id: string }>(
+      'POST',
+      `${system.directoryUrl}/v1/users`,
+      { username: 'grace', email: 'grace@example.com', firstname: 'Grace', lastname: 'Hopper', password },
+      201,
+    );
+    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${everyone}/members`, { userId: grace.id }, 201);
+    const browser = new Browser();
+    assert.equal((await signIn(system, browser, withoutSlo, 'ada', password)).outcome, 'signed-in');
+
+    // An AuthnRequest with ForceAuthn: the IdP asks for the password although ada is signed in.
+    const requestId = `_force${Date.now()}`;
+    const sso = `${system.idpUrl}/saml2/${withoutSlo}/sso`;
+    const authnRequest =
+      `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="${requestId}" Version="2.0" ` +
+      `IssueInstant="${new Date().toISOString()}" Destination="${sso}" ForceAuthn="true" AssertionConsumerServiceURL="${system.demoSpUrl}/saml/acs">` +
+      `<saml:Issuer>${system.demoSpUrl}/saml/metadata</saml:Issuer></samlp:AuthnRequest>`;
+    const toLogin = await browser.get(
+      `${sso}?SAMLRequest=${encodeURIComponent(deflateRawSync(Buffer.from(authnRequest)).toString('base64'))}`,
+    );
+    assert.equal(toLogin.headers.get('location'), '/login');
+    const signedInForm = await (await browser.get(`${system.idpUrl}/login`)).text();
+    assert.match(signedInForm, /<form method="post" action="\/login\/another-account">/);
+
+    const another = await browser.postForm(`${system.idpUrl}/login/another-account`, { csrf: parseForm(signedInForm).fields.csrf ?? '' });
+    assert.equal(another.status, 302);
+    assert.equal(another.headers.get('location'), '/login');
+    assert.equal(await idpSignedIn(browser), false);
+    const form = await (await browser.get(`${system.idpUrl}/login`)).text();
+    assert.doesNotMatch(form, /another-account/);
+
+    const issued = await browser.postForm(`${system.idpUrl}/login`, {
+      csrf: parseForm(form).fields.csrf ?? '',
+      username: 'grace',
+      password,
+    });
+    assert.equal(issued.status, 200);
+    const response = Buffer.from(parseForm(await issued.text()).fields.SAMLResponse ?? '', 'base64').toString('utf8');
+    assert.match(response, new RegExp(`InResponseTo="${requestId}"`));
+    assert.match(response, /grace@example.com/);
+    // demo-sp was not told: ada is still signed in there.
     assert.match(await demoSpHome(browser), /Signed in as <strong>ada@example.com/);
   });
 
