@@ -86,6 +86,9 @@ export class LoginService {
         ...s,
         user: { id: answer.userId, organizationId: pending.organizationId, authnInstant: new Date(), sessionIndex: newSamlId() },
         pending: undefined,
+        // Another person signing in over this session (ForceAuthn) does not inherit the first one's
+        // applications: Single Logout would name that person to them, or end this one's session.
+        applications: s.user?.id === answer.userId ? s.applications : undefined,
       });
       if (!app) return { kind: 'redirect', location: '/', session: renewed };
       const outcome = await this.refusals.guard({ applicationId: app.id, userId: answer.userId, sourceIp: form.sourceIp }, () =>
