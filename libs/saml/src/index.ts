@@ -31,4 +31,13 @@ export {
 } from './request-signature';
 export { canonicalize } from './c14n';
 export { type SignatureAlgorithmName } from './signing';
-export { parseLogoutRequest, buildLogoutResponse, redirectBindingUrl, type ParsedLogoutRequest } from './logout';
+export {
+  parseLogoutRequest,
+  parseLogoutResponse,
+  buildLogoutRequest,
+  buildLogoutResponse,
+  redirectBindingUrl,
+  STATUS_SUCCESS,
+  type ParsedLogoutRequest,
+  type ParsedLogoutResponse,
+} from './logout';

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { ValidateInResponseTo } from '@node-saml/node-saml';
 import { SamlRequestError, decodeRedirectSamlRequest } from './authn-request';
 import { generateSigningCredentials, type SigningCredentials } from './credentials';
-import { buildLogoutResponse, parseLogoutRequest, redirectBindingUrl } from './logout';
+import {
+  buildLogoutRequest,
+  buildLogoutResponse,
+  parseLogoutRequest,
+  parseLogoutResponse,
+  redirectBindingUrl,
+  STATUS_SUCCESS,
+} from './logout';
 import { verifyRedirectSignature } from './request-signature';
 import { IDP_ENTITY_ID, SP_ENTITY_ID, assertSchemaValid, nodeSamlSp, testCredentials } from './spec-helpers';
 
@@ -55,6 +62,47 @@ describe('Single Logout over HTTP-Redirect, against node-saml', () => {
     assert.equal(result.loggedOut, true);
     // Tampered: node-saml refuses it.
     await assert.rejects(saml.validateRedirectAsync({ ...query, RelayState: 'evil' }, answer.search.slice(1).replace('back-home', 'evil')));
+  });
+
+  it("node-saml accepts the IdP's signed LogoutRequest, and the IdP reads node-saml's LogoutResponse to it", async () => {
+    const saml = spSaml();
+    const { id, xml } = buildLogoutRequest({
+      issuer: IDP_ENTITY_ID,
+      destination: SP_SLO,
+      nameId: 'ada@example.com',
+      nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
+      sessionIndex: '_s1',
+    });
+    assertSchemaValid(xml);
+    const url = new URL(redirectBindingUrl(SP_SLO, 'SAMLRequest', xml, 'walk-1', idp));
+    const query = Object.fromEntries(url.searchParams);
+    const { profile, loggedOut } = await saml.validateRedirectAsync(query, url.search.slice(1));
+    assert.equal(loggedOut, true);
+    assert.equal(profile?.ID, id);
+    assert.equal(profile?.issuer, IDP_ENTITY_ID);
+    assert.equal(profile?.nameID, 'ada@example.com');
+    assert.equal(profile?.nameIDFormat, 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress');
+    assert.equal(profile?.sessionIndex, '_s1');
+    // Signed with another key: node-saml refuses it.
+    const forged = new URL(
+      redirectBindingUrl(SP_SLO, 'SAMLRequest', xml, 'walk-1', { privateKey: sp.privateKeyPem, certificatePem: sp.certificatePem }),
+    );
+    await assert.rejects(saml.validateRedirectAsync(Object.fromEntries(forged.searchParams), forged.search.slice(1)));
+
+    const answer = new URL(await saml.getLogoutResponseUrlAsync(profile, 'walk-1', {}, true));
+    assert.equal(answer.searchParams.get('RelayState'), 'walk-1');
+    const response = parseLogoutResponse(decodeRedirectSamlRequest(answer.searchParams.get('SAMLResponse')!));
+    assert.deepEqual(response, { issuer: SP_ENTITY_ID, inResponseTo: id, statusCode: STATUS_SUCCESS });
+  });
+
+  it('refuses a LogoutResponse without a status', () => {
+    assert.throws(
+      () =>
+        parseLogoutResponse(
+          `<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r" Version="2.0" IssueInstant="2030-01-01T00:00:00Z"><saml:Issuer>x</saml:Issuer></samlp:LogoutResponse>`,
+        ),
+      (e: unknown) => e instanceof SamlRequestError && e.reason === 'missing_field',
+    );
   });
 
   it('a LogoutResponse with another status is valid against the SAML 2.0 schemas too', () => {

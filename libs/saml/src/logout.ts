@@ -55,6 +55,66 @@ export function parseLogoutRequest(xml: string): ParsedLogoutRequest {
 
 export const STATUS_SUCCESS = 'urn:oasis:names:tc:SAML:2.0:status:Success';
 
+/** IssueInstant to the second, as the other messages carry it. */
+const instant = (now: Date | undefined): string =>
+  new Date(Math.floor((now ?? new Date()).getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+/**
+ * An IdP-initiated samlp:LogoutRequest, unsigned: the HTTP-Redirect binding signs the query. It
+ * names the principal exactly as the assertion to that SP did (NameID, its Format, SessionIndex).
+ */
+export function buildLogoutRequest(opts: {
+  issuer: string;
+  destination: string;
+  nameId: string;
+  nameIdFormat?: string;
+  sessionIndex: string;
+  now?: Date;
+}): { id: string; xml: string } {
+  const id = newSamlId();
+  const xml = renderXml(
+    element(
+      'samlp:LogoutRequest',
+      {
+        'xmlns:samlp': NS.protocol,
+        'xmlns:saml': NS.assertion,
+        ID: id,
+        Version: '2.0',
+        IssueInstant: instant(opts.now),
+        Destination: opts.destination,
+      },
+      [
+        element('saml:Issuer', {}, [opts.issuer]),
+        element('saml:NameID', opts.nameIdFormat ? { Format: opts.nameIdFormat } : {}, [opts.nameId]),
+        element('samlp:SessionIndex', {}, [opts.sessionIndex]),
+      ],
+    ),
+  );
+  return { id, xml };
+}
+
+/** What the IdP reads from an SP's answer to its LogoutRequest. */
+export interface ParsedLogoutResponse {
+  issuer: string;
+  inResponseTo?: string;
+  /** The top-level StatusCode's Value. */
+  statusCode: string;
+}
+
+/** A samlp:LogoutResponse, with the same strict parse as the requests. */
+export function parseLogoutResponse(xml: string): ParsedLogoutResponse {
+  const root = parseProtocolMessage(xml, 'LogoutResponse');
+  requiredId(root);
+  const status = singleChild(root, NS.protocol, 'Status');
+  const code = status && singleChild(status, NS.protocol, 'StatusCode');
+  if (!code) throw new SamlRequestError('missing_field', 'Status/StatusCode is required');
+  return {
+    issuer: requiredIssuer(root),
+    inResponseTo: optionalAttribute(root, 'InResponseTo'),
+    statusCode: requiredAttribute(code, 'Value'),
+  };
+}
+
 /** A samlp:LogoutResponse, unsigned: the HTTP-Redirect binding signs the query instead. */
 export function buildLogoutResponse(opts: {
   issuer: string;
@@ -71,7 +131,7 @@ export function buildLogoutResponse(opts: {
         'xmlns:saml': NS.assertion,
         ID: newSamlId(),
         Version: '2.0',
-        IssueInstant: new Date(Math.floor((opts.now ?? new Date()).getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z'),
+        IssueInstant: instant(opts.now),
         Destination: opts.destination,
         InResponseTo: opts.inResponseTo,
       },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { buildIdpMetadata, generateSigningCredentials } from '@jit/saml';
-import { parseIdpMetadata } from './idp-metadata';
+import { IdpMetadataService, parseIdpMetadata } from './idp-metadata';
 
 const REDIRECT = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect';
 
@@ -46,5 +46,15 @@ describe('parseIdpMetadata', () => {
       <KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>QUJD</X509Certificate></X509Data></KeyInfo></KeyDescriptor>
       </IDPSSODescriptor></EntityDescriptor>`;
     assert.throws(() => parseIdpMetadata(noRedirect), /HTTP-Redirect/);
+  });
+});
+
+describe('IdpMetadataService.appIdOfEntity: whose metadata verifies an IdP LogoutRequest', () => {
+  it('the application of an entity of this IdP, nothing for any other entity', () => {
+    const metadata = new IdpMetadataService('http://idp.test');
+    assert.equal(metadata.appIdOfEntity('http://idp.test/saml2/app-1'), 'app-1');
+    assert.equal(metadata.appIdOfEntity('http://idp.test.evil/saml2/app-1'), undefined);
+    assert.equal(metadata.appIdOfEntity('https://other.example/saml2/app-1'), undefined);
+    assert.equal(metadata.appIdOfEntity(undefined), undefined);
   });
 });

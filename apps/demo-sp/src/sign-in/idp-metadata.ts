@@ -78,6 +78,15 @@ export class IdpMetadataService {
     return `${this.idpUrl}/saml2/${encodeURIComponent(appId)}/metadata`;
   }
 
+  /**
+   * The application whose IdP entity this is (`<IdP URL>/saml2/<appId>`), to know whose metadata
+   * to verify a message with; undefined for any other entity. The message still has to verify.
+   */
+  appIdOfEntity(entityId: string | undefined): string | undefined {
+    const prefix = `${this.idpUrl}/saml2/`;
+    return entityId?.startsWith(prefix) ? entityId.slice(prefix.length) : undefined;
+  }
+
   get(appId: string): Promise<IdpMetadata> {
     const now = Date.now();
     const hit = this.cache.get(appId);

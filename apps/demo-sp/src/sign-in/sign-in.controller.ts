@@ -106,9 +106,13 @@ export class SignInController {
     res.redirect(302, '/');
   }
 
-  /** The IdP's LogoutResponse (HTTP-Redirect). The local session already ended at /logout. */
+  /**
+   * HTTP-Redirect Single Logout: the IdP's LogoutRequest (signing out at the IdP ends the session
+   * here too), or its LogoutResponse to ours (the local session already ended at /logout).
+   */
   @Get('saml/slo')
-  async sloResponse(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async slo(@Req() req: Request, @Res() res: Response): Promise<void> {
+    if (req.query.SAMLRequest !== undefined) return this.idpLogoutRequest(req, res);
     const appId = pendingLogoutApp(req);
     if (!appId) {
       sendPage(res, 400, errorPage(400, 'No logout in progress', 'This browser did not start a logout here.'));
@@ -121,6 +125,20 @@ export class SignInController {
       res.redirect(303, '/?logged-out=1');
     } catch (error) {
       this.answerError(res, error, 'Logout not confirmed', appId);
+    }
+  }
+
+  private async idpLogoutRequest(req: Request, res: Response): Promise<void> {
+    try {
+      const { appId, endsSession, responseUrl } = await this.signIn.acceptLogoutRequest(req, signedIn(req));
+      if (endsSession) {
+        await endSession(req);
+        res.clearCookie(SESSION_COOKIE);
+        this.logger.log({ appId }, 'Signed out by the IdP');
+      }
+      res.redirect(302, responseUrl);
+    } catch (error) {
+      this.answerError(res, error, 'Logout request rejected');
     }
   }
 

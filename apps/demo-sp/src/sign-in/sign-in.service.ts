@@ -1,3 +1,4 @@
+import { inflateRawSync } from 'node:zlib';
 import type { Request } from 'express';
 import {
   MultiSamlStrategy,
@@ -170,6 +171,46 @@ export class SignInService {
     }
   }
 
+  /**
+   * The IdP's own LogoutRequest (IdP-initiated Single Logout, HTTP-Redirect). It must be signed:
+   * node-saml checks a signature that is there but lets an unsigned request through, and an
+   * unsigned one would let any page sign this browser out. It is verified against the metadata of
+   * the application whose IdP entity issued it; `current` ends when the request names its
+   * principal. Answers the URL of the LogoutResponse to send the browser back with: Success also
+   * when there was nothing here to end, UnknownPrincipal when this browser is signed in as
+   * someone else (that session stays).
+   */
+  async acceptLogoutRequest(
+    req: Request,
+    current: SignedIn | undefined,
+  ): Promise<{ appId: string; endsSession: boolean; responseUrl: string }> {
+    const query = req.query as Record<string, unknown>;
+    if (typeof query.SAMLRequest !== 'string' || typeof query.Signature !== 'string') {
+      throw new SamlRejectedError('an IdP LogoutRequest must be a signed HTTP-Redirect message');
+    }
+    const appId = this.resolveAppId(this.metadata.appIdOfEntity(unverifiedIssuer(query.SAMLRequest)));
+    if (!appId) throw new SamlRejectedError('the LogoutRequest does not come from an IdP application this SP trusts');
+    const options = await this.samlOptionsFor(appId);
+    if (!options.logoutUrl) throw new SamlRejectedError(`the IdP metadata of application ${appId} has no SingleLogoutService`);
+    const saml = new SAML(options as SamlConfig);
+    const at = req.originalUrl.indexOf('?');
+    let profile: Profile | null;
+    try {
+      ({ profile } = await saml.validateRedirectAsync(query as Record<string, string>, at < 0 ? '' : req.originalUrl.slice(at + 1)));
+    } catch (error) {
+      throw new SamlRejectedError((error as Error).message || 'The logout request was rejected');
+    }
+    if (!profile) throw new SamlRejectedError('the IdP sent no LogoutRequest');
+    const ours = current?.appId === appId ? current.saml : undefined;
+    const endsSession =
+      ours !== undefined &&
+      ours.nameID === profile.nameID &&
+      (profile.sessionIndex === undefined || ours.sessionIndex === undefined || ours.sessionIndex === profile.sessionIndex);
+    const success = endsSession || ours === undefined;
+    const relayState = typeof query.RelayState === 'string' ? query.RelayState : '';
+    return { appId, endsSession, responseUrl: await saml.getLogoutResponseUrlAsync(profile, relayState, {}, success) };
+  }
+
   spMetadataXml(): string {
     return generateServiceProviderMetadata({
       issuer: this.options.sp.entityId,
@@ -222,6 +263,24 @@ export class SignInService {
       });
       attempt.authenticate(req as unknown as StrategyRequest, authOptions);
     });
+  }
+}
+
+/**
+ * The Issuer of a Redirect-binding LogoutRequest before it is verified: only to choose the
+ * metadata to verify it with. Inflating stops at 64 KiB.
+ */
+function unverifiedIssuer(samlRequest: string): string | undefined {
+  try {
+    const xml = inflateRawSync(Buffer.from(samlRequest, 'base64'), { maxOutputLength: 64 * 1024 }).toString('utf8');
+    const root = new DOMParser({ onError: () => undefined }).parseFromString(xml, 'text/xml').documentElement;
+    const issuer = Array.from(root?.childNodes ?? []).find(
+      (n): n is Element =>
+        n.nodeType === n.ELEMENT_NODE && (n as Element).namespaceURI === SAML_ASSERTION && (n as Element).localName === 'Issuer',
+    );
+    return issuer ? (issuer.textContent ?? '').trim() : undefined;
+  } catch {
+    return undefined;
   }
 }
 

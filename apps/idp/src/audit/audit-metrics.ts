@@ -25,7 +25,10 @@ export class AuditMetrics {
       help: 'Sign-ins refused, by typed reason (stale_read_model: the freshness of access rules could not be proven)',
       labelNames: ['reason'],
     });
-    this.loggedOut = metrics.counter({ name: 'jit_idp_logouts_total', help: 'Sessions ended by Single Logout' });
+    this.loggedOut = metrics.counter({
+      name: 'jit_idp_logouts_total',
+      help: 'Application sign-ins ended by Single Logout or signing out of the IdP (one per application of the ended IdP session)',
+    });
     // Every series from the start, at 0: a rate over a reason seen for the first time is then right.
     for (const initiatedBy of ['sp', 'idp']) this.issued.labels(initiatedBy).inc(0);
     for (const reason of [...REFUSAL_REASONS, MISSING_ATTRIBUTE]) this.refused.labels(reason).inc(0);

@@ -9,7 +9,8 @@ import { Refusal } from './refusals';
 
 /** What a browser endpoint sends back: a page, or a redirect; either may carry a session cookie. */
 export type SsoOutcome =
-  { kind: 'page'; page: Page; session?: IdpSession } | { kind: 'redirect'; location: string; session?: IdpSession; clearSession?: boolean };
+  | { kind: 'page'; page: Page; session?: IdpSession; clearSession?: boolean }
+  | { kind: 'redirect'; location: string; session?: IdpSession; clearSession?: boolean };
 
 export function nonce(): string {
   return randomToken(16, 'base64');
@@ -57,7 +58,7 @@ export class BrowserReplies {
       reply.setCookie(this.cookie.name, outcome.session.id, this.cookie.options);
     }
     reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-content-type-options', 'nosniff');
-    if (outcome.kind === 'redirect' && outcome.clearSession) reply.clearCookie(this.cookie.name, this.cookie.options);
+    if (outcome.clearSession) reply.clearCookie(this.cookie.name, this.cookie.options);
     if (outcome.kind === 'redirect') {
       await reply.status(302).header('location', outcome.location).send();
       return;

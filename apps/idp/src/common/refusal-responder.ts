@@ -3,7 +3,7 @@ import { buildErrorResponse } from '@jit/saml';
 import { AuditService } from '../audit/audit.service';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { ReadModelService, type ReadApplicationView } from '../read-model/read-model.service';
-import { autoPostPage, errorPage } from '../sso/html';
+import { autoPostPage, errorPage, type PageAction } from '../sso/html';
 import { IdpUrls } from './idp-urls';
 import { nonce, type SsoOutcome } from './outcome';
 import { Refusal } from './refusals';
@@ -28,17 +28,20 @@ export class RefusalResponder {
     private readonly audit: AuditService,
   ) {}
 
-  /** Runs `work`; a Refusal it throws becomes the answer. Anything else is left to the 500 handler. */
-  async guard(who: RefusedRequest, work: () => Promise<SsoOutcome>): Promise<SsoOutcome> {
+  /**
+   * Runs `work`; a Refusal it throws becomes the answer (its page offering `action`, when given).
+   * Anything else is left to the 500 handler.
+   */
+  async guard(who: RefusedRequest, work: () => Promise<SsoOutcome>, action?: PageAction): Promise<SsoOutcome> {
     try {
       return await work();
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      return this.answer(who, error);
+      return this.answer(who, error, action);
     }
   }
 
-  async answer({ applicationId, userId, sourceIp }: RefusedRequest, refusal: Refusal): Promise<SsoOutcome> {
+  async answer({ applicationId, userId, sourceIp }: RefusedRequest, refusal: Refusal, action?: PageAction): Promise<SsoOutcome> {
     const app = this.readModel.application(applicationId);
     this.audit.refused({
       organizationId: app?.organizationId ?? null,
@@ -49,7 +52,10 @@ export class RefusalResponder {
       sourceIp,
     });
     if (app && refusal.pending && refusal.rule.saml) return this.statusResponse(app, refusal);
-    return { kind: 'page', page: errorPage({ nonce: nonce(), status: refusal.status, title: refusal.title, message: refusal.message }) };
+    return {
+      kind: 'page',
+      page: errorPage({ nonce: nonce(), status: refusal.status, title: refusal.title, message: refusal.message, action }),
+    };
   }
 
   private async statusResponse(app: ReadApplicationView, refusal: Refusal): Promise<SsoOutcome> {

@@ -37,7 +37,12 @@ export class LoginService {
     return this.withPending(session, sourceIp, (s, app) =>
       Promise.resolve({
         kind: 'page' as const,
-        page: loginPage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName: app?.snapshot.name ?? 'your applications' }),
+        page: loginPage({
+          nonce: nonce(),
+          csrfToken: s.csrfToken,
+          applicationName: app?.snapshot.name ?? 'your applications',
+          signedIn: s.user !== undefined,
+        }),
       }),
     );
   }
@@ -83,6 +88,9 @@ export class LoginService {
         ...s,
         user: { id: answer.userId, organizationId: pending.organizationId, authnInstant: new Date(), sessionIndex: newSamlId() },
         pending: undefined,
+        // Another person signing in over this session (ForceAuthn) does not inherit the first one's
+        // applications: Single Logout would name that person to them, or end this one's session.
+        applications: s.user?.id === answer.userId ? s.applications : undefined,
       });
       if (!app) return { kind: 'redirect', location: '/', session: renewed };
       const outcome = await this.refusals.guard({ applicationId: app.id, userId: answer.userId, sourceIp: form.sourceIp }, () =>
@@ -128,7 +136,7 @@ export class LoginService {
       .applicationsFor(user.organizationId, user.id)
       .filter((a) => a.snapshot.idpInitiatedAllowed)
       .map((a) => ({ name: a.snapshot.name, href: `/saml2/${a.id}/init` }));
-    return { kind: 'page', page: portalPage({ nonce: nonce(), applications: apps }) };
+    return { kind: 'page', page: portalPage({ nonce: nonce(), csrfToken: session?.csrfToken ?? '', applications: apps }) };
   }
 
   private async withPending(

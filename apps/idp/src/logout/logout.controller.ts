@@ -1,16 +1,21 @@
-import { Controller, Get, Param, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BrowserReplies, field, rawQueryOf } from '../common/outcome';
+import { BrowserReplies, field, form, rawQueryOf } from '../common/outcome';
 import { LogoutService } from './logout.service';
+import { SignOutService } from './sign-out.service';
 
 const AppId = z.uuid();
 
-/** `GET /saml2/:appId/slo` (HTTP-Redirect binding). */
+/**
+ * `GET /saml2/:appId/slo` (HTTP-Redirect binding: an SP's LogoutRequest, or its LogoutResponse to
+ * the IdP's), `GET|POST /logout` (signing out of the IdP) and `POST /login/another-account`.
+ */
 @Controller()
 export class LogoutController {
   constructor(
     private readonly logout: LogoutService,
+    private readonly signOut: SignOutService,
     private readonly browser: BrowserReplies,
   ) {}
 
@@ -22,6 +27,16 @@ export class LogoutController {
     @Res() reply: FastifyReply,
   ) {
     if (!AppId.safeParse(appId).success) return this.browser.send(reply, this.browser.unknownApp());
+    const samlResponse = field(query.SAMLResponse);
+    if (samlResponse !== undefined && query.SAMLRequest === undefined) {
+      const outcome = await this.signOut.logoutResponse({
+        applicationId: appId,
+        samlResponse,
+        relayState: field(query.RelayState),
+        rawQuery: rawQueryOf(req.url),
+      });
+      return this.browser.send(reply, outcome);
+    }
     const outcome = await this.logout.singleLogout({
       applicationId: appId,
       samlRequest: field(query.SAMLRequest),
@@ -31,5 +46,20 @@ export class LogoutController {
       sourceIp: req.ip,
     });
     return this.browser.send(reply, outcome);
+  }
+
+  @Get('logout')
+  signOutPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, this.signOut.page(this.browser.session(req)));
+  }
+
+  @Post('logout')
+  async signOutNow(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, await this.signOut.signOut(this.browser.session(req), field(form(body).csrf)));
+  }
+
+  @Post('login/another-account')
+  anotherAccount(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, this.signOut.useAnotherAccount(this.browser.session(req), field(form(body).csrf)));
   }
 }

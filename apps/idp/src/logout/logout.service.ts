@@ -1,24 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { IdpEvents } from '@jit/idp-contracts';
-import {
-  buildLogoutResponse,
-  decodeRedirectSamlRequest,
-  parseLogoutRequest,
-  redirectBindingUrl,
-  type ParsedLogoutRequest,
-} from '@jit/saml';
-import { AuditService } from '../audit/audit.service';
+import { decodeRedirectSamlRequest, parseLogoutRequest, type ParsedLogoutRequest } from '@jit/saml';
 import { FreshReadModel } from '../common/fresh-read-model';
-import { renderableUrl } from '@jit/catalog-contracts';
 import { IdpUrls } from '../common/idp-urls';
-import { relayStateWithin, type SsoOutcome } from '../common/outcome';
+import { nonce, relayStateWithin, type SsoOutcome } from '../common/outcome';
 import { Refusal } from '../common/refusals';
 import { RefusalResponder } from '../common/refusal-responder';
 import { samlRequestRefusal, verifiedRequestXml } from '../common/request-signature';
 import { IDP_CONFIG, type IdpConfig } from '../config';
-import { SigningKeysService } from '../keys/signing-keys.service';
 import type { ReadApplicationView } from '../read-model/read-model.service';
-import { SessionStore, type IdpSession } from '../sessions/session-store';
+import type { IdpSession } from '../sessions/session-store';
+import { errorPage } from '../sso/html';
+import { SIGN_OUT_ACTION, SignOutService } from './sign-out.service';
 
 export interface LogoutInput {
   applicationId: string;
@@ -31,9 +23,12 @@ export interface LogoutInput {
 
 /**
  * SP-initiated Single Logout over HTTP-Redirect: the LogoutRequest is checked like an
- * AuthnRequest (signature with the registered certificates, issuer, destination, time), the IdP
- * session it names ends, and a signed LogoutResponse goes to the application's registered
- * singleLogoutUrl, never to an address taken from the request.
+ * AuthnRequest (signature with the registered certificates, issuer, destination, time). When it
+ * names this browser's session, that IdP session ends and the session's other applications are
+ * signed out one after another (SignOutService's walk); then a signed LogoutResponse goes to the
+ * application's registered singleLogoutUrl, never to an address taken from the request. An
+ * application without one gets no answer: the person sees the IdP's signed-out page instead.
+ * Whatever cannot be done ends on a page that says so and offers the IdP's sign-out.
  */
 @Injectable()
 export class LogoutService {
@@ -41,36 +36,48 @@ export class LogoutService {
     @Inject(IDP_CONFIG) private readonly config: IdpConfig,
     private readonly fresh: FreshReadModel,
     private readonly urls: IdpUrls,
-    private readonly keys: SigningKeysService,
-    private readonly sessions: SessionStore,
-    private readonly audit: AuditService,
+    private readonly signOut: SignOutService,
     private readonly refusals: RefusalResponder,
   ) {}
 
   async singleLogout(input: LogoutInput): Promise<SsoOutcome> {
     const who = { applicationId: input.applicationId, userId: input.session?.user?.id ?? null, sourceIp: input.sourceIp };
-    return this.refusals.guard(who, async () => {
-      await this.fresh.requireFresh();
-      const app = this.fresh.activeApplication(input.applicationId);
-      const context = { appName: app.snapshot.name, flow: 'slo' as const };
-      const sloUrl = app.snapshot.singleLogoutUrl;
-      if (!sloUrl || !renderableUrl(sloUrl)) throw new Refusal('slo_not_configured', context);
-      // Front-channel: whoever's browser carries the request is logged out, so only a request the SP
-      // signed, with the certificate registered for it, may do that.
-      if (app.snapshot.spSigningCertificates.length === 0) throw new Refusal('slo_not_authenticated', context);
-      if (!input.samlRequest) throw new Refusal('malformed_request', context);
-      const request = this.parseVerified(app, input.samlRequest, input.rawQuery);
-      this.checkRequest(app, request);
-      const ended = this.endSession(app, input.session, request);
-      const credentials = await this.keys.forOrganization(app.organizationId);
-      const xml = buildLogoutResponse({ issuer: this.urls.entityId(app.id), destination: sloUrl, inResponseTo: request.id });
-      const relayState = relayStateWithin(input.relayState, this.config.IDP_RELAY_STATE_MAX_BYTES);
-      return {
-        kind: 'redirect',
-        location: redirectBindingUrl(sloUrl, 'SAMLResponse', xml, relayState, credentials, app.snapshot.signatureAlgorithm),
-        clearSession: ended,
-      };
-    });
+    return this.refusals.guard(
+      who,
+      async () => {
+        await this.fresh.requireFresh();
+        const app = this.fresh.activeApplication(input.applicationId);
+        const context = { appName: app.snapshot.name, flow: 'slo' as const };
+        // Front-channel: whoever's browser carries the request is logged out, so only a request the SP
+        // signed, with the certificate registered for it, may do that.
+        if (app.snapshot.spSigningCertificates.length === 0) throw new Refusal('slo_not_authenticated', context);
+        if (!input.samlRequest) throw new Refusal('malformed_request', context);
+        const request = this.parseVerified(app, input.samlRequest, input.rawQuery);
+        this.checkRequest(app, request);
+        const relayState = relayStateWithin(input.relayState, this.config.IDP_RELAY_STATE_MAX_BYTES);
+        const answer = { applicationId: app.id, inResponseTo: request.id, relayState };
+        const session = input.session;
+        if (session && namesSession(app, session, request)) return this.signOut.endAndWalk(session, answer);
+        // Nothing of this browser's to end: the application is told so (Success: that principal has
+        // no session here), or, without an SLO address, the person is.
+        return (await this.signOut.answerInitiator(answer)) ?? this.nothingEnded(app, session);
+      },
+      SIGN_OUT_ACTION,
+    );
+  }
+
+  private nothingEnded(app: ReadApplicationView, session: IdpSession | undefined): SsoOutcome {
+    if (!session?.user) return this.signOut.page(undefined);
+    return {
+      kind: 'page',
+      page: errorPage({
+        nonce: nonce(),
+        status: 200,
+        title: 'Still signed in here',
+        message: `${app.snapshot.name} asked to sign out another session than the one this browser has here.`,
+        action: { ...SIGN_OUT_ACTION, note: 'Your session here is still open. To end it, sign out of the identity provider.' },
+      }),
+    };
   }
 
   private parseVerified(app: ReadApplicationView, samlRequest: string, rawQuery: string): ParsedLogoutRequest {
@@ -91,26 +98,16 @@ export class LogoutService {
       throw new Refusal('stale_request', context);
     }
   }
+}
 
-  /**
-   * Ends the browser's IdP session only when the request names its principal for this SP: the
-   * NameID this session's assertion to the application carried, and its SessionIndex when the
-   * request gives any. Says whether it did.
-   */
-  private endSession(app: ReadApplicationView, session: IdpSession | undefined, request: ParsedLogoutRequest): boolean {
-    const user = session?.user;
-    if (!session || !user || user.organizationId !== app.organizationId) return false;
-    const asserted = session.applications?.get(app.id);
-    if (!asserted || asserted.nameId !== request.nameId) return false;
-    if (request.sessionIndexes.length > 0 && !request.sessionIndexes.includes(user.sessionIndex)) return false;
-    this.sessions.destroy(session.id);
-    void this.audit.record(IdpEvents.loggedOut, {
-      organizationId: app.organizationId,
-      applicationId: app.id,
-      userId: user.id,
-      sessionIndex: user.sessionIndex,
-      occurredAt: new Date().toISOString(),
-    });
-    return true;
-  }
+/**
+ * Whether the request names this browser's session: the NameID this session's assertion to the
+ * application carried, and its SessionIndex when the request gives any.
+ */
+function namesSession(app: ReadApplicationView, session: IdpSession, request: ParsedLogoutRequest): boolean {
+  const user = session.user;
+  if (!user || user.organizationId !== app.organizationId) return false;
+  const asserted = session.applications?.get(app.id);
+  if (!asserted || asserted.nameId !== request.nameId) return false;
+  return request.sessionIndexes.length === 0 || request.sessionIndexes.includes(user.sessionIndex);
 }

@@ -3,6 +3,7 @@ import { buildIdpMetadata, buildIdpMetadataSet } from '@jit/saml';
 import { FreshReadModel } from '../common/fresh-read-model';
 import { IdpUrls } from '../common/idp-urls';
 import { SigningKeysService } from '../keys/signing-keys.service';
+import { sloUrlOf } from '../logout/slo-url';
 import type { ReadApplicationView } from '../read-model/read-model.service';
 
 /** The IdP's SAML metadata, per application and per organisation, with every published certificate. */
@@ -38,7 +39,9 @@ export class MetadataService {
       entityId: this.urls.entityId(app.id),
       ssoRedirectUrl: this.urls.ssoUrl(app.id),
       ssoPostUrl: this.urls.ssoUrl(app.id),
-      sloRedirectUrl: this.urls.sloUrl(app.id),
+      // Only an application with its own SLO address can take part in Single Logout: advertised
+      // for any other, its SP would send LogoutRequests the IdP cannot answer.
+      sloRedirectUrl: sloUrlOf(app.snapshot) ? this.urls.sloUrl(app.id) : undefined,
       certificatePems,
       nameIdFormats: [app.snapshot.nameIdFormat],
       wantAuthnRequestsSigned: app.snapshot.requireSignedRequests,

@@ -23,10 +23,11 @@ export interface IdpSession {
   user?: { id: string; organizationId: string; authnInstant: Date; sessionIndex: string };
   pending?: PendingSso;
   /**
-   * Applications that received an assertion in this session, with the NameID each was given: a
-   * LogoutRequest must name that principal to end the session.
+   * Applications that received an assertion in this session, with the NameID (and its format)
+   * each was given: a LogoutRequest must name that principal to end the session, and the IdP's
+   * own LogoutRequests name it the same way.
    */
-  applications?: Map<string, { nameId: string }>;
+  applications?: Map<string, { nameId: string; nameIdFormat?: string }>;
 }
 
 export interface SessionLimits {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { autoPostPage } from './html';
+import { autoPostPage, loginPage, portalPage, signedOutPage } from './html';
 
 const field = (html: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
 
@@ -26,5 +26,35 @@ describe('autoPostPage', () => {
     assert.equal(field(page.html, 'RelayState'), '&#34;&#62;&#60;script&#62;x&#60;/script&#62;');
     assert.doesNotMatch(page.html, /<script>x/);
     assert.match(page.csp, /form-action https:\/\/sp\.example;/);
+  });
+});
+
+describe('the sign-out pages', () => {
+  it('escape every application name and the sign-in link', () => {
+    const page = signedOutPage({
+      nonce: 'n',
+      signedOut: ['<b>Wiki</b>'],
+      unconfirmed: ['"CRM"'],
+      skipped: ["Chat & 'Co'"],
+      signInHref: '/?organization="x"',
+    });
+    assert.match(page.html, /<li>&#60;b&#62;Wiki&#60;\/b&#62;<\/li>/);
+    assert.match(page.html, /<li>&#34;CRM&#34;<\/li>/);
+    assert.match(page.html, /<li>Chat &#38; &#39;Co&#39;<\/li>/);
+    assert.match(page.html, /href="\/\?organization=&#34;x&#34;"/);
+    assert.doesNotMatch(page.csp, /unsafe-inline/);
+  });
+
+  it('the portal and the login form post to the IdP itself with the CSRF token', () => {
+    const portal = portalPage({ nonce: 'n', csrfToken: 't"1', applications: [] });
+    assert.match(
+      portal.html,
+      /<form method="post" action="\/logout"><input type="hidden" name="csrf" value="t&#34;1"><button type="submit">Sign out<\/button><\/form>/,
+    );
+    assert.match(portal.csp, /form-action 'self'/);
+    const login = loginPage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', signedIn: true });
+    assert.match(login.html, /<form method="post" action="\/login\/another-account"><input type="hidden" name="csrf" value="t">/);
+    assert.match(login.html, /Not you\? Use another account/);
+    assert.doesNotMatch(loginPage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki' }).html, /another-account/);
   });
 });

@@ -28,8 +28,14 @@ export function loginPage(opts: {
   username?: string;
   /** The status with an error; 401 unless given. */
   status?: number;
+  /** The browser is already signed in here: offer to end that session and sign in as someone else. */
+  signedIn?: boolean;
 }): Page {
   const error = opts.error ? `<p class="error" role="alert">${escapeHtml(opts.error)}</p>` : '';
+  const anotherAccount = opts.signedIn
+    ? `<form method="post" action="/login/another-account"><input type="hidden" name="csrf" value="${escapeHtml(opts.csrfToken)}">
+<p class="muted">This browser is already signed in here.</p><button type="submit">Not you? Use another account</button></form>`
+    : '';
   const html = layout(
     'Sign in',
     opts.nonce,
@@ -38,7 +44,7 @@ export function loginPage(opts: {
 <input type="hidden" name="csrf" value="${escapeHtml(opts.csrfToken)}">
 <label for="username">Username or email</label><input id="username" name="username" autocomplete="username" required value="${escapeHtml(opts.username ?? '')}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form>`,
+<button type="submit">Sign in</button></form>${anotherAccount}`,
   );
   return {
     status: opts.error ? (opts.status ?? 401) : 200,
@@ -47,10 +53,20 @@ export function loginPage(opts: {
   };
 }
 
-export function errorPage(opts: { nonce: string; status: number; title: string; message: string }): Page {
+/** A way forward from a page that cannot go on: a sentence, and a link to follow. */
+export interface PageAction {
+  note: string;
+  href: string;
+  label: string;
+}
+
+export function errorPage(opts: { nonce: string; status: number; title: string; message: string; action?: PageAction }): Page {
+  const action = opts.action
+    ? `<p>${escapeHtml(opts.action.note)}</p><p><a href="${escapeHtml(opts.action.href)}">${escapeHtml(opts.action.label)}</a></p>`
+    : '';
   return {
     status: opts.status,
-    html: layout(opts.title, opts.nonce, `<h1>${escapeHtml(opts.title)}</h1><p>${escapeHtml(opts.message)}</p>`),
+    html: layout(opts.title, opts.nonce, `<h1>${escapeHtml(opts.title)}</h1><p>${escapeHtml(opts.message)}</p>${action}`),
     csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
   };
 }
@@ -82,15 +98,65 @@ export function autoPostPage(opts: { nonce: string; acsUrl: string; responseXml:
   };
 }
 
-/** The user portal: one IdP-initiated link per application the user may open. */
-export function portalPage(opts: { nonce: string; applications: Array<{ name: string; href: string }> }): Page {
+/** The user portal: one IdP-initiated link per application the user may open, and a sign-out button. */
+export function portalPage(opts: { nonce: string; csrfToken: string; applications: Array<{ name: string; href: string }> }): Page {
   const list =
     opts.applications.length === 0
       ? '<p class="muted">No applications are assigned to you yet.</p>'
       : `<ul>${opts.applications.map((a) => `<li><a href="${escapeHtml(a.href)}">${escapeHtml(a.name)}</a></li>`).join('')}</ul>`;
   return {
     status: 200,
-    html: layout('Your applications', opts.nonce, `<h1>Your applications</h1>${list}`),
+    html: layout('Your applications', opts.nonce, `<h1>Your applications</h1>${list}${signOutForm(opts.csrfToken)}`),
+    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+  };
+}
+
+/** POST /logout with the session's CSRF token: a sign-out no other site can trigger. */
+function signOutForm(csrfToken: string): string {
+  return `<form method="post" action="/logout"><input type="hidden" name="csrf" value="${escapeHtml(csrfToken)}"><button type="submit">Sign out</button></form>`;
+}
+
+const list = (items: readonly string[]): string => `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
+
+/** The sign-out page (GET /logout): what signing out will end, and the button that does it. */
+export function signOutPage(opts: { nonce: string; csrfToken: string; applications: readonly string[]; skipped: readonly string[] }): Page {
+  const ends =
+    opts.applications.length === 0
+      ? '<p>Signing out ends your session here.</p>'
+      : `<p>Signing out ends your session here and in:</p>${list(opts.applications)}`;
+  const skipped =
+    opts.skipped.length === 0
+      ? ''
+      : `<p class="muted">These applications cannot be signed out from here; sign out in each of them:</p>${list(opts.skipped)}`;
+  return {
+    status: 200,
+    html: layout('Sign out', opts.nonce, `<h1>Sign out</h1>${ends}${skipped}${signOutForm(opts.csrfToken)}`),
+    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+  };
+}
+
+/** The end of a sign-out: what was signed out, what did not confirm, what may still be signed in. */
+export function signedOutPage(opts: {
+  nonce: string;
+  signedOut: readonly string[];
+  unconfirmed: readonly string[];
+  skipped: readonly string[];
+  signInHref: string;
+}): Page {
+  const parts = [
+    '<h1>You are signed out</h1>',
+    opts.signedOut.length === 0 ? '' : `<p>Also signed out of:</p>${list(opts.signedOut)}`,
+    opts.unconfirmed.length === 0
+      ? ''
+      : `<p class="error">These applications did not confirm the sign-out; you may still be signed in there:</p>${list(opts.unconfirmed)}`,
+    opts.skipped.length === 0
+      ? ''
+      : `<p class="muted">These applications cannot be signed out from here, so you may still be signed in there; sign out in each of them:</p>${list(opts.skipped)}`,
+    `<p><a href="${escapeHtml(opts.signInHref)}">Sign in again</a></p>`,
+  ];
+  return {
+    status: 200,
+    html: layout('Signed out', opts.nonce, parts.join('')),
     csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
   };
 }

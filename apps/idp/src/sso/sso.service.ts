@@ -192,7 +192,7 @@ export class SsoService {
 
   /** Sends a signed response: the session remembers the application (logout), the audit trail records it. */
   private deliver(session: IdpSession, { xml, pending, issued, nameIdFormat, nameId }: SignedResponse): SsoOutcome {
-    (session.applications ??= new Map()).set(issued.applicationId, { nameId });
+    (session.applications ??= new Map()).set(issued.applicationId, { nameId, nameIdFormat });
     this.audit.issued({ ...issued, occurredAt: new Date().toISOString() }, nameIdFormat);
     return {
       kind: 'page',

@@ -1,0 +1,32 @@
+import type { ReadApplicationView } from '../read-model/read-model.service';
+import type { IdpSession } from '../sessions/session-store';
+import type { SignOutStop } from '../sessions/sign-out-walks';
+import { sloUrlOf } from './slo-url';
+
+export interface SignOutPlan {
+  /** Applications to send a LogoutRequest to, one after another. */
+  stops: SignOutStop[];
+  /** Names of applications this session signed in to that have no SLO address: they are not told. */
+  skipped: string[];
+}
+
+/**
+ * Who a sign-out tells: every application the session issued an assertion to (but `except`, the
+ * one that asked), named as that assertion named the person, if it has an SLO address. An
+ * application deleted since is left out: nothing at the IdP says where it is any more.
+ */
+export function signOutPlan(
+  applications: IdpSession['applications'],
+  lookup: (applicationId: string) => ReadApplicationView | null,
+  except?: string,
+): SignOutPlan {
+  const plan: SignOutPlan = { stops: [], skipped: [] };
+  for (const [applicationId, principal] of applications ?? []) {
+    if (applicationId === except) continue;
+    const app = lookup(applicationId);
+    if (!app) continue;
+    if (sloUrlOf(app.snapshot)) plan.stops.push({ applicationId, ...principal });
+    else plan.skipped.push(app.snapshot.name);
+  }
+  return plan;
+}
