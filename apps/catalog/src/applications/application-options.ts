@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApplicationSnapshot, acsUrlProblem } from '@jit/catalog-contracts';
+import { ApplicationSnapshot, PORTAL_COLOR, acsUrlProblem } from '@jit/catalog-contracts';
 import type { FieldProblem } from '@jit/service';
 import { signingProblem, type Connector } from '../connectors/connector';
 import { fixedAttributes, isValidSource, resolveMappings, unknownSourceMessage, type MappingInput } from './attribute-mappings';
@@ -217,6 +217,14 @@ function ruleProblems(settings: ApplicationSettings, connector: Connector, fromM
     else if (!connector.rules.singleLogout)
       problems.push({ field: 'singleLogoutUrl', message: `${connector.name} does not support single logout` });
   }
+  if (settings.launchUrl !== null) {
+    const problem = launchUrlProblem(settings.launchUrl);
+    if (problem) problems.push({ field: 'launchUrl', message: problem });
+  }
+  if (settings.portalColor !== null) {
+    const problem = portalColorProblem(settings.portalColor);
+    if (problem) problems.push({ field: 'portalColor', message: problem });
+  }
   if (!settings.signAssertion && !settings.signResponse) {
     problems.push({ field: 'signResponse', message: 'sign the response, the assertion or both; unsigned assertions are never issued' });
   } else {
@@ -236,4 +244,19 @@ function ruleProblems(settings: ApplicationSettings, connector: Connector, fromM
     problems.push({ field: 'groupsAttribute.spName', message: `"${settings.groupsAttribute.spName}" is already an attribute mapping` });
   }
   return problems;
+}
+
+/**
+ * The application's own sign-in address, where the portal sends a person when IdP-initiated
+ * sign-in is not allowed: the browser follows it from the IdP's page, so it meets the rule of
+ * every SP endpoint the IdP renders (https, or http for localhost; no script, credentials or
+ * fragment). Null when acceptable.
+ */
+export function launchUrlProblem(value: string): string | null {
+  return acsUrlProblem(value);
+}
+
+/** A portal tile's colour: a hex colour only, so that the IdP can write it into its stylesheet. */
+export function portalColorProblem(value: string): string | null {
+  return PORTAL_COLOR.test(value) ? null : 'must be a hex colour such as #1a73e8 or #18e';
 }
