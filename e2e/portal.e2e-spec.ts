@@ -31,22 +31,15 @@ describe('The portal', () => {
       await system.admin('POST', `${system.catalogUrl}/v1/applications/${id}/user-groups`, { groupId: group.id }, 201);
       return id;
     };
+    // As the README's walk-through creates it: the demo-sp connector gives it its launch URL.
     demoApp = await application({
       connectorId: 'demo-sp',
       name: 'Demo SP',
       spEntityId: `${system.demoSpUrl}/saml/metadata`,
       acsUrls: [`${system.demoSpUrl}/saml/acs`],
-      idpInitiatedAllowed: false,
       portalLabel: 'Demo <SP>',
       portalColor: '#0b7285',
     });
-    // Its sign-in URL names the application, so it is set once the id is known.
-    await system.admin(
-      'PATCH',
-      `${system.catalogUrl}/v1/applications/${demoApp}`,
-      { launchUrl: `${system.demoSpUrl}/login?app=${demoApp}` },
-      200,
-    );
     const generic = (name: string, host: string, options: Record<string, unknown> = {}) =>
       application({
         connectorId: 'saml2',
@@ -58,6 +51,10 @@ describe('The portal', () => {
     initApp = await generic('Wiki', 'wiki.example.com', { portalLabel: 'Team wiki' });
     await generic('Payroll', 'payroll.example.com', { idpInitiatedAllowed: false });
     await generic('Secret', 'secret.example.com', { portalVisible: false });
+    await generic('Timesheets', 'timesheets.example.com', {
+      idpInitiatedAllowed: false,
+      launchUrl: 'https://timesheets.example.com/login',
+    });
   });
 
   afterAll(() => system.stop());
@@ -83,6 +80,7 @@ describe('The portal', () => {
       `<a href="${system.demoSpUrl}/login?app=${demoApp}">Demo &#60;SP&#62;</a>`,
       'Payroll <span class="muted">(open it from the application itself)</span>',
       `<a href="/saml2/${initApp}/init">Team wiki</a>`,
+      '<a href="https://timesheets.example.com/login">Timesheets</a>',
     ]);
     assert.match(page, /\.t0\{border-left-color:#0b7285\}/);
     assert.match(page, /<form method="post" action="\/logout">/);

@@ -19,7 +19,7 @@ const SP = { spEntityId: 'https://sp.example.com/saml/metadata', acsUrls: ['http
 function decide(
   connectorId: string,
   body: OptionsBody,
-  o: { current?: ApplicationSettings; metadata?: SpMetadata; customNames?: string[] } = {},
+  o: { current?: ApplicationSettings; metadata?: SpMetadata; customNames?: string[]; applicationId?: string } = {},
 ): { settings: ApplicationSettings } | { message: string; problems: { field: string; message: string }[] } {
   const decision = decideApplication({
     connector: connector(connectorId),
@@ -27,6 +27,7 @@ function decide(
     body: o.current ? body : { name: 'App', ...body },
     metadata: o.metadata ?? null,
     customNames: o.customNames ?? [],
+    applicationId: o.applicationId,
   });
   return 'refusal' in decision ? decision.refusal : decision;
 }
@@ -347,6 +348,23 @@ describe('application options', () => {
       for (const [url, message] of refused) {
         assert.deepEqual(problems('saml2', { ...SP, launchUrl: url }), [{ field: 'launchUrl', message }], url);
       }
+    });
+
+    it("a connector's launch path gives a new application its launch URL, on its ACS URL's origin, and IdP-initiated sign-in off where the SP refuses it (demo-sp)", () => {
+      const id = '5a0e4f8e-3c1b-4d5e-9f00-0123456789ab';
+      const demo = { spEntityId: 'http://localhost:4100/saml/metadata', acsUrls: ['http://localhost:4100/saml/acs'] };
+      const created = settings('demo-sp', demo, { applicationId: id });
+      assert.deepEqual([created.launchUrl, created.idpInitiatedAllowed], [`http://localhost:4100/login?app=${id}`, false]);
+      const elsewhere = settings('demo-sp', { ...demo, acsUrls: ['https://demo.example.com:8443/saml/acs'] }, { applicationId: id });
+      assert.equal(elsewhere.launchUrl, `https://demo.example.com:8443/login?app=${id}`);
+      // The body wins, null included; a change keeps what the application has.
+      assert.equal(settings('demo-sp', { ...demo, launchUrl: null }, { applicationId: id }).launchUrl, null);
+      assert.equal(settings('demo-sp', { ...demo, idpInitiatedAllowed: true }, { applicationId: id }).idpInitiatedAllowed, true);
+      const cleared = settings('demo-sp', { launchUrl: null }, { current: created, applicationId: id });
+      assert.equal(settings('demo-sp', { name: 'Renamed' }, { current: cleared, applicationId: id }).launchUrl, null);
+      // Connectors without a launch path leave it unset and IdP-initiated sign-in on.
+      const generic = settings('saml2', SP, { applicationId: id });
+      assert.deepEqual([generic.launchUrl, generic.idpInitiatedAllowed], [null, true]);
     });
 
     it('takes a hex colour only', () => {

@@ -69,6 +69,7 @@ export function newApplicationSettings(connector: Connector, name: string): Appl
     nameIdSource: connector.nameIdSource,
     signAssertion: connector.signing !== 'response',
     signResponse: connector.signing !== 'assertion',
+    idpInitiatedAllowed: connector.rules.idpInitiated,
     active: true,
     attributes: [],
   });
@@ -84,12 +85,16 @@ export function decideApplication(input: {
   body: OptionsBody;
   metadata: SpMetadata | null;
   customNames: readonly string[];
+  /** A new application's id, which the connector's launch path may name. */
+  applicationId?: string;
 }): Decision {
   const { connector, current, body, metadata, customNames } = input;
   const settings = structuredClone(current ?? newApplicationSettings(connector, body.name ?? ''));
   const problems: FieldProblem[] = [];
   const fromMetadata = metadata ? applyMetadata(settings, connector, metadata, body) : new Set<string>();
   applyOptions(settings, body, customNames, problems);
+  if (current === null && body.launchUrl === undefined)
+    settings.launchUrl = connectorLaunchUrl(connector, settings.acsUrls, input.applicationId);
   const mappingProblems: FieldProblem[] = [];
   settings.attributes = mappings(connector, current?.attributes ?? null, metadata, body.attributes, customNames, mappingProblems);
   problems.push(...ruleProblems(settings, connector, fromMetadata));
@@ -259,4 +264,19 @@ export function launchUrlProblem(value: string): string | null {
 /** A portal tile's colour: a hex colour only, so that the IdP can write it into its stylesheet. */
 export function portalColorProblem(value: string): string | null {
   return PORTAL_COLOR.test(value) ? null : 'must be a hex colour such as #1a73e8 or #18e';
+}
+
+/**
+ * A new application's launch URL from its connector's launch path (demo-sp: its /login?app=<id>),
+ * on the origin of its first ACS URL: the SP's own host, wherever it runs. Null when the connector
+ * has none or the ACS URL cannot be read (its own rule then refuses it).
+ */
+export function connectorLaunchUrl(connector: Connector, acsUrls: readonly string[], applicationId: string | undefined): string | null {
+  const acsUrl = acsUrls[0];
+  if (connector.launchPath === null || acsUrl === undefined || applicationId === undefined) return null;
+  try {
+    return new URL(connector.launchPath.replace('{applicationId}', encodeURIComponent(applicationId)), acsUrl).href;
+  } catch {
+    return null;
+  }
 }

@@ -184,9 +184,12 @@ describe('SP options stored by the catalog, used by the IdP', () => {
     assert.equal(plain.status, 201, JSON.stringify(plain.body));
     const id = String(plain.body.id);
     const portal = (b: Record<string, unknown>) => [b.launchUrl, b.portalVisible, b.portalLabel, b.portalColor];
-    assert.deepEqual(portal(plain.body), [null, true, null, null]);
+    // demo-sp refuses IdP-initiated sign-in: its connector opens it at its own /login instead.
+    const derived = `http://localhost:4100/login?app=${id}`;
+    assert.deepEqual(portal(plain.body), [derived, true, null, null]);
+    assert.equal(plain.body.idpInitiatedAllowed, false);
 
-    const launchUrl = `http://localhost:4100/login?app=${id}`;
+    const launchUrl = 'http://127.0.0.1:4100/login?from=portal';
     const patched = await system.call('PATCH', `${system.catalog}/v1/applications/${id}`, {
       launchUrl,
       portalLabel: 'Demo',
@@ -236,7 +239,7 @@ describe('SP options stored by the catalog, used by the IdP', () => {
       .filter((e) => e.payload.applicationId === id && /catalog\.application\.(created|updated)\.v1$/.test(e.subject))
       .map((e) => portal(e.payload.application as Record<string, unknown>));
     assert.deepEqual(snapshots, [
-      [null, true, null, null],
+      [derived, true, null, null],
       [launchUrl, false, 'Demo', '#0b7285'],
     ]);
 
