@@ -15,6 +15,7 @@ import { DirectoryGroups1764900000000 } from './migrations/1764900000000-Directo
 import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
 import { AcsIndexes1765100000000 } from './migrations/1765100000000-AcsIndexes';
 import { IdpInitiatedRelayStateFromCaller1765200000000 } from './migrations/1765200000000-IdpInitiatedRelayStateFromCaller';
+import { PortalOptions1765300000000 } from './migrations/1765300000000-PortalOptions';
 
 export const CATALOG_SCHEMA = 'catalog';
 
@@ -36,6 +37,7 @@ export class AppModule {
             ConsumerPositions1765000000000,
             AcsIndexes1765100000000,
             IdpInitiatedRelayStateFromCaller1765200000000,
+            PortalOptions1765300000000,
           ],
           bus,
           outbox: true,

@@ -19,7 +19,7 @@ const SP = { spEntityId: 'https://sp.example.com/saml/metadata', acsUrls: ['http
 function decide(
   connectorId: string,
   body: OptionsBody,
-  o: { current?: ApplicationSettings; metadata?: SpMetadata; customNames?: string[] } = {},
+  o: { current?: ApplicationSettings; metadata?: SpMetadata; customNames?: string[]; applicationId?: string } = {},
 ): { settings: ApplicationSettings } | { message: string; problems: { field: string; message: string }[] } {
   const decision = decideApplication({
     connector: connector(connectorId),
@@ -27,6 +27,7 @@ function decide(
     body: o.current ? body : { name: 'App', ...body },
     metadata: o.metadata ?? null,
     customNames: o.customNames ?? [],
+    applicationId: o.applicationId,
   });
   return 'refusal' in decision ? decision.refusal : decision;
 }
@@ -80,6 +81,10 @@ describe('application options', () => {
         singleLogoutUrl: null,
         groupsAttribute: null,
         acsIndexes: [],
+        launchUrl: null,
+        portalVisible: true,
+        portalLabel: null,
+        portalColor: null,
       });
     });
 
@@ -300,6 +305,102 @@ describe('application options', () => {
         refused.error?.issues.map((i) => [i.path.join('.'), i.message]),
         [['defaultRelayState', 'at most 1024 bytes']],
       );
+    });
+  });
+
+  describe('the portal', () => {
+    it('shows a new application under its name, without a colour or launch URL', () => {
+      const decided = settings('saml2', SP);
+      assert.deepEqual([decided.portalVisible, decided.portalLabel, decided.portalColor, decided.launchUrl], [true, null, null, null]);
+    });
+
+    it('sets, changes and clears the launch URL, label, colour and visibility', () => {
+      const current = settings('saml2', {
+        ...SP,
+        launchUrl: 'https://sp.example.com/login?from=portal',
+        portalLabel: 'Wiki',
+        portalColor: '#1A73e8',
+        portalVisible: false,
+      });
+      assert.deepEqual(
+        [current.launchUrl, current.portalLabel, current.portalColor, current.portalVisible],
+        ['https://sp.example.com/login?from=portal', 'Wiki', '#1A73e8', false],
+      );
+      const cleared = settings('saml2', { launchUrl: null, portalLabel: null, portalColor: null, portalVisible: true }, { current });
+      assert.deepEqual([cleared.launchUrl, cleared.portalLabel, cleared.portalColor, cleared.portalVisible], [null, null, null, true]);
+      assert.equal(settings('saml2', { portalColor: '#18e' }, { current }).portalColor, '#18e');
+    });
+
+    it('takes a launch URL on https, or http on localhost and 127.0.0.1, as the other SP URLs', () => {
+      for (const url of ['http://localhost:4100/login?app=1', 'http://127.0.0.1/start', 'https://sp.example.com/']) {
+        assert.equal(settings('saml2', { ...SP, launchUrl: url }).launchUrl, url);
+      }
+      const refused: Array<[string, string]> = [
+        ['javascript:alert(1)', 'must use https, not javascript'],
+        ['JavaScript:alert(1)', 'must use https, not javascript'],
+        ['data:text/html,x', 'must use https, not data'],
+        ['http://sp.example.com/login', 'must use https (http is allowed only for localhost and 127.0.0.1)'],
+        ['https://user:pw@sp.example.com/', 'must not contain a user name or password'],
+        ['https://sp.example.com/#x', 'must not contain a fragment (#)'],
+        ['/login', 'is not an absolute URL'],
+        ['https://sp.example.com/"><script>', 'must not contain spaces, quotes, backslashes or angle brackets'],
+      ];
+      for (const [url, message] of refused) {
+        assert.deepEqual(problems('saml2', { ...SP, launchUrl: url }), [{ field: 'launchUrl', message }], url);
+      }
+    });
+
+    it("a connector's launch path gives a new application its launch URL, on its ACS URL's origin, and IdP-initiated sign-in off where the SP refuses it (demo-sp)", () => {
+      const id = '5a0e4f8e-3c1b-4d5e-9f00-0123456789ab';
+      const demo = { spEntityId: 'http://localhost:4100/saml/metadata', acsUrls: ['http://localhost:4100/saml/acs'] };
+      const created = settings('demo-sp', demo, { applicationId: id });
+      assert.deepEqual([created.launchUrl, created.idpInitiatedAllowed], [`http://localhost:4100/login?app=${id}`, false]);
+      const elsewhere = settings('demo-sp', { ...demo, acsUrls: ['https://demo.example.com:8443/saml/acs'] }, { applicationId: id });
+      assert.equal(elsewhere.launchUrl, `https://demo.example.com:8443/login?app=${id}`);
+      // The body wins, null included; a change keeps what the application has.
+      assert.equal(settings('demo-sp', { ...demo, launchUrl: null }, { applicationId: id }).launchUrl, null);
+      assert.equal(settings('demo-sp', { ...demo, idpInitiatedAllowed: true }, { applicationId: id }).idpInitiatedAllowed, true);
+      const cleared = settings('demo-sp', { launchUrl: null }, { current: created, applicationId: id });
+      assert.equal(settings('demo-sp', { name: 'Renamed' }, { current: cleared, applicationId: id }).launchUrl, null);
+      // Connectors without a launch path leave it unset and IdP-initiated sign-in on.
+      const generic = settings('saml2', SP, { applicationId: id });
+      assert.deepEqual([generic.launchUrl, generic.idpInitiatedAllowed], [null, true]);
+    });
+
+    it('takes a hex colour only', () => {
+      for (const color of ['red', '#12345', '#1234567', '#ggg', '1a73e8', '#1a73e8;}body{', 'url(x)', '']) {
+        assert.deepEqual(
+          problems('saml2', { ...SP, portalColor: color }),
+          [{ field: 'portalColor', message: 'must be a hex colour such as #1a73e8 or #18e' }],
+          color,
+        );
+      }
+    });
+
+    it('refuses an empty label, and a wrong type for each option, naming the field', () => {
+      assert.deepEqual(
+        UpdateApplicationBody.safeParse({ portalLabel: '  ', portalVisible: 'no', launchUrl: 5, portalColor: 1 }).error?.issues.map((i) =>
+          i.path.join('.'),
+        ),
+        ['launchUrl', 'portalVisible', 'portalLabel', 'portalColor'],
+      );
+      assert.equal(UpdateApplicationBody.parse({ portalLabel: ' Wiki ' }).portalLabel, 'Wiki');
+    });
+
+    it('an event from before these options reads with the defaults', () => {
+      const old = ApplicationSnapshot.parse({
+        name: 'Old',
+        connectorId: 'saml2',
+        spEntityId: SP.spEntityId,
+        acsUrls: SP.acsUrls,
+        nameIdFormat: NAMEID.email,
+        nameIdSource: 'email',
+        signAssertion: true,
+        signResponse: true,
+        active: true,
+        attributes: [],
+      });
+      assert.deepEqual([old.launchUrl, old.portalVisible, old.portalLabel, old.portalColor], [null, true, null, null]);
     });
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApplicationSnapshot, acsUrlProblem } from '@jit/catalog-contracts';
+import { ApplicationSnapshot, PORTAL_COLOR, acsUrlProblem } from '@jit/catalog-contracts';
 import type { FieldProblem } from '@jit/service';
 import { signingProblem, type Connector } from '../connectors/connector';
 import { fixedAttributes, isValidSource, resolveMappings, unknownSourceMessage, type MappingInput } from './attribute-mappings';
@@ -69,6 +69,7 @@ export function newApplicationSettings(connector: Connector, name: string): Appl
     nameIdSource: connector.nameIdSource,
     signAssertion: connector.signing !== 'response',
     signResponse: connector.signing !== 'assertion',
+    idpInitiatedAllowed: connector.rules.idpInitiated,
     active: true,
     attributes: [],
   });
@@ -84,12 +85,16 @@ export function decideApplication(input: {
   body: OptionsBody;
   metadata: SpMetadata | null;
   customNames: readonly string[];
+  /** A new application's id, which the connector's launch path may name. */
+  applicationId?: string;
 }): Decision {
   const { connector, current, body, metadata, customNames } = input;
   const settings = structuredClone(current ?? newApplicationSettings(connector, body.name ?? ''));
   const problems: FieldProblem[] = [];
   const fromMetadata = metadata ? applyMetadata(settings, connector, metadata, body) : new Set<string>();
   applyOptions(settings, body, customNames, problems);
+  if (current === null && body.launchUrl === undefined)
+    settings.launchUrl = connectorLaunchUrl(connector, settings.acsUrls, input.applicationId);
   const mappingProblems: FieldProblem[] = [];
   settings.attributes = mappings(connector, current?.attributes ?? null, metadata, body.attributes, customNames, mappingProblems);
   problems.push(...ruleProblems(settings, connector, fromMetadata));
@@ -217,6 +222,14 @@ function ruleProblems(settings: ApplicationSettings, connector: Connector, fromM
     else if (!connector.rules.singleLogout)
       problems.push({ field: 'singleLogoutUrl', message: `${connector.name} does not support single logout` });
   }
+  if (settings.launchUrl !== null) {
+    const problem = launchUrlProblem(settings.launchUrl);
+    if (problem) problems.push({ field: 'launchUrl', message: problem });
+  }
+  if (settings.portalColor !== null) {
+    const problem = portalColorProblem(settings.portalColor);
+    if (problem) problems.push({ field: 'portalColor', message: problem });
+  }
   if (!settings.signAssertion && !settings.signResponse) {
     problems.push({ field: 'signResponse', message: 'sign the response, the assertion or both; unsigned assertions are never issued' });
   } else {
@@ -236,4 +249,34 @@ function ruleProblems(settings: ApplicationSettings, connector: Connector, fromM
     problems.push({ field: 'groupsAttribute.spName', message: `"${settings.groupsAttribute.spName}" is already an attribute mapping` });
   }
   return problems;
+}
+
+/**
+ * The application's own sign-in address, where the portal sends a person when IdP-initiated
+ * sign-in is not allowed: the browser follows it from the IdP's page, so it meets the rule of
+ * every SP endpoint the IdP renders (https, or http for localhost; no script, credentials or
+ * fragment). Null when acceptable.
+ */
+export function launchUrlProblem(value: string): string | null {
+  return acsUrlProblem(value);
+}
+
+/** A portal tile's colour: a hex colour only, so that the IdP can write it into its stylesheet. */
+export function portalColorProblem(value: string): string | null {
+  return PORTAL_COLOR.test(value) ? null : 'must be a hex colour such as #1a73e8 or #18e';
+}
+
+/**
+ * A new application's launch URL from its connector's launch path (demo-sp: its /login?app=<id>),
+ * on the origin of its first ACS URL: the SP's own host, wherever it runs. Null when the connector
+ * has none or the ACS URL cannot be read (its own rule then refuses it).
+ */
+export function connectorLaunchUrl(connector: Connector, acsUrls: readonly string[], applicationId: string | undefined): string | null {
+  const acsUrl = acsUrls[0];
+  if (connector.launchPath === null || acsUrl === undefined || applicationId === undefined) return null;
+  try {
+    return new URL(connector.launchPath.replace('{applicationId}', encodeURIComponent(applicationId)), acsUrl).href;
+  } catch {
+    return null;
+  }
 }

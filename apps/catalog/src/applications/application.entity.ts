@@ -67,6 +67,18 @@ export class Application {
   @Column('jsonb', { name: 'groups_attribute', nullable: true })
   groupsAttribute!: ApplicationSnapshot['groupsAttribute'];
 
+  @Column('text', { name: 'launch_url', nullable: true })
+  launchUrl!: string | null;
+
+  @Column('boolean', { name: 'portal_visible', default: true })
+  portalVisible!: boolean;
+
+  @Column('text', { name: 'portal_label', nullable: true })
+  portalLabel!: string | null;
+
+  @Column('text', { name: 'portal_color', nullable: true })
+  portalColor!: string | null;
+
   @Column('boolean', { default: true })
   active!: boolean;
 

@@ -50,6 +50,13 @@ const fields = {
     .nullable()
     .optional(),
   active: z.boolean().optional(),
+  /** The SP's own sign-in address, for the portal when IdP-initiated sign-in is not allowed (https, or http on localhost). */
+  launchUrl: z.string().max(2048).nullable().optional(),
+  /** Show the application on the portal (default true). */
+  portalVisible: z.boolean().optional(),
+  portalLabel: z.string().trim().min(1).max(100).nullable().optional(),
+  /** `#rgb` or `#rrggbb`. */
+  portalColor: z.string().max(16).nullable().optional(),
   attributes: z.array(Mapping).max(100).optional(),
   /** The SP's metadata; explicit fields of the same body win over what it says. */
   metadataXml: z.string().min(1).max(MAX_METADATA_CHARS).optional(),

@@ -42,8 +42,9 @@ export class ApplicationsService {
     const connector = connectorOf(body.connectorId);
     const metadata = metadataOf(body);
     const customNames = await this.customNamesFor(organizationId, body);
-    const settings = settingsOrThrow(decideApplication({ connector, current: null, body, metadata, customNames }));
-    const app = this.dataSource.getRepository(Application).create({ ...settings, id: randomUUID(), organizationId, version: 1 });
+    const id = randomUUID();
+    const settings = settingsOrThrow(decideApplication({ connector, current: null, body, metadata, customNames, applicationId: id }));
+    const app = this.dataSource.getRepository(Application).create({ ...settings, id, organizationId, version: 1 });
     await this.outbox.run(async (tx) => {
       await tx.manager.insert(Application, app);
       this.emitSnapshot(tx, app, CatalogEvents.applicationCreated);

@@ -172,4 +172,82 @@ describe('SP options stored by the catalog, used by the IdP', () => {
       assert.equal(bodySchema(doc, route)?.properties?.idpInitiatedRelayStateFromCaller?.type, 'boolean', route);
     }
   });
+
+  it('portal options: defaults, set on create and PATCH, refused naming the field, in the events the IdP receives and in the OpenAPI bodies', async () => {
+    const body = {
+      connectorId: 'demo-sp',
+      name: 'Portal app',
+      spEntityId: 'http://localhost:4100/saml/metadata',
+      acsUrls: ['http://localhost:4100/saml/acs'],
+    };
+    const plain = await system.call('POST', `${system.catalog}/v1/applications`, body);
+    assert.equal(plain.status, 201, JSON.stringify(plain.body));
+    const id = String(plain.body.id);
+    const portal = (b: Record<string, unknown>) => [b.launchUrl, b.portalVisible, b.portalLabel, b.portalColor];
+    // demo-sp refuses IdP-initiated sign-in: its connector opens it at its own /login instead.
+    const derived = `http://localhost:4100/login?app=${id}`;
+    assert.deepEqual(portal(plain.body), [derived, true, null, null]);
+    assert.equal(plain.body.idpInitiatedAllowed, false);
+
+    const launchUrl = 'http://127.0.0.1:4100/login?from=portal';
+    const patched = await system.call('PATCH', `${system.catalog}/v1/applications/${id}`, {
+      launchUrl,
+      portalLabel: 'Demo',
+      portalColor: '#0b7285',
+      portalVisible: false,
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.deepEqual(portal(patched.body), [launchUrl, false, 'Demo', '#0b7285']);
+    const created = await system.call('POST', `${system.catalog}/v1/applications`, {
+      ...body,
+      name: 'Portal app 2',
+      launchUrl: 'https://portal.example.com/start',
+      portalColor: '#abc',
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.deepEqual(portal(created.body), ['https://portal.example.com/start', true, null, '#abc']);
+
+    const refusedCreate = await system.call('POST', `${system.catalog}/v1/applications`, {
+      ...body,
+      launchUrl: 'javascript:alert(1)',
+      portalColor: 'red;}',
+    });
+    assert.equal(refusedCreate.status, 400);
+    assert.deepEqual(refusedCreate.body.details, [
+      { field: 'launchUrl', message: 'must use https, not javascript' },
+      { field: 'portalColor', message: 'must be a hex colour such as #1a73e8 or #18e' },
+    ]);
+    const refusedPatch = await system.call('PATCH', `${system.catalog}/v1/applications/${id}`, {
+      launchUrl: 'http://sp.example.com/login',
+    });
+    assert.equal(refusedPatch.status, 400);
+    assert.deepEqual(refusedPatch.body.details, [
+      { field: 'launchUrl', message: 'must use https (http is allowed only for localhost and 127.0.0.1)' },
+    ]);
+    const refusedType = await system.call('PATCH', `${system.catalog}/v1/applications/${id}`, { portalVisible: 'no', portalLabel: '' });
+    assert.equal(refusedType.status, 400);
+    assert.deepEqual(
+      (refusedType.body.details as { field: string }[]).map((d) => d.field),
+      ['portalVisible', 'portalLabel'],
+    );
+    // Nothing of the refused changes was stored.
+    const stored = await system.call('GET', `${system.catalog}/v1/applications/${id}`);
+    assert.deepEqual(portal(stored.body), [launchUrl, false, 'Demo', '#0b7285']);
+
+    const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`);
+    const snapshots = events
+      .filter((e) => e.payload.applicationId === id && /catalog\.application\.(created|updated)\.v1$/.test(e.subject))
+      .map((e) => portal(e.payload.application as Record<string, unknown>));
+    assert.deepEqual(snapshots, [
+      [derived, true, null, null],
+      [launchUrl, false, 'Demo', '#0b7285'],
+    ]);
+
+    const doc = await fetchOpenApi(system.catalog);
+    for (const route of ['POST /v1/applications', 'POST /v1/applications/from-metadata', 'PATCH /v1/applications/{id}']) {
+      const properties = bodySchema(doc, route)?.properties;
+      assert.equal(properties?.portalVisible?.type, 'boolean', route);
+      for (const name of ['launchUrl', 'portalLabel', 'portalColor']) assert.ok(properties?.[name], `${route} ${name}`);
+    }
+  });
 });

@@ -36,10 +36,12 @@ const ConnectorRules = z.strictObject({
   encryption: z.boolean().default(true),
   /** False when the SP has no single logout. */
   singleLogout: z.boolean().default(true),
+  /** False when the SP refuses a Response it did not ask for (IdP-initiated sign-in): new applications start with it off. */
+  idpInitiated: z.boolean().default(true),
 });
 export type ConnectorRules = z.infer<typeof ConnectorRules>;
 
-const DEFAULT_RULES: ConnectorRules = { signatures: 'any', encryption: true, singleLogout: true };
+const DEFAULT_RULES: ConnectorRules = { signatures: 'any', encryption: true, singleLogout: true, idpInitiated: true };
 
 const Connector = z
   .strictObject({
@@ -56,6 +58,11 @@ const Connector = z
     rules: ConnectorRules.default(DEFAULT_RULES),
     entityIdPattern: z.string().nullable(),
     acsUrlPattern: z.string().nullable(),
+    /**
+     * The SP's own sign-in page, relative to its ACS URL, `{applicationId}` standing for the new
+     * application's id: a new application's launchUrl (the portal's link) when the body gives none.
+     */
+    launchPath: z.string().startsWith('/').nullable().default(null),
     adminNotes: z.string(),
     attributes: z.array(ConnectorAttribute),
     /** The SP attribute name the SP reads group names from, suggested (not switched on) for new applications. */
@@ -132,6 +139,7 @@ export function connectorView(c: Connector) {
     rules: c.rules,
     entityIdPattern: c.entityIdPattern,
     acsUrlPattern: c.acsUrlPattern,
+    launchPath: c.launchPath,
     adminNotes: c.adminNotes,
     groupsAttribute: c.groupsAttribute,
     sources: c.sources,

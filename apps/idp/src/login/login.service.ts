@@ -12,6 +12,7 @@ import { SessionStore, type IdpSession, type PendingSso } from '../sessions/sess
 import { loginPage, portalPage } from '../sso/html';
 import { SsoService } from '../sso/sso.service';
 import { LoginThrottle } from './login-throttle';
+import { portalTiles, signedInName } from './portal-tiles';
 import { signInRefusal, throttledMessage } from './sign-in-messages';
 
 export interface LoginForm {
@@ -100,7 +101,7 @@ export class LoginService {
     });
   }
 
-  /** The portal: the applications the signed-in user may open, each an IdP-initiated link. */
+  /** The portal: who is signed in, and a tile for each application they may open (portal-tiles.ts). */
   async portal(session: IdpSession | undefined, organizationId: string | undefined): Promise<SsoOutcome> {
     const user = session?.user;
     if (!user) {
@@ -132,11 +133,15 @@ export class LoginService {
       if (error instanceof Refusal) return pageOutcome(error.status, error.title, error.message);
       throw error;
     }
-    const apps = this.fresh.readModel
-      .applicationsFor(user.organizationId, user.id)
-      .filter((a) => a.snapshot.idpInitiatedAllowed)
-      .map((a) => ({ name: a.snapshot.name, href: `/saml2/${a.id}/init` }));
-    return { kind: 'page', page: portalPage({ nonce: nonce(), csrfToken: session?.csrfToken ?? '', applications: apps }) };
+    const { readModel } = this.fresh;
+    const profile = readModel.profile(user.organizationId, user.id);
+    const page = portalPage({
+      nonce: nonce(),
+      csrfToken: session?.csrfToken ?? '',
+      signedInAs: profile ? signedInName(profile) : 'you',
+      tiles: portalTiles(readModel.applicationsFor(user.organizationId, user.id)),
+    });
+    return { kind: 'page', page };
   }
 
   private async withPending(

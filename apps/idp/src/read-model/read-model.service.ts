@@ -231,6 +231,12 @@ export class ReadModelService implements OnModuleInit {
     };
   }
 
+  /** A user of the organisation as the directory last described them (the portal names them), or null. */
+  profile(organizationId: string, userId: string): UserProfile | null {
+    const user = this.users.get(userId);
+    return user && !user.deleted && user.organizationId === organizationId ? user.profile : null;
+  }
+
   /** Whether any user, group or application of this organisation has reached the read model. */
   knowsOrganization(organizationId: string): boolean {
     return this.organizations.has(organizationId);

@@ -46,7 +46,7 @@ describe('the sign-out pages', () => {
   });
 
   it('the portal and the login form post to the IdP itself with the CSRF token', () => {
-    const portal = portalPage({ nonce: 'n', csrfToken: 't"1', applications: [] });
+    const portal = portalPage({ nonce: 'n', csrfToken: 't"1', signedInAs: 'Ada', tiles: [] });
     assert.match(
       portal.html,
       /<form method="post" action="\/logout"><input type="hidden" name="csrf" value="t&#34;1"><button type="submit">Sign out<\/button><\/form>/,

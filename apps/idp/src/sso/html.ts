@@ -1,3 +1,5 @@
+import { PORTAL_COLOR } from '@jit/catalog-contracts';
+
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -15,9 +17,10 @@ const STYLE =
   'h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}' +
   'button{margin-top:1rem;padding:.5rem 1rem}.error{color:#b00020}.muted{color:#616e7c;font-size:.9rem}';
 
-function layout(title: string, nonce: string, body: string): string {
+/** `style`: rules of this page only, added to the shared ones under the same nonce (no inline style attributes: the CSP refuses them). */
+function layout(title: string, nonce: string, body: string, style = ''): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${escapeHtml(title)}</title><style nonce="${nonce}">${STYLE}</style></head><body>${body}</body></html>`;
+<title>${escapeHtml(title)}</title><style nonce="${nonce}">${STYLE}${style}</style></head><body>${body}</body></html>`;
 }
 
 export function loginPage(opts: {
@@ -98,15 +101,40 @@ export function autoPostPage(opts: { nonce: string; acsUrl: string; responseXml:
   };
 }
 
-/** The user portal: one IdP-initiated link per application the user may open, and a sign-out button. */
-export function portalPage(opts: { nonce: string; csrfToken: string; applications: Array<{ name: string; href: string }> }): Page {
+const TILE_STYLE =
+  '.tiles{list-style:none;padding:0}.tile{border:1px solid #cbd2d9;border-left:.4rem solid #cbd2d9;border-radius:.3rem;' +
+  'margin:.5rem 0;padding:.6rem .8rem}.tile a{font-weight:600}';
+
+/** A portal tile as portal-tiles.ts decides it; the colour must already be a checked hex colour. */
+export interface PortalTileView {
+  label: string;
+  href: string | null;
+  color: string | null;
+}
+
+/**
+ * The user portal: who is signed in, a tile per application they may open (a link, or a note
+ * that the application must be opened from itself), and a sign-out button. A tile's colour is a
+ * rule of the page's own stylesheet, since the CSP allows no style attribute.
+ */
+export function portalPage(opts: { nonce: string; csrfToken: string; signedInAs: string; tiles: readonly PortalTileView[] }): Page {
+  const colors = opts.tiles.map((t, i) => (t.color && PORTAL_COLOR.test(t.color) ? `.t${i}{border-left-color:${t.color}}` : '')).join('');
+  const tile = (t: PortalTileView, i: number) =>
+    t.href === null
+      ? `<li class="tile t${i}">${escapeHtml(t.label)} <span class="muted">(open it from the application itself)</span></li>`
+      : `<li class="tile t${i}"><a href="${escapeHtml(t.href)}">${escapeHtml(t.label)}</a></li>`;
   const list =
-    opts.applications.length === 0
+    opts.tiles.length === 0
       ? '<p class="muted">No applications are assigned to you yet.</p>'
-      : `<ul>${opts.applications.map((a) => `<li><a href="${escapeHtml(a.href)}">${escapeHtml(a.name)}</a></li>`).join('')}</ul>`;
+      : `<ul class="tiles">${opts.tiles.map(tile).join('')}</ul>`;
   return {
     status: 200,
-    html: layout('Your applications', opts.nonce, `<h1>Your applications</h1>${list}${signOutForm(opts.csrfToken)}`),
+    html: layout(
+      'Your applications',
+      opts.nonce,
+      `<h1>Your applications</h1><p class="muted">Signed in as ${escapeHtml(opts.signedInAs)}</p>${list}${signOutForm(opts.csrfToken)}`,
+      TILE_STYLE + colors,
+    ),
     csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
   };
 }

@@ -67,6 +67,17 @@ export const ApplicationSnapshot = z.object({
    * the URLs. Empty in events from before this field: then the index is the position.
    */
   acsIndexes: z.array(z.object({ index: z.number().int().min(0), url: z.string() })).default([]),
+  /**
+   * The application's own sign-in address (checked like an ACS URL, `acsUrlProblem`): where the
+   * portal sends a person when the application does not take IdP-initiated sign-in.
+   */
+  launchUrl: z.string().nullable().default(null),
+  /** The portal shows the application (default true). */
+  portalVisible: z.boolean().default(true),
+  /** The portal tile's label; the application's name when null. */
+  portalLabel: z.string().nullable().default(null),
+  /** The portal tile's colour, `#rgb` or `#rrggbb` (`PORTAL_COLOR`, portal.ts); none when null. */
+  portalColor: z.string().nullable().default(null),
 });
 export type ApplicationSnapshot = z.infer<typeof ApplicationSnapshot>;
 
