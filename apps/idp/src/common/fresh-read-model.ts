@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FreshnessGate } from '@jit/messaging';
-import { DomainError, ErrorCode } from '@jit/service';
+import { isDatabaseUnavailable } from '@jit/persistence';
+import { DATABASE_UNAVAILABLE, DomainError, ErrorCode } from '@jit/service';
 import { ReadModelService, type ReadApplicationView } from '../read-model/read-model.service';
 import { Refusal } from './refusals';
 
@@ -16,12 +17,16 @@ export class FreshReadModel {
     readonly readModel: ReadModelService,
   ) {}
 
-  /** Fails closed: refuses (503) when the read model cannot be confirmed current. */
+  /**
+   * Fails closed: refuses (503) when the read model cannot be confirmed current. When that is
+   * because PostgreSQL went away (the consumer lease's connection failed), the person is told so:
+   * the access rules are not being updated, the database is down.
+   */
   async requireFresh(): Promise<void> {
     const result = await this.freshness.check();
     if (!result.fresh) {
       this.logger.warn({ lag: result.lag }, `Refusing SSO: ${result.reason}`);
-      throw new Refusal('stale_read_model');
+      throw new Refusal(isDatabaseUnavailable(result.cause) ? 'database_unavailable' : 'stale_read_model');
     }
   }
 
@@ -31,6 +36,7 @@ export class FreshReadModel {
    */
   async requireFreshForApi(): Promise<void> {
     const result = await this.freshness.check();
+    if (!result.fresh && isDatabaseUnavailable(result.cause)) throw new DomainError(ErrorCode.DependencyUnavailable, DATABASE_UNAVAILABLE);
     if (!result.fresh) throw new DomainError(ErrorCode.NotFresh, `The IdP cannot confirm its view is current: ${result.reason}`);
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isDatabaseUnavailable } from '@jit/persistence';
 import { buildErrorResponse } from '@jit/saml';
 import { AuditService } from '../audit/audit.service';
 import { SigningKeysService } from '../keys/signing-keys.service';
@@ -29,15 +30,17 @@ export class RefusalResponder {
   ) {}
 
   /**
-   * Runs `work`; a Refusal it throws becomes the answer (its page offering `action`, when given).
-   * Anything else is left to the 500 handler.
+   * Runs `work`; a Refusal it throws becomes the answer (its page offering `action`, when given),
+   * and so does PostgreSQL being out of reach (database_unavailable, 503): a person is told to
+   * try again, not shown a server error. Anything else is left to the 500 handler.
    */
   async guard(who: RefusedRequest, work: () => Promise<SsoOutcome>, action?: PageAction): Promise<SsoOutcome> {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof Refusal)) throw error;
-      return this.answer(who, error, action);
+      if (error instanceof Refusal) return this.answer(who, error, action);
+      if (isDatabaseUnavailable(error)) return this.answer(who, new Refusal('database_unavailable'), action);
+      throw error;
     }
   }
 

@@ -20,6 +20,9 @@ describe('REFUSALS: one page per typed refusal reason', () => {
       new Refusal('missing_required_attribute:email', { appName: 'Wiki', missing: ['email', 'NameID'] }).message,
       'Your profile lacks what Wiki needs to create your account: email, NameID. Ask your administrator.',
     );
-    assert.deepEqual([new Refusal('subject_mismatch').status, new Refusal('slo_not_authenticated').status], [403, 400]);
+    assert.deepEqual(
+      [new Refusal('subject_mismatch').status, new Refusal('slo_not_authenticated').status, new Refusal('database_unavailable').status],
+      [403, 400, 503],
+    );
   });
 });

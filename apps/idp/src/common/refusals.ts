@@ -120,6 +120,11 @@ export const REFUSALS: Record<RefusalCode, RefusalRule> = {
     title: fixed('Temporarily unavailable'),
     message: fixed('Access rules are being updated and could not be confirmed just now. Try again in a moment.'),
   },
+  database_unavailable: {
+    status: 503,
+    title: fixed('Temporarily unavailable'),
+    message: fixed('The sign-in service cannot reach its database; try again in a moment.'),
+  },
   unsigned_request_rejected: {
     status: 400,
     title: fixed('Unsigned sign-in request'),

@@ -27,6 +27,8 @@ export const REFUSAL_REASONS = [
   // an application without a registered signing certificate (its requests cannot be authenticated).
   'subject_mismatch',
   'slo_not_authenticated',
+  // PostgreSQL (the replay cache, the signing keys) cannot be reached: 503, try again.
+  'database_unavailable',
 ] as const;
 
 export const MISSING_ATTRIBUTE_PREFIX = 'missing_required_attribute:';

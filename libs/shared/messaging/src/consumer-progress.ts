@@ -29,18 +29,27 @@ export class ConsumerProgress {
   private readonly streams = new Map<string, StreamProgress>();
   /** Why nothing may be decided from these consumers now (see `suspend`); null when it may. */
   private suspendedBecause: string | null = null;
+  /** The error behind the suspension, when there is one (the lease's database connection failed). */
+  private suspendedCause: unknown = undefined;
 
   /**
    * Nothing this instance applied may be trusted until `resume`: another instance may be
    * consuming the same durable consumers (InstanceLease), so events this one never saw may have
    * been acknowledged. Neither ready nor fresh meanwhile, whatever the floors say.
    */
-  suspend(reason: string): void {
+  suspend(reason: string, cause?: unknown): void {
     this.suspendedBecause = reason;
+    this.suspendedCause = cause;
   }
 
   resume(): void {
     this.suspendedBecause = null;
+    this.suspendedCause = undefined;
+  }
+
+  /** The error given to `suspend`: lets a caller tell "the database is down" from "another instance consumes". */
+  suspensionCause(): unknown {
+    return this.suspendedCause;
   }
 
   /** The reason given to `suspend`, or null while the consumers may be decided from. */

@@ -95,4 +95,16 @@ describe('FreshnessGate', () => {
     progress.suspend('lost the lease');
     assert.deepEqual(await waiting, { fresh: false, reason: 'lost the lease', lag: {} });
   });
+
+  it("names the error behind a suspension (the lease's database connection failed), and forgets it on resume", async () => {
+    const { bus } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('S', 7);
+    const cut = new Error('Connection terminated unexpectedly');
+    progress.suspend('lost the lease', cut);
+    const gate = new FreshnessGate(bus, progress, [STREAM], 1000);
+    assert.deepEqual(await gate.check(), { fresh: false, reason: 'lost the lease', lag: {}, cause: cut });
+    progress.resume();
+    assert.equal(progress.suspensionCause(), undefined);
+  });
 });

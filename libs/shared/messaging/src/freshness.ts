@@ -3,7 +3,10 @@ import { withinMs } from './consumer-lag';
 import type { ConsumerProgress } from './consumer-progress';
 import type { StreamContract } from './contract';
 
-export type FreshnessResult = { fresh: true; waitedMs: number } | { fresh: false; reason: string; lag: Record<string, number> };
+export type FreshnessResult =
+  | { fresh: true; waitedMs: number }
+  /** `cause`: the error that suspended the consumers, when one did (see ConsumerProgress.suspend). */
+  | { fresh: false; reason: string; lag: Record<string, number>; cause?: unknown };
 
 /**
  * Proves that a consumer has applied everything its streams held when the caller arrived
@@ -29,7 +32,7 @@ export class FreshnessGate {
     const started = Date.now();
     // Another instance may hold the consumers: what this one applied proves nothing.
     const suspended = this.progress.suspension();
-    if (suspended !== null) return { fresh: false, reason: suspended, lag: {} };
+    if (suspended !== null) return this.suspended(suspended);
     let targets: Map<string, number>;
     try {
       targets = await this.lookupAfterNow();
@@ -39,7 +42,7 @@ export class FreshnessGate {
     const deadline = started + this.maxWaitMs;
     for (;;) {
       const lost = this.progress.suspension();
-      if (lost !== null) return { fresh: false, reason: lost, lag: {} };
+      if (lost !== null) return this.suspended(lost);
       // A resync's floor says nothing about what the snapshot has brought in so far.
       const resyncing = this.streams.filter((s) => this.progress.isResyncing(s.name)).map((s) => s.name);
       if (resyncing.length > 0) return { fresh: false, reason: `resyncing ${resyncing.join(', ')} from a snapshot`, lag: {} };
@@ -54,6 +57,11 @@ export class FreshnessGate {
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+  }
+
+  private suspended(reason: string): FreshnessResult {
+    const cause = this.progress.suspensionCause();
+    return { fresh: false, reason, lag: {}, ...(cause === undefined ? {} : { cause }) };
   }
 
   /** Joins the next lookup to start, never one already on the wire. */

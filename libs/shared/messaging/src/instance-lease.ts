@@ -202,7 +202,7 @@ export class InstanceLease {
     const reason =
       `lost the consumer lease for ${this.consumers} (its database connection failed: ${describe(error)}); ` +
       'this instance refuses to serve until it holds it again';
-    this.governed?.progress.suspend(reason);
+    this.governed?.progress.suspend(reason, error);
     this.log.error(reason);
     void this.enqueue(async () => {
       await this.governed?.consumers.stopConsuming();

@@ -5,3 +5,4 @@ export * from './upsert-if-newer';
 export * from './group-commit';
 export * from './rows-after';
 export * from './replace-from-snapshot';
+export * from './database-unavailable';

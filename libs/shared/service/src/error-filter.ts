@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { BusUnavailableError, ContractViolationError, EventNotConfirmedError, RpcRemoteError } from '@jit/messaging';
+import { isDatabaseUnavailable } from '@jit/persistence';
 import { throwError, type Observable } from 'rxjs';
 import { DomainError, ErrorCode, httpStatusOf, type FieldProblem } from './domain-error';
 
@@ -16,6 +17,9 @@ const REASON: Record<number, string> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+/** What a caller reads while PostgreSQL is down: nothing was changed, and the call may be repeated. */
+export const DATABASE_UNAVAILABLE = 'The database (PostgreSQL) is not answering, so nothing was changed; try again shortly';
 
 export interface ErrorBody {
   statusCode: number;
@@ -45,6 +49,10 @@ export function toErrorBody(error: unknown, logger: Logger): ErrorBody {
   if (error instanceof BusUnavailableError) {
     return body(503, ErrorCode.DependencyUnavailable, 'The message bus (NATS) is not answering; try again shortly');
   }
+  if (isDatabaseUnavailable(error)) {
+    logger.warn(`PostgreSQL is not answering: ${error instanceof Error ? error.message : String(error)}`);
+    return body(503, ErrorCode.DependencyUnavailable, DATABASE_UNAVAILABLE);
+  }
   if (error instanceof RpcRemoteError && Object.values(ErrorCode).includes(error.code as ErrorCode)) {
     return body(httpStatusOf(error.code as ErrorCode), error.code, error.message);
   }
@@ -73,6 +81,12 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): Observable<never> | void {
     if (host.getType() === 'rpc') {
+      // A handler whose database is down answers DEPENDENCY_UNAVAILABLE: the caller's HTTP edge
+      // then says 503, not 500.
+      if (isDatabaseUnavailable(error)) {
+        this.logger.warn(`PostgreSQL is not answering: ${error instanceof Error ? error.message : String(error)}`);
+        return throwError(() => ({ code: ErrorCode.DependencyUnavailable, message: DATABASE_UNAVAILABLE }));
+      }
       const code = error instanceof DomainError ? error.code : 'INTERNAL';
       if (code === 'INTERNAL') this.logger.error({ err: error }, 'Unhandled error in a message handler');
       return throwError(() => ({ code, message: error instanceof Error ? error.message : 'internal error' }));

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { Browser, eventually } from '@jit/testing';
+import { BOOTSTRAP_KEY, System, signIn } from './harness';
+import { PostgresProxy } from './postgres-proxy';
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  code: string;
+  message: string;
+}
+
+/**
+ * PostgreSQL going away (stopped, crashed, unreachable) is a dependency being down, not a bug:
+ * every service answers 503 with a reason a person can act on, never 500, and everything works
+ * again once it is back. The directory, the catalog and the IdP reach PostgreSQL through a relay
+ * this test closes and reopens (demo-sp, the SP, keeps its own direct connection).
+ */
+describe('PostgreSQL down: 503 with a reason everywhere, and sign-in again once it is back', () => {
+  const proxy = new PostgresProxy();
+  const serviceEnv: Record<string, Record<string, string>> = {};
+  const system = new System('pgdown', undefined, {}, serviceEnv);
+  const browser = new Browser();
+  const password = 'correct horse battery staple';
+  let appId = '';
+
+  const call = async (method: string, url: string, body?: unknown) => {
+    const response = await fetch(url, {
+      method,
+      headers: { 'x-api-key': BOOTSTRAP_KEY, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as ErrorBody };
+  };
+
+  beforeAll(async () => {
+    await proxy.open();
+    const DATABASE_URL = proxy.through(system.env.databaseUrl);
+    for (const service of ['directory', 'catalog', 'idp']) serviceEnv[service] = { DATABASE_URL };
+    await system.start();
+    ({ appId } = await system.personWithDemoSpAccess(
+      { username: 'noor', email: 'noor@example.com', firstname: 'Noor', lastname: 'Haddad', password },
+      'Analysts',
+    ));
+    assert.equal((await signIn(system, browser, appId, 'noor', password)).outcome, 'signed-in');
+  });
+
+  afterAll(async () => {
+    await proxy.open();
+    await system.stop();
+    proxy.close();
+  });
+
+  const refusedForTheDatabase = async () => {
+    const refused = await signIn(system, new Browser(), appId, 'noor', password);
+    assert.equal(refused.outcome, 'refused');
+    assert.equal(refused.outcome === 'refused' && refused.status, 503);
+    assert.match(
+      refused.outcome === 'refused' ? refused.page : '',
+      /The sign-in service cannot reach its database; try again in a moment\./,
+    );
+  };
+
+  it('answers 503 with the reason, not 500, when the replay cache cannot reach the database', async () => {
+    // The consumer leases' sessions survive: the IdP still proves its read model current, and
+    // the first thing to meet the outage is the replay cache's INSERT.
+    proxy.close((name) => name.endsWith(' consumer lease'));
+    await refusedForTheDatabase();
+  });
+
+  it('answers an SP-initiated sign-in with a 503 page that says the database cannot be reached', async () => {
+    // Now every session is cut, the IdP's consumer lease too: it cannot prove its read model
+    // current either, and the reason it gives is still the database.
+    proxy.close();
+    await refusedForTheDatabase();
+  });
+
+  it('answers the admin APIs of the directory, the catalog and the IdP 503 DEPENDENCY_UNAVAILABLE', async () => {
+    const created = await call('POST', `${system.directoryUrl}/v1/users`, {
+      username: 'sam',
+      email: 'sam@example.com',
+      firstname: 'Sam',
+      lastname: 'Okafor',
+      password,
+    });
+    const expected = {
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'DEPENDENCY_UNAVAILABLE',
+      message: 'The database (PostgreSQL) is not answering, so nothing was changed; try again shortly',
+    };
+    assert.deepEqual(created, { status: 503, body: expected });
+    assert.deepEqual(await call('GET', `${system.catalogUrl}/v1/applications`), { status: 503, body: expected });
+    assert.deepEqual(await call('POST', `${system.idpUrl}/v1/signing-keys/rotation`, {}), { status: 503, body: expected });
+  });
+
+  it('is not ready, and says the database is why', async () => {
+    for (const url of [system.directoryUrl, system.catalogUrl, system.idpUrl]) {
+      const ready = await fetch(`${url}/ready`);
+      assert.equal(ready.status, 503, url);
+      const body = (await ready.json()) as { checks: { database: string }; reasons: string[] };
+      assert.equal(body.checks.database, 'down', url);
+      assert.ok(
+        body.reasons.some((r) => r.startsWith('database does not answer (')),
+        `${url}: ${body.reasons.join('; ')}`,
+      );
+    }
+  });
+
+  it('signs in again, and takes admin changes again, once PostgreSQL is back', async () => {
+    await proxy.open();
+    await eventually(
+      async () => {
+        const result = await signIn(system, new Browser(), appId, 'noor', password);
+        assert.equal(result.outcome, 'signed-in', result.outcome === 'refused' ? `${result.status}: ${result.page}` : '');
+      },
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+    await system.admin(
+      'POST',
+      `${system.directoryUrl}/v1/users`,
+      { username: 'sam', email: 'sam@example.com', firstname: 'Sam', lastname: 'Okafor', password },
+      201,
+    );
+    await eventually(async () => assert.equal((await fetch(`${system.idpUrl}/ready`)).status, 200), { timeoutMs: 10_000, intervalMs: 250 });
+  });
+});
