@@ -4,7 +4,9 @@ import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus, RpcRemoteError } from '@jit/messaging';
 import {
   PrivateNatsServer,
+  bodySchema,
   eventually,
+  fetchOpenApi,
   freePort,
   readStream,
   startInEnv,
@@ -74,6 +76,19 @@ describe('bulk group membership (real PostgreSQL and NATS)', () => {
   });
 
   describe('POST /v1/user-groups/:id/members/bulk', () => {
+    it('is documented in the OpenAPI document with its body and answer', async () => {
+      const doc = await fetchOpenApi(base);
+      assert.deepEqual(Object.keys(bodySchema(doc, 'POST /v1/user-groups/{id}/members/bulk')?.properties ?? {}), ['add', 'remove']);
+      assert.deepEqual(bodySchema(doc, 'PUT /v1/user-groups/{id}/members')?.required, ['userIds']);
+      const answer = doc.paths['/v1/user-groups/{id}/members/bulk']?.post as unknown as {
+        responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }>;
+      };
+      assert.deepEqual(Object.keys(answer.responses['200']?.content?.['application/json']?.schema.properties ?? {}), [
+        'groupId',
+        'results',
+      ]);
+    });
+
     it('answers each item in request order and stores one versioned event per change, as the single calls do', async () => {
       const groupId = await newGroup('Bulk results');
       const [a, b, c, d] = [await newUser('bulk-a'), await newUser('bulk-b'), await newUser('bulk-c'), await newUser('bulk-d')];
