@@ -8,6 +8,8 @@
 import { performance } from 'node:perf_hooks';
 import { cpus } from 'node:os';
 import { Pool } from 'pg';
+import { DirectoryRpc } from '@jit/directory-contracts';
+import { NatsBus } from '@jit/messaging';
 import { readStream, startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
 
 const OPS = 2_000;
@@ -17,6 +19,10 @@ const CONCURRENCY = 16;
 const WARMUP = 50;
 const GOAL_P99_MS = 10;
 const BOOTSTRAP = 'bench-bootstrap-key-0123456789';
+/** Users for the bulk path: one full-size bulk call's worth. */
+const BULK_USERS = 10_000;
+/** The bulk path's goal: memberships/s through bulk calls against single calls at 16 in flight. */
+const GOAL_BULK_SPEEDUP = 10;
 
 interface Result {
   name: string;
@@ -43,6 +49,13 @@ async function measure(name: string, count: number, concurrency: number, op: (i:
     }),
   );
   return { name, concurrency, ops: count, seconds: (performance.now() - started) / 1000, latencies };
+}
+
+interface BulkResult extends Result {
+  /** Membership changes made by all the calls. */
+  memberships: number;
+  /** The single-call run it is compared with. */
+  vs: Result;
 }
 
 function percentile(values: number[], p: number): number {
@@ -98,12 +111,68 @@ async function main(): Promise<void> {
     const toggle = (i: number) => setMember(userIds[Math.floor(i / 2)], i % 2 === 0);
     const singleChanges = { ...(await measure('membership add/remove (API)', SINGLE_OPS, 1, toggle)), baseline: single };
 
+    // The bulk path. Its users come in through the CSV import (setup, not measured).
+    const bulkUserIds: string[] = [];
+    for (let from = 0; from < BULK_USERS; from += 5_000) {
+      const csv = ['username,email', ...Array.from({ length: 5_000 }, (_, i) => `bulk${from + i},bulk${from + i}@bench.example`)].join(
+        '\n',
+      );
+      const res = await fetch(`${base}/v1/users/import`, {
+        method: 'POST',
+        headers: { 'x-api-key': BOOTSTRAP, 'content-type': 'text/csv' },
+        body: csv,
+        signal: AbortSignal.timeout(120_000),
+      });
+      const answer = (await res.json()) as { created: number; rows: { id?: string }[] };
+      if (answer.created !== 5_000) throw new Error(`import created ${answer.created} of 5000 users`);
+      bulkUserIds.push(...answer.rows.map((r) => String(r.id)));
+    }
+    const bulkGroup = async (name: string) =>
+      `/v1/user-groups/${String((await call('POST', '/v1/user-groups', 201, { name })).id)}/members/bulk`;
+    const bulkCall = (path: string, body: { add?: string[]; remove?: string[] }, size: number) => async () => {
+      const answer = (await call('POST', path, 200, body)) as { results: { outcome: string }[] };
+      const changed = answer.results.filter((r) => r.outcome === 'added' || r.outcome === 'removed').length;
+      if (changed !== size) throw new Error(`a bulk call changed ${changed} of ${size} memberships`);
+    };
+    const chunks = (ids: string[], size: number) =>
+      Array.from({ length: Math.ceil(ids.length / size) }, (_, i) => ids.slice(i * size, (i + 1) * size));
+    const bulkRuns: BulkResult[] = [];
+    const perCall = async (name: string, size: number, calls: (() => Promise<void>)[]) => {
+      const r = await measure(name, calls.length, 1, (i) => calls[i]!());
+      bulkRuns.push({ ...r, memberships: size * calls.length, vs: memberships });
+    };
+    const into1k = await bulkGroup('bulk by 1,000');
+    await perCall(
+      'bulk add, 1,000 per call (HTTP)',
+      1_000,
+      chunks(bulkUserIds, 1_000).map((add) => bulkCall(into1k, { add }, add.length)),
+    );
+    await perCall(
+      'bulk remove, 1,000 per call (HTTP)',
+      1_000,
+      chunks(bulkUserIds, 1_000).map((remove) => bulkCall(into1k, { remove }, remove.length)),
+    );
+    const into10k = await bulkGroup('bulk by 10,000');
+    await perCall('bulk add, 10,000 in one call (HTTP)', BULK_USERS, [bulkCall(into10k, { add: bulkUserIds }, BULK_USERS)]);
+    const bus = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'bench-bulk' });
+    try {
+      const rpcGroup = String((await call('POST', '/v1/user-groups', 201, { name: 'bulk over NATS' })).id);
+      const rpcCalls = chunks(bulkUserIds, 5_000).map((add) => async () => {
+        const answer = await bus.request(DirectoryRpc.bulkMembers, { apiKey: BOOTSTRAP, groupId: rpcGroup, add }, 30_000);
+        if (answer.results.some((r) => r.outcome !== 'added')) throw new Error('a bulk RPC item was not added');
+      });
+      await perCall('bulk add, 5,000 per call (NATS request/reply)', 5_000, rpcCalls);
+    } finally {
+      await bus.close();
+    }
+
     const stored = await readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`);
     const membershipEvents = stored.filter((e) => e.subject.includes('.directory.membership.')).length;
-    const expected = memberships.ops + singleChanges.ops;
+    const expected = memberships.ops + singleChanges.ops + bulkRuns.reduce((sum, r) => sum + r.memberships, 0);
     if (membershipEvents !== expected) throw new Error(`expected ${expected} membership events, found ${membershipEvents}`);
 
     report([baseline, users, memberships, single, singleChanges]);
+    reportBulk(bulkRuns);
   } finally {
     await pool.end();
     await directory?.stop();
@@ -145,6 +214,25 @@ function report(results: Result[]): void {
   const writes = results.filter((r) => r.baseline);
   const met = writes.every((r) => p(r, 99) <= GOAL_P99_MS);
   console.log(`\nGoal "access-changing write p99 <= ${GOAL_P99_MS} ms": ${met ? 'met' : 'NOT met'} (every API row above)`);
+}
+
+function reportBulk(results: BulkResult[]): void {
+  const header = ['operation', 'calls', 'memberships', 'memberships/s', 'p50 ms per call', 'vs single calls (16 in flight)'];
+  const rows = results.map((r) => {
+    const rate = r.memberships / r.seconds;
+    return [
+      r.name,
+      String(r.ops),
+      String(r.memberships),
+      rate.toFixed(0),
+      percentile(r.latencies, 50).toFixed(0),
+      `${(rate / (r.vs.ops / r.vs.seconds)).toFixed(1)}x`,
+    ];
+  });
+  console.log(`\nBulk membership calls, one at a time, each answered after JetStream acked all its events`);
+  console.log([header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n'));
+  const met = results.every((r) => r.memberships / r.seconds >= GOAL_BULK_SPEEDUP * (r.vs.ops / r.vs.seconds));
+  console.log(`\nGoal "bulk memberships/s >= ${GOAL_BULK_SPEEDUP}x single calls": ${met ? 'met' : 'NOT met'} (every bulk row above)`);
 }
 
 main().catch((error: unknown) => {

@@ -13,6 +13,8 @@ runMain(async () => {
     port: config.DIRECTORY_PORT,
     schema: DIRECTORY_SCHEMA,
     produces: [DIRECTORY_STREAM],
+    // A bulk membership call's 10,000 user ids are ~400 KB of JSON, above the default 256 KiB.
+    bodyLimitBytes: 1024 * 1024,
     answers: [...Object.values(DirectoryRpc), ...Object.values(DirectorySnapshot)],
     module: (bus) => AppModule.register(config, bus),
     configure: (app) => {

@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Inject, Patch, Post, UseGuards } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Patch, Post, Put, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import {
   API_KEY_RESOLVER,
@@ -11,13 +11,14 @@ import {
   ZodBody,
   ZodParam,
   ZodQuery,
+  ZodResponse,
   hashApiKey,
   type ApiKeyResolver,
   type Caller,
 } from '@jit/service';
-import { DirectoryRpc } from '@jit/directory-contracts';
+import { BULK_MEMBERSHIP_RPC_MAX_ITEMS, DirectoryRpc } from '@jit/directory-contracts';
 import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
-import { AddMemberBody, CreateGroupBody, RenameGroupBody } from './groups.dto';
+import { AddMemberBody, BulkMembersBody, BulkMembershipResults, CreateGroupBody, RenameGroupBody, SetMembersBody } from './groups.dto';
 import { GroupsService } from './groups.service';
 
 @Controller('v1/user-groups')
@@ -68,6 +69,24 @@ export class GroupsController {
     return { groupId, userId };
   }
 
+  /**
+   * Many adds and removes in one call (at most 10,000 ids, else 413), one transaction, each item
+   * answered; 200 only once every event is stored in JetStream (503 otherwise, change kept).
+   */
+  @Post(':id/members/bulk')
+  @HttpCode(200)
+  @ZodResponse(200, BulkMembershipResults)
+  bulkMembers(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(BulkMembersBody) body: BulkMembersBody) {
+    return this.groups.bulkMembers(caller.organizationId, id, body);
+  }
+
+  /** Sets the whole list of members: the same answer and guarantees as the bulk call. */
+  @Put(':id/members')
+  @ZodResponse(200, BulkMembershipResults)
+  setMembers(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(SetMembersBody) body: SetMembersBody) {
+    return this.groups.setMembers(caller.organizationId, id, body.userIds);
+  }
+
   @Delete(':id/members/:userId')
   @HttpCode(204)
   async removeMember(
@@ -103,6 +122,12 @@ export class GroupsHandler {
     @Payload() request: RequestOf<typeof DirectoryRpc.removeMember>,
   ): Promise<ResponseOf<typeof DirectoryRpc.removeMember>> {
     return this.groups.removeMember(await this.organizationOf(request.apiKey), request.groupId, request.userId);
+  }
+
+  @AnswerRpc(DirectoryRpc.bulkMembers)
+  async bulkMembers(@Payload() request: RequestOf<typeof DirectoryRpc.bulkMembers>): Promise<ResponseOf<typeof DirectoryRpc.bulkMembers>> {
+    const { apiKey, groupId, ...changes } = request;
+    return this.groups.bulkMembers(await this.organizationOf(apiKey), groupId, changes, BULK_MEMBERSHIP_RPC_MAX_ITEMS);
   }
 
   @AnswerRpc(DirectoryRpc.getGroup)

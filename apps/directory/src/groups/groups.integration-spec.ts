@@ -436,6 +436,11 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
         timeout: 2000,
       });
       assert.deepEqual(removed.json<RpcReply>(), { ok: true, data: { groupId, userId, changed: true } });
+      // The bulk subject too (already removed: an unchanged item, no event).
+      const bulk = await hr.request(DirectoryRpc.bulkMembers.subject, encode({ apiKey: BOOTSTRAP, groupId, remove: [userId] }), {
+        timeout: 2000,
+      });
+      assert.deepEqual(bulk.json<RpcReply>(), { ok: true, data: { groupId, results: [{ userId, op: 'remove', outcome: 'unchanged' }] } });
 
       // A forged event straight into the stream, a password guess, and listening for others' API keys.
       hr.publish('directory.user.created.v1', encode({ forged: true }));

@@ -1,9 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
-import { Outbox } from '@jit/messaging';
+import { Outbox, type OutboxTransaction } from '@jit/messaging';
 import { setVersionedLink } from '@jit/persistence';
-import { DirectoryEvents } from '@jit/directory-contracts';
+import {
+  BULK_MEMBERSHIP_MAX_ITEMS,
+  DirectoryEvents,
+  type BulkMembershipChanges,
+  type BulkMembershipResult,
+  type BulkMembershipResults,
+} from '@jit/directory-contracts';
 import { DomainError, ErrorCode, notFound, type ListQuery } from '@jit/service';
 import { Membership, UserGroup } from './group.entity';
 
@@ -15,6 +21,15 @@ export interface GroupView {
 }
 
 const toView = (g: UserGroup): GroupView => ({ id: g.id, name: g.name, version: g.version, createdAt: g.createdAt });
+
+const refuseOverLimit = (count: number, max: number, what: string): void => {
+  if (count > max) {
+    throw new DomainError(
+      ErrorCode.PayloadTooLarge,
+      `A bulk membership call takes at most ${max} user ids (${what}), this one has ${count}: split it into several calls`,
+    );
+  }
+};
 
 const isUniqueViolation = (error: unknown): boolean =>
   error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505';
@@ -134,6 +149,134 @@ export class GroupsService {
     userId: string,
   ): Promise<{ groupId: string; userId: string; changed: boolean }> {
     return { groupId, userId, changed: await this.setMembership(organizationId, groupId, userId, false) };
+  }
+
+  /**
+   * Many adds and removes in one group: one transaction, set-based statements, one outbox insert,
+   * and (through the outbox) an answer only once JetStream stored every event, so the IdP's
+   * freshness check after the answer covers the whole batch. Each change keeps its own versioned
+   * membershipAdded/Removed event, exactly as the single calls emit, so consumers need nothing new.
+   */
+  async bulkMembers(
+    organizationId: string,
+    groupId: string,
+    changes: BulkMembershipChanges,
+    maxItems = BULK_MEMBERSHIP_MAX_ITEMS,
+  ): Promise<BulkMembershipResults> {
+    const add = changes.add ?? [];
+    const remove = changes.remove ?? [];
+    refuseOverLimit(add.length + remove.length, maxItems, 'add and remove together');
+    const results = await this.outbox.run(async (tx) => {
+      await this.shareGroup(tx.manager, organizationId, groupId);
+      return this.applyMembershipChanges(tx, organizationId, groupId, add, remove);
+    });
+    return { groupId, results };
+  }
+
+  /**
+   * Makes the group's members exactly `userIds`: the missing ones are added, the others removed,
+   * in one transaction as `bulkMembers`. An id of no user of the organisation is refused, and the
+   * rest still applies.
+   */
+  async setMembers(organizationId: string, groupId: string, userIds: readonly string[]): Promise<BulkMembershipResults> {
+    refuseOverLimit(userIds.length, BULK_MEMBERSHIP_MAX_ITEMS, 'userIds');
+    const results = await this.outbox.run(async (tx) => {
+      // FOR UPDATE, not FOR SHARE: two concurrent replacements of one group must not interleave.
+      await this.lockGroup(tx.manager, organizationId, groupId, 'pessimistic_write');
+      const wanted = new Set(userIds.map((id) => id.toLowerCase()));
+      const current = await tx.manager.find(Membership, {
+        select: { userId: true },
+        where: { groupId, active: true },
+        order: { userId: 'ASC' },
+      });
+      const leaving = current.map((m) => m.userId).filter((id) => !wanted.has(id));
+      return this.applyMembershipChanges(tx, organizationId, groupId, [...userIds], leaving);
+    });
+    return { groupId, results };
+  }
+
+  private async shareGroup(manager: EntityManager, organizationId: string, groupId: string): Promise<void> {
+    // FOR SHARE, as the single calls: a concurrent group delete either sees this change or makes it a 404.
+    const [group] = await manager.query<unknown[]>(
+      `SELECT 1 FROM "directory"."user_groups" WHERE id = $2 AND organization_id = $1 FOR SHARE`,
+      [organizationId, groupId],
+    );
+    if (!group) throw notFound('User group', groupId);
+  }
+
+  /** `add` and `remove` hold distinct ids (the request schema refuses repeats). */
+  private async applyMembershipChanges(
+    tx: OutboxTransaction,
+    organizationId: string,
+    groupId: string,
+    add: readonly string[],
+    remove: readonly string[],
+  ): Promise<BulkMembershipResult[]> {
+    const requested = [...add, ...remove].map((id) => id.toLowerCase());
+    const known = new Set(
+      (
+        await tx.manager.query<{ id: string }[]>(`SELECT id FROM "directory"."users" WHERE organization_id = $1 AND id = ANY($2::uuid[])`, [
+          organizationId,
+          requested,
+        ])
+      ).map((row) => row.id),
+    );
+    // Sorted, so that two calls touching the same pairs lock them in the same order (no deadlock).
+    const adding = add
+      .map((id) => id.toLowerCase())
+      .filter((id) => known.has(id))
+      .sort();
+    const removing = remove
+      .map((id) => id.toLowerCase())
+      .filter((id) => known.has(id))
+      .sort();
+    const versions = new Map<string, number>();
+    if (adding.length > 0) {
+      // In a CTE so that the driver answers the returned rows whatever the statement.
+      const rows = await tx.manager.query<{ user_id: string; version: number }[]>(
+        `WITH "changed" AS (
+           INSERT INTO "directory"."memberships" AS l (group_id, user_id, organization_id, active, version)
+           SELECT $1, u, $2, true, 1 FROM unnest($3::uuid[]) AS u
+           ON CONFLICT (group_id, user_id) DO UPDATE SET active = true, version = l.version + 1, updated_at = now()
+           WHERE l.active = false
+           RETURNING l.user_id, l.version)
+         SELECT user_id, version FROM "changed"`,
+        [groupId, organizationId, adding],
+      );
+      for (const row of rows) versions.set(row.user_id, row.version);
+    }
+    if (removing.length > 0) {
+      // Locked in user-id order first (an UPDATE's own order follows its plan), then switched off.
+      const rows = await tx.manager.query<{ user_id: string; version: number }[]>(
+        `WITH "locked" AS (
+           SELECT user_id FROM "directory"."memberships"
+           WHERE group_id = $1 AND user_id = ANY($2::uuid[]) AND active
+           ORDER BY user_id FOR UPDATE),
+         "changed" AS (
+           UPDATE "directory"."memberships" AS l SET active = false, version = l.version + 1, updated_at = now()
+           FROM "locked" WHERE l.group_id = $1 AND l.user_id = "locked".user_id
+           RETURNING l.user_id, l.version)
+         SELECT user_id, version FROM "changed"`,
+        [groupId, removing],
+      );
+      for (const row of rows) versions.set(row.user_id, row.version);
+    }
+    const occurredAt = new Date().toISOString();
+    const outcome = (userId: string, op: 'add' | 'remove'): BulkMembershipResult => {
+      const id = userId.toLowerCase();
+      if (!known.has(id)) return { userId, op, outcome: 'refused', reason: 'no such user in the organisation' };
+      const version = versions.get(id);
+      if (version === undefined) return { userId, op, outcome: 'unchanged' };
+      tx.emit(op === 'add' ? DirectoryEvents.membershipAdded : DirectoryEvents.membershipRemoved, {
+        organizationId,
+        groupId,
+        userId: id,
+        version,
+        occurredAt,
+      });
+      return { userId, op, outcome: op === 'add' ? 'added' : 'removed' };
+    };
+    return [...add.map((id) => outcome(id, 'add')), ...remove.map((id) => outcome(id, 'remove'))];
   }
 
   /** Returns whether anything changed. */

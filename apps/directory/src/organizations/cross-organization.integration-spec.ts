@@ -68,6 +68,8 @@ describe('every directory route: the organisation wall and bad input (real Postg
     'POST /v1/users/{id}/password/change': { currentPassword: PASSWORD, newPassword: 'taken over by another org' },
     'PATCH /v1/user-groups/{id}': { name: 'Renamed by another org' },
     'POST /v1/user-groups/{id}/members': { userId: '(a.userId)' },
+    'POST /v1/user-groups/{id}/members/bulk': { add: ['(a.userId)'] },
+    'PUT /v1/user-groups/{id}/members': { userIds: ['(a.userId)'] },
   };
   /** Valid bodies of the routes without an id, for the bad-input sweep. */
   const createBodies: Record<string, unknown> = {

@@ -1,6 +1,51 @@
 import { z } from 'zod';
 import { defineRpc } from '@jit/messaging';
 
+/** At most this many user ids (add and remove together) in one bulk membership call over HTTP. */
+export const BULK_MEMBERSHIP_MAX_ITEMS = 10_000;
+/**
+ * Over NATS, half as many: an answer has ~110 bytes per id, and the request and its answer must
+ * each fit the server's max_payload (1 MB by default).
+ */
+export const BULK_MEMBERSHIP_RPC_MAX_ITEMS = 5_000;
+
+const userIds = z.array(z.uuid({ message: 'must be a UUID' }));
+
+/**
+ * A user id may appear once in a call (in `add` or in `remove`): a repeat is refused naming its
+ * index and the first one, since "add and remove the same person" has no one meaning. The count
+ * limit is not here: over it the call answers 413 (PAYLOAD_TOO_LARGE), not a field error.
+ */
+const refuseDuplicates = (value: { add?: string[]; remove?: string[] }, ctx: z.RefinementCtx): void => {
+  const seen = new Map<string, string>();
+  for (const op of ['add', 'remove'] as const) {
+    (value[op] ?? []).forEach((userId, index) => {
+      const first = seen.get(userId.toLowerCase());
+      if (first) ctx.addIssue({ code: 'custom', path: [op, index], message: `duplicate of ${first}` });
+      else seen.set(userId.toLowerCase(), `${op}.${index}`);
+    });
+  }
+};
+
+/** The body of `POST /v1/user-groups/:id/members/bulk`, shared with the bulk RPC. */
+export const BulkMembershipChanges = z.strictObject({ add: userIds.optional(), remove: userIds.optional() }).superRefine(refuseDuplicates);
+export type BulkMembershipChanges = z.infer<typeof BulkMembershipChanges>;
+
+/**
+ * One answer per requested user id, in request order (`add` first, then `remove`). `unchanged`: the
+ * user was already a member (add) or not a member (remove). `refused`: the id names no user of the
+ * caller's organisation (another organisation's users are not told apart from unknown ids).
+ */
+export const BulkMembershipResult = z.object({
+  userId: z.uuid(),
+  op: z.enum(['add', 'remove']),
+  outcome: z.enum(['added', 'removed', 'unchanged', 'refused']),
+  reason: z.string().optional(),
+});
+export type BulkMembershipResult = z.infer<typeof BulkMembershipResult>;
+export const BulkMembershipResults = z.object({ groupId: z.uuid(), results: z.array(BulkMembershipResult) });
+export type BulkMembershipResults = z.infer<typeof BulkMembershipResults>;
+
 export const DirectoryRpc = {
   /**
    * The IdP asks whether a username and password are right. Same answer and cost for unknown users:
@@ -56,6 +101,18 @@ export const DirectoryRpc = {
     'rpc.directory.membership.remove.v1',
     z.strictObject({ apiKey: z.string().min(1).max(256), groupId: z.uuid(), userId: z.uuid() }),
     z.object({ groupId: z.uuid(), userId: z.uuid(), changed: z.boolean() }),
+    { acceptsPlain: true },
+  ),
+  /**
+   * Many adds and removes in one group, in one transaction: the same rules, events and answer as
+   * `POST /v1/user-groups/:id/members/bulk`, answered only once JetStream stored every event.
+   */
+  bulkMembers: defineRpc(
+    'rpc.directory.membership.bulk.v1',
+    z
+      .strictObject({ apiKey: z.string().min(1).max(256), groupId: z.uuid(), add: userIds.optional(), remove: userIds.optional() })
+      .superRefine(refuseDuplicates),
+    BulkMembershipResults,
     { acceptsPlain: true },
   ),
 } as const;

@@ -22,6 +22,9 @@ export interface OutboxTransaction {
 
 export const OUTBOX_RELAY_INTERVAL_MS = Symbol('OUTBOX_RELAY_INTERVAL_MS');
 
+/** How many of one call's events are sent before waiting for their acks. */
+const PUBLISH_WINDOW = 256;
+
 /**
  * The transactional outbox. `run` commits the change and its events together, then publishes
  * the events at once and resolves only after JetStream acknowledged each of them: an
@@ -105,13 +108,25 @@ export class Outbox implements BeforeApplicationShutdown {
   /**
    * Publishes rows in order and marks them published only after their acks: within `manager`'s
    * transaction (the relay, which holds the rows' locks), or with null in the background.
+   *
+   * Up to PUBLISH_WINDOW publishes are in flight at once (one connection keeps their order in the
+   * stream), so a bulk change's thousands of events cost a few round trips, not one each. After a
+   * failed window nothing more is sent; a row of it that was acked anyway is marked, the others
+   * stay for the relay.
    */
   async publish(rows: readonly OutboxMessage[], manager: EntityManager | null = this.dataSource.manager): Promise<void> {
     const acked: string[] = [];
     try {
-      for (const row of rows) {
-        await this.bus.publishEncoded(row.subject, encodeJson(row.payload), row.id);
-        acked.push(row.id);
+      for (let from = 0; from < rows.length; from += PUBLISH_WINDOW) {
+        const window = rows.slice(from, from + PUBLISH_WINDOW);
+        const settled = await Promise.allSettled(
+          window.map((row) => this.bus.publishEncoded(row.subject, encodeJson(row.payload), row.id)),
+        );
+        settled.forEach((outcome, i) => {
+          if (outcome.status === 'fulfilled') acked.push(window[i].id);
+        });
+        const failed = settled.find((outcome) => outcome.status === 'rejected');
+        if (failed) throw failed.reason;
       }
     } finally {
       if (acked.length > 0 && manager === null) this.markSoon(acked);
