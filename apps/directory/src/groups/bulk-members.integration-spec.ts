@@ -4,6 +4,7 @@ import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus, RpcRemoteError } from '@jit/messaging';
 import {
   PrivateNatsServer,
+  adminClient,
   bodySchema,
   eventually,
   fetchOpenApi,
@@ -21,18 +22,6 @@ const BOOTSTRAP = 'bulk-test-bootstrap-key-0123456789';
 type Result = { userId: string; op: string; outcome: string; reason?: string };
 type Json = Record<string, unknown> & { results?: Result[]; details?: { field: string; message: string }[]; items?: { userId: string }[] };
 
-const client =
-  (base: () => string) =>
-  async (method: string, path: string, body?: unknown, key = BOOTSTRAP) => {
-    const res = await fetch(`${base()}${path}`, {
-      method,
-      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
-  };
-
 /** `membership.added` and the like, with the user and version each event carries. */
 const changes = (events: StoredEvent[]) =>
   events.map((e) => [e.subject.split('.').slice(-3, -1).join('.'), e.payload.userId, e.payload.version]);
@@ -43,7 +32,8 @@ describe('bulk group membership (real PostgreSQL and NATS)', () => {
   const env = testEnv('bulkmembers');
   let directory: ServiceProcess;
   let base = '';
-  const call = client(() => base);
+  const admin = adminClient(() => base, BOOTSTRAP);
+  const call = async (...args: Parameters<typeof admin>) => (await admin(...args)) as { status: number; body: Json };
   const events = () => readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`);
   let otherKey = '';
   let organizationId = '';
@@ -312,7 +302,7 @@ describe('bulk membership while NATS is down (private nats-server)', () => {
   const nats = new PrivateNatsServer();
   let directory: ServiceProcess | undefined;
   let base = '';
-  const call = client(() => base);
+  const call = adminClient(() => base, BOOTSTRAP);
 
   beforeAll(async () => {
     await nats.start();

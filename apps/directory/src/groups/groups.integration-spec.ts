@@ -6,6 +6,7 @@ import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus, RpcRemoteError, type RpcReply } from '@jit/messaging';
 import {
   DOCUMENTED_NATS_PASSWORDS,
+  adminClient,
   PrivateNatsServer,
   documentedNatsConfig,
   eventually,
@@ -20,21 +21,6 @@ import {
 
 const BOOTSTRAP = 'groups-test-bootstrap-key-012345';
 
-type Json = Record<string, unknown> & { items?: Record<string, unknown>[]; details?: { field: string; message: string }[] };
-
-/** An HTTP client for one directory; `key` defaults to the bootstrap key. */
-const client =
-  (base: () => string) =>
-  async (method: string, path: string, body?: unknown, key = BOOTSTRAP) => {
-    const res = await fetch(`${base()}${path}`, {
-      method,
-      headers: { 'x-api-key': key, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : {}) as Json };
-  };
-
 /** Subject without prefix and the two-word kind, e.g. `group.renamed`. */
 const kind = (e: StoredEvent) => e.subject.split('.').slice(-3, -1).join('.');
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
@@ -43,7 +29,7 @@ describe('user groups and the membership RPC (real PostgreSQL and NATS)', () => 
   const env = testEnv('groups');
   let directory: ServiceProcess;
   let base = '';
-  const call = client(() => base);
+  const call = adminClient(() => base, BOOTSTRAP);
   const events = () => readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`);
   let organizationId = '';
   let otherKey = '';
@@ -376,7 +362,7 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
   let natsUrl = '';
   let directory: ServiceProcess | undefined;
   let base = '';
-  const call = client(() => base);
+  const call = adminClient(() => base, BOOTSTRAP);
 
   beforeAll(async () => {
     // No user without credentials: the directory connects as its own user.
