@@ -214,8 +214,10 @@ describe('IdP refuses AuthnRequests it must not answer', () => {
     assert.notEqual(after.split(';')[0], before.split(';')[0]);
     // The id from before the sign-in is worth nothing now.
     const stale = await fetch(`${system.idpUrl}/`, { headers: { cookie: before.split(';')[0] } });
-    assert.equal((await stale.text()).includes('Your applications</h1><ul>'), false);
+    // The portal of a signed-in person says who it is; the stale id gets the sign-in page instead.
+    const SIGNED_IN_PORTAL = 'Your applications</h1><p class="muted">Signed in as Grace';
+    assert.equal((await stale.text()).includes(SIGNED_IN_PORTAL), false);
     const fresh = await fetch(`${system.idpUrl}/`, { headers: { cookie: after.split(';')[0] } });
-    assert.equal((await fresh.text()).includes('Your applications</h1><ul>'), true);
+    assert.equal((await fresh.text()).includes(SIGNED_IN_PORTAL), true);
   });
 });
