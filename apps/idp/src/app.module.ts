@@ -8,6 +8,7 @@ import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { SsoOptions1764600000000 } from './migrations/1764600000000-SsoOptions';
 import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
 import { READ_MODEL_ENTITIES } from './read-model/read-model.entities';
+import { AccountModule } from './account/account.module';
 import { KeyRotationModule } from './keys/key-rotation.module';
 import { LoginModule } from './login/login.module';
 import { LogoutModule } from './logout/logout.module';
@@ -44,6 +45,7 @@ export class AppModule {
         SsoModule,
         LoginModule,
         LogoutModule,
+        AccountModule,
         PreviewModule,
         KeyRotationModule,
       ],

@@ -145,6 +145,31 @@ describe('credential check: refusals cost no hash and no write; backoff per (acc
     await env.cleanup();
   });
 
+  it('a change of password checks the current one under the sign-in brakes, holds the new one to the rule, then stores it', async () => {
+    const source = '192.0.2.60';
+    const katherine = await users.create(organizationId, { username: 'katherine', email: 'katherine@example.com', password: PASSWORD });
+    const change = (currentPassword: string, newPassword: string) =>
+      credentials.changePassword({ organizationId, userId: katherine.id, currentPassword, newPassword, sourceIp: source });
+    assert.deepEqual(await change(PASSWORD, 'short'), {
+      ok: false,
+      reason: 'weak_password',
+      message: 'The new password must have at least 8 characters.',
+    });
+    for (let i = 0; i < POLICY.lockoutThreshold; i++) {
+      assert.deepEqual(await change(`wrong-${i}`, 'a new long password'), { ok: false, reason: 'invalid_credentials' });
+    }
+    // The same (account, source) pair as a sign-in: the change is no way around the backoff.
+    const locked = await lockedUntilStored(katherine.id, source);
+    const verifies = hasher.verifies;
+    assert.deepEqual(await change(PASSWORD, 'a new long password'), locked);
+    assert.deepEqual(await verify('katherine', PASSWORD, source), locked);
+    assert.equal(hasher.verifies, verifies, 'no hash verified while locked');
+    await expire(katherine.id, source);
+    assert.deepEqual(await change(PASSWORD, 'a new long password'), { ok: true });
+    assert.deepEqual(await verify('katherine', PASSWORD, '192.0.2.61'), { ok: false, reason: 'invalid_credentials' });
+    assert.deepEqual(await verify('katherine', 'a new long password', '192.0.2.61'), { ok: true, userId: katherine.id });
+  });
+
   it('a locked pair answers locked_out without verifying a hash and without writing a row', async () => {
     const source = '192.0.2.10';
     for (let i = 0; i < POLICY.lockoutThreshold; i++) {

@@ -4,7 +4,8 @@ import { DataSource } from 'typeorm';
 import { DirectoryEvents, type DirectoryRpc } from '@jit/directory-contracts';
 import { Outbox, type OutboxTransaction, type RequestOf, type ResponseOf } from '@jit/messaging';
 import type { DirectoryConfig } from '../config';
-import { PasswordHasher } from '../users/password-check';
+import { PasswordHasher, type Candidate } from '../users/password-check';
+import { NewPassword } from '../users/users.dto';
 import { UsersService, asStorableText } from '../users/users.service';
 import { ACCOUNT_WINDOW_SECONDS } from './clear-lockout';
 
@@ -40,6 +41,8 @@ const SWEEP_MS = 60_000;
 
 type VerifyRequest = RequestOf<typeof DirectoryRpc.verifyCredentials>;
 type VerifyAnswer = ResponseOf<typeof DirectoryRpc.verifyCredentials>;
+type ChangeRequest = RequestOf<typeof DirectoryRpc.changePassword>;
+type ChangeAnswer = ResponseOf<typeof DirectoryRpc.changePassword>;
 
 /**
  * Who the failures count against: the account, or for a login name that matches no account the
@@ -101,12 +104,52 @@ export class CredentialsService {
   }
 
   async verify(request: VerifyRequest): Promise<VerifyAnswer> {
-    const { organizationId } = request;
-    const candidate = await this.users.findForSignIn(organizationId, request.username);
+    const candidate = await this.users.findForSignIn(request.organizationId, request.username);
+    return this.check(request.organizationId, candidate, request.username, request.sourceIp, request.password);
+  }
+
+  /**
+   * A change of password from the IdP's account page. The new password meets the same rule as over
+   * HTTP; the current one is checked as a sign-in is, under the same brakes and audit, so the page
+   * is no way around them to guess it.
+   */
+  async changePassword(request: ChangeRequest): Promise<ChangeAnswer> {
+    const rule = NewPassword.safeParse(request.newPassword);
+    if (!rule.success) {
+      return {
+        ok: false,
+        reason: 'weak_password',
+        message: `The new password must have ${rule.error.issues[0]?.message ?? 'a valid form'}.`,
+      };
+    }
+    const user = await this.users.findForPasswordChange(request.organizationId, request.userId);
+    // No account (deleted since the sign-in): answered as a wrong password, checked at the same cost.
+    const checked = await this.check(
+      request.organizationId,
+      user,
+      user?.username ?? request.userId,
+      request.sourceIp,
+      request.currentPassword,
+    );
+    if (!checked.ok)
+      return { ok: false, reason: checked.reason, ...(checked.retryAfter === undefined ? {} : { retryAfter: checked.retryAfter }) };
+    if (!user?.passwordHash) return { ok: false, reason: 'invalid_credentials' };
+    const replaced = await this.users.replacePassword(request.organizationId, request.userId, user.passwordHash, request.newPassword);
+    return replaced ? { ok: true } : { ok: false, reason: 'invalid_credentials' };
+  }
+
+  /** One password check of `candidate` (null: no account matches `login`), with the brakes and audit. */
+  private async check(
+    organizationId: string,
+    candidate: Candidate | null,
+    login: string,
+    requestSourceIp: string | undefined,
+    password: string,
+  ): Promise<VerifyAnswer> {
     // What is stored of the login name and the address (audit event, counter keys): a NUL or a lone
     // surrogate, which names nobody, becomes U+FFFD instead of failing the write.
-    const username = asStorableText(request.username);
-    const sourceIp = request.sourceIp === undefined ? null : asStorableText(request.sourceIp);
+    const username = asStorableText(login);
+    const sourceIp = requestSourceIp === undefined ? null : asStorableText(requestSourceIp);
     const subject: Subject = {
       organizationId,
       account: candidate?.id ?? `login:${username.toLowerCase()}`,
@@ -119,7 +162,7 @@ export class CredentialsService {
     const throttledUntil = sourceIp === null ? null : await this.takeSourcePoint(sourceIp);
     if (throttledUntil !== null) return { ok: false, reason: 'throttled', retryAfter: throttledUntil.toISOString() };
 
-    const result = await this.passwords.check(candidate, request.password);
+    const result = await this.passwords.check(candidate, password);
     if (result.outcome === 'ok') {
       await this.succeeded(subject, sourceIp);
       return { ok: true, userId: result.userId };

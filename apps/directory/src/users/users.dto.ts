@@ -70,6 +70,9 @@ export const ChangePasswordBody = z.strictObject({
   currentPassword: z.string().min(1).max(1024),
   newPassword: password(),
 });
+
+/** The rule every new password meets, also for a change asked over NATS (DirectoryRpc.changePassword). */
+export const NewPassword = password();
 export type ChangePasswordBody = z.infer<typeof ChangePasswordBody>;
 
 export const USER_SORT_FIELDS = ['username', 'email', 'firstname', 'lastname', 'createdAt', 'updatedAt', 'state'] as const;

@@ -185,21 +185,22 @@ export class UsersService {
    * and that caller may reset the password outright.
    */
   async changePassword(organizationId: string, id: string, currentPassword: string, newPassword: string): Promise<void> {
-    const repo = this.dataSource.getRepository(User);
-    const user = await repo
-      .createQueryBuilder('u')
-      .addSelect('u.passwordHash')
-      .where('u.id = :id', { id })
-      .andWhere('u.organizationId = :organizationId', { organizationId })
-      .getOne();
+    const user = await this.findForPasswordChange(organizationId, id);
     if (!user) throw notFound('User', id);
     const currentHash = user.passwordHash;
     const matches = currentHash !== null && (await this.passwords.verify(currentHash, currentPassword).catch(() => false));
-    if (!matches) throw currentPasswordMismatch();
+    if (!matches || !(await this.replacePassword(organizationId, id, currentHash, newPassword))) throw currentPasswordMismatch();
+  }
+
+  /**
+   * Stores a new password in place of the one whose hash the caller checked. Compare-and-set: if
+   * another call changed the password meanwhile, the caller's proof is stale and nothing changes
+   * (false).
+   */
+  async replacePassword(organizationId: string, id: string, checkedHash: string, newPassword: string): Promise<boolean> {
     const passwordHash = await this.passwords.hash(newPassword);
-    // Compare-and-set: if another call changed the password meanwhile, this caller's proof is stale.
-    const result = await repo.update({ id, organizationId, passwordHash: currentHash }, { passwordHash });
-    if (!result.affected) throw currentPasswordMismatch();
+    const result = await this.dataSource.getRepository(User).update({ id, organizationId, passwordHash: checkedHash }, { passwordHash });
+    return Boolean(result.affected);
   }
 
   async get(organizationId: string, id: string): Promise<UserView> {
@@ -273,6 +274,17 @@ export class UsersService {
       .addSelect('u.passwordHash')
       .where('u.organization_id = :organizationId', { organizationId })
       .andWhere('(u.username_lower = :login OR u.email_lower = :login)', { login: login.toLowerCase() })
+      .getOne();
+  }
+
+  /** A user by id with the password hash, for a change of password; null for another organisation's id. */
+  async findForPasswordChange(organizationId: string, id: string): Promise<User | null> {
+    return this.dataSource
+      .getRepository(User)
+      .createQueryBuilder('u')
+      .addSelect('u.passwordHash')
+      .where('u.id = :id', { id })
+      .andWhere('u.organization_id = :organizationId', { organizationId })
       .getOne();
   }
 

@@ -110,6 +110,28 @@ export class SessionStore implements OnApplicationShutdown {
     this.pending.delete(id);
   }
 
+  /**
+   * The live signed-in sessions of one person on this instance, oldest first. Sessions are per
+   * instance (this store is memory): other IdP instances hold their own.
+   */
+  sessionsOf(organizationId: string, userId: string): IdpSession[] {
+    const now = this.limits.now();
+    return [...this.sessions.values()]
+      .filter((s) => s.user?.id === userId && s.user.organizationId === organizationId && !this.expired(s, now))
+      .sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  /** Ends every session of the person on this instance except `keepId`; answers how many ended. */
+  endOthers(organizationId: string, userId: string, keepId: string): number {
+    let ended = 0;
+    for (const s of this.sessionsOf(organizationId, userId)) {
+      if (s.id === keepId) continue;
+      this.destroy(s.id);
+      ended += 1;
+    }
+    return ended;
+  }
+
   /** How many sessions wait for a sign-in now. */
   get pendingCount(): number {
     return this.pending.size;

@@ -132,9 +132,90 @@ export function portalPage(opts: { nonce: string; csrfToken: string; signedInAs:
     html: layout(
       'Your applications',
       opts.nonce,
-      `<h1>Your applications</h1><p class="muted">Signed in as ${escapeHtml(opts.signedInAs)}</p>${list}${signOutForm(opts.csrfToken)}`,
+      `<h1>Your applications</h1><p class="muted">Signed in as ${escapeHtml(opts.signedInAs)} · <a href="/account">Your account</a></p>${list}${signOutForm(opts.csrfToken)}`,
       TILE_STYLE + colors,
     ),
+    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+  };
+}
+
+/** A session as the account page lists it. */
+export interface AccountSessionView {
+  createdAt: Date;
+  lastSeenAt: Date;
+  /** The session of the browser looking at the page. */
+  current: boolean;
+}
+
+/** Field errors of the change-password form, beside their fields. */
+export interface PasswordFieldErrors {
+  currentPassword?: string;
+  newPassword?: string;
+  repeatPassword?: string;
+}
+
+const ACCOUNT_STYLE = 'dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0}.notice{color:#0b6e4f}';
+
+/**
+ * The account page (GET /account): the profile as the read model has it, the change-password form
+ * (errors beside their fields; a password is never written back into the page), this person's
+ * sessions on this IdP instance with "this browser" marked, and a link back to the portal.
+ */
+export function accountPage(opts: {
+  nonce: string;
+  csrfToken: string;
+  profile: readonly (readonly [label: string, value: string])[];
+  sessions: readonly AccountSessionView[];
+  errors?: PasswordFieldErrors;
+  /** A sentence above the form: what just happened ("Password changed"), or why the change failed. */
+  notice?: { text: string; error: boolean };
+  status?: number;
+}): Page {
+  const errors = opts.errors ?? {};
+  const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(opts.csrfToken)}">`;
+  const profile =
+    opts.profile.length === 0
+      ? '<p class="muted">Your profile is not available yet.</p>'
+      : `<dl>${opts.profile.map(([label, value]) => `<dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd>`).join('')}</dl>`;
+  const passwordField = (name: keyof PasswordFieldErrors, label: string, autocomplete: string) => {
+    const error = errors[name];
+    const errorId = `${name}-error`;
+    return (
+      `<label for="${name}">${escapeHtml(label)}</label>` +
+      `<input id="${name}" name="${name}" type="password" autocomplete="${autocomplete}" required${error ? ` aria-invalid="true" aria-describedby="${errorId}"` : ''}>` +
+      (error ? `<p class="error" id="${errorId}">${escapeHtml(error)}</p>` : '')
+    );
+  };
+  const notice = opts.notice
+    ? `<p class="${opts.notice.error ? 'error' : 'notice'}" role="${opts.notice.error ? 'alert' : 'status'}">${escapeHtml(opts.notice.text)}</p>`
+    : '';
+  const time = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  const sessionRows = opts.sessions
+    .map(
+      (s) =>
+        `<li>Signed in ${escapeHtml(time(s.createdAt))}, last used ${escapeHtml(time(s.lastSeenAt))}${s.current ? ' <strong>(this browser)</strong>' : ''}</li>`,
+    )
+    .join('');
+  const others = opts.sessions.some((s) => !s.current)
+    ? `<form method="post" action="/account/sessions/end-others">${csrf}<button type="submit">Sign out everywhere else</button></form>`
+    : '<p class="muted">You are signed in nowhere else on this server.</p>';
+  const html = layout(
+    'Your account',
+    opts.nonce,
+    `<h1>Your account</h1><p><a href="/">Back to your applications</a></p>${notice}
+<h2>Profile</h2>${profile}
+<h2>Change password</h2>
+<form method="post" action="/account/password">${csrf}
+${passwordField('currentPassword', 'Current password', 'current-password')}
+${passwordField('newPassword', 'New password', 'new-password')}
+${passwordField('repeatPassword', 'Repeat the new password', 'new-password')}
+<button type="submit">Change password</button></form>
+<h2>Your sessions</h2><ul id="sessions">${sessionRows}</ul>${others}`,
+    ACCOUNT_STYLE,
+  );
+  return {
+    status: opts.status ?? 200,
+    html,
     csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
   };
 }

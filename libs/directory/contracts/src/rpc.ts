@@ -74,6 +74,31 @@ export const DirectoryRpc = {
       }),
     ]),
   ),
+  /**
+   * The IdP's account page changes the signed-in person's password. The current password is checked
+   * under the same brakes as a sign-in (it counts as a sign-in attempt from `sourceIp`); the new one
+   * is held to the directory's password rule, whose message is answered as `message`.
+   */
+  changePassword: defineRpc(
+    'rpc.directory.password.change.v1',
+    z.object({
+      organizationId: z.uuid(),
+      userId: z.uuid(),
+      currentPassword: z.string().min(1).max(1024),
+      newPassword: z.string().max(4096),
+      sourceIp: z.string().max(64).optional(),
+    }),
+    z.discriminatedUnion('ok', [
+      z.object({ ok: z.literal(true) }),
+      z.object({
+        ok: z.literal(false),
+        /** `weak_password`: the new password breaks the rule; `message` says how. */
+        reason: z.enum(['invalid_credentials', 'not_active', 'locked_out', 'throttled', 'weak_password']),
+        retryAfter: z.iso.datetime().optional(),
+        message: z.string().optional(),
+      }),
+    ]),
+  ),
   /** Other services resolve an admin API key (by its SHA-256 hash; the key never crosses the bus). */
   resolveApiKey: defineRpc(
     'rpc.directory.api-key.resolve.v1',
