@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
-import type { FreshnessGate } from '@jit/messaging';
+import { BusUnavailableError, RpcRemoteError, type FreshnessGate } from '@jit/messaging';
 import type { AuditService } from '../audit/audit.service';
 import type { IdpConfig } from '../config';
 import type { SigningKeysService } from '../keys/signing-keys.service';
@@ -44,6 +44,23 @@ describe('PostgreSQL down during a sign-in: a 503 page that says so, never a 500
     }
     assert.deepEqual(refused, ['database_unavailable', 'database_unavailable', 'database_unavailable']);
     assert.equal(new Refusal('database_unavailable').message, DATABASE_MESSAGE);
+  });
+
+  it('answers a directory that cannot check the password (no answer on the bus, or its database down) with directory_unavailable (503)', async () => {
+    for (const error of [
+      new BusUnavailableError('no answer from rpc.directory.credentials.verify.v1 within 2000 ms'),
+      new RpcRemoteError('DEPENDENCY_UNAVAILABLE', 'The database (PostgreSQL) is not answering, so nothing was changed; try again shortly'),
+    ]) {
+      const outcome = await responder.guard(who, () => Promise.reject(error));
+      assert.equal(outcome.kind === 'page' && outcome.page.status, 503);
+      assert.ok(outcome.kind === 'page' && outcome.page.html.includes('cannot reach the directory right now; try again in a moment.'));
+    }
+    assert.deepEqual(refused, ['directory_unavailable', 'directory_unavailable']);
+    // A refusal the directory made on purpose is not an outage.
+    await assert.rejects(
+      responder.guard(who, () => Promise.reject(new RpcRemoteError('FORBIDDEN', 'no'))),
+      { message: 'no' },
+    );
   });
 
   it('leaves any other failure to the 500 handler', async () => {

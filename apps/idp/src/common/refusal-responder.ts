@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { BusUnavailableError, RpcRemoteError } from '@jit/messaging';
 import { isDatabaseUnavailable } from '@jit/persistence';
 import { buildErrorResponse } from '@jit/saml';
 import { AuditService } from '../audit/audit.service';
@@ -31,8 +32,9 @@ export class RefusalResponder {
 
   /**
    * Runs `work`; a Refusal it throws becomes the answer (its page offering `action`, when given),
-   * and so does PostgreSQL being out of reach (database_unavailable, 503): a person is told to
-   * try again, not shown a server error. Anything else is left to the 500 handler.
+   * and so does PostgreSQL being out of reach (database_unavailable, 503) or the directory not
+   * answering a password check (directory_unavailable, 503): a person is told to try again, not
+   * shown a server error. Anything else is left to the 500 handler.
    */
   async guard(who: RefusedRequest, work: () => Promise<SsoOutcome>, action?: PageAction): Promise<SsoOutcome> {
     try {
@@ -40,6 +42,7 @@ export class RefusalResponder {
     } catch (error) {
       if (error instanceof Refusal) return this.answer(who, error, action);
       if (isDatabaseUnavailable(error)) return this.answer(who, new Refusal('database_unavailable'), action);
+      if (directoryUnavailable(error)) return this.answer(who, new Refusal('directory_unavailable'), action);
       throw error;
     }
   }
@@ -80,4 +83,9 @@ export class RefusalResponder {
       page: autoPostPage({ nonce: nonce(), acsUrl: pending.acsUrl, responseXml: xml, relayState: pending.relayState }),
     };
   }
+}
+
+/** The directory could not answer: the bus did not deliver or time out, or its database is down. */
+function directoryUnavailable(error: unknown): boolean {
+  return error instanceof BusUnavailableError || (error instanceof RpcRemoteError && error.code === 'DEPENDENCY_UNAVAILABLE');
 }

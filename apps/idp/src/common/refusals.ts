@@ -125,6 +125,11 @@ export const REFUSALS: Record<RefusalCode, RefusalRule> = {
     title: fixed('Temporarily unavailable'),
     message: fixed('The sign-in service cannot reach its database; try again in a moment.'),
   },
+  directory_unavailable: {
+    status: 503,
+    title: fixed('Temporarily unavailable'),
+    message: fixed('The sign-in service cannot reach the directory right now; try again in a moment.'),
+  },
   unsigned_request_rejected: {
     status: 400,
     title: fixed('Unsigned sign-in request'),

@@ -29,6 +29,8 @@ export const REFUSAL_REASONS = [
   'slo_not_authenticated',
   // PostgreSQL (the replay cache, the signing keys) cannot be reached: 503, try again.
   'database_unavailable',
+  // The directory cannot check a password (it or its database is down, or the bus does not answer).
+  'directory_unavailable',
 ] as const;
 
 export const MISSING_ATTRIBUTE_PREFIX = 'missing_required_attribute:';
