@@ -16,6 +16,7 @@ import {
   type ServiceProcess,
   type StoredEvent,
 } from '@jit/testing';
+import { directoryMakers } from './test-fixtures';
 
 const BOOTSTRAP = 'bulk-test-bootstrap-key-0123456789';
 
@@ -37,16 +38,7 @@ describe('bulk group membership (real PostgreSQL and NATS)', () => {
   const events = () => readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`);
   let otherKey = '';
   let organizationId = '';
-  const newUser = async (username: string, key = BOOTSTRAP) => {
-    const res = await call('POST', '/v1/users', { username, email: `${username}@example.com` }, key);
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return String(res.body.id);
-  };
-  const newGroup = async (name: string, key = BOOTSTRAP) => {
-    const res = await call('POST', '/v1/user-groups', { name }, key);
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return String(res.body.id);
-  };
+  const { newUser, newGroup } = directoryMakers(admin, BOOTSTRAP);
   const members = async (groupId: string) =>
     ((await call('GET', `/v1/user-groups/${groupId}/members`)).body.items ?? []).map((m) => m.userId).sort();
 

@@ -18,6 +18,7 @@ import {
   type ServiceProcess,
   type StoredEvent,
 } from '@jit/testing';
+import { directoryMakers } from './test-fixtures';
 
 const BOOTSTRAP = 'groups-test-bootstrap-key-012345';
 
@@ -33,16 +34,7 @@ describe('user groups and the membership RPC (real PostgreSQL and NATS)', () => 
   const events = () => readStream(env.natsUrl, `${env.natsPrefix}_DIRECTORY`);
   let organizationId = '';
   let otherKey = '';
-  const newUser = async (username: string, key = BOOTSTRAP) => {
-    const res = await call('POST', '/v1/users', { username, email: `${username}@example.com` }, key);
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return String(res.body.id);
-  };
-  const newGroup = async (name: string, key = BOOTSTRAP) => {
-    const res = await call('POST', '/v1/user-groups', { name }, key);
-    assert.equal(res.status, 201, JSON.stringify(res.body));
-    return String(res.body.id);
-  };
+  const { newUser, newGroup } = directoryMakers(call, BOOTSTRAP);
 
   beforeAll(async () => {
     directory = await startInEnv('directory', env, BOOTSTRAP);

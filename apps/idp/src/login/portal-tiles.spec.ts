@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict';
-import { ApplicationSnapshot } from '@jit/catalog-contracts';
 import type { ReadApplicationView } from '../read-model/read-model.service';
 import { portalPage } from '../sso/html';
 import { portalTiles, signedInName } from './portal-tiles';
+import { testApplicationSnapshot } from '../test-fixtures';
 
 const ORG = '11111111-1111-4111-8111-111111111111';
 
 /** An application as the read model holds it: the contract's defaults, then `options`. */
-const app = (id: string, name: string, options: Partial<ApplicationSnapshot> = {}): ReadApplicationView => ({
+const app = (id: string, name: string, options: Parameters<typeof testApplicationSnapshot>[0] = {}): ReadApplicationView => ({
   id,
   organizationId: ORG,
-  snapshot: ApplicationSnapshot.parse({
+  snapshot: testApplicationSnapshot({
     name,
-    connectorId: 'saml2',
     spEntityId: `https://${id}.example.com/saml/metadata`,
     acsUrls: [`https://${id}.example.com/saml/acs`],
-    nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-    nameIdSource: 'email',
-    signAssertion: true,
-    signResponse: true,
-    active: true,
-    attributes: [],
     ...options,
   }),
 });
