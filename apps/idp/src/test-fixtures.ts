@@ -1,6 +1,7 @@
 // Test helpers only (specs): an application as the catalog's snapshot describes it.
 import type { z } from 'zod';
 import { ApplicationSnapshot, NAMEID } from '@jit/catalog-contracts';
+import type { UserProfile } from '@jit/directory-contracts';
 
 export const TEST_SP = 'https://wiki.example.com';
 
@@ -19,4 +20,27 @@ export function testApplicationSnapshot(over: Partial<z.input<typeof Application
     attributes: [],
     ...over,
   });
+}
+
+/** Ada, active, as the directory's events describe her, with `over` applied. */
+export function testProfile(over: Partial<UserProfile> = {}): UserProfile {
+  return {
+    username: 'ada',
+    email: 'ada@example.com',
+    firstname: 'Ada',
+    lastname: 'Lovelace',
+    displayname: null,
+    employeeIdentifier: null,
+    jobTitle: null,
+    department: 'R&D',
+    costCenter: null,
+    company: null,
+    employeeType: null,
+    location: null,
+    phoneNumber: null,
+    manager: null,
+    state: 'ACTIVATED',
+    customAttributes: {},
+    ...over,
+  };
 }

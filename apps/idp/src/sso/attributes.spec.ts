@@ -1,41 +1,18 @@
 import assert from 'node:assert/strict';
 import type { z } from 'zod';
-import { ApplicationSnapshot } from '@jit/catalog-contracts';
+import type { ApplicationSnapshot } from '@jit/catalog-contracts';
 import type { UserProfile } from '@jit/directory-contracts';
 import { assertionAttributes, directoryValue } from './attributes';
+import { testApplicationSnapshot, testProfile } from '../test-fixtures';
 
-const profile: UserProfile = {
-  username: 'ada',
-  email: 'ada@example.com',
-  firstname: 'Ada',
+const profile: UserProfile = testProfile({
   lastname: null,
-  displayname: null,
   employeeIdentifier: 'E-1',
-  jobTitle: null,
-  department: 'R&D',
-  costCenter: null,
-  company: null,
-  employeeType: null,
-  location: null,
-  phoneNumber: null,
-  manager: null,
-  state: 'ACTIVATED',
   customAttributes: { profileId: 'P-9' },
-};
+});
 
 const app = (attributes: z.input<typeof ApplicationSnapshot>['attributes']): ApplicationSnapshot =>
-  ApplicationSnapshot.parse({
-    name: 'x',
-    connectorId: 'saml2',
-    spEntityId: 'sp',
-    acsUrls: ['https://sp/acs'],
-    nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
-    nameIdSource: 'email',
-    signAssertion: true,
-    signResponse: true,
-    active: true,
-    attributes,
-  });
+  testApplicationSnapshot({ name: 'x', spEntityId: 'sp', acsUrls: ['https://sp/acs'], attributes });
 
 describe('assertion attributes', () => {
   it('reads standard, custom and id sources, and constants', () => {

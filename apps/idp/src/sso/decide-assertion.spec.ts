@@ -4,31 +4,14 @@ import { ApplicationSnapshot, NAMEID } from '@jit/catalog-contracts';
 import type { UserProfile } from '@jit/directory-contracts';
 import type { AuthorisationFacts } from '../read-model/read-model.service';
 import { decideAssertion, persistentNameId, type DecisionInput } from './decide-assertion';
+import { testProfile } from '../test-fixtures';
 
 const APP = '3f0c8f8e-9a43-4e52-8a77-0d6a3b0f9c11';
 const USER = '7b1d2c3e-4f50-4a61-8b72-9c83d4e5f601';
 const ORG = '11111111-1111-4111-8111-111111111111';
 const SECRET = 'a-name-id-secret-of-at-least-32-characters';
 
-const profile = (over: Partial<UserProfile> = {}): UserProfile => ({
-  username: 'ada',
-  email: 'ada@example.com',
-  firstname: 'Ada',
-  lastname: 'Lovelace',
-  displayname: null,
-  employeeIdentifier: null,
-  jobTitle: null,
-  department: 'R&D',
-  costCenter: null,
-  company: null,
-  employeeType: null,
-  location: null,
-  phoneNumber: null,
-  manager: null,
-  state: 'ACTIVATED',
-  customAttributes: { badge: 'B-7' },
-  ...over,
-});
+const profile = (over: Partial<UserProfile> = {}): UserProfile => testProfile({ customAttributes: { badge: 'B-7' }, ...over });
 
 type Mapping = Partial<z.input<typeof ApplicationSnapshot>['attributes'][number]> & { spName: string; enabled: boolean; required: boolean };
 type SnapshotInput = Omit<Partial<z.input<typeof ApplicationSnapshot>>, 'attributes'> & { attributes?: Mapping[] };
