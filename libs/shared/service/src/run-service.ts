@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Logger, type DynamicModule, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -213,13 +213,20 @@ export function logStartupSummary(log: Pino, summary: StartupSummary): void {
   for (const line of lines) log.info({ context: 'Startup' }, line);
 }
 
-/** The project's version, from the package.json at the repository root. */
+/**
+ * The project's version, from the nearest package.json above this file: the repository's when run
+ * from source, the one beside dist/ in the Docker image.
+ */
 const VERSION = ((): string => {
-  try {
-    return (JSON.parse(readFileSync(resolve(__dirname, '../../../../package.json'), 'utf8')) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    try {
+      const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'jit-idp') return manifest.version ?? 'unknown';
+    } catch {
+      // No package.json here: look further up.
+    }
   }
+  return 'unknown';
 })();
 
 export class StartupError extends Error {
