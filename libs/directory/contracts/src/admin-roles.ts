@@ -8,3 +8,25 @@
  */
 export const ADMIN_ROLES = ['administrator', 'help-desk', 'read-only'] as const;
 export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+/**
+ * What an admin may do. Each service's guard checks the permission a route declares against the
+ * caller's role, so a button the console hides is refused by the API all the same.
+ */
+export const ADMIN_PERMISSIONS = [
+  'read',
+  'users:write',
+  'groups:write',
+  'credentials:manage',
+  'applications:write',
+  'signing-keys:manage',
+  'api-keys:manage',
+  'roles:manage',
+] as const;
+export type AdminPermission = (typeof ADMIN_PERMISSIONS)[number];
+
+export const ROLE_PERMISSIONS: Record<AdminRole, readonly AdminPermission[]> = {
+  administrator: ADMIN_PERMISSIONS,
+  'help-desk': ['read', 'users:write', 'groups:write', 'credentials:manage'],
+  'read-only': ['read'],
+};

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { defineRpc } from '@jit/messaging';
+import { ADMIN_PERMISSIONS, ADMIN_ROLES } from './admin-roles';
 
 /** At most this many user ids (add and remove together) in one bulk membership call over HTTP. */
 export const BULK_MEMBERSHIP_MAX_ITEMS = 10_000;
@@ -104,6 +105,34 @@ export const DirectoryRpc = {
     'rpc.directory.api-key.resolve.v1',
     z.object({ apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/) }),
     z.object({ organizationId: z.uuid().nullable(), bootstrap: z.boolean() }),
+  ),
+  /**
+   * The admin console opens a session for a person the IdP signed in to it: the directory checks
+   * that they are active and hold an admin role, and answers a token the console sends to every
+   * service as `authorization: Bearer <token>` (only its SHA-256 is stored). Only the console's
+   * NATS user may publish this subject (docs/nats-permissions.md).
+   */
+  openAdminSession: defineRpc(
+    'rpc.directory.admin-session.open.v1',
+    z.strictObject({ organizationId: z.uuid(), userId: z.uuid() }),
+    z.discriminatedUnion('ok', [
+      z.object({
+        ok: z.literal(true),
+        token: z.string(),
+        expiresAt: z.iso.datetime(),
+        role: z.enum(ADMIN_ROLES),
+        permissions: z.array(z.enum(ADMIN_PERMISSIONS)),
+        user: z.object({ id: z.uuid(), username: z.string(), email: z.string(), firstname: z.string(), lastname: z.string() }),
+        organization: z.object({ id: z.uuid(), name: z.string() }),
+      }),
+      z.object({ ok: z.literal(false), reason: z.enum(['not_found', 'not_active', 'no_admin_role']) }),
+    ]),
+  ),
+  /** The console's sign-out: the token stops working at once. */
+  closeAdminSession: defineRpc(
+    'rpc.directory.admin-session.close.v1',
+    z.strictObject({ token: z.string().min(1).max(256) }),
+    z.object({ closed: z.boolean() }),
   ),
   /** The catalog checks that a group exists in the caller's organisation before binding it. */
   getGroup: defineRpc(

@@ -76,3 +76,4 @@ export const IdpEvents = {
 } as const;
 
 export const IDP_STREAM = defineStream('IDP', ['idp.>'], Object.values(IdpEvents));
+export * from './console';
