@@ -13,17 +13,18 @@ const depConstraints = [
   { sourceTag: 'scope:catalog', onlyDependOnLibsWithTags: ['scope:catalog', 'scope:directory', 'scope:shared'] },
   { sourceTag: 'scope:idp', onlyDependOnLibsWithTags: ['scope:idp', 'scope:directory', 'scope:catalog', 'scope:shared'] },
   { sourceTag: 'scope:demo-sp', onlyDependOnLibsWithTags: ['scope:demo-sp', 'scope:shared'] },
+  { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['scope:console', 'scope:directory', 'scope:catalog', 'scope:idp', 'scope:shared'] },
   { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared'] },
 ];
 
 const boundaries = (constraints) => ['error', { allow: [], enforceBuildableLibDependency: false, depConstraints: constraints }];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', '.nx/**', 'scripts/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/**', 'dist/**', '.nx/**', 'scripts/**', '**/*.js', '**/*.mjs', 'apps/console-web/src/api/*.ts'] },
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     plugins: { '@nx': nx },
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {

@@ -1,0 +1,9 @@
+import { PageSection, Title } from '@patternfly/react-core';
+
+export function ActivityPage() {
+  return (
+    <PageSection>
+      <Title headingLevel="h1">Activity</Title>
+    </PageSection>
+  );
+}

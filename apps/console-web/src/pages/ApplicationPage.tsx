@@ -1,0 +1,9 @@
+import { PageSection, Title } from '@patternfly/react-core';
+
+export function ApplicationPage() {
+  return (
+    <PageSection>
+      <Title headingLevel="h1">Application</Title>
+    </PageSection>
+  );
+}

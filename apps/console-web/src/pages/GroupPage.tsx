@@ -1,0 +1,9 @@
+import { PageSection, Title } from '@patternfly/react-core';
+
+export function GroupPage() {
+  return (
+    <PageSection>
+      <Title headingLevel="h1">Group</Title>
+    </PageSection>
+  );
+}

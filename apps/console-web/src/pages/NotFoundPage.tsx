@@ -1,0 +1,9 @@
+import { PageSection, Title } from '@patternfly/react-core';
+
+export function NotFoundPage() {
+  return (
+    <PageSection>
+      <Title headingLevel="h1">NotFound</Title>
+    </PageSection>
+  );
+}

@@ -1,0 +1,40 @@
+import { createContext, useContext, type ReactNode } from 'react';
+
+/** The signed-in admin, as GET /api/me answers. */
+export interface Me {
+  user: { id: string; username: string; email: string; firstname: string; lastname: string };
+  organization: { id: string; name: string };
+  role: 'administrator' | 'help-desk' | 'read-only';
+  permissions: string[];
+  csrfToken: string;
+}
+
+export type Permission =
+  | 'read'
+  | 'users:write'
+  | 'groups:write'
+  | 'credentials:manage'
+  | 'applications:write'
+  | 'signing-keys:manage'
+  | 'api-keys:manage'
+  | 'roles:manage';
+
+const MeContext = createContext<Me | null>(null);
+
+export function MeProvider({ me, children }: { me: Me; children: ReactNode }) {
+  return <MeContext.Provider value={me}>{children}</MeContext.Provider>;
+}
+
+export function useMe(): Me {
+  const me = useContext(MeContext);
+  if (!me) throw new Error('useMe outside MeProvider');
+  return me;
+}
+
+/**
+ * Whether the signed-in admin may do this. The services enforce the same rule (403); the console
+ * asks so that it never offers a control the API would refuse.
+ */
+export function useCan(permission: Permission): boolean {
+  return useMe().permissions.includes(permission);
+}
