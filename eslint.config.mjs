@@ -13,7 +13,10 @@ const depConstraints = [
   { sourceTag: 'scope:catalog', onlyDependOnLibsWithTags: ['scope:catalog', 'scope:directory', 'scope:shared'] },
   { sourceTag: 'scope:idp', onlyDependOnLibsWithTags: ['scope:idp', 'scope:directory', 'scope:catalog', 'scope:shared'] },
   { sourceTag: 'scope:demo-sp', onlyDependOnLibsWithTags: ['scope:demo-sp', 'scope:shared'] },
-  { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['scope:console', 'scope:directory', 'scope:catalog', 'scope:idp', 'scope:shared'] },
+  {
+    sourceTag: 'scope:console',
+    onlyDependOnLibsWithTags: ['scope:console', 'scope:directory', 'scope:catalog', 'scope:idp', 'scope:shared'],
+  },
   { sourceTag: 'scope:e2e', onlyDependOnLibsWithTags: ['scope:shared'] },
 ];
 
