@@ -9,3 +9,4 @@ export * from './xmlsec';
 export * from './openapi-sweeps';
 export * from './xsd';
 export * from './metrics';
+export * from './chromium';
