@@ -16,6 +16,9 @@ export async function typesFor(document) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
+  // --check: write nothing, exit 1 naming each .ts that differs from what its document gives.
+  const check = process.argv.includes('--check');
+  let stale = 0;
   for (const service of SERVICES) {
     let document;
     try {
@@ -24,7 +27,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       if (error.code === 'ENOENT') continue;
       throw error;
     }
-    await writeFile(new URL(`${service}.ts`, dir), await typesFor(document));
-    console.log(`apps/console-web/src/api/${service}.ts`);
+    const types = await typesFor(document);
+    const file = new URL(`${service}.ts`, dir);
+    if (!check) {
+      await writeFile(file, types);
+      console.log(`apps/console-web/src/api/${service}.ts`);
+    } else if ((await readFile(file, 'utf8').catch(() => '')) !== types) {
+      console.error(`apps/console-web/src/api/${service}.ts is not what ${service}.openapi.json gives: run npm run console-api`);
+      stale++;
+    }
   }
+  process.exitCode = stale ? 1 : 0;
 }
