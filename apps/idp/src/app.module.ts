@@ -7,6 +7,7 @@ import { SigningKey } from './keys/signing-key.entity';
 import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { SsoOptions1764600000000 } from './migrations/1764600000000-SsoOptions';
 import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
+import { AdminRoles1765600000000 } from './migrations/1765600000000-AdminRoles';
 import { READ_MODEL_ENTITIES } from './read-model/read-model.entities';
 import { AccountModule } from './account/account.module';
 import { KeyRotationModule } from './keys/key-rotation.module';
@@ -32,7 +33,7 @@ export class AppModule {
           config,
           schema: IDP_SCHEMA,
           entities: [...READ_MODEL_ENTITIES, SigningKey],
-          migrations: [Initial1764300000000, SsoOptions1764600000000, ConsumerPositions1765000000000],
+          migrations: [Initial1764300000000, SsoOptions1764600000000, ConsumerPositions1765000000000, AdminRoles1765600000000],
           // Audit events that NATS did not acknowledge at once wait here for the relay.
           outbox: true,
           bus,

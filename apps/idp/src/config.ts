@@ -60,6 +60,23 @@ export const idpConfigSchema = baseConfigSchema
      * them again: a rotation scheduled through another instance is seen within this.
      */
     IDP_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(300).default(10),
+    /**
+     * The admin console's public URL: the IdP serves it as a SAML SP of every organisation
+     * (entity ID, ACS and SLO under it, read-model/console-application.ts) and shows admins its tile.
+     */
+    CONSOLE_URL: z
+      .url()
+      .default('http://localhost:4003')
+      .transform((url) => url.replace(/\/+$/, '')),
+    /**
+     * The certificate (PEM; `\n` for line breaks is accepted) the console signs its SAML requests
+     * with. Unset, the console's LogoutRequests cannot be verified and the IdP refuses them
+     * (slo_not_authenticated); sign-in works either way.
+     */
+    CONSOLE_SIGNING_CERTIFICATE: z
+      .string()
+      .optional()
+      .transform((pem) => (pem === undefined || pem.trim() === '' ? undefined : pem.replace(/\\n/g, '\n'))),
   })
   .refine((c) => c.NODE_ENV !== 'production' || c.IDP_KEY_ENCRYPTION_KEY !== DEV_KEY_ENCRYPTION_KEY, {
     path: ['IDP_KEY_ENCRYPTION_KEY'],
@@ -70,8 +87,19 @@ export const idpConfigSchema = baseConfigSchema
     message:
       'set it in production; an existing deployment keeps its persistent NameIDs by setting it to the current IDP_KEY_ENCRYPTION_KEY once, after which the two may change independently',
   })
+  // The console's assertions carry who is an administrator: in production they go over TLS, except
+  // to a console on this machine (the Docker Compose demo at http://localhost:4003).
+  .refine((c) => c.NODE_ENV !== 'production' || c.CONSOLE_URL.startsWith('https://') || isLoopbackUrl(c.CONSOLE_URL), {
+    path: ['CONSOLE_URL'],
+    message: 'use an https:// URL in production (http is accepted only for localhost)',
+  })
   .superRefine(productionBus);
 export type IdpConfig = z.infer<typeof idpConfigSchema>;
+
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]';
+}
 
 export const loadIdpConfig = (env?: Record<string, string | undefined>): IdpConfig => loadConfig(idpConfigSchema, env);
 

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { IDP_CONFIG, type IdpConfig } from '../config';
 import { SigningKeysService } from '../keys/signing-keys.service';
 import { IDP_CONSUMES } from '../read-model/consumed-streams';
+import { ConsoleApplication } from '../read-model/console-application';
 import { ReadModelService } from '../read-model/read-model.service';
 import { SessionStore } from '../sessions/session-store';
 import { ReplayCache } from '../sso/replay-cache';
@@ -23,6 +24,11 @@ const SHARED = [
   RefusalResponder,
   BrowserReplies,
   nameIdSecretProvider,
+  {
+    provide: ConsoleApplication,
+    inject: [IDP_CONFIG],
+    useFactory: (c: IdpConfig) => new ConsoleApplication(c.CONSOLE_URL, c.CONSOLE_SIGNING_CERTIFICATE),
+  },
   {
     provide: SessionStore,
     inject: [IDP_CONFIG],

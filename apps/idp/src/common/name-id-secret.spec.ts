@@ -32,6 +32,8 @@ const facts: AuthorisationFacts = {
   },
   granted: true,
   groupNames: [],
+  adminRole: null,
+  adminRolesKnown: true,
 };
 
 /** The persistent NameID an IdP started with `env` gives the user. */

@@ -55,7 +55,7 @@ export const REFUSALS: Record<RefusalCode, RefusalRule> = {
   app_not_authorized: {
     status: 403,
     title: fixed('Not authorised'),
-    message: (c) => `You are not authorised to use ${app(c)}. Ask your administrator for access.`,
+    message: (c) => `You are not authorised to use ${app(c)}${c.detail ? `: ${c.detail}` : ''}. Ask your administrator for access.`,
   },
   user_not_found: {
     status: 403,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ReadApplicationView } from '../read-model/read-model.service';
 import { portalPage } from '../sso/html';
+import { ConsoleApplication } from '../read-model/console-application';
 import { portalTiles, signedInName } from './portal-tiles';
 import { testApplicationSnapshot } from '../test-fixtures';
 
@@ -33,6 +34,15 @@ describe('portal tiles', () => {
       { label: 'Chat', href: '/saml2/a2/init', color: null },
       { label: 'Demo SP', href: 'http://localhost:4100/login?app=a3', color: null },
       { label: 'Payroll', href: null, color: null },
+      { label: 'Wiki', href: '/saml2/a1/init', color: null },
+    ]);
+  });
+
+  it('opens the admin console at its own address: the console starts the sign-in', () => {
+    const console = new ConsoleApplication('http://localhost:4003');
+    const view: ReadApplicationView = { id: console.id(ORG), organizationId: ORG, snapshot: console.snapshot(ORG), builtIn: 'console' };
+    assert.deepEqual(portalTiles([view, app('a1', 'Wiki')]), [
+      { label: 'Admin console', href: 'http://localhost:4003/', color: null },
       { label: 'Wiki', href: '/saml2/a1/init', color: null },
     ]);
   });

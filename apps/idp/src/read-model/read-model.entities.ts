@@ -1,5 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
-import type { UserProfile } from '@jit/directory-contracts';
+import type { AdminRole, UserProfile } from '@jit/directory-contracts';
 import type { ApplicationSnapshot } from '@jit/catalog-contracts';
 
 /**
@@ -54,4 +54,20 @@ export class ReadBinding {
   @Column('boolean') active!: boolean;
 }
 
-export const READ_MODEL_ENTITIES = [ReadUser, ReadGroup, ReadMembership, ReadApplication, ReadBinding];
+/** A user's admin role (null: none), versioned by its own events (migration AdminRoles1765600000000). */
+@Entity({ name: 'rm_admin_roles' })
+export class ReadAdminRole {
+  @PrimaryColumn('uuid', { name: 'user_id' }) userId!: string;
+  @Column('uuid', { name: 'organization_id' }) organizationId!: string;
+  @Column('integer') version!: number;
+  @Column('text', { nullable: true }) role!: AdminRole | null;
+}
+
+/** One-time reads of a producer's snapshot that are done (ReadModelService.backfillAdminRoles). */
+@Entity({ name: 'rm_backfills' })
+export class ReadModelBackfill {
+  @PrimaryColumn('text') name!: string;
+  @Column('timestamptz', { name: 'completed_at' }) completedAt!: Date;
+}
+
+export const READ_MODEL_ENTITIES = [ReadUser, ReadGroup, ReadMembership, ReadApplication, ReadBinding, ReadAdminRole, ReadModelBackfill];

@@ -24,6 +24,12 @@ export class ReadModelHandler {
     );
   }
 
+  /** Who may sign in to the admin console; applied before the event is acked, so the freshness gate covers it. */
+  @OnEvent(DirectoryEvents.userAdminRoleChanged)
+  adminRoleChanged(@Payload() e: PayloadOf<typeof DirectoryEvents.userAdminRoleChanged>): Promise<void> {
+    return this.readModel.write('rm_admin_roles', rows.adminRole({ ...e, adminRole: e.role }));
+  }
+
   @OnEvent(DirectoryEvents.groupCreated, DirectoryEvents.groupRenamed)
   groupNamed(@Payload() e: PayloadOf<typeof DirectoryEvents.groupCreated>): Promise<void> {
     // The name feeds an application's groups attribute.

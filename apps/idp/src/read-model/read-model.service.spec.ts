@@ -3,8 +3,10 @@ import type { DataSource } from 'typeorm';
 import { CatalogSnapshot } from '@jit/catalog-contracts';
 import { DirectorySnapshot, type UserProfile } from '@jit/directory-contracts';
 import type { NatsBus } from '@jit/messaging';
+import { consoleApplicationId } from '@jit/idp-contracts';
 import { TOMBSTONE_VERSION } from '@jit/persistence';
-import { ReadModelService } from './read-model.service';
+import { ConsoleApplication } from './console-application';
+import { ReadModelService, rows } from './read-model.service';
 
 const ORG = '11111111-1111-4111-8111-111111111111';
 const OTHER_ORG = '22222222-2222-4222-8222-222222222222';
@@ -39,7 +41,7 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
       rm_applications: [{ id: 'app-old', organization_id: ORG, version: 1, deleted: false, snapshot: snapshot() }],
     };
     const fake = { query: (sql: string) => Promise.resolve(rows[/"idp"\."(\w+)"/.exec(sql)?.[1] ?? ''] ?? []) } as unknown as DataSource;
-    rm = new ReadModelService(fake, bus);
+    rm = new ReadModelService(fake, bus, new ConsoleApplication('https://console.example.com'));
     await rm.onModuleInit();
     await rm.applyVersioned('rm_users', { id: 'u1' }, { organization_id: ORG, version: 1, deleted: false, profile: profile() });
     await rm.applyVersioned('rm_groups', { id: 'g1' }, { organization_id: ORG, version: 1, deleted: false, name: 'Eng' });
@@ -145,5 +147,84 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
     assert.equal(rm.application('a1'), null);
     assert.equal(rm.application('app-old'), null);
     assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false);
+  });
+
+  describe('the admin console, an application of every organisation the read model knows', () => {
+    const CONSOLE = consoleApplicationId(ORG);
+    const role = (version: number, adminRole: 'administrator' | 'read-only' | null, userId = 'u1') =>
+      rm.write('rm_admin_roles', rows.adminRole({ userId, organizationId: ORG, version, adminRole }));
+    beforeEach(async () => {
+      // As after the one-time read of the directory's roles (an empty directory here).
+      snapshots = { [DirectorySnapshot.users.subject]: [] };
+      assert.equal(await rm.backfillAdminRoles(), 0);
+    });
+
+    it("answers the console's id with the console of that organisation, and nothing for an organisation it does not know", () => {
+      const app = rm.application(CONSOLE);
+      assert.equal(app?.builtIn, 'console');
+      assert.equal(app?.organizationId, ORG);
+      assert.equal(app?.snapshot.spEntityId, 'https://console.example.com/saml/metadata');
+      assert.deepEqual(app?.snapshot.acsUrls, ['https://console.example.com/saml/acs']);
+      assert.equal(rm.application(consoleApplicationId(OTHER_ORG)), null);
+      assert.equal(rm.authorisation(OTHER_ORG, 'u1', CONSOLE).application, null);
+      assert.ok(
+        rm.applicationsOf(ORG).some((a) => a.id === CONSOLE),
+        "in the organisation's metadata",
+      );
+    });
+
+    it('grants an admin role holder, never a group binding, and shows the tile to admins only', async () => {
+      // u1 is in a group; no group is bound to the console, and none could be.
+      assert.equal(rm.authorisation(ORG, 'u1', CONSOLE).granted, false);
+      assert.equal(rm.authorisation(ORG, 'u1', CONSOLE).adminRole, null);
+      assert.deepEqual(
+        rm.applicationsFor(ORG, 'u1').map((a) => a.id),
+        ['a1'],
+      );
+      await role(2, 'read-only');
+      const facts = rm.authorisation(ORG, 'u1', CONSOLE);
+      assert.equal(facts.granted, true);
+      assert.equal(facts.adminRole, 'read-only');
+      assert.equal(facts.adminRolesKnown, true);
+      assert.deepEqual(
+        rm.applicationsFor(ORG, 'u1').map((a) => a.id),
+        [CONSOLE, 'a1'],
+      );
+      assert.equal(rm.authorisation(ORG, 'u1', 'a1').adminRole, 'read-only');
+      assert.equal(rm.adminRole(OTHER_ORG, 'u1'), null, 'a role counts in its own organisation only');
+    });
+
+    it('stops granting when the role is removed; a late older role event and a newer profile event change nothing', async () => {
+      await role(2, 'administrator');
+      // The profile's next change (v3) shares the user's version sequence: it must not mask the role.
+      await rm.applyVersioned('rm_users', { id: 'u1' }, { organization_id: ORG, version: 3, deleted: false, profile: profile() });
+      assert.equal(rm.authorisation(ORG, 'u1', CONSOLE).granted, true);
+      await role(4, null);
+      assert.equal(rm.authorisation(ORG, 'u1', CONSOLE).granted, false);
+      await role(2, 'administrator');
+      assert.equal(rm.authorisation(ORG, 'u1', CONSOLE).granted, false, 'the replayed grant is older than the removal');
+    });
+
+    it("reads the roles from the directory's snapshot, in a resync and in the one-time backfill", async () => {
+      snapshots = {
+        [DirectorySnapshot.users.subject]: [{ organizationId: ORG, version: 5, userId: 'u1', user: profile(), adminRole: 'administrator' }],
+        [DirectorySnapshot.groups.subject]: [],
+        [DirectorySnapshot.memberships.subject]: [],
+      };
+      await rm.resyncDirectory();
+      assert.equal(rm.adminRole(ORG, 'u1'), 'administrator');
+
+      const fresh = new ReadModelService(
+        { query: () => Promise.resolve([]) } as unknown as DataSource,
+        bus,
+        new ConsoleApplication('https://console.example.com'),
+      );
+      await fresh.onModuleInit();
+      await fresh.applyVersioned('rm_users', { id: 'u1' }, { organization_id: ORG, version: 5, deleted: false, profile: profile() });
+      assert.equal(fresh.authorisation(ORG, 'u1', CONSOLE).adminRolesKnown, false, 'roles not read yet');
+      assert.equal(await fresh.backfillAdminRoles(), 1);
+      assert.equal(fresh.authorisation(ORG, 'u1', CONSOLE).adminRolesKnown, true);
+      assert.equal(fresh.authorisation(ORG, 'u1', CONSOLE).granted, true);
+    });
   });
 });

@@ -1,9 +1,10 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ApplicationSnapshot, CatalogSnapshot } from '@jit/catalog-contracts';
-import { NatsBus, readSnapshot, type ResyncResult, type SnapshotItemOf } from '@jit/messaging';
+import { describe, NatsBus, readSnapshot, type ResyncResult, type SnapshotItemOf } from '@jit/messaging';
 import { replaceFromSnapshot, upsertIfNewer, type SnapshotReplacement, type VersionedRow } from '@jit/persistence';
-import { DirectorySnapshot, type UserProfile } from '@jit/directory-contracts';
+import { DirectorySnapshot, type AdminRole, type UserProfile } from '@jit/directory-contracts';
+import { ConsoleApplication } from './console-application';
 
 type Row = Record<string, string | number | boolean | object | null>;
 
@@ -11,15 +12,24 @@ export interface ReadApplicationView {
   id: string;
   organizationId: string;
   snapshot: ApplicationSnapshot;
+  /** The IdP's own admin console (console-application.ts), not an application of the catalog. */
+  builtIn?: 'console';
 }
 
 export interface AuthorisationFacts {
   user: { id: string; profile: UserProfile } | null;
   application: ReadApplicationView | null;
-  /** A member of a group bound to the application. */
+  /** A member of a group bound to the application; for the console, a holder of an admin role. */
   granted: boolean;
   /** Names of the user's groups (active memberships of groups that exist), sorted. */
   groupNames: string[];
+  /** The user's admin role in the organisation, null for an ordinary person. */
+  adminRole: AdminRole | null;
+  /**
+   * Whether the read model has learnt every admin role: false until the one-time backfill of an
+   * IdP that consumed the directory's events before it kept roles (see backfillAdminRoles).
+   */
+  adminRolesKnown: boolean;
 }
 
 interface Versioned {
@@ -41,8 +51,14 @@ interface ApplicationRow extends Versioned {
   deleted: boolean;
   snapshot: ApplicationSnapshot | null;
 }
+interface AdminRoleRow extends Versioned {
+  role: AdminRole | null;
+}
 
-const TABLES = ['rm_users', 'rm_groups', 'rm_memberships', 'rm_applications', 'rm_bindings'] as const;
+const TABLES = ['rm_users', 'rm_groups', 'rm_memberships', 'rm_applications', 'rm_bindings', 'rm_admin_roles'] as const;
+/** The rm_backfills row written once every admin role has been read from the directory's snapshot. */
+const ADMIN_ROLES_BACKFILL = 'admin_roles';
+const BACKFILL_RETRY_MS = 1000;
 export type ReadModelTable = (typeof TABLES)[number];
 
 /**
@@ -70,6 +86,16 @@ export const rows = {
     keys: { application_id: b.applicationId, group_id: b.groupId },
     values: { organization_id: b.organizationId, version: b.version, active: b.active },
   }),
+  /**
+   * A user's admin role, kept apart from rm_users: role and profile change in different events
+   * that share the user's version sequence, so each keeps its own version and a late event of one
+   * kind cannot be masked by a newer event of the other. A directory from before roles sends no
+   * role in its snapshot: it had none to give.
+   */
+  adminRole: (r: { userId: string; organizationId: string; version: number; adminRole?: AdminRole | null }): VersionedRow => ({
+    keys: { user_id: r.userId },
+    values: { organization_id: r.organizationId, version: r.version, role: r.adminRole ?? null },
+  }),
 };
 
 /**
@@ -80,7 +106,8 @@ export const rows = {
  * memory holds everything up to n.
  */
 @Injectable()
-export class ReadModelService implements OnModuleInit {
+export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(ReadModelService.name);
   private readonly users = new Map<string, UserRow>();
   private readonly groups = new Map<string, GroupRow>();
   /** key `${groupId}:${userId}` */
@@ -90,13 +117,20 @@ export class ReadModelService implements OnModuleInit {
   private readonly bindings = new Map<string, LinkRow>();
   private readonly groupsOfUser = new Map<string, Set<string>>();
   private readonly groupsOfApplication = new Map<string, Set<string>>();
+  /** key userId */
+  private readonly adminRoles = new Map<string, AdminRoleRow>();
   /** Organisations the directory or the catalog has told about: a sign-in link for another leads nowhere. */
   private readonly organizations = new Set<string>();
+  /** consoleApplicationId(organization) → organization, for every organisation known. */
+  private readonly consoleOrganizations = new Map<string, string>();
+  private adminRolesBackfilled = false;
+  private stopped = false;
   private loading?: Promise<void>;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly bus: NatsBus,
+    private readonly console: ConsoleApplication,
   ) {}
 
   /**
@@ -108,17 +142,65 @@ export class ReadModelService implements OnModuleInit {
     await this.load();
   }
 
+  /** Started once the bus is up; sign-ins to the console wait for it (stale_read_model) until it is done. */
+  onApplicationBootstrap(): void {
+    if (!this.adminRolesBackfilled) void this.backfillUntilDone();
+  }
+
+  onModuleDestroy(): void {
+    this.stopped = true;
+  }
+
+  private async backfillUntilDone(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const count = await this.backfillAdminRoles();
+        this.logger.log(`Read the admin roles of ${count} users from the directory's snapshot`);
+        return;
+      } catch (error) {
+        this.logger.warn(`Could not read admin roles from the directory yet, will retry: ${describe(error)}`);
+        await new Promise((retry) => setTimeout(retry, BACKFILL_RETRY_MS));
+      }
+    }
+  }
+
+  /**
+   * An IdP that consumed the directory's events before it kept admin roles acked the role events
+   * without applying them, and the stream will not deliver them again: the roles are read once
+   * from the directory's snapshot. Only rm_admin_roles is written, with the version rule, and
+   * nothing is tombstoned, so this may run beside the consumer: whichever of an event and a
+   * snapshot item is newer wins, and a user the snapshot misses comes with their own events.
+   */
+  async backfillAdminRoles(): Promise<number> {
+    await this.load();
+    if (this.adminRolesBackfilled) return 0;
+    let count = 0;
+    for await (const user of readSnapshot(this.bus, DirectorySnapshot.users)) {
+      await this.write('rm_admin_roles', rows.adminRole(user));
+      count += 1;
+    }
+    await this.dataSource.query(`INSERT INTO "idp"."rm_backfills" ("name") VALUES ($1) ON CONFLICT DO NOTHING`, [ADMIN_ROLES_BACKFILL]);
+    this.adminRolesBackfilled = true;
+    return count;
+  }
+
   private load(): Promise<void> {
     this.loading ??= (async () => {
-      const [users, groups, memberships, applications, bindings] = await Promise.all(
+      const [users, groups, memberships, applications, bindings, adminRoles] = await Promise.all(
         TABLES.map((t) => this.dataSource.query<Array<Record<string, unknown>>>(`SELECT * FROM "idp"."${t}"`)),
       );
+      const backfills = await this.dataSource.query<Array<Record<string, unknown>>>(
+        `SELECT "name" FROM "idp"."rm_backfills" WHERE "name" = $1`,
+        [ADMIN_ROLES_BACKFILL],
+      );
+      this.adminRolesBackfilled = backfills.length > 0;
       for (const r of users) this.remember('rm_users', { id: r.id as string }, r);
       for (const r of groups) this.remember('rm_groups', { id: r.id as string }, r);
       for (const r of memberships) this.remember('rm_memberships', { group_id: r.group_id as string, user_id: r.user_id as string }, r);
       for (const r of applications) this.remember('rm_applications', { id: r.id as string }, r);
       for (const r of bindings)
         this.remember('rm_bindings', { application_id: r.application_id as string, group_id: r.group_id as string }, r);
+      for (const r of adminRoles) this.remember('rm_admin_roles', { user_id: r.user_id as string }, r);
     })();
     return this.loading;
   }
@@ -144,8 +226,10 @@ export class ReadModelService implements OnModuleInit {
   async resyncDirectory(): Promise<ResyncResult> {
     // Tombstones are found in memory: it must hold the tables first.
     await this.load();
+    // Each user's admin role is written as the user's row is: the snapshot item carries both.
+    const users = withEach(readSnapshot(this.bus, DirectorySnapshot.users), (u) => this.write('rm_admin_roles', rows.adminRole(u)));
     return total([
-      await this.replace('rm_users', readSnapshot(this.bus, DirectorySnapshot.users), rows.user, { deleted: true, profile: null }),
+      await this.replace('rm_users', users, rows.user, { deleted: true, profile: null }),
       await this.replace('rm_groups', readSnapshot(this.bus, DirectorySnapshot.groups), rows.group, { deleted: true }),
       await this.replace('rm_memberships', readSnapshot(this.bus, DirectorySnapshot.memberships), rows.membership, { active: false }),
     ]);
@@ -200,13 +284,35 @@ export class ReadModelService implements OnModuleInit {
         return yield* links(this.memberships, 'group_id', 'user_id');
       case 'rm_bindings':
         return yield* links(this.bindings, 'application_id', 'group_id');
+      case 'rm_admin_roles':
+        // Never replaced on its own: a deleted user's role goes with the user's tombstone.
+        return;
     }
   }
 
+  /** A catalog application, or the admin console of an organisation the read model knows. */
   application(applicationId: string): ReadApplicationView | null {
+    const consoleOf = this.consoleOrganizations.get(applicationId);
+    if (consoleOf !== undefined) return this.consoleApplication(consoleOf);
     const app = this.applications.get(applicationId);
     if (!app || app.deleted || !app.snapshot) return null;
     return { id: applicationId, organizationId: app.organizationId, snapshot: app.snapshot };
+  }
+
+  /** The admin console as an application of `organizationId` (console-application.ts). */
+  consoleApplication(organizationId: string): ReadApplicationView {
+    return {
+      id: this.console.id(organizationId),
+      organizationId,
+      snapshot: this.console.snapshot(organizationId),
+      builtIn: 'console',
+    };
+  }
+
+  /** The user's admin role in the organisation, as the directory's events and snapshot last said; null for none. */
+  adminRole(organizationId: string, userId: string): AdminRole | null {
+    const row = this.adminRoles.get(userId);
+    return row && row.organizationId === organizationId ? row.role : null;
   }
 
   /** Everything one SSO decision needs, from memory. */
@@ -214,16 +320,19 @@ export class ReadModelService implements OnModuleInit {
     const user = this.users.get(userId);
     const application = this.application(applicationId);
     const activeGroups = this.activeGroupsOf(userId, organizationId);
+    const adminRole = this.adminRole(organizationId, userId);
+    const inOrganization = application !== null && application.organizationId === organizationId;
+    // The console: an admin role, whatever the groups (no group is ever bound to it).
     const bound = this.groupsOfApplication.get(applicationId);
     const granted =
-      application !== null &&
-      application.organizationId === organizationId &&
-      bound !== undefined &&
-      activeGroups.some((g) => bound.has(g));
+      inOrganization &&
+      (application.builtIn === 'console' ? adminRole !== null : bound !== undefined && activeGroups.some((g) => bound.has(g)));
     return {
       user: user && !user.deleted && user.profile && user.organizationId === organizationId ? { id: userId, profile: user.profile } : null,
-      application: application && application.organizationId === organizationId ? application : null,
+      application: inOrganization ? application : null,
       granted,
+      adminRole,
+      adminRolesKnown: this.adminRolesBackfilled,
       groupNames: activeGroups
         .map((g) => this.groups.get(g)?.name ?? null)
         .filter((n): n is string => n !== null)
@@ -242,9 +351,9 @@ export class ReadModelService implements OnModuleInit {
     return this.organizations.has(organizationId);
   }
 
-  /** Every active application of an organisation, by name (its metadata). */
+  /** Every active application of an organisation, the console among them, by name (its metadata). */
   applicationsOf(organizationId: string): ReadApplicationView[] {
-    const result: ReadApplicationView[] = [];
+    const result: ReadApplicationView[] = this.organizations.has(organizationId) ? [this.consoleApplication(organizationId)] : [];
     for (const id of this.applications.keys()) {
       const app = this.application(id);
       if (app && app.organizationId === organizationId && app.snapshot.active) result.push(app);
@@ -257,7 +366,7 @@ export class ReadModelService implements OnModuleInit {
     const user = this.users.get(userId);
     if (!user || user.deleted || user.profile?.state !== 'ACTIVATED') return [];
     const groups = new Set(this.activeGroupsOf(userId, organizationId));
-    const result: ReadApplicationView[] = [];
+    const result: ReadApplicationView[] = this.adminRole(organizationId, userId) !== null ? [this.consoleApplication(organizationId)] : [];
     for (const [appId, bound] of this.groupsOfApplication) {
       const app = this.application(appId);
       if (!app || app.organizationId !== organizationId || !app.snapshot.active) continue;
@@ -278,7 +387,10 @@ export class ReadModelService implements OnModuleInit {
   private remember(table: ReadModelTable, keys: Record<string, string>, values: Record<string, unknown>): void {
     const version = Number(values.version);
     const organizationId = String(values.organization_id);
-    this.organizations.add(organizationId);
+    if (!this.organizations.has(organizationId)) {
+      this.organizations.add(organizationId);
+      this.consoleOrganizations.set(this.console.id(organizationId), organizationId);
+    }
     switch (table) {
       case 'rm_users':
         if (newer(this.users.get(keys.id), version)) {
@@ -318,7 +430,20 @@ export class ReadModelService implements OnModuleInit {
         index(this.groupsOfApplication, keys.application_id, keys.group_id, values.active === true);
         return;
       }
+      case 'rm_admin_roles':
+        if (newer(this.adminRoles.get(keys.user_id), version)) {
+          this.adminRoles.set(keys.user_id, { version, organizationId, role: (values.role as AdminRole | null) ?? null });
+        }
+        return;
     }
+  }
+}
+
+/** The same items, with `each` awaited for every one before it is passed on. */
+async function* withEach<Item>(items: AsyncIterable<Item>, each: (item: Item) => Promise<void>): AsyncIterable<Item> {
+  for await (const item of items) {
+    await each(item);
+    yield item;
   }
 }
 

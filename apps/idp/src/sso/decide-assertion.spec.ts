@@ -3,6 +3,9 @@ import type { z } from 'zod';
 import { ApplicationSnapshot, NAMEID } from '@jit/catalog-contracts';
 import type { UserProfile } from '@jit/directory-contracts';
 import type { AuthorisationFacts } from '../read-model/read-model.service';
+import { consoleApplicationId } from '@jit/idp-contracts';
+import { Refusal } from '../common/refusals';
+import { ConsoleApplication } from '../read-model/console-application';
 import { decideAssertion, persistentNameId, type DecisionInput } from './decide-assertion';
 import { testProfile } from '../test-fixtures';
 
@@ -45,6 +48,8 @@ const facts = (over: Partial<AuthorisationFacts> = {}, app: ApplicationSnapshot 
   application: { id: APP, organizationId: ORG, snapshot: app },
   granted: true,
   groupNames: ['Engineering', 'Wiki editors'],
+  adminRole: null,
+  adminRolesKnown: true,
   ...over,
 });
 
@@ -167,6 +172,84 @@ describe('decideAssertion: whether an assertion goes out, and with what', () => 
     it("adds the groups attribute with the user's groups, filtered when the application says so", () => {
       const app = snapshot({ attributes: [], groupsAttribute: { spName: 'groups', filter: 'wiki' } });
       assert.deepEqual(decide(facts({}, app)).attributes, [{ name: 'groups', values: ['Wiki editors'] }]);
+    });
+  });
+
+  describe('the admin console (a built-in SP: admin roles, not group bindings, decide)', () => {
+    const CONSOLE = consoleApplicationId(ORG);
+    const consoleApp = {
+      id: CONSOLE,
+      organizationId: ORG,
+      snapshot: new ConsoleApplication('https://console.example.com').snapshot(ORG),
+      builtIn: 'console' as const,
+    };
+    // As the read model answers for the console: granted exactly when the user holds a role.
+    const consoleFacts = (over: Partial<AuthorisationFacts> = {}): AuthorisationFacts =>
+      facts({ application: consoleApp, groupNames: [], granted: true, adminRole: 'help-desk', ...over });
+    const decideConsole = (f: AuthorisationFacts) => decide(f, { applicationId: CONSOLE });
+
+    it("issues to an active admin: NameID unspecified holding the user's id, the identity attributes and the role", () => {
+      const decision = decideConsole(consoleFacts());
+      assert.deepEqual(decision.blockers, []);
+      assert.deepEqual(decision.nameId, { format: NAMEID.unspecified, value: USER });
+      assert.deepEqual(decision.attributes, [
+        { name: 'userId', values: [USER] },
+        { name: 'username', values: ['ada'] },
+        { name: 'email', values: ['ada@example.com'] },
+        { name: 'firstname', values: ['Ada'] },
+        { name: 'lastname', values: ['Lovelace'] },
+        { name: 'organizationId', values: [ORG] },
+        { name: 'adminRole', values: ['help-desk'] },
+      ]);
+      assert.equal(consoleApp.snapshot.signAssertion && consoleApp.snapshot.signResponse, true, 'response and assertion signed');
+      assert.equal(consoleApp.snapshot.singleLogoutUrl, 'https://console.example.com/saml/logout');
+    });
+
+    it('signs in an admin whose profile lacks a first or last name (only the id and username are required)', () => {
+      const user = { id: USER, profile: profile({ firstname: null, lastname: null }) };
+      const decision = decideConsole(consoleFacts({ user, adminRole: 'read-only' }));
+      assert.deepEqual(decision.blockers, []);
+      assert.deepEqual(
+        decision.attributes.map((a) => a.name),
+        ['userId', 'username', 'email', 'organizationId', 'adminRole'],
+      );
+    });
+
+    it('refuses a person without an admin role with app_not_authorized, saying so, whatever their groups', () => {
+      const decision = decideConsole(consoleFacts({ granted: false, adminRole: null, groupNames: ['Admins'] }));
+      assert.deepEqual(decision.blockers, [
+        {
+          reason: 'app_not_authorized',
+          message: 'The user holds no admin role in the organisation.',
+          detail: 'you hold no admin role in this organisation',
+        },
+      ]);
+      assert.equal(
+        decision.attributes.some((a) => a.name === 'adminRole'),
+        false,
+      );
+      const [blocker] = decision.blockers;
+      assert.equal(
+        new Refusal(blocker.reason, { appName: 'Admin console', detail: blocker.detail }).message,
+        'You are not authorised to use Admin console: you hold no admin role in this organisation. Ask your administrator for access.',
+      );
+    });
+
+    it('refuses a suspended administrator (user_not_active)', () => {
+      const user = { id: USER, profile: profile({ state: 'SUSPENDED' }) };
+      assert.deepEqual(
+        decideConsole(consoleFacts({ user, adminRole: 'administrator' })).blockers.map((b) => b.reason),
+        ['user_not_active'],
+      );
+    });
+
+    it('answers stale_read_model while the roles are not all read yet, rather than refuse an admin for a role not read', () => {
+      assert.deepEqual(
+        decideConsole(consoleFacts({ granted: false, adminRole: null, adminRolesKnown: false })).blockers.map((b) => b.reason),
+        ['stale_read_model', 'app_not_authorized'],
+      );
+      // A catalog application does not wait for roles.
+      assert.deepEqual(decide(facts({ adminRolesKnown: false })).blockers, []);
     });
   });
 });

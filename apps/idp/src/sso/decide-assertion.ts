@@ -10,6 +10,8 @@ import { assertionAttributes, directoryValue } from './attributes';
 export interface Blocker {
   reason: RefusalReason;
   message: string;
+  /** What the refusal page adds to its reason's wording, for the person signing in. */
+  detail?: string;
 }
 
 export interface AssertionDecision {
@@ -42,7 +44,12 @@ export interface DecisionInput {
 export function decideAssertion(input: DecisionInput): AssertionDecision {
   const { facts, userId } = input;
   const snapshot = facts.application?.snapshot ?? null;
+  const isConsole = facts.application?.builtIn === 'console';
   const blockers: Blocker[] = [];
+  // Roles not all read yet (an upgraded IdP's one-time backfill): fail closed, briefly, rather than
+  // refuse an administrator for lack of a role the IdP has not read.
+  if (isConsole && !facts.adminRolesKnown)
+    blockers.push({ reason: 'stale_read_model', message: 'The IdP is still reading admin roles from the directory.' });
   if (!snapshot || !snapshot.active) blockers.push({ reason: 'app_inactive', message: 'The application is not active.' });
   const user = facts.user;
   if (!user) {
@@ -50,11 +57,22 @@ export function decideAssertion(input: DecisionInput): AssertionDecision {
   } else if (user.profile.state !== 'ACTIVATED') {
     blockers.push({ reason: 'user_not_active', message: `The user is ${user.profile.state}.` });
   }
-  if (!facts.granted) blockers.push({ reason: 'app_not_authorized', message: 'The user is in no group bound to the application.' });
+  if (!facts.granted && isConsole) {
+    // The console is for admins: their role decides, not a group binding.
+    blockers.push({
+      reason: 'app_not_authorized',
+      message: 'The user holds no admin role in the organisation.',
+      detail: 'you hold no admin role in this organisation',
+    });
+  } else if (!facts.granted) {
+    blockers.push({ reason: 'app_not_authorized', message: 'The user is in no group bound to the application.' });
+  }
   if (!snapshot || !user)
     return { blockers, nameId: { format: snapshot?.nameIdFormat ?? NAMEID.unspecified, value: null }, attributes: [], missing: [] };
 
   const { attributes, missing } = assertionAttributes(snapshot, userId, user.profile, facts.groupNames);
+  // The one console attribute that is no directory attribute: the role the console opens its session with.
+  if (isConsole && facts.adminRole !== null) attributes.push({ name: 'adminRole', values: [facts.adminRole] });
   for (const name of missing)
     blockers.push({ reason: `${MISSING_ATTRIBUTE_PREFIX}${name}`, message: `No value for the required attribute ${name}.` });
   const nameId = nameIdValue(snapshot, input, user.profile);

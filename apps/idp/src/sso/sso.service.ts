@@ -159,7 +159,8 @@ export class SsoService {
       requestedSubject: pending.subjectNameId,
     });
     const [blocker] = decision.blockers;
-    if (blocker) throw new Refusal(blocker.reason, { appName: facts.application?.snapshot.name, missing: decision.missing });
+    if (blocker)
+      throw new Refusal(blocker.reason, { appName: facts.application?.snapshot.name, missing: decision.missing, detail: blocker.detail });
     const snapshot = (facts.application ?? app).snapshot;
     const credentials = await this.keys.forOrganization(app.organizationId);
     const xml = await buildResponse({
