@@ -92,7 +92,13 @@ export function ApplicationPage() {
         <Title headingLevel="h1" className="pf-v6-u-mt-md">
           Application
         </Title>
-        <Alert isInline variant="danger" title={`The application could not be loaded: ${app.error.message}`} className="pf-v6-u-mt-md">
+        <Alert
+          component="h3"
+          isInline
+          variant="danger"
+          title={`The application could not be loaded: ${app.error.message}`}
+          className="pf-v6-u-mt-md"
+        >
           <Link to="/applications">Back to SSO Applications</Link>
         </Alert>
       </PageSection>
@@ -136,7 +142,7 @@ export function ApplicationPage() {
             </Flex>
           )}
         </Flex>
-        {setActive.isError && <Alert isInline variant="danger" title={setActive.error.message} className="pf-v6-u-mt-sm" />}
+        {setActive.isError && <Alert component="h3" isInline variant="danger" title={setActive.error.message} className="pf-v6-u-mt-sm" />}
         {counts.authorised !== null && (
           <p className="console-muted pf-v6-u-mt-sm">
             {counts.authorised} authorised user{counts.authorised === 1 ? '' : 's'}

@@ -109,7 +109,9 @@ export function ApplicationsPage() {
             </ToolbarItem>
           </ToolbarContent>
         </Toolbar>
-        {list.isError && <Alert isInline variant="danger" title={`The applications could not be loaded: ${list.error.message}`} />}
+        {list.isError && (
+          <Alert component="h3" isInline variant="danger" title={`The applications could not be loaded: ${list.error.message}`} />
+        )}
         {list.isPending ? (
           <Spinner aria-label="Loading applications" />
         ) : list.data && list.data.items.length === 0 ? (

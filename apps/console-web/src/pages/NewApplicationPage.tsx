@@ -54,7 +54,7 @@ export function NewApplicationPage() {
       <>
         {heading}
         <PageSection>
-          <Alert isInline variant="info" title="Your admin role may not add applications">
+          <Alert component="h3" isInline variant="info" title="Your admin role may not add applications">
             An administrator adds applications; you can see the configured ones under SSO Applications.
           </Alert>
         </PageSection>
@@ -81,7 +81,7 @@ export function NewApplicationPage() {
         {connector.isPending || sources.query.isPending ? (
           <Spinner aria-label="Loading the connector" />
         ) : connector.isError ? (
-          <Alert isInline variant="danger" title={`The connector could not be loaded: ${connector.error.message}`}>
+          <Alert component="h3" isInline variant="danger" title={`The connector could not be loaded: ${connector.error.message}`}>
             <Button variant="link" isInline onClick={() => setParams({})}>
               Choose another connector
             </Button>
@@ -104,12 +104,18 @@ export function NewApplicationPage() {
               </FlexItem>
             </Flex>
             {connector.data.adminNotes && (
-              <Alert isInline variant="info" title="Notes for this SP" className="pf-v6-u-mb-md">
+              <Alert component="h3" isInline variant="info" title="Notes for this SP" className="pf-v6-u-mb-md">
                 {connector.data.adminNotes}
               </Alert>
             )}
             {sources.query.isError && (
-              <Alert isInline variant="warning" title="The directory's attribute names could not be loaded" className="pf-v6-u-mb-md" />
+              <Alert
+                component="h3"
+                isInline
+                variant="warning"
+                title="The directory's attribute names could not be loaded"
+                className="pf-v6-u-mb-md"
+              />
             )}
             <ApplicationForm
               key={connector.data.id}

@@ -90,7 +90,7 @@ export function ApplicationForm({
   return (
     <Form onSubmit={(event) => void submit(event)} noValidate aria-label={mode === 'create' ? 'New application' : 'Edit application'}>
       {failure && (
-        <Alert isInline variant="danger" title="The application was not saved" data-testid="save-failure">
+        <Alert component="h3" isInline variant="danger" title="The application was not saved" data-testid="save-failure">
           {failure}
         </Alert>
       )}

@@ -64,6 +64,7 @@ export function ApplicationOverview({ app }: { app: Application }) {
             <Spinner size="md" aria-label="Loading the IdP metadata" />
           ) : metadata.isError || !endpoints ? (
             <Alert
+              component="h3"
               isInline
               variant="warning"
               title={`The IdP's metadata for this application could not be read${metadata.isError ? `: ${metadata.error.message}` : ''}`}
@@ -120,7 +121,7 @@ export function ApplicationOverview({ app }: { app: Application }) {
           {keys.isPending ? (
             <Spinner size="md" aria-label="Loading the signing keys" />
           ) : keys.isError ? (
-            <Alert isInline variant="warning" title={`The signing keys could not be loaded: ${keys.error.message}`} />
+            <Alert component="h3" isInline variant="warning" title={`The signing keys could not be loaded: ${keys.error.message}`} />
           ) : (
             <SigningKeysTable keys={keys.data.items} />
           )}
@@ -234,7 +235,13 @@ function SigningKeysTable({ keys }: { keys: SigningKey[] }) {
   return (
     <>
       {next ? (
-        <Alert isInline variant="info" title={`The next certificate signs from ${when(next.activatesAt)}`} className="pf-v6-u-mb-md">
+        <Alert
+          component="h3"
+          isInline
+          variant="info"
+          title={`The next certificate signs from ${when(next.activatesAt)}`}
+          className="pf-v6-u-mb-md"
+        >
           SPs that do not read the IdP metadata need it installed before then.
         </Alert>
       ) : (

@@ -104,22 +104,22 @@ export function AssertionPreviewPanel({
           </InputGroup>
         </FormGroup>
       </Form>
-      {lookup.error && <Alert isInline variant="warning" title={lookup.error} className="pf-v6-u-mt-sm" />}
+      {lookup.error && <Alert component="h2" isInline variant="warning" title={lookup.error} className="pf-v6-u-mt-sm" />}
       {userId && (
         <div className="pf-v6-u-mt-md" data-testid="assertion-preview">
           {preview.isPending ? (
             <Spinner aria-label="Loading the assertion preview" />
           ) : preview.isError ? (
-            <Alert isInline variant="danger" title={`The preview could not be made: ${preview.error.message}`} />
+            <Alert component="h2" isInline variant="danger" title={`The preview could not be made: ${preview.error.message}`} />
           ) : (
             <>
               <p className="pf-v6-u-mb-sm">
                 For <Link to={`/users/${userId}`}>{user.data ? `${user.data.username} (${user.data.email})` : userId}</Link>
               </p>
               {preview.data.wouldIssue ? (
-                <Alert isInline variant="success" title="This user would be signed in with the assertion below" />
+                <Alert component="h2" isInline variant="success" title="This user would be signed in with the assertion below" />
               ) : (
-                <Alert isInline variant="danger" title="This user's sign-in would be refused">
+                <Alert component="h2" isInline variant="danger" title="This user's sign-in would be refused">
                   <List>
                     {preview.data.blockers.map((b) => (
                       <ListItem key={`${b.reason}-${b.message}`}>

@@ -58,7 +58,7 @@ export function AttributesTable({
 
   return (
     <>
-      {listError && <Alert isInline isPlain variant="danger" title={listError} />}
+      {listError && <Alert component="h3" isInline isPlain variant="danger" title={listError} />}
       <Table aria-label="User attributes" variant="compact" gridBreakPoint="grid-lg" data-testid="attributes-table">
         <Caption>
           User attributes sent in the SAML assertion. JIT-required attributes are what the SP needs to create the account at first sign-in.
@@ -93,7 +93,9 @@ export function AttributesTable({
                     <Flex gap={{ default: 'gapSm' }} alignItems={{ default: 'alignItemsCenter' }}>
                       <FlexItem>
                         <Tooltip content="The name this SP expects: fixed by the connector">
-                          <LockIcon aria-label="Fixed by the connector" role="img" tabIndex={0} />
+                          <span tabIndex={0} role="img" aria-label="Fixed by the connector">
+                            <LockIcon />
+                          </span>
                         </Tooltip>
                       </FlexItem>
                       <FlexItem>
@@ -237,25 +239,27 @@ export function AttributesTable({
         </Tbody>
       </Table>
       {canAdd && (
-        <Button
-          variant="link"
-          icon={<PlusCircleIcon />}
-          onClick={() =>
-            append({
-              spName: '',
-              origin: null,
-              locked: false,
-              valueKind: 'source',
-              source: '',
-              constant: '',
-              enabled: true,
-              required: false,
-              notes: '',
-            })
-          }
-        >
-          Add attribute
-        </Button>
+        <div>
+          <Button
+            variant="link"
+            icon={<PlusCircleIcon />}
+            onClick={() =>
+              append({
+                spName: '',
+                origin: null,
+                locked: false,
+                valueKind: 'source',
+                source: '',
+                constant: '',
+                enabled: true,
+                required: false,
+                notes: '',
+              })
+            }
+          >
+            Add attribute
+          </Button>
+        </div>
       )}
     </>
   );

@@ -80,7 +80,9 @@ export function BoundGroups({ applicationId, applicationName }: { applicationId:
           </ToolbarContent>
         </Toolbar>
       )}
-      {bindings.isError && <Alert isInline variant="danger" title={`The bound groups could not be loaded: ${bindings.error.message}`} />}
+      {bindings.isError && (
+        <Alert component="h2" isInline variant="danger" title={`The bound groups could not be loaded: ${bindings.error.message}`} />
+      )}
       {bindings.isPending ? (
         <Spinner aria-label="Loading the bound user groups" />
       ) : (
@@ -184,8 +186,10 @@ function GroupPicker({
             Searching the first {GROUPS_READ} of {groups.data.total} groups.
           </Content>
         )}
-        {bind.isError && <Alert isInline variant="danger" title={bind.error.message} className="pf-v6-u-mt-sm" />}
-        {groups.isError && <Alert isInline variant="danger" title={`The user groups could not be loaded: ${groups.error.message}`} />}
+        {bind.isError && <Alert component="h2" isInline variant="danger" title={bind.error.message} className="pf-v6-u-mt-sm" />}
+        {groups.isError && (
+          <Alert component="h2" isInline variant="danger" title={`The user groups could not be loaded: ${groups.error.message}`} />
+        )}
         {groups.isPending ? (
           <Spinner aria-label="Loading user groups" />
         ) : (

@@ -58,7 +58,9 @@ export function ConnectorPicker({ onSelect }: { onSelect: (connector: Connector)
           </ToolbarItem>
         </ToolbarContent>
       </Toolbar>
-      {connectors.isError && <Alert isInline variant="danger" title={`The catalog could not be searched: ${connectors.error.message}`} />}
+      {connectors.isError && (
+        <Alert component="h2" isInline variant="danger" title={`The catalog could not be searched: ${connectors.error.message}`} />
+      )}
       {connectors.isPending ? (
         <Spinner aria-label="Loading the connector catalog" />
       ) : (

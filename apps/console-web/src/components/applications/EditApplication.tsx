@@ -39,6 +39,7 @@ export function EditApplication({ app, onDone }: { app: Application; onDone: () 
     <>
       {saved && (
         <Alert
+          component="h2"
           isInline
           variant="success"
           title="Saved"
@@ -48,6 +49,7 @@ export function EditApplication({ app, onDone }: { app: Application; onDone: () 
       )}
       {app.version !== opened.version && (
         <Alert
+          component="h2"
           isInline
           variant="warning"
           title="This application was changed elsewhere since you opened the form"

@@ -29,7 +29,7 @@ export function JitReadiness({ applicationId, onPreview }: { applicationId: stri
   if (report.isPending) return <Spinner aria-label="Loading JIT readiness" />;
   if (report.isError) {
     return (
-      <Alert isInline variant="warning" title={`JIT readiness is not available right now: ${report.error.message}`}>
+      <Alert component="h2" isInline variant="warning" title={`JIT readiness is not available right now: ${report.error.message}`}>
         <Button variant="link" isInline onClick={() => void report.refetch()}>
           Try again
         </Button>
@@ -41,6 +41,7 @@ export function JitReadiness({ applicationId, onPreview }: { applicationId: stri
     <>
       {data.total === 0 ? (
         <Alert
+          component="h2"
           isInline
           variant="success"
           title={`All ${data.authorisedUsers} authorised users are ready for JIT provisioning`}
@@ -52,6 +53,7 @@ export function JitReadiness({ applicationId, onPreview }: { applicationId: stri
         </Alert>
       ) : (
         <Alert
+          component="h2"
           isInline
           variant="warning"
           title={`${data.total} of ${data.authorisedUsers} authorised users would fail JIT provisioning`}

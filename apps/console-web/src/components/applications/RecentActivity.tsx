@@ -21,7 +21,7 @@ export function RecentActivity({ applicationId }: { applicationId: string }) {
 
   if (activity.isPending) return <Spinner aria-label="Loading recent activity" />;
   if (activity.isError)
-    return <Alert isInline variant="warning" title={`Recent activity could not be loaded: ${activity.error.message}`} />;
+    return <Alert component="h2" isInline variant="warning" title={`Recent activity could not be loaded: ${activity.error.message}`} />;
   return (
     <>
       <Table aria-label="Recent sign-ins and refusals" variant="compact" gridBreakPoint="grid-md" data-testid="application-activity">
