@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import {
@@ -37,6 +37,13 @@ export function ApplicationsPage() {
   const perPage = Number(params.get('perPage')) || 20;
   const [typed, setTyped] = useState(search);
 
+  // Back and forward change the address: the field follows it (but not the search it just asked for, typing may have gone on).
+  const asked = useRef(search);
+  useEffect(() => {
+    if (search !== asked.current) setTyped(search);
+    asked.current = search;
+  }, [search]);
+
   // The search is the server's (it must stay fast at thousands of applications): ask once typing pauses.
   useEffect(() => {
     if (typed === search) return;
@@ -48,6 +55,7 @@ export function ApplicationsPage() {
     const merged = { search, page, perPage, ...next };
     const query: Record<string, string> = {};
     if (merged.search) query.search = merged.search;
+    asked.current = merged.search;
     if (merged.page > 1) query.page = String(merged.page);
     if (merged.perPage !== 20) query.perPage = String(merged.perPage);
     setParams(query, { replace: true });
