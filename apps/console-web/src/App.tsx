@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { Suspense, lazy, useEffect, useState } from 'react';
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { Bullseye, Spinner } from '@patternfly/react-core';
@@ -7,16 +7,18 @@ import { MeProvider, type Me } from './session';
 import { useLiveUpdates } from './live';
 import { ConsoleShell } from './components/ConsoleShell';
 import { SignInPage } from './pages/SignInPage';
-import { ApplicationsPage } from './pages/ApplicationsPage';
-import { NewApplicationPage } from './pages/NewApplicationPage';
-import { ApplicationPage } from './pages/ApplicationPage';
-import { UsersPage } from './pages/UsersPage';
-import { UserPage } from './pages/UserPage';
-import { GroupsPage } from './pages/GroupsPage';
-import { GroupPage } from './pages/GroupPage';
-import { ActivityPage } from './pages/ActivityPage';
-import { SettingsPage } from './pages/SettingsPage';
-import { NotFoundPage } from './pages/NotFoundPage';
+
+/** Each screen is its own chunk: the first page loads only the shell, the data layer and itself. */
+const ApplicationsPage = lazy(() => import('./pages/ApplicationsPage').then((m) => ({ default: m.ApplicationsPage })));
+const NewApplicationPage = lazy(() => import('./pages/NewApplicationPage').then((m) => ({ default: m.NewApplicationPage })));
+const ApplicationPage = lazy(() => import('./pages/ApplicationPage').then((m) => ({ default: m.ApplicationPage })));
+const UsersPage = lazy(() => import('./pages/UsersPage').then((m) => ({ default: m.UsersPage })));
+const UserPage = lazy(() => import('./pages/UserPage').then((m) => ({ default: m.UserPage })));
+const GroupsPage = lazy(() => import('./pages/GroupsPage').then((m) => ({ default: m.GroupsPage })));
+const GroupPage = lazy(() => import('./pages/GroupPage').then((m) => ({ default: m.GroupPage })));
+const ActivityPage = lazy(() => import('./pages/ActivityPage').then((m) => ({ default: m.ActivityPage })));
+const SettingsPage = lazy(() => import('./pages/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+const NotFoundPage = lazy(() => import('./pages/NotFoundPage').then((m) => ({ default: m.NotFoundPage })));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -37,34 +39,38 @@ function Routed() {
   const [ended, setEnded] = useState(false);
   useEffect(() => onSessionEnded(() => setEnded(true)), []);
 
-  if (me.isPending) {
-    return (
-      <Bullseye>
-        <Spinner aria-label="Loading the console" />
-      </Bullseye>
-    );
-  }
+  if (me.isPending) return <Loading />;
   if (ended || !me.data) return <SignInPage ended={ended} failed={me.isError ? String(me.error) : undefined} />;
   setCsrfToken(me.data.csrfToken);
   return (
     <MeProvider me={me.data}>
       <Live />
       <ConsoleShell>
-        <Routes>
-          <Route path="/" element={<Navigate to="/applications" replace />} />
-          <Route path="/applications" element={<ApplicationsPage />} />
-          <Route path="/applications/new" element={<NewApplicationPage />} />
-          <Route path="/applications/:id" element={<ApplicationPage />} />
-          <Route path="/users" element={<UsersPage />} />
-          <Route path="/users/:id" element={<UserPage />} />
-          <Route path="/groups" element={<GroupsPage />} />
-          <Route path="/groups/:id" element={<GroupPage />} />
-          <Route path="/activity" element={<ActivityPage />} />
-          <Route path="/settings" element={<SettingsPage />} />
-          <Route path="*" element={<NotFoundPage />} />
-        </Routes>
+        <Suspense fallback={<Loading />}>
+          <Routes>
+            <Route path="/" element={<Navigate to="/applications" replace />} />
+            <Route path="/applications" element={<ApplicationsPage />} />
+            <Route path="/applications/new" element={<NewApplicationPage />} />
+            <Route path="/applications/:id" element={<ApplicationPage />} />
+            <Route path="/users" element={<UsersPage />} />
+            <Route path="/users/:id" element={<UserPage />} />
+            <Route path="/groups" element={<GroupsPage />} />
+            <Route path="/groups/:id" element={<GroupPage />} />
+            <Route path="/activity" element={<ActivityPage />} />
+            <Route path="/settings" element={<SettingsPage />} />
+            <Route path="*" element={<NotFoundPage />} />
+          </Routes>
+        </Suspense>
       </ConsoleShell>
     </MeProvider>
+  );
+}
+
+function Loading() {
+  return (
+    <Bullseye>
+      <Spinner aria-label="Loading" />
+    </Bullseye>
   );
 }
 

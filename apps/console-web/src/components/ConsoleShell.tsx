@@ -11,7 +11,6 @@ import {
   Nav,
   NavGroup,
   NavItem,
-  NavList,
   Page,
   PageSidebar,
   PageSidebarBody,
@@ -105,26 +104,25 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
     <PageSidebar isSidebarOpen={sidebarOpen}>
       <PageSidebarBody>
         <Nav aria-label="Console">
-          <NavList>
-            {SECTIONS.map((section) => (
-              <NavGroup key={section.group} title={section.group}>
-                {section.items.map((item) => (
-                  <NavItem
-                    key={item.to}
-                    to={item.to}
-                    isActive={pathname === item.to || pathname.startsWith(`${item.to}/`)}
-                    onClick={(event) => {
-                      event.preventDefault();
-                      void navigate(item.to);
-                      if (window.innerWidth < 1200) setSidebarOpen(false);
-                    }}
-                  >
-                    {item.label}
-                  </NavItem>
-                ))}
-              </NavGroup>
-            ))}
-          </NavList>
+          {/* NavGroup holds its own list: each group is a titled section of links, not an item of an outer list. */}
+          {SECTIONS.map((section) => (
+            <NavGroup key={section.group} title={section.group}>
+              {section.items.map((item) => (
+                <NavItem
+                  key={item.to}
+                  to={item.to}
+                  isActive={pathname === item.to || pathname.startsWith(`${item.to}/`)}
+                  onClick={(event) => {
+                    event.preventDefault();
+                    void navigate(item.to);
+                    if (window.innerWidth < 1200) setSidebarOpen(false);
+                  }}
+                >
+                  {item.label}
+                </NavItem>
+              ))}
+            </NavGroup>
+          ))}
         </Nav>
       </PageSidebarBody>
     </PageSidebar>
