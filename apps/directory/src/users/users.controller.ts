@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, type Caller, RequirePermission } from '@jit/service';
 import { ApiBody, ApiConsumes } from '@nestjs/swagger';
 import { STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
 import { ChangePasswordBody, CreateUserBody, SetPasswordBody, UpdateUserBody, UserListQuery, UserListQueryDocumented } from './users.dto';
@@ -15,6 +15,7 @@ export class UsersController {
   ) {}
 
   @Post()
+  @RequirePermission('users:write')
   @HttpCode(201)
   create(@CurrentCaller() caller: Caller, @ZodBody(CreateUserBody) body: CreateUserBody) {
     return this.users.create(caller.organizationId, body);
@@ -22,6 +23,7 @@ export class UsersController {
 
   /** The body is the CSV text (main.ts registers the text/csv parser and its size limit). */
   @Post('import')
+  @RequirePermission('users:write')
   @HttpCode(200)
   @ApiConsumes('text/csv')
   @ApiBody({ schema: { type: 'string', description: 'CSV with a header row of attribute names (custom:<name> for custom attributes)' } })
@@ -46,11 +48,13 @@ export class UsersController {
   }
 
   @Patch(':id')
+  @RequirePermission('users:write')
   update(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(UpdateUserBody) body: UpdateUserBody) {
     return this.users.update(caller.organizationId, id, body);
   }
 
   @Put(':id/password')
+  @RequirePermission('credentials:manage')
   @HttpCode(204)
   async setPassword(
     @CurrentCaller() caller: Caller,
@@ -61,6 +65,7 @@ export class UsersController {
   }
 
   @Post(':id/password/change')
+  @RequirePermission('credentials:manage')
   @HttpCode(204)
   async changePassword(
     @CurrentCaller() caller: Caller,
@@ -71,6 +76,7 @@ export class UsersController {
   }
 
   @Delete(':id')
+  @RequirePermission('users:write')
   @HttpCode(204)
   async remove(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<void> {
     await this.users.remove(caller.organizationId, id);
