@@ -4,7 +4,22 @@ import { DataSource } from 'typeorm';
 import { NatsBus } from '@jit/messaging';
 import { DirectoryRpc, RemoteApiKeyResolver } from '@jit/directory-contracts';
 import { hashApiKey } from '@jit/service';
-import { adminClient, eventually, readStream, startInEnv, testEnv, type AdminResponse, type Json, type ServiceProcess } from '@jit/testing';
+import { connect } from '@nats-io/transport-node';
+import {
+  DOCUMENTED_NATS_PASSWORDS,
+  PrivateNatsServer,
+  adminClient,
+  documentedNatsConfig,
+  eventually,
+  freePort,
+  readStream,
+  startInEnv,
+  startService,
+  testEnv,
+  type AdminResponse,
+  type Json,
+  type ServiceProcess,
+} from '@jit/testing';
 
 const BOOTSTRAP = 'admin-sessions-test-bootstrap-key-0123';
 const HOUR = 3_600_000;
@@ -243,7 +258,7 @@ describe('admin sessions and admin roles at the directory (real PostgreSQL and N
   });
 
   describe('who did it', () => {
-    it("a person's change carries them as the actor in its event and in the log; an API key's its fingerprint; a start none", async () => {
+    it("a person's change carries them as the actor in its event and in the log; an API key's its fingerprint", async () => {
       const token = await tokenOf(helpDeskId);
       const byPerson = await as(token, 'POST', '/v1/users', { username: 'byperson', email: 'byperson@example.com' });
       assert.equal(byPerson.status, 201);
@@ -279,5 +294,112 @@ describe('admin sessions and admin roles at the directory (real PostgreSQL and N
         await other.cleanup();
       }
     });
+  });
+});
+
+/**
+ * Proves the console's part of docs/nats-permissions.md on a NATS server of this test's own: the
+ * console user opens and closes sessions, nobody else may ask for one, and the catalog and IdP
+ * users hear the events that end a person's session.
+ */
+describe('admin sessions under the NATS users of docs/nats-permissions.md (private nats-server)', () => {
+  const env = testEnv('adminsessionsnats');
+  const passwords = DOCUMENTED_NATS_PASSWORDS;
+  const nats = new PrivateNatsServer(documentedNatsConfig());
+  let directory: ServiceProcess | undefined;
+  let consoleBus: NatsBus | undefined;
+  const call = adminClient(() => directory?.url ?? '', BOOTSTRAP);
+
+  beforeAll(async () => {
+    await nats.start();
+    const port = await freePort();
+    directory = await startService('directory', port, {
+      DIRECTORY_PORT: String(port),
+      DATABASE_URL: env.databaseUrl,
+      NATS_URL: nats.url,
+      NATS_USER: 'directory',
+      NATS_PASSWORD: passwords.DIRECTORY_NATS_PASSWORD,
+      NATS_INBOX_PREFIX: '_INBOX_directory',
+      BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
+    });
+    consoleBus = await NatsBus.connect({
+      servers: nats.url,
+      prefix: '',
+      service: 'console',
+      user: 'console',
+      password: passwords.CONSOLE_NATS_PASSWORD,
+      inboxPrefix: '_INBOX_console',
+    });
+  });
+
+  afterAll(async () => {
+    await consoleBus?.close();
+    await directory?.stop();
+    await nats.destroy();
+    await env.cleanup();
+  });
+
+  it('lets the console open and close a session, refuses the others, and lets the catalog and the IdP hear a role change', async () => {
+    const created = await call('POST', '/v1/users', { username: 'nora', email: 'nora@example.com' });
+    assert.equal(created.status, 201);
+    const userId = String(created.body.id);
+    const organizationId = String(created.body.organizationId);
+    assert.equal((await call('PUT', `/v1/users/${userId}/admin-role`, { role: 'read-only' })).status, 200);
+
+    const opened = await consoleBus!.request(DirectoryRpc.openAdminSession, { organizationId, userId }, 5000);
+    assert.equal(opened.ok, true, JSON.stringify(opened));
+    if (!opened.ok) return;
+    assert.deepEqual(await consoleBus!.request(DirectoryRpc.closeAdminSession, { token: opened.token }, 5000), { closed: true });
+
+    for (const [user, pass, inbox] of [
+      ['catalog', passwords.CATALOG_NATS_PASSWORD, '_INBOX_catalog'],
+      ['idp', passwords.IDP_NATS_PASSWORD, '_INBOX_idp'],
+      ['hr-feed', passwords.HR_FEED_PASSWORD, '_INBOX'],
+    ]) {
+      const nc = await connect({ servers: nats.url, user, pass, inboxPrefix: inbox, reconnect: false });
+      try {
+        await assert.rejects(
+          nc.request(DirectoryRpc.openAdminSession.subject, new TextEncoder().encode('{}'), { timeout: 1000 }),
+          /Permissions Violation for Publish to "rpc\.directory\.admin-session\.open\.v1"/,
+          user,
+        );
+      } finally {
+        await nc.close();
+      }
+    }
+
+    const heard: string[] = [];
+    const listeners = [];
+    for (const [user, pass, inbox] of [
+      ['catalog', passwords.CATALOG_NATS_PASSWORD, '_INBOX_catalog'],
+      ['idp', passwords.IDP_NATS_PASSWORD, '_INBOX_idp'],
+    ]) {
+      const nc = await connect({ servers: nats.url, user, pass, inboxPrefix: inbox, reconnect: false });
+      listeners.push(nc);
+      for (const subject of ['directory.user.admin-role-changed.v1', 'directory.user.state-changed.v1', 'directory.user.deleted.v1']) {
+        nc.subscribe(subject, {
+          callback: (error, msg) => {
+            heard.push(error ? `${user} refused ${subject}` : `${user} ${msg.subject}`);
+          },
+        });
+      }
+      await nc.flush();
+    }
+    try {
+      assert.equal((await call('PUT', `/v1/users/${userId}/admin-role`, { role: null })).status, 200);
+      assert.equal((await call('DELETE', `/v1/users/${userId}`)).status, 204);
+      await eventually(
+        () =>
+          assert.deepEqual(heard.sort(), [
+            'catalog directory.user.admin-role-changed.v1',
+            'catalog directory.user.deleted.v1',
+            'idp directory.user.admin-role-changed.v1',
+            'idp directory.user.deleted.v1',
+          ]),
+        { timeoutMs: 2000 },
+      );
+    } finally {
+      await Promise.all(listeners.map((nc) => nc.close()));
+    }
   });
 });
