@@ -75,7 +75,7 @@ export class CachedApiKeyResolver implements ApiKeyResolver {
     }
   }
 
-  /** A person's admin session, remembered at most `sessions.ttlMs` and dropped by any event about them. */
+  /** A person's admin session, remembered at most `sessions.ttlMs` and dropped when their role or state changes or they are deleted. */
   async resolveSession(tokenHash: string): Promise<Caller | null> {
     if (!this.sessions) return null;
     const now = Date.now();
