@@ -60,7 +60,7 @@ describe('the HTTP edge of every service', () => {
       responses?: Record<string, unknown>;
     };
     assert.deepEqual(preview.security, [{ apiKey: [] }, { adminSession: [] }]);
-    assert.deepEqual(Object.keys(preview.responses ?? {}).sort(), ['200', '400', '401', '404', 'default']);
+    assert.deepEqual(Object.keys(preview.responses ?? {}).sort(), ['200', '400', '401', '403', '404', 'default']);
     const health = docs.get('directory')?.paths['/health']?.get as { security?: unknown };
     assert.deepEqual(health.security, [], 'probes need no key');
   });
