@@ -154,12 +154,23 @@ describe('admin sessions and admin roles at the directory (real PostgreSQL and N
       assert.equal((await call('GET', `/v1/users/${readOnlyId}`)).body.adminRole, 'read-only', 'nothing changed');
     });
 
-    it('a help-desk admin manages users, groups and credentials, not API keys or roles', async () => {
+    it("a help-desk admin manages users, groups and credentials, not API keys, roles or an admin's account", async () => {
       const token = await tokenOf(helpDeskId);
       const created = await as(token, 'POST', '/v1/users', { username: 'newbie', email: 'newbie@example.com' });
       assert.equal(created.status, 201, JSON.stringify(created.body));
       assert.equal((await as(token, 'DELETE', `/v1/users/${String(created.body.id)}/lockout`)).status, 204);
+      assert.equal((await as(token, 'PATCH', `/v1/users/${String(created.body.id)}`, { firstname: 'New' })).status, 200);
       assert.equal((await as(token, 'POST', '/v1/user-groups', { name: 'Help desk made' })).status, 201);
+      // An admin's account is not theirs to change: a reset password would make them that admin.
+      const takeover = {
+        status: 403,
+        body: forbidden('help-desk', 'change the account of an admin (administrator): ask an administrator'),
+      };
+      assert.deepEqual(await as(token, 'PUT', `/v1/users/${adminId}/password`, { password: 'a long enough password 1' }), takeover);
+      assert.deepEqual(await as(token, 'PATCH', `/v1/users/${adminId}`, { email: 'hank-now@example.com' }), takeover);
+      assert.deepEqual(await as(token, 'DELETE', `/v1/users/${adminId}/lockout`), takeover);
+      assert.deepEqual(await as(token, 'DELETE', `/v1/users/${adminId}`), takeover);
+      assert.equal((await call('GET', `/v1/users/${adminId}`)).body.email, 'alice@example.com');
       assert.deepEqual(await as(token, 'POST', '/v1/api-keys', { name: 'ci' }), {
         status: 403,
         body: forbidden('help-desk', 'manage API keys'),

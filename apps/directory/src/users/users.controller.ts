@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, UnsupportedM
 import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, type Caller, RequirePermission } from '@jit/service';
 import { ApiBody, ApiConsumes } from '@nestjs/swagger';
 import { STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
+import { AdminAccountsGuard } from '../roles/admin-accounts.guard';
 import { ChangePasswordBody, CreateUserBody, SetPasswordBody, UpdateUserBody, UserListQuery, UserListQueryDocumented } from './users.dto';
 import { UsersImportService } from './users-import.service';
 import { UsersService } from './users.service';
@@ -48,12 +49,14 @@ export class UsersController {
   }
 
   @Patch(':id')
+  @UseGuards(AdminAccountsGuard)
   @RequirePermission('users:write')
   update(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(UpdateUserBody) body: UpdateUserBody) {
     return this.users.update(caller.organizationId, id, body);
   }
 
   @Put(':id/password')
+  @UseGuards(AdminAccountsGuard)
   @RequirePermission('credentials:manage')
   @HttpCode(204)
   async setPassword(
@@ -65,6 +68,7 @@ export class UsersController {
   }
 
   @Post(':id/password/change')
+  @UseGuards(AdminAccountsGuard)
   @RequirePermission('credentials:manage')
   @HttpCode(204)
   async changePassword(
@@ -76,6 +80,7 @@ export class UsersController {
   }
 
   @Delete(':id')
+  @UseGuards(AdminAccountsGuard)
   @RequirePermission('users:write')
   @HttpCode(204)
   async remove(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<void> {
