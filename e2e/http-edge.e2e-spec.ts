@@ -59,8 +59,8 @@ describe('the HTTP edge of every service', () => {
       security?: unknown;
       responses?: Record<string, unknown>;
     };
-    assert.deepEqual(preview.security, [{ apiKey: [] }]);
-    assert.deepEqual(Object.keys(preview.responses ?? {}).sort(), ['200', '400', '401', '404', 'default']);
+    assert.deepEqual(preview.security, [{ apiKey: [] }, { adminSession: [] }]);
+    assert.deepEqual(Object.keys(preview.responses ?? {}).sort(), ['200', '400', '401', '403', '404', 'default']);
     const health = docs.get('directory')?.paths['/health']?.get as { security?: unknown };
     assert.deepEqual(health.security, [], 'probes need no key');
   });

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodBody, ZodParam, ZodQuery, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodBody, ZodParam, ZodQuery, type Caller, RequirePermission } from '@jit/service';
 import { BindGroupBody, CreateApplicationBody, CreateFromMetadataBody, ReadinessQuery, UpdateApplicationBody } from './applications.dto';
 import { ApplicationsService } from './applications.service';
 import { BindingsService } from './bindings.service';
@@ -15,6 +15,7 @@ export class ApplicationsController {
   ) {}
 
   @Post()
+  @RequirePermission('applications:write')
   @HttpCode(201)
   create(@CurrentCaller() caller: Caller, @ZodBody(CreateApplicationBody) body: CreateApplicationBody) {
     return this.applications.create(caller.organizationId, body);
@@ -22,6 +23,7 @@ export class ApplicationsController {
 
   /** The same as POST /v1/applications with metadataXml, which is required here. */
   @Post('from-metadata')
+  @RequirePermission('applications:write')
   @HttpCode(201)
   createFromMetadata(@CurrentCaller() caller: Caller, @ZodBody(CreateFromMetadataBody) body: CreateApplicationBody) {
     return this.applications.create(caller.organizationId, body);
@@ -43,6 +45,7 @@ export class ApplicationsController {
   }
 
   @Patch(':id')
+  @RequirePermission('applications:write')
   update(
     @CurrentCaller() caller: Caller,
     @ZodParam('id', IdParam) id: string,
@@ -52,6 +55,7 @@ export class ApplicationsController {
   }
 
   @Delete(':id')
+  @RequirePermission('applications:write')
   @HttpCode(204)
   async remove(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<void> {
     await this.applications.remove(caller.organizationId, id);
@@ -63,12 +67,14 @@ export class ApplicationsController {
   }
 
   @Post(':id/user-groups')
+  @RequirePermission('applications:write')
   @HttpCode(201)
   bind(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(BindGroupBody) body: BindGroupBody) {
     return this.bindings.bindGroup(caller.organizationId, id, body.groupId);
   }
 
   @Delete(':id/user-groups/:groupId')
+  @RequirePermission('applications:write')
   @HttpCode(204)
   async unbind(
     @CurrentCaller() caller: Caller,

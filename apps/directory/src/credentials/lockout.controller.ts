@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, UseGuards } from '@nestjs/common';
 import { ApiNoContentResponse } from '@nestjs/swagger';
-import { ApiKeyGuard, CurrentCaller, IdParam, ZodParam, ZodResponse, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, IdParam, ZodParam, ZodResponse, type Caller, RequirePermission } from '@jit/service';
+import { AdminAccountsGuard } from '../roles/admin-accounts.guard';
 import { LockoutService, LockoutView } from './lockout.service';
 
 /**
@@ -19,6 +20,8 @@ export class LockoutController {
   }
 
   @Delete(':id/lockout')
+  @UseGuards(AdminAccountsGuard)
+  @RequirePermission('credentials:manage')
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'Lifted (or there was none): the right password works at once from every address' })
   async clear(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<void> {

@@ -15,6 +15,7 @@ import {
   hashApiKey,
   type ApiKeyResolver,
   type Caller,
+  RequirePermission,
 } from '@jit/service';
 import { BULK_MEMBERSHIP_RPC_MAX_ITEMS, DirectoryRpc } from '@jit/directory-contracts';
 import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
@@ -27,6 +28,7 @@ export class GroupsController {
   constructor(private readonly groups: GroupsService) {}
 
   @Post()
+  @RequirePermission('groups:write')
   @HttpCode(201)
   create(@CurrentCaller() caller: Caller, @ZodBody(CreateGroupBody) body: CreateGroupBody) {
     return this.groups.create(caller.organizationId, body.name);
@@ -43,11 +45,13 @@ export class GroupsController {
   }
 
   @Patch(':id')
+  @RequirePermission('groups:write')
   rename(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(RenameGroupBody) body: RenameGroupBody) {
     return this.groups.rename(caller.organizationId, id, body.name);
   }
 
   @Delete(':id')
+  @RequirePermission('groups:write')
   @HttpCode(204)
   async remove(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<void> {
     await this.groups.remove(caller.organizationId, id);
@@ -59,6 +63,7 @@ export class GroupsController {
   }
 
   @Post(':id/members')
+  @RequirePermission('groups:write')
   @HttpCode(201)
   async addMember(
     @CurrentCaller() caller: Caller,
@@ -74,6 +79,7 @@ export class GroupsController {
    * answered; 200 only once every event is stored in JetStream (503 otherwise, change kept).
    */
   @Post(':id/members/bulk')
+  @RequirePermission('groups:write')
   @HttpCode(200)
   @ZodResponse(200, BulkMembershipResults)
   bulkMembers(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(BulkMembersBody) body: BulkMembersBody) {
@@ -82,12 +88,14 @@ export class GroupsController {
 
   /** Sets the whole list of members: the same answer and guarantees as the bulk call. */
   @Put(':id/members')
+  @RequirePermission('groups:write')
   @ZodResponse(200, BulkMembershipResults)
   setMembers(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(SetMembersBody) body: SetMembersBody) {
     return this.groups.setMembers(caller.organizationId, id, body.userIds);
   }
 
   @Delete(':id/members/:userId')
+  @RequirePermission('groups:write')
   @HttpCode(204)
   async removeMember(
     @CurrentCaller() caller: Caller,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ApiKeyGuard, CurrentCaller, ZodBody, type Caller } from '@jit/service';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
+import { AdminSessionsService } from '../roles/admin-sessions.service';
 import { OrganizationsService } from './organizations.service';
 
 const CreateOrganizationBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
@@ -22,12 +23,21 @@ export class OrganizationsController {
 
 @Controller()
 export class OrganizationsHandler {
-  constructor(private readonly organizations: OrganizationsService) {}
+  constructor(
+    private readonly organizations: OrganizationsService,
+    private readonly sessions: AdminSessionsService,
+  ) {}
 
   @AnswerRpc(DirectoryRpc.resolveApiKey)
   async resolveApiKey(
     @Payload() request: RequestOf<typeof DirectoryRpc.resolveApiKey>,
   ): Promise<ResponseOf<typeof DirectoryRpc.resolveApiKey>> {
+    if (request.kind === 'admin-session') {
+      const person = await this.sessions.person(request.apiKeyHash);
+      return person
+        ? { organizationId: person.organizationId, bootstrap: false, actor: person.actor }
+        : { organizationId: null, bootstrap: false };
+    }
     const caller = await this.organizations.resolve(request.apiKeyHash);
     return { organizationId: caller?.organizationId ?? null, bootstrap: caller?.bootstrap ?? false };
   }

@@ -1,5 +1,5 @@
 import { Controller, Put, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, type Caller, RequirePermission } from '@jit/service';
 import { SetAdminRoleBody } from './admin-roles.dto';
 import { AdminRolesService } from './admin-roles.service';
 
@@ -10,6 +10,7 @@ export class AdminRolesController {
 
   /** Any API key of the organisation may set roles: machines keep every right. */
   @Put(':id/admin-role')
+  @RequirePermission('roles:manage')
   setRole(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(SetAdminRoleBody) body: SetAdminRoleBody) {
     return this.roles.setRole(caller.organizationId, id, body.role);
   }

@@ -3,6 +3,7 @@ import { DirectoryEvents, type AdminRole } from '@jit/directory-contracts';
 import { Outbox, type OutboxTransaction } from '@jit/messaging';
 import { User } from '../users/user.entity';
 import { toView, UsersService, type UserView } from '../users/users.service';
+import { endAdminSessions } from './admin-sessions.service';
 import { refuseLosingLastAdministrator } from './last-administrator';
 
 /** Who holds which admin role: set by API keys, announced to other services by an event. */
@@ -30,6 +31,7 @@ export class AdminRolesService {
     user.adminRole = role;
     user.version += 1;
     await tx.manager.save(User, user);
+    if (role === null) await endAdminSessions(tx.manager, user.id);
     tx.emit(DirectoryEvents.userAdminRoleChanged, {
       organizationId: user.organizationId,
       userId: user.id,

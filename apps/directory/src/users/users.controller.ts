@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, type Caller, RequirePermission } from '@jit/service';
 import { ApiBody, ApiConsumes } from '@nestjs/swagger';
 import { STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
+import { AdminAccountsGuard } from '../roles/admin-accounts.guard';
 import { ChangePasswordBody, CreateUserBody, SetPasswordBody, UpdateUserBody, UserListQuery, UserListQueryDocumented } from './users.dto';
 import { UsersImportService } from './users-import.service';
 import { UsersService } from './users.service';
@@ -15,6 +16,7 @@ export class UsersController {
   ) {}
 
   @Post()
+  @RequirePermission('users:write')
   @HttpCode(201)
   create(@CurrentCaller() caller: Caller, @ZodBody(CreateUserBody) body: CreateUserBody) {
     return this.users.create(caller.organizationId, body);
@@ -22,6 +24,7 @@ export class UsersController {
 
   /** The body is the CSV text (main.ts registers the text/csv parser and its size limit). */
   @Post('import')
+  @RequirePermission('users:write')
   @HttpCode(200)
   @ApiConsumes('text/csv')
   @ApiBody({ schema: { type: 'string', description: 'CSV with a header row of attribute names (custom:<name> for custom attributes)' } })
@@ -46,11 +49,15 @@ export class UsersController {
   }
 
   @Patch(':id')
+  @UseGuards(AdminAccountsGuard)
+  @RequirePermission('users:write')
   update(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(UpdateUserBody) body: UpdateUserBody) {
     return this.users.update(caller.organizationId, id, body);
   }
 
   @Put(':id/password')
+  @UseGuards(AdminAccountsGuard)
+  @RequirePermission('credentials:manage')
   @HttpCode(204)
   async setPassword(
     @CurrentCaller() caller: Caller,
@@ -61,6 +68,8 @@ export class UsersController {
   }
 
   @Post(':id/password/change')
+  @UseGuards(AdminAccountsGuard)
+  @RequirePermission('credentials:manage')
   @HttpCode(204)
   async changePassword(
     @CurrentCaller() caller: Caller,
@@ -71,6 +80,8 @@ export class UsersController {
   }
 
   @Delete(':id')
+  @UseGuards(AdminAccountsGuard)
+  @RequirePermission('users:write')
   @HttpCode(204)
   async remove(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<void> {
     await this.users.remove(caller.organizationId, id);

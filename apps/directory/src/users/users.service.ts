@@ -12,6 +12,7 @@ import {
 import { DomainError, ErrorCode, NOT_TEXT, notFound, type Page } from '@jit/service';
 import { clearLockout } from '../credentials/clear-lockout';
 import { Membership, UserGroup } from '../groups/group.entity';
+import { endAdminSessions } from '../roles/admin-sessions.service';
 import { refuseLosingLastAdministrator } from '../roles/last-administrator';
 import { PasswordHasher, type Candidate } from './password-check';
 import { User } from './user.entity';
@@ -240,6 +241,7 @@ export class UsersService {
       if (changed.includes('username') || changed.includes('email')) await this.claimLoginNames(tx.manager, user);
       user.version += 1;
       await this.saveUnique(tx.manager, user);
+      if (changed.includes('state') && user.state !== 'ACTIVATED') await endAdminSessions(tx.manager, user.id);
       this.emitSnapshot(tx, user, changed.includes('state') ? { previousState } : 'updated', changed);
       return toView(user);
     });

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Post, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiKeyGuard, CurrentCaller, DomainError, ErrorCode, ZodPipe, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, DomainError, ErrorCode, ZodPipe, type Caller, RequirePermission } from '@jit/service';
 import { IDP_CONFIG, type IdpConfig } from '../config';
 import { SigningKeysService } from './signing-keys.service';
 
@@ -16,6 +16,7 @@ export class KeyRotationController {
   ) {}
 
   @Post('signing-keys/rotation')
+  @RequirePermission('signing-keys:manage')
   @HttpCode(201)
   async rotate(@CurrentCaller() caller: Caller, @Body(new ZodPipe(RotationBody)) body: z.infer<typeof RotationBody>) {
     // SPs refresh metadata on their own schedule: the next certificate must be out there first.

@@ -30,3 +30,13 @@ export const ROLE_PERMISSIONS: Record<AdminRole, readonly AdminPermission[]> = {
   'help-desk': ['read', 'users:write', 'groups:write', 'credentials:manage'],
   'read-only': ['read'],
 };
+
+/**
+ * What the services' guard needs of a person's role (Caller.grants of @jit/service): their
+ * permissions, and whether these are all of them (a route that declares no permission and
+ * changes something is for those only).
+ */
+export function grantsOf(role: AdminRole): { permissions: readonly AdminPermission[]; all: boolean } {
+  const permissions = ROLE_PERMISSIONS[role];
+  return { permissions, all: ADMIN_PERMISSIONS.every((p) => permissions.includes(p)) };
+}

@@ -100,11 +100,19 @@ export const DirectoryRpc = {
       }),
     ]),
   ),
-  /** Other services resolve an admin API key (by its SHA-256 hash; the key never crosses the bus). */
+  /**
+   * Other services resolve an admin API key, or with `kind: 'admin-session'` an admin console
+   * session token, by its SHA-256 hash (neither crosses the bus). A session answers its person as
+   * `actor` with the role they hold now: null organisation once it ended or they lost their role.
+   */
   resolveApiKey: defineRpc(
     'rpc.directory.api-key.resolve.v1',
-    z.object({ apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/) }),
-    z.object({ organizationId: z.uuid().nullable(), bootstrap: z.boolean() }),
+    z.object({ apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/), kind: z.enum(['api-key', 'admin-session']).optional() }),
+    z.object({
+      organizationId: z.uuid().nullable(),
+      bootstrap: z.boolean(),
+      actor: z.object({ userId: z.uuid(), username: z.string(), role: z.enum(ADMIN_ROLES) }).optional(),
+    }),
   ),
   /**
    * The admin console opens a session for a person the IdP signed in to it: the directory checks

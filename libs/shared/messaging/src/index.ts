@@ -15,3 +15,4 @@ export * from './freshness';
 export * from './instance-lease';
 export * from './decorators';
 export * from './bus-seal';
+export * from './event-actor';

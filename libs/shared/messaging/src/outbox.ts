@@ -13,6 +13,7 @@ import type { EventContract, PayloadOf } from './contract';
 import { NatsBus, encodeJson, describe } from './bus';
 import { ContractViolationError, EventNotConfirmedError } from './errors';
 import { OutboxMessage } from './outbox-message.entity';
+import { currentActor } from './event-actor';
 
 /** What a unit of work sees: the transaction's entity manager and a way to emit events in it. */
 export interface OutboxTransaction {
@@ -65,7 +66,11 @@ export class Outbox implements BeforeApplicationShutdown {
               checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
             );
           }
-          rows.push(manager.create(OutboxMessage, { id: randomUUID(), subject: contract.subject, payload: checked.data as object }));
+          // The actor goes beside the contract's fields after the check (the schema would strip it);
+          // it is in the body, so the bus seal covers it, and consumers' schemas ignore it.
+          const actor = currentActor();
+          const body = actor ? { ...(checked.data as object), actor } : (checked.data as object);
+          rows.push(manager.create(OutboxMessage, { id: randomUUID(), subject: contract.subject, payload: body }));
         },
       };
       const value = await work(tx);

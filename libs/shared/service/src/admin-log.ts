@@ -19,20 +19,26 @@ interface AdminRequest {
 }
 
 /**
- * Who made a change: the bootstrap key, or an organisation's key named by the start of its
- * SHA-256 (the directory keeps that hash: `SELECT id, name FROM directory.api_keys WHERE key_hash
- * LIKE '<fingerprint>%'`), which says which key without being usable as one.
+ * Who made a change: a person signed in to the admin console, by username and id; the bootstrap
+ * key; or an organisation's key named by the start of its SHA-256 (the directory keeps that hash:
+ * `SELECT id, name FROM directory.api_keys WHERE key_hash LIKE '<fingerprint>%'`), which says
+ * which key without being usable as one.
  */
 function actorOf(request: AdminRequest & { caller: Caller }): Record<string, string> {
-  const key = request.caller.bootstrap ? 'bootstrap key' : `API key ${request.apiKeyFingerprint ?? '(unknown)'}`;
-  return { actor: key, organizationId: request.caller.organizationId };
+  const person = request.caller.actor;
+  const actor = person
+    ? `person ${person.username} (${person.userId})`
+    : request.caller.bootstrap
+      ? 'bootstrap key'
+      : `API key ${request.apiKeyFingerprint ?? '(unknown)'}`;
+  return { actor, organizationId: request.caller.organizationId };
 }
 
 /**
  * One info line per admin change, for every service at once: a mutating request that an API key
- * authenticated (ApiKeyGuard set `caller`) and that succeeded. It names who (the key), what (the
- * route pattern) and which (the path's ids, and the id of what was created), never a body, so no
- * password, key or personal attribute reaches the log.
+ * or an admin session authenticated (ApiKeyGuard set `caller`) and that succeeded. It names who
+ * (the key or the person), what (the route pattern) and which (the path's ids, and the id of what
+ * was created), never a body, so no password, key or personal attribute reaches the log.
  */
 @Injectable()
 export class AdminChangeLog implements NestInterceptor {

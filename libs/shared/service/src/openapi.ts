@@ -54,6 +54,10 @@ export function serveOpenApi(app: INestApplication, options: OpenApiOptions): vo
     .setDescription(options.description)
     .setVersion(options.version)
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'apiKey')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: "An admin console session: what the person's admin role allows" },
+      'adminSession',
+    )
     .build();
   const create = () => {
     const document = SwaggerModule.createDocument(app, config, { operationIdFactory: operationId });
@@ -166,7 +170,7 @@ const errorResponse = (description: string) => ({
 /**
  * Gives every operation its answers (and the schemas of hand-given ZodPipes): the success one (a route's own @ZodResponse, else the status
  * Nest answers with) and the errors it can answer, each with the one ErrorBody schema. The
- * routes ApiKeyGuard protects carry the API key requirement and its 401; the others (health,
+ * routes ApiKeyGuard protects carry the API key or admin session requirement, its 401 and 403; the others (health,
  * SAML endpoints, the login page) none.
  */
 export function documentResponses(document: OpenAPIObject, routes: ReadonlyMap<string, RouteFacts>): OpenAPIObject {
@@ -188,8 +192,10 @@ export function documentResponses(document: OpenAPIObject, routes: ReadonlyMap<s
       const hasInput = (operation.parameters ?? []).length > 0 || operation.requestBody !== undefined;
       if (hasInput) responses['400'] ??= errorResponse('Invalid input: `details` names each bad field');
       if (guarded) {
-        operation.security = [{ apiKey: [] }];
-        responses['401'] ??= errorResponse('No API key in x-api-key, or not a valid one');
+        // Either: an organisation API key (everything), or a person's admin session (their role).
+        operation.security = [{ apiKey: [] }, { adminSession: [] }];
+        responses['401'] ??= errorResponse('No API key in x-api-key, or not a valid one; or an admin session that has ended');
+        responses['403'] ??= errorResponse("The admin session's role may not do this: `Your admin role (read-only) may not change users`");
       } else {
         operation.security = [];
       }

@@ -6,6 +6,7 @@ import type { BaseConfig } from '@jit/config';
 import { serviceDataSourceOptions } from '@jit/persistence';
 import { HEALTH_OPTIONS, HealthController, type HealthOptions } from './health';
 import { AdminChangeLog } from './admin-log';
+import { EventActorContext } from './api-key';
 import { HttpMetrics } from './http-metrics';
 import { createServiceLogger, HttpLogging, SERVICE_LOGGER, type LogDestination } from './logger';
 import { MessagingMetrics, OutboxMetrics } from './messaging-metrics';
@@ -64,6 +65,7 @@ export class ServiceKitModule {
       HttpMetrics,
       HttpLogging,
       { provide: APP_INTERCEPTOR, useClass: AdminChangeLog },
+      { provide: APP_INTERCEPTOR, useClass: EventActorContext },
     ];
     if (options.bus) {
       providers.push({

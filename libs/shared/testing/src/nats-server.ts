@@ -11,6 +11,7 @@ export const DOCUMENTED_NATS_PASSWORDS = {
   DIRECTORY_NATS_PASSWORD: 'directory-pw-for-test',
   CATALOG_NATS_PASSWORD: 'catalog-pw-for-test',
   IDP_NATS_PASSWORD: 'idp-pw-for-test',
+  CONSOLE_NATS_PASSWORD: 'console-pw-for-test',
   HR_FEED_PASSWORD: 'hr-feed-pw-for-test',
   TEST_ADMIN_PASSWORD: 'admin-pw-for-test',
 };
