@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { DomainError, ErrorCode } from '@jit/service';
-import { ACTIVITY_KINDS, Activity, type ActivityActor, type ActivityKind } from './activity.entity';
+import { ACTIVITY_KINDS, Activity } from './activity.entity';
 
 export const ACTIVITY_PAGE_DEFAULT = 50;
 export const ACTIVITY_PAGE_MAX = 200;
