@@ -20,7 +20,8 @@ export const consoleConfigSchema = baseConfigSchema
     CATALOG_URL: baseUrl.default('http://localhost:4002'),
     /**
      * The organisation `/auth/login` signs in to when no `?organization=` is given. Unset, the
-     * sign-in link must name one (the IdP's portal link of the organisation does the same).
+     * organisation of BOOTSTRAP_ADMIN_API_KEY (the directory's default), asked of the directory;
+     * without either, the sign-in link must name one (as the IdP's portal link does).
      */
     CONSOLE_DEFAULT_ORGANIZATION_ID: z.uuid().optional(),
     /** Signs the session cookie. */

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { describe, NatsBus } from '@jit/messaging';
-import { DomainError, httpStatusOf, toErrorBody } from '@jit/service';
+import { DomainError, hashApiKey, httpStatusOf, toErrorBody } from '@jit/service';
 import { CONSOLE_CONFIG, type ConsoleConfig } from '../config';
 import {
   endSession,
@@ -37,6 +37,7 @@ const REFUSED: Record<'not_found' | 'not_active' | 'no_admin_role', (who: string
 @Controller()
 export class AuthController {
   private readonly logger = new Logger(AuthController.name);
+  private defaultOrganizationId?: string;
 
   constructor(
     private readonly saml: ConsoleSaml,
@@ -47,7 +48,7 @@ export class AuthController {
   @Get('auth/login')
   async login(@Req() req: Request, @Res() res: Response): Promise<void> {
     const named = req.query.organization;
-    const organizationId = named === undefined ? this.config.CONSOLE_DEFAULT_ORGANIZATION_ID : OrganizationId.safeParse(named).data;
+    const organizationId = named === undefined ? await this.defaultOrganization() : OrganizationId.safeParse(named).data;
     if (!organizationId) {
       const why = named === undefined ? 'No organisation was given' : 'The organisation is not a valid id';
       sendPage(
@@ -55,7 +56,7 @@ export class AuthController {
         400,
         messagePage(
           'Which organisation?',
-          `${why}. Open /auth/login?organization=<organisation id> (your administrator has the link), or start the console with CONSOLE_DEFAULT_ORGANIZATION_ID.`,
+          `${why}. Open /auth/login?organization=<organisation id> (your administrator has the link), or start the console with CONSOLE_DEFAULT_ORGANIZATION_ID (or BOOTSTRAP_ADMIN_API_KEY, whose organisation is the default).`,
         ),
       );
       return;
@@ -65,6 +66,23 @@ export class AuthController {
     } catch (error) {
       this.answerError(res, error, 'Cannot start the sign-in');
     }
+  }
+
+  /**
+   * CONSOLE_DEFAULT_ORGANIZATION_ID, else the default organisation of the directory: the one its
+   * bootstrap key reaches, asked by the key's hash as every service asks about an API key. Found
+   * once; until then asked again on each sign-in without an organisation.
+   */
+  private async defaultOrganization(): Promise<string | undefined> {
+    if (this.config.CONSOLE_DEFAULT_ORGANIZATION_ID) return this.config.CONSOLE_DEFAULT_ORGANIZATION_ID;
+    if (this.defaultOrganizationId || !this.config.BOOTSTRAP_ADMIN_API_KEY) return this.defaultOrganizationId;
+    try {
+      const answer = await this.bus.request(DirectoryRpc.resolveApiKey, { apiKeyHash: hashApiKey(this.config.BOOTSTRAP_ADMIN_API_KEY) });
+      this.defaultOrganizationId = answer.organizationId ?? undefined;
+    } catch (error) {
+      this.logger.warn(`Could not ask the directory for the default organisation: ${describe(error)}`);
+    }
+    return this.defaultOrganizationId;
   }
 
   @Post('saml/acs')
