@@ -39,6 +39,7 @@ import { Initial1766000000000 } from './migrations/1766000000000-Initial';
 import { PROXY_BODY_LIMIT, ProxyController } from './proxy/proxy.controller';
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE_MS } from './session/console-session';
 import { PgSessionStore } from './session/pg-session-store';
+import { SessionQueries } from './session/session-queries';
 import { SessionRow } from './session/session-row.entity';
 import { spaMiddleware } from './spa/spa';
 
@@ -72,6 +73,7 @@ export class AppModule {
         ActivityService,
         ActivityRetention,
         LiveEvents,
+        SessionQueries,
       ],
     };
   }

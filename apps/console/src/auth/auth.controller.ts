@@ -3,6 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { DirectoryRpc } from '@jit/directory-contracts';
+import { consoleApplicationId } from '@jit/idp-contracts';
 import { describe, NatsBus } from '@jit/messaging';
 import { DomainError, hashApiKey, httpStatusOf, toErrorBody } from '@jit/service';
 import { CONSOLE_CONFIG, type ConsoleConfig } from '../config';
@@ -14,6 +15,7 @@ import {
   startLogout,
   startSignedInSession,
 } from '../session/console-session';
+import { SessionQueries } from '../session/session-queries';
 import { requireSession } from '../session/session.guard';
 import { ConsoleSaml, SamlRejectedError } from './console-saml';
 import { messagePage, sendPage } from './pages';
@@ -42,6 +44,7 @@ export class AuthController {
   constructor(
     private readonly saml: ConsoleSaml,
     private readonly bus: NatsBus,
+    private readonly sessions: SessionQueries,
     @Inject(CONSOLE_CONFIG) private readonly config: ConsoleConfig,
   ) {}
 
@@ -150,7 +153,7 @@ export class AuthController {
     res.status(200).json({ redirect: url ?? '/' });
   }
 
-  /** The IdP's LogoutResponse to ours (the console's session already ended at /auth/logout). */
+  /** The IdP's LogoutResponse to ours (the console's session already ended at /auth/logout), or its own LogoutRequest. */
   @Get('saml/logout')
   async sloGet(@Req() req: Request, @Res() res: Response): Promise<void> {
     return this.slo(req, res);
@@ -162,11 +165,7 @@ export class AuthController {
   }
 
   private async slo(req: Request, res: Response): Promise<void> {
-    if (req.query.SAMLRequest !== undefined || (req.body as Record<string, unknown> | undefined)?.SAMLRequest !== undefined) {
-      // A logout the IdP starts: the console's own sign-out is the way to end its session.
-      sendPage(res, 400, messagePage('Sign out from the console', 'The console ends its sessions itself: use Sign out in the console.'));
-      return;
-    }
+    if (req.query.SAMLRequest !== undefined) return this.idpLogoutRequest(req, res);
     // RelayState names the organisation: the session cookie (SameSite=Strict) does not come with the IdP's redirect.
     const organizationId = OrganizationId.safeParse(req.query.RelayState).data ?? pendingLogoutOrganization(req);
     if (!organizationId) {
@@ -180,6 +179,33 @@ export class AuthController {
       res.redirect(303, '/');
     } catch (error) {
       this.answerError(res, error, 'Sign-out not confirmed');
+    }
+  }
+
+  /**
+   * The person signed out at the IdP, which sends them through every SP they signed in to. The
+   * console's cookie (SameSite=Strict) does not come with this cross-site redirect, so their
+   * sessions are found by the NameID the verified request names (their user id) in the
+   * organisation of its console application: each token is ended, each session deleted.
+   */
+  private async idpLogoutRequest(req: Request, res: Response): Promise<void> {
+    try {
+      const request = await this.saml.acceptLogoutRequest(req);
+      const sessions = await this.sessions.signedInAs(request.nameID);
+      let ended = 0;
+      for (const { sid, signedIn } of sessions) {
+        if (consoleApplicationId(signedIn.organization.id) !== request.appId) continue;
+        await this.bus
+          .request(DirectoryRpc.closeAdminSession, { token: signedIn.token })
+          .catch((error: unknown) => this.logger.warn(`The directory did not confirm the end of an admin session: ${describe(error)}`));
+        await this.sessions.delete(sid);
+        ended++;
+      }
+      if (ended > 0) this.logger.log({ appId: request.appId, userId: request.nameID, sessions: ended }, 'Signed out by the IdP');
+      // Success whether or not a session was here: that person has none at the console now.
+      res.redirect(302, await request.responseUrl(true));
+    } catch (error) {
+      this.answerError(res, error, 'Logout request rejected');
     }
   }
 

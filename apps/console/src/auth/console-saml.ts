@@ -1,3 +1,4 @@
+import { inflateRawSync } from 'node:zlib';
 import type { Request } from 'express';
 import {
   MultiSamlStrategy,
@@ -14,7 +15,7 @@ import { SAML, type SamlConfig } from '@node-saml/node-saml';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { consoleApplicationId, CONSOLE_SAML_PATHS } from '@jit/idp-contracts';
 import { DomainError, ErrorCode } from '@jit/service';
-import type { IdpMetadataService } from './idp-metadata';
+import type { IdpMetadata, IdpMetadataService } from './idp-metadata';
 import type { SignedIn } from '../session/console-session';
 
 /** The IdP's Response did not pass validation (signature, InResponseTo, audience, time, status). */
@@ -158,6 +159,45 @@ export class ConsoleSaml {
     }
   }
 
+  /**
+   * The IdP's own LogoutRequest (the person signed out at the IdP, which walks every SP they
+   * signed in to). It must be signed: node-saml checks a signature that is there but lets an
+   * unsigned request through, and an unsigned one would let any page sign people out. It is
+   * verified with the metadata of the console application named by its Issuer, read from our
+   * IDP_URL, whose entity must be that Issuer. Answers the application and the person named, and
+   * how to build the LogoutResponse once their sessions are ended.
+   */
+  async acceptLogoutRequest(
+    req: Request,
+  ): Promise<{ appId: string; nameID: string; responseUrl: (success: boolean) => Promise<string> }> {
+    const query = req.query as Record<string, unknown>;
+    if (typeof query.SAMLRequest !== 'string' || typeof query.Signature !== 'string') {
+      throw new SamlRejectedError('an IdP LogoutRequest must be a signed HTTP-Redirect message');
+    }
+    const issuer = unverifiedIssuer(query.SAMLRequest);
+    const appId = /\/saml2\/([0-9a-f-]{36})$/.exec(issuer ?? '')?.[1];
+    if (!appId) throw new SamlRejectedError('the LogoutRequest does not come from a console application of the IdP');
+    const idp = await this.metadata.get(appId);
+    if (idp.entityId !== issuer) throw new SamlRejectedError(`the LogoutRequest's Issuer is not ${idp.entityId}`);
+    const options = this.optionsFrom(idp);
+    if (!options.logoutUrl) throw new SamlRejectedError('the IdP metadata of the console application has no SingleLogoutService');
+    const saml = new SAML(options as SamlConfig);
+    const at = req.originalUrl.indexOf('?');
+    let profile: Profile | null;
+    try {
+      ({ profile } = await saml.validateRedirectAsync(query as Record<string, string>, at < 0 ? '' : req.originalUrl.slice(at + 1)));
+    } catch (error) {
+      throw new SamlRejectedError((error as Error).message || 'The logout request was rejected');
+    }
+    if (!profile) throw new SamlRejectedError('the IdP sent no LogoutRequest');
+    const relayState = typeof query.RelayState === 'string' ? query.RelayState : '';
+    return {
+      appId,
+      nameID: profile.nameID,
+      responseUrl: (success) => saml.getLogoutResponseUrlAsync(profile, relayState, {}, success),
+    };
+  }
+
   spMetadataXml(): string {
     return generateServiceProviderMetadata({
       issuer: this.entityId,
@@ -169,7 +209,10 @@ export class ConsoleSaml {
   }
 
   private async samlOptionsFor(organizationId: string): Promise<Partial<PassportSamlConfig>> {
-    const idp = await this.metadata.get(consoleApplicationId(organizationId));
+    return this.optionsFrom(await this.metadata.get(consoleApplicationId(organizationId)));
+  }
+
+  private optionsFrom(idp: IdpMetadata): Partial<PassportSamlConfig> {
     return {
       entryPoint: idp.ssoRedirectUrl,
       idpCert: idp.signingCertificates,
@@ -208,7 +251,20 @@ export class ConsoleSaml {
   }
 }
 
-/** The Issuer of the Response element (the document root); null when it has none. */
+/**
+ * The Issuer of a Redirect-binding LogoutRequest before it is verified: only to choose the
+ * metadata to verify it with. Inflating stops at 64 KiB.
+ */
+function unverifiedIssuer(samlRequest: string): string | undefined {
+  try {
+    const xml = inflateRawSync(Buffer.from(samlRequest, 'base64'), { maxOutputLength: 64 * 1024 }).toString('utf8');
+    return responseIssuer(xml) ?? undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Issuer child of a SAML message's root element; null when it has none. */
 function responseIssuer(xml: string): string | null {
   let root: Element | null;
   try {

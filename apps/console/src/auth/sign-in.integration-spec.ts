@@ -10,6 +10,7 @@ import { consoleApplicationId, IDP_STREAM } from '@jit/idp-contracts';
 import { decodeJson, NatsBus } from '@jit/messaging';
 import {
   buildIdpMetadata,
+  buildLogoutRequest,
   buildLogoutResponse,
   buildResponse,
   generateSigningCredentials,
@@ -252,5 +253,42 @@ describe('signing in to the console', () => {
       impostorKey,
     );
     assert.equal((await fetch(forged, { redirect: 'manual' })).status, 401);
+  });
+
+  it('ends the person’s sessions when the IdP sends its own signed LogoutRequest, and answers it', async () => {
+    const { requestId } = await startLogin();
+    const cookie = cookieOf(await postAcs(requestId, admin.id));
+    assert.equal((await fetch(`${consoleUrl}/api/me`, { headers: { cookie } })).status, 200);
+    const request = (key: SigningCredentials) =>
+      redirectBindingUrl(
+        `${consoleUrl}/saml/logout`,
+        'SAMLRequest',
+        buildLogoutRequest({
+          issuer: idpEntity(),
+          destination: `${consoleUrl}/saml/logout`,
+          nameId: admin.id,
+          nameIdFormat: UNSPECIFIED,
+          sessionIndex: '_s1',
+        }).xml,
+        'back-to-portal',
+        key,
+      );
+    const forged = await fetch(request(impostorKey), { redirect: 'manual' });
+    assert.equal(forged.status, 401);
+    const unsigned = new URL(request(idpKey));
+    unsigned.searchParams.delete('Signature');
+    assert.equal((await fetch(unsigned, { redirect: 'manual' })).status, 401);
+    assert.equal((await fetch(`${consoleUrl}/api/me`, { headers: { cookie } })).status, 200, 'still signed in');
+
+    closed.length = 0;
+    // No cookie: the IdP's redirect is cross-site, and SameSite=Strict keeps it home.
+    const answer = await fetch(request(idpKey), { redirect: 'manual' });
+    assert.equal(answer.status, 302, await answer.text());
+    const location = new URL(answer.headers.get('location') ?? '');
+    assert.equal(`${location.origin}${location.pathname}`, `${idpUrl}/saml2/${appId}/slo`);
+    assert.ok(location.searchParams.get('SAMLResponse'));
+    assert.equal(location.searchParams.get('RelayState'), 'back-to-portal');
+    assert.equal((await fetch(`${consoleUrl}/api/me`, { headers: { cookie } })).status, 401);
+    assert.ok(closed.includes(`token-of-${admin.id}`));
   });
 });
