@@ -167,9 +167,7 @@ export class ConsoleSaml {
    * IDP_URL, whose entity must be that Issuer. Answers the application and the person named, and
    * how to build the LogoutResponse once their sessions are ended.
    */
-  async acceptLogoutRequest(
-    req: Request,
-  ): Promise<{ appId: string; nameID: string; responseUrl: (success: boolean) => Promise<string> }> {
+  async acceptLogoutRequest(req: Request): Promise<{ appId: string; nameID: string; responseUrl: (success: boolean) => Promise<string> }> {
     const query = req.query as Record<string, unknown>;
     if (typeof query.SAMLRequest !== 'string' || typeof query.Signature !== 'string') {
       throw new SamlRejectedError('an IdP LogoutRequest must be a signed HTTP-Redirect message');
