@@ -463,6 +463,18 @@ describe('live events', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('documents the console’s own API (me, activity) and none of what it forwards', async () => {
+    const document = (await (await fetch(url('/docs-json'))).json()) as {
+      paths: Record<string, Record<string, { parameters?: { name: string }[] }>>;
+    };
+    const paths = Object.keys(document.paths).filter((p) => p.startsWith('/api'));
+    assert.deepEqual(paths.sort(), ['/api/activity', '/api/me']);
+    const filters = (document.paths['/api/activity']?.get?.parameters ?? []).map((p) => p.name).sort();
+    assert.deepEqual(filters, ['applicationId', 'before', 'from', 'kind', 'limit', 'reason', 'to', 'userId']);
+  });
+});
+
 describe('SPA', () => {
   it('answers a page saying how to build the screens when they are not built', async () => {
     const answer = await fetch(url('/users/123'));
