@@ -13,6 +13,7 @@ const depConstraints = [
   { sourceTag: 'scope:catalog', onlyDependOnLibsWithTags: ['scope:catalog', 'scope:directory', 'scope:shared'] },
   { sourceTag: 'scope:idp', onlyDependOnLibsWithTags: ['scope:idp', 'scope:directory', 'scope:catalog', 'scope:shared'] },
   { sourceTag: 'scope:demo-sp', onlyDependOnLibsWithTags: ['scope:demo-sp', 'scope:shared'] },
+  // The console speaks to every service, through their contracts only.
   {
     sourceTag: 'scope:console',
     onlyDependOnLibsWithTags: ['scope:console', 'scope:directory', 'scope:catalog', 'scope:idp', 'scope:shared'],

@@ -4,12 +4,15 @@ import { type Browser, freePort, parseForm, startService, testEnv, type ServiceP
 
 export const BOOTSTRAP_KEY = 'e2e-bootstrap-admin-key-0123456789';
 
+export type ServiceName = 'directory' | 'catalog' | 'idp' | 'demo-sp' | 'console';
+
 /** All four services on real PostgreSQL and NATS, with this run's own database and prefix. */
 export class System {
   readonly env: TestEnv;
   /** BUS_KEYS of every service of this system: a key of its own, as in production. */
   readonly busKey = randomBytes(32).toString('hex');
-  ports!: { idp: number; directory: number; catalog: number; demoSp: number };
+  /** The console's port is chosen with the others; the console starts only when a test asks (startOne('console')). */
+  ports!: { idp: number; directory: number; catalog: number; demoSp: number; console: number };
   readonly running = new Map<string, ServiceProcess>();
   /** Run the production build from dist/ (see e2e/compiled-build.e2e-spec.ts) instead of the source. */
   compiled = false;
@@ -21,7 +24,7 @@ export class System {
     /** Extra environment for every service of this system. */
     private readonly extraEnv: Record<string, string> = {},
     /** Extra environment for one service (its NATS user, say), after extraEnv. */
-    private readonly serviceEnv: Partial<Record<'directory' | 'catalog' | 'idp' | 'demo-sp', Record<string, string>>> = {},
+    private readonly serviceEnv: Partial<Record<ServiceName, Record<string, string>>> = {},
   ) {
     this.env = testEnv(label);
   }
@@ -38,9 +41,18 @@ export class System {
   get demoSpUrl() {
     return `http://127.0.0.1:${this.ports.demoSp}`;
   }
+  get consoleUrl() {
+    return `http://127.0.0.1:${this.ports.console}`;
+  }
 
   async start(): Promise<void> {
-    this.ports = { idp: await freePort(), directory: await freePort(), catalog: await freePort(), demoSp: await freePort() };
+    this.ports = {
+      idp: await freePort(),
+      directory: await freePort(),
+      catalog: await freePort(),
+      demoSp: await freePort(),
+      console: await freePort(),
+    };
     // The directory first: it creates the default organisation; the others ask it for API keys.
     await this.startOne('directory');
     // allSettled: when one fails, the others are still registered by the time stop() runs, so none
@@ -50,8 +62,14 @@ export class System {
     if (failed) throw failed.reason;
   }
 
-  async startOne(name: 'directory' | 'catalog' | 'idp' | 'demo-sp'): Promise<ServiceProcess> {
-    const port = { directory: this.ports.directory, catalog: this.ports.catalog, idp: this.ports.idp, 'demo-sp': this.ports.demoSp }[name];
+  async startOne(name: ServiceName): Promise<ServiceProcess> {
+    const port = {
+      directory: this.ports.directory,
+      catalog: this.ports.catalog,
+      idp: this.ports.idp,
+      'demo-sp': this.ports.demoSp,
+      console: this.ports.console,
+    }[name];
     const service = await startService(name, port, this.envFor(name), { compiled: this.compiled });
     this.running.set(name, service);
     return service;
@@ -70,7 +88,7 @@ export class System {
     return service;
   }
 
-  private envFor(name: 'directory' | 'catalog' | 'idp' | 'demo-sp'): Record<string, string> {
+  private envFor(name: ServiceName): Record<string, string> {
     return {
       DATABASE_URL: this.env.databaseUrl,
       NATS_URL: this.natsUrl ?? this.env.natsUrl,
@@ -85,6 +103,12 @@ export class System {
       DEMO_SP_PORT: String(this.ports.demoSp),
       DEMO_SP_BASE_URL: this.demoSpUrl,
       DEMO_SP_IDP_URL: this.idpUrl,
+      // The IdP serves the console's application of each organisation for this URL.
+      CONSOLE_PORT: String(this.ports.console),
+      CONSOLE_URL: this.consoleUrl,
+      IDP_URL: this.idpUrl,
+      DIRECTORY_URL: this.directoryUrl,
+      CATALOG_URL: this.catalogUrl,
       ...this.extraEnv,
       ...this.serviceEnv[name],
     };

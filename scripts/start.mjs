@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: checks that PostgreSQL and NATS (with JetStream) answer, then runs every service
-// and demo-sp, prints where each listens, and stops them all on Ctrl-C or when one fails.
+// `npm start`: checks that PostgreSQL and NATS (with JetStream) answer, then runs every service,
+// demo-sp and the admin console, prints where each listens, and stops them all on Ctrl-C or when one fails.
 import { spawn } from 'node:child_process';
 import { connect as tcp } from 'node:net';
 
@@ -39,6 +39,7 @@ const services = [
   { name: 'catalog', port: env.CATALOG_PORT ?? '4002', what: 'admin API: connectors, applications' },
   { name: 'idp', port: env.IDP_PORT ?? '4000', what: 'SAML IdP and login page' },
   { name: 'demo-sp', port: env.DEMO_SP_PORT ?? '4100', what: 'example SP with JIT accounts' },
+  { name: 'console', port: env.CONSOLE_PORT ?? '4003', what: 'admin console (sign in as an administrator)' },
 ];
 
 function reachable(url, defaultPort) {

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { CatalogEvents } from '@jit/catalog-contracts';
+import { DirectoryEvents } from '@jit/directory-contracts';
+import { IdpEvents } from '@jit/idp-contracts';
+import { liveEventOf } from '../live/live-events';
+import { activityId, CONSOLE_CONSUMES, toActivity } from './activity-events';
+
+const org = '6f1c2a4e-8f51-4c1e-9a52-0d1e2f3a4b5c';
+const user = '1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b';
+const at = '2026-12-01T10:00:00.000Z';
+
+describe('toActivity', () => {
+  it('makes a sign-in, a refusal with reason and detail, and skips a sign-out', () => {
+    const issued = toActivity(IdpEvents.assertionIssued.subject, {
+      organizationId: org,
+      occurredAt: at,
+      userId: user,
+      applicationId: 'app',
+    });
+    assert.equal(issued?.kind, 'sign-in');
+    const refused = toActivity(IdpEvents.ssoRefused.subject, {
+      organizationId: org,
+      occurredAt: at,
+      userId: null,
+      applicationId: 'app',
+      reason: 'app_inactive',
+      detail: 'switched off',
+    });
+    assert.deepEqual([refused?.kind, refused?.reason, refused?.detail, refused?.userId], ['refusal', 'app_inactive', 'switched off', null]);
+    assert.equal(toActivity(IdpEvents.loggedOut.subject, { organizationId: org, occurredAt: at, userId: user }), null);
+  });
+
+  it('summarises an admin change by who made it', () => {
+    const byKey = toActivity(CatalogEvents.groupBound.subject, {
+      organizationId: org,
+      occurredAt: at,
+      applicationId: 'a1',
+      groupId: 'g1',
+      actor: { kind: 'api-key', fingerprint: '0123456789ab' },
+    });
+    assert.equal(byKey?.kind, 'admin-change');
+    assert.equal(byKey?.summary, 'API key 0123456789ab gave group g1 access to application a1');
+    const bySystem = toActivity(DirectoryEvents.userAdminRoleChanged.subject, {
+      organizationId: org,
+      occurredAt: at,
+      userId: user,
+      role: 'help-desk',
+      previousRole: null,
+    });
+    assert.equal(bySystem?.summary, `The system changed the admin role of user ${user} from none to help-desk`);
+    assert.equal(bySystem?.actor, null);
+  });
+});
+
+describe('the consumed contracts', () => {
+  const schemaOf = (subject: string) => CONSOLE_CONSUMES.flatMap((s) => s.events).find((e) => e.subject === subject)!.schema;
+  const created = { organizationId: org, version: 1, occurredAt: at, groupId: user, name: 'Ops' };
+
+  it('keep the actor the producer wrote beside the contract’s fields', () => {
+    const actor = { kind: 'person', userId: user, username: 'ada' };
+    assert.deepEqual(schemaOf(DirectoryEvents.groupCreated.subject).parse({ ...created, actor }), { ...created, actor });
+  });
+
+  it('drop an actor of another shape rather than the event, and still hold the contract', () => {
+    assert.deepEqual(schemaOf(DirectoryEvents.groupCreated.subject).parse({ ...created, actor: { kind: 'robot' } }), {
+      ...created,
+      actor: undefined,
+    });
+    assert.equal(schemaOf(DirectoryEvents.groupCreated.subject).safeParse({ ...created, name: 3 }).success, false);
+  });
+});
+
+describe('activityId', () => {
+  it('is the same for a redelivery and differs per sequence', () => {
+    assert.equal(activityId('idp', 5, 's', at), activityId('idp', 5, 's', at));
+    assert.notEqual(activityId('idp', 5, 's', at), activityId('idp', 6, 's', at));
+    assert.match(activityId('idp', 5, 's', at), /^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('liveEventOf', () => {
+  it('keeps the subject and ids only', () => {
+    assert.deepEqual(
+      liveEventOf('directory.user.updated.v1', { organizationId: org, userId: user, user: { username: 'ada' }, version: 2 }),
+      { subject: 'directory.user.updated.v1', organizationId: org, ids: { userId: user } },
+    );
+    assert.equal(liveEventOf('x', { userId: user }), undefined);
+  });
+});

@@ -1,0 +1,33 @@
+import { Controller, Get, UseGuards } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ZodResponse } from '@jit/service';
+import type { SignedIn } from './session/console-session';
+import { ConsoleSessionGuard, CurrentSession } from './session/session.guard';
+
+export const MeView = z.object({
+  user: z.object({ id: z.uuid(), username: z.string(), email: z.string(), firstname: z.string(), lastname: z.string() }),
+  organization: z.object({ id: z.uuid(), name: z.string() }),
+  role: z.string(),
+  permissions: z.array(z.string()),
+  csrfToken: z.string(),
+});
+export type MeView = z.infer<typeof MeView>;
+
+@ApiTags('session')
+@Controller('api')
+@UseGuards(ConsoleSessionGuard)
+export class MeController {
+  /** Who is signed in, what they may do, and the token every changing request must carry as `x-csrf-token`. */
+  @Get('me')
+  @ZodResponse(200, MeView)
+  me(@CurrentSession() session: SignedIn): MeView {
+    return {
+      user: session.user,
+      organization: session.organization,
+      role: session.role,
+      permissions: [...session.permissions],
+      csrfToken: session.csrfToken,
+    };
+  }
+}
