@@ -144,7 +144,7 @@ function UserScreen({ user }: { user: UserView }) {
               </Label>
             </Title>
             <Content component="p" className="console-muted">
-              {user.username} · {user.email}
+              {user.username} · {user.email} · <Link to={`/activity?userId=${user.id}`}>Sign-ins and refusals</Link>
             </Content>
           </FlexItem>
           {canWrite && (

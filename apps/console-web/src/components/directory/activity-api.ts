@@ -43,6 +43,8 @@ export const REFUSAL_REASONS = [
   'missing_required_attribute',
 ] as const;
 
+export type ActivityActor = string | { kind: 'person'; userId: string; username: string } | { kind: 'api-key'; fingerprint: string };
+
 export interface ActivityItem {
   id: string;
   kind: ActivityKind;
@@ -51,7 +53,8 @@ export interface ActivityItem {
   applicationId: string | null;
   reason: string | null;
   detail: string | null;
-  actor: string | null;
+  /** Who made an admin change (the events' actor); null for sign-ins and for changes outside a request. */
+  actor: ActivityActor | null;
   subject: string;
   summary: string;
 }
