@@ -2,12 +2,21 @@ import { useId, useState } from 'react';
 import { FormGroup, FormSelect, FormSelectOption, SearchInput } from '@patternfly/react-core';
 import { useDebouncedValue } from '../common/useDebouncedValue';
 import { useUsers } from './queries';
+import type { UserView } from './types';
 
 /**
  * Picks one user by searching (server-side, 20 matches at most): the directory may hold 100,000
  * users, so there is never a list of all of them.
  */
-export function UserPicker({ label, value, onChange }: { label: string; value: string; onChange: (userId: string) => void }) {
+export function UserPicker({
+  label,
+  value,
+  onChange,
+}: {
+  label: string;
+  value: string;
+  onChange: (userId: string, user?: UserView) => void;
+}) {
   const selectId = useId();
   const [typed, setTyped] = useState('');
   const search = useDebouncedValue(typed.trim(), 300);
@@ -25,7 +34,17 @@ export function UserPicker({ label, value, onChange }: { label: string; value: s
           onChange('');
         }}
       />
-      <FormSelect id={selectId} value={value} onChange={(_event, next) => onChange(next)} className="pf-v6-u-mt-xs">
+      <FormSelect
+        id={selectId}
+        value={value}
+        onChange={(_event, next) =>
+          onChange(
+            next,
+            items.find((user) => user.id === next),
+          )
+        }
+        className="pf-v6-u-mt-xs"
+      >
         <FormSelectOption value="" label={search ? `${found.data?.total ?? 0} matching users: choose one` : 'Any user'} />
         {value && !items.some((user) => user.id === value) && <FormSelectOption value={value} label="The chosen user" />}
         {items.map((user) => (
