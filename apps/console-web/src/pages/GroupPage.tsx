@@ -90,11 +90,11 @@ export function GroupPage() {
       </PageSection>
       <PageSection>
         <Grid hasGutter>
-          <GridItem xl={6}>
-            <GroupMembersCard groupId={id} groupName={name} />
-          </GridItem>
-          <GridItem xl={6}>
+          <GridItem>
             <GroupApplicationsCard groupId={id} groupName={name} />
+          </GridItem>
+          <GridItem>
+            <GroupMembersCard groupId={id} groupName={name} />
           </GridItem>
         </Grid>
       </PageSection>

@@ -14,6 +14,10 @@ import {
   CardBody,
   CardTitle,
   Content,
+  DescriptionList,
+  DescriptionListDescription,
+  DescriptionListGroup,
+  DescriptionListTerm,
   Flex,
   FlexItem,
   Form,
@@ -37,7 +41,7 @@ import {
 } from '../components/directory/user-form';
 import { AdminRoleCard, LockoutCard, PasswordResetCard } from '../components/directory/UserSecurity';
 import { UserApplicationsCard, UserGroupsCard } from '../components/directory/UserAccess';
-import { STATE_LABEL, type UserState, type UserView } from '../components/directory/types';
+import { ATTRIBUTE_LABEL, EDITABLE_ATTRIBUTES, STATE_LABEL, type UserState, type UserView } from '../components/directory/types';
 import { NotFoundPage } from './NotFoundPage';
 
 const STATE_COLOR = { ACTIVATED: 'green', SUSPENDED: 'orange', STAGED: 'grey' } as const;
@@ -73,6 +77,27 @@ export function UserPage() {
 function displayName(user: UserView): string {
   const names = [user.firstname, user.lastname].filter(Boolean).join(' ');
   return user.displayname || names || user.username;
+}
+
+/** What an admin who may not edit users sees: the attributes as text, no inputs. */
+function UserAttributesList({ user }: { user: UserView }) {
+  const custom = Object.entries(user.customAttributes);
+  return (
+    <DescriptionList isCompact isHorizontal columnModifier={{ lg: '2Col' }} aria-label="Attributes">
+      {EDITABLE_ATTRIBUTES.map((name) => (
+        <DescriptionListGroup key={name}>
+          <DescriptionListTerm>{ATTRIBUTE_LABEL[name] ?? name}</DescriptionListTerm>
+          <DescriptionListDescription>{user[name] ?? '—'}</DescriptionListDescription>
+        </DescriptionListGroup>
+      ))}
+      {custom.map(([name, value]) => (
+        <DescriptionListGroup key={`custom.${name}`}>
+          <DescriptionListTerm>{name} (custom)</DescriptionListTerm>
+          <DescriptionListDescription>{value}</DescriptionListDescription>
+        </DescriptionListGroup>
+      ))}
+    </DescriptionList>
+  );
 }
 
 function UserScreen({ user }: { user: UserView }) {
@@ -184,9 +209,9 @@ function UserScreen({ user }: { user: UserView }) {
             <Card>
               <CardTitle component="h2">Attributes</CardTitle>
               <CardBody>
-                <Form onSubmit={(event) => void save(event)} noValidate>
-                  <UserFormFields control={form.control} withPassword={false} withState={false} isDisabled={!canWrite} />
-                  {canWrite && (
+                {canWrite ? (
+                  <Form onSubmit={(event) => void save(event)} noValidate>
+                    <UserFormFields control={form.control} withPassword={false} withState={false} />
                     <ActionGroup>
                       <Button
                         type="submit"
@@ -199,8 +224,10 @@ function UserScreen({ user }: { user: UserView }) {
                         Discard changes
                       </Button>
                     </ActionGroup>
-                  )}
-                </Form>
+                  </Form>
+                ) : (
+                  <UserAttributesList user={user} />
+                )}
               </CardBody>
             </Card>
           </GridItem>

@@ -206,7 +206,7 @@ export function UsersPage() {
           <Thead>
             <Tr>
               {COLUMNS.map((column, index) => (
-                <Th key={column.label} sort={column.sort ? sortBy(index, column.sort) : undefined}>
+                <Th key={column.label} modifier="nowrap" sort={column.sort ? sortBy(index, column.sort) : undefined}>
                   {column.label}
                 </Th>
               ))}

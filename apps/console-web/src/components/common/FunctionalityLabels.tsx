@@ -6,7 +6,7 @@ import { Label, LabelGroup } from '@patternfly/react-core';
  */
 export function FunctionalityLabels({ values, name }: { values: readonly string[]; name: string }) {
   return (
-    <LabelGroup categoryName="Supported Functionality" aria-label={`Supported functionality of ${name}`} numLabels={4}>
+    <LabelGroup aria-label={`Supported functionality of ${name}`} numLabels={4}>
       {values.map((value) => (
         <Label key={value} color={value === 'JIT Provisioning' ? 'purple' : value === 'SSO' ? 'blue' : 'grey'} isCompact>
           {value === 'SLO' ? 'Single Logout' : value}

@@ -9,11 +9,12 @@ import { applyUserApiErrors, toCreateBody, toFormValues, userFormSchema, UserFor
 import type { UserAttributes, UserView } from './types';
 
 /** GET /v1/user-attributes: the standard names and the organisation's custom ones. */
-export function useUserAttributes() {
+export function useUserAttributes(enabled = true) {
   return useQuery({
     queryKey: ['users', 'attributes'],
     queryFn: async () => unwrap(await directory.GET('/v1/user-attributes')) as unknown as UserAttributes,
     staleTime: 60_000,
+    enabled,
   });
 }
 
@@ -22,7 +23,7 @@ export function CreateUserModal({ isOpen, onClose }: { isOpen: boolean; onClose:
   const titleId = useId();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const attributes = useUserAttributes();
+  const attributes = useUserAttributes(isOpen);
   const [failure, setFailure] = useState<string | null>(null);
   const form = useForm<UserFormValues>({ resolver: zodResolver(userFormSchema), defaultValues: toFormValues() });
 

@@ -12,10 +12,13 @@ export function UserPicker({
   label,
   value,
   onChange,
+  emptyLabel = 'Any user',
 }: {
   label: string;
   value: string;
   onChange: (userId: string, user?: UserView) => void;
+  /** The choice before a search: 'Any user' for a filter. */
+  emptyLabel?: string;
 }) {
   const selectId = useId();
   const [typed, setTyped] = useState('');
@@ -23,7 +26,7 @@ export function UserPicker({
   const found = useUsers({ search, sort: 'username', limit: 20, offset: 0 }, search.length > 0);
   const items = found.data?.items ?? [];
   return (
-    <FormGroup label={label} fieldId={selectId} role="group">
+    <FormGroup label={label} fieldId={selectId}>
       <SearchInput
         aria-label={`${label}: search by username, email or name`}
         placeholder="Search a user"
@@ -45,7 +48,7 @@ export function UserPicker({
         }
         className="pf-v6-u-mt-xs"
       >
-        <FormSelectOption value="" label={search ? `${found.data?.total ?? 0} matching users: choose one` : 'Any user'} />
+        <FormSelectOption value="" label={search ? `${found.data?.total ?? 0} matching users: choose one` : emptyLabel} />
         {value && !items.some((user) => user.id === value) && <FormSelectOption value={value} label="The chosen user" />}
         {items.map((user) => (
           <FormSelectOption key={user.id} value={user.id} label={`${user.username} (${user.email})`} />

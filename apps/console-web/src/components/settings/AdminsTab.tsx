@@ -142,6 +142,7 @@ function GrantRole({ onGrant }: { onGrant: (user: { id: string; username: string
           <FlexItem grow={{ default: 'grow' }}>
             <UserPicker
               label="User"
+              emptyLabel="Search above, then choose"
               value={chosen?.id ?? ''}
               onChange={(id, user) => setChosen(id ? { id, username: user?.username ?? 'The user' } : null)}
             />

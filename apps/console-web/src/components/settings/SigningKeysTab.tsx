@@ -102,7 +102,7 @@ export function SigningKeysTab() {
                   variant="link"
                   isInline
                   onClick={() => download(key)}
-                  aria-label={`Download the ${STATE[key.state].label.toLowerCase()} certificate`}
+                  aria-label={`Download certificate of the ${STATE[key.state].label.toLowerCase()} key`}
                 >
                   Download certificate
                 </Button>
