@@ -94,6 +94,10 @@ export function UsersPage() {
   useEffect(() => {
     if (searchInAddress !== search) update({ search });
   }, [search]); // update is rebuilt each render: only a new search matters
+  // The address changed under the box (the navigation's Users link, back): show what is searched.
+  useEffect(() => {
+    if (searchInAddress !== search) setTyped(searchInAddress);
+  }, [searchInAddress]); // only a new address: typing changes `search` first, and must not be undone
 
   const query: UserQuery = {
     search: searchInAddress || undefined,
