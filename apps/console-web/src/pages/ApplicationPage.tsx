@@ -190,9 +190,7 @@ export function ApplicationPage() {
         isOpen={confirmDelete}
         title={`Delete ${application.name}?`}
         confirmLabel="Delete application"
-        isBusy={remove.isPending}
-        error={remove.error?.message}
-        onConfirm={() => remove.mutate()}
+        onConfirm={() => remove.mutateAsync()}
         onClose={() => {
           setConfirmDelete(false);
           remove.reset();

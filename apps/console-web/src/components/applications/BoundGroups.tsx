@@ -129,9 +129,7 @@ export function BoundGroups({ applicationId, applicationName }: { applicationId:
         isOpen={unbinding !== null}
         title="Unbind the user group?"
         confirmLabel="Unbind"
-        isBusy={unbind.isPending}
-        error={unbind.error?.message}
-        onConfirm={() => unbinding && unbind.mutate(unbinding.id)}
+        onConfirm={() => (unbinding ? unbind.mutateAsync(unbinding.id) : Promise.resolve())}
         onClose={() => {
           setUnbinding(null);
           unbind.reset();

@@ -1,44 +1,58 @@
-import { type ReactNode } from 'react';
+import { useId, useState, type ReactNode } from 'react';
 import { Alert, Button, Modal, ModalBody, ModalFooter, ModalHeader } from '@patternfly/react-core';
 
 /**
- * Asks before a change that cannot be undone from the screen (delete, unbind). Titled for screen
- * readers; Escape and Cancel close it; the confirm button shows progress and the failure stays
- * inside the dialog so the person can retry or cancel.
+ * Asks before an action that cannot be undone (delete, revoke, remove). The dialog stays open and
+ * says why when the action fails, so the person can retry or cancel.
  */
 export function ConfirmDialog({
-  isOpen,
   title,
   children,
   confirmLabel,
-  danger = true,
-  isBusy = false,
-  error,
-  onConfirm,
+  isOpen,
   onClose,
+  onConfirm,
+  variant = 'danger',
 }: {
-  isOpen: boolean;
   title: string;
   children: ReactNode;
   confirmLabel: string;
-  danger?: boolean;
-  isBusy?: boolean;
-  error?: string | null;
-  onConfirm: () => void;
+  isOpen: boolean;
   onClose: () => void;
+  onConfirm: () => Promise<unknown>;
+  variant?: 'danger' | 'primary';
 }) {
+  const titleId = useId();
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+  const close = () => {
+    setFailure(null);
+    onClose();
+  };
   return (
-    <Modal variant="small" isOpen={isOpen} onClose={onClose} aria-labelledby="confirm-dialog-title" aria-describedby="confirm-dialog-body">
-      <ModalHeader title={title} labelId="confirm-dialog-title" titleIconVariant={danger ? 'warning' : undefined} />
-      <ModalBody id="confirm-dialog-body">
+    <Modal variant="small" isOpen={isOpen} onClose={close} aria-labelledby={titleId}>
+      <ModalHeader title={title} labelId={titleId} titleIconVariant={variant === 'danger' ? 'warning' : undefined} />
+      <ModalBody>
+        {failure && <Alert isInline variant="danger" title={failure} className="pf-v6-u-mb-md" />}
         {children}
-        {error && <Alert isInline variant="danger" title={error} className="pf-v6-u-mt-md" />}
       </ModalBody>
       <ModalFooter>
-        <Button variant={danger ? 'danger' : 'primary'} onClick={onConfirm} isLoading={isBusy} isDisabled={isBusy}>
+        <Button
+          variant={variant}
+          isLoading={busy}
+          isDisabled={busy}
+          onClick={() => {
+            setBusy(true);
+            setFailure(null);
+            onConfirm()
+              .then(() => close())
+              .catch((error: unknown) => setFailure(error instanceof Error ? error.message : String(error)))
+              .finally(() => setBusy(false));
+          }}
+        >
           {confirmLabel}
         </Button>
-        <Button variant="link" onClick={onClose}>
+        <Button variant="link" onClick={close}>
           Cancel
         </Button>
       </ModalFooter>
