@@ -117,7 +117,7 @@ export async function createConsoleApp(config: ConsoleConfig, bus: NatsBus, leas
   app.use(['/api/directory', '/api/catalog', '/api/idp'], raw({ type: () => true, limit: PROXY_BODY_LIMIT }));
   // A signed Response with its attributes is tens of KB once base64-encoded.
   app.use('/saml', urlencoded({ extended: false, limit: '512kb' }));
-  app.use(spaMiddleware());
+  app.use(spaMiddleware(config.CONSOLE_WEB_DIR ? [config.CONSOLE_WEB_DIR] : undefined));
   const logger = new Logger('console');
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);

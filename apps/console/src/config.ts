@@ -26,6 +26,8 @@ export const consoleConfigSchema = baseConfigSchema
     CONSOLE_DEFAULT_ORGANIZATION_ID: z.uuid().optional(),
     /** Signs the session cookie. */
     CONSOLE_SESSION_SECRET: z.string().min(32, 'use at least 32 random characters (openssl rand -hex 32)').default(DEV_SESSION_SECRET),
+    /** The built SPA (index.html and assets/); unset, dist/apps/console-web, else apps/console-web/dist. */
+    CONSOLE_WEB_DIR: z.string().min(1).optional(),
     /** Sign-ins, refusals and admin changes older than this are deleted from the activity log. */
     ACTIVITY_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   })

@@ -10,3 +10,4 @@ export * from './openapi-sweeps';
 export * from './xsd';
 export * from './metrics';
 export * from './chromium';
+export * from './console-web';
