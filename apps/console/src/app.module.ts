@@ -68,7 +68,16 @@ export class AppModule {
         {
           provide: ConsoleSaml,
           inject: [IdpMetadataService],
-          useFactory: (metadata: IdpMetadataService) => new ConsoleSaml({ consoleUrl: config.CONSOLE_URL }, metadata),
+          useFactory: (metadata: IdpMetadataService) =>
+            new ConsoleSaml(
+              {
+                consoleUrl: config.CONSOLE_URL,
+                ...(config.CONSOLE_SAML_SIGNING_KEY && config.CONSOLE_SAML_SIGNING_CERTIFICATE
+                  ? { signing: { privateKey: config.CONSOLE_SAML_SIGNING_KEY, certificate: config.CONSOLE_SAML_SIGNING_CERTIFICATE } }
+                  : {}),
+              },
+              metadata,
+            ),
         },
         ActivityService,
         ActivityRetention,

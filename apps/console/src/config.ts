@@ -8,6 +8,11 @@ const baseUrl = z
   // A trailing slash would give ".../" + "/saml/acs"; the ACS URL must match what the IdP has byte for byte.
   .transform((u) => u.replace(/\/+$/, ''));
 
+const pem = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.replace(/\\n/g, '\n')));
+
 export const consoleConfigSchema = baseConfigSchema
   .extend({
     CONSOLE_PORT: z.coerce.number().int().min(0).max(65535).default(4003),
@@ -26,6 +31,14 @@ export const consoleConfigSchema = baseConfigSchema
     CONSOLE_DEFAULT_ORGANIZATION_ID: z.uuid().optional(),
     /** Signs the session cookie. */
     CONSOLE_SESSION_SECRET: z.string().min(32, 'use at least 32 random characters (openssl rand -hex 32)').default(DEV_SESSION_SECRET),
+    /**
+     * The console's own SAML signing key and certificate (PEM; `\n` escapes accepted), both or
+     * neither. With them, Sign out sends the IdP a signed LogoutRequest (Single Logout; the IdP
+     * must know the certificate as CONSOLE_SIGNING_CERTIFICATE). Without them, Sign out ends the
+     * console session and takes the person to the IdP's own sign-out page.
+     */
+    CONSOLE_SAML_SIGNING_KEY: pem,
+    CONSOLE_SAML_SIGNING_CERTIFICATE: pem,
     /** The built SPA (index.html and assets/); unset, dist/apps/console-web, else apps/console-web/dist. */
     CONSOLE_WEB_DIR: z.string().min(1).optional(),
     /** Sign-ins, refusals and admin changes older than this are deleted from the activity log. */
@@ -34,6 +47,10 @@ export const consoleConfigSchema = baseConfigSchema
   .refine((c) => c.NODE_ENV !== 'production' || c.CONSOLE_SESSION_SECRET !== DEV_SESSION_SECRET, {
     path: ['CONSOLE_SESSION_SECRET'],
     message: 'required when NODE_ENV=production: a secret of your own (openssl rand -hex 32)',
+  })
+  .refine((c) => (c.CONSOLE_SAML_SIGNING_KEY === undefined) === (c.CONSOLE_SAML_SIGNING_CERTIFICATE === undefined), {
+    path: ['CONSOLE_SAML_SIGNING_CERTIFICATE'],
+    message: 'set both CONSOLE_SAML_SIGNING_KEY and CONSOLE_SAML_SIGNING_CERTIFICATE, or neither',
   })
   .superRefine(productionBus);
 export type ConsoleConfig = z.infer<typeof consoleConfigSchema>;

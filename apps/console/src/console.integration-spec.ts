@@ -137,8 +137,8 @@ describe('session', () => {
         headers: { cookie: browser.cookie, 'x-csrf-token': browser.csrfToken },
       });
       assert.equal(out.status, 200);
-      // The fake IdP has no metadata: no Single Logout, back to the console.
-      assert.deepEqual(await out.json(), { redirect: '/' });
+      // No signing key of the console's (and the fake IdP has no metadata): the IdP's own sign-out page.
+      assert.deepEqual(await out.json(), { redirect: `${config.IDP_URL}/logout` });
       assert.deepEqual(closed, [browser.token]);
       assert.equal((await fetch(url('/api/me'), { headers: { cookie: browser.cookie } })).status, 401);
     } finally {

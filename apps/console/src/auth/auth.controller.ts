@@ -131,7 +131,9 @@ export class AuthController {
   }
 
   /**
-   * Ends the directory's token at once, then the IdP session (Single Logout) when the IdP offers it.
+   * Ends the directory's token at once, then the IdP session: by Single Logout when the console
+   * has a signing key (the IdP accepts only signed LogoutRequests), otherwise by taking the person
+   * to the IdP's own sign-out page, which ends the IdP session and the other applications'.
    * Answers where the browser goes next.
    */
   @Post('auth/logout')
@@ -150,7 +152,7 @@ export class AuthController {
     if (url) await startLogout(req, session.organization.id);
     else await endSession(req);
     if (!url) res.clearCookie(this.cookieName());
-    res.status(200).json({ redirect: url ?? '/' });
+    res.status(200).json({ redirect: url ?? `${this.config.IDP_URL}/logout` });
   }
 
   /** The IdP's LogoutResponse to ours (the console's session already ended at /auth/logout), or its own LogoutRequest. */

@@ -37,6 +37,8 @@ export interface SignedInProfile {
 
 export interface ConsoleSamlOptions {
   consoleUrl: string;
+  /** The console's SAML signing key pair: without it, no SP-initiated Single Logout (the IdP refuses unsigned LogoutRequests). */
+  signing?: { privateKey: string; certificate: string };
 }
 
 /**
@@ -53,6 +55,7 @@ export class ConsoleSaml {
   readonly entityId: string;
   readonly acsUrl: string;
   readonly logoutUrl: string;
+  private readonly signing?: { privateKey: string; certificate: string };
 
   constructor(
     options: ConsoleSamlOptions,
@@ -61,6 +64,7 @@ export class ConsoleSaml {
     this.entityId = options.consoleUrl + CONSOLE_SAML_PATHS.metadata;
     this.acsUrl = options.consoleUrl + CONSOLE_SAML_PATHS.acs;
     this.logoutUrl = options.consoleUrl + CONSOLE_SAML_PATHS.logout;
+    this.signing = options.signing;
     this.strategy = new MultiSamlStrategy(
       {
         passReqToCallback: false,
@@ -142,7 +146,8 @@ export class ConsoleSaml {
    */
   async logoutRequestUrl(organizationId: string, user: SignedIn['saml']): Promise<string | null> {
     const options = await this.samlOptionsFor(organizationId);
-    if (!options.logoutUrl) return null;
+    // The IdP verifies every LogoutRequest's signature: an unsigned one would only land on its refusal page.
+    if (!options.logoutUrl || !this.signing) return null;
     const saml = new SAML(options as SamlConfig);
     return saml.getLogoutUrlAsync(user as unknown as Profile, organizationId, {});
   }
@@ -203,6 +208,7 @@ export class ConsoleSaml {
       logoutCallbackUrl: this.logoutUrl,
       identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified',
       wantAssertionsSigned: true,
+      ...(this.signing ? { publicCerts: this.signing.certificate } : {}),
     });
   }
 
@@ -228,6 +234,7 @@ export class ConsoleSaml {
       cacheProvider: this.requestIds,
       acceptedClockSkewMs: 30_000,
       ...(idp.sloRedirectUrl ? { logoutUrl: idp.sloRedirectUrl, logoutCallbackUrl: this.logoutUrl } : {}),
+      ...(this.signing ? { privateKey: this.signing.privateKey } : {}),
     };
   }
 

@@ -32,6 +32,8 @@ let idp: Server;
 let idpUrl: string;
 let idpKey: SigningCredentials;
 let impostorKey: SigningCredentials;
+/** The console's own SAML signing key pair: with it, Sign out is a signed Single Logout. */
+let consoleKey: SigningCredentials;
 let running: RunningConsole;
 let consoleUrl: string;
 let directory: NatsBus;
@@ -41,7 +43,12 @@ const closed: string[] = [];
 const idpEntity = () => `${idpUrl}/saml2/${appId}`;
 
 beforeAll(async () => {
-  const [a, b] = await Promise.all([generateSigningCredentials('fake-idp'), generateSigningCredentials('impostor')]);
+  const [a, b, c] = await Promise.all([
+    generateSigningCredentials('fake-idp'),
+    generateSigningCredentials('impostor'),
+    generateSigningCredentials('console'),
+  ]);
+  consoleKey = { privateKey: c.privateKeyPem, certificatePem: c.certificatePem };
   idpKey = { privateKey: a.privateKeyPem, certificatePem: a.certificatePem };
   impostorKey = { privateKey: b.privateKeyPem, certificatePem: b.certificatePem };
   // The IdP's side: the console's application of the organisation, and nothing else.
@@ -113,6 +120,8 @@ beforeAll(async () => {
       CONSOLE_URL: consoleUrl,
       IDP_URL: idpUrl,
       CONSOLE_DEFAULT_ORGANIZATION_ID: organizationId,
+      CONSOLE_SAML_SIGNING_KEY: consoleKey.privateKey,
+      CONSOLE_SAML_SIGNING_CERTIFICATE: consoleKey.certificatePem,
     }),
   );
 });
@@ -230,6 +239,9 @@ describe('signing in to the console', () => {
     const slo = new URL(redirect);
     assert.equal(`${slo.origin}${slo.pathname}`, `${idpUrl}/saml2/${appId}/slo`);
     assert.equal(slo.searchParams.get('RelayState'), organizationId);
+    // Signed with the console's key (HTTP-Redirect binding: the signature is over the query).
+    assert.equal(slo.searchParams.get('SigAlg'), 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+    assert.ok(slo.searchParams.get('Signature'), 'the LogoutRequest is signed');
     assert.equal(closed.at(-1), `token-of-${admin.id}`);
     assert.equal((await fetch(`${consoleUrl}/api/me`, { headers: { cookie } })).status, 401);
 
