@@ -1,6 +1,13 @@
 import { Controller, Delete, Get, HttpCode, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodBody, ZodParam, ZodQuery, type Caller } from '@jit/service';
-import { BindGroupBody, CreateApplicationBody, CreateFromMetadataBody, ReadinessQuery, UpdateApplicationBody } from './applications.dto';
+import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, type Caller } from '@jit/service';
+import {
+  ApplicationListQuery,
+  BindGroupBody,
+  CreateApplicationBody,
+  CreateFromMetadataBody,
+  ReadinessQuery,
+  UpdateApplicationBody,
+} from './applications.dto';
 import { ApplicationsService } from './applications.service';
 import { BindingsService } from './bindings.service';
 import { ReadinessService } from './readiness.service';
@@ -28,7 +35,7 @@ export class ApplicationsController {
   }
 
   @Get()
-  list(@CurrentCaller() caller: Caller, @ZodQuery(ListQuery) query: ListQuery) {
+  list(@CurrentCaller() caller: Caller, @ZodQuery(ApplicationListQuery) query: ApplicationListQuery) {
     return this.applications.list(caller.organizationId, query);
   }
 

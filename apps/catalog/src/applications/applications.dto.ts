@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { NameIdFormat, SpEntityId } from '@jit/catalog-contracts';
 import { ListQuery } from '@jit/service';
+import { SUPPORTED_FUNCTIONALITY } from '../connectors/connector';
+import { APPLICATION_STATUSES } from './application-view';
 
 /** The IdP's default cap on RelayState (IDP_RELAY_STATE_MAX_BYTES); longer ones would be refused there. */
 export const MAX_RELAY_STATE_BYTES = 1024;
@@ -100,3 +102,33 @@ export type BindGroupBody = z.infer<typeof BindGroupBody>;
 
 export const ReadinessQuery = ListQuery;
 export type ReadinessQuery = ListQuery;
+
+/** `GET /v1/applications`: a page, optionally narrowed by name and status. Unknown parameters are refused, not ignored. */
+export const ApplicationListQuery = z.strictObject({
+  ...ListQuery.shape,
+  search: z.string().trim().min(1, 'type something; leave the parameter out to not search').max(200).optional().meta({
+    description: 'Part of the application name, ignoring case',
+  }),
+  status: z.enum(APPLICATION_STATUSES, { message: `must be one of ${APPLICATION_STATUSES.join(', ')}` }).optional(),
+});
+export type ApplicationListQuery = z.infer<typeof ApplicationListQuery>;
+
+/** `GET /v1/users/:id/applications`. */
+export const UserApplicationsQuery = z.strictObject({
+  ...ListQuery.shape,
+  status: z.enum(APPLICATION_STATUSES, { message: `must be one of ${APPLICATION_STATUSES.join(', ')}` }).optional(),
+});
+export type UserApplicationsQuery = z.infer<typeof UserApplicationsQuery>;
+
+/** One application of `GET /v1/users/:id/applications`. */
+export const UserApplicationView = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  connectorId: z.string(),
+  supportedFunctionality: z.array(z.enum(SUPPORTED_FUNCTIONALITY)).meta({ description: "The connector's labels" }),
+  status: z.enum(APPLICATION_STATUSES).meta({ description: 'An inactive application refuses every sign-in' }),
+  viaGroups: z
+    .array(z.object({ id: z.uuid(), name: z.string() }))
+    .meta({ description: "The user's groups bound to the application (active memberships), by name" }),
+});
+export const UserApplicationsPage = z.object({ items: z.array(UserApplicationView), total: z.number().int() });
