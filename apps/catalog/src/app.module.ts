@@ -17,6 +17,7 @@ import { AcsIndexes1765100000000 } from './migrations/1765100000000-AcsIndexes';
 import { IdpInitiatedRelayStateFromCaller1765200000000 } from './migrations/1765200000000-IdpInitiatedRelayStateFromCaller';
 import { PortalOptions1765300000000 } from './migrations/1765300000000-PortalOptions';
 import { DirectoryGroupNames1765640000000 } from './migrations/1765640000000-DirectoryGroupNames';
+import { DirectoryUserStateStatistics1765650000000 } from './migrations/1765650000000-DirectoryUserStateStatistics';
 
 export const CATALOG_SCHEMA = 'catalog';
 
@@ -40,6 +41,7 @@ export class AppModule {
             IdpInitiatedRelayStateFromCaller1765200000000,
             PortalOptions1765300000000,
             DirectoryGroupNames1765640000000,
+            DirectoryUserStateStatistics1765650000000,
           ],
           bus,
           outbox: true,

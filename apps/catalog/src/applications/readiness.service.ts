@@ -15,35 +15,13 @@ export interface ReadinessReport extends Page<{ userId: string; username: string
 }
 
 /**
- * The one statement behind every readiness answer, as CTEs over $1 organisation, $2 application
- * ids, $3 their requirements (requirementsOf, one row each) and $4 HAS_TEXT_PATTERN:
- * `authorised` holds each (application, ACTIVATED member of a bound group) once; `lacking` holds
- * those among them without a value for a requirement, with what they lack in requirement order.
- * A requirement's path is where the directory profile holds the value; null is the user's id.
+ * Whether the jsonb value at `path` of a user's profile is there (HAS_TEXT_PATTERN, bound as $4):
+ * the one place the rule is written. A null path is the user's id, always there.
  */
-const AUTHORISED_AND_LACKING = `
-  WITH "required" AS (
-    SELECT * FROM jsonb_to_recordset($3::jsonb) AS r("application_id" uuid, "position" int, "sp_name" text, "kind" text, "source" text, "path" text[])
-  ), "authorised" AS (
-    SELECT p."application_id", u."id" AS "user_id", u."profile"
-      FROM (SELECT DISTINCT b."application_id", m."user_id"
-              FROM "catalog"."application_groups" b
-              JOIN "catalog"."directory_memberships" m
-                ON m."group_id" = b."group_id" AND m."active" AND m."organization_id" = $1
-             WHERE b."organization_id" = $1 AND b."active" AND b."application_id" = ANY($2::uuid[])) p
-      JOIN "catalog"."directory_users" u
-        ON u."id" = p."user_id" AND NOT u."deleted" AND u."organization_id" = $1 AND u."profile" ->> 'state' = 'ACTIVATED'
-  ), "lacking" AS (
-    SELECT a."application_id", a."user_id", a."profile" ->> 'username' AS "username", a."profile" ->> 'email' AS "email",
-           jsonb_agg(jsonb_build_object('spName', r."sp_name", 'kind', r."kind", 'source', r."source") ORDER BY r."position") AS "missing"
-      FROM "authorised" a
-      JOIN "required" r ON r."application_id" = a."application_id"
-      CROSS JOIN LATERAL (
-        SELECT CASE WHEN r."path" IS NULL THEN to_jsonb(a."user_id"::text) ELSE a."profile" #> r."path" END AS "value"
-      ) v
-     WHERE NOT coalesce(jsonb_typeof(v."value") = 'string' AND (v."value" #>> '{}') ~ $4, false)
-     GROUP BY a."application_id", a."user_id", a."profile" ->> 'username', a."profile" ->> 'email'
-  )`;
+function hasValueSql(path: string | null): string {
+  if (path === null) return 'true';
+  return `coalesce(jsonb_typeof(u."profile" #> ${path}) = 'string' AND (u."profile" #>> ${path}) ~ $4, false)`;
+}
 
 /** Where a user profile (the directory's event payload) holds a source's value; null: the user's id. */
 function profilePath(source: string): string[] | null {
@@ -51,19 +29,70 @@ function profilePath(source: string): string[] | null {
   return source.startsWith(CUSTOM_PREFIX) ? ['customAttributes', source.slice(CUSTOM_PREFIX.length)] : [source];
 }
 
-/** The statement's parameters $1-$4 for these applications. */
-function readinessParameters(organizationId: string, apps: readonly Application[]): unknown[] {
-  const required = apps.flatMap((app) =>
-    requirementsOf(app).map((lack, position) => ({
-      application_id: app.id,
-      position,
-      sp_name: lack.spName,
-      kind: lack.kind,
-      source: lack.source,
-      path: profilePath(lack.source),
-    })),
+interface ReadinessStatement {
+  /** The CTEs; `authorised` has one row per (application, ACTIVATED member of a bound group) with `lacking`. */
+  sql: string;
+  parameters: unknown[];
+  /** Per application, its requirements with the bit of `lacking` that says a user lacks each. */
+  requirements: Map<string, { lack: Lack; bit: number }[]>;
+}
+
+/**
+ * The one statement behind every readiness answer, a report or a list page's counts. Each
+ * distinct source the applications require gets a bit; each user's profile is checked once per
+ * bit (`lacks`, one scan of the users), and a pair's `lacking` is that ANDed with the
+ * application's `mask`: a user is not ready for an application when any bit is set.
+ * Parameters: $1 organisation, $2 application ids, $3 masks, $4 HAS_TEXT_PATTERN, $5... paths.
+ */
+function readinessStatement(organizationId: string, apps: readonly Application[]): ReadinessStatement {
+  const sources: string[] = [];
+  const requirements = new Map(
+    apps.map((app) => [
+      app.id,
+      requirementsOf(app).map((lack) => {
+        if (!sources.includes(lack.source)) sources.push(lack.source);
+        return { lack, bit: sources.indexOf(lack.source) };
+      }),
+    ]),
   );
-  return [organizationId, apps.map((a) => a.id), JSON.stringify(required), HAS_TEXT_PATTERN];
+  const paths: string[][] = [];
+  const lacks = sources
+    .map((source) => {
+      const path = profilePath(source);
+      if (path !== null) paths.push(path);
+      return `CASE WHEN ${hasValueSql(path === null ? null : `$${4 + paths.length}::text[]`)} THEN B'0' ELSE B'1' END`;
+    })
+    .join(' || ');
+  const masks = apps.map((app) => {
+    const bits = new Set((requirements.get(app.id) ?? []).map((r) => r.bit));
+    return { application_id: app.id, mask: sources.map((_, bit) => (bits.has(bit) ? '1' : '0')).join('') };
+  });
+  const sql = `
+    WITH "masks" AS (
+      SELECT * FROM jsonb_to_recordset($3::jsonb) AS n("application_id" uuid, "mask" varbit)
+    ), "pairs" AS (
+      SELECT DISTINCT b."application_id", m."user_id"
+        FROM "catalog"."application_groups" b
+        JOIN "catalog"."directory_memberships" m ON m."group_id" = b."group_id" AND m."active" AND m."organization_id" = $1
+       WHERE b."organization_id" = $1 AND b."active" AND b."application_id" = ANY($2::uuid[])
+    ), "authorised" AS (
+      SELECT p."application_id", p."user_id", u."lacks" & n."mask" AS "lacking"
+        FROM "pairs" p
+        -- OFFSET 0: each user's profile is checked once, not once per application. All the
+        -- organisation's ACTIVATED users, in one scan: narrowing to those of the page's applications
+        -- made PostgreSQL, which cannot estimate that set, look each of them up by id instead.
+        JOIN (SELECT u."id", ${lacks} AS "lacks"
+                FROM "catalog"."directory_users" u
+               WHERE NOT u."deleted" AND u."organization_id" = $1 AND u."profile" ->> 'state' = 'ACTIVATED'
+              OFFSET 0) u ON u."id" = p."user_id"
+        JOIN "masks" n ON n."application_id" = p."application_id"
+    )`;
+  return { sql, parameters: [organizationId, apps.map((a) => a.id), JSON.stringify(masks), HAS_TEXT_PATTERN, ...paths], requirements };
+}
+
+/** What a user lacks for an application, in requirement order, from the statement's `lacking` bits ('0101'). */
+function missingOf(requirements: { lack: Lack; bit: number }[], lacking: string): Lack[] {
+  return requirements.filter((r) => lacking[r.bit] === '1').map((r) => r.lack);
 }
 
 /** JIT readiness, read from the catalog's copy of the directory: one application's report, and the counts lists show. */
@@ -86,16 +115,27 @@ export class ReadinessService {
     if (!fresh.fresh) {
       throw new DomainError(ErrorCode.NotFresh, `The catalog's copy of the directory is not confirmed current: ${fresh.reason}`);
     }
-    const [row] = await this.dataSource.query<{ authorised: number; total: number; items: ReadinessReport['items'] }[]>(
-      `${AUTHORISED_AND_LACKING}
+    const statement = readinessStatement(organizationId, [app]);
+    const next = statement.parameters.length;
+    const [row] = await this.dataSource.query<
+      { authorised: number; total: number; items: { userId: string; username: string; email: string; lacking: string }[] }[]
+    >(
+      `${statement.sql}
        SELECT (SELECT count(*) FROM "authorised")::int AS "authorised",
-              (SELECT count(*) FROM "lacking")::int AS "total",
-              coalesce((SELECT jsonb_agg(jsonb_build_object('userId', l."user_id", 'username', l."username", 'email', l."email",
-                                                            'missing', l."missing") ORDER BY l."user_id")
-                          FROM (SELECT * FROM "lacking" ORDER BY "user_id" LIMIT $5 OFFSET $6) l), '[]'::jsonb) AS "items"`,
-      [...readinessParameters(organizationId, [app]), query.limit, query.offset],
+              (SELECT count(*) FROM "authorised" WHERE position(B'1' IN "lacking") > 0)::int AS "total",
+              coalesce((SELECT jsonb_agg(jsonb_build_object('userId', l."user_id", 'username', d."profile" ->> 'username',
+                                                            'email', d."profile" ->> 'email', 'lacking', l."lacking"::text) ORDER BY l."user_id")
+                          FROM (SELECT * FROM "authorised" WHERE position(B'1' IN "lacking") > 0 ORDER BY "user_id" LIMIT $${next + 1} OFFSET $${next + 2}) l
+                          JOIN "catalog"."directory_users" d ON d."id" = l."user_id"), '[]'::jsonb) AS "items"`,
+      [...statement.parameters, query.limit, query.offset],
     );
-    return { applicationId: app.id, authorisedUsers: row?.authorised ?? 0, items: row?.items ?? [], total: row?.total ?? 0 };
+    const requirements = statement.requirements.get(app.id) ?? [];
+    return {
+      applicationId: app.id,
+      authorisedUsers: row?.authorised ?? 0,
+      items: (row?.items ?? []).map(({ lacking, ...user }) => ({ ...user, missing: missingOf(requirements, lacking) })),
+      total: row?.total ?? 0,
+    };
   }
 
   /**
@@ -106,13 +146,13 @@ export class ReadinessService {
     if (apps.length === 0) return [];
     // A list still answers when freshness cannot be confirmed, and says so.
     fresh ??= (await this.freshness.check()).fresh;
+    const statement = readinessStatement(organizationId, apps);
     const rows = await this.dataSource.query<{ application_id: string; authorised: number; lacking: number }[]>(
-      `${AUTHORISED_AND_LACKING}
-       SELECT a."application_id", count(*)::int AS "authorised", count(l."user_id")::int AS "lacking"
-         FROM "authorised" a
-         LEFT JOIN "lacking" l ON l."application_id" = a."application_id" AND l."user_id" = a."user_id"
-        GROUP BY a."application_id"`,
-      readinessParameters(organizationId, apps),
+      `${statement.sql}
+       SELECT "application_id", count(*)::int AS "authorised", count(*) FILTER (WHERE position(B'1' IN "lacking") > 0)::int AS "lacking"
+         FROM "authorised"
+        GROUP BY "application_id"`,
+      statement.parameters,
     );
     const counts = new Map(rows.map((r) => [r.application_id, r]));
     return apps.map((app) => {
