@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, ZodResponse, type Caller } from '@jit/service';
 import {
+  ApplicationListPage,
   ApplicationListQuery,
   BindGroupBody,
   CreateApplicationBody,
@@ -35,6 +36,7 @@ export class ApplicationsController {
   }
 
   @Get()
+  @ZodResponse(200, ApplicationListPage)
   list(@CurrentCaller() caller: Caller, @ZodQuery(ApplicationListQuery) query: ApplicationListQuery) {
     return this.applications.list(caller.organizationId, query);
   }

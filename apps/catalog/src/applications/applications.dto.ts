@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NameIdFormat, SpEntityId } from '@jit/catalog-contracts';
+import { ApplicationSnapshot, AttributeMapping, NameIdFormat, SpEntityId } from '@jit/catalog-contracts';
 import { ListQuery } from '@jit/service';
 import { SUPPORTED_FUNCTIONALITY } from '../connectors/connector';
 import { APPLICATION_STATUSES } from './application-view';
@@ -132,3 +132,31 @@ export const UserApplicationView = z.object({
     .meta({ description: "The user's groups bound to the application (active memberships), by name" }),
 });
 export const UserApplicationsPage = z.object({ items: z.array(UserApplicationView), total: z.number().int() });
+
+/** The snapshot's fields as answered: always present (their defaults only serve older events). */
+const answeredSnapshot = Object.fromEntries(
+  Object.entries(ApplicationSnapshot.shape).map(([key, schema]) => [key, schema instanceof z.ZodDefault ? schema.unwrap() : schema]),
+) as Record<string, z.ZodType>;
+
+/** An item of `GET /v1/applications`, for its OpenAPI description (application-view.ts builds it). */
+export const ApplicationListItem = z.object({
+  id: z.uuid(),
+  supportedFunctionality: z.array(z.enum(SUPPORTED_FUNCTIONALITY)).meta({ description: "The connector's labels" }),
+  ...answeredSnapshot,
+  attributes: z.array(AttributeMapping.extend({ editable: z.boolean().meta({ description: 'False for a row the connector fixes' }) })),
+  status: z.enum(APPLICATION_STATUSES).meta({ description: 'An inactive application refuses every sign-in' }),
+  authorisedUsers: z.number().int().meta({ description: 'ACTIVATED members of the user groups bound to the application' }),
+  jitNotReady: z.number().int().meta({
+    description:
+      'How many of them lack a value for an enabled required attribute or the NameID source (GET /v1/applications/{id}/jit-readiness lists them)',
+  }),
+  jitReadiness: z.object({
+    usersLacking: z.number().int(),
+    authorisedUsers: z.number().int(),
+    fresh: z.boolean().meta({ description: 'False when the catalog could not confirm its copy of the directory is current' }),
+  }),
+  version: z.number().int(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export const ApplicationListPage = z.object({ items: z.array(ApplicationListItem), total: z.number().int() });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Pool } from 'pg';
 import { startDirectoryAndCatalog, type DirectoryAndCatalog } from '../test-fixtures';
+import { ApplicationListItem, UserApplicationView } from './applications.dto';
 
 const BOOTSTRAP = 'catalog-console-lists-bootstrap-key-01';
 
@@ -86,6 +87,8 @@ describe('applications list and a user’s applications for the console (real Po
     it('gives each item its authorised users (ACTIVATED members of bound groups) and how many of them would fail JIT', async () => {
       const { items, total } = await list();
       assert.equal(total, 3);
+      // What the OpenAPI document says, exactly: no field missing, none undocumented.
+      for (const item of items) ApplicationListItem.strict().parse(item);
       const sales = items.find((a) => a.id === ids['Salesforce Sales']);
       // ada, bob and the suspended cy are members; bob lacks a last name.
       assert.equal(sales?.authorisedUsers, 2);
@@ -175,6 +178,7 @@ describe('applications list and a user’s applications for the console (real Po
           },
         ],
       });
+      for (const item of res.items ?? []) UserApplicationView.strict().parse(item);
       const active = await ok('GET', `${catalog}/v1/users/${ids.ada}/applications?status=active&limit=1&offset=1`);
       assert.deepEqual([active.total, active.items?.map((a) => a.name)], [2, ['Wiki_50%']]);
     });
