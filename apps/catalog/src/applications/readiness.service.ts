@@ -15,12 +15,13 @@ export interface ReadinessReport extends Page<{ userId: string; username: string
 }
 
 /**
- * Whether the jsonb value at `path` of a user's profile is there (HAS_TEXT_PATTERN, bound as $4):
- * the one place the rule is written. A null path is the user's id, always there.
+ * Whether the value at `path` of a user's profile is there (HAS_TEXT_PATTERN, bound as $4): the
+ * one place the rule is written. The profile is the directory's (UserProfile): its values are
+ * strings or null. A null path is the user's id, always there.
  */
 function hasValueSql(path: string | null): string {
   if (path === null) return 'true';
-  return `coalesce(jsonb_typeof(u."profile" #> ${path}) = 'string' AND (u."profile" #>> ${path}) ~ $4, false)`;
+  return `coalesce((u."profile" #>> ${path}) ~ $4, false)`;
 }
 
 /** Where a user profile (the directory's event payload) holds a source's value; null: the user's id. */
