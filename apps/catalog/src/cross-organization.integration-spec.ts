@@ -29,7 +29,7 @@ describe('every catalog route: the organisation wall and bad input (real Postgre
   const events = () => readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`);
   let doc: OpenApiDocument;
   /** Organisation A (the default one, bootstrap key) owns these. */
-  const a = { appId: '', groupId: '' };
+  const a = { appId: '', groupId: '', userId: '' };
   /** Organisation B. */
   const b = { key: '', appId: '', groupId: '' };
 
@@ -51,6 +51,8 @@ describe('every catalog route: the organisation wall and bad input (real Postgre
     a.groupId = String((await created(directory, '/v1/user-groups', { name: 'Engineering' })).id);
     a.appId = String((await created(call, '/v1/applications', application('Alpha'))).id);
     await created(call, `/v1/applications/${a.appId}/user-groups`, { groupId: a.groupId });
+    a.userId = String((await created(directory, '/v1/users', { username: 'ada', email: 'ada@example.com' })).id);
+    await created(directory, `/v1/user-groups/${a.groupId}/members`, { userId: a.userId });
     b.key = String((await created(directory, '/v1/organizations', { name: 'Other Corp' })).apiKey);
     b.groupId = String((await created(directory, '/v1/user-groups', { name: 'Engineering' }, b.key)).id);
     b.appId = String((await created(call, '/v1/applications', application('Beta'), b.key)).id);
@@ -68,7 +70,9 @@ describe('every catalog route: the organisation wall and bad input (real Postgre
   };
   const body = (route: string): unknown => bodies[route]?.();
   const fill = (path: string) =>
-    path.replace('{id}', path.startsWith('/v1/user-groups') ? a.groupId : a.appId).replace('{groupId}', a.groupId);
+    path
+      .replace('{id}', path.startsWith('/v1/user-groups') ? a.groupId : path.startsWith('/v1/users') ? a.userId : a.appId)
+      .replace('{groupId}', a.groupId);
 
   it('serves its OpenAPI document at /docs-json and a page at /docs, with every route, its parameters and the body schemas', () => {
     const routes = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
@@ -84,6 +88,7 @@ describe('every catalog route: the organisation wall and bad input (real Postgre
       'GET /v1/connectors',
       'GET /v1/connectors/{id}',
       'GET /v1/user-groups/{id}/applications',
+      'GET /v1/users/{id}/applications',
       'PATCH /v1/applications/{id}',
       'POST /v1/applications',
       'POST /v1/applications/from-metadata',
@@ -102,7 +107,7 @@ describe('every catalog route: the organisation wall and bad input (real Postgre
   it("answers 404 to another organisation's key on every route that takes an id, and changes nothing", async () => {
     const before = (await events()).length;
     const tried = await sweepOtherOrganization({ doc, call, fill, body, otherKey: b.key, shared: SHARED_ROUTES });
-    assert.equal(tried.length, 8, `tried ${tried.join(', ')}`);
+    assert.equal(tried.length, 9, `tried ${tried.join(', ')}`);
     // Mixed ids: B's own application with A's group, and A's application with B's group.
     assert.equal((await call('POST', `/v1/applications/${b.appId}/user-groups`, { groupId: a.groupId }, b.key)).status, 404);
     assert.equal((await call('DELETE', `/v1/applications/${b.appId}/user-groups/${a.groupId}`, undefined, b.key)).status, 404);

@@ -8,6 +8,7 @@ import { CredentialThrottling1764700000000 } from './migrations/1764700000000-Cr
 import { LoginLockouts1765100000000 } from './migrations/1765100000000-LoginLockouts';
 import { SourceBackoff1765300000000 } from './migrations/1765300000000-SourceBackoff';
 import { AdminRoles1765500000000 } from './migrations/1765500000000-AdminRoles';
+import { UserSearchIndexes1765640000000 } from './migrations/1765640000000-UserSearchIndexes';
 import { AdminSessions1765700000000 } from './migrations/1765700000000-AdminSessions';
 import { ApiKey, Organization } from './organizations/organization.entity';
 import { OrganizationsModule } from './organizations/organizations.module';
@@ -28,6 +29,7 @@ export const DIRECTORY_MIGRATIONS = [
   LoginLockouts1765100000000,
   SourceBackoff1765300000000,
   AdminRoles1765500000000,
+  UserSearchIndexes1765640000000,
   AdminSessions1765700000000,
 ];
 

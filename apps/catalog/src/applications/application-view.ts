@@ -32,12 +32,20 @@ export function toView(app: Application, connector: Connector, readiness?: Readi
     supportedFunctionality: connector.supportedFunctionality,
     ...applicationSnapshot(app),
     attributes: app.attributes.map((m) => ({ ...m, editable: !fixed.has(m.spName) })),
-    ...(readiness ? { jitReadiness: readiness } : {}),
+    status: applicationStatus(app),
+    // The list's columns: the same counts as jitReadiness, at the top for the console's table.
+    ...(readiness ? { jitReadiness: readiness, authorisedUsers: readiness.authorisedUsers, jitNotReady: readiness.usersLacking } : {}),
     version: app.version,
     createdAt: app.createdAt,
     updatedAt: app.updatedAt,
   };
 }
+
+export const APPLICATION_STATUSES = ['active', 'inactive'] as const;
+export type ApplicationStatus = (typeof APPLICATION_STATUSES)[number];
+
+/** An inactive application refuses every sign-in; the console shows and filters by this. */
+export const applicationStatus = (app: Pick<Application, 'active'>): ApplicationStatus => (app.active ? 'active' : 'inactive');
 
 export function connectorOf(id: string): Connector {
   const connector = findConnector(id);

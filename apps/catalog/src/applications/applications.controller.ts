@@ -1,6 +1,14 @@
 import { Controller, Delete, Get, HttpCode, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodBody, ZodParam, ZodQuery, type Caller, RequirePermission } from '@jit/service';
-import { BindGroupBody, CreateApplicationBody, CreateFromMetadataBody, ReadinessQuery, UpdateApplicationBody } from './applications.dto';
+import { ApiKeyGuard, CurrentCaller, IdParam, RequirePermission, ZodBody, ZodParam, ZodQuery, ZodResponse, type Caller } from '@jit/service';
+import {
+  ApplicationListPage,
+  ApplicationListQuery,
+  BindGroupBody,
+  CreateApplicationBody,
+  CreateFromMetadataBody,
+  ReadinessQuery,
+  UpdateApplicationBody,
+} from './applications.dto';
 import { ApplicationsService } from './applications.service';
 import { BindingsService } from './bindings.service';
 import { ReadinessService } from './readiness.service';
@@ -30,7 +38,8 @@ export class ApplicationsController {
   }
 
   @Get()
-  list(@CurrentCaller() caller: Caller, @ZodQuery(ListQuery) query: ListQuery) {
+  @ZodResponse(200, ApplicationListPage)
+  list(@CurrentCaller() caller: Caller, @ZodQuery(ApplicationListQuery) query: ApplicationListQuery) {
     return this.applications.list(caller.organizationId, query);
   }
 

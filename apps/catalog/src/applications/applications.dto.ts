@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { NameIdFormat, SpEntityId } from '@jit/catalog-contracts';
+import { ApplicationSnapshot, AttributeMapping, NameIdFormat, SpEntityId } from '@jit/catalog-contracts';
 import { ListQuery } from '@jit/service';
+import { SUPPORTED_FUNCTIONALITY } from '../connectors/connector';
+import { APPLICATION_STATUSES } from './application-view';
 
 /** The IdP's default cap on RelayState (IDP_RELAY_STATE_MAX_BYTES); longer ones would be refused there. */
 export const MAX_RELAY_STATE_BYTES = 1024;
@@ -100,3 +102,61 @@ export type BindGroupBody = z.infer<typeof BindGroupBody>;
 
 export const ReadinessQuery = ListQuery;
 export type ReadinessQuery = ListQuery;
+
+/** `GET /v1/applications`: a page, optionally narrowed by name and status. Unknown parameters are refused, not ignored. */
+export const ApplicationListQuery = z.strictObject({
+  ...ListQuery.shape,
+  search: z.string().trim().min(1, 'type something; leave the parameter out to not search').max(200).optional().meta({
+    description: 'Part of the application name, ignoring case',
+  }),
+  status: z.enum(APPLICATION_STATUSES, { message: `must be one of ${APPLICATION_STATUSES.join(', ')}` }).optional(),
+});
+export type ApplicationListQuery = z.infer<typeof ApplicationListQuery>;
+
+/** `GET /v1/users/:id/applications`. */
+export const UserApplicationsQuery = z.strictObject({
+  ...ListQuery.shape,
+  status: z.enum(APPLICATION_STATUSES, { message: `must be one of ${APPLICATION_STATUSES.join(', ')}` }).optional(),
+});
+export type UserApplicationsQuery = z.infer<typeof UserApplicationsQuery>;
+
+/** One application of `GET /v1/users/:id/applications`. */
+export const UserApplicationView = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  connectorId: z.string(),
+  supportedFunctionality: z.array(z.enum(SUPPORTED_FUNCTIONALITY)).meta({ description: "The connector's labels" }),
+  status: z.enum(APPLICATION_STATUSES).meta({ description: 'An inactive application refuses every sign-in' }),
+  viaGroups: z
+    .array(z.object({ id: z.uuid(), name: z.string() }))
+    .meta({ description: "The user's groups bound to the application (active memberships), by name" }),
+});
+export const UserApplicationsPage = z.object({ items: z.array(UserApplicationView), total: z.number().int() });
+
+/** The snapshot's fields as answered: always present (their defaults only serve older events). */
+const answeredSnapshot = Object.fromEntries(
+  Object.entries(ApplicationSnapshot.shape).map(([key, schema]) => [key, schema instanceof z.ZodDefault ? schema.unwrap() : schema]),
+) as Record<string, z.ZodType>;
+
+/** An item of `GET /v1/applications`, for its OpenAPI description (application-view.ts builds it). */
+export const ApplicationListItem = z.object({
+  id: z.uuid(),
+  supportedFunctionality: z.array(z.enum(SUPPORTED_FUNCTIONALITY)).meta({ description: "The connector's labels" }),
+  ...answeredSnapshot,
+  attributes: z.array(AttributeMapping.extend({ editable: z.boolean().meta({ description: 'False for a row the connector fixes' }) })),
+  status: z.enum(APPLICATION_STATUSES).meta({ description: 'An inactive application refuses every sign-in' }),
+  authorisedUsers: z.number().int().meta({ description: 'ACTIVATED members of the user groups bound to the application' }),
+  jitNotReady: z.number().int().meta({
+    description:
+      'How many of them lack a value for an enabled required attribute or the NameID source (GET /v1/applications/{id}/jit-readiness lists them)',
+  }),
+  jitReadiness: z.object({
+    usersLacking: z.number().int(),
+    authorisedUsers: z.number().int(),
+    fresh: z.boolean().meta({ description: 'False when the catalog could not confirm its copy of the directory is current' }),
+  }),
+  version: z.number().int(),
+  createdAt: z.iso.datetime(),
+  updatedAt: z.iso.datetime(),
+});
+export const ApplicationListPage = z.object({ items: z.array(ApplicationListItem), total: z.number().int() });

@@ -6,10 +6,18 @@ import { BindingsService } from './bindings.service';
 import { ReadinessService } from './readiness.service';
 import { DirectoryResyncHandler } from './directory-resync.handler';
 import { GroupDeletedHandler } from './group-deleted.handler';
+import { UserApplicationsController } from './user-applications.controller';
+import { UserApplicationsService } from './user-applications.service';
 
 @Module({
   imports: [DirectoryReplicaModule],
-  controllers: [ApplicationsController, GroupApplicationsController, GroupDeletedHandler, DirectoryResyncHandler],
-  providers: [ApplicationsService, BindingsService, ReadinessService],
+  controllers: [
+    ApplicationsController,
+    GroupApplicationsController,
+    UserApplicationsController,
+    GroupDeletedHandler,
+    DirectoryResyncHandler,
+  ],
+  providers: [ApplicationsService, BindingsService, ReadinessService, UserApplicationsService],
 })
 export class ApplicationsModule {}

@@ -3,16 +3,19 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type FreshnessGate, Outbox, type OutboxTransaction } from '@jit/messaging';
 import { CatalogEvents } from '@jit/catalog-contracts';
-import { DomainError, ErrorCode, type ListQuery, type Page } from '@jit/service';
+import { DomainError, ErrorCode, type Page } from '@jit/service';
 import { DirectoryReplicaService } from '../directory-replica/directory-replica.service';
 import { REPLICA_FRESHNESS } from '../directory-replica/directory-replica.module';
 import { CUSTOM_PREFIX } from './attribute-mappings';
 import { Application, ApplicationGroup } from './application.entity';
 import { decideApplication, readMetadata, type ApplicationSettings, type Decision, type OptionsBody } from './application-options';
 import { applicationSnapshot, connectorOf, findApplication, toView, type ApplicationView } from './application-view';
-import type { CreateApplicationBody, UpdateApplicationBody } from './applications.dto';
+import type { ApplicationListQuery, CreateApplicationBody, UpdateApplicationBody } from './applications.dto';
 import { ReadinessService } from './readiness.service';
 import type { SpMetadata } from './sp-metadata';
+
+/** `text` matched literally by LIKE (backslash its escape character). */
+const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** The options were refused: one error naming each bad field. */
 function settingsOrThrow(decision: Decision): ApplicationSettings {
@@ -52,13 +55,21 @@ export class ApplicationsService {
     return toView(app, connector);
   }
 
-  async list(organizationId: string, query: ListQuery): Promise<Page<ApplicationView>> {
-    const [items, total] = await this.dataSource.getRepository(Application).findAndCount({
-      where: { organizationId },
-      order: { createdAt: 'ASC', id: 'ASC' },
-      take: query.limit,
-      skip: query.offset,
-    });
+  async list(organizationId: string, query: ApplicationListQuery): Promise<Page<ApplicationView>> {
+    const qb = this.dataSource
+      .getRepository(Application)
+      .createQueryBuilder('a')
+      .where('a.organizationId = :organizationId', { organizationId });
+    if (query.status) qb.andWhere('a.active = :active', { active: query.status === 'active' });
+    // A substring, not a prefix: people remember a word of the name. An organisation's
+    // applications are few (thousands at most), read through applications_org_idx.
+    if (query.search) qb.andWhere('a.name ILIKE :search', { search: `%${escapeLike(query.search)}%` });
+    const [items, total] = await qb
+      .orderBy('a.createdAt', 'ASC')
+      .addOrderBy('a.id', 'ASC')
+      .take(query.limit)
+      .skip(query.offset)
+      .getManyAndCount();
     return { items: await this.readiness.views(organizationId, items), total };
   }
 

@@ -1,26 +1,5 @@
 import assert from 'node:assert/strict';
-import type { UserProfile } from '@jit/directory-contracts';
-import { missingForUser } from './jit-readiness';
-
-const profile = (over: Partial<UserProfile> = {}): UserProfile => ({
-  username: 'ada',
-  email: 'ada@example.com',
-  firstname: 'Ada',
-  lastname: 'Lovelace',
-  displayname: null,
-  employeeIdentifier: null,
-  jobTitle: null,
-  department: null,
-  costCenter: null,
-  company: null,
-  employeeType: null,
-  location: null,
-  phoneNumber: null,
-  manager: null,
-  state: 'ACTIVATED',
-  customAttributes: {},
-  ...over,
-});
+import { HAS_TEXT_PATTERN, requirementsOf } from './jit-readiness';
 
 const mapping = (spName: string, source: string | null, over: { constant?: string; enabled?: boolean; required?: boolean } = {}) => ({
   spName,
@@ -31,21 +10,21 @@ const mapping = (spName: string, source: string | null, over: { constant?: strin
   multiValued: false,
 });
 
-describe('missingForUser', () => {
-  it('names each enabled required attribute without a value, and an empty NameID source', () => {
+describe('requirementsOf', () => {
+  it('names the NameID source, then each enabled required attribute mapped to a directory attribute, in mapping order', () => {
     const app = {
       nameIdSource: 'employeeIdentifier',
       attributes: [mapping('User.LastName', 'lastname'), mapping('User.Email', 'email'), mapping('Cost', 'custom:costCode')],
     };
-    assert.deepEqual(missingForUser(app, 'u1', profile({ lastname: '  ' })), [
+    assert.deepEqual(requirementsOf(app), [
       { spName: null, kind: 'nameId', source: 'employeeIdentifier' },
       { spName: 'User.LastName', kind: 'attribute', source: 'lastname' },
+      { spName: 'User.Email', kind: 'attribute', source: 'email' },
       { spName: 'Cost', kind: 'attribute', source: 'custom:costCode' },
     ]);
-    assert.deepEqual(missingForUser(app, 'u1', profile({ employeeIdentifier: 'E1', customAttributes: { costCode: 'C7' } })), []);
   });
 
-  it('ignores disabled and optional attributes and constants; the id is always there', () => {
+  it('leaves out disabled and optional attributes and constants', () => {
     const app = {
       nameIdSource: 'id',
       attributes: [
@@ -54,6 +33,15 @@ describe('missingForUser', () => {
         mapping('Profile', null, { constant: 'Standard User' }),
       ],
     };
-    assert.deepEqual(missingForUser(app, 'u1', profile({ lastname: null })), []);
+    assert.deepEqual(requirementsOf(app), [{ spName: null, kind: 'nameId', source: 'id' }]);
+  });
+});
+
+describe('HAS_TEXT_PATTERN', () => {
+  // The escapes mean the same in JavaScript; the integration spec runs it in PostgreSQL.
+  const hasText = new RegExp(HAS_TEXT_PATTERN, 'u');
+  it('finds text exactly where String.prototype.trim leaves some', () => {
+    const samples = ['', ' ', '\t\n\r\f\v', '\u00a0\u2003\u3000\ufeff\u2028', 'a', ' x ', '\u200b', '\u0085', 'é'];
+    for (const sample of samples) assert.equal(hasText.test(sample), sample.trim() !== '', JSON.stringify(sample));
   });
 });

@@ -1,6 +1,4 @@
 import type { ApplicationSnapshot } from '@jit/catalog-contracts';
-import type { UserProfile } from '@jit/directory-contracts';
-import { CUSTOM_PREFIX } from './attribute-mappings';
 
 /** One thing a user lacks: an enabled required attribute (by its SP name) or the NameID source. */
 export interface Lack {
@@ -10,30 +8,25 @@ export interface Lack {
   source: string;
 }
 
-/** A user's value of a directory attribute, read the way the IdP reads it for the assertion; empty is no value. */
-export function hasValue(userId: string, profile: UserProfile, source: string): boolean {
-  if (source === 'id') return userId !== '';
-  const value = source.startsWith(CUSTOM_PREFIX)
-    ? profile.customAttributes[source.slice(CUSTOM_PREFIX.length)]
-    : (profile as unknown as Record<string, unknown>)[source];
-  return typeof value === 'string' && value.trim() !== '';
+/**
+ * What a user must have a value for so that their first sign-in creates a complete account in
+ * the SP: the NameID source, then each enabled required attribute mapped to a directory
+ * attribute, in mapping order. Constants are always present. Whether a user has each value is
+ * readiness.service.ts's one query (`lacking`), so that a report and a list's counts cannot
+ * disagree.
+ */
+export function requirementsOf(app: Pick<ApplicationSnapshot, 'attributes' | 'nameIdSource'>): Lack[] {
+  const required: Lack[] = [{ spName: null, kind: 'nameId', source: app.nameIdSource }];
+  for (const m of app.attributes) {
+    if (!m.enabled || !m.required || m.constant !== null || m.source === null) continue;
+    required.push({ spName: m.spName, kind: 'attribute', source: m.source });
+  }
+  return required;
 }
 
 /**
- * What stops a user's first sign-in from creating a complete account in the SP: the enabled
- * required attributes mapped to a directory attribute the user has no value for, and the NameID
- * source if it is empty. Constants are always present.
+ * A value is there when it is a string with something other than white space in it: what
+ * JavaScript's String.prototype.trim leaves non-empty, which is how the IdP reads a value for the
+ * assertion. A PostgreSQL regular expression (its \s follows the server's locale, not this list).
  */
-export function missingForUser(
-  app: Pick<ApplicationSnapshot, 'attributes' | 'nameIdSource'>,
-  userId: string,
-  profile: UserProfile,
-): Lack[] {
-  const lacks: Lack[] = [];
-  if (!hasValue(userId, profile, app.nameIdSource)) lacks.push({ spName: null, kind: 'nameId', source: app.nameIdSource });
-  for (const m of app.attributes) {
-    if (!m.enabled || !m.required || m.constant !== null || m.source === null) continue;
-    if (!hasValue(userId, profile, m.source)) lacks.push({ spName: m.spName, kind: 'attribute', source: m.source });
-  }
-  return lacks;
-}
+export const HAS_TEXT_PATTERN = '[^\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]';

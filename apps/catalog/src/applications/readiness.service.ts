@@ -2,11 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { FreshnessGate } from '@jit/messaging';
 import { DomainError, ErrorCode, type ListQuery, type Page } from '@jit/service';
-import { DirectoryReplicaService } from '../directory-replica/directory-replica.service';
 import { REPLICA_FRESHNESS } from '../directory-replica/directory-replica.module';
+import { CUSTOM_PREFIX } from './attribute-mappings';
 import type { Application } from './application.entity';
 import { connectorOf, findApplication, toView, type ApplicationView } from './application-view';
-import { missingForUser, type Lack } from './jit-readiness';
+import { HAS_TEXT_PATTERN, requirementsOf, type Lack } from './jit-readiness';
 
 export interface ReadinessReport extends Page<{ userId: string; username: string; email: string; missing: Lack[] }> {
   applicationId: string;
@@ -14,19 +14,100 @@ export interface ReadinessReport extends Page<{ userId: string; username: string
   authorisedUsers: number;
 }
 
+/**
+ * Whether the value at `path` of a user's profile is there (HAS_TEXT_PATTERN, bound as $4): the
+ * one place the rule is written. The profile is the directory's (UserProfile): its values are
+ * strings or null. A null path is the user's id, always there.
+ */
+function hasValueSql(path: string | null): string {
+  if (path === null) return 'true';
+  return `coalesce((u."profile" #>> ${path}) ~ $4, false)`;
+}
+
+/** Where a user profile (the directory's event payload) holds a source's value; null: the user's id. */
+function profilePath(source: string): string[] | null {
+  if (source === 'id') return null;
+  return source.startsWith(CUSTOM_PREFIX) ? ['customAttributes', source.slice(CUSTOM_PREFIX.length)] : [source];
+}
+
+interface ReadinessStatement {
+  /** The CTEs; `authorised` has one row per (application, ACTIVATED member of a bound group) with `lacking`. */
+  sql: string;
+  parameters: unknown[];
+  /** Per application, its requirements with the bit of `lacking` that says a user lacks each. */
+  requirements: Map<string, { lack: Lack; bit: number }[]>;
+}
+
+/**
+ * The one statement behind every readiness answer, a report or a list page's counts. Each
+ * distinct source the applications require gets a bit; each user's profile is checked once per
+ * bit (`lacks`, one scan of the users), and a pair's `lacking` is that ANDed with the
+ * application's `mask`: a user is not ready for an application when any bit is set.
+ * Parameters: $1 organisation, $2 application ids, $3 masks, $4 HAS_TEXT_PATTERN, $5... paths.
+ */
+function readinessStatement(organizationId: string, apps: readonly Application[]): ReadinessStatement {
+  const sources: string[] = [];
+  const requirements = new Map(
+    apps.map((app) => [
+      app.id,
+      requirementsOf(app).map((lack) => {
+        if (!sources.includes(lack.source)) sources.push(lack.source);
+        return { lack, bit: sources.indexOf(lack.source) };
+      }),
+    ]),
+  );
+  const paths: string[][] = [];
+  const lacks = sources
+    .map((source) => {
+      const path = profilePath(source);
+      if (path !== null) paths.push(path);
+      return `CASE WHEN ${hasValueSql(path === null ? null : `$${4 + paths.length}::text[]`)} THEN B'0' ELSE B'1' END`;
+    })
+    .join(' || ');
+  const masks = apps.map((app) => {
+    const bits = new Set((requirements.get(app.id) ?? []).map((r) => r.bit));
+    return { application_id: app.id, mask: sources.map((_, bit) => (bits.has(bit) ? '1' : '0')).join('') };
+  });
+  const sql = `
+    WITH "masks" AS (
+      SELECT * FROM jsonb_to_recordset($3::jsonb) AS n("application_id" uuid, "mask" varbit)
+    ), "pairs" AS (
+      SELECT DISTINCT b."application_id", m."user_id"
+        FROM "catalog"."application_groups" b
+        JOIN "catalog"."directory_memberships" m ON m."group_id" = b."group_id" AND m."active" AND m."organization_id" = $1
+       WHERE b."organization_id" = $1 AND b."active" AND b."application_id" = ANY($2::uuid[])
+    ), "authorised" AS (
+      SELECT p."application_id", p."user_id", u."lacks" & n."mask" AS "lacking"
+        FROM "pairs" p
+        -- OFFSET 0: each user's profile is checked once, not once per application. All the
+        -- organisation's ACTIVATED users, in one scan: narrowing to those of the page's applications
+        -- made PostgreSQL, which cannot estimate that set, look each of them up by id instead.
+        JOIN (SELECT u."id", ${lacks} AS "lacks"
+                FROM "catalog"."directory_users" u
+               WHERE NOT u."deleted" AND u."organization_id" = $1 AND u."profile" ->> 'state' = 'ACTIVATED'
+              OFFSET 0) u ON u."id" = p."user_id"
+        JOIN "masks" n ON n."application_id" = p."application_id"
+    )`;
+  return { sql, parameters: [organizationId, apps.map((a) => a.id), JSON.stringify(masks), HAS_TEXT_PATTERN, ...paths], requirements };
+}
+
+/** What a user lacks for an application, in requirement order, from the statement's `lacking` bits ('0101'). */
+function missingOf(requirements: { lack: Lack; bit: number }[], lacking: string): Lack[] {
+  return requirements.filter((r) => lacking[r.bit] === '1').map((r) => r.lack);
+}
+
 /** JIT readiness, read from the catalog's copy of the directory: one application's report, and the counts lists show. */
 @Injectable()
 export class ReadinessService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly replica: DirectoryReplicaService,
     @Inject(REPLICA_FRESHNESS) private readonly freshness: FreshnessGate,
   ) {}
 
   /**
    * The authorised users (ACTIVATED members of a bound group) who lack a value for an enabled
-   * required attribute or for the NameID source, each with what they lack. Read from the
-   * catalog's copy of the directory after confirming it has applied everything the DIRECTORY
+   * required attribute or for the NameID source, each with what they lack, by user id. Read from
+   * the catalog's copy of the directory after confirming it has applied everything the DIRECTORY
    * stream held when the request arrived; if it cannot confirm that, 503 instead of a stale answer.
    */
   async readiness(organizationId: string, id: string, query: ListQuery): Promise<ReadinessReport> {
@@ -35,36 +116,53 @@ export class ReadinessService {
     if (!fresh.fresh) {
       throw new DomainError(ErrorCode.NotFresh, `The catalog's copy of the directory is not confirmed current: ${fresh.reason}`);
     }
-    const users = await this.replica.authorisedUsers(organizationId, [app.id]);
-    const lacking = users
-      .map((u) => ({
-        userId: u.userId,
-        username: u.profile.username,
-        email: u.profile.email,
-        missing: missingForUser(app, u.userId, u.profile),
-      }))
-      .filter((u) => u.missing.length > 0);
+    const statement = readinessStatement(organizationId, [app]);
+    const next = statement.parameters.length;
+    const [row] = await this.dataSource.query<
+      { authorised: number; total: number; items: { userId: string; username: string; email: string; lacking: string }[] }[]
+    >(
+      `${statement.sql}
+       SELECT (SELECT count(*) FROM "authorised")::int AS "authorised",
+              (SELECT count(*) FROM "authorised" WHERE position(B'1' IN "lacking") > 0)::int AS "total",
+              coalesce((SELECT jsonb_agg(jsonb_build_object('userId', l."user_id", 'username', d."profile" ->> 'username',
+                                                            'email', d."profile" ->> 'email', 'lacking', l."lacking"::text) ORDER BY l."user_id")
+                          FROM (SELECT * FROM "authorised" WHERE position(B'1' IN "lacking") > 0 ORDER BY "user_id" LIMIT $${next + 1} OFFSET $${next + 2}) l
+                          JOIN "catalog"."directory_users" d ON d."id" = l."user_id"), '[]'::jsonb) AS "items"`,
+      [...statement.parameters, query.limit, query.offset],
+    );
+    const requirements = statement.requirements.get(app.id) ?? [];
     return {
       applicationId: app.id,
-      authorisedUsers: users.length,
-      items: lacking.slice(query.offset, query.offset + query.limit),
-      total: lacking.length,
+      authorisedUsers: row?.authorised ?? 0,
+      items: (row?.items ?? []).map(({ lacking, ...user }) => ({ ...user, missing: missingOf(requirements, lacking) })),
+      total: row?.total ?? 0,
     };
   }
 
-  /** The applications' views with their readiness counts. `fresh`: the result of a freshness check made before the caller read what it lists. */
+  /**
+   * The applications' views with their readiness counts, in one statement for all of them (a
+   * page of a list). `fresh`: the result of a freshness check made before the caller read what it lists.
+   */
   async views(organizationId: string, apps: Application[], fresh?: boolean): Promise<ApplicationView[]> {
     if (apps.length === 0) return [];
     // A list still answers when freshness cannot be confirmed, and says so.
     fresh ??= (await this.freshness.check()).fresh;
-    const users = await this.replica.authorisedUsers(
-      organizationId,
-      apps.map((a) => a.id),
+    const statement = readinessStatement(organizationId, apps);
+    const rows = await this.dataSource.query<{ application_id: string; authorised: number; lacking: number }[]>(
+      `${statement.sql}
+       SELECT "application_id", count(*)::int AS "authorised", count(*) FILTER (WHERE position(B'1' IN "lacking") > 0)::int AS "lacking"
+         FROM "authorised"
+        GROUP BY "application_id"`,
+      statement.parameters,
     );
+    const counts = new Map(rows.map((r) => [r.application_id, r]));
     return apps.map((app) => {
-      const mine = users.filter((u) => u.applicationId === app.id);
-      const usersLacking = mine.filter((u) => missingForUser(app, u.userId, u.profile).length > 0).length;
-      return toView(app, connectorOf(app.connectorId), { usersLacking, authorisedUsers: mine.length, fresh });
+      const count = counts.get(app.id);
+      return toView(app, connectorOf(app.connectorId), {
+        usersLacking: count?.lacking ?? 0,
+        authorisedUsers: count?.authorised ?? 0,
+        fresh,
+      });
     });
   }
 }

@@ -66,6 +66,10 @@ export class DirectoryGroup {
   @Column('boolean')
   deleted!: boolean;
 
+  /** From the group's latest event; null for a row written before names were kept, or vouched for before any event. */
+  @Column('text', { nullable: true })
+  name!: string | null;
+
   @UpdateDateColumn({ type: 'timestamptz', name: 'updated_at' })
   updatedAt!: Date;
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DirectorySnapshot, type UserProfile } from '@jit/directory-contracts';
+import { DirectorySnapshot } from '@jit/directory-contracts';
 import { NatsBus, readSnapshot, type ResyncResult, type SnapshotItemOf } from '@jit/messaging';
 import { replaceFromSnapshot, upsertIfNewer, type VersionedRow } from '@jit/persistence';
 
@@ -15,7 +15,7 @@ export const userRow = (u: SnapshotItemOf<typeof DirectorySnapshot.users>): Vers
 
 export const groupRow = (g: SnapshotItemOf<typeof DirectorySnapshot.groups>): VersionedRow => ({
   keys: { id: g.groupId },
-  values: { organization_id: g.organizationId, version: g.version, deleted: false },
+  values: { organization_id: g.organizationId, version: g.version, deleted: false, name: g.name },
 });
 
 export const membershipRow = (m: SnapshotItemOf<typeof DirectorySnapshot.memberships>): VersionedRow => ({
@@ -25,12 +25,6 @@ export const membershipRow = (m: SnapshotItemOf<typeof DirectorySnapshot.members
 
 /** What the copy knows of a group: it exists, it was deleted, or no event of it has reached the catalog. */
 export type GroupState = 'live' | 'deleted' | 'unseen';
-
-export interface AuthorisedUser {
-  applicationId: string;
-  userId: string;
-  profile: UserProfile;
-}
 
 /**
  * The catalog's copy of the directory users, groups and memberships it needs (JIT readiness,
@@ -150,27 +144,6 @@ export class DirectoryReplicaService {
       [organizationId],
     );
     return rows.map((r) => r.name).sort();
-  }
-
-  /**
-   * The users authorised for each application: ACTIVATED members of a group bound to it.
-   * One query for all the applications of a page.
-   */
-  async authorisedUsers(organizationId: string, applicationIds: readonly string[]): Promise<AuthorisedUser[]> {
-    if (applicationIds.length === 0) return [];
-    const rows = await this.dataSource.query<{ application_id: string; user_id: string; profile: UserProfile }[]>(
-      `SELECT DISTINCT b."application_id", u."id" AS "user_id", u."profile"
-         FROM "catalog"."application_groups" b
-         JOIN "catalog"."directory_memberships" m
-           ON m."group_id" = b."group_id" AND m."active" AND m."organization_id" = $1
-         JOIN "catalog"."directory_users" u
-           ON u."id" = m."user_id" AND NOT u."deleted" AND u."organization_id" = $1
-        WHERE b."organization_id" = $1 AND b."active" AND b."application_id" = ANY($2::uuid[])
-          AND u."profile" ->> 'state' = 'ACTIVATED'
-        ORDER BY b."application_id", u."id"`,
-      [organizationId, applicationIds],
-    );
-    return rows.map((r) => ({ applicationId: r.application_id, userId: r.user_id, profile: r.profile }));
   }
 }
 

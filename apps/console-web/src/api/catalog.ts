@@ -176,6 +176,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{id}/applications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["UserApplicationsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -275,6 +291,9 @@ export interface operations {
             query?: {
                 limit?: number;
                 offset?: number;
+                /** @description Part of the application name, ignoring case */
+                search?: string;
+                status?: "active" | "inactive";
             };
             header?: never;
             path?: never;
@@ -287,7 +306,79 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": {
+                        items: {
+                            acsIndexes: {
+                                index: number;
+                                url: string;
+                            }[];
+                            acsUrls: string[];
+                            active: boolean;
+                            attributes: {
+                                constant: string | null;
+                                /** @description False for a row the connector fixes */
+                                editable: boolean;
+                                enabled: boolean;
+                                /** @default false */
+                                multiValued: boolean;
+                                required: boolean;
+                                source: string | null;
+                                spName: string;
+                            }[];
+                            /** @description ACTIVATED members of the user groups bound to the application */
+                            authorisedUsers: number;
+                            connectorId: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            defaultRelayState: string | null;
+                            encryptionCertificate: string | null;
+                            groupsAttribute: {
+                                /** @default null */
+                                filter: string | null;
+                                spName: string;
+                            } | null;
+                            /** Format: uuid */
+                            id: string;
+                            idpInitiatedAllowed: boolean;
+                            idpInitiatedRelayStateFromCaller: boolean;
+                            /** @description How many of them lack a value for an enabled required attribute or the NameID source (GET /v1/applications/{id}/jit-readiness lists them) */
+                            jitNotReady: number;
+                            jitReadiness: {
+                                authorisedUsers: number;
+                                /** @description False when the catalog could not confirm its copy of the directory is current */
+                                fresh: boolean;
+                                usersLacking: number;
+                            };
+                            launchUrl: string | null;
+                            name: string;
+                            nameIdFormat: string;
+                            nameIdSource: string;
+                            portalColor: string | null;
+                            portalLabel: string | null;
+                            portalVisible: boolean;
+                            requireSignedRequests: boolean;
+                            signAssertion: boolean;
+                            /** @enum {string} */
+                            signatureAlgorithm: "rsa-sha256" | "rsa-sha512";
+                            signResponse: boolean;
+                            singleLogoutUrl: string | null;
+                            spEntityId: string;
+                            spSigningCertificates: string[];
+                            /**
+                             * @description An inactive application refuses every sign-in
+                             * @enum {string}
+                             */
+                            status: "active" | "inactive";
+                            /** @description The connector's labels */
+                            supportedFunctionality: ("SSO" | "JIT Provisioning" | "SLO")[];
+                            /** Format: date-time */
+                            updatedAt: string;
+                            version: number;
+                        }[];
+                        total: number;
+                    };
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1137,6 +1228,89 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Invalid input: `details` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key in x-api-key, or not a valid one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another organisation's ids too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error (409 conflict, 429 throttled, 503 a dependency does not answer), in the same shape */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    UserApplicationsController_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+                status?: "active" | "inactive";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            connectorId: string;
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            /**
+                             * @description An inactive application refuses every sign-in
+                             * @enum {string}
+                             */
+                            status: "active" | "inactive";
+                            /** @description The connector's labels */
+                            supportedFunctionality: ("SSO" | "JIT Provisioning" | "SLO")[];
+                            /** @description The user's groups bound to the application (active memberships), by name */
+                            viaGroups: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                            }[];
+                        }[];
+                        total: number;
+                    };
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {

@@ -1389,6 +1389,8 @@ export interface operations {
                 manager?: string;
                 offset?: number;
                 phoneNumber?: string;
+                /** @description Words separated by spaces; each must begin the username, email, first name or last name (ignoring case): "ada lov" finds Ada Lovelace */
+                search?: string;
                 sort?: "username" | "email" | "firstname" | "lastname" | "createdAt" | "updatedAt" | "state" | "-username" | "-email" | "-firstname" | "-lastname" | "-createdAt" | "-updatedAt" | "-state";
                 state?: "STAGED" | "ACTIVATED" | "SUSPENDED";
                 username?: string;

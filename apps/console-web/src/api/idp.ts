@@ -240,6 +240,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/signing-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["SigningKeysController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/signing-keys/rotation": {
         parameters: {
             query?: never;
@@ -914,6 +930,66 @@ export interface operations {
             };
             /** @description Not found (another organisation's ids too) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error (409 conflict, 429 throttled, 503 a dependency does not answer), in the same shape */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    SigningKeysController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: date-time */
+                            activatesAt: string;
+                            certificatePem: string;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** @description The certificate's SHA-256 fingerprint, colon-separated hex */
+                            fingerprintSha256: string;
+                            /** Format: uuid */
+                            id: string;
+                            /**
+                             * Format: date-time
+                             * @description The certificate's end of validity
+                             */
+                            notAfter: string;
+                            /**
+                             * @description current signs now; next is published in metadata and signs from activatesAt; retired signed before
+                             * @enum {string}
+                             */
+                            state: "current" | "next" | "retired";
+                        }[];
+                    };
+                };
+            };
+            /** @description No API key in x-api-key, or not a valid one */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -33,7 +33,7 @@ let idpUrl: string;
 let idpKey: SigningCredentials;
 let impostorKey: SigningCredentials;
 /** The console's own SAML signing key pair: with it, Sign out is a signed Single Logout. */
-let consoleKey: SigningCredentials;
+let consoleKey: { privateKeyPem: string; certificatePem: string };
 let running: RunningConsole;
 let consoleUrl: string;
 let directory: NatsBus;
@@ -48,7 +48,7 @@ beforeAll(async () => {
     generateSigningCredentials('impostor'),
     generateSigningCredentials('console'),
   ]);
-  consoleKey = { privateKey: c.privateKeyPem, certificatePem: c.certificatePem };
+  consoleKey = c;
   idpKey = { privateKey: a.privateKeyPem, certificatePem: a.certificatePem };
   impostorKey = { privateKey: b.privateKeyPem, certificatePem: b.certificatePem };
   // The IdP's side: the console's application of the organisation, and nothing else.
@@ -120,7 +120,7 @@ beforeAll(async () => {
       CONSOLE_URL: consoleUrl,
       IDP_URL: idpUrl,
       CONSOLE_DEFAULT_ORGANIZATION_ID: organizationId,
-      CONSOLE_SAML_SIGNING_KEY: consoleKey.privateKey,
+      CONSOLE_SAML_SIGNING_KEY: consoleKey.privateKeyPem,
       CONSOLE_SAML_SIGNING_CERTIFICATE: consoleKey.certificatePem,
     }),
   );

@@ -86,6 +86,8 @@ export interface UserListQuery extends ListQuery {
   adminRole?: AdminRole | 'any' | 'none';
   /** Active members of this group only. */
   group?: string;
+  /** Free text, as words: each word begins the username, the email, the first or the last name (ignoring case). */
+  search: string[];
   /** Exact values; username and email ignore case (as their uniqueness does). */
   attributes: Partial<Record<StandardUserAttribute, string>>;
   custom: Record<string, string>;
@@ -94,6 +96,14 @@ export interface UserListQuery extends ListQuery {
 const CUSTOM_PREFIX = 'custom.';
 const filterValue = z.string().min(1, 'must not be empty; leave the parameter out to not filter').max(2048);
 const uuidFilter = z.uuid({ message: 'must be a UUID' });
+
+export const MAX_SEARCH_WORDS = 8;
+const searchText = z
+  .string()
+  .max(200, 'at most 200 characters')
+  .transform((text) => text.split(/\s+/).filter((word) => word !== ''))
+  .refine((words) => words.length > 0, 'type at least one word; leave the parameter out to not search')
+  .refine((words) => words.length <= MAX_SEARCH_WORDS, `at most ${MAX_SEARCH_WORDS} words`);
 
 const attributeFilters = Object.fromEntries(
   STANDARD_USER_ATTRIBUTES.map((name) => [name, (name === 'id' ? uuidFilter : filterValue).optional()]),
@@ -114,6 +124,10 @@ const knownQuery = z.strictObject({
     })
     .optional(),
   group: uuidFilter.optional(),
+  search: searchText.optional().meta({
+    description:
+      'Words separated by spaces; each must begin the username, email, first name or last name (ignoring case): "ada lov" finds Ada Lovelace',
+  }),
   ...attributeFilters,
 });
 
@@ -147,7 +161,7 @@ export const UserListQuery = z.record(z.string(), z.unknown()).transform((raw, c
     parsed.error.issues.forEach((i) => ctx.addIssue({ code: 'custom', path: i.path, message: i.message }));
     return z.NEVER;
   }
-  const { limit, offset, sort, state, adminRole, group, ...attributes } = parsed.data;
+  const { limit, offset, sort, state, adminRole, group, search, ...attributes } = parsed.data;
   return {
     limit,
     offset,
@@ -155,6 +169,7 @@ export const UserListQuery = z.record(z.string(), z.unknown()).transform((raw, c
     state,
     adminRole,
     group,
+    search: search ?? [],
     attributes: Object.fromEntries(Object.entries(attributes).filter(([, v]) => v !== undefined)),
     custom,
   };

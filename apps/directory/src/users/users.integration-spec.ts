@@ -201,12 +201,56 @@ describe('directory users API: attributes, filters, passwords, groups, CSV impor
       assert.equal(JSON.stringify(page.body).includes('Lower'), false);
     });
 
+    it('searches words as prefixes of username, email, first and last name, ignoring case, within the caller organisation', async () => {
+      await createUser(
+        { username: 'ada', email: 'ada@other.example', firstname: 'Ada', lastname: 'Lovelace', company: 'ListCo' },
+        otherKey,
+      );
+      await createUser({ username: 'alan', email: 'turing@example.com', firstname: 'Alan', lastname: 'Turing', company: 'ListCo' });
+      const search = (text: string, more = '', key = BOOTSTRAP) =>
+        usernames(`search=${encodeURIComponent(text)}&company=ListCo${more}`, key);
+      assert.deepEqual(await search('ada'), ['Ada'], "another organisation's Ada never appears");
+      assert.deepEqual(await search('a'), ['Ada', 'alan']);
+      assert.deepEqual(await search('tur'), ['alan'], 'by last name and by email, once');
+      assert.deepEqual(await search('ADA', '', otherKey), ['ada']);
+      assert.deepEqual(await search('LOVE'), ['Ada'], 'last name, ignoring case');
+      assert.deepEqual(await search('Ada Lovelace'), ['Ada'], 'first and last name');
+      assert.deepEqual(await search('  lovelace   ada '), ['Ada'], 'words in any order, extra spaces ignored');
+      assert.deepEqual(await search('ada babbage'), [], 'every word must match');
+      assert.deepEqual(await search('bob@'), ['bob'], 'email');
+      assert.deepEqual(await search('example.com'), [], 'a prefix, not a substring');
+      assert.deepEqual(await search('c'), ['Cy']);
+      assert.deepEqual(await search('b', '&state=SUSPENDED'), ['bob'], 'with the other filters');
+      assert.deepEqual(await search('b', '&state=ACTIVATED'), []);
+      assert.deepEqual(await search('a', '&sort=-username'), ['alan', 'Ada'], 'sorted');
+      // LIKE's wildcards are literal characters here.
+      assert.deepEqual(await search('%'), []);
+      assert.deepEqual(await search('_da'), []);
+      const page = await call('GET', '/v1/users?search=a&company=ListCo&limit=1');
+      assert.equal(page.body.total, 2);
+      assert.equal(page.body.items?.length, 1);
+      const blank = await call('GET', '/v1/users?search=%20%20');
+      assert.equal(blank.status, 400);
+      assert.deepEqual(fieldsOf(blank.body), ['search']);
+      assert.equal((await call('GET', `/v1/users?search=${'a '.repeat(9)}`)).status, 400);
+    });
+
     it('answers unknown or invalid parameters with 400 naming each one and listing the allowed names', async () => {
       const res = await call('GET', '/v1/users?foo=1&Email=x&custom.9x=y&state=DELETED&group=nope&sort=name&id=12&limit=0');
       assert.equal(res.status, 400, JSON.stringify(res.body));
       assert.equal(res.body.code, 'VALIDATION_FAILED');
       assert.deepEqual(fieldsOf(res.body), ['Email', 'custom.9x', 'foo', 'group', 'id', 'limit', 'sort', 'state']);
-      const allowed = ['limit', 'offset', 'sort', 'state', 'adminRole', 'group', ...STANDARD_USER_ATTRIBUTES, 'custom.<name>'].join(', ');
+      const allowed = [
+        'limit',
+        'offset',
+        'sort',
+        'state',
+        'adminRole',
+        'group',
+        'search',
+        ...STANDARD_USER_ATTRIBUTES,
+        'custom.<name>',
+      ].join(', ');
       const foo = res.body.details?.find((d) => d.field === 'foo');
       assert.deepEqual(foo, { field: 'foo', message: `unknown query parameter; allowed: ${allowed}` });
       assert.match(

@@ -133,6 +133,13 @@ export class UsersService {
         { group: query.group },
       );
     }
+    query.search.forEach((word, i) => {
+      // Each word a prefix of one of the four, in the form the indexes of UserSearchIndexes hold.
+      qb.andWhere(
+        `(u.usernameLower LIKE :word_${i} OR u.emailLower LIKE :word_${i} OR LOWER(u.firstname) LIKE :word_${i} OR LOWER(u.lastname) LIKE :word_${i})`,
+        { [`word_${i}`]: `${escapeLike(word.toLowerCase())}%` },
+      );
+    });
     if (query.sort) qb.orderBy(SORT_EXPRESSIONS[query.sort.field], query.sort.descending ? 'DESC' : 'ASC', 'NULLS LAST');
     // Ties (and the default) go by creation, then id, so that pages never overlap or skip.
     if (query.sort?.field !== 'createdAt') qb.addOrderBy('u.createdAt', 'ASC');
@@ -354,6 +361,9 @@ export class UsersService {
     await manager.save(User, user).catch((error: unknown) => rethrowUnique(error));
   }
 }
+
+/** `text` matched literally by LIKE (whose escape character is the backslash by default). */
+const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 function rethrowUnique(error: unknown): never {
   if (error instanceof QueryFailedError && (error.driverError as { code?: string }).code === '23505') {

@@ -10,6 +10,7 @@ import { Initial1764300000000 } from '../migrations/1764300000000-Initial';
 import type { KeyEncryption } from './key-encryption';
 import { SsoOptions1764600000000 } from '../migrations/1764600000000-SsoOptions';
 import { SigningKey } from './signing-key.entity';
+import { SigningKeysList } from './signing-keys.controller';
 import { SigningKeysService, type OrganizationCredentials } from './signing-keys.service';
 
 /** Which of `certificates` the credentials' private key belongs to (its index), -1 for none. */
@@ -76,6 +77,50 @@ describe('signing keys on a real PostgreSQL: rotation grace and several IdP inst
       timeoutMs: 5000,
       intervalMs: 100,
     });
+  });
+
+  it('lists the current key first, then the scheduled one, then the retired ones, with no private key; a replaced schedule is left out', async () => {
+    const idp = instance();
+    const org = randomUUID();
+    const [first] = await idp.publishedCertificates(org);
+    const replaced = await idp.scheduleRotation(org, later());
+    const next = await idp.scheduleRotation(org, later());
+    const listed = await idp.list(org);
+    // Exactly the documented fields: a strict parse fails on any other (a private key among them).
+    const strict = SigningKeysList.shape.items.element.strict();
+    listed.forEach((item) => strict.parse(item));
+    assert.deepEqual(
+      listed.map((k) => [k.state, k.certificatePem]),
+      [
+        ['current', first],
+        ['next', next.certificatePem],
+      ],
+    );
+    assert.equal(
+      listed.some((k) => k.id === replaced.id),
+      false,
+    );
+    const [current, scheduled] = listed;
+    assert.equal(scheduled?.id, next.id);
+    assert.equal(scheduled?.activatesAt, next.activatesAt.toISOString());
+    assert.equal(current?.fingerprintSha256, new X509Certificate(first ?? '').fingerprint256);
+    assert.equal(current?.notAfter, new Date(new X509Certificate(first ?? '').validTo).toISOString());
+    assert.deepEqual(
+      (await idp.list(randomUUID())).map((k) => k.state),
+      ['current'],
+      'another organisation sees only its own (new) key',
+    );
+
+    await activateIn(next.id);
+    await cacheExpired();
+    assert.deepEqual(
+      (await idp.list(org)).map((k) => [k.state, k.id]),
+      [
+        ['current', next.id],
+        ['retired', current?.id],
+      ],
+      'the switch happens first, as for metadata',
+    );
   });
 
   it('leaves a replaced schedule out of the grace: it never signed', async () => {

@@ -1,4 +1,4 @@
-import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
+import { X509Certificate, createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, IsNull, MoreThan } from 'typeorm';
 import { generateSigningCredentials } from '@jit/saml';
@@ -10,6 +10,19 @@ export interface OrganizationCredentials {
   privateKey: KeyObject;
   certificatePem: string;
 }
+
+/** A signing key as administrators see it: never its private key. */
+export interface SigningKeyView {
+  id: string;
+  state: 'current' | 'next' | 'retired';
+  activatesAt: string;
+  createdAt: string;
+  notAfter: string;
+  fingerprintSha256: string;
+  certificatePem: string;
+}
+
+const STATE_ORDER: Record<SigningKeyView['state'], number> = { current: 0, next: 1, retired: 2 };
 
 interface OrganizationKeys {
   active: OrganizationCredentials & { id: string };
@@ -87,6 +100,38 @@ export class SigningKeysService {
       ...(keys.next ? [keys.next.certificatePem] : []),
       ...keys.retired.filter((r) => r.publishedUntil.getTime() > now).map((r) => r.certificatePem),
     ];
+  }
+
+  /**
+   * The organisation's keys for administrators: the current one, the scheduled next one, then
+   * those that signed and were retired (newest first), read from the database (not this
+   * instance's cached copy). A scheduled key replaced before its activation time never signed
+   * and is left out. A due switch happens first, as for metadata.
+   */
+  async list(organizationId: string): Promise<SigningKeyView[]> {
+    await this.forOrganization(organizationId);
+    const rows = await this.dataSource.getRepository(SigningKey).find({ where: { organizationId } });
+    const current = rows.find((r) => r.active);
+    const views = rows.flatMap((row): SigningKeyView[] => {
+      let state: SigningKeyView['state'];
+      if (row.active) state = 'current';
+      else if (row.retiresAt === null && current !== undefined && row.activatesAt > current.activatesAt) state = 'next';
+      else if (row.retiresAt !== null && row.activatesAt <= row.retiresAt) state = 'retired';
+      else return [];
+      const certificate = new X509Certificate(row.certificatePem);
+      return [
+        {
+          id: row.id,
+          state,
+          activatesAt: row.activatesAt.toISOString(),
+          createdAt: row.createdAt.toISOString(),
+          notAfter: new Date(certificate.validTo).toISOString(),
+          fingerprintSha256: certificate.fingerprint256,
+          certificatePem: row.certificatePem,
+        },
+      ];
+    });
+    return views.sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || b.activatesAt.localeCompare(a.activatesAt));
   }
 
   /** Creates the next key, active from `activatesAt`; replaces a next key not yet active. */
