@@ -16,7 +16,10 @@ const update = process.env.UPDATE_OPENAPI === '1';
 
 describe('committed OpenAPI documents', () => {
   const system = new System('openapi-documents');
-  beforeAll(() => system.start());
+  beforeAll(async () => {
+    await system.start();
+    await system.startOne('console');
+  });
   afterAll(() => system.stop());
 
   const services = () =>
@@ -24,6 +27,7 @@ describe('committed OpenAPI documents', () => {
       ['directory', system.directoryUrl],
       ['catalog', system.catalogUrl],
       ['idp', system.idpUrl],
+      ['console', system.consoleUrl],
     ] as const;
 
   it('are what each service serves', async () => {

@@ -389,8 +389,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -478,8 +487,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -543,8 +561,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -599,8 +626,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -698,8 +734,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -775,8 +820,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -831,8 +885,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -894,8 +957,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -969,8 +1041,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1067,8 +1148,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1135,8 +1225,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1182,8 +1281,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1238,8 +1346,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1321,8 +1438,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -426,8 +426,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -477,8 +486,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -542,8 +560,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -602,8 +629,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -656,8 +692,17 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -704,8 +749,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -755,8 +809,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -820,8 +883,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -876,8 +948,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -938,8 +1019,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1012,8 +1102,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1088,8 +1187,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1169,8 +1277,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1244,8 +1361,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1321,8 +1447,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1417,8 +1552,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1488,8 +1632,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1553,8 +1706,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1609,8 +1771,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1691,8 +1862,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1775,8 +1955,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1849,8 +2038,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1927,8 +2125,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1983,8 +2190,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2045,8 +2261,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2126,8 +2351,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2202,8 +2436,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

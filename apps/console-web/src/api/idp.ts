@@ -919,8 +919,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -988,8 +997,17 @@ export interface operations {
                     };
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1040,8 +1058,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description No API key in x-api-key, or not a valid one */
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
