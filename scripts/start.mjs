@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: checks that PostgreSQL and NATS (with JetStream) answer, then runs every service,
 // demo-sp and the admin console, prints where each listens, and stops them all on Ctrl-C or when one fails.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { connect as tcp } from 'node:net';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -63,6 +63,22 @@ if (!(await reachable(env.NATS_URL, 4222))) {
   console.error(
     `NATS is not reachable at ${env.NATS_URL}. Start it with JetStream: nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server`,
   );
+  process.exit(1);
+}
+
+// The console's screens are a Vite build (a second or two); the console service serves them.
+console.log('Building the admin console (apps/console-web)...');
+const built = spawnSync(
+  process.execPath,
+  ['node_modules/vite/bin/vite.js', 'build', '--config', 'apps/console-web/vite.config.ts', '--logLevel', 'error'],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...env, VITE_CONFIG_NATIVE_IGNORE_WARNING: 'true' },
+  },
+);
+if (built.status !== 0) {
+  console.error('The admin console did not build; see above.');
   process.exit(1);
 }
 
