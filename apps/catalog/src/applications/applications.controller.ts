@@ -1,5 +1,15 @@
 import { Controller, Delete, Get, HttpCode, Patch, Post, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, RequirePermission, ZodBody, ZodParam, ZodQuery, ZodResponse, type Caller } from '@jit/service';
+import {
+  ApiKeyGuard,
+  CurrentCaller,
+  IdParam,
+  RequirePermission,
+  ZodBody,
+  ZodParam,
+  ZodQuery,
+  ZodResponse,
+  type Caller,
+} from '@jit/service';
 import {
   ApplicationListPage,
   ApplicationListQuery,

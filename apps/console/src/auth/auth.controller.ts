@@ -152,7 +152,8 @@ export class AuthController {
     if (url) await startLogout(req, session.organization.id);
     else await endSession(req);
     if (!url) res.clearCookie(this.cookieName());
-    res.status(200).json({ redirect: url ?? `${this.config.IDP_URL}/logout` });
+    const redirect = url ?? (await this.saml.idpSignOutUrl(session.organization.id).catch(() => '/'));
+    res.status(200).json({ redirect });
   }
 
   /** The IdP's LogoutResponse to ours (the console's session already ended at /auth/logout), or its own LogoutRequest. */

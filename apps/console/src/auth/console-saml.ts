@@ -152,6 +152,15 @@ export class ConsoleSaml {
     return saml.getLogoutUrlAsync(user as unknown as Profile, organizationId, {});
   }
 
+  /**
+   * The IdP's own sign-out page, at the public address its metadata gives (IDP_URL may be an
+   * address only the console reaches, like http://idp:4000 in docker compose).
+   */
+  async idpSignOutUrl(organizationId: string): Promise<string> {
+    const entryPoint = (await this.samlOptionsFor(organizationId)).entryPoint ?? '';
+    return `${entryPoint.replace(/\/saml2\/[^/]+\/sso$/, '')}/logout`;
+  }
+
   /** Checks the IdP's LogoutResponse (signature over the query, status) with node-saml. */
   async acceptLogoutResponse(req: Request, organizationId: string): Promise<void> {
     const saml = new SAML((await this.samlOptionsFor(organizationId)) as SamlConfig);
