@@ -43,7 +43,8 @@ interface ReadinessStatement {
  * distinct source the applications require gets a bit; each user's profile is checked once per
  * bit (`lacks`, one scan of the users), and a pair's `lacking` is that ANDed with the
  * application's `mask`: a user is not ready for an application when any bit is set.
- * Parameters: $1 organisation, $2 application ids, $3 masks, $4 HAS_TEXT_PATTERN, $5... paths.
+ * Parameters: $1 organisation, $2 application ids, $3 masks, then, when a requirement reads the
+ * profile, $4 HAS_TEXT_PATTERN and $5... paths. No requirement at all: every user is ready (B'').
  */
 function readinessStatement(organizationId: string, apps: readonly Application[]): ReadinessStatement {
   const sources: string[] = [];
@@ -82,13 +83,15 @@ function readinessStatement(organizationId: string, apps: readonly Application[]
         -- OFFSET 0: each user's profile is checked once, not once per application. All the
         -- organisation's ACTIVATED users, in one scan: narrowing to those of the page's applications
         -- made PostgreSQL, which cannot estimate that set, look each of them up by id instead.
-        JOIN (SELECT u."id", ${lacks} AS "lacks"
+        JOIN (SELECT u."id", ${lacks || "B''"} AS "lacks"
                 FROM "catalog"."directory_users" u
                WHERE NOT u."deleted" AND u."organization_id" = $1 AND u."profile" ->> 'state' = 'ACTIVATED'
               OFFSET 0) u ON u."id" = p."user_id"
         JOIN "masks" n ON n."application_id" = p."application_id"
     )`;
-  return { sql, parameters: [organizationId, apps.map((a) => a.id), JSON.stringify(masks), HAS_TEXT_PATTERN, ...paths], requirements };
+  // PostgreSQL refuses a parameter the statement does not use: the pattern only comes with a path.
+  const valueParameters = paths.length > 0 ? [HAS_TEXT_PATTERN, ...paths] : [];
+  return { sql, parameters: [organizationId, apps.map((a) => a.id), JSON.stringify(masks), ...valueParameters], requirements };
 }
 
 /** What a user lacks for an application, in requirement order, from the statement's `lacking` bits ('0101'). */

@@ -91,6 +91,11 @@ describe('isDatabaseUnavailable', () => {
 
   it('leaves alone what a statement did wrong, and anything that is not a database error', () => {
     assert.equal(isDatabaseUnavailable(serverError('23505', 'duplicate key value violates unique constraint')), false);
+    // Class 08 but a statement's own mistake (its parameters do not match it): a bug, not an outage.
+    assert.equal(
+      isDatabaseUnavailable(serverError('08P01', 'bind message supplies 4 parameters, but prepared statement "" requires 3')),
+      false,
+    );
     assert.equal(
       isDatabaseUnavailable(new QueryFailedError('SELEC 1', [], serverError('42601', 'syntax error at or near "SELEC"'))),
       false,

@@ -7,9 +7,15 @@ const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'
 /**
  * SQLSTATEs of a server that is going away or not yet accepting: admin_shutdown (57P01, a fast
  * stop or pg_terminate_backend), crash_shutdown (57P02), cannot_connect_now (57P03, starting or
- * in recovery) and too_many_connections (53300). Class 08 (connection exception) is matched whole.
+ * in recovery) and too_many_connections (53300), and class 08 (connection exception).
  */
 const SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+/**
+ * Class 08, except protocol_violation (08P01): the server says that when a statement's own
+ * parameters do not match it ("bind message supplies 4 parameters, but prepared statement
+ * requires 3"), a bug to see as a 500, not a database to wait for.
+ */
+const CONNECTION_CLASS = /^08(?!P01)[0-9A-Z]{3}$/;
 
 /**
  * What node-postgres says when it has no working connection; these errors carry no code.
@@ -38,7 +44,7 @@ function unavailable(error: unknown, depth: number): boolean {
     cause?: unknown;
     errors?: unknown;
   };
-  if (typeof code === 'string' && (SOCKET_CODES.has(code) || SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+  if (typeof code === 'string' && (SOCKET_CODES.has(code) || SQLSTATES.has(code) || CONNECTION_CLASS.test(code))) return true;
   if (typeof message === 'string' && PG_MESSAGES.some((m) => m.test(message))) return true;
   if (driverError !== undefined && unavailable(driverError, depth + 1)) return true;
   if (cause !== undefined && unavailable(cause, depth + 1)) return true;
