@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Inject, Patch, Post, Put, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import {
+  API_KEY_FINGERPRINT_LENGTH,
   API_KEY_RESOLVER,
   ApiKeyGuard,
   CurrentCaller,
@@ -18,7 +19,7 @@ import {
   RequirePermission,
 } from '@jit/service';
 import { BULK_MEMBERSHIP_RPC_MAX_ITEMS, DirectoryRpc } from '@jit/directory-contracts';
-import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
+import { AnswerRpc, runAsActor, type RequestOf, type ResponseOf } from '@jit/messaging';
 import { AddMemberBody, BulkMembersBody, BulkMembershipResults, CreateGroupBody, RenameGroupBody, SetMembersBody } from './groups.dto';
 import { GroupsService } from './groups.service';
 
@@ -113,29 +114,33 @@ export class GroupsHandler {
     @Inject(API_KEY_RESOLVER) private readonly apiKeys: ApiKeyResolver,
   ) {}
 
-  /** The same check as the HTTP guard: the API key decides the organisation. */
-  private async organizationOf(apiKey: string): Promise<string> {
-    const caller = await this.apiKeys.resolve(hashApiKey(apiKey));
+  /**
+   * The same check as the HTTP guard: the API key decides the organisation, and the events of the
+   * change name the key as their actor, as they do for the same call over HTTP.
+   */
+  private async asKey<T>(apiKey: string, work: (organizationId: string) => Promise<T>): Promise<T> {
+    const hash = hashApiKey(apiKey);
+    const caller = await this.apiKeys.resolve(hash);
     if (!caller) throw new DomainError(ErrorCode.Unauthenticated, 'The apiKey is not valid');
-    return caller.organizationId;
+    return runAsActor({ kind: 'api-key', fingerprint: hash.slice(0, API_KEY_FINGERPRINT_LENGTH) }, () => work(caller.organizationId));
   }
 
   @AnswerRpc(DirectoryRpc.addMember)
   async addMember(@Payload() request: RequestOf<typeof DirectoryRpc.addMember>): Promise<ResponseOf<typeof DirectoryRpc.addMember>> {
-    return this.groups.addMember(await this.organizationOf(request.apiKey), request.groupId, request.userId);
+    return this.asKey(request.apiKey, (organizationId) => this.groups.addMember(organizationId, request.groupId, request.userId));
   }
 
   @AnswerRpc(DirectoryRpc.removeMember)
   async removeMember(
     @Payload() request: RequestOf<typeof DirectoryRpc.removeMember>,
   ): Promise<ResponseOf<typeof DirectoryRpc.removeMember>> {
-    return this.groups.removeMember(await this.organizationOf(request.apiKey), request.groupId, request.userId);
+    return this.asKey(request.apiKey, (organizationId) => this.groups.removeMember(organizationId, request.groupId, request.userId));
   }
 
   @AnswerRpc(DirectoryRpc.bulkMembers)
   async bulkMembers(@Payload() request: RequestOf<typeof DirectoryRpc.bulkMembers>): Promise<ResponseOf<typeof DirectoryRpc.bulkMembers>> {
     const { apiKey, groupId, ...changes } = request;
-    return this.groups.bulkMembers(await this.organizationOf(apiKey), groupId, changes, BULK_MEMBERSHIP_RPC_MAX_ITEMS);
+    return this.asKey(apiKey, (organizationId) => this.groups.bulkMembers(organizationId, groupId, changes, BULK_MEMBERSHIP_RPC_MAX_ITEMS));
   }
 
   @AnswerRpc(DirectoryRpc.getGroup)

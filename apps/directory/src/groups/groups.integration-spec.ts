@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus, RpcRemoteError, type RpcReply } from '@jit/messaging';
+import { API_KEY_FINGERPRINT_LENGTH, hashApiKey } from '@jit/service';
 import {
   DOCUMENTED_NATS_PASSWORDS,
   adminClient,
@@ -21,6 +22,8 @@ import {
 import { directoryMakers } from './test-fixtures';
 
 const BOOTSTRAP = 'groups-test-bootstrap-key-012345';
+/** Who the events of the HTTP calls name: the bootstrap key, by the start of its hash. */
+const ACTOR = { kind: 'api-key', fingerprint: hashApiKey(BOOTSTRAP).slice(0, API_KEY_FINGERPRINT_LENGTH) };
 
 /** Subject without prefix and the two-word kind, e.g. `group.renamed`. */
 const kind = (e: StoredEvent) => e.subject.split('.').slice(-3, -1).join('.');
@@ -64,7 +67,7 @@ describe('user groups and the membership RPC (real PostgreSQL and NATS)', () => 
         [
           [
             `${env.natsPrefix}.directory.group.renamed.v1`,
-            { organizationId, groupId: id, name: 'Revenue', previousName: 'Sales', version: 2, occurredAt: true },
+            { organizationId, groupId: id, name: 'Revenue', previousName: 'Sales', version: 2, occurredAt: true, actor: ACTOR },
           ],
         ],
       );
@@ -162,7 +165,7 @@ describe('user groups and the membership RPC (real PostgreSQL and NATS)', () => 
         [...removals, ['group.deleted', null, 3]],
       );
       assert.ok(added.every((e) => e.payload.groupId === id && e.payload.organizationId === organizationId));
-      assert.deepEqual(Object.keys(added.at(-1)?.payload ?? {}).sort(), ['groupId', 'occurredAt', 'organizationId', 'version']);
+      assert.deepEqual(Object.keys(added.at(-1)?.payload ?? {}).sort(), ['actor', 'groupId', 'occurredAt', 'organizationId', 'version']);
 
       assert.equal((await call('GET', `/v1/user-groups/${id}`)).status, 404);
       assert.equal((await call('GET', members)).status, 404);
@@ -268,8 +271,15 @@ describe('user groups and the membership RPC (real PostgreSQL and NATS)', () => 
       assert.deepEqual(
         added.map((e) => [e.subject, { ...e.payload, occurredAt: ISO.test(String(e.payload.occurredAt)) }]),
         [
-          [`${env.natsPrefix}.directory.membership.added.v1`, { organizationId, groupId, userId, version: 1, occurredAt: true }],
-          [`${env.natsPrefix}.directory.membership.added.v1`, { organizationId, groupId, userId: viaHttp, version: 1, occurredAt: true }],
+          // Over NATS as over HTTP, the key that asked is the actor.
+          [
+            `${env.natsPrefix}.directory.membership.added.v1`,
+            { organizationId, groupId, userId, version: 1, occurredAt: true, actor: ACTOR },
+          ],
+          [
+            `${env.natsPrefix}.directory.membership.added.v1`,
+            { organizationId, groupId, userId: viaHttp, version: 1, occurredAt: true, actor: ACTOR },
+          ],
         ],
       );
       assert.deepEqual((await call('GET', `/v1/user-groups/${groupId}/members`)).body, {

@@ -7,6 +7,8 @@ import { eventually, freePort, readStream, startService, testEnv, type ServicePr
 const BOOTSTRAP = 'apikeys-test-bootstrap-key-01234';
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
+/** The events of the bootstrap key's calls name it by the start of its hash. */
+const ACTOR = { kind: 'api-key', fingerprint: sha256(BOOTSTRAP).slice(0, 12) };
 
 type Json = Record<string, unknown> & { items?: Record<string, unknown>[]; details?: { field: string; message: string }[] };
 
@@ -72,7 +74,12 @@ describe('organisation API keys (real PostgreSQL and NATS, directory and catalog
     organizationId = String(stored[0]?.payload.organizationId);
     assert.deepEqual(
       stored.map((e) => [e.subject, { ...e.payload, occurredAt: ISO.test(String(e.payload.occurredAt)) }]),
-      [[`${env.natsPrefix}.directory.api-key.created.v1`, { organizationId, apiKeyId: res.body.id, name: 'CI deploys', occurredAt: true }]],
+      [
+        [
+          `${env.natsPrefix}.directory.api-key.created.v1`,
+          { organizationId, apiKeyId: res.body.id, name: 'CI deploys', occurredAt: true, actor: ACTOR },
+        ],
+      ],
     );
     const all = JSON.stringify(await events());
     assert.equal(all.includes(apiKey), false, 'the key is in no event');
@@ -156,7 +163,12 @@ describe('organisation API keys (real PostgreSQL and NATS, directory and catalog
     const added = (await keyEvents()).slice(before);
     assert.deepEqual(
       added.map((e) => [e.subject, { ...e.payload, occurredAt: ISO.test(String(e.payload.occurredAt)) }]),
-      [[`${env.natsPrefix}.directory.api-key.revoked.v1`, { organizationId, apiKeyId: id, apiKeyHash: sha256(apiKey), occurredAt: true }]],
+      [
+        [
+          `${env.natsPrefix}.directory.api-key.revoked.v1`,
+          { organizationId, apiKeyId: id, apiKeyHash: sha256(apiKey), occurredAt: true, actor: ACTOR },
+        ],
+      ],
     );
     const listed = (await call('GET', `${directory}/v1/api-keys`)).body.items?.find((k) => k.id === id);
     assert.match(String(listed?.revokedAt), ISO);
