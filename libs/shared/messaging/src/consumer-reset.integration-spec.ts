@@ -8,7 +8,7 @@ import { jetstream } from '@nats-io/jetstream';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { z } from 'zod';
 import { ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
-import { eventually, testEnv } from '@jit/testing';
+import { PrivateNatsServer, eventually, testEnv } from '@jit/testing';
 import { NatsBus } from './bus';
 import { BusTransport } from './bus-transport';
 import { ConsumerPosition, createConsumerPositionsTable, dropConsumerPositionsTable } from './consumer-position.entity';
@@ -69,8 +69,13 @@ class StepModule {
  * nothing nak'd) must not make the next one wait for the consumer's ack wait (30 s): the next
  * holder of the lease resets the consumer to the floor it applied and is fresh at once.
  */
-describe('BusTransport after a consumer died holding deliveries (real PostgreSQL and NATS)', () => {
+describe.each([
+  ["the machine's nats-server", undefined],
+  // The version docker-compose ships when NATS_SERVER_BIN names it (npm test does), else the machine's again.
+  ['a private nats-server', new PrivateNatsServer()],
+])('BusTransport after a consumer died holding deliveries (real PostgreSQL, %s)', (_label, server) => {
   const env = testEnv('reset');
+  const natsUrl = () => server?.url ?? env.natsUrl;
   let dataSource: DataSource;
   let publisher: NatsBus;
   const running: { app: INestApplication; bus: NatsBus }[] = [];
@@ -78,7 +83,7 @@ describe('BusTransport after a consumer died holding deliveries (real PostgreSQL
 
   const startInstance = async () => {
     const seen: Seen = { applied: [], resyncs: 0 };
-    const bus = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: SERVICE });
+    const bus = await NatsBus.connect({ servers: natsUrl(), prefix: env.natsPrefix, service: SERVICE });
     const lease = await InstanceLease.open({ databaseUrl: env.databaseUrl, bus, consumes: [STEPS] });
     const app = await NestFactory.create(StepModule.forInstance(seen), { logger: false });
     const progress = new ConsumerProgress();
@@ -109,7 +114,7 @@ describe('BusTransport after a consumer died holding deliveries (real PostgreSQL
    * the durable consumer, acknowledged those in `acked`, and vanished without a word.
    */
   const dieHolding = async (count: number, acked: number[]) => {
-    const nc = await connect({ servers: env.natsUrl });
+    const nc = await connect({ servers: natsUrl() });
     const consumer = await jetstream(nc).consumers.get(publisher.naming.stream(STEPS.name), SERVICE);
     const messages = await consumer.fetch({ max_messages: count, expires: 2000 });
     for await (const msg of messages) {
@@ -120,6 +125,7 @@ describe('BusTransport after a consumer died holding deliveries (real PostgreSQL
   };
 
   beforeAll(async () => {
+    await server?.start();
     await ensureDatabase(env.databaseUrl, SERVICE);
     dataSource = new DataSource(
       serviceDataSourceOptions({
@@ -130,7 +136,7 @@ describe('BusTransport after a consumer died holding deliveries (real PostgreSQL
       }),
     );
     await dataSource.initialize();
-    publisher = await NatsBus.connect({ servers: env.natsUrl, prefix: env.natsPrefix, service: 'resettest-publisher' });
+    publisher = await NatsBus.connect({ servers: natsUrl(), prefix: env.natsPrefix, service: 'resettest-publisher' });
     await publisher.ensureStream(STEPS);
   });
 
@@ -139,6 +145,7 @@ describe('BusTransport after a consumer died holding deliveries (real PostgreSQL
     await publisher.close();
     await dataSource.destroy();
     await env.cleanup();
+    await server?.destroy();
   });
 
   it('delivers what the dead process held at once, from the floor it applied: nothing skipped, nothing before it again', async () => {
