@@ -216,7 +216,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     // though: a record left from before the stream was made again says nothing of this one.
     const applied = Math.max(info.ack_floor.stream_seq, Math.min(stored ?? 0, info.delivered.stream_seq));
     this.log.warn({
-      msg: `The durable consumer of ${stream.name} holds ${info.num_ack_pending} deliveries to a process that is gone: delivering again from ${applied + 1} now, not after the ack wait`,
+      msg: `The durable consumer of ${stream.name} holds ${info.num_ack_pending} ${info.num_ack_pending === 1 ? 'delivery' : 'deliveries'} to a process that is gone: delivering again from ${applied + 1} now, not after the ack wait`,
       stream: stream.name,
       pending: info.num_ack_pending,
       applied,
