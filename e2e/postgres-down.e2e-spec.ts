@@ -157,6 +157,30 @@ describe('PostgreSQL down: 503 with a reason everywhere, and sign-in again once 
     assert.match(page, /The database \(PostgreSQL\) is not answering/);
   });
 
+  it("answers the IdP's other pages 503 for a signed-in person: the portal, an IdP-initiated sign-in, an application's metadata, a password change", async () => {
+    // `browser` holds Noor's IdP session from before the outage.
+    for (const path of ['/', `/saml2/${appId}/init`]) {
+      const page = await browser.get(`${system.idpUrl}${path}`);
+      assert.equal(page.status, 503, path);
+      assert.match(await page.text(), /<title>Temporarily unavailable<\/title>/, path);
+    }
+    const metadata = await browser.get(`${system.idpUrl}/saml2/${appId}/metadata`);
+    assert.equal(metadata.status, 503);
+    assert.equal(((await metadata.json()) as ErrorBody).code, 'DEPENDENCY_UNAVAILABLE');
+    // The account page is drawn from the IdP session; changing the password needs the directory's database.
+    const account = await browser.get(`${system.idpUrl}/account`);
+    assert.equal(account.status, 200);
+    const form = parseForm(await account.text());
+    const next = 'another long enough password 123';
+    const changed = await browser.postForm(`${system.idpUrl}${form.action}`, {
+      ...form.fields,
+      currentPassword: password,
+      newPassword: next,
+      repeatPassword: next,
+    });
+    assert.equal(changed.status, 503, await changed.text());
+  });
+
   it('is not ready, and says the database is why', async () => {
     for (const url of [system.directoryUrl, system.catalogUrl, system.idpUrl, system.consoleUrl]) {
       const ready = await fetch(`${url}/ready`);
