@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { type Browser, freePort, parseForm, startService, testEnv, type ServiceProcess, type TestEnv } from '@jit/testing';
+import {
+  type Browser,
+  freePort,
+  parseForm,
+  startService,
+  testEnv,
+  type ServiceProcess,
+  type StartOptions,
+  type TestEnv,
+} from '@jit/testing';
 
 export const BOOTSTRAP_KEY = 'e2e-bootstrap-admin-key-0123456789';
 
@@ -62,7 +71,8 @@ export class System {
     if (failed) throw failed.reason;
   }
 
-  async startOne(name: ServiceName): Promise<ServiceProcess> {
+  /** `until: 'live'` for a restart that is not expected to be ready at once (a crash test measures when it is). */
+  async startOne(name: ServiceName, options: Pick<StartOptions, 'until'> = {}): Promise<ServiceProcess> {
     const port = {
       directory: this.ports.directory,
       catalog: this.ports.catalog,
@@ -70,7 +80,7 @@ export class System {
       'demo-sp': this.ports.demoSp,
       console: this.ports.console,
     }[name];
-    const service = await startService(name, port, this.envFor(name), { compiled: this.compiled });
+    const service = await startService(name, port, this.envFor(name), { compiled: this.compiled, ...options });
     this.running.set(name, service);
     return service;
   }

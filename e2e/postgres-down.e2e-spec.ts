@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { Browser, eventually } from '@jit/testing';
+import { consoleApplicationId } from '@jit/idp-contracts';
+import { Browser, eventually, parseForm } from '@jit/testing';
 import { BOOTSTRAP_KEY, System, signIn } from './harness';
 import { PostgresProxy } from './postgres-proxy';
 
@@ -13,8 +14,9 @@ interface ErrorBody {
 /**
  * PostgreSQL going away (stopped, crashed, unreachable) is a dependency being down, not a bug:
  * every service answers 503 with a reason a person can act on, never 500, and everything works
- * again once it is back. The directory, the catalog and the IdP reach PostgreSQL through a relay
- * this test closes and reopens (demo-sp, the SP, keeps its own direct connection).
+ * again once it is back. The directory, the catalog, the IdP and the admin console reach
+ * PostgreSQL through a relay this test closes and reopens (demo-sp, the SP, keeps its own direct
+ * connection).
  */
 describe('PostgreSQL down: 503 with a reason everywhere, and sign-in again once it is back', () => {
   const proxy = new PostgresProxy();
@@ -23,6 +25,11 @@ describe('PostgreSQL down: 503 with a reason everywhere, and sign-in again once 
   const browser = new Browser();
   const password = 'correct horse battery staple';
   let appId = '';
+  const adminPassword = 'pgdown console administrator password';
+  /** An administrator's console session, opened before the outage. */
+  let consoleCookie = '';
+  /** A SAML Response for the console, issued before the outage. */
+  let heldResponse: { agent: Browser; action: string; fields: Record<string, string> };
 
   const call = async (method: string, url: string, body?: unknown) => {
     const response = await fetch(url, {
@@ -36,14 +43,49 @@ describe('PostgreSQL down: 503 with a reason everywhere, and sign-in again once 
   beforeAll(async () => {
     await proxy.open();
     const DATABASE_URL = proxy.through(system.env.databaseUrl);
-    for (const service of ['directory', 'catalog', 'idp']) serviceEnv[service] = { DATABASE_URL };
+    for (const service of ['directory', 'catalog', 'idp', 'console']) serviceEnv[service] = { DATABASE_URL };
+    serviceEnv.directory = { ...serviceEnv.directory, BOOTSTRAP_ADMIN_USERNAME: 'admin', BOOTSTRAP_ADMIN_PASSWORD: adminPassword };
     await system.start();
+    await system.startOne('console');
     ({ appId } = await system.personWithDemoSpAccess(
       { username: 'noor', email: 'noor@example.com', firstname: 'Noor', lastname: 'Haddad', password },
       'Analysts',
     ));
     assert.equal((await signIn(system, browser, appId, 'noor', password)).outcome, 'signed-in');
+    consoleCookie = await signInToConsole();
+    assert.equal((await fetch(`${system.consoleUrl}/api/me`, { headers: { cookie: consoleCookie } })).status, 200);
+    // Issued now, posted to the console's ACS during the outage.
+    heldResponse = await consoleResponse();
   });
+
+  /** The administrator through the IdP's login form, up to the SAML Response the browser would post to the console's ACS. */
+  const consoleResponse = async (): Promise<{ agent: Browser; action: string; fields: Record<string, string> }> => {
+    const agent = new Browser();
+    const start = await agent.get(`${system.consoleUrl}/auth/login`);
+    const location = start.headers.get('location') ?? '';
+    assert.match(location, /\/saml2\/[^/]+\/sso\?SAMLRequest=/, `console /auth/login answered ${start.status}`);
+    const landed = await agent.follow(await agent.get(location), location);
+    const form = parseForm(await landed.response.text());
+    const posted = await agent.postForm(`${system.idpUrl}/login`, {
+      csrf: form.fields.csrf ?? '',
+      username: 'admin',
+      password: adminPassword,
+    });
+    const response = parseForm(await posted.text());
+    assert.ok(location.includes(consoleApplicationId(response.fields.RelayState ?? '')), 'the console application of the organisation');
+    return { agent, ...response };
+  };
+
+  /** The console's session cookie after a sign-in. */
+  const signInToConsole = async (): Promise<string> => {
+    const { agent, action, fields } = await consoleResponse();
+    const acs = await agent.postForm(action, fields);
+    assert.equal(acs.status, 303, await acs.text());
+    return acs.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
+  };
 
   afterAll(async () => {
     await proxy.open();
@@ -94,8 +136,53 @@ describe('PostgreSQL down: 503 with a reason everywhere, and sign-in again once 
     assert.deepEqual(await call('POST', `${system.idpUrl}/v1/signing-keys/rotation`, {}), { status: 503, body: expected });
   });
 
+  it("answers the console's API 503 DEPENDENCY_UNAVAILABLE: a session it cannot read is not a 500, nor a sign-out", async () => {
+    const expected = {
+      statusCode: 503,
+      error: 'Service Unavailable',
+      code: 'DEPENDENCY_UNAVAILABLE',
+      message: 'The database (PostgreSQL) is not answering, so nothing was changed; try again shortly',
+    };
+    for (const path of ['/api/me', '/api/activity', '/api/directory/v1/users?limit=5']) {
+      const response = await fetch(`${system.consoleUrl}${path}`, { headers: { cookie: consoleCookie } });
+      assert.deepEqual({ status: response.status, body: (await response.json()) as ErrorBody }, { status: 503, body: expected }, path);
+    }
+    // Starting a sign-in needs no database: it still sends the browser to the IdP.
+    const start = await fetch(`${system.consoleUrl}/auth/login`, { redirect: 'manual' });
+    assert.equal(start.status, 302);
+    // Finishing one needs a session: the ACS answers a 503 page with the reason.
+    const acs = await heldResponse.agent.postForm(heldResponse.action, heldResponse.fields);
+    const page = await acs.text();
+    assert.equal(acs.status, 503, page);
+    assert.match(page, /The database \(PostgreSQL\) is not answering/);
+  });
+
+  it("answers the IdP's other pages 503 for a signed-in person: the portal, an IdP-initiated sign-in, an application's metadata, a password change", async () => {
+    // `browser` holds Noor's IdP session from before the outage.
+    for (const path of ['/', `/saml2/${appId}/init`]) {
+      const page = await browser.get(`${system.idpUrl}${path}`);
+      assert.equal(page.status, 503, path);
+      assert.match(await page.text(), /<title>Temporarily unavailable<\/title>/, path);
+    }
+    const metadata = await browser.get(`${system.idpUrl}/saml2/${appId}/metadata`);
+    assert.equal(metadata.status, 503);
+    assert.equal(((await metadata.json()) as ErrorBody).code, 'DEPENDENCY_UNAVAILABLE');
+    // The account page is drawn from the IdP session; changing the password needs the directory's database.
+    const account = await browser.get(`${system.idpUrl}/account`);
+    assert.equal(account.status, 200);
+    const form = parseForm(await account.text());
+    const next = 'another long enough password 123';
+    const changed = await browser.postForm(`${system.idpUrl}${form.action}`, {
+      ...form.fields,
+      currentPassword: password,
+      newPassword: next,
+      repeatPassword: next,
+    });
+    assert.equal(changed.status, 503, await changed.text());
+  });
+
   it('is not ready, and says the database is why', async () => {
-    for (const url of [system.directoryUrl, system.catalogUrl, system.idpUrl]) {
+    for (const url of [system.directoryUrl, system.catalogUrl, system.idpUrl, system.consoleUrl]) {
       const ready = await fetch(`${url}/ready`);
       assert.equal(ready.status, 503, url);
       const body = (await ready.json()) as { checks: { database: string }; reasons: string[] };
@@ -123,5 +210,7 @@ describe('PostgreSQL down: 503 with a reason everywhere, and sign-in again once 
       201,
     );
     await eventually(async () => assert.equal((await fetch(`${system.idpUrl}/ready`)).status, 200), { timeoutMs: 10_000, intervalMs: 250 });
+    // The administrator's console session outlived the outage.
+    assert.equal((await fetch(`${system.consoleUrl}/api/me`, { headers: { cookie: consoleCookie } })).status, 200);
   });
 });

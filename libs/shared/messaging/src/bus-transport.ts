@@ -177,31 +177,65 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     if (!positions) throw new Error(`BusTransport needs ConsumerPositions to consume ${stream.name}`);
     if (!this.getHandlerByPattern(resyncPattern(stream))) throw new Error(`No @OnResync handler for stream ${stream.name}`);
     const streamName = bus.naming.stream(stream.name);
-    const { info, created } = await this.ensureConsumer(streamName);
     const stored = await positions.load(stream.name);
+    const { info, created, reset } = await this.ensureConsumer(streamName, stream, stored);
     const { first, last } = await bus.streamBounds(stream);
     // Our own record decides whether something was missed: a purge moves the server's ack floor
     // past messages nobody applied. A consumer created just now has applied nothing of this
-    // stream, whatever an older record says (the stream may have been recreated).
-    progress.start(stream.name, created ? 0 : (stored ?? info.ack_floor.stream_seq), last);
+    // stream, whatever an older record says (the stream may have been recreated); one reset just
+    // now delivers from the floor it was reset to.
+    progress.start(stream.name, created ? 0 : (reset ?? stored ?? info.ack_floor.stream_seq), last);
     const consumer = await bus.js.consumers.get(streamName, bus.service);
     this.loops.push(this.run(stream, consumer, first, info.ack_floor.stream_seq, takeover));
   }
 
-  private async ensureConsumer(streamName: string): Promise<{ info: ConsumerInfo; created: boolean }> {
+  /**
+   * The service's durable consumer, as this process starts consuming. When it holds deliveries
+   * nobody acknowledged, they were made to a process that is gone (the lease, or a test's single
+   * consumer, says no other one consumes): the server would deliver them again only when the
+   * ack wait (30 s) runs out, and the applied floor, hence every freshness proof, would wait for
+   * them all that time. So the consumer is reset instead: deleted, and made again to deliver
+   * from the first message not applied. What lies above that and was applied comes again; the
+   * handlers apply what is newer only, so it changes nothing (docs/decisions/0007).
+   */
+  private async ensureConsumer(
+    streamName: string,
+    stream: StreamContract,
+    stored: number | null,
+  ): Promise<{ info: ConsumerInfo; created: boolean; reset?: number }> {
     const { jsm, service } = this.options.bus;
+    let info: ConsumerInfo;
     try {
-      return { info: await jsm.consumers.info(streamName, service), created: false };
+      info = await jsm.consumers.info(streamName, service);
     } catch {
-      const info = await jsm.consumers.add(streamName, {
-        durable_name: service,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        ack_wait: 30_000_000_000,
-        max_ack_pending: 1000,
-      });
-      return { info, created: true };
+      return { info: await this.addConsumer(streamName), created: true };
     }
+    if (info.num_ack_pending === 0) return { info, created: false };
+    // Everything up to the server's ack floor is acknowledged, hence applied. Our record may be
+    // ahead of it (an acknowledgement lost on its way); never past what this consumer delivered,
+    // though: a record left from before the stream was made again says nothing of this one.
+    const applied = Math.max(info.ack_floor.stream_seq, Math.min(stored ?? 0, info.delivered.stream_seq));
+    this.log.warn({
+      msg: `The durable consumer of ${stream.name} holds ${info.num_ack_pending} ${info.num_ack_pending === 1 ? 'delivery' : 'deliveries'} to a process that is gone: delivering again from ${applied + 1} now, not after the ack wait`,
+      stream: stream.name,
+      pending: info.num_ack_pending,
+      applied,
+    });
+    await jsm.consumers.delete(streamName, service);
+    return { info: await this.addConsumer(streamName, applied + 1), created: false, reset: applied };
+  }
+
+  /** Makes the durable consumer: from the stream's start, or from `startSeq`. */
+  private addConsumer(streamName: string, startSeq?: number): Promise<ConsumerInfo> {
+    return this.options.bus.jsm.consumers.add(streamName, {
+      durable_name: this.options.bus.service,
+      ack_policy: AckPolicy.Explicit,
+      ...(startSeq === undefined
+        ? { deliver_policy: DeliverPolicy.All }
+        : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }),
+      ack_wait: 30_000_000_000,
+      max_ack_pending: 1000,
+    });
   }
 
   /** Resyncs first if the stream was trimmed while this service was away (or another instance consumed it), then tails. */
