@@ -40,12 +40,14 @@ export default tseslint.config(
     },
   },
   {
-    // demo-sp's tests play the IdP with our SAML library; demo-sp's own code never touches it.
-    files: ['apps/demo-sp/**/*.spec.ts', 'apps/demo-sp/**/*.integration-spec.ts'],
+    // The SPs' tests play the IdP with our SAML library; the SPs' own code never touches it.
+    files: ['apps/demo-sp/**/*.spec.ts', 'apps/demo-sp/**/*.integration-spec.ts', 'libs/shared/sp-metadata/**/*.spec.ts'],
     rules: {
       '@nx/enforce-module-boundaries': boundaries(
         depConstraints.map((c) =>
-          c.sourceTag === 'scope:demo-sp' ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'scope:idp'] } : c,
+          c.sourceTag === 'scope:demo-sp' || c.sourceTag === 'scope:shared'
+            ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'scope:idp'] }
+            : c,
         ),
       ),
     },

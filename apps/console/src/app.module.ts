@@ -30,7 +30,7 @@ import { ActivityRetention } from './activity/activity-retention';
 import { ActivityService } from './activity/activity.service';
 import { AuthController } from './auth/auth.controller';
 import { ConsoleSaml } from './auth/console-saml';
-import { IdpMetadataService } from './auth/idp-metadata';
+import { IdpMetadataService } from '@jit/sp-metadata';
 import { CONSOLE_CONFIG, type ConsoleConfig } from './config';
 import { EventsController } from './live/events.controller';
 import { LiveEvents } from './live/live-events';

@@ -15,7 +15,7 @@ import { SAML, type SamlConfig } from '@node-saml/node-saml';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { consoleApplicationId, CONSOLE_SAML_PATHS } from '@jit/idp-contracts';
 import { DomainError, ErrorCode } from '@jit/service';
-import type { IdpMetadata, IdpMetadataService } from './idp-metadata';
+import type { IdpMetadata, IdpMetadataService } from '@jit/sp-metadata';
 import type { SignedIn } from '../session/console-session';
 
 /** The IdP's Response did not pass validation (signature, InResponseTo, audience, time, status). */

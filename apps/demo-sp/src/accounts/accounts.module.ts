@@ -1,7 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { DemoSpConfig } from '../config';
-import { IdpMetadataService } from '../sign-in/idp-metadata';
+import { IdpMetadataService } from '@jit/sp-metadata';
 import { AccountsController } from './accounts.controller';
 import { AccountsService } from './accounts.service';
 import { JitProvisioningService } from './jit-provisioning.service';

@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { AccountsModule } from '../accounts/accounts.module';
 import { JitProvisioningService } from '../accounts/jit-provisioning.service';
 import { spEndpoints, type DemoSpConfig } from '../config';
-import { IdpMetadataService } from './idp-metadata';
+import { IdpMetadataService } from '@jit/sp-metadata';
 import { HOME_SETTINGS, SignInController, type HomeSettings } from './sign-in.controller';
 import { SignInService } from './sign-in.service';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { JitProvisioningService } from '../accounts/jit-provisioning.service';
-import type { IdpMetadataService } from './idp-metadata';
+import type { IdpMetadataService } from '@jit/sp-metadata';
 import { SignInService } from './sign-in.service';
 
 const sp = { entityId: 'http://sp/saml/metadata', acsUrl: 'http://sp/saml/acs', sloUrl: 'http://sp/saml/slo' };

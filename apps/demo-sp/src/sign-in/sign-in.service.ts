@@ -16,7 +16,7 @@ import { DOMParser, type Element } from '@xmldom/xmldom';
 import { DomainError, ErrorCode } from '@jit/service';
 import { identityFromSamlProfile, type JitProvisioningService, type JitResult } from '../accounts/jit-provisioning.service';
 import { APP_ID_PATTERN, type SpEndpoints } from '../config';
-import type { IdpMetadataService } from './idp-metadata';
+import type { IdpMetadataService } from '@jit/sp-metadata';
 import type { SignedIn } from './session';
 
 /** The IdP's Response did not pass validation (signature, InResponseTo, audience, time, status). */

@@ -64,7 +64,8 @@ function children(parent: Element, ns: string, localName: string): Element[] {
 
 /**
  * Fetches an application's IdP metadata and keeps it for a while: a certificate rollover at the
- * IdP reaches the SP within the TTL, without a fetch per sign-in.
+ * IdP reaches the SP within the TTL, or at once when a Response fails to verify (the caller then
+ * `forget`s it), without a fetch per sign-in.
  */
 export class IdpMetadataService {
   private readonly cache = new Map<string, { expiresAt: number; metadata: Promise<IdpMetadata> }>();
@@ -85,6 +86,11 @@ export class IdpMetadataService {
   appIdOfEntity(entityId: string | undefined): string | undefined {
     const prefix = `${this.idpUrl}/saml2/`;
     return entityId?.startsWith(prefix) ? entityId.slice(prefix.length) : undefined;
+  }
+
+  /** Forgets what was read for `appId`: the next `get` reads the metadata again (a key rollover). */
+  forget(appId: string): void {
+    this.cache.delete(appId);
   }
 
   get(appId: string): Promise<IdpMetadata> {
