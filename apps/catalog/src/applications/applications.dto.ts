@@ -156,7 +156,7 @@ export const ApplicationListItem = z.object({
     fresh: z.boolean().meta({ description: 'False when the catalog could not confirm its copy of the directory is current' }),
   }),
   version: z.number().int(),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
+  createdAt: z.date(),
+  updatedAt: z.date(),
 });
 export const ApplicationListPage = z.object({ items: z.array(ApplicationListItem), total: z.number().int() });

@@ -153,13 +153,12 @@ export function responseJsonSchema(schema: z.ZodType): { schema: SchemaObject; c
     target: 'openapi-3.0',
     io: 'output',
     unrepresentable: 'any',
-    uri: (id) => `${COMPONENTS}${id}`,
     override: (ctx) => {
       if (ctx.zodSchema._zod.def.type === 'date') Object.assign(ctx.jsonSchema, { type: 'string', format: 'date-time' });
     },
   }) as SchemaObject & { definitions?: Record<string, SchemaObject>; $defs?: Record<string, SchemaObject> };
   const { definitions, $defs, ...root } = converted;
-  // zod names its definitions `#/definitions/<id>` in this target, whatever `uri` says.
+  // zod names its definitions `#/definitions/<id>` in this target; OpenAPI keeps them in components.
   const rewrite = <T>(value: T): T =>
     JSON.parse(JSON.stringify(value).replaceAll('"#/definitions/', `"${COMPONENTS}`).replaceAll('"#/$defs/', `"${COMPONENTS}`)) as T;
   return { schema: rewrite(root), components: rewrite({ ...definitions, ...$defs }) };
