@@ -5,13 +5,15 @@ import { ZodResponse } from '@jit/service';
 import type { SignedIn } from './session/console-session';
 import { ConsoleSessionGuard, CurrentSession } from './session/session.guard';
 
-export const MeView = z.object({
-  user: z.object({ id: z.uuid(), username: z.string(), email: z.string(), firstname: z.string(), lastname: z.string() }),
-  organization: z.object({ id: z.uuid(), name: z.string() }),
-  role: z.string(),
-  permissions: z.array(z.string()),
-  csrfToken: z.string(),
-});
+export const MeView = z
+  .object({
+    user: z.object({ id: z.uuid(), username: z.string(), email: z.string(), firstname: z.string(), lastname: z.string() }),
+    organization: z.object({ id: z.uuid(), name: z.string() }),
+    role: z.string(),
+    permissions: z.array(z.string()),
+    csrfToken: z.string(),
+  })
+  .meta({ id: 'MeView' });
 export type MeView = z.infer<typeof MeView>;
 
 @ApiTags('session')
