@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApplicationSnapshot, AttributeMapping, NameIdFormat, SpEntityId } from '@jit/catalog-contracts';
-import { ListQuery, PageOf } from '@jit/service';
+import { ListQuery, PageOf, Timestamp } from '@jit/service';
 import { SUPPORTED_FUNCTIONALITY } from '../connectors/connector';
 import { APPLICATION_STATUSES } from './application-view';
 
@@ -162,8 +162,8 @@ const applicationFields = {
   attributes: z.array(AttributeMapping.extend({ editable: z.boolean().meta({ description: 'False for a row the connector fixes' }) })),
   status: z.enum(APPLICATION_STATUSES).meta({ description: 'An inactive application refuses every sign-in' }),
   version: z.number().int(),
-  createdAt: z.date(),
-  updatedAt: z.date(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
 };
 
 /**

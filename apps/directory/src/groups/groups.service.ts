@@ -11,10 +11,10 @@ import {
   type BulkMembershipResult,
   type BulkMembershipResults,
 } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, notFound, PageOf, type ListQuery } from '@jit/service';
+import { DomainError, ErrorCode, notFound, PageOf, Timestamp, type ListQuery } from '@jit/service';
 import { Membership, UserGroup } from './group.entity';
 
-export const GroupView = z.object({ id: z.uuid(), name: z.string(), version: z.number().int(), createdAt: z.date() }).meta({ id: 'GroupView' });
+export const GroupView = z.object({ id: z.uuid(), name: z.string(), version: z.number().int(), createdAt: Timestamp }).meta({ id: 'GroupView' });
 export type GroupView = z.infer<typeof GroupView>;
 export const GroupPage = PageOf(GroupView).meta({ id: 'GroupPage' });
 export type GroupPage = z.infer<typeof GroupPage>;

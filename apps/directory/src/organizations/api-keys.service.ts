@@ -14,6 +14,7 @@ import {
   type Caller,
   type ListQuery,
   PageOf,
+  Timestamp,
 } from '@jit/service';
 import { ApiKey } from './organization.entity';
 
@@ -22,8 +23,8 @@ export const ApiKeyView = z
   .object({
     id: z.uuid(),
     name: z.string(),
-    createdAt: z.date(),
-    revokedAt: z.date().nullable(),
+    createdAt: Timestamp,
+    revokedAt: Timestamp.nullable(),
     bootstrap: z.boolean().meta({ description: "The environment's key (BOOTSTRAP_ADMIN_API_KEY), which may create organisations" }),
   })
   .meta({ id: 'ApiKeyView' });
@@ -33,7 +34,7 @@ export type ApiKeyPage = z.infer<typeof ApiKeyPage>;
 
 /** `POST /v1/api-keys`: the key itself, shown this once (the directory keeps only its hash). */
 export const CreatedApiKey = z
-  .object({ id: z.uuid(), name: z.string(), apiKey: z.string().meta({ description: 'Shown once: store it now' }), createdAt: z.date() })
+  .object({ id: z.uuid(), name: z.string(), apiKey: z.string().meta({ description: 'Shown once: store it now' }), createdAt: Timestamp })
   .meta({ id: 'CreatedApiKey' });
 export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 

@@ -12,7 +12,7 @@ import {
   type UserProfile,
   type UserState,
 } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, NOT_TEXT, notFound, PageOf } from '@jit/service';
+import { DomainError, ErrorCode, NOT_TEXT, notFound, PageOf, Timestamp } from '@jit/service';
 import { clearLockout } from '../credentials/clear-lockout';
 import { Membership, UserGroup } from '../groups/group.entity';
 import { endAdminSessions } from '../roles/admin-sessions.service';
@@ -61,8 +61,8 @@ export const UserView = z
     adminRole: z.enum(ADMIN_ROLES).nullable().meta({ description: 'The admin role in the organisation, if any' }),
     customAttributes: z.record(z.string(), z.string()),
     version: z.number().int(),
-    createdAt: z.date(),
-    updatedAt: z.date(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
   })
   .meta({ id: 'UserView' });
 export type UserView = z.infer<typeof UserView>;

@@ -11,6 +11,7 @@ import type {
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { z } from 'zod';
 import { ApiKeyGuard } from './api-key';
+import { Timestamp } from './common-dto';
 import { ZodPipe } from './zod-body';
 
 /**
@@ -43,7 +44,7 @@ export interface ZodResponseFacts {
 /**
  * The success answer of a route, documented from the zod schema it is built to (`@ZodResponse(201, UserView)`).
  * A schema with `.meta({ id: 'UserView' })` becomes a named component (`#/components/schemas/UserView`).
- * `z.date()` (the Date a row holds) is documented as the ISO 8601 string it is sent as. Under test,
+ * `Timestamp` (and `z.date()`) is documented as the ISO 8601 string a Date is sent as. Under test,
  * ResponseCheck parses every answer with it, so the document cannot lie.
  */
 export const ZodResponse = (status: number, schema: z.ZodType, description?: string): MethodDecorator =>
@@ -154,7 +155,9 @@ export function responseJsonSchema(schema: z.ZodType): { schema: SchemaObject; c
     io: 'output',
     unrepresentable: 'any',
     override: (ctx) => {
-      if (ctx.zodSchema._zod.def.type === 'date') Object.assign(ctx.jsonSchema, { type: 'string', format: 'date-time' });
+      if (ctx.zodSchema !== Timestamp && ctx.zodSchema._zod.def.type !== 'date') return;
+      for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];
+      Object.assign(ctx.jsonSchema, { type: 'string', format: 'date-time' });
     },
   }) as SchemaObject & { definitions?: Record<string, SchemaObject>; $defs?: Record<string, SchemaObject> };
   const { definitions, $defs, ...root } = converted;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { InternalServerErrorException } from '@nestjs/common';
 import { z } from 'zod';
+import { Timestamp } from './common-dto';
 import { responseJsonSchema } from './openapi';
 import { checkAnswer } from './response-check';
 
-const Member = z.object({ id: z.uuid(), joinedAt: z.date() }).meta({ id: 'SpecMember' });
+const Member = z.object({ id: z.uuid(), joinedAt: Timestamp }).meta({ id: 'SpecMember' });
 const MemberPage = z.object({ items: z.array(Member), total: z.number().int() }).meta({ id: 'SpecMemberPage' });
 
 describe('responseJsonSchema', () => {
@@ -20,7 +21,7 @@ describe('responseJsonSchema', () => {
   });
 
   it('leaves a schema without an id inline', () => {
-    const { schema, components } = responseJsonSchema(z.object({ at: z.date().nullable() }));
+    const { schema, components } = responseJsonSchema(z.object({ at: Timestamp.nullable() }));
     assert.deepEqual(components, {});
     assert.equal((schema as { type?: string }).type, 'object');
   });
@@ -33,6 +34,9 @@ describe('checkAnswer', () => {
   it('lets through an answer the schema describes', () => {
     const answer = { items: [{ id: '0b8a3f7e-6d0e-4b1a-9f6a-3c2d1e0f9a8b', joinedAt: new Date() }], total: 1 };
     assert.equal(checkAnswer(MemberPage, answer, 'Spec.list', logger), answer);
+    // And the same answer as the client reads it: a test may parse JSON with the schema the code builds to.
+    const sent: unknown = JSON.parse(JSON.stringify(answer));
+    assert.equal(checkAnswer(MemberPage, sent, 'Spec.list', logger), sent);
   });
 
   it('fails loudly on one it does not: a 500 naming each mismatch, and the issues logged', () => {
