@@ -14,7 +14,9 @@ import {
 import { DomainError, ErrorCode, notFound, PageOf, Timestamp, type ListQuery } from '@jit/service';
 import { Membership, UserGroup } from './group.entity';
 
-export const GroupView = z.object({ id: z.uuid(), name: z.string(), version: z.number().int(), createdAt: Timestamp }).meta({ id: 'GroupView' });
+export const GroupView = z
+  .object({ id: z.uuid(), name: z.string(), version: z.number().int(), createdAt: Timestamp })
+  .meta({ id: 'GroupView' });
 export type GroupView = z.infer<typeof GroupView>;
 export const GroupPage = PageOf(GroupView).meta({ id: 'GroupPage' });
 export type GroupPage = z.infer<typeof GroupPage>;
@@ -22,7 +24,7 @@ export type GroupPage = z.infer<typeof GroupPage>;
 export const GroupMembersPage = PageOf(z.object({ userId: z.uuid() })).meta({ id: 'GroupMembersPage' });
 export type GroupMembersPage = z.infer<typeof GroupMembersPage>;
 /** `POST /v1/user-groups/{id}/members`: the membership (the same answer when it already was). */
-export const MembershipView = z.object({ groupId: z.uuid(), userId: z.uuid() });
+export const MembershipView = z.object({ groupId: z.uuid(), userId: z.uuid() }).meta({ id: 'MembershipView' });
 export type MembershipView = z.infer<typeof MembershipView>;
 
 const toView = (g: UserGroup): GroupView => ({ id: g.id, name: g.name, version: g.version, createdAt: g.createdAt });

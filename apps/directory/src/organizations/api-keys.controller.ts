@@ -1,5 +1,16 @@
 import { Controller, Delete, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodBody, ZodParam, ZodQuery, ZodResponse, type Caller, RequirePermission } from '@jit/service';
+import {
+  ApiKeyGuard,
+  CurrentCaller,
+  IdParam,
+  ListQuery,
+  ZodBody,
+  ZodParam,
+  ZodQuery,
+  ZodResponse,
+  type Caller,
+  RequirePermission,
+} from '@jit/service';
 import { CreateApiKeyBody } from './api-keys.dto';
 import { ApiKeyPage, ApiKeysService, CreatedApiKey } from './api-keys.service';
 

@@ -24,7 +24,9 @@ export const ImportRowResult = z.object({
 export type ImportRowResult = z.infer<typeof ImportRowResult>;
 
 /** `POST /v1/users/import`: each row created or refused, with the reasons. */
-export const ImportResult = z.object({ created: z.number().int(), failed: z.number().int(), rows: z.array(ImportRowResult) }).meta({ id: 'ImportResult' });
+export const ImportResult = z
+  .object({ created: z.number().int(), failed: z.number().int(), rows: z.array(ImportRowResult) })
+  .meta({ id: 'ImportResult' });
 export type ImportResult = z.infer<typeof ImportResult>;
 
 export interface UserCsv {

@@ -1,6 +1,16 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, ZodResponse, type Caller, RequirePermission } from '@jit/service';
+import {
+  ApiKeyGuard,
+  CurrentCaller,
+  IdParam,
+  ZodBody,
+  ZodParam,
+  ZodQuery,
+  ZodResponse,
+  type Caller,
+  RequirePermission,
+} from '@jit/service';
 import { ApiBody, ApiConsumes } from '@nestjs/swagger';
 import { STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
 import { AdminAccountsGuard } from '../roles/admin-accounts.guard';
@@ -99,10 +109,12 @@ export class UsersController {
   }
 }
 
-export const UserAttributeNames = z.object({
-  standard: z.array(z.string()).meta({ description: 'The attributes every user has' }),
-  custom: z.array(z.string()).meta({ description: "The custom attribute names the organisation's users hold" }),
-});
+export const UserAttributeNames = z
+  .object({
+    standard: z.array(z.string()).meta({ description: 'The attributes every user has' }),
+    custom: z.array(z.string()).meta({ description: "The custom attribute names the organisation's users hold" }),
+  })
+  .meta({ id: 'UserAttributeNames' });
 export type UserAttributeNames = z.infer<typeof UserAttributeNames>;
 
 /** What a mapping may read from a user: the catalog and the console list it. */

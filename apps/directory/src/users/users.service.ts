@@ -71,7 +71,7 @@ export type UserPage = z.infer<typeof UserPage>;
 
 /** A group as a user's groups list it. */
 export const UserGroupRef = z.object({ id: z.uuid(), name: z.string() });
-export const UserGroupsPage = PageOf(UserGroupRef);
+export const UserGroupsPage = PageOf(UserGroupRef).meta({ id: 'UserGroupsPage' });
 export type UserGroupsPage = z.infer<typeof UserGroupsPage>;
 
 export function toProfile(user: User): UserProfile {

@@ -1,4 +1,11 @@
-import { Inject, Injectable, InternalServerErrorException, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  InternalServerErrorException,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Logger as Pino } from 'pino';
 import { map, type Observable } from 'rxjs';
@@ -36,5 +43,7 @@ export function checkAnswer(schema: z.ZodType, answer: unknown, route: string, l
   const issues = result.error.issues.map((issue) => `${issue.path.join('.') || '(answer)'}: ${issue.message}`);
   logger.error({ route, issues }, `${route} answered what its @ZodResponse schema does not describe`);
   // Its message reaches the test that made the call (tests only: ResponseCheck never runs in production).
-  throw new InternalServerErrorException(`${route} answered what its documented schema does not describe: ${issues.slice(0, 5).join('; ')}`);
+  throw new InternalServerErrorException(
+    `${route} answered what its documented schema does not describe: ${issues.slice(0, 5).join('; ')}`,
+  );
 }
