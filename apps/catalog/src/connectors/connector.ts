@@ -132,7 +132,7 @@ export const ConnectorView = z
     name: z.string(),
     description: z.string(),
     supportedFunctionality: z.array(z.enum(SUPPORTED_FUNCTIONALITY)),
-    nameIdFormat: z.string(),
+    nameIdFormat: NameIdFormat,
     nameIdSource: z.enum(STANDARD_USER_ATTRIBUTES),
     signing: z.enum(['response', 'assertion', 'both']).meta({ description: 'The default: which of Response and Assertion are signed' }),
     rules: z.object({

@@ -80,8 +80,8 @@ export class GroupsController {
     @ZodParam('id', IdParam) id: string,
     @ZodBody(AddMemberBody) body: AddMemberBody,
   ): Promise<MembershipView> {
-    const { groupId, userId } = await this.groups.addMember(caller.organizationId, id, body.userId);
-    return { groupId, userId };
+    const { groupId, userId, changed } = await this.groups.addMember(caller.organizationId, id, body.userId);
+    return { groupId, userId, changed };
   }
 
   /**

@@ -23,8 +23,14 @@ export type GroupPage = z.infer<typeof GroupPage>;
 /** `GET /v1/user-groups/{id}/members`: the active members' ids, the longest-standing first. */
 export const GroupMembersPage = PageOf(z.object({ userId: z.uuid() })).meta({ id: 'GroupMembersPage' });
 export type GroupMembersPage = z.infer<typeof GroupMembersPage>;
-/** `POST /v1/user-groups/{id}/members`: the membership (the same answer when it already was). */
-export const MembershipView = z.object({ groupId: z.uuid(), userId: z.uuid() }).meta({ id: 'MembershipView' });
+/** `POST /v1/user-groups/{id}/members`: the membership, and whether this call made it (the console says "already a member"). */
+export const MembershipView = z
+  .object({
+    groupId: z.uuid(),
+    userId: z.uuid(),
+    changed: z.boolean().meta({ description: 'False when the user already was a member: nothing changed, no event' }),
+  })
+  .meta({ id: 'MembershipView' });
 export type MembershipView = z.infer<typeof MembershipView>;
 
 const toView = (g: UserGroup): GroupView => ({ id: g.id, name: g.name, version: g.version, createdAt: g.createdAt });
