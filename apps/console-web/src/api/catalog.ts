@@ -372,7 +372,8 @@ export interface components {
             id: string;
             launchPath: string | null;
             name: string;
-            nameIdFormat: string;
+            /** @enum {string} */
+            nameIdFormat: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" | "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified" | "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" | "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
             /** @enum {string} */
             nameIdSource: "id" | "username" | "email" | "firstname" | "lastname" | "displayname" | "employeeIdentifier" | "jobTitle" | "department" | "costCenter" | "company" | "employeeType" | "location" | "phoneNumber" | "manager";
             rules: {

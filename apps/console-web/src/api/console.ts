@@ -129,8 +129,10 @@ export interface components {
                 id: string;
                 name: string;
             };
-            permissions: string[];
-            role: string;
+            /** @description What the role may do: the console offers only these */
+            permissions: ("read" | "users:write" | "groups:write" | "credentials:manage" | "applications:write" | "signing-keys:manage" | "api-keys:manage" | "roles:manage")[];
+            /** @enum {string} */
+            role: "administrator" | "help-desk" | "read-only";
             user: {
                 email: string;
                 firstname: string;

@@ -442,6 +442,8 @@ export interface components {
             }[];
         };
         MembershipView: {
+            /** @description False when the user already was a member: nothing changed, no event */
+            changed: boolean;
             /** Format: uuid */
             groupId: string;
             /** Format: uuid */
