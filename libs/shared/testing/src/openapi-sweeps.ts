@@ -172,6 +172,23 @@ export function assertResponsesDocumented(doc: OpenApiDocument & { components?: 
   return checked;
 }
 
+/**
+ * The JSON schema of a route's success answer (`'GET /v1/users'`, 200), its `$ref` to a named
+ * schema followed (`#/components/schemas/UserView`).
+ */
+export function answerSchema(
+  doc: OpenApiDocument & { components?: { schemas?: Record<string, unknown> } },
+  route: string,
+  status: number,
+): (OpenApiBodySchema & Record<string, unknown>) | undefined {
+  const [method, path] = route.split(' ');
+  const operation = doc.paths[path ?? '']?.[method?.toLowerCase() ?? ''] as DocumentedOperation['operation'] | undefined;
+  const schema = operation?.responses?.[String(status)]?.content?.['application/json']?.schema;
+  const ref = schema?.$ref;
+  const resolved = ref?.startsWith('#/components/schemas/') ? doc.components?.schemas?.[ref.slice('#/components/schemas/'.length)] : schema;
+  return resolved as (OpenApiBodySchema & Record<string, unknown>) | undefined;
+}
+
 /** The routes that answer JSON to programs: the admin API (`/v1/...`) and the console's own (`/api/...`). */
 export const isJsonApiRoute = (route: string): boolean => /^\w+ \/(v1|api)\//.test(route);
 
