@@ -23,7 +23,7 @@ describe('GET /v1/signing-keys (real PostgreSQL and NATS, the directory answerin
     await env.cleanup();
   });
 
-  it("documents the JSON answer of every /v1 route (the SAML endpoints and pages answer XML and HTML)", async () => {
+  it('documents the JSON answer of every /v1 route (the SAML endpoints and pages answer XML and HTML)', async () => {
     const routes = assertSuccessSchemas(await fetchOpenApi(idp));
     assert.deepEqual(routes.sort(), ['GET /v1/applications/{id}/preview', 'GET /v1/signing-keys', 'POST /v1/signing-keys/rotation']);
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { assertSuccessSchemas, type OpenApiDocument } from './openapi-sweeps';
 
 const json = (schema: object) => ({ description: 'OK', content: { 'application/json': { schema } } });
-const doc = (paths: Record<string, Record<string, object>>): OpenApiDocument => ({ openapi: '3.0.0', paths }) as OpenApiDocument;
+const doc = (paths: Record<string, Record<string, object>>): OpenApiDocument => ({ openapi: '3.0.0', paths });
 
 describe('assertSuccessSchemas', () => {
   it('passes JSON routes with a success schema, 204 routes without a body, and leaves pages and probes alone', () => {
