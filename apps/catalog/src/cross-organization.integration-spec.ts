@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import {
   adminClient,
   bodySchema,
+  assertSuccessSchemas,
   fetchOpenApi,
   readStream,
   sweepBadBodies,
@@ -102,6 +103,10 @@ describe('every catalog route: the organisation wall and bad input (real Postgre
       );
     assert.deepEqual(parameters('/v1/connectors'), ['query:search', 'query:supports', 'query:limit', 'query:offset']);
     assert.deepEqual(parameters('/v1/applications/{id}/jit-readiness'), ['path:id', 'query:limit', 'query:offset']);
+  });
+
+  it('documents the JSON answer of every /v1 route (or a 204 without body)', () => {
+    assert.ok(assertSuccessSchemas(doc).length >= 14);
   });
 
   it("answers 404 to another organisation's key on every route that takes an id, and changes nothing", async () => {

@@ -2,7 +2,7 @@ import { Suspense, lazy, useEffect, useState } from 'react';
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { Bullseye, Spinner } from '@patternfly/react-core';
-import { onSessionEnded, setCsrfToken } from './api/clients';
+import { consoleApi, onSessionEnded, setCsrfToken } from './api/clients';
 import { MeProvider, type Me } from './session';
 import { useLiveUpdates } from './live';
 import { ConsoleShell } from './components/ConsoleShell';
@@ -28,10 +28,10 @@ const queryClient = new QueryClient({
 
 /** GET /api/me: the signed-in admin, or null when nobody is (401). */
 async function fetchMe(): Promise<Me | null> {
-  const response = await fetch('/api/me', { credentials: 'same-origin' });
+  const { data, response } = await consoleApi.GET('/api/me');
   if (response.status === 401) return null;
-  if (!response.ok) throw new Error(`The console answered ${response.status}`);
-  return (await response.json()) as Me;
+  if (!data) throw new Error(`The console answered ${response.status}`);
+  return data;
 }
 
 function Routed() {

@@ -1,23 +1,10 @@
 import { createContext, useContext, type ReactNode } from 'react';
+import type { ConsoleSchemas } from './api/clients';
 
-/** The signed-in admin, as GET /api/me answers. */
-export interface Me {
-  user: { id: string; username: string; email: string; firstname: string; lastname: string };
-  organization: { id: string; name: string };
-  role: 'administrator' | 'help-desk' | 'read-only';
-  permissions: string[];
-  csrfToken: string;
-}
+/** The signed-in admin, as GET /api/me answers (console.openapi.json). */
+export type Me = ConsoleSchemas['MeView'];
 
-export type Permission =
-  | 'read'
-  | 'users:write'
-  | 'groups:write'
-  | 'credentials:manage'
-  | 'applications:write'
-  | 'signing-keys:manage'
-  | 'api-keys:manage'
-  | 'roles:manage';
+export type Permission = Me['permissions'][number];
 
 const MeContext = createContext<Me | null>(null);
 

@@ -8,7 +8,7 @@ import { CATALOG_STREAM, CatalogEvents } from '@jit/catalog-contracts';
 import { DIRECTORY_STREAM, DirectoryEvents, DirectoryRpc } from '@jit/directory-contracts';
 import { IDP_STREAM, IdpEvents } from '@jit/idp-contracts';
 import { BusContext, decodeJson, encodeJson, NatsBus } from '@jit/messaging';
-import { eventually, testEnv } from '@jit/testing';
+import { assertSuccessSchemas, eventually, fetchOpenApi, testEnv } from '@jit/testing';
 import { startConsole, type RunningConsole } from './app.module';
 import { ActivityHandler } from './activity/activity.handler';
 import { ActivityRetention } from './activity/activity-retention';
@@ -98,6 +98,11 @@ async function signIn(organizationId = randomUUID(), token = `token-${randomUUID
 }
 
 describe('session', () => {
+  it("documents the JSON answer of the console's own API", async () => {
+    const routes = assertSuccessSchemas(await fetchOpenApi(url('').replace(/\/$/, '')));
+    assert.deepEqual(routes.sort(), ['GET /api/activity', 'GET /api/me']);
+  });
+
   it('answers /api/me 401 without a session, and the person with one', async () => {
     const anonymous = await fetch(url('/api/me'));
     assert.equal(anonymous.status, 401);

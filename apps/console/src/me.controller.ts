@@ -1,17 +1,20 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { ADMIN_PERMISSIONS, ADMIN_ROLES } from '@jit/directory-contracts';
 import { ZodResponse } from '@jit/service';
 import type { SignedIn } from './session/console-session';
 import { ConsoleSessionGuard, CurrentSession } from './session/session.guard';
 
-export const MeView = z.object({
-  user: z.object({ id: z.uuid(), username: z.string(), email: z.string(), firstname: z.string(), lastname: z.string() }),
-  organization: z.object({ id: z.uuid(), name: z.string() }),
-  role: z.string(),
-  permissions: z.array(z.string()),
-  csrfToken: z.string(),
-});
+export const MeView = z
+  .object({
+    user: z.object({ id: z.uuid(), username: z.string(), email: z.string(), firstname: z.string(), lastname: z.string() }),
+    organization: z.object({ id: z.uuid(), name: z.string() }),
+    role: z.enum(ADMIN_ROLES),
+    permissions: z.array(z.enum(ADMIN_PERMISSIONS)).meta({ description: 'What the role may do: the console offers only these' }),
+    csrfToken: z.string(),
+  })
+  .meta({ id: 'MeView' });
 export type MeView = z.infer<typeof MeView>;
 
 @ApiTags('session')

@@ -4,6 +4,8 @@ import { DomainError, ErrorCode, notFound } from '@jit/service';
 import { findConnector, type Connector } from '../connectors/connector';
 import { fixedAttributes } from './attribute-mappings';
 import { Application } from './application.entity';
+// Types only: applications.dto.ts reads APPLICATION_STATUSES from here.
+import type { ApplicationListItem, ApplicationView } from './applications.dto';
 
 /** JIT readiness of one application as the list shows it. */
 export interface ReadinessCount {
@@ -12,8 +14,6 @@ export interface ReadinessCount {
   /** False when the catalog could not confirm its copy of the directory is current. */
   fresh: boolean;
 }
-
-export type ApplicationView = ReturnType<typeof toView>;
 
 /**
  * What the IdP needs of an application: its events and the catalog's snapshot carry this. The
@@ -24,8 +24,8 @@ export function applicationSnapshot(app: Application): ApplicationSnapshot {
   return ApplicationSnapshot.parse(app);
 }
 
-/** An application as the admin API answers it. */
-export function toView(app: Application, connector: Connector, readiness?: ReadinessCount) {
+/** An application as the admin API answers it (the schema: ApplicationView in applications.dto.ts). */
+export function toView(app: Application, connector: Connector): ApplicationView {
   const fixed = fixedAttributes(connector);
   return {
     id: app.id,
@@ -33,11 +33,20 @@ export function toView(app: Application, connector: Connector, readiness?: Readi
     ...applicationSnapshot(app),
     attributes: app.attributes.map((m) => ({ ...m, editable: !fixed.has(m.spName) })),
     status: applicationStatus(app),
-    // The list's columns: the same counts as jitReadiness, at the top for the console's table.
-    ...(readiness ? { jitReadiness: readiness, authorisedUsers: readiness.authorisedUsers, jitNotReady: readiness.usersLacking } : {}),
     version: app.version,
     createdAt: app.createdAt,
     updatedAt: app.updatedAt,
+  };
+}
+
+/** An application with its readiness counts, as lists (and GET of one) answer it. */
+export function toListItem(app: Application, connector: Connector, readiness: ReadinessCount): ApplicationListItem {
+  return {
+    ...toView(app, connector),
+    // The list's columns: the same counts as jitReadiness, at the top for the console's table.
+    jitReadiness: readiness,
+    authorisedUsers: readiness.authorisedUsers,
+    jitNotReady: readiness.usersLacking,
   };
 }
 

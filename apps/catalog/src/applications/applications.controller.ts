@@ -13,6 +13,7 @@ import {
 import {
   ApplicationListPage,
   ApplicationListQuery,
+  ApplicationView,
   BindGroupBody,
   CreateApplicationBody,
   CreateFromMetadataBody,
@@ -20,8 +21,8 @@ import {
   UpdateApplicationBody,
 } from './applications.dto';
 import { ApplicationsService } from './applications.service';
-import { BindingsService } from './bindings.service';
-import { ReadinessService } from './readiness.service';
+import { BindingsService, BoundGroupsPage, GroupBinding } from './bindings.service';
+import { ReadinessReport, ReadinessService } from './readiness.service';
 
 @Controller('v1/applications')
 @UseGuards(ApiKeyGuard)
@@ -35,7 +36,8 @@ export class ApplicationsController {
   @Post()
   @RequirePermission('applications:write')
   @HttpCode(201)
-  create(@CurrentCaller() caller: Caller, @ZodBody(CreateApplicationBody) body: CreateApplicationBody) {
+  @ZodResponse(201, ApplicationView)
+  create(@CurrentCaller() caller: Caller, @ZodBody(CreateApplicationBody) body: CreateApplicationBody): Promise<ApplicationView> {
     return this.applications.create(caller.organizationId, body);
   }
 
@@ -43,33 +45,44 @@ export class ApplicationsController {
   @Post('from-metadata')
   @RequirePermission('applications:write')
   @HttpCode(201)
-  createFromMetadata(@CurrentCaller() caller: Caller, @ZodBody(CreateFromMetadataBody) body: CreateApplicationBody) {
+  @ZodResponse(201, ApplicationView)
+  createFromMetadata(
+    @CurrentCaller() caller: Caller,
+    @ZodBody(CreateFromMetadataBody) body: CreateApplicationBody,
+  ): Promise<ApplicationView> {
     return this.applications.create(caller.organizationId, body);
   }
 
   @Get()
   @ZodResponse(200, ApplicationListPage)
-  list(@CurrentCaller() caller: Caller, @ZodQuery(ApplicationListQuery) query: ApplicationListQuery) {
+  list(@CurrentCaller() caller: Caller, @ZodQuery(ApplicationListQuery) query: ApplicationListQuery): Promise<ApplicationListPage> {
     return this.applications.list(caller.organizationId, query);
   }
 
   @Get(':id')
-  get(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
+  @ZodResponse(200, ApplicationView)
+  get(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<ApplicationView> {
     return this.applications.get(caller.organizationId, id);
   }
 
   @Get(':id/jit-readiness')
-  readiness(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodQuery(ReadinessQuery) query: ReadinessQuery) {
+  @ZodResponse(200, ReadinessReport)
+  readiness(
+    @CurrentCaller() caller: Caller,
+    @ZodParam('id', IdParam) id: string,
+    @ZodQuery(ReadinessQuery) query: ReadinessQuery,
+  ): Promise<ReadinessReport> {
     return this.jitReadiness.readiness(caller.organizationId, id, query);
   }
 
   @Patch(':id')
   @RequirePermission('applications:write')
+  @ZodResponse(200, ApplicationView)
   update(
     @CurrentCaller() caller: Caller,
     @ZodParam('id', IdParam) id: string,
     @ZodBody(UpdateApplicationBody) body: UpdateApplicationBody,
-  ) {
+  ): Promise<ApplicationView> {
     return this.applications.update(caller.organizationId, id, body);
   }
 
@@ -81,14 +94,20 @@ export class ApplicationsController {
   }
 
   @Get(':id/user-groups')
-  groups(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
+  @ZodResponse(200, BoundGroupsPage)
+  groups(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<BoundGroupsPage> {
     return this.bindings.groupsOf(caller.organizationId, id);
   }
 
   @Post(':id/user-groups')
   @RequirePermission('applications:write')
   @HttpCode(201)
-  bind(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(BindGroupBody) body: BindGroupBody) {
+  @ZodResponse(201, GroupBinding)
+  bind(
+    @CurrentCaller() caller: Caller,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(BindGroupBody) body: BindGroupBody,
+  ): Promise<GroupBinding> {
     return this.bindings.bindGroup(caller.organizationId, id, body.groupId);
   }
 
@@ -110,7 +129,8 @@ export class GroupApplicationsController {
   constructor(private readonly bindings: BindingsService) {}
 
   @Get(':id/applications')
-  list(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
+  @ZodResponse(200, ApplicationListPage)
+  list(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<ApplicationListPage> {
     return this.bindings.applicationsOfGroup(caller.organizationId, id);
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApplicationSnapshot, AttributeMapping, NameIdFormat, SpEntityId } from '@jit/catalog-contracts';
-import { ListQuery } from '@jit/service';
+import { ListQuery, PageOf, Timestamp } from '@jit/service';
 import { SUPPORTED_FUNCTIONALITY } from '../connectors/connector';
 import { APPLICATION_STATUSES } from './application-view';
 
@@ -121,30 +121,28 @@ export const UserApplicationsQuery = z.strictObject({
 export type UserApplicationsQuery = z.infer<typeof UserApplicationsQuery>;
 
 /** One application of `GET /v1/users/:id/applications`. */
-export const UserApplicationView = z.object({
-  id: z.uuid(),
-  name: z.string(),
-  connectorId: z.string(),
-  supportedFunctionality: z.array(z.enum(SUPPORTED_FUNCTIONALITY)).meta({ description: "The connector's labels" }),
-  status: z.enum(APPLICATION_STATUSES).meta({ description: 'An inactive application refuses every sign-in' }),
-  viaGroups: z
-    .array(z.object({ id: z.uuid(), name: z.string() }))
-    .meta({ description: "The user's groups bound to the application (active memberships), by name" }),
-});
-export const UserApplicationsPage = z.object({ items: z.array(UserApplicationView), total: z.number().int() });
+export const UserApplicationView = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    connectorId: z.string(),
+    supportedFunctionality: z.array(z.enum(SUPPORTED_FUNCTIONALITY)).meta({ description: "The connector's labels" }),
+    status: z.enum(APPLICATION_STATUSES).meta({ description: 'An inactive application refuses every sign-in' }),
+    viaGroups: z
+      .array(z.object({ id: z.uuid(), name: z.string() }))
+      .meta({ description: "The user's groups bound to the application (active memberships), by name" }),
+  })
+  .meta({ id: 'UserApplicationView' });
+export const UserApplicationsPage = PageOf(UserApplicationView).meta({ id: 'UserApplicationsPage' });
+export type UserApplicationsPage = z.infer<typeof UserApplicationsPage>;
 
 /** The snapshot's fields as answered: always present (their defaults only serve older events). */
+type Answered<Shape> = { [K in keyof Shape]: Shape[K] extends z.ZodDefault<infer T> ? T : Shape[K] };
 const answeredSnapshot = Object.fromEntries(
   Object.entries(ApplicationSnapshot.shape).map(([key, schema]) => [key, schema instanceof z.ZodDefault ? schema.unwrap() : schema]),
-) as Record<string, z.ZodType>;
+) as Answered<typeof ApplicationSnapshot.shape>;
 
-/** An item of `GET /v1/applications`, for its OpenAPI description (application-view.ts builds it). */
-export const ApplicationListItem = z.object({
-  id: z.uuid(),
-  supportedFunctionality: z.array(z.enum(SUPPORTED_FUNCTIONALITY)).meta({ description: "The connector's labels" }),
-  ...answeredSnapshot,
-  attributes: z.array(AttributeMapping.extend({ editable: z.boolean().meta({ description: 'False for a row the connector fixes' }) })),
-  status: z.enum(APPLICATION_STATUSES).meta({ description: 'An inactive application refuses every sign-in' }),
+const readinessFields = {
   authorisedUsers: z.number().int().meta({ description: 'ACTIVATED members of the user groups bound to the application' }),
   jitNotReady: z.number().int().meta({
     description:
@@ -155,8 +153,35 @@ export const ApplicationListItem = z.object({
     authorisedUsers: z.number().int(),
     fresh: z.boolean().meta({ description: 'False when the catalog could not confirm its copy of the directory is current' }),
   }),
+};
+
+const applicationFields = {
+  id: z.uuid(),
+  supportedFunctionality: z.array(z.enum(SUPPORTED_FUNCTIONALITY)).meta({ description: "The connector's labels" }),
+  ...answeredSnapshot,
+  attributes: z.array(AttributeMapping.extend({ editable: z.boolean().meta({ description: 'False for a row the connector fixes' }) })),
+  status: z.enum(APPLICATION_STATUSES).meta({ description: 'An inactive application refuses every sign-in' }),
   version: z.number().int(),
-  createdAt: z.iso.datetime(),
-  updatedAt: z.iso.datetime(),
-});
-export const ApplicationListPage = z.object({ items: z.array(ApplicationListItem), total: z.number().int() });
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+};
+
+/**
+ * An application as the admin API answers it (application-view.ts builds it). GET answers its
+ * readiness counts too; a create or change answers without them (they take a query of the directory's copy).
+ */
+export const ApplicationView = z
+  .object({
+    ...applicationFields,
+    authorisedUsers: readinessFields.authorisedUsers.optional(),
+    jitNotReady: readinessFields.jitNotReady.optional(),
+    jitReadiness: readinessFields.jitReadiness.optional(),
+  })
+  .meta({ id: 'ApplicationView' });
+export type ApplicationView = z.infer<typeof ApplicationView>;
+
+/** An item of `GET /v1/applications` (and of a group's applications): always with its readiness counts. */
+export const ApplicationListItem = z.object({ ...applicationFields, ...readinessFields }).meta({ id: 'ApplicationListItem' });
+export type ApplicationListItem = z.infer<typeof ApplicationListItem>;
+export const ApplicationListPage = PageOf(ApplicationListItem).meta({ id: 'ApplicationListPage' });
+export type ApplicationListPage = z.infer<typeof ApplicationListPage>;

@@ -3,14 +3,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type FreshnessGate, Outbox, type OutboxTransaction } from '@jit/messaging';
 import { CatalogEvents } from '@jit/catalog-contracts';
-import { DomainError, ErrorCode, type Page } from '@jit/service';
+import { DomainError, ErrorCode } from '@jit/service';
 import { DirectoryReplicaService } from '../directory-replica/directory-replica.service';
 import { REPLICA_FRESHNESS } from '../directory-replica/directory-replica.module';
 import { CUSTOM_PREFIX } from './attribute-mappings';
 import { Application, ApplicationGroup } from './application.entity';
 import { decideApplication, readMetadata, type ApplicationSettings, type Decision, type OptionsBody } from './application-options';
-import { applicationSnapshot, connectorOf, findApplication, toView, type ApplicationView } from './application-view';
-import type { ApplicationListQuery, CreateApplicationBody, UpdateApplicationBody } from './applications.dto';
+import { applicationSnapshot, connectorOf, findApplication, toView } from './application-view';
+import type {
+  ApplicationListPage,
+  ApplicationListQuery,
+  ApplicationView,
+  CreateApplicationBody,
+  UpdateApplicationBody,
+} from './applications.dto';
 import { ReadinessService } from './readiness.service';
 import type { SpMetadata } from './sp-metadata';
 
@@ -55,7 +61,7 @@ export class ApplicationsService {
     return toView(app, connector);
   }
 
-  async list(organizationId: string, query: ApplicationListQuery): Promise<Page<ApplicationView>> {
+  async list(organizationId: string, query: ApplicationListQuery): Promise<ApplicationListPage> {
     const qb = this.dataSource
       .getRepository(Application)
       .createQueryBuilder('a')

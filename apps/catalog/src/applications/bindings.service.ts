@@ -4,11 +4,13 @@ import { type FreshnessGate, NatsBus, Outbox, type OutboxTransaction } from '@ji
 import { setVersionedLink } from '@jit/persistence';
 import { CatalogEvents } from '@jit/catalog-contracts';
 import { DirectoryRpc } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, notFound, type Page } from '@jit/service';
+import { z } from 'zod';
+import { DomainError, ErrorCode, notFound, PageOf } from '@jit/service';
 import { DirectoryReplicaService } from '../directory-replica/directory-replica.service';
 import { REPLICA_FRESHNESS } from '../directory-replica/directory-replica.module';
 import { Application, ApplicationGroup } from './application.entity';
-import { findApplication, type ApplicationView } from './application-view';
+import { findApplication } from './application-view';
+import type { ApplicationListPage } from './applications.dto';
 import { ReadinessService } from './readiness.service';
 
 /** `field` names where the id came from: the body's groupId, or the path's id. */
@@ -26,6 +28,13 @@ const deletedGroup = (groupId: string, field: string): DomainError =>
     [{ field, message: 'deleted in the directory' }],
   );
 
+/** `POST /v1/applications/{id}/user-groups`: the binding (the same answer when it already was). */
+export const GroupBinding = z.object({ applicationId: z.uuid(), groupId: z.uuid() }).meta({ id: 'GroupBinding' });
+export type GroupBinding = z.infer<typeof GroupBinding>;
+/** `GET /v1/applications/{id}/user-groups`: the groups bound to the application, the earliest bound first. */
+export const BoundGroupsPage = PageOf(z.object({ groupId: z.uuid() })).meta({ id: 'BoundGroupsPage' });
+export type BoundGroupsPage = z.infer<typeof BoundGroupsPage>;
+
 /** Which user groups are authorised for which applications: binding, unbinding, and the directory's group deletions. */
 @Injectable()
 export class BindingsService {
@@ -39,7 +48,7 @@ export class BindingsService {
   ) {}
 
   /** Authorises a user group for an application; idempotent. The group must exist in the caller's organisation. */
-  async bindGroup(organizationId: string, applicationId: string, groupId: string): Promise<{ applicationId: string; groupId: string }> {
+  async bindGroup(organizationId: string, applicationId: string, groupId: string): Promise<GroupBinding> {
     await findApplication(this.dataSource.manager, organizationId, applicationId);
     await this.requireGroup(organizationId, groupId, 'groupId');
     await this.setBinding(organizationId, applicationId, groupId, true);
@@ -73,7 +82,7 @@ export class BindingsService {
     });
   }
 
-  async groupsOf(organizationId: string, applicationId: string): Promise<Page<{ groupId: string }>> {
+  async groupsOf(organizationId: string, applicationId: string): Promise<BoundGroupsPage> {
     await findApplication(this.dataSource.manager, organizationId, applicationId);
     // Bounded wait for the copy of the directory, so that a group deleted a moment ago is not listed.
     await this.freshness.check();
@@ -85,7 +94,7 @@ export class BindingsService {
   }
 
   /** A user group's applications, each with its supported functionality (the seed's third label place). */
-  async applicationsOfGroup(organizationId: string, groupId: string): Promise<Page<ApplicationView>> {
+  async applicationsOfGroup(organizationId: string, groupId: string): Promise<ApplicationListPage> {
     // The bindings follow the directory too (a deleted group's go with its event): read them after
     // the freshness check, so that they and the readiness counts come from the same current copy.
     const { fresh } = await this.freshness.check();

@@ -1,18 +1,38 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { FreshnessGate } from '@jit/messaging';
-import { DomainError, ErrorCode, type ListQuery, type Page } from '@jit/service';
+import { z } from 'zod';
+import { DomainError, ErrorCode, PageOf, type ListQuery } from '@jit/service';
 import { REPLICA_FRESHNESS } from '../directory-replica/directory-replica.module';
 import { CUSTOM_PREFIX } from './attribute-mappings';
 import type { Application } from './application.entity';
-import { connectorOf, findApplication, toView, type ApplicationView } from './application-view';
+import { connectorOf, findApplication, toListItem } from './application-view';
+import type { ApplicationListItem } from './applications.dto';
 import { HAS_TEXT_PATTERN, requirementsOf, type Lack } from './jit-readiness';
 
-export interface ReadinessReport extends Page<{ userId: string; username: string; email: string; missing: Lack[] }> {
-  applicationId: string;
-  /** ACTIVATED members of the groups bound to the application. */
-  authorisedUsers: number;
-}
+/** `GET /v1/applications/{id}/jit-readiness`: the authorised users who lack a value the application requires. */
+export const ReadinessReport = PageOf(
+  z.object({
+    userId: z.uuid(),
+    username: z.string(),
+    email: z.string(),
+    missing: z
+      .array(
+        z.object({
+          spName: z.string().nullable().meta({ description: 'The SP attribute name, or null for the NameID' }),
+          kind: z.enum(['attribute', 'nameId']),
+          source: z.string().meta({ description: 'The directory attribute it is read from (custom:<name> for a custom one)' }),
+        }),
+      )
+      .meta({ description: 'What the user has no value for' }),
+  }),
+)
+  .extend({
+    applicationId: z.uuid(),
+    authorisedUsers: z.number().int().meta({ description: 'ACTIVATED members of the groups bound to the application' }),
+  })
+  .meta({ id: 'ReadinessReport' });
+export type ReadinessReport = z.infer<typeof ReadinessReport>;
 
 /**
  * Whether the value at `path` of a user's profile is there (HAS_TEXT_PATTERN, bound as $4): the
@@ -146,7 +166,7 @@ export class ReadinessService {
    * The applications' views with their readiness counts, in one statement for all of them (a
    * page of a list). `fresh`: the result of a freshness check made before the caller read what it lists.
    */
-  async views(organizationId: string, apps: Application[], fresh?: boolean): Promise<ApplicationView[]> {
+  async views(organizationId: string, apps: Application[], fresh?: boolean): Promise<ApplicationListItem[]> {
     if (apps.length === 0) return [];
     // A list still answers when freshness cannot be confirmed, and says so.
     fresh ??= (await this.freshness.check()).fresh;
@@ -161,7 +181,7 @@ export class ReadinessService {
     const counts = new Map(rows.map((r) => [r.application_id, r]));
     return apps.map((app) => {
       const count = counts.get(app.id);
-      return toView(app, connectorOf(app.connectorId), {
+      return toListItem(app, connectorOf(app.connectorId), {
         usersLacking: count?.lacking ?? 0,
         authorisedUsers: count?.authorised ?? 0,
         fresh,

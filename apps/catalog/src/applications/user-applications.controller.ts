@@ -1,7 +1,7 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ZodParam, ZodQuery, ZodResponse, type Caller, type Page } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, IdParam, ZodParam, ZodQuery, ZodResponse, type Caller } from '@jit/service';
 import { UserApplicationsPage, UserApplicationsQuery } from './applications.dto';
-import { UserApplicationsService, type UserApplication } from './user-applications.service';
+import { UserApplicationsService } from './user-applications.service';
 
 /** A directory user's applications, as the catalog binds them, for the console's user page. */
 @Controller('v1/users')
@@ -15,7 +15,7 @@ export class UserApplicationsController {
     @CurrentCaller() caller: Caller,
     @ZodParam('id', IdParam) id: string,
     @ZodQuery(UserApplicationsQuery) query: UserApplicationsQuery,
-  ): Promise<Page<UserApplication>> {
+  ): Promise<UserApplicationsPage> {
     return this.applications.list(caller.organizationId, id, query);
   }
 }

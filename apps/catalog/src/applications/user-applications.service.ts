@@ -2,20 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { type FreshnessGate, NatsBus } from '@jit/messaging';
 import { DirectoryRpc } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, notFound, type Page } from '@jit/service';
+import { DomainError, ErrorCode, notFound } from '@jit/service';
 import { REPLICA_FRESHNESS } from '../directory-replica/directory-replica.module';
-import { applicationStatus, connectorOf, type ApplicationStatus } from './application-view';
-import type { UserApplicationsQuery } from './applications.dto';
+import { applicationStatus, connectorOf } from './application-view';
+import type { UserApplicationsPage, UserApplicationsQuery } from './applications.dto';
 
-export interface UserApplication {
-  id: string;
-  name: string;
-  connectorId: string;
-  supportedFunctionality: string[];
-  status: ApplicationStatus;
-  /** The user's groups bound to the application, by name. */
-  viaGroups: { id: string; name: string }[];
-}
+export type UserApplication = UserApplicationsPage['items'][number];
 
 interface Row {
   id: string;
@@ -39,7 +31,7 @@ export class UserApplicationsService {
     @Inject(REPLICA_FRESHNESS) private readonly freshness: FreshnessGate,
   ) {}
 
-  async list(organizationId: string, userId: string, query: UserApplicationsQuery): Promise<Page<UserApplication>> {
+  async list(organizationId: string, userId: string, query: UserApplicationsQuery): Promise<UserApplicationsPage> {
     // After the check, a user created or added to a group a moment ago is in the copy.
     const fresh = await this.freshness.check();
     const [user] = await this.dataSource.query<{ id: string }[]>(

@@ -125,8 +125,47 @@ export function signingProblem(rules: ConnectorRules, signResponse: boolean, sig
   }
 }
 
+/** How a connector looks to API callers (`GET /v1/connectors`). */
+export const ConnectorView = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string(),
+    supportedFunctionality: z.array(z.enum(SUPPORTED_FUNCTIONALITY)),
+    nameIdFormat: NameIdFormat,
+    nameIdSource: z.enum(STANDARD_USER_ATTRIBUTES),
+    signing: z.enum(['response', 'assertion', 'both']).meta({ description: 'The default: which of Response and Assertion are signed' }),
+    rules: z.object({
+      signatures: z.enum(['any', 'response', 'assertion', 'exactly-one']),
+      encryption: z.boolean(),
+      singleLogout: z.boolean(),
+      idpInitiated: z.boolean(),
+    }),
+    entityIdPattern: z.string().nullable(),
+    acsUrlPattern: z.string().nullable(),
+    launchPath: z.string().nullable(),
+    adminNotes: z.string(),
+    groupsAttribute: z.string().nullable(),
+    sources: z.array(z.string()),
+    confidence: z.enum(['confirmed', 'partial', 'unconfirmed']),
+    attributes: z.array(
+      z.object({
+        spName: z.string(),
+        source: z.string().optional(),
+        constant: z.string().optional(),
+        enabled: z.boolean(),
+        required: z.boolean(),
+        multiValued: z.boolean(),
+        editable: z.boolean().meta({ description: "False for a pre-built connector's rows: their SP names are fixed" }),
+        notes: z.string().optional(),
+      }),
+    ),
+  })
+  .meta({ id: 'ConnectorView' });
+export type ConnectorView = z.infer<typeof ConnectorView>;
+
 /** How a connector looks to API callers: a pre-built one's attribute names are fixed (`editable: false`). */
-export function connectorView(c: Connector) {
+export function connectorView(c: Connector): ConnectorView {
   const prebuilt = c.id !== GENERIC_CONNECTOR_ID;
   return {
     id: c.id,

@@ -1,7 +1,7 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { z } from 'zod';
-import { ApiKeyGuard, ZodParam, ZodQuery, notFound } from '@jit/service';
-import { CONNECTORS, SUPPORTED_FUNCTIONALITY, connectorView } from './connector';
+import { ApiKeyGuard, PageOf, ZodParam, ZodQuery, ZodResponse, notFound } from '@jit/service';
+import { CONNECTORS, ConnectorView, SUPPORTED_FUNCTIONALITY, connectorView } from './connector';
 
 const SUPPORTS_ALIASES: Record<string, (typeof SUPPORTED_FUNCTIONALITY)[number]> = {
   sso: 'SSO',
@@ -21,6 +21,9 @@ const ConnectorQuery = z.object({
   offset: z.coerce.number().int().min(0).default(0),
 });
 
+export const ConnectorPage = PageOf(ConnectorView).meta({ id: 'ConnectorPage' });
+export type ConnectorPage = z.infer<typeof ConnectorPage>;
+
 /** A connector's slug (`saml2`, `slack`, ...): the same for every organisation. */
 const ConnectorIdParam = z.string().min(1).max(64);
 
@@ -28,7 +31,8 @@ const ConnectorIdParam = z.string().min(1).max(64);
 @UseGuards(ApiKeyGuard)
 export class ConnectorsController {
   @Get()
-  list(@ZodQuery(ConnectorQuery) query: z.infer<typeof ConnectorQuery>) {
+  @ZodResponse(200, ConnectorPage)
+  list(@ZodQuery(ConnectorQuery) query: z.infer<typeof ConnectorQuery>): ConnectorPage {
     const needle = query.search?.toLowerCase();
     const matching = CONNECTORS.filter(
       (c) =>
@@ -42,7 +46,8 @@ export class ConnectorsController {
   }
 
   @Get(':id')
-  get(@ZodParam('id', ConnectorIdParam) id: string) {
+  @ZodResponse(200, ConnectorView)
+  get(@ZodParam('id', ConnectorIdParam) id: string): ConnectorView {
     const connector = CONNECTORS.find((c) => c.id === id);
     if (!connector) throw notFound('Connector', id);
     return connectorView(connector);

@@ -196,6 +196,201 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ApplicationListItem: {
+            acsIndexes: {
+                index: number;
+                url: string;
+            }[];
+            acsUrls: string[];
+            active: boolean;
+            attributes: {
+                constant: string | null;
+                /** @description False for a row the connector fixes */
+                editable: boolean;
+                enabled: boolean;
+                /** @default false */
+                multiValued: boolean;
+                required: boolean;
+                source: string | null;
+                spName: string;
+            }[];
+            /** @description ACTIVATED members of the user groups bound to the application */
+            authorisedUsers: number;
+            connectorId: string;
+            /** Format: date-time */
+            createdAt: string;
+            defaultRelayState: string | null;
+            encryptionCertificate: string | null;
+            groupsAttribute: {
+                /** @default null */
+                filter: string | null;
+                spName: string;
+            } | null;
+            /** Format: uuid */
+            id: string;
+            idpInitiatedAllowed: boolean;
+            idpInitiatedRelayStateFromCaller: boolean;
+            /** @description How many of them lack a value for an enabled required attribute or the NameID source (GET /v1/applications/{id}/jit-readiness lists them) */
+            jitNotReady: number;
+            jitReadiness: {
+                authorisedUsers: number;
+                /** @description False when the catalog could not confirm its copy of the directory is current */
+                fresh: boolean;
+                usersLacking: number;
+            };
+            launchUrl: string | null;
+            name: string;
+            nameIdFormat: string;
+            nameIdSource: string;
+            portalColor: string | null;
+            portalLabel: string | null;
+            portalVisible: boolean;
+            requireSignedRequests: boolean;
+            signAssertion: boolean;
+            /** @enum {string} */
+            signatureAlgorithm: "rsa-sha256" | "rsa-sha512";
+            signResponse: boolean;
+            singleLogoutUrl: string | null;
+            spEntityId: string;
+            spSigningCertificates: string[];
+            /**
+             * @description An inactive application refuses every sign-in
+             * @enum {string}
+             */
+            status: "active" | "inactive";
+            /** @description The connector's labels */
+            supportedFunctionality: ("SSO" | "JIT Provisioning" | "SLO")[];
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
+        ApplicationListPage: {
+            items: components["schemas"]["ApplicationListItem"][];
+            /** @description Every match, not only this page */
+            total: number;
+        };
+        ApplicationView: {
+            acsIndexes: {
+                index: number;
+                url: string;
+            }[];
+            acsUrls: string[];
+            active: boolean;
+            attributes: {
+                constant: string | null;
+                /** @description False for a row the connector fixes */
+                editable: boolean;
+                enabled: boolean;
+                /** @default false */
+                multiValued: boolean;
+                required: boolean;
+                source: string | null;
+                spName: string;
+            }[];
+            /** @description ACTIVATED members of the user groups bound to the application */
+            authorisedUsers?: number;
+            connectorId: string;
+            /** Format: date-time */
+            createdAt: string;
+            defaultRelayState: string | null;
+            encryptionCertificate: string | null;
+            groupsAttribute: {
+                /** @default null */
+                filter: string | null;
+                spName: string;
+            } | null;
+            /** Format: uuid */
+            id: string;
+            idpInitiatedAllowed: boolean;
+            idpInitiatedRelayStateFromCaller: boolean;
+            /** @description How many of them lack a value for an enabled required attribute or the NameID source (GET /v1/applications/{id}/jit-readiness lists them) */
+            jitNotReady?: number;
+            jitReadiness?: {
+                authorisedUsers: number;
+                /** @description False when the catalog could not confirm its copy of the directory is current */
+                fresh: boolean;
+                usersLacking: number;
+            };
+            launchUrl: string | null;
+            name: string;
+            nameIdFormat: string;
+            nameIdSource: string;
+            portalColor: string | null;
+            portalLabel: string | null;
+            portalVisible: boolean;
+            requireSignedRequests: boolean;
+            signAssertion: boolean;
+            /** @enum {string} */
+            signatureAlgorithm: "rsa-sha256" | "rsa-sha512";
+            signResponse: boolean;
+            singleLogoutUrl: string | null;
+            spEntityId: string;
+            spSigningCertificates: string[];
+            /**
+             * @description An inactive application refuses every sign-in
+             * @enum {string}
+             */
+            status: "active" | "inactive";
+            /** @description The connector's labels */
+            supportedFunctionality: ("SSO" | "JIT Provisioning" | "SLO")[];
+            /** Format: date-time */
+            updatedAt: string;
+            version: number;
+        };
+        BoundGroupsPage: {
+            items: {
+                /** Format: uuid */
+                groupId: string;
+            }[];
+            /** @description Every match, not only this page */
+            total: number;
+        };
+        ConnectorPage: {
+            items: components["schemas"]["ConnectorView"][];
+            /** @description Every match, not only this page */
+            total: number;
+        };
+        ConnectorView: {
+            acsUrlPattern: string | null;
+            adminNotes: string;
+            attributes: {
+                constant?: string;
+                /** @description False for a pre-built connector's rows: their SP names are fixed */
+                editable: boolean;
+                enabled: boolean;
+                multiValued: boolean;
+                notes?: string;
+                required: boolean;
+                source?: string;
+                spName: string;
+            }[];
+            /** @enum {string} */
+            confidence: "confirmed" | "partial" | "unconfirmed";
+            description: string;
+            entityIdPattern: string | null;
+            groupsAttribute: string | null;
+            id: string;
+            launchPath: string | null;
+            name: string;
+            /** @enum {string} */
+            nameIdFormat: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" | "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified" | "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" | "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
+            /** @enum {string} */
+            nameIdSource: "id" | "username" | "email" | "firstname" | "lastname" | "displayname" | "employeeIdentifier" | "jobTitle" | "department" | "costCenter" | "company" | "employeeType" | "location" | "phoneNumber" | "manager";
+            rules: {
+                encryption: boolean;
+                idpInitiated: boolean;
+                /** @enum {string} */
+                signatures: "any" | "response" | "assertion" | "exactly-one";
+                singleLogout: boolean;
+            };
+            /**
+             * @description The default: which of Response and Assertion are signed
+             * @enum {string}
+             */
+            signing: "response" | "assertion" | "both";
+            sources: string[];
+            supportedFunctionality: ("SSO" | "JIT Provisioning" | "SLO")[];
+        };
         ErrorBody: {
             /**
              * @description What went wrong, for programs
@@ -222,7 +417,60 @@ export interface components {
             /** @example 400 */
             statusCode: number;
         };
+        GroupBinding: {
+            /** Format: uuid */
+            applicationId: string;
+            /** Format: uuid */
+            groupId: string;
+        };
+        ReadinessReport: {
+            /** Format: uuid */
+            applicationId: string;
+            /** @description ACTIVATED members of the groups bound to the application */
+            authorisedUsers: number;
+            items: {
+                email: string;
+                /** @description What the user has no value for */
+                missing: {
+                    /** @enum {string} */
+                    kind: "attribute" | "nameId";
+                    /** @description The directory attribute it is read from (custom:<name> for a custom one) */
+                    source: string;
+                    /** @description The SP attribute name, or null for the NameID */
+                    spName: string | null;
+                }[];
+                /** Format: uuid */
+                userId: string;
+                username: string;
+            }[];
+            /** @description Every match, not only this page */
+            total: number;
+        };
         Request: Record<string, never>;
+        UserApplicationsPage: {
+            items: components["schemas"]["UserApplicationView"][];
+            /** @description Every match, not only this page */
+            total: number;
+        };
+        UserApplicationView: {
+            connectorId: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /**
+             * @description An inactive application refuses every sign-in
+             * @enum {string}
+             */
+            status: "active" | "inactive";
+            /** @description The connector's labels */
+            supportedFunctionality: ("SSO" | "JIT Provisioning" | "SLO")[];
+            /** @description The user's groups bound to the application (active memberships), by name */
+            viaGroups: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            }[];
+        };
     };
     responses: never;
     parameters: never;
@@ -307,77 +555,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            acsIndexes: {
-                                index: number;
-                                url: string;
-                            }[];
-                            acsUrls: string[];
-                            active: boolean;
-                            attributes: {
-                                constant: string | null;
-                                /** @description False for a row the connector fixes */
-                                editable: boolean;
-                                enabled: boolean;
-                                /** @default false */
-                                multiValued: boolean;
-                                required: boolean;
-                                source: string | null;
-                                spName: string;
-                            }[];
-                            /** @description ACTIVATED members of the user groups bound to the application */
-                            authorisedUsers: number;
-                            connectorId: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            defaultRelayState: string | null;
-                            encryptionCertificate: string | null;
-                            groupsAttribute: {
-                                /** @default null */
-                                filter: string | null;
-                                spName: string;
-                            } | null;
-                            /** Format: uuid */
-                            id: string;
-                            idpInitiatedAllowed: boolean;
-                            idpInitiatedRelayStateFromCaller: boolean;
-                            /** @description How many of them lack a value for an enabled required attribute or the NameID source (GET /v1/applications/{id}/jit-readiness lists them) */
-                            jitNotReady: number;
-                            jitReadiness: {
-                                authorisedUsers: number;
-                                /** @description False when the catalog could not confirm its copy of the directory is current */
-                                fresh: boolean;
-                                usersLacking: number;
-                            };
-                            launchUrl: string | null;
-                            name: string;
-                            nameIdFormat: string;
-                            nameIdSource: string;
-                            portalColor: string | null;
-                            portalLabel: string | null;
-                            portalVisible: boolean;
-                            requireSignedRequests: boolean;
-                            signAssertion: boolean;
-                            /** @enum {string} */
-                            signatureAlgorithm: "rsa-sha256" | "rsa-sha512";
-                            signResponse: boolean;
-                            singleLogoutUrl: string | null;
-                            spEntityId: string;
-                            spSigningCertificates: string[];
-                            /**
-                             * @description An inactive application refuses every sign-in
-                             * @enum {string}
-                             */
-                            status: "active" | "inactive";
-                            /** @description The connector's labels */
-                            supportedFunctionality: ("SSO" | "JIT Provisioning" | "SLO")[];
-                            /** Format: date-time */
-                            updatedAt: string;
-                            version: number;
-                        }[];
-                        total: number;
-                    };
+                    "application/json": components["schemas"]["ApplicationListPage"];
                 };
             };
             /** @description Invalid input: `details` names each bad field */
@@ -476,7 +654,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -550,7 +730,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -723,7 +905,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -809,7 +993,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ReadinessReport"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -874,7 +1060,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["BoundGroupsPage"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -946,7 +1134,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GroupBinding"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1137,7 +1327,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ApplicationView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1214,7 +1406,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ConnectorPage"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1270,7 +1464,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ConnectorView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1335,7 +1531,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ApplicationListPage"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1405,28 +1603,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            connectorId: string;
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            /**
-                             * @description An inactive application refuses every sign-in
-                             * @enum {string}
-                             */
-                            status: "active" | "inactive";
-                            /** @description The connector's labels */
-                            supportedFunctionality: ("SSO" | "JIT Provisioning" | "SLO")[];
-                            /** @description The user's groups bound to the application (active memberships), by name */
-                            viaGroups: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                            }[];
-                        }[];
-                        total: number;
-                    };
+                    "application/json": components["schemas"]["UserApplicationsPage"];
                 };
             };
             /** @description Invalid input: `details` names each bad field */

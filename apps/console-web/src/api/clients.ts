@@ -1,7 +1,14 @@
 import createClient, { type Middleware } from 'openapi-fetch';
-import type { paths as CatalogPaths } from './catalog';
-import type { paths as DirectoryPaths } from './directory';
-import type { paths as IdpPaths } from './idp';
+import type { components as CatalogComponents, paths as CatalogPaths } from './catalog';
+import type { components as ConsoleComponents, paths as ConsolePaths } from './console';
+import type { components as DirectoryComponents, paths as DirectoryPaths } from './directory';
+import type { components as IdpComponents, paths as IdpPaths } from './idp';
+
+/** The answers' schemas, by the names the services give them (`DirectorySchemas['UserView']`). */
+export type DirectorySchemas = DirectoryComponents['schemas'];
+export type CatalogSchemas = CatalogComponents['schemas'];
+export type IdpSchemas = IdpComponents['schemas'];
+export type ConsoleSchemas = ConsoleComponents['schemas'];
 
 /**
  * Typed clients for the services, generated from their OpenAPI documents (scripts/console-api.mjs):
@@ -24,21 +31,24 @@ const session: Middleware = {
     if (request.method !== 'GET' && request.method !== 'HEAD') request.headers.set('x-csrf-token', csrfToken);
     return request;
   },
-  onResponse({ response }) {
-    if (response.status === 401) onSignedOut();
+  onResponse({ request, response }) {
+    // GET /api/me answers 401 to a person not signed in yet: that is the sign-in page, not a session that ended.
+    if (response.status === 401 && new URL(request.url).pathname !== '/api/me') onSignedOut();
     return response;
   },
 };
 
-function client<Paths extends object>(service: string) {
-  const created = createClient<Paths>({ baseUrl: `${window.location.origin}/api/${service}`, credentials: 'same-origin' });
+function client<Paths extends object>(base: string) {
+  const created = createClient<Paths>({ baseUrl: `${window.location.origin}${base}`, credentials: 'same-origin' });
   created.use(session);
   return created;
 }
 
-export const directory = client<DirectoryPaths>('directory');
-export const catalog = client<CatalogPaths>('catalog');
-export const idp = client<IdpPaths>('idp');
+export const directory = client<DirectoryPaths>('/api/directory');
+export const catalog = client<CatalogPaths>('/api/catalog');
+export const idp = client<IdpPaths>('/api/idp');
+/** The console service's own API: /api/me and /api/activity. */
+export const consoleApi = client<ConsolePaths>('');
 
 /** The error body every service answers: `details` names each bad field. */
 export interface ApiError {

@@ -68,6 +68,34 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ActivityItem: {
+            actor: ({
+                /** @enum {string} */
+                kind: "person";
+                userId: string;
+                username: string;
+            } | {
+                fingerprint: string;
+                /** @enum {string} */
+                kind: "api-key";
+            }) | null;
+            applicationId: string | null;
+            detail: string | null;
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            kind: "sign-in" | "refusal" | "admin-change";
+            /** Format: date-time */
+            occurredAt: string;
+            reason: string | null;
+            subject: string;
+            summary: string;
+            userId: string | null;
+        };
+        ActivityPage: {
+            items: components["schemas"]["ActivityItem"][];
+            nextBefore: string | null;
+        };
         ErrorBody: {
             /**
              * @description What went wrong, for programs
@@ -93,6 +121,26 @@ export interface components {
             message: string;
             /** @example 400 */
             statusCode: number;
+        };
+        MeView: {
+            csrfToken: string;
+            organization: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            };
+            /** @description What the role may do: the console offers only these */
+            permissions: ("read" | "users:write" | "groups:write" | "credentials:manage" | "applications:write" | "signing-keys:manage" | "api-keys:manage" | "roles:manage")[];
+            /** @enum {string} */
+            role: "administrator" | "help-desk" | "read-only";
+            user: {
+                email: string;
+                firstname: string;
+                /** Format: uuid */
+                id: string;
+                lastname: string;
+                username: string;
+            };
         };
     };
     responses: never;
@@ -127,33 +175,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            actor: ({
-                                /** @enum {string} */
-                                kind: "person";
-                                userId: string;
-                                username: string;
-                            } | {
-                                fingerprint: string;
-                                /** @enum {string} */
-                                kind: "api-key";
-                            }) | null;
-                            applicationId: string | null;
-                            detail: string | null;
-                            /** Format: uuid */
-                            id: string;
-                            /** @enum {string} */
-                            kind: "sign-in" | "refusal" | "admin-change";
-                            /** Format: date-time */
-                            occurredAt: string;
-                            reason: string | null;
-                            subject: string;
-                            summary: string;
-                            userId: string | null;
-                        }[];
-                        nextBefore: string | null;
-                    };
+                    "application/json": components["schemas"]["ActivityPage"];
                 };
             };
             /** @description Invalid input: `details` names each bad field */
@@ -191,24 +213,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        csrfToken: string;
-                        organization: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                        };
-                        permissions: string[];
-                        role: string;
-                        user: {
-                            email: string;
-                            firstname: string;
-                            /** Format: uuid */
-                            id: string;
-                            lastname: string;
-                            username: string;
-                        };
-                    };
+                    "application/json": components["schemas"]["MeView"];
                 };
             };
             /** @description Any other error (409 conflict, 429 throttled, 503 a dependency does not answer), in the same shape */

@@ -308,6 +308,51 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ApiKeyPage: {
+            items: components["schemas"]["ApiKeyView"][];
+            /** @description Every match, not only this page */
+            total: number;
+        };
+        ApiKeyView: {
+            /** @description The environment's key (BOOTSTRAP_ADMIN_API_KEY), which may create organisations */
+            bootstrap: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** Format: date-time */
+            revokedAt: string | null;
+        };
+        BulkMembershipResults: {
+            /** Format: uuid */
+            groupId: string;
+            results: {
+                /** @enum {string} */
+                op: "add" | "remove";
+                /** @enum {string} */
+                outcome: "added" | "removed" | "unchanged" | "refused";
+                reason?: string;
+                /** Format: uuid */
+                userId: string;
+            }[];
+        };
+        CreatedApiKey: {
+            /** @description Shown once: store it now */
+            apiKey: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
+        CreatedOrganization: {
+            /** @description The organisation's first API key, shown once */
+            apiKey: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+        };
         ErrorBody: {
             /**
              * @description What went wrong, for programs
@@ -334,7 +379,132 @@ export interface components {
             /** @example 400 */
             statusCode: number;
         };
+        GroupMembersPage: {
+            items: {
+                /** Format: uuid */
+                userId: string;
+            }[];
+            /** @description Every match, not only this page */
+            total: number;
+        };
+        GroupPage: {
+            items: components["schemas"]["GroupView"][];
+            /** @description Every match, not only this page */
+            total: number;
+        };
+        GroupView: {
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: uuid */
+            id: string;
+            name: string;
+            version: number;
+        };
+        ImportResult: {
+            created: number;
+            failed: number;
+            rows: {
+                /** @description Why the row was not imported, per column */
+                errors?: {
+                    field: string;
+                    message: string;
+                }[];
+                /**
+                 * Format: uuid
+                 * @description The created user
+                 */
+                id?: string;
+                /** @description 1-based number of the data row (the header is not counted) */
+                row: number;
+                /** @enum {string} */
+                status: "created" | "failed";
+            }[];
+        };
+        LockoutView: {
+            /**
+             * Format: date-time
+             * @description When the account's hourly ceiling of wrong passwords ends (it refuses every address but those the person signed in from within 30 days); null when it is not reached
+             */
+            accountLimitedUntil: string | null;
+            /** @description Whether any address, or every new one, is refused now */
+            locked: boolean;
+            /** @description The addresses that back off now, the longest first */
+            sources: {
+                /** @description Wrong passwords in a row from this address */
+                failures: number;
+                /** @description The source address; null for checks that named none */
+                source: string | null;
+                /**
+                 * Format: date-time
+                 * @description When this address's backoff ends
+                 */
+                until: string;
+            }[];
+        };
+        MembershipView: {
+            /** @description False when the user already was a member: nothing changed, no event */
+            changed: boolean;
+            /** Format: uuid */
+            groupId: string;
+            /** Format: uuid */
+            userId: string;
+        };
         Request: Record<string, never>;
+        UserAttributeNames: {
+            /** @description The custom attribute names the organisation's users hold */
+            custom: string[];
+            /** @description The attributes every user has */
+            standard: string[];
+        };
+        UserGroupsPage: {
+            items: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            }[];
+            /** @description Every match, not only this page */
+            total: number;
+        };
+        UserPage: {
+            items: components["schemas"]["UserView"][];
+            /** @description Every match, not only this page */
+            total: number;
+        };
+        UserView: {
+            /**
+             * @description The admin role in the organisation, if any
+             * @enum {string|null}
+             */
+            adminRole: "administrator" | "help-desk" | "read-only" | null;
+            company: string | null;
+            costCenter: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            customAttributes: {
+                [key: string]: string;
+            };
+            department: string | null;
+            displayname: string | null;
+            email: string;
+            employeeIdentifier: string | null;
+            employeeType: string | null;
+            firstname: string | null;
+            /** Format: uuid */
+            id: string;
+            jobTitle: string | null;
+            lastname: string | null;
+            location: string | null;
+            manager: string | null;
+            /** Format: uuid */
+            organizationId: string;
+            phoneNumber: string | null;
+            /** @enum {string} */
+            state: "STAGED" | "ACTIVATED" | "SUSPENDED";
+            /** Format: date-time */
+            updatedAt: string;
+            username: string;
+            version: number;
+        };
     };
     responses: never;
     parameters: never;
@@ -415,7 +585,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPage"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -475,7 +647,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -618,7 +792,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CreatedOrganization"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -690,7 +866,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserAttributeNames"];
+                };
             };
             /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
             401: {
@@ -738,7 +916,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GroupPage"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -798,7 +978,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GroupView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -872,7 +1054,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GroupView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1008,7 +1192,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GroupView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1091,7 +1277,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["GroupMembersPage"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1163,19 +1351,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        groupId: string;
-                        results: {
-                            /** @enum {string} */
-                            op: "add" | "remove";
-                            /** @enum {string} */
-                            outcome: "added" | "removed" | "unchanged" | "refused";
-                            reason?: string;
-                            /** Format: uuid */
-                            userId: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["BulkMembershipResults"];
                 };
             };
             /** @description Invalid input: `details` names each bad field */
@@ -1266,7 +1442,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["MembershipView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1423,19 +1601,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        groupId: string;
-                        results: {
-                            /** @enum {string} */
-                            op: "add" | "remove";
-                            /** @enum {string} */
-                            outcome: "added" | "removed" | "unchanged" | "refused";
-                            reason?: string;
-                            /** Format: uuid */
-                            userId: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["BulkMembershipResults"];
                 };
             };
             /** @description Invalid input: `details` names each bad field */
@@ -1541,7 +1707,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserPage"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1621,7 +1789,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1695,7 +1865,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1851,7 +2023,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -1944,7 +2118,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserView"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -2027,7 +2203,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserGroupsPage"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -2093,27 +2271,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /**
-                         * Format: date-time
-                         * @description When the account's hourly ceiling of wrong passwords ends (it refuses every address but those the person signed in from within 30 days); null when it is not reached
-                         */
-                        accountLimitedUntil: string | null;
-                        /** @description Whether any address, or every new one, is refused now */
-                        locked: boolean;
-                        /** @description The addresses that back off now, the longest first */
-                        sources: {
-                            /** @description Wrong passwords in a row from this address */
-                            failures: number;
-                            /** @description The source address; null for checks that named none */
-                            source: string | null;
-                            /**
-                             * Format: date-time
-                             * @description When this address's backoff ends
-                             */
-                            until: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["LockoutView"];
                 };
             };
             /** @description Invalid input: `details` names each bad field */
@@ -2425,7 +2583,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ImportResult"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {

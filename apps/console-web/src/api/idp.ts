@@ -276,6 +276,31 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AssertionPreview: {
+            /** Format: uuid */
+            applicationId: string;
+            /** @description The unsigned assertion, when nothing blocks it */
+            assertionXml: string | null;
+            attributes: {
+                name: string;
+                nameFormat?: string;
+                values: string[];
+            }[];
+            /** @description In the order they are checked; the first is the refusal a sign-in gets. Empty: it would issue */
+            blockers: {
+                /** @description What the refusal page adds to its reason's wording */
+                detail?: string;
+                message: string;
+                reason: ("app_not_found" | "app_inactive" | "app_not_authorized" | "user_not_active" | "acs_not_registered" | "unknown_issuer" | "unsupported_binding" | "malformed_request" | "stale_request" | "wrong_destination" | "stale_read_model" | "unsigned_request_rejected" | "bad_request_signature" | "invalid_name_id_policy" | "no_passive" | "idp_initiated_disabled" | "relay_state_too_long" | "request_replayed" | "user_not_found" | "slo_not_configured" | "subject_mismatch" | "slo_not_authenticated" | "database_unavailable" | "directory_unavailable") | string;
+            }[];
+            nameId: {
+                format: string;
+                value: string | null;
+            };
+            /** Format: uuid */
+            userId: string;
+            wouldIssue: boolean;
+        };
         ErrorBody: {
             /**
              * @description What went wrong, for programs
@@ -301,6 +326,40 @@ export interface components {
             message: string;
             /** @example 400 */
             statusCode: number;
+        };
+        ScheduledKey: {
+            /**
+             * Format: date-time
+             * @description When it starts signing
+             */
+            activatesAt: string;
+            /** @description Give it to SPs that do not read metadata */
+            certificatePem: string;
+            /** Format: uuid */
+            id: string;
+        };
+        SigningKeysList: {
+            items: {
+                /** Format: date-time */
+                activatesAt: string;
+                certificatePem: string;
+                /** Format: date-time */
+                createdAt: string;
+                /** @description The certificate's SHA-256 fingerprint, colon-separated hex */
+                fingerprintSha256: string;
+                /** Format: uuid */
+                id: string;
+                /**
+                 * Format: date-time
+                 * @description The certificate's end of validity
+                 */
+                notAfter: string;
+                /**
+                 * @description current signs now; next is published in metadata and signs from activatesAt; retired signed before
+                 * @enum {string}
+                 */
+                state: "current" | "next" | "retired";
+            }[];
         };
     };
     responses: never;
@@ -908,7 +967,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AssertionPreview"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {
@@ -972,29 +1033,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        items: {
-                            /** Format: date-time */
-                            activatesAt: string;
-                            certificatePem: string;
-                            /** Format: date-time */
-                            createdAt: string;
-                            /** @description The certificate's SHA-256 fingerprint, colon-separated hex */
-                            fingerprintSha256: string;
-                            /** Format: uuid */
-                            id: string;
-                            /**
-                             * Format: date-time
-                             * @description The certificate's end of validity
-                             */
-                            notAfter: string;
-                            /**
-                             * @description current signs now; next is published in metadata and signs from activatesAt; retired signed before
-                             * @enum {string}
-                             */
-                            state: "current" | "next" | "retired";
-                        }[];
-                    };
+                    "application/json": components["schemas"]["SigningKeysList"];
                 };
             };
             /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
@@ -1047,7 +1086,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ScheduledKey"];
+                };
             };
             /** @description Invalid input: `details` names each bad field */
             400: {

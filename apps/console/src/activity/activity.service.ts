@@ -21,25 +21,27 @@ export const ActivityQuery = z.strictObject({
 });
 export type ActivityQuery = z.infer<typeof ActivityQuery>;
 
-export const ActivityItem = z.object({
-  id: z.uuid(),
-  kind: z.enum(ACTIVITY_KINDS),
-  occurredAt: z.iso.datetime(),
-  userId: z.string().nullable(),
-  applicationId: z.string().nullable(),
-  reason: z.string().nullable(),
-  detail: z.string().nullable(),
-  actor: z
-    .union([
-      z.object({ kind: z.literal('person'), userId: z.string(), username: z.string() }),
-      z.object({ kind: z.literal('api-key'), fingerprint: z.string() }),
-    ])
-    .nullable(),
-  subject: z.string(),
-  summary: z.string(),
-});
+export const ActivityItem = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(ACTIVITY_KINDS),
+    occurredAt: z.iso.datetime(),
+    userId: z.string().nullable(),
+    applicationId: z.string().nullable(),
+    reason: z.string().nullable(),
+    detail: z.string().nullable(),
+    actor: z
+      .union([
+        z.object({ kind: z.literal('person'), userId: z.string(), username: z.string() }),
+        z.object({ kind: z.literal('api-key'), fingerprint: z.string() }),
+      ])
+      .nullable(),
+    subject: z.string(),
+    summary: z.string(),
+  })
+  .meta({ id: 'ActivityItem' });
 export type ActivityItem = z.infer<typeof ActivityItem>;
-export const ActivityPage = z.object({ items: z.array(ActivityItem), nextBefore: z.string().nullable() });
+export const ActivityPage = z.object({ items: z.array(ActivityItem), nextBefore: z.string().nullable() }).meta({ id: 'ActivityPage' });
 export type ActivityPage = z.infer<typeof ActivityPage>;
 
 /** A page's cursor: the (occurredAt, id) of its last row, opaque to the browser. */

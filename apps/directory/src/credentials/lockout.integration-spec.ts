@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus } from '@jit/messaging';
-import { adminClient, eventually, fetchOpenApi, readStream, startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
+import { adminClient, answerSchema, eventually, fetchOpenApi, readStream, startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
 
 const BOOTSTRAP = 'lockout-test-bootstrap-key-0123456789';
 const PASSWORD = 'correct horse battery staple';
@@ -159,7 +159,8 @@ describe('an account lockout, seen and lifted by an administrator (real PostgreS
   });
 
   it('documents both routes with their answers in the OpenAPI document', async () => {
-    const doc = (await fetchOpenApi(base)) as unknown as {
+    const served = await fetchOpenApi(base);
+    const doc = served as unknown as {
       paths: Record<
         string,
         Record<string, { responses: Record<string, { content?: Record<string, { schema: { properties?: object } }> }> }>
@@ -167,7 +168,7 @@ describe('an account lockout, seen and lifted by an administrator (real PostgreS
     };
     const route = doc.paths['/v1/users/{id}/lockout'];
     assert.ok(route?.get && route.delete, 'GET and DELETE are documented');
-    assert.deepEqual(Object.keys(route.get.responses['200']?.content?.['application/json']?.schema.properties ?? {}), [
+    assert.deepEqual(Object.keys(answerSchema(served, 'GET /v1/users/{id}/lockout', 200)?.properties ?? {}), [
       'locked',
       'sources',
       'accountLimitedUntil',

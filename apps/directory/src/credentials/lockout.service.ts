@@ -7,22 +7,24 @@ import { ACCOUNT_WINDOW_SECONDS, clearLockout } from './clear-lockout';
 import { CREDENTIALS_POLICY, type CredentialsPolicy } from './credentials.service';
 
 /** GET /v1/users/:id/lockout. */
-export const LockoutView = z.object({
-  locked: z.boolean().meta({ description: 'Whether any address, or every new one, is refused now' }),
-  sources: z
-    .array(
-      z.object({
-        source: z.string().nullable().meta({ description: 'The source address; null for checks that named none' }),
-        until: z.iso.datetime().meta({ description: "When this address's backoff ends" }),
-        failures: z.number().int().meta({ description: 'Wrong passwords in a row from this address' }),
-      }),
-    )
-    .meta({ description: 'The addresses that back off now, the longest first' }),
-  accountLimitedUntil: z.iso.datetime().nullable().meta({
-    description:
-      "When the account's hourly ceiling of wrong passwords ends (it refuses every address but those the person signed in from within 30 days); null when it is not reached",
-  }),
-});
+export const LockoutView = z
+  .object({
+    locked: z.boolean().meta({ description: 'Whether any address, or every new one, is refused now' }),
+    sources: z
+      .array(
+        z.object({
+          source: z.string().nullable().meta({ description: 'The source address; null for checks that named none' }),
+          until: z.iso.datetime().meta({ description: "When this address's backoff ends" }),
+          failures: z.number().int().meta({ description: 'Wrong passwords in a row from this address' }),
+        }),
+      )
+      .meta({ description: 'The addresses that back off now, the longest first' }),
+    accountLimitedUntil: z.iso.datetime().nullable().meta({
+      description:
+        "When the account's hourly ceiling of wrong passwords ends (it refuses every address but those the person signed in from within 30 days); null when it is not reached",
+    }),
+  })
+  .meta({ id: 'LockoutView' });
 export type LockoutView = z.infer<typeof LockoutView>;
 
 /** The lockout of one account as administrators see and lift it (the organisation wall: another's id is 404). */

@@ -5,6 +5,7 @@ import { NatsBus, RpcRemoteError } from '@jit/messaging';
 import {
   PrivateNatsServer,
   adminClient,
+  answerSchema,
   bodySchema,
   eventually,
   fetchOpenApi,
@@ -62,10 +63,7 @@ describe('bulk group membership (real PostgreSQL and NATS)', () => {
       const doc = await fetchOpenApi(base);
       assert.deepEqual(Object.keys(bodySchema(doc, 'POST /v1/user-groups/{id}/members/bulk')?.properties ?? {}), ['add', 'remove']);
       assert.deepEqual(bodySchema(doc, 'PUT /v1/user-groups/{id}/members')?.required, ['userIds']);
-      const answer = doc.paths['/v1/user-groups/{id}/members/bulk']?.post as unknown as {
-        responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }>;
-      };
-      assert.deepEqual(Object.keys(answer.responses['200']?.content?.['application/json']?.schema.properties ?? {}), [
+      assert.deepEqual(Object.keys(answerSchema(doc, 'POST /v1/user-groups/{id}/members/bulk', 200)?.properties ?? {}), [
         'groupId',
         'results',
       ]);

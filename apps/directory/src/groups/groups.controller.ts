@@ -21,7 +21,7 @@ import {
 import { BULK_MEMBERSHIP_RPC_MAX_ITEMS, DirectoryRpc } from '@jit/directory-contracts';
 import { AnswerRpc, runAsActor, type RequestOf, type ResponseOf } from '@jit/messaging';
 import { AddMemberBody, BulkMembersBody, BulkMembershipResults, CreateGroupBody, RenameGroupBody, SetMembersBody } from './groups.dto';
-import { GroupsService } from './groups.service';
+import { GroupMembersPage, GroupPage, GroupsService, GroupView, MembershipView } from './groups.service';
 
 @Controller('v1/user-groups')
 @UseGuards(ApiKeyGuard)
@@ -31,23 +31,31 @@ export class GroupsController {
   @Post()
   @RequirePermission('groups:write')
   @HttpCode(201)
-  create(@CurrentCaller() caller: Caller, @ZodBody(CreateGroupBody) body: CreateGroupBody) {
+  @ZodResponse(201, GroupView)
+  create(@CurrentCaller() caller: Caller, @ZodBody(CreateGroupBody) body: CreateGroupBody): Promise<GroupView> {
     return this.groups.create(caller.organizationId, body.name);
   }
 
   @Get()
-  list(@CurrentCaller() caller: Caller, @ZodQuery(ListQuery) query: ListQuery) {
+  @ZodResponse(200, GroupPage)
+  list(@CurrentCaller() caller: Caller, @ZodQuery(ListQuery) query: ListQuery): Promise<GroupPage> {
     return this.groups.list(caller.organizationId, query);
   }
 
   @Get(':id')
-  get(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
+  @ZodResponse(200, GroupView)
+  get(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<GroupView> {
     return this.groups.get(caller.organizationId, id);
   }
 
   @Patch(':id')
   @RequirePermission('groups:write')
-  rename(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(RenameGroupBody) body: RenameGroupBody) {
+  @ZodResponse(200, GroupView)
+  rename(
+    @CurrentCaller() caller: Caller,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(RenameGroupBody) body: RenameGroupBody,
+  ): Promise<GroupView> {
     return this.groups.rename(caller.organizationId, id, body.name);
   }
 
@@ -59,20 +67,22 @@ export class GroupsController {
   }
 
   @Get(':id/members')
-  members(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
+  @ZodResponse(200, GroupMembersPage)
+  members(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<GroupMembersPage> {
     return this.groups.members(caller.organizationId, id);
   }
 
   @Post(':id/members')
   @RequirePermission('groups:write')
   @HttpCode(201)
+  @ZodResponse(201, MembershipView)
   async addMember(
     @CurrentCaller() caller: Caller,
     @ZodParam('id', IdParam) id: string,
     @ZodBody(AddMemberBody) body: AddMemberBody,
-  ): Promise<{ groupId: string; userId: string }> {
-    const { groupId, userId } = await this.groups.addMember(caller.organizationId, id, body.userId);
-    return { groupId, userId };
+  ): Promise<MembershipView> {
+    const { groupId, userId, changed } = await this.groups.addMember(caller.organizationId, id, body.userId);
+    return { groupId, userId, changed };
   }
 
   /**
@@ -83,7 +93,11 @@ export class GroupsController {
   @RequirePermission('groups:write')
   @HttpCode(200)
   @ZodResponse(200, BulkMembershipResults)
-  bulkMembers(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(BulkMembersBody) body: BulkMembersBody) {
+  bulkMembers(
+    @CurrentCaller() caller: Caller,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(BulkMembersBody) body: BulkMembersBody,
+  ): Promise<BulkMembershipResults> {
     return this.groups.bulkMembers(caller.organizationId, id, body);
   }
 
@@ -91,7 +105,11 @@ export class GroupsController {
   @Put(':id/members')
   @RequirePermission('groups:write')
   @ZodResponse(200, BulkMembershipResults)
-  setMembers(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(SetMembersBody) body: SetMembersBody) {
+  setMembers(
+    @CurrentCaller() caller: Caller,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(SetMembersBody) body: SetMembersBody,
+  ): Promise<BulkMembershipResults> {
     return this.groups.setMembers(caller.organizationId, id, body.userIds);
   }
 

@@ -143,6 +143,8 @@ describe('user groups and the membership RPC (real PostgreSQL and NATS)', () => 
       const [ada, bob, cy] = [await newUser('ada'), await newUser('bob'), await newUser('cy')];
       const members = `/v1/user-groups/${id}/members`;
       for (const userId of [ada, bob, cy]) assert.equal((await call('POST', members, { userId })).status, 201);
+      // Adding again answers the same membership, saying it changed nothing.
+      assert.deepEqual((await call('POST', members, { userId: ada })).body, { groupId: id, userId: ada, changed: false });
       // bob: added, removed, added again (pair version 3); cy: removed (a removal is not repeated).
       assert.equal((await call('DELETE', `${members}/${bob}`)).status, 204);
       assert.equal((await call('POST', members, { userId: bob })).status, 201);

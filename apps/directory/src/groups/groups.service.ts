@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { Outbox, type OutboxTransaction } from '@jit/messaging';
 import { setVersionedLink } from '@jit/persistence';
@@ -10,15 +11,27 @@ import {
   type BulkMembershipResult,
   type BulkMembershipResults,
 } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, notFound, type ListQuery } from '@jit/service';
+import { DomainError, ErrorCode, notFound, PageOf, Timestamp, type ListQuery } from '@jit/service';
 import { Membership, UserGroup } from './group.entity';
 
-export interface GroupView {
-  id: string;
-  name: string;
-  version: number;
-  createdAt: Date;
-}
+export const GroupView = z
+  .object({ id: z.uuid(), name: z.string(), version: z.number().int(), createdAt: Timestamp })
+  .meta({ id: 'GroupView' });
+export type GroupView = z.infer<typeof GroupView>;
+export const GroupPage = PageOf(GroupView).meta({ id: 'GroupPage' });
+export type GroupPage = z.infer<typeof GroupPage>;
+/** `GET /v1/user-groups/{id}/members`: the active members' ids, the longest-standing first. */
+export const GroupMembersPage = PageOf(z.object({ userId: z.uuid() })).meta({ id: 'GroupMembersPage' });
+export type GroupMembersPage = z.infer<typeof GroupMembersPage>;
+/** `POST /v1/user-groups/{id}/members`: the membership, and whether this call made it (the console says "already a member"). */
+export const MembershipView = z
+  .object({
+    groupId: z.uuid(),
+    userId: z.uuid(),
+    changed: z.boolean().meta({ description: 'False when the user already was a member: nothing changed, no event' }),
+  })
+  .meta({ id: 'MembershipView' });
+export type MembershipView = z.infer<typeof MembershipView>;
 
 const toView = (g: UserGroup): GroupView => ({ id: g.id, name: g.name, version: g.version, createdAt: g.createdAt });
 
@@ -67,7 +80,7 @@ export class GroupsService {
     return toView(group);
   }
 
-  async list(organizationId: string, query: ListQuery): Promise<{ items: GroupView[]; total: number }> {
+  async list(organizationId: string, query: ListQuery): Promise<GroupPage> {
     const [items, total] = await this.dataSource.getRepository(UserGroup).findAndCount({
       where: { organizationId },
       order: { createdAt: 'ASC', id: 'ASC' },
@@ -129,7 +142,7 @@ export class GroupsService {
     });
   }
 
-  async members(organizationId: string, groupId: string): Promise<{ items: { userId: string }[]; total: number }> {
+  async members(organizationId: string, groupId: string): Promise<GroupMembersPage> {
     await this.get(organizationId, groupId);
     const rows = await this.dataSource.getRepository(Membership).find({
       where: { organizationId, groupId, active: true },

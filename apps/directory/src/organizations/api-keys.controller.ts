@@ -1,7 +1,18 @@
 import { Controller, Delete, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ListQuery, ZodBody, ZodParam, ZodQuery, type Caller, RequirePermission } from '@jit/service';
+import {
+  ApiKeyGuard,
+  CurrentCaller,
+  IdParam,
+  ListQuery,
+  ZodBody,
+  ZodParam,
+  ZodQuery,
+  ZodResponse,
+  type Caller,
+  RequirePermission,
+} from '@jit/service';
 import { CreateApiKeyBody } from './api-keys.dto';
-import { ApiKeysService } from './api-keys.service';
+import { ApiKeyPage, ApiKeysService, CreatedApiKey } from './api-keys.service';
 
 @Controller('v1/api-keys')
 @UseGuards(ApiKeyGuard)
@@ -11,12 +22,14 @@ export class ApiKeysController {
   @Post()
   @RequirePermission('api-keys:manage')
   @HttpCode(201)
-  create(@CurrentCaller() caller: Caller, @ZodBody(CreateApiKeyBody) body: CreateApiKeyBody) {
+  @ZodResponse(201, CreatedApiKey)
+  create(@CurrentCaller() caller: Caller, @ZodBody(CreateApiKeyBody) body: CreateApiKeyBody): Promise<CreatedApiKey> {
     return this.apiKeys.create(caller.organizationId, body.name);
   }
 
   @Get()
-  list(@CurrentCaller() caller: Caller, @ZodQuery(ListQuery) query: ListQuery) {
+  @ZodResponse(200, ApiKeyPage)
+  list(@CurrentCaller() caller: Caller, @ZodQuery(ListQuery) query: ListQuery): Promise<ApiKeyPage> {
     return this.apiKeys.list(caller.organizationId, query);
   }
 

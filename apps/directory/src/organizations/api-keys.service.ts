@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
+import { z } from 'zod';
 import { DataSource } from 'typeorm';
 import { EventNotConfirmedError, Outbox } from '@jit/messaging';
 import { DirectoryEvents, type CachedApiKeyResolver } from '@jit/directory-contracts';
@@ -12,18 +13,30 @@ import {
   notFound,
   type Caller,
   type ListQuery,
-  type Page,
+  PageOf,
+  Timestamp,
 } from '@jit/service';
 import { ApiKey } from './organization.entity';
 
 /** What an organisation may see of its keys: never the key nor its hash. */
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  createdAt: Date;
-  revokedAt: Date | null;
-  bootstrap: boolean;
-}
+export const ApiKeyView = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    createdAt: Timestamp,
+    revokedAt: Timestamp.nullable(),
+    bootstrap: z.boolean().meta({ description: "The environment's key (BOOTSTRAP_ADMIN_API_KEY), which may create organisations" }),
+  })
+  .meta({ id: 'ApiKeyView' });
+export type ApiKeyView = z.infer<typeof ApiKeyView>;
+export const ApiKeyPage = PageOf(ApiKeyView).meta({ id: 'ApiKeyPage' });
+export type ApiKeyPage = z.infer<typeof ApiKeyPage>;
+
+/** `POST /v1/api-keys`: the key itself, shown this once (the directory keeps only its hash). */
+export const CreatedApiKey = z
+  .object({ id: z.uuid(), name: z.string(), apiKey: z.string().meta({ description: 'Shown once: store it now' }), createdAt: Timestamp })
+  .meta({ id: 'CreatedApiKey' });
+export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
 
 const toView = (key: ApiKey): ApiKeyView => ({
   id: key.id,
@@ -43,7 +56,7 @@ export class ApiKeysService {
   ) {}
 
   /** Keys made here are never bootstrap keys: only the environment's key may create organisations. */
-  async create(organizationId: string, name: string): Promise<{ id: string; name: string; apiKey: string; createdAt: Date }> {
+  async create(organizationId: string, name: string): Promise<CreatedApiKey> {
     const apiKey = newApiKey();
     const key = this.dataSource.getRepository(ApiKey).create({
       id: randomUUID(),
@@ -60,7 +73,7 @@ export class ApiKeysService {
     return { id: key.id, name: key.name, apiKey, createdAt: key.createdAt };
   }
 
-  async list(organizationId: string, query: ListQuery): Promise<Page<ApiKeyView>> {
+  async list(organizationId: string, query: ListQuery): Promise<ApiKeyPage> {
     const [items, total] = await this.dataSource.getRepository(ApiKey).findAndCount({
       where: { organizationId },
       order: { createdAt: 'ASC', id: 'ASC' },

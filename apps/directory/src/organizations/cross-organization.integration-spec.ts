@@ -4,6 +4,7 @@ import { NatsBus, RpcRemoteError } from '@jit/messaging';
 import {
   adminClient,
   bodySchema,
+  assertSuccessSchemas,
   fetchOpenApi,
   readStream,
   startInEnv,
@@ -102,6 +103,10 @@ describe('every directory route: the organisation wall and bad input (real Postg
       assert.ok(doc.paths[path], `${path} is documented`);
     }
     assert.deepEqual(bodySchema(doc, 'POST /v1/users')?.required, ['username', 'email']);
+  });
+
+  it('documents the JSON answer of every /v1 route (or a 204 without body)', () => {
+    assert.ok(assertSuccessSchemas(doc).length >= 27);
   });
 
   it("answers 404 to another organisation's key on every route that takes an id, and changes nothing", async () => {

@@ -1,11 +1,11 @@
 import { Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { z } from 'zod';
-import { ApiKeyGuard, CurrentCaller, ZodBody, type Caller } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, ZodBody, ZodResponse, type Caller } from '@jit/service';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { AnswerRpc, type RequestOf, type ResponseOf } from '@jit/messaging';
 import { AdminSessionsService } from '../roles/admin-sessions.service';
-import { OrganizationsService } from './organizations.service';
+import { CreatedOrganization, OrganizationsService } from './organizations.service';
 
 const CreateOrganizationBody = z.strictObject({ name: z.string().trim().min(1).max(200) });
 
@@ -16,7 +16,11 @@ export class OrganizationsController {
 
   @Post()
   @HttpCode(201)
-  create(@CurrentCaller() caller: Caller, @ZodBody(CreateOrganizationBody) body: z.infer<typeof CreateOrganizationBody>) {
+  @ZodResponse(201, CreatedOrganization)
+  create(
+    @CurrentCaller() caller: Caller,
+    @ZodBody(CreateOrganizationBody) body: z.infer<typeof CreateOrganizationBody>,
+  ): Promise<CreatedOrganization> {
     return this.organizations.create(caller, body.name);
   }
 }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
@@ -7,6 +8,12 @@ import { DomainError, ErrorCode, hashApiKey, newApiKey, type ApiKeyResolver, typ
 import { ApiKey, Organization } from './organization.entity';
 
 export const BOOTSTRAP_API_KEY = Symbol('BOOTSTRAP_API_KEY');
+
+/** `POST /v1/organizations`: the organisation and its first API key, shown this once. */
+export const CreatedOrganization = z
+  .object({ id: z.uuid(), name: z.string(), apiKey: z.string().meta({ description: "The organisation's first API key, shown once" }) })
+  .meta({ id: 'CreatedOrganization' });
+export type CreatedOrganization = z.infer<typeof CreatedOrganization>;
 
 @Injectable()
 export class OrganizationsService implements ApiKeyResolver, OnApplicationBootstrap {
@@ -87,7 +94,7 @@ export class OrganizationsService implements ApiKeyResolver, OnApplicationBootst
     return key ? { organizationId: key.organizationId, bootstrap: key.bootstrap } : null;
   }
 
-  async create(caller: Caller, name: string): Promise<{ id: string; name: string; apiKey: string }> {
+  async create(caller: Caller, name: string): Promise<CreatedOrganization> {
     if (!caller.bootstrap) throw new DomainError(ErrorCode.Forbidden, 'Only the bootstrap API key may create organisations');
     const apiKey = newApiKey();
     const org = await this.dataSource.transaction(async (manager) => {

@@ -1,6 +1,7 @@
 import { Controller, Put, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, type Caller, RequirePermission } from '@jit/service';
+import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodResponse, type Caller, RequirePermission } from '@jit/service';
 import { SetAdminRoleBody } from './admin-roles.dto';
+import { UserView } from '../users/users.service';
 import { AdminRolesService } from './admin-roles.service';
 
 @Controller('v1/users')
@@ -11,7 +12,12 @@ export class AdminRolesController {
   /** Any API key of the organisation may set roles: machines keep every right. */
   @Put(':id/admin-role')
   @RequirePermission('roles:manage')
-  setRole(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(SetAdminRoleBody) body: SetAdminRoleBody) {
+  @ZodResponse(200, UserView)
+  setRole(
+    @CurrentCaller() caller: Caller,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(SetAdminRoleBody) body: SetAdminRoleBody,
+  ): Promise<UserView> {
     return this.roles.setRole(caller.organizationId, id, body.role);
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { CsvError, parse } from 'csv-parse/sync';
 import { CUSTOM_ATTRIBUTE_NAME, STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, parseOrThrow, type FieldProblem } from '@jit/service';
+import { z } from 'zod';
+import { DomainError, ErrorCode, FieldProblemView, parseOrThrow, type FieldProblem } from '@jit/service';
 import { CUSTOM_NAME_RULE, CreateUserBody } from './users.dto';
 import { UsersService } from './users.service';
 
@@ -14,19 +15,19 @@ export const IMPORT_COLUMNS: readonly string[] = [...STANDARD_USER_ATTRIBUTES.fi
 const CUSTOM_PREFIX = 'custom.';
 const REQUIRED_COLUMNS = ['username', 'email'] as const;
 
-export interface ImportRowResult {
-  /** 1-based number of the data row (the header is not counted). */
-  row: number;
-  status: 'created' | 'failed';
-  id?: string;
-  errors?: FieldProblem[];
-}
+export const ImportRowResult = z.object({
+  row: z.number().int().meta({ description: '1-based number of the data row (the header is not counted)' }),
+  status: z.enum(['created', 'failed']),
+  id: z.uuid().optional().meta({ description: 'The created user' }),
+  errors: z.array(FieldProblemView).optional().meta({ description: 'Why the row was not imported, per column' }),
+});
+export type ImportRowResult = z.infer<typeof ImportRowResult>;
 
-export interface ImportResult {
-  created: number;
-  failed: number;
-  rows: ImportRowResult[];
-}
+/** `POST /v1/users/import`: each row created or refused, with the reasons. */
+export const ImportResult = z
+  .object({ created: z.number().int(), failed: z.number().int(), rows: z.array(ImportRowResult) })
+  .meta({ id: 'ImportResult' });
+export type ImportResult = z.infer<typeof ImportResult>;
 
 export interface UserCsv {
   columns: string[];

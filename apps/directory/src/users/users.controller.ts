@@ -1,11 +1,22 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, UnsupportedMediaTypeException, UseGuards } from '@nestjs/common';
-import { ApiKeyGuard, CurrentCaller, IdParam, ZodBody, ZodParam, ZodQuery, type Caller, RequirePermission } from '@jit/service';
+import { z } from 'zod';
+import {
+  ApiKeyGuard,
+  CurrentCaller,
+  IdParam,
+  ZodBody,
+  ZodParam,
+  ZodQuery,
+  ZodResponse,
+  type Caller,
+  RequirePermission,
+} from '@jit/service';
 import { ApiBody, ApiConsumes } from '@nestjs/swagger';
 import { STANDARD_USER_ATTRIBUTES } from '@jit/directory-contracts';
 import { AdminAccountsGuard } from '../roles/admin-accounts.guard';
 import { ChangePasswordBody, CreateUserBody, SetPasswordBody, UpdateUserBody, UserListQuery, UserListQueryDocumented } from './users.dto';
-import { UsersImportService } from './users-import.service';
-import { UsersService } from './users.service';
+import { ImportResult, UsersImportService } from './users-import.service';
+import { UserGroupsPage, UserPage, UsersService, UserView } from './users.service';
 
 @Controller('v1/users')
 @UseGuards(ApiKeyGuard)
@@ -18,7 +29,8 @@ export class UsersController {
   @Post()
   @RequirePermission('users:write')
   @HttpCode(201)
-  create(@CurrentCaller() caller: Caller, @ZodBody(CreateUserBody) body: CreateUserBody) {
+  @ZodResponse(201, UserView)
+  create(@CurrentCaller() caller: Caller, @ZodBody(CreateUserBody) body: CreateUserBody): Promise<UserView> {
     return this.users.create(caller.organizationId, body);
   }
 
@@ -28,30 +40,39 @@ export class UsersController {
   @HttpCode(200)
   @ApiConsumes('text/csv')
   @ApiBody({ schema: { type: 'string', description: 'CSV with a header row of attribute names (custom:<name> for custom attributes)' } })
-  import(@CurrentCaller() caller: Caller, @Body() body: unknown) {
+  @ZodResponse(200, ImportResult)
+  import(@CurrentCaller() caller: Caller, @Body() body: unknown): Promise<ImportResult> {
     if (typeof body !== 'string') throw new UnsupportedMediaTypeException('Send the file with content-type: text/csv');
     return this.imports.import(caller.organizationId, body);
   }
 
   @Get()
-  list(@CurrentCaller() caller: Caller, @ZodQuery(UserListQuery, UserListQueryDocumented) query: UserListQuery) {
+  @ZodResponse(200, UserPage)
+  list(@CurrentCaller() caller: Caller, @ZodQuery(UserListQuery, UserListQueryDocumented) query: UserListQuery): Promise<UserPage> {
     return this.users.list(caller.organizationId, query);
   }
 
   @Get(':id')
-  get(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
+  @ZodResponse(200, UserView)
+  get(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<UserView> {
     return this.users.get(caller.organizationId, id);
   }
 
   @Get(':id/groups')
-  groups(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string) {
+  @ZodResponse(200, UserGroupsPage)
+  groups(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string): Promise<UserGroupsPage> {
     return this.users.groupsOf(caller.organizationId, id);
   }
 
   @Patch(':id')
   @UseGuards(AdminAccountsGuard)
   @RequirePermission('users:write')
-  update(@CurrentCaller() caller: Caller, @ZodParam('id', IdParam) id: string, @ZodBody(UpdateUserBody) body: UpdateUserBody) {
+  @ZodResponse(200, UserView)
+  update(
+    @CurrentCaller() caller: Caller,
+    @ZodParam('id', IdParam) id: string,
+    @ZodBody(UpdateUserBody) body: UpdateUserBody,
+  ): Promise<UserView> {
     return this.users.update(caller.organizationId, id, body);
   }
 
@@ -88,6 +109,14 @@ export class UsersController {
   }
 }
 
+export const UserAttributeNames = z
+  .object({
+    standard: z.array(z.string()).meta({ description: 'The attributes every user has' }),
+    custom: z.array(z.string()).meta({ description: "The custom attribute names the organisation's users hold" }),
+  })
+  .meta({ id: 'UserAttributeNames' });
+export type UserAttributeNames = z.infer<typeof UserAttributeNames>;
+
 /** What a mapping may read from a user: the catalog and the console list it. */
 @Controller('v1/user-attributes')
 @UseGuards(ApiKeyGuard)
@@ -95,7 +124,8 @@ export class UserAttributesController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  async list(@CurrentCaller() caller: Caller): Promise<{ standard: string[]; custom: string[] }> {
+  @ZodResponse(200, UserAttributeNames)
+  async list(@CurrentCaller() caller: Caller): Promise<UserAttributeNames> {
     return { standard: [...STANDARD_USER_ATTRIBUTES], custom: await this.users.customAttributeNames(caller.organizationId) };
   }
 }

@@ -2,14 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, QueryFailedError, type EntityManager } from 'typeorm';
 import { Outbox, type OutboxTransaction } from '@jit/messaging';
+import { z } from 'zod';
 import {
+  ADMIN_ROLES,
   DirectoryEvents,
   STANDARD_USER_ATTRIBUTES,
+  USER_STATES,
   type StandardUserAttribute,
   type UserProfile,
   type UserState,
 } from '@jit/directory-contracts';
-import { DomainError, ErrorCode, NOT_TEXT, notFound, type Page } from '@jit/service';
+import { DomainError, ErrorCode, NOT_TEXT, notFound, PageOf, Timestamp } from '@jit/service';
 import { clearLockout } from '../credentials/clear-lockout';
 import { Membership, UserGroup } from '../groups/group.entity';
 import { endAdminSessions } from '../roles/admin-sessions.service';
@@ -43,7 +46,33 @@ const currentPasswordMismatch = (): DomainError =>
     { field: 'currentPassword', message: 'does not match' },
   ]);
 
-export type UserView = Omit<User, 'passwordHash' | 'usernameLower' | 'emailLower'>;
+/** A user as the admin API answers it: every stored field but the password hash and the lower-cased lookup copies. */
+export const UserView = z
+  .object({
+    id: z.uuid(),
+    organizationId: z.uuid(),
+    username: z.string(),
+    email: z.string(),
+    ...(Object.fromEntries(PROFILE_KEYS.map((key) => [key, z.string().nullable()])) as Record<
+      (typeof PROFILE_KEYS)[number],
+      z.ZodNullable<z.ZodString>
+    >),
+    state: z.enum(USER_STATES),
+    adminRole: z.enum(ADMIN_ROLES).nullable().meta({ description: 'The admin role in the organisation, if any' }),
+    customAttributes: z.record(z.string(), z.string()),
+    version: z.number().int(),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'UserView' });
+export type UserView = z.infer<typeof UserView>;
+export const UserPage = PageOf(UserView).meta({ id: 'UserPage' });
+export type UserPage = z.infer<typeof UserPage>;
+
+/** A group as a user's groups list it. */
+export const UserGroupRef = z.object({ id: z.uuid(), name: z.string() });
+export const UserGroupsPage = PageOf(UserGroupRef).meta({ id: 'UserGroupsPage' });
+export type UserGroupsPage = z.infer<typeof UserGroupsPage>;
 
 export function toProfile(user: User): UserProfile {
   const profile = { username: user.username, email: user.email, state: user.state, customAttributes: user.customAttributes } as UserProfile;
@@ -53,7 +82,7 @@ export function toProfile(user: User): UserProfile {
 
 export function toView(user: User): UserView {
   const { passwordHash: _hash, usernameLower: _u, emailLower: _e, ...view } = user;
-  return view;
+  return view satisfies Omit<User, 'passwordHash' | 'usernameLower' | 'emailLower'>;
 }
 
 @Injectable()
@@ -98,7 +127,7 @@ export class UsersService {
   }
 
   /** Filters and sort come from UserListQuery: column names from fixed lists, every value bound. */
-  async list(organizationId: string, query: UserListQuery): Promise<Page<UserView>> {
+  async list(organizationId: string, query: UserListQuery): Promise<UserPage> {
     const qb = this.dataSource.getRepository(User).createQueryBuilder('u').where('u.organizationId = :organizationId', { organizationId });
     if (query.state) qb.andWhere('u.state = :state', { state: query.state });
     if (query.adminRole === 'none') qb.andWhere('u.adminRole IS NULL');
@@ -161,7 +190,7 @@ export class UsersService {
   }
 
   /** The groups the user is an active member of. */
-  async groupsOf(organizationId: string, id: string): Promise<Page<{ id: string; name: string }>> {
+  async groupsOf(organizationId: string, id: string): Promise<UserGroupsPage> {
     await this.find(this.dataSource.manager, organizationId, id);
     const groups = await this.dataSource
       .getRepository(UserGroup)

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { adminClient, startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
+import { adminClient, assertSuccessSchemas, fetchOpenApi, startInEnv, testEnv, type ServiceProcess } from '@jit/testing';
 import { SigningKeysList } from './signing-keys.controller';
 
 const BOOTSTRAP = 'idp-signing-keys-bootstrap-key-01234';
@@ -21,6 +21,11 @@ describe('GET /v1/signing-keys (real PostgreSQL and NATS, the directory answerin
   afterAll(async () => {
     for (const service of running.reverse()) await service.stop();
     await env.cleanup();
+  });
+
+  it('documents the JSON answer of every /v1 route (the SAML endpoints and pages answer XML and HTML)', async () => {
+    const routes = assertSuccessSchemas(await fetchOpenApi(idp));
+    assert.deepEqual(routes.sort(), ['GET /v1/applications/{id}/preview', 'GET /v1/signing-keys', 'POST /v1/signing-keys/rotation']);
   });
 
   it('lists the current key, then the one a rotation scheduled, with no private key; each organisation its own', async () => {

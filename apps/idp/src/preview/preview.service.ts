@@ -1,21 +1,33 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { buildAssertionPreview, newSamlId, type SamlAttribute } from '@jit/saml';
+import { z } from 'zod';
+import { RefusalReason } from '@jit/idp-contracts';
+import { buildAssertionPreview, newSamlId } from '@jit/saml';
 import { FreshReadModel } from '../common/fresh-read-model';
 import { IdpUrls } from '../common/idp-urls';
 import { NAMEID_SECRET } from '../common/name-id-secret';
-import { decideAssertion, type Blocker } from '../sso/decide-assertion';
+import { decideAssertion } from '../sso/decide-assertion';
 
 /** What an administrator's preview shows: the assertion a user would get and what would stop it. */
-export interface AssertionPreview {
-  applicationId: string;
-  userId: string;
-  wouldIssue: boolean;
-  blockers: Blocker[];
-  nameId: { format: string; value: string | null };
-  attributes: SamlAttribute[];
-  /** The unsigned assertion, when nothing blocks it. */
-  assertionXml: string | null;
-}
+export const AssertionPreview = z
+  .object({
+    applicationId: z.uuid(),
+    userId: z.uuid(),
+    wouldIssue: z.boolean(),
+    blockers: z
+      .array(
+        z.object({
+          reason: RefusalReason,
+          message: z.string(),
+          detail: z.string().optional().meta({ description: "What the refusal page adds to its reason's wording" }),
+        }),
+      )
+      .meta({ description: 'In the order they are checked; the first is the refusal a sign-in gets. Empty: it would issue' }),
+    nameId: z.object({ format: z.string(), value: z.string().nullable() }),
+    attributes: z.array(z.object({ name: z.string(), values: z.array(z.string()), nameFormat: z.string().optional() })),
+    assertionXml: z.string().nullable().meta({ description: 'The unsigned assertion, when nothing blocks it' }),
+  })
+  .meta({ id: 'AssertionPreview' });
+export type AssertionPreview = z.infer<typeof AssertionPreview>;
 
 @Injectable()
 export class PreviewService {

@@ -44,7 +44,9 @@ export const BulkMembershipResult = z.object({
   reason: z.string().optional(),
 });
 export type BulkMembershipResult = z.infer<typeof BulkMembershipResult>;
-export const BulkMembershipResults = z.object({ groupId: z.uuid(), results: z.array(BulkMembershipResult) });
+export const BulkMembershipResults = z
+  .object({ groupId: z.uuid(), results: z.array(BulkMembershipResult) })
+  .meta({ id: 'BulkMembershipResults' });
 export type BulkMembershipResults = z.infer<typeof BulkMembershipResults>;
 
 export const DirectoryRpc = {

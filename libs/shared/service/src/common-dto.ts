@@ -13,3 +13,16 @@ export interface Page<T> {
   items: T[];
   total: number;
 }
+
+/** The answer of a list: `PageOf(UserView)` is `{ items: UserView[], total }` (`total` counts every match, not only this page). */
+export const PageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), total: z.number().int().meta({ description: 'Every match, not only this page' }) });
+
+/** One bad field, as an error's `details` and a bulk answer's rows name it. */
+export const FieldProblemView = z.object({ field: z.string(), message: z.string() });
+
+/**
+ * A moment in an answer: the Date a row holds, sent (and documented) as its ISO 8601 string. Both
+ * parse, so a test can check a JSON answer with the same schema the code builds it to.
+ */
+export const Timestamp = z.union([z.date(), z.iso.datetime({ offset: true })]);

@@ -11,3 +11,4 @@ export * from './common-dto';
 export * from './openapi';
 export * from './logger';
 export * from './admin-log';
+export * from './response-check';

@@ -1,4 +1,4 @@
-import { Body, Param, Query, type INestApplication } from '@nestjs/common';
+import { applyDecorators, Body, Param, Query, SetMetadata, type INestApplication } from '@nestjs/common';
 import { GUARDS_METADATA, ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import { ModulesContainer } from '@nestjs/core';
@@ -11,6 +11,7 @@ import type {
 } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { z } from 'zod';
 import { ApiKeyGuard } from './api-key';
+import { Timestamp } from './common-dto';
 import { ZodPipe } from './zod-body';
 
 /**
@@ -32,9 +33,25 @@ export const ZodQuery = (schema: z.ZodType, documented: z.ZodType = schema): Par
 /** `@Param(name)` validated and documented by the schema. */
 export const ZodParam = (name: string, schema: z.ZodType): ParameterDecorator => Param(name, { schema, pipes: [new ZodPipe(schema)] });
 
-/** The success answer of a route, documented from the zod schema it is built to (`@ZodResponse(201, UserView)`). */
+/** Where ZodResponse keeps a route's success schema, for the document and for ResponseCheck (tests). */
+export const ZOD_RESPONSE = 'jit:zod-response';
+
+export interface ZodResponseFacts {
+  status: number;
+  schema: z.ZodType;
+}
+
+/**
+ * The success answer of a route, documented from the zod schema it is built to (`@ZodResponse(201, UserView)`).
+ * A schema with `.meta({ id: 'UserView' })` becomes a named component (`#/components/schemas/UserView`).
+ * `Timestamp` (and `z.date()`) is documented as the ISO 8601 string a Date is sent as. Under test,
+ * ResponseCheck parses every answer with it, so the document cannot lie.
+ */
 export const ZodResponse = (status: number, schema: z.ZodType, description?: string): MethodDecorator =>
-  ApiResponse({ status, standardSchema: schema, description: description ?? SUCCESS[status] ?? 'Success' });
+  applyDecorators(
+    ApiResponse({ status, description: description ?? SUCCESS[status] ?? 'Success' }),
+    SetMetadata(ZOD_RESPONSE, { status, schema } satisfies ZodResponseFacts),
+  );
 
 export interface OpenApiOptions {
   title: string;
@@ -78,6 +95,8 @@ export interface RouteFacts {
    * ZodBody/ZodQuery/ZodParam: swagger does not see their schema, so it is added from the pipe.
    */
   zodArguments: { in: 'body' | 'query' | 'path'; name?: string; schema: z.ZodType }[];
+  /** The success answer's schema (`@ZodResponse`). */
+  response?: ZodResponseFacts;
 }
 
 /** Facts per operation id (`Controller_method`), from Nest's guard and route-argument metadata. */
@@ -109,7 +128,12 @@ function scanRoutes(app: INestApplication): Map<string, RouteFacts> {
           if (place && pipe)
             zodArguments.push({ in: place, name: typeof arg.data === 'string' ? arg.data : undefined, schema: pipe.schema });
         }
-        facts.set(operationId(controller.name, method), { apiKey: usesApiKey(controller) || usesApiKey(handler), zodArguments });
+        const response = Reflect.getMetadata(ZOD_RESPONSE, handler) as ZodResponseFacts | undefined;
+        facts.set(operationId(controller.name, method), {
+          apiKey: usesApiKey(controller) || usesApiKey(handler),
+          zodArguments,
+          ...(response ? { response } : {}),
+        });
       }
     }
   }
@@ -118,6 +142,46 @@ function scanRoutes(app: INestApplication): Map<string, RouteFacts> {
 
 const jsonSchema = (schema: z.ZodType): SchemaObject =>
   z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as SchemaObject;
+
+const COMPONENTS = '#/components/schemas/';
+
+/**
+ * An answer's schema as JSON Schema, with the schemas it names (`.meta({ id })`) apart, to be put
+ * in components. A Date is sent as its ISO 8601 string.
+ */
+export function responseJsonSchema(schema: z.ZodType): { schema: SchemaObject; components: Record<string, SchemaObject> } {
+  const converted = z.toJSONSchema(schema, {
+    target: 'openapi-3.0',
+    io: 'output',
+    unrepresentable: 'any',
+    override: (ctx) => {
+      if (ctx.zodSchema !== Timestamp && ctx.zodSchema._zod.def.type !== 'date') return;
+      for (const key of Object.keys(ctx.jsonSchema)) delete (ctx.jsonSchema as Record<string, unknown>)[key];
+      Object.assign(ctx.jsonSchema, { type: 'string', format: 'date-time' });
+    },
+  }) as SchemaObject & { definitions?: Record<string, SchemaObject>; $defs?: Record<string, SchemaObject> };
+  const { definitions, $defs, ...root } = converted;
+  // zod names its definitions `#/definitions/<id>` in this target; OpenAPI keeps them in components.
+  const rewrite = <T>(value: T): T =>
+    JSON.parse(JSON.stringify(value).replaceAll('"#/definitions/', `"${COMPONENTS}`).replaceAll('"#/$defs/', `"${COMPONENTS}`)) as T;
+  return { schema: rewrite(root), components: rewrite({ ...definitions, ...$defs }) };
+}
+
+/** Puts a route's @ZodResponse schema into its success answer, and the schemas it names into components. */
+function documentZodResponse(document: OpenAPIObject, responses: ResponsesObject, facts: ZodResponseFacts, route: string): void {
+  const { schema, components } = responseJsonSchema(facts.schema);
+  const schemas = (document.components!.schemas ??= {});
+  for (const [id, definition] of Object.entries(components)) {
+    const known = schemas[id];
+    if (known !== undefined && JSON.stringify(known) !== JSON.stringify(definition))
+      throw new Error(`${route}: two different schemas are named ${id} (.meta({ id })); name them apart`);
+    schemas[id] = definition;
+  }
+  const status = String(facts.status);
+  const existing = responses[status];
+  const description = existing && 'description' in existing ? existing.description : (SUCCESS[facts.status] ?? 'Success');
+  responses[status] = { description, content: { 'application/json': { schema } } };
+}
 
 /** Adds what a hand-given ZodPipe validates, where swagger left it out. */
 function documentZodArguments(operation: OperationObject, facts: RouteFacts): void {
@@ -183,10 +247,11 @@ export function documentResponses(document: OpenAPIObject, routes: ReadonlyMap<s
       for (const [status, response] of Object.entries(responses)) {
         if (response && 'description' in response && !response.description) response.description = SUCCESS[Number(status)] ?? 'Success';
       }
+      const facts = operation.operationId === undefined ? undefined : routes.get(operation.operationId);
+      if (facts?.response) documentZodResponse(document, responses, facts.response, `${method.toUpperCase()} ${path}`);
       if (!Object.keys(responses).some((status) => /^[23]/.test(status))) {
         responses[method === 'post' ? '201' : '200'] = { description: method === 'post' ? 'Created' : 'OK' };
       }
-      const facts = operation.operationId === undefined ? undefined : routes.get(operation.operationId);
       if (facts) documentZodArguments(operation, facts);
       const guarded = facts?.apiKey ?? false;
       const hasInput = (operation.parameters ?? []).length > 0 || operation.requestBody !== undefined;

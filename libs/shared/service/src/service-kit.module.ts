@@ -6,6 +6,7 @@ import type { BaseConfig } from '@jit/config';
 import { serviceDataSourceOptions } from '@jit/persistence';
 import { HEALTH_OPTIONS, HealthController, type HealthOptions } from './health';
 import { AdminChangeLog } from './admin-log';
+import { ResponseCheck } from './response-check';
 import { EventActorContext } from './api-key';
 import { HttpMetrics } from './http-metrics';
 import { createServiceLogger, HttpLogging, SERVICE_LOGGER, type LogDestination } from './logger';
@@ -67,6 +68,8 @@ export class ServiceKitModule {
       { provide: APP_INTERCEPTOR, useClass: AdminChangeLog },
       { provide: APP_INTERCEPTOR, useClass: EventActorContext },
     ];
+    // Tests check every documented answer against its schema; production never pays for it.
+    if (options.config.NODE_ENV === 'test') providers.push({ provide: APP_INTERCEPTOR, useClass: ResponseCheck });
     if (options.bus) {
       providers.push({
         provide: MessagingMetrics,

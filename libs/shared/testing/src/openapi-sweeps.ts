@@ -131,7 +131,7 @@ export interface DocumentedOperation {
   path: string;
   operation: OpenApiOperation & {
     parameters?: { name: string; in: string; required?: boolean }[];
-    responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+    responses?: Record<string, { content?: Record<string, { schema?: { $ref?: string; type?: string } }> }>;
     security?: Record<string, string[]>[];
   };
 }
@@ -144,8 +144,9 @@ export function documentedOperations(doc: OpenApiDocument): DocumentedOperation[
 const ERROR_REF = '#/components/schemas/ErrorBody';
 
 /**
- * Every operation documents its answers: a success one, and its errors with the one ErrorBody
- * schema (`{statusCode, error, code, message, details?}`). Returns the routes checked.
+ * Every operation documents its answers: a success one (with its JSON schema on the JSON API:
+ * assertSuccessSchemas), and its errors with the one ErrorBody schema
+ * (`{statusCode, error, code, message, details?}`). Returns the routes checked.
  */
 export function assertResponsesDocumented(doc: OpenApiDocument & { components?: { schemas?: Record<string, unknown> } }): string[] {
   const errorBody = doc.components?.schemas?.ErrorBody as { required?: string[] } | undefined;
@@ -164,6 +165,57 @@ export function assertResponsesDocumented(doc: OpenApiDocument & { components?: 
     }
     const needsKey = (operation.security ?? []).some((requirement) => 'apiKey' in requirement);
     if (needsKey && !statuses.includes('401')) problems.push(`${route}: needs a key but documents no 401`);
+    checked.push(route);
+  }
+  assert.deepEqual(problems, [], problems.join('\n'));
+  assertSuccessSchemas(doc);
+  return checked;
+}
+
+/**
+ * The JSON schema of a route's success answer (`'GET /v1/users'`, 200), its `$ref` to a named
+ * schema followed (`#/components/schemas/UserView`).
+ */
+export function answerSchema(
+  doc: OpenApiDocument & { components?: { schemas?: Record<string, unknown> } },
+  route: string,
+  status: number,
+): (OpenApiBodySchema & Record<string, unknown>) | undefined {
+  const [method, path] = route.split(' ');
+  const operation = doc.paths[path ?? '']?.[method?.toLowerCase() ?? ''] as DocumentedOperation['operation'] | undefined;
+  const schema = operation?.responses?.[String(status)]?.content?.['application/json']?.schema;
+  const ref = schema?.$ref;
+  const resolved = ref?.startsWith('#/components/schemas/') ? doc.components?.schemas?.[ref.slice('#/components/schemas/'.length)] : schema;
+  return resolved as (OpenApiBodySchema & Record<string, unknown>) | undefined;
+}
+
+/** The routes that answer JSON to programs: the admin API (`/v1/...`) and the console's own (`/api/...`). */
+export const isJsonApiRoute = (route: string): boolean => /^\w+ \/(v1|api)\//.test(route);
+
+/**
+ * Every JSON API operation documents what it answers on success: a 2xx with an application/json
+ * schema (a route's @ZodResponse, which ResponseCheck holds every test answer to), or 204 with no
+ * body at all. So the console's generated client types every answer, and no route can be added
+ * without its schema. Returns the routes checked.
+ */
+export function assertSuccessSchemas(doc: OpenApiDocument, isJsonRoute: (route: string) => boolean = isJsonApiRoute): string[] {
+  const problems: string[] = [];
+  const checked: string[] = [];
+  for (const { route, operation } of documentedOperations(doc)) {
+    if (!isJsonRoute(route)) continue;
+    const responses = operation.responses ?? {};
+    const successes = Object.keys(responses).filter((s) => /^2\d\d$/.test(s));
+    if (successes.length === 0) problems.push(`${route}: no success answer`);
+    for (const status of successes) {
+      const content = responses[status]?.content;
+      if (status === '204') {
+        if (content !== undefined) problems.push(`${route}: 204 documents a body`);
+        continue;
+      }
+      const schema = content?.['application/json']?.schema;
+      if (!schema || (schema.$ref === undefined && schema.type === undefined && Object.keys(schema).length === 0))
+        problems.push(`${route}: ${status} has no application/json schema (give the route @ZodResponse(${status}, Schema))`);
+    }
     checked.push(route);
   }
   assert.deepEqual(problems, [], problems.join('\n'));

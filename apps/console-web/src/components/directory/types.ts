@@ -1,9 +1,8 @@
 /**
- * The shapes the services answer for the directory screens. The committed OpenAPI documents
- * describe the requests but not most answers (their 200s carry no schema yet), so the answers are
- * typed here, from the services' views (UsersService.toView, GroupsService, ApiKeysService,
- * UsersImportService, the catalog's application view).
+ * The shapes the services answer for the directory screens, under the names the screens use: each
+ * is the schema the service documents in its OpenAPI document (generated into api/*.ts).
  */
+import type { CatalogSchemas, DirectorySchemas } from '../../api/clients';
 
 export const USER_STATES = ['STAGED', 'ACTIVATED', 'SUSPENDED'] as const;
 export type UserState = (typeof USER_STATES)[number];
@@ -61,71 +60,21 @@ export interface Page<T> {
   total: number;
 }
 
-export interface UserView {
-  id: string;
-  organizationId: string;
-  username: string;
-  email: string;
-  firstname: string | null;
-  lastname: string | null;
-  displayname: string | null;
-  employeeIdentifier: string | null;
-  jobTitle: string | null;
-  department: string | null;
-  costCenter: string | null;
-  company: string | null;
-  employeeType: string | null;
-  location: string | null;
-  phoneNumber: string | null;
-  manager: string | null;
-  state: UserState;
-  adminRole: AdminRole | null;
-  customAttributes: Record<string, string>;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+export type UserView = DirectorySchemas['UserView'];
 
-export interface UserAttributes {
-  standard: string[];
-  custom: string[];
-}
+export type UserAttributes = DirectorySchemas['UserAttributeNames'];
 
-export interface GroupView {
-  id: string;
-  name: string;
-  version: number;
-  createdAt: string;
-}
+export type GroupView = DirectorySchemas['GroupView'];
 
-export interface ApiKeyView {
-  id: string;
-  name: string;
-  createdAt: string;
-  revokedAt: string | null;
-  bootstrap: boolean;
-}
+export type ApiKeyView = DirectorySchemas['ApiKeyView'];
 
 /** POST /v1/api-keys: the only time the key itself is shown. */
-export interface CreatedApiKey {
-  id: string;
-  name: string;
-  apiKey: string;
-  createdAt: string;
-}
+export type CreatedApiKey = DirectorySchemas['CreatedApiKey'];
 
 /** POST /v1/users/import: one line per data row (1-based, the header not counted). */
-export interface ImportResult {
-  created: number;
-  failed: number;
-  rows: Array<{ row: number; status: 'created' | 'failed'; id?: string; errors?: Array<{ field: string; message: string }> }>;
-}
+export type ImportResult = DirectorySchemas['ImportResult'];
 
 /** The catalog's application as the group's Applications panel and the bind picker show it. */
-export interface ApplicationSummary {
-  id: string;
-  name: string;
-  connectorId: string;
-  supportedFunctionality: string[];
+export type ApplicationSummary = Pick<CatalogSchemas['ApplicationListItem'], 'id' | 'name' | 'connectorId' | 'supportedFunctionality'> & {
   active?: boolean;
-}
+};
