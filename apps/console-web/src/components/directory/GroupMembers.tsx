@@ -195,7 +195,13 @@ function AddMember({ groupId, groupName, onAdded }: { groupId: string; groupName
                   aria-labelledby={`add-${user.id} candidate-${user.id}`}
                   aria-label={`Add ${user.username}`}
                 >
-                  <Button variant="secondary" isLoading={busy === user.id} isDisabled={busy !== null} onClick={() => void add(user)}>
+                  <Button
+                    variant="secondary"
+                    aria-label={`Add ${user.username}`}
+                    isLoading={busy === user.id}
+                    isDisabled={busy !== null}
+                    onClick={() => void add(user)}
+                  >
                     Add
                   </Button>
                 </DataListAction>
