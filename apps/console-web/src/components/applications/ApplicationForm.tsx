@@ -207,6 +207,7 @@ export function ApplicationForm({
                               onBlur={input.onBlur}
                               placeholder={connector?.acsUrlPattern ?? 'https://sp.example.com/saml/acs'}
                               validated={error ? 'error' : 'default'}
+                              aria-describedby={error ? `field-acsUrls-${index}-url-help` : undefined}
                             />
                           )}
                         />
@@ -221,7 +222,7 @@ export function ApplicationForm({
                         />
                       </InputGroupItem>
                     </InputGroup>
-                    <FieldHelp error={error} />
+                    <FieldHelp error={error} id={`field-acsUrls-${index}-url-help`} />
                   </div>
                 );
               })}
