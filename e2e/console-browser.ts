@@ -30,8 +30,25 @@ export async function signInToConsole(system: System, page: Page, username: stri
 
 /** Axe, then a screenshot: every screen and dialog the tests open gets both. */
 export async function look(page: Page, name: string): Promise<void> {
+  await settled(page);
   await assertAccessible(page, name);
   await wholeScreen(page, () => screenshot(page, name));
+}
+
+/**
+ * Waits for the transitions under way (a field's error fading in, a dialog opening): axe measures
+ * colours as they are drawn, and half-faded text fails the contrast check it passes once shown.
+ * Endless animations (spinners) are not waited for.
+ */
+async function settled(page: Page): Promise<void> {
+  await page.evaluate(() =>
+    Promise.all(
+      document
+        .getAnimations()
+        .filter((animation) => animation.effect?.getComputedTiming().endTime !== Infinity)
+        .map((animation) => animation.finished.catch(() => undefined)),
+    ),
+  );
 }
 
 /**
@@ -42,9 +59,14 @@ export async function look(page: Page, name: string): Promise<void> {
 async function wholeScreen(page: Page, photograph: () => Promise<unknown>): Promise<void> {
   const viewport = page.viewportSize();
   const dialogOpen = (await page.getByRole('dialog').count()) > 0;
+  // The most the page has hidden in any scrolling box (PatternFly's main container, whichever it is).
   const height = await page.evaluate(() => {
-    const main = document.querySelector('.pf-v6-c-page__main-container');
-    return main ? main.scrollHeight - main.clientHeight + window.innerHeight : window.innerHeight;
+    let hidden = 0;
+    for (const element of Array.from(document.querySelectorAll('body *'))) {
+      const overflow = getComputedStyle(element).overflowY;
+      if (overflow === 'auto' || overflow === 'scroll') hidden = Math.max(hidden, element.scrollHeight - element.clientHeight);
+    }
+    return window.innerHeight + hidden;
   });
   if (!viewport || dialogOpen || height <= viewport.height) {
     await photograph();

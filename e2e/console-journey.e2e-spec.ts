@@ -90,16 +90,19 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     await entityId.fill(`${system.demoSpUrl}/saml/metadata`);
     const acs = admin.getByRole('textbox', { name: 'ACS URL 1' });
     await acs.fill('not a url');
+    await look(admin, 'console-new-application');
     await admin.getByRole('button', { name: 'Save application' }).click();
     // The refusal sits beside its field, and nothing else typed is lost.
     await admin.locator('[aria-invalid="true"]').first().waitFor();
     assert.equal(await acs.getAttribute('aria-invalid'), 'true');
+    // The Save button is at the foot of a long form: the field in error takes the focus, in view.
+    assert.equal(await acs.evaluate((element) => element === document.activeElement), true, 'the ACS URL field has the focus');
     const acsHelp = (await acs.getAttribute('aria-describedby')) ?? '';
     assert.ok(acsHelp, 'the ACS URL field names its error text');
     assert.match((await admin.locator(`[id="${acsHelp.split(' ')[0]}"]`).textContent()) ?? '', /\S/);
     assert.equal(await entityId.inputValue(), `${system.demoSpUrl}/saml/metadata`);
     assert.equal(await acs.inputValue(), 'not a url');
-    await look(admin, 'console-new-application');
+    await look(admin, 'console-new-application-refused');
 
     await acs.fill(`${system.demoSpUrl}/saml/acs`);
     await admin.getByRole('button', { name: 'Save application' }).click();
@@ -243,7 +246,13 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     await admin.goto(`${system.consoleUrl}/activity?userId=${userId}`);
     await heading(admin, 'Activity').waitFor();
     // The console's activity consumer may be a moment behind: the row appears once it has the event.
-    await row(admin, 'Activity, newest first', 'app_not_authorized').first().waitFor({ timeout: 15_000 });
+    const refusal = row(admin, 'Activity, newest first', 'app_not_authorized').first();
+    await refusal.waitFor({ timeout: 15_000 });
+    // The row names the person and the application, not their ids.
+    await refusal.getByRole('link', { name: 'nolast' }).waitFor();
+    await refusal.getByRole('link', { name: 'JIT Demo SP' }).waitFor();
+    // The filter's user picker names the person the address chose.
+    await admin.getByRole('option', { name: 'nolast (nolast@example.com)' }).waitFor({ state: 'attached' });
     await look(admin, 'console-activity');
   });
 
