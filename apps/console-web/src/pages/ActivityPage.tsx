@@ -30,6 +30,7 @@ import {
 import { useApplicationChoices } from '../components/directory/queries';
 import { directory, unwrap } from '../api/clients';
 import { UserPicker } from '../components/directory/UserPicker';
+import { readable } from '../components/directory/activity-text';
 
 const KIND_COLOR = { 'sign-in': 'green', refusal: 'red', 'admin-change': 'blue' } as const;
 
@@ -205,7 +206,7 @@ export function ActivityPage() {
                   </Label>
                 </Td>
                 <Td dataLabel="What happened">
-                  {item.summary}
+                  {readable(item, username, appName)}
                   {item.detail && <div className="console-muted">{item.detail}</div>}
                 </Td>
                 <Td dataLabel="User">
