@@ -91,6 +91,9 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     const acs = admin.getByRole('textbox', { name: 'ACS URL 1' });
     await acs.fill('not a url');
     await look(admin, 'console-new-application');
+    // The README's photo: the window as the admin sees it at the attributes.
+    await admin.getByRole('heading', { name: 'Attributes', exact: true }).scrollIntoViewIfNeeded();
+    await screenshot(admin, 'console-new-application-attributes');
     await admin.getByRole('button', { name: 'Save application' }).click();
     // The refusal sits beside its field, and nothing else typed is lost.
     await admin.locator('[aria-invalid="true"]').first().waitFor();
