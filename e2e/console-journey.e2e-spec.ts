@@ -92,7 +92,7 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     await acs.fill('not a url');
     await look(admin, 'console-new-application');
     // The README's photo: the window as the admin sees it at the attributes.
-    await admin.getByRole('heading', { name: 'Attributes', exact: true }).scrollIntoViewIfNeeded();
+    await admin.getByRole('heading', { name: 'Attributes', exact: true }).evaluate((element) => element.scrollIntoView({ block: 'start' }));
     await screenshot(admin, 'console-new-application-attributes');
     await admin.getByRole('button', { name: 'Save application' }).click();
     // The refusal sits beside its field, and nothing else typed is lost.
