@@ -143,8 +143,13 @@ export function ApplicationsPage() {
                 <Th>Name</Th>
                 <Th>Status</Th>
                 <Th>Supported Functionality</Th>
-                <Th info={{ tooltip: 'Active members of the user groups bound to the application' }}>Authorised users</Th>
-                <Th info={{ tooltip: 'Authorised users lacking a value the SP needs to create their account at first sign-in' }}>
+                <Th modifier="wrap" info={{ tooltip: 'Active members of the user groups bound to the application' }}>
+                  Authorised users
+                </Th>
+                <Th
+                  modifier="wrap"
+                  info={{ tooltip: 'Authorised users lacking a value the SP needs to create their account at first sign-in' }}
+                >
                   Would fail JIT
                 </Th>
               </Tr>
