@@ -120,7 +120,7 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     const row = admin.getByTestId('applications-table').locator('tbody tr').filter({ hasText: 'JIT Demo SP' });
     await row.waitFor();
     assert.equal(await row.getByTestId('jit-label').textContent(), 'JIT Provisioning');
-    await look(admin, 'console-applications');
+    await look(admin, 'console-applications-added');
   });
 
   step("maps an attribute: department is sent, read from the directory's cost center", async () => {
@@ -196,6 +196,11 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     assert.match((await lacking.getByRole('list', { name: 'What nolast lacks' }).textContent()) ?? '', /lastname/);
     assert.match((await admin.getByTestId('readiness-summary').textContent()) ?? '', /1 of 1 authorised users would fail JIT provisioning/);
     await look(admin, 'console-application-readiness');
+    // The list counts them too: one authorised user, one who would fail JIT.
+    await nav(admin, 'SSO Applications').click();
+    const listed = admin.getByTestId('applications-table').locator('tbody tr').filter({ hasText: 'JIT Demo SP' });
+    await listed.locator('td[data-label="Would fail JIT"]').getByText('1', { exact: true }).waitFor();
+    await look(admin, 'console-applications');
   });
 
   step('fixes the user from the readiness link: the user page, their last name, saved; readiness clears', async () => {
