@@ -201,6 +201,9 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     const listed = admin.getByTestId('applications-table').locator('tbody tr').filter({ hasText: 'JIT Demo SP' });
     await listed.locator('td[data-label="Would fail JIT"]').getByText('1', { exact: true }).waitFor();
     await look(admin, 'console-applications');
+    // The count links to who they are.
+    await listed.locator('td[data-label="Would fail JIT"]').getByRole('link').click();
+    await admin.getByTestId('readiness-table').waitFor();
   });
 
   step('fixes the user from the readiness link: the user page, their last name, saved; readiness clears', async () => {
