@@ -258,7 +258,7 @@ function useUsernames(items: ActivityItem[]): Map<string, string> {
   const users = useQueries({
     queries: ids.map((id) => ({
       queryKey: ['user', id],
-      queryFn: async () => unwrap(await directory.GET('/v1/users/{id}', { params: { path: { id } } })) as unknown as { username: string },
+      queryFn: async () => unwrap(await directory.GET('/v1/users/{id}', { params: { path: { id } } })),
       staleTime: 60_000,
       retry: false,
     })),

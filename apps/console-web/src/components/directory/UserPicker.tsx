@@ -30,7 +30,7 @@ export function UserPicker({
   // A choice made elsewhere (the address, a link from a user page) is named, not "The chosen user".
   const chosen = useQuery({
     queryKey: ['user', value],
-    queryFn: async () => unwrap(await directory.GET('/v1/users/{id}', { params: { path: { id: value } } })) as unknown as UserView,
+    queryFn: async () => unwrap(await directory.GET('/v1/users/{id}', { params: { path: { id: value } } })),
     enabled: value !== '' && !items.some((user) => user.id === value),
     staleTime: 60_000,
     retry: false,
