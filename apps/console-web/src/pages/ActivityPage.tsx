@@ -1,5 +1,5 @@
 import { useId } from 'react';
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQueries } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import {
   Alert,
@@ -28,7 +28,9 @@ import {
   type ActivityKind,
 } from '../components/directory/activity-api';
 import { useApplicationChoices } from '../components/directory/queries';
+import { directory, unwrap } from '../api/clients';
 import { UserPicker } from '../components/directory/UserPicker';
+import { readable } from '../components/directory/activity-text';
 
 const KIND_COLOR = { 'sign-in': 'green', refusal: 'red', 'admin-change': 'blue' } as const;
 
@@ -93,6 +95,7 @@ export function ActivityPage() {
     getNextPageParam: (last) => last.nextBefore,
   });
   const items: ActivityItem[] = activity.data?.pages.flatMap((page) => page.items) ?? [];
+  const username = useUsernames(items);
   const filtered = Object.values(filter).some(Boolean);
 
   return (
@@ -186,7 +189,7 @@ export function ActivityPage() {
               <Th>Kind</Th>
               <Th>What happened</Th>
               <Th>User</Th>
-              <Th>Application</Th>
+              <Th modifier="wrap">Application</Th>
               <Th>Reason</Th>
               <Th>By</Th>
             </Tr>
@@ -203,15 +206,11 @@ export function ActivityPage() {
                   </Label>
                 </Td>
                 <Td dataLabel="What happened">
-                  {item.summary}
+                  {readable(item, username, appName)}
                   {item.detail && <div className="console-muted">{item.detail}</div>}
                 </Td>
                 <Td dataLabel="User">
-                  {item.userId ? (
-                    <Link to={`/users/${item.userId}`}>{item.kind === 'admin-change' ? 'User' : item.subject || 'User'}</Link>
-                  ) : (
-                    ''
-                  )}
+                  {item.userId ? <Link to={`/users/${item.userId}`}>{username.get(item.userId) ?? 'User'}</Link> : ''}
                 </Td>
                 <Td dataLabel="Application">
                   {item.applicationId ? (
@@ -220,7 +219,9 @@ export function ActivityPage() {
                     ''
                   )}
                 </Td>
-                <Td dataLabel="Reason">{item.reason ? <code>{item.reason}</code> : ''}</Td>
+                <Td dataLabel="Reason" modifier="breakWord">
+                  {item.reason ? <code>{item.reason}</code> : ''}
+                </Td>
                 <Td dataLabel="By">{actorText(item.actor)}</Td>
               </Tr>
             ))}
@@ -245,4 +246,22 @@ export function ActivityPage() {
       </PageSection>
     </>
   );
+}
+
+/**
+ * The usernames of the people on the page (the activity store keeps ids only): one directory read
+ * per person, cached under the user page's key, so a person's rows show their username. A deleted
+ * person stays "User".
+ */
+function useUsernames(items: ActivityItem[]): Map<string, string> {
+  const ids = [...new Set(items.flatMap((item) => (item.userId ? [item.userId] : [])))];
+  const users = useQueries({
+    queries: ids.map((id) => ({
+      queryKey: ['user', id],
+      queryFn: async () => unwrap(await directory.GET('/v1/users/{id}', { params: { path: { id } } })),
+      staleTime: 60_000,
+      retry: false,
+    })),
+  });
+  return new Map(ids.flatMap((id, index) => (users[index]?.data ? [[id, users[index].data.username] as [string, string]] : [])));
 }

@@ -67,6 +67,8 @@ export function ApplicationsPage() {
     placeholderData: keepPreviousData,
   });
 
+  // No pages to turn when nothing is listed ("0 - 0 of 0" beside the empty state says nothing).
+  const hasItems = (list.data?.total ?? 0) > 0;
   const pagination = (variant: 'top' | 'bottom') => (
     <Pagination
       itemCount={list.data?.total ?? 0}
@@ -112,9 +114,11 @@ export function ApplicationsPage() {
                 </Button>
               </ToolbarItem>
             )}
-            <ToolbarItem variant="pagination" align={{ default: 'alignEnd' }}>
-              {pagination('top')}
-            </ToolbarItem>
+            {hasItems && (
+              <ToolbarItem variant="pagination" align={{ default: 'alignEnd' }}>
+                {pagination('top')}
+              </ToolbarItem>
+            )}
           </ToolbarContent>
         </Toolbar>
         {list.isError && (
@@ -139,8 +143,13 @@ export function ApplicationsPage() {
                 <Th>Name</Th>
                 <Th>Status</Th>
                 <Th>Supported Functionality</Th>
-                <Th info={{ tooltip: 'Active members of the user groups bound to the application' }}>Authorised users</Th>
-                <Th info={{ tooltip: 'Authorised users lacking a value the SP needs to create their account at first sign-in' }}>
+                <Th modifier="wrap" info={{ tooltip: 'Active members of the user groups bound to the application' }}>
+                  Authorised users
+                </Th>
+                <Th
+                  modifier="wrap"
+                  info={{ tooltip: 'Authorised users lacking a value the SP needs to create their account at first sign-in' }}
+                >
                   Would fail JIT
                 </Th>
               </Tr>
@@ -196,7 +205,7 @@ export function ApplicationsPage() {
             </Tbody>
           </Table>
         )}
-        {pagination('bottom')}
+        {hasItems && pagination('bottom')}
       </PageSection>
     </>
   );

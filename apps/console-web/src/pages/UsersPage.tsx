@@ -143,7 +143,7 @@ export function UsersPage() {
                 onClear={() => setTyped('')}
               />
             </ToolbarItem>
-            <ToolbarGroup variant="filter-group">
+            <ToolbarGroup variant="filter-group" className="console-filters">
               <ToolbarItem>
                 <FormSelect aria-label="Filter by state" value={state ?? ''} onChange={(_event, value) => update({ state: value })}>
                   <FormSelectOption value="" label="Any state" />

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useState, useEffect, useRef } from 'react';
 import { Controller, useFieldArray, useForm } from 'react-hook-form';
 import { zodResolver } from '@hookform/resolvers/zod';
 import {
@@ -68,6 +68,17 @@ export function ApplicationForm({
   const metadataFilename = watch('metadataFilename');
   const rules = connector?.rules;
 
+  // A refused save shows where: the first field in error takes the focus (and scrolls into view),
+  // else the failure above the form does. The Save button is far below both on a long form.
+  const top = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!failure) return;
+    const element = top.current?.closest('form');
+    const invalid = element?.querySelector<HTMLElement>('[aria-invalid="true"]');
+    if (invalid) invalid.focus();
+    else element?.querySelector('[data-testid="save-failure"]')?.scrollIntoView({ block: 'start' });
+  }, [failure, formState.submitCount]);
+
   const submit = handleSubmit(
     async (values) => {
       setFailure(null);
@@ -89,6 +100,8 @@ export function ApplicationForm({
 
   return (
     <Form onSubmit={(event) => void submit(event)} noValidate aria-label={mode === 'create' ? 'New application' : 'Edit application'}>
+      {/* display: contents: a marker to find the form by, without a row of the form's grid. */}
+      <div ref={top} style={{ display: 'contents' }} />
       {failure && (
         <Alert component="h3" isInline variant="danger" title="The application was not saved" data-testid="save-failure">
           {failure}
@@ -207,6 +220,7 @@ export function ApplicationForm({
                               onBlur={input.onBlur}
                               placeholder={connector?.acsUrlPattern ?? 'https://sp.example.com/saml/acs'}
                               validated={error ? 'error' : 'default'}
+                              aria-describedby={error ? `field-acsUrls-${index}-url-help` : undefined}
                             />
                           )}
                         />
@@ -221,7 +235,7 @@ export function ApplicationForm({
                         />
                       </InputGroupItem>
                     </InputGroup>
-                    <FieldHelp error={error} />
+                    <FieldHelp error={error} id={`field-acsUrls-${index}-url-help`} />
                   </div>
                 );
               })}

@@ -128,7 +128,7 @@ export function AttributesTable({
                 </Td>
                 <Td dataLabel="Value">
                   <Flex gap={{ default: 'gapSm' }} flexWrap={{ default: 'wrap' }}>
-                    <FlexItem>
+                    <FlexItem className="console-value-kind">
                       <Controller
                         control={control}
                         name={`attributes.${index}.valueKind`}

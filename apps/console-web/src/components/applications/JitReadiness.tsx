@@ -43,8 +43,12 @@ export function JitReadiness({ applicationId, onPreview }: { applicationId: stri
         <Alert
           component="h2"
           isInline
-          variant="success"
-          title={`All ${data.authorisedUsers} authorised users are ready for JIT provisioning`}
+          variant={data.authorisedUsers === 0 ? 'info' : 'success'}
+          title={
+            data.authorisedUsers === 0
+              ? 'No authorised users yet'
+              : `All ${data.authorisedUsers} authorised users are ready for JIT provisioning`
+          }
           data-testid="readiness-summary"
         >
           {data.authorisedUsers === 0

@@ -150,6 +150,8 @@ function AddMember({ groupId, groupName, onAdded }: { groupId: string; groupName
         await directory.POST('/v1/user-groups/{id}/members', { params: { path: { id: groupId } }, body: { userId: user.id } }),
       ) as unknown as { changed?: boolean };
       setMessage({ ok: true, text: answer.changed === false ? `${user.username} was already a member` : `${user.username} added` });
+      // The search is done with: left open, it went on offering to add the person just added.
+      setTyped('');
       await onAdded();
     } catch (error) {
       setMessage({ ok: false, text: error instanceof Error ? error.message : String(error) });
@@ -195,7 +197,13 @@ function AddMember({ groupId, groupName, onAdded }: { groupId: string; groupName
                   aria-labelledby={`add-${user.id} candidate-${user.id}`}
                   aria-label={`Add ${user.username}`}
                 >
-                  <Button variant="secondary" isLoading={busy === user.id} isDisabled={busy !== null} onClick={() => void add(user)}>
+                  <Button
+                    variant="secondary"
+                    aria-label={`Add ${user.username}`}
+                    isLoading={busy === user.id}
+                    isDisabled={busy !== null}
+                    onClick={() => void add(user)}
+                  >
                     Add
                   </Button>
                 </DataListAction>

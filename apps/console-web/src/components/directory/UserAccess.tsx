@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
-import { Alert, Card, CardBody, CardTitle, Content } from '@patternfly/react-core';
+import { Alert, Card, CardBody, CardTitle, Content, Label } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { directory, unwrap } from '../../api/clients';
 import { FunctionalityLabels } from '../common/FunctionalityLabels';
@@ -75,7 +75,16 @@ export function UserApplicationsCard({ userId }: { userId: string }) {
                   <Td dataLabel="Supported Functionality">
                     <FunctionalityLabels values={app.supportedFunctionality} name={app.name} />
                   </Td>
-                  <Td dataLabel="Status">{app.status}</Td>
+                  <Td dataLabel="Status">
+                    {/* As on the other screens: a label, not the API's lowercase word. */}
+                    {app.status === 'active' ? (
+                      <Label color="green" isCompact>
+                        Active
+                      </Label>
+                    ) : (
+                      <Label isCompact>Inactive</Label>
+                    )}
+                  </Td>
                   <Td dataLabel="Through groups">
                     {app.viaGroups.map((group, index) => (
                       <span key={group.id}>
