@@ -21,7 +21,6 @@ import { ConfirmDialog } from '../components/common/ConfirmDialog';
 import { GroupApplicationsCard } from '../components/directory/GroupApplications';
 import { GroupMembersCard } from '../components/directory/GroupMembers';
 import { GroupNameModal } from '../components/directory/GroupNameModal';
-import type { GroupView } from '../components/directory/types';
 import { NotFoundPage } from './NotFoundPage';
 
 export function GroupPage() {
@@ -33,7 +32,7 @@ export function GroupPage() {
   const [deleting, setDeleting] = useState(false);
   const group = useQuery({
     queryKey: ['group', id],
-    queryFn: async () => unwrap(await directory.GET('/v1/user-groups/{id}', { params: { path: { id } } })) as unknown as GroupView,
+    queryFn: async () => unwrap(await directory.GET('/v1/user-groups/{id}', { params: { path: { id } } })),
   });
 
   if (group.isPending) {
@@ -107,9 +106,7 @@ export function GroupPage() {
             isOpen={renaming}
             onClose={() => setRenaming(false)}
             onSave={async (next) => {
-              const saved = unwrap(
-                await directory.PATCH('/v1/user-groups/{id}', { params: { path: { id } }, body: { name: next } }),
-              ) as unknown as GroupView;
+              const saved = unwrap(await directory.PATCH('/v1/user-groups/{id}', { params: { path: { id } }, body: { name: next } }));
               queryClient.setQueryData(['group', id], saved);
               await queryClient.invalidateQueries({ queryKey: ['groups'] });
             }}

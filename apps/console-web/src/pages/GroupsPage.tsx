@@ -113,7 +113,7 @@ export function GroupsPage() {
             isOpen={creating}
             onClose={() => setCreating(false)}
             onSave={async (name) => {
-              const created = unwrap(await directory.POST('/v1/user-groups', { body: { name } })) as unknown as GroupView;
+              const created = unwrap(await directory.POST('/v1/user-groups', { body: { name } }));
               await refresh();
               void navigate(`/groups/${created.id}`);
             }}

@@ -50,7 +50,7 @@ export function UserPage() {
   const { id = '' } = useParams();
   const user = useQuery({
     queryKey: ['user', id],
-    queryFn: async () => unwrap(await directory.GET('/v1/users/{id}', { params: { path: { id } } })) as unknown as UserView,
+    queryFn: async () => unwrap(await directory.GET('/v1/users/{id}', { params: { path: { id } } })),
   });
   if (user.isPending) {
     return (
@@ -118,9 +118,7 @@ function UserScreen({ user }: { user: UserView }) {
   const save = form.handleSubmit(async (values) => {
     setNotice(null);
     try {
-      const saved = unwrap(
-        await directory.PATCH('/v1/users/{id}', { params: { path: { id: user.id } }, body: toPatchBody(values) }),
-      ) as unknown as UserView;
+      const saved = unwrap(await directory.PATCH('/v1/users/{id}', { params: { path: { id: user.id } }, body: toPatchBody(values) }));
       queryClient.setQueryData(['user', user.id], saved);
       form.reset(toFormValues(saved));
       setNotice({ ok: true, text: 'Saved' });
@@ -134,9 +132,7 @@ function UserScreen({ user }: { user: UserView }) {
     setStateBusy(true);
     setNotice(null);
     try {
-      const saved = unwrap(
-        await directory.PATCH('/v1/users/{id}', { params: { path: { id: user.id } }, body: { state } }),
-      ) as unknown as UserView;
+      const saved = unwrap(await directory.PATCH('/v1/users/{id}', { params: { path: { id: user.id } }, body: { state } }));
       queryClient.setQueryData(['user', user.id], saved);
       setNotice({ ok: true, text: `${STATE_LABEL[state]} now` });
       await queryClient.invalidateQueries({ queryKey: ['users'] });

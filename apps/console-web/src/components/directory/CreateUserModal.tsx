@@ -6,13 +6,12 @@ import { useNavigate } from 'react-router';
 import { Alert, Button, Form, Modal, ModalBody, ModalFooter, ModalHeader } from '@patternfly/react-core';
 import { directory, unwrap } from '../../api/clients';
 import { applyUserApiErrors, toCreateBody, toFormValues, userFormSchema, UserFormFields, type UserFormValues } from './user-form';
-import type { UserAttributes, UserView } from './types';
 
 /** GET /v1/user-attributes: the standard names and the organisation's custom ones. */
 export function useUserAttributes(enabled = true) {
   return useQuery({
     queryKey: ['users', 'attributes'],
-    queryFn: async () => unwrap(await directory.GET('/v1/user-attributes')) as unknown as UserAttributes,
+    queryFn: async () => unwrap(await directory.GET('/v1/user-attributes')),
     staleTime: 60_000,
     enabled,
   });
@@ -36,7 +35,7 @@ export function CreateUserModal({ isOpen, onClose }: { isOpen: boolean; onClose:
   const submit = form.handleSubmit(async (values) => {
     setFailure(null);
     try {
-      const created = unwrap(await directory.POST('/v1/users', { body: toCreateBody(values) })) as unknown as UserView;
+      const created = unwrap(await directory.POST('/v1/users', { body: toCreateBody(values) }));
       await queryClient.invalidateQueries({ queryKey: ['users'] });
       onClose();
       form.reset(toFormValues(undefined, customNames));

@@ -21,7 +21,7 @@ import { useCan } from '../../session';
 import { ConfirmDialog } from '../common/ConfirmDialog';
 import { FunctionalityLabels } from '../common/FunctionalityLabels';
 import { useApplicationChoices } from './queries';
-import type { ApplicationSummary, Page } from './types';
+import type { ApplicationSummary } from './types';
 
 /**
  * The User Group's Applications panel (catalog GET /v1/user-groups/{id}/applications): one of the
@@ -39,10 +39,7 @@ export function GroupApplicationsCard({ groupId, groupName }: { groupId: string;
 
   const bound = useQuery({
     queryKey: ['group-applications', groupId],
-    queryFn: async () =>
-      unwrap(
-        await catalog.GET('/v1/user-groups/{id}/applications', { params: { path: { id: groupId } } }),
-      ) as unknown as Page<ApplicationSummary>,
+    queryFn: async () => unwrap(await catalog.GET('/v1/user-groups/{id}/applications', { params: { path: { id: groupId } } })),
   });
   const choices = useApplicationChoices(canBind);
   const boundIds = new Set((bound.data?.items ?? []).map((app) => app.id));

@@ -148,7 +148,7 @@ function AddMember({ groupId, groupName, onAdded }: { groupId: string; groupName
     try {
       const answer = unwrap(
         await directory.POST('/v1/user-groups/{id}/members', { params: { path: { id: groupId } }, body: { userId: user.id } }),
-      ) as unknown as { changed?: boolean };
+      );
       setMessage({ ok: true, text: answer.changed === false ? `${user.username} was already a member` : `${user.username} added` });
       // The search is done with: left open, it went on offering to add the person just added.
       setTyped('');

@@ -61,7 +61,7 @@ export function ImportUsersModal({ isOpen, onClose }: { isOpen: boolean; onClose
           headers: { 'content-type': 'text/csv' },
           bodySerializer: (body: string) => body,
         }),
-      ) as unknown as ImportResult;
+      );
       setResult(answer);
       await queryClient.invalidateQueries({ queryKey: ['users'] });
     } catch (error) {

@@ -5,17 +5,12 @@ import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { directory, unwrap } from '../../api/clients';
 import { FunctionalityLabels } from '../common/FunctionalityLabels';
 import { userApplications } from './pending-api';
-import type { Page } from './types';
 
 /** GET /v1/users/{id}/groups: the groups the user is an active member of. */
 export function UserGroupsCard({ userId }: { userId: string }) {
   const groups = useQuery({
     queryKey: ['user', userId, 'groups'],
-    queryFn: async () =>
-      unwrap(await directory.GET('/v1/users/{id}/groups', { params: { path: { id: userId } } })) as unknown as Page<{
-        id: string;
-        name: string;
-      }>,
+    queryFn: async () => unwrap(await directory.GET('/v1/users/{id}/groups', { params: { path: { id: userId } } })),
   });
   return (
     <Card>

@@ -1,7 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { catalog, directory, unwrap } from '../../api/clients';
 import { listUsers, type UserQuery } from './pending-api';
-import type { ApplicationSummary, GroupView, Page } from './types';
 
 /** One page of users; the previous page stays on screen while the next loads, so the table does not jump. */
 export function useUsers(query: UserQuery, enabled = true) {
@@ -12,8 +11,7 @@ export function useUsers(query: UserQuery, enabled = true) {
 export function useGroups(limit: number, offset: number) {
   return useQuery({
     queryKey: ['groups', { limit, offset }],
-    queryFn: async () =>
-      unwrap(await directory.GET('/v1/user-groups', { params: { query: { limit, offset } } })) as unknown as Page<GroupView>,
+    queryFn: async () => unwrap(await directory.GET('/v1/user-groups', { params: { query: { limit, offset } } })),
     placeholderData: keepPreviousData,
   });
 }
@@ -22,10 +20,7 @@ export function useGroups(limit: number, offset: number) {
 export function useApplicationChoices(enabled: boolean) {
   return useQuery({
     queryKey: ['applications', { limit: 500, offset: 0 }],
-    queryFn: async () =>
-      unwrap(
-        await catalog.GET('/v1/applications', { params: { query: { limit: 500, offset: 0 } } }),
-      ) as unknown as Page<ApplicationSummary>,
+    queryFn: async () => unwrap(await catalog.GET('/v1/applications', { params: { query: { limit: 500, offset: 0 } } })),
     enabled,
     staleTime: 30_000,
   });

@@ -25,7 +25,7 @@ import { applyApiErrors } from '../../forms';
 import { useCan } from '../../session';
 import { ConfirmDialog } from '../common/ConfirmDialog';
 import { TextField } from '../common/TextField';
-import type { ApiKeyView, CreatedApiKey, Page } from '../directory/types';
+import type { ApiKeyView, CreatedApiKey } from '../directory/types';
 
 const schema = z.object({ name: z.string().trim().min(1, 'Name the key after what uses it').max(200, 'At most 200 characters') });
 type Values = z.infer<typeof schema>;
@@ -41,9 +41,7 @@ export function ApiKeysTab() {
   const keys = useQuery({
     queryKey: ['api-keys', { page, perPage }],
     queryFn: async () =>
-      unwrap(
-        await directory.GET('/v1/api-keys', { params: { query: { limit: perPage, offset: (page - 1) * perPage } } }),
-      ) as unknown as Page<ApiKeyView>,
+      unwrap(await directory.GET('/v1/api-keys', { params: { query: { limit: perPage, offset: (page - 1) * perPage } } })),
     placeholderData: keepPreviousData,
   });
 
@@ -162,7 +160,7 @@ function CreateApiKeyModal({ isOpen, onClose, onCreated }: { isOpen: boolean; on
   const submit = form.handleSubmit(async (values) => {
     setFailure(null);
     try {
-      setCreated(unwrap(await directory.POST('/v1/api-keys', { body: values })) as unknown as CreatedApiKey);
+      setCreated(unwrap(await directory.POST('/v1/api-keys', { body: values })));
       await onCreated();
     } catch (error) {
       setFailure(applyApiErrors(error, form.setError, ['name']));

@@ -54,9 +54,7 @@ export function SigningKeysTab() {
     try {
       const next = unwrap(
         await idp.POST('/v1/signing-keys/rotation', { body: { activatesAt: new Date(values.activatesAt).toISOString() } }),
-      ) as unknown as {
-        activatesAt: string;
-      };
+      );
       setNotice({
         ok: true,
         text: `The next key signs from ${new Date(next.activatesAt).toLocaleString()}; its certificate is in the metadata now`,
