@@ -14,12 +14,14 @@
  * - While seeded: the users search through the console, and the JIT readiness report of an
  *   application every user is authorised for.
  *
- * Seeding 100,000 users through the API would take a quarter of an hour (the CSV import makes
+ * Seeding 100,000 users through the API would take about twelve minutes (the CSV import makes
  * about 135 a second), so users, groups and memberships go straight into the directory's tables
- * with SQL. The catalog and the IdP have not started yet; the DIRECTORY stream is then purged,
- * so that each finds it trimmed past what it applied and builds its copy from the directory's
- * snapshot (the path a consumer takes after a long absence), which holds the seeded rows. The
- * applications and their group bindings are made through the catalog's API.
+ * with SQL. The catalog and the IdP have not started yet, but a consumer's first start reads the
+ * DIRECTORY stream from its first message, and rows written with SQL are in no message: the
+ * stream is therefore purged, so that each finds it trimmed past what it applied and builds its
+ * copy from the directory's snapshot (the path a consumer takes after a long absence), which
+ * holds the seeded rows. The applications and their group bindings are made through the
+ * catalog's API.
  *
  *   npm run bench:console      (PostgreSQL, NATS JetStream, Chromium at /usr/bin/chromium)
  *
@@ -277,6 +279,8 @@ async function main(): Promise<void> {
   let browser: Browser | undefined;
   try {
     const webDirBuilt = buildConsoleWeb();
+    // Awaited later; a failed build must still reach the finally below, not end the process at once.
+    webDirBuilt.catch(() => undefined);
     const ports = { directory: await freePort(), catalog: await freePort(), idp: await freePort(), console: await freePort() };
     const url = (port: number) => `http://127.0.0.1:${port}`;
     const consoleUrl = url(ports.console);
