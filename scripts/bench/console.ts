@@ -27,7 +27,7 @@
  *
  * BENCH_CONSOLE_USERS and BENCH_CONSOLE_APPLICATIONS make a smaller run (say while changing this file).
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -277,8 +277,9 @@ async function main(): Promise<void> {
   const env = testEnv('benchconsole');
   const services: ServiceProcess[] = [];
   let browser: Browser | undefined;
+  let builtDir: string | undefined;
   try {
-    const webDirBuilt = buildConsoleWeb();
+    const webDirBuilt = buildConsoleWeb().then((dir) => (builtDir = dir));
     // Awaited later; a failed build must still reach the finally below, not end the process at once.
     webDirBuilt.catch(() => undefined);
     const ports = { directory: await freePort(), catalog: await freePort(), idp: await freePort(), console: await freePort() };
@@ -487,6 +488,7 @@ async function main(): Promise<void> {
     await browser?.close();
     await Promise.all(services.map((s) => s.stop()));
     await env.cleanup();
+    if (builtDir) await rm(builtDir, { recursive: true, force: true });
   }
 }
 
