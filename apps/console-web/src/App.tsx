@@ -9,16 +9,44 @@ import { ConsoleShell } from './components/ConsoleShell';
 import { SignInPage } from './pages/SignInPage';
 
 /** Each screen is its own chunk: the first page loads only the shell, the data layer and itself. */
-const ApplicationsPage = lazy(() => import('./pages/ApplicationsPage').then((m) => ({ default: m.ApplicationsPage })));
-const NewApplicationPage = lazy(() => import('./pages/NewApplicationPage').then((m) => ({ default: m.NewApplicationPage })));
-const ApplicationPage = lazy(() => import('./pages/ApplicationPage').then((m) => ({ default: m.ApplicationPage })));
-const UsersPage = lazy(() => import('./pages/UsersPage').then((m) => ({ default: m.UsersPage })));
-const UserPage = lazy(() => import('./pages/UserPage').then((m) => ({ default: m.UserPage })));
-const GroupsPage = lazy(() => import('./pages/GroupsPage').then((m) => ({ default: m.GroupsPage })));
-const GroupPage = lazy(() => import('./pages/GroupPage').then((m) => ({ default: m.GroupPage })));
-const ActivityPage = lazy(() => import('./pages/ActivityPage').then((m) => ({ default: m.ActivityPage })));
-const SettingsPage = lazy(() => import('./pages/SettingsPage').then((m) => ({ default: m.SettingsPage })));
-const NotFoundPage = lazy(() => import('./pages/NotFoundPage').then((m) => ({ default: m.NotFoundPage })));
+/** Each screen's code, fetched when first shown (each is its own chunk). */
+const screens = {
+  applications: () => import('./pages/ApplicationsPage'),
+  newApplication: () => import('./pages/NewApplicationPage'),
+  application: () => import('./pages/ApplicationPage'),
+  users: () => import('./pages/UsersPage'),
+  user: () => import('./pages/UserPage'),
+  groups: () => import('./pages/GroupsPage'),
+  group: () => import('./pages/GroupPage'),
+  activity: () => import('./pages/ActivityPage'),
+  settings: () => import('./pages/SettingsPage'),
+  notFound: () => import('./pages/NotFoundPage'),
+};
+
+/**
+ * The screen an address shows. Its code is fetched at once, beside /api/me, instead of after it:
+ * the first screen then waits for the slower of the two, not for both in turn.
+ */
+function screenFor(pathname: string): keyof typeof screens {
+  const [, first = '', second] = pathname.split('/');
+  if (first === '' || first === 'applications') return second === 'new' ? 'newApplication' : second ? 'application' : 'applications';
+  if (first === 'users') return second ? 'user' : 'users';
+  if (first === 'groups') return second ? 'group' : 'groups';
+  if (first === 'activity' || first === 'settings') return first;
+  return 'notFound';
+}
+void screens[screenFor(window.location.pathname)]();
+
+const ApplicationsPage = lazy(() => screens.applications().then((m) => ({ default: m.ApplicationsPage })));
+const NewApplicationPage = lazy(() => screens.newApplication().then((m) => ({ default: m.NewApplicationPage })));
+const ApplicationPage = lazy(() => screens.application().then((m) => ({ default: m.ApplicationPage })));
+const UsersPage = lazy(() => screens.users().then((m) => ({ default: m.UsersPage })));
+const UserPage = lazy(() => screens.user().then((m) => ({ default: m.UserPage })));
+const GroupsPage = lazy(() => screens.groups().then((m) => ({ default: m.GroupsPage })));
+const GroupPage = lazy(() => screens.group().then((m) => ({ default: m.GroupPage })));
+const ActivityPage = lazy(() => screens.activity().then((m) => ({ default: m.ActivityPage })));
+const SettingsPage = lazy(() => screens.settings().then((m) => ({ default: m.SettingsPage })));
+const NotFoundPage = lazy(() => screens.notFound().then((m) => ({ default: m.NotFoundPage })));
 
 const queryClient = new QueryClient({
   defaultOptions: {

@@ -41,7 +41,7 @@ import { SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE_MS } from './ses
 import { PgSessionStore } from './session/pg-session-store';
 import { SessionQueries } from './session/session-queries';
 import { SessionRow } from './session/session-row.entity';
-import { spaMiddleware } from './spa/spa';
+import { spaCompression, spaMiddleware } from './spa/spa';
 
 export const CONSOLE_SCHEMA = 'console';
 
@@ -126,6 +126,7 @@ export async function createConsoleApp(config: ConsoleConfig, bus: NatsBus, leas
   app.use(['/api/directory', '/api/catalog', '/api/idp'], raw({ type: () => true, limit: PROXY_BODY_LIMIT }));
   // A signed Response with its attributes is tens of KB once base64-encoded.
   app.use('/saml', urlencoded({ extended: false, limit: '512kb' }));
+  app.use(spaCompression());
   app.use(spaMiddleware(config.CONSOLE_WEB_DIR ? [config.CONSOLE_WEB_DIR] : undefined));
   const logger = new Logger('console');
   app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
