@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DirectorySnapshot } from '@jit/directory-contracts';
 import { NatsBus, readSnapshot, type ResyncResult, type SnapshotItemOf } from '@jit/messaging';
-import { replaceFromSnapshot, upsertIfNewer, type VersionedRow } from '@jit/persistence';
+import { replaceFromSnapshot, upsertIfNewer, upsertManyIfNewer, type VersionedRow } from '@jit/persistence';
 
 type Row = Record<string, string | number | boolean | object | null>;
 type Table = 'directory_users' | 'directory_memberships' | 'directory_groups';
@@ -55,6 +55,11 @@ export class DirectoryReplicaService {
     return this.applyVersioned(table, row.keys, row.values);
   }
 
+  /** The same for a snapshot's rows, a statement per batch. */
+  private writeMany(table: Table, rows: VersionedRow[]): Promise<void> {
+    return upsertManyIfNewer(this.dataSource, { schema: 'catalog', name: table }, rows, { touch: 'updated_at' });
+  }
+
   /**
    * Rebuilds the copy from the directory's snapshot, for when the DIRECTORY stream no longer
    * holds events the copy never applied. Users and memberships the directory no longer has
@@ -67,6 +72,7 @@ export class DirectoryReplicaService {
         items: readSnapshot(this.bus, DirectorySnapshot.users),
         toRow: userRow,
         write: (row) => this.write('directory_users', row),
+        writeMany: (rows) => this.writeMany('directory_users', rows),
         live: () => this.live('directory_users', ['id'], 'NOT "deleted"'),
         gone: { deleted: true, profile: null },
       }),
@@ -74,6 +80,7 @@ export class DirectoryReplicaService {
         items: readSnapshot(this.bus, DirectorySnapshot.groups),
         toRow: groupRow,
         write: (row) => this.write('directory_groups', row),
+        writeMany: (rows) => this.writeMany('directory_groups', rows),
         tombstone: (row) => groupGone(row.values.organization_id, row.keys.id ?? ''),
         live: () => this.live('directory_groups', ['id'], 'NOT "deleted"'),
         gone: { deleted: true },
@@ -82,6 +89,7 @@ export class DirectoryReplicaService {
         items: readSnapshot(this.bus, DirectorySnapshot.memberships),
         toRow: membershipRow,
         write: (row) => this.write('directory_memberships', row),
+        writeMany: (rows) => this.writeMany('directory_memberships', rows),
         live: () => this.live('directory_memberships', ['group_id', 'user_id'], '"active"'),
         gone: { active: false },
       }),

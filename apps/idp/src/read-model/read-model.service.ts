@@ -2,7 +2,14 @@ import { Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, 
 import { DataSource } from 'typeorm';
 import { ApplicationSnapshot, CatalogSnapshot } from '@jit/catalog-contracts';
 import { describe, NatsBus, readSnapshot, type ResyncResult, type SnapshotItemOf } from '@jit/messaging';
-import { replaceFromSnapshot, upsertIfNewer, type SnapshotReplacement, type VersionedRow } from '@jit/persistence';
+import {
+  SNAPSHOT_BATCH_ROWS,
+  replaceFromSnapshot,
+  upsertIfNewer,
+  upsertManyIfNewer,
+  type SnapshotReplacement,
+  type VersionedRow,
+} from '@jit/persistence';
 import { DirectorySnapshot, type AdminRole, type UserProfile } from '@jit/directory-contracts';
 import { ConsoleApplication } from './console-application';
 
@@ -218,6 +225,12 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
     return this.applyVersioned(table, row.keys, row.values);
   }
 
+  /** applyVersioned for a snapshot's rows: a statement per batch, then memory, with the same rule. */
+  private async writeMany(table: ReadModelTable, rows: VersionedRow[]): Promise<void> {
+    await upsertManyIfNewer(this.dataSource, { schema: 'idp', name: table }, rows);
+    for (const row of rows) this.remember(table, row.keys, row.values);
+  }
+
   /**
    * Rebuilds what the DIRECTORY stream feeds from the directory's snapshot, for when the stream no
    * longer holds events this read model never applied. Users and groups the directory no longer
@@ -226,10 +239,16 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   async resyncDirectory(): Promise<ResyncResult> {
     // Tombstones are found in memory: it must hold the tables first.
     await this.load();
-    // Each user's admin role is written as the user's row is: the snapshot item carries both.
-    const users = withEach(readSnapshot(this.bus, DirectorySnapshot.users), (u) => this.write('rm_admin_roles', rows.adminRole(u)));
+    // Each user's admin role is written with the user's row: the snapshot item carries both.
+    const roles: VersionedRow[] = [];
+    const users = withEach(readSnapshot(this.bus, DirectorySnapshot.users), async (u) => {
+      roles.push(rows.adminRole(u));
+      if (roles.length >= SNAPSHOT_BATCH_ROWS) await this.writeMany('rm_admin_roles', roles.splice(0));
+    });
+    const replaced = await this.replace('rm_users', users, rows.user, { deleted: true, profile: null });
+    await this.writeMany('rm_admin_roles', roles.splice(0));
     return total([
-      await this.replace('rm_users', users, rows.user, { deleted: true, profile: null }),
+      replaced,
       await this.replace('rm_groups', readSnapshot(this.bus, DirectorySnapshot.groups), rows.group, { deleted: true }),
       await this.replace('rm_memberships', readSnapshot(this.bus, DirectorySnapshot.memberships), rows.membership, { active: false }),
     ]);
@@ -258,6 +277,7 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
       toRow,
       gone,
       write: (row) => this.write(table, row),
+      writeMany: (batch) => this.writeMany(table, batch),
       live: () => Promise.resolve(this.live(table)),
     });
   }

@@ -8,6 +8,9 @@ type Value = string | number | boolean | object | null;
  */
 export const TOMBSTONE_VERSION = 2_147_483_647;
 
+/** Items a snapshot replacement writes at once when the consumer can write many (writeMany). */
+export const SNAPSHOT_BATCH_ROWS = 500;
+
 /** One row of a consumer's versioned table: its key columns, and the values an event or snapshot item gives it. */
 export interface VersionedRow {
   keys: Record<string, string>;
@@ -21,6 +24,11 @@ export interface SnapshotReplacement<Item> {
   toRow: (item: Item) => VersionedRow;
   /** The consumer's versioned write (upsertIfNewer, and whatever it keeps beside it). */
   write: (row: VersionedRow) => Promise<void>;
+  /**
+   * The same write for many rows at once (upsertManyIfNewer): given, the snapshot's items are
+   * written SNAPSHOT_BATCH_ROWS at a time, a statement per batch instead of one per item.
+   */
+  writeMany?: (rows: VersionedRow[]) => Promise<void>;
   /** How a row the snapshot no longer lists goes, when that is more than `write` (default: `write`). */
   tombstone?: (row: VersionedRow) => Promise<void>;
   /** The rows the consumer holds as live (not deleted, or active), read after the snapshot is written. */
@@ -38,12 +46,23 @@ export interface SnapshotReplacement<Item> {
 export async function replaceFromSnapshot<Item>(replacement: SnapshotReplacement<Item>): Promise<{ applied: number; tombstoned: number }> {
   const listed = new Set<string>();
   let applied = 0;
+  let pending: VersionedRow[] = [];
+  const { writeMany } = replacement;
   for await (const item of replacement.items) {
     const row = replacement.toRow(item);
-    await replacement.write(row);
+    if (writeMany) {
+      pending.push(row);
+      if (pending.length >= SNAPSHOT_BATCH_ROWS) {
+        await writeMany(pending);
+        pending = [];
+      }
+    } else {
+      await replacement.write(row);
+    }
     listed.add(keyOf(row.keys));
     applied += 1;
   }
+  if (writeMany && pending.length > 0) await writeMany(pending);
   let tombstoned = 0;
   for (const { keys, organizationId } of await replacement.live()) {
     if (listed.has(keyOf(keys))) continue;
