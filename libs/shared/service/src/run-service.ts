@@ -6,15 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, RawServerDefault } from 'fastify';
 import type { Logger as Pino } from 'pino';
-import {
-  BusTransport,
-  ConsumerPositions,
-  ConsumerProgress,
-  InstanceLease,
-  NatsBus,
-  type RpcContract,
-  type StreamContract,
-} from '@jit/messaging';
+import { BusTransport, ConsumerPositions, ConsumerProgress, NatsBus, type RpcContract, type StreamContract } from '@jit/messaging';
 import { insecureBusWarning, type BaseConfig } from '@jit/config';
 import { ensureDatabase } from '@jit/persistence';
 import { ErrorFilter, toErrorBody } from './error-filter';
@@ -78,16 +70,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     log.fatal(`NATS with JetStream is not reachable at ${config.NATS_URL} (${String(error)}). Start it: ${NATS_HINT}`);
     throw new StartupError('nats');
   }
-  // Taken before the app loads any state from its tables: a state loaded while another instance
-  // consumed would be stale, so an instance that takes the lease later rebuilds from snapshots.
   const consumes = options.consumes ?? [];
-  let lease: InstanceLease | undefined;
-  try {
-    lease = consumes.length > 0 ? await InstanceLease.open({ databaseUrl: config.DATABASE_URL, bus, consumes }) : undefined;
-  } catch (error) {
-    log.fatal(`PostgreSQL is not reachable at ${redactUrl(config.DATABASE_URL)} (${String(error)}). Start it: ${POSTGRES_HINT}`);
-    throw new StartupError('postgres');
-  }
   const bodyLimit = options.bodyLimitBytes ?? 256 * 1024;
   const frameworkLogger = new Logger('Fastify');
   const app = await NestFactory.create<NestFastifyApplication>(
@@ -123,7 +106,6 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
         progress: app.get(ConsumerProgress),
         positions: consumes.length > 0 ? app.get(ConsumerPositions) : undefined,
         consumes,
-        lease,
         answers: options.answers,
       }),
     },

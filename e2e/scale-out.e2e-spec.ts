@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { Browser, eventually, type ServiceProcess } from '@jit/testing';
+import { System, signIn } from './harness';
+
+/**
+ * Two instances of the directory, the catalog and the IdP on one PostgreSQL and one NATS prefix,
+ * each on its own port (a load balancer's view of them: any request may reach either). Every
+ * process consumes through a consumer of its own (docs/decisions/0008), so each IdP applies every
+ * event and decides from what it applied itself: the next sign-in after an admin call's 2xx
+ * follows it on both, whichever directory instance took the call.
+ */
+describe('two instances of every service on one database and one NATS', () => {
+  let system: System;
+  const second: Record<'directory' | 'catalog' | 'idp', ServiceProcess | undefined> = {
+    directory: undefined,
+    catalog: undefined,
+    idp: undefined,
+  };
+  let appId = '';
+  let groupId = '';
+  let userId = '';
+  const password = 'correct horse battery staple';
+
+  const idps = () => [
+    { name: 'IdP A', url: system.idpUrl },
+    { name: 'IdP B', url: second.idp?.url ?? '' },
+  ];
+  const directories = () => [system.directoryUrl, second.directory?.url ?? ''];
+  const catalogs = () => [system.catalogUrl, second.catalog?.url ?? ''];
+
+  beforeAll(async () => {
+    system = new System('scale-out');
+    await system.start();
+    second.directory = await system.startAnotherInstance('directory');
+    second.catalog = await system.startAnotherInstance('catalog');
+    second.idp = await system.startAnotherInstance('idp');
+    ({ userId, groupId, appId } = await system.personWithDemoSpAccess(
+      { username: 'ada', email: 'ada@example.com', firstname: 'Ada', lastname: 'Byron', password },
+      'Engineers',
+    ));
+  });
+
+  afterAll(async () => {
+    await system.stop();
+  });
+
+  it('answers /ready 200 on each instance, each with its own consumers caught up', async () => {
+    for (const url of [...directories(), ...catalogs(), ...idps().map((i) => i.url)]) {
+      await eventually(
+        async () => {
+          const ready = await fetch(`${url}/ready`);
+          assert.equal(ready.status, 200, `${url}: ${await ready.text()}`);
+        },
+        { timeoutMs: 20_000, intervalMs: 250 },
+      );
+    }
+    const body = (await (await fetch(`${second.idp?.url}/ready`)).json()) as { checks: { consumers: Record<string, { ready: boolean }> } };
+    assert.equal(body.checks.consumers.DIRECTORY?.ready, true);
+    assert.equal(body.checks.consumers.CATALOG?.ready, true);
+  });
+
+  it('signs the person in on either IdP instance', async () => {
+    for (const idp of idps()) {
+      const result = await signIn(system, new Browser(), appId, 'ada', password, idp.url);
+      assert.equal(result.outcome, 'signed-in', `${idp.name}: ${result.outcome === 'refused' ? `${result.status} ${result.page}` : ''}`);
+    }
+  });
+
+  it('refuses the next sign-in on both IdPs after each removal, through either directory, and grants again after each re-grant', async () => {
+    for (let round = 0; round < 4; round++) {
+      // Alternate the directory instances: a removal through one, the re-grant through the other.
+      const [removeAt, grantAt] = round % 2 === 0 ? directories() : [...directories()].reverse();
+      await system.admin('DELETE', `${removeAt}/v1/user-groups/${groupId}/members/${userId}`, undefined, 204);
+      // IdP B first: the one that did not answer the previous sign-in.
+      for (const idp of [...idps()].reverse()) {
+        const refused = await signIn(system, new Browser(), appId, 'ada', password, idp.url);
+        assert.equal(refused.outcome === 'refused' && refused.status, 403, `round ${round}, ${idp.name}: ${refused.outcome}`);
+      }
+      for (const catalog of catalogs()) {
+        const readiness = await system.admin<{ authorisedUsers: number }>(
+          'GET',
+          `${catalog}/v1/applications/${appId}/jit-readiness`,
+          undefined,
+          200,
+        );
+        assert.equal(readiness.authorisedUsers, 0, `round ${round}, ${catalog}`);
+      }
+      await system.admin('POST', `${grantAt}/v1/user-groups/${groupId}/members`, { userId }, 201);
+      for (const idp of idps()) {
+        const result = await signIn(system, new Browser(), appId, 'ada', password, idp.url);
+        assert.equal(result.outcome, 'signed-in', `round ${round}, ${idp.name}`);
+      }
+      for (const catalog of catalogs()) {
+        const readiness = await system.admin<{ authorisedUsers: number }>(
+          'GET',
+          `${catalog}/v1/applications/${appId}/jit-readiness`,
+          undefined,
+          200,
+        );
+        assert.equal(readiness.authorisedUsers, 1, `round ${round}, ${catalog}`);
+      }
+    }
+  });
+
+  it('sees an admin call through either directory instance on both IdPs (a suspension, then its reversal)', async () => {
+    const [a, b] = directories();
+    await system.admin('PATCH', `${b}/v1/users/${userId}`, { state: 'SUSPENDED' }, 200);
+    for (const idp of idps()) {
+      const preview = await system.admin<{ wouldIssue: boolean }>(
+        'GET',
+        `${idp.url}/v1/applications/${appId}/preview?userId=${userId}`,
+        undefined,
+        200,
+      );
+      assert.equal(preview.wouldIssue, false, idp.name);
+    }
+    await system.admin('PATCH', `${a}/v1/users/${userId}`, { state: 'ACTIVATED' }, 200);
+    for (const idp of idps()) {
+      const preview = await system.admin<{ wouldIssue: boolean }>(
+        'GET',
+        `${idp.url}/v1/applications/${appId}/preview?userId=${userId}`,
+        undefined,
+        200,
+      );
+      assert.equal(preview.wouldIssue, true, idp.name);
+    }
+  });
+});
