@@ -8,7 +8,7 @@ import type { Logger as Pino } from 'pino';
 import { DataSource } from 'typeorm';
 import { insecureBusWarning } from '@jit/config';
 import { BusTransport, ConsumerPositions, ConsumerProgress, NatsBus } from '@jit/messaging';
-import { ensureDatabase } from '@jit/persistence';
+import { ensureDatabase, holdMigrationLock } from '@jit/persistence';
 import {
   createServiceLogger,
   ErrorFilter,
@@ -160,8 +160,10 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
   const log = createServiceLogger('console', config);
   const warning = insecureBusWarning(config);
   if (warning) console.warn(warning);
+  let releaseMigrations: () => Promise<void>;
   try {
     await ensureDatabase(config.DATABASE_URL, CONSOLE_SCHEMA);
+    releaseMigrations = await holdMigrationLock(config.DATABASE_URL, CONSOLE_SCHEMA);
   } catch (error) {
     log.fatal(`PostgreSQL is not reachable at ${redactUrl(config.DATABASE_URL)} (${String(error)}). Start it: ${POSTGRES_HINT}`);
     throw new StartupError('postgres');
@@ -178,10 +180,17 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
       keys: config.BUS_KEYS,
     });
   } catch (error) {
+    await releaseMigrations();
     log.fatal(`NATS with JetStream is not reachable at ${config.NATS_URL} (${String(error)}). Start it: ${NATS_HINT}`);
     throw new StartupError('nats');
   }
-  const app = await createConsoleApp(config, bus);
+  // Migrations run as the app is made: one instance at a time.
+  let app: NestExpressApplication;
+  try {
+    app = await createConsoleApp(config, bus);
+  } finally {
+    await releaseMigrations();
+  }
   await app.startAllMicroservices();
   await app.listen(config.CONSOLE_PORT, config.HOST);
   const { port } = app.getHttpServer().address() as AddressInfo;
