@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Browser, eventually, type ServiceProcess } from '@jit/testing';
+import { Browser, eventually, parseForm, type ServiceProcess } from '@jit/testing';
 import { BOOTSTRAP_KEY, System, signIn, type SignInResult } from './harness';
 
 /**
@@ -40,9 +40,9 @@ describe('two instances of every service on one database and one NATS', () => {
   ];
   const directories = () => [system.directoryUrl, second.directory?.url ?? ''];
   const catalogs = () => [system.catalogUrl, second.catalog?.url ?? ''];
-  const signInOn = (idpUrl: string): Promise<SignInResult> =>
+  const signInOn = (idpUrl: string, browser?: Browser): Promise<SignInResult> =>
     decided(
-      () => signIn(system, new Browser(), appId, 'ada', password, idpUrl),
+      () => signIn(system, browser ?? new Browser(), appId, 'ada', password, idpUrl),
       (r) => (r.outcome === 'refused' ? r.status : 200),
     );
   /** GET with the admin key, asked again while it answers 503; asserts 200. */
@@ -133,5 +133,31 @@ describe('two instances of every service on one database and one NATS', () => {
       const preview = await read<{ wouldIssue: boolean }>(`${idp.url}/v1/applications/${appId}/preview?userId=${userId}`);
       assert.equal(preview.wouldIssue, true, idp.name);
     }
+  });
+
+  it("keeps a person's IdP session made on one instance on the other, and a sign-out on either ends it on both", async () => {
+    const [a, b] = idps().map((i) => i.url);
+    const browser = new Browser();
+    const portal = async (url: string) => (await (await browser.get(`${url}/`)).text()).includes('Signed in as');
+    assert.equal((await signInOn(a, browser)).outcome, 'signed-in');
+    // The same browser behind one address: B gets the cookie A set.
+    browser.copyCookies(a, b);
+    assert.equal(await portal(b), true, 'the session made on A is signed in on B');
+    // An SSO through B needs no password: its answer is the SAML Response, not the login form.
+    const start = await browser.get(`${system.demoSpUrl}/login?app=${appId}`);
+    const redirect = start.headers.get('location') ?? '';
+    const sso = await decided(
+      () => browser.get(b + redirect.slice(system.idpUrl.length)),
+      (r) => r.status,
+    );
+    assert.equal(sso.status, 200);
+    assert.match(await sso.text(), /name="SAMLResponse"/);
+
+    // Signed out on B: A no longer knows the session either, though it held a copy.
+    const signOutPage = parseForm(await (await browser.get(`${b}/logout`)).text());
+    const signedOut = await browser.postForm(`${b}/logout`, signOutPage.fields);
+    assert.ok(signedOut.status < 400, `sign-out answered ${signedOut.status}`);
+    browser.copyCookies(b, a);
+    await eventually(async () => assert.equal(await portal(a), false, 'signed out on A too'), { timeoutMs: 5000, intervalMs: 100 });
   });
 });
