@@ -90,9 +90,9 @@ export class System {
    * (IDP_BASE_URL stays the first's: both behind one address). Started once it answers /health:
    * it is not expected to become ready.
    */
-  async startAnotherInstance(name: 'catalog' | 'idp'): Promise<ServiceProcess> {
+  async startAnotherInstance(name: 'catalog' | 'idp' | 'directory'): Promise<ServiceProcess> {
     const port = await freePort();
-    const portVariable = { catalog: 'CATALOG_PORT', idp: 'IDP_PORT' }[name];
+    const portVariable = { catalog: 'CATALOG_PORT', idp: 'IDP_PORT', directory: 'DIRECTORY_PORT' }[name];
     const service = await startService(name, port, { ...this.envFor(name), [portVariable]: String(port) }, { until: 'live' });
     this.running.set(`${name}@${port}`, service);
     return service;
@@ -188,16 +188,19 @@ export async function signIn(
   applicationId: string,
   username: string,
   password: string,
+  /** Another instance of the IdP to send the browser to (as a load balancer would), not the system's own. */
+  idpUrl = system.idpUrl,
 ): Promise<SignInResult> {
   const start = await browser.get(`${system.demoSpUrl}/login?app=${applicationId}`);
   assert.equal(start.status, 302, `demo-sp /login answered ${start.status}: ${await start.text()}`);
-  const location = start.headers.get('location') ?? '';
-  assert.ok(location.startsWith(`${system.idpUrl}/saml2/${applicationId}/sso?SAMLRequest=`), `demo-sp redirected to ${location}`);
+  const redirect = start.headers.get('location') ?? '';
+  assert.ok(redirect.startsWith(`${system.idpUrl}/saml2/${applicationId}/sso?SAMLRequest=`), `demo-sp redirected to ${redirect}`);
+  const location = idpUrl + redirect.slice(system.idpUrl.length);
   const landed = await browser.follow(await browser.get(location), location);
   let response = landed.response;
   if (landed.url.endsWith('/login')) {
     const form = parseForm(await response.text());
-    response = await browser.postForm(`${system.idpUrl}/login`, { csrf: form.fields.csrf ?? '', username, password });
+    response = await browser.postForm(`${idpUrl}/login`, { csrf: form.fields.csrf ?? '', username, password });
   }
   const page = await response.text();
   if (response.status !== 200 || !page.includes('name="SAMLResponse"')) {

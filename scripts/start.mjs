@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: checks that PostgreSQL and NATS (with JetStream) answer, then runs every service,
 // demo-sp and the admin console, prints where each listens, and stops them all on Ctrl-C or when one fails.
+// DIRECTORY_INSTANCES, CATALOG_INSTANCES, IDP_INSTANCES and CONSOLE_INSTANCES (default 1) run that
+// many instances of the service on its one port, through Node's cluster module (scripts/cluster.mjs).
 import { spawn, spawnSync } from 'node:child_process';
 import { connect as tcp } from 'node:net';
 
@@ -41,6 +43,19 @@ const services = [
   { name: 'demo-sp', port: env.DEMO_SP_PORT ?? '4100', what: 'example SP with JIT accounts' },
   { name: 'console', port: env.CONSOLE_PORT ?? '4003', what: 'admin console (sign in as an administrator)' },
 ];
+
+// How many instances of each service: one per core at most is what helps (each is a whole process).
+for (const service of services) {
+  const variable = `${service.name.replace('-', '_').toUpperCase()}_INSTANCES`;
+  const value = env[variable] ?? '1';
+  if (!/^[1-9][0-9]*$/.test(value) || (service.name === 'demo-sp' && value !== '1')) {
+    console.error(
+      `${variable} must be a whole number of at least 1${service.name === 'demo-sp' ? ' (demo-sp runs one instance: 1)' : ''}; it is "${value}".`,
+    );
+    process.exit(1);
+  }
+  service.instances = Number(value);
+}
 
 function reachable(url, defaultPort) {
   const u = new URL(url);
@@ -95,12 +110,20 @@ process.on('SIGINT', () => stopAll(0));
 process.on('SIGTERM', () => stopAll(0));
 
 async function waitReady(service) {
+  // Several instances: each must listen first (scripts/cluster.mjs says when), or the first
+  // alone would answer every /ready below.
+  if (service.instances > 1) await service.allListening;
   const url = `http://127.0.0.1:${service.port}/ready`;
+  // The instances of a service take turns answering: ready once each has had a turn or two.
+  let inARow = 0;
   for (let i = 0; i < 300 && !stopping; i++) {
     try {
-      if ((await fetch(url)).status === 200) return true;
+      inARow = (await fetch(url)).status === 200 ? inARow + 1 : 0;
+      if (inARow >= 2 * service.instances - 1) return true;
+      if (inARow > 0) continue;
     } catch {
       // not listening yet
+      inARow = 0;
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -108,18 +131,28 @@ async function waitReady(service) {
 }
 
 function run(service) {
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', `apps/${service.name}/src/main.ts`], {
+  const args =
+    service.instances > 1
+      ? ['scripts/cluster.mjs', service.name, String(service.instances)]
+      : ['-r', '@swc-node/register', `apps/${service.name}/src/main.ts`];
+  const child = spawn(process.execPath, args, {
     cwd: root,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const prefix = `[${service.name}] `;
+  let listening = () => undefined;
+  service.allListening = new Promise((resolve) => (listening = resolve));
+  child.once('exit', () => listening());
   const pipe = (stream, out) => {
     let rest = '';
     stream.on('data', (d) => {
       const lines = (rest + d.toString()).split('\n');
       rest = lines.pop() ?? '';
-      for (const line of lines) out.write(prefix + line + '\n');
+      for (const line of lines) {
+        if (line.startsWith(`All ${service.instances} instances of ${service.name} listen`)) listening();
+        out.write(prefix + line + '\n');
+      }
     });
   };
   pipe(child.stdout, process.stdout);
@@ -141,7 +174,10 @@ for (const s of services.slice(1)) run(s);
 const ready = await Promise.all(services.slice(1).map(waitReady));
 if (ready.every(Boolean)) {
   console.log('\nAll services are ready:');
-  for (const s of services) console.log(`  ${s.name.padEnd(10)} http://localhost:${s.port}   ${s.what}`);
+  for (const s of services) {
+    const instances = s.instances > 1 ? ` (${s.instances} instances)` : '';
+    console.log(`  ${s.name.padEnd(10)} http://localhost:${s.port}   ${s.what}${instances}`);
+  }
   console.log(`\nAdmin API key (x-api-key): ${env.BOOTSTRAP_ADMIN_API_KEY}`);
   if (env.BOOTSTRAP_ADMIN_USERNAME && env.BOOTSTRAP_ADMIN_PASSWORD) {
     // Never echo a password the developer chose: only the printed development one.

@@ -7,8 +7,8 @@ import session from 'express-session';
 import type { Logger as Pino } from 'pino';
 import { DataSource } from 'typeorm';
 import { insecureBusWarning } from '@jit/config';
-import { BusTransport, ConsumerPositions, ConsumerProgress, InstanceLease, NatsBus } from '@jit/messaging';
-import { ensureDatabase } from '@jit/persistence';
+import { BusTransport, ConsumerPositions, ConsumerProgress, NatsBus } from '@jit/messaging';
+import { ensureDatabase, holdMigrationLock } from '@jit/persistence';
 import {
   createServiceLogger,
   ErrorFilter,
@@ -92,7 +92,7 @@ export class AppModule {
  * The app with its middleware and its event consumer, not yet listening. Express rather than
  * Fastify (unlike the other services): passport-saml and express-session need it.
  */
-export async function createConsoleApp(config: ConsoleConfig, bus: NatsBus, lease?: InstanceLease): Promise<NestExpressApplication> {
+export async function createConsoleApp(config: ConsoleConfig, bus: NatsBus): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config, bus), new ExpressAdapter(), {
     bufferLogs: true,
     // Our own parsers, per path, so that their errors reach our handler below.
@@ -141,7 +141,6 @@ export async function createConsoleApp(config: ConsoleConfig, bus: NatsBus, leas
         progress: app.get(ConsumerProgress),
         positions: app.get(ConsumerPositions),
         consumes: CONSOLE_CONSUMES,
-        lease,
       }),
     },
     { inheritAppConfig: true },
@@ -157,13 +156,15 @@ export interface RunningConsole {
 const POSTGRES_HINT = 'pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start';
 const NATS_HINT = 'nats-server -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server   (JetStream must be on: -js)';
 
-/** Database → bus → consumer lease → app → listen, as runService does for the Fastify services. */
+/** Database → bus → app → listen, as runService does for the Fastify services. */
 export async function startConsole(config: ConsoleConfig): Promise<RunningConsole> {
   const log = createServiceLogger('console', config);
   const warning = insecureBusWarning(config);
   if (warning) console.warn(warning);
+  let releaseMigrations: () => Promise<void>;
   try {
     await ensureDatabase(config.DATABASE_URL, CONSOLE_SCHEMA);
+    releaseMigrations = await holdMigrationLock(config.DATABASE_URL, CONSOLE_SCHEMA);
   } catch (error) {
     log.fatal(`PostgreSQL is not reachable at ${redactUrl(config.DATABASE_URL)} (${String(error)}). Start it: ${POSTGRES_HINT}`);
     throw new StartupError('postgres');
@@ -180,17 +181,17 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
       keys: config.BUS_KEYS,
     });
   } catch (error) {
+    await releaseMigrations();
     log.fatal(`NATS with JetStream is not reachable at ${config.NATS_URL} (${String(error)}). Start it: ${NATS_HINT}`);
     throw new StartupError('nats');
   }
-  let lease: InstanceLease;
+  // Migrations run as the app is made: one instance at a time.
+  let app: NestExpressApplication;
   try {
-    lease = await InstanceLease.open({ databaseUrl: config.DATABASE_URL, bus, consumes: CONSOLE_CONSUMES });
-  } catch (error) {
-    log.fatal(`PostgreSQL is not reachable at ${redactUrl(config.DATABASE_URL)} (${String(error)}). Start it: ${POSTGRES_HINT}`);
-    throw new StartupError('postgres');
+    app = await createConsoleApp(config, bus);
+  } finally {
+    await releaseMigrations();
   }
-  const app = await createConsoleApp(config, bus, lease);
   await app.startAllMicroservices();
   await app.listen(config.CONSOLE_PORT, config.HOST);
   const { port } = app.getHttpServer().address() as AddressInfo;

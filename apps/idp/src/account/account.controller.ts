@@ -12,14 +12,14 @@ export class AccountController {
   ) {}
 
   @Get()
-  page(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.browser.send(reply, this.account.page(this.browser.session(req)));
+  async page(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, this.account.page(await this.browser.session(req)));
   }
 
   @Post('password')
   async changePassword(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const fields = form(body);
-    const outcome = await this.account.changePassword(this.browser.session(req), {
+    const outcome = await this.account.changePassword(await this.browser.session(req), {
       csrf: field(fields.csrf),
       currentPassword: field(fields.currentPassword),
       newPassword: field(fields.newPassword),
@@ -30,7 +30,7 @@ export class AccountController {
   }
 
   @Post('sessions/end-others')
-  endOthers(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.browser.send(reply, this.account.endOthers(this.browser.session(req), field(form(body).csrf)));
+  async endOthers(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, this.account.endOthers(await this.browser.session(req), field(form(body).csrf)));
   }
 }

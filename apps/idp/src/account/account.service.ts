@@ -21,8 +21,9 @@ type SignedIn = IdpSession & { user: NonNullable<IdpSession['user']> };
 
 /**
  * The signed-in person's account page: their profile, a change of password (checked and stored by
- * the directory over NATS) and their sessions. Sessions live in this instance's memory
- * (SessionStore): "everywhere else" means every other session on this IdP instance, not on others.
+ * the directory over NATS) and their sessions. The page lists the sessions this instance holds;
+ * "everywhere else" ends every other signed-in session of the person on every IdP instance
+ * (SessionStore, with the shared store).
  */
 @Injectable()
 export class AccountService {
@@ -74,7 +75,7 @@ export class AccountService {
         }
       }
     }
-    // Whoever else held a session of this person (on this instance) held it under the old password.
+    // Whoever else held a session of this person (on any instance) held it under the old password.
     this.sessions.endOthers(s.user.organizationId, s.user.id, s.id);
     // And this browser's session gets a new id, so an id seen before the change is worth nothing.
     const renewed = signedIn(this.sessions.regenerate(s))!;

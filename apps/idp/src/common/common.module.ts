@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { Module } from '@nestjs/common';
 import { ConsumerProgress, FreshnessGate, NatsBus } from '@jit/messaging';
 import { AuditService } from '../audit/audit.service';
@@ -7,6 +8,7 @@ import { IDP_CONSUMES } from '../read-model/consumed-streams';
 import { ConsoleApplication } from '../read-model/console-application';
 import { ReadModelService } from '../read-model/read-model.service';
 import { SessionStore } from '../sessions/session-store';
+import { SharedSessions } from '../sessions/shared-sessions';
 import { ReplayCache } from '../sso/replay-cache';
 import { FRESHNESS_GATE, FreshReadModel } from './fresh-read-model';
 import { IdpUrls } from './idp-urls';
@@ -31,12 +33,16 @@ const SHARED = [
   },
   {
     provide: SessionStore,
-    inject: [IDP_CONFIG],
-    useFactory: (c: IdpConfig) =>
-      new SessionStore(c.IDP_SESSION_IDLE_SECONDS * 1000, c.IDP_SESSION_ABSOLUTE_SECONDS * 1000, {
+    inject: [IDP_CONFIG, DataSource],
+    useFactory: (c: IdpConfig, dataSource: DataSource) => {
+      const store = new SessionStore(c.IDP_SESSION_IDLE_SECONDS * 1000, c.IDP_SESSION_ABSOLUTE_SECONDS * 1000, {
         pendingMs: c.IDP_PENDING_SESSION_SECONDS * 1000,
         maxPending: c.IDP_MAX_PENDING_SESSIONS,
-      }),
+      });
+      // Signed-in sessions are shared by every IdP instance (docs/operations.md, "Several instances of a service").
+      store.share(new SharedSessions(dataSource, c.DATABASE_URL, (hash) => store.endedElsewhere(hash)));
+      return store;
+    },
   },
   {
     provide: FRESHNESS_GATE,

@@ -19,7 +19,7 @@ export class FreshReadModel {
 
   /**
    * Fails closed: refuses (503) when the read model cannot be confirmed current. When that is
-   * because PostgreSQL went away (the consumer lease's connection failed), the person is told so:
+   * because PostgreSQL went away (the consumers were suspended for it), the person is told so:
    * the access rules are not being updated, the database is down.
    */
   async requireFresh(): Promise<void> {

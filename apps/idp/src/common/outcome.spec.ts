@@ -36,8 +36,8 @@ describe('BrowserReplies: the session cookie', () => {
       { name: '__Host-jit_idp_session', value: session.id, options: { path: '/', httpOnly: true, sameSite: 'lax', secure: true } },
     ]);
     const req = (cookies: Record<string, string>) => ({ cookies }) as unknown as FastifyRequest;
-    assert.equal(browser.session(req({ '__Host-jit_idp_session': session.id }))?.id, session.id);
-    assert.equal(browser.session(req({ jit_idp_session: session.id })), undefined, 'the unprefixed name is not trusted under https');
+    assert.equal((await browser.session(req({ '__Host-jit_idp_session': session.id })))?.id, session.id);
+    assert.equal(await browser.session(req({ jit_idp_session: session.id })), undefined, 'the unprefixed name is not trusted under https');
   });
 
   it('under plain http (development): no prefix, not Secure', async () => {

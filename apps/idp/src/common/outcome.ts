@@ -42,8 +42,9 @@ export class BrowserReplies {
     this.cookie = sessionCookie(config.IDP_BASE_URL);
   }
 
-  session(req: FastifyRequest): IdpSession | undefined {
-    return this.sessions.get(req.cookies[this.cookie.name]);
+  /** The request's session: this instance's copy, or the one another instance made (SessionStore.resolve). */
+  session(req: FastifyRequest): Promise<IdpSession | undefined> {
+    return this.sessions.resolve(req.cookies[this.cookie.name]);
   }
 
   unknownApp(): SsoOutcome {
@@ -54,6 +55,9 @@ export class BrowserReplies {
   }
 
   async send(reply: FastifyReply, outcome: SsoOutcome): Promise<void> {
+    // A sign-in, a sign-out or a new application is in the shared store before the browser can
+    // take its cookie to another instance.
+    await this.sessions.flush();
     if (outcome.session) {
       reply.setCookie(this.cookie.name, outcome.session.id, this.cookie.options);
     }

@@ -18,18 +18,18 @@ export class LoginController {
   async portal(@Query() query: Record<string, unknown>, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const organization = field(query.organization);
     const organizationId = organization && OrganizationId.safeParse(organization).success ? organization : undefined;
-    return this.browser.send(reply, await this.login.portal(this.browser.session(req), organizationId));
+    return this.browser.send(reply, await this.login.portal(await this.browser.session(req), organizationId));
   }
 
   @Get('login')
   async loginForm(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.browser.send(reply, await this.login.loginForm(this.browser.session(req), req.ip));
+    return this.browser.send(reply, await this.login.loginForm(await this.browser.session(req), req.ip));
   }
 
   @Post('login')
   async signIn(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
     const fields = form(body);
-    const outcome = await this.login.login(this.browser.session(req), {
+    const outcome = await this.login.login(await this.browser.session(req), {
       csrf: field(fields.csrf),
       username: field(fields.username),
       password: field(fields.password),

@@ -167,6 +167,6 @@ describe('LoginService.portal: an organisation sign-in link', () => {
     const known = await service.portal(undefined, KNOWN);
     assert.deepEqual(known.kind === 'redirect' && [known.location, known.session?.pending?.organizationId], ['/login', KNOWN]);
     assert.equal(sessions.pendingCount, 1);
-    sessions.onApplicationShutdown();
+    void sessions.onApplicationShutdown();
   });
 });

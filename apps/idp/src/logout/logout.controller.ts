@@ -42,24 +42,24 @@ export class LogoutController {
       samlRequest: field(query.SAMLRequest),
       relayState: field(query.RelayState),
       rawQuery: rawQueryOf(req.url),
-      session: this.browser.session(req),
+      session: await this.browser.session(req),
       sourceIp: req.ip,
     });
     return this.browser.send(reply, outcome);
   }
 
   @Get('logout')
-  signOutPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.browser.send(reply, this.signOut.page(this.browser.session(req)));
+  async signOutPage(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, this.signOut.page(await this.browser.session(req)));
   }
 
   @Post('logout')
   async signOutNow(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.browser.send(reply, await this.signOut.signOut(this.browser.session(req), field(form(body).csrf)));
+    return this.browser.send(reply, await this.signOut.signOut(await this.browser.session(req), field(form(body).csrf)));
   }
 
   @Post('login/another-account')
-  anotherAccount(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.browser.send(reply, this.signOut.useAnotherAccount(this.browser.session(req), field(form(body).csrf)));
+  async anotherAccount(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, this.signOut.useAnotherAccount(await this.browser.session(req), field(form(body).csrf)));
   }
 }

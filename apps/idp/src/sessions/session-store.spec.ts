@@ -14,7 +14,7 @@ describe('SessionStore', () => {
     jest.advanceTimersByTime(40_000);
     assert.equal(store.get(idle.id), undefined, 'idle for 80 s of 60');
     assert.equal(store.get(busy.id)?.id, busy.id, 'used 40 s ago');
-    store.onApplicationShutdown();
+    void store.onApplicationShutdown();
   });
 
   it('ends a session at its absolute lifetime however busy it is, counted from sign-in', () => {
@@ -29,7 +29,7 @@ describe('SessionStore', () => {
     }
     jest.advanceTimersByTime(30_000);
     assert.equal(store.get(session.id), undefined, '130 s after sign-in, limit 120');
-    store.onApplicationShutdown();
+    void store.onApplicationShutdown();
   });
 
   it('regenerate gives a new id and CSRF token and forgets the old id (no fixation)', () => {
@@ -44,6 +44,6 @@ describe('SessionStore', () => {
     assert.match(after.id, /^[A-Za-z0-9_-]{43}$/);
     store.destroy(after.id);
     assert.equal(store.get(after.id), undefined);
-    store.onApplicationShutdown();
+    void store.onApplicationShutdown();
   });
 });

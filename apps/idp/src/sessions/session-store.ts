@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { OnApplicationShutdown } from '@nestjs/common';
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { describe } from '@jit/messaging';
+import { sessionHash, type SharedSessions } from './shared-sessions';
 
 /** An SSO request waiting for the user to sign in. */
 export interface PendingSso {
@@ -41,19 +43,39 @@ export interface SessionLimits {
   now: () => number;
 }
 
+/** How often, at most, an instance records a session's activity in the shared row (the idle timeout everywhere). */
+const TOUCH_MS = 60_000;
+
 /**
- * Server-side SSO sessions, in memory: the cookie holds only a random id. Sessions end after
- * an idle period and at an absolute lifetime. A session that no one has signed in to (made by
- * anyone who opens a sign-in link) is kept apart, briefly and in bounded number, so that
- * unauthenticated requests cannot fill the memory. (Instances behind a load balancer need
- * sticky sessions until this moves to a shared store.)
+ * Server-side SSO sessions: the cookie holds only a random id. Sessions end after an idle period
+ * and at an absolute lifetime. A session that no one has signed in to (made by anyone who opens a
+ * sign-in link) is kept apart, in this instance's memory only, briefly and in bounded number, so
+ * that unauthenticated requests cannot fill the memory.
+ *
+ * With `shared` (the IdP always has it), signed-in sessions are in PostgreSQL too, for every
+ * instance (SharedSessions): `resolve` finds a session another instance made, and keeps a copy in
+ * memory while this instance hears about ended sessions; a sign-in, a new application and an end
+ * are written before the browser gets its answer (`flush`, which BrowserReplies awaits).
  */
-export class SessionStore implements OnApplicationShutdown {
+export class SessionStore implements OnModuleInit, OnApplicationShutdown {
+  private readonly log = new Logger(SessionStore.name);
   private readonly sessions = new Map<string, IdpSession>();
   /** Sessions without a user, oldest first (a Map keeps insertion order). */
   private readonly pending = new Map<string, IdpSession>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly limits: SessionLimits;
+  /** Writes to the shared store not yet awaited by `flush`. */
+  private readonly writes = new Set<Promise<void>>();
+  /** Signed-in sessions held here, by their id's hash (how ended sessions are announced). */
+  private readonly byHash = new Map<string, string>();
+  /**
+   * Sessions other instances ended lately, by hash, with when this one heard it: a row read just
+   * before its end was announced must not be held after the announcement.
+   */
+  private readonly endedLately = new Map<string, number>();
+  /** When each held session's activity was last recorded in the shared row. */
+  private readonly touched = new Map<string, number>();
+  private shared?: SharedSessions;
 
   constructor(idleMs: number, absoluteMs: number, limits: Partial<Pick<SessionLimits, 'pendingMs' | 'maxPending' | 'now'>> = {}) {
     this.limits = {
@@ -65,6 +87,68 @@ export class SessionStore implements OnApplicationShutdown {
     };
     this.sweeper = setInterval(() => this.sweep(), 60_000);
     this.sweeper.unref();
+  }
+
+  /** Keeps signed-in sessions in `shared` from now on (before the app starts). */
+  share(shared: SharedSessions): void {
+    this.shared = shared;
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.shared?.open();
+  }
+
+  /** Called when another instance ended a session (its id's hash), or with null: drop every signed-in copy held. */
+  endedElsewhere(hash: string | null): void {
+    if (hash === null) {
+      for (const id of this.byHash.values()) this.forget(id);
+      this.byHash.clear();
+      return;
+    }
+    this.endedLately.set(hash, this.limits.now());
+    const id = this.byHash.get(hash);
+    if (id !== undefined) this.forget(id);
+  }
+
+  /**
+   * The session a request's cookie names: this instance's copy, or the shared row (a session made
+   * or still active on another instance). Without `shared`, as `get`.
+   */
+  async resolve(id: string | undefined): Promise<IdpSession | undefined> {
+    const shared = this.shared;
+    if (!id || !shared || this.pending.has(id)) return this.get(id);
+    const now = this.limits.now();
+    const held = this.sessions.get(id);
+    // A copy is trusted only while ended sessions are heard of; its idle time may be another
+    // instance's activity, so an expired copy is read again rather than ended.
+    if (held && shared.listening && !this.expired(held, now)) {
+      this.seen(held, now);
+      return held;
+    }
+    this.forget(id);
+    const row = await shared.find(id);
+    if (!row || this.endedLately.has(sessionHash(id))) return undefined;
+    if (this.expired(row, now)) {
+      this.write(() => shared.delete([sessionHash(id)]));
+      await this.flush();
+      return undefined;
+    }
+    const session: IdpSession = { ...row };
+    this.hold(session);
+    this.touched.set(id, row.lastSeenAt);
+    this.seen(session, now);
+    return session;
+  }
+
+  /** The session's applications changed (an assertion to a new one): written for the other instances. */
+  changed(session: IdpSession): void {
+    const shared = this.shared;
+    if (shared && session.user) this.write(() => shared.save({ ...session, user: session.user! }));
+  }
+
+  /** Waits for the shared store's writes made so far: called before a browser gets its answer. */
+  async flush(): Promise<void> {
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
   }
 
   /** A session without a user: the start of a sign-in. */
@@ -101,13 +185,21 @@ export class SessionStore implements OnApplicationShutdown {
     // A new absolute lifetime starts with the sign-in.
     const now = this.limits.now();
     const renewed: IdpSession = { ...session, id: token(), csrfToken: token(), createdAt: now, lastSeenAt: now };
-    (renewed.user ? this.sessions : this.pending).set(renewed.id, renewed);
+    if (renewed.user) {
+      this.hold(renewed);
+      this.touched.set(renewed.id, now);
+      this.changed(renewed);
+    } else this.pending.set(renewed.id, renewed);
     return renewed;
   }
 
+  /** Ends the session, on every instance when it was signed in (written before the browser gets its answer). */
   destroy(id: string): void {
-    this.sessions.delete(id);
+    const signedIn = this.sessions.get(id)?.user !== undefined;
+    this.forget(id);
     this.pending.delete(id);
+    const shared = this.shared;
+    if (shared && signedIn) this.write(() => shared.delete([sessionHash(id)]));
   }
 
   /**
@@ -121,13 +213,24 @@ export class SessionStore implements OnApplicationShutdown {
       .sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  /** Ends every session of the person on this instance except `keepId`; answers how many ended. */
+  /**
+   * Ends every session of the person except `keepId`, on this instance and, with `shared`, on
+   * every other; answers how many this instance held.
+   */
   endOthers(organizationId: string, userId: string, keepId: string): number {
     let ended = 0;
     for (const s of this.sessionsOf(organizationId, userId)) {
       if (s.id === keepId) continue;
       this.destroy(s.id);
       ended += 1;
+    }
+    const shared = this.shared;
+    if (shared) {
+      const keep = sessionHash(keepId);
+      this.write(async () => {
+        const others = (await shared.sessionsOf(organizationId, userId)).map((s) => s.hash).filter((h) => h !== keep);
+        await shared.delete(others);
+      });
     }
     return ended;
   }
@@ -137,20 +240,54 @@ export class SessionStore implements OnApplicationShutdown {
     return this.pending.size;
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     clearInterval(this.sweeper);
+    await this.flush().catch(() => undefined);
+    await this.shared?.close();
   }
 
-  private expired(s: IdpSession, now: number): boolean {
+  private hold(session: IdpSession): void {
+    this.sessions.set(session.id, session);
+    this.byHash.set(sessionHash(session.id), session.id);
+  }
+
+  private forget(id: string): void {
+    if (this.sessions.delete(id)) this.byHash.delete(sessionHash(id));
+    this.touched.delete(id);
+  }
+
+  /** Activity: in memory at once, in the shared row at most every TOUCH_MS (or a quarter of the idle timeout). */
+  private seen(session: IdpSession, now: number): void {
+    session.lastSeenAt = now;
+    const shared = this.shared;
+    const last = this.touched.get(session.id) ?? 0;
+    if (!shared || now - last < Math.min(TOUCH_MS, this.limits.idleMs / 4)) return;
+    this.touched.set(session.id, now);
+    void shared
+      .touch(session.id, now)
+      .catch((error: unknown) => this.log.warn(`Could not record a session's activity: ${describe(error)}`));
+  }
+
+  /** Runs a write to the shared store; `flush` waits for it. A failure is logged: the session then stays on this instance only. */
+  private write(work: () => Promise<void>): void {
+    const run: Promise<void> = work()
+      .catch((error: unknown) => this.log.error(`Could not write an IdP session to the database: ${describe(error)}`))
+      .finally(() => this.writes.delete(run));
+    this.writes.add(run);
+  }
+
+  private expired(s: Pick<IdpSession, 'user' | 'lastSeenAt' | 'createdAt'>, now: number): boolean {
     const lifetime = s.user ? this.limits.absoluteMs : this.limits.pendingMs;
     return now - s.lastSeenAt > this.limits.idleMs || now - s.createdAt > lifetime;
   }
 
   private sweep(): void {
     const now = this.limits.now();
-    for (const map of [this.sessions, this.pending]) {
-      for (const [id, s] of map) if (this.expired(s, now)) map.delete(id);
-    }
+    for (const [id, s] of this.sessions) if (this.expired(s, now)) this.forget(id);
+    for (const [id, s] of this.pending) if (this.expired(s, now)) this.pending.delete(id);
+    for (const [hash, at] of this.endedLately) if (now - at > 60_000) this.endedLately.delete(hash);
+    const shared = this.shared;
+    if (shared) this.write(() => shared.sweep(now, this.limits.idleMs, this.limits.absoluteMs));
   }
 }
 

@@ -127,6 +127,7 @@ describe('the bus is not a trust boundary (real NATS, a client without the bus k
         consumes: [STREAM],
         answers: [Verify, Feed],
         retryDelayMs: 50,
+        consumerName: 'bussec',
       }),
     });
     await app.startAllMicroservices();

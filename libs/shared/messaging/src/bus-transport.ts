@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandler } from '@nestjs/microservices';
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerInfo, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
@@ -7,7 +8,6 @@ import type { RpcContract, StreamContract } from './contract';
 import { type NatsBus, decodeJson, describe, refusalReason, type RpcReply } from './bus';
 import { type ConsumerProgress } from './consumer-progress';
 import type { ConsumerPositions } from './consumer-positions';
-import type { InstanceLease } from './instance-lease';
 import { resyncPattern, type ResyncRequest, type ResyncResult } from './snapshot';
 
 /** What a handler can learn about the message it is handling. */
@@ -36,7 +36,7 @@ export interface BusTransportOptions {
   progress: ConsumerProgress;
   /** The applied floors in the service's database; required when `consumes` is not empty. */
   positions?: ConsumerPositions;
-  /** Streams whose events this service handles with @EventPattern, through one durable consumer each. */
+  /** Streams whose events this service handles with @EventPattern, through one consumer of this process's own each. */
   consumes?: readonly StreamContract[];
   /** Request/reply contracts this service answers with @MessagePattern. */
   answers?: readonly RpcContract[];
@@ -50,15 +50,22 @@ export interface BusTransportOptions {
    */
   stallCheckMs?: number;
   /**
-   * The durable consumers run only while this process holds it (one instance per service);
-   * runService always gives one. Without it they just run (a test's single consumer).
+   * The name of this process's consumers (one per stream); `<service>_<random>` unless given. Every
+   * instance of a service has its own, so each applies every event (docs/decisions/0008).
    */
-  lease?: InstanceLease;
+  consumerName?: string;
+  /** How long the server keeps a consumer nobody pulls from (a process killed, say) before it deletes it. */
+  inactiveThresholdMs?: number;
 }
 
+/** A consumer left by a process killed without a word is deleted by the server after this (it holds nothing anybody waits for). */
+const INACTIVE_THRESHOLD_MS = 10 * 60_000;
+
 /**
- * A Nest transport over our bus: @EventPattern handlers are fed by JetStream durable consumers
- * (acked after the handler resolves, i.e. after its transaction committed), @MessagePattern
+ * A Nest transport over our bus: @EventPattern handlers are fed by JetStream consumers of this
+ * process's own, one per stream, so that every instance of a service applies every event
+ * (docs/decisions/0008); each is acked after the handler resolves, i.e. after its transaction
+ * committed. @MessagePattern
  * handlers answer core NATS requests in a queue group. Payloads are checked against their
  * contract before a handler sees them; a message that fails its contract is terminated and
  * logged instead of being redelivered forever.
@@ -77,9 +84,12 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   private readonly lanes = new Map<string, Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private closing = false;
+  /** The name of this process's consumer on each stream it consumes. */
+  readonly consumerName: string;
 
   constructor(private readonly options: BusTransportOptions) {
     super();
+    this.consumerName = options.consumerName ?? `${options.bus.service}_${randomBytes(6).toString('hex')}`;
   }
 
   listen(callback: (error?: unknown) => void): void {
@@ -91,24 +101,29 @@ export class BusTransport extends Server implements CustomTransportStrategy {
 
   async close(): Promise<void> {
     this.closing = true;
-    // Stopped before the lease is given up: the next holder never shares the consumers with us.
-    await (this.options.lease ? this.options.lease.close(() => this.stopConsuming()) : this.stopConsuming());
+    await this.stopConsuming();
     for (const sub of this.subscriptions) sub.unsubscribe();
     await this.options.positions?.flush();
   }
 
-  /** Starts the durable consumers (at start, or when this instance takes the lease over: then each resyncs first). */
-  private async startConsuming(takeover: boolean): Promise<void> {
+  /** Starts this process's consumers. */
+  private async startConsuming(): Promise<void> {
     this.closing = false;
-    for (const stream of this.options.consumes ?? []) await this.consume(stream, takeover);
+    for (const stream of this.options.consumes ?? []) await this.consume(stream);
   }
 
-  /** Stops the durable consumers and waits for the work in hand (at close, or when the lease is lost). */
+  /**
+   * Stops the consumers, waits for the work in hand, and deletes them: nobody else uses them (a
+   * killed process's are deleted by the server once inactive).
+   */
   private async stopConsuming(): Promise<void> {
     this.closing = true;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     for (const consumer of this.consumers.splice(0)) await consumer.close();
     await Promise.allSettled([...this.loops.splice(0), ...this.lanes.values()]);
+    const { bus } = this.options;
+    for (const stream of this.options.consumes ?? [])
+      await bus.jsm.consumers.delete(bus.naming.stream(stream.name), this.consumerName).catch(() => undefined);
   }
 
   on(): never {
@@ -123,10 +138,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     const { bus } = this.options;
     for (const stream of this.options.consumes ?? []) await bus.ensureStreamExists(stream);
     for (const contract of this.options.answers ?? []) this.answer(contract);
-    const { lease } = this.options;
-    if (lease)
-      await lease.keep({ startConsuming: (t) => this.startConsuming(t), stopConsuming: () => this.stopConsuming() }, this.options.progress);
-    else await this.startConsuming(false);
+    await this.startConsuming();
     const unhandled = [...this.messageHandlers.keys()].filter(
       (pattern) =>
         !(this.options.answers ?? []).some((c) => c.subject === pattern) &&
@@ -172,92 +184,49 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     }
   }
 
-  private async consume(stream: StreamContract, takeover: boolean): Promise<void> {
+  private async consume(stream: StreamContract): Promise<void> {
     const { bus, progress, positions } = this.options;
     if (!positions) throw new Error(`BusTransport needs ConsumerPositions to consume ${stream.name}`);
     if (!this.getHandlerByPattern(resyncPattern(stream))) throw new Error(`No @OnResync handler for stream ${stream.name}`);
     const streamName = bus.naming.stream(stream.name);
+    // Read before the service's state is: every instance records its floor only after what it
+    // applied is in the service's tables, so those hold everything up to this (and maybe more,
+    // which comes again and changes nothing: the handlers apply what is newer only).
     const stored = await positions.load(stream.name);
-    const { info, created, reset } = await this.ensureConsumer(streamName, stream, stored);
     const { first, last } = await bus.streamBounds(stream);
-    // Our own record decides whether something was missed: a purge moves the server's ack floor
-    // past messages nobody applied. A consumer created just now has applied nothing of this
-    // stream, whatever an older record says (the stream may have been recreated); one reset just
-    // now delivers from the floor it was reset to.
-    progress.start(stream.name, created ? 0 : (reset ?? stored ?? info.ack_floor.stream_seq), last);
-    const consumer = await bus.js.consumers.get(streamName, bus.service);
-    this.loops.push(this.run(stream, consumer, first, info.ack_floor.stream_seq, takeover));
+    // A record above the stream's last sequence outlived a stream made again: it says nothing of this one.
+    const from = stored !== null && stored <= last ? stored : 0;
+    await this.addConsumer(streamName, from + 1);
+    progress.start(stream.name, from, last);
+    const consumer = await bus.js.consumers.get(streamName, this.consumerName);
+    this.loops.push(this.run(stream, consumer, first));
   }
 
   /**
-   * The service's durable consumer, as this process starts consuming. When it holds deliveries
-   * nobody acknowledged, they were made to a process that is gone (the lease, or a test's single
-   * consumer, says no other one consumes): the server would deliver them again only when the
-   * ack wait (30 s) runs out, and the applied floor, hence every freshness proof, would wait for
-   * them all that time. So the consumer is reset instead: deleted, and made again to deliver
-   * from the first message not applied. What lies above that and was applied comes again; the
-   * handlers apply what is newer only, so it changes nothing (docs/decisions/0007).
+   * Makes this process's consumer on a stream, delivering from `startSeq`. A new one each start:
+   * it holds no delivery for anybody, so no process waits for a dead one's ack wait
+   * (docs/decisions/0007), and no other instance shares its events (docs/decisions/0008).
    */
-  private async ensureConsumer(
-    streamName: string,
-    stream: StreamContract,
-    stored: number | null,
-  ): Promise<{ info: ConsumerInfo; created: boolean; reset?: number }> {
-    const { jsm, service } = this.options.bus;
-    let info: ConsumerInfo;
-    try {
-      info = await jsm.consumers.info(streamName, service);
-    } catch {
-      return { info: await this.addConsumer(streamName), created: true };
-    }
-    if (info.num_ack_pending === 0) return { info, created: false };
-    // Everything up to the server's ack floor is acknowledged, hence applied. Our record may be
-    // ahead of it (an acknowledgement lost on its way); never past what this consumer delivered,
-    // though: a record left from before the stream was made again says nothing of this one.
-    const applied = Math.max(info.ack_floor.stream_seq, Math.min(stored ?? 0, info.delivered.stream_seq));
-    this.log.warn({
-      msg: `The durable consumer of ${stream.name} holds ${info.num_ack_pending} ${info.num_ack_pending === 1 ? 'delivery' : 'deliveries'} to a process that is gone: delivering again from ${applied + 1} now, not after the ack wait`,
-      stream: stream.name,
-      pending: info.num_ack_pending,
-      applied,
-    });
-    await jsm.consumers.delete(streamName, service);
-    return { info: await this.addConsumer(streamName, applied + 1), created: false, reset: applied };
-  }
-
-  /** Makes the durable consumer: from the stream's start, or from `startSeq`. */
-  private addConsumer(streamName: string, startSeq?: number): Promise<ConsumerInfo> {
+  private addConsumer(streamName: string, startSeq: number): Promise<ConsumerInfo> {
     return this.options.bus.jsm.consumers.add(streamName, {
-      durable_name: this.options.bus.service,
+      durable_name: this.consumerName,
       ack_policy: AckPolicy.Explicit,
-      ...(startSeq === undefined
-        ? { deliver_policy: DeliverPolicy.All }
-        : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: startSeq }),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: startSeq,
       ack_wait: 30_000_000_000,
       max_ack_pending: 1000,
+      inactive_threshold: (this.options.inactiveThresholdMs ?? INACTIVE_THRESHOLD_MS) * 1_000_000,
     });
   }
 
-  /** Resyncs first if the stream was trimmed while this service was away (or another instance consumed it), then tails. */
-  private async run(
-    stream: StreamContract,
-    consumer: Consumer,
-    firstSeq: number,
-    serverAckFloor: number,
-    takeover: boolean,
-  ): Promise<void> {
+  /** Resyncs first if the stream was trimmed past what the service's tables hold, then tails. */
+  private async run(stream: StreamContract, consumer: Consumer, firstSeq: number): Promise<void> {
     const { progress } = this.options;
-    // After a takeover, the lease keeps the service suspended until this resync has begun.
-    if (takeover)
-      await this.resync(stream, `another instance may have consumed ${stream.name} while this one waited for the consumer lease`);
-    else if (progress.trimmedPast(stream.name, firstSeq)) await this.resync(stream);
-    // Stopped during a resync that did not finish: the server's ack floor is not ours to record.
+    if (progress.trimmedPast(stream.name, firstSeq)) await this.resync(stream);
     if (this.closing) {
       progress.stop(stream.name);
       return;
     }
-    // Acked before the last stop but not yet in our record (it lags); never past a trim.
-    this.advance(stream, serverAckFloor);
     const messages = await consumer.consume({ max_messages: 256 });
     this.consumers.push(messages);
     if (this.closing) await messages.close();
@@ -318,7 +287,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     let first: number;
     try {
       // The ack floor first: whatever it moved past by then, a trim included, shows in the bounds read after it.
-      serverAckFloor = (await bus.jsm.consumers.info(bus.naming.stream(stream.name), bus.service)).ack_floor.stream_seq;
+      serverAckFloor = (await bus.jsm.consumers.info(bus.naming.stream(stream.name), this.consumerName)).ack_floor.stream_seq;
       first = (await bus.streamBounds(stream)).first;
     } catch (error) {
       this.log.warn(`Could not tell whether ${stream.name} still holds the message this consumer waits for: ${describe(error)}`);

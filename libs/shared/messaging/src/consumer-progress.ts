@@ -33,9 +33,9 @@ export class ConsumerProgress {
   private suspendedCause: unknown = undefined;
 
   /**
-   * Nothing this instance applied may be trusted until `resume`: another instance may be
-   * consuming the same durable consumers (InstanceLease), so events this one never saw may have
-   * been acknowledged. Neither ready nor fresh meanwhile, whatever the floors say.
+   * Nothing this instance applied may be trusted until `resume` (a caller that knows the
+   * consumers cannot be relied on, whatever they report). Neither ready nor fresh meanwhile,
+   * whatever the floors say.
    */
   suspend(reason: string, cause?: unknown): void {
     this.suspendedBecause = reason;

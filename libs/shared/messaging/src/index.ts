@@ -12,7 +12,6 @@ export * from './outbox-message.entity';
 export * from './outbox';
 export * from './messaging.module';
 export * from './freshness';
-export * from './instance-lease';
 export * from './decorators';
 export * from './bus-seal';
 export * from './event-actor';

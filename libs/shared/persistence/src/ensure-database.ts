@@ -50,3 +50,26 @@ export async function dropDatabase(databaseUrl: string): Promise<void> {
     await client.end();
   }
 }
+
+/**
+ * Holds a PostgreSQL advisory lock for the schema's migrations until the returned function is
+ * called: instances of a service started together (a cluster's workers, replicas) would each find
+ * a migration not yet run and race to run it, and all but one would fail on the tables the first
+ * made. The lock is on a connection of its own; PostgreSQL releases it if the process dies.
+ */
+export async function holdMigrationLock(databaseUrl: string, schema: string): Promise<() => Promise<void>> {
+  const client = new Client({ connectionString: databaseUrl, application_name: `${schema} migrations` });
+  // An idle connection that fails emits 'error'; unhandled, it would end the process.
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`jit.migrations:${schema}`]);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return async () => {
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [`jit.migrations:${schema}`]).catch(() => undefined);
+    await client.end().catch(() => undefined);
+  };
+}

@@ -6,17 +6,9 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, RawServerDefault } from 'fastify';
 import type { Logger as Pino } from 'pino';
-import {
-  BusTransport,
-  ConsumerPositions,
-  ConsumerProgress,
-  InstanceLease,
-  NatsBus,
-  type RpcContract,
-  type StreamContract,
-} from '@jit/messaging';
+import { BusTransport, ConsumerPositions, ConsumerProgress, NatsBus, type RpcContract, type StreamContract } from '@jit/messaging';
 import { insecureBusWarning, type BaseConfig } from '@jit/config';
-import { ensureDatabase } from '@jit/persistence';
+import { ensureDatabase, holdMigrationLock } from '@jit/persistence';
 import { ErrorFilter, toErrorBody } from './error-filter';
 import { createServiceLogger, PinoNestLogger, SERVICE_LOGGER } from './logger';
 import { isOpenApiServed, serveOpenApi, type OpenApiOptions } from './openapi';
@@ -56,8 +48,10 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
   // Plain text, not a JSON log line: a development start must show it as it is written.
   const warning = insecureBusWarning(config);
   if (warning) console.warn(warning);
+  let releaseMigrations: () => Promise<void>;
   try {
     await ensureDatabase(config.DATABASE_URL, options.schema);
+    releaseMigrations = await holdMigrationLock(config.DATABASE_URL, options.schema);
   } catch (error) {
     log.fatal(`PostgreSQL is not reachable at ${redactUrl(config.DATABASE_URL)} (${String(error)}). Start it: ${POSTGRES_HINT}`);
     throw new StartupError('postgres');
@@ -75,35 +69,33 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
     });
     for (const stream of options.produces ?? []) await bus.ensureStream(stream);
   } catch (error) {
+    await releaseMigrations();
     log.fatal(`NATS with JetStream is not reachable at ${config.NATS_URL} (${String(error)}). Start it: ${NATS_HINT}`);
     throw new StartupError('nats');
   }
-  // Taken before the app loads any state from its tables: a state loaded while another instance
-  // consumed would be stale, so an instance that takes the lease later rebuilds from snapshots.
   const consumes = options.consumes ?? [];
-  let lease: InstanceLease | undefined;
-  try {
-    lease = consumes.length > 0 ? await InstanceLease.open({ databaseUrl: config.DATABASE_URL, bus, consumes }) : undefined;
-  } catch (error) {
-    log.fatal(`PostgreSQL is not reachable at ${redactUrl(config.DATABASE_URL)} (${String(error)}). Start it: ${POSTGRES_HINT}`);
-    throw new StartupError('postgres');
-  }
   const bodyLimit = options.bodyLimitBytes ?? 256 * 1024;
   const frameworkLogger = new Logger('Fastify');
-  const app = await NestFactory.create<NestFastifyApplication>(
-    options.module(bus),
-    new FastifyAdapter({
-      bodyLimit,
-      trustProxy: trustedProxies(config),
-      // Errors Fastify meets before any route (a URL that is not valid percent-encoding) answer
-      // the same error body as everything else, not Fastify's own.
-      frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => {
-        const body = toErrorBody(error, frameworkLogger);
-        void reply.status(body.statusCode).send(body);
-      },
-    }),
-    { bufferLogs: true },
-  );
+  // Migrations run as the app is made: one instance at a time.
+  let app: NestFastifyApplication;
+  try {
+    app = await NestFactory.create<NestFastifyApplication>(
+      options.module(bus),
+      new FastifyAdapter({
+        bodyLimit,
+        trustProxy: trustedProxies(config),
+        // Errors Fastify meets before any route (a URL that is not valid percent-encoding) answer
+        // the same error body as everything else, not Fastify's own.
+        frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => {
+          const body = toErrorBody(error, frameworkLogger);
+          void reply.status(body.statusCode).send(body);
+        },
+      }),
+      { bufferLogs: true },
+    );
+  } finally {
+    await releaseMigrations();
+  }
   useServiceLogger(app);
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();
@@ -123,7 +115,6 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
         progress: app.get(ConsumerProgress),
         positions: consumes.length > 0 ? app.get(ConsumerPositions) : undefined,
         consumes,
-        lease,
         answers: options.answers,
       }),
     },

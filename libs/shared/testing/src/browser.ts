@@ -17,6 +17,15 @@ export class Browser {
     });
   }
 
+  /**
+   * Gives `toUrl`'s host the cookies `fromUrl`'s host set: two instances of a service on their own
+   * ports, as a browser sees one address behind a load balancer.
+   */
+  copyCookies(fromUrl: string, toUrl: string): void {
+    const from = this.jar.get(new URL(fromUrl).host);
+    if (from) this.jar.set(new URL(toUrl).host, new Map(from));
+  }
+
   /** Follows redirects (GET), like a browser would, and returns the first non-redirect answer. */
   async follow(response: Response, base: string, limit = 10): Promise<{ response: Response; url: string }> {
     let current = response;

@@ -4,7 +4,7 @@ import { Controller, Inject, Module, type DynamicModule, type INestApplication }
 import { NestFactory } from '@nestjs/core';
 import { Payload } from '@nestjs/microservices';
 import { connect } from '@nats-io/transport-node';
-import { jetstream } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { z } from 'zod';
 import { ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
@@ -17,12 +17,11 @@ import { ConsumerProgress } from './consumer-progress';
 import { defineEvent, defineStream } from './contract';
 import { OnEvent, OnResync } from './decorators';
 import { FreshnessGate } from './freshness';
-import { InstanceLease } from './instance-lease';
 import type { ResyncResult } from './snapshot';
 
-const Step = defineEvent('reset-test.step.v1', z.object({ n: z.number().int() }));
-const STEPS = defineStream('STEPS', ['reset-test.>'], [Step]);
-const SERVICE = 'resettest';
+const Step = defineEvent('instance-test.step.v1', z.object({ n: z.number().int() }));
+const STEPS = defineStream('STEPS', ['instance-test.>'], [Step]);
+const SERVICE = 'instancetest';
 
 class CreatePositions1764400000000 implements MigrationInterface {
   name = 'CreatePositions1764400000000';
@@ -65,16 +64,16 @@ class StepModule {
 }
 
 /**
- * A process that died holding deliveries of its durable consumer (kill -9: nothing acknowledged,
- * nothing nak'd) must not make the next one wait for the consumer's ack wait (30 s): the next
- * holder of the lease resets the consumer to the floor it applied and is fresh at once.
+ * Every process consumes through a consumer of its own (docs/decisions/0008): two instances each
+ * apply every event, a process killed holding deliveries holds nobody else (no ack wait), and a
+ * process that stops deletes its consumers.
  */
 describe.each([
   ["the machine's nats-server", undefined],
   // The version docker-compose ships when NATS_SERVER_BIN names it (npm test does), else the machine's again.
   ['a private nats-server', new PrivateNatsServer()],
-])('BusTransport after a consumer died holding deliveries (real PostgreSQL, %s)', (_label, server) => {
-  const env = testEnv('reset');
+])('BusTransport with a consumer per process (real PostgreSQL, %s)', (_label, server) => {
+  const env = testEnv('instance');
   const natsUrl = () => server?.url ?? env.natsUrl;
   let dataSource: DataSource;
   let publisher: NatsBus;
@@ -84,16 +83,14 @@ describe.each([
   const startInstance = async () => {
     const seen: Seen = { applied: [], resyncs: 0 };
     const bus = await NatsBus.connect({ servers: natsUrl(), prefix: env.natsPrefix, service: SERVICE });
-    const lease = await InstanceLease.open({ databaseUrl: env.databaseUrl, bus, consumes: [STEPS] });
     const app = await NestFactory.create(StepModule.forInstance(seen), { logger: false });
     const progress = new ConsumerProgress();
-    app.connectMicroservice({
-      strategy: new BusTransport({ bus, progress, positions: new ConsumerPositions(dataSource), consumes: [STEPS], lease }),
-    });
+    const transport = new BusTransport({ bus, progress, positions: new ConsumerPositions(dataSource), consumes: [STEPS] });
+    app.connectMicroservice({ strategy: transport });
     await app.startAllMicroservices();
     await app.init();
     running.push({ app, bus });
-    return { seen, progress, gate: new FreshnessGate(bus, progress, [STEPS], 100) };
+    return { seen, progress, gate: new FreshnessGate(bus, progress, [STEPS], 100), name: transport.consumerName };
   };
   const stopAll = async () => {
     for (const { app, bus } of running.splice(0)) {
@@ -107,21 +104,31 @@ describe.each([
       await publisher.publish(Step, { n: sent }, `step-${sent}`);
     }
   };
-  const consumerInfo = () => publisher.jsm.consumers.info(publisher.naming.stream(STEPS.name), SERVICE);
+  const consumerNames = async () => {
+    const names: string[] = [];
+    for await (const c of publisher.jsm.consumers.list(publisher.naming.stream(STEPS.name))) names.push(c.name);
+    return names.sort();
+  };
 
   /**
-   * What a process killed while holding deliveries leaves behind: it pulled `count` messages of
-   * the durable consumer, acknowledged those in `acked`, and vanished without a word.
+   * What a process killed while holding deliveries leaves behind: its own consumer, from `from`,
+   * `count` messages pulled and never acknowledged.
    */
-  const dieHolding = async (count: number, acked: number[]) => {
+  const dieHolding = async (from: number, count: number) => {
+    const stream = publisher.naming.stream(STEPS.name);
+    await publisher.jsm.consumers.add(stream, {
+      durable_name: `${SERVICE}_dead`,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: from,
+      ack_wait: 30_000_000_000,
+    });
     const nc = await connect({ servers: natsUrl() });
-    const consumer = await jetstream(nc).consumers.get(publisher.naming.stream(STEPS.name), SERVICE);
+    const consumer = await jetstream(nc).consumers.get(stream, `${SERVICE}_dead`);
     const messages = await consumer.fetch({ max_messages: count, expires: 2000 });
-    for await (const msg of messages) {
-      if (acked.includes(msg.seq)) await msg.ackAck();
-      if (msg.seq >= sent) break;
-    }
+    for await (const msg of messages) if (msg.seq >= sent) break;
     await nc.close();
+    return (await publisher.jsm.consumers.info(stream, `${SERVICE}_dead`)).num_ack_pending;
   };
 
   beforeAll(async () => {
@@ -136,7 +143,7 @@ describe.each([
       }),
     );
     await dataSource.initialize();
-    publisher = await NatsBus.connect({ servers: natsUrl(), prefix: env.natsPrefix, service: 'resettest-publisher' });
+    publisher = await NatsBus.connect({ servers: natsUrl(), prefix: env.natsPrefix, service: 'instancetest-publisher' });
     await publisher.ensureStream(STEPS);
   });
 
@@ -148,42 +155,42 @@ describe.each([
     await server?.destroy();
   });
 
-  it('delivers what the dead process held at once, from the floor it applied: nothing skipped, nothing before it again', async () => {
-    const first = await startInstance();
+  it('gives every event to each of two instances, each fresh from what it applied itself', async () => {
+    const a = await startInstance();
+    const b = await startInstance();
+    assert.notEqual(a.name, b.name);
     await publish(3);
-    await eventually(() => assert.deepEqual(first.seen.applied, [1, 2, 3]));
+    await eventually(() =>
+      assert.deepEqual(
+        [a.seen.applied, b.seen.applied],
+        [
+          [1, 2, 3],
+          [1, 2, 3],
+        ],
+      ),
+    );
+    assert.deepEqual([(await a.gate.check()).fresh, (await b.gate.check()).fresh], [true, true]);
+    assert.deepEqual(await consumerNames(), [a.name, b.name].sort());
     await stopAll();
+    // A process that stops deletes its consumers.
+    assert.deepEqual(await consumerNames(), []);
+  });
 
+  it('starts the next process from the floor recorded, at once, whatever a killed one held', async () => {
     await publish(3);
-    // 4 and 6 held, 5 acknowledged: the floor stays at 3 until 4 is applied.
-    await dieHolding(3, [5]);
-    const held = await consumerInfo();
-    assert.deepEqual([held.num_ack_pending, held.ack_floor.stream_seq], [2, 3]);
+    // 4, 5 and 6 held by a process that is gone: its consumer waits for the ack wait, nobody else does.
+    assert.equal(await dieHolding(4, 3), 3);
 
     const started = Date.now();
     const next = await startInstance();
     await eventually(async () => assert.equal((await next.gate.check()).fresh, true), { timeoutMs: 40_000, intervalMs: 20 });
     const freshAfterMs = Date.now() - started;
     assert.ok(freshAfterMs < 3000, `fresh ${freshAfterMs} ms after the start, the ack wait is 30 s`);
-    // 5 comes again with 4 and 6: the handlers apply what is newer only.
+    // From the floor the earlier instances recorded (3): nothing skipped, nothing before it again.
     assert.deepEqual(next.seen.applied, [4, 5, 6]);
     assert.equal(next.seen.resyncs, 0);
-    assert.equal(next.progress.applied(STEPS.name), 6);
-    // The same durable consumer, acknowledged up to the end, and it tails on.
-    await eventually(async () =>
-      assert.deepEqual([(await consumerInfo()).num_ack_pending, (await consumerInfo()).ack_floor.stream_seq], [0, 6]),
-    );
     await publish(1);
     await eventually(() => assert.deepEqual(next.seen.applied, [4, 5, 6, 7]));
-  });
-
-  it('leaves a consumer with nothing held as it is: a clean restart delivers only what is new', async () => {
-    await stopAll();
-    const before = await consumerInfo();
-    assert.equal(before.num_ack_pending, 0);
-    await publish(1);
-    const next = await startInstance();
-    await eventually(() => assert.deepEqual(next.seen.applied, [8]));
-    assert.equal((await consumerInfo()).created.toString(), before.created.toString(), 'not made again');
+    await publisher.jsm.consumers.delete(publisher.naming.stream(STEPS.name), `${SERVICE}_dead`);
   });
 });
