@@ -94,6 +94,9 @@ export class DirectoryReplicaService {
         gone: { active: false },
       }),
     ];
+    // Thousands of rows written at once: without fresh statistics PostgreSQL plans the readiness
+    // statement for the tables as they were (empty, at a first start) and loops over them.
+    await this.dataSource.query('ANALYZE "catalog"."directory_users", "catalog"."directory_groups", "catalog"."directory_memberships"');
     return { applied: sum(results.map((r) => r.applied)), tombstoned: sum(results.map((r) => r.tombstoned)) };
   }
 
