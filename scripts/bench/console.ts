@@ -179,16 +179,40 @@ async function purgeDirectoryStream(natsUrl: string, prefix: string): Promise<nu
   }
 }
 
-/** Sign in through the console's /auth/login and the IdP's login form; the signed-in browser state. */
+/**
+ * Sign in through the console's /auth/login and the IdP's login form; the signed-in browser state.
+ * Right after the seeding the IdP may still be applying the last events and refuses with 503
+ * (it never decides from a view it cannot confirm): the sign-in is started again, with the IdP
+ * session already made, up to ten times.
+ */
 async function signIn(browser: Browser, consoleUrl: string): Promise<Awaited<ReturnType<BrowserContext['storageState']>>> {
   const context = await browser.newContext();
   try {
     const page = await context.newPage();
-    await page.goto(`${consoleUrl}/auth/login`);
-    await page.fill('#username', ADMIN);
-    await page.fill('#password', ADMIN_PASSWORD);
-    await Promise.all([page.waitForURL(`${consoleUrl}/`, { timeout: 30_000 }), page.click('button[type="submit"]')]);
-    return await context.storageState();
+    let answered = '';
+    for (let attempt = 1; attempt <= 10; attempt++) {
+      await page.goto(`${consoleUrl}/auth/login`);
+      if (await page.locator('#username').isVisible()) {
+        await page.fill('#username', ADMIN);
+        await page.fill('#password', ADMIN_PASSWORD);
+        await page.click('button[type="submit"]');
+      }
+      await page.waitForLoadState('load');
+      if (page.url() === `${consoleUrl}/` || page.url().startsWith(`${consoleUrl}/applications`)) return await context.storageState();
+      await page.waitForURL(`${consoleUrl}/`, { timeout: 2_000 }).catch(() => undefined);
+      if (page.url() === `${consoleUrl}/`) return await context.storageState();
+      answered = (
+        await page
+          .locator('body')
+          .innerText()
+          .catch(() => '')
+      )
+        .replace(/\s+/g, ' ')
+        .slice(0, 300);
+      if (!/Temporarily unavailable/i.test(answered)) break;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+    throw new Error(`signing in as ${ADMIN} did not reach the console (${page.url()}): ${answered}`);
   } finally {
     await context.close();
   }

@@ -1,8 +1,9 @@
-import { Suspense, lazy, useEffect, useState } from 'react';
+import { Suspense, lazy, useEffect, useRef, useState } from 'react';
 import { QueryClient, QueryClientProvider, useQuery } from '@tanstack/react-query';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router';
 import { Bullseye, Spinner } from '@patternfly/react-core';
 import { consoleApi, onSessionEnded, setCsrfToken } from './api/clients';
+import { applicationsListPlace, applicationsListQuery } from './components/applications/list-query';
 import { MeProvider, type Me } from './session';
 import { useLiveUpdates } from './live';
 import { ConsoleShell } from './components/ConsoleShell';
@@ -54,6 +55,11 @@ const queryClient = new QueryClient({
   },
 });
 
+// The list is the first screen most visits open: its first page is asked for now, beside /api/me.
+if (screenFor(window.location.pathname) === 'applications') {
+  void queryClient.prefetchQuery(applicationsListQuery(applicationsListPlace(new URLSearchParams(window.location.search))));
+}
+
 /** GET /api/me: the signed-in admin, or null when nobody is (401). */
 async function fetchMe(): Promise<Me | null> {
   const { data, response } = await consoleApi.GET('/api/me');
@@ -65,7 +71,11 @@ async function fetchMe(): Promise<Me | null> {
 function Routed() {
   const me = useQuery({ queryKey: ['me'], queryFn: fetchMe, staleTime: 60_000 });
   const [ended, setEnded] = useState(false);
-  useEffect(() => onSessionEnded(() => setEnded(true)), []);
+  // A 401 ends a session only once there is one: the list asked for beside /api/me gets one too
+  // when nobody is signed in, and that is the sign-in screen, not a session that ended.
+  const signedIn = useRef(false);
+  signedIn.current = Boolean(me.data);
+  useEffect(() => onSessionEnded(() => signedIn.current && setEnded(true)), []);
 
   if (me.isPending) return <Loading />;
   if (ended || !me.data) return <SignInPage ended={ended} failed={me.isError ? String(me.error) : undefined} />;

@@ -19,22 +19,19 @@ import {
   Tooltip,
 } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
-import { useCan, useMe } from '../session';
-import { listApplications } from '../components/applications/pending-api';
+import { useCan } from '../session';
 import { FunctionalityLabels } from '../components/applications/FunctionalityLabels';
 import { readinessCounts } from '../components/applications/types';
+import { applicationsListPlace, applicationsListQuery } from '../components/applications/list-query';
 
 const PER_PAGE_OPTIONS = [10, 20, 50, 100].map((value) => ({ title: String(value), value }));
 
 /** USER AUTHENTICATION > SSO Applications: the Configured Applications list. */
 export function ApplicationsPage() {
-  const me = useMe();
   const canWrite = useCan('applications:write');
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
-  const search = params.get('search') ?? '';
-  const page = Math.max(1, Number(params.get('page')) || 1);
-  const perPage = Number(params.get('perPage')) || 20;
+  const { search, page, perPage } = applicationsListPlace(params);
   const [typed, setTyped] = useState(search);
 
   // Back and forward change the address: the field follows it (but not the search it just asked for, typing may have gone on).
@@ -61,11 +58,7 @@ export function ApplicationsPage() {
     setParams(query, { replace: true });
   }
 
-  const list = useQuery({
-    queryKey: ['applications', { search, page, perPage }],
-    queryFn: () => listApplications({ search: search || undefined, limit: perPage, offset: (page - 1) * perPage }, me.csrfToken),
-    placeholderData: keepPreviousData,
-  });
+  const list = useQuery({ ...applicationsListQuery({ search, page, perPage }), placeholderData: keepPreviousData });
 
   // No pages to turn when nothing is listed ("0 - 0 of 0" beside the empty state says nothing).
   const hasItems = (list.data?.total ?? 0) > 0;
