@@ -8,6 +8,7 @@ import { Initial1764300000000 } from './migrations/1764300000000-Initial';
 import { SsoOptions1764600000000 } from './migrations/1764600000000-SsoOptions';
 import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
 import { AdminRoles1765600000000 } from './migrations/1765600000000-AdminRoles';
+import { Mfa1766000000000 } from './migrations/1766000000000-Mfa';
 import { READ_MODEL_ENTITIES } from './read-model/read-model.entities';
 import { AccountModule } from './account/account.module';
 import { KeyRotationModule } from './keys/key-rotation.module';
@@ -33,7 +34,13 @@ export class AppModule {
           config,
           schema: IDP_SCHEMA,
           entities: [...READ_MODEL_ENTITIES, SigningKey],
-          migrations: [Initial1764300000000, SsoOptions1764600000000, ConsumerPositions1765000000000, AdminRoles1765600000000],
+          migrations: [
+            Initial1764300000000,
+            SsoOptions1764600000000,
+            ConsumerPositions1765000000000,
+            AdminRoles1765600000000,
+            Mfa1766000000000,
+          ],
           // Audit events that NATS did not acknowledge at once wait here for the relay.
           outbox: true,
           bus,
