@@ -15,6 +15,7 @@ import { KeyRotationModule } from './keys/key-rotation.module';
 import { LoginModule } from './login/login.module';
 import { LogoutModule } from './logout/logout.module';
 import { MetadataModule } from './metadata/metadata.module';
+import { MfaModule } from './mfa/mfa.module';
 import { PreviewModule } from './preview/preview.module';
 import { IDP_CONSUMES } from './read-model/consumed-streams';
 import { ReadModelModule } from './read-model/read-model.module';
@@ -56,6 +57,7 @@ export class AppModule {
         AccountModule,
         PreviewModule,
         KeyRotationModule,
+        MfaModule,
       ],
       providers: [{ provide: IDP_CONFIG, useValue: config }],
       exports: [IDP_CONFIG],

@@ -18,7 +18,7 @@ const STYLE =
   'button{margin-top:1rem;padding:.5rem 1rem}.error{color:#b00020}.muted{color:#616e7c;font-size:.9rem}';
 
 /** `style`: rules of this page only, added to the shared ones under the same nonce (no inline style attributes: the CSP refuses them). */
-function layout(title: string, nonce: string, body: string, style = ''): string {
+export function layout(title: string, nonce: string, body: string, style = ''): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style nonce="${nonce}">${STYLE}${style}</style></head><body>${body}</body></html>`;
 }

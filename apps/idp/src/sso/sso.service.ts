@@ -19,6 +19,13 @@ import { decideAssertion } from './decide-assertion';
 import { autoPostPage } from './html';
 import { ReplayCache } from './replay-cache';
 
+/**
+ * The AuthnContextClassRef after a password and a second factor (TOTP or a recovery code): the
+ * REFEDS MFA profile, the class SPs in research and education (and Shibboleth, SimpleSAMLphp)
+ * check for multi-factor sign-in. After a password alone it is PasswordProtectedTransport.
+ */
+export const MFA_AUTHN_CONTEXT = 'https://refeds.org/profile/mfa';
+
 export interface SsoInput {
   applicationId: string;
   binding: 'redirect' | 'post';
@@ -172,6 +179,8 @@ export class SsoService {
       nameIdFormat: decision.nameId.format,
       sessionIndex: user.sessionIndex,
       authnInstant: user.authnInstant,
+      // Truthful: a multi-factor class only when a second factor was given in this session.
+      authnContextClassRef: user.mfa ? MFA_AUTHN_CONTEXT : undefined,
       attributes: decision.attributes,
       signAssertion: snapshot.signAssertion,
       signResponse: snapshot.signResponse,

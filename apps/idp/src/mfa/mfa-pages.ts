@@ -1,0 +1,81 @@
+import { escapeHtml, layout, type Page } from '../sso/html';
+
+const csp = (nonce: string) =>
+  `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+const csrfField = (token: string) => `<input type="hidden" name="csrf" value="${escapeHtml(token)}">`;
+const MFA_STYLE =
+  '.qr svg{width:12rem;height:12rem}.secret{font-family:monospace;font-size:1.1rem;word-break:break-all}.codes{font-family:monospace;font-size:1.1rem}';
+
+/** The field for a six-digit code: numeric keypad on phones, and the browser may fill it from an SMS or app. */
+function codeField(opts: { label: string; hint?: string; error?: string; allowRecovery: boolean }): string {
+  const described = [opts.hint ? 'code-hint' : '', opts.error ? 'code-error' : ''].filter(Boolean).join(' ');
+  return `<label for="code">${escapeHtml(opts.label)}</label>${opts.hint ? `<p class="muted" id="code-hint">${escapeHtml(opts.hint)}</p>` : ''}
+<input id="code" name="code" autocomplete="one-time-code" ${opts.allowRecovery ? 'inputmode="text"' : 'inputmode="numeric" pattern="[0-9 ]*"'} required autofocus${
+    described ? ` aria-describedby="${described}"` : ''
+  }${opts.error ? ' aria-invalid="true"' : ''}>${opts.error ? `<p class="error" id="code-error" role="alert">${escapeHtml(opts.error)}</p>` : ''}`;
+}
+
+/** The second step of a sign-in: a code from the authenticator app, or a recovery code. */
+export function mfaCodePage(opts: { nonce: string; csrfToken: string; applicationName: string; error?: string; status?: number }): Page {
+  const html = layout(
+    'Enter your code',
+    opts.nonce,
+    `<h1>Enter your code</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>
+<form method="post" action="/login/mfa">${csrfField(opts.csrfToken)}
+${codeField({
+  label: 'Code from your authenticator app',
+  hint: 'Six digits. Lost your device? Enter one of your recovery codes instead.',
+  error: opts.error,
+  allowRecovery: true,
+})}
+<button type="submit">Verify</button></form>`,
+  );
+  return { status: opts.error ? (opts.status ?? 401) : 200, html, csp: csp(opts.nonce) };
+}
+
+/** Setting up an authenticator app: the QR code, the secret typed out for who cannot scan, and a code to confirm. */
+export function mfaEnrolPage(opts: {
+  nonce: string;
+  csrfToken: string;
+  /** Where the confirming code is posted. */
+  action: string;
+  qrSvg: string;
+  secret: string;
+  intro: string;
+  error?: string;
+  status?: number;
+}): Page {
+  const grouped = opts.secret.replace(/(.{4})/g, '$1 ').trim();
+  const html = layout(
+    'Set up an authenticator app',
+    opts.nonce,
+    `<h1>Set up an authenticator app</h1><p>${escapeHtml(opts.intro)}</p>
+<ol><li>Scan this QR code with your authenticator app.<div class="qr" role="img" aria-label="QR code of your authenticator key">${opts.qrSvg}</div></li>
+<li>Cannot scan? Type this key into the app instead: <p class="secret" id="secret">${escapeHtml(grouped)}</p></li>
+<li>Enter the six-digit code the app shows.</li></ol>
+<form method="post" action="${escapeHtml(opts.action)}">${csrfField(opts.csrfToken)}
+${codeField({ label: 'Code from your authenticator app', error: opts.error, allowRecovery: false })}
+<button type="submit">Confirm</button></form>`,
+    MFA_STYLE,
+  );
+  return { status: opts.error ? (opts.status ?? 400) : 200, html, csp: csp(opts.nonce) };
+}
+
+/** Recovery codes, shown once; `continueTo`: a form that carries the sign-in on. */
+export function recoveryCodesPage(opts: {
+  nonce: string;
+  csrfToken: string;
+  codes: readonly string[];
+  continueTo: { action: string; label: string };
+}): Page {
+  const html = layout(
+    'Your recovery codes',
+    opts.nonce,
+    `<h1>Your recovery codes</h1>
+<p>Each code signs you in once if you lose your authenticator app. Keep them somewhere safe: they are shown only now.</p>
+<ul class="codes" aria-label="Recovery codes">${opts.codes.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>
+<form method="post" action="${escapeHtml(opts.continueTo.action)}">${csrfField(opts.csrfToken)}<button type="submit">${escapeHtml(opts.continueTo.label)}</button></form>`,
+    MFA_STYLE,
+  );
+  return { status: 200, html, csp: csp(opts.nonce) };
+}
