@@ -47,6 +47,13 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
     ).id;
     const group = await system.admin<{ id: string }>('POST', `${system.directoryUrl}/v1/user-groups`, { name: 'Engineers' }, 201);
     await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${group.id}/members`, { userId }, 201);
+    const grace = await system.admin<{ id: string }>(
+      'POST',
+      `${system.directoryUrl}/v1/users`,
+      { username: 'grace', email: 'grace@example.com', firstname: 'Grace', lastname: 'Hopper', password },
+      201,
+    );
+    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${group.id}/members`, { userId: grace.id }, 201);
     appId = (
       await system.admin<{ id: string }>(
         'POST',
@@ -79,12 +86,12 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
   });
 
   /** node-saml starts a sign-in; the password goes in; answers the page after it, and node-saml to check the end. */
-  const startSignIn = async (browser: Browser) => {
+  const startSignIn = async (browser: Browser, username = 'ada') => {
     const sp = nodeSaml(system, appId, certs);
     const first = await answer(await browser.get(await sp.getAuthorizeUrlAsync('', undefined, {})));
     assert.equal(first.kind, 'login');
     const form = parseForm(await (await browser.get(`${system.idpUrl}/login`)).text());
-    const posted = await browser.postForm(`${system.idpUrl}/login`, { csrf: form.fields.csrf ?? '', username: 'ada', password });
+    const posted = await browser.postForm(`${system.idpUrl}/login`, { csrf: form.fields.csrf ?? '', username, password });
     return { sp, posted };
   };
   const secondStep = async (browser: Browser) => {
@@ -94,12 +101,12 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
   };
   const sendCode = (browser: Browser, csrf: string, value: string) => browser.postForm(`${system.idpUrl}/login/mfa`, { csrf, code: value });
   /** The assertion node-saml accepted, and its AuthnContextClassRef. */
-  const accepted = async (sp: ReturnType<typeof nodeSaml>, response: Response) => {
+  const accepted = async (sp: ReturnType<typeof nodeSaml>, response: Response, nameId = 'ada@example.com') => {
     const result = await answer(response);
     assert.equal(result.kind, 'post', JSON.stringify(result).slice(0, 600));
     if (result.kind !== 'post') throw new Error('no SAMLResponse');
     const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: result.samlResponse });
-    assert.equal(profile?.nameID, 'ada@example.com');
+    assert.equal(profile?.nameID, nameId);
     return /<saml:AuthnContextClassRef>([^<]+)</.exec(result.xml)?.[1];
   };
 
@@ -108,6 +115,53 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
     const browser = new Browser();
     const { sp, posted } = await startSignIn(browser);
     assert.equal(await accepted(sp, posted), PASSWORD_CLASS);
+  });
+
+  const account = async (browser: Browser) => {
+    const response = await browser.get(`${system.idpUrl}/account`);
+    const html = await response.text();
+    return { status: response.status, html, csrf: /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '' };
+  };
+  let graceSecret = '';
+  let graceRecoveryCodes: string[] = [];
+
+  it('at the account page a person adds an authenticator app; the next sign-in asks for its code', async () => {
+    const browser = new Browser();
+    const { posted } = await startSignIn(browser, 'grace');
+    assert.equal((await answer(posted)).kind, 'post', 'no factor, policy off: the password signs in');
+    const before = await account(browser);
+    assert.match(before.html, /<h2>Security devices<\/h2>/);
+    assert.match(before.html, /No second factor yet/);
+
+    const start = await browser.postForm(`${system.idpUrl}/account/mfa/totp`, { csrf: before.csrf });
+    assert.equal(start.status, 200);
+    const enrol = await start.text();
+    assert.match(enrol, /action="\/account\/mfa\/totp\/confirm"/);
+    graceSecret = (/<p class="secret" id="secret">([A-Z2-7 ]+)<\/p>/.exec(enrol)?.[1] ?? '').replace(/ /g, '');
+    const graceCode = (steps = 0) =>
+      new TOTP({ secret: Secret.fromBase32(graceSecret), algorithm: 'SHA1', digits: 6, period: 30 }).generate({
+        timestamp: Date.now() + steps * 30_000,
+      });
+    const wrong = await browser.postForm(`${system.idpUrl}/account/mfa/totp/confirm`, { csrf: before.csrf, code: graceCode(4) });
+    assert.equal(wrong.status, 400);
+    const confirmed = await browser.postForm(`${system.idpUrl}/account/mfa/totp/confirm`, { csrf: before.csrf, code: graceCode() });
+    assert.equal(confirmed.status, 200);
+    const codes = [...(await confirmed.text()).matchAll(/<li>([a-z2-9]{5}-[a-z2-9]{5})<\/li>/g)].map((m) => m[1]);
+    assert.equal(codes.length, 10);
+
+    const after = await account(browser);
+    assert.equal(after.html.match(/<li>Authenticator app, added /g)?.length, 1);
+    assert.match(after.html, /10 recovery codes left\./);
+    const regenerated = await browser.postForm(`${system.idpUrl}/account/mfa/recovery-codes`, { csrf: after.csrf });
+    const fresh = (graceRecoveryCodes = [...(await regenerated.text()).matchAll(/<li>([a-z2-9]{5}-[a-z2-9]{5})<\/li>/g)].map((m) => m[1]));
+    assert.equal(fresh.length, 10);
+
+    const next = new Browser();
+    const again = await startSignIn(next, 'grace');
+    assert.equal(again.posted.headers.get('location'), '/login/mfa');
+    const step = await secondStep(next);
+    assert.equal((await sendCode(next, step.csrf, codes[0])).status, 401, 'the old set of recovery codes is void');
+    assert.equal(await accepted(again.sp, await sendCode(next, step.csrf, graceCode(1)), 'grace@example.com'), MFA_CLASS);
   });
 
   it('with the policy required, walks a person without a factor through enrolment, then shows recovery codes once', async () => {
@@ -189,7 +243,7 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
     assert.equal(mfa.recoveryCodesLeft, 9);
   });
 
-  it('locks the second step after too many wrong codes, even for the right one; an admin reset lifts it and ends the sessions', async () => {
+  it('locks the second step after too many wrong codes, even for a right one; the last factor cannot be removed while required; an admin reset lifts it and ends the sessions', async () => {
     const browser = new Browser();
     await startSignIn(browser);
     const step = await secondStep(browser);
@@ -213,6 +267,19 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
       200,
     );
     assert.deepEqual(after, { factors: [], recoveryCodesLeft: 0 });
+
+    // Grace may not remove her only factor while the policy requires one.
+    const graceBrowser = new Browser();
+    const graceSignIn = await startSignIn(graceBrowser, 'grace');
+    const graceStep = await secondStep(graceBrowser);
+    const graceIssued = await sendCode(graceBrowser, graceStep.csrf, graceRecoveryCodes[0]);
+    assert.equal(await accepted(graceSignIn.sp, graceIssued, 'grace@example.com'), MFA_CLASS);
+    const page = await account(graceBrowser);
+    const factorId = /name="factorId" value="([^"]+)"/.exec(page.html)?.[1] ?? '';
+    const refused = await graceBrowser.postForm(`${system.idpUrl}/account/mfa/remove`, { csrf: page.csrf, factorId });
+    assert.equal(refused.status, 409);
+    assert.match(await refused.text(), /Your organisation requires a second factor: add another device before you remove this one\./);
+    assert.equal((await account(graceBrowser)).html.match(/<li>Authenticator app, added /g)?.length, 1);
 
     // The policy still requires a factor: the next sign-in enrols again.
     const fresh = new Browser();

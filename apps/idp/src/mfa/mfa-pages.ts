@@ -61,21 +61,52 @@ ${codeField({ label: 'Code from your authenticator app', error: opts.error, allo
   return { status: opts.error ? (opts.status ?? 400) : 200, html, csp: csp(opts.nonce) };
 }
 
-/** Recovery codes, shown once; `continueTo`: a form that carries the sign-in on. */
+/** Recovery codes, shown once; `continueTo`: a form that carries the sign-in on, or a link. */
 export function recoveryCodesPage(opts: {
   nonce: string;
   csrfToken: string;
   codes: readonly string[];
-  continueTo: { action: string; label: string };
+  continueTo: { action: string; label: string } | { href: string; label: string };
 }): Page {
+  const next =
+    'href' in opts.continueTo
+      ? `<p><a href="${escapeHtml(opts.continueTo.href)}">${escapeHtml(opts.continueTo.label)}</a></p>`
+      : `<form method="post" action="${escapeHtml(opts.continueTo.action)}">${csrfField(opts.csrfToken)}<button type="submit">${escapeHtml(opts.continueTo.label)}</button></form>`;
   const html = layout(
     'Your recovery codes',
     opts.nonce,
     `<h1>Your recovery codes</h1>
 <p>Each code signs you in once if you lose your authenticator app. Keep them somewhere safe: they are shown only now.</p>
 <ul class="codes" aria-label="Recovery codes">${opts.codes.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>
-<form method="post" action="${escapeHtml(opts.continueTo.action)}">${csrfField(opts.csrfToken)}<button type="submit">${escapeHtml(opts.continueTo.label)}</button></form>`,
+${next}`,
     MFA_STYLE,
   );
   return { status: 200, html, csp: csp(opts.nonce) };
+}
+
+/** The account page's "Security devices": the person's factors, each removable, adding an app, and recovery codes. */
+export function securityDevicesSection(opts: {
+  csrfToken: string;
+  factors: readonly { id: string; kind: 'totp'; createdAt: Date; lastUsedAt: Date | null }[];
+  recoveryCodesLeft: number;
+}): string {
+  const day = (d: Date) => d.toISOString().slice(0, 10);
+  const rows = opts.factors
+    .map(
+      (f, i) =>
+        `<li>Authenticator app, added ${escapeHtml(day(f.createdAt))}${f.lastUsedAt ? `, last used ${escapeHtml(day(f.lastUsedAt))}` : ''}
+<form method="post" action="/account/mfa/remove">${csrfField(opts.csrfToken)}<input type="hidden" name="factorId" value="${escapeHtml(f.id)}"><button type="submit" aria-label="Remove authenticator app ${i + 1}">Remove</button></form></li>`,
+    )
+    .join('');
+  const list =
+    opts.factors.length > 0
+      ? `<ul id="factors">${rows}</ul>`
+      : '<p class="muted">No second factor yet: your password alone signs you in.</p>';
+  const recovery =
+    opts.factors.length > 0
+      ? `<p>${opts.recoveryCodesLeft} recovery code${opts.recoveryCodesLeft === 1 ? '' : 's'} left.</p>
+<form method="post" action="/account/mfa/recovery-codes">${csrfField(opts.csrfToken)}<button type="submit">Make new recovery codes</button></form>`
+      : '';
+  return `<h2>Security devices</h2>${list}
+<form method="post" action="/account/mfa/totp">${csrfField(opts.csrfToken)}<button type="submit">Add an authenticator app</button></form>${recovery}`;
 }

@@ -32,6 +32,8 @@ export interface IdpSession {
    * The password was right and a second step is due (a code, or enrolment first): who, until
    * then not signed in. `factorId`: the TOTP factor being enrolled.
    */
+  /** The TOTP factor the signed-in person is adding at the account page, until confirmed. */
+  enrolling?: string;
   secondStep?: { userId: string; organizationId: string; stage: 'verify' | 'enrol'; factorId?: string };
   pending?: PendingSso;
   /**

@@ -167,6 +167,8 @@ export function accountPage(opts: {
   profile: readonly (readonly [label: string, value: string])[];
   sessions: readonly AccountSessionView[];
   errors?: PasswordFieldErrors;
+  /** The "Security devices" section, rendered (mfa-pages.ts). */
+  securityDevices?: string;
   /** A sentence above the form: what just happened ("Password changed"), or why the change failed. */
   notice?: { text: string; error: boolean };
   status?: number;
@@ -209,7 +211,7 @@ export function accountPage(opts: {
 ${passwordField('currentPassword', 'Current password', 'current-password')}
 ${passwordField('newPassword', 'New password', 'new-password')}
 ${passwordField('repeatPassword', 'Repeat the new password', 'new-password')}
-<button type="submit">Change password</button></form>
+<button type="submit">Change password</button></form>${opts.securityDevices ?? ''}
 <h2>Your sessions</h2><ul id="sessions">${sessionRows}</ul>${others}`,
     ACCOUNT_STYLE,
   );
