@@ -65,7 +65,18 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
     await system.admin('POST', `${system.catalogUrl}/v1/applications/${appId}/user-groups`, { groupId: group.id }, 201);
     const catalogEvents = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`);
     publisher = await CatalogPublisher.connect(system, String(catalogEvents[0]?.payload.organizationId));
-    await publisher.configure(appId, {
+    await configure();
+    certs = await idpCertificate(system, appId);
+  });
+
+  afterAll(async () => {
+    await publisher?.close();
+    await system.stop();
+  });
+
+  /** The application's options as the catalog would publish them (CatalogPublisher): MFA options the test sets. */
+  const configure = (over: { mfaRequired?: boolean; mfaAuthnContext?: 'refeds-mfa' | 'microsoft-multipleauthn' } = {}) =>
+    publisher.configure(appId, {
       name: 'MFA SP',
       connectorId: 'saml2',
       spEntityId: SP.entityId,
@@ -76,14 +87,8 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
       signResponse: true,
       active: true,
       attributes: [{ spName: 'email', source: 'email', constant: null, enabled: true, required: true }],
+      ...over,
     });
-    certs = await idpCertificate(system, appId);
-  });
-
-  afterAll(async () => {
-    await publisher?.close();
-    await system.stop();
-  });
 
   /** node-saml starts a sign-in; the password goes in; answers the page after it, and node-saml to check the end. */
   const startSignIn = async (browser: Browser, username = 'ada') => {
@@ -285,5 +290,33 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
     const fresh = new Browser();
     await startSignIn(fresh);
     assert.match((await secondStep(fresh)).html, /Set up an authenticator app/);
+  });
+
+  it('an application that requires MFA steps a password-only session up (enrolling the person), and may ask for Microsoft’s multipleauthn', async () => {
+    await system.admin('PUT', `${system.idpUrl}/v1/mfa-policy`, { policy: 'off' }, 200);
+    const browser = new Browser();
+    // Ada has no factor since the reset, and neither the organisation nor the application asks for one.
+    const first = await startSignIn(browser);
+    assert.equal(await accepted(first.sp, first.posted), PASSWORD_CLASS);
+
+    await configure({ mfaRequired: true, mfaAuthnContext: 'microsoft-multipleauthn' });
+    const sp = nodeSaml(system, appId, certs);
+    const again = await browser.get(await sp.getAuthorizeUrlAsync('', undefined, {}));
+    assert.equal(again.status, 302);
+    assert.equal(again.headers.get('location'), '/login/mfa', 'signed in, but with a password only: a second step');
+    const enrol = await secondStep(browser);
+    assert.match(enrol.html, /Set up an authenticator app/);
+    secret = (/<p class="secret" id="secret">([A-Z2-7 ]+)<\/p>/.exec(enrol.html)?.[1] ?? '').replace(/ /g, '');
+    const confirmed = await sendCode(browser, enrol.csrf, code());
+    assert.equal(confirmed.status, 200);
+    const issued = await browser.postForm(`${system.idpUrl}/login/continue`, parseForm(await confirmed.text()).fields);
+    assert.equal(await accepted(sp, issued), 'http://schemas.microsoft.com/claims/multipleauthn');
+
+    // Signed in with both factors now: the next SSO issues at once.
+    const sso = nodeSaml(system, appId, certs);
+    assert.equal(
+      await accepted(sso, await browser.get(await sso.getAuthorizeUrlAsync('', undefined, {}))),
+      'http://schemas.microsoft.com/claims/multipleauthn',
+    );
   });
 });

@@ -95,9 +95,10 @@ export class LoginService {
       await this.throttle.succeeded(s.id);
       const who = { organizationId: pending.organizationId, userId: answer.userId };
       // A person with a factor always gives it; one without enrols first when the policy requires it.
+      // The application may require one whatever the organisation's policy.
       const stage = (await this.mfa.hasConfirmedFactor(who))
         ? 'verify'
-        : (await this.mfa.policy(pending.organizationId)) === 'required'
+        : app?.snapshot.mfaRequired || (await this.mfa.policy(pending.organizationId)) === 'required'
           ? 'enrol'
           : undefined;
       if (stage) {
@@ -165,7 +166,7 @@ export class LoginService {
       }
       await this.mfaThrottle.succeeded(step.userId, s.id);
       // Signed in now; the codes are shown once, then "Continue" carries the sign-in on (continueSignIn).
-      const renewed = this.sessions.regenerate({ ...s, secondStep: undefined, user: this.newUser(step.userId, pending, true) });
+      const renewed = this.sessions.regenerate({ ...s, secondStep: undefined, user: this.newUser(step.userId, pending, true, s.user) });
       const page = recoveryCodesPage({
         nonce: nonce(),
         csrfToken: renewed.csrfToken,
@@ -205,7 +206,7 @@ export class LoginService {
     // A new id at sign-in: a session id planted before it (fixation) is worth nothing after.
     const renewed = this.sessions.regenerate({
       ...s,
-      user: this.newUser(userId, pending, mfa),
+      user: this.newUser(userId, pending, mfa, s.user),
       pending: undefined,
       // Another person signing in over this session (ForceAuthn) does not inherit the first one's
       // applications: Single Logout would name that person to them, or end this one's session.
@@ -218,8 +219,13 @@ export class LoginService {
     return { ...outcome, session: renewed };
   }
 
-  private newUser(userId: string, pending: PendingSso, mfa: boolean): NonNullable<IdpSession['user']> {
-    return { id: userId, organizationId: pending.organizationId, authnInstant: new Date(), sessionIndex: newSamlId(), mfa };
+  /**
+   * The signed-in person. A step up (the same person, signed in already, giving a second factor)
+   * keeps the session's index: the applications that had it still name this session at logout.
+   */
+  private newUser(userId: string, pending: PendingSso, mfa: boolean, before?: IdpSession['user']): NonNullable<IdpSession['user']> {
+    const sessionIndex = before?.id === userId && before.organizationId === pending.organizationId ? before.sessionIndex : newSamlId();
+    return { id: userId, organizationId: pending.organizationId, authnInstant: new Date(), sessionIndex, mfa };
   }
 
   /** The factor being enrolled in this sign-in: made on first sight, kept in the session so a wrong code shows the same key. */
