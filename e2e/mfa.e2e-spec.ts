@@ -319,4 +319,26 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
       'http://schemas.microsoft.com/claims/multipleauthn',
     );
   });
+
+  it('ForceAuthn asks for the password and the code again', async () => {
+    const browser = new Browser();
+    const first = await startSignIn(browser);
+    assert.equal(first.posted.headers.get('location'), '/login/mfa');
+    const step = await secondStep(browser);
+    assert.match(step.html, /Enter your code/);
+    assert.equal((await answer(await sendCode(browser, step.csrf, code(1)))).kind, 'post');
+
+    const forced = nodeSaml(system, appId, certs, { forceAuthn: true });
+    const again = await answer(await browser.get(await forced.getAuthorizeUrlAsync('', undefined, {})));
+    assert.deepEqual(again, { kind: 'login', location: '/login' }, 'the password again');
+    const form = parseForm(await (await browser.get(`${system.idpUrl}/login`)).text());
+    const posted = await browser.postForm(`${system.idpUrl}/login`, { csrf: form.fields.csrf ?? '', username: 'ada', password });
+    assert.equal(posted.headers.get('location'), '/login/mfa', 'and the code again');
+    const reStep = await secondStep(browser);
+    assert.equal((await sendCode(browser, reStep.csrf, code(1))).status, 401, 'the code just used is not accepted twice');
+
+    const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`);
+    const subjects = new Set(events.filter((e) => e.subject.includes('idp.mfa.')).map((e) => e.subject.replace(/^.*idp\.mfa\./, '')));
+    assert.deepEqual([...subjects].sort(), ['enrolled.v1', 'recovery-codes-regenerated.v1', 'rejected.v1', 'reset.v1', 'verified.v1']);
+  });
 });

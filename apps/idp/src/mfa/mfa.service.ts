@@ -9,6 +9,8 @@ import { newRecoveryCodes, newTotpSecret, recoveryCodeHash, verifyTotp } from '.
 
 export const MFA_POLICIES = ['off', 'optional', 'required'] as const;
 export type MfaPolicy = (typeof MFA_POLICIES)[number];
+/** How long an instance trusts the policy it read (see MfaService.policy). */
+export const POLICY_CACHE_MS = 5_000;
 
 /** A factor as the account page and the admin API show it: never its secret. */
 export interface FactorView {
@@ -46,6 +48,7 @@ type Who = { organizationId: string; userId: string };
 export class MfaService {
   private readonly logger = new Logger(MfaService.name);
   private readonly encryption: KeyEncryption;
+  private readonly policies = new Map<string, { policy: MfaPolicy; until: number }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -55,11 +58,19 @@ export class MfaService {
     this.encryption = new KeyEncryption(config.IDP_KEY_ENCRYPTION_KEY);
   }
 
+  /**
+   * The organisation's policy. Every SSO of a password-only session asks it, so each instance
+   * keeps it POLICY_CACHE_MS: a change made through another instance applies there within that.
+   */
   async policy(organizationId: string): Promise<MfaPolicy> {
+    const cached = this.policies.get(organizationId);
+    if (cached && cached.until > Date.now()) return cached.policy;
     const rows: { policy: MfaPolicy }[] = await this.dataSource.query(`SELECT policy FROM idp.mfa_policies WHERE organization_id = $1`, [
       organizationId,
     ]);
-    return rows[0]?.policy ?? 'off';
+    const policy = rows[0]?.policy ?? 'off';
+    this.policies.set(organizationId, { policy, until: Date.now() + POLICY_CACHE_MS });
+    return policy;
   }
 
   async setPolicy(organizationId: string, policy: MfaPolicy): Promise<void> {
@@ -68,6 +79,7 @@ export class MfaService {
        ON CONFLICT (organization_id) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now()`,
       [organizationId, policy],
     );
+    this.policies.set(organizationId, { policy, until: Date.now() + POLICY_CACHE_MS });
     this.logger.log({ organizationId, policy }, 'MFA policy set');
   }
 
