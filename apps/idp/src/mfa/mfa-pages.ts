@@ -6,29 +6,32 @@ const csrfField = (token: string) => `<input type="hidden" name="csrf" value="${
 const MFA_STYLE =
   '.qr svg{width:12rem;height:12rem}.secret{font-family:monospace;font-size:1.1rem;word-break:break-all}.codes{font-family:monospace;font-size:1.1rem}';
 
-/** The field for a six-digit code: numeric keypad on phones, and the browser may fill it from an SMS or app. */
-function codeField(opts: { label: string; hint?: string; error?: string; allowRecovery: boolean }): string {
+/** The field for a six-digit code: numeric keypad on phones, and the browser may fill it from an authenticator. */
+function codeField(opts: { label: string; hint?: string; error?: string }): string {
   const described = [opts.hint ? 'code-hint' : '', opts.error ? 'code-error' : ''].filter(Boolean).join(' ');
   return `<label for="code">${escapeHtml(opts.label)}</label>${opts.hint ? `<p class="muted" id="code-hint">${escapeHtml(opts.hint)}</p>` : ''}
-<input id="code" name="code" autocomplete="one-time-code" ${opts.allowRecovery ? 'inputmode="text"' : 'inputmode="numeric" pattern="[0-9 ]*"'} required autofocus${
+<input id="code" name="code" autocomplete="one-time-code" inputmode="numeric" pattern="[0-9 ]*" maxlength="8" required autofocus${
     described ? ` aria-describedby="${described}"` : ''
   }${opts.error ? ' aria-invalid="true"' : ''}>${opts.error ? `<p class="error" id="code-error" role="alert">${escapeHtml(opts.error)}</p>` : ''}`;
 }
 
-/** The second step of a sign-in: a code from the authenticator app, or a recovery code. */
+/**
+ * The second step of a sign-in: a code from the authenticator app (a numeric field), or, behind
+ * "Use a recovery code", a recovery code in a text field of its own (letters: no numeric keypad).
+ * Both post `code`; the server tells them apart.
+ */
 export function mfaCodePage(opts: { nonce: string; csrfToken: string; applicationName: string; error?: string; status?: number }): Page {
   const html = layout(
     'Enter your code',
     opts.nonce,
     `<h1>Enter your code</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>
 <form method="post" action="/login/mfa">${csrfField(opts.csrfToken)}
-${codeField({
-  label: 'Code from your authenticator app',
-  hint: 'Six digits. Lost your device? Enter one of your recovery codes instead.',
-  error: opts.error,
-  allowRecovery: true,
-})}
-<button type="submit">Verify</button></form>`,
+${codeField({ label: 'Code from your authenticator app', hint: 'Six digits, from the app on your phone.', error: opts.error })}
+<button type="submit">Verify</button></form>
+<details><summary>Lost your device? Use a recovery code</summary>
+<form method="post" action="/login/mfa">${csrfField(opts.csrfToken)}
+<label for="recovery-code">Recovery code</label><input id="recovery-code" name="code" autocomplete="off" autocapitalize="none" spellcheck="false" required>
+<button type="submit">Use recovery code</button></form></details>`,
   );
   return { status: opts.error ? (opts.status ?? 401) : 200, html, csp: csp(opts.nonce) };
 }
@@ -54,7 +57,7 @@ export function mfaEnrolPage(opts: {
 <li>Cannot scan? Type this key into the app instead: <p class="secret" id="secret">${escapeHtml(grouped)}</p></li>
 <li>Enter the six-digit code the app shows.</li></ol>
 <form method="post" action="${escapeHtml(opts.action)}">${csrfField(opts.csrfToken)}
-${codeField({ label: 'Code from your authenticator app', error: opts.error, allowRecovery: false })}
+${codeField({ label: 'Code from your authenticator app', error: opts.error })}
 <button type="submit">Confirm</button></form>`,
     MFA_STYLE,
   );
