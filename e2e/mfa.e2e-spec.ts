@@ -339,6 +339,15 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
 
     const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`);
     const subjects = new Set(events.filter((e) => e.subject.includes('idp.mfa.')).map((e) => e.subject.replace(/^.*idp\.mfa\./, '')));
-    assert.deepEqual([...subjects].sort(), ['enrolled.v1', 'recovery-codes-regenerated.v1', 'rejected.v1', 'reset.v1', 'verified.v1']);
+    assert.deepEqual([...subjects].sort(), [
+      'enrolled.v1',
+      'policy-set.v1',
+      'recovery-codes-regenerated.v1',
+      'rejected.v1',
+      'reset.v1',
+      'verified.v1',
+    ]);
+    const reset = events.find((e) => e.subject.endsWith('idp.mfa.reset.v1'));
+    assert.equal((reset?.payload.actor as { kind?: string } | undefined)?.kind, 'api-key', 'the reset names who made it');
   });
 });

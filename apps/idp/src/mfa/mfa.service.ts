@@ -81,6 +81,7 @@ export class MfaService {
     );
     this.policies.set(organizationId, { policy, until: Date.now() + POLICY_CACHE_MS });
     this.logger.log({ organizationId, policy }, 'MFA policy set');
+    void this.audit.record(IdpEvents.mfaPolicySet, { organizationId, policy, occurredAt: new Date().toISOString() });
   }
 
   async factors({ organizationId, userId }: Who): Promise<FactorView[]> {

@@ -87,6 +87,11 @@ export const IdpEvents = {
   mfaRemoved: defineEvent('idp.mfa.removed.v1', z.object({ ...mfaAudit, factorId: z.uuid(), kind: z.enum(MFA_FACTOR_KINDS) })),
   /** An administrator removed all of a person's factors and recovery codes (and ended their sessions). */
   mfaReset: defineEvent('idp.mfa.reset.v1', z.object({ ...mfaAudit, factorsRemoved: z.number().int().min(0) })),
+  /** An administrator set the organisation's MFA policy. */
+  mfaPolicySet: defineEvent(
+    'idp.mfa.policy-set.v1',
+    z.object({ organizationId: z.uuid(), policy: z.enum(['off', 'optional', 'required']), occurredAt: z.iso.datetime() }),
+  ),
   /** A person made a new set of recovery codes; the old set is void. */
   mfaRecoveryCodesRegenerated: defineEvent('idp.mfa.recovery-codes-regenerated.v1', z.object(mfaAudit)),
   /** A second factor was checked at sign-in and accepted. */
