@@ -9,12 +9,14 @@ import { SsoOptions1764600000000 } from './migrations/1764600000000-SsoOptions';
 import { ConsumerPositions1765000000000 } from './migrations/1765000000000-ConsumerPositions';
 import { AdminRoles1765600000000 } from './migrations/1765600000000-AdminRoles';
 import { SharedSessions1766000000000 } from './migrations/1766000000000-SharedSessions';
+import { Mfa1766000000000 } from './migrations/1766000000000-Mfa';
 import { READ_MODEL_ENTITIES } from './read-model/read-model.entities';
 import { AccountModule } from './account/account.module';
 import { KeyRotationModule } from './keys/key-rotation.module';
 import { LoginModule } from './login/login.module';
 import { LogoutModule } from './logout/logout.module';
 import { MetadataModule } from './metadata/metadata.module';
+import { MfaModule } from './mfa/mfa.module';
 import { PreviewModule } from './preview/preview.module';
 import { IDP_CONSUMES } from './read-model/consumed-streams';
 import { ReadModelModule } from './read-model/read-model.module';
@@ -40,6 +42,7 @@ export class AppModule {
             ConsumerPositions1765000000000,
             AdminRoles1765600000000,
             SharedSessions1766000000000,
+            Mfa1766000000000,
           ],
           // Audit events that NATS did not acknowledge at once wait here for the relay.
           outbox: true,
@@ -56,6 +59,7 @@ export class AppModule {
         AccountModule,
         PreviewModule,
         KeyRotationModule,
+        MfaModule,
       ],
       providers: [{ provide: IDP_CONFIG, useValue: config }],
       exports: [IDP_CONFIG],

@@ -38,6 +38,13 @@ export const idpConfigSchema = baseConfigSchema
     IDP_LOGIN_FAILURES_PER_SOURCE: z.coerce.number().int().min(1).default(30),
     IDP_LOGIN_FAILURES_PER_SESSION: z.coerce.number().int().min(1).default(10),
     IDP_LOGIN_THROTTLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    /**
+     * Wrong second-factor codes allowed per person (then their second step is locked) and per
+     * browser session within IDP_MFA_THROTTLE_SECONDS.
+     */
+    IDP_MFA_FAILURES_PER_USER: z.coerce.number().int().min(1).default(5),
+    IDP_MFA_FAILURES_PER_SESSION: z.coerce.number().int().min(1).default(5),
+    IDP_MFA_THROTTLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
     /** How long a browser may take from the start of a sign-in to entering its password. */
     IDP_PENDING_SESSION_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
     /** Sessions waiting for a sign-in kept at once; past this the oldest is dropped. */

@@ -123,6 +123,26 @@ describe('admin roles at the catalog and the IdP', () => {
     assert.equal((await as('jits_not-a-session', 'GET', preview)).status, 401);
   });
 
+  it('the IdP’s MFA: help desk resets a person’s factors but may not set the policy; read-only reads both; the reset names who made it', async () => {
+    const rita = await tokenOf(ids.rita);
+    const hank = await tokenOf(ids.hank);
+    const alice = await tokenOf(ids.alice);
+    const policy = `${idp.url}/v1/mfa-policy`;
+    const factors = `${idp.url}/v1/users/${ids.rita}/mfa`;
+    assert.deepEqual(await as(rita, 'GET', policy), { status: 200, body: { policy: 'off' } });
+    assert.deepEqual(await as(rita, 'GET', factors), { status: 200, body: { factors: [], recoveryCodesLeft: 0 } });
+    assert.deepEqual(await as(rita, 'DELETE', factors), forbidden('read-only', 'unlock accounts or reset passwords'));
+    assert.deepEqual(await as(hank, 'PUT', policy, { policy: 'required' }), forbidden('help-desk', 'do this'));
+    assert.deepEqual(await as(alice, 'PUT', policy, { policy: 'optional' }), { status: 200, body: { policy: 'optional' } });
+    const reset = await as(hank, 'DELETE', factors);
+    assert.equal(reset.status, 200, JSON.stringify(reset.body));
+    await eventually(async () => {
+      const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`);
+      const event = events.find((e) => e.subject.endsWith('idp.mfa.reset.v1') && e.payload.userId === ids.rita);
+      assert.deepEqual(event?.payload.actor, { kind: 'person', userId: ids.hank, username: 'hank' });
+    });
+  });
+
   it('a demoted or suspended administrator loses their rights at the catalog and the IdP within a second', async () => {
     const id = await person('dora', 'administrator');
     const dora = await tokenOf(id);

@@ -85,6 +85,8 @@ describe('application options', () => {
         portalVisible: true,
         portalLabel: null,
         portalColor: null,
+        mfaRequired: false,
+        mfaAuthnContext: 'refeds-mfa',
       });
     });
 

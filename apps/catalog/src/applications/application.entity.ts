@@ -79,6 +79,12 @@ export class Application {
   @Column('text', { name: 'portal_color', nullable: true })
   portalColor!: string | null;
 
+  @Column('boolean', { name: 'mfa_required', default: false })
+  mfaRequired!: boolean;
+
+  @Column('text', { name: 'mfa_authn_context', default: 'refeds-mfa' })
+  mfaAuthnContext!: ApplicationSnapshot['mfaAuthnContext'];
+
   @Column('boolean', { default: true })
   active!: boolean;
 

@@ -59,6 +59,10 @@ const fields = {
   portalLabel: z.string().trim().min(1).max(100).nullable().optional(),
   /** `#rgb` or `#rrggbb`. */
   portalColor: z.string().max(16).nullable().optional(),
+  /** Every sign-in to the application needs a second factor, whatever the organisation's MFA policy (default false). */
+  mfaRequired: z.boolean().optional(),
+  /** The AuthnContextClassRef after a second factor: refeds-mfa (default) or microsoft-multipleauthn (for Microsoft Entra ID). */
+  mfaAuthnContext: z.enum(['refeds-mfa', 'microsoft-multipleauthn']).optional(),
   attributes: z.array(Mapping).max(100).optional(),
   /** The SP's metadata; explicit fields of the same body win over what it says. */
   metadataXml: z.string().min(1).max(MAX_METADATA_CHARS).optional(),

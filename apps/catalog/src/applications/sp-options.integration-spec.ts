@@ -250,4 +250,37 @@ describe('SP options stored by the catalog, used by the IdP', () => {
       for (const name of ['launchUrl', 'portalLabel', 'portalColor']) assert.ok(properties?.[name], `${route} ${name}`);
     }
   });
+
+  it('MFA options: off by default, set on PATCH, refused naming the field, in the events the IdP receives', async () => {
+    const created = await system.call('POST', `${system.catalog}/v1/applications`, {
+      connectorId: 'saml2',
+      name: 'MFA app',
+      spEntityId: 'https://mfa.example.com/sp',
+      acsUrls: ['https://mfa.example.com/acs'],
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const id = String(created.body.id);
+    const mfa = (b: Record<string, unknown>) => [b.mfaRequired, b.mfaAuthnContext];
+    assert.deepEqual(mfa(created.body), [false, 'refeds-mfa']);
+    const patched = await system.call('PATCH', `${system.catalog}/v1/applications/${id}`, {
+      mfaRequired: true,
+      mfaAuthnContext: 'microsoft-multipleauthn',
+    });
+    assert.equal(patched.status, 200, JSON.stringify(patched.body));
+    assert.deepEqual(mfa(patched.body), [true, 'microsoft-multipleauthn']);
+    const refused = await system.call('PATCH', `${system.catalog}/v1/applications/${id}`, { mfaRequired: 'yes', mfaAuthnContext: 'sms' });
+    assert.equal(refused.status, 400);
+    assert.deepEqual(
+      (refused.body.details as { field: string }[]).map((d) => d.field),
+      ['mfaRequired', 'mfaAuthnContext'],
+    );
+    const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`);
+    const snapshots = events
+      .filter((e) => e.payload.applicationId === id && /catalog\.application\.(created|updated)\.v1$/.test(e.subject))
+      .map((e) => mfa(e.payload.application as Record<string, unknown>));
+    assert.deepEqual(snapshots, [
+      [false, 'refeds-mfa'],
+      [true, 'microsoft-multipleauthn'],
+    ]);
+  });
 });

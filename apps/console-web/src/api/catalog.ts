@@ -239,6 +239,9 @@ export interface components {
                 usersLacking: number;
             };
             launchUrl: string | null;
+            /** @enum {string} */
+            mfaAuthnContext: "refeds-mfa" | "microsoft-multipleauthn";
+            mfaRequired: boolean;
             name: string;
             nameIdFormat: string;
             nameIdSource: string;
@@ -312,6 +315,9 @@ export interface components {
                 usersLacking: number;
             };
             launchUrl: string | null;
+            /** @enum {string} */
+            mfaAuthnContext: "refeds-mfa" | "microsoft-multipleauthn";
+            mfaRequired: boolean;
             name: string;
             nameIdFormat: string;
             nameIdSource: string;
@@ -630,6 +636,9 @@ export interface operations {
                     idpInitiatedRelayStateFromCaller?: boolean;
                     launchUrl?: string | null;
                     metadataXml?: string;
+                    /** @enum {string} */
+                    mfaAuthnContext?: "refeds-mfa" | "microsoft-multipleauthn";
+                    mfaRequired?: boolean;
                     name: string;
                     /** @enum {string} */
                     nameIdFormat?: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" | "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified" | "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" | "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
@@ -881,6 +890,9 @@ export interface operations {
                     idpInitiatedRelayStateFromCaller?: boolean;
                     launchUrl?: string | null;
                     metadataXml?: string;
+                    /** @enum {string} */
+                    mfaAuthnContext?: "refeds-mfa" | "microsoft-multipleauthn";
+                    mfaRequired?: boolean;
                     name?: string;
                     /** @enum {string} */
                     nameIdFormat?: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" | "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified" | "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" | "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";
@@ -1303,6 +1315,9 @@ export interface operations {
                     idpInitiatedRelayStateFromCaller?: boolean;
                     launchUrl?: string | null;
                     metadataXml: string;
+                    /** @enum {string} */
+                    mfaAuthnContext?: "refeds-mfa" | "microsoft-multipleauthn";
+                    mfaRequired?: boolean;
                     name: string;
                     /** @enum {string} */
                     nameIdFormat?: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" | "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified" | "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" | "urn:oasis:names:tc:SAML:2.0:nameid-format:transient";

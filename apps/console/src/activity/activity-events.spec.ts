@@ -50,6 +50,25 @@ describe('toActivity', () => {
     assert.equal(bySystem?.summary, `The system changed the admin role of user ${user} from none to help-desk`);
     assert.equal(bySystem?.actor, null);
   });
+
+  it('shows second-factor changes and refusals, not each accepted code', () => {
+    const mfa = { organizationId: org, occurredAt: at, userId: user };
+    assert.equal(toActivity(IdpEvents.mfaVerified.subject, { ...mfa, method: 'totp' }), null);
+    const rejected = toActivity(IdpEvents.mfaRejected.subject, { ...mfa, reason: 'locked_out' });
+    assert.deepEqual([rejected?.kind, rejected?.reason], ['refusal', 'locked_out']);
+    assert.equal(
+      toActivity(IdpEvents.mfaEnrolled.subject, { ...mfa, factorId: user, kind: 'totp' })?.summary,
+      `user ${user} added an authenticator app`,
+    );
+    const reset = toActivity(IdpEvents.mfaReset.subject, {
+      ...mfa,
+      factorsRemoved: 1,
+      actor: { kind: 'person', userId: user, username: 'grace' },
+    });
+    assert.deepEqual([reset?.kind, reset?.summary], ['admin-change', `grace reset the second factors of user ${user} (1 removed)`]);
+    const policy = toActivity(IdpEvents.mfaPolicySet.subject, { organizationId: org, occurredAt: at, policy: 'required' });
+    assert.equal(policy?.summary, 'The system set the MFA policy to required');
+  });
 });
 
 describe('the consumed contracts', () => {

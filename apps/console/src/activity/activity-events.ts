@@ -75,6 +75,16 @@ export function toActivity(subject: string, payload: AnyPayload): Row | null {
     case IdpEvents.loggedOut.subject:
       // Not one of the log's kinds: a sign-out tells an admin nothing to act on.
       return null;
+    case IdpEvents.mfaVerified.subject:
+      // Part of a sign-in, which has its own row (or refusal).
+      return null;
+    case IdpEvents.mfaRejected.subject:
+      return {
+        ...base,
+        kind: 'refusal',
+        reason: str(payload.reason),
+        summary: `Second-factor code of ${user} refused: ${String(payload.reason)}`,
+      };
     case DirectoryEvents.credentialsRejected.subject:
       return {
         ...base,
@@ -135,6 +145,16 @@ function adminSummary(subject: string, p: AnyPayload): string {
       return `${who} created API key ${String(p.name)}`;
     case DirectoryEvents.apiKeyRevoked.subject:
       return `${who} revoked API key ${String(p.apiKeyId)}`;
+    case IdpEvents.mfaEnrolled.subject:
+      return `${userName} added an authenticator app`;
+    case IdpEvents.mfaRemoved.subject:
+      return `${userName} removed an authenticator app`;
+    case IdpEvents.mfaRecoveryCodesRegenerated.subject:
+      return `${userName} made new recovery codes`;
+    case IdpEvents.mfaReset.subject:
+      return `${who} reset the second factors of ${userName} (${String(p.factorsRemoved)} removed)`;
+    case IdpEvents.mfaPolicySet.subject:
+      return `${who} set the MFA policy to ${String(p.policy)}`;
     case CatalogEvents.applicationCreated.subject:
       return `${who} created ${app} (${String((p.application as { name?: string } | undefined)?.name)})`;
     case CatalogEvents.applicationUpdated.subject:

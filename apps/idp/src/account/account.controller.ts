@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrowserReplies, field, form } from '../common/outcome';
 import { AccountService } from './account.service';
 
-/** `GET /account`, `POST /account/password` and `POST /account/sessions/end-others`. */
+/** `GET /account`, `POST /account/password`, `POST /account/sessions/end-others` and the security devices' `POST /account/mfa/...`. */
 @Controller('account')
 export class AccountController {
   constructor(
@@ -13,7 +13,7 @@ export class AccountController {
 
   @Get()
   async page(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.browser.send(reply, this.account.page(await this.browser.session(req)));
+    return this.browser.send(reply, await this.account.page(await this.browser.session(req)));
   }
 
   @Post('password')
@@ -31,6 +31,34 @@ export class AccountController {
 
   @Post('sessions/end-others')
   async endOthers(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.browser.send(reply, this.account.endOthers(await this.browser.session(req), field(form(body).csrf)));
+    return this.browser.send(reply, await this.account.endOthers(await this.browser.session(req), field(form(body).csrf)));
+  }
+
+  @Post('mfa/totp')
+  async startTotp(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, await this.account.startTotp(await this.browser.session(req), field(form(body).csrf)));
+  }
+
+  @Post('mfa/totp/confirm')
+  async confirmTotp(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const fields = form(body);
+    return this.browser.send(
+      reply,
+      await this.account.confirmTotp(await this.browser.session(req), { csrf: field(fields.csrf), code: field(fields.code) }),
+    );
+  }
+
+  @Post('mfa/remove')
+  async removeFactor(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const fields = form(body);
+    return this.browser.send(
+      reply,
+      await this.account.removeFactor(await this.browser.session(req), { csrf: field(fields.csrf), factorId: field(fields.factorId) }),
+    );
+  }
+
+  @Post('mfa/recovery-codes')
+  async regenerateRecoveryCodes(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, await this.account.regenerateRecoveryCodes(await this.browser.session(req), field(form(body).csrf)));
   }
 }

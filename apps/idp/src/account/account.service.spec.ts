@@ -5,6 +5,9 @@ import { NatsBus, type RequestOf, type ResponseOf } from '@jit/messaging';
 import { FreshReadModel } from '../common/fresh-read-model';
 import type { SsoOutcome } from '../common/outcome';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
+import { IDP_CONFIG } from '../config';
+import { MfaService } from '../mfa/mfa.service';
+import { MfaThrottle } from '../mfa/mfa-throttle';
 import { AccountService } from './account.service';
 
 const ORG = '11111111-1111-4111-8111-111111111111';
@@ -39,6 +42,10 @@ describe('AccountService', () => {
         AccountService,
         { provide: SessionStore, useValue: sessions },
         { provide: NatsBus, useValue: directory },
+        // No security devices: the page's MFA section is covered over HTTP (e2e/mfa.e2e-spec.ts).
+        { provide: MfaService, useValue: { factors: () => Promise.resolve([]), recoveryCodesLeft: () => Promise.resolve(0) } },
+        { provide: MfaThrottle, useValue: {} },
+        { provide: IDP_CONFIG, useValue: {} },
         {
           provide: FreshReadModel,
           useValue: { readModel: { profile: (o: string, u: string) => (o === ORG && u === ADA ? profile : null) } },
@@ -66,16 +73,16 @@ describe('AccountService', () => {
       sourceIp: '203.0.113.7',
     });
 
-  it('sends a browser that is not signed in to the portal', () => {
-    assert.deepEqual(service.page(undefined), { kind: 'redirect', location: '/' });
-    assert.deepEqual(service.page(sessions.create()), { kind: 'redirect', location: '/' });
+  it('sends a browser that is not signed in to the portal', async () => {
+    assert.deepEqual(await service.page(undefined), { kind: 'redirect', location: '/' });
+    assert.deepEqual(await service.page(sessions.create()), { kind: 'redirect', location: '/' });
   });
 
-  it('shows the profile escaped, and the person’s sessions with this browser marked', () => {
+  it('shows the profile escaped, and the person’s sessions with this browser marked', async () => {
     const mine = signIn();
     signIn();
     signIn(BOB);
-    const { status, html, csp } = page(service.page(mine));
+    const { status, html, csp } = page(await service.page(mine));
     assert.equal(status, 200);
     assert.match(html, /<dt>Name<\/dt><dd>Ada &#60;Lovelace&#62;<\/dd>/);
     assert.match(html, /<dt>Department<\/dt><dd>Engines<\/dd>/);
@@ -141,12 +148,12 @@ describe('AccountService', () => {
     assert.equal(sessions.get(bobs.id)?.user?.id, BOB, 'another person is untouched');
   });
 
-  it('"sign out everywhere else" ends the other sessions and keeps this one', () => {
+  it('"sign out everywhere else" ends the other sessions and keeps this one', async () => {
     const mine = signIn();
     const other = signIn();
-    assert.equal(page(service.endOthers(mine, 'forged')).status, 403);
+    assert.equal(page(await service.endOthers(mine, 'forged')).status, 403);
     assert.equal(sessions.get(other.id)?.id, other.id);
-    const { status, html } = page(service.endOthers(mine, mine.csrfToken));
+    const { status, html } = page(await service.endOthers(mine, mine.csrfToken));
     assert.equal(status, 200);
     assert.match(html, /Signed out of 1 other session\./);
     assert.equal(sessions.get(other.id), undefined);

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import QRCode from 'qrcode';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus } from '@jit/messaging';
 import { FreshReadModel } from '../common/fresh-read-model';
@@ -7,6 +8,11 @@ import { nonce, pageOutcome, type SsoOutcome } from '../common/outcome';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
 import { accountPage, type PasswordFieldErrors } from '../sso/html';
 import { signInRefusal } from '../login/sign-in-messages';
+import { IDP_CONFIG, type IdpConfig } from '../config';
+import { MfaService } from '../mfa/mfa.service';
+import { MfaThrottle } from '../mfa/mfa-throttle';
+import { mfaEnrolPage, recoveryCodesPage, securityDevicesSection } from '../mfa/mfa-pages';
+import { totpUri } from '../mfa/totp';
 import { profileRows } from './account-profile';
 
 export interface PasswordChangeForm {
@@ -23,7 +29,8 @@ type SignedIn = IdpSession & { user: NonNullable<IdpSession['user']> };
  * The signed-in person's account page: their profile, a change of password (checked and stored by
  * the directory over NATS) and their sessions. The page lists the sessions this instance holds;
  * "everywhere else" ends every other signed-in session of the person on every IdP instance
- * (SessionStore, with the shared store).
+ * (SessionStore, with the shared store). "Security devices": the person's second factors
+ * (MfaService), added, removed, and their recovery codes.
  */
 @Injectable()
 export class AccountService {
@@ -31,9 +38,12 @@ export class AccountService {
     private readonly fresh: FreshReadModel,
     private readonly sessions: SessionStore,
     private readonly bus: NatsBus,
+    private readonly mfa: MfaService,
+    @Inject(MfaThrottle) private readonly mfaThrottle: MfaThrottle,
+    @Inject(IDP_CONFIG) private readonly config: IdpConfig,
   ) {}
 
-  page(session: IdpSession | undefined): SsoOutcome {
+  async page(session: IdpSession | undefined): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
     return this.render(s);
@@ -79,10 +89,10 @@ export class AccountService {
     this.sessions.endOthers(s.user.organizationId, s.user.id, s.id);
     // And this browser's session gets a new id, so an id seen before the change is worth nothing.
     const renewed = signedIn(this.sessions.regenerate(s))!;
-    return { ...this.render(renewed, { notice: { text: 'Password changed', error: false } }), session: renewed };
+    return { ...(await this.render(renewed, { notice: { text: 'Password changed', error: false } })), session: renewed };
   }
 
-  endOthers(session: IdpSession | undefined, csrf: string | undefined): SsoOutcome {
+  async endOthers(session: IdpSession | undefined, csrf: string | undefined): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
     if (!csrfMatches(csrf, s)) return staleForm();
@@ -90,10 +100,108 @@ export class AccountService {
     return this.render(s, { notice: { text: `Signed out of ${ended} other session${ended === 1 ? '' : 's'}.`, error: false } });
   }
 
-  private render(
+  /** Starts enrolling an authenticator app: a new key and its QR code, confirmed by a code at /account/mfa/totp/confirm. */
+  async startTotp(session: IdpSession | undefined, csrf: string | undefined): Promise<SsoOutcome> {
+    const s = signedIn(session);
+    if (!s) return notSignedIn();
+    if (!csrfMatches(csrf, s)) return staleForm();
+    const { factorId, secret } = await this.mfa.startTotp(who(s));
+    s.enrolling = factorId;
+    return { kind: 'page', page: await this.enrolPage(s, secret) };
+  }
+
+  async confirmTotp(session: IdpSession | undefined, form: { csrf?: string; code?: string }): Promise<SsoOutcome> {
+    const s = signedIn(session);
+    if (!s) return notSignedIn();
+    if (!csrfMatches(form.csrf, s)) return staleForm();
+    const secret = s.enrolling ? await this.mfa.unconfirmedSecret(who(s), s.enrolling) : null;
+    if (!s.enrolling || !secret)
+      return this.render(s, { notice: { text: 'Start the set-up again: it expired.', error: true }, status: 400 });
+    // Wrong confirming codes count against the person like wrong codes at sign-in.
+    const wait = await this.mfaThrottle.wait(s.user.id, s.id);
+    if (wait.seconds > 0) return { kind: 'page', page: await this.enrolPage(s, secret, 'Too many wrong codes. Try again later.', 429) };
+    const codes = await this.mfa.confirmTotp(who(s), s.enrolling, (form.code ?? '').slice(0, 64));
+    if (codes === null) {
+      await this.mfaThrottle.failed(s.user.id, s.id);
+      return {
+        kind: 'page',
+        page: await this.enrolPage(s, secret, 'That code is not right. Check the key in your app and enter the code it shows now.'),
+      };
+    }
+    await this.mfaThrottle.succeeded(s.user.id, s.id);
+    s.enrolling = undefined;
+    if (codes.length === 0) return this.render(s, { notice: { text: 'Authenticator app added', error: false } });
+    return {
+      kind: 'page',
+      page: recoveryCodesPage({
+        nonce: nonce(),
+        csrfToken: s.csrfToken,
+        codes,
+        continueTo: { href: '/account', label: 'Back to your account' },
+      }),
+    };
+  }
+
+  /** Removes a factor; not the last one while the organisation's policy requires one. */
+  async removeFactor(session: IdpSession | undefined, form: { csrf?: string; factorId?: string }): Promise<SsoOutcome> {
+    const s = signedIn(session);
+    if (!s) return notSignedIn();
+    if (!csrfMatches(form.csrf, s)) return staleForm();
+    const factors = await this.mfa.factors(who(s));
+    const factor = factors.find((f) => f.id === form.factorId);
+    if (!factor) return this.render(s, { notice: { text: 'That device is not yours or was removed already.', error: true }, status: 404 });
+    const others = factors.filter((f) => f.confirmed && f.id !== factor.id);
+    if (factor.confirmed && others.length === 0 && (await this.mfa.policy(s.user.organizationId)) === 'required') {
+      return this.render(s, {
+        notice: { text: 'Your organisation requires a second factor: add another device before you remove this one.', error: true },
+        status: 409,
+      });
+    }
+    await this.mfa.remove(who(s), factor.id);
+    return this.render(s, { notice: { text: 'Device removed', error: false } });
+  }
+
+  /** A new set of recovery codes, shown once; the old set stops working. */
+  async regenerateRecoveryCodes(session: IdpSession | undefined, csrf: string | undefined): Promise<SsoOutcome> {
+    const s = signedIn(session);
+    if (!s) return notSignedIn();
+    if (!csrfMatches(csrf, s)) return staleForm();
+    if (!(await this.mfa.hasConfirmedFactor(who(s)))) {
+      return this.render(s, { notice: { text: 'Set up an authenticator app first.', error: true }, status: 409 });
+    }
+    const codes = await this.mfa.regenerateRecoveryCodes(who(s));
+    return {
+      kind: 'page',
+      page: recoveryCodesPage({
+        nonce: nonce(),
+        csrfToken: s.csrfToken,
+        codes,
+        continueTo: { href: '/account', label: 'Back to your account' },
+      }),
+    };
+  }
+
+  private async enrolPage(s: SignedIn, secret: string, error?: string, status?: number) {
+    const profile = this.fresh.readModel.profile(s.user.organizationId, s.user.id);
+    const account = profile?.email || profile?.username || s.user.id;
+    const qrSvg = await QRCode.toString(totpUri(secret, new URL(this.config.IDP_BASE_URL).host, account), { type: 'svg', margin: 2 });
+    return mfaEnrolPage({
+      nonce: nonce(),
+      csrfToken: s.csrfToken,
+      action: '/account/mfa/totp/confirm',
+      qrSvg,
+      secret,
+      intro: 'Add a second step to your sign-in: a code from an authenticator app on your phone.',
+      error,
+      status,
+    });
+  }
+
+  private async render(
     s: SignedIn,
     extra: { errors?: PasswordFieldErrors; notice?: { text: string; error: boolean }; status?: number } = {},
-  ): SsoOutcome & { kind: 'page' } {
+  ): Promise<SsoOutcome & { kind: 'page' }> {
+    const [factors, recoveryCodesLeft] = await Promise.all([this.mfa.factors(who(s)), this.mfa.recoveryCodesLeft(who(s))]);
     // Shown as the read model has it now: the page decides nothing, so it does not wait for freshness.
     const profile = this.fresh.readModel.profile(s.user.organizationId, s.user.id);
     const sessions = this.sessions.sessionsOf(s.user.organizationId, s.user.id).map((other) => ({
@@ -103,9 +211,20 @@ export class AccountService {
     }));
     return {
       kind: 'page',
-      page: accountPage({ nonce: nonce(), csrfToken: s.csrfToken, profile: profileRows(profile), sessions, ...extra }),
+      page: accountPage({
+        nonce: nonce(),
+        csrfToken: s.csrfToken,
+        profile: profileRows(profile),
+        sessions,
+        securityDevices: securityDevicesSection({ csrfToken: s.csrfToken, factors: factors.filter((f) => f.confirmed), recoveryCodesLeft }),
+        ...extra,
+      }),
     };
   }
+}
+
+function who(s: SignedIn): { organizationId: string; userId: string } {
+  return { organizationId: s.user.organizationId, userId: s.user.id };
 }
 
 function signedIn(session: IdpSession | undefined): SignedIn | undefined {

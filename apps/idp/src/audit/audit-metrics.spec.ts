@@ -34,4 +34,19 @@ describe('AuditMetrics', () => {
     const text = await metrics.scrape();
     for (const reason of REFUSAL_REASONS) assert.equal(metricValue(text, 'jit_idp_sso_refusals_total', { reason }), 0, reason);
   });
+
+  it('counts second-factor checks by outcome, each series from the start', async () => {
+    const metrics = new ServiceMetrics();
+    const counts = new AuditMetrics(metrics);
+    const mfa = { organizationId: audit.organizationId, userId, occurredAt: audit.occurredAt };
+    assert.equal(metricValue(await metrics.scrape(), 'jit_idp_mfa_checks_total', { outcome: 'locked_out' }), 0);
+    counts.count(IdpEvents.mfaVerified.subject, { ...mfa, method: 'totp' });
+    counts.count(IdpEvents.mfaVerified.subject, { ...mfa, method: 'recovery_code' });
+    counts.count(IdpEvents.mfaRejected.subject, { ...mfa, reason: 'wrong_code' });
+    counts.count(IdpEvents.mfaRejected.subject, { ...mfa, reason: 'wrong_code' });
+    const text = await metrics.scrape();
+    assert.equal(metricValue(text, 'jit_idp_mfa_checks_total', { outcome: 'totp' }), 1);
+    assert.equal(metricValue(text, 'jit_idp_mfa_checks_total', { outcome: 'recovery_code' }), 1);
+    assert.equal(metricValue(text, 'jit_idp_mfa_checks_total', { outcome: 'wrong_code' }), 2);
+  });
 });

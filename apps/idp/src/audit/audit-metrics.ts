@@ -1,5 +1,5 @@
 import type { Counter } from 'prom-client';
-import { IdpEvents, MISSING_ATTRIBUTE_PREFIX, REFUSAL_REASONS, type RefusalReason } from '@jit/idp-contracts';
+import { IdpEvents, MFA_REJECTION_REASONS, MISSING_ATTRIBUTE_PREFIX, REFUSAL_REASONS, type RefusalReason } from '@jit/idp-contracts';
 import type { ServiceMetrics } from '@jit/service';
 
 /** `missing_required_attribute:<name>` counts under its prefix: attribute names are not a bounded set. */
@@ -13,6 +13,7 @@ export class AuditMetrics {
   private readonly issued: Counter<'initiated_by'>;
   private readonly refused: Counter<'reason'>;
   private readonly loggedOut: Counter;
+  private readonly mfaChecks: Counter<'outcome'>;
 
   constructor(metrics: ServiceMetrics) {
     this.issued = metrics.counter({
@@ -29,6 +30,12 @@ export class AuditMetrics {
       name: 'jit_idp_logouts_total',
       help: 'Application sign-ins ended by Single Logout or signing out of the IdP (one per application of the ended IdP session)',
     });
+    this.mfaChecks = metrics.counter({
+      name: 'jit_idp_mfa_checks_total',
+      help: 'Second-factor codes checked at sign-in, by outcome: totp or recovery_code (accepted), or the refusal reason (wrong_code, throttled, locked_out)',
+      labelNames: ['outcome'],
+    });
+    for (const outcome of ['totp', 'recovery_code', ...MFA_REJECTION_REASONS]) this.mfaChecks.labels(outcome).inc(0);
     // Every series from the start, at 0: a rate over a reason seen for the first time is then right.
     for (const initiatedBy of ['sp', 'idp']) this.issued.labels(initiatedBy).inc(0);
     for (const reason of [...REFUSAL_REASONS, MISSING_ATTRIBUTE]) this.refused.labels(reason).inc(0);
@@ -45,6 +52,12 @@ export class AuditMetrics {
         return;
       case IdpEvents.loggedOut.subject:
         this.loggedOut.inc();
+        return;
+      case IdpEvents.mfaVerified.subject:
+        this.mfaChecks.labels((event as { method: string }).method).inc();
+        return;
+      case IdpEvents.mfaRejected.subject:
+        this.mfaChecks.labels((event as { reason: string }).reason).inc();
         return;
     }
   }

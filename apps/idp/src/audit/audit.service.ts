@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { IdpEvents, type RefusalReason } from '@jit/idp-contracts';
-import { NatsBus, OutboxMessage, describe, encodeJson, type EventContract, type PayloadOf } from '@jit/messaging';
+import { NatsBus, OutboxMessage, currentActor, describe, encodeJson, type EventContract, type PayloadOf } from '@jit/messaging';
 import { ServiceMetrics } from '@jit/service';
 import { AuditMetrics } from './audit-metrics';
 
@@ -68,7 +68,10 @@ export class AuditService implements BeforeApplicationShutdown {
   /** Resolves once the event is acknowledged by JetStream or kept in the outbox. */
   record<C extends EventContract>(contract: C, payload: PayloadOf<C>): Promise<void> {
     // Checked once here; the publish sends these bytes as they are (no second schema pass per sign-in).
-    const checked = contract.schema.parse(payload) as object;
+    const parsed = contract.schema.parse(payload) as object;
+    // An admin API call's events name who made it, beside the contract's fields (as the outbox does).
+    const actor = currentActor();
+    const checked = actor ? { ...parsed, actor } : parsed;
     this.metrics.count(contract.subject, checked);
     return new Promise((done) => {
       this.queued.push({ id: randomUUID(), subject: contract.subject, payload: checked, done });

@@ -13,6 +13,8 @@ import { ReplayCache } from '../sso/replay-cache';
 import { FRESHNESS_GATE, FreshReadModel } from './fresh-read-model';
 import { IdpUrls } from './idp-urls';
 import { nameIdSecretProvider } from './name-id-secret';
+import { MfaService } from '../mfa/mfa.service';
+import { MfaThrottle } from '../mfa/mfa-throttle';
 import { BrowserReplies } from './outcome';
 import { RefusalResponder } from './refusal-responder';
 
@@ -26,6 +28,17 @@ const SHARED = [
   RefusalResponder,
   BrowserReplies,
   nameIdSecretProvider,
+  MfaService,
+  {
+    provide: MfaThrottle,
+    inject: [IDP_CONFIG],
+    useFactory: (c: IdpConfig) =>
+      new MfaThrottle({
+        perUser: c.IDP_MFA_FAILURES_PER_USER,
+        perSession: c.IDP_MFA_FAILURES_PER_SESSION,
+        windowSeconds: c.IDP_MFA_THROTTLE_SECONDS,
+      }),
+  },
   {
     provide: ConsoleApplication,
     inject: [IDP_CONFIG],

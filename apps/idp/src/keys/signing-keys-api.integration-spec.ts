@@ -25,7 +25,15 @@ describe('GET /v1/signing-keys (real PostgreSQL and NATS, the directory answerin
 
   it('documents the JSON answer of every /v1 route (the SAML endpoints and pages answer XML and HTML)', async () => {
     const routes = assertSuccessSchemas(await fetchOpenApi(idp));
-    assert.deepEqual(routes.sort(), ['GET /v1/applications/{id}/preview', 'GET /v1/signing-keys', 'POST /v1/signing-keys/rotation']);
+    assert.deepEqual(routes.sort(), [
+      'DELETE /v1/users/{id}/mfa',
+      'GET /v1/applications/{id}/preview',
+      'GET /v1/mfa-policy',
+      'GET /v1/signing-keys',
+      'GET /v1/users/{id}/mfa',
+      'POST /v1/signing-keys/rotation',
+      'PUT /v1/mfa-policy',
+    ]);
   });
 
   it('lists the current key, then the one a rotation scheduled, with no private key; each organisation its own', async () => {

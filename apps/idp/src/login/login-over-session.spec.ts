@@ -5,6 +5,9 @@ import { FreshReadModel } from '../common/fresh-read-model';
 import { RefusalResponder } from '../common/refusal-responder';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
 import { SsoService } from '../sso/sso.service';
+import { IDP_CONFIG } from '../config';
+import { MfaService } from '../mfa/mfa.service';
+import { MfaThrottle } from '../mfa/mfa-throttle';
 import { LoginThrottle } from './login-throttle';
 import { LoginService } from './login.service';
 
@@ -28,6 +31,10 @@ describe('LoginService: signing in over a signed-in session (ForceAuthn)', () =>
         { provide: FreshReadModel, useValue: {} },
         { provide: SsoService, useValue: {} },
         { provide: RefusalResponder, useValue: {} },
+        // No factor, policy off: the password alone signs in.
+        { provide: MfaService, useValue: { hasConfirmedFactor: () => Promise.resolve(false), policy: () => Promise.resolve('off') } },
+        { provide: MfaThrottle, useValue: {} },
+        { provide: IDP_CONFIG, useValue: {} },
       ],
     }).compile();
     const s: IdpSession = sessions.regenerate({

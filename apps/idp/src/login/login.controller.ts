@@ -37,4 +37,25 @@ export class LoginController {
     });
     return this.browser.send(reply, outcome);
   }
+
+  @Get('login/mfa')
+  async secondStepForm(@Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, await this.login.secondStepForm(await this.browser.session(req), req.ip));
+  }
+
+  @Post('login/mfa')
+  async secondStep(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const fields = form(body);
+    const outcome = await this.login.secondStep(await this.browser.session(req), {
+      csrf: field(fields.csrf),
+      code: field(fields.code),
+      sourceIp: req.ip,
+    });
+    return this.browser.send(reply, outcome);
+  }
+
+  @Post('login/continue')
+  async continueSignIn(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.browser.send(reply, await this.login.continueSignIn(await this.browser.session(req), field(form(body).csrf), req.ip));
+  }
 }

@@ -6,6 +6,9 @@ import type { SsoOutcome } from '../common/outcome';
 import { RefusalResponder } from '../common/refusal-responder';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
 import { SsoService } from '../sso/sso.service';
+import { IDP_CONFIG, type IdpConfig } from '../config';
+import { MfaService } from '../mfa/mfa.service';
+import { MfaThrottle } from '../mfa/mfa-throttle';
 import { LoginThrottle } from './login-throttle';
 import { LoginService } from './login.service';
 import { retryTime, type RefusedCheck } from './sign-in-messages';
@@ -39,6 +42,9 @@ describe('LoginService: throttled before the directory', () => {
         { provide: FreshReadModel, useValue: {} },
         { provide: SsoService, useValue: {} },
         { provide: RefusalResponder, useValue: {} },
+        { provide: MfaService, useValue: {} },
+        { provide: MfaThrottle, useValue: {} },
+        { provide: IDP_CONFIG, useValue: {} },
       ],
     }).compile();
     const service = moduleRef.get(LoginService);
@@ -95,6 +101,9 @@ describe("LoginService: the page for each of the directory's refusals", () => {
       {} as SsoService,
       {} as RefusalResponder,
       new LoginThrottle({ perSource: 100, perSession: 100, windowSeconds: 900 }),
+      {} as MfaService,
+      {} as IdpConfig,
+      {} as MfaThrottle,
     );
     const s = sessions.create();
     s.pending = { applicationId: null, organizationId: ORG, requestId: null, acsUrl: '', relayState: null };
@@ -156,6 +165,9 @@ describe('LoginService.portal: an organisation sign-in link', () => {
       {} as SsoService,
       {} as RefusalResponder,
       new LoginThrottle({ perSource: 1, perSession: 1, windowSeconds: 60 }),
+      {} as MfaService,
+      {} as IdpConfig,
+      {} as MfaThrottle,
     );
     for (let i = 0; i < 50; i++) {
       const unknown = await service.portal(undefined, UNKNOWN);

@@ -22,7 +22,21 @@ export interface IdpSession {
   createdAt: number;
   lastSeenAt: number;
   /** Set once the user has signed in. */
-  user?: { id: string; organizationId: string; authnInstant: Date; sessionIndex: string };
+  user?: {
+    id: string;
+    organizationId: string;
+    authnInstant: Date;
+    sessionIndex: string;
+    /** Signed in with a second factor too (the assertion's AuthnContextClassRef says so). */
+    mfa?: boolean;
+  };
+  /**
+   * The password was right and a second step is due (a code, or enrolment first): who, until
+   * then not signed in. `factorId`: the TOTP factor being enrolled.
+   */
+  /** The TOTP factor the signed-in person is adding at the account page, until confirmed. */
+  enrolling?: string;
+  secondStep?: { userId: string; organizationId: string; stage: 'verify' | 'enrol'; factorId?: string };
   pending?: PendingSso;
   /**
    * Applications that received an assertion in this session, with the NameID (and its format)

@@ -18,7 +18,7 @@ const STYLE =
   'button{margin-top:1rem;padding:.5rem 1rem}.error{color:#b00020}.muted{color:#616e7c;font-size:.9rem}';
 
 /** `style`: rules of this page only, added to the shared ones under the same nonce (no inline style attributes: the CSP refuses them). */
-function layout(title: string, nonce: string, body: string, style = ''): string {
+export function layout(title: string, nonce: string, body: string, style = ''): string {
   return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(title)}</title><style nonce="${nonce}">${STYLE}${style}</style></head><body>${body}</body></html>`;
 }
@@ -167,6 +167,8 @@ export function accountPage(opts: {
   profile: readonly (readonly [label: string, value: string])[];
   sessions: readonly AccountSessionView[];
   errors?: PasswordFieldErrors;
+  /** The "Security devices" section, rendered (mfa-pages.ts). */
+  securityDevices?: string;
   /** A sentence above the form: what just happened ("Password changed"), or why the change failed. */
   notice?: { text: string; error: boolean };
   status?: number;
@@ -209,7 +211,7 @@ export function accountPage(opts: {
 ${passwordField('currentPassword', 'Current password', 'current-password')}
 ${passwordField('newPassword', 'New password', 'new-password')}
 ${passwordField('repeatPassword', 'Repeat the new password', 'new-password')}
-<button type="submit">Change password</button></form>
+<button type="submit">Change password</button></form>${opts.securityDevices ?? ''}
 <h2>Your sessions</h2><ul id="sessions">${sessionRows}</ul>${others}`,
     ACCOUNT_STYLE,
   );

@@ -9,7 +9,8 @@ import type { SigningKeysService } from '../keys/signing-keys.service';
 import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore } from '../sessions/session-store';
 import type { ReplayCache } from './replay-cache';
-import { SsoService } from './sso.service';
+import type { MfaPolicy, MfaService } from '../mfa/mfa.service';
+import { SsoService, authnContextClassRef } from './sso.service';
 import { testApplicationSnapshot } from '../test-fixtures';
 
 const APP = '3f0c8f8e-9a43-4e52-8a77-0d6a3b0f9c11';
@@ -40,6 +41,7 @@ describe('SsoService.idpInitiated: the RelayState it forwards', () => {
       {} as ReplayCache,
       {} as AuditService,
       refusals,
+      {} as MfaService,
     );
     const outcome = await sso.idpInitiated(APP, fromUrl, undefined, '203.0.113.7');
     assert.equal(outcome.kind, 'redirect');
@@ -63,9 +65,12 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
   afterEach(() => sessions.onApplicationShutdown());
 
   /** The reason SSO refuses with (or 'reached signing') for a signed-in Ada and a request naming `subject`. */
-  const outcomeFor = async (subject: string): Promise<string> => {
+  const outcomeFor = async (
+    subject: string,
+    mfa: { policy?: MfaPolicy; hasFactor?: boolean; signedInWithMfa?: boolean; appRequires?: boolean } = {},
+  ): Promise<string> => {
     sessions = new SessionStore(60_000, 3_600_000);
-    const snapshot = testApplicationSnapshot();
+    const snapshot = testApplicationSnapshot({ mfaRequired: mfa.appRequires ?? false });
     const app: ReadApplicationView = { id: APP, organizationId: ORG, snapshot };
     const USER = '7b1d2c3e-4f50-4a61-8b72-9c83d4e5f601';
     const facts = {
@@ -82,7 +87,7 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
     const refusals = {
       guard: (_: unknown, work: () => Promise<SsoOutcome>) =>
         work().then(
-          () => 'issued',
+          (o) => (o.kind === 'redirect' ? `${o.location} ${o.session?.secondStep?.stage}` : 'issued'),
           (error: { reason?: string }) => error.reason ?? 'error',
         ),
     } as unknown as RefusalResponder;
@@ -98,10 +103,14 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
       { firstSeen: () => Promise.resolve(true) } as unknown as ReplayCache,
       {} as AuditService,
       refusals,
+      {
+        policy: () => Promise.resolve(mfa.policy ?? 'off'),
+        hasConfirmedFactor: () => Promise.resolve(mfa.hasFactor ?? false),
+      } as unknown as MfaService,
     );
     const session = sessions.regenerate({
       ...sessions.create(),
-      user: { id: USER, organizationId: ORG, authnInstant: new Date(), sessionIndex: '_s1' },
+      user: { id: USER, organizationId: ORG, authnInstant: new Date(), sessionIndex: '_s1', mfa: mfa.signedInWithMfa },
     });
     const xml =
       `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ` +
@@ -125,5 +134,31 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
 
   it('goes on to sign when the Subject is the signed-in person', async () => {
     assert.equal(await outcomeFor('ada@example.com'), 'reached signing');
+  });
+
+  it('steps a password-only session up to a second factor when the organisation requires one (enrolling one who has none)', async () => {
+    assert.equal(await outcomeFor('ada@example.com', { policy: 'required', hasFactor: true }), '/login/mfa verify');
+    assert.equal(await outcomeFor('ada@example.com', { policy: 'required', hasFactor: false }), '/login/mfa enrol');
+    assert.equal(await outcomeFor('ada@example.com', { policy: 'required', signedInWithMfa: true }), 'reached signing');
+    assert.equal(await outcomeFor('ada@example.com', { policy: 'optional', hasFactor: true }), 'reached signing');
+  });
+
+  it('steps up for an application that requires MFA, whatever the organisation’s policy', async () => {
+    assert.equal(await outcomeFor('ada@example.com', { policy: 'off', appRequires: true, hasFactor: true }), '/login/mfa verify');
+    assert.equal(await outcomeFor('ada@example.com', { policy: 'off', appRequires: true, signedInWithMfa: true }), 'reached signing');
+  });
+});
+
+describe('authnContextClassRef: truthful about the factors given', () => {
+  it('says nothing (PasswordProtectedTransport, the builder’s default) after a password alone', () => {
+    assert.equal(authnContextClassRef(false, { mfaAuthnContext: 'microsoft-multipleauthn' }), undefined);
+  });
+
+  it('says the REFEDS MFA profile after a second factor, or Microsoft’s multipleauthn where the application asks for it', () => {
+    assert.equal(authnContextClassRef(true, { mfaAuthnContext: 'refeds-mfa' }), 'https://refeds.org/profile/mfa');
+    assert.equal(
+      authnContextClassRef(true, { mfaAuthnContext: 'microsoft-multipleauthn' }),
+      'http://schemas.microsoft.com/claims/multipleauthn',
+    );
   });
 });

@@ -17,7 +17,23 @@ import { SessionStore, type IdpSession, type PendingSso } from '../sessions/sess
 import { checkAuthnRequest, nameIdPolicyAccepted, parseVerifiedAuthnRequest } from './authn-request-checks';
 import { decideAssertion } from './decide-assertion';
 import { autoPostPage } from './html';
+import { MfaService } from '../mfa/mfa.service';
 import { ReplayCache } from './replay-cache';
+
+/**
+ * The AuthnContextClassRef after a password and a second factor (TOTP or a recovery code): the
+ * REFEDS MFA profile, the class SPs in research and education (and Shibboleth, SimpleSAMLphp)
+ * check for multi-factor sign-in. After a password alone it is PasswordProtectedTransport.
+ */
+export const MFA_AUTHN_CONTEXT = 'https://refeds.org/profile/mfa';
+/** What Microsoft Entra ID needs to honour the IdP's MFA (the application's mfaAuthnContext `microsoft-multipleauthn`). */
+export const MICROSOFT_MULTIPLE_AUTHN = 'http://schemas.microsoft.com/claims/multipleauthn';
+
+/** The AuthnContextClassRef of an assertion: a multi-factor class only after a second factor. */
+export function authnContextClassRef(mfa: boolean, snapshot: Pick<ApplicationSnapshot, 'mfaAuthnContext'>): string | undefined {
+  if (!mfa) return undefined;
+  return snapshot.mfaAuthnContext === 'microsoft-multipleauthn' ? MICROSOFT_MULTIPLE_AUTHN : MFA_AUTHN_CONTEXT;
+}
 
 export interface SsoInput {
   applicationId: string;
@@ -57,6 +73,7 @@ export class SsoService {
     private readonly replay: ReplayCache,
     private readonly audit: AuditService,
     private readonly refusals: RefusalResponder,
+    private readonly mfa: MfaService,
   ) {}
 
   /** SP-initiated SSO: check the AuthnRequest, then sign in or issue. */
@@ -82,7 +99,10 @@ export class SsoService {
         subjectNameId: request.subject?.nameId,
       };
       const policyAccepted = nameIdPolicyAccepted(request.nameIdPolicyFormat, app.snapshot.nameIdFormat);
-      const session = this.signedInFor(input.session, app) && !request.forceAuthn ? input.session : undefined;
+      const signedIn = this.signedInFor(input.session, app) && !request.forceAuthn ? input.session : undefined;
+      // Signed in, but with a password only where a second factor is now due: step up first.
+      const due = signedIn ? await this.secondFactorDue(signedIn, app) : null;
+      const session = due ? undefined : signedIn;
       // The replay-cache round trip and the signature overlap: the response is built and signed
       // while the ID is being recorded, but nothing is sent, audited or kept in the session until
       // the ID is known to be new, and a replay is refused before anything else is decided.
@@ -94,6 +114,7 @@ export class SsoService {
       if (!policyAccepted) throw new Refusal('invalid_name_id_policy', { detail: request.nameIdPolicyFormat ?? '' }, pending);
       if (request.isPassive && !session) throw new Refusal('no_passive', {}, pending);
       if (session && signing) return this.deliver(session, await signing);
+      if (signedIn && due) return this.toSecondStep(signedIn, pending, due);
       return this.toLogin(input.session, pending);
     });
   }
@@ -116,7 +137,10 @@ export class SsoService {
         acsUrl: app.snapshot.acsUrls[0],
         relayState: relayStateWithin(idpInitiatedRelayState(app.snapshot, relayState), this.config.IDP_RELAY_STATE_MAX_BYTES),
       };
-      if (this.signedInFor(session, app) && session) return this.issue(session, pending, app, 'idp');
+      if (this.signedInFor(session, app) && session) {
+        const due = await this.secondFactorDue(session, app);
+        return due ? this.toSecondStep(session, pending, due) : this.issue(session, pending, app, 'idp');
+      }
       return this.toLogin(session, pending);
     });
   }
@@ -128,6 +152,27 @@ export class SsoService {
 
   private signedInFor(session: IdpSession | undefined, app: ReadApplicationView): boolean {
     return session?.user !== undefined && session.user.organizationId === app.organizationId;
+  }
+
+  /**
+   * Whether a session signed in with a password alone must give a second factor before `app` gets
+   * an assertion: the application requires MFA, or the organisation does; 'enrol' when the person
+   * has no factor yet. null when no step is due.
+   */
+  private async secondFactorDue(session: IdpSession, app: ReadApplicationView): Promise<'verify' | 'enrol' | null> {
+    const user = session.user;
+    if (!user || user.mfa) return null;
+    const who = { organizationId: user.organizationId, userId: user.id };
+    const required = app.snapshot.mfaRequired || (await this.mfa.policy(user.organizationId)) === 'required';
+    if (!required) return null;
+    return (await this.mfa.hasConfirmedFactor(who)) ? 'verify' : 'enrol';
+  }
+
+  private toSecondStep(session: IdpSession, pending: PendingSso, stage: 'verify' | 'enrol'): SsoOutcome {
+    const user = session.user as NonNullable<IdpSession['user']>;
+    session.pending = pending;
+    session.secondStep = { userId: user.id, organizationId: user.organizationId, stage };
+    return { kind: 'redirect', location: '/login/mfa', session };
   }
 
   private toLogin(session: IdpSession | undefined, pending: PendingSso): SsoOutcome {
@@ -172,6 +217,8 @@ export class SsoService {
       nameIdFormat: decision.nameId.format,
       sessionIndex: user.sessionIndex,
       authnInstant: user.authnInstant,
+      // Truthful: a multi-factor class only when a second factor was given in this session.
+      authnContextClassRef: authnContextClassRef(user.mfa === true, snapshot),
       attributes: decision.attributes,
       signAssertion: snapshot.signAssertion,
       signResponse: snapshot.signResponse,

@@ -78,6 +78,15 @@ export const ApplicationSnapshot = z.object({
   portalLabel: z.string().nullable().default(null),
   /** The portal tile's colour, `#rgb` or `#rrggbb` (`PORTAL_COLOR`, portal.ts); none when null. */
   portalColor: z.string().nullable().default(null),
+  /** Every sign-in to the application needs a second factor, whatever the organisation's MFA policy (a person without one enrols). */
+  mfaRequired: z.boolean().default(false),
+  /**
+   * The AuthnContextClassRef after a second factor: `refeds-mfa` (https://refeds.org/profile/mfa)
+   * or `microsoft-multipleauthn` (http://schemas.microsoft.com/claims/multipleauthn, the value
+   * Microsoft Entra ID needs to honour the IdP's MFA). After a password alone it is always
+   * PasswordProtectedTransport.
+   */
+  mfaAuthnContext: z.enum(['refeds-mfa', 'microsoft-multipleauthn']).default('refeds-mfa'),
 });
 export type ApplicationSnapshot = z.infer<typeof ApplicationSnapshot>;
 

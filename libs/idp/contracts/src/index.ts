@@ -53,6 +53,14 @@ const audit = {
   occurredAt: z.iso.datetime(),
 };
 
+/** Why a second-factor code was refused (idp.mfa.rejected.v1). */
+export const MFA_REJECTION_REASONS = ['wrong_code', 'throttled', 'locked_out'] as const;
+export type MfaRejectionReason = (typeof MFA_REJECTION_REASONS)[number];
+/** The kinds of second factor; passkeys will add 'webauthn'. */
+export const MFA_FACTOR_KINDS = ['totp'] as const;
+
+const mfaAudit = { organizationId: z.uuid(), userId: z.uuid(), occurredAt: z.iso.datetime() };
+
 export const IdpEvents = {
   /** An assertion went out: attribute names only, never their values. */
   assertionIssued: defineEvent(
@@ -73,6 +81,23 @@ export const IdpEvents = {
   ),
   /** A session ended by Single Logout. */
   loggedOut: defineEvent('idp.slo.logged-out.v1', z.object({ ...audit, userId: z.uuid(), sessionIndex: z.string() })),
+  /** A person confirmed a new second factor (by typing a code from it). */
+  mfaEnrolled: defineEvent('idp.mfa.enrolled.v1', z.object({ ...mfaAudit, factorId: z.uuid(), kind: z.enum(MFA_FACTOR_KINDS) })),
+  /** A person removed one of their factors at the account page. */
+  mfaRemoved: defineEvent('idp.mfa.removed.v1', z.object({ ...mfaAudit, factorId: z.uuid(), kind: z.enum(MFA_FACTOR_KINDS) })),
+  /** An administrator removed all of a person's factors and recovery codes (and ended their sessions). */
+  mfaReset: defineEvent('idp.mfa.reset.v1', z.object({ ...mfaAudit, factorsRemoved: z.number().int().min(0) })),
+  /** An administrator set the organisation's MFA policy. */
+  mfaPolicySet: defineEvent(
+    'idp.mfa.policy-set.v1',
+    z.object({ organizationId: z.uuid(), policy: z.enum(['off', 'optional', 'required']), occurredAt: z.iso.datetime() }),
+  ),
+  /** A person made a new set of recovery codes; the old set is void. */
+  mfaRecoveryCodesRegenerated: defineEvent('idp.mfa.recovery-codes-regenerated.v1', z.object(mfaAudit)),
+  /** A second factor was checked at sign-in and accepted. */
+  mfaVerified: defineEvent('idp.mfa.verified.v1', z.object({ ...mfaAudit, method: z.enum(['totp', 'recovery_code']) })),
+  /** A second-factor code was refused at sign-in. */
+  mfaRejected: defineEvent('idp.mfa.rejected.v1', z.object({ ...mfaAudit, reason: z.enum(MFA_REJECTION_REASONS) })),
 } as const;
 
 export const IDP_STREAM = defineStream('IDP', ['idp.>'], Object.values(IdpEvents));

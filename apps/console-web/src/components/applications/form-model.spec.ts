@@ -66,6 +66,8 @@ const stored: Application = {
   portalVisible: true,
   portalLabel: null,
   portalColor: null,
+  mfaRequired: false,
+  mfaAuthnContext: 'refeds-mfa',
   status: 'active',
   version: 2,
   createdAt: '2026-12-01T00:00:00Z',

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { mfaCodePage, mfaEnrolPage, recoveryCodesPage, securityDevicesSection } from './mfa-pages';
+
+describe('MFA pages', () => {
+  it('the code page: a labelled numeric field the browser may fill from an app, its hint and error tied to it, a recovery code field apart, no script', () => {
+    const { status, html, csp } = mfaCodePage({ nonce: 'n0nce', csrfToken: 'tok"en', applicationName: 'Wiki <3', error: 'Wrong.' });
+    assert.equal(status, 401);
+    assert.match(html, /<label for="code">Code from your authenticator app<\/label>/);
+    assert.match(
+      html,
+      /<input id="code" name="code" autocomplete="one-time-code" inputmode="numeric"[^>]* aria-describedby="code-hint code-error" aria-invalid="true">/,
+    );
+    assert.match(html, /<p class="error" id="code-error" role="alert">Wrong\.<\/p>/);
+    // A recovery code has letters: a text field of its own, with its own label.
+    assert.match(html, /<label for="recovery-code">Recovery code<\/label><input id="recovery-code" name="code" autocomplete="off"/);
+    assert.match(html, /to continue to Wiki &#60;3/);
+    assert.match(html, /name="csrf" value="tok&#34;en"/);
+    assert.doesNotMatch(html, /<script/);
+    assert.equal(csp, "default-src 'none'; style-src 'nonce-n0nce'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+  });
+
+  it('the enrolment page: the QR code with a text alternative, the key typed out in groups, a numeric field', () => {
+    const { status, html } = mfaEnrolPage({
+      nonce: 'n',
+      csrfToken: 't',
+      action: '/login/mfa',
+      qrSvg: '<svg></svg>',
+      secret: 'ABCDEFGHIJKLMNOP',
+      intro: 'Set it up.',
+    });
+    assert.equal(status, 200);
+    assert.match(html, /role="img" aria-label="QR code of your authenticator key"><svg><\/svg>/);
+    assert.match(html, /<p class="secret" id="secret">ABCD EFGH IJKL MNOP<\/p>/);
+    assert.match(html, /autocomplete="one-time-code" inputmode="numeric" pattern="\[0-9 \]\*" maxlength="8" required/);
+    assert.match(html, /<form method="post" action="\/login\/mfa">/);
+  });
+
+  it('the recovery codes page lists the codes once and carries on by a form or a link', () => {
+    const form = recoveryCodesPage({
+      nonce: 'n',
+      csrfToken: 't',
+      codes: ['abcde-fghjk'],
+      continueTo: { action: '/login/continue', label: 'Continue' },
+    });
+    assert.match(form.html, /<li>abcde-fghjk<\/li>/);
+    assert.match(
+      form.html,
+      /<form method="post" action="\/login\/continue"><input type="hidden" name="csrf" value="t"><button type="submit">Continue<\/button>/,
+    );
+    const link = recoveryCodesPage({ nonce: 'n', csrfToken: 't', codes: [], continueTo: { href: '/account', label: 'Back' } });
+    assert.match(link.html, /<a href="\/account">Back<\/a>/);
+  });
+
+  it('"Security devices": each factor with its own labelled remove button; recovery codes only with a factor', () => {
+    const none = securityDevicesSection({ csrfToken: 't', factors: [], recoveryCodesLeft: 0 });
+    assert.match(none, /No second factor yet/);
+    assert.doesNotMatch(none, /recovery codes left/);
+    const two = securityDevicesSection({
+      csrfToken: 't',
+      factors: [
+        { id: 'f1', kind: 'totp', createdAt: new Date('2026-01-02T00:00:00Z'), lastUsedAt: null },
+        { id: 'f2', kind: 'totp', createdAt: new Date('2026-02-03T00:00:00Z'), lastUsedAt: new Date('2026-03-04T00:00:00Z') },
+      ],
+      recoveryCodesLeft: 1,
+    });
+    assert.match(two, /Authenticator app, added 2026-01-02\n/);
+    assert.match(two, /Authenticator app, added 2026-02-03, last used 2026-03-04/);
+    assert.match(two, /name="factorId" value="f2"><button type="submit" aria-label="Remove authenticator app 2">Remove<\/button>/);
+    assert.match(two, /1 recovery code left\./);
+  });
+});

@@ -1,0 +1,65 @@
+import { assertAccessible, launchChromium } from '@jit/testing';
+import QRCode from 'qrcode';
+import { mfaCodePage, mfaEnrolPage, recoveryCodesPage, securityDevicesSection } from '../apps/idp/src/mfa/mfa-pages';
+import { accountPage } from '../apps/idp/src/sso/html';
+
+/** The multi-factor pages in Chromium, checked by axe: no serious or critical violation, with and without an error. */
+describe('MFA pages are accessible', () => {
+  it('the code page, the enrolment page (QR code), the recovery codes and the account page’s security devices', async () => {
+    const qrSvg = await QRCode.toString('otpauth://totp/idp.example.com:ada?secret=ABCDEFGHIJKLMNOP&issuer=idp.example.com', {
+      type: 'svg',
+      margin: 2,
+    });
+    const pages = {
+      'code page': mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki' }),
+      'code page with an error': mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', error: 'That code is not right.' }),
+      'enrolment page': mfaEnrolPage({
+        nonce: 'n',
+        csrfToken: 't',
+        action: '/login/mfa',
+        qrSvg,
+        secret: 'ABCDEFGHIJKLMNOP',
+        intro: 'Set up.',
+      }),
+      'enrolment page with an error': mfaEnrolPage({
+        nonce: 'n',
+        csrfToken: 't',
+        action: '/login/mfa',
+        qrSvg,
+        secret: 'ABCDEFGHIJKLMNOP',
+        intro: 'Set up.',
+        error: 'That code is not right.',
+      }),
+      'recovery codes': recoveryCodesPage({
+        nonce: 'n',
+        csrfToken: 't',
+        codes: ['abcde-fghjk', 'mnpqr-stuvw'],
+        continueTo: { href: '/account', label: 'Back' },
+      }),
+      'account page with security devices': accountPage({
+        nonce: 'n',
+        csrfToken: 't',
+        profile: [['Name', 'Ada']],
+        sessions: [{ createdAt: new Date(), lastSeenAt: new Date(), current: true }],
+        securityDevices: securityDevicesSection({
+          csrfToken: 't',
+          factors: [
+            { id: 'f1', kind: 'totp', createdAt: new Date(), lastUsedAt: null },
+            { id: 'f2', kind: 'totp', createdAt: new Date(), lastUsedAt: new Date() },
+          ],
+          recoveryCodesLeft: 8,
+        }),
+      }),
+    };
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      for (const [label, { html }] of Object.entries(pages)) {
+        await page.setContent(html);
+        await assertAccessible(page, label);
+      }
+    } finally {
+      await browser.close();
+    }
+  });
+});
