@@ -1,7 +1,7 @@
 import { assertAccessible, launchChromium } from '@jit/testing';
 import QRCode from 'qrcode';
-import { mfaCodePage, mfaEnrolPage, recoveryCodesPage, securityDevicesSection } from '../apps/idp/src/mfa/mfa-pages';
-import { accountPage } from '../apps/idp/src/sso/html';
+import { mfaCodePage, mfaEnrolPage, recoveryCodesPage, securityDevicesSection } from './mfa-pages';
+import { accountPage } from '../sso/html';
 
 /** The multi-factor pages in Chromium, checked by axe: no serious or critical violation, with and without an error. */
 describe('MFA pages are accessible', () => {
