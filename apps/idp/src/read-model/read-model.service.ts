@@ -182,13 +182,21 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
     await this.load();
     if (this.adminRolesBackfilled) return 0;
     let count = 0;
+    const roles: VersionedRow[] = [];
     for await (const user of readSnapshot(this.bus, DirectorySnapshot.users)) {
-      await this.write('rm_admin_roles', rows.adminRole(user));
+      roles.push(rows.adminRole(user));
+      if (roles.length >= SNAPSHOT_BATCH_ROWS) await this.writeMany('rm_admin_roles', roles.splice(0));
       count += 1;
     }
+    await this.writeMany('rm_admin_roles', roles.splice(0));
+    await this.rolesAllRead();
+    return count;
+  }
+
+  /** Every admin role has been read from a complete snapshot: console sign-ins need not wait any more. */
+  private async rolesAllRead(): Promise<void> {
     await this.dataSource.query(`INSERT INTO "idp"."rm_backfills" ("name") VALUES ($1) ON CONFLICT DO NOTHING`, [ADMIN_ROLES_BACKFILL]);
     this.adminRolesBackfilled = true;
-    return count;
   }
 
   private load(): Promise<void> {
@@ -247,6 +255,8 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
     });
     const replaced = await this.replace('rm_users', users, rows.user, { deleted: true, profile: null });
     await this.writeMany('rm_admin_roles', roles.splice(0));
+    // The whole snapshot went through: every role is known, as a backfill would have made it.
+    await this.rolesAllRead();
     return total([
       replaced,
       await this.replace('rm_groups', readSnapshot(this.bus, DirectorySnapshot.groups), rows.group, { deleted: true }),
