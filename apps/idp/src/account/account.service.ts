@@ -86,7 +86,7 @@ export class AccountService {
       }
     }
     // Whoever else held a session of this person (on any instance) held it under the old password.
-    this.sessions.endOthers(s.user.organizationId, s.user.id, s.id);
+    await this.sessions.endOthers(s.user.organizationId, s.user.id, s.id);
     // And this browser's session gets a new id, so an id seen before the change is worth nothing.
     const renewed = signedIn(this.sessions.regenerate(s))!;
     return { ...(await this.render(renewed, { notice: { text: 'Password changed', error: false } })), session: renewed };
@@ -96,7 +96,7 @@ export class AccountService {
     const s = signedIn(session);
     if (!s) return notSignedIn();
     if (!csrfMatches(csrf, s)) return staleForm();
-    const ended = this.sessions.endOthers(s.user.organizationId, s.user.id, s.id);
+    const ended = await this.sessions.endOthers(s.user.organizationId, s.user.id, s.id);
     return this.render(s, { notice: { text: `Signed out of ${ended} other session${ended === 1 ? '' : 's'}.`, error: false } });
   }
 

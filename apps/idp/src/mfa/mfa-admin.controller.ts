@@ -85,7 +85,7 @@ export class MfaAdminController {
   async reset(@CurrentCaller() caller: Caller, @ZodParam('id', UserId) userId: string): Promise<MfaReset> {
     const factorsRemoved = await this.mfa.reset({ organizationId: caller.organizationId, userId });
     await this.throttle.unlock(userId);
-    const sessionsEnded = this.sessions.endOthers(caller.organizationId, userId, '');
+    const sessionsEnded = await this.sessions.endOthers(caller.organizationId, userId, '');
     return { factorsRemoved, sessionsEnded };
   }
 }

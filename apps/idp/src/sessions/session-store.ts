@@ -213,7 +213,11 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
     this.forget(id);
     this.pending.delete(id);
     const shared = this.shared;
-    if (shared && signedIn) this.write(() => shared.delete([sessionHash(id)]));
+    if (shared && signedIn) {
+      // Until the row is gone, this instance must not read the session back from it.
+      this.endedLately.set(sessionHash(id), this.limits.now());
+      this.write(() => shared.delete([sessionHash(id)]));
+    }
   }
 
   /**
@@ -231,7 +235,7 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
    * Ends every session of the person except `keepId`, on this instance and, with `shared`, on
    * every other; answers how many this instance held.
    */
-  endOthers(organizationId: string, userId: string, keepId: string): number {
+  async endOthers(organizationId: string, userId: string, keepId: string): Promise<number> {
     let ended = 0;
     for (const s of this.sessionsOf(organizationId, userId)) {
       if (s.id === keepId) continue;
@@ -240,11 +244,11 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
     }
     const shared = this.shared;
     if (shared) {
+      // Done before the caller answers: the next request, on any instance, finds them ended.
       const keep = sessionHash(keepId);
-      this.write(async () => {
-        const others = (await shared.sessionsOf(organizationId, userId)).map((s) => s.hash).filter((h) => h !== keep);
-        await shared.delete(others);
-      });
+      const others = (await shared.sessionsOf(organizationId, userId)).map((s) => s.hash).filter((h) => h !== keep);
+      for (const hash of others) this.endedLately.set(hash, this.limits.now());
+      await shared.delete(others);
     }
     return ended;
   }
