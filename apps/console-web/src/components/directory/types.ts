@@ -4,13 +4,16 @@
  */
 import type { CatalogSchemas, DirectorySchemas } from '../../api/clients';
 
-export const USER_STATES = ['STAGED', 'ACTIVATED', 'SUSPENDED'] as const;
-export type UserState = (typeof USER_STATES)[number];
+// The lists below name what the directory's document names: `satisfies` fails the build when the
+// directory drops or renames one (the document is generated from its code).
+type DocumentedUser = DirectorySchemas['UserView'];
+export type UserState = DocumentedUser['state'];
+export const USER_STATES = ['STAGED', 'ACTIVATED', 'SUSPENDED'] as const satisfies readonly UserState[];
 
 export const STATE_LABEL: Record<UserState, string> = { STAGED: 'Staged', ACTIVATED: 'Active', SUSPENDED: 'Suspended' };
 
-export const ADMIN_ROLES = ['administrator', 'help-desk', 'read-only'] as const;
-export type AdminRole = (typeof ADMIN_ROLES)[number];
+export type AdminRole = NonNullable<DocumentedUser['adminRole']>;
+export const ADMIN_ROLES = ['administrator', 'help-desk', 'read-only'] as const satisfies readonly AdminRole[];
 
 export const ROLE_LABEL: Record<AdminRole, string> = { administrator: 'Administrator', 'help-desk': 'Help desk', 'read-only': 'Read-only' };
 
@@ -30,7 +33,7 @@ export const EDITABLE_ATTRIBUTES = [
   'location',
   'phoneNumber',
   'manager',
-] as const;
+] as const satisfies readonly (keyof DocumentedUser)[];
 export type EditableAttribute = (typeof EDITABLE_ATTRIBUTES)[number];
 
 export const ATTRIBUTE_LABEL: Record<string, string> = {
