@@ -1,9 +1,12 @@
-import { Body, Controller, Get, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BrowserReplies, field, form } from '../common/outcome';
 import { AccountService } from './account.service';
+import { BrowserPagesFilter } from '../common/browser-pages-filter';
 
 /** `GET /account`, `POST /account/password`, `POST /account/sessions/end-others` and the security devices' `POST /account/mfa/...`. */
+// A database outage reaches these as a page, not JSON (BrowserPagesFilter).
+@UseFilters(BrowserPagesFilter)
 @Controller('account')
 export class AccountController {
   constructor(

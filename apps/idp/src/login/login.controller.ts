@@ -1,12 +1,15 @@
-import { Body, Controller, Get, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BrowserReplies, field, form } from '../common/outcome';
 import { LoginService } from './login.service';
+import { BrowserPagesFilter } from '../common/browser-pages-filter';
 
 const OrganizationId = z.uuid();
 
 /** `GET|POST /login` and the portal `GET /`. */
+// A database outage reaches these as a page, not JSON (BrowserPagesFilter).
+@UseFilters(BrowserPagesFilter)
 @Controller()
 export class LoginController {
   constructor(

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BrowserReplies, field, form, rawQueryOf } from '../common/outcome';
 import { LogoutService } from './logout.service';
 import { SignOutService } from './sign-out.service';
+import { BrowserPagesFilter } from '../common/browser-pages-filter';
 
 const AppId = z.uuid();
 
@@ -11,6 +12,8 @@ const AppId = z.uuid();
  * `GET /saml2/:appId/slo` (HTTP-Redirect binding: an SP's LogoutRequest, or its LogoutResponse to
  * the IdP's), `GET|POST /logout` (signing out of the IdP) and `POST /login/another-account`.
  */
+// A database outage reaches these as a page, not JSON (BrowserPagesFilter).
+@UseFilters(BrowserPagesFilter)
 @Controller()
 export class LogoutController {
   constructor(

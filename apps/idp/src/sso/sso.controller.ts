@@ -1,12 +1,15 @@
-import { Body, Controller, Get, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BrowserReplies, field, form, rawQueryOf } from '../common/outcome';
 import { SsoService } from './sso.service';
+import { BrowserPagesFilter } from '../common/browser-pages-filter';
 
 const AppId = z.uuid();
 
 /** The SSO endpoints; the decisions live in SsoService. */
+// A database outage reaches these as a page, not JSON (BrowserPagesFilter).
+@UseFilters(BrowserPagesFilter)
 @Controller()
 export class SsoController {
   constructor(
