@@ -41,10 +41,15 @@ import {
 } from '../components/directory/user-form';
 import { AdminRoleCard, LockoutCard, PasswordResetCard } from '../components/directory/UserSecurity';
 import { UserApplicationsCard, UserGroupsCard } from '../components/directory/UserAccess';
-import { ATTRIBUTE_LABEL, EDITABLE_ATTRIBUTES, STATE_LABEL, type UserState, type UserView } from '../components/directory/types';
+import {
+  ATTRIBUTE_LABEL,
+  EDITABLE_ATTRIBUTES,
+  STATE_LABEL,
+  type UserState,
+  type UserView,
+  STATE_COLOR,
+} from '../components/directory/types';
 import { NotFoundPage } from './NotFoundPage';
-
-const STATE_COLOR = { ACTIVATED: 'green', SUSPENDED: 'orange', STAGED: 'grey' } as const;
 
 export function UserPage() {
   const { id = '' } = useParams();

@@ -32,6 +32,7 @@ import {
   USER_STATES,
   type AdminRole,
   type UserSortField,
+  STATE_COLOR,
 } from '../components/directory/types';
 
 const PER_PAGE = [20, 50, 100];
@@ -46,8 +47,6 @@ const COLUMNS: Array<{ label: string; sort?: UserSortField }> = [
   { label: 'Admin role' },
   { label: 'Created', sort: 'createdAt' },
 ];
-
-const STATE_COLOR = { ACTIVATED: 'green', SUSPENDED: 'orange', STAGED: 'grey' } as const;
 
 function oneOf<T extends string>(values: readonly T[], value: string | null): T | undefined {
   return values.find((v) => v === value);

@@ -17,14 +17,10 @@ import {
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import DownloadIcon from '@patternfly/react-icons/dist/esm/icons/download-icon';
 import { idp } from '../../api/clients';
-import { useMe } from '../../session';
-import { listSigningKeys, type SigningKey } from './pending-api';
-import { downloadText, readIdpMetadata } from './idp-metadata';
+import { SigningKeysTable, signingKeysQuery } from '../common/signing-keys';
+import { readIdpMetadata } from './idp-metadata';
+import { downloadText } from '../common/download';
 import { NAME_ID_FORMAT_LABEL, type Application, type NameIdFormat } from './types';
-
-const STATE_COLOR = { current: 'green', next: 'blue', retired: 'grey' } as const;
-
-const when = (iso: string) => new Date(iso).toLocaleString();
 
 function Copyable({ label, value }: { label: string; value: string }) {
   return (
@@ -39,7 +35,6 @@ function Copyable({ label, value }: { label: string; value: string }) {
  * rotation schedule) and how the application is configured.
  */
 export function ApplicationOverview({ app }: { app: Application }) {
-  const me = useMe();
   const metadata = useQuery({
     queryKey: ['application', app.id, 'idp-metadata'],
     queryFn: async () => {
@@ -49,7 +44,7 @@ export function ApplicationOverview({ app }: { app: Application }) {
     },
     staleTime: 60_000,
   });
-  const keys = useQuery({ queryKey: ['signing-keys'], queryFn: () => listSigningKeys(me.csrfToken), staleTime: 60_000 });
+  const keys = useQuery({ ...signingKeysQuery, staleTime: 60_000 });
   const metadataPath = `/api/idp/saml2/${app.id}/metadata`;
   const endpoints = metadata.data;
   const currentKey = keys.data?.items.find((k) => k.state === 'current');
@@ -225,63 +220,5 @@ export function ApplicationOverview({ app }: { app: Application }) {
         </CardBody>
       </Card>
     </Flex>
-  );
-}
-
-function SigningKeysTable({ keys }: { keys: SigningKey[] }) {
-  const order = { current: 0, next: 1, retired: 2 } as const;
-  const sorted = [...keys].sort((a, b) => order[a.state] - order[b.state] || b.activatesAt.localeCompare(a.activatesAt));
-  const next = sorted.find((k) => k.state === 'next');
-  return (
-    <>
-      {next ? (
-        <Alert
-          component="h3"
-          isInline
-          variant="info"
-          title={`The next certificate signs from ${when(next.activatesAt)}`}
-          className="pf-v6-u-mb-md"
-        >
-          SPs that do not read the IdP metadata need it installed before then.
-        </Alert>
-      ) : (
-        <p className="console-muted pf-v6-u-mb-md">No rotation is scheduled.</p>
-      )}
-      <Table aria-label="Signing certificates" variant="compact" gridBreakPoint="grid-md">
-        <Thead>
-          <Tr>
-            <Th>State</Th>
-            <Th>Signs from</Th>
-            <Th>Valid until</Th>
-            <Th>SHA-256 fingerprint</Th>
-            <Th screenReaderText="Download" />
-          </Tr>
-        </Thead>
-        <Tbody>
-          {sorted.map((k) => (
-            <Tr key={k.id}>
-              <Td dataLabel="State">
-                <Label color={STATE_COLOR[k.state]} isCompact>
-                  {k.state}
-                </Label>
-              </Td>
-              <Td dataLabel="Signs from">{when(k.activatesAt)}</Td>
-              <Td dataLabel="Valid until">{when(k.notAfter)}</Td>
-              <Td dataLabel="SHA-256 fingerprint" className="console-mono console-break">
-                {k.fingerprintSha256}
-              </Td>
-              <Td isActionCell>
-                <Button
-                  variant="plain"
-                  icon={<DownloadIcon />}
-                  aria-label={`Download the ${k.state} certificate`}
-                  onClick={() => downloadText(`idp-certificate-${k.state}-${k.id}.pem`, k.certificatePem, 'application/x-pem-file')}
-                />
-              </Td>
-            </Tr>
-          ))}
-        </Tbody>
-      </Table>
-    </>
   );
 }

@@ -2,7 +2,6 @@ import { useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { Alert, Label, Spinner } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
-import { useMe } from '../../session';
 import { listActivity } from './pending-api';
 
 const KIND = {
@@ -13,10 +12,9 @@ const KIND = {
 
 /** The application's last 20 sign-ins and refusals (and changes to it), newest first, from the console's activity store. */
 export function RecentActivity({ applicationId }: { applicationId: string }) {
-  const me = useMe();
   const activity = useQuery({
     queryKey: ['application-activity', applicationId],
-    queryFn: () => listActivity({ applicationId, limit: 20 }, me.csrfToken),
+    queryFn: () => listActivity({ applicationId, limit: 20 }),
   });
 
   if (activity.isPending) return <Spinner aria-label="Loading recent activity" />;

@@ -1,4 +1,4 @@
-import { catalog, directory, idp, unwrap, type CatalogSchemas } from '../../api/clients';
+import { catalog, directory, unwrap, type CatalogSchemas } from '../../api/clients';
 import { presentParams } from '../../api/query-params';
 import type { AdminRole, Page, UserSortField, UserState, UserView } from './types';
 
@@ -26,11 +26,4 @@ export type UserApplication = CatalogSchemas['UserApplicationView'];
 /** Catalog GET /v1/users/{id}/applications. */
 export async function userApplications(userId: string): Promise<Page<UserApplication>> {
   return unwrap(await catalog.GET('/v1/users/{id}/applications', { params: { path: { id: userId } } }));
-}
-
-export type { SigningKey } from '../applications/pending-api';
-
-/** IdP GET /v1/signing-keys: the organisation's current, next and retired keys. */
-export async function listSigningKeys() {
-  return unwrap(await idp.GET('/v1/signing-keys'));
 }

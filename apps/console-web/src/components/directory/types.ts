@@ -11,6 +11,7 @@ export type UserState = DocumentedUser['state'];
 export const USER_STATES = ['STAGED', 'ACTIVATED', 'SUSPENDED'] as const satisfies readonly UserState[];
 
 export const STATE_LABEL: Record<UserState, string> = { STAGED: 'Staged', ACTIVATED: 'Active', SUSPENDED: 'Suspended' };
+export const STATE_COLOR = { ACTIVATED: 'green', SUSPENDED: 'orange', STAGED: 'grey' } as const satisfies Record<UserState, string>;
 
 export type AdminRole = NonNullable<DocumentedUser['adminRole']>;
 export const ADMIN_ROLES = ['administrator', 'help-desk', 'read-only'] as const satisfies readonly AdminRole[];

@@ -3,19 +3,12 @@ import { useForm } from 'react-hook-form';
 import { zodResolver } from '@hookform/resolvers/zod';
 import { z } from 'zod';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { ActionGroup, Alert, Button, Card, CardBody, CardTitle, Content, Form, Label } from '@patternfly/react-core';
-import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
+import { ActionGroup, Alert, Button, Card, CardBody, CardTitle, Content, Form } from '@patternfly/react-core';
 import { idp, unwrap } from '../../api/clients';
 import { applyApiErrors } from '../../forms';
 import { useCan } from '../../session';
 import { TextField } from '../common/TextField';
-import { listSigningKeys, type SigningKey } from '../directory/pending-api';
-
-const STATE = {
-  current: { label: 'Current', color: 'green' },
-  next: { label: 'Next', color: 'blue' },
-  retired: { label: 'Retired', color: 'grey' },
-} as const;
+import { SigningKeysTable, signingKeysQuery } from '../common/signing-keys';
 
 const schema = z.object({
   activatesAt: z
@@ -32,21 +25,12 @@ function aWeekAhead(): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 }
 
-function download(key: SigningKey) {
-  const url = URL.createObjectURL(new Blob([key.certificatePem], { type: 'application/x-pem-file' }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = `signing-${key.state}-${key.id.slice(0, 8)}.pem`;
-  link.click();
-  URL.revokeObjectURL(url);
-}
-
 /** The IdP's signing keys (current, next, retired) and, with 'signing-keys:manage', a rotation on a chosen date. */
 export function SigningKeysTab() {
   const canManage = useCan('signing-keys:manage');
   const queryClient = useQueryClient();
   const [notice, setNotice] = useState<{ ok: boolean; text: string } | null>(null);
-  const keys = useQuery({ queryKey: ['signing-keys'], queryFn: listSigningKeys });
+  const keys = useQuery(signingKeysQuery);
   const form = useForm<Values>({ resolver: zodResolver(schema), defaultValues: { activatesAt: aWeekAhead() } });
 
   const submit = form.handleSubmit(async (values) => {
@@ -59,7 +43,7 @@ export function SigningKeysTab() {
         ok: true,
         text: `The next key signs from ${new Date(next.activatesAt).toLocaleString()}; its certificate is in the metadata now`,
       });
-      await queryClient.invalidateQueries({ queryKey: ['signing-keys'] });
+      await queryClient.invalidateQueries({ queryKey: signingKeysQuery.queryKey });
     } catch (error) {
       setNotice({ ok: false, text: applyApiErrors(error, form.setError, ['activatesAt']) });
     }
@@ -72,43 +56,7 @@ export function SigningKeysTab() {
           {keys.error.message}
         </Alert>
       )}
-      <Table aria-label="Signing keys" variant="compact">
-        <Thead>
-          <Tr>
-            <Th>State</Th>
-            <Th>Signs from</Th>
-            <Th>Certificate valid until</Th>
-            <Th>SHA-256 fingerprint</Th>
-            <Th screenReaderText="Certificate" />
-          </Tr>
-        </Thead>
-        <Tbody>
-          {(keys.data?.items ?? []).map((key) => (
-            <Tr key={key.id}>
-              <Td dataLabel="State">
-                <Label isCompact color={STATE[key.state].color}>
-                  {STATE[key.state].label}
-                </Label>
-              </Td>
-              <Td dataLabel="Signs from">{new Date(key.activatesAt).toLocaleString()}</Td>
-              <Td dataLabel="Certificate valid until">{new Date(key.notAfter).toLocaleDateString()}</Td>
-              <Td dataLabel="SHA-256 fingerprint" modifier="breakWord">
-                <code>{key.fingerprintSha256}</code>
-              </Td>
-              <Td dataLabel="Certificate">
-                <Button
-                  variant="link"
-                  isInline
-                  onClick={() => download(key)}
-                  aria-label={`Download certificate of the ${STATE[key.state].label.toLowerCase()} key`}
-                >
-                  Download certificate
-                </Button>
-              </Td>
-            </Tr>
-          ))}
-        </Tbody>
-      </Table>
+      {keys.data && <SigningKeysTable keys={keys.data.items} />}
       {canManage && (
         <Card className="pf-v6-u-mt-lg">
           <CardTitle component="h2">Schedule a rotation</CardTitle>
