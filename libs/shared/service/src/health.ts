@@ -44,8 +44,10 @@ export class HealthController {
   /** Liveness: the process answers. */
   @Get('health')
   @HttpCode(200)
-  health(): { status: 'ok'; service: string } {
-    return { status: 'ok', service: this.options.service };
+  health(): { status: 'ok'; service: string; pid: number } {
+    // The process id tells which instance answered (several share a port, or stand behind one
+    // address), and lets a test see that the service it started is the one on the port.
+    return { status: 'ok', service: this.options.service, pid: process.pid };
   }
 
   /**

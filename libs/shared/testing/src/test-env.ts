@@ -49,14 +49,31 @@ async function deleteStreams(prefix: string): Promise<void> {
 }
 
 /** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports handed out by this process: never twice, even once their test bind is closed. */
+const handedOut = new Set<number>();
+/**
+ * Below Linux's ephemeral range (32768-60999, ip_local_port_range): a port found there with
+ * listen(0) can be taken again before the service binds it, by any outbound connection or any
+ * other listen(0) (a test's own server, a service started in-process), and a test then talks to
+ * that other server. Here only another test's pick can collide, and the pick is random.
+ */
+const PORT_LOW = 20_000;
+const PORT_HIGH = 32_767;
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW + 1));
+    if (handedOut.has(port) || !(await bindable(port))) continue;
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`No free port between ${PORT_LOW} and ${PORT_HIGH} after 200 tries`);
 }
