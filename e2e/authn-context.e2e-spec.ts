@@ -95,7 +95,8 @@ describe('RequestedAuthnContext: exact, minimum, maximum, better, and NoAuthnCon
     });
 
   /** node-saml asking for `authnContext` with `racComparison` (node-saml's default: exact PasswordProtectedTransport). */
-  const sp = (request: Pick<Partial<SamlConfig>, 'authnContext' | 'racComparison'> = {}) => nodeSaml(system, appId, certs, request);
+  const sp = (request: Pick<Partial<SamlConfig>, 'authnContext' | 'racComparison' | 'passive'> = {}) =>
+    nodeSaml(system, appId, certs, request);
   const start = async (browser: Browser, saml: SAML) => answer(await browser.get(await saml.getAuthorizeUrlAsync('', undefined, {})));
   const signIn = async (browser: Browser, saml: SAML) => {
     const first = await start(browser, saml);
@@ -155,7 +156,7 @@ describe('RequestedAuthnContext: exact, minimum, maximum, better, and NoAuthnCon
     return /<samlp:StatusMessage>([^<]*)</.exec(result.xml)?.[1];
   };
 
-  it('a password alone meets each class it can truthfully be said with: exact PasswordProtectedTransport (node-saml’s default), Password, unspecified, minimum and maximum', async () => {
+  it('a password alone meets each class it can truthfully be said with: exact PasswordProtectedTransport (node-saml’s default), Password, unspecified, minimum and maximum; IsPassive cannot step up', async () => {
     const browser = new Browser();
     const byDefault = sp();
     assert.equal(await accepted(byDefault, await answer(await signIn(browser, byDefault))), PPT);
@@ -172,6 +173,15 @@ describe('RequestedAuthnContext: exact, minimum, maximum, better, and NoAuthnCon
       const saml = sp(request);
       assert.equal(await accepted(saml, await start(browser, saml)), expected, JSON.stringify(request));
     }
+    // IsPassive: the second factor that would be needed cannot be asked.
+    const passive = sp({ authnContext: [REFEDS_MFA], racComparison: 'minimum', passive: true });
+    const result = await start(browser, passive);
+    assert.equal(result.kind, 'post');
+    if (result.kind !== 'post') return;
+    assert.match(result.xml, /<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:NoPassive"/);
+    assert.equal(xmlsecVerify(result.xml, certs[0], 'Response').ok, true);
+    assertSchemaValid(result.xml);
+    assert.equal((await passive.validatePostResponseAsync({ SAMLResponse: result.samlResponse })).profile, null);
   });
 
   it('a multi-factor class asks for a second factor at sign-in and steps a password-only session up (enrolling the person, who had no factor), then every multi-factor request is met at once', async () => {
