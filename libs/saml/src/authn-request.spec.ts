@@ -81,6 +81,7 @@ describe('decode + parseAuthnRequest: accepted requests', () => {
       isPassive: false,
       nameIdPolicyFormat: undefined,
       subject: undefined,
+      requestedAuthnContext: undefined,
     });
   });
 

@@ -2,6 +2,7 @@ import { inflateRawSync } from 'node:zlib';
 import type { Element } from '@xmldom/xmldom';
 import { MESSAGE_LIMITS, parseMessage, parseSingleRoot, UnsafeXmlError, type MessageElement } from '@jit/xml';
 import { NS } from './namespaces';
+import { readRequestedAuthnContext, RequestedAuthnContextError, type RequestedAuthnContext } from './requested-authn-context';
 
 /** `reason` is a stable code for audit events and 4xx bodies; `message` is for humans. */
 export class SamlRequestError extends Error {
@@ -30,6 +31,14 @@ export interface ParsedAuthnRequest {
    * must be about exactly this NameID, or the request must fail.
    */
   subject?: RequestedSubject;
+  /** The context the SP asks for (SAML core 3.3.2.2), when it asks. */
+  requestedAuthnContext?: RequestedAuthnContext;
+  /**
+   * Why the request's RequestedAuthnContext could not be read. Kept apart rather than thrown: the
+   * rest of the request says where answers go, and once that is verified the SP gets a status
+   * Response saying what was wrong instead of a page its user cannot act on.
+   */
+  requestedAuthnContextError?: string;
 }
 
 /** A saml:NameID as a request names it: its value, and its Format when given. */
@@ -113,7 +122,17 @@ export function parseAuthnRequest(xml: string): ParsedAuthnRequest {
     isPassive: parseBoolean(root, 'IsPassive'),
     nameIdPolicyFormat: nameIdPolicies[0] ? optionalAttribute(nameIdPolicies[0], 'Format') : undefined,
     subject: requestedSubject(root),
+    ...requestedAuthnContext(root),
   };
+}
+
+function requestedAuthnContext(root: MessageElement): Pick<ParsedAuthnRequest, 'requestedAuthnContext' | 'requestedAuthnContextError'> {
+  try {
+    return { requestedAuthnContext: readRequestedAuthnContext(root) };
+  } catch (error) {
+    if (error instanceof RequestedAuthnContextError) return { requestedAuthnContextError: error.message };
+    throw error;
+  }
 }
 
 function requestedSubject(root: MessageElement): RequestedSubject | undefined {

@@ -13,6 +13,14 @@ export {
   type RequestedSubject,
 } from './authn-request';
 export {
+  AUTHN_CONTEXT_CLASS,
+  AUTHN_CONTEXT_COMPARISONS,
+  MAX_REQUESTED_AUTHN_CONTEXT_REFS,
+  MAX_AUTHN_CONTEXT_REF_LENGTH,
+  type AuthnContextComparison,
+  type RequestedAuthnContext,
+} from './requested-authn-context';
+export {
   buildResponse,
   buildErrorResponse,
   buildAssertionPreview,

@@ -420,6 +420,7 @@ describe('buildErrorResponse', () => {
     const statuses: Array<[code: string, sub?: string]> = [
       ['urn:oasis:names:tc:SAML:2.0:status:Requester', 'urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy'],
       ['urn:oasis:names:tc:SAML:2.0:status:Responder', 'urn:oasis:names:tc:SAML:2.0:status:NoPassive'],
+      ['urn:oasis:names:tc:SAML:2.0:status:Requester', 'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext'],
       ['urn:oasis:names:tc:SAML:2.0:status:Requester'],
     ];
     for (const [statusCode, subStatusCode] of statuses) {
@@ -466,6 +467,25 @@ describe('buildErrorResponse signed, and buildAssertionPreview', () => {
     // node-saml treats NoPassive as "not signed in", not as an error: no profile.
     const result = await nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml);
     assert.equal(result.profile, null);
+  });
+
+  it('a signed NoAuthnContext status is verified by xmlsec1 and reported by node-saml as the status, not a signature problem', async () => {
+    const xml = await buildErrorResponse({
+      issuer: IDP_ENTITY_ID,
+      destination: ACS_URL,
+      inResponseTo: '_r',
+      statusCode: 'urn:oasis:names:tc:SAML:2.0:status:Requester',
+      subStatusCode: 'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext',
+      statusMessage: 'no class is stronger than https://refeds.org/profile/mfa',
+      credentials,
+    });
+    assert.equal(xmlsecVerify(xml, credentials.certificatePem, 'Response').ok, true);
+    await assert.rejects(nodeSamlValidate(nodeSamlSp(credentials.certificatePem), xml), (err: Error) => {
+      assert.ok(err instanceof SamlStatusError, String(err));
+      assert.equal(err.message, 'SAML provider returned Requester error: no class is stronger than https://refeds.org/profile/mfa');
+      assert.match(JSON.stringify(err), /NoAuthnContext/);
+      return true;
+    });
   });
 
   it('the preview is the assertion alone, with no signature', () => {

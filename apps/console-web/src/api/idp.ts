@@ -419,7 +419,7 @@ export interface components {
                 /** @description What the refusal page adds to its reason's wording */
                 detail?: string;
                 message: string;
-                reason: ("app_not_found" | "app_inactive" | "app_not_authorized" | "user_not_active" | "acs_not_registered" | "unknown_issuer" | "unsupported_binding" | "malformed_request" | "stale_request" | "wrong_destination" | "stale_read_model" | "unsigned_request_rejected" | "bad_request_signature" | "invalid_name_id_policy" | "no_passive" | "idp_initiated_disabled" | "relay_state_too_long" | "request_replayed" | "user_not_found" | "slo_not_configured" | "subject_mismatch" | "slo_not_authenticated" | "database_unavailable" | "directory_unavailable") | string;
+                reason: ("app_not_found" | "app_inactive" | "app_not_authorized" | "user_not_active" | "acs_not_registered" | "unknown_issuer" | "unsupported_binding" | "malformed_request" | "stale_request" | "wrong_destination" | "stale_read_model" | "unsigned_request_rejected" | "bad_request_signature" | "invalid_name_id_policy" | "no_passive" | "idp_initiated_disabled" | "relay_state_too_long" | "request_replayed" | "user_not_found" | "slo_not_configured" | "subject_mismatch" | "slo_not_authenticated" | "database_unavailable" | "directory_unavailable" | "no_authn_context") | string;
             }[];
             nameId: {
                 format: string;

@@ -39,11 +39,11 @@ export class AuditService implements BeforeApplicationShutdown {
 
   /**
    * An assertion went out: its audit event, and one info line for operators (who, where, which
-   * NameID format; never attribute values or the NameID itself).
+   * NameID format and authentication context class; never attribute values or the NameID itself).
    */
   issued(event: PayloadOf<typeof IdpEvents.assertionIssued>, nameIdFormat: string): void {
-    const { organizationId, applicationId, userId, initiatedBy } = event;
-    this.logger.log({ organizationId, applicationId, userId, nameIdFormat, initiatedBy }, 'Assertion issued');
+    const { organizationId, applicationId, userId, initiatedBy, authnContextClassRef } = event;
+    this.logger.log({ organizationId, applicationId, userId, nameIdFormat, initiatedBy, authnContextClassRef }, 'Assertion issued');
     void this.record(IdpEvents.assertionIssued, event);
   }
 

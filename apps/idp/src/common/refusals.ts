@@ -22,7 +22,7 @@ export interface RefusalContext {
 /** A refusal answered with a SAML status Response to the (registered, verified) ACS instead of a page. */
 export interface SamlStatusRule {
   statusCode: string;
-  subStatusCode: string;
+  subStatusCode?: string;
 }
 
 export interface RefusalRule {
@@ -37,6 +37,7 @@ const STATUS = {
   responder: 'urn:oasis:names:tc:SAML:2.0:status:Responder',
   invalidNameIdPolicy: 'urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy',
   noPassive: 'urn:oasis:names:tc:SAML:2.0:status:NoPassive',
+  noAuthnContext: 'urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext',
 } as const;
 
 const app = (c: RefusalContext): string => c.appName ?? 'this application';
@@ -98,6 +99,9 @@ export const REFUSALS: Record<RefusalCode, RefusalRule> = {
         : c.flow === 'slo'
           ? `The application sent a logout request we cannot accept: ${c.detail}`
           : `The application sent a SAML request we cannot accept: ${c.detail}`,
+    // Only a request whose ACS is verified is answered there: today one whose RequestedAuthnContext
+    // cannot be read (the rest of it said where to answer).
+    saml: { statusCode: STATUS.requester },
   },
   stale_request: {
     status: 400,
@@ -154,6 +158,13 @@ export const REFUSALS: Record<RefusalCode, RefusalRule> = {
     title: fixed('Sign-in needed'),
     message: fixed('The user is not signed in and the request did not allow asking'),
     saml: { statusCode: STATUS.responder, subStatusCode: STATUS.noPassive },
+  },
+  no_authn_context: {
+    status: 403,
+    title: fixed('Sign-in method unavailable'),
+    message: (c) =>
+      `${c.appName ?? 'The application'} asked for a way of signing in this identity provider does not offer${c.detail ? `: ${c.detail}` : ''}.`,
+    saml: { statusCode: STATUS.requester, subStatusCode: STATUS.noAuthnContext },
   },
   idp_initiated_disabled: {
     status: 403,

@@ -13,6 +13,7 @@ import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore, type IdpSession, type PendingSso } from '../sessions/session-store';
 import { loginPage, portalPage } from '../sso/html';
 import { SsoService } from '../sso/sso.service';
+import { secondFactorRequested } from '../sso/authn-context';
 import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
 import { mfaCodePage, mfaEnrolPage, recoveryCodesPage } from '../mfa/mfa-pages';
@@ -95,10 +96,13 @@ export class LoginService {
       await this.throttle.succeeded(s.id);
       const who = { organizationId: pending.organizationId, userId: answer.userId };
       // A person with a factor always gives it; one without enrols first when the policy requires it.
-      // The application may require one whatever the organisation's policy.
+      // The application may require one whatever the organisation's policy, and so may the
+      // request (a RequestedAuthnContext only a multi-factor class meets).
       const stage = (await this.mfa.hasConfirmedFactor(who))
         ? 'verify'
-        : app?.snapshot.mfaRequired || (await this.mfa.policy(pending.organizationId)) === 'required'
+        : app?.snapshot.mfaRequired ||
+            secondFactorRequested(pending.requestedAuthnContext) ||
+            (await this.mfa.policy(pending.organizationId)) === 'required'
           ? 'enrol'
           : undefined;
       if (stage) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { describe } from '@jit/messaging';
+import type { RequestedAuthnContext } from '@jit/saml';
 import { sessionHash, type SharedSessions } from './shared-sessions';
 
 /** An SSO request waiting for the user to sign in. */
@@ -14,6 +15,8 @@ export interface PendingSso {
   relayState: string | null;
   /** The NameID the AuthnRequest's Subject named, if it named one. */
   subjectNameId?: string;
+  /** The authentication context the AuthnRequest asked for, if it asked (sso/authn-context.ts decides). */
+  requestedAuthnContext?: RequestedAuthnContext;
 }
 
 export interface IdpSession {

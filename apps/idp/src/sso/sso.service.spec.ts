@@ -10,7 +10,7 @@ import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore } from '../sessions/session-store';
 import type { ReplayCache } from './replay-cache';
 import type { MfaPolicy, MfaService } from '../mfa/mfa.service';
-import { SsoService, authnContextClassRef } from './sso.service';
+import { SsoService } from './sso.service';
 import { testApplicationSnapshot } from '../test-fixtures';
 
 const APP = '3f0c8f8e-9a43-4e52-8a77-0d6a3b0f9c11';
@@ -68,6 +68,7 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
   const outcomeFor = async (
     subject: string,
     mfa: { policy?: MfaPolicy; hasFactor?: boolean; signedInWithMfa?: boolean; appRequires?: boolean } = {},
+    requestedAuthnContext = '',
   ): Promise<string> => {
     sessions = new SessionStore(60_000, 3_600_000);
     const snapshot = testApplicationSnapshot({ mfaRequired: mfa.appRequires ?? false });
@@ -88,7 +89,9 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
       guard: (_: unknown, work: () => Promise<SsoOutcome>) =>
         work().then(
           (o) => (o.kind === 'redirect' ? `${o.location} ${o.session?.secondStep?.stage}` : 'issued'),
-          (error: { reason?: string }) => error.reason ?? 'error',
+          // A refusal with a SAML status rule and the verified ACS is answered there, not with a page.
+          (error: { reason?: string; pending?: unknown; rule?: { saml?: unknown } }) =>
+            `${error.reason ?? 'error'}${error.pending && error.rule?.saml ? ' to the ACS' : ''}`,
         ),
     } as unknown as RefusalResponder;
     // Signing is the step after the decision: reaching it means the request was accepted.
@@ -117,6 +120,7 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
       `ID="_r${Date.now()}" Version="2.0" IssueInstant="${new Date().toISOString()}">` +
       `<saml:Issuer>https://wiki.example.com</saml:Issuer>` +
       `<saml:Subject><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">${subject}</saml:NameID></saml:Subject>` +
+      requestedAuthnContext +
       `</samlp:AuthnRequest>`;
     return (await sso.spInitiated({
       applicationId: APP,
@@ -147,18 +151,40 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
     assert.equal(await outcomeFor('ada@example.com', { policy: 'off', appRequires: true, hasFactor: true }), '/login/mfa verify');
     assert.equal(await outcomeFor('ada@example.com', { policy: 'off', appRequires: true, signedInWithMfa: true }), 'reached signing');
   });
-});
 
-describe('authnContextClassRef: truthful about the factors given', () => {
-  it('says nothing (PasswordProtectedTransport, the builder’s default) after a password alone', () => {
-    assert.equal(authnContextClassRef(false, { mfaAuthnContext: 'microsoft-multipleauthn' }), undefined);
-  });
+  describe('and a RequestedAuthnContext', () => {
+    const requested = (comparison: string, ...refs: string[]) =>
+      `<samlp:RequestedAuthnContext Comparison="${comparison}">${refs.map((r) => `<saml:AuthnContextClassRef>${r}</saml:AuthnContextClassRef>`).join('')}</samlp:RequestedAuthnContext>`;
+    const PPT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
+    const MFA = 'https://refeds.org/profile/mfa';
+    const ada = 'ada@example.com';
 
-  it('says the REFEDS MFA profile after a second factor, or Microsoft’s multipleauthn where the application asks for it', () => {
-    assert.equal(authnContextClassRef(true, { mfaAuthnContext: 'refeds-mfa' }), 'https://refeds.org/profile/mfa');
-    assert.equal(
-      authnContextClassRef(true, { mfaAuthnContext: 'microsoft-multipleauthn' }),
-      'http://schemas.microsoft.com/claims/multipleauthn',
-    );
+    it('steps a password-only session up when only a multi-factor class meets it (enrolling one who has no factor)', async () => {
+      assert.equal(await outcomeFor(ada, { hasFactor: true }, requested('minimum', MFA)), '/login/mfa verify');
+      assert.equal(await outcomeFor(ada, { hasFactor: false }, requested('exact', MFA)), '/login/mfa enrol');
+      assert.equal(await outcomeFor(ada, { hasFactor: true }, requested('better', PPT)), '/login/mfa verify');
+      assert.equal(await outcomeFor(ada, { signedInWithMfa: true }, requested('minimum', MFA)), 'reached signing');
+    });
+
+    it('goes on with what the session has when the request accepts it: a password alone, or exact PasswordProtectedTransport after MFA', async () => {
+      assert.equal(await outcomeFor(ada, { hasFactor: true }, requested('exact', PPT)), 'reached signing');
+      assert.equal(await outcomeFor(ada, { hasFactor: true }, requested('maximum', MFA)), 'reached signing');
+      assert.equal(await outcomeFor(ada, { signedInWithMfa: true, policy: 'required' }, requested('exact', PPT)), 'reached signing');
+      // The organisation's policy still steps up first: a request does not lower it.
+      assert.equal(await outcomeFor(ada, { hasFactor: true, policy: 'required' }, requested('exact', PPT)), '/login/mfa verify');
+    });
+
+    it('answers the ACS with a status, before any step-up, what nothing meets (no_authn_context) or what cannot be read', async () => {
+      assert.equal(await outcomeFor(ada, { hasFactor: true }, requested('better', MFA)), 'no_authn_context to the ACS');
+      assert.equal(
+        await outcomeFor(ada, { hasFactor: true }, requested('exact', 'urn:oasis:names:tc:SAML:2.0:ac:classes:Kerberos')),
+        'no_authn_context to the ACS',
+      );
+      const declRef =
+        '<samlp:RequestedAuthnContext><saml:AuthnContextDeclRef>https://sp.example.com/decl</saml:AuthnContextDeclRef></samlp:RequestedAuthnContext>';
+      assert.equal(await outcomeFor(ada, { hasFactor: true }, declRef), 'no_authn_context to the ACS');
+      assert.equal(await outcomeFor(ada, { hasFactor: true }, requested('atLeast', MFA)), 'malformed_request to the ACS');
+      assert.equal(await outcomeFor(ada, { hasFactor: true }, requested('minimum')), 'malformed_request to the ACS');
+    });
   });
 });

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { ApplicationSnapshot } from '@jit/catalog-contracts';
 import { IdpEvents } from '@jit/idp-contracts';
 import type { PayloadOf } from '@jit/messaging';
-import { buildResponse, newSamlId } from '@jit/saml';
+import { buildResponse, newSamlId, type ParsedAuthnRequest } from '@jit/saml';
 import { AuditService } from '../audit/audit.service';
 import { FreshReadModel } from '../common/fresh-read-model';
 import { IdpUrls } from '../common/idp-urls';
@@ -16,24 +16,10 @@ import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore, type IdpSession, type PendingSso } from '../sessions/session-store';
 import { checkAuthnRequest, nameIdPolicyAccepted, parseVerifiedAuthnRequest } from './authn-request-checks';
 import { decideAssertion } from './decide-assertion';
+import { decideAuthnContext, preferredMfaClass, secondFactorRequested } from './authn-context';
 import { autoPostPage } from './html';
 import { MfaService } from '../mfa/mfa.service';
 import { ReplayCache } from './replay-cache';
-
-/**
- * The AuthnContextClassRef after a password and a second factor (TOTP or a recovery code): the
- * REFEDS MFA profile, the class SPs in research and education (and Shibboleth, SimpleSAMLphp)
- * check for multi-factor sign-in. After a password alone it is PasswordProtectedTransport.
- */
-export const MFA_AUTHN_CONTEXT = 'https://refeds.org/profile/mfa';
-/** What Microsoft Entra ID needs to honour the IdP's MFA (the application's mfaAuthnContext `microsoft-multipleauthn`). */
-export const MICROSOFT_MULTIPLE_AUTHN = 'http://schemas.microsoft.com/claims/multipleauthn';
-
-/** The AuthnContextClassRef of an assertion: a multi-factor class only after a second factor. */
-export function authnContextClassRef(mfa: boolean, snapshot: Pick<ApplicationSnapshot, 'mfaAuthnContext'>): string | undefined {
-  if (!mfa) return undefined;
-  return snapshot.mfaAuthnContext === 'microsoft-multipleauthn' ? MICROSOFT_MULTIPLE_AUTHN : MFA_AUTHN_CONTEXT;
-}
 
 export interface SsoInput {
   applicationId: string;
@@ -97,20 +83,23 @@ export class SsoService {
         acsUrl,
         relayState,
         subjectNameId: request.subject?.nameId,
+        requestedAuthnContext: request.requestedAuthnContext,
       };
       const policyAccepted = nameIdPolicyAccepted(request.nameIdPolicyFormat, app.snapshot.nameIdFormat);
+      const contextRefused = authnContextRefusal(request, app, pending);
       const signedIn = this.signedInFor(input.session, app) && !request.forceAuthn ? input.session : undefined;
       // Signed in, but with a password only where a second factor is now due: step up first.
-      const due = signedIn ? await this.secondFactorDue(signedIn, app) : null;
+      const due = signedIn && !contextRefused ? await this.secondFactorDue(signedIn, app, pending) : null;
       const session = due ? undefined : signedIn;
       // The replay-cache round trip and the signature overlap: the response is built and signed
       // while the ID is being recorded, but nothing is sent, audited or kept in the session until
       // the ID is known to be new, and a replay is refused before anything else is decided.
       const firstSeen = this.replay.firstSeen(request.issuer, request.id, 2 * this.config.IDP_CLOCK_SKEW_SECONDS);
-      const signing = session && policyAccepted ? this.signedResponse(session, pending, app, 'sp') : undefined;
+      const signing = session && policyAccepted && !contextRefused ? this.signedResponse(session, pending, app, 'sp') : undefined;
       signing?.catch(() => undefined);
       if (!(await firstSeen)) throw new Refusal('request_replayed');
       // From here the ACS is the registered one: the profile's failures go back to it as a status.
+      if (contextRefused) throw contextRefused;
       if (!policyAccepted) throw new Refusal('invalid_name_id_policy', { detail: request.nameIdPolicyFormat ?? '' }, pending);
       if (request.isPassive && !session) throw new Refusal('no_passive', {}, pending);
       if (session && signing) return this.deliver(session, await signing);
@@ -138,7 +127,7 @@ export class SsoService {
         relayState: relayStateWithin(idpInitiatedRelayState(app.snapshot, relayState), this.config.IDP_RELAY_STATE_MAX_BYTES),
       };
       if (this.signedInFor(session, app) && session) {
-        const due = await this.secondFactorDue(session, app);
+        const due = await this.secondFactorDue(session, app, pending);
         return due ? this.toSecondStep(session, pending, due) : this.issue(session, pending, app, 'idp');
       }
       return this.toLogin(session, pending);
@@ -156,14 +145,18 @@ export class SsoService {
 
   /**
    * Whether a session signed in with a password alone must give a second factor before `app` gets
-   * an assertion: the application requires MFA, or the organisation does; 'enrol' when the person
-   * has no factor yet. null when no step is due.
+   * an assertion: the request's RequestedAuthnContext asks for more than a password, the
+   * application requires MFA, or the organisation does; 'enrol' when the person has no factor
+   * yet. null when no step is due.
    */
-  private async secondFactorDue(session: IdpSession, app: ReadApplicationView): Promise<'verify' | 'enrol' | null> {
+  private async secondFactorDue(session: IdpSession, app: ReadApplicationView, pending: PendingSso): Promise<'verify' | 'enrol' | null> {
     const user = session.user;
     if (!user || user.mfa) return null;
     const who = { organizationId: user.organizationId, userId: user.id };
-    const required = app.snapshot.mfaRequired || (await this.mfa.policy(user.organizationId)) === 'required';
+    const required =
+      secondFactorRequested(pending.requestedAuthnContext) ||
+      app.snapshot.mfaRequired ||
+      (await this.mfa.policy(user.organizationId)) === 'required';
     if (!required) return null;
     return (await this.mfa.hasConfirmedFactor(who)) ? 'verify' : 'enrol';
   }
@@ -207,6 +200,17 @@ export class SsoService {
     if (blocker)
       throw new Refusal(blocker.reason, { appName: facts.application?.snapshot.name, missing: decision.missing, detail: blocker.detail });
     const snapshot = (facts.application ?? app).snapshot;
+    // Truthful: a multi-factor class only when a second factor was given in this session, and
+    // one the request accepts. The flows ask for a second factor before coming here when only
+    // that meets the request, so anything but an answer is refused rather than overstated.
+    const context = decideAuthnContext(pending.requestedAuthnContext, user.mfa === true ? 'mfa' : 'password', preferredMfaClass(snapshot));
+    if (context.kind !== 'assert') {
+      throw new Refusal(
+        'no_authn_context',
+        { appName: snapshot.name, detail: context.kind === 'unmet' ? context.detail : 'a second factor was not given' },
+        pending,
+      );
+    }
     const credentials = await this.keys.forOrganization(app.organizationId);
     const xml = await buildResponse({
       issuer: this.urls.entityId(app.id),
@@ -217,8 +221,7 @@ export class SsoService {
       nameIdFormat: decision.nameId.format,
       sessionIndex: user.sessionIndex,
       authnInstant: user.authnInstant,
-      // Truthful: a multi-factor class only when a second factor was given in this session.
-      authnContextClassRef: authnContextClassRef(user.mfa === true, snapshot),
+      authnContextClassRef: context.classRef,
       attributes: decision.attributes,
       signAssertion: snapshot.signAssertion,
       signResponse: snapshot.signResponse,
@@ -234,6 +237,7 @@ export class SsoService {
       inResponseTo: pending.requestId,
       initiatedBy,
       encrypted: snapshot.encryptionCertificate !== null,
+      authnContextClassRef: context.classRef,
     };
     return { xml, pending, issued, nameIdFormat: decision.nameId.format, nameId: decision.nameId.value as string };
   }
@@ -250,6 +254,20 @@ export class SsoService {
       page: autoPostPage({ nonce: nonce(), acsUrl: pending.acsUrl, responseXml: xml, relayState: pending.relayState }),
     };
   }
+}
+
+/**
+ * The refusal a request's RequestedAuthnContext earns, to be answered once its ACS is verified:
+ * one that cannot be read, or one nothing the IdP does can meet (NoAuthnContext). undefined when
+ * the request can be met, perhaps after a second factor.
+ */
+function authnContextRefusal(request: ParsedAuthnRequest, app: ReadApplicationView, pending: PendingSso): Refusal | undefined {
+  const context = { appName: app.snapshot.name, flow: 'sso' as const };
+  if (request.requestedAuthnContextError !== undefined) {
+    return new Refusal('malformed_request', { ...context, detail: request.requestedAuthnContextError }, pending);
+  }
+  const decision = decideAuthnContext(request.requestedAuthnContext, 'mfa', preferredMfaClass(app.snapshot));
+  return decision.kind === 'unmet' ? new Refusal('no_authn_context', { ...context, detail: decision.detail }, pending) : undefined;
 }
 
 /**

@@ -31,6 +31,8 @@ export const REFUSAL_REASONS = [
   'database_unavailable',
   // The directory cannot check a password (it or its database is down, or the bus does not answer).
   'directory_unavailable',
+  // A RequestedAuthnContext nothing the IdP does can meet (answered NoAuthnContext to the ACS).
+  'no_authn_context',
 ] as const;
 
 export const MISSING_ATTRIBUTE_PREFIX = 'missing_required_attribute:';
@@ -73,6 +75,8 @@ export const IdpEvents = {
       // Added after v1: which binding and options the assertion went out with.
       initiatedBy: z.enum(['sp', 'idp']).optional(),
       encrypted: z.boolean().optional(),
+      // And the AuthnContextClassRef it named (what the person gave, as the request let it be said).
+      authnContextClassRef: z.string().optional(),
     }),
   ),
   ssoRefused: defineEvent(

@@ -35,5 +35,6 @@ export const REFUSAL_REASONS = [
   'slo_not_authenticated',
   'database_unavailable',
   'directory_unavailable',
+  'no_authn_context',
   'missing_required_attribute',
 ] as const;
