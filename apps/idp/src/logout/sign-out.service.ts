@@ -78,7 +78,7 @@ export class SignOutService {
   }
 
   /**
-   * "Not you? Use another account" on the login form: ends the browser's IdP session (not the
+   * "Not you? Use another account" on the login form and the portal: ends the browser's IdP session (not the
    * applications' sessions) and shows the login form again for the same sign-in.
    */
   useAnotherAccount(session: IdpSession | undefined, csrf: string | undefined): SsoOutcome {
@@ -90,7 +90,14 @@ export class SignOutService {
     // Not Single Logout: the applications keep their sessions, so no logged-out event.
     this.sessions.destroy(session.id);
     const fresh = this.sessions.create();
-    fresh.pending = session.pending;
+    // From the portal no sign-in is waiting: the next person signs in to the same organisation's portal.
+    fresh.pending = session.pending ?? {
+      applicationId: null,
+      organizationId: session.user.organizationId,
+      requestId: null,
+      acsUrl: '',
+      relayState: null,
+    };
     return { kind: 'redirect', location: '/login', session: fresh };
   }
 

@@ -51,6 +51,10 @@ describe('the sign-out pages', () => {
       portal.html,
       /<form method="post" action="\/logout"><input type="hidden" name="csrf" value="t&#34;1"><button type="submit">Sign out<\/button><\/form>/,
     );
+    assert.match(
+      portal.html,
+      /<form method="post" action="\/login\/another-account"><input type="hidden" name="csrf" value="t&#34;1"><button type="submit">Not you\? Use another account<\/button><\/form>/,
+    );
     assert.match(portal.csp, /form-action 'self'/);
     const login = loginPage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', signedIn: true });
     assert.match(login.html, /<form method="post" action="\/login\/another-account"><input type="hidden" name="csrf" value="t">/);

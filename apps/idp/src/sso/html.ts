@@ -132,7 +132,7 @@ export function portalPage(opts: { nonce: string; csrfToken: string; signedInAs:
     html: layout(
       'Your applications',
       opts.nonce,
-      `<h1>Your applications</h1><p class="muted">Signed in as ${escapeHtml(opts.signedInAs)} · <a href="/account">Your account</a></p>${list}${signOutForm(opts.csrfToken)}`,
+      `<h1>Your applications</h1><p class="muted">Signed in as ${escapeHtml(opts.signedInAs)} · <a href="/account">Your account</a></p>${anotherAccountForm(opts.csrfToken)}${list}${signOutForm(opts.csrfToken)}`,
       TILE_STYLE + colors,
     ),
     csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
@@ -220,6 +220,14 @@ ${passwordField('repeatPassword', 'Repeat the new password', 'new-password')}
     html,
     csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
   };
+}
+
+/**
+ * "Not you?": ends this browser's IdP session (not the applications') and opens the login form
+ * for someone else. A button, not a link: it changes state, with the CSRF token.
+ */
+function anotherAccountForm(csrfToken: string): string {
+  return `<form method="post" action="/login/another-account"><input type="hidden" name="csrf" value="${escapeHtml(csrfToken)}"><button type="submit">Not you? Use another account</button></form>`;
 }
 
 /** POST /logout with the session's CSRF token: a sign-out no other site can trigger. */
