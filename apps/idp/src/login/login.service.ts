@@ -17,6 +17,7 @@ import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
 import { mfaCodePage, mfaEnrolPage, recoveryCodesPage } from '../mfa/mfa-pages';
 import { totpUri } from '../mfa/totp';
+import { signOutFormTargets, signOutPlan } from '../logout/sign-out-plan';
 import { LoginThrottle } from './login-throttle';
 import { portalTiles, signedInName } from './portal-tiles';
 import { signInRefusal, throttledMessage } from './sign-in-messages';
@@ -306,11 +307,13 @@ export class LoginService {
     }
     const { readModel } = this.fresh;
     const profile = readModel.profile(user.organizationId, user.id);
+    const lookup = (id: string) => readModel.application(id);
     const page = portalPage({
       nonce: nonce(),
       csrfToken: session?.csrfToken ?? '',
       signedInAs: profile ? signedInName(profile) : 'you',
       tiles: portalTiles(readModel.applicationsFor(user.organizationId, user.id)),
+      signOutTargets: signOutFormTargets(signOutPlan(session?.applications, lookup), lookup),
     });
     return { kind: 'page', page };
   }

@@ -20,7 +20,7 @@ import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
 import { SignOutWalks, type LogoutAnswer, type SignOutWalk } from '../sessions/sign-out-walks';
 import { errorPage, signedOutPage, signOutPage, type PageAction } from '../sso/html';
-import { signOutPlan } from './sign-out-plan';
+import { signOutFormTargets, signOutPlan } from './sign-out-plan';
 import { sloUrlOf } from './slo-url';
 
 /** The way forward from a page that could not sign anyone out. */
@@ -56,11 +56,18 @@ export class SignOutService {
   /** `GET /logout`: what signing out will end, and the button. */
   page(session: IdpSession | undefined): SsoOutcome {
     if (!session?.user) return this.signedOut({ signedOut: [], unconfirmed: [], skipped: [] }, undefined);
-    const plan = signOutPlan(session.applications, (id) => this.fresh.readModel.application(id));
-    const names = plan.stops.map((s) => this.fresh.readModel.application(s.applicationId)?.snapshot.name ?? s.applicationId);
+    const lookup = (id: string) => this.fresh.readModel.application(id);
+    const plan = signOutPlan(session.applications, lookup);
+    const names = plan.stops.map((s) => lookup(s.applicationId)?.snapshot.name ?? s.applicationId);
     return {
       kind: 'page',
-      page: signOutPage({ nonce: nonce(), csrfToken: session.csrfToken, applications: names, skipped: plan.skipped }),
+      page: signOutPage({
+        nonce: nonce(),
+        csrfToken: session.csrfToken,
+        applications: names,
+        skipped: plan.skipped,
+        signOutTargets: signOutFormTargets(plan, lookup),
+      }),
     };
   }
 
