@@ -4,7 +4,7 @@ const csp = (nonce: string) =>
   `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 const csrfField = (token: string) => `<input type="hidden" name="csrf" value="${escapeHtml(token)}">`;
 const MFA_STYLE =
-  '.qr svg{width:12rem;height:12rem}.secret{font-family:monospace;font-size:1.1rem;word-break:break-all}.codes{font-family:monospace;font-size:1.1rem}';
+  '.qr svg{width:12rem;height:12rem}.secret{font-family:monospace;font-size:1.1rem;overflow-wrap:anywhere}.codes{font-family:monospace;font-size:1.1rem}';
 
 /** The field for a six-digit code: numeric keypad on phones, and the browser may fill it from an authenticator. */
 function codeField(opts: { label: string; hint?: string; error?: string }): string {
