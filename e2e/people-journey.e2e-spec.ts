@@ -308,6 +308,8 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
 
     await openDemoSp(ada, apps.mfa);
     await ada.waitForURL(`${system.idpUrl}/login/mfa`);
+    // The application asks, not the organisation (its policy is off).
+    await ada.getByText('Payroll asks for a second step at sign-in').waitFor();
     authenticators.ada = await enrol(ada, (name) => look(ada, `people-mfa-enrol${name}`));
     await ada.getByRole('button', { name: 'Continue to Payroll' }).click();
     await atDemoSp(ada, 'ada@example.com', apps.mfa);
@@ -319,6 +321,7 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
     await openDemoSp(page, apps.launch);
     await idpLogin(system, page, 'grace', password);
     await page.waitForURL(`${system.idpUrl}/login/mfa`);
+    await page.getByText('Your organisation asks for a second step at sign-in').waitFor();
     authenticators.grace = await enrol(page, (name) => look(page, `people-mfa-enrol-required${name}`));
     graceRecoveryCodes = await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allInnerTexts();
     assert.equal(graceRecoveryCodes.length, 10);
@@ -366,7 +369,14 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
 
     const again = await newPage();
     await useRecoveryCode(again);
-    await alert(again).getByText('That code is not right, or was used already. Enter the current code from your app.').waitFor();
+    // Told beside the recovery code's field, which stays open, not beside the app code's.
+    const recoveryField = again.getByLabel('Recovery code');
+    assert.equal(await recoveryField.getAttribute('aria-invalid'), 'true');
+    assert.equal(
+      await again.locator(`#${await recoveryField.getAttribute('aria-describedby')}`).textContent(),
+      'That recovery code is not right, or was used already. Each code works once.',
+    );
+    assert.equal(await again.getByLabel('Code from your authenticator app').getAttribute('aria-invalid'), null);
     await look(again, 'people-mfa-recovery-code-used');
     await again.context().close();
   });
