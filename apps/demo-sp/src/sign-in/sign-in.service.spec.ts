@@ -35,7 +35,9 @@ describe('SignInService.unsolicitedAppId: the application of an IdP-initiated Re
   const withIdpInitiated = (idpInitiated: boolean) =>
     new SignInService(
       { sp, idpInitiated },
-      { appIdOfEntity: (entity?: string) => (entity?.startsWith('http://idp/saml2/') ? entity.slice(17) : undefined) } as IdpMetadataService,
+      {
+        appIdOfEntity: (entity?: string) => (entity?.startsWith('http://idp/saml2/') ? entity.slice(17) : undefined),
+      } as IdpMetadataService,
       {} as JitProvisioningService,
     );
 
