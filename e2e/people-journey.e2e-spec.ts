@@ -190,7 +190,7 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
       await page.getByRole('button', { name: 'Sign in' }).click();
       return (await alert(page).textContent()) ?? '';
     };
-    const lockedMessage = /^Too many failed sign-ins\. Try again after \d\d:\d\d UTC, or ask your administrator\.$/;
+    const lockedMessage = /^Too many failed sign-ins\. Try again after (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC, or ask your administrator\.$/;
     await page.goto(`${system.idpUrl}/?organization=${organizationId}`);
     await page.waitForURL(`${system.idpUrl}/login`);
     for (const username of ['lou', 'nobody']) {
