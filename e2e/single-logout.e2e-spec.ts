@@ -9,8 +9,8 @@ import { CatalogPublisher, spCredentials } from './sp-libraries';
 
 /**
  * A LogoutRequest as the HTTP-Redirect binding carries it, signed (RSA-SHA256) with `key`: the IdP
- * acts only on LogoutRequests signed with the SP's registered certificate, and demo-sp (passport-saml
- * without a private key) does not sign its own, so this stands in for its signature.
+ * acts only on LogoutRequests signed with the SP's registered certificate, and demo-sp runs here
+ * without DEMO_SP_SIGNING_KEY (so it does not sign its own): this stands in for its signature.
  */
 function signedRedirect(url: string, xml: string, relayState: string | null, key: string): string {
   const octets =

@@ -13,6 +13,8 @@ const EMAIL_FORMAT = 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress';
 const APP = 'x';
 /** Another organisation's application at the same IdP: its own entity, the same signing key. */
 const OTHER_APP = 'y';
+/** An application whose IdP entity is `<idp>/saml2/<id>`, as the real IdP names them: what IdP-initiated sign-in resolves from the Issuer. */
+const INIT_APP = 'z';
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/jit_test_demosp_${randomBytes(6).toString('hex')}`;
 
 let idp: Server;
@@ -119,13 +121,13 @@ beforeAll(async () => {
   idp = createServer((req, res) => {
     const match = /^\/saml2\/([^/]+)\/metadata$/.exec(req.url ?? '');
     const app = match?.[1];
-    if (app !== APP && app !== OTHER_APP) {
+    if (app !== APP && app !== OTHER_APP && app !== INIT_APP) {
       res.writeHead(404).end();
       return;
     }
     res.writeHead(200, { 'content-type': 'application/samlmetadata+xml' }).end(
       buildIdpMetadata({
-        entityId: entityOf(app),
+        entityId: app === INIT_APP ? `${idpUrl}/saml2/${app}` : entityOf(app),
         ssoRedirectUrl: `${idpUrl}/saml2/${app}/sso`,
         ssoPostUrl: `${idpUrl}/saml2/${app}/sso`,
         certificatePems: [idpKey.certificatePem],
@@ -343,5 +345,91 @@ describe('demo-sp sign-in through the ACS', () => {
     const xml = await response.text();
     assert.ok(xml.includes(`entityID="${spUrl}/saml/metadata"`));
     assert.ok(xml.includes(`Location="${spUrl}/saml/acs"`));
+  });
+});
+
+describe('demo-sp with IdP-initiated sign-in and a signing key (DEMO_SP_IDP_INITIATED, DEMO_SP_SIGNING_KEY)', () => {
+  let initSp: RunningDemoSp;
+  let initUrl = '';
+  let spKey: { privateKeyPem: string; certificatePem: string };
+  const unsolicited = async (acsBase: string, inResponseTo?: string) => {
+    const xml = await buildResponse({
+      issuer: `${idpUrl}/saml2/${INIT_APP}`,
+      destination: `${acsBase}/saml/acs`,
+      ...(inResponseTo ? { inResponseTo } : {}),
+      audience: `${acsBase}/saml/metadata`,
+      nameId: 'grace@example.com',
+      nameIdFormat: EMAIL_FORMAT,
+      sessionIndex: '_session2',
+      attributes: [{ name: 'email', values: ['grace@example.com'] }],
+      signAssertion: true,
+      signResponse: true,
+      credentials: idpKey,
+    });
+    return Buffer.from(xml, 'utf8').toString('base64');
+  };
+  const post = (base: string, fields: Record<string, string>) =>
+    fetch(`${base}/saml/acs`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(fields),
+    });
+
+  beforeAll(async () => {
+    spKey = await generateSigningCredentials('demo-sp');
+    const port = await freePort();
+    initUrl = `http://127.0.0.1:${port}`;
+    initSp = await startDemoSp(
+      loadDemoSpConfig({
+        HOST: '127.0.0.1',
+        DATABASE_URL: databaseUrl,
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        DEMO_SP_PORT: String(port),
+        DEMO_SP_BASE_URL: initUrl,
+        DEMO_SP_IDP_URL: idpUrl,
+        DEMO_SP_IDP_INITIATED: 'true',
+        DEMO_SP_SIGNING_KEY: spKey.privateKeyPem,
+        DEMO_SP_SIGNING_CERTIFICATE: spKey.certificatePem,
+      }),
+    );
+  });
+
+  afterAll(() => initSp?.app.close());
+
+  it('by default a Response that answers no request is refused', async () => {
+    const response = await post(spUrl, { SAMLResponse: await unsolicited(spUrl), RelayState: INIT_APP });
+    assert.equal(response.status, 401);
+    assert.match(await response.text(), /InResponseTo/);
+  });
+
+  it('accepts it when allowed, for the application whose IdP entity issued it, without RelayState', async () => {
+    const response = await post(initUrl, { SAMLResponse: await unsolicited(initUrl) });
+    assert.equal(response.status, 303, await response.clone().text());
+    const accounts = (await (await fetch(`${initUrl}/accounts`)).json()) as { items: { email: string; issuer: string }[] };
+    const grace = accounts.items.find((a) => a.email === 'grace@example.com');
+    assert.equal(grace?.issuer, `${idpUrl}/saml2/${INIT_APP}`);
+  });
+
+  it('still refuses a Response that answers a request it never sent', async () => {
+    const answering = await unsolicited(initUrl, '_not-ours');
+    // Not unsolicited, so its Issuer names no application: only RelayState may.
+    const unnamed = await post(initUrl, { SAMLResponse: answering });
+    assert.equal(unnamed.status, 400);
+    assert.match(await unnamed.text(), /carries no RelayState naming the IdP application/);
+    const response = await post(initUrl, { SAMLResponse: answering, RelayState: INIT_APP });
+    assert.equal(response.status, 401);
+    assert.match(await response.text(), /InResponseTo is not valid/);
+  });
+
+  it('signs its AuthnRequests and publishes the certificate in its metadata', async () => {
+    const login = await fetch(`${initUrl}/login?app=${APP}`, { redirect: 'manual' });
+    const location = new URL(login.headers.get('location') ?? '');
+    assert.equal(location.searchParams.get('SigAlg'), 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256');
+    assert.ok(location.searchParams.get('Signature'));
+    const metadata = await (await fetch(`${initUrl}/saml/metadata`)).text();
+    assert.match(metadata, /AuthnRequestsSigned="true"/);
+    const body = spKey.certificatePem.replace(/-----[A-Z ]+-----|\s/g, '');
+    assert.ok(metadata.replace(/\s/g, '').includes(body), 'the signing certificate is in the metadata');
   });
 });

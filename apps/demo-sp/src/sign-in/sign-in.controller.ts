@@ -65,7 +65,9 @@ export class SignInController {
   @Post('saml/acs')
   async acs(@Req() req: Request, @Res() res: Response): Promise<void> {
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const appId = this.signIn.resolveAppId(body.RelayState, pendingApp(req));
+    // An IdP-initiated Response (when allowed) names its application by its Issuer, whatever sign-in
+    // this browser started before.
+    const appId = this.signIn.resolveAppId(body.RelayState, this.signIn.unsolicitedAppId(body.SAMLResponse), pendingApp(req));
     if (!appId) {
       const trusted = this.signIn.trustedAppId;
       const why =

@@ -25,7 +25,19 @@ export class SignInModule {
         {
           provide: SignInService,
           useFactory: (metadata: IdpMetadataService, jit: JitProvisioningService) =>
-            new SignInService({ sp, trustedAppId: config.DEMO_SP_APP_ID }, metadata, jit),
+            new SignInService(
+              {
+                sp,
+                trustedAppId: config.DEMO_SP_APP_ID,
+                idpInitiated: config.DEMO_SP_IDP_INITIATED,
+                signing:
+                  config.DEMO_SP_SIGNING_KEY && config.DEMO_SP_SIGNING_CERTIFICATE
+                    ? { privateKey: config.DEMO_SP_SIGNING_KEY, certificate: config.DEMO_SP_SIGNING_CERTIFICATE }
+                    : undefined,
+              },
+              metadata,
+              jit,
+            ),
           inject: [IdpMetadataService, JitProvisioningService],
         },
       ],

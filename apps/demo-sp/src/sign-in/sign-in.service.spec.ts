@@ -25,3 +25,31 @@ describe('SignInService.resolveAppId', () => {
     assert.equal(open.resolveAppId('app-1', 'app-2'), 'app-1');
   });
 });
+
+describe('SignInService.unsolicitedAppId: the application of an IdP-initiated Response', () => {
+  const response = (attributes: string, issuer = 'http://idp/saml2/app-9') =>
+    Buffer.from(
+      `<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r" Version="2.0"${attributes}>` +
+        `<saml:Issuer>${issuer}</saml:Issuer></samlp:Response>`,
+    ).toString('base64');
+  const withIdpInitiated = (idpInitiated: boolean) =>
+    new SignInService(
+      { sp, idpInitiated },
+      {
+        appIdOfEntity: (entity?: string) => (entity?.startsWith('http://idp/saml2/') ? entity.slice(17) : undefined),
+      } as IdpMetadataService,
+      {} as JitProvisioningService,
+    );
+
+  it('allowed: the application whose IdP entity issued a Response that answers no request', () => {
+    assert.equal(withIdpInitiated(true).unsolicitedAppId(response('')), 'app-9');
+  });
+
+  it('nothing when IdP-initiated sign-in is off, for a Response that answers a request, from another IdP, or not a Response', () => {
+    assert.equal(withIdpInitiated(false).unsolicitedAppId(response('')), undefined);
+    assert.equal(withIdpInitiated(true).unsolicitedAppId(response(' InResponseTo="_req1"')), undefined);
+    assert.equal(withIdpInitiated(true).unsolicitedAppId(response('', 'https://elsewhere/saml2/app-9')), undefined);
+    assert.equal(withIdpInitiated(true).unsolicitedAppId('not base64 XML'), undefined);
+    assert.equal(withIdpInitiated(true).unsolicitedAppId(undefined), undefined);
+  });
+});

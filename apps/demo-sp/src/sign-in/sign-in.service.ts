@@ -40,6 +40,10 @@ export interface SignInOptions {
    * the IdP may be used, each as an issuer of its own: its accounts are never another's.
    */
   trustedAppId?: string;
+  /** DEMO_SP_IDP_INITIATED: accept a Response that answers no AuthnRequest of this SP (see unsolicitedAppId). */
+  idpInitiated?: boolean;
+  /** DEMO_SP_SIGNING_KEY and _CERTIFICATE: sign AuthnRequests and LogoutRequests, and publish the certificate in the metadata. */
+  signing?: { privateKey: string; certificate: string };
 }
 
 /**
@@ -85,6 +89,19 @@ export class SignInService {
     const trusted = this.options.trustedAppId;
     if (trusted !== undefined && named !== undefined && named !== trusted) return undefined;
     return named ?? trusted;
+  }
+
+  /**
+   * The application an IdP-initiated Response is for: the one whose IdP entity issued it, when this
+   * SP accepts IdP-initiated sign-in and the Response answers no request (no InResponseTo). The
+   * Issuer read here is not trusted yet: the Response is then verified with that application's
+   * certificates and its Issuer checked against that application's entity (acceptResponse).
+   */
+  unsolicitedAppId(samlResponse: unknown): string | undefined {
+    if (!this.options.idpInitiated || typeof samlResponse !== 'string' || samlResponse.length > MAX_RESPONSE_BASE64) return undefined;
+    const root = parseRoot(Buffer.from(samlResponse, 'base64').toString('utf8'));
+    if (!root || root.hasAttribute('InResponseTo')) return undefined;
+    return this.metadata.appIdOfEntity(issuerOf(root) ?? undefined);
   }
 
   /** The IdP URL with a fresh AuthnRequest (HTTP-Redirect binding) for `appId`. */
@@ -217,6 +234,13 @@ export class SignInService {
       callbackUrl: this.options.sp.acsUrl,
       identifierFormat: null,
       wantAssertionsSigned: true,
+      ...(this.options.signing
+        ? {
+            privateKey: this.options.signing.privateKey,
+            publicCerts: this.options.signing.certificate,
+            signatureAlgorithm: 'sha256' as const,
+          }
+        : {}),
     });
   }
 
@@ -234,13 +258,15 @@ export class SignInService {
       signatureAlgorithm: 'sha256',
       // Let the application's NameID format (configured at the IdP) decide.
       identifierFormat: null,
-      // SP-initiated only: every Response must answer an AuthnRequest this process sent, once.
-      validateInResponseTo: ValidateInResponseTo.always,
+      // A Response that answers an AuthnRequest must answer one this process sent, once; without
+      // IdP-initiated sign-in, every Response must.
+      validateInResponseTo: this.options.idpInitiated ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
       requestIdExpirationPeriodMs: REQUEST_ID_TTL_MS,
       cacheProvider: this.requestIds,
       // Tolerates small clock differences between the IdP's host and this one.
       acceptedClockSkewMs: 30_000,
       ...(idp.sloRedirectUrl ? { logoutUrl: idp.sloRedirectUrl, logoutCallbackUrl: this.options.sp.sloUrl } : {}),
+      ...(this.options.signing ? { privateKey: this.options.signing.privateKey } : {}),
     };
   }
 
@@ -284,15 +310,24 @@ function unverifiedIssuer(samlRequest: string): string | undefined {
   }
 }
 
-/** The Issuer of the Response element (the document root); null when it has none. */
-function responseIssuer(xml: string): string | null {
-  let root: Element | null;
+/** A signed Response with a few dozen attributes is tens of KB; the ACS takes at most 512 KB of form. */
+const MAX_RESPONSE_BASE64 = 512 * 1024;
+
+function parseRoot(xml: string): Element | null {
   try {
-    // node-saml parsed and verified this document already; no error is expected here.
-    root = new DOMParser({ onError: () => undefined }).parseFromString(xml, 'text/xml').documentElement;
+    return new DOMParser({ onError: () => undefined }).parseFromString(xml, 'text/xml').documentElement;
   } catch {
     return null;
   }
+}
+
+/** The Issuer of the Response element (the document root); null when it has none. */
+function responseIssuer(xml: string): string | null {
+  // node-saml parsed and verified this document already; no error is expected here.
+  return issuerOf(parseRoot(xml));
+}
+
+function issuerOf(root: Element | null): string | null {
   const issuer = Array.from(root?.childNodes ?? []).find(
     (n): n is Element =>
       n.nodeType === n.ELEMENT_NODE && (n as Element).namespaceURI === SAML_ASSERTION && (n as Element).localName === 'Issuer',

@@ -18,6 +18,7 @@ import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
 import { mfaCodePage, mfaEnrolPage, recoveryCodesPage } from '../mfa/mfa-pages';
 import { totpUri } from '../mfa/totp';
+import { signOutFormTargets, signOutPlan } from '../logout/sign-out-plan';
 import { LoginThrottle } from './login-throttle';
 import { portalTiles, signedInName } from './portal-tiles';
 import { signInRefusal, throttledMessage } from './sign-in-messages';
@@ -125,7 +126,7 @@ export class LoginService {
       const applicationName = app?.snapshot.name ?? 'your applications';
       if (step.stage === 'verify') return { kind: 'page', page: mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName }) };
       const enrolment = await this.enrolment(s, step);
-      return { kind: 'page', page: await this.enrolPage(s, enrolment.secret, step.userId) };
+      return { kind: 'page', page: await this.enrolPage(s, app, enrolment.secret, step.userId) };
     });
   }
 
@@ -137,13 +138,17 @@ export class LoginService {
       }
       const who = { organizationId: step.organizationId, userId: step.userId };
       const code = (form.code ?? '').trim().slice(0, 64);
-      const again = async (error: string, status: number): Promise<SsoOutcome> => {
+      const again = async (error: string, status: number, recoveryError?: string): Promise<SsoOutcome> => {
         if (step.stage === 'verify') {
           const applicationName = app?.snapshot.name ?? 'your applications';
-          return { kind: 'page', page: mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, error, status }) };
+          // A refused recovery code is told beside its own field, not the app code's.
+          const page = recoveryError
+            ? mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, recoveryError, status })
+            : mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, error, status });
+          return { kind: 'page', page };
         }
         const enrolment = await this.enrolment(s, step);
-        return { kind: 'page', page: await this.enrolPage(s, enrolment.secret, step.userId, error, status) };
+        return { kind: 'page', page: await this.enrolPage(s, app, enrolment.secret, step.userId, error, status) };
       };
       if (!code) return again('Enter the code.', 400);
       const wait = await this.mfaThrottle.wait(step.userId, s.id);
@@ -156,7 +161,9 @@ export class LoginService {
         if (!(await this.mfa.verify(who, code))) {
           await this.mfaThrottle.failed(step.userId, s.id);
           this.mfa.rejected(who, 'wrong_code');
-          return again('That code is not right, or was used already. Enter the current code from your app.', 401);
+          return isAppCode(code)
+            ? again('That code is not right, or was used already. Enter the current code from your app.', 401)
+            : again('', 401, 'That recovery code is not right, or was used already. Each code works once.');
         }
         await this.mfaThrottle.succeeded(step.userId, s.id);
         return this.signedIn({ ...s, secondStep: undefined }, app, pending, step.userId, true, form.sourceIp);
@@ -242,7 +249,7 @@ export class LoginService {
     return started;
   }
 
-  private async enrolPage(s: IdpSession, secret: string, userId: string, error?: string, status?: number) {
+  private async enrolPage(s: IdpSession, app: ReadApplicationView | null, secret: string, userId: string, error?: string, status?: number) {
     const profile = s.secondStep ? this.fresh.readModel.profile(s.secondStep.organizationId, userId) : null;
     const account = profile?.email || profile?.username || userId;
     const qrSvg = await QRCode.toString(totpUri(secret, new URL(this.config.IDP_BASE_URL).host, account), { type: 'svg', margin: 2 });
@@ -252,10 +259,16 @@ export class LoginService {
       action: '/login/mfa',
       qrSvg,
       secret,
-      intro: 'Your organisation asks for a second step at sign-in: a code from an authenticator app on your phone.',
+      intro: `${await this.whoAsksForMfa(app, s.secondStep?.organizationId)} asks for a second step at sign-in: a code from an authenticator app on your phone.`,
       error,
       status,
     });
+  }
+
+  /** Who the person is enrolling for: the organisation when its policy requires a factor, else the application that does. */
+  private async whoAsksForMfa(app: ReadApplicationView | null, organizationId: string | undefined): Promise<string> {
+    if (!app?.snapshot.mfaRequired || !organizationId) return 'Your organisation';
+    return (await this.mfa.policy(organizationId)) === 'required' ? 'Your organisation' : app.snapshot.name;
   }
 
   private withSecondStep(
@@ -310,11 +323,13 @@ export class LoginService {
     }
     const { readModel } = this.fresh;
     const profile = readModel.profile(user.organizationId, user.id);
+    const lookup = (id: string) => readModel.application(id);
     const page = portalPage({
       nonce: nonce(),
       csrfToken: session?.csrfToken ?? '',
       signedInAs: profile ? signedInName(profile) : 'you',
       tiles: portalTiles(readModel.applicationsFor(user.organizationId, user.id)),
+      signOutTargets: signOutFormTargets(signOutPlan(session?.applications, lookup), lookup),
     });
     return { kind: 'page', page };
   }
@@ -335,6 +350,11 @@ export class LoginService {
       return work(session, this.fresh.activeApplication(applicationId), pending);
     });
   }
+}
+
+/** Six digits (spaces allowed) come from the app's field; anything else was typed in the recovery code's. */
+function isAppCode(code: string): boolean {
+  return /^\d{6}$/.test(code.replace(/\s/g, ''));
 }
 
 function safeEqual(a: string, b: string): boolean {

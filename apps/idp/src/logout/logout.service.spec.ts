@@ -343,6 +343,17 @@ describe('Single Logout and signing out of the IdP: what ends, who is told, and 
       assert.deepEqual(loggedOut, []);
     });
 
+    it('from the portal (no sign-in waiting): the login form signs the next person in to the same organisation’s portal', () => {
+      const { session, signOut } = setUp({ spSigningCertificates: [] }, true);
+      session.pending = undefined;
+      const outcome = signOut.useAnotherAccount(session, session.csrfToken);
+      assert.ok(isRedirect(outcome));
+      assert.equal(outcome.location, '/login');
+      const fresh = sessions.get(outcome.session?.id);
+      assert.equal(fresh?.user, undefined);
+      assert.deepEqual(fresh?.pending, { applicationId: null, organizationId: ORG, requestId: null, acsUrl: '', relayState: null });
+    });
+
     it('refuses without the CSRF token, and the session lives on', () => {
       const { session, signOut } = setUp({ spSigningCertificates: [] });
       const outcome = signOut.useAnotherAccount(session, 'forged');

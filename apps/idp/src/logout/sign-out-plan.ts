@@ -30,3 +30,18 @@ export function signOutPlan(
   }
   return plan;
 }
+
+/**
+ * Where a sign-out form's POST may be redirected to: the origins of the plan's SLO addresses. A
+ * browser applies the page's CSP `form-action` to every redirect after the form is sent, so with
+ * `'self'` alone Chromium stops the walk at the first application.
+ */
+export function signOutFormTargets(plan: SignOutPlan, lookup: (applicationId: string) => ReadApplicationView | null): string[] {
+  const origins = new Set<string>();
+  for (const stop of plan.stops) {
+    const url = lookup(stop.applicationId)?.snapshot;
+    const slo = url ? sloUrlOf(url) : null;
+    if (slo) origins.add(new URL(slo).origin);
+  }
+  return [...origins];
+}

@@ -20,7 +20,7 @@ import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
 import { SignOutWalks, type LogoutAnswer, type SignOutWalk } from '../sessions/sign-out-walks';
 import { errorPage, signedOutPage, signOutPage, type PageAction } from '../sso/html';
-import { signOutPlan } from './sign-out-plan';
+import { signOutFormTargets, signOutPlan } from './sign-out-plan';
 import { sloUrlOf } from './slo-url';
 
 /** The way forward from a page that could not sign anyone out. */
@@ -56,11 +56,18 @@ export class SignOutService {
   /** `GET /logout`: what signing out will end, and the button. */
   page(session: IdpSession | undefined): SsoOutcome {
     if (!session?.user) return this.signedOut({ signedOut: [], unconfirmed: [], skipped: [] }, undefined);
-    const plan = signOutPlan(session.applications, (id) => this.fresh.readModel.application(id));
-    const names = plan.stops.map((s) => this.fresh.readModel.application(s.applicationId)?.snapshot.name ?? s.applicationId);
+    const lookup = (id: string) => this.fresh.readModel.application(id);
+    const plan = signOutPlan(session.applications, lookup);
+    const names = plan.stops.map((s) => lookup(s.applicationId)?.snapshot.name ?? s.applicationId);
     return {
       kind: 'page',
-      page: signOutPage({ nonce: nonce(), csrfToken: session.csrfToken, applications: names, skipped: plan.skipped }),
+      page: signOutPage({
+        nonce: nonce(),
+        csrfToken: session.csrfToken,
+        applications: names,
+        skipped: plan.skipped,
+        signOutTargets: signOutFormTargets(plan, lookup),
+      }),
     };
   }
 
@@ -78,7 +85,7 @@ export class SignOutService {
   }
 
   /**
-   * "Not you? Use another account" on the login form: ends the browser's IdP session (not the
+   * "Not you? Use another account" on the login form and the portal: ends the browser's IdP session (not the
    * applications' sessions) and shows the login form again for the same sign-in.
    */
   useAnotherAccount(session: IdpSession | undefined, csrf: string | undefined): SsoOutcome {
@@ -90,7 +97,14 @@ export class SignOutService {
     // Not Single Logout: the applications keep their sessions, so no logged-out event.
     this.sessions.destroy(session.id);
     const fresh = this.sessions.create();
-    fresh.pending = session.pending;
+    // From the portal no sign-in is waiting: the next person signs in to the same organisation's portal.
+    fresh.pending = session.pending ?? {
+      applicationId: null,
+      organizationId: session.user.organizationId,
+      requestId: null,
+      acsUrl: '',
+      relayState: null,
+    };
     return { kind: 'redirect', location: '/login', session: fresh };
   }
 

@@ -13,6 +13,12 @@ describe('MFA pages are accessible', () => {
     const pages = {
       'code page': mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki' }),
       'code page with an error': mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', error: 'That code is not right.' }),
+      'code page with a recovery code error': mfaCodePage({
+        nonce: 'n',
+        csrfToken: 't',
+        applicationName: 'Wiki',
+        recoveryError: 'That recovery code is not right.',
+      }),
       'enrolment page': mfaEnrolPage({
         nonce: 'n',
         csrfToken: 't',

@@ -19,6 +19,19 @@ describe('MFA pages', () => {
     assert.equal(csp, "default-src 'none'; style-src 'nonce-n0nce'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
   });
 
+  it('a refused recovery code is told beside the recovery code’s field, shown open; the app code’s field stays as it was', () => {
+    const { status, html } = mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', recoveryError: 'Used <already>.' });
+    assert.equal(status, 401);
+    assert.match(html, /<details open><summary>/);
+    assert.match(
+      html,
+      /<input id="recovery-code" name="code"[^>]* required aria-invalid="true" aria-describedby="recovery-code-error"><p class="error" id="recovery-code-error" role="alert">Used &#60;already&#62;\.<\/p>/,
+    );
+    assert.doesNotMatch(html, /id="code-error"/);
+    assert.match(html, /<input id="code" name="code"[^>]* aria-describedby="code-hint">/);
+    assert.match(mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki' }).html, /<details><summary>/);
+  });
+
   it('the enrolment page: the QR code with a text alternative, the key typed out in groups, a numeric field', () => {
     const { status, html } = mfaEnrolPage({
       nonce: 'n',

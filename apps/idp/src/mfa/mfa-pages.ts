@@ -4,7 +4,7 @@ const csp = (nonce: string) =>
   `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 const csrfField = (token: string) => `<input type="hidden" name="csrf" value="${escapeHtml(token)}">`;
 const MFA_STYLE =
-  '.qr svg{width:12rem;height:12rem}.secret{font-family:monospace;font-size:1.1rem;word-break:break-all}.codes{font-family:monospace;font-size:1.1rem}';
+  '.qr svg{width:12rem;height:12rem}.secret{font-family:monospace;font-size:1.1rem;overflow-wrap:anywhere}.codes{font-family:monospace;font-size:1.1rem}';
 
 /** The field for a six-digit code: numeric keypad on phones, and the browser may fill it from an authenticator. */
 function codeField(opts: { label: string; hint?: string; error?: string }): string {
@@ -20,7 +20,20 @@ function codeField(opts: { label: string; hint?: string; error?: string }): stri
  * "Use a recovery code", a recovery code in a text field of its own (letters: no numeric keypad).
  * Both post `code`; the server tells them apart.
  */
-export function mfaCodePage(opts: { nonce: string; csrfToken: string; applicationName: string; error?: string; status?: number }): Page {
+export function mfaCodePage(opts: {
+  nonce: string;
+  csrfToken: string;
+  applicationName: string;
+  /** Beside the app code's field. */
+  error?: string;
+  /** Beside the recovery code's field, shown open: the person used that form, not the app's. */
+  recoveryError?: string;
+  status?: number;
+}): Page {
+  const recoveryInvalid = opts.recoveryError ? ' aria-invalid="true" aria-describedby="recovery-code-error"' : '';
+  const recoveryError = opts.recoveryError
+    ? `<p class="error" id="recovery-code-error" role="alert">${escapeHtml(opts.recoveryError)}</p>`
+    : '';
   const html = layout(
     'Enter your code',
     opts.nonce,
@@ -28,12 +41,12 @@ export function mfaCodePage(opts: { nonce: string; csrfToken: string; applicatio
 <form method="post" action="/login/mfa">${csrfField(opts.csrfToken)}
 ${codeField({ label: 'Code from your authenticator app', hint: 'Six digits, from the app on your phone.', error: opts.error })}
 <button type="submit">Verify</button></form>
-<details><summary>Lost your device? Use a recovery code</summary>
+<details${opts.recoveryError ? ' open' : ''}><summary>Lost your device? Use a recovery code</summary>
 <form method="post" action="/login/mfa">${csrfField(opts.csrfToken)}
-<label for="recovery-code">Recovery code</label><input id="recovery-code" name="code" autocomplete="off" autocapitalize="none" spellcheck="false" required>
+<label for="recovery-code">Recovery code</label><input id="recovery-code" name="code" autocomplete="off" autocapitalize="none" spellcheck="false" required${recoveryInvalid}>${recoveryError}
 <button type="submit">Use recovery code</button></form></details>`,
   );
-  return { status: opts.error ? (opts.status ?? 401) : 200, html, csp: csp(opts.nonce) };
+  return { status: opts.error || opts.recoveryError ? (opts.status ?? 401) : 200, html, csp: csp(opts.nonce) };
 }
 
 /** Setting up an authenticator app: the QR code, the secret typed out for who cannot scan, and a code to confirm. */

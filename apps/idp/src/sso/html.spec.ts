@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { autoPostPage, loginPage, portalPage, signedOutPage } from './html';
+import { autoPostPage, loginPage, portalPage, signedOutPage, signOutPage } from './html';
 
 const field = (html: string, name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
 
@@ -51,7 +51,24 @@ describe('the sign-out pages', () => {
       portal.html,
       /<form method="post" action="\/logout"><input type="hidden" name="csrf" value="t&#34;1"><button type="submit">Sign out<\/button><\/form>/,
     );
-    assert.match(portal.csp, /form-action 'self'/);
+    assert.match(
+      portal.html,
+      /<form method="post" action="\/login\/another-account"><input type="hidden" name="csrf" value="t&#34;1"><button type="submit">Not you\? Use another account<\/button><\/form>/,
+    );
+    assert.match(portal.csp, /form-action 'self'$/);
+    // The sign-out's redirects to the applications' SLO addresses are form-action targets too (Chromium checks each).
+    const withSlo = portalPage({
+      nonce: 'n',
+      csrfToken: 't',
+      signedInAs: 'Ada',
+      tiles: [],
+      signOutTargets: ['https://sp.example:8443', 'x; script-src *'],
+    });
+    assert.match(withSlo.csp, /form-action 'self' https:\/\/sp\.example:8443$/);
+    assert.match(
+      signOutPage({ nonce: 'n', csrfToken: 't', applications: ['SP'], skipped: [], signOutTargets: ['http://127.0.0.1:4100'] }).csp,
+      /form-action 'self' http:\/\/127\.0\.0\.1:4100$/,
+    );
     const login = loginPage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', signedIn: true });
     assert.match(login.html, /<form method="post" action="\/login\/another-account"><input type="hidden" name="csrf" value="t">/);
     assert.match(login.html, /Not you\? Use another account/);

@@ -117,7 +117,14 @@ export interface PortalTileView {
  * that the application must be opened from itself), and a sign-out button. A tile's colour is a
  * rule of the page's own stylesheet, since the CSP allows no style attribute.
  */
-export function portalPage(opts: { nonce: string; csrfToken: string; signedInAs: string; tiles: readonly PortalTileView[] }): Page {
+export function portalPage(opts: {
+  nonce: string;
+  csrfToken: string;
+  signedInAs: string;
+  tiles: readonly PortalTileView[];
+  /** Origins the Sign out button's POST is redirected to (signOutFormTargets). */
+  signOutTargets?: readonly string[];
+}): Page {
   const colors = opts.tiles.map((t, i) => (t.color && PORTAL_COLOR.test(t.color) ? `.t${i}{border-left-color:${t.color}}` : '')).join('');
   const tile = (t: PortalTileView, i: number) =>
     t.href === null
@@ -132,10 +139,10 @@ export function portalPage(opts: { nonce: string; csrfToken: string; signedInAs:
     html: layout(
       'Your applications',
       opts.nonce,
-      `<h1>Your applications</h1><p class="muted">Signed in as ${escapeHtml(opts.signedInAs)} · <a href="/account">Your account</a></p>${list}${signOutForm(opts.csrfToken)}`,
+      `<h1>Your applications</h1><p class="muted">Signed in as ${escapeHtml(opts.signedInAs)} · <a href="/account">Your account</a></p>${anotherAccountForm(opts.csrfToken)}${list}${signOutForm(opts.csrfToken)}`,
       TILE_STYLE + colors,
     ),
-    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; ${signOutFormAction(opts.signOutTargets)}`,
   };
 }
 
@@ -222,6 +229,23 @@ ${passwordField('repeatPassword', 'Repeat the new password', 'new-password')}
   };
 }
 
+/**
+ * "Not you?": ends this browser's IdP session (not the applications') and opens the login form
+ * for someone else. A button, not a link: it changes state, with the CSRF token.
+ */
+function anotherAccountForm(csrfToken: string): string {
+  return `<form method="post" action="/login/another-account"><input type="hidden" name="csrf" value="${escapeHtml(csrfToken)}"><button type="submit">Not you? Use another account</button></form>`;
+}
+
+/**
+ * The CSP form-action of a page with the Sign out button: the IdP, and the origins the sign-out's
+ * redirects lead to (a browser checks each redirect after a form POST against it). Origins only,
+ * from URLs checked when they were registered and again by sloUrlOf.
+ */
+function signOutFormAction(targets: readonly string[] = []): string {
+  return `form-action ${["'self'", ...targets.filter((t) => /^https?:\/\/[^\s;,']+$/.test(t))].join(' ')}`;
+}
+
 /** POST /logout with the session's CSRF token: a sign-out no other site can trigger. */
 function signOutForm(csrfToken: string): string {
   return `<form method="post" action="/logout"><input type="hidden" name="csrf" value="${escapeHtml(csrfToken)}"><button type="submit">Sign out</button></form>`;
@@ -230,7 +254,14 @@ function signOutForm(csrfToken: string): string {
 const list = (items: readonly string[]): string => `<ul>${items.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>`;
 
 /** The sign-out page (GET /logout): what signing out will end, and the button that does it. */
-export function signOutPage(opts: { nonce: string; csrfToken: string; applications: readonly string[]; skipped: readonly string[] }): Page {
+export function signOutPage(opts: {
+  nonce: string;
+  csrfToken: string;
+  applications: readonly string[];
+  skipped: readonly string[];
+  /** Origins the Sign out button's POST is redirected to (signOutFormTargets). */
+  signOutTargets?: readonly string[];
+}): Page {
   const ends =
     opts.applications.length === 0
       ? '<p>Signing out ends your session here.</p>'
@@ -242,7 +273,7 @@ export function signOutPage(opts: { nonce: string; csrfToken: string; applicatio
   return {
     status: 200,
     html: layout('Sign out', opts.nonce, `<h1>Sign out</h1>${ends}${skipped}${signOutForm(opts.csrfToken)}`),
-    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; ${signOutFormAction(opts.signOutTargets)}`,
   };
 }
 
