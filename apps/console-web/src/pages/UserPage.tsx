@@ -40,6 +40,7 @@ import {
   type UserFormValues,
 } from '../components/directory/user-form';
 import { AdminRoleCard, LockoutCard, PasswordResetCard } from '../components/directory/UserSecurity';
+import { SecurityDevicesCard } from '../components/directory/SecurityDevices';
 import { UserApplicationsCard, UserGroupsCard } from '../components/directory/UserAccess';
 import {
   ATTRIBUTE_LABEL,
@@ -235,6 +236,7 @@ function UserScreen({ user }: { user: UserView }) {
           <GridItem lg={4}>
             <Flex direction={{ default: 'column' }} gap={{ default: 'gapMd' }}>
               <LockoutCard userId={user.id} />
+              <SecurityDevicesCard user={user} />
               {canCredentials && <PasswordResetCard userId={user.id} />}
               <AdminRoleCard user={user} />
             </Flex>
