@@ -143,10 +143,12 @@ export class MfaService {
       `UPDATE idp.mfa_factors SET confirmed = true, last_step = $2, last_used_at = now() WHERE id = $1 AND NOT confirmed`,
       [factorId, step],
     );
+    // The first factor's recovery codes are stored before the event: whoever acts on it (the
+    // console's open pages refetch) reads the enrolment whole, not a factor without its codes.
+    const codes = (await this.recoveryCodesLeft(who)) > 0 ? [] : await this.storeRecoveryCodes(who);
     this.logger.log({ ...who, factorId, kind: 'totp' }, 'MFA factor enrolled');
     void this.audit.record(IdpEvents.mfaEnrolled, { ...who, factorId, kind: 'totp', occurredAt: new Date().toISOString() });
-    if ((await this.recoveryCodesLeft(who)) > 0) return [];
-    return this.storeRecoveryCodes(who);
+    return codes;
   }
 
   /**
