@@ -228,6 +228,12 @@ export class MfaService {
     return removed;
   }
 
+  /** An administrator lifted the person's second-step lockout: a log line and an audit event. */
+  unlocked(who: Who, lockedUntil: Date): void {
+    this.logger.log({ ...who, lockedUntil: lockedUntil.toISOString() }, 'MFA lockout lifted by an administrator');
+    void this.audit.record(IdpEvents.mfaUnlocked, { ...who, occurredAt: new Date().toISOString() });
+  }
+
   private verified(who: Who, method: 'totp' | 'recovery_code'): 'totp' | 'recovery_code' {
     this.logger.log({ ...who, method }, 'MFA code accepted');
     void this.audit.record(IdpEvents.mfaVerified, { ...who, method, occurredAt: new Date().toISOString() });
