@@ -18,7 +18,8 @@ describe('The admin console in a browser: multi-factor authentication', () => {
   const system = new System(
     'consolemfa',
     undefined,
-    {},
+    // Three wrong codes lock a person's second step.
+    { IDP_MFA_FAILURES_PER_USER: '3' },
     {
       // Three wrong passwords lock an address out: the unlock step locks the person in three posts.
       directory: { BOOTSTRAP_ADMIN_USERNAME: 'admin', BOOTSTRAP_ADMIN_PASSWORD: password, DIRECTORY_LOCKOUT_THRESHOLD: '3' },
@@ -36,6 +37,8 @@ describe('The admin console in a browser: multi-factor authentication', () => {
   let adaId = '';
   /** Ada's browser at the IdP, signed in with her authenticator app (the reset ends its session). */
   let ada: Browser;
+  /** The browser she enrolled in, still signed in: the reset ends both sessions. */
+  let adaEnrolled: Browser;
   let secret = '';
 
   const code = (steps = 0) =>
@@ -230,12 +233,41 @@ describe('The admin console in a browser: multi-factor authentication', () => {
     const portal = await ada.postForm(`${system.idpUrl}/login/continue`, next.fields);
     assert.equal(portal.headers.get('location'), '/');
     assert.equal((await ada.get(`${system.idpUrl}/account`)).status, 200, 'Ada is signed in');
+    adaEnrolled = ada;
 
     const devices = admin.locator('table[aria-label="Security devices of ada"] tbody tr');
     await devices.filter({ hasText: 'Authenticator app (TOTP)' }).waitFor({ timeout: 3000 });
     assert.equal(await devices.count(), 1);
     assert.match((await admin.getByTestId('recovery-codes-left').textContent()) ?? '', /^10 recovery codes left\.$/);
     await look(admin, 'console-user-security-devices');
+  });
+
+  step("shows that wrong codes locked Ada's second step; a help-desk admin unlocks it and her devices stay", async () => {
+    const browser = new Browser();
+    assert.equal((await browser.get(`${system.idpUrl}/?organization=${organizationId}`)).status, 302);
+    const form = parseForm(await (await browser.get(`${system.idpUrl}/login`)).text());
+    const posted = await browser.postForm(`${system.idpUrl}/login`, { csrf: form.fields.csrf ?? '', username: 'ada', password });
+    assert.equal(posted.headers.get('location'), '/login/mfa');
+    const csrf = /name="csrf" value="([^"]+)"/.exec(await (await browser.get(`${system.idpUrl}/login/mfa`)).text())?.[1] ?? '';
+    const send = (value: string) => browser.postForm(`${system.idpUrl}/login/mfa`, { csrf, code: value });
+    for (let tries = 0; tries < 3; tries += 1) assert.equal((await send(code(5))).status, 401);
+    assert.equal((await send(code(1))).status, 429, 'locked: even a right code is refused');
+
+    await helper.goto(`${system.consoleUrl}/users/${adaId}`);
+    const locked = helper.getByTestId('mfa-locked');
+    await locked.waitFor();
+    assert.match((await locked.textContent()) ?? '', /Second step locked until/);
+    // The administrator's open page shows it too, from the refusals' events.
+    await admin.getByTestId('mfa-locked').waitFor({ timeout: 3000 });
+    await look(helper, 'console-user-mfa-locked');
+    await helper.getByRole('button', { name: 'Unlock second step' }).click();
+    await helper.getByRole('heading', { name: 'Unlocked: a right code works at once; the devices stay' }).waitFor();
+    await locked.waitFor({ state: 'detached' });
+    await helper.locator('table[aria-label="Security devices of ada"]').waitFor();
+
+    const unlocked = await send(code(1));
+    assert.equal(unlocked.headers.get('location'), '/', 'the right code signs her in now');
+    ada = browser;
   });
 
   step('lets a help-desk admin reset the factors from the user page, after a dialog that says it ends her sessions', async () => {
@@ -254,7 +286,7 @@ describe('The admin console in a browser: multi-factor authentication', () => {
 
     await helper.getByRole('button', { name: 'Reset MFA' }).click();
     await confirm.getByRole('button', { name: 'Reset MFA' }).click();
-    await helper.getByRole('heading', { name: 'MFA reset: 1 device removed, 1 session ended' }).waitFor();
+    await helper.getByRole('heading', { name: 'MFA reset: 1 device removed, 2 sessions ended' }).waitFor();
     await helper.getByText('No second factor set up.').waitFor();
     assert.match((await helper.getByTestId('recovery-codes-left').textContent()) ?? '', /^0 recovery codes left\.$/);
     await look(helper, 'console-user-mfa-reset');
@@ -265,8 +297,9 @@ describe('The admin console in a browser: multi-factor authentication', () => {
       undefined,
       200,
     );
-    assert.deepEqual(after, { factors: [], recoveryCodesLeft: 0 });
+    assert.deepEqual(after, { factors: [], recoveryCodesLeft: 0, lockedUntil: null });
     assert.equal((await ada.get(`${system.idpUrl}/account`)).status, 302, "Ada's session has ended");
+    assert.equal((await adaEnrolled.get(`${system.idpUrl}/account`)).status, 302, 'and the one she enrolled in');
     // The administrator's open page follows the reset too.
     await admin.getByText('No second factor set up.').waitFor({ timeout: 3000 });
   });

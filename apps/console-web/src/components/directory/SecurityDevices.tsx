@@ -21,17 +21,38 @@ export const userMfaQuery = (userId: string) => ({
 });
 
 /**
- * A person's second factors as the IdP holds them, and, with 'credentials:manage' (administrator,
- * help desk), "Reset MFA": every factor and recovery code goes, an MFA lockout is lifted and the
- * person's sessions end, so they sign in again and enrol again where the policy asks.
+ * A person's second factors as the IdP holds them and whether wrong codes locked their second step.
+ * With 'credentials:manage' (administrator, help desk): "Unlock second step" lifts the lockout and
+ * keeps the devices (a person who mistyped); "Reset MFA" removes every factor and recovery code,
+ * lifts the lockout and ends the person's sessions (a person who lost the device), so they sign in
+ * again and enrol again where the policy asks. The IdP refuses both on an admin's account to anyone
+ * who may not change roles.
  */
 export function SecurityDevicesCard({ user }: { user: UserView }) {
-  const canReset = useCan('credentials:manage');
+  // An admin's account is changed only by someone who may change roles (the IdP answers 403 otherwise).
+  const canManageCredentials = useCan('credentials:manage');
+  const canManageRoles = useCan('roles:manage');
+  const canReset = canManageCredentials && (canManageRoles || user.adminRole === null);
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  const [unlock, setUnlock] = useState<{ busy: boolean; failure: string | null }>({ busy: false, failure: null });
   const mfa = useQuery(userMfaQuery(user.id));
   const factors = mfa.data?.factors ?? [];
+
+  const unlockSecondStep = async () => {
+    setNotice(null);
+    setUnlock({ busy: true, failure: null });
+    try {
+      unwrap(await idp.DELETE('/v1/users/{id}/mfa/lockout', { params: { path: { id: user.id } } }));
+      // The state is read again first, so the notice never shows beside a lockout already lifted.
+      await queryClient.invalidateQueries({ queryKey: ['user-mfa', user.id] });
+      setNotice('Unlocked: a right code works at once; the devices stay');
+      setUnlock({ busy: false, failure: null });
+    } catch (error) {
+      setUnlock({ busy: false, failure: error instanceof Error ? error.message : String(error) });
+    }
+  };
 
   return (
     <Card>
@@ -46,6 +67,26 @@ export function SecurityDevicesCard({ user }: { user: UserView }) {
         )}
         {mfa.data && (
           <>
+            {mfa.data.lockedUntil && (
+              <Alert
+                component="h3"
+                isInline
+                variant="warning"
+                title={`Second step locked until ${when(mfa.data.lockedUntil)}`}
+                className="pf-v6-u-mb-sm"
+                data-testid="mfa-locked"
+              >
+                Too many wrong codes: even a right one is refused until then.
+                {unlock.failure && <p className="pf-v6-u-mt-sm">The unlock failed: {unlock.failure}</p>}
+                {canReset && (
+                  <div className="pf-v6-u-mt-sm">
+                    <Button variant="secondary" onClick={() => void unlockSecondStep()} isLoading={unlock.busy} isDisabled={unlock.busy}>
+                      Unlock second step
+                    </Button>
+                  </div>
+                )}
+              </Alert>
+            )}
             {factors.length === 0 ? (
               <Content component="p">No second factor set up.</Content>
             ) : (
