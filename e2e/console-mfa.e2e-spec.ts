@@ -117,6 +117,15 @@ describe('The admin console in a browser: multi-factor authentication', () => {
     assert.fail(`Tab never reached ${what}`);
   }
 
+  /** The focus is on (or in) the element with this test id, within a second (after a dialog lets go of it). */
+  async function focusIsOn(page: Page, testId: string): Promise<void> {
+    await page.waitForFunction(
+      (id) => document.activeElement?.closest(`[data-testid="${id}"]`) !== null && document.activeElement !== document.body,
+      testId,
+      { timeout: 1000 },
+    );
+  }
+
   step("sets the organisation's policy to required in Settings by keyboard alone; the IdP has it", async () => {
     await admin.goto(`${system.consoleUrl}/settings`);
     await heading(admin, 'Settings').waitFor();
@@ -260,9 +269,12 @@ describe('The admin console in a browser: multi-factor authentication', () => {
     // The administrator's open page shows it too, from the refusals' events.
     await admin.getByTestId('mfa-locked').waitFor({ timeout: 3000 });
     await look(helper, 'console-user-mfa-locked');
-    await helper.getByRole('button', { name: 'Unlock second step' }).click();
+    // By keyboard; the button goes with the lockout, and the focus moves to what happened.
+    await helper.getByRole('button', { name: 'Unlock second step' }).focus();
+    await helper.keyboard.press('Enter');
     await helper.getByRole('heading', { name: 'Unlocked: a right code works at once; the devices stay' }).waitFor();
     await locked.waitFor({ state: 'detached' });
+    await focusIsOn(helper, 'security-devices-notice');
     await helper.locator('table[aria-label="Security devices of ada"]').waitFor();
 
     const unlocked = await send(code(1));
@@ -273,7 +285,8 @@ describe('The admin console in a browser: multi-factor authentication', () => {
   step('lets a help-desk admin reset the factors from the user page, after a dialog that says it ends her sessions', async () => {
     await helper.goto(`${system.consoleUrl}/users/${adaId}`);
     await helper.locator('table[aria-label="Security devices of ada"]').waitFor();
-    await helper.getByRole('button', { name: 'Reset MFA' }).click();
+    await helper.getByRole('button', { name: 'Reset MFA' }).focus();
+    await helper.keyboard.press('Enter');
     const confirm = dialog(helper, 'Reset MFA for ada?');
     await confirm.waitFor();
     assert.match((await confirm.textContent()) ?? '', /This ends their sessions/);
@@ -284,9 +297,15 @@ describe('The admin console in a browser: multi-factor authentication', () => {
     const still = await system.admin<{ factors: unknown[] }>('GET', `${system.idpUrl}/v1/users/${adaId}/mfa`, undefined, 200);
     assert.equal(still.factors.length, 1);
 
-    await helper.getByRole('button', { name: 'Reset MFA' }).click();
-    await confirm.getByRole('button', { name: 'Reset MFA' }).click();
+    // Again, by keyboard: the dialog takes the focus, Tab reaches its Reset MFA, Enter confirms.
+    await helper.getByRole('button', { name: 'Reset MFA' }).focus();
+    await helper.keyboard.press('Enter');
+    await confirm.waitFor();
+    await tabTo(helper, (f) => f.text === 'Reset MFA', 'the dialog’s Reset MFA');
+    assert.equal(await confirm.getByRole('button', { name: 'Reset MFA' }).evaluate((e) => e === document.activeElement), true);
+    await helper.keyboard.press('Enter');
     await helper.getByRole('heading', { name: 'MFA reset: 1 device removed, 2 sessions ended' }).waitFor();
+    await focusIsOn(helper, 'security-devices-notice');
     await helper.getByText('No second factor set up.').waitFor();
     assert.match((await helper.getByTestId('recovery-codes-left').textContent()) ?? '', /^0 recovery codes left\.$/);
     await look(helper, 'console-user-mfa-reset');

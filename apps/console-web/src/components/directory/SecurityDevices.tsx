@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Card, CardBody, CardTitle, Content, Label, Spinner } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
@@ -36,6 +36,12 @@ export function SecurityDevicesCard({ user }: { user: UserView }) {
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
+  // The button that was pressed is gone once the lockout or the devices are: the focus moves to what
+  // happened, not to the top of the page (once the dialog has let go of it).
+  const noticeRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (notice && !confirming) noticeRef.current?.focus();
+  }, [notice, confirming]);
   const [unlock, setUnlock] = useState<{ busy: boolean; failure: string | null }>({ busy: false, failure: null });
   const mfa = useQuery(userMfaQuery(user.id));
   const factors = mfa.data?.factors ?? [];
@@ -58,7 +64,11 @@ export function SecurityDevicesCard({ user }: { user: UserView }) {
     <Card>
       <CardTitle component="h2">Security devices</CardTitle>
       <CardBody>
-        {notice && <Alert isInline variant="success" title={notice} className="pf-v6-u-mb-sm" aria-live="polite" />}
+        {notice && (
+          <div ref={noticeRef} tabIndex={-1} data-testid="security-devices-notice">
+            <Alert isInline variant="success" title={notice} className="pf-v6-u-mb-sm" aria-live="polite" />
+          </div>
+        )}
         {mfa.isPending && <Spinner size="md" aria-label="Loading the security devices" />}
         {mfa.isError && (
           <Alert component="h3" isInline variant="danger" title="The security devices could not be loaded">
