@@ -342,7 +342,7 @@ describe('The admin console in a browser: multi-factor authentication', () => {
     assert.equal(again.headers.get('location'), '/login/mfa');
   });
 
-  step('offers a help-desk admin no policy control, and the IdP refuses the change (403)', async () => {
+  step("offers a help-desk admin no policy control and no control on an administrator's account; the IdP refuses both (403)", async () => {
     await helper.goto(`${system.consoleUrl}/settings?tab=mfa`);
     await helper.getByTestId('mfa-policy').waitFor();
     assert.match((await helper.getByTestId('mfa-policy').textContent()) ?? '', /^Required/);
@@ -354,6 +354,27 @@ describe('The admin console in a browser: multi-factor authentication', () => {
       data: { policy: 'off' },
     });
     assert.equal(put.status(), 403, await put.text());
+
+    // An administrator's account is not theirs to change: no control on its page, and a 403 anyway.
+    const administrator = await system.admin<{ items: Array<{ id: string }> }>(
+      'GET',
+      `${system.directoryUrl}/v1/users?username=admin`,
+      undefined,
+      200,
+    );
+    const adminId = administrator.items[0]?.id ?? '';
+    await helper.goto(`${system.consoleUrl}/users/${adminId}`);
+    await helper.getByTestId('recovery-codes-left').waitFor();
+    const offered = await helper
+      .getByRole('button', { name: /^(Save|Suspend|Delete user|Set password|Unlock|Unlock second step|Reset MFA)$/ })
+      .allTextContents();
+    assert.deepEqual(offered, [], `the administrator's page offers the help desk ${offered.join(', ')}`);
+    assert.equal(await helper.getByRole('textbox').count(), 0, 'the attributes are text, not fields');
+    const reset = await helper.request.delete(`${system.consoleUrl}/api/idp/v1/users/${adminId}/mfa`, {
+      headers: { 'x-csrf-token': me.csrfToken },
+    });
+    assert.equal(reset.status(), 403, await reset.text());
+    assert.match(((await reset.json()) as { message: string }).message, /may not change the account of an admin \(administrator\)/);
   });
 
   step('offers a read-only admin no MFA control anywhere, and the API refuses the reset and the policy (403)', async () => {

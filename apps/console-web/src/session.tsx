@@ -26,6 +26,17 @@ export function useCan(permission: Permission): boolean {
   return useMe().permissions.includes(permission);
 }
 
+/**
+ * Whether the signed-in admin may use `permission` on this person's account. An account that holds
+ * an admin role is changed (edited, suspended, deleted, its password, lockout or second factor) only
+ * by someone who may change roles: the directory and the IdP answer 403 to anyone else.
+ */
+export function useCanOnAccount(permission: Permission, account: { adminRole: string | null }): boolean {
+  const can = useCan(permission);
+  const canRoles = useCan('roles:manage');
+  return can && (canRoles || account.adminRole === null);
+}
+
 // Every permission the console's document names: `satisfies` fails the build when one is dropped
 // or renamed, and `Unlisted` when one is added and not listed here.
 const ALL_PERMISSIONS = [

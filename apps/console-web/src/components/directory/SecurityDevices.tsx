@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Alert, Button, Card, CardBody, CardTitle, Content, Label, Spinner } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { idp, unwrap, type IdpSchemas } from '../../api/clients';
-import { useCan } from '../../session';
+import { useCanOnAccount } from '../../session';
 import { ConfirmDialog } from '../common/ConfirmDialog';
 import type { UserView } from './types';
 
@@ -29,10 +29,7 @@ export const userMfaQuery = (userId: string) => ({
  * who may not change roles.
  */
 export function SecurityDevicesCard({ user }: { user: UserView }) {
-  // An admin's account is changed only by someone who may change roles (the IdP answers 403 otherwise).
-  const canManageCredentials = useCan('credentials:manage');
-  const canManageRoles = useCan('roles:manage');
-  const canReset = canManageCredentials && (canManageRoles || user.adminRole === null);
+  const canReset = useCanOnAccount('credentials:manage', user);
   const queryClient = useQueryClient();
   const [confirming, setConfirming] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
