@@ -32,6 +32,9 @@ describe('The admin console in a browser: multi-factor authentication', () => {
   let admin: Page;
   let helper: Page;
   let reader: Page;
+  /** A second administrator, demoted while their policy form is open. */
+  let deputy: Page;
+  let deputyId = '';
   let organizationId = '';
   let appId = '';
   let adaId = '';
@@ -46,7 +49,7 @@ describe('The admin console in a browser: multi-factor authentication', () => {
       timestamp: Date.now() + steps * 30_000,
     });
 
-  const adminOf = async (username: string, role?: 'read-only' | 'help-desk') => {
+  const adminOf = async (username: string, role?: 'administrator' | 'read-only' | 'help-desk') => {
     const created = await system.admin<{ id: string; organizationId: string }>(
       'POST',
       `${system.directoryUrl}/v1/users`,
@@ -71,11 +74,17 @@ describe('The admin console in a browser: multi-factor authentication', () => {
     [chromium] = await Promise.all([launchChromium(), system.startOne('console')]);
     organizationId = (await adminOf('reader', 'read-only')).organizationId;
     await adminOf('helper', 'help-desk');
+    deputyId = (await adminOf('deputy', 'administrator')).id;
     ({ appId, userId: adaId } = await system.personWithDemoSpAccess(
       { username: 'ada', email: 'ada@example.com', firstname: 'Ada', lastname: 'Lovelace', password },
       'Engineers',
     ));
-    [admin, helper, reader] = await Promise.all([signedInPage('admin'), signedInPage('helper'), signedInPage('reader')]);
+    [admin, helper, reader, deputy] = await Promise.all([
+      signedInPage('admin'),
+      signedInPage('helper'),
+      signedInPage('reader'),
+      signedInPage('deputy'),
+    ]);
   });
 
   afterAll(async () => {
@@ -95,6 +104,7 @@ describe('The admin console in a browser: multi-factor authentication', () => {
           ['admin', admin],
           ['helper', helper],
           ['reader', reader],
+          ['deputy', deputy],
         ] as const) {
           if (page) await screenshot(page, `failed-mfa-${who}-${label}`).catch(() => undefined);
         }
@@ -146,6 +156,23 @@ describe('The admin console in a browser: multi-factor authentication', () => {
     await admin.keyboard.press('Enter');
     await admin.getByRole('heading', { name: 'The MFA policy is required now' }).waitFor();
     await look(admin, 'console-settings-mfa-saved');
+    assert.deepEqual(await system.admin('GET', `${system.idpUrl}/v1/mfa-policy`, undefined, 200), { policy: 'required' });
+  });
+
+  step('keeps the chosen policy and says why when the IdP refuses the save (the admin was demoted meanwhile)', async () => {
+    await deputy.goto(`${system.consoleUrl}/settings?tab=mfa`);
+    const optional = deputy.getByRole('radio', { name: 'Optional' });
+    await optional.check();
+    await system.admin('PUT', `${system.directoryUrl}/v1/users/${deputyId}/admin-role`, { role: 'read-only' }, 200);
+    await deputy.getByRole('button', { name: 'Save policy' }).click();
+    const refused = deputy.getByRole('heading', { name: 'The MFA policy was not saved' });
+    await refused.waitFor();
+    assert.match(
+      (await deputy.getByRole('form', { name: 'Multi-factor authentication policy' }).textContent()) ?? '',
+      /Your admin role \(read-only\) may not/,
+    );
+    assert.equal(await optional.isChecked(), true, 'the choice is kept');
+    await look(deputy, 'console-settings-mfa-refused');
     assert.deepEqual(await system.admin('GET', `${system.idpUrl}/v1/mfa-policy`, undefined, 200), { policy: 'required' });
   });
 
