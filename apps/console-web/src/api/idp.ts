@@ -473,7 +473,7 @@ export interface components {
         };
         MfaPolicy: {
             /**
-             * @description off: no second step; optional: people who set up a factor give it; required: everyone gives one, enrolling at their next sign-in
+             * @description off (the default) and optional: nobody has to enrol, and a person who set up a factor gives it at every sign-in; required: everyone gives one, enrolling at their next sign-in. An application with mfaRequired asks for one whatever the policy
              * @enum {string}
              */
             policy: "off" | "optional" | "required";

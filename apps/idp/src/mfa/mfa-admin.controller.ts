@@ -22,7 +22,7 @@ export const MfaPolicyBody = z
   .object({
     policy: z.enum(MFA_POLICIES).meta({
       description:
-        'off: no second step; optional: people who set up a factor give it; required: everyone gives one, enrolling at their next sign-in',
+        'off (the default) and optional: nobody has to enrol, and a person who set up a factor gives it at every sign-in; required: everyone gives one, enrolling at their next sign-in. An application with mfaRequired asks for one whatever the policy',
     }),
   })
   .strict()
