@@ -264,6 +264,9 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
     const locked = await sendCode(browser, step.csrf, recoveryCodes[1]);
     assert.equal(locked.status, 429);
     assert.match(await locked.text(), /Too many wrong codes\. Try again in 15 minutes/);
+    const lockout = await system.admin<{ lockedUntil: string | null }>('GET', `${system.idpUrl}/v1/users/${userId}/mfa`, undefined, 200);
+    const lockedFor = Date.parse(lockout.lockedUntil ?? '') - Date.now();
+    assert.ok(lockedFor > 14 * 60_000 && lockedFor <= 15 * 60_000, `the admin API says locked until ${lockout.lockedUntil}`);
 
     const signedIn = new Browser();
     const { posted } = await startSignIn(signedIn);
@@ -278,7 +281,7 @@ describe('Multi-factor sign-in (TOTP and recovery codes)', () => {
       undefined,
       200,
     );
-    assert.deepEqual(after, { factors: [], recoveryCodesLeft: 0 });
+    assert.deepEqual(after, { factors: [], recoveryCodesLeft: 0, lockedUntil: null });
 
     // Grace may not remove her only factor while the policy requires one.
     const graceBrowser = new Browser();

@@ -12,6 +12,8 @@ const QUERY_ROOTS: Array<[prefix: string, roots: string[]]> = [
   ['directory.membership.', ['members', 'groups', 'users', 'user', 'readiness', 'applications', 'preview']],
   ['catalog.', ['applications', 'application', 'bindings', 'readiness', 'group-applications', 'preview']],
   ['idp.', ['activity', 'application-activity', 'signing-keys']],
+  // A factor enrolled, used, removed or reset (a person's security devices), or the policy set.
+  ['idp.mfa.', ['user-mfa', 'mfa-policy']],
 ];
 
 export function rootsFor(subject: string): string[] {

@@ -123,22 +123,34 @@ describe('admin roles at the catalog and the IdP', () => {
     assert.equal((await as('jits_not-a-session', 'GET', preview)).status, 401);
   });
 
-  it('the IdP’s MFA: help desk resets a person’s factors but may not set the policy; read-only reads both; the reset names who made it', async () => {
+  it('the IdP’s MFA: help desk resets and unlocks a person’s second step but may not set the policy, nor touch an admin’s; read-only reads both; the reset names who made it', async () => {
     const rita = await tokenOf(ids.rita);
     const hank = await tokenOf(ids.hank);
     const alice = await tokenOf(ids.alice);
+    const created = await system.call('POST', `${system.directory}/v1/users`, { username: 'paul', email: 'paul@example.com' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const paul = String(created.body.id);
     const policy = `${idp.url}/v1/mfa-policy`;
-    const factors = `${idp.url}/v1/users/${ids.rita}/mfa`;
+    const factors = `${idp.url}/v1/users/${paul}/mfa`;
     assert.deepEqual(await as(rita, 'GET', policy), { status: 200, body: { policy: 'off' } });
-    assert.deepEqual(await as(rita, 'GET', factors), { status: 200, body: { factors: [], recoveryCodesLeft: 0 } });
+    assert.deepEqual(await as(rita, 'GET', factors), { status: 200, body: { factors: [], recoveryCodesLeft: 0, lockedUntil: null } });
     assert.deepEqual(await as(rita, 'DELETE', factors), forbidden('read-only', 'unlock accounts or reset passwords'));
+    assert.deepEqual(await as(rita, 'DELETE', `${factors}/lockout`), forbidden('read-only', 'unlock accounts or reset passwords'));
     assert.deepEqual(await as(hank, 'PUT', policy, { policy: 'required' }), forbidden('help-desk', 'do this'));
     assert.deepEqual(await as(alice, 'PUT', policy, { policy: 'optional' }), { status: 200, body: { policy: 'optional' } });
+    // An admin's account is an administrator's to change, as at the directory.
+    const adminAccount = forbidden('help-desk', 'change the account of an admin (administrator): ask an administrator');
+    assert.deepEqual(await as(hank, 'DELETE', `${idp.url}/v1/users/${ids.alice}/mfa`), adminAccount);
+    assert.deepEqual(await as(hank, 'DELETE', `${idp.url}/v1/users/${ids.alice}/mfa/lockout`), adminAccount);
+    // Once the IdP knows paul; an id it does not know as the organisation's is not theirs to unlock.
+    await eventually(async () => assert.equal((await as(hank, 'DELETE', `${factors}/lockout`)).status, 204), { timeoutMs: 5000 });
+    assert.equal((await as(hank, 'DELETE', `${idp.url}/v1/users/00000000-0000-4000-8000-000000000000/mfa/lockout`)).status, 404);
+    assert.equal((await as(alice, 'DELETE', `${idp.url}/v1/users/${ids.hank}/mfa/lockout`)).status, 204);
     const reset = await as(hank, 'DELETE', factors);
     assert.equal(reset.status, 200, JSON.stringify(reset.body));
     await eventually(async () => {
       const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_IDP`);
-      const event = events.find((e) => e.subject.endsWith('idp.mfa.reset.v1') && e.payload.userId === ids.rita);
+      const event = events.find((e) => e.subject.endsWith('idp.mfa.reset.v1') && e.payload.userId === paul);
       assert.deepEqual(event?.payload.actor, { kind: 'person', userId: ids.hank, username: 'hank' });
     });
   });

@@ -400,6 +400,22 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/users/{id}/mfa/lockout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["MfaAdminController_unlock"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -457,7 +473,7 @@ export interface components {
         };
         MfaPolicy: {
             /**
-             * @description off: no second step; optional: people who set up a factor give it; required: everyone gives one, enrolling at their next sign-in
+             * @description off (the default) and optional: nobody has to enrol, and a person who set up a factor gives it at every sign-in; required: everyone gives one, enrolling at their next sign-in. An application with mfaRequired asks for one whatever the policy
              * @enum {string}
              */
             policy: "off" | "optional" | "required";
@@ -513,6 +529,11 @@ export interface components {
                 /** Format: date-time */
                 lastUsedAt: string | null;
             }[];
+            /**
+             * Format: date-time
+             * @description Too many wrong codes locked the person out of the second step until then (even a right code is refused); null when not locked
+             */
+            lockedUntil: string | null;
             recoveryCodesLeft: number;
         };
     };
@@ -1700,6 +1721,71 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["MfaReset"];
                 };
+            };
+            /** @description Invalid input: `details` names each bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No API key in x-api-key, or not a valid one; or an admin session that has ended */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The admin session's role may not do this: `Your admin role (read-only) may not change users` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (another organisation's ids too) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Any other error (409 conflict, 429 throttled, 503 a dependency does not answer), in the same shape */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    MfaAdminController_unlock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Lifted (or there was none): the person may give a code again at once */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input: `details` names each bad field */
             400: {

@@ -29,7 +29,7 @@ import {
   Title,
 } from '@patternfly/react-core';
 import { ApiFailure, directory, unwrap } from '../api/clients';
-import { useCan } from '../session';
+import { useCanOnAccount } from '../session';
 import { ConfirmDialog } from '../components/common/ConfirmDialog';
 import {
   applyUserApiErrors,
@@ -40,6 +40,7 @@ import {
   type UserFormValues,
 } from '../components/directory/user-form';
 import { AdminRoleCard, LockoutCard, PasswordResetCard } from '../components/directory/UserSecurity';
+import { SecurityDevicesCard } from '../components/directory/SecurityDevices';
 import { UserApplicationsCard, UserGroupsCard } from '../components/directory/UserAccess';
 import {
   ATTRIBUTE_LABEL,
@@ -106,8 +107,8 @@ function UserAttributesList({ user }: { user: UserView }) {
 }
 
 function UserScreen({ user }: { user: UserView }) {
-  const canWrite = useCan('users:write');
-  const canCredentials = useCan('credentials:manage');
+  const canWrite = useCanOnAccount('users:write', user);
+  const canCredentials = useCanOnAccount('credentials:manage', user);
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [deleting, setDeleting] = useState(false);
@@ -234,7 +235,8 @@ function UserScreen({ user }: { user: UserView }) {
           </GridItem>
           <GridItem lg={4}>
             <Flex direction={{ default: 'column' }} gap={{ default: 'gapMd' }}>
-              <LockoutCard userId={user.id} />
+              <LockoutCard userId={user.id} canUnlock={canCredentials} />
+              <SecurityDevicesCard user={user} />
               {canCredentials && <PasswordResetCard userId={user.id} />}
               <AdminRoleCard user={user} />
             </Flex>

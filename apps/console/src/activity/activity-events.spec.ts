@@ -66,6 +66,8 @@ describe('toActivity', () => {
       actor: { kind: 'person', userId: user, username: 'grace' },
     });
     assert.deepEqual([reset?.kind, reset?.summary], ['admin-change', `grace reset the second factors of user ${user} (1 removed)`]);
+    const unlocked = toActivity(IdpEvents.mfaUnlocked.subject, { ...mfa, actor: { kind: 'person', userId: user, username: 'grace' } });
+    assert.deepEqual([unlocked?.kind, unlocked?.summary], ['admin-change', `grace unlocked the second step of user ${user}`]);
     const policy = toActivity(IdpEvents.mfaPolicySet.subject, { organizationId: org, occurredAt: at, policy: 'required' });
     assert.equal(policy?.summary, 'The system set the MFA policy to required');
   });

@@ -153,6 +153,8 @@ function adminSummary(subject: string, p: AnyPayload): string {
       return `${userName} made new recovery codes`;
     case IdpEvents.mfaReset.subject:
       return `${who} reset the second factors of ${userName} (${String(p.factorsRemoved)} removed)`;
+    case IdpEvents.mfaUnlocked.subject:
+      return `${who} unlocked the second step of ${userName}`;
     case IdpEvents.mfaPolicySet.subject:
       return `${who} set the MFA policy to ${String(p.policy)}`;
     case CatalogEvents.applicationCreated.subject:

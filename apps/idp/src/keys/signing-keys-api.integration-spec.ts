@@ -27,6 +27,7 @@ describe('GET /v1/signing-keys (real PostgreSQL and NATS, the directory answerin
     const routes = assertSuccessSchemas(await fetchOpenApi(idp));
     assert.deepEqual(routes.sort(), [
       'DELETE /v1/users/{id}/mfa',
+      'DELETE /v1/users/{id}/mfa/lockout',
       'GET /v1/applications/{id}/preview',
       'GET /v1/mfa-policy',
       'GET /v1/signing-keys',

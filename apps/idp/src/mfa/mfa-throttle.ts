@@ -38,7 +38,13 @@ export class MfaThrottle {
     await Promise.all([this.byUser.delete(userId), this.bySession.delete(sessionId)]);
   }
 
-  /** An administrator's reset also lifts the person's lockout. */
+  /** Until when the person's second step is locked out (perUser wrong codes in the window); null when it is not. */
+  async lockedUntil(userId: string): Promise<Date | null> {
+    const user = await this.byUser.get(userId);
+    return user && user.consumedPoints >= this.limits.perUser ? new Date(Date.now() + user.msBeforeNext) : null;
+  }
+
+  /** An administrator's unlock or reset lifts the person's lockout (and forgets their wrong codes). */
   async unlock(userId: string): Promise<void> {
     await this.byUser.delete(userId);
   }

@@ -143,10 +143,12 @@ export class MfaService {
       `UPDATE idp.mfa_factors SET confirmed = true, last_step = $2, last_used_at = now() WHERE id = $1 AND NOT confirmed`,
       [factorId, step],
     );
+    // The first factor's recovery codes are stored before the event: whoever acts on it (the
+    // console's open pages refetch) reads the enrolment whole, not a factor without its codes.
+    const codes = (await this.recoveryCodesLeft(who)) > 0 ? [] : await this.storeRecoveryCodes(who);
     this.logger.log({ ...who, factorId, kind: 'totp' }, 'MFA factor enrolled');
     void this.audit.record(IdpEvents.mfaEnrolled, { ...who, factorId, kind: 'totp', occurredAt: new Date().toISOString() });
-    if ((await this.recoveryCodesLeft(who)) > 0) return [];
-    return this.storeRecoveryCodes(who);
+    return codes;
   }
 
   /**
@@ -224,6 +226,12 @@ export class MfaService {
     this.logger.log({ ...who, factorsRemoved: removed }, 'MFA reset by an administrator');
     void this.audit.record(IdpEvents.mfaReset, { ...who, factorsRemoved: removed, occurredAt: new Date().toISOString() });
     return removed;
+  }
+
+  /** An administrator lifted the person's second-step lockout: a log line and an audit event. */
+  unlocked(who: Who, lockedUntil: Date): void {
+    this.logger.log({ ...who, lockedUntil: lockedUntil.toISOString() }, 'MFA lockout lifted by an administrator');
+    void this.audit.record(IdpEvents.mfaUnlocked, { ...who, occurredAt: new Date().toISOString() });
   }
 
   private verified(who: Who, method: 'totp' | 'recovery_code'): 'totp' | 'recovery_code' {

@@ -91,6 +91,8 @@ export const IdpEvents = {
   mfaRemoved: defineEvent('idp.mfa.removed.v1', z.object({ ...mfaAudit, factorId: z.uuid(), kind: z.enum(MFA_FACTOR_KINDS) })),
   /** An administrator removed all of a person's factors and recovery codes (and ended their sessions). */
   mfaReset: defineEvent('idp.mfa.reset.v1', z.object({ ...mfaAudit, factorsRemoved: z.number().int().min(0) })),
+  /** An administrator lifted a person's second-step lockout (too many wrong codes); their factors stay. */
+  mfaUnlocked: defineEvent('idp.mfa.unlocked.v1', z.object(mfaAudit)),
   /** An administrator set the organisation's MFA policy. */
   mfaPolicySet: defineEvent(
     'idp.mfa.policy-set.v1',

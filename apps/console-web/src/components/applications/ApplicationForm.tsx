@@ -23,7 +23,7 @@ import { applyApiErrors } from '../../forms';
 import { API_FIELDS, applicationSchema, type ApplicationFormValues } from './form-model';
 import { AttributesTable, type SourceOption } from './AttributesTable';
 import { FieldHelp, SelectField, TextAreaField, TextField, anyErrorUnder, errorAt } from './fields';
-import { NAME_ID_FORMATS, NAME_ID_FORMAT_LABEL, type Connector } from './types';
+import { MFA_AUTHN_CONTEXTS, MFA_AUTHN_CONTEXT_TEXT, NAME_ID_FORMATS, NAME_ID_FORMAT_LABEL, type Connector } from './types';
 
 const SIGNATURE_RULE: Record<Connector['rules']['signatures'], string | null> = {
   any: null,
@@ -378,6 +378,47 @@ export function ApplicationForm({
           label="Default RelayState"
           helper="Where the SP sends the person after an IdP-initiated sign-in; empty for none."
         />
+      </FormSection>
+
+      <FormSection title="Multi-factor authentication" titleElement="h2">
+        <Controller
+          control={control}
+          name="mfaRequired"
+          render={({ field }) => (
+            <Checkbox
+              id="field-mfaRequired"
+              label="Require multi-factor authentication"
+              description="Every sign-in to this application needs a second factor, whatever the organisation's MFA policy; a person without one sets one up at sign-in."
+              isChecked={field.value}
+              onChange={(_e, c) => field.onChange(c)}
+            />
+          )}
+        />
+        <FormGroup role="radiogroup" fieldId="field-mfaAuthnContext-refeds-mfa" label="AuthnContextClassRef after a second factor" isStack>
+          <Controller
+            control={control}
+            name="mfaAuthnContext"
+            render={({ field }) => (
+              <>
+                {MFA_AUTHN_CONTEXTS.map((value) => (
+                  <Radio
+                    key={value}
+                    id={`field-mfaAuthnContext-${value}`}
+                    name="mfaAuthnContext"
+                    label={`${MFA_AUTHN_CONTEXT_TEXT[value].label} (${MFA_AUTHN_CONTEXT_TEXT[value].classRef})`}
+                    description={MFA_AUTHN_CONTEXT_TEXT[value].hint}
+                    isChecked={field.value === value}
+                    onChange={() => field.onChange(value)}
+                  />
+                ))}
+              </>
+            )}
+          />
+          <FieldHelp
+            error={errorAt(errors, 'mfaAuthnContext')}
+            helper="What the assertion says was given after a code or other second factor; a password alone is always PasswordProtectedTransport."
+          />
+        </FormGroup>
       </FormSection>
 
       {rules?.encryption !== false && (

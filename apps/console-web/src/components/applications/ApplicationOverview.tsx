@@ -20,7 +20,7 @@ import { idp } from '../../api/clients';
 import { SigningKeysTable, signingKeysQuery } from '../common/signing-keys';
 import { readIdpMetadata } from './idp-metadata';
 import { downloadText } from '../common/download';
-import { NAME_ID_FORMAT_LABEL, type Application, type NameIdFormat } from './types';
+import { MFA_AUTHN_CONTEXT_TEXT, NAME_ID_FORMAT_LABEL, type Application, type NameIdFormat } from './types';
 
 function Copyable({ label, value }: { label: string; value: string }) {
   return (
@@ -167,6 +167,13 @@ export function ApplicationOverview({ app }: { app: Application }) {
             <DescriptionListGroup>
               <DescriptionListTerm>Default RelayState</DescriptionListTerm>
               <DescriptionListDescription className="console-break">{app.defaultRelayState ?? 'None'}</DescriptionListDescription>
+            </DescriptionListGroup>
+            <DescriptionListGroup>
+              <DescriptionListTerm>Multi-factor authentication</DescriptionListTerm>
+              <DescriptionListDescription data-testid="application-mfa" className="console-break">
+                {app.mfaRequired ? 'Required for every sign-in' : "As the organisation's MFA policy says"}; after a second factor the
+                assertion says {MFA_AUTHN_CONTEXT_TEXT[app.mfaAuthnContext].label} ({MFA_AUTHN_CONTEXT_TEXT[app.mfaAuthnContext].classRef})
+              </DescriptionListDescription>
             </DescriptionListGroup>
             <DescriptionListGroup>
               <DescriptionListTerm>User portal</DescriptionListTerm>

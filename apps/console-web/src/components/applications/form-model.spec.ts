@@ -152,6 +152,30 @@ describe('the application form model', () => {
     assert.equal(body.encryptionCertificate, null);
   });
 
+  it('sends the MFA options on create and edit: off and REFEDS MFA by default, what the admin chose otherwise', () => {
+    const created = createBody(generic, {
+      ...defaultsFromConnector(generic),
+      spEntityId: 'https://sp',
+      acsUrls: [{ url: 'https://sp/acs' }],
+    });
+    assert.equal(created.mfaRequired, false);
+    assert.equal(created.mfaAuthnContext, 'refeds-mfa');
+
+    const entra = { ...stored, mfaRequired: true, mfaAuthnContext: 'microsoft-multipleauthn' as const };
+    const values = defaultsFromApplication(entra, generic);
+    assert.equal(values.mfaRequired, true);
+    assert.equal(values.mfaAuthnContext, 'microsoft-multipleauthn');
+    const body = updateBody(entra, generic, { ...values, mfaRequired: false, mfaAuthnContext: 'refeds-mfa' });
+    assert.equal(body.mfaRequired, false);
+    assert.equal(body.mfaAuthnContext, 'refeds-mfa');
+    assert.deepEqual(
+      applicationSchema('edit')
+        .safeParse({ ...values, mfaAuthnContext: 'urn:oasis:names:tc:SAML:2.0:ac:classes:X509' })
+        .error?.issues.map((i) => i.path.join('.')),
+      ['mfaAuthnContext'],
+    );
+  });
+
   it('checks what the catalog would refuse before sending, each problem on its field', () => {
     const schema = applicationSchema('create');
     const values = defaultsFromConnector(generic);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { paths as CatalogPaths } from '../../api/catalog';
-import { NAME_ID_FORMATS, type Application, type Connector } from './types';
+import { MFA_AUTHN_CONTEXTS, NAME_ID_FORMATS, type Application, type Connector } from './types';
 
 /**
  * The application form's values and how they become the catalog's bodies. One model for
@@ -67,6 +67,8 @@ export function applicationSchema(mode: 'create' | 'edit') {
       singleLogoutUrl: optionalUrl,
       defaultRelayState: z.string().max(1024),
       idpInitiatedAllowed: z.boolean(),
+      mfaRequired: z.boolean(),
+      mfaAuthnContext: z.enum(MFA_AUTHN_CONTEXTS),
       attributes: z.array(AttributeRow).max(100, 'At most 100 attributes'),
     })
     .superRefine((v, ctx) => {
@@ -114,6 +116,8 @@ export const API_FIELDS = [
   'singleLogoutUrl',
   'defaultRelayState',
   'idpInitiatedAllowed',
+  'mfaRequired',
+  'mfaAuthnContext',
   'attributes',
 ] as const;
 
@@ -157,6 +161,8 @@ export function defaultsFromConnector(connector: Connector): ApplicationFormValu
     singleLogoutUrl: '',
     defaultRelayState: '',
     idpInitiatedAllowed: connector.rules.idpInitiated,
+    mfaRequired: false,
+    mfaAuthnContext: 'refeds-mfa',
     attributes: connector.attributes.map(rowFromConnector),
   };
 }
@@ -190,6 +196,8 @@ export function defaultsFromApplication(app: Application, connector: Connector |
     singleLogoutUrl: app.singleLogoutUrl ?? '',
     defaultRelayState: app.defaultRelayState ?? '',
     idpInitiatedAllowed: app.idpInitiatedAllowed,
+    mfaRequired: app.mfaRequired,
+    mfaAuthnContext: app.mfaAuthnContext,
     attributes: app.attributes.map((m) => ({
       spName: m.spName,
       origin: m.spName,
@@ -263,6 +271,8 @@ export function createBody(connector: Connector, v: ApplicationFormValues): Crea
     ...(connector.rules.singleLogout ? optional('singleLogoutUrl', v.singleLogoutUrl) : {}),
     ...(v.defaultRelayState !== '' ? { defaultRelayState: v.defaultRelayState } : {}),
     idpInitiatedAllowed: v.idpInitiatedAllowed,
+    mfaRequired: v.mfaRequired,
+    mfaAuthnContext: v.mfaAuthnContext,
     attributes: attributeInputs(
       v.attributes,
       connector.attributes.map((a) => a.spName),
@@ -298,6 +308,8 @@ export function updateBody(app: Application, connector: Connector | undefined, v
     ...(connector?.rules.singleLogout === false ? {} : { singleLogoutUrl: orNull(v.singleLogoutUrl) }),
     defaultRelayState: v.defaultRelayState === '' ? null : v.defaultRelayState,
     idpInitiatedAllowed: v.idpInitiatedAllowed,
+    mfaRequired: v.mfaRequired,
+    mfaAuthnContext: v.mfaAuthnContext,
     attributes: attributeInputs(
       v.attributes,
       app.attributes.map((a) => a.spName),

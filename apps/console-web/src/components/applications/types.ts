@@ -20,6 +20,24 @@ export const NAME_ID_FORMAT_LABEL: Record<NameIdFormat, string> = {
   'urn:oasis:names:tc:SAML:2.0:nameid-format:transient': 'Transient',
 };
 
+/** The AuthnContextClassRef an application's assertion carries after a second factor (`mfaAuthnContext`). */
+export type MfaAuthnContext = CatalogSchemas['ApplicationView']['mfaAuthnContext'];
+// The catalog's document names these: `satisfies` fails the build when it drops or renames one.
+export const MFA_AUTHN_CONTEXTS = ['refeds-mfa', 'microsoft-multipleauthn'] as const satisfies readonly MfaAuthnContext[];
+
+export const MFA_AUTHN_CONTEXT_TEXT: Record<MfaAuthnContext, { label: string; classRef: string; hint: string }> = {
+  'refeds-mfa': {
+    label: 'REFEDS MFA',
+    classRef: 'https://refeds.org/profile/mfa',
+    hint: 'The standard multi-factor class: choose it for every SP except Microsoft Entra ID.',
+  },
+  'microsoft-multipleauthn': {
+    label: 'Microsoft multipleauthn',
+    classRef: 'http://schemas.microsoft.com/claims/multipleauthn',
+    hint: "For Microsoft Entra ID (a federated domain): Entra honours the IdP's MFA only with this value.",
+  },
+};
+
 export type Functionality = CatalogSchemas['ConnectorView']['supportedFunctionality'][number];
 
 export type Connector = CatalogSchemas['ConnectorView'];

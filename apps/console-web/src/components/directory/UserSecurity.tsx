@@ -25,9 +25,8 @@ import { ADMIN_ROLES, ROLE_LABEL, type AdminRole, type UserView } from './types'
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 
-/** Lockout state (GET /v1/users/{id}/lockout) and, with 'credentials:manage', unlock. */
-export function LockoutCard({ userId }: { userId: string }) {
-  const canManage = useCan('credentials:manage');
+/** Lockout state (GET /v1/users/{id}/lockout) and, when the admin may lift it (useCanOnAccount), unlock. */
+export function LockoutCard({ userId, canUnlock }: { userId: string; canUnlock: boolean }) {
   const queryClient = useQueryClient();
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
@@ -77,7 +76,7 @@ export function LockoutCard({ userId }: { userId: string }) {
                 ))}
               </ul>
             )}
-            {canManage && (data.locked || data.sources.length > 0 || data.accountLimitedUntil) && (
+            {canUnlock && (data.locked || data.sources.length > 0 || data.accountLimitedUntil) && (
               <Button variant="secondary" onClick={() => void unlock()} isLoading={busy} isDisabled={busy} className="pf-v6-u-mt-sm">
                 Unlock
               </Button>

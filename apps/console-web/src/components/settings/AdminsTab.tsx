@@ -24,7 +24,7 @@ import { ADMIN_ROLES, ROLE_LABEL, type AdminRole, type UserView } from '../direc
 
 const DESCRIPTION: Record<AdminRole, string> = {
   administrator: 'Everything, including applications, keys and roles.',
-  'help-desk': 'Users, groups and memberships, unlock and password reset.',
+  'help-desk': 'Users, groups and memberships, unlock, password and MFA reset.',
   'read-only': 'Sees everything, changes nothing.',
 };
 
