@@ -117,11 +117,12 @@ describe('FreshnessGate', () => {
     const SCOPED = defineStream('S', ['s.>'], [Changed]);
 
     /** The stream lookup and the per-filter lookups, each answered by hand. */
-    function scopedBus() {
+    function scopedBus(supported = true) {
       const streams: { resolve: (seq: number) => void; reject: (e: Error) => void }[] = [];
       const filtered: { filter: string; resolve: (seq: number) => void; reject: (e: Error) => void }[] = [];
       const bus = {
         lastSequence: () => new Promise<number>((resolve, reject) => streams.push({ resolve, reject })),
+        scopedLookups: () => supported,
         lastSequenceMatching: (_stream: unknown, filter: string) =>
           new Promise<number>((resolve, reject) => filtered.push({ filter, resolve, reject })),
       } as unknown as NatsBus;
@@ -212,6 +213,18 @@ describe('FreshnessGate', () => {
       for (const f of filtered.splice(0)) f.resolve(1);
       assert.equal((await second).fresh, true);
       assert.equal((await third).fresh, true);
+    });
+
+    it('waits for the whole stream on a server that cannot look a filter up cheaply (nats-server 2.9)', async () => {
+      const { bus, streams, filtered } = scopedBus(false);
+      const progress = new ConsumerProgress();
+      progress.start('S', 100);
+      const result = new FreshnessGate(bus, progress, [SCOPED], 30).check(scope);
+      await tick();
+      streams[0]?.resolve(5100);
+      const answer = await result;
+      assert.deepEqual(answer.fresh === false && answer.lag, { S: 5000 });
+      assert.equal(filtered.length, 0);
     });
 
     it('refuses when a filter lookup fails', async () => {

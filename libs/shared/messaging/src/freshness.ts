@@ -47,7 +47,7 @@ export class FreshnessGate {
     this.unscoped = new Map(streams.map((s) => [s.name, unscopedFilters(s)]));
   }
 
-  /** Without a scope, every stream is waited for whole. */
+  /** Without a scope, or on a server that cannot look one up cheaply (NatsBus.scopedLookups), every stream is waited for whole. */
   async check(scope?: FreshnessScope): Promise<FreshnessResult> {
     const started = Date.now();
     // Another instance may hold the consumers: what this one applied proves nothing.
@@ -59,7 +59,8 @@ export class FreshnessGate {
     } catch (error) {
       return { fresh: false, reason: `cannot reach NATS to confirm freshness (${describe(error)})`, lag: {} };
     }
-    if (scope) {
+    // Where the server scans every subject for a filter (2.9), the whole stream it is: exact, unscoped.
+    if (scope && this.bus.scopedLookups()) {
       try {
         targets = await this.narrowed(targets, scope);
       } catch (error) {
