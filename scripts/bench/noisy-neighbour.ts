@@ -10,13 +10,18 @@
  * Also reported: how long the IdP's consumer takes to apply the import's events (the head-of-line
  * a change made behind the import waits for), from the IdP's /ready.
  *
- *   npm run bench:noisy-neighbour   (PostgreSQL and NATS JetStream on their usual local ports)
+ * It runs on a private nats-server of docker-compose's version (scoped lookups, 2.11+), then on the
+ * machine's (the whole stream where that is 2.9), in the same run: BENCH_MACHINE_NATS=0 skips the
+ * second.
+ *
+ *   npm run bench:noisy-neighbour   (PostgreSQL, and NATS JetStream on its usual local port)
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { deflateRawSync } from 'node:zlib';
-import { freePort, startService, testEnv, type ServiceProcess } from '@jit/testing';
+import { PrivateNatsServer, TEST_NATS_URL, freePort, startService, testEnv, type ServiceProcess } from '@jit/testing';
 import { KeepAliveConnection } from './keep-alive-client';
 
 const ROWS = Number(process.env.BENCH_IMPORT_ROWS ?? 5_000);
@@ -58,13 +63,15 @@ function authnRequest(destination: string, org: string): string {
   return encodeURIComponent(deflateRawSync(Buffer.from(xml)).toString('base64'));
 }
 
-async function main(): Promise<void> {
+/** One run against the NATS server at `natsUrl`; prints its table. */
+async function run(natsLabel: string, natsUrl: string): Promise<void> {
   const env = testEnv('benchnoisy');
   const services: ServiceProcess[] = [];
   try {
     const ports = { directory: await freePort(), catalog: await freePort(), idp: await freePort() };
     const common = {
       DATABASE_URL: env.databaseUrl,
+      NATS_URL: natsUrl,
       NATS_PREFIX: env.natsPrefix,
       BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP,
       LOG_LEVEL: 'error',
@@ -210,7 +217,7 @@ async function main(): Promise<void> {
 
     const events = (after.last ?? 0) - (before.last ?? 0);
     console.log(
-      `\nNoisy neighbours, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}: a ${ROWS}-row CSV import into organisation A, ${IN_FLIGHT} sign-ins in flight per person`,
+      `\nNoisy neighbours on ${natsLabel}, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}, Node ${process.version}: a ${ROWS}-row CSV import into organisation A, ${IN_FLIGHT} sign-ins in flight per person`,
     );
     console.log(
       `import answered in ${importSeconds.toFixed(1)} s (${events} DIRECTORY events); the IdP had applied them ${appliedSeconds.toFixed(1)} s after the start (${(events / appliedSeconds).toFixed(0)} events/s); its largest lag ${maxLag} events`,
@@ -232,6 +239,25 @@ async function main(): Promise<void> {
     for (const s of services.reverse()) await s.stop();
     await env.cleanup();
   }
+}
+
+/**
+ * On a private nats-server of the version docker-compose ships (2.11+: scoped lookups), then on the
+ * machine's (2.9 here: the whole stream, as before scopes), in the same run.
+ */
+async function main(): Promise<void> {
+  const built = spawnSync(process.execPath, ['scripts/nats-server.mjs'], { encoding: 'utf8' }).stdout.trim();
+  if (built) {
+    process.env.NATS_SERVER_BIN = built;
+    const nats = new PrivateNatsServer();
+    await nats.start();
+    try {
+      await run(`a private nats-server (${built.replace(/^.*nats-server-/, '')})`, nats.url);
+    } finally {
+      await nats.destroy();
+    }
+  } else console.log("No nats-server built for docker-compose's version (node scripts/nats-server.mjs --build): only the machine's.");
+  if (process.env.BENCH_MACHINE_NATS !== '0') await run("the machine's nats-server", TEST_NATS_URL);
 }
 
 main().catch((error: unknown) => {
