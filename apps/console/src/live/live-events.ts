@@ -1,6 +1,7 @@
 import { Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Msg, Subscription } from '@nats-io/nats-core';
-import { decodeJson, describe, NatsBus, refusalReason } from '@jit/messaging';
+import { contractOfSubject, contractsByType, decodeJson, describe, NatsBus, refusalReason } from '@jit/messaging';
+import { CONSOLE_CONSUMES } from '../activity/activity-events';
 
 /** What a browser hears of an event: its subject and the ids in it, never names or attributes. */
 export interface LiveEvent {
@@ -11,6 +12,7 @@ export interface LiveEvent {
 type Listener = (event: LiveEvent) => void;
 
 const ROOTS = ['idp.>', 'directory.>', 'catalog.>'] as const;
+const EVENT_TYPES = contractsByType(CONSOLE_CONSUMES.flatMap((stream) => stream.events));
 
 /**
  * One core NATS subscription per service's subjects for the whole process (JetStream delivers
@@ -88,7 +90,9 @@ export class LiveEvents implements OnModuleInit, BeforeApplicationShutdown, OnAp
       this.logger.warn(`Ignoring a live event on ${msg.subject} that is not JSON: ${describe(error)}`);
       return;
     }
-    const event = liveEventOf(this.bus.naming.unprefixed(msg.subject), payload);
+    // The browser hears the event's type: the scope after it (organisation, ids) is in `ids` already.
+    const wire = this.bus.naming.unprefixed(msg.subject);
+    const event = liveEventOf(contractOfSubject(EVENT_TYPES, wire)?.subject ?? wire, payload);
     if (!event) return;
     for (const listener of this.listeners.get(event.organizationId) ?? []) listener({ subject: event.subject, ids: event.ids });
   }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FreshnessGate } from '@jit/messaging';
 import { isDatabaseUnavailable } from '@jit/persistence';
 import { DATABASE_UNAVAILABLE, DomainError, ErrorCode } from '@jit/service';
+import { decisionScope, type DecisionSubject } from '../read-model/consumed-streams';
 import { ReadModelService, type ReadApplicationView } from '../read-model/read-model.service';
 import { Refusal } from './refusals';
 
@@ -21,9 +22,12 @@ export class FreshReadModel {
    * Fails closed: refuses (503) when the read model cannot be confirmed current. When that is
    * because PostgreSQL went away (the consumers were suspended for it), the person is told so:
    * the access rules are not being updated, the database is down.
+   *
+   * `about`: who and what the decision is about; only the events that can change it are waited
+   * for (docs/decisions/0009-scoped-freshness.md). Without it, everything the streams hold.
    */
-  async requireFresh(): Promise<void> {
-    const result = await this.freshness.check();
+  async requireFresh(about?: DecisionSubject): Promise<void> {
+    const result = await this.check(about);
     if (!result.fresh) {
       this.logger.warn({ lag: result.lag }, `Refusing SSO: ${result.reason}`);
       throw new Refusal(isDatabaseUnavailable(result.cause) ? 'database_unavailable' : 'stale_read_model');
@@ -34,14 +38,14 @@ export class FreshReadModel {
    * The same contract for the JSON and metadata endpoints: a 503 error body with the reason
    * (a refusal page is for people signing in).
    */
-  async requireFreshForApi(): Promise<void> {
-    const result = await this.freshness.check();
+  async requireFreshForApi(about?: DecisionSubject): Promise<void> {
+    const result = await this.check(about);
     if (!result.fresh && isDatabaseUnavailable(result.cause)) throw new DomainError(ErrorCode.DependencyUnavailable, DATABASE_UNAVAILABLE);
     if (!result.fresh) throw new DomainError(ErrorCode.NotFresh, `The IdP cannot confirm its view is current: ${result.reason}`);
   }
 
-  check(): ReturnType<FreshnessGate['check']> {
-    return this.freshness.check();
+  check(about?: DecisionSubject): ReturnType<FreshnessGate['check']> {
+    return this.freshness.check(about ? decisionScope(about) : undefined);
   }
 
   /** The application at this address, if it exists and is switched on. */

@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { NatsBus } from '@jit/messaging';
 import { FreshReadModel } from '../common/fresh-read-model';
 import type { SsoOutcome } from '../common/outcome';
+import { Refusal } from '../common/refusals';
 import { RefusalResponder } from '../common/refusal-responder';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
 import { SsoService } from '../sso/sso.service';
@@ -180,5 +181,72 @@ describe('LoginService.portal: an organisation sign-in link', () => {
     assert.deepEqual(known.kind === 'redirect' && [known.location, known.session?.pending?.organizationId], ['/login', KNOWN]);
     assert.equal(sessions.pendingCount, 1);
     void sessions.onApplicationShutdown();
+  });
+});
+
+describe('LoginService: freshness for the person who signs in', () => {
+  const APP = '44444444-4444-4444-8444-444444444444';
+  const USER = '55555555-5555-4555-8555-555555555555';
+
+  /** A password sign-in to APP, with the freshness checks it asks for recorded; `staleForPerson` refuses the second. */
+  const signIn = async (staleForPerson: boolean) => {
+    const sessions = new SessionStore(60_000, 3_600_000);
+    const checks: unknown[] = [];
+    const issued: string[] = [];
+    const fresh = {
+      requireFresh: (about: unknown) => {
+        checks.push(about);
+        return staleForPerson && checks.length === 2 ? Promise.reject(new Refusal('stale_read_model')) : Promise.resolve();
+      },
+      activeApplication: (id: string) => ({ id, organizationId: ORG, snapshot: { name: 'App', mfaRequired: false } }),
+    } as unknown as FreshReadModel;
+    const sso = {
+      issue: (s: IdpSession) => {
+        issued.push(s.user?.id ?? '');
+        return Promise.resolve({ kind: 'page', page: { status: 200, html: 'issued' } } as SsoOutcome);
+      },
+    } as unknown as SsoService;
+    const refusals = {
+      guard: async (_who: unknown, work: () => Promise<SsoOutcome>) => {
+        try {
+          return await work();
+        } catch (error) {
+          if (error instanceof Refusal) return { kind: 'page', page: { status: error.status, html: error.reason } } as SsoOutcome;
+          throw error;
+        }
+      },
+    } as unknown as RefusalResponder;
+    const mfa = { hasConfirmedFactor: () => Promise.resolve(false), policy: () => Promise.resolve('off') } as unknown as MfaService;
+    const service = new LoginService(
+      fresh,
+      sessions,
+      { request: () => Promise.resolve({ ok: true, userId: USER }) } as unknown as NatsBus,
+      sso,
+      refusals,
+      new LoginThrottle({ perSource: 100, perSession: 100, windowSeconds: 900 }),
+      mfa,
+      {} as IdpConfig,
+      {} as MfaThrottle,
+    );
+    const s = sessions.create();
+    s.pending = { applicationId: APP, organizationId: ORG, requestId: null, acsUrl: 'https://sp.example/acs', relayState: null };
+    const outcome = await service.login(s, { csrf: s.csrfToken, username: 'ada', password: 'right', sourceIp: '203.0.113.7' });
+    void sessions.onApplicationShutdown();
+    return { checks, issued, outcome };
+  };
+
+  it('checks the application before the password, and the person the directory names before anything is decided for them', async () => {
+    const { checks, issued } = await signIn(false);
+    assert.deepEqual(checks, [
+      { person: undefined, applicationId: APP },
+      { person: { organizationId: ORG, userId: USER }, applicationId: APP },
+    ]);
+    assert.deepEqual(issued, [USER]);
+  });
+
+  it("issues nothing when the person's events cannot be proven applied", async () => {
+    const { issued, outcome } = await signIn(true);
+    assert.deepEqual(issued, []);
+    assert.equal(outcome.kind === 'page' && outcome.page.status, 503);
   });
 });

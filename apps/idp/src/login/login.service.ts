@@ -12,7 +12,7 @@ import { RefusalResponder } from '../common/refusal-responder';
 import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore, type IdpSession, type PendingSso } from '../sessions/session-store';
 import { loginPage, portalPage } from '../sso/html';
-import { SsoService } from '../sso/sso.service';
+import { SsoService, personOf } from '../sso/sso.service';
 import { secondFactorRequested } from '../sso/authn-context';
 import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
@@ -96,6 +96,10 @@ export class LoginService {
       }
       await this.throttle.succeeded(s.id);
       const who = { organizationId: pending.organizationId, userId: answer.userId };
+      // The person is known only now: the check at the start waited for the application's events,
+      // this one for the person's (their state, role and groups) before anything is decided for
+      // them. Without an application (the organisation's sign-in link), the portal checks.
+      if (app) await this.fresh.requireFresh({ person: who, applicationId: app.id });
       // A person with a factor always gives it; one without enrols first when the policy requires it.
       // The application may require one whatever the organisation's policy, and so may the
       // request (a RequestedAuthnContext only a multi-factor class meets).
@@ -316,7 +320,7 @@ export class LoginService {
       return { kind: 'redirect', location: '/login', session: s };
     }
     try {
-      await this.fresh.requireFresh();
+      await this.fresh.requireFresh({ person: personOf(session), applicationsOf: user.organizationId });
     } catch (error) {
       if (error instanceof Refusal) return pageOutcome(error.status, error.title, error.message);
       throw error;
@@ -346,7 +350,11 @@ export class LoginService {
     const { applicationId } = pending;
     if (applicationId === null) return work(session, null, pending);
     return this.refusals.guard({ applicationId, userId: null, sourceIp }, async () => {
-      await this.fresh.requireFresh();
+      // The person this session is signed in as, or is signing in as (the second step); one who
+      // signs in with the form is checked again once known (login).
+      const step = session.secondStep;
+      const person = step ? { userId: step.userId, organizationId: step.organizationId } : personOf(session);
+      await this.fresh.requireFresh({ person, applicationId });
       return work(session, this.fresh.activeApplication(applicationId), pending);
     });
   }

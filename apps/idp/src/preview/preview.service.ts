@@ -39,7 +39,7 @@ export class PreviewService {
 
   /** What `userId` would receive from `applicationId` now, unsigned, and what would block it (the SSO's own decision). */
   async preview(organizationId: string, applicationId: string, userId: string): Promise<AssertionPreview | null> {
-    await this.fresh.requireFreshForApi();
+    await this.fresh.requireFreshForApi({ person: { userId, organizationId }, applicationId });
     const facts = this.fresh.readModel.authorisation(organizationId, userId, applicationId);
     if (!facts.application || !facts.user) return null;
     const snapshot = facts.application.snapshot;

@@ -60,6 +60,46 @@ describe('SsoService.idpInitiated: the RelayState it forwards', () => {
   });
 });
 
+describe('SsoService: what a sign-in waits for (docs/decisions/0009)', () => {
+  it("waits for the application's events, and for the signed-in person's when there is one", async () => {
+    const sessions = new SessionStore(60_000, 3_600_000);
+    const app: ReadApplicationView = { id: APP, organizationId: ORG, snapshot: testApplicationSnapshot({}) };
+    const checks: unknown[] = [];
+    const fresh = {
+      requireFresh: (about: unknown) => {
+        checks.push(about);
+        return Promise.resolve();
+      },
+      activeApplication: () => app,
+    } as unknown as FreshReadModel;
+    const refusals = { guard: (_: unknown, work: () => Promise<SsoOutcome>) => work() } as unknown as RefusalResponder;
+    const sso = new SsoService(
+      config,
+      'a-name-id-secret-of-at-least-32-characters',
+      fresh,
+      new IdpUrls(config),
+      {} as SigningKeysService,
+      sessions,
+      {} as ReplayCache,
+      {} as AuditService,
+      refusals,
+      {} as MfaService,
+    );
+    await sso.idpInitiated(APP, undefined, undefined, '203.0.113.7');
+    // Signed in to another organisation: the person is still who the decision is about.
+    const OTHER = '22222222-2222-4222-8222-222222222222';
+    const USER = '7b1d2c3e-4f50-4a61-8b72-9c83d4e5f601';
+    const session = sessions.create();
+    session.user = { id: USER, organizationId: OTHER, authnInstant: new Date(), sessionIndex: '_s' };
+    await sso.idpInitiated(APP, undefined, session, '203.0.113.7');
+    assert.deepEqual(checks, [
+      { person: undefined, applicationId: APP },
+      { person: { userId: USER, organizationId: OTHER }, applicationId: APP },
+    ]);
+    void sessions.onApplicationShutdown();
+  });
+});
+
 describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
   let sessions: SessionStore;
   afterEach(() => sessions.onApplicationShutdown());

@@ -12,6 +12,7 @@ import { Refusal } from '../common/refusals';
 import { RefusalResponder } from '../common/refusal-responder';
 import { IDP_CONFIG, type IdpConfig } from '../config';
 import { SigningKeysService } from '../keys/signing-keys.service';
+import type { DecisionSubject } from '../read-model/consumed-streams';
 import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore, type IdpSession, type PendingSso } from '../sessions/session-store';
 import { checkAuthnRequest, nameIdPolicyAccepted, parseVerifiedAuthnRequest } from './authn-request-checks';
@@ -66,7 +67,7 @@ export class SsoService {
   async spInitiated(input: SsoInput): Promise<SsoOutcome> {
     const who = { applicationId: input.applicationId, userId: input.session?.user?.id ?? null, sourceIp: input.sourceIp };
     return this.refusals.guard(who, async () => {
-      await this.fresh.requireFresh();
+      await this.fresh.requireFresh({ person: personOf(input.session), applicationId: input.applicationId });
       const app = this.fresh.activeApplication(input.applicationId);
       if (!input.samlRequest) throw new Refusal('malformed_request', { flow: 'sso' });
       const request = parseVerifiedAuthnRequest({ ...input, samlRequest: input.samlRequest }, app);
@@ -116,7 +117,7 @@ export class SsoService {
     sourceIp: string,
   ): Promise<SsoOutcome> {
     return this.refusals.guard({ applicationId, userId: session?.user?.id ?? null, sourceIp }, async () => {
-      await this.fresh.requireFresh();
+      await this.fresh.requireFresh({ person: personOf(session), applicationId });
       const app = this.fresh.activeApplication(applicationId);
       if (!app.snapshot.idpInitiatedAllowed) throw new Refusal('idp_initiated_disabled', { appName: app.snapshot.name });
       const pending: PendingSso = {
@@ -278,4 +279,13 @@ function authnContextRefusal(request: ParsedAuthnRequest, app: ReadApplicationVi
 export function idpInitiatedRelayState(snapshot: ApplicationSnapshot, fromCaller: string | undefined): string | undefined {
   if (snapshot.idpInitiatedRelayStateFromCaller && fromCaller !== undefined && fromCaller !== '') return fromCaller;
   return snapshot.defaultRelayState ?? undefined;
+}
+
+/**
+ * The signed-in person a decision is about (the freshness check's scope), if any. A person
+ * signed in elsewhere, or one who signs in now, is checked again when known (LoginService).
+ */
+export function personOf(session: IdpSession | undefined): DecisionSubject['person'] {
+  const user = session?.user;
+  return user ? { userId: user.id, organizationId: user.organizationId } : undefined;
 }

@@ -105,13 +105,21 @@ const applicationEvent = z.object({ ...entity, applicationId: z.uuid(), applicat
  */
 const applicationRef = z.object({ ...entity, applicationId: z.uuid() });
 
+/**
+ * What follows the type on the wire (docs/events.md): the organisation and the application, then
+ * the group of a binding, so that `catalog.application.*.*.*.<applicationId>` and
+ * `catalog.application.*.*.*.<applicationId>.*` find everything about one application.
+ */
+const APPLICATION = ['organizationId', 'applicationId'] as const;
+const BINDING = ['organizationId', 'applicationId', 'groupId'] as const;
+
 export const CatalogEvents = {
-  applicationCreated: defineEvent('catalog.application.created.v1', applicationEvent),
-  applicationUpdated: defineEvent('catalog.application.updated.v1', applicationEvent),
-  applicationDeleted: defineEvent('catalog.application.deleted.v1', z.object({ ...entity, applicationId: z.uuid() })),
+  applicationCreated: defineEvent('catalog.application.created.v1', applicationEvent, APPLICATION),
+  applicationUpdated: defineEvent('catalog.application.updated.v1', applicationEvent, APPLICATION),
+  applicationDeleted: defineEvent('catalog.application.deleted.v1', z.object({ ...entity, applicationId: z.uuid() }), APPLICATION),
   /** The application was switched on (`active: true`); no one may sign in to it while it is off. */
-  applicationActivated: defineEvent('catalog.application.activated.v1', applicationRef),
-  applicationDeactivated: defineEvent('catalog.application.deactivated.v1', applicationRef),
+  applicationActivated: defineEvent('catalog.application.activated.v1', applicationRef, APPLICATION),
+  applicationDeactivated: defineEvent('catalog.application.deactivated.v1', applicationRef, APPLICATION),
   /** Its attribute mappings or group attribute changed; both are given whole. */
   mappingsChanged: defineEvent(
     'catalog.application.mappings-changed.v1',
@@ -119,10 +127,19 @@ export const CatalogEvents = {
       attributes: ApplicationSnapshot.shape.attributes,
       groupsAttribute: ApplicationSnapshot.shape.groupsAttribute,
     }),
+    APPLICATION,
   ),
   /** Binding versions count per (application, group) pair: bind and unbind share one sequence. */
-  groupBound: defineEvent('catalog.application.group-bound.v1', z.object({ ...entity, applicationId: z.uuid(), groupId: z.uuid() })),
-  groupUnbound: defineEvent('catalog.application.group-unbound.v1', z.object({ ...entity, applicationId: z.uuid(), groupId: z.uuid() })),
+  groupBound: defineEvent(
+    'catalog.application.group-bound.v1',
+    z.object({ ...entity, applicationId: z.uuid(), groupId: z.uuid() }),
+    BINDING,
+  ),
+  groupUnbound: defineEvent(
+    'catalog.application.group-unbound.v1',
+    z.object({ ...entity, applicationId: z.uuid(), groupId: z.uuid() }),
+    BINDING,
+  ),
 } as const;
 
 export const CATALOG_STREAM = defineStream('CATALOG', ['catalog.>'], Object.values(CatalogEvents));

@@ -52,7 +52,8 @@ export class CachedApiKeyResolver implements ApiKeyResolver {
     private readonly sessions?: SessionLookup,
   ) {
     this.subscriptions.push(
-      bus.connection.subscribe(bus.naming.subject(DirectoryEvents.apiKeyRevoked.subject), {
+      // `<type>.>`: the event's scope (organisation, key) follows its type on the wire.
+      bus.connection.subscribe(bus.naming.subject(`${DirectoryEvents.apiKeyRevoked.subject}.>`), {
         callback: (error, msg) => {
           if (error) this.logger.warn(`API key revocations are not being received: ${error.message}`);
           else this.onRevoked(msg);
@@ -64,7 +65,7 @@ export class CachedApiKeyResolver implements ApiKeyResolver {
       const personChanges = [DirectoryEvents.userAdminRoleChanged, DirectoryEvents.userStateChanged, DirectoryEvents.userDeleted];
       for (const contract of personChanges) {
         this.subscriptions.push(
-          bus.connection.subscribe(bus.naming.subject(contract.subject), {
+          bus.connection.subscribe(bus.naming.subject(`${contract.subject}.>`), {
             callback: (error, msg) => {
               if (error) this.logger.warn(`${contract.subject} is not being received for admin sessions: ${error.message}`);
               else this.onUserChanged(msg);

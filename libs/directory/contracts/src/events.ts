@@ -21,31 +21,49 @@ const audit = {
 
 const userSnapshot = z.object({ ...entity, userId: z.uuid(), user: UserProfile });
 
+/**
+ * What follows the type on the wire (docs/events.md): the organisation, then the ids of what the
+ * event is about, so that `directory.*.*.*.*.<userId>` and `directory.membership.*.*.*.<userId>.*`
+ * find everything that can change one person's access. A failed sign-in with an unknown
+ * username has `_` for its user.
+ */
+const USER = ['organizationId', 'userId'] as const;
+const GROUP = ['organizationId', 'groupId'] as const;
+const MEMBERSHIP = ['organizationId', 'userId', 'groupId'] as const;
+const API_KEY = ['organizationId', 'apiKeyId'] as const;
+
 export const DirectoryEvents = {
-  userCreated: defineEvent('directory.user.created.v1', userSnapshot),
+  userCreated: defineEvent('directory.user.created.v1', userSnapshot, USER),
   /** Profile attributes changed; the snapshot is complete, `changedAttributes` names what changed. */
-  userUpdated: defineEvent('directory.user.updated.v1', userSnapshot.extend({ changedAttributes: z.array(z.string()) })),
+  userUpdated: defineEvent('directory.user.updated.v1', userSnapshot.extend({ changedAttributes: z.array(z.string()) }), USER),
   /** The state changed (with or without other attributes): a complete snapshot as well. */
   userStateChanged: defineEvent(
     'directory.user.state-changed.v1',
     userSnapshot.extend({ previousState: UserProfile.shape.state, changedAttributes: z.array(z.string()) }),
+    USER,
   ),
-  userDeleted: defineEvent('directory.user.deleted.v1', z.object({ ...entity, userId: z.uuid() })),
+  userDeleted: defineEvent('directory.user.deleted.v1', z.object({ ...entity, userId: z.uuid() }), USER),
   /** The user's admin role changed (null: none, an ordinary person); it bumps the user's version like any change. */
   userAdminRoleChanged: defineEvent(
     'directory.user.admin-role-changed.v1',
     z.object({ ...entity, userId: z.uuid(), role: z.enum(ADMIN_ROLES).nullable(), previousRole: z.enum(ADMIN_ROLES).nullable() }),
+    USER,
   ),
-  groupCreated: defineEvent('directory.group.created.v1', z.object({ ...entity, groupId: z.uuid(), name: z.string() })),
+  groupCreated: defineEvent('directory.group.created.v1', z.object({ ...entity, groupId: z.uuid(), name: z.string() }), GROUP),
   groupRenamed: defineEvent(
     'directory.group.renamed.v1',
     z.object({ ...entity, groupId: z.uuid(), name: z.string(), previousName: z.string() }),
+    GROUP,
   ),
   /** Its memberships are removed first, each with its own membership.removed event. */
-  groupDeleted: defineEvent('directory.group.deleted.v1', z.object({ ...entity, groupId: z.uuid() })),
+  groupDeleted: defineEvent('directory.group.deleted.v1', z.object({ ...entity, groupId: z.uuid() }), GROUP),
   /** Membership versions count per (group, user) pair: add and remove share one sequence. */
-  membershipAdded: defineEvent('directory.membership.added.v1', z.object({ ...entity, groupId: z.uuid(), userId: z.uuid() })),
-  membershipRemoved: defineEvent('directory.membership.removed.v1', z.object({ ...entity, groupId: z.uuid(), userId: z.uuid() })),
+  membershipAdded: defineEvent('directory.membership.added.v1', z.object({ ...entity, groupId: z.uuid(), userId: z.uuid() }), MEMBERSHIP),
+  membershipRemoved: defineEvent(
+    'directory.membership.removed.v1',
+    z.object({ ...entity, groupId: z.uuid(), userId: z.uuid() }),
+    MEMBERSHIP,
+  ),
   /** A credential check failed (wrong password, unknown user, locked, inactive). Never the password. */
   credentialsRejected: defineEvent(
     'directory.credentials.rejected.v1',
@@ -56,6 +74,7 @@ export const DirectoryEvents = {
       sourceIp: z.string().nullable(),
       reason: z.enum(['invalid_credentials', 'not_active', 'locked_out', 'throttled']),
     }),
+    USER,
   ),
   /**
    * Too many failures: the account refuses password checks until `lockedUntil`, with scope
@@ -73,6 +92,7 @@ export const DirectoryEvents = {
       scope: z.enum(['source', 'account']).optional(),
       sourceIp: z.string().nullable().optional(),
     }),
+    USER,
   ),
   /**
    * An administrator lifted the account's lockout (`cause` `admin`: DELETE /v1/users/:id/lockout),
@@ -90,12 +110,14 @@ export const DirectoryEvents = {
       sourceIps: z.array(z.string().nullable()),
       failures: z.number().int().nonnegative(),
     }),
+    USER,
   ),
-  apiKeyCreated: defineEvent('directory.api-key.created.v1', z.object({ ...audit, apiKeyId: z.uuid(), name: z.string() })),
+  apiKeyCreated: defineEvent('directory.api-key.created.v1', z.object({ ...audit, apiKeyId: z.uuid(), name: z.string() }), API_KEY),
   /** Services that cache key lookups drop the key on this subject (it carries the key's hash). */
   apiKeyRevoked: defineEvent(
     'directory.api-key.revoked.v1',
     z.object({ ...audit, apiKeyId: z.uuid(), apiKeyHash: z.string().regex(/^[0-9a-f]{64}$/) }),
+    API_KEY,
   ),
 } as const;
 

@@ -63,6 +63,13 @@ export const MFA_FACTOR_KINDS = ['totp'] as const;
 
 const mfaAudit = { organizationId: z.uuid(), userId: z.uuid(), occurredAt: z.iso.datetime() };
 
+/**
+ * What follows the type on the wire (docs/events.md): the organisation and the person (`_` for a
+ * refusal before anybody signed in). Not the application: its id in a refusal is whatever the
+ * address named, which need not be a subject token.
+ */
+const PERSON = ['organizationId', 'userId'] as const;
+
 export const IdpEvents = {
   /** An assertion went out: attribute names only, never their values. */
   assertionIssued: defineEvent(
@@ -78,32 +85,35 @@ export const IdpEvents = {
       // And the AuthnContextClassRef it named (what the person gave, as the request let it be said).
       authnContextClassRef: z.string().optional(),
     }),
+    PERSON,
   ),
   ssoRefused: defineEvent(
     'idp.sso.refused.v1',
     z.object({ ...audit, userId: z.uuid().nullable(), reason: RefusalReason, detail: z.string() }),
+    PERSON,
   ),
   /** A session ended by Single Logout. */
-  loggedOut: defineEvent('idp.slo.logged-out.v1', z.object({ ...audit, userId: z.uuid(), sessionIndex: z.string() })),
+  loggedOut: defineEvent('idp.slo.logged-out.v1', z.object({ ...audit, userId: z.uuid(), sessionIndex: z.string() }), PERSON),
   /** A person confirmed a new second factor (by typing a code from it). */
-  mfaEnrolled: defineEvent('idp.mfa.enrolled.v1', z.object({ ...mfaAudit, factorId: z.uuid(), kind: z.enum(MFA_FACTOR_KINDS) })),
+  mfaEnrolled: defineEvent('idp.mfa.enrolled.v1', z.object({ ...mfaAudit, factorId: z.uuid(), kind: z.enum(MFA_FACTOR_KINDS) }), PERSON),
   /** A person removed one of their factors at the account page. */
-  mfaRemoved: defineEvent('idp.mfa.removed.v1', z.object({ ...mfaAudit, factorId: z.uuid(), kind: z.enum(MFA_FACTOR_KINDS) })),
+  mfaRemoved: defineEvent('idp.mfa.removed.v1', z.object({ ...mfaAudit, factorId: z.uuid(), kind: z.enum(MFA_FACTOR_KINDS) }), PERSON),
   /** An administrator removed all of a person's factors and recovery codes (and ended their sessions). */
-  mfaReset: defineEvent('idp.mfa.reset.v1', z.object({ ...mfaAudit, factorsRemoved: z.number().int().min(0) })),
+  mfaReset: defineEvent('idp.mfa.reset.v1', z.object({ ...mfaAudit, factorsRemoved: z.number().int().min(0) }), PERSON),
   /** An administrator lifted a person's second-step lockout (too many wrong codes); their factors stay. */
-  mfaUnlocked: defineEvent('idp.mfa.unlocked.v1', z.object(mfaAudit)),
+  mfaUnlocked: defineEvent('idp.mfa.unlocked.v1', z.object(mfaAudit), PERSON),
   /** An administrator set the organisation's MFA policy. */
   mfaPolicySet: defineEvent(
     'idp.mfa.policy-set.v1',
     z.object({ organizationId: z.uuid(), policy: z.enum(['off', 'optional', 'required']), occurredAt: z.iso.datetime() }),
+    ['organizationId'],
   ),
   /** A person made a new set of recovery codes; the old set is void. */
-  mfaRecoveryCodesRegenerated: defineEvent('idp.mfa.recovery-codes-regenerated.v1', z.object(mfaAudit)),
+  mfaRecoveryCodesRegenerated: defineEvent('idp.mfa.recovery-codes-regenerated.v1', z.object(mfaAudit), PERSON),
   /** A second factor was checked at sign-in and accepted. */
-  mfaVerified: defineEvent('idp.mfa.verified.v1', z.object({ ...mfaAudit, method: z.enum(['totp', 'recovery_code']) })),
+  mfaVerified: defineEvent('idp.mfa.verified.v1', z.object({ ...mfaAudit, method: z.enum(['totp', 'recovery_code']) }), PERSON),
   /** A second-factor code was refused at sign-in. */
-  mfaRejected: defineEvent('idp.mfa.rejected.v1', z.object({ ...mfaAudit, reason: z.enum(MFA_REJECTION_REASONS) })),
+  mfaRejected: defineEvent('idp.mfa.rejected.v1', z.object({ ...mfaAudit, reason: z.enum(MFA_REJECTION_REASONS) }), PERSON),
 } as const;
 
 export const IDP_STREAM = defineStream('IDP', ['idp.>'], Object.values(IdpEvents));

@@ -23,6 +23,7 @@ import type { ResyncResult } from './snapshot';
 const MembershipAdded = defineEvent(
   'sec.membership.added.v1',
   z.object({ groupId: z.string(), userId: z.string(), version: z.number().int() }),
+  ['groupId', 'userId'],
 );
 const STREAM = defineStream('SEC', ['sec.>'], [MembershipAdded]);
 const Verify = defineRpc('rpc.sec.verify.v1', z.object({ username: z.string(), password: z.string() }), z.object({ ok: z.boolean() }));

@@ -4,7 +4,7 @@ import { BaseRpcContext, Server, type CustomTransportStrategy, type MessageHandl
 import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerInfo, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import { isObservable, lastValueFrom } from 'rxjs';
-import type { RpcContract, StreamContract } from './contract';
+import { contractOfSubject, contractsByType, scopeMatches, type EventContract, type RpcContract, type StreamContract } from './contract';
 import { type NatsBus, decodeJson, describe, refusalReason, type RpcReply } from './bus';
 import { type ConsumerProgress } from './consumer-progress';
 import type { ConsumerPositions } from './consumer-positions';
@@ -230,7 +230,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     const messages = await consumer.consume({ max_messages: 256 });
     this.consumers.push(messages);
     if (this.closing) await messages.close();
-    const schemas = new Map(stream.events.map((e) => [e.subject, e.schema]));
+    const schemas = contractsByType(stream.events);
     this.watchForStalls(stream);
     // One message at a time, in stream order: the applied floor then means "everything up to here".
     for await (const msg of messages) {
@@ -353,12 +353,14 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     this.options.positions?.saveSoon(stream.name, this.options.progress.applied(stream.name));
   }
 
-  private async handle(stream: StreamContract, schemas: Map<string, RpcContract['request']>, msg: JsMsg): Promise<void> {
+  private async handle(stream: StreamContract, contracts: ReadonlyMap<string, EventContract>, msg: JsMsg): Promise<void> {
     const { bus } = this.options;
-    const subject = bus.naming.unprefixed(msg.subject);
+    const wireSubject = bus.naming.unprefixed(msg.subject);
+    // Handlers are keyed by the event's type; the scope's tokens after it only locate the event.
+    const contract = contractOfSubject(contracts, wireSubject);
+    const subject = contract?.subject ?? wireSubject;
     const handler = this.getHandlerByPattern(subject);
-    const schema = schemas.get(subject);
-    if (!handler || !schema) {
+    if (!handler || !contract) {
       msg.ack();
       this.finished(stream, msg.seq);
       return;
@@ -382,9 +384,16 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     }
     let payload: unknown;
     try {
-      payload = schema.parse(decodeJson(msg.data));
+      payload = contract.schema.parse(decodeJson(msg.data));
     } catch (error) {
       this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${subject}: it fails its contract: ${describe(error)}`);
+      msg.term();
+      this.finished(stream, msg.seq);
+      return;
+    }
+    if (!scopeMatches(contract, wireSubject, payload)) {
+      // Published under another entity's scope: a scoped freshness check would not have waited for it.
+      this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${wireSubject}: its subject is not its payload's scope`);
       msg.term();
       this.finished(stream, msg.seq);
       return;

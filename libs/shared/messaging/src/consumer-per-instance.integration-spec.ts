@@ -19,7 +19,7 @@ import { OnEvent, OnResync } from './decorators';
 import { FreshnessGate } from './freshness';
 import type { ResyncResult } from './snapshot';
 
-const Step = defineEvent('instance-test.step.v1', z.object({ n: z.number().int() }));
+const Step = defineEvent('instance-test.step.v1', z.object({ n: z.number().int() }), ['n']);
 const STEPS = defineStream('STEPS', ['instance-test.>'], [Step]);
 const SERVICE = 'instancetest';
 

@@ -1,10 +1,17 @@
 import type { z } from 'zod';
 
-/** A durable event: a versioned subject and the schema its payload must satisfy. */
+/**
+ * A durable event: a versioned subject (its type), the schema its payload must satisfy, and its
+ * scope: the payload fields whose values follow the type on the wire, one token each
+ * (`directory.membership.added.v1.<organizationId>.<userId>.<groupId>`). A consumer that needs
+ * only what concerns one organisation, person or application asks the stream for those subjects
+ * (docs/decisions/0009-scoped-freshness.md); `<type>.>` still matches every event of a type.
+ */
 export interface EventContract<S extends z.ZodType = z.ZodType, Subject extends string = string> {
   readonly kind: 'event';
   readonly subject: Subject;
   readonly schema: S;
+  readonly scope: readonly string[];
 }
 
 /** A request/reply call over core NATS. */
@@ -34,8 +41,98 @@ export type PayloadOf<C extends EventContract> = z.infer<C['schema']>;
 export type RequestOf<C extends RpcContract> = z.infer<C['request']>;
 export type ResponseOf<C extends RpcContract> = z.infer<C['response']>;
 
-export function defineEvent<Subject extends string, S extends z.ZodType>(subject: Subject, schema: S): EventContract<S, Subject> {
-  return { kind: 'event', subject, schema };
+/** The token a missing (null) scope field takes, e.g. a failed sign-in with an unknown username. */
+export const NO_SCOPE_VALUE = '_';
+
+/**
+ * An event contract. `scope` names the payload fields that follow the type on the wire, in order,
+ * broadest first (the organisation, then the entity's ids); each must hold a string, a number or
+ * null. Required: an event without a scope could not be found by a scoped freshness check.
+ */
+export function defineEvent<Subject extends string, S extends z.ZodType>(
+  subject: Subject,
+  schema: S,
+  scope: readonly [ScopeField<S>, ...ScopeField<S>[]],
+): EventContract<S, Subject> {
+  if (scope.length === 0) throw new Error(`${subject}: an event needs a scope (the payload fields after its type on the wire)`);
+  return { kind: 'event', subject, schema, scope };
+}
+
+type ScopeField<S extends z.ZodType> = Extract<keyof z.infer<S>, string>;
+
+const TOKEN = /^[^\s.*>]+$/;
+
+/** Whether `value` can be one token of a subject (no dot, no wildcard, no white space). */
+export function isSubjectToken(value: string): boolean {
+  return TOKEN.test(value);
+}
+
+/** The scope's tokens for a payload (checked against its contract already). */
+export function scopeTokens(contract: EventContract, payload: unknown): string[] {
+  const record = payload as Record<string, unknown>;
+  return contract.scope.map((field) => {
+    const value = record[field];
+    const token =
+      value === null || value === undefined ? NO_SCOPE_VALUE : typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+    if (!TOKEN.test(token))
+      throw new Error(
+        `${contract.subject}: ${field} ${JSON.stringify(token)} cannot be a subject token (a string or a number without dots, wildcards or spaces)`,
+      );
+    return token;
+  });
+}
+
+/** The subject an event is published on: its type, then its scope's tokens. */
+export function eventSubject(contract: EventContract, payload: unknown): string {
+  return [contract.subject, ...scopeTokens(contract, payload)].join('.');
+}
+
+/**
+ * Finds the contract of an event received on `subject` (without the deployment prefix) among
+ * `contracts`: the one whose type starts it and whose scope's token count follows, or whose
+ * type is all of it (an event published before subjects carried a scope). Undefined for a
+ * subject of no contract here (another version, an event this service does not know).
+ */
+export function contractOfSubject<C extends EventContract>(contracts: ReadonlyMap<string, C>, subject: string): C | undefined {
+  const tokens = subject.split('.');
+  for (let n = tokens.length; n > 0; n--) {
+    const contract = contracts.get(n === tokens.length ? subject : tokens.slice(0, n).join('.'));
+    if (contract) return n === tokens.length || contract.scope.length === tokens.length - n ? contract : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Filters that match the stream's events published before subjects carried a scope (the type
+ * alone, e.g. `directory.*.*.*`): a scoped check must wait for those as well, since no scope
+ * filter finds them. Their lookup answers "none" once the stream no longer holds any.
+ */
+export function unscopedFilters(stream: StreamContract): string[] {
+  const shapes = new Set(
+    stream.events.map((e) => {
+      const tokens = e.subject.split('.');
+      return [tokens[0], ...tokens.slice(1).map(() => '*')].join('.');
+    }),
+  );
+  return [...shapes];
+}
+
+/** The contracts of streams by type, for `contractOfSubject`. */
+export function contractsByType<C extends EventContract>(events: readonly C[]): Map<string, C> {
+  return new Map(events.map((e) => [e.subject, e]));
+}
+
+/**
+ * Whether a received event's subject carries its payload's scope (a producer that wrote another
+ * would hide it from scoped checks), or none at all (published before scopes, see `unscopedFilters`).
+ */
+export function scopeMatches(contract: EventContract, subject: string, payload: unknown): boolean {
+  if (subject === contract.subject) return true;
+  try {
+    return subject === eventSubject(contract, payload);
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -53,4 +150,34 @@ export function defineRpc<Req extends z.ZodType, Res extends z.ZodType>(
 
 export function defineStream(name: string, subjects: readonly string[], events: readonly EventContract[]): StreamContract {
   return { name, subjects, events };
+}
+
+/**
+ * The subject filters that find `events` of `stream` about the entities named in `values` (a
+ * scope field's value; a field not given matches any token). Filters that differ in one token
+ * of their type are merged into one with `*` there, as long as the merged filter matches no
+ * other event type of the stream: fewer lookups, never a wider one.
+ */
+export function scopeFilters(stream: StreamContract, events: readonly EventContract[], values: Readonly<Record<string, string>>): string[] {
+  const chosen = new Set(events.map((e) => e.subject));
+  let filters = events.map((e) => [...e.subject.split('.'), ...e.scope.map((field) => values[field] ?? '*')]);
+  const others = stream.events.filter((e) => !chosen.has(e.subject)).map((e) => [...e.subject.split('.'), ...e.scope.map(() => '*')]);
+  const overlaps = (a: string[], b: string[]) => a.length === b.length && a.every((t, i) => t === '*' || b[i] === '*' || t === b[i]);
+  for (let merged = true; merged;) {
+    merged = false;
+    outer: for (let i = 0; i < filters.length; i++) {
+      for (let j = i + 1; j < filters.length; j++) {
+        const [a, b] = [filters[i], filters[j]];
+        if (a.length !== b.length) continue;
+        const differ = a.flatMap((t, k) => (t === b[k] ? [] : [k]));
+        if (differ.length > 1) continue;
+        const wider = a.map((t, k) => (differ.includes(k) ? '*' : t));
+        if (others.some((o) => overlaps(wider, o))) continue;
+        filters = [...filters.filter((_, k) => k !== i && k !== j), wider];
+        merged = true;
+        break outer;
+      }
+    }
+  }
+  return [...new Set(filters.map((f) => f.join('.')))];
 }

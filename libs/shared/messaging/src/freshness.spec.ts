@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConsumerProgress } from './consumer-progress';
-import { defineStream } from './contract';
+import { z } from 'zod';
+import { defineEvent, defineStream } from './contract';
 import type { NatsBus } from './bus';
 import { FreshnessGate } from './freshness';
 
@@ -106,5 +107,138 @@ describe('FreshnessGate', () => {
     assert.deepEqual(await gate.check(), { fresh: false, reason: 'lost the lease', lag: {}, cause: cut });
     progress.resume();
     assert.equal(progress.suspensionCause(), undefined);
+  });
+
+  describe('with a scope', () => {
+    const Changed = defineEvent('s.user.changed.v1', z.object({ organizationId: z.string(), userId: z.string() }), [
+      'organizationId',
+      'userId',
+    ]);
+    const SCOPED = defineStream('S', ['s.>'], [Changed]);
+
+    /** The stream lookup and the per-filter lookups, each answered by hand. */
+    function scopedBus(supported = true) {
+      const streams: { resolve: (seq: number) => void; reject: (e: Error) => void }[] = [];
+      const filtered: { filter: string; resolve: (seq: number) => void; reject: (e: Error) => void }[] = [];
+      const bus = {
+        lastSequence: () => new Promise<number>((resolve, reject) => streams.push({ resolve, reject })),
+        scopedLookups: () => supported,
+        lastSequenceMatching: (_stream: unknown, filter: string) =>
+          new Promise<number>((resolve, reject) => filtered.push({ filter, resolve, reject })),
+      } as unknown as NatsBus;
+      return { bus, streams, filtered };
+    }
+    const scope = { S: ['s.user.*.v1.*.u1'] };
+
+    it('asks for no filter while the floor is at the stream’s last sequence (the quiet case costs what it did)', async () => {
+      const { bus, streams, filtered } = scopedBus();
+      const progress = new ConsumerProgress();
+      progress.start('S', 7);
+      const result = new FreshnessGate(bus, progress, [SCOPED], 100).check(scope);
+      await tick();
+      streams[0]?.resolve(7);
+      assert.equal((await result).fresh, true);
+      assert.equal(filtered.length, 0);
+    });
+
+    it("is fresh behind another scope's events once the floor passes the scope's last event and the unscoped ones", async () => {
+      const { bus, streams, filtered } = scopedBus();
+      const progress = new ConsumerProgress();
+      progress.start('S', 100);
+      const result = new FreshnessGate(bus, progress, [SCOPED], 30).check(scope);
+      await tick();
+      streams[0]?.resolve(5100); // another organisation's import: 5,000 events not applied yet
+      await tick();
+      assert.deepEqual(filtered.map((f) => f.filter).sort(), ['s.*.*.*', 's.user.*.v1.*.u1']);
+      filtered.find((f) => f.filter === 's.user.*.v1.*.u1')?.resolve(42);
+      filtered.find((f) => f.filter === 's.*.*.*')?.resolve(3);
+      assert.equal((await result).fresh, true);
+    });
+
+    it("still waits for the scope's own event behind the others, and refuses with the lag to it", async () => {
+      const { bus, streams, filtered } = scopedBus();
+      const progress = new ConsumerProgress();
+      progress.start('S', 100);
+      const result = new FreshnessGate(bus, progress, [SCOPED], 30).check(scope);
+      await tick();
+      streams[0]?.resolve(5100);
+      await tick();
+      filtered.find((f) => f.filter === 's.user.*.v1.*.u1')?.resolve(5050); // the person's change, behind the import
+      filtered.find((f) => f.filter === 's.*.*.*')?.resolve(0);
+      const answer = await result;
+      assert.equal(answer.fresh, false);
+      assert.deepEqual(answer.fresh === false && answer.lag, { S: 4950 });
+    });
+
+    it('waits for the events published before scopes, which no scope filter finds', async () => {
+      const { bus, streams, filtered } = scopedBus();
+      const progress = new ConsumerProgress();
+      progress.start('S', 10);
+      const result = new FreshnessGate(bus, progress, [SCOPED], 30).check(scope);
+      await tick();
+      streams[0]?.resolve(20);
+      await tick();
+      filtered.find((f) => f.filter === 's.user.*.v1.*.u1')?.resolve(0);
+      filtered.find((f) => f.filter === 's.*.*.*')?.resolve(15);
+      const answer = await result;
+      assert.deepEqual(answer.fresh === false && answer.lag, { S: 5 });
+    });
+
+    it('shares a filter lookup between callers only when it was sent after they arrived', async () => {
+      const { bus, streams, filtered } = scopedBus();
+      const progress = new ConsumerProgress();
+      progress.start('S', 1);
+      const gate = new FreshnessGate(bus, progress, [SCOPED], 1000);
+      const first = gate.check(scope);
+      await tick();
+      streams[0]?.resolve(10);
+      await tick();
+      assert.equal(filtered.length, 2);
+      // Two more callers arrive while the first one's filter lookups are on the wire.
+      const second = gate.check(scope);
+      const third = gate.check(scope);
+      await tick();
+      streams[1]?.resolve(10);
+      await tick();
+      await tick();
+      // The third came while the second's stream lookup was on the wire: it waits for the next one.
+      streams[2]?.resolve(10);
+      await tick();
+      assert.equal(filtered.length, 2, 'they wait for the lookups on the wire to end, then share new ones');
+      for (const f of filtered.splice(0)) f.resolve(1);
+      assert.equal((await first).fresh, true);
+      await tick();
+      await tick();
+      assert.equal(filtered.length, 2, 'one new lookup per filter for both late callers');
+      for (const f of filtered.splice(0)) f.resolve(1);
+      assert.equal((await second).fresh, true);
+      assert.equal((await third).fresh, true);
+    });
+
+    it('waits for the whole stream on a server that cannot look a filter up cheaply (nats-server 2.9)', async () => {
+      const { bus, streams, filtered } = scopedBus(false);
+      const progress = new ConsumerProgress();
+      progress.start('S', 100);
+      const result = new FreshnessGate(bus, progress, [SCOPED], 30).check(scope);
+      await tick();
+      streams[0]?.resolve(5100);
+      const answer = await result;
+      assert.deepEqual(answer.fresh === false && answer.lag, { S: 5000 });
+      assert.equal(filtered.length, 0);
+    });
+
+    it('refuses when a filter lookup fails', async () => {
+      const { bus, streams, filtered } = scopedBus();
+      const progress = new ConsumerProgress();
+      progress.start('S', 1);
+      const result = new FreshnessGate(bus, progress, [SCOPED], 1000).check(scope);
+      await tick();
+      streams[0]?.resolve(10);
+      await tick();
+      filtered[0]?.reject(new Error('no answer within 500 ms'));
+      filtered[1]?.resolve(0);
+      const answer = await result;
+      assert.match(answer.fresh === false ? answer.reason : '', /cannot reach NATS to confirm freshness \(no answer within 500 ms\)/);
+    });
   });
 });

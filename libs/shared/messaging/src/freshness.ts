@@ -1,7 +1,14 @@
 import { type NatsBus, describe } from './bus';
 import { withinMs } from './consumer-lag';
 import type { ConsumerProgress } from './consumer-progress';
-import type { StreamContract } from './contract';
+import { unscopedFilters, type StreamContract } from './contract';
+
+/**
+ * What one decision depends on: for each stream (by contract name), the subject filters (without
+ * the deployment prefix, wildcards allowed) whose events can change it. A stream not named is
+ * waited for whole; one named with no filter holds nothing the decision needs.
+ */
+export type FreshnessScope = Readonly<Record<string, readonly string[]>>;
 
 export type FreshnessResult =
   | { fresh: true; waitedMs: number }
@@ -13,12 +20,22 @@ export type FreshnessResult =
  * (SECURITY.md, "Immediately" is a freshness contract). It asks each stream for its last
  * sequence and waits, a bounded time, for the applied floor to reach it.
  *
- * Concurrent callers share one stream lookup, but only one that was *sent after they arrived*:
- * a lookup already in flight may predate the change whose 2xx the caller has seen.
+ * With a scope (docs/decisions/0009-scoped-freshness.md), a stream the floor has not reached is
+ * asked again for the last sequence on the scope's subjects (and on subjects published before
+ * events carried a scope), and the floor need only reach that: every event up to the floor is
+ * applied, so every event that can change the decision is. Another organisation's import
+ * behind the floor does not hold the decision; an event of the scope behind it still does.
+ *
+ * Concurrent callers share one stream lookup, and one lookup per subject filter, but only one
+ * that was *sent after they arrived*: a lookup already in flight may predate the change whose
+ * 2xx the caller has seen.
  */
 export class FreshnessGate {
   private inFlight?: Promise<Map<string, number>>;
   private next?: Promise<Map<string, number>>;
+  /** Lookups of one stream's last sequence on one filter, keyed by stream and filter. */
+  private readonly filtered = new Map<string, { inFlight?: Promise<number>; next?: Promise<number> }>();
+  private readonly unscoped: Map<string, string[]>;
 
   constructor(
     private readonly bus: NatsBus,
@@ -26,9 +43,12 @@ export class FreshnessGate {
     private readonly streams: readonly StreamContract[],
     private readonly maxWaitMs: number,
     private readonly lookupTimeoutMs = 500,
-  ) {}
+  ) {
+    this.unscoped = new Map(streams.map((s) => [s.name, unscopedFilters(s)]));
+  }
 
-  async check(): Promise<FreshnessResult> {
+  /** Without a scope, or on a server that cannot look one up cheaply (NatsBus.scopedLookups), every stream is waited for whole. */
+  async check(scope?: FreshnessScope): Promise<FreshnessResult> {
     const started = Date.now();
     // Another instance may hold the consumers: what this one applied proves nothing.
     const suspended = this.progress.suspension();
@@ -38,6 +58,14 @@ export class FreshnessGate {
       targets = await this.lookupAfterNow();
     } catch (error) {
       return { fresh: false, reason: `cannot reach NATS to confirm freshness (${describe(error)})`, lag: {} };
+    }
+    // Where the server scans every subject for a filter (2.9), the whole stream it is: exact, unscoped.
+    if (scope && this.bus.scopedLookups()) {
+      try {
+        targets = await this.narrowed(targets, scope);
+      } catch (error) {
+        return { fresh: false, reason: `cannot reach NATS to confirm freshness (${describe(error)})`, lag: {} };
+      }
     }
     const deadline = started + this.maxWaitMs;
     for (;;) {
@@ -57,6 +85,53 @@ export class FreshnessGate {
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
+  }
+
+  /**
+   * The scope's targets for the streams whose floor is below their last sequence now (the
+   * others are proven already): the newest sequence on any of the scope's subjects, or on a
+   * subject without a scope. Never above the stream's own target, which it only lowers.
+   */
+  private async narrowed(targets: Map<string, number>, scope: FreshnessScope): Promise<Map<string, number>> {
+    const narrowed = new Map(targets);
+    await Promise.all(
+      this.streams.map(async (stream) => {
+        const filters = scope[stream.name];
+        const last = targets.get(stream.name) ?? 0;
+        if (filters === undefined || last <= this.progress.applied(stream.name)) return;
+        const all = [...filters, ...(this.unscoped.get(stream.name) ?? [])];
+        const found = await Promise.all(all.map((filter) => this.filteredAfterNow(stream, filter)));
+        narrowed.set(stream.name, Math.min(last, Math.max(0, ...found)));
+      }),
+    );
+    return narrowed;
+  }
+
+  /** As lookupAfterNow, for one stream's last sequence on one filter. */
+  private filteredAfterNow(stream: StreamContract, filter: string): Promise<number> {
+    const key = `${stream.name} ${filter}`;
+    let slot = this.filtered.get(key);
+    if (!slot) this.filtered.set(key, (slot = {}));
+    const entry = slot;
+    const start = (): Promise<number> => {
+      const lookup = withinMs(this.bus.lastSequenceMatching(stream, filter), this.lookupTimeoutMs);
+      entry.inFlight = lookup;
+      void lookup
+        .catch(() => undefined)
+        .finally(() => {
+          if (entry.inFlight === lookup) entry.inFlight = undefined;
+          if (!entry.inFlight && !entry.next) this.filtered.delete(key);
+        });
+      return lookup;
+    };
+    if (!entry.inFlight) return start();
+    entry.next ??= entry.inFlight
+      .catch(() => undefined)
+      .then(() => {
+        entry.next = undefined;
+        return start();
+      });
+    return entry.next;
   }
 
   private suspended(reason: string): FreshnessResult {

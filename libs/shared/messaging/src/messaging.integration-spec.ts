@@ -20,9 +20,9 @@ import { Outbox } from './outbox';
 import { OutboxMessage, createOutboxTable, dropOutboxTable } from './outbox-message.entity';
 import type { ResyncRequest, ResyncResult } from './snapshot';
 
-const Ping = defineEvent('test.ping.v1', z.object({ n: z.number().int() }));
+const Ping = defineEvent('test.ping.v1', z.object({ n: z.number().int() }), ['n']);
 const STREAM = defineStream('TEST', ['test.>'], [Ping]);
-const Tick = defineEvent('resync-test.tick.v1', z.object({ n: z.number().int() }));
+const Tick = defineEvent('resync-test.tick.v1', z.object({ n: z.number().int() }), ['n']);
 const TICKS = defineStream('TICKS', ['resync-test.>'], [Tick]);
 
 class CreateOutbox1764300000000 implements MigrationInterface {

@@ -6,7 +6,7 @@ import { PrivateNatsServer } from '@jit/testing';
 import { NatsBus } from './bus';
 import { defineEvent, defineRpc, defineStream } from './contract';
 
-const Ping = defineEvent('inbox.ping.v1', z.object({ n: z.number().int() }));
+const Ping = defineEvent('inbox.ping.v1', z.object({ n: z.number().int() }), ['n']);
 const STREAM = defineStream('INBOX_TEST', ['inbox.>'], [Ping]);
 const OTHERS = defineStream('OTHERS', ['others.>'], []);
 const Echo = defineRpc('rpc.inbox.echo.v1', z.object({ n: z.number().int() }), z.object({ n: z.number().int() }));

@@ -9,7 +9,7 @@ import {
 } from '@nestjs/common';
 import { DataSource, In, IsNull, type EntityManager } from 'typeorm';
 import { GroupCommit } from '@jit/persistence';
-import type { EventContract, PayloadOf } from './contract';
+import { eventSubject, type EventContract, type PayloadOf } from './contract';
 import { NatsBus, encodeJson, describe } from './bus';
 import { ContractViolationError, EventNotConfirmedError } from './errors';
 import { OutboxMessage } from './outbox-message.entity';
@@ -70,7 +70,8 @@ export class Outbox implements BeforeApplicationShutdown {
           // it is in the body, so the bus seal covers it, and consumers' schemas ignore it.
           const actor = currentActor();
           const body = actor ? { ...(checked.data as object), actor } : (checked.data as object);
-          rows.push(manager.create(OutboxMessage, { id: randomUUID(), subject: contract.subject, payload: body }));
+          // The row keeps the subject with its scope (eventSubject): the relay publishes it as it is.
+          rows.push(manager.create(OutboxMessage, { id: randomUUID(), subject: eventSubject(contract, checked.data), payload: body }));
         },
       };
       const value = await work(tx);

@@ -29,7 +29,7 @@ import { ZodBody } from './openapi';
 import { runService, trustProxiesOnExpress } from './run-service';
 import { ServiceKitModule } from './service-kit.module';
 
-const Tick = defineEvent('kit.tick.v1', z.object({ n: z.number().int() }));
+const Tick = defineEvent('kit.tick.v1', z.object({ n: z.number().int() }), ['n']);
 const STREAM = defineStream('KIT', ['kit.>'], [Tick]);
 const SCHEMA = 'kittest';
 

@@ -3,7 +3,10 @@ import { jetstreamManager } from '@nats-io/jetstream';
 
 export interface StoredEvent {
   seq: number;
+  /** The event's type, with the deployment prefix: the subject without the scope after the version (`….v1`). */
   subject: string;
+  /** The subject it was published on: its type, then its scope (organisation, ids). */
+  scopedSubject: string;
   msgId: string | undefined;
   payload: Record<string, unknown>;
 }
@@ -18,10 +21,23 @@ export async function readStream(natsUrl: string, streamName: string): Promise<S
     for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
       const m = await jsm.streams.getMessage(streamName, { seq });
       if (!m) continue;
-      events.push({ seq, subject: m.subject, msgId: m.header?.get('Nats-Msg-Id'), payload: m.json<Record<string, unknown>>() });
+      events.push({
+        seq,
+        subject: typeOf(m.subject),
+        scopedSubject: m.subject,
+        msgId: m.header?.get('Nats-Msg-Id'),
+        payload: m.json<Record<string, unknown>>(),
+      });
     }
     return events;
   } finally {
     await nc.close();
   }
+}
+
+/** Every event type ends with its version (`v1`); what follows is the scope, made of ids. */
+function typeOf(subject: string): string {
+  const tokens = subject.split('.');
+  const version = tokens.findLastIndex((t) => /^v\d+$/.test(t));
+  return version < 0 ? subject : tokens.slice(0, version + 1).join('.');
 }
