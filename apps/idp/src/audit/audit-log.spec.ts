@@ -32,6 +32,7 @@ describe('AuditService: one info line per sign-in and per refusal, for operators
         inResponseTo: '_r1',
         initiatedBy: 'sp',
         encrypted: false,
+        authnContextClassRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
         occurredAt: new Date().toISOString(),
       },
       'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
@@ -46,6 +47,7 @@ describe('AuditService: one info line per sign-in and per refusal, for operators
           userId: USER,
           nameIdFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress',
           initiatedBy: 'sp',
+          authnContextClassRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
         },
       },
     ]);
