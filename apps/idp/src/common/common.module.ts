@@ -17,6 +17,7 @@ import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
 import { BrowserReplies } from './outcome';
 import { RefusalResponder } from './refusal-responder';
+import { databaseThrottleStore } from './throttle-limiter';
 
 const SHARED = [
   AuditService,
@@ -31,13 +32,16 @@ const SHARED = [
   MfaService,
   {
     provide: MfaThrottle,
-    inject: [IDP_CONFIG],
-    useFactory: (c: IdpConfig) =>
-      new MfaThrottle({
-        perUser: c.IDP_MFA_FAILURES_PER_USER,
-        perSession: c.IDP_MFA_FAILURES_PER_SESSION,
-        windowSeconds: c.IDP_MFA_THROTTLE_SECONDS,
-      }),
+    inject: [IDP_CONFIG, DataSource],
+    useFactory: (c: IdpConfig, dataSource: DataSource) =>
+      new MfaThrottle(
+        {
+          perUser: c.IDP_MFA_FAILURES_PER_USER,
+          perSession: c.IDP_MFA_FAILURES_PER_SESSION,
+          windowSeconds: c.IDP_MFA_THROTTLE_SECONDS,
+        },
+        databaseThrottleStore(dataSource),
+      ),
   },
   {
     provide: ConsoleApplication,
