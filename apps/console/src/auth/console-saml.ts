@@ -8,10 +8,7 @@ import {
   type Profile,
   type VerifiedCallback,
 } from '@node-saml/passport-saml';
-// Shared by every SAML instance: MultiSamlStrategy makes one per request, and the AuthnRequest ID
-// must outlive it until the Response comes back.
-import { InMemoryCacheProvider } from '@node-saml/node-saml/lib/in-memory-cache-provider';
-import { SAML, type SamlConfig } from '@node-saml/node-saml';
+import { SAML, type CacheProvider, type SamlConfig } from '@node-saml/node-saml';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { consoleApplicationId, CONSOLE_SAML_PATHS } from '@jit/idp-contracts';
 import { DomainError, ErrorCode } from '@jit/service';
@@ -22,7 +19,8 @@ import type { SignedIn } from '../session/console-session';
 export class SamlRejectedError extends Error {}
 
 const SAML_ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
-const REQUEST_ID_TTL_MS = 10 * 60_000;
+/** How long an AuthnRequest ID waits for its Response. */
+export const REQUEST_ID_TTL_MS = 10 * 60_000;
 
 type StrategyRequest = Parameters<MultiSamlStrategy['authenticate']>[0];
 type StrategyOutcome = { kind: 'redirect'; url: string } | { kind: 'success'; user: unknown } | { kind: 'fail'; reason: string };
@@ -49,7 +47,6 @@ export interface ConsoleSamlOptions {
  * come with the IdP's cross-site POST).
  */
 export class ConsoleSaml {
-  private readonly requestIds = new InMemoryCacheProvider({ keyExpirationPeriodMs: REQUEST_ID_TTL_MS });
   private readonly optionsOf = new WeakMap<object, Partial<PassportSamlConfig>>();
   private readonly strategy: MultiSamlStrategy;
   readonly entityId: string;
@@ -60,6 +57,12 @@ export class ConsoleSaml {
   constructor(
     options: ConsoleSamlOptions,
     private readonly metadata: IdpMetadataService,
+    /**
+     * The AuthnRequest IDs sent and not yet answered (InResponseTo validation). Shared by every
+     * SAML object (MultiSamlStrategy makes one per request) and, in the database (SamlRequestIds),
+     * by every console instance: the Response may come back to another one.
+     */
+    private readonly requestIds: CacheProvider,
   ) {
     this.entityId = options.consoleUrl + CONSOLE_SAML_PATHS.metadata;
     this.acsUrl = options.consoleUrl + CONSOLE_SAML_PATHS.acs;
