@@ -312,7 +312,6 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.sweeper);
     await this.flush().catch(() => undefined);
-    await this.shared?.close();
   }
 
   private hold(session: IdpSession): void {

@@ -1,8 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Logger } from '@nestjs/common';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { describe } from '@jit/messaging';
+import type { PgNotifications } from '../common/pg-notifications';
 import type { IdpSession } from './session-store';
 
 /** A signed-in session's columns beside its data (rows written before the data held the whole session need them). */
@@ -59,7 +57,6 @@ const CHANNEL = 'idp_session_ended';
 const CHANGED = 'idp_session_changed';
 /** A pending-session insert in this many trims the table back to its bound (and so does every sweep). */
 const TRIM_EVERY = 64;
-const RECONNECT_MS = 1000;
 
 export const sessionHash = (id: string): string => createHash('sha256').update(id).digest('hex');
 
@@ -79,36 +76,34 @@ export const sessionHash = (id: string): string => createHash('sha256').update(i
  *   and in time (SessionStore's limits).
  */
 export class SharedSessions {
-  private readonly log = new Logger(SharedSessions.name);
-  private client?: Client;
-  private closed = false;
-  private timer?: NodeJS.Timeout;
   /** Told with each change this instance announces, so that it does not drop its own copy. */
   private readonly instance = randomBytes(8).toString('hex');
   private insertsSinceTrim = 0;
-  listening = false;
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly databaseUrl: string,
+    private readonly notifications: PgNotifications,
     /**
      * Called with an ended session's hash; `null`: drop every copy (announcements may have been
      * missed). `changed`: the session changed on another instance (read it again).
      */
-    private readonly ended: (hash: string | null, changed?: 'changed') => void,
-  ) {}
-
-  async open(): Promise<void> {
-    await this.listen();
+    ended: (hash: string | null, changed?: 'changed') => void,
+  ) {
+    notifications.on(CHANNEL, (hash) => ended(hash));
+    notifications.on(CHANGED, (payload) => {
+      const [hash, by] = payload.split(' ');
+      if (by !== this.instance) ended(hash, 'changed');
+    });
+    notifications.onReset(() => ended(null));
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    const client = this.client;
-    this.client = undefined;
-    this.listening = false;
-    await client?.end().catch(() => undefined);
+  /** Whether ended and changed sessions are heard of now (else no copy may be trusted). */
+  get listening(): boolean {
+    return this.notifications.listening;
+  }
+
+  async open(): Promise<void> {
+    await this.notifications.open();
   }
 
   /** The session, signed in or not yet, as the database holds it now. */
@@ -243,49 +238,5 @@ export class SharedSessions {
       now - limits.pendingMs,
     ]);
     await this.trimPending(limits.maxPending);
-  }
-
-  private async listen(): Promise<void> {
-    if (this.closed) return;
-    const client = new Client({ connectionString: this.databaseUrl, application_name: 'idp sessions', keepAlive: true });
-    const lost = (error: unknown) => {
-      if (this.client !== client) return;
-      this.client = undefined;
-      this.listening = false;
-      this.log.warn(
-        `Stopped hearing about sessions ended on other instances (${describe(error)}): reading each session from the database until it is back`,
-      );
-      void client.end().catch(() => undefined);
-      this.retry();
-    };
-    client.on('error', lost);
-    client.on('end', () => lost(new Error('the connection was closed')));
-    client.on('notification', (n) => {
-      if (!n.payload) return;
-      if (n.channel === CHANNEL) this.ended(n.payload);
-      const [hash, by] = n.payload.split(' ');
-      if (n.channel === CHANGED && by !== this.instance) this.ended(hash, 'changed');
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
-      await client.query(`LISTEN ${CHANGED}`);
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      this.log.warn(`Cannot hear about sessions ended on other instances yet (${describe(error)}): reading each session from the database`);
-      this.retry();
-      return;
-    }
-    this.client = client;
-    // Announcements made before now were not heard: no copy held until now may be trusted.
-    this.ended(null);
-    this.listening = true;
-  }
-
-  private retry(): void {
-    if (this.closed) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.listen(), RECONNECT_MS);
-    this.timer.unref();
   }
 }

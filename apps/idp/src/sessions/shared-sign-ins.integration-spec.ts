@@ -7,6 +7,12 @@ import { eventually } from '@jit/testing';
 import { Initial1764300000000 } from '../migrations/1764300000000-Initial';
 import { SharedSessions1766000000000 } from '../migrations/1766000000000-SharedSessions';
 import { SharedSignIns1767000000000 } from '../migrations/1767000000000-SharedSignIns';
+import { Mfa1766000000000 } from '../migrations/1766000000000-Mfa';
+import type { AuditService } from '../audit/audit.service';
+import { MfaPolicyFreshness } from '../common/mfa-policy-freshness';
+import { PgNotifications } from '../common/pg-notifications';
+import { loadIdpConfig } from '../config';
+import { MfaService, POLICY_CACHE_MS } from '../mfa/mfa.service';
 import { SessionStore, type PendingSso } from './session-store';
 import { SharedSessions, sessionHash } from './shared-sessions';
 import { SignOutWalks, type SignOutWalk } from './sign-out-walks';
@@ -14,12 +20,20 @@ import { SignOutWalks, type SignOutWalk } from './sign-out-walks';
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/jit_test_signins_${randomBytes(6).toString('hex')}`;
 let dataSource: DataSource;
 const stores: SessionStore[] = [];
+const listeners: PgNotifications[] = [];
+
+/** An instance's one LISTEN connection (what common.module makes). */
+function notifications(): PgNotifications {
+  const n = new PgNotifications(databaseUrl);
+  listeners.push(n);
+  return n;
+}
 let now = 1_000_000_000;
 
 /** An IdP instance's session store on the shared database (what common.module makes). */
 async function instance(limits: { maxPending?: number; pendingMs?: number } = {}): Promise<SessionStore> {
   const store = new SessionStore(1_800_000, 28_800_000, { pendingMs: 600_000, maxPending: 100, now: () => now, ...limits });
-  store.share(new SharedSessions(dataSource, databaseUrl, (hash, changed) => store.endedElsewhere(hash, changed)));
+  store.share(new SharedSessions(dataSource, notifications(), (hash, changed) => store.endedElsewhere(hash, changed)));
   await store.onModuleInit();
   stores.push(store);
   return store;
@@ -46,7 +60,7 @@ beforeAll(async () => {
       url: databaseUrl,
       schema: 'idp',
       entities: [],
-      migrations: [Initial1764300000000, SharedSessions1766000000000, SharedSignIns1767000000000],
+      migrations: [Initial1764300000000, SharedSessions1766000000000, Mfa1766000000000, SharedSignIns1767000000000],
     }),
   );
   await dataSource.initialize();
@@ -54,6 +68,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const store of stores) await store.onApplicationShutdown();
+  for (const n of listeners) await n.close();
   await dataSource?.destroy();
   await dropDatabase(databaseUrl);
 });
@@ -104,7 +119,7 @@ describe('a sign-in in progress, shared by every IdP instance', () => {
       await store.save(s);
       ids.push(s.id);
     }
-    const shared = new SharedSessions(dataSource, databaseUrl, () => undefined);
+    const shared = new SharedSessions(dataSource, notifications(), () => undefined);
     await shared.trimPending(3);
     assert.equal(await shared.pendingCount(), 3);
     assert.equal(await a.resolve(ids[0]), undefined, 'the oldest went');
@@ -185,5 +200,27 @@ describe('Single Logout walks in the database', () => {
     assert.ok((await b.get(y)) && (await b.get(z)));
     clock += 1_000;
     assert.equal(await a.get(z), undefined, 'expired');
+  });
+});
+
+describe("an organisation's MFA policy", () => {
+  it('reaches every instance at once, well before the cache would have let go of it', async () => {
+    // The audit trail is not what is tested here: its events are recorded nowhere.
+    const audit = { record: () => Promise.resolve() } as unknown as AuditService;
+    const instances = await Promise.all(
+      [0, 1].map(async () => {
+        const mfa = new MfaService(dataSource, audit, loadIdpConfig({}));
+        await new MfaPolicyFreshness(notifications(), mfa).onModuleInit();
+        return mfa;
+      }),
+    );
+    const [a, b] = instances;
+    const organizationId = pending.organizationId;
+    assert.equal(await b.policy(organizationId), 'off', 'B holds "off" in its cache now');
+    const setAt = Date.now();
+    await a.setPolicy(organizationId, 'required');
+    await eventually(async () => assert.equal(await b.policy(organizationId), 'required'), { timeoutMs: POLICY_CACHE_MS, intervalMs: 20 });
+    const took = Date.now() - setAt;
+    assert.ok(took < POLICY_CACHE_MS / 5, `B followed in ${took} ms`);
   });
 });
