@@ -11,6 +11,7 @@ import {
 import { SAML, type CacheProvider, type SamlConfig } from '@node-saml/node-saml';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { consoleApplicationId, CONSOLE_SAML_PATHS } from '@jit/idp-contracts';
+import { isDatabaseUnavailable } from '@jit/persistence';
 import { DomainError, ErrorCode } from '@jit/service';
 import type { IdpMetadata, IdpMetadataService } from '@jit/sp-metadata';
 import type { SignedIn } from '../session/console-session';
@@ -105,7 +106,8 @@ export class ConsoleSaml {
     try {
       outcome = await this.runStrategy(req, organizationId, {});
     } catch (error) {
-      if (error instanceof DomainError) throw error;
+      // The AuthnRequest IDs are in the database (SamlRequestIds): its outage is a 503, not a rejected Response.
+      if (error instanceof DomainError || isDatabaseUnavailable(error)) throw error;
       this.metadata.forget(appId);
       throw new SamlRejectedError((error as Error).message || 'The SAML response was rejected');
     }
