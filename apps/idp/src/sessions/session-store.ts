@@ -97,6 +97,8 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
   /** With `shared`: ids ended here lately, which a request still holding the session must not write back. */
   private readonly destroyedLately = new Map<string, number>();
   private shared?: SharedSessions;
+  /** A write's failure, until a flush reports it. */
+  private failed?: Error;
 
   constructor(idleMs: number, absoluteMs: number, limits: Partial<Pick<SessionLimits, 'pendingMs' | 'maxPending' | 'now'>> = {}) {
     this.limits = {
@@ -201,9 +203,16 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
     return shared.remove(session.id);
   }
 
-  /** Waits for the shared store's writes made so far: called before a browser gets its answer. */
+  /**
+   * Waits for the shared store's writes made so far: called before a browser gets its answer.
+   * Throws when one failed since the last flush (the database is away: a 503 page for whichever
+   * request flushes first, which during an outage would have met it anyway).
+   */
   async flush(): Promise<void> {
     while (this.writes.size > 0) await Promise.all([...this.writes]);
+    const failed = this.failed;
+    this.failed = undefined;
+    if (failed !== undefined) throw failed;
   }
 
   /** A session without a user: the start of a sign-in. */
@@ -336,10 +345,16 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
       .catch((error: unknown) => this.log.warn(`Could not record a session's activity: ${describe(error)}`));
   }
 
-  /** Runs a write to the shared store; `flush` waits for it. A failure is logged: the session then stays on this instance only. */
+  /**
+   * Runs a write to the shared store; `flush` waits for it and throws its failure (logged here):
+   * a sign-in or a sign-out the other instances would not see must not be answered as done.
+   */
   private write(work: () => Promise<void>): void {
     const run: Promise<void> = work()
-      .catch((error: unknown) => this.log.error(`Could not write an IdP session to the database: ${describe(error)}`))
+      .catch((error: unknown) => {
+        this.log.error(`Could not write an IdP session to the database: ${describe(error)}`);
+        this.failed ??= error instanceof Error ? error : new Error(describe(error));
+      })
       .finally(() => this.writes.delete(run));
     this.writes.add(run);
   }
@@ -356,7 +371,8 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
     for (const [hash, at] of this.endedLately) if (now - at > 60_000) this.endedLately.delete(hash);
     for (const [id, at] of this.destroyedLately) if (now - at > 60_000) this.destroyedLately.delete(id);
     const shared = this.shared;
-    if (shared) this.write(() => shared.sweep(now, this.limits));
+    // Not a request's write: a failure is logged, and the next sweep tries again.
+    shared?.sweep(now, this.limits).catch((error: unknown) => this.log.warn(`Could not sweep expired IdP sessions: ${describe(error)}`));
   }
 }
 
