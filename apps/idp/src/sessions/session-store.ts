@@ -281,10 +281,32 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The live signed-in sessions of one person on this instance, oldest first. Sessions are per
-   * instance (this store is memory): other IdP instances hold their own.
+   * The person's live signed-in sessions, oldest first, `current` marking `currentId`'s: on every
+   * instance with `shared` (its rows: whichever instance a request reaches lists the same), else
+   * this instance's.
    */
-  sessionsOf(organizationId: string, userId: string): IdpSession[] {
+  async list(
+    organizationId: string,
+    userId: string,
+    currentId: string,
+  ): Promise<{ createdAt: number; lastSeenAt: number; current: boolean }[]> {
+    const shared = this.shared;
+    if (!shared) {
+      return this.sessionsOf(organizationId, userId).map((s) => ({
+        createdAt: s.createdAt,
+        lastSeenAt: s.lastSeenAt,
+        current: s.id === currentId,
+      }));
+    }
+    const now = this.limits.now();
+    const current = sessionHash(currentId);
+    return (await shared.sessionsOf(organizationId, userId))
+      .filter((s) => !this.outlived(s, this.limits.absoluteMs, now))
+      .map((s) => ({ createdAt: s.createdAt, lastSeenAt: s.lastSeenAt, current: s.hash === current }));
+  }
+
+  /** The live signed-in sessions of one person held by this instance, oldest first. */
+  private sessionsOf(organizationId: string, userId: string): IdpSession[] {
     const now = this.limits.now();
     return [...this.sessions.values()]
       .filter((s) => s.user?.id === userId && s.user.organizationId === organizationId && !this.expired(s, now))
@@ -293,7 +315,7 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Ends every session of the person except `keepId`, on this instance and, with `shared`, on
-   * every other; answers how many this instance held.
+   * every other; answers how many were live (on every instance with `shared`).
    */
   async endOthers(organizationId: string, userId: string, keepId: string): Promise<number> {
     let ended = 0;
@@ -306,9 +328,11 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
     if (shared) {
       // Done before the caller answers: the next request, on any instance, finds them ended.
       const keep = sessionHash(keepId);
-      const others = (await shared.sessionsOf(organizationId, userId)).map((s) => s.hash).filter((h) => h !== keep);
-      for (const hash of others) this.endedLately.set(hash, this.limits.now());
-      await shared.delete(others);
+      const now = this.limits.now();
+      const others = (await shared.sessionsOf(organizationId, userId)).filter((s) => s.hash !== keep);
+      for (const { hash } of others) this.endedLately.set(hash, now);
+      await shared.delete(others.map((s) => s.hash));
+      ended = others.filter((s) => !this.outlived(s, this.limits.absoluteMs, now)).length;
     }
     return ended;
   }
@@ -360,8 +384,11 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
   }
 
   private expired(s: Pick<IdpSession, 'user' | 'lastSeenAt' | 'createdAt'>, now: number): boolean {
-    const lifetime = s.user ? this.limits.absoluteMs : this.limits.pendingMs;
-    return now - s.lastSeenAt > this.limits.idleMs || now - s.createdAt > lifetime;
+    return this.outlived(s, s.user ? this.limits.absoluteMs : this.limits.pendingMs, now);
+  }
+
+  private outlived(s: Pick<IdpSession, 'lastSeenAt' | 'createdAt'>, lifetimeMs: number, now: number): boolean {
+    return now - s.lastSeenAt > this.limits.idleMs || now - s.createdAt > lifetimeMs;
   }
 
   private sweep(): void {

@@ -169,6 +169,34 @@ describe('a signed-in session changed on one instance', () => {
   });
 });
 
+describe("a person's signed-in sessions", () => {
+  it('are listed alike by every instance, and "everywhere else" from one ends the others on all', async () => {
+    const [a, b] = [await instance(), await instance()];
+    const person = { ...user(), id: '0c5e3a7d-1b2f-4e6a-9c8d-7f6e5d4c3b2a' };
+    const onA = a.regenerate({ ...a.create(), user: person });
+    now += 1;
+    const onB = b.regenerate({ ...b.create(), user: person });
+    await Promise.all([a.flush(), b.flush()]);
+    for (const [store, currentId] of [
+      [a, onA.id],
+      [b, onA.id],
+    ] as const) {
+      const listed = await store.list(person.organizationId, person.id, currentId);
+      assert.deepEqual(
+        listed.map((s) => s.current),
+        [true, false],
+        'both sessions, oldest first, "this browser" marked',
+      );
+    }
+    assert.equal(await b.endOthers(person.organizationId, person.id, onB.id), 1, 'the one made on A');
+    assert.deepEqual(
+      (await a.list(person.organizationId, person.id, onB.id)).map((s) => s.current),
+      [true],
+    );
+    assert.equal(await a.resolve(onA.id), undefined);
+  });
+});
+
 describe('Single Logout walks in the database', () => {
   const walk = (): SignOutWalk => ({ organizationId: 'o', sessionIndex: '_s', remaining: [], signedOut: [], unconfirmed: [], skipped: [] });
 
