@@ -87,12 +87,12 @@ export class System {
 
   /**
    * Another instance of a service on the same database and NATS prefix, on a port of its own
-   * (IDP_BASE_URL stays the first's: both behind one address). Started once it answers /health:
+   * (IDP_BASE_URL and CONSOLE_URL stay the first's: both behind one address). Started once it answers /health:
    * it is not expected to become ready.
    */
-  async startAnotherInstance(name: 'catalog' | 'idp' | 'directory'): Promise<ServiceProcess> {
+  async startAnotherInstance(name: 'catalog' | 'idp' | 'directory' | 'console'): Promise<ServiceProcess> {
     const port = await freePort();
-    const portVariable = { catalog: 'CATALOG_PORT', idp: 'IDP_PORT', directory: 'DIRECTORY_PORT' }[name];
+    const portVariable = { catalog: 'CATALOG_PORT', idp: 'IDP_PORT', directory: 'DIRECTORY_PORT', console: 'CONSOLE_PORT' }[name];
     const service = await startService(name, port, { ...this.envFor(name), [portVariable]: String(port) }, { until: 'live' });
     this.running.set(`${name}@${port}`, service);
     return service;

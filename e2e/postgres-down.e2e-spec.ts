@@ -146,9 +146,12 @@ describe('PostgreSQL down: 503 with a reason everywhere, and sign-in again once 
       const response = await fetch(`${system.consoleUrl}${path}`, { headers: { cookie: consoleCookie } });
       assert.deepEqual({ status: response.status, body: (await response.json()) as ErrorBody }, { status: 503, body: expected }, path);
     }
-    // Starting a sign-in needs no database: it still sends the browser to the IdP.
+    // Starting a sign-in records its AuthnRequest ID in the database, for whichever console
+    // instance the IdP's Response reaches: with the database away, a 503 with the reason.
     const start = await fetch(`${system.consoleUrl}/auth/login`, { redirect: 'manual' });
-    assert.equal(start.status, 302);
+    const startPage = await start.text();
+    assert.equal(start.status, 503, startPage);
+    assert.match(startPage, /The database \(PostgreSQL\) is not answering/);
     // Finishing one needs a session: the ACS answers a 503 page with the reason.
     const acs = await heldResponse.agent.postForm(heldResponse.action, heldResponse.fields);
     const page = await acs.text();

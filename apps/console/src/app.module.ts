@@ -29,13 +29,15 @@ import { ActivityHandler } from './activity/activity.handler';
 import { ActivityRetention } from './activity/activity-retention';
 import { ActivityService } from './activity/activity.service';
 import { AuthController } from './auth/auth.controller';
-import { ConsoleSaml } from './auth/console-saml';
+import { ConsoleSaml, REQUEST_ID_TTL_MS } from './auth/console-saml';
+import { SamlRequestIds } from './auth/saml-request-ids';
 import { IdpMetadataService } from '@jit/sp-metadata';
 import { CONSOLE_CONFIG, type ConsoleConfig } from './config';
 import { EventsController } from './live/events.controller';
 import { LiveEvents } from './live/live-events';
 import { MeController } from './me.controller';
 import { Initial1766000000000 } from './migrations/1766000000000-Initial';
+import { SamlRequestIds1767000000000 } from './migrations/1767000000000-SamlRequestIds';
 import { PROXY_BODY_LIMIT, ProxyController } from './proxy/proxy.controller';
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE_MS } from './session/console-session';
 import { PgSessionStore } from './session/pg-session-store';
@@ -56,7 +58,7 @@ export class AppModule {
           config,
           schema: CONSOLE_SCHEMA,
           entities: [Activity, SessionRow],
-          migrations: [Initial1766000000000],
+          migrations: [Initial1766000000000, SamlRequestIds1767000000000],
           bus,
           consumes: CONSOLE_CONSUMES,
         }),
@@ -67,8 +69,8 @@ export class AppModule {
         { provide: IdpMetadataService, useValue: new IdpMetadataService(config.IDP_URL) },
         {
           provide: ConsoleSaml,
-          inject: [IdpMetadataService],
-          useFactory: (metadata: IdpMetadataService) =>
+          inject: [IdpMetadataService, DataSource],
+          useFactory: (metadata: IdpMetadataService, dataSource: DataSource) =>
             new ConsoleSaml(
               {
                 consoleUrl: config.CONSOLE_URL,
@@ -77,6 +79,7 @@ export class AppModule {
                   : {}),
               },
               metadata,
+              new SamlRequestIds(dataSource, REQUEST_ID_TTL_MS),
             ),
         },
         ActivityService,

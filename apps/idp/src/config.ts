@@ -47,7 +47,7 @@ export const idpConfigSchema = baseConfigSchema
     IDP_MFA_THROTTLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
     /** How long a browser may take from the start of a sign-in to entering its password. */
     IDP_PENDING_SESSION_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
-    /** Sessions waiting for a sign-in kept at once; past this the oldest is dropped. */
+    /** Sessions waiting for a sign-in kept at once, by all instances together; past this the oldest is dropped. */
     IDP_MAX_PENDING_SESSIONS: z.coerce.number().int().min(1).default(10_000),
     IDP_RELAY_STATE_MAX_BYTES: z.coerce.number().int().min(80).max(8192).default(1024),
     /** A scheduled signing key must be announced in metadata at least this long before it signs. */

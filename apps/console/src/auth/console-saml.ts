@@ -8,12 +8,10 @@ import {
   type Profile,
   type VerifiedCallback,
 } from '@node-saml/passport-saml';
-// Shared by every SAML instance: MultiSamlStrategy makes one per request, and the AuthnRequest ID
-// must outlive it until the Response comes back.
-import { InMemoryCacheProvider } from '@node-saml/node-saml/lib/in-memory-cache-provider';
-import { SAML, type SamlConfig } from '@node-saml/node-saml';
+import { SAML, type CacheProvider, type SamlConfig } from '@node-saml/node-saml';
 import { DOMParser, type Element } from '@xmldom/xmldom';
 import { consoleApplicationId, CONSOLE_SAML_PATHS } from '@jit/idp-contracts';
+import { isDatabaseUnavailable } from '@jit/persistence';
 import { DomainError, ErrorCode } from '@jit/service';
 import type { IdpMetadata, IdpMetadataService } from '@jit/sp-metadata';
 import type { SignedIn } from '../session/console-session';
@@ -22,7 +20,8 @@ import type { SignedIn } from '../session/console-session';
 export class SamlRejectedError extends Error {}
 
 const SAML_ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
-const REQUEST_ID_TTL_MS = 10 * 60_000;
+/** How long an AuthnRequest ID waits for its Response. */
+export const REQUEST_ID_TTL_MS = 10 * 60_000;
 
 type StrategyRequest = Parameters<MultiSamlStrategy['authenticate']>[0];
 type StrategyOutcome = { kind: 'redirect'; url: string } | { kind: 'success'; user: unknown } | { kind: 'fail'; reason: string };
@@ -49,7 +48,6 @@ export interface ConsoleSamlOptions {
  * come with the IdP's cross-site POST).
  */
 export class ConsoleSaml {
-  private readonly requestIds = new InMemoryCacheProvider({ keyExpirationPeriodMs: REQUEST_ID_TTL_MS });
   private readonly optionsOf = new WeakMap<object, Partial<PassportSamlConfig>>();
   private readonly strategy: MultiSamlStrategy;
   readonly entityId: string;
@@ -60,6 +58,12 @@ export class ConsoleSaml {
   constructor(
     options: ConsoleSamlOptions,
     private readonly metadata: IdpMetadataService,
+    /**
+     * The AuthnRequest IDs sent and not yet answered (InResponseTo validation). Shared by every
+     * SAML object (MultiSamlStrategy makes one per request) and, in the database (SamlRequestIds),
+     * by every console instance: the Response may come back to another one.
+     */
+    private readonly requestIds: CacheProvider,
   ) {
     this.entityId = options.consoleUrl + CONSOLE_SAML_PATHS.metadata;
     this.acsUrl = options.consoleUrl + CONSOLE_SAML_PATHS.acs;
@@ -102,7 +106,8 @@ export class ConsoleSaml {
     try {
       outcome = await this.runStrategy(req, organizationId, {});
     } catch (error) {
-      if (error instanceof DomainError) throw error;
+      // The AuthnRequest IDs are in the database (SamlRequestIds): its outage is a 503, not a rejected Response.
+      if (error instanceof DomainError || isDatabaseUnavailable(error)) throw error;
       this.metadata.forget(appId);
       throw new SamlRejectedError((error as Error).message || 'The SAML response was rejected');
     }

@@ -17,6 +17,7 @@ import {
   redirectBindingUrl,
   type SigningCredentials,
 } from '@jit/saml';
+import { DataSource } from 'typeorm';
 import { freePort, testEnv } from '@jit/testing';
 import { startConsole, type RunningConsole } from '../app.module';
 import { loadConsoleConfig } from '../config';
@@ -36,6 +37,8 @@ let impostorKey: SigningCredentials;
 let consoleKey: { privateKeyPem: string; certificatePem: string };
 let running: RunningConsole;
 let consoleUrl: string;
+/** A second console instance, started by the test that needs it. */
+let another: RunningConsole | undefined;
 let directory: NatsBus;
 const opened: { organizationId: string; userId: string }[] = [];
 const closed: string[] = [];
@@ -109,24 +112,28 @@ beforeAll(async () => {
 
   const port = await freePort();
   consoleUrl = `http://127.0.0.1:${port}`;
-  running = await startConsole(
-    loadConsoleConfig({
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: env.databaseUrl,
-      NATS_URL: env.natsUrl,
-      NATS_PREFIX: env.natsPrefix,
-      CONSOLE_PORT: String(port),
-      CONSOLE_URL: consoleUrl,
-      IDP_URL: idpUrl,
-      CONSOLE_DEFAULT_ORGANIZATION_ID: organizationId,
-      CONSOLE_SAML_SIGNING_KEY: consoleKey.privateKeyPem,
-      CONSOLE_SAML_SIGNING_CERTIFICATE: consoleKey.certificatePem,
-    }),
-  );
+  running = await startConsole(consoleConfig(port));
 });
 
+/** A console instance on this test's database and NATS prefix; every instance has the one public address, consoleUrl. */
+function consoleConfig(port: number) {
+  return loadConsoleConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: env.databaseUrl,
+    NATS_URL: env.natsUrl,
+    NATS_PREFIX: env.natsPrefix,
+    CONSOLE_PORT: String(port),
+    CONSOLE_URL: consoleUrl,
+    IDP_URL: idpUrl,
+    CONSOLE_DEFAULT_ORGANIZATION_ID: organizationId,
+    CONSOLE_SAML_SIGNING_KEY: consoleKey.privateKeyPem,
+    CONSOLE_SAML_SIGNING_CERTIFICATE: consoleKey.certificatePem,
+  });
+}
+
 afterAll(async () => {
+  await another?.app.close();
   await running?.app.close();
   await directory?.close();
   await new Promise((resolve) => idp?.close(resolve));
@@ -145,7 +152,7 @@ async function startLogin(query = ''): Promise<{ requestId: string; relayState: 
   return { requestId: /\bID="([^"]+)"/.exec(xml)?.[1] ?? '', relayState: location.searchParams.get('RelayState') };
 }
 
-async function postAcs(inResponseTo: string, userId: string, options: { key?: SigningCredentials; relayState?: string } = {}) {
+async function postAcs(inResponseTo: string, userId: string, options: { key?: SigningCredentials; relayState?: string; to?: string } = {}) {
   const xml = await buildResponse({
     issuer: idpEntity(),
     destination: `${consoleUrl}/saml/acs`,
@@ -163,7 +170,7 @@ async function postAcs(inResponseTo: string, userId: string, options: { key?: Si
     signResponse: true,
     credentials: options.key ?? idpKey,
   });
-  return fetch(`${consoleUrl}/saml/acs`, {
+  return fetch(`${options.to ?? consoleUrl}/saml/acs`, {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -219,6 +226,22 @@ describe('signing in to the console', () => {
     const second = await startLogin();
     assert.equal((await postAcs(second.requestId, admin.id)).status, 303);
     assert.equal((await postAcs(second.requestId, admin.id)).status, 401, 'the same InResponseTo twice');
+  });
+
+  it('accepts the Response on another console instance than the one that sent the request, once', async () => {
+    const port = await freePort();
+    another = await startConsole(consoleConfig(port));
+    const other = `http://127.0.0.1:${port}`;
+    const { requestId } = await startLogin();
+    const acs = await postAcs(requestId, admin.id, { to: other });
+    assert.equal(acs.status, 303, await acs.text());
+    const me = await fetch(`${consoleUrl}/api/me`, { headers: { cookie: cookieOf(acs) } });
+    assert.equal(me.status, 200, 'the session made on the other instance is known here');
+    assert.equal((await postAcs(requestId, admin.id)).status, 401, 'answered once: not again on the first instance');
+    const [{ n }] = await running.app
+      .get(DataSource)
+      .query<{ n: number }[]>(`SELECT count(*)::int AS n FROM console.saml_request_ids WHERE id = $1`, [requestId]);
+    assert.equal(n, 0, 'the answered ID is gone from the shared table');
   });
 
   it('refuses a Response for another organisation than the IdP application’s', async () => {

@@ -27,9 +27,8 @@ type SignedIn = IdpSession & { user: NonNullable<IdpSession['user']> };
 
 /**
  * The signed-in person's account page: their profile, a change of password (checked and stored by
- * the directory over NATS) and their sessions. The page lists the sessions this instance holds;
- * "everywhere else" ends every other signed-in session of the person on every IdP instance
- * (SessionStore, with the shared store). "Security devices": the person's second factors
+ * the directory over NATS) and their sessions. The page lists the person's sessions on every IdP
+ * instance, and "everywhere else" ends every other one (SessionStore, with the shared store). "Security devices": the person's second factors
  * (MfaService), added, removed, and their recovery codes.
  */
 @Injectable()
@@ -204,10 +203,10 @@ export class AccountService {
     const [factors, recoveryCodesLeft] = await Promise.all([this.mfa.factors(who(s)), this.mfa.recoveryCodesLeft(who(s))]);
     // Shown as the read model has it now: the page decides nothing, so it does not wait for freshness.
     const profile = this.fresh.readModel.profile(s.user.organizationId, s.user.id);
-    const sessions = this.sessions.sessionsOf(s.user.organizationId, s.user.id).map((other) => ({
+    const sessions = (await this.sessions.list(s.user.organizationId, s.user.id, s.id)).map((other) => ({
       createdAt: new Date(other.createdAt),
       lastSeenAt: new Date(other.lastSeenAt),
-      current: other.id === s.id,
+      current: other.current,
     }));
     return {
       kind: 'page',

@@ -17,6 +17,9 @@ import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
 import { BrowserReplies } from './outcome';
 import { RefusalResponder } from './refusal-responder';
+import { databaseThrottleStore } from './throttle-limiter';
+import { PgNotifications } from './pg-notifications';
+import { MfaPolicyFreshness } from './mfa-policy-freshness';
 
 const SHARED = [
   AuditService,
@@ -31,14 +34,19 @@ const SHARED = [
   MfaService,
   {
     provide: MfaThrottle,
-    inject: [IDP_CONFIG],
-    useFactory: (c: IdpConfig) =>
-      new MfaThrottle({
-        perUser: c.IDP_MFA_FAILURES_PER_USER,
-        perSession: c.IDP_MFA_FAILURES_PER_SESSION,
-        windowSeconds: c.IDP_MFA_THROTTLE_SECONDS,
-      }),
+    inject: [IDP_CONFIG, DataSource],
+    useFactory: (c: IdpConfig, dataSource: DataSource) =>
+      new MfaThrottle(
+        {
+          perUser: c.IDP_MFA_FAILURES_PER_USER,
+          perSession: c.IDP_MFA_FAILURES_PER_SESSION,
+          windowSeconds: c.IDP_MFA_THROTTLE_SECONDS,
+        },
+        databaseThrottleStore(dataSource),
+      ),
   },
+  { provide: PgNotifications, inject: [IDP_CONFIG], useFactory: (c: IdpConfig) => new PgNotifications(c.DATABASE_URL) },
+  MfaPolicyFreshness,
   {
     provide: ConsoleApplication,
     inject: [IDP_CONFIG],
@@ -46,14 +54,14 @@ const SHARED = [
   },
   {
     provide: SessionStore,
-    inject: [IDP_CONFIG, DataSource],
-    useFactory: (c: IdpConfig, dataSource: DataSource) => {
+    inject: [IDP_CONFIG, DataSource, PgNotifications],
+    useFactory: (c: IdpConfig, dataSource: DataSource, notifications: PgNotifications) => {
       const store = new SessionStore(c.IDP_SESSION_IDLE_SECONDS * 1000, c.IDP_SESSION_ABSOLUTE_SECONDS * 1000, {
         pendingMs: c.IDP_PENDING_SESSION_SECONDS * 1000,
         maxPending: c.IDP_MAX_PENDING_SESSIONS,
       });
       // Signed-in sessions are shared by every IdP instance (docs/operations.md, "Several instances of a service").
-      store.share(new SharedSessions(dataSource, c.DATABASE_URL, (hash) => store.endedElsewhere(hash)));
+      store.share(new SharedSessions(dataSource, notifications, (hash, changed) => store.endedElsewhere(hash, changed)));
       return store;
     },
   },
@@ -67,7 +75,7 @@ const SHARED = [
 
 /**
  * What every entry point of the IdP shares: the read model and its freshness gate, signing keys,
- * sessions, the replay cache, the audit trail, and how refusals and pages are answered. One
+ * sessions, the replay cache, what instances announce to each other (PgNotifications), the audit trail, and how refusals and pages are answered. One
  * instance of each for the whole service.
  */
 @Module({ providers: SHARED, exports: SHARED })

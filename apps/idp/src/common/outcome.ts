@@ -34,6 +34,8 @@ export const rawQueryOf = (url: string): string => {
 @Injectable()
 export class BrowserReplies {
   private readonly cookie: ReturnType<typeof sessionCookie>;
+  /** The session each request read, so that its answer writes what the request changed in it. */
+  private readonly read = new WeakMap<FastifyRequest, IdpSession>();
 
   constructor(
     private readonly sessions: SessionStore,
@@ -42,9 +44,23 @@ export class BrowserReplies {
     this.cookie = sessionCookie(config.IDP_BASE_URL);
   }
 
-  /** The request's session: this instance's copy, or the one another instance made (SessionStore.resolve). */
+  /**
+   * The request's session as the shared store holds it now, whichever instance made or changed it
+   * (a sign-in in progress may have started on another instance; SessionStore.resolve).
+   */
   session(req: FastifyRequest): Promise<IdpSession | undefined> {
-    return this.sessions.resolve(req.cookies[this.cookie.name]);
+    return this.remember(req, this.sessions.resolve(req.cookies[this.cookie.name]));
+  }
+
+  /** For an SSO: as `session`, but a signed-in session may be this instance's copy (no query). */
+  ssoSession(req: FastifyRequest): Promise<IdpSession | undefined> {
+    return this.remember(req, this.sessions.resolve(req.cookies[this.cookie.name], { cached: true }));
+  }
+
+  private async remember(req: FastifyRequest, resolving: Promise<IdpSession | undefined>): Promise<IdpSession | undefined> {
+    const session = await resolving;
+    if (session) this.read.set(req, session);
+    return session;
   }
 
   unknownApp(): SsoOutcome {
@@ -55,9 +71,11 @@ export class BrowserReplies {
   }
 
   async send(reply: FastifyReply, outcome: SsoOutcome): Promise<void> {
-    // A sign-in, a sign-out or a new application is in the shared store before the browser can
-    // take its cookie to another instance.
+    // A sign-in, a sign-out, a sign-in in progress or a new application is in the shared store
+    // before the browser can take its cookie to another instance.
     await this.sessions.flush();
+    await this.sessions.save(this.read.get(reply.request));
+    if (outcome.session !== this.read.get(reply.request)) await this.sessions.save(outcome.session);
     if (outcome.session) {
       reply.setCookie(this.cookie.name, outcome.session.id, this.cookie.options);
     }

@@ -27,7 +27,7 @@ describe('LoginService: signing in over a signed-in session (ForceAuthn)', () =>
         LoginService,
         { provide: SessionStore, useValue: sessions },
         { provide: NatsBus, useValue: { request: () => Promise.resolve({ ok: true, userId }) } },
-        { provide: LoginThrottle, useValue: new LoginThrottle({ perSource: 100, perSession: 100, windowSeconds: 900 }) },
+        { provide: LoginThrottle, useValue: new LoginThrottle({ perSource: 100, perSession: 100, windowSeconds: 900 }, 'memory') },
         { provide: FreshReadModel, useValue: {} },
         { provide: SsoService, useValue: {} },
         { provide: RefusalResponder, useValue: {} },

@@ -1,5 +1,7 @@
 import { Logger } from '@nestjs/common';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { throttleLimiter, type ThrottleStore } from '../common/throttle-limiter';
+import { sessionHash } from '../sessions/shared-sessions';
 
 export interface LoginThrottleLimits {
   /** Failed sign-ins from one source address within the window before it is throttled. */
@@ -10,24 +12,28 @@ export interface LoginThrottleLimits {
 }
 
 /**
- * Counts failed sign-ins per source address and per session, in this instance's memory, and says
- * when a new attempt must wait: a throttled attempt is answered here, before the directory's
- * credential check, so it costs no password hash there. Successful sign-ins are not counted
- * (many people may share one office address); a success clears its session's count.
+ * Counts failed sign-ins per source address and per session, in PostgreSQL (`idp.throttles`) for
+ * every IdP instance alike, and says when a new attempt must wait: a throttled attempt is answered
+ * here, before the directory's credential check, so it costs no password hash there. Successful
+ * sign-ins are not counted (many people may share one office address); a success clears its
+ * session's count. A session is counted under its id's hash: the table holds no usable session id.
  */
 export class LoginThrottle {
   private readonly logger = new Logger(LoginThrottle.name);
-  private readonly bySource: RateLimiterMemory;
-  private readonly bySession: RateLimiterMemory;
+  private readonly bySource: RateLimiterAbstract;
+  private readonly bySession: RateLimiterAbstract;
 
-  constructor(private readonly limits: LoginThrottleLimits) {
-    this.bySource = new RateLimiterMemory({ keyPrefix: 'source', points: limits.perSource, duration: limits.windowSeconds });
-    this.bySession = new RateLimiterMemory({ keyPrefix: 'session', points: limits.perSession, duration: limits.windowSeconds });
+  constructor(
+    private readonly limits: LoginThrottleLimits,
+    store: ThrottleStore,
+  ) {
+    this.bySource = throttleLimiter(store, 'login-source', limits.perSource, limits.windowSeconds, true);
+    this.bySession = throttleLimiter(store, 'login-session', limits.perSession, limits.windowSeconds);
   }
 
   /** Seconds until an attempt from here may be checked again, or 0 when it may be checked now. */
   async waitSeconds(sourceIp: string, sessionId: string): Promise<number> {
-    const [source, session] = await Promise.all([this.bySource.get(sourceIp), this.bySession.get(sessionId)]);
+    const [source, session] = await Promise.all([this.bySource.get(sourceIp), this.bySession.get(sessionHash(sessionId))]);
     const waits = [
       source && source.consumedPoints >= this.limits.perSource ? source.msBeforeNext : 0,
       session && session.consumedPoints >= this.limits.perSession ? session.msBeforeNext : 0,
@@ -41,10 +47,10 @@ export class LoginThrottle {
   }
 
   async failed(sourceIp: string, sessionId: string): Promise<void> {
-    await Promise.all([this.bySource.penalty(sourceIp), this.bySession.penalty(sessionId)]);
+    await Promise.all([this.bySource.penalty(sourceIp), this.bySession.penalty(sessionHash(sessionId))]);
   }
 
   async succeeded(sessionId: string): Promise<void> {
-    await this.bySession.delete(sessionId);
+    await this.bySession.delete(sessionHash(sessionId));
   }
 }

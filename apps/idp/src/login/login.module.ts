@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { IdpCommonModule } from '../common/common.module';
 import { SsoModule } from '../sso/sso.module';
 import { IDP_CONFIG, type IdpConfig } from '../config';
+import { databaseThrottleStore } from '../common/throttle-limiter';
 import { LoginController } from './login.controller';
 import { LoginThrottle } from './login-throttle';
 import { LoginService } from './login.service';
@@ -14,13 +16,16 @@ import { LoginService } from './login.service';
     LoginService,
     {
       provide: LoginThrottle,
-      inject: [IDP_CONFIG],
-      useFactory: (c: IdpConfig) =>
-        new LoginThrottle({
-          perSource: c.IDP_LOGIN_FAILURES_PER_SOURCE,
-          perSession: c.IDP_LOGIN_FAILURES_PER_SESSION,
-          windowSeconds: c.IDP_LOGIN_THROTTLE_SECONDS,
-        }),
+      inject: [IDP_CONFIG, DataSource],
+      useFactory: (c: IdpConfig, dataSource: DataSource) =>
+        new LoginThrottle(
+          {
+            perSource: c.IDP_LOGIN_FAILURES_PER_SOURCE,
+            perSession: c.IDP_LOGIN_FAILURES_PER_SESSION,
+            windowSeconds: c.IDP_LOGIN_THROTTLE_SECONDS,
+          },
+          databaseThrottleStore(dataSource),
+        ),
     },
   ],
 })

@@ -110,6 +110,8 @@ export class LoginService {
             (await this.mfa.policy(pending.organizationId)) === 'required'
           ? 'enrol'
           : undefined;
+      // A sign-in step is finished once, whichever instances its requests reach (SessionStore.claim).
+      if (!(await this.sessions.claim(s))) return finishedAlready();
       if (stage) {
         // Not signed in until the second step: a new id all the same, the password having been right.
         const waiting = this.sessions.regenerate({
@@ -170,6 +172,7 @@ export class LoginService {
             : again('', 401, 'That recovery code is not right, or was used already. Each code works once.');
         }
         await this.mfaThrottle.succeeded(step.userId, s.id);
+        if (!(await this.sessions.claim(s))) return finishedAlready();
         return this.signedIn({ ...s, secondStep: undefined }, app, pending, step.userId, true, form.sourceIp);
       }
       const enrolment = await this.enrolment(s, step);
@@ -180,6 +183,7 @@ export class LoginService {
         return again('That code is not right. Check the key in your app and enter the code it shows now.', 400);
       }
       await this.mfaThrottle.succeeded(step.userId, s.id);
+      if (!(await this.sessions.claim(s))) return finishedAlready();
       // Signed in now; the codes are shown once, then "Continue" carries the sign-in on (continueSignIn).
       const renewed = this.sessions.regenerate({ ...s, secondStep: undefined, user: this.newUser(step.userId, pending, true, s.user) });
       const page = recoveryCodesPage({
@@ -363,6 +367,15 @@ export class LoginService {
 /** Six digits (spaces allowed) come from the app's field; anything else was typed in the recovery code's. */
 function isAppCode(code: string): boolean {
   return /^\d{6}$/.test(code.replace(/\s/g, ''));
+}
+
+/** The answer to a sign-in step that another request (in another tab, or on another instance) finished first. */
+function finishedAlready(): SsoOutcome {
+  return pageOutcome(
+    409,
+    'Sign-in already finished',
+    'This sign-in was finished in another tab, or has expired. Go back to the application: if you are signed in, it opens at once.',
+  );
 }
 
 function safeEqual(a: string, b: string): boolean {

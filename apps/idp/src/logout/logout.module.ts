@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DataSource } from 'typeorm';
 import { IdpCommonModule } from '../common/common.module';
 import { IDP_CONFIG, type IdpConfig } from '../config';
 import { SignOutWalks } from '../sessions/sign-out-walks';
@@ -15,9 +16,11 @@ import { SignOutService } from './sign-out.service';
     SignOutService,
     {
       provide: SignOutWalks,
-      inject: [IDP_CONFIG],
+      inject: [IDP_CONFIG, DataSource],
       // Bounded like the sessions that wait for a sign-in: a walk lasts about as long as one.
-      useFactory: (c: IdpConfig) => new SignOutWalks(c.IDP_PENDING_SESSION_SECONDS * 1000, c.IDP_MAX_PENDING_SESSIONS),
+      // In the database: the browser may come back from each SP to any IdP instance.
+      useFactory: (c: IdpConfig, dataSource: DataSource) =>
+        new SignOutWalks(c.IDP_PENDING_SESSION_SECONDS * 1000, c.IDP_MAX_PENDING_SESSIONS, undefined, dataSource),
     },
   ],
 })

@@ -127,7 +127,7 @@ export class SignOutService {
       skipped: plan.skipped,
       answer,
     };
-    const outcome = await this.next(this.walks.start(walk), walk);
+    const outcome = await this.next(await this.walks.start(walk), walk);
     return { ...outcome, clearSession: true };
   }
 
@@ -144,7 +144,7 @@ export class SignOutService {
     rawQuery: string;
   }): Promise<SsoOutcome> {
     const token = input.relayState;
-    const walk = this.walks.get(token);
+    const walk = await this.walks.get(token);
     if (!token || !walk || walk.awaiting?.applicationId !== input.applicationId) {
       return {
         kind: 'page',
@@ -185,12 +185,14 @@ export class SignOutService {
         sessionIndex: walk.sessionIndex,
       });
       walk.awaiting = { applicationId: app.id, requestId: id };
+      // The browser may come back from the SP to another IdP instance.
+      await this.walks.save(token, walk);
       return {
         kind: 'redirect',
         location: redirectBindingUrl(sloUrl, 'SAMLRequest', xml, token, credentials, app.snapshot.signatureAlgorithm),
       };
     }
-    this.walks.end(token);
+    await this.walks.end(token);
     const answered = walk.answer && (await this.answerInitiator(walk.answer));
     return answered ?? this.signedOut(walk, walk.organizationId);
   }

@@ -9,8 +9,14 @@ import { newRecoveryCodes, newTotpSecret, recoveryCodeHash, verifyTotp } from '.
 
 export const MFA_POLICIES = ['off', 'optional', 'required'] as const;
 export type MfaPolicy = (typeof MFA_POLICIES)[number];
-/** How long an instance trusts the policy it read (see MfaService.policy). */
+/**
+ * How long an instance trusts the policy it read (see MfaService.policy) at most: a change is
+ * announced to every instance at once (MFA_POLICY_CHANNEL); this bounds a read that raced it, or
+ * an instance that was not listening.
+ */
 export const POLICY_CACHE_MS = 5_000;
+/** The PostgreSQL NOTIFY channel a new policy is announced on (its organisation's id). */
+export const MFA_POLICY_CHANNEL = 'idp_mfa_policy_set';
 
 /** A factor as the account page and the admin API show it: never its secret. */
 export interface FactorView {
@@ -60,7 +66,8 @@ export class MfaService {
 
   /**
    * The organisation's policy. Every SSO of a password-only session asks it, so each instance
-   * keeps it POLICY_CACHE_MS: a change made through another instance applies there within that.
+   * keeps it up to POLICY_CACHE_MS; a change made through another instance is announced, and
+   * every instance forgets its copy as it hears it (MfaPolicyFreshness).
    */
   async policy(organizationId: string): Promise<MfaPolicy> {
     const cached = this.policies.get(organizationId);
@@ -74,14 +81,23 @@ export class MfaService {
   }
 
   async setPolicy(organizationId: string, policy: MfaPolicy): Promise<void> {
+    // Announced to every instance with the change (MfaPolicyFreshness): each forgets its copy at once.
     await this.dataSource.query(
-      `INSERT INTO idp.mfa_policies (organization_id, policy) VALUES ($1, $2)
-       ON CONFLICT (organization_id) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now()`,
+      `WITH set AS (
+         INSERT INTO idp.mfa_policies (organization_id, policy) VALUES ($1, $2)
+         ON CONFLICT (organization_id) DO UPDATE SET policy = EXCLUDED.policy, updated_at = now() RETURNING organization_id)
+       SELECT pg_notify('${MFA_POLICY_CHANNEL}', organization_id::text) FROM set`,
       [organizationId, policy],
     );
     this.policies.set(organizationId, { policy, until: Date.now() + POLICY_CACHE_MS });
     this.logger.log({ organizationId, policy }, 'MFA policy set');
     void this.audit.record(IdpEvents.mfaPolicySet, { organizationId, policy, occurredAt: new Date().toISOString() });
+  }
+
+  /** Drops this instance's copy of an organisation's policy (all of them without one): read again at its next use. */
+  forgetPolicy(organizationId?: string): void {
+    if (organizationId === undefined) this.policies.clear();
+    else this.policies.delete(organizationId);
   }
 
   async factors({ organizationId, userId }: Who): Promise<FactorView[]> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { describe } from '@jit/messaging';
 import type { RequestedAuthnContext } from '@jit/saml';
-import { sessionHash, type SharedSessions } from './shared-sessions';
+import { sessionData, sessionHash, type SharedSessions } from './shared-sessions';
 
 /** An SSO request waiting for the user to sign in. */
 export interface PendingSso {
@@ -66,13 +66,16 @@ const TOUCH_MS = 60_000;
 /**
  * Server-side SSO sessions: the cookie holds only a random id. Sessions end after an idle period
  * and at an absolute lifetime. A session that no one has signed in to (made by anyone who opens a
- * sign-in link) is kept apart, in this instance's memory only, briefly and in bounded number, so
- * that unauthenticated requests cannot fill the memory.
+ * sign-in link) is kept apart, briefly and in bounded number, so that unauthenticated requests
+ * cannot fill the store.
  *
- * With `shared` (the IdP always has it), signed-in sessions are in PostgreSQL too, for every
- * instance (SharedSessions): `resolve` finds a session another instance made, and keeps a copy in
- * memory while this instance hears about ended sessions; a sign-in, a new application and an end
- * are written before the browser gets its answer (`flush`, which BrowserReplies awaits).
+ * With `shared` (the IdP always has it), every session is in PostgreSQL, for every instance
+ * (SharedSessions), so that each request of a browser may reach any instance: `resolve` reads the
+ * session as the database holds it now, except that an SSO (`cached`) may use the copy of a
+ * signed-in session this instance holds while it hears about ended and changed sessions. A
+ * sign-in and an end are written before the browser gets its answer (`flush`), and so is any
+ * change a request made to its session (`save`; BrowserReplies awaits both). Without `shared`
+ * (unit specs), sessions are in this instance's memory only.
  */
 export class SessionStore implements OnModuleInit, OnApplicationShutdown {
   private readonly log = new Logger(SessionStore.name);
@@ -92,7 +95,13 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
   private readonly endedLately = new Map<string, number>();
   /** When each held session's activity was last recorded in the shared row. */
   private readonly touched = new Map<string, number>();
+  /** With `shared`: each session object's data as last read or written (`save` writes what changed since). */
+  private readonly written = new WeakMap<IdpSession, string>();
+  /** With `shared`: ids ended here lately, which a request still holding the session must not write back. */
+  private readonly destroyedLately = new Map<string, number>();
   private shared?: SharedSessions;
+  /** A write's failure, until a flush reports it. */
+  private failed?: Error;
 
   constructor(idleMs: number, absoluteMs: number, limits: Partial<Pick<SessionLimits, 'pendingMs' | 'maxPending' | 'now'>> = {}) {
     this.limits = {
@@ -115,63 +124,109 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
     await this.shared?.open();
   }
 
-  /** Called when another instance ended a session (its id's hash), or with null: drop every signed-in copy held. */
-  endedElsewhere(hash: string | null): void {
+  /**
+   * Called when another instance ended a session (its id's hash), or changed it (`changed`: the
+   * copy is dropped, the row read again), or with null: drop every signed-in copy held.
+   */
+  endedElsewhere(hash: string | null, changed?: 'changed'): void {
     if (hash === null) {
       for (const id of this.byHash.values()) this.forget(id);
       this.byHash.clear();
       return;
     }
-    this.endedLately.set(hash, this.limits.now());
+    if (!changed) this.endedLately.set(hash, this.limits.now());
     const id = this.byHash.get(hash);
     if (id !== undefined) this.forget(id);
   }
 
   /**
-   * The session a request's cookie names: this instance's copy, or the shared row (a session made
-   * or still active on another instance). Without `shared`, as `get`.
+   * The session a request's cookie names, as the shared store holds it now. With `cached` (an SSO,
+   * where a query per request would cost more than the rest of it), the copy of a signed-in
+   * session this instance holds is used while it hears about ended and changed sessions. Without
+   * `shared`, as `get`.
    */
-  async resolve(id: string | undefined): Promise<IdpSession | undefined> {
+  async resolve(id: string | undefined, { cached = false }: { cached?: boolean } = {}): Promise<IdpSession | undefined> {
     const shared = this.shared;
-    if (!id || !shared || this.pending.has(id)) return this.get(id);
+    if (!id || !shared) return this.get(id);
     const now = this.limits.now();
     const held = this.sessions.get(id);
-    // A copy is trusted only while ended sessions are heard of; its idle time may be another
-    // instance's activity, so an expired copy is read again rather than ended.
-    if (held && shared.listening && !this.expired(held, now)) {
+    // Its idle time may be another instance's activity, so an expired copy is read again rather than ended.
+    if (cached && held && shared.listening && !this.expired(held, now)) {
       this.seen(held, now);
       return held;
     }
-    this.forget(id);
     const row = await shared.find(id);
-    if (!row || this.endedLately.has(sessionHash(id))) return undefined;
+    if (!row || this.endedLately.has(sessionHash(id)) || this.destroyedLately.has(id)) {
+      this.forget(id);
+      return undefined;
+    }
     if (this.expired(row, now)) {
-      this.write(() => shared.delete([sessionHash(id)]));
+      this.destroy(id);
       await this.flush();
       return undefined;
     }
-    const session: IdpSession = { ...row };
-    this.hold(session);
-    this.touched.set(id, row.lastSeenAt);
-    this.seen(session, now);
-    return session;
+    this.written.set(row, sessionData(row));
+    if (row.user) {
+      this.hold(row);
+      this.touched.set(id, row.lastSeenAt);
+      this.seen(row, now);
+    } else row.lastSeenAt = now;
+    return row;
   }
 
-  /** The session's applications changed (an assertion to a new one): written for the other instances. */
-  changed(session: IdpSession): void {
+  /**
+   * With `shared`: writes what the request changed in `session` (a sign-in waiting for its form or
+   * its second step, an application reached, a factor being enrolled), before the browser gets its
+   * answer and may take its cookie to another instance. A session ended meanwhile stays ended.
+   */
+  async save(session: IdpSession | undefined): Promise<void> {
     const shared = this.shared;
-    if (shared && session.user) this.write(() => shared.save({ ...session, user: session.user! }));
+    if (!shared || !session || this.destroyedLately.has(session.id)) return;
+    const before = this.written.get(session);
+    if (before === undefined) return;
+    const data = sessionData(session);
+    if (data === before) return;
+    this.written.set(session, data);
+    if (before === '') await shared.insert(session, data, this.limits.maxPending);
+    else await shared.update(session, data, this.limits.now());
   }
 
-  /** Waits for the shared store's writes made so far: called before a browser gets its answer. */
+  /**
+   * Ends the session a sign-in step is about to finish, and says whether this call ended it: with
+   * `shared`, of two requests finishing the same step (on any instances), one only gets true, so a
+   * pending sign-in is completed once. A session not yet written (made in this request) is
+   * claimed at once.
+   */
+  async claim(session: IdpSession): Promise<boolean> {
+    const shared = this.shared;
+    const written = this.written.get(session);
+    if (!shared || written === undefined || written === '') return true;
+    this.destroyedLately.set(session.id, this.limits.now());
+    this.forget(session.id);
+    return shared.remove(session.id);
+  }
+
+  /**
+   * Waits for the shared store's writes made so far: called before a browser gets its answer.
+   * Throws when one failed since the last flush (the database is away: a 503 page for whichever
+   * request flushes first, which during an outage would have met it anyway).
+   */
   async flush(): Promise<void> {
     while (this.writes.size > 0) await Promise.all([...this.writes]);
+    const failed = this.failed;
+    this.failed = undefined;
+    if (failed !== undefined) throw failed;
   }
 
   /** A session without a user: the start of a sign-in. */
   create(): IdpSession {
     const now = this.limits.now();
     const session: IdpSession = { id: token(), csrfToken: token(), createdAt: now, lastSeenAt: now };
+    if (this.shared) {
+      // Written with the answer that carries its cookie (save), if that answer keeps it.
+      this.written.set(session, '');
+      return session;
+    }
     if (this.pending.size >= this.limits.maxPending) {
       const oldest = this.pending.keys().next();
       if (!oldest.done) this.pending.delete(oldest.value);
@@ -202,32 +257,59 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
     // A new absolute lifetime starts with the sign-in.
     const now = this.limits.now();
     const renewed: IdpSession = { ...session, id: token(), csrfToken: token(), createdAt: now, lastSeenAt: now };
+    const shared = this.shared;
+    if (shared) {
+      const data = sessionData(renewed);
+      this.written.set(renewed, data);
+      this.write(() => shared.insert(renewed, data, this.limits.maxPending));
+    }
     if (renewed.user) {
       this.hold(renewed);
       this.touched.set(renewed.id, now);
-      this.changed(renewed);
-    } else this.pending.set(renewed.id, renewed);
+    } else if (!shared) this.pending.set(renewed.id, renewed);
     return renewed;
   }
 
-  /** Ends the session, on every instance when it was signed in (written before the browser gets its answer). */
+  /** Ends the session, on every instance (written before the browser gets its answer). */
   destroy(id: string): void {
-    const signedIn = this.sessions.get(id)?.user !== undefined;
     this.forget(id);
     this.pending.delete(id);
     const shared = this.shared;
-    if (shared && signedIn) {
-      // Until the row is gone, this instance must not read the session back from it.
+    if (shared) {
+      // Until the row is gone, this instance must not read the session back from it, nor write it back.
       this.endedLately.set(sessionHash(id), this.limits.now());
-      this.write(() => shared.delete([sessionHash(id)]));
+      this.destroyedLately.set(id, this.limits.now());
+      this.write(async () => void (await shared.remove(id)));
     }
   }
 
   /**
-   * The live signed-in sessions of one person on this instance, oldest first. Sessions are per
-   * instance (this store is memory): other IdP instances hold their own.
+   * The person's live signed-in sessions, oldest first, `current` marking `currentId`'s: on every
+   * instance with `shared` (its rows: whichever instance a request reaches lists the same), else
+   * this instance's.
    */
-  sessionsOf(organizationId: string, userId: string): IdpSession[] {
+  async list(
+    organizationId: string,
+    userId: string,
+    currentId: string,
+  ): Promise<{ createdAt: number; lastSeenAt: number; current: boolean }[]> {
+    const shared = this.shared;
+    if (!shared) {
+      return this.sessionsOf(organizationId, userId).map((s) => ({
+        createdAt: s.createdAt,
+        lastSeenAt: s.lastSeenAt,
+        current: s.id === currentId,
+      }));
+    }
+    const now = this.limits.now();
+    const current = sessionHash(currentId);
+    return (await shared.sessionsOf(organizationId, userId))
+      .filter((s) => !this.outlived(s, this.limits.absoluteMs, now))
+      .map((s) => ({ createdAt: s.createdAt, lastSeenAt: s.lastSeenAt, current: s.hash === current }));
+  }
+
+  /** The live signed-in sessions of one person held by this instance, oldest first. */
+  private sessionsOf(organizationId: string, userId: string): IdpSession[] {
     const now = this.limits.now();
     return [...this.sessions.values()]
       .filter((s) => s.user?.id === userId && s.user.organizationId === organizationId && !this.expired(s, now))
@@ -236,7 +318,7 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Ends every session of the person except `keepId`, on this instance and, with `shared`, on
-   * every other; answers how many this instance held.
+   * every other; answers how many were live (on every instance with `shared`).
    */
   async endOthers(organizationId: string, userId: string, keepId: string): Promise<number> {
     let ended = 0;
@@ -249,14 +331,16 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
     if (shared) {
       // Done before the caller answers: the next request, on any instance, finds them ended.
       const keep = sessionHash(keepId);
-      const others = (await shared.sessionsOf(organizationId, userId)).map((s) => s.hash).filter((h) => h !== keep);
-      for (const hash of others) this.endedLately.set(hash, this.limits.now());
-      await shared.delete(others);
+      const now = this.limits.now();
+      const others = (await shared.sessionsOf(organizationId, userId)).filter((s) => s.hash !== keep);
+      for (const { hash } of others) this.endedLately.set(hash, now);
+      await shared.delete(others.map((s) => s.hash));
+      ended = others.filter((s) => !this.outlived(s, this.limits.absoluteMs, now)).length;
     }
     return ended;
   }
 
-  /** How many sessions wait for a sign-in now. */
+  /** How many sessions wait for a sign-in now (without `shared`; SharedSessions.pendingCount with it). */
   get pendingCount(): number {
     return this.pending.size;
   }
@@ -264,7 +348,6 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.sweeper);
     await this.flush().catch(() => undefined);
-    await this.shared?.close();
   }
 
   private hold(session: IdpSession): void {
@@ -289,17 +372,26 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
       .catch((error: unknown) => this.log.warn(`Could not record a session's activity: ${describe(error)}`));
   }
 
-  /** Runs a write to the shared store; `flush` waits for it. A failure is logged: the session then stays on this instance only. */
+  /**
+   * Runs a write to the shared store; `flush` waits for it and throws its failure (logged here):
+   * a sign-in or a sign-out the other instances would not see must not be answered as done.
+   */
   private write(work: () => Promise<void>): void {
     const run: Promise<void> = work()
-      .catch((error: unknown) => this.log.error(`Could not write an IdP session to the database: ${describe(error)}`))
+      .catch((error: unknown) => {
+        this.log.error(`Could not write an IdP session to the database: ${describe(error)}`);
+        this.failed ??= error instanceof Error ? error : new Error(describe(error));
+      })
       .finally(() => this.writes.delete(run));
     this.writes.add(run);
   }
 
   private expired(s: Pick<IdpSession, 'user' | 'lastSeenAt' | 'createdAt'>, now: number): boolean {
-    const lifetime = s.user ? this.limits.absoluteMs : this.limits.pendingMs;
-    return now - s.lastSeenAt > this.limits.idleMs || now - s.createdAt > lifetime;
+    return this.outlived(s, s.user ? this.limits.absoluteMs : this.limits.pendingMs, now);
+  }
+
+  private outlived(s: Pick<IdpSession, 'lastSeenAt' | 'createdAt'>, lifetimeMs: number, now: number): boolean {
+    return now - s.lastSeenAt > this.limits.idleMs || now - s.createdAt > lifetimeMs;
   }
 
   private sweep(): void {
@@ -307,8 +399,10 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
     for (const [id, s] of this.sessions) if (this.expired(s, now)) this.forget(id);
     for (const [id, s] of this.pending) if (this.expired(s, now)) this.pending.delete(id);
     for (const [hash, at] of this.endedLately) if (now - at > 60_000) this.endedLately.delete(hash);
+    for (const [id, at] of this.destroyedLately) if (now - at > 60_000) this.destroyedLately.delete(id);
     const shared = this.shared;
-    if (shared) this.write(() => shared.sweep(now, this.limits.idleMs, this.limits.absoluteMs));
+    // Not a request's write: a failure is logged, and the next sweep tries again.
+    shared?.sweep(now, this.limits).catch((error: unknown) => this.log.warn(`Could not sweep expired IdP sessions: ${describe(error)}`));
   }
 }
 

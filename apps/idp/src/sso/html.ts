@@ -166,7 +166,7 @@ const ACCOUNT_STYLE = 'dl{display:grid;grid-template-columns:auto 1fr;gap:.2rem 
 /**
  * The account page (GET /account): the profile as the read model has it, the change-password form
  * (errors beside their fields; a password is never written back into the page), this person's
- * sessions on this IdP instance with "this browser" marked, and a link back to the portal.
+ * sessions (on every IdP instance) with "this browser" marked, and a link back to the portal.
  */
 export function accountPage(opts: {
   nonce: string;

@@ -40,7 +40,10 @@ export class SsoController {
     @Res() reply: FastifyReply,
   ) {
     if (!AppId.safeParse(appId).success) return this.browser.send(reply, this.browser.unknownApp());
-    return this.browser.send(reply, await this.sso.idpInitiated(appId, field(query.RelayState), await this.browser.session(req), req.ip));
+    return this.browser.send(
+      reply,
+      await this.sso.idpInitiated(appId, field(query.RelayState), await this.browser.ssoSession(req), req.ip),
+    );
   }
 
   private async spInitiated(
@@ -57,7 +60,7 @@ export class SsoController {
       samlRequest: field(fields.SAMLRequest),
       relayState: field(fields.RelayState),
       rawQuery: binding === 'redirect' ? rawQueryOf(req.url) : undefined,
-      session: await this.browser.session(req),
+      session: await this.browser.ssoSession(req),
       sourceIp: req.ip,
     });
     return this.browser.send(reply, outcome);

@@ -245,10 +245,8 @@ export class SsoService {
 
   /** Sends a signed response: the session remembers the application (logout), the audit trail records it. */
   private deliver(session: IdpSession, { xml, pending, issued, nameIdFormat, nameId }: SignedResponse): SsoOutcome {
-    const known = session.applications?.get(issued.applicationId);
+    // The other instances need it for Single Logout: BrowserReplies writes the change (SessionStore.save).
     (session.applications ??= new Map()).set(issued.applicationId, { nameId, nameIdFormat });
-    // The other instances need it for Single Logout; written once per application and principal.
-    if (known?.nameId !== nameId || known.nameIdFormat !== nameIdFormat) this.sessions.changed(session);
     this.audit.issued({ ...issued, occurredAt: new Date().toISOString() }, nameIdFormat);
     return {
       kind: 'page',
