@@ -1,0 +1,3 @@
+export * from './history';
+export * from './intervals';
+export * from './checker';
