@@ -42,9 +42,9 @@ export interface FaultRecovery {
   inWindow: number;
   notAnsweredInWindow: number;
   /**
-   * From the heal to the first answered sign-in after the last one that was not (0 when every
-   * sign-in after the heal was answered); null when sign-ins were still not answered when the next
-   * fault began or the run ended.
+   * From the heal to the first sign-in that began a streak of answered sign-ins (CheckOptions'
+   * `recoveryStreak` in a row, or every one up to the next fault); about 0 when sign-ins were
+   * answered at once; null when no such streak came before the next fault or the end of the run.
    */
   recoveryMs: number | null;
   /** False when no sign-in came after the heal (the run ended): left out of the recovery goal. */
@@ -101,6 +101,8 @@ export interface CheckOptions {
   availabilityGoal?: number;
   /** Recovery after any single fault must be under this (2000 ms). */
   recoveryGoalMs?: number;
+  /** Answered sign-ins in a row that mark a recovery (5). */
+  recoveryStreak?: number;
 }
 
 interface Write {
@@ -144,6 +146,7 @@ function median(values: number[]): number | null {
 export function checkHistory(history: History, options: CheckOptions = {}): CheckReport {
   const availabilityGoal = options.availabilityGoal ?? 0.999;
   const recoveryGoalMs = options.recoveryGoalMs ?? 2000;
+  const streak = options.recoveryStreak ?? 5;
   const { model } = history;
   const initial = initialRegisters(model);
 
@@ -305,14 +308,15 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
     const next = faults[i + 1]?.startMs ?? Infinity;
     const inWindow = signIns.filter((s) => s.invokeMs >= fault.startMs && s.invokeMs < fault.healMs);
     const after = signIns.filter((s) => s.invokeMs >= fault.healMs && s.invokeMs < next).sort((a, b) => a.invokeMs - b.invokeMs);
-    const notAnswered = after.filter((s) => !answeredOutcome(s));
-    let recoveryMs: number | null = 0;
-    const lastFailure = notAnswered[notAnswered.length - 1];
-    if (lastFailure) {
-      const firstAnswer = after
-        .filter((s) => answeredOutcome(s) && s.invokeMs >= lastFailure.invokeMs)
-        .reduce<number | null>((min, s) => (min === null || s.completeMs < min ? s.completeMs : min), null);
-      recoveryMs = firstAnswer === null ? null : Math.max(0, firstAnswer - fault.healMs);
+    // Recovered at the first sign-in that begins a streak of answered ones (the next `streak`, or all
+    // that came before the next fault): one sporadic refusal later is availability, not recovery.
+    let recoveryMs: number | null = null;
+    for (let at = 0; at < after.length; at++) {
+      const run = after.slice(at, at + streak);
+      if (run.every(answeredOutcome) && (run.length === streak || at + run.length === after.length)) {
+        recoveryMs = Math.max(0, after[at].invokeMs - fault.healMs);
+        break;
+      }
     }
     return {
       faultId: fault.id,

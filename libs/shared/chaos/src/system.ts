@@ -1,0 +1,236 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, NatsCluster, PrivateNatsServer, startService, type ServiceProcess } from '@jit/testing';
+import { PrivatePostgres } from './private-postgres';
+import { TcpRelay } from './tcp-relay';
+
+export type ServiceName = 'directory' | 'catalog' | 'idp';
+
+export const BOOTSTRAP_KEY = 'chaos-bootstrap-admin-key-0123456789';
+
+const PORT_VARIABLE: Record<ServiceName, string> = { directory: 'DIRECTORY_PORT', catalog: 'CATALOG_PORT', idp: 'IDP_PORT' };
+
+/**
+ * NATS as the run sees it: one private server, or a 3-node JetStream cluster. Either way each
+ * service instance reaches it through relays of its own (see TcpRelay), one per node.
+ */
+export interface NatsTopology {
+  readonly kind: 'single' | 'cluster';
+  /** Node names, for the nemesis (one, `nats`, for a single server). */
+  readonly nodes: string[];
+  /** The client port of a node. */
+  portOf(node: string): number;
+  start(): Promise<void>;
+  kill(node: string): Promise<void>;
+  /** Starts a killed node again (same port and store) and waits until it serves. */
+  restart(node: string): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export class SingleNats implements NatsTopology {
+  readonly kind = 'single';
+  readonly nodes = ['nats'];
+  private readonly server = new PrivateNatsServer();
+  portOf(): number {
+    return this.server.port;
+  }
+  start(): Promise<void> {
+    return this.server.start();
+  }
+  kill(): Promise<void> {
+    return this.server.kill();
+  }
+  restart(): Promise<void> {
+    return this.server.start();
+  }
+  destroy(): Promise<void> {
+    return this.server.destroy();
+  }
+}
+
+export class ClusterNats implements NatsTopology {
+  readonly kind = 'cluster';
+  private readonly cluster = new NatsCluster();
+  readonly nodes = this.cluster.nodes.map((n) => n.name);
+  portOf(node: string): number {
+    return this.cluster.node(node).clientPort;
+  }
+  start(): Promise<void> {
+    return this.cluster.start();
+  }
+  kill(node: string): Promise<void> {
+    return this.cluster.node(node).kill();
+  }
+  restart(node: string): Promise<void> {
+    return this.cluster.restart(this.cluster.node(node));
+  }
+  /** The node leading `stream` now (the nemesis prefers it: the hardest node to lose). */
+  leaderOf(stream: string): Promise<string | undefined> {
+    return this.cluster.streamLeader(stream);
+  }
+  destroy(): Promise<void> {
+    return this.cluster.destroy();
+  }
+}
+
+/** One process of a service: its port, its relays to NATS, and a restart with the same configuration. */
+export class Instance {
+  private process?: ServiceProcess;
+  private generation = 0;
+  /** The load balancer's view: the last health checks answered /ready 200. */
+  ready = false;
+  paused = false;
+
+  constructor(
+    readonly service: ServiceName,
+    readonly port: number,
+    /** One relay per NATS node, in the topology's node order. */
+    readonly relays: TcpRelay[],
+    private readonly env: Record<string, string>,
+    private readonly logDir: string,
+  ) {}
+
+  get name(): string {
+    return `${this.service}@${this.port}`;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  async start(until: 'ready' | 'live'): Promise<void> {
+    this.generation += 1;
+    this.process = await startService(
+      this.service,
+      this.port,
+      { ...this.env, [PORT_VARIABLE[this.service]]: String(this.port) },
+      { until, timeoutMs: 90_000 },
+    );
+  }
+
+  /** kill -9, then waits for the exit; what it printed goes to the run's log directory. */
+  async kill(): Promise<void> {
+    const process = this.process;
+    if (!process?.pid) return;
+    this.ready = false;
+    this.paused = false;
+    try {
+      globalThis.process.kill(process.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await process.stop();
+    this.saveLog();
+  }
+
+  pause(): void {
+    if (!this.process?.pid) return;
+    globalThis.process.kill(this.process.pid, 'SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (!this.process?.pid) return;
+    globalThis.process.kill(this.process.pid, 'SIGCONT');
+    this.paused = false;
+  }
+
+  saveLog(): void {
+    if (this.process) writeFileSync(join(this.logDir, `${this.service}-${this.port}-${this.generation}.log`), this.process.output());
+  }
+
+  async stop(): Promise<void> {
+    if (this.paused) this.resume();
+    await this.process?.stop();
+    this.saveLog();
+    this.ready = false;
+  }
+}
+
+export interface SystemOptions {
+  instances: Record<ServiceName, number>;
+  nats: 'single' | 'cluster';
+  /** Where the services' logs go. */
+  logDir: string;
+  /** Extra environment for every service. */
+  env?: Record<string, string>;
+}
+
+/**
+ * Everything a chaos run starts: a private PostgreSQL, private NATS (one server or a cluster), and
+ * several instances of the directory, the catalog and the IdP on private ports, each reaching NATS
+ * through relays of its own.
+ */
+export class ChaosSystem {
+  readonly postgres = new PrivatePostgres();
+  readonly nats: NatsTopology;
+  readonly instances: Instance[] = [];
+  private readonly busKey = randomBytes(32).toString('hex');
+
+  constructor(private readonly options: SystemOptions) {
+    this.nats = options.nats === 'cluster' ? new ClusterNats() : new SingleNats();
+    mkdirSync(options.logDir, { recursive: true });
+  }
+
+  of(service: ServiceName): Instance[] {
+    return this.instances.filter((i) => i.service === service);
+  }
+
+  /** The address every IdP instance answers for (its entity IDs and SSO URLs): the first instance's, behind "one address". */
+  get idpBaseUrl(): string {
+    return this.of('idp')[0]?.url ?? '';
+  }
+
+  async start(): Promise<void> {
+    await this.postgres.init();
+    await Promise.all([this.postgres.start(), this.nats.start()]);
+    await this.postgres.createDatabase('jit_chaos');
+    const ports: Record<ServiceName, number[]> = { directory: [], catalog: [], idp: [] };
+    for (const service of ['directory', 'catalog', 'idp'] as const)
+      for (let i = 0; i < this.options.instances[service]; i++) ports[service].push(await freePort());
+    const first = (service: ServiceName) => `http://127.0.0.1:${ports[service][0]}`;
+    const common: Record<string, string> = {
+      DATABASE_URL: this.postgres.url('jit_chaos'),
+      NATS_PREFIX: 'chaos',
+      BOOTSTRAP_ADMIN_API_KEY: BOOTSTRAP_KEY,
+      BUS_KEYS: this.busKey,
+      HOST: '127.0.0.1',
+      IDP_BASE_URL: first('idp'),
+      IDP_URL: first('idp'),
+      DIRECTORY_URL: first('directory'),
+      CATALOG_URL: first('catalog'),
+      CONSOLE_URL: 'http://127.0.0.1:4003',
+      // Every browser of the run comes from 127.0.0.1: per-source sign-in throttles would count them as one.
+      IDP_LOGIN_FAILURES_PER_SOURCE: '1000000',
+      DIRECTORY_SOURCE_LIMIT_PER_MINUTE: '100000',
+      ...this.options.env,
+    };
+    for (const service of ['directory', 'catalog', 'idp'] as const) {
+      for (const port of ports[service]) {
+        const relays: TcpRelay[] = [];
+        for (const node of this.nats.nodes) {
+          const relay = new TcpRelay(await freePort(), () => ({ host: '127.0.0.1', port: this.nats.portOf(node) }));
+          await relay.start();
+          relays.push(relay);
+        }
+        const env = { ...common, NATS_URL: relays.map((r) => r.url).join(',') };
+        this.instances.push(new Instance(service, port, relays, env, this.options.logDir));
+      }
+    }
+    // The directory first: it creates the default organisation the others ask it about.
+    await Promise.all(this.of('directory').map((i) => i.start('ready')));
+    await Promise.all([...this.of('catalog'), ...this.of('idp')].map((i) => i.start('ready')));
+    for (const instance of this.instances) instance.ready = true;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.instances.map((i) => i.stop()));
+    for (const relay of this.instances.flatMap((i) => i.relays)) relay.stop();
+    await Promise.allSettled([this.nats.destroy(), this.postgres.destroy()]);
+  }
+}
