@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { connect } from '@nats-io/transport-node';
 import { eventually } from './eventually';
 import { jetStreamBlock, listening, natsServerBin } from './nats-server';
@@ -82,26 +82,71 @@ export class NatsClusterNode {
     this.monitorPort ||= await freePort();
   }
 
-  /** Starts the process (again) with the same ports and store: a restart keeps what it stored. */
-  async start(clusterName: string, routes: readonly string[], config: string | undefined): Promise<void> {
+  /**
+   * Starts the process (again) with the same ports and store: a restart keeps what it stored.
+   * With `configFile` (a deployment's node file), that file runs as it is, and only what must
+   * differ on loopback is given on the command line, which nats-server lets win: addresses,
+   * ports and routes. The store directory cannot be (nats-server refuses -sd beside a store_dir),
+   * so the file and those it includes run from copies whose `store_dir` line names the node's own.
+   */
+  async start(options: {
+    clusterName: string;
+    routes: readonly string[];
+    config?: string;
+    configFile?: string;
+    env?: Record<string, string>;
+  }): Promise<void> {
     if (this.running) return;
     const bin = natsServerBin();
-    const file = join(this.dir, 'nats.conf');
-    writeFileSync(
-      file,
-      natsClusterNodeConfig({
-        serverName: this.name,
-        clusterName,
-        clientListen: `127.0.0.1:${this.clientPort}`,
-        monitorListen: `127.0.0.1:${this.monitorPort}`,
-        routeListen: `127.0.0.1:${this.routePort}`,
-        routes,
-        jetstream: jetStreamBlock(join(this.dir, 'store'), bin),
-        config,
-      }),
+    const store = join(this.dir, 'store');
+    let args: string[];
+    if (options.configFile) {
+      args = [
+        '-c',
+        copyWithStore(options.configFile, join(this.dir, 'conf'), store),
+        '-a',
+        '127.0.0.1',
+        '-p',
+        String(this.clientPort),
+        '-m',
+        String(this.monitorPort),
+        '--cluster',
+        `nats://127.0.0.1:${this.routePort}`,
+        '--routes',
+        options.routes.map((route) => `nats-route://${route}`).join(','),
+      ];
+    } else {
+      const file = join(this.dir, 'nats.conf');
+      writeFileSync(
+        file,
+        natsClusterNodeConfig({
+          serverName: this.name,
+          clusterName: options.clusterName,
+          clientListen: `127.0.0.1:${this.clientPort}`,
+          monitorListen: `127.0.0.1:${this.monitorPort}`,
+          routeListen: `127.0.0.1:${this.routePort}`,
+          routes: options.routes,
+          jetstream: jetStreamBlock(store, bin),
+          config: options.config,
+        }),
+      );
+      args = ['-c', file];
+    }
+    const child = spawn(bin, [...args, '-l', this.logFile], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...options.env },
+    });
+    this.child = child;
+    // What it says before its log file is open (a configuration it refuses).
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+    await eventually(
+      () => {
+        if (child.exitCode !== null) throw new Error(`nats-server ${this.name} exited at start: ${stderr}${this.log().slice(-2000)}`);
+        return listening(this.clientPort);
+      },
+      { timeoutMs: 10_000, intervalMs: 50 },
     );
-    this.child = spawn(bin, ['-c', file, '-l', this.logFile], { stdio: 'ignore' });
-    await eventually(() => listening(this.clientPort), { timeoutMs: 10_000, intervalMs: 50 });
   }
 
   /** /healthz: 200 once the node's JetStream is current (meta leader known, its streams caught up). */
@@ -138,11 +183,41 @@ export class NatsClusterNode {
   }
 }
 
+/**
+ * Copies a configuration file, and the files it includes (one level, as deploy/nats-cluster's
+ * include deploy/nats.conf), under `into` at the same relative places, each `store_dir` line
+ * pointing at `store`; answers the copy's path.
+ */
+function copyWithStore(file: string, into: string, store: string): string {
+  const withStore = (text: string) =>
+    text.replace(/^(\s*)store_dir:.*$/m, (_, indent: string) => `${indent}store_dir: ${JSON.stringify(store)}`);
+  const text = readFileSync(file, 'utf8');
+  const copy = join(into, 'node', basename(file));
+  mkdirSync(dirname(copy), { recursive: true });
+  for (const [, included] of text.matchAll(/^\s*include\s+["']?([^"'\s]+)["']?\s*$/gm)) {
+    const target = resolve(dirname(copy), included);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, withStore(readFileSync(resolve(dirname(file), included), 'utf8')));
+  }
+  writeFileSync(copy, withStore(text));
+  return copy;
+}
+
 export interface NatsClusterOptions {
   /** Users and permissions, as PrivateNatsServer takes them; every node gets the same. */
   config?: string;
-  /** A user that may call the JetStream API (STREAM.INFO), when `config` requires one. */
-  admin?: { user: string; password: string };
+  /**
+   * Instead of a generated configuration: each node's file of a deployment (deploy/nats-cluster/),
+   * run as it is but for addresses, ports, store and routes. Its nodes are named as the file says
+   * (`server_name`), so give `names` too.
+   */
+  configFiles?: readonly string[];
+  /** With `configFiles`: each node's server_name, as its file sets it. */
+  names?: readonly string[];
+  /** Environment for the servers (the passwords a deployment's file reads from it). */
+  env?: Record<string, string>;
+  /** A user that may call the JetStream API (STREAM.INFO), when `config` requires one (and its inbox prefix, if it has its own). */
+  admin?: { user: string; password: string; inboxPrefix?: string };
   /** 3 by default. */
   size?: number;
 }
@@ -158,7 +233,8 @@ export class NatsCluster {
   readonly name = `jit-test-${Math.random().toString(16).slice(2, 8)}`;
 
   constructor(private readonly options: NatsClusterOptions = {}) {
-    this.nodes = Array.from({ length: options.size ?? 3 }, (_, i) => new NatsClusterNode(`n${i + 1}`));
+    const size = options.configFiles?.length ?? options.size ?? 3;
+    this.nodes = Array.from({ length: size }, (_, i) => new NatsClusterNode(options.names?.[i] ?? `n${i + 1}`));
   }
 
   /** Every node's client URL, as a client is given them (a list it reconnects across). */
@@ -185,11 +261,13 @@ export class NatsCluster {
   }
 
   private startNode(node: NatsClusterNode): Promise<void> {
-    return node.start(
-      this.name,
-      this.nodes.map((n) => `127.0.0.1:${n.routePort}`),
-      this.options.config,
-    );
+    return node.start({
+      clusterName: this.name,
+      routes: this.nodes.map((n) => `127.0.0.1:${n.routePort}`),
+      config: this.options.config,
+      configFile: this.options.configFiles?.[this.nodes.indexOf(node)],
+      env: this.options.env,
+    });
   }
 
   /** Restarts a killed or stopped node (same ports, same store) and waits until it is current. */
@@ -247,6 +325,7 @@ export class NatsCluster {
       servers,
       timeout: timeoutMs,
       ...(admin ? { user: admin.user, pass: admin.password } : {}),
+      ...(admin?.inboxPrefix ? { inboxPrefix: admin.inboxPrefix } : {}),
     }).catch(() => undefined);
     if (!nc) return undefined;
     try {
