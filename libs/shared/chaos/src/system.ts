@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, NatsCluster, PrivateNatsServer, startService, type ServiceProcess } from '@jit/testing';
+import { connect } from '@nats-io/transport-node';
+import { eventually, freePort, NatsClusterNode, PrivateNatsServer, startService, type ServiceProcess } from '@jit/testing';
 import { PrivatePostgres } from './private-postgres';
 import { TcpRelay } from './tcp-relay';
 
@@ -49,28 +50,89 @@ export class SingleNats implements NatsTopology {
   }
 }
 
+/**
+ * A 3-node JetStream cluster on loopback (NatsClusterNode from @jit/testing), each node with
+ * `no_advertise`: a client then knows only the addresses it was given (the relays), never the
+ * nodes' own, so a partition through the relays cannot be walked around. The nodes' configuration
+ * is @jit/testing's, with the cluster block given again with that one setting (nats-server takes
+ * the later block).
+ */
 export class ClusterNats implements NatsTopology {
   readonly kind = 'cluster';
-  private readonly cluster = new NatsCluster();
-  readonly nodes = this.cluster.nodes.map((n) => n.name);
+  private readonly members = ['n1', 'n2', 'n3'].map((name) => new NatsClusterNode(name));
+  private readonly clusterName = `jit-chaos-${randomBytes(3).toString('hex')}`;
+  readonly nodes = this.members.map((n) => n.name);
+
+  private node(name: string): NatsClusterNode {
+    const node = this.members.find((n) => n.name === name);
+    if (!node) throw new Error(`no NATS node ${name}`);
+    return node;
+  }
+
   portOf(node: string): number {
-    return this.cluster.node(node).clientPort;
+    return this.node(node).clientPort;
   }
-  start(): Promise<void> {
-    return this.cluster.start();
+
+  private get routes(): string[] {
+    return this.members.map((n) => `127.0.0.1:${n.routePort}`);
   }
+
+  private startNode(node: NatsClusterNode): Promise<void> {
+    const unadvertised = [
+      'cluster {',
+      `  name: ${this.clusterName}`,
+      `  listen: 127.0.0.1:${node.routePort}`,
+      `  routes: [${this.routes.map((r) => `nats-route://${r}`).join(', ')}]`,
+      '  no_advertise: true',
+      '}',
+    ].join('\n');
+    return node.start({ clusterName: this.clusterName, routes: this.routes, config: unadvertised });
+  }
+
+  private async healthy(nodes: NatsClusterNode[]): Promise<void> {
+    await eventually(
+      async () => {
+        for (const node of nodes) if (!(await node.healthy())) throw new Error(`NATS node ${node.name} is not current (/healthz)`);
+      },
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
+  }
+
+  async start(): Promise<void> {
+    for (const node of this.members) await node.allocatePorts();
+    await Promise.all(this.members.map((node) => this.startNode(node)));
+    await this.healthy(this.members);
+  }
+
   kill(node: string): Promise<void> {
-    return this.cluster.node(node).kill();
+    return this.node(node).kill();
   }
-  restart(node: string): Promise<void> {
-    return this.cluster.restart(this.cluster.node(node));
+
+  async restart(name: string): Promise<void> {
+    const node = this.node(name);
+    await this.startNode(node);
+    await this.healthy([node]);
   }
-  /** The node leading `stream` now (the nemesis prefers it: the hardest node to lose). */
-  leaderOf(stream: string): Promise<string | undefined> {
-    return this.cluster.streamLeader(stream);
+
+  /** The node leading `stream` now (the nemesis prefers it: the hardest node to lose), from STREAM.INFO. */
+  async leaderOf(stream: string): Promise<string | undefined> {
+    const servers = this.members.filter((n) => n.running).map((n) => n.url);
+    const nc = await connect({ servers, timeout: 1000 }).catch(() => undefined);
+    if (!nc) return undefined;
+    try {
+      const info = (await nc.request(`$JS.API.STREAM.INFO.${stream}`, undefined, { timeout: 1000 })).json<{
+        cluster?: { leader?: string };
+      }>();
+      return info.cluster?.leader;
+    } catch {
+      return undefined;
+    } finally {
+      await nc.close();
+    }
   }
-  destroy(): Promise<void> {
-    return this.cluster.destroy();
+
+  async destroy(): Promise<void> {
+    await Promise.all(this.members.map((node) => node.destroy()));
   }
 }
 
@@ -208,6 +270,8 @@ export class ChaosSystem {
       // Every browser of the run comes from 127.0.0.1: per-source sign-in throttles would count them as one.
       IDP_LOGIN_FAILURES_PER_SOURCE: '1000000',
       DIRECTORY_SOURCE_LIMIT_PER_MINUTE: '100000',
+      // A cluster keeps each stream on every node, so the loss of any one loses nothing.
+      ...(this.nats.kind === 'cluster' ? { NATS_STREAM_REPLICAS: String(this.nats.nodes.length) } : {}),
       ...this.options.env,
     };
     for (const service of ['directory', 'catalog', 'idp'] as const) {
