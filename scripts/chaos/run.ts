@@ -5,13 +5,15 @@
  * over the recorded history.
  *
  *   npm run chaos -- --seconds 120 --seed 7 [--nats cluster] [--catalog 1] [--idp 2] [--directory 2]
+ *   npm run chaos -- --check test-output/chaos/<run>/history.json   (checks a recorded history again)
  *
  * Exit status: 0 every goal met; 1 a safety property failed (stale, lost, phantom, or the final
  * state could not be read); 2 safe, but a goal of service was missed (availability, recovery,
  * unexpected answers). The history, the report and the services' logs are under test-output/chaos/.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runChaos } from '@jit/chaos';
+import { checkHistory, runChaos, summarise, type CheckReport, type History } from '@jit/chaos';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +23,7 @@ const { values } = parseArgs({
     idp: { type: 'string', default: '2' },
     directory: { type: 'string', default: '2' },
     catalog: { type: 'string', default: '2' },
+    check: { type: 'string' },
   },
 });
 
@@ -33,7 +36,31 @@ function count(name: string, value: string | undefined, min: number): number {
   return n;
 }
 
+function exit(report: CheckReport): never {
+  const missed = report.goals.filter((g) => !g.met);
+  if (!report.safe) {
+    console.log(
+      `\nFAILED (safety): ${missed
+        .filter((g) => g.safety)
+        .map((g) => g.name)
+        .join('; ')}`,
+    );
+    process.exit(1);
+  }
+  if (missed.length) {
+    console.log(`\nMISSED (goals of service): ${missed.map((g) => g.name).join('; ')}`);
+    process.exit(2);
+  }
+  process.exit(0);
+}
+
 async function main(): Promise<void> {
+  if (values.check !== undefined) {
+    const history = JSON.parse(readFileSync(values.check, 'utf8')) as History;
+    const report = checkHistory(history);
+    console.log(summarise(history, report));
+    exit(report);
+  }
   const nats = values.nats;
   if (nats !== 'single' && nats !== 'cluster') {
     console.error(`--nats is single or cluster (got ${nats})`);
@@ -50,20 +77,7 @@ async function main(): Promise<void> {
     },
   });
   console.log(`\n${result.summary}\nhistory, report and logs: ${result.dir}`);
-  const missed = result.report.goals.filter((g) => !g.met);
-  if (!result.report.safe) {
-    console.log(
-      `\nFAILED (safety): ${missed
-        .filter((g) => g.safety)
-        .map((g) => g.name)
-        .join('; ')}`,
-    );
-    process.exit(1);
-  }
-  if (missed.length) {
-    console.log(`\nMISSED (goals of service): ${missed.map((g) => g.name).join('; ')}`);
-    process.exit(2);
-  }
+  exit(result.report);
 }
 
 main().catch((error: unknown) => {

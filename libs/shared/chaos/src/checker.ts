@@ -86,7 +86,11 @@ export interface CheckReport {
   unverified: Anomaly[];
   /** Answers that are neither a decision nor unavailability. */
   unexpected: Anomaly[];
-  availability: { insideFaults: AvailabilityFigures; outsideFaults: AvailabilityFigures };
+  /**
+   * Inside fault windows; outside them (from each heal on); and steady: outside them and outside the
+   * recovery allowance after each heal (`recoveryGoalMs`), which the recovery goal judges instead.
+   */
+  availability: { insideFaults: AvailabilityFigures; outsideFaults: AvailabilityFigures; steady: AvailabilityFigures };
   recoveries: FaultRecovery[];
   byKind: Partial<Record<FaultKind, KindFigures>>;
   goals: Goal[];
@@ -292,15 +296,22 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
   const faults = [...history.faults].sort((a, b) => a.startMs - b.startMs);
   const inside = emptyFigures();
   const outside = emptyFigures();
-  for (const op of signIns) {
-    const during = faults.some((f) => f.startMs <= op.completeMs && op.invokeMs <= f.healMs);
-    const figures = during ? inside : outside;
+  const steady = emptyFigures();
+  const count = (figures: AvailabilityFigures, op: SignInOp) => {
     figures.signIns += 1;
     if (answeredOutcome(op)) figures.answered += 1;
     else if (op.outcome === 'unavailable') figures.unavailable += 1;
     else figures.errors += 1;
+  };
+  for (const op of signIns) {
+    if (faults.some((f) => f.startMs <= op.completeMs && op.invokeMs <= f.healMs)) {
+      count(inside, op);
+      continue;
+    }
+    count(outside, op);
+    if (!faults.some((f) => op.invokeMs >= f.healMs && op.invokeMs < f.healMs + recoveryGoalMs)) count(steady, op);
   }
-  for (const figures of [inside, outside]) figures.share = figures.signIns === 0 ? 1 : figures.answered / figures.signIns;
+  for (const figures of [inside, outside, steady]) figures.share = figures.signIns === 0 ? 1 : figures.answered / figures.signIns;
 
   // Recovery after each fault: up to the next fault, or the last sign-in.
   const lastMs = Math.max(0, ...signIns.map((s) => s.completeMs));
@@ -359,10 +370,10 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
     { name: 'no phantom access', safety: true, met: phantom.length === 0, detail: `${phantom.length} phantom` },
     { name: 'final state read', safety: true, met: unverified.length === 0, detail: `${unverified.length} unverified` },
     {
-      name: `outside fault windows >= ${percent(availabilityGoal)} answered`,
+      name: `outside fault windows and their recovery allowance >= ${percent(availabilityGoal)} answered`,
       safety: false,
-      met: outside.share >= availabilityGoal,
-      detail: `${percent(outside.share)} of ${outside.signIns} (${outside.unavailable} unavailable, ${outside.errors} other)`,
+      met: steady.share >= availabilityGoal,
+      detail: `${percent(steady.share)} of ${steady.signIns} (${steady.unavailable} unavailable, ${steady.errors} other)`,
     },
     {
       name: `recovery after every fault < ${recoveryGoalMs} ms`,
@@ -383,7 +394,7 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
     phantom,
     unverified,
     unexpected,
-    availability: { insideFaults: inside, outsideFaults: outside },
+    availability: { insideFaults: inside, outsideFaults: outside, steady },
     recoveries,
     byKind,
     goals,

@@ -8,7 +8,13 @@ const ms = (value: number | null) => (value === null ? '-' : `${Math.round(value
 export function summarise(history: History, report: CheckReport): string {
   const { signIns, admin, followUps } = report.ops;
   const total = signIns.issued + signIns.denied + signIns.unavailable + signIns.error;
-  const { insideFaults: inside, outsideFaults: outside } = report.availability;
+  const { insideFaults: inside, outsideFaults: outside, steady } = report.availability;
+  const answered = history.ops
+    .filter((o) => o.type === 'sign-in' && (o.outcome === 'issued' || o.outcome === 'denied'))
+    .map((o) => o.completeMs - o.invokeMs)
+    .sort((a, b) => a - b);
+  const quantile = (q: number) =>
+    answered.length ? ms(answered[Math.min(answered.length - 1, Math.floor(answered.length * q))] ?? 0) : '-';
   const lines = [
     `chaos run: seed ${history.seed}, ${history.seconds} s, ${String(history.setup.nats)} NATS, instances ${(history.setup.instances as string[]).join(' ')}`,
     `sign-ins ${total}: issued ${signIns.issued}, denied ${signIns.denied}, unavailable ${signIns.unavailable}, other ${signIns.error}; ${followUps} right after an admin 2xx`,
@@ -18,6 +24,8 @@ export function summarise(history: History, report: CheckReport): string {
     `safety: stale ${report.stale.length}, refused from stale state ${report.refusedWhileGranted.length}, lost ${report.lost.length}, phantom ${report.phantom.length}, unverified ${report.unverified.length}`,
     `answered inside fault windows:  ${pct(inside.share)} of ${inside.signIns} (${inside.unavailable} unavailable, ${inside.errors} other)`,
     `answered outside fault windows: ${pct(outside.share)} of ${outside.signIns} (${outside.unavailable} unavailable, ${outside.errors} other)`,
+    `  of which steady (not within 2 s of a heal): ${pct(steady.share)} of ${steady.signIns} (${steady.unavailable} unavailable, ${steady.errors} other)`,
+    `sign-in latency (answered): p50 ${quantile(0.5)}, p99 ${quantile(0.99)}`,
     '',
     'recovery after each kind of fault (heal to sign-ins answered again):',
     ...Object.entries(report.byKind).map(
