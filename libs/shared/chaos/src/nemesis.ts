@@ -85,6 +85,23 @@ export class Nemesis {
     return instance;
   }
 
+  /** Starts the instance until a process stays up (at most 5 tries): what each failed start said. */
+  private async restart(instance: Instance): Promise<string[]> {
+    const failures: string[] = [];
+    for (;;) {
+      try {
+        await instance.start('live');
+        return failures;
+      } catch (error) {
+        const said = (error as Error).message.split('\n').find((line) => /error|timeout/i.test(line)) ?? (error as Error).message;
+        failures.push(said.slice(0, 200));
+        this.log(`  ${instance.name} failed to start: ${said.slice(0, 200)}`);
+        if (failures.length >= 5) throw error;
+        await sleep(500);
+      }
+    }
+  }
+
   private async inflict(fault: PlannedFault): Promise<void> {
     let target = '';
     let detail: string | undefined;
@@ -94,8 +111,10 @@ export class Nemesis {
         const instance = this.pickInstance(fault);
         target = instance.name;
         await instance.kill();
-        // Restarted at once, as a supervisor would; healed once the new process answers /health.
-        await instance.start('live');
+        // Restarted at once, as a supervisor would (again when the new process exits while
+        // starting); healed once a new process answers /health.
+        const failures = await this.restart(instance);
+        if (failures.length) detail = `restarted after ${failures.length} failed start(s): ${failures.join(' | ')}`;
         break;
       }
       case 'pause-service': {

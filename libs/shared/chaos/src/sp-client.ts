@@ -120,7 +120,10 @@ export class SpClient {
     const text = await response.text();
     const title = /<title>([^<]*)<\/title>/.exec(text)?.[1] ?? text.slice(0, 120);
     const status = response.status;
-    if (status === 403) return { outcome: 'denied', status, detail: title, instance };
+    // A decision against access: the IdP's refusal of the person or the application, or the login
+    // form's "account suspended" (the directory's answer). Any other 403 (a stale form) is no decision.
+    if (status === 403 && (DENIALS.has(title) || /Your account is (suspended|not active)/.test(text)))
+      return { outcome: 'denied', status, detail: title, instance };
     if (status === 503 || status === 502 || status === 504) return { outcome: 'unavailable', status, detail: title, instance };
     return { outcome: 'error', status, detail: title, instance };
   }
@@ -150,6 +153,9 @@ export class SpClient {
     return response;
   }
 }
+
+/** The titles of the IdP's refusal pages that decide against access (apps/idp's REFUSALS). */
+const DENIALS = new Set(['Not authorised', 'Account not active', 'Account not found']);
 
 class FirstRequestRefused extends Error {
   constructor(readonly reason: unknown) {

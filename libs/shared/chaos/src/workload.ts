@@ -134,8 +134,21 @@ export class Workload {
     return op;
   }
 
-  /** One sign-in, recorded. */
+  /** Each person's browser signs in to one application at a time (a second flow would replace the first's form). */
+  private readonly browsers = new Map<string, Promise<unknown>>();
+
+  /** One sign-in, recorded (invoked once the person's browser is free). */
   async signIn(userId: string, appId: string, follows?: number): Promise<SignInOp> {
+    const previous = this.browsers.get(userId) ?? Promise.resolve();
+    const turn = previous.then(() => this.signInNow(userId, appId, follows));
+    this.browsers.set(
+      userId,
+      turn.catch(() => undefined),
+    );
+    return turn;
+  }
+
+  private async signInNow(userId: string, appId: string, follows?: number): Promise<SignInOp> {
     const person = this.people.get(userId);
     const sp = this.sps.get(appId);
     if (!person || !sp) throw new Error(`unknown person ${userId} or application ${appId}`);
