@@ -11,10 +11,11 @@ import { runChaos, type ChaosResult } from '@jit/chaos';
 describe('the fault suite, a short run', () => {
   let result: ChaosResult;
 
+  // Starting six services and the restarts take minutes on a loaded machine: more than jest's default here.
   beforeAll(async () => {
     result = await runChaos({ seconds: 30, seed: 2026, log: () => undefined });
     console.log(`${result.summary}\n${result.dir}`);
-  });
+  }, 400_000);
 
   it('recorded a history worth checking: decisions both ways, follow-up sign-ins after 2xx, acknowledged changes and faults', () => {
     const { signIns, admin, followUps } = result.report.ops;
