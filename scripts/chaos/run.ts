@@ -4,7 +4,7 @@
  * nemesis (kill -9, SIGSTOP, partitions from NATS, NATS and PostgreSQL crashes), and a checker
  * over the recorded history.
  *
- *   npm run chaos -- --seconds 120 --seed 7 [--nats cluster] [--catalog 1] [--idp 2] [--directory 2]
+ *   npm run chaos -- --seconds 120 --seed 7 [--nats cluster] [--catalog 1] [--idp 2] [--directory 2] [--env NAME=value ...]
  *   npm run chaos -- --check test-output/chaos/<run>/history.json   (checks a recorded history again)
  *
  * Exit status: 0 every goal met; 1 a safety property failed (stale, lost, phantom, or the final
@@ -24,6 +24,8 @@ const { values } = parseArgs({
     directory: { type: 'string', default: '2' },
     catalog: { type: 'string', default: '2' },
     check: { type: 'string' },
+    // Extra environment for every service, e.g. --env IDP_FRESHNESS_WAIT_MS=200.
+    env: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -66,7 +68,17 @@ async function main(): Promise<void> {
     console.error(`--nats is single or cluster (got ${nats})`);
     process.exit(64);
   }
+  const env: Record<string, string> = {};
+  for (const pair of values.env) {
+    const at = pair.indexOf('=');
+    if (at < 1) {
+      console.error(`--env takes NAME=value (got ${pair})`);
+      process.exit(64);
+    }
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
   const result = await runChaos({
+    env,
     seconds: count('seconds', values.seconds, 1),
     seed: count('seed', values.seed, 0),
     nats,

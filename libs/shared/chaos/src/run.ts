@@ -19,6 +19,8 @@ export interface ChaosOptions {
   people?: number;
   groups?: number;
   apps?: number;
+  /** Extra environment for every service (a setting to try under faults). */
+  env?: Record<string, string>;
   /** Where the run's directory is made (test-output/chaos under the repository by default). */
   outputDir?: string;
   log?: (line: string) => void;
@@ -60,7 +62,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
   const dir = join(options.outputDir ?? join(ROOT, 'test-output', 'chaos'), `${stamp}-seed${options.seed}`);
   mkdirSync(dir, { recursive: true });
   const instances = { directory: 2, catalog: 2, idp: 2, ...options.instances };
-  const system = new ChaosSystem({ instances, nats: options.nats ?? 'single', logDir: join(dir, 'logs') });
+  const system = new ChaosSystem({ instances, nats: options.nats ?? 'single', logDir: join(dir, 'logs'), env: options.env });
   const rng = new Prng(options.seed);
   const router = new Router(system.instances);
   const recorder = new Recorder();
@@ -172,6 +174,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
       final,
       setup: {
         instances: system.instances.map((i) => i.name),
+        env: options.env ?? {},
         nats: system.nats.kind,
         natsNodes: system.nats.nodes,
         postgresPort: system.postgres.port,

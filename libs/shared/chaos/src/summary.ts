@@ -17,6 +17,13 @@ export function summarise(history: History, report: CheckReport): string {
     answered.length ? ms(answered[Math.min(answered.length - 1, Math.floor(answered.length * q))] ?? 0) : '-';
   const lines = [
     `chaos run: seed ${history.seed}, ${history.seconds} s, ${String(history.setup.nats)} NATS, instances ${(history.setup.instances as string[]).join(' ')}`,
+    ...(Object.keys((history.setup.env as Record<string, string> | undefined) ?? {}).length
+      ? [
+          `environment: ${Object.entries(history.setup.env as Record<string, string>)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')}`,
+        ]
+      : []),
     `sign-ins ${total}: issued ${signIns.issued}, denied ${signIns.denied}, unavailable ${signIns.unavailable}, other ${signIns.error}; ${followUps} right after an admin 2xx`,
     `admin changes ${admin.ok + admin.fail + admin.info}: acknowledged ${admin.ok}, refused ${admin.fail}, unknown (5xx, cut, timeout) ${admin.info}`,
     `faults ${history.faults.length}`,
