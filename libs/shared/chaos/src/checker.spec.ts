@@ -334,6 +334,21 @@ describe('checkHistory on planted histories', () => {
     const report = checkHistory(sporadic.final(GRANTED_AT_END));
     assert.equal(report.recoveries[0]?.recoveryMs, 100);
     assert.equal(report.availability.outsideFaults.unavailable, 1);
+    // A sign-in cut by the next fault belongs to that fault, not to the recovery from this one.
+    const cut = checkHistory(
+      new Planted()
+        .granted()
+        .fault('partition-service-nats', 1000, 2000)
+        .signIn('issued', [2100, 2200])
+        .signIn('unavailable', [2900, 3500], { detail: 'ECONNRESET' })
+        .fault('kill-service', 3000, 4000)
+        .signIn('issued', [4100, 4200])
+        .final(GRANTED_AT_END),
+    );
+    assert.deepEqual(
+      cut.recoveries.map((r) => r.recoveryMs),
+      [100, 100],
+    );
   });
 
   it('counts an answer that is neither a decision nor unavailability as unexpected', () => {

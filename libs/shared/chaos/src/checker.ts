@@ -318,7 +318,8 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
   const recoveries: FaultRecovery[] = faults.map((fault, i) => {
     const next = faults[i + 1]?.startMs ?? Infinity;
     const inWindow = signIns.filter((s) => s.invokeMs >= fault.startMs && s.invokeMs < fault.healMs);
-    const after = signIns.filter((s) => s.invokeMs >= fault.healMs && s.invokeMs < next).sort((a, b) => a.invokeMs - b.invokeMs);
+    // Sign-ins between the heal and the next fault (one still running when it began is that fault's).
+    const after = signIns.filter((s) => s.invokeMs >= fault.healMs && s.completeMs < next).sort((a, b) => a.invokeMs - b.invokeMs);
     // Recovered at the first sign-in that begins a streak of answered ones (the next `streak`, or all
     // that came before the next fault): one sporadic refusal later is availability, not recovery.
     let recoveryMs: number | null = null;
