@@ -275,12 +275,15 @@ describe('checkHistory on planted histories', () => {
       .signIn('unavailable', [2400, 2450], { status: 503 })
       .signIn('issued', [2500, 2600])
       .signIn('issued', [2700, 2750])
+      .signIn('issued', [2800, 2850])
+      .signIn('issued', [2900, 2950])
+      .signIn('issued', [3000, 3050])
       .fault('kill-postgres', 5000, 5500)
       .signIn('issued', [5600, 5650])
       .final(GRANTED_AT_END);
     const report = checkHistory(history);
     assert.deepEqual(report.availability.insideFaults, { signIns: 2, answered: 0, unavailable: 2, errors: 0, share: 0 });
-    assert.deepEqual(report.availability.outsideFaults, { signIns: 6, answered: 4, unavailable: 2, errors: 0, share: 4 / 6 });
+    assert.deepEqual(report.availability.outsideFaults, { signIns: 9, answered: 7, unavailable: 2, errors: 0, share: 7 / 9 });
     // Steady: neither in a window nor in the 2 s after a heal (the recovery goal judges those).
     assert.deepEqual(report.availability.steady, { signIns: 1, answered: 1, unavailable: 0, errors: 0, share: 1 });
     assert.deepEqual(
@@ -314,14 +317,20 @@ describe('checkHistory on planted histories', () => {
     );
     assert.equal(never.recoveries[0]?.recoveryMs, null);
     assert.equal(never.byKind['partition-service-nats']?.notRecovered, 1);
-    const slow = checkHistory(
+    // One answer after the refusals, just before the next fault, is no recovery.
+    const late = checkHistory(
       new Planted()
         .granted()
-        .fault('kill-service', 1000, 2000)
-        .signIn('unavailable', [2100, 4000])
-        .signIn('issued', [4100, 4200])
+        .fault('kill-nats', 1000, 2000)
+        .signIn('unavailable', [2100, 2200])
+        .signIn('issued', [2300, 2400])
+        .fault('kill-postgres', 2500, 3000)
         .final(GRANTED_AT_END),
     );
+    assert.equal(late.recoveries[0]?.recoveryMs, null);
+    const slowPlan = new Planted().granted().fault('kill-service', 1000, 2000).signIn('unavailable', [2100, 4000]);
+    for (let t = 4100; t < 4600; t += 100) slowPlan.signIn('issued', [t, t + 100]);
+    const slow = checkHistory(slowPlan.final(GRANTED_AT_END));
     assert.equal(slow.recoveries[0]?.recoveryMs, 2100);
     const recoveryGoal = slow.goals.find((g) => g.name.startsWith('recovery'));
     assert.equal(recoveryGoal?.met, false);

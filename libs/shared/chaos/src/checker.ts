@@ -43,8 +43,9 @@ export interface FaultRecovery {
   notAnsweredInWindow: number;
   /**
    * From the heal to the first sign-in that began a streak of answered sign-ins (CheckOptions'
-   * `recoveryStreak` in a row, or every one up to the next fault); about 0 when sign-ins were
-   * answered at once; null when no such streak came before the next fault or the end of the run.
+   * `recoveryStreak` in a row, or every one up to the next fault when all were answered); about 0
+   * when sign-ins were answered at once; null when no such streak came before the next fault or
+   * the end of the run.
    */
   recoveryMs: number | null;
   /** False when no sign-in came after the heal (the run ended): left out of the recovery goal. */
@@ -320,12 +321,13 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
     const inWindow = signIns.filter((s) => s.invokeMs >= fault.startMs && s.invokeMs < fault.healMs);
     // Sign-ins between the heal and the next fault (one still running when it began is that fault's).
     const after = signIns.filter((s) => s.invokeMs >= fault.healMs && s.completeMs < next).sort((a, b) => a.invokeMs - b.invokeMs);
-    // Recovered at the first sign-in that begins a streak of answered ones (the next `streak`, or all
-    // that came before the next fault): one sporadic refusal later is availability, not recovery.
+    // Recovered at the first sign-in that begins `streak` answered ones in a row (or at the first,
+    // when every sign-in up to the next fault was answered): one sporadic refusal later is
+    // availability, not recovery, and one answer just before the next fault is no recovery.
     let recoveryMs: number | null = null;
     for (let at = 0; at < after.length; at++) {
       const run = after.slice(at, at + streak);
-      if (run.every(answeredOutcome) && (run.length === streak || at + run.length === after.length)) {
+      if (run.every(answeredOutcome) && (run.length === streak || (at === 0 && run.length === after.length))) {
         recoveryMs = Math.max(0, after[at].invokeMs - fault.healMs);
         break;
       }
