@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { eventually } from '@jit/testing';
 import { checkHistory, type CheckReport } from './checker';
 import { accessIn, accessKey, activeRegister, boundRegister, memberRegister, type FinalRead, type History, type Model } from './history';
 import { Nemesis, planFaults } from './nemesis';
@@ -122,13 +123,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosResult> {
     const model: Model = { users: [...people.keys()], groups, apps };
     const sps = new Map<string, SpClient>();
     for (const appId of apps) {
-      const certs = await read<string[]>(async () => {
-        try {
-          return { response: new Response(JSON.stringify(await SpClient.idpCertificates(system.idpBaseUrl, appId))) };
-        } catch (error) {
-          return { error };
-        }
-      }, `IdP metadata of ${appId}`);
+      // The IdP answers metadata once it has the application's event.
+      const certs = await eventually(() => SpClient.idpCertificates(system.idpBaseUrl, appId), { timeoutMs: 30_000, intervalMs: 200 });
       sps.set(
         appId,
         new SpClient(appId, system.idpBaseUrl, spOf.get(appId) as { entityId: string; acsUrl: string }, certs, router, REQUEST_TIMEOUT_MS),

@@ -138,7 +138,7 @@ export class ClusterNats implements NatsTopology {
 
 /** One process of a service: its port, its relays to NATS, and a restart with the same configuration. */
 export class Instance {
-  private process?: ServiceProcess;
+  private child?: ServiceProcess;
   private generation = 0;
   /** The load balancer's view: the last health checks answered /ready 200. */
   ready = false;
@@ -162,12 +162,12 @@ export class Instance {
   }
 
   get pid(): number | undefined {
-    return this.process?.pid;
+    return this.child?.pid;
   }
 
   async start(until: 'ready' | 'live'): Promise<void> {
     this.generation += 1;
-    this.process = await startService(
+    this.child = await startService(
       this.service,
       this.port,
       { ...this.env, [PORT_VARIABLE[this.service]]: String(this.port) },
@@ -177,38 +177,38 @@ export class Instance {
 
   /** kill -9, then waits for the exit; what it printed goes to the run's log directory. */
   async kill(): Promise<void> {
-    const process = this.process;
-    if (!process?.pid) return;
+    const child = this.child;
+    if (!child?.pid) return;
     this.ready = false;
     this.paused = false;
     try {
-      globalThis.process.kill(process.pid, 'SIGKILL');
+      process.kill(child.pid, 'SIGKILL');
     } catch {
       // already gone
     }
-    await process.stop();
+    await child.stop();
     this.saveLog();
   }
 
   pause(): void {
-    if (!this.process?.pid) return;
-    globalThis.process.kill(this.process.pid, 'SIGSTOP');
+    if (!this.child?.pid) return;
+    process.kill(this.child.pid, 'SIGSTOP');
     this.paused = true;
   }
 
   resume(): void {
-    if (!this.process?.pid) return;
-    globalThis.process.kill(this.process.pid, 'SIGCONT');
+    if (!this.child?.pid) return;
+    process.kill(this.child.pid, 'SIGCONT');
     this.paused = false;
   }
 
   saveLog(): void {
-    if (this.process) writeFileSync(join(this.logDir, `${this.service}-${this.port}-${this.generation}.log`), this.process.output());
+    if (this.child) writeFileSync(join(this.logDir, `${this.service}-${this.port}-${this.generation}.log`), this.child.output());
   }
 
   async stop(): Promise<void> {
     if (this.paused) this.resume();
-    await this.process?.stop();
+    await this.child?.stop();
     this.saveLog();
     this.ready = false;
   }
