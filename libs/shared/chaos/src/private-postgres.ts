@@ -103,17 +103,6 @@ export class PrivatePostgres {
     );
   }
 
-  /** Creates a database (the services' own start would race to create it when several start at once). */
-  async createDatabase(name: string): Promise<void> {
-    const client = new Client({ connectionString: this.url('postgres') });
-    await client.connect();
-    try {
-      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-    } finally {
-      await client.end();
-    }
-  }
-
   /** The postmaster's pid, from its lock file (runuser stands between it and us). */
   private postmasterPid(): number | undefined {
     const file = join(this.dataDir, 'postmaster.pid');

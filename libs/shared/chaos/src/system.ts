@@ -250,8 +250,8 @@ export class ChaosSystem {
 
   async start(): Promise<void> {
     await this.postgres.init();
+    // The database does not exist yet: the instances create it, as a first deployment's would.
     await Promise.all([this.postgres.start(), this.nats.start()]);
-    await this.postgres.createDatabase('jit_chaos');
     const ports: Record<ServiceName, number[]> = { directory: [], catalog: [], idp: [] };
     for (const service of ['directory', 'catalog', 'idp'] as const)
       for (let i = 0; i < this.options.instances[service]; i++) ports[service].push(await freePort());
