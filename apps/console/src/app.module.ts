@@ -182,6 +182,7 @@ export async function startConsole(config: ConsoleConfig): Promise<RunningConsol
       password: config.NATS_PASSWORD,
       inboxPrefix: config.NATS_INBOX_PREFIX,
       keys: config.BUS_KEYS,
+      replicas: config.NATS_STREAM_REPLICAS,
     });
   } catch (error) {
     await releaseMigrations();

@@ -41,6 +41,20 @@ describe('loadConfig', () => {
     );
   });
 
+  it('takes NATS_URL as one server or a comma-separated cluster, and NATS_STREAM_REPLICAS from 1 to 5 (1 by default)', () => {
+    assert.equal(loadConfig(serviceSchema, {}).NATS_URL, 'nats://127.0.0.1:4222');
+    assert.equal(loadConfig(serviceSchema, {}).NATS_STREAM_REPLICAS, 1);
+    const cluster = 'nats://nats-1:4222, nats://nats-2:4222,tls://nats-3:4222,127.0.0.1:4223';
+    assert.equal(loadConfig(serviceSchema, { NATS_URL: cluster }).NATS_URL, cluster);
+    assert.equal(loadConfig(serviceSchema, { NATS_STREAM_REPLICAS: '3' }).NATS_STREAM_REPLICAS, 3);
+    for (const bad of [' ', 'nats://a:4222,,nats://b:4222', 'http://nats:4222', 'nats://nats:4222/path', 'nats://a:4222;nats://b:4222']) {
+      assert.throws(() => loadConfig(serviceSchema, { NATS_URL: bad }), /NATS_URL: one NATS server/, bad);
+    }
+    for (const bad of ['0', '6', '2.5', 'three']) {
+      assert.throws(() => loadConfig(serviceSchema, { NATS_STREAM_REPLICAS: bad }), /NATS_STREAM_REPLICAS/, bad);
+    }
+  });
+
   it('reads TRUSTED_PROXIES as a list of addresses and CIDRs, none by default, and names a bad entry', () => {
     assert.deepEqual(loadConfig(serviceSchema, {}).TRUSTED_PROXIES, []);
     assert.deepEqual(loadConfig(serviceSchema, { TRUSTED_PROXIES: '10.0.0.5, 10.1.0.0/16,::1,loopback' }).TRUSTED_PROXIES, [

@@ -20,7 +20,17 @@ export const baseConfigSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     HOST: z.string().default('127.0.0.1'),
     DATABASE_URL: z.url().default('postgres://postgres@127.0.0.1:5432/jit'),
-    NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+    /** One NATS server, or a cluster's servers separated by commas: the client moves between them. */
+    NATS_URL: z
+      .string()
+      .default('nats://127.0.0.1:4222')
+      .refine(isNatsServerList, "one NATS server (nats://host:4222), or a cluster's separated by commas (nats://a:4222,nats://b:4222)"),
+    /**
+     * How many nodes of a JetStream cluster hold each stream the services create: 1 for a single
+     * server, 3 for a 3-node cluster (which then keeps every acknowledged event with a node down).
+     * A stream that exists with another count is changed at start.
+     */
+    NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
     /** The service's NATS user and password (docs/nats-permissions.md): both, or neither for a server without users. */
     NATS_USER: z.string().optional(),
     NATS_PASSWORD: z.string().optional(),
@@ -153,6 +163,19 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, s
 
 /** Parses a boolean environment value the way people write them. */
 export const envBoolean = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+/** NATS_URL: nats:// or tls:// URLs (or host:port), comma-separated, none empty. */
+function isNatsServerList(value: string): boolean {
+  const servers = value.split(',').map((server) => server.trim());
+  return servers.every((server) => {
+    try {
+      const url = new URL(server.includes('://') ? server : `nats://${server}`);
+      return ['nats:', 'tls:'].includes(url.protocol) && url.hostname !== '' && url.pathname === '';
+    } catch {
+      return false;
+    }
+  });
+}
 
 /** An address, a CIDR, or one of the names proxy-addr (behind Fastify's and Express's trust settings) knows. */
 function isProxyAddress(entry: string): boolean {

@@ -227,7 +227,10 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       progress.stop(stream.name);
       return;
     }
-    const messages = await consumer.consume({ max_messages: 256 });
+    // Heartbeats every second while a pull waits: when the node leading this consumer dies
+    // (kill -9, no goodbye), two missed ones make nats.js pull again, from the new leader, within
+    // ~2 s, not after the 30 s the default pull expiry implies.
+    const messages = await consumer.consume({ max_messages: 256, expires: 10_000, idle_heartbeat: 1_000 });
     this.consumers.push(messages);
     if (this.closing) await messages.close();
     const schemas = contractsByType(stream.events);

@@ -27,6 +27,7 @@ import { ReplyMux } from './reply-mux';
 import { BUS_AUTH_HEADER, BusSeal, isSealed, type BusRefusal } from './bus-seal';
 
 export interface BusOptions {
+  /** NATS_URL: one server, or a cluster's servers separated by commas (the client moves between them). */
   servers: string;
   prefix: string;
   /** The service's name: the NATS connection name and the durable consumers' name stem. */
@@ -43,6 +44,20 @@ export interface BusOptions {
    * Without: DEVELOPMENT_BUS_KEY.
    */
   keys?: readonly string[];
+  /**
+   * NATS_STREAM_REPLICAS: how many nodes of a JetStream cluster hold each stream this service
+   * creates (1 for a single server; 3 for a 3-node cluster, which then loses nothing acknowledged
+   * with one node down). An existing stream is brought to it at start.
+   */
+  replicas?: number;
+}
+
+/** NATS_URL's servers: one, or a cluster's, separated by commas. */
+export function natsServers(url: string): string[] {
+  return url
+    .split(',')
+    .map((server) => server.trim())
+    .filter((server) => server !== '');
 }
 
 const REFUSAL_REASONS: Record<BusRefusal, string> = {
@@ -90,6 +105,10 @@ export class NatsBus {
   /** The JetStream API's subject prefix: `$JS.API`, or another for a JetStream domain. */
   private readonly apiPrefix: string;
   private readonly replies: ReplyMux;
+  /** False from a lost connection until the client is connected again (to any server of the list). */
+  private connected = true;
+  /** The streams this service produces (ensureStream): /ready checks they can take writes. */
+  private readonly producedStreams: StreamContract[] = [];
 
   private constructor(
     readonly connection: NatsConnection,
@@ -101,14 +120,35 @@ export class NatsBus {
     this.apiPrefix = jsm.getOptions().apiPrefix ?? '$JS.API';
     this.replies = new ReplyMux(connection, options.inboxPrefix);
     this.seal = new BusSeal(options.keys ?? [DEVELOPMENT_BUS_KEY]);
+    this.followStatus().catch((error: unknown) => this.log.error(`Stopped following the NATS connection's status: ${describe(error)}`));
+  }
+
+  /** Connection changes, logged once each: with a cluster, a lost server is followed by another. */
+  private async followStatus(): Promise<void> {
+    for await (const status of this.connection.status()) {
+      if (status.type === 'disconnect') {
+        this.connected = false;
+        this.log.warn(`Lost the connection to NATS ${status.server}: reconnecting (to any server of NATS_URL)`);
+      } else if (status.type === 'reconnect') {
+        this.connected = true;
+        this.log.log(`Connected to NATS again, through ${status.server}`);
+      }
+    }
   }
 
   static async connect(options: BusOptions): Promise<NatsBus> {
     const nc = await connect({
-      servers: options.servers,
+      // A cluster's nodes, tried in a random order (nats.js's default): processes spread over them.
+      servers: natsServers(options.servers),
       name: options.service,
+      // Forever: a service without NATS answers 503 with a reason, and comes back by itself.
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
+      // A server that is down (a killed node) closes the socket and is left at once; one that
+      // hangs (paused, cut off) is found by pings: two unanswered at 5 s apart, not the 2-minute
+      // default, and the client moves to another node of the cluster.
+      pingInterval: 5_000,
+      maxPingOut: 2,
       // Without this, nats.js builds two Error objects (stack traces) for every request and
       // publish before it knows whether anything failed: a tenth of the IdP's CPU per sign-in.
       // Failures still carry their message and cause; our callers wrap them with context.
@@ -127,7 +167,12 @@ export class NatsBus {
   }
 
   isConnected(): boolean {
-    return !this.connection.isClosed() && !this.connection.isDraining();
+    return this.connected && !this.connection.isClosed() && !this.connection.isDraining();
+  }
+
+  /** The streams this service produces (those it called ensureStream for). */
+  get produces(): readonly StreamContract[] {
+    return this.producedStreams;
   }
 
   /**
@@ -158,15 +203,44 @@ export class NatsBus {
     }
   }
 
-  /** Creates the stream, or brings its configuration up to date; safe to call at every start. */
+  /**
+   * Creates the stream, or brings its configuration up to date (its number of replicas
+   * included); safe to call at every start.
+   */
   async ensureStream(stream: StreamContract): Promise<void> {
     const config = this.streamConfig(stream);
+    if (!this.producedStreams.includes(stream)) this.producedStreams.push(stream);
+    if (config.num_replicas > 1 && !this.connection.info?.cluster) {
+      // A single server refuses to create such a stream, and takes the change of an existing one
+      // while it keeps one copy: either way the operator would not get what was asked for.
+      throw new Error(
+        `NATS_STREAM_REPLICAS=${config.num_replicas} needs a JetStream cluster, and the server this service reached ` +
+          `(${this.connection.getServer()}) is a single server, which keeps one copy of stream ${config.name}: point NATS_URL ` +
+          `at the cluster's nodes (comma-separated), or set NATS_STREAM_REPLICAS=1`,
+      );
+    }
+    let current: number | undefined;
     try {
-      await this.jsm.streams.info(config.name);
-      await this.jsm.streams.update(config.name, config);
+      current = (await this.jsm.streams.info(config.name)).config.num_replicas;
     } catch (error) {
       if (!isNotFound(error)) throw error;
+    }
+    if (current === undefined) {
       await this.createStream(config);
+    } else {
+      let held: number;
+      try {
+        held = (await this.jsm.streams.update(config.name, config)).config.num_replicas;
+      } catch (error) {
+        if (current === config.num_replicas) throw error;
+        throw new Error(
+          `stream ${config.name} has ${current} replica(s) and NATS_STREAM_REPLICAS asks for ${config.num_replicas}, which NATS refused ` +
+            `(${describe(error)}). A cluster holds at most one replica per node: set NATS_STREAM_REPLICAS to what the servers in ` +
+            `NATS_URL can hold, or change the stream yourself: nats stream edit ${config.name} --replicas ${config.num_replicas}`,
+          { cause: error },
+        );
+      }
+      if (held !== current) this.log.warn(`Stream ${config.name}: replicas changed from ${current} to ${held} (NATS_STREAM_REPLICAS)`);
     }
   }
 
@@ -180,6 +254,7 @@ export class NatsBus {
       // Outbox ids are Nats-Msg-Id values: a relay re-publish inside this window is dropped.
       duplicate_window: 10 * 60 * 1_000_000_000,
       max_age: 0,
+      num_replicas: this.options.replicas ?? 1,
     };
   }
 
@@ -359,6 +434,11 @@ export class NatsBus {
   /**
    * The oldest and newest sequence the stream holds. A trimmed or purged stream starts above 1;
    * an empty one reports first = last + 1.
+   *
+   * In a cluster only the stream's leader knows its last acknowledged sequence. While the stream
+   * has no leader (an election, or too few nodes for a quorum) another replica answers with its
+   * own state, which may lack acknowledged messages: that answer is refused, so that the
+   * freshness check and /ready fail closed until a leader is back.
    */
   async streamBounds(stream: StreamContract): Promise<{ first: number; last: number }> {
     // The JetStream API's STREAM.INFO request, sent directly: the freshness check makes one per
@@ -366,8 +446,14 @@ export class NatsBus {
     // around the same request (option checks, response wrapping). The answer is the same JSON.
     const name = this.naming.stream(stream.name);
     const msg = await this.replies.request(`${this.apiPrefix}.STREAM.INFO.${name}`, undefined, this.options.publishTimeoutMs ?? 2000);
-    const info = decodeJson(msg.data) as { error?: { code: number; description: string }; state?: { first_seq: number; last_seq: number } };
+    const info = decodeJson(msg.data) as {
+      error?: { code: number; description: string };
+      state?: { first_seq: number; last_seq: number };
+      cluster?: { leader?: string };
+    };
     if (info.error || !info.state) throw new Error(`stream ${name}: ${info.error?.description ?? 'no state in the STREAM.INFO answer'}`);
+    if (info.cluster && !info.cluster.leader)
+      throw new Error(`stream ${name} has no leader in the NATS cluster (an election, or too few nodes up)`);
     return { first: info.state.first_seq, last: info.state.last_seq };
   }
 

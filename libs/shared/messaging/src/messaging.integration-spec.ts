@@ -22,6 +22,8 @@ import type { ResyncRequest, ResyncResult } from './snapshot';
 
 const Ping = defineEvent('test.ping.v1', z.object({ n: z.number().int() }), ['n']);
 const STREAM = defineStream('TEST', ['test.>'], [Ping]);
+/** On a subject no stream holds: its publish is never acknowledged. */
+const Unstored = defineEvent('unstored.ping.v1', z.object({ n: z.number().int() }), ['n']);
 const Tick = defineEvent('resync-test.tick.v1', z.object({ n: z.number().int() }), ['n']);
 const TICKS = defineStream('TICKS', ['resync-test.>'], [Tick]);
 
@@ -434,5 +436,31 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     await outbox.run(() => Promise.resolve());
     assert.equal(await bus.lastSequence(STREAM), before + 20);
     await eventually(async () => assert.deepEqual(await unpublished(), []), { timeoutMs: 2000 });
+  });
+
+  it('answers a run that changes nothing only after the relay that holds an unconfirmed older row has finished with it', async () => {
+    await assert.rejects(
+      outbox.run((tx) => {
+        tx.emit(Unstored, { n: 1 });
+        return Promise.resolve();
+      }),
+      EventNotConfirmedError,
+    );
+    const [row] = await dataSource.query<{ id: string }[]>(`SELECT id FROM msgtest.outbox WHERE published_at IS NULL`);
+    assert.ok(row, 'the unconfirmed row is left for the relay');
+    // A relay mid-publish (its transaction holds the row) while the same change is asked again.
+    const relay = dataSource.createQueryRunner();
+    await relay.connect();
+    await relay.startTransaction();
+    await relay.query(`SELECT id FROM msgtest.outbox WHERE id = $1 FOR UPDATE`, [row.id]);
+    let settled = false;
+    const again = outbox.run(() => Promise.resolve()).finally(() => (settled = true));
+    await new Promise((wait) => setTimeout(wait, 300));
+    assert.equal(settled, false, 'no answer while the older event may still be unconfirmed');
+    // The relay fails (rolls back): the row is still unconfirmed, so the repeat cannot claim success either.
+    await relay.rollbackTransaction();
+    await relay.release();
+    await assert.rejects(again, EventNotConfirmedError);
+    await dataSource.query(`DELETE FROM msgtest.outbox WHERE id = $1`, [row.id]);
   });
 });

@@ -79,28 +79,34 @@ export class Outbox implements BeforeApplicationShutdown {
       return value;
     });
     // A unit of work that changed nothing may repeat one whose event is still unconfirmed (its
-    // caller got a 503): answer success only once that older event is in the stream too.
+    // caller got a 503): answer success only once that older event is in the stream too. If the
+    // relay holds it (mid-publish, a NATS leader election say), wait for the relay's outcome,
+    // never skip it: a 2xx while the event is not stored lets the IdP decide without it.
     try {
       if (rows.length > 0) await this.publish(rows, null);
-      else await this.publishPending();
+      else await this.publishPending(0, { waitForLocked: true });
     } catch (error) {
       throw new EventNotConfirmedError(`Committed, but the event bus did not confirm: ${describe(error)}`, error);
     }
     return result;
   }
 
-  /** Publishes every unpublished row now; rows another instance is publishing are skipped. */
-  async publishPending(minAgeSeconds = 0): Promise<number> {
+  /**
+   * Publishes every unpublished row now. Rows another relay is publishing are skipped, unless
+   * `waitForLocked`: then this waits for that relay's transaction, and takes the rows it left
+   * unpublished (it failed) or none (it succeeded: PostgreSQL re-checks the condition after the wait).
+   */
+  async publishPending(minAgeSeconds = 0, options: { waitForLocked?: boolean } = {}): Promise<number> {
     return this.dataSource.transaction(async (manager) => {
-      const rows = await manager
+      const query = manager
         .getRepository(OutboxMessage)
         .createQueryBuilder('o')
         .where('o.published_at IS NULL')
         .andWhere('o.created_at <= now() - make_interval(secs => :age)', { age: minAgeSeconds })
         .orderBy('o.position', 'ASC')
         .limit(200)
-        .setLock('pessimistic_write')
-        .setOnLocked('skip_locked')
+        .setLock('pessimistic_write');
+      const rows = await (options.waitForLocked ? query : query.setOnLocked('skip_locked'))
         .getMany()
         // Already in the stream, only their mark is on its way.
         .then((found) => found.filter((row) => !this.acked.has(row.id)));

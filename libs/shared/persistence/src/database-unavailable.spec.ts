@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Client, DatabaseError, Pool } from 'pg';
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerAlreadyReleasedError } from 'typeorm';
 import { isDatabaseUnavailable } from './database-unavailable';
 
 /** A local TCP server that does something unhelpful with every connection (no PostgreSQL here). */
@@ -87,6 +87,11 @@ describe('isDatabaseUnavailable', () => {
     assert.equal(isDatabaseUnavailable(new Error('lease', { cause: new Error('Connection terminated unexpectedly') })), true);
     const refused = Object.assign(new Error('connect ECONNREFUSED ::1:5432'), { code: 'ECONNREFUSED' });
     assert.equal(isDatabaseUnavailable(new AggregateError([refused], '')), true);
+  });
+
+  it("recognises a transaction's statement after TypeORM released its runner for a connection error", () => {
+    // What a directory answered 500 with when PostgreSQL was killed between a change and its COMMIT.
+    assert.equal(isDatabaseUnavailable(new QueryRunnerAlreadyReleasedError()), true);
   });
 
   it('leaves alone what a statement did wrong, and anything that is not a database error', () => {

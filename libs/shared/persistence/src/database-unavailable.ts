@@ -1,3 +1,5 @@
+import { QueryRunnerAlreadyReleasedError } from 'typeorm';
+
 /**
  * Socket errors of a connection to PostgreSQL that cannot be made or was cut: nothing the
  * statement did, only that the database is not there for now.
@@ -37,6 +39,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 
 function unavailable(error: unknown, depth: number): boolean {
   if (depth > 5 || error === null || typeof error !== 'object') return false;
+  // TypeORM releases a query runner whose connection emitted an error (PostgreSQL killed or cut
+  // mid-transaction), and the transaction's next statement, often its COMMIT, then fails with this,
+  // without a cause. The COMMIT was never sent, so nothing was committed. (Found by the fault suite.)
+  if (error instanceof QueryRunnerAlreadyReleasedError) return true;
   const { code, message, driverError, cause, errors } = error as {
     code?: unknown;
     message?: unknown;

@@ -18,8 +18,11 @@ export async function ensureDatabase(databaseUrl: string, schema: string): Promi
       try {
         await client.query(`CREATE DATABASE "${database}"`);
       } catch (error) {
-        // Another service may have created it a moment ago: 42P04 duplicate_database.
-        if ((error as { code?: string }).code !== '42P04') throw error;
+        // Another service may have created it a moment ago: 42P04 duplicate_database, or, when both
+        // create it at the same moment, 23505 on pg_database's unique index (several replicas of a
+        // first deployment; found by the fault suite).
+        const code = (error as { code?: string }).code;
+        if (code !== '42P04' && code !== '23505') throw error;
       }
     }
   } finally {

@@ -4,16 +4,31 @@ import type { DataSource } from 'typeorm';
 import { DEPENDENCY_TIMEOUT_MS, HealthController, type HealthOptions } from './health';
 
 const STREAM = defineStream('S', ['s.>'], []);
+const PRODUCED = defineStream('P', ['p.>'], []);
 
 interface Answer {
   status: number;
-  body: { status: string; checks: { database: string; nats?: string; consumers?: Record<string, unknown> }; reasons?: string[] };
+  body: {
+    status: string;
+    checks: { database: string; nats?: string; streams?: Record<string, string>; consumers?: Record<string, unknown> };
+    reasons?: string[];
+  };
 }
 
 /** /ready against stand-ins: `last` is what JetStream answers for the stream (a promise to make it hang or fail). */
-async function ready(progress: ConsumerProgress, last: () => Promise<number>, options: Partial<HealthOptions> = {}): Promise<Answer> {
+async function ready(
+  progress: ConsumerProgress,
+  last: () => Promise<number>,
+  options: Partial<HealthOptions> = {},
+  produced?: () => Promise<{ first: number; last: number }>,
+): Promise<Answer> {
   const dataSource = { query: () => Promise.resolve([{ '?column?': 1 }]) } as unknown as DataSource;
-  const bus = { isConnected: () => true, lastSequence: last } as unknown as NatsBus;
+  const bus = {
+    isConnected: () => true,
+    lastSequence: last,
+    produces: produced ? [PRODUCED] : [],
+    streamBounds: produced,
+  } as unknown as NatsBus;
   const health = new HealthController(
     { service: 'test', consumes: [STREAM], maxLag: 10, lagWaitMs: 50, ...options },
     dataSource,
@@ -101,5 +116,28 @@ describe('GET /ready', () => {
     assert.deepEqual(answer.body.reasons, ['another instance of test holds the consumer lease']);
     progress.resume();
     assert.equal((await ready(progress, () => Promise.resolve(4))).status, 200);
+  });
+
+  it('checks that each stream it produces has a leader to take writes, and is not ready while one has none', async () => {
+    const up = await ready(
+      running(4),
+      () => Promise.resolve(4),
+      {},
+      () => Promise.resolve({ first: 1, last: 9 }),
+    );
+    assert.equal(up.status, 200);
+    assert.deepEqual(up.body.checks.streams, { P: 'up' });
+    // What NatsBus.streamBounds throws for a STREAM.INFO answered by a replica, not by a leader.
+    const leaderless = await ready(
+      running(4),
+      () => Promise.resolve(4),
+      {},
+      () => Promise.reject(new Error('stream P has no leader in the NATS cluster (an election, or too few nodes up)')),
+    );
+    assert.equal(leaderless.status, 503);
+    assert.deepEqual(leaderless.body.checks.streams, { P: 'down' });
+    assert.deepEqual(leaderless.body.reasons, [
+      'stream P cannot take writes: stream P has no leader in the NATS cluster (an election, or too few nodes up)',
+    ]);
   });
 });

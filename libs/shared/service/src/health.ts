@@ -59,10 +59,11 @@ export class HealthController {
     const reasons: string[] = [];
     const natsUp = this.bus?.isConnected();
     if (natsUp === false) reasons.push('NATS is not connected');
-    const [database, consumers] = await Promise.all([this.database(reasons), this.consumers(reasons)]);
+    const [database, consumers, streams] = await Promise.all([this.database(reasons), this.consumers(reasons), this.produced(reasons)]);
     const checks = {
       database,
       ...(this.bus ? { nats: natsUp ? 'up' : 'down' } : {}),
+      ...(streams ? { streams } : {}),
       ...(this.options.consumes.length > 0 ? { consumers } : {}),
     };
     const ok = reasons.length === 0;
@@ -79,6 +80,29 @@ export class HealthController {
       reasons.push(`database does not answer (${error instanceof Error ? error.message : String(error)})`);
       return 'down';
     }
+  }
+
+  /**
+   * The streams this service writes its events to: each must answer with a leader, or no write
+   * can be acknowledged (in a cluster: an election, or too few nodes up for a quorum). The
+   * consumed streams are read by the lag check below, which fails the same way.
+   */
+  private async produced(reasons: string[]): Promise<Record<string, 'up' | 'down'> | undefined> {
+    const bus = this.bus;
+    if (!bus || bus.produces.length === 0) return undefined;
+    const checks: Record<string, 'up' | 'down'> = {};
+    await Promise.all(
+      bus.produces.map(async (stream) => {
+        try {
+          await withinMs(bus.streamBounds(stream), DEPENDENCY_TIMEOUT_MS);
+          checks[stream.name] = 'up';
+        } catch (error) {
+          checks[stream.name] = 'down';
+          reasons.push(`stream ${stream.name} cannot take writes: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }),
+    );
+    return checks;
   }
 
   private async consumers(reasons: string[]): Promise<Record<string, ConsumerCheck>> {

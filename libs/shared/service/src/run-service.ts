@@ -66,11 +66,19 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
       password: config.NATS_PASSWORD,
       inboxPrefix: config.NATS_INBOX_PREFIX,
       keys: config.BUS_KEYS,
+      replicas: config.NATS_STREAM_REPLICAS,
     });
-    for (const stream of options.produces ?? []) await bus.ensureStream(stream);
   } catch (error) {
     await releaseMigrations();
     log.fatal(`NATS with JetStream is not reachable at ${config.NATS_URL} (${String(error)}). Start it: ${NATS_HINT}`);
+    throw new StartupError('nats');
+  }
+  try {
+    for (const stream of options.produces ?? []) await bus.ensureStream(stream);
+  } catch (error) {
+    await releaseMigrations();
+    await bus.close().catch(() => undefined);
+    log.fatal(`NATS at ${config.NATS_URL} did not take this service's streams: ${error instanceof Error ? error.message : String(error)}`);
     throw new StartupError('nats');
   }
   const consumes = options.consumes ?? [];

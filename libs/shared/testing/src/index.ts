@@ -11,3 +11,4 @@ export * from './xsd';
 export * from './metrics';
 export * from './chromium';
 export * from './console-web';
+export * from './nats-cluster';

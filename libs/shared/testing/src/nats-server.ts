@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcp } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,6 +35,40 @@ export function documentedNatsConfig(): string {
 }
 
 /**
+ * The nats-server the tests run: the version docker-compose ships, built by scripts/nats-server.mjs
+ * (npm test passes its path as NATS_SERVER_BIN); without it, the machine's own nats-server.
+ */
+export function natsServerBin(): string {
+  return process.env.NATS_SERVER_BIN || 'nats-server';
+}
+
+const versions = new Map<string, [number, number, number]>();
+
+/** The version of `bin` (`nats-server --version`), asked once per binary. */
+export function natsServerVersion(bin = natsServerBin()): [number, number, number] {
+  let version = versions.get(bin);
+  if (!version) {
+    const printed = execFileSync(bin, ['--version'], { encoding: 'utf8' });
+    const match = /v(\d+)\.(\d+)\.(\d+)/.exec(printed);
+    if (!match) throw new Error(`${bin} --version printed no version: ${printed}`);
+    version = [Number(match[1]), Number(match[2]), Number(match[3])];
+    versions.set(bin, version);
+  }
+  return version;
+}
+
+/**
+ * The JetStream block of a test server: its own store directory, and every write fsynced before
+ * it is acknowledged, as deploy/nats.conf ships it. `sync_interval` came with nats-server 2.11;
+ * an older server (the machine's 2.9.10) refuses the field, and runs with its default instead.
+ */
+export function jetStreamBlock(storeDir: string, bin = natsServerBin()): string {
+  const [major, minor] = natsServerVersion(bin);
+  const syncAlways = major > 2 || (major === 2 && minor >= 11);
+  return `jetstream {\n  store_dir: ${JSON.stringify(storeDir)}\n${syncAlways ? '  sync_interval: always\n' : ''}}\n`;
+}
+
+/**
  * A NATS server of the test's own (JetStream on, its own store directory on 127.0.0.1), for
  * fault tests that stop and restart NATS without touching the machine's shared server.
  */
@@ -61,21 +95,12 @@ export class PrivateNatsServer {
 
   async start(): Promise<void> {
     this.port ||= await freePort();
-    const configArgs: string[] = [];
-    if (this.config !== undefined) {
-      const file = join(this.storeDir, 'nats.conf');
-      writeFileSync(file, this.config);
-      configArgs.push('-c', file);
-    }
-    const child = spawn(
-      // The version docker-compose ships, built by scripts/nats-server.mjs (npm test passes its path);
-      // without it, the machine's own nats-server.
-      process.env.NATS_SERVER_BIN || 'nats-server',
-      [...configArgs, '-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir, '-l', this.logFile],
-      {
-        stdio: 'ignore',
-      },
-    );
+    const file = join(this.storeDir, 'nats.conf');
+    const bin = natsServerBin();
+    writeFileSync(file, `${jetStreamBlock(this.storeDir, bin)}${this.config ?? ''}\n`);
+    const child = spawn(bin, ['-c', file, '-a', '127.0.0.1', '-p', String(this.port), '-l', this.logFile], {
+      stdio: 'ignore',
+    });
     this.child = child;
     await eventually(() => listening(this.port), { timeoutMs: 10_000, intervalMs: 50 });
   }
@@ -95,7 +120,7 @@ export class PrivateNatsServer {
   }
 }
 
-function listening(port: number): Promise<void> {
+export function listening(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = tcp({ host: '127.0.0.1', port });
     socket.once('connect', () => {

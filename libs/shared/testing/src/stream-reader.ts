@@ -11,9 +11,12 @@ export interface StoredEvent {
   payload: Record<string, unknown>;
 }
 
-/** Reads every message a stream holds (tests only: to assert exactly which events were stored). */
+/**
+ * Reads every message a stream holds (tests only: to assert exactly which events were stored).
+ * `natsUrl`: one server, or a cluster's separated by commas (as NATS_URL).
+ */
 export async function readStream(natsUrl: string, streamName: string): Promise<StoredEvent[]> {
-  const nc = await connect({ servers: natsUrl });
+  const nc = await connect({ servers: natsUrl.split(',') });
   try {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(streamName);
