@@ -9,9 +9,13 @@ import { SsoService } from '../sso/sso.service';
 import { IDP_CONFIG, type IdpConfig } from '../config';
 import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
+import { PasskeysService } from '../mfa/passkeys.service';
 import { LoginThrottle } from './login-throttle';
 import { LoginService } from './login.service';
 import { retryTime, type RefusedCheck } from './sign-in-messages';
+
+/** The login page offers passwordless sign-in: its options are all these tests need of passkeys. */
+const fakePasskeys = { authenticationOptions: () => Promise.resolve({ challenge: 'c', rpId: 'localhost' }) } as unknown as PasskeysService;
 
 const ORG = '11111111-1111-4111-8111-111111111111';
 
@@ -45,6 +49,7 @@ describe('LoginService: throttled before the directory', () => {
         { provide: MfaService, useValue: {} },
         { provide: MfaThrottle, useValue: {} },
         { provide: IDP_CONFIG, useValue: {} },
+        { provide: PasskeysService, useValue: fakePasskeys },
       ],
     }).compile();
     const service = moduleRef.get(LoginService);
@@ -104,6 +109,7 @@ describe("LoginService: the page for each of the directory's refusals", () => {
       {} as MfaService,
       {} as IdpConfig,
       {} as MfaThrottle,
+      fakePasskeys,
     );
     const s = sessions.create();
     s.pending = { applicationId: null, organizationId: ORG, requestId: null, acsUrl: '', relayState: null };
@@ -168,6 +174,7 @@ describe('LoginService.portal: an organisation sign-in link', () => {
       {} as MfaService,
       {} as IdpConfig,
       {} as MfaThrottle,
+      fakePasskeys,
     );
     for (let i = 0; i < 50; i++) {
       const unknown = await service.portal(undefined, UNKNOWN);

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Put, Delete, UseGuards, Inject } from '@nestjs/common';
 import { z } from 'zod';
+import { MFA_FACTOR_KINDS } from '@jit/idp-contracts';
 import { ApiKeyGuard, CurrentCaller, RequirePermission, ZodBody, ZodParam, ZodResponse, type Caller } from '@jit/service';
 import { SessionStore } from '../sessions/session-store';
 import { MFA_POLICIES, MfaService } from './mfa.service';
@@ -21,7 +22,8 @@ export const UserMfa = z
     factors: z.array(
       z.object({
         id: z.uuid(),
-        kind: z.enum(['totp']),
+        kind: z.enum(MFA_FACTOR_KINDS).meta({ description: 'totp: an authenticator app; webauthn: a passkey' }),
+        name: z.string().nullable().meta({ description: "a passkey's name, as the person set it; null for an authenticator app" }),
         confirmed: z.boolean().meta({ description: 'false: set up but never confirmed with a code; it does not count' }),
         createdAt: z.iso.datetime(),
         lastUsedAt: z.iso.datetime().nullable(),

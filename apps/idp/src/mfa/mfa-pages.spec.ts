@@ -58,14 +58,19 @@ describe('MFA pages', () => {
     const two = securityDevicesSection({
       csrfToken: 't',
       factors: [
-        { id: 'f1', kind: 'totp', createdAt: new Date('2026-01-02T00:00:00Z'), lastUsedAt: null },
-        { id: 'f2', kind: 'totp', createdAt: new Date('2026-02-03T00:00:00Z'), lastUsedAt: new Date('2026-03-04T00:00:00Z') },
+        { id: 'f1', kind: 'totp', name: null, createdAt: new Date('2026-01-02T00:00:00Z'), lastUsedAt: null },
+        { id: 'f2', kind: 'totp', name: null, createdAt: new Date('2026-02-03T00:00:00Z'), lastUsedAt: new Date('2026-03-04T00:00:00Z') },
+        { id: 'f3', kind: 'webauthn', name: 'Work <laptop>', createdAt: new Date('2026-02-03T00:00:00Z'), lastUsedAt: null },
       ],
       recoveryCodesLeft: 1,
     });
-    assert.match(two, /Authenticator app, added 2026-01-02\n/);
-    assert.match(two, /Authenticator app, added 2026-02-03, last used 2026-03-04/);
-    assert.match(two, /name="factorId" value="f2"><button type="submit" aria-label="Remove authenticator app 2">Remove<\/button>/);
+    assert.match(two, /Authenticator app 1, added 2026-01-02\n/);
+    assert.match(two, /Authenticator app 2, added 2026-02-03, last used 2026-03-04/);
+    assert.match(two, /name="factorId" value="f2"><button type="submit" aria-label="Remove Authenticator app 2">Remove<\/button>/);
+    // A passkey's name is the person's text: escaped wherever it appears.
+    assert.match(two, /Passkey “Work &#60;laptop&#62;”, added 2026-02-03\n/);
+    assert.match(two, /action="\/account\/mfa\/passkey\/rename">.*name="factorId" value="f3">/);
+    assert.doesNotMatch(two, /<laptop>/);
     assert.match(two, /1 recovery code left\./);
   });
 });

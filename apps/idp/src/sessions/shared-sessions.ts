@@ -10,7 +10,15 @@ export interface SharedSession {
   csrfToken: string;
   createdAt: number;
   lastSeenAt: number;
-  user: { id: string; organizationId: string; authnInstant: Date; sessionIndex: string };
+  user: {
+    id: string;
+    organizationId: string;
+    authnInstant: Date;
+    sessionIndex: string;
+    mfa?: boolean;
+    phishingResistant?: boolean;
+    verifiedAt?: number;
+  };
   applications?: Map<string, { nameId: string; nameIdFormat?: string }>;
 }
 
@@ -21,6 +29,10 @@ interface Row {
     csrfToken: string;
     authnInstant: string;
     sessionIndex: string;
+    /** How the person signed in and last proved it is them: another instance asserts and decides the same. */
+    mfa?: boolean;
+    phishingResistant?: boolean;
+    verifiedAt?: number;
     applications?: [string, { nameId: string; nameIdFormat?: string }][];
   };
   created_at: string;
@@ -86,6 +98,9 @@ export class SharedSessions {
         organizationId: row.organization_id,
         authnInstant: new Date(row.data.authnInstant),
         sessionIndex: row.data.sessionIndex,
+        ...(row.data.mfa ? { mfa: true } : {}),
+        ...(row.data.phishingResistant ? { phishingResistant: true } : {}),
+        ...(row.data.verifiedAt !== undefined ? { verifiedAt: row.data.verifiedAt } : {}),
       },
       ...(row.data.applications ? { applications: new Map(row.data.applications) } : {}),
     };
@@ -97,6 +112,9 @@ export class SharedSessions {
       csrfToken: s.csrfToken,
       authnInstant: s.user.authnInstant.toISOString(),
       sessionIndex: s.user.sessionIndex,
+      ...(s.user.mfa ? { mfa: true } : {}),
+      ...(s.user.phishingResistant ? { phishingResistant: true } : {}),
+      ...(s.user.verifiedAt !== undefined ? { verifiedAt: s.user.verifiedAt } : {}),
       ...(s.applications ? { applications: [...s.applications] } : {}),
     };
     await this.dataSource.query(
