@@ -42,7 +42,7 @@ export function parseCredentialJson<T>(json: string | undefined, field: 'attesta
     typeof v.response[field] !== 'string'
   )
     return null;
-  return { clientExtensionResults: {}, ...(value) } as T;
+  return { clientExtensionResults: {}, ...value } as T;
 }
 
 /**

@@ -87,7 +87,7 @@ export class PasskeysService implements OnModuleInit, OnApplicationShutdown {
       userName: account.name,
       userDisplayName: account.displayName,
       userID: new Uint8Array(Buffer.from(who.userId.replace(/-/g, ''), 'hex')),
-      challenge: this.challenges.issue('register', sessionId),
+      challenge: this.challengeBytes('register', sessionId),
       timeout: CEREMONY_TIMEOUT_MS,
       attestationType: 'none',
       excludeCredentials: existing.map((c) => ({ id: c.credential_id, transports: transportsOf(c) })),
@@ -154,7 +154,7 @@ export class PasskeysService implements OnModuleInit, OnApplicationShutdown {
     const allow = who ? await this.credentials(who) : [];
     return generateAuthenticationOptions({
       rpID: this.rp.id,
-      challenge: this.challenges.issue(purpose, sessionId),
+      challenge: this.challengeBytes(purpose, sessionId),
       timeout: CEREMONY_TIMEOUT_MS,
       userVerification: 'required',
       allowCredentials: allow.map((c) => ({ id: c.credential_id, transports: transportsOf(c) })),
@@ -254,6 +254,17 @@ export class PasskeysService implements OnModuleInit, OnApplicationShutdown {
   /** Forgets used challenges past their expiry (a used one is refused by its expiry from then on). */
   async sweep(): Promise<void> {
     await this.dataSource.query(`DELETE FROM idp.webauthn_challenges_used WHERE expires_at < now()`);
+  }
+
+  /**
+   * The challenge as bytes: the library would UTF-8 encode a string, and the browser's answer
+   * carries the bytes base64url-encoded, which is then exactly the challenge issued.
+   */
+  private challengeBytes(purpose: ChallengePurpose, sessionId: string): Uint8Array<ArrayBuffer> {
+    const bytes = Buffer.from(this.challenges.issue(purpose, sessionId), 'base64url');
+    const challenge = new Uint8Array(bytes.length);
+    challenge.set(bytes);
+    return challenge;
   }
 
   private credentials(who: Who): Promise<CredentialRow[]> {

@@ -1,0 +1,171 @@
+import assert from 'node:assert/strict';
+import type { BrowserContext, CDPSession, Page, Browser as PlaywrightBrowser } from 'playwright-core';
+import { assertAccessible, launchChromium, screenshot } from '@jit/testing';
+import { System } from './harness';
+
+const MFA_CLASS = 'https://refeds.org/profile/mfa';
+
+/**
+ * WebAuthn needs a domain for its rpID (an IP address is refused by browsers): the IdP and demo-sp
+ * are reached as `localhost` here, which is also a secure context over http.
+ */
+class LocalhostSystem extends System {
+  override get idpUrl() {
+    return `http://localhost:${this.ports.idp}`;
+  }
+  override get demoSpUrl() {
+    return `http://localhost:${this.ports.demoSp}`;
+  }
+}
+
+/**
+ * Passkeys in Chromium with its CDP virtual authenticator (CTAP2, internal transport, resident
+ * keys, user verification): a person adds a passkey at the account page, signs in to demo-sp with
+ * it and no password (node-saml in demo-sp accepts the assertion; its AuthnContextClassRef is the
+ * multi-factor class), and with the organisation's policy `required` cannot remove that last
+ * factor. Each new page passes axe and is photographed, at a phone's width.
+ */
+describe('Passkeys (WebAuthn) in Chromium', () => {
+  const system = new LocalhostSystem('passkeys');
+  const password = 'correct horse battery staple';
+  let appId = '';
+  let browser: PlaywrightBrowser;
+  let context: BrowserContext;
+  let page: Page;
+  let cdp: CDPSession;
+  let authenticatorId = '';
+
+  beforeAll(async () => {
+    await system.start();
+    ({ appId } = await system.personWithDemoSpAccess(
+      { username: 'ada', email: 'ada@example.com', firstname: 'Ada', lastname: 'Lovelace', password },
+      'Engineers',
+    ));
+    browser = await launchChromium();
+    // axe is injected as an inline script: the context lets it in (the pages' own scripts are same-origin files).
+    context = await browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+    page = await context.newPage();
+    cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    ({ authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+    }));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await system.stop();
+  });
+
+  const check = async (name: string) => {
+    await assertAccessible(page, name);
+    await screenshot(page, `passkeys-${name}`);
+  };
+
+  /** The SAMLResponse demo-sp's ACS receives next, decoded. */
+  const nextAssertion = () =>
+    new Promise<string>((resolve) => {
+      const listener = (request: { url(): string; postData(): string | null }) => {
+        if (!request.url().endsWith('/saml/acs')) return;
+        page.off('request', listener);
+        const body = new URLSearchParams(request.postData() ?? '');
+        resolve(Buffer.from(body.get('SAMLResponse') ?? '', 'base64').toString('utf8'));
+      };
+      page.on('request', listener);
+    });
+
+  it('the login page offers passkeys: the username field autofills them, a button signs in with one, and only same-origin scripts run', async () => {
+    await page.goto(`${system.demoSpUrl}/login?app=${appId}`);
+    await page.waitForURL(/\/login$/);
+    assert.equal(await page.getAttribute('#username', 'autocomplete'), 'username webauthn');
+    await page.locator('#passkey button').waitFor({ state: 'visible' });
+    const response = await fetch(page.url(), {
+      headers: { cookie: (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ') },
+    });
+    const csp = response.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline/);
+    const bundle = await fetch(`${system.idpUrl}/assets/simplewebauthn-browser.js`);
+    assert.equal(bundle.status, 200);
+    assert.match(bundle.headers.get('content-type') ?? '', /javascript/);
+    await check('login');
+  });
+
+  it('a person signed in with a password adds a passkey at the account page and gets recovery codes', async () => {
+    await page.fill('#username', 'ada');
+    await page.fill('#password', password);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(new RegExp(`^${system.demoSpUrl}`));
+    await page.goto(`${system.idpUrl}/account`);
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.locator('#passkey button').waitFor({ state: 'visible' });
+    await check('create');
+    await page.fill('#passkey-name', 'Test laptop');
+    await page.getByRole('button', { name: 'Create a passkey' }).click();
+    await page.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
+    await check('recovery-codes');
+    await page.getByRole('link', { name: 'Back to your account' }).click();
+    await page.getByText('Passkey “Test laptop”').waitFor();
+    const { credentials } = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })) as {
+      credentials: { isResidentCredential: boolean; rpId: string }[];
+    };
+    assert.equal(credentials.length, 1);
+    assert.equal(credentials[0]?.isResidentCredential, true);
+    assert.equal(credentials[0]?.rpId, 'localhost');
+    const factors = await system.admin<{ factors: { kind: string; name: string | null }[] }>(
+      'GET',
+      `${system.idpUrl}/v1/users/${await adaId()}/mfa`,
+      undefined,
+      200,
+    );
+    assert.deepEqual(
+      factors.factors.map((f) => [f.kind, f.name]),
+      [['webauthn', 'Test laptop']],
+    );
+    await check('account');
+  });
+
+  it('passwordless by autofill (conditional UI): the login page signs in to demo-sp with the passkey, and the assertion node-saml accepted is multi-factor', async () => {
+    await context.clearCookies();
+    // The virtual authenticator answers a conditional request at once, as a person picking the
+    // passkey from the username field's autofill would.
+    const assertion = nextAssertion();
+    await page.goto(`${system.demoSpUrl}/login?app=${appId}`);
+    const xml = await assertion;
+    assert.equal(/<saml:AuthnContextClassRef>([^<]+)</.exec(xml)?.[1], MFA_CLASS);
+    await page.getByText('Signed in as ada@example.com').waitFor();
+    await check('demo-sp-signed-in');
+  });
+
+  it('passwordless by the button: "Sign in with a passkey" signs in to demo-sp, multi-factor', async () => {
+    await context.clearCookies();
+    // No touch for the autofill's request: it waits, and the button's request replaces it.
+    await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false });
+    await page.goto(`${system.demoSpUrl}/login?app=${appId}`);
+    await page.waitForURL(/\/login$/);
+    const button = page.getByRole('button', { name: 'Sign in with a passkey' });
+    await button.waitFor({ state: 'visible' });
+    await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true });
+    const assertion = nextAssertion();
+    // Keyboard only: tab to the button and press Enter.
+    await button.focus();
+    await page.keyboard.press('Enter');
+    const xml = await assertion;
+    assert.equal(/<saml:AuthnContextClassRef>([^<]+)</.exec(xml)?.[1], MFA_CLASS);
+    await page.getByText('Signed in as ada@example.com').waitFor();
+  });
+
+  it('a person cannot remove their last factor while the organisation requires one', async () => {
+    await system.admin('PUT', `${system.idpUrl}/v1/mfa-policy`, { policy: 'required' }, 200);
+    await page.goto(`${system.idpUrl}/account`);
+    await page.getByRole('button', { name: 'Remove Passkey “Test laptop”' }).click();
+    await page.getByText('Your organisation requires a second factor').waitFor();
+    await check('last-factor-refused');
+    await system.admin('PUT', `${system.idpUrl}/v1/mfa-policy`, { policy: 'optional' }, 200);
+  });
+
+  const adaId = async () =>
+    (
+      await system.admin<{ items: { id: string; username: string }[] }>('GET', `${system.directoryUrl}/v1/users`, undefined, 200)
+    ).items.find((u) => u.username === 'ada')?.id ?? '';
+});
