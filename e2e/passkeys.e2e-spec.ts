@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Secret, TOTP } from 'otpauth';
 import type { BrowserContext, CDPSession, Page, Browser as PlaywrightBrowser } from 'playwright-core';
 import { assertAccessible, launchChromium, screenshot } from '@jit/testing';
 import { System } from './harness';
@@ -26,9 +27,12 @@ class LocalhostSystem extends System {
  * factor. Each new page passes axe and is photographed, at a phone's width.
  */
 describe('Passkeys (WebAuthn) in Chromium', () => {
-  const system = new LocalhostSystem('passkeys');
+  // A short re-verification window, so the test sees a verification expire.
+  const REVERIFY_SECONDS = 10;
+  const system = new LocalhostSystem('passkeys', undefined, { IDP_REVERIFY_SECONDS: String(REVERIFY_SECONDS) });
   const password = 'correct horse battery staple';
   let appId = '';
+  let groupId = '';
   let browser: PlaywrightBrowser;
   let context: BrowserContext;
   let page: Page;
@@ -37,7 +41,7 @@ describe('Passkeys (WebAuthn) in Chromium', () => {
 
   beforeAll(async () => {
     await system.start();
-    ({ appId } = await system.personWithDemoSpAccess(
+    ({ appId, groupId } = await system.personWithDemoSpAccess(
       { username: 'ada', email: 'ada@example.com', firstname: 'Ada', lastname: 'Lovelace', password },
       'Engineers',
     ));
@@ -91,12 +95,23 @@ describe('Passkeys (WebAuthn) in Chromium', () => {
     await check('login');
   });
 
-  it('a person signed in with a password adds a passkey at the account page and gets recovery codes', async () => {
+  it('a person signed in with a password confirms it is them (the password: no factor yet), then adds a passkey and gets recovery codes', async () => {
     await page.fill('#username', 'ada');
     await page.fill('#password', password);
     await page.keyboard.press('Enter');
     await page.waitForURL(new RegExp(`^${system.demoSpUrl}`));
     await page.goto(`${system.idpUrl}/account`);
+    // The sign-in's verification expires: adding a factor asks again.
+    await page.waitForTimeout((REVERIFY_SECONDS + 1) * 1000);
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('heading', { name: "Confirm it's you" }).waitFor();
+    await check('confirm-password');
+    await page.fill('#password', 'not the password');
+    await page.keyboard.press('Enter');
+    await page.getByText('The password is wrong.').waitFor();
+    await page.fill('#password', password);
+    await page.keyboard.press('Enter');
+    await page.getByText('Confirmed. You can change your security devices').waitFor();
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     await page.locator('#passkey button').waitFor({ state: 'visible' });
     await check('create');
@@ -155,13 +170,109 @@ describe('Passkeys (WebAuthn) in Chromium', () => {
     await page.getByText('Signed in as ada@example.com').waitFor();
   });
 
-  it('a person cannot remove their last factor while the organisation requires one', async () => {
+  it('removing a factor asks for a fresh confirmation (the passkey); the last factor stays while the organisation requires one', async () => {
     await system.admin('PUT', `${system.idpUrl}/v1/mfa-policy`, { policy: 'required' }, 200);
     await page.goto(`${system.idpUrl}/account`);
+    await page.waitForTimeout((REVERIFY_SECONDS + 1) * 1000);
+    await page.getByRole('button', { name: 'Remove Passkey “Test laptop”' }).click();
+    await page.getByRole('heading', { name: "Confirm it's you" }).waitFor();
+    await page.getByRole('button', { name: 'Confirm with your passkey' }).waitFor({ state: 'visible' });
+    await check('confirm-passkey');
+    await page.getByRole('button', { name: 'Confirm with your passkey' }).click();
+    await page.getByText('Confirmed. You can change your security devices').waitFor();
     await page.getByRole('button', { name: 'Remove Passkey “Test laptop”' }).click();
     await page.getByText('Your organisation requires a second factor').waitFor();
     await check('last-factor-refused');
     await system.admin('PUT', `${system.idpUrl}/v1/mfa-policy`, { policy: 'optional' }, 200);
+  });
+
+  describe('an application that requires a phishing-resistant factor', () => {
+    let grace: Page;
+    let graceCdp: CDPSession;
+    let secret = '';
+    let graceAuthenticator = '';
+
+    beforeAll(async () => {
+      const graceId = (
+        await system.admin<{ id: string }>(
+          'POST',
+          `${system.directoryUrl}/v1/users`,
+          { username: 'grace', email: 'grace@example.com', firstname: 'Grace', lastname: 'Hopper', password },
+          201,
+        )
+      ).id;
+      await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId: graceId }, 201);
+      const graceContext = await browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+      grace = await graceContext.newPage();
+      graceCdp = await graceContext.newCDPSession(grace);
+      await graceCdp.send('WebAuthn.enable');
+      ({ authenticatorId: graceAuthenticator } = await graceCdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+      }));
+    });
+
+    const code = () => new TOTP({ secret: Secret.fromBase32(secret), algorithm: 'SHA1', digits: 6, period: 30 }).generate();
+    const signInWithPassword = async () => {
+      await grace.goto(`${system.demoSpUrl}/login?app=${appId}`);
+      await grace.waitForURL(/\/login$/);
+      await grace.fill('#username', 'grace');
+      await grace.fill('#password', password);
+      await grace.keyboard.press('Enter');
+    };
+
+    it('a person with an authenticator app signs in with password and code: a TOTP-only session', async () => {
+      await signInWithPassword();
+      await grace.waitForURL(new RegExp(`^${system.demoSpUrl}`));
+      await grace.goto(`${system.idpUrl}/account`);
+      await grace.getByRole('button', { name: 'Add an authenticator app' }).click();
+      secret = ((await grace.textContent('#secret')) ?? '').replace(/\s+/g, '');
+      await grace.fill('#code', code());
+      await grace.keyboard.press('Enter');
+      await grace.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
+      await grace.context().clearCookies();
+      await signInWithPassword();
+      await grace.waitForURL(/\/login\/mfa$/);
+      // Its own time step: the enrolment's code may not be used again.
+      await grace.waitForTimeout(30_000 - (Date.now() % 30_000) + 500);
+      await grace.fill('#code', code());
+      await grace.keyboard.press('Enter');
+      await grace.getByText('Signed in as grace@example.com').waitFor();
+    });
+
+    it('once the application requires a passkey, that session steps up: a person without one creates one, and the assertion follows', async () => {
+      await system.admin('PATCH', `${system.catalogUrl}/v1/applications/${appId}`, { mfaPhishingResistant: true }, 200);
+      await grace.goto(`${system.demoSpUrl}/login?app=${appId}`);
+      await grace.getByRole('heading', { name: 'Create a passkey' }).waitFor();
+      await grace.locator('#passkey button').waitFor({ state: 'visible' });
+      assert.equal(await grace.locator('#code').count(), 0, 'no code field: an app code is not enough here');
+      await assertAccessible(grace, 'passkey enrolment at sign-in');
+      await screenshot(grace, 'passkeys-enrol-at-sign-in');
+      const assertion = new Promise<string>((resolve) => {
+        grace.on('request', (request) => {
+          if (request.url().endsWith('/saml/acs'))
+            resolve(Buffer.from(new URLSearchParams(request.postData() ?? '').get('SAMLResponse') ?? '', 'base64').toString('utf8'));
+        });
+      });
+      await grace.getByRole('button', { name: 'Create a passkey' }).click();
+      assert.equal(/<saml:AuthnContextClassRef>([^<]+)</.exec(await assertion)?.[1], MFA_CLASS);
+      await grace.getByText('Signed in as grace@example.com').waitFor();
+    });
+
+    it('the next sign-in: after the password, only the passkey is offered as the second factor, and it signs in', async () => {
+      await grace.context().clearCookies();
+      // No touch for the login page's autofill request: the password goes in first.
+      await graceCdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId: graceAuthenticator, enabled: false });
+      await signInWithPassword();
+      await grace.waitForURL(/\/login\/mfa$/);
+      await grace.getByRole('heading', { name: 'Use your passkey' }).waitFor();
+      assert.equal(await grace.locator('#code').count(), 0);
+      await grace.locator('#passkey button').waitFor({ state: 'visible' });
+      await assertAccessible(grace, 'passkey as the second factor');
+      await screenshot(grace, 'passkeys-second-factor');
+      await graceCdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId: graceAuthenticator, enabled: true });
+      await grace.getByRole('button', { name: 'Use your passkey' }).click();
+      await grace.getByText('Signed in as grace@example.com').waitFor();
+    });
   });
 
   const adaId = async () =>

@@ -111,7 +111,7 @@ export class AccountService {
     const s = signedIn(session);
     if (!s) return notSignedIn();
     if (!csrfMatches(csrf, s)) return staleForm();
-    if (!recentlyVerified(s.user, Date.now())) return this.reverify(s);
+    if (!this.recentlyVerified(s)) return this.reverify(s);
     const { factorId, secret } = await this.mfa.startTotp(who(s));
     s.enrolling = factorId;
     return { kind: 'page', page: await this.enrolPage(s, secret) };
@@ -154,7 +154,7 @@ export class AccountService {
     const s = signedIn(session);
     if (!s) return notSignedIn();
     if (!csrfMatches(form.csrf, s)) return staleForm();
-    if (!recentlyVerified(s.user, Date.now())) return this.reverify(s);
+    if (!this.recentlyVerified(s)) return this.reverify(s);
     const factors = await this.mfa.factors(who(s));
     const factor = factors.find((f) => f.id === form.factorId);
     if (!factor) return this.render(s, { notice: { text: 'That device is not yours or was removed already.', error: true }, status: 404 });
@@ -177,7 +177,7 @@ export class AccountService {
     if (!(await this.mfa.hasConfirmedFactor(who(s)))) {
       return this.render(s, { notice: { text: 'Add a passkey or an authenticator app first.', error: true }, status: 409 });
     }
-    if (!recentlyVerified(s.user, Date.now())) return this.reverify(s);
+    if (!this.recentlyVerified(s)) return this.reverify(s);
     const codes = await this.mfa.regenerateRecoveryCodes(who(s));
     return {
       kind: 'page',
@@ -195,7 +195,7 @@ export class AccountService {
     const s = signedIn(session);
     if (!s) return notSignedIn();
     if (!csrfMatches(csrf, s)) return staleForm();
-    if (!recentlyVerified(s.user, Date.now())) return this.reverify(s);
+    if (!this.recentlyVerified(s)) return this.reverify(s);
     return { kind: 'page', page: await this.passkeyPage(s) };
   }
 
@@ -204,7 +204,7 @@ export class AccountService {
     const s = signedIn(session);
     if (!s) return notSignedIn();
     if (!csrfMatches(form.csrf, s)) return staleForm();
-    if (!recentlyVerified(s.user, Date.now())) return this.reverify(s);
+    if (!this.recentlyVerified(s)) return this.reverify(s);
     const nameProblem = passkeyNameProblem(form.name);
     if (nameProblem) return { kind: 'page', page: await this.passkeyPage(s, `Passkey name: ${nameProblem}`, 400) };
     const registered = await this.passkeys.register(s.id, who(s), form.credential, form.name);
@@ -236,7 +236,7 @@ export class AccountService {
 
   /**
    * "Confirm it's you": a passkey, a code (or a recovery code), or the password of a person
-   * without a factor. Success lets the person change their factors for REVERIFY_MS.
+   * without a factor. Success lets the person change their factors for IDP_REVERIFY_SECONDS.
    */
   async verify(
     session: IdpSession | undefined,
@@ -287,7 +287,16 @@ export class AccountService {
     s.user.verifiedAt = Date.now();
     this.sessions.changed(s);
     this.logger.log({ ...person }, 'Re-verified for a change of security devices');
-    return this.render(s, { notice: { text: 'Confirmed. You can change your security devices for the next five minutes.', error: false } });
+    return this.render(s, {
+      notice: {
+        text: `Confirmed. You can change your security devices for the next ${minutes(this.config.IDP_REVERIFY_SECONDS)}.`,
+        error: false,
+      },
+    });
+  }
+
+  private recentlyVerified(s: SignedIn): boolean {
+    return recentlyVerified(s.user, Date.now(), this.config.IDP_REVERIFY_SECONDS * 1000);
   }
 
   /** The "Confirm it's you" page: whichever ways the person has. */
@@ -360,6 +369,11 @@ export class AccountService {
       }),
     };
   }
+}
+
+function minutes(seconds: number): string {
+  const m = Math.max(1, Math.round(seconds / 60));
+  return m === 1 ? 'minute' : `${m} minutes`;
 }
 
 function who(s: SignedIn): { organizationId: string; userId: string } {

@@ -71,8 +71,9 @@ export class LoginService {
       options,
       button: 'Sign in with a passkey',
       autofill: true,
+      lead: 'Or, without a password:',
     });
-    return { form: `<p class="muted">Or, without a password:</p>${form}`, scripts: PASSKEY_SCRIPTS };
+    return { form, scripts: PASSKEY_SCRIPTS };
   }
 
   /** Checks the password with the directory, regenerates the session, then issues. */

@@ -23,11 +23,13 @@ export function passkeyForm(opts: {
   autofill?: boolean;
   /** A field for the passkey's name (registration). */
   nameField?: boolean;
+  /** A sentence before the button, hidden with the form where there are no passkeys. */
+  lead?: string;
 }): string {
   const name = opts.nameField
     ? `<label for="${opts.id}-name">Name this passkey (optional)</label><input id="${opts.id}-name" name="name" maxlength="64" autocomplete="off" placeholder="For example: Work laptop">`
     : '';
-  return `<form id="${opts.id}" method="post" action="${escapeHtml(opts.action)}" data-passkey="${opts.mode}"${opts.autofill ? ' data-autofill' : ''} data-options="${escapeHtml(JSON.stringify(opts.options))}" hidden>${csrfField(opts.csrfToken)}<input type="hidden" name="credential" value="">${name}<button type="submit">${escapeHtml(opts.button)}</button><p class="error" data-passkey-error role="alert" hidden></p></form>`;
+  return `<form id="${opts.id}" method="post" action="${escapeHtml(opts.action)}" data-passkey="${opts.mode}"${opts.autofill ? ' data-autofill' : ''} data-options="${escapeHtml(JSON.stringify(opts.options))}" hidden>${csrfField(opts.csrfToken)}<input type="hidden" name="credential" value="">${opts.lead ? `<p class="muted">${escapeHtml(opts.lead)}</p>` : ''}${name}<button type="submit">${escapeHtml(opts.button)}</button><p class="error" data-passkey-error role="alert" hidden></p></form>`;
 }
 const csrfField = (token: string) => `<input type="hidden" name="csrf" value="${escapeHtml(token)}">`;
 const MFA_STYLE =
@@ -163,7 +165,7 @@ ${codeField({ label: 'Code from your authenticator app, or a recovery code', err
   const html = layout(
     "Confirm it's you",
     opts.nonce,
-    `<h1>Confirm it's you</h1><p>Changing your security devices needs a fresh confirmation. Then you have five minutes to make the change.</p>${generalError}
+    `<h1>Confirm it's you</h1><p>Changing your security devices needs a fresh confirmation first.</p>${generalError}
 ${passkey}${code}${password}<p><a href="/account">Back to your account</a></p>${passkey ? PASSKEY_SCRIPTS : ''}`,
   );
   return { status: opts.error ? (opts.status ?? 401) : 200, html, csp: passkey ? passkeyCsp(opts.nonce) : csp(opts.nonce) };

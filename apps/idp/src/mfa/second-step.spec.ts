@@ -36,5 +36,6 @@ describe('recently verified', () => {
     assert.equal(recentlyVerified({}, now), false);
     assert.equal(recentlyVerified(undefined, now), false);
     assert.equal(recentlyVerified({ verifiedAt: now + 60_000 }, now), false);
+    assert.equal(recentlyVerified({ verifiedAt: now - 3_000 }, now, 2_000), false);
   });
 });

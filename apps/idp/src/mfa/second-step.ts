@@ -1,4 +1,4 @@
-/** How long a verification lets the person change their factors (add, remove, new recovery codes). */
+/** How long a verification lets the person change their factors (add, remove, new recovery codes), unless IDP_REVERIFY_SECONDS says otherwise. */
 export const REVERIFY_MS = 5 * 60_000;
 
 export interface SecondStepDue {
@@ -32,7 +32,7 @@ export function secondStepDue(input: {
   return null;
 }
 
-/** Whether the person proved it is them in this session within REVERIFY_MS (a sign-in or a re-verification). */
-export function recentlyVerified(user: { verifiedAt?: number } | undefined, now: number): boolean {
-  return user?.verifiedAt !== undefined && now - user.verifiedAt >= 0 && now - user.verifiedAt <= REVERIFY_MS;
+/** Whether the person proved it is them in this session within `windowMs` (a sign-in or a re-verification). */
+export function recentlyVerified(user: { verifiedAt?: number } | undefined, now: number, windowMs = REVERIFY_MS): boolean {
+  return user?.verifiedAt !== undefined && now - user.verifiedAt >= 0 && now - user.verifiedAt <= windowMs;
 }

@@ -33,7 +33,7 @@ export interface IdpSession {
     phishingResistant?: boolean;
     /**
      * When the person last proved it is them in this session (epoch ms): the sign-in, or a
-     * re-verification. Changing their factors needs one within REVERIFY_MS.
+     * re-verification. Changing their factors needs one within IDP_REVERIFY_SECONDS.
      */
     verifiedAt?: number;
   };
