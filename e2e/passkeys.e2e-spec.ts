@@ -174,13 +174,13 @@ describe('Passkeys (WebAuthn) in Chromium', () => {
     await system.admin('PUT', `${system.idpUrl}/v1/mfa-policy`, { policy: 'required' }, 200);
     await page.goto(`${system.idpUrl}/account`);
     await page.waitForTimeout((REVERIFY_SECONDS + 1) * 1000);
-    await page.getByRole('button', { name: 'Remove Passkey “Test laptop”' }).click();
+    await page.getByRole('button', { name: 'Remove passkey “Test laptop”' }).click();
     await page.getByRole('heading', { name: "Confirm it's you" }).waitFor();
     await page.getByRole('button', { name: 'Confirm with your passkey' }).waitFor({ state: 'visible' });
     await check('confirm-passkey');
     await page.getByRole('button', { name: 'Confirm with your passkey' }).click();
     await page.getByText('Confirmed. You can change your security devices').waitFor();
-    await page.getByRole('button', { name: 'Remove Passkey “Test laptop”' }).click();
+    await page.getByRole('button', { name: 'Remove passkey “Test laptop”' }).click();
     await page.getByText('Your organisation requires a second factor').waitFor();
     await check('last-factor-refused');
     await system.admin('PUT', `${system.idpUrl}/v1/mfa-policy`, { policy: 'optional' }, 200);

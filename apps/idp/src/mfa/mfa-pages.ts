@@ -249,14 +249,15 @@ export function securityDevicesSection(opts: {
   let apps = 0;
   const rows = opts.factors
     .map((f) => {
-      const label = f.kind === 'webauthn' ? `Passkey “${f.name ?? 'Passkey'}”` : `Authenticator app ${++apps}`;
+      const label = f.kind === 'webauthn' ? `Passkey “${f.name ?? 'Passkey'}”` : 'Authenticator app';
+      const named = f.kind === 'webauthn' ? `passkey “${f.name ?? 'Passkey'}”` : `authenticator app ${++apps}`;
       const when = `added ${escapeHtml(day(f.createdAt))}${f.lastUsedAt ? `, last used ${escapeHtml(day(f.lastUsedAt))}` : ''}`;
       const rename =
         f.kind === 'webauthn'
-          ? `<details><summary>Rename ${escapeHtml(label.replace('Passkey', 'passkey'))}</summary><form method="post" action="/account/mfa/passkey/rename">${csrfField(opts.csrfToken)}<input type="hidden" name="factorId" value="${escapeHtml(f.id)}"><label for="name-${escapeHtml(f.id)}">New name</label><input id="name-${escapeHtml(f.id)}" name="name" maxlength="64" required value="${escapeHtml(f.name ?? '')}"><button type="submit">Save name</button></form></details>`
+          ? `<details><summary>Rename ${escapeHtml(named)}</summary><form method="post" action="/account/mfa/passkey/rename">${csrfField(opts.csrfToken)}<input type="hidden" name="factorId" value="${escapeHtml(f.id)}"><label for="name-${escapeHtml(f.id)}">New name</label><input id="name-${escapeHtml(f.id)}" name="name" maxlength="64" required value="${escapeHtml(f.name ?? '')}"><button type="submit">Save name</button></form></details>`
           : '';
       return `<li>${escapeHtml(label)}, ${when}
-<form method="post" action="/account/mfa/remove">${csrfField(opts.csrfToken)}<input type="hidden" name="factorId" value="${escapeHtml(f.id)}"><button type="submit" aria-label="Remove ${escapeHtml(label)}">Remove</button></form>${rename}</li>`;
+<form method="post" action="/account/mfa/remove">${csrfField(opts.csrfToken)}<input type="hidden" name="factorId" value="${escapeHtml(f.id)}"><button type="submit" aria-label="Remove ${escapeHtml(named)}">Remove</button></form>${rename}</li>`;
     })
     .join('');
   const list =

@@ -166,7 +166,7 @@ describe('PasskeysService on PostgreSQL', () => {
     const options = await passkeys.registrationOptions(session, who, account);
     const result = await passkeys.register(session, who, authenticator.register(options), '  Work laptop ');
     assert.equal(result.ok, true, JSON.stringify(result));
-    return { who, authenticator, result: result };
+    return { who, authenticator, result };
   };
 
   it('registers a passkey: the relying party is the public URL, user verification and a discoverable credential required', async () => {
