@@ -266,6 +266,11 @@ describe('Passkeys (WebAuthn) in Chromium', () => {
       await grace.waitForURL(/\/login\/mfa$/);
       await grace.getByRole('heading', { name: 'Use your passkey' }).waitFor();
       assert.equal(await grace.locator('#code').count(), 0);
+      // A right code posted anyway is refused: only a passkey will do for this application.
+      const csrf = (await grace.locator('input[name="csrf"]').first().getAttribute('value')) ?? '';
+      const posted = await grace.request.post(`${system.idpUrl}/login/mfa`, { form: { csrf, code: code() }, maxRedirects: 0 });
+      assert.equal(posted.status(), 400);
+      assert.match(await posted.text(), /Demo SP needs a passkey: a code is not enough\./);
       await grace.locator('#passkey button').waitFor({ state: 'visible' });
       await assertAccessible(grace, 'passkey as the second factor');
       await screenshot(grace, 'passkeys-second-factor');

@@ -159,8 +159,9 @@ export class LoginService {
       const passkeyOptions = (await this.passkeys.hasPasskey(who))
         ? await this.passkeys.authenticationOptions('authenticate', s.id, who)
         : undefined;
-      const codes = !step.passkeyOnly && ((await this.mfa.hasTotp(who)) || (await this.mfa.recoveryCodesLeft(who)) > 0 || !passkeyOptions);
-      return mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, passkeyOptions, codes, error, status });
+      const app = (await this.mfa.hasTotp(who)) || !passkeyOptions;
+      const codes = !step.passkeyOnly && (app || (await this.mfa.recoveryCodesLeft(who)) > 0);
+      return mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, passkeyOptions, codes, app, error, status });
     }
     const options = await this.passkeys.registrationOptions(s.id, who, this.account(who));
     if (step.passkeyOnly)

@@ -59,8 +59,11 @@ export function mfaCodePage(opts: {
   passkeyOptions?: unknown;
   /** Offer the code fields (an authenticator app's code, a recovery code): false when only a passkey will do. */
   codes?: boolean;
+  /** The person has an authenticator app: false leaves only the recovery code field (a person with passkeys alone). */
+  app?: boolean;
 }): Page {
   const codes = opts.codes ?? true;
+  const app = opts.app ?? true;
   const passkey = opts.passkeyOptions
     ? passkeyForm({
         id: 'passkey',
@@ -76,10 +79,15 @@ export function mfaCodePage(opts: {
     : `<p>${escapeHtml(opts.applicationName)} asks for a passkey: a code from an app or a recovery code is not enough for it.</p>${
         opts.error ? `<p class="error" role="alert">${escapeHtml(opts.error)}</p>` : ''
       }`;
-  const codeForms = codes
+  const appForm = app
     ? `<form method="post" action="/login/mfa">${csrfField(opts.csrfToken)}
 ${codeField({ label: 'Code from your authenticator app', hint: 'Six digits, from the app on your phone.', error: opts.error })}
-<button type="submit">Verify</button></form>
+<button type="submit">Verify</button></form>`
+    : opts.error
+      ? `<p class="error" role="alert">${escapeHtml(opts.error)}</p>`
+      : '';
+  const codeForms = codes
+    ? `${appForm}
 <details><summary>Lost your device? Use a recovery code</summary>
 <form method="post" action="/login/mfa">${csrfField(opts.csrfToken)}
 <label for="recovery-code">Recovery code</label><input id="recovery-code" name="code" autocomplete="off" autocapitalize="none" spellcheck="false" required>
