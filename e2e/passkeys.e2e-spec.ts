@@ -186,6 +186,52 @@ describe('Passkeys (WebAuthn) in Chromium', () => {
     await system.admin('PUT', `${system.idpUrl}/v1/mfa-policy`, { policy: 'optional' }, 200);
   });
 
+  it('with the policy required, a person without a factor creates a passkey at sign-in, sees recovery codes once, and goes on to demo-sp', async () => {
+    const linusId = (
+      await system.admin<{ id: string }>(
+        'POST',
+        `${system.directoryUrl}/v1/users`,
+        { username: 'linus', email: 'linus@example.com', firstname: 'Linus', lastname: 'Pauling', password },
+        201,
+      )
+    ).id;
+    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId: linusId }, 201);
+    await system.admin('PUT', `${system.idpUrl}/v1/mfa-policy`, { policy: 'required' }, 200);
+    const linusContext = await browser.newContext({ viewport: { width: 390, height: 844 }, bypassCSP: true });
+    try {
+      const linus = await linusContext.newPage();
+      const linusCdp = await linusContext.newCDPSession(linus);
+      await linusCdp.send('WebAuthn.enable');
+      await linusCdp.send('WebAuthn.addVirtualAuthenticator', {
+        options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+      });
+      await linus.goto(`${system.demoSpUrl}/login?app=${appId}`);
+      await linus.waitForURL(/\/login$/);
+      await linus.fill('#username', 'linus');
+      await linus.fill('#password', password);
+      await linus.keyboard.press('Enter');
+      await linus.getByRole('heading', { name: 'Set up a second step' }).waitFor();
+      await linus.locator('#passkey button').waitFor({ state: 'visible' });
+      await assertAccessible(linus, 'enrolment at sign-in with a passkey');
+      await screenshot(linus, 'passkeys-enrol-policy-required');
+      await linus.fill('#passkey-name', 'Linus phone');
+      await linus.getByRole('button', { name: 'Create a passkey' }).click();
+      await linus.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
+      const assertion = new Promise<string>((resolve) => {
+        linus.on('request', (request) => {
+          if (request.url().endsWith('/saml/acs'))
+            resolve(Buffer.from(new URLSearchParams(request.postData() ?? '').get('SAMLResponse') ?? '', 'base64').toString('utf8'));
+        });
+      });
+      await linus.getByRole('button', { name: 'Continue to Demo SP' }).click();
+      assert.equal(/<saml:AuthnContextClassRef>([^<]+)</.exec(await assertion)?.[1], MFA_CLASS);
+      await linus.getByText('Signed in as linus@example.com').waitFor();
+    } finally {
+      await linusContext.close();
+      await system.admin('PUT', `${system.idpUrl}/v1/mfa-policy`, { policy: 'optional' }, 200);
+    }
+  });
+
   describe('an application that requires a phishing-resistant factor', () => {
     let grace: Page;
     let graceCdp: CDPSession;

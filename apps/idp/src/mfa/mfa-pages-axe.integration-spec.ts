@@ -99,7 +99,9 @@ describe('MFA pages are accessible', () => {
       for (const [label, { html }] of Object.entries(pages)) {
         await page.setContent(html);
         // The passkey forms show once their script finds WebAuthn; here they are checked shown.
-        await page.evaluate(() => document.querySelectorAll('form[hidden]').forEach((f) => ((f as HTMLFormElement).hidden = false)));
+        await page.evaluate(() =>
+          document.querySelectorAll('form[hidden], [data-passkey-section]').forEach((f) => ((f as HTMLFormElement).hidden = false)),
+        );
         await assertAccessible(page, label);
       }
     } finally {

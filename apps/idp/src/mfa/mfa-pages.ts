@@ -194,15 +194,17 @@ export function mfaEnrolPage(opts: {
   passkey?: { action: string; options: unknown };
 }): Page {
   const passkey = opts.passkey
-    ? `<h2>Use a passkey</h2><p class="muted">Your device will ask for your fingerprint, face, PIN or security key.</p>${passkeyForm({
-        id: 'passkey',
-        mode: 'register',
-        action: opts.passkey.action,
-        csrfToken: opts.csrfToken,
-        options: opts.passkey.options,
-        button: 'Create a passkey',
-        nameField: true,
-      })}<h2>Or use an authenticator app</h2>`
+    ? `<div data-passkey-section hidden><h2>Use a passkey</h2><p class="muted">Your device will ask for your fingerprint, face, PIN or security key.</p>${passkeyForm(
+        {
+          id: 'passkey',
+          mode: 'register',
+          action: opts.passkey.action,
+          csrfToken: opts.csrfToken,
+          options: opts.passkey.options,
+          button: 'Create a passkey',
+          nameField: true,
+        },
+      )}<h2>Or use an authenticator app</h2></div>`
     : '';
   const grouped = opts.secret.replace(/(.{4})/g, '$1 ').trim();
   const html = layout(

@@ -18,7 +18,7 @@ export function webAuthnBrowserBundle(): string {
  * `data-options`; on submit the script runs the ceremony, puts the browser's answer in the form's
  * `credential` field and submits it. `data-autofill` also starts a conditional-UI sign-in at load,
  * so the username field's autofill offers the browser's passkeys. Forms stay hidden where the
- * browser has no WebAuthn. Errors are written into the form's `[data-passkey-error]` (role=alert).
+ * browser has no WebAuthn, and so do elements marked `data-passkey-section`. Errors are written into the form's `[data-passkey-error]` (role=alert).
  */
 export const PASSKEYS_SCRIPT = `(function () {
   'use strict';
@@ -45,6 +45,10 @@ export const PASSKEYS_SCRIPT = `(function () {
       : lib.startAuthentication({ optionsJSON: options, useBrowserAutofill: autofill });
     return ceremony.then(function (answer) { send(form, answer); });
   }
+  // What only makes sense with passkeys (a heading, a sentence) shows with their forms.
+  Array.prototype.forEach.call(document.querySelectorAll('[data-passkey-section]'), function (section) {
+    section.hidden = false;
+  });
   var forms = document.querySelectorAll('form[data-passkey]');
   Array.prototype.forEach.call(forms, function (form) {
     form.hidden = false;
