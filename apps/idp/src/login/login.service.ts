@@ -239,7 +239,8 @@ export class LoginService {
         // Passwordless: the directory's word on the person (suspended, deleted) still counts.
         const profile = this.fresh.readModel.profile(pending.organizationId, check.userId);
         if (profile?.state !== 'ACTIVATED') {
-          const refusal = signInRefusal({ ok: false, reason: 'not_active' }, new Date());
+          const state = profile?.state === 'STAGED' || profile?.state === 'SUSPENDED' ? profile.state : undefined;
+          const refusal = signInRefusal({ ok: false, reason: 'not_active', state }, new Date());
           return again(refusal.message, refusal.status);
         }
         await this.throttle.succeeded(s.id);
