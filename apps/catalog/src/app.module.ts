@@ -17,6 +17,7 @@ import { AcsIndexes1765100000000 } from './migrations/1765100000000-AcsIndexes';
 import { IdpInitiatedRelayStateFromCaller1765200000000 } from './migrations/1765200000000-IdpInitiatedRelayStateFromCaller';
 import { PortalOptions1765300000000 } from './migrations/1765300000000-PortalOptions';
 import { MfaOptions1766000000000 } from './migrations/1766000000000-MfaOptions';
+import { PhishingResistantMfa1766100000000 } from './migrations/1766100000000-PhishingResistantMfa';
 import { DirectoryGroupNames1765640000000 } from './migrations/1765640000000-DirectoryGroupNames';
 import { DirectoryUserStateStatistics1765650000000 } from './migrations/1765650000000-DirectoryUserStateStatistics';
 
@@ -44,6 +45,7 @@ export class AppModule {
             DirectoryGroupNames1765640000000,
             DirectoryUserStateStatistics1765650000000,
             MfaOptions1766000000000,
+            PhishingResistantMfa1766100000000,
           ],
           bus,
           outbox: true,

@@ -10,6 +10,7 @@ import { ConsumerPositions1765000000000 } from './migrations/1765000000000-Consu
 import { AdminRoles1765600000000 } from './migrations/1765600000000-AdminRoles';
 import { SharedSessions1766000000000 } from './migrations/1766000000000-SharedSessions';
 import { Mfa1766000000000 } from './migrations/1766000000000-Mfa';
+import { Passkeys1766100000000 } from './migrations/1766100000000-Passkeys';
 import { SharedSignIns1767000000000 } from './migrations/1767000000000-SharedSignIns';
 import { READ_MODEL_ENTITIES } from './read-model/read-model.entities';
 import { AccountModule } from './account/account.module';
@@ -44,6 +45,7 @@ export class AppModule {
             AdminRoles1765600000000,
             SharedSessions1766000000000,
             Mfa1766000000000,
+            Passkeys1766100000000,
             SharedSignIns1767000000000,
           ],
           // Audit events that NATS did not acknowledge at once wait here for the relay.

@@ -45,6 +45,11 @@ export const idpConfigSchema = baseConfigSchema
     IDP_MFA_FAILURES_PER_USER: z.coerce.number().int().min(1).default(5),
     IDP_MFA_FAILURES_PER_SESSION: z.coerce.number().int().min(1).default(5),
     IDP_MFA_THROTTLE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    /**
+     * How long a verification (the sign-in, or "Confirm it's you") lets the person add or remove
+     * a factor or make new recovery codes without another.
+     */
+    IDP_REVERIFY_SECONDS: z.coerce.number().int().min(1).max(3_600).default(300),
     /** How long a browser may take from the start of a sign-in to entering its password. */
     IDP_PENDING_SESSION_SECONDS: z.coerce.number().int().min(30).max(86_400).default(600),
     /** Sessions waiting for a sign-in kept at once, by all instances together; past this the oldest is dropped. */

@@ -87,6 +87,7 @@ describe('application options', () => {
         portalColor: null,
         mfaRequired: false,
         mfaAuthnContext: 'refeds-mfa',
+        mfaPhishingResistant: false,
       });
     });
 

@@ -85,6 +85,9 @@ export class Application {
   @Column('text', { name: 'mfa_authn_context', default: 'refeds-mfa' })
   mfaAuthnContext!: ApplicationSnapshot['mfaAuthnContext'];
 
+  @Column('boolean', { name: 'mfa_phishing_resistant', default: false })
+  mfaPhishingResistant!: boolean;
+
   @Column('boolean', { default: true })
   active!: boolean;
 

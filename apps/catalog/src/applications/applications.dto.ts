@@ -63,6 +63,8 @@ const fields = {
   mfaRequired: z.boolean().optional(),
   /** The AuthnContextClassRef after a second factor: refeds-mfa (default) or microsoft-multipleauthn (for Microsoft Entra ID). */
   mfaAuthnContext: z.enum(['refeds-mfa', 'microsoft-multipleauthn']).optional(),
+  /** Every sign-in to the application needs a phishing-resistant factor, a passkey (default false). */
+  mfaPhishingResistant: z.boolean().optional(),
   attributes: z.array(Mapping).max(100).optional(),
   /** The SP's metadata; explicit fields of the same body win over what it says. */
   metadataXml: z.string().min(1).max(MAX_METADATA_CHARS).optional(),

@@ -260,27 +260,34 @@ describe('SP options stored by the catalog, used by the IdP', () => {
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const id = String(created.body.id);
-    const mfa = (b: Record<string, unknown>) => [b.mfaRequired, b.mfaAuthnContext];
-    assert.deepEqual(mfa(created.body), [false, 'refeds-mfa']);
+    const mfa = (b: Record<string, unknown>) => [b.mfaRequired, b.mfaAuthnContext, b.mfaPhishingResistant];
+    assert.deepEqual(mfa(created.body), [false, 'refeds-mfa', false]);
     const patched = await system.call('PATCH', `${system.catalog}/v1/applications/${id}`, {
       mfaRequired: true,
       mfaAuthnContext: 'microsoft-multipleauthn',
+      mfaPhishingResistant: true,
     });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
-    assert.deepEqual(mfa(patched.body), [true, 'microsoft-multipleauthn']);
-    const refused = await system.call('PATCH', `${system.catalog}/v1/applications/${id}`, { mfaRequired: 'yes', mfaAuthnContext: 'sms' });
+    assert.deepEqual(mfa(patched.body), [true, 'microsoft-multipleauthn', true]);
+    const read = await system.call('GET', `${system.catalog}/v1/applications/${id}`);
+    assert.deepEqual(mfa(read.body), [true, 'microsoft-multipleauthn', true]);
+    const refused = await system.call('PATCH', `${system.catalog}/v1/applications/${id}`, {
+      mfaRequired: 'yes',
+      mfaAuthnContext: 'sms',
+      mfaPhishingResistant: 1,
+    });
     assert.equal(refused.status, 400);
     assert.deepEqual(
       (refused.body.details as { field: string }[]).map((d) => d.field),
-      ['mfaRequired', 'mfaAuthnContext'],
+      ['mfaRequired', 'mfaAuthnContext', 'mfaPhishingResistant'],
     );
     const events = await readStream(system.env.natsUrl, `${system.env.natsPrefix}_CATALOG`);
     const snapshots = events
       .filter((e) => e.payload.applicationId === id && /catalog\.application\.(created|updated)\.v1$/.test(e.subject))
       .map((e) => mfa(e.payload.application as Record<string, unknown>));
     assert.deepEqual(snapshots, [
-      [false, 'refeds-mfa'],
-      [true, 'microsoft-multipleauthn'],
+      [false, 'refeds-mfa', false],
+      [true, 'microsoft-multipleauthn', true],
     ]);
   });
 });

@@ -241,6 +241,7 @@ export interface components {
             launchUrl: string | null;
             /** @enum {string} */
             mfaAuthnContext: "refeds-mfa" | "microsoft-multipleauthn";
+            mfaPhishingResistant: boolean;
             mfaRequired: boolean;
             name: string;
             nameIdFormat: string;
@@ -317,6 +318,7 @@ export interface components {
             launchUrl: string | null;
             /** @enum {string} */
             mfaAuthnContext: "refeds-mfa" | "microsoft-multipleauthn";
+            mfaPhishingResistant: boolean;
             mfaRequired: boolean;
             name: string;
             nameIdFormat: string;
@@ -638,6 +640,7 @@ export interface operations {
                     metadataXml?: string;
                     /** @enum {string} */
                     mfaAuthnContext?: "refeds-mfa" | "microsoft-multipleauthn";
+                    mfaPhishingResistant?: boolean;
                     mfaRequired?: boolean;
                     name: string;
                     /** @enum {string} */
@@ -892,6 +895,7 @@ export interface operations {
                     metadataXml?: string;
                     /** @enum {string} */
                     mfaAuthnContext?: "refeds-mfa" | "microsoft-multipleauthn";
+                    mfaPhishingResistant?: boolean;
                     mfaRequired?: boolean;
                     name?: string;
                     /** @enum {string} */
@@ -1317,6 +1321,7 @@ export interface operations {
                     metadataXml: string;
                     /** @enum {string} */
                     mfaAuthnContext?: "refeds-mfa" | "microsoft-multipleauthn";
+                    mfaPhishingResistant?: boolean;
                     mfaRequired?: boolean;
                     name: string;
                     /** @enum {string} */

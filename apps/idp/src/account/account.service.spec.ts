@@ -8,6 +8,7 @@ import { SessionStore, type IdpSession } from '../sessions/session-store';
 import { IDP_CONFIG } from '../config';
 import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
+import { PasskeysService } from '../mfa/passkeys.service';
 import { AccountService } from './account.service';
 
 const ORG = '11111111-1111-4111-8111-111111111111';
@@ -46,6 +47,7 @@ describe('AccountService', () => {
         { provide: MfaService, useValue: { factors: () => Promise.resolve([]), recoveryCodesLeft: () => Promise.resolve(0) } },
         { provide: MfaThrottle, useValue: {} },
         { provide: IDP_CONFIG, useValue: {} },
+        { provide: PasskeysService, useValue: { hasPasskey: () => Promise.resolve(false) } },
         {
           provide: FreshReadModel,
           useValue: { readModel: { profile: (o: string, u: string) => (o === ORG && u === ADA ? profile : null) } },

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import QRCode from 'qrcode';
 import { DirectoryRpc } from '@jit/directory-contracts';
 import { NatsBus } from '@jit/messaging';
@@ -11,7 +11,10 @@ import { signInRefusal } from '../login/sign-in-messages';
 import { IDP_CONFIG, type IdpConfig } from '../config';
 import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
-import { mfaEnrolPage, recoveryCodesPage, securityDevicesSection } from '../mfa/mfa-pages';
+import { mfaEnrolPage, passkeyEnrolPage, recoveryCodesPage, reverifyPage, securityDevicesSection } from '../mfa/mfa-pages';
+import { PasskeysService } from '../mfa/passkeys.service';
+import { passkeyNameProblem, registrationRefusal } from '../mfa/passkey-rules';
+import { recentlyVerified } from '../mfa/second-step';
 import { totpUri } from '../mfa/totp';
 import { profileRows } from './account-profile';
 
@@ -33,6 +36,8 @@ type SignedIn = IdpSession & { user: NonNullable<IdpSession['user']> };
  */
 @Injectable()
 export class AccountService {
+  private readonly logger = new Logger(AccountService.name);
+
   constructor(
     private readonly fresh: FreshReadModel,
     private readonly sessions: SessionStore,
@@ -40,6 +45,7 @@ export class AccountService {
     private readonly mfa: MfaService,
     @Inject(MfaThrottle) private readonly mfaThrottle: MfaThrottle,
     @Inject(IDP_CONFIG) private readonly config: IdpConfig,
+    private readonly passkeys: PasskeysService,
   ) {}
 
   async page(session: IdpSession | undefined): Promise<SsoOutcome> {
@@ -104,6 +110,7 @@ export class AccountService {
     const s = signedIn(session);
     if (!s) return notSignedIn();
     if (!csrfMatches(csrf, s)) return staleForm();
+    if (!this.recentlyVerified(s)) return this.reverify(s);
     const { factorId, secret } = await this.mfa.startTotp(who(s));
     s.enrolling = factorId;
     return { kind: 'page', page: await this.enrolPage(s, secret) };
@@ -146,6 +153,7 @@ export class AccountService {
     const s = signedIn(session);
     if (!s) return notSignedIn();
     if (!csrfMatches(form.csrf, s)) return staleForm();
+    if (!this.recentlyVerified(s)) return this.reverify(s);
     const factors = await this.mfa.factors(who(s));
     const factor = factors.find((f) => f.id === form.factorId);
     if (!factor) return this.render(s, { notice: { text: 'That device is not yours or was removed already.', error: true }, status: 404 });
@@ -166,8 +174,9 @@ export class AccountService {
     if (!s) return notSignedIn();
     if (!csrfMatches(csrf, s)) return staleForm();
     if (!(await this.mfa.hasConfirmedFactor(who(s)))) {
-      return this.render(s, { notice: { text: 'Set up an authenticator app first.', error: true }, status: 409 });
+      return this.render(s, { notice: { text: 'Add a passkey or an authenticator app first.', error: true }, status: 409 });
     }
+    if (!this.recentlyVerified(s)) return this.reverify(s);
     const codes = await this.mfa.regenerateRecoveryCodes(who(s));
     return {
       kind: 'page',
@@ -178,6 +187,144 @@ export class AccountService {
         continueTo: { href: '/account', label: 'Back to your account' },
       }),
     };
+  }
+
+  /** Starts adding a passkey: the page that creates it (after a fresh confirmation). */
+  async startPasskey(session: IdpSession | undefined, csrf: string | undefined): Promise<SsoOutcome> {
+    const s = signedIn(session);
+    if (!s) return notSignedIn();
+    if (!csrfMatches(csrf, s)) return staleForm();
+    if (!this.recentlyVerified(s)) return this.reverify(s);
+    return { kind: 'page', page: await this.passkeyPage(s) };
+  }
+
+  /** The new passkey's answer: checked and stored; the first factor brings recovery codes. */
+  async registerPasskey(session: IdpSession | undefined, form: { csrf?: string; credential?: string; name?: string }): Promise<SsoOutcome> {
+    const s = signedIn(session);
+    if (!s) return notSignedIn();
+    if (!csrfMatches(form.csrf, s)) return staleForm();
+    if (!this.recentlyVerified(s)) return this.reverify(s);
+    const nameProblem = passkeyNameProblem(form.name);
+    if (nameProblem) return { kind: 'page', page: await this.passkeyPage(s, `Passkey name: ${nameProblem}`, 400) };
+    const registered = await this.passkeys.register(s.id, who(s), form.credential, form.name);
+    if (!registered.ok) return { kind: 'page', page: await this.passkeyPage(s, registrationRefusal(registered.reason), 400) };
+    if (registered.recoveryCodes.length === 0) return this.render(s, { notice: { text: 'Passkey added', error: false } });
+    return {
+      kind: 'page',
+      page: recoveryCodesPage({
+        nonce: nonce(),
+        csrfToken: s.csrfToken,
+        codes: registered.recoveryCodes,
+        continueTo: { href: '/account', label: 'Back to your account' },
+      }),
+    };
+  }
+
+  /** A passkey's new name (naming asks no confirmation: it changes no way in). */
+  async renamePasskey(session: IdpSession | undefined, form: { csrf?: string; factorId?: string; name?: string }): Promise<SsoOutcome> {
+    const s = signedIn(session);
+    if (!s) return notSignedIn();
+    if (!csrfMatches(form.csrf, s)) return staleForm();
+    const name = (form.name ?? '').trim();
+    const problem = name ? passkeyNameProblem(name) : 'Enter a name.';
+    if (problem) return this.render(s, { notice: { text: `Passkey name: ${problem}`, error: true }, status: 400 });
+    if (!form.factorId || !(await this.passkeys.rename(who(s), form.factorId, name)))
+      return this.render(s, { notice: { text: 'That passkey is not yours or was removed already.', error: true }, status: 404 });
+    return this.render(s, { notice: { text: 'Passkey renamed', error: false } });
+  }
+
+  /**
+   * "Confirm it's you": a passkey, a code (or a recovery code), or the password of a person
+   * without a factor. Success lets the person change their factors for IDP_REVERIFY_SECONDS.
+   */
+  async verify(
+    session: IdpSession | undefined,
+    form: { csrf?: string; code?: string; password?: string; credential?: string; sourceIp: string },
+  ): Promise<SsoOutcome> {
+    const s = signedIn(session);
+    if (!s) return notSignedIn();
+    if (!csrfMatches(form.csrf, s)) return staleForm();
+    const person = who(s);
+    const hasFactor = await this.mfa.hasConfirmedFactor(person);
+    const wait = await this.mfaThrottle.wait(s.user.id, s.id);
+    if (wait.seconds > 0) {
+      this.mfa.rejected(person, wait.reason);
+      return this.reverify(s, 'Too many failed attempts. Try again later, or ask your administrator.', 429);
+    }
+    let ok = false;
+    if (form.credential !== undefined && hasFactor) {
+      const check = await this.passkeys.authenticate('reverify', s.id, person.organizationId, form.credential, person.userId);
+      ok = check.ok;
+    } else if (form.code !== undefined && hasFactor) {
+      const code = form.code.trim().slice(0, 64);
+      ok = code !== '' && (await this.mfa.verify(person, code)) !== null;
+      if (!ok) this.mfa.rejected(person, 'wrong_code');
+    } else if (form.password !== undefined && !hasFactor) {
+      // Without a factor, the password: the directory checks it (and counts a wrong one like a sign-in's).
+      const profile = this.fresh.readModel.profile(person.organizationId, person.userId);
+      const password = form.password;
+      if (profile && password && password.length <= 1024) {
+        const answer = await this.bus.request(DirectoryRpc.verifyCredentials, {
+          organizationId: person.organizationId,
+          username: profile.username,
+          password,
+          sourceIp: form.sourceIp,
+        });
+        if (!answer.ok && answer.reason !== 'invalid_credentials') {
+          const refusal = signInRefusal(answer, new Date());
+          return this.reverify(s, refusal.message, refusal.status);
+        }
+        ok = answer.ok && answer.userId === person.userId;
+      }
+      if (!ok) return this.reverify(s, 'The password is wrong.', 401);
+    }
+    if (!ok) {
+      await this.mfaThrottle.failed(s.user.id, s.id);
+      return this.reverify(s, hasFactor ? 'That did not confirm it is you. Try again.' : 'The password is wrong.', 401);
+    }
+    await this.mfaThrottle.succeeded(s.user.id, s.id);
+    s.user.verifiedAt = Date.now();
+    this.logger.log({ ...person }, 'Re-verified for a change of security devices');
+    return this.render(s, {
+      notice: {
+        text: `Confirmed. You can change your security devices for the next ${minutes(this.config.IDP_REVERIFY_SECONDS)}.`,
+        error: false,
+      },
+    });
+  }
+
+  private recentlyVerified(s: SignedIn): boolean {
+    return recentlyVerified(s.user, Date.now(), this.config.IDP_REVERIFY_SECONDS * 1000);
+  }
+
+  /** The "Confirm it's you" page: whichever ways the person has. */
+  private async reverify(s: SignedIn, error?: string, status?: number): Promise<SsoOutcome> {
+    const person = who(s);
+    const hasFactor = await this.mfa.hasConfirmedFactor(person);
+    const passkeyOptions = (await this.passkeys.hasPasskey(person))
+      ? await this.passkeys.authenticationOptions('reverify', s.id, person)
+      : undefined;
+    const codes = hasFactor && ((await this.mfa.hasTotp(person)) || (await this.mfa.recoveryCodesLeft(person)) > 0);
+    return {
+      kind: 'page',
+      page: reverifyPage({ nonce: nonce(), csrfToken: s.csrfToken, passkeyOptions, codes, password: !hasFactor, error, status }),
+    };
+  }
+
+  private async passkeyPage(s: SignedIn, error?: string, status?: number) {
+    const profile = this.fresh.readModel.profile(s.user.organizationId, s.user.id);
+    const name = profile?.email || profile?.username || s.user.id;
+    const displayName = [profile?.firstname, profile?.lastname].filter(Boolean).join(' ') || name;
+    return passkeyEnrolPage({
+      nonce: nonce(),
+      csrfToken: s.csrfToken,
+      action: '/account/mfa/passkey',
+      options: await this.passkeys.registrationOptions(s.id, who(s), { name, displayName }),
+      intro: 'Sign in with your fingerprint, face, PIN or security key instead of a password, or as your second step.',
+      error,
+      status,
+      back: { href: '/account', label: 'Back to your account' },
+    });
   }
 
   private async enrolPage(s: SignedIn, secret: string, error?: string, status?: number) {
@@ -220,6 +367,11 @@ export class AccountService {
       }),
     };
   }
+}
+
+function minutes(seconds: number): string {
+  const m = Math.max(1, Math.round(seconds / 60));
+  return m === 1 ? 'minute' : `${m} minutes`;
 }
 
 function who(s: SignedIn): { organizationId: string; userId: string } {

@@ -1,5 +1,12 @@
 import type { Counter } from 'prom-client';
-import { IdpEvents, MFA_REJECTION_REASONS, MISSING_ATTRIBUTE_PREFIX, REFUSAL_REASONS, type RefusalReason } from '@jit/idp-contracts';
+import {
+  IdpEvents,
+  MFA_METHODS,
+  MFA_REJECTION_REASONS,
+  MISSING_ATTRIBUTE_PREFIX,
+  REFUSAL_REASONS,
+  type RefusalReason,
+} from '@jit/idp-contracts';
 import type { ServiceMetrics } from '@jit/service';
 
 /** `missing_required_attribute:<name>` counts under its prefix: attribute names are not a bounded set. */
@@ -32,10 +39,10 @@ export class AuditMetrics {
     });
     this.mfaChecks = metrics.counter({
       name: 'jit_idp_mfa_checks_total',
-      help: 'Second-factor codes checked at sign-in, by outcome: totp or recovery_code (accepted), or the refusal reason (wrong_code, throttled, locked_out)',
+      help: 'Second-factor codes checked at sign-in, by outcome: totp, recovery_code or webauthn (accepted), or the refusal reason (wrong_code, throttled, locked_out, invalid_passkey, passkey_counter_regressed)',
       labelNames: ['outcome'],
     });
-    for (const outcome of ['totp', 'recovery_code', ...MFA_REJECTION_REASONS]) this.mfaChecks.labels(outcome).inc(0);
+    for (const outcome of [...MFA_METHODS, ...MFA_REJECTION_REASONS]) this.mfaChecks.labels(outcome).inc(0);
     // Every series from the start, at 0: a rate over a reason seen for the first time is then right.
     for (const initiatedBy of ['sp', 'idp']) this.issued.labels(initiatedBy).inc(0);
     for (const reason of [...REFUSAL_REASONS, MISSING_ATTRIBUTE]) this.refused.labels(reason).inc(0);

@@ -15,6 +15,7 @@ import { IdpUrls } from './idp-urls';
 import { nameIdSecretProvider } from './name-id-secret';
 import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
+import { PasskeysService } from '../mfa/passkeys.service';
 import { BrowserReplies } from './outcome';
 import { RefusalResponder } from './refusal-responder';
 import { databaseThrottleStore } from './throttle-limiter';
@@ -32,6 +33,7 @@ const SHARED = [
   BrowserReplies,
   nameIdSecretProvider,
   MfaService,
+  PasskeysService,
   {
     provide: MfaThrottle,
     inject: [IDP_CONFIG, DataSource],

@@ -8,6 +8,7 @@ import { SsoService } from '../sso/sso.service';
 import { IDP_CONFIG } from '../config';
 import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
+import { PasskeysService } from '../mfa/passkeys.service';
 import { LoginThrottle } from './login-throttle';
 import { LoginService } from './login.service';
 
@@ -35,6 +36,10 @@ describe('LoginService: signing in over a signed-in session (ForceAuthn)', () =>
         { provide: MfaService, useValue: { hasConfirmedFactor: () => Promise.resolve(false), policy: () => Promise.resolve('off') } },
         { provide: MfaThrottle, useValue: {} },
         { provide: IDP_CONFIG, useValue: {} },
+        {
+          provide: PasskeysService,
+          useValue: { hasPasskey: () => Promise.resolve(false), authenticationOptions: () => Promise.resolve({ challenge: 'c' }) },
+        },
       ],
     }).compile();
     const s: IdpSession = sessions.regenerate({

@@ -7,7 +7,7 @@ import { BrowserPagesFilter } from '../common/browser-pages-filter';
 
 const OrganizationId = z.uuid();
 
-/** `GET|POST /login` and the portal `GET /`. */
+/** `GET|POST /login`, the second step (`/login/mfa`, `/login/passkey`) and the portal `GET /`. */
 // A database outage reaches these as a page, not JSON (BrowserPagesFilter).
 @UseFilters(BrowserPagesFilter)
 @Controller()
@@ -52,6 +52,31 @@ export class LoginController {
     const outcome = await this.login.secondStep(await this.browser.session(req), {
       csrf: field(fields.csrf),
       code: field(fields.code),
+      sourceIp: req.ip,
+    });
+    return this.browser.send(reply, outcome);
+  }
+
+  /** A passkey's answer: passwordless from the login page, or the second step. */
+  @Post('login/passkey')
+  async passkeySignIn(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const fields = form(body);
+    const outcome = await this.login.passkeySignIn(await this.browser.session(req), {
+      csrf: field(fields.csrf),
+      credential: field(fields.credential),
+      sourceIp: req.ip,
+    });
+    return this.browser.send(reply, outcome);
+  }
+
+  /** A passkey created at the sign-in's enrolment step. */
+  @Post('login/passkey/register')
+  async passkeyRegister(@Body() body: unknown, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    const fields = form(body);
+    const outcome = await this.login.passkeyRegister(await this.browser.session(req), {
+      csrf: field(fields.csrf),
+      credential: field(fields.credential),
+      name: field(fields.name),
       sourceIp: req.ip,
     });
     return this.browser.send(reply, outcome);

@@ -10,9 +10,16 @@ import { SsoService } from '../sso/sso.service';
 import { IDP_CONFIG, type IdpConfig } from '../config';
 import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
+import { PasskeysService } from '../mfa/passkeys.service';
 import { LoginThrottle } from './login-throttle';
 import { LoginService } from './login.service';
 import { retryTime, type RefusedCheck } from './sign-in-messages';
+
+/** The login page offers passwordless sign-in: its options are all these tests need of passkeys. */
+const fakePasskeys = {
+  authenticationOptions: () => Promise.resolve({ challenge: 'c', rpId: 'localhost' }),
+  hasPasskey: () => Promise.resolve(false),
+} as unknown as PasskeysService;
 
 const ORG = '11111111-1111-4111-8111-111111111111';
 
@@ -46,6 +53,7 @@ describe('LoginService: throttled before the directory', () => {
         { provide: MfaService, useValue: {} },
         { provide: MfaThrottle, useValue: {} },
         { provide: IDP_CONFIG, useValue: {} },
+        { provide: PasskeysService, useValue: fakePasskeys },
       ],
     }).compile();
     const service = moduleRef.get(LoginService);
@@ -105,6 +113,7 @@ describe("LoginService: the page for each of the directory's refusals", () => {
       {} as MfaService,
       {} as IdpConfig,
       {} as MfaThrottle,
+      fakePasskeys,
     );
     const s = sessions.create();
     s.pending = { applicationId: null, organizationId: ORG, requestId: null, acsUrl: '', relayState: null };
@@ -149,6 +158,62 @@ describe("LoginService: the page for each of the directory's refusals", () => {
   });
 });
 
+describe('LoginService: passwordless sign-in with a passkey', () => {
+  const USER = '44444444-4444-4444-8444-444444444444';
+  let sessions: SessionStore;
+  afterEach(() => sessions.onApplicationShutdown());
+
+  const withPasskey = (state: string, check: Awaited<ReturnType<PasskeysService['authenticate']>>, perSession = 100) => {
+    sessions = new SessionStore(60_000, 3_600_000);
+    const fresh = { readModel: { profile: () => ({ state, username: 'ada' }) } } as unknown as FreshReadModel;
+    const passkeys = { ...fakePasskeys, authenticate: () => Promise.resolve(check) } as unknown as PasskeysService;
+    const service = new LoginService(
+      fresh,
+      sessions,
+      {} as NatsBus,
+      {} as SsoService,
+      {} as RefusalResponder,
+      new LoginThrottle({ perSource: 100, perSession, windowSeconds: 900 }, 'memory'),
+      {} as MfaService,
+      {} as IdpConfig,
+      {} as MfaThrottle,
+      passkeys,
+    );
+    const s = sessions.create();
+    s.pending = { applicationId: null, organizationId: ORG, requestId: null, acsUrl: '', relayState: null };
+    return { service, s, send: () => service.passkeySignIn(s, { csrf: s.csrfToken, credential: '{}', sourceIp: '203.0.113.7' }) };
+  };
+
+  it('signs an active person in as multi-factor and phishing-resistant, with a new session id', async () => {
+    const { s, send } = withPasskey('ACTIVATED', { ok: true, userId: USER, factorId: 'f' });
+    const outcome = await send();
+    assert.equal(outcome.kind, 'redirect');
+    const user = outcome.session?.user;
+    assert.deepEqual([user?.id, user?.mfa, user?.phishingResistant], [USER, true, true]);
+    assert.notEqual(outcome.session?.id, s.id);
+    assert.ok(user?.verifiedAt !== undefined && Date.now() - user.verifiedAt < 5000);
+  });
+
+  it('refuses a person the directory has suspended, in the sign-in form’s words', async () => {
+    const outcome = await withPasskey('SUSPENDED', { ok: true, userId: USER, factorId: 'f' }).send();
+    assert.equal(outcome.kind === 'page' && outcome.page.status, 403);
+    assert.match(outcome.kind === 'page' ? outcome.page.html : '', /Your account is suspended\. Ask your administrator\./);
+    assert.equal(outcome.session, undefined);
+  });
+
+  it('refuses a forged form, and counts refused passkeys against the session until it must wait', async () => {
+    const { service, s, send } = withPasskey('ACTIVATED', { ok: false, reason: 'invalid_passkey', userId: USER }, 2);
+    const forged = await service.passkeySignIn(s, { csrf: 'not the token', credential: '{}', sourceIp: '203.0.113.7' });
+    assert.equal(forged.kind === 'page' && forged.page.status, 403);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      const outcome = await send();
+      statuses.push(outcome.kind === 'page' ? outcome.page.status : 0);
+    }
+    assert.deepEqual(statuses, [401, 401, 429]);
+  });
+});
+
 describe('LoginService.portal: an organisation sign-in link', () => {
   const KNOWN = '22222222-2222-4222-8222-222222222222';
   const UNKNOWN = '33333333-3333-4333-8333-333333333333';
@@ -169,6 +234,7 @@ describe('LoginService.portal: an organisation sign-in link', () => {
       {} as MfaService,
       {} as IdpConfig,
       {} as MfaThrottle,
+      fakePasskeys,
     );
     for (let i = 0; i < 50; i++) {
       const unknown = await service.portal(undefined, UNKNOWN);
@@ -227,6 +293,7 @@ describe('LoginService: freshness for the person who signs in', () => {
       mfa,
       {} as IdpConfig,
       {} as MfaThrottle,
+      fakePasskeys,
     );
     const s = sessions.create();
     s.pending = { applicationId: APP, organizationId: ORG, requestId: null, acsUrl: 'https://sp.example/acs', relayState: null };

@@ -16,12 +16,15 @@ import { SsoService, personOf } from '../sso/sso.service';
 import { secondFactorRequested } from '../sso/authn-context';
 import { MfaService } from '../mfa/mfa.service';
 import { MfaThrottle } from '../mfa/mfa-throttle';
-import { mfaCodePage, mfaEnrolPage, recoveryCodesPage } from '../mfa/mfa-pages';
+import { PASSKEY_SCRIPTS, mfaCodePage, mfaEnrolPage, passkeyEnrolPage, passkeyForm, recoveryCodesPage } from '../mfa/mfa-pages';
+import { PasskeysService, type PasskeyCheck } from '../mfa/passkeys.service';
+import { secondStepDue } from '../mfa/second-step';
 import { totpUri } from '../mfa/totp';
 import { signOutFormTargets, signOutPlan } from '../logout/sign-out-plan';
 import { LoginThrottle } from './login-throttle';
 import { portalTiles, signedInName } from './portal-tiles';
 import { signInRefusal, throttledMessage } from './sign-in-messages';
+import { passkeyNameProblem, registrationRefusal } from '../mfa/passkey-rules';
 
 export interface LoginForm {
   csrf?: string;
@@ -43,20 +46,36 @@ export class LoginService {
     private readonly mfa: MfaService,
     @Inject(IDP_CONFIG) private readonly config: IdpConfig,
     @Inject(MfaThrottle) private readonly mfaThrottle: MfaThrottle,
+    private readonly passkeys: PasskeysService,
   ) {}
 
   loginForm(session: IdpSession | undefined, sourceIp: string): Promise<SsoOutcome> {
-    return this.withPending(session, sourceIp, (s, app) =>
-      Promise.resolve({
-        kind: 'page' as const,
-        page: loginPage({
-          nonce: nonce(),
-          csrfToken: s.csrfToken,
-          applicationName: app?.snapshot.name ?? 'your applications',
-          signedIn: s.user !== undefined,
-        }),
+    return this.withPending(session, sourceIp, async (s, app) => ({
+      kind: 'page' as const,
+      page: loginPage({
+        nonce: nonce(),
+        csrfToken: s.csrfToken,
+        applicationName: app?.snapshot.name ?? 'your applications',
+        signedIn: s.user !== undefined,
+        passkey: await this.passwordlessForm(s),
       }),
-    );
+    }));
+  }
+
+  /** "Sign in with a passkey" and the username field's passkey autofill: any discoverable passkey of this IdP. */
+  private async passwordlessForm(s: IdpSession): Promise<{ form: string; scripts: string }> {
+    const options = await this.passkeys.authenticationOptions('authenticate', s.id);
+    const form = passkeyForm({
+      id: 'passkey',
+      mode: 'authenticate',
+      action: '/login/passkey',
+      csrfToken: s.csrfToken,
+      options,
+      button: 'Sign in with a passkey',
+      autofill: true,
+      lead: 'Or, without a password:',
+    });
+    return { form, scripts: PASSKEY_SCRIPTS };
   }
 
   /** Checks the password with the directory, regenerates the session, then issues. */
@@ -67,6 +86,7 @@ export class LoginService {
       }
       const username = (form.username ?? '').trim();
       const password = form.password ?? '';
+      const passkey = await this.passwordlessForm(s);
       const again = (error: string, status?: number): SsoOutcome => ({
         kind: 'page',
         page: loginPage({
@@ -76,6 +96,7 @@ export class LoginService {
           error,
           username,
           status,
+          passkey,
         }),
       });
       if (!username || !password || username.length > 256 || password.length > 1024) return again('Enter your username and password.');
@@ -101,38 +122,192 @@ export class LoginService {
       // them. Without an application (the organisation's sign-in link), the portal checks.
       if (app) await this.fresh.requireFresh({ person: who, applicationId: app.id });
       // A person with a factor always gives it; one without enrols first when the policy requires it.
-      // The application may require one whatever the organisation's policy, and so may the
-      // request (a RequestedAuthnContext only a multi-factor class meets).
-      const stage = (await this.mfa.hasConfirmedFactor(who))
-        ? 'verify'
-        : app?.snapshot.mfaRequired ||
-            secondFactorRequested(pending.requestedAuthnContext) ||
-            (await this.mfa.policy(pending.organizationId)) === 'required'
-          ? 'enrol'
-          : undefined;
+      // The application may require one whatever the organisation's policy, or a passkey; and so may
+      // the request (a RequestedAuthnContext only a multi-factor class meets).
+      const due = secondStepDue({
+        session: 'password',
+        factorRequired:
+          app?.snapshot.mfaRequired === true ||
+          secondFactorRequested(pending.requestedAuthnContext) ||
+          (await this.mfa.policy(pending.organizationId)) === 'required',
+        phishingResistantRequired: app?.snapshot.mfaPhishingResistant === true,
+        hasFactor: await this.mfa.hasConfirmedFactor(who),
+        hasPasskey: await this.passkeys.hasPasskey(who),
+      });
       // A sign-in step is finished once, whichever instances its requests reach (SessionStore.claim).
       if (!(await this.sessions.claim(s))) return finishedAlready();
-      if (stage) {
+      if (due) {
         // Not signed in until the second step: a new id all the same, the password having been right.
         const waiting = this.sessions.regenerate({
           ...s,
           user: undefined,
-          secondStep: { ...who, stage },
+          secondStep: { ...who, stage: due.stage, ...(due.passkeyOnly ? { passkeyOnly: true } : {}) },
           applications: s.user?.id === answer.userId ? s.applications : undefined,
         });
         return { kind: 'redirect', location: '/login/mfa', session: waiting };
       }
-      return this.signedIn(s, app, pending, answer.userId, false, form.sourceIp);
+      return this.signedIn(s, app, pending, answer.userId, { mfa: false, phishingResistant: false }, form.sourceIp);
     });
   }
 
   /** The second step's page: the code, or enrolment (a new secret, its QR code) when the person has no factor yet. */
   async secondStepForm(session: IdpSession | undefined, sourceIp: string): Promise<SsoOutcome> {
     return this.withSecondStep(session, sourceIp, async (s, app, step) => {
-      const applicationName = app?.snapshot.name ?? 'your applications';
-      if (step.stage === 'verify') return { kind: 'page', page: mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName }) };
-      const enrolment = await this.enrolment(s, step);
-      return { kind: 'page', page: await this.enrolPage(s, app, enrolment.secret, step.userId) };
+      return { kind: 'page', page: await this.secondStepPage(s, app, step) };
+    });
+  }
+
+  /** The second step's page: a passkey and/or the code fields; or enrolment (a passkey, or an app unless only a passkey will do). */
+  private async secondStepPage(
+    s: IdpSession,
+    app: ReadApplicationView | null,
+    step: NonNullable<IdpSession['secondStep']>,
+    error?: string,
+    status?: number,
+    recoveryError?: string,
+  ) {
+    const who = { organizationId: step.organizationId, userId: step.userId };
+    const applicationName = app?.snapshot.name ?? 'your applications';
+    if (step.stage === 'verify') {
+      const passkeyOptions = (await this.passkeys.hasPasskey(who))
+        ? await this.passkeys.authenticationOptions('authenticate', s.id, who)
+        : undefined;
+      const app = (await this.mfa.hasTotp(who)) || !passkeyOptions;
+      const codes = !step.passkeyOnly && (app || (await this.mfa.recoveryCodesLeft(who)) > 0);
+      // A refused recovery code is told beside its own field, not the app code's.
+      return mfaCodePage({
+        nonce: nonce(),
+        csrfToken: s.csrfToken,
+        applicationName,
+        passkeyOptions,
+        codes,
+        app,
+        ...(recoveryError ? { recoveryError } : { error }),
+        status,
+      });
+    }
+    const options = await this.passkeys.registrationOptions(s.id, who, this.account(who));
+    if (step.passkeyOnly)
+      return passkeyEnrolPage({
+        nonce: nonce(),
+        csrfToken: s.csrfToken,
+        action: '/login/passkey/register',
+        options,
+        intro: `${applicationName} asks for a passkey at sign-in. Create one on this device to continue.`,
+        error,
+        status,
+      });
+    const enrolment = await this.enrolment(s, step);
+    return this.enrolPage(s, app, enrolment.secret, step.userId, error, status, options);
+  }
+
+  /** How the person is named to their authenticator when they create a passkey. */
+  private account(who: { organizationId: string; userId: string }): { name: string; displayName: string } {
+    const profile = this.fresh.readModel.profile(who.organizationId, who.userId);
+    const name = profile?.email || profile?.username || who.userId;
+    const displayName = [profile?.firstname, profile?.lastname].filter(Boolean).join(' ') || name;
+    return { name, displayName };
+  }
+
+  /**
+   * A passkey's answer at the login page (passwordless: any passkey of the organisation) or at the
+   * second step (the person's own passkey). User verification is required, so either way the
+   * session counts as multi-factor and phishing-resistant.
+   */
+  async passkeySignIn(
+    session: IdpSession | undefined,
+    form: { csrf?: string; credential?: string; sourceIp: string },
+  ): Promise<SsoOutcome> {
+    return this.withPending(session, form.sourceIp, async (s, app, pending) => {
+      if (!form.csrf || !safeEqual(form.csrf, s.csrfToken)) {
+        return pageOutcome(403, 'Sign-in expired', 'The sign-in form was stale or forged. Go back to the application and start again.');
+      }
+      const step = s.secondStep;
+      const expected = step?.stage === 'verify' ? step.userId : undefined;
+      if (step && !expected)
+        return pageOutcome(400, 'Set up a second step first', 'Create a passkey or set up an app on the previous page.');
+      const again = async (error: string, status: number): Promise<SsoOutcome> => {
+        if (step) return { kind: 'page', page: await this.secondStepPage(s, app, step, error, status) };
+        return {
+          kind: 'page',
+          page: loginPage({
+            nonce: nonce(),
+            csrfToken: s.csrfToken,
+            applicationName: app?.snapshot.name ?? 'your applications',
+            error,
+            status,
+            passkey: await this.passwordlessForm(s),
+          }),
+        };
+      };
+      // The same brakes as codes (second step) and passwords (passwordless, per source and session).
+      if (expected) {
+        const wait = await this.mfaThrottle.wait(expected, s.id);
+        if (wait.seconds > 0) {
+          this.mfa.rejected({ organizationId: pending.organizationId, userId: expected }, wait.reason);
+          return again('Too many failed attempts. Try again later, or ask your administrator.', 429);
+        }
+      } else {
+        const wait = await this.throttle.waitSeconds(form.sourceIp, s.id);
+        if (wait > 0) return again(throttledMessage(wait), 429);
+      }
+      const check = await this.passkeys.authenticate('authenticate', s.id, pending.organizationId, form.credential, expected);
+      if (!check.ok) {
+        if (expected) await this.mfaThrottle.failed(expected, s.id);
+        else await this.throttle.failed(form.sourceIp, s.id);
+        return again(passkeyRefusal(check), check.reason === 'expired' ? 400 : 401);
+      }
+      if (expected) await this.mfaThrottle.succeeded(expected, s.id);
+      else {
+        // Passwordless: the directory's word on the person (suspended, deleted) still counts.
+        const profile = this.fresh.readModel.profile(pending.organizationId, check.userId);
+        if (profile?.state !== 'ACTIVATED') {
+          const state = profile?.state === 'STAGED' || profile?.state === 'SUSPENDED' ? profile.state : undefined;
+          const refusal = signInRefusal({ ok: false, reason: 'not_active', state }, new Date());
+          return again(refusal.message, refusal.status);
+        }
+        await this.throttle.succeeded(s.id);
+      }
+      if (!(await this.sessions.claim(s))) return finishedAlready();
+      return this.signedIn(
+        { ...s, secondStep: undefined },
+        app,
+        pending,
+        check.userId,
+        { mfa: true, phishingResistant: true },
+        form.sourceIp,
+      );
+    });
+  }
+
+  /** A passkey created at the sign-in's enrolment step: stored, then the person is signed in with it. */
+  async passkeyRegister(
+    session: IdpSession | undefined,
+    form: { csrf?: string; credential?: string; name?: string; sourceIp: string },
+  ): Promise<SsoOutcome> {
+    return this.withSecondStep(session, form.sourceIp, async (s, app, step, pending) => {
+      if (!form.csrf || !safeEqual(form.csrf, s.csrfToken)) {
+        return pageOutcome(403, 'Sign-in expired', 'The sign-in form was stale or forged. Go back to the application and start again.');
+      }
+      if (step.stage !== 'enrol') return { kind: 'redirect', location: '/login/mfa' };
+      const who = { organizationId: step.organizationId, userId: step.userId };
+      const nameProblem = passkeyNameProblem(form.name);
+      if (nameProblem) return { kind: 'page', page: await this.secondStepPage(s, app, step, `Passkey name: ${nameProblem}`, 400) };
+      const registered = await this.passkeys.register(s.id, who, form.credential, form.name);
+      if (!registered.ok)
+        return { kind: 'page', page: await this.secondStepPage(s, app, step, registrationRefusal(registered.reason), 400) };
+      if (!(await this.sessions.claim(s))) return finishedAlready();
+      const how = { mfa: true, phishingResistant: true };
+      if (registered.recoveryCodes.length === 0)
+        return this.signedIn({ ...s, secondStep: undefined }, app, pending, step.userId, how, form.sourceIp);
+      const renewed = this.sessions.regenerate({ ...s, secondStep: undefined, user: this.newUser(step.userId, pending, how, s.user) });
+      const page = recoveryCodesPage({
+        nonce: nonce(),
+        csrfToken: renewed.csrfToken,
+        codes: registered.recoveryCodes,
+        continueTo: { action: '/login/continue', label: app ? `Continue to ${app.snapshot.name}` : 'Continue' },
+      });
+      return { kind: 'page', page, session: renewed };
     });
   }
 
@@ -144,18 +319,11 @@ export class LoginService {
       }
       const who = { organizationId: step.organizationId, userId: step.userId };
       const code = (form.code ?? '').trim().slice(0, 64);
-      const again = async (error: string, status: number, recoveryError?: string): Promise<SsoOutcome> => {
-        if (step.stage === 'verify') {
-          const applicationName = app?.snapshot.name ?? 'your applications';
-          // A refused recovery code is told beside its own field, not the app code's.
-          const page = recoveryError
-            ? mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, recoveryError, status })
-            : mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, error, status });
-          return { kind: 'page', page };
-        }
-        const enrolment = await this.enrolment(s, step);
-        return { kind: 'page', page: await this.enrolPage(s, app, enrolment.secret, step.userId, error, status) };
-      };
+      const again = async (error: string, status: number, recoveryError?: string): Promise<SsoOutcome> => ({
+        kind: 'page',
+        page: await this.secondStepPage(s, app, step, error, status, recoveryError),
+      });
+      if (step.passkeyOnly) return again(`${app?.snapshot.name ?? 'This application'} needs a passkey: a code is not enough.`, 400);
       if (!code) return again('Enter the code.', 400);
       const wait = await this.mfaThrottle.wait(step.userId, s.id);
       if (wait.seconds > 0) {
@@ -173,7 +341,14 @@ export class LoginService {
         }
         await this.mfaThrottle.succeeded(step.userId, s.id);
         if (!(await this.sessions.claim(s))) return finishedAlready();
-        return this.signedIn({ ...s, secondStep: undefined }, app, pending, step.userId, true, form.sourceIp);
+        return this.signedIn(
+          { ...s, secondStep: undefined },
+          app,
+          pending,
+          step.userId,
+          { mfa: true, phishingResistant: false },
+          form.sourceIp,
+        );
       }
       const enrolment = await this.enrolment(s, step);
       const codes = await this.mfa.confirmTotp(who, enrolment.factorId, code);
@@ -185,7 +360,11 @@ export class LoginService {
       await this.mfaThrottle.succeeded(step.userId, s.id);
       if (!(await this.sessions.claim(s))) return finishedAlready();
       // Signed in now; the codes are shown once, then "Continue" carries the sign-in on (continueSignIn).
-      const renewed = this.sessions.regenerate({ ...s, secondStep: undefined, user: this.newUser(step.userId, pending, true, s.user) });
+      const renewed = this.sessions.regenerate({
+        ...s,
+        secondStep: undefined,
+        user: this.newUser(step.userId, pending, { mfa: true, phishingResistant: false }, s.user),
+      });
       const page = recoveryCodesPage({
         nonce: nonce(),
         csrfToken: renewed.csrfToken,
@@ -219,13 +398,13 @@ export class LoginService {
     app: ReadApplicationView | null,
     pending: PendingSso,
     userId: string,
-    mfa: boolean,
+    how: { mfa: boolean; phishingResistant: boolean },
     sourceIp: string,
   ): Promise<SsoOutcome> {
     // A new id at sign-in: a session id planted before it (fixation) is worth nothing after.
     const renewed = this.sessions.regenerate({
       ...s,
-      user: this.newUser(userId, pending, mfa, s.user),
+      user: this.newUser(userId, pending, how, s.user),
       pending: undefined,
       // Another person signing in over this session (ForceAuthn) does not inherit the first one's
       // applications: Single Logout would name that person to them, or end this one's session.
@@ -242,9 +421,25 @@ export class LoginService {
    * The signed-in person. A step up (the same person, signed in already, giving a second factor)
    * keeps the session's index: the applications that had it still name this session at logout.
    */
-  private newUser(userId: string, pending: PendingSso, mfa: boolean, before?: IdpSession['user']): NonNullable<IdpSession['user']> {
+  private newUser(
+    userId: string,
+    pending: PendingSso,
+    how: { mfa: boolean; phishingResistant: boolean },
+    before?: IdpSession['user'],
+  ): NonNullable<IdpSession['user']> {
     const sessionIndex = before?.id === userId && before.organizationId === pending.organizationId ? before.sessionIndex : newSamlId();
-    return { id: userId, organizationId: pending.organizationId, authnInstant: new Date(), sessionIndex, mfa };
+    // A step up keeps what the session proved before (a passkey stays a passkey after a later code).
+    const same = before?.id === userId && before.organizationId === pending.organizationId;
+    return {
+      id: userId,
+      organizationId: pending.organizationId,
+      authnInstant: new Date(),
+      sessionIndex,
+      mfa: how.mfa || (same && before.mfa === true),
+      phishingResistant: how.phishingResistant || (same && before.phishingResistant === true),
+      // The sign-in is a verification: factors may be changed within the next minutes without another.
+      verifiedAt: Date.now(),
+    };
   }
 
   /** The factor being enrolled in this sign-in: made on first sight, kept in the session so a wrong code shows the same key. */
@@ -257,7 +452,15 @@ export class LoginService {
     return started;
   }
 
-  private async enrolPage(s: IdpSession, app: ReadApplicationView | null, secret: string, userId: string, error?: string, status?: number) {
+  private async enrolPage(
+    s: IdpSession,
+    app: ReadApplicationView | null,
+    secret: string,
+    userId: string,
+    error?: string,
+    status?: number,
+    passkeyOptions?: unknown,
+  ) {
     const profile = s.secondStep ? this.fresh.readModel.profile(s.secondStep.organizationId, userId) : null;
     const account = profile?.email || profile?.username || userId;
     const qrSvg = await QRCode.toString(totpUri(secret, new URL(this.config.IDP_BASE_URL).host, account), { type: 'svg', margin: 2 });
@@ -267,9 +470,10 @@ export class LoginService {
       action: '/login/mfa',
       qrSvg,
       secret,
-      intro: `${await this.whoAsksForMfa(app, s.secondStep?.organizationId)} asks for a second step at sign-in: a code from an authenticator app on your phone.`,
+      intro: `${await this.whoAsksForMfa(app, s.secondStep?.organizationId)} asks for a second step at sign-in: a passkey on this device, or a code from an authenticator app on your phone.`,
       error,
       status,
+      ...(passkeyOptions ? { passkey: { action: '/login/passkey/register', options: passkeyOptions } } : {}),
     });
   }
 
@@ -376,6 +580,23 @@ function finishedAlready(): SsoOutcome {
     'Sign-in already finished',
     'This sign-in was finished in another tab, or has expired. Go back to the application: if you are signed in, it opens at once.',
   );
+}
+
+/** What the person reads when a passkey's answer is refused (never which check failed). */
+function passkeyRefusal(check: Extract<PasskeyCheck, { ok: false }>): string {
+  switch (check.reason) {
+    case 'expired':
+      return 'The passkey request expired. Try again.';
+    case 'unknown_passkey':
+      return 'That passkey is not registered for your account here. Use another passkey, or your password.';
+    case 'malformed':
+    case 'invalid_passkey':
+    case 'passkey_counter_regressed':
+    case 'wrong_code':
+    case 'throttled':
+    case 'locked_out':
+      return 'That passkey could not be verified. Try again, or use another way to sign in.';
+  }
 }
 
 function safeEqual(a: string, b: string): boolean {

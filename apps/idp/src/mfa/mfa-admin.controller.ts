@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Put, Delete, UseGuards, Inject } from '@nestjs/common';
 import { ApiNoContentResponse } from '@nestjs/swagger';
 import { z } from 'zod';
+import { MFA_FACTOR_KINDS } from '@jit/idp-contracts';
 import {
   ApiKeyGuard,
   CurrentCaller,
@@ -34,7 +35,8 @@ export const UserMfa = z
     factors: z.array(
       z.object({
         id: z.uuid(),
-        kind: z.enum(['totp']),
+        kind: z.enum(MFA_FACTOR_KINDS).meta({ description: 'totp: an authenticator app; webauthn: a passkey' }),
+        name: z.string().nullable().meta({ description: "a passkey's name, as the person set it; null for an authenticator app" }),
         confirmed: z.boolean().meta({ description: 'false: set up but never confirmed with a code; it does not count' }),
         createdAt: z.iso.datetime(),
         lastUsedAt: z.iso.datetime().nullable(),

@@ -1,6 +1,6 @@
 import { assertAccessible, launchChromium } from '@jit/testing';
 import QRCode from 'qrcode';
-import { mfaCodePage, mfaEnrolPage, recoveryCodesPage, securityDevicesSection } from './mfa-pages';
+import { mfaCodePage, mfaEnrolPage, passkeyEnrolPage, recoveryCodesPage, reverifyPage, securityDevicesSection } from './mfa-pages';
 import { accountPage } from '../sso/html';
 
 /** The multi-factor pages in Chromium, checked by axe: no serious or critical violation, with and without an error. */
@@ -36,6 +36,48 @@ describe('MFA pages are accessible', () => {
         intro: 'Set up.',
         error: 'That code is not right.',
       }),
+      'code page with a passkey': mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', passkeyOptions: { challenge: 'c' } }),
+      'passkey-only page with an error': mfaCodePage({
+        nonce: 'n',
+        csrfToken: 't',
+        applicationName: 'Wiki',
+        passkeyOptions: { challenge: 'c' },
+        codes: false,
+        error: 'That passkey could not be used.',
+      }),
+      'enrolment page with a passkey': mfaEnrolPage({
+        nonce: 'n',
+        csrfToken: 't',
+        action: '/login/mfa',
+        qrSvg,
+        secret: 'ABCDEFGHIJKLMNOP',
+        intro: 'Set up.',
+        passkey: { action: '/login/passkey/register', options: { challenge: 'c' } },
+      }),
+      'passkey enrolment page with an error': passkeyEnrolPage({
+        nonce: 'n',
+        csrfToken: 't',
+        action: '/account/mfa/passkey',
+        options: { challenge: 'c' },
+        intro: 'Add a passkey.',
+        error: 'That passkey could not be checked.',
+        alternative: { action: '/account/mfa/totp', label: 'Use an authenticator app' },
+        back: { href: '/account', label: 'Back to your account' },
+      }),
+      'confirm it is you (passkey and code)': reverifyPage({
+        nonce: 'n',
+        csrfToken: 't',
+        passkeyOptions: { challenge: 'c' },
+        codes: true,
+        password: false,
+      }),
+      'confirm it is you (password), with an error': reverifyPage({
+        nonce: 'n',
+        csrfToken: 't',
+        codes: false,
+        password: true,
+        error: 'The password is wrong.',
+      }),
       'recovery codes': recoveryCodesPage({
         nonce: 'n',
         csrfToken: 't',
@@ -50,8 +92,8 @@ describe('MFA pages are accessible', () => {
         securityDevices: securityDevicesSection({
           csrfToken: 't',
           factors: [
-            { id: 'f1', kind: 'totp', createdAt: new Date(), lastUsedAt: null },
-            { id: 'f2', kind: 'totp', createdAt: new Date(), lastUsedAt: new Date() },
+            { id: 'f1', kind: 'totp', name: null, createdAt: new Date(), lastUsedAt: null },
+            { id: 'f2', kind: 'webauthn', name: 'Work laptop', createdAt: new Date(), lastUsedAt: new Date() },
           ],
           recoveryCodesLeft: 8,
         }),
@@ -62,6 +104,10 @@ describe('MFA pages are accessible', () => {
       const page = await browser.newPage();
       for (const [label, { html }] of Object.entries(pages)) {
         await page.setContent(html);
+        // The passkey forms show once their script finds WebAuthn; here they are checked shown.
+        await page.evaluate(() =>
+          document.querySelectorAll('form[hidden], [data-passkey-section]').forEach((f) => ((f as HTMLFormElement).hidden = false)),
+        );
         await assertAccessible(page, label);
       }
     } finally {

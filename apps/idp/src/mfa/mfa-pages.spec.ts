@@ -32,6 +32,46 @@ describe('MFA pages', () => {
     assert.match(mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki' }).html, /<details><summary>/);
   });
 
+  it('with a passkey: its form first, hidden until the same-origin scripts find WebAuthn, options escaped into an attribute; script-src self, nothing inline', () => {
+    const options = { challenge: 'c"h', allowCredentials: [{ id: 'id<1>' }] };
+    const { html, csp } = mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', passkeyOptions: options, app: false });
+    assert.match(
+      html,
+      /<form id="passkey" method="post" action="\/login\/passkey" data-passkey="authenticate" data-options="([^"]*)" hidden>/,
+    );
+    const attribute = /data-options="([^"]*)"/.exec(html)?.[1] ?? '';
+    assert.deepEqual(JSON.parse(attribute.replace(/&#(\d+);/g, (_, c: string) => String.fromCharCode(Number(c)))), options);
+    assert.match(html, /<input type="hidden" name="credential" value="">/);
+    assert.match(
+      html,
+      /<script src="\/assets\/simplewebauthn-browser.js" defer><\/script><script src="\/assets\/passkeys.js" defer><\/script>/,
+    );
+    assert.doesNotMatch(html, /<script>|<script nonce/);
+    assert.equal(
+      csp,
+      "default-src 'none'; script-src 'self'; style-src 'nonce-n'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    // No authenticator app: no app code field, the recovery code still.
+    assert.doesNotMatch(html, /Code from your authenticator app/);
+    assert.match(html, /id="recovery-code"/);
+  });
+
+  it('passkey only (a phishing-resistant application): no code field of any kind, the error shown', () => {
+    const { html, status } = mfaCodePage({
+      nonce: 'n',
+      csrfToken: 't',
+      applicationName: 'Payroll',
+      passkeyOptions: { challenge: 'c' },
+      codes: false,
+      error: 'Payroll needs a passkey.',
+      status: 400,
+    });
+    assert.equal(status, 400);
+    assert.match(html, /<h1>Use your passkey<\/h1>/);
+    assert.doesNotMatch(html, /name="code"/);
+    assert.match(html, /<p class="error" role="alert">Payroll needs a passkey\.<\/p>/);
+  });
+
   it('the enrolment page: the QR code with a text alternative, the key typed out in groups, a numeric field', () => {
     const { status, html } = mfaEnrolPage({
       nonce: 'n',
@@ -71,14 +111,20 @@ describe('MFA pages', () => {
     const two = securityDevicesSection({
       csrfToken: 't',
       factors: [
-        { id: 'f1', kind: 'totp', createdAt: new Date('2026-01-02T00:00:00Z'), lastUsedAt: null },
-        { id: 'f2', kind: 'totp', createdAt: new Date('2026-02-03T00:00:00Z'), lastUsedAt: new Date('2026-03-04T00:00:00Z') },
+        { id: 'f1', kind: 'totp', name: null, createdAt: new Date('2026-01-02T00:00:00Z'), lastUsedAt: null },
+        { id: 'f2', kind: 'totp', name: null, createdAt: new Date('2026-02-03T00:00:00Z'), lastUsedAt: new Date('2026-03-04T00:00:00Z') },
+        { id: 'f3', kind: 'webauthn', name: 'Work <laptop>', createdAt: new Date('2026-02-03T00:00:00Z'), lastUsedAt: null },
       ],
       recoveryCodesLeft: 1,
     });
     assert.match(two, /Authenticator app, added 2026-01-02\n/);
     assert.match(two, /Authenticator app, added 2026-02-03, last used 2026-03-04/);
     assert.match(two, /name="factorId" value="f2"><button type="submit" aria-label="Remove authenticator app 2">Remove<\/button>/);
+    assert.match(two, /aria-label="Remove passkey “Work &#60;laptop&#62;”">Remove<\/button>/);
+    // A passkey's name is the person's text: escaped wherever it appears.
+    assert.match(two, /Passkey “Work &#60;laptop&#62;”, added 2026-02-03\n/);
+    assert.match(two, /action="\/account\/mfa\/passkey\/rename">.*name="factorId" value="f3">/);
+    assert.doesNotMatch(two, /<laptop>/);
     assert.match(two, /1 recovery code left\./);
   });
 });

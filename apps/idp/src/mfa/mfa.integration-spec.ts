@@ -14,6 +14,7 @@ import { SsoOptions1764600000000 } from '../migrations/1764600000000-SsoOptions'
 import { ConsumerPositions1765000000000 } from '../migrations/1765000000000-ConsumerPositions';
 import { AdminRoles1765600000000 } from '../migrations/1765600000000-AdminRoles';
 import { Mfa1766000000000 } from '../migrations/1766000000000-Mfa';
+import { Passkeys1766100000000 } from '../migrations/1766100000000-Passkeys';
 import { MfaService } from './mfa.service';
 import { TOTP_PERIOD_SECONDS, totpCode } from './totp';
 
@@ -43,6 +44,7 @@ describe('MfaService on PostgreSQL', () => {
           ConsumerPositions1765000000000,
           AdminRoles1765600000000,
           Mfa1766000000000,
+          Passkeys1766100000000,
         ],
       }),
     );

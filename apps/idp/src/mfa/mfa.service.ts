@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { IdpEvents, type MfaRejectionReason } from '@jit/idp-contracts';
+import { IdpEvents, MFA_FACTOR_KINDS, type MfaRejectionReason } from '@jit/idp-contracts';
 import { AuditService } from '../audit/audit.service';
 import { IDP_CONFIG, type IdpConfig } from '../config';
 import { KeyEncryption } from '../keys/key-encryption';
@@ -21,16 +21,22 @@ export const MFA_POLICY_CHANNEL = 'idp_mfa_policy_set';
 /** A factor as the account page and the admin API show it: never its secret. */
 export interface FactorView {
   id: string;
-  kind: 'totp';
+  kind: MfaFactorKind;
+  /** A passkey's name (the person chose it); null for an authenticator app. */
+  name: string | null;
   confirmed: boolean;
   createdAt: Date;
   lastUsedAt: Date | null;
 }
 
+export type MfaFactorKind = (typeof MFA_FACTOR_KINDS)[number];
+
 interface FactorRow {
   id: string;
-  kind: 'totp';
-  data: string;
+  kind: MfaFactorKind;
+  /** A TOTP secret, encrypted; null for a passkey. */
+  data: string | null;
+  name: string | null;
   confirmed: boolean;
   last_step: string | null;
   created_at: Date;
@@ -102,7 +108,14 @@ export class MfaService {
 
   async factors({ organizationId, userId }: Who): Promise<FactorView[]> {
     const rows = await this.rows({ organizationId, userId });
-    return rows.map((r) => ({ id: r.id, kind: r.kind, confirmed: r.confirmed, createdAt: r.created_at, lastUsedAt: r.last_used_at }));
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      name: r.name,
+      confirmed: r.confirmed,
+      createdAt: r.created_at,
+      lastUsedAt: r.last_used_at,
+    }));
   }
 
   async hasConfirmedFactor(who: Who): Promise<boolean> {
@@ -141,8 +154,8 @@ export class MfaService {
 
   /** The secret of a factor still being enrolled (to show it again beside a wrong code). */
   async unconfirmedSecret(who: Who, factorId: string): Promise<string | null> {
-    const row = (await this.rows(who)).find((r) => r.id === factorId && !r.confirmed);
-    return row ? this.encryption.decrypt(row.data) : null;
+    const row = (await this.rows(who)).find((r) => r.id === factorId && !r.confirmed && r.kind === 'totp');
+    return row?.data ? this.encryption.decrypt(row.data) : null;
   }
 
   /**
@@ -151,8 +164,8 @@ export class MfaService {
    * when the code is wrong.
    */
   async confirmTotp(who: Who, factorId: string, code: string, now = Date.now()): Promise<string[] | null> {
-    const row = (await this.rows(who)).find((r) => r.id === factorId && !r.confirmed);
-    if (!row) return null;
+    const row = (await this.rows(who)).find((r) => r.id === factorId && !r.confirmed && r.kind === 'totp');
+    if (!row?.data) return null;
     const step = verifyTotp(this.encryption.decrypt(row.data), code, null, now);
     if (step === null) return null;
     await this.dataSource.query(
@@ -167,6 +180,16 @@ export class MfaService {
     return codes;
   }
 
+  /** Whether the person has a confirmed authenticator app (the code page offers its field only then). */
+  async hasTotp(who: Who): Promise<boolean> {
+    return (await this.rows(who)).some((r) => r.confirmed && r.kind === 'totp');
+  }
+
+  /** The first set of recovery codes of a person whose first factor is a passkey (PasskeysService.register). */
+  newRecoveryCodes(who: Who): Promise<string[]> {
+    return this.storeRecoveryCodes(who);
+  }
+
   /**
    * Checks a code at sign-in: a TOTP code of a confirmed factor (once: the factor's last step
    * moves forward in the same statement that accepts it, so two instances cannot both accept it),
@@ -174,6 +197,7 @@ export class MfaService {
    */
   async verify(who: Who, code: string, now = Date.now()): Promise<'totp' | 'recovery_code' | null> {
     for (const row of (await this.rows(who)).filter((r) => r.confirmed && r.kind === 'totp')) {
+      if (!row.data) continue;
       const step = verifyTotp(this.encryption.decrypt(row.data), code, row.last_step === null ? null : Number(row.last_step), now);
       if (step === null) continue;
       const updated = await changed(
@@ -272,7 +296,7 @@ export class MfaService {
 
   private rows({ organizationId, userId }: Who): Promise<FactorRow[]> {
     return this.dataSource.query(
-      `SELECT id, kind, data, confirmed, last_step, created_at, last_used_at FROM idp.mfa_factors
+      `SELECT id, kind, data, name, confirmed, last_step, created_at, last_used_at FROM idp.mfa_factors
        WHERE organization_id = $1 AND user_id = $2 ORDER BY created_at, id`,
       [organizationId, userId],
     );

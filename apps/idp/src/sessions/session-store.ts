@@ -32,6 +32,13 @@ export interface IdpSession {
     sessionIndex: string;
     /** Signed in with a second factor too (the assertion's AuthnContextClassRef says so). */
     mfa?: boolean;
+    /** Signed in with a passkey (phishing-resistant: bound to the IdP's origin), alone or after a password. */
+    phishingResistant?: boolean;
+    /**
+     * When the person last proved it is them in this session (epoch ms): the sign-in, or a
+     * re-verification. Changing their factors needs one within IDP_REVERIFY_SECONDS.
+     */
+    verifiedAt?: number;
   };
   /**
    * The password was right and a second step is due (a code, or enrolment first): who, until
@@ -39,7 +46,14 @@ export interface IdpSession {
    */
   /** The TOTP factor the signed-in person is adding at the account page, until confirmed. */
   enrolling?: string;
-  secondStep?: { userId: string; organizationId: string; stage: 'verify' | 'enrol'; factorId?: string };
+  secondStep?: {
+    userId: string;
+    organizationId: string;
+    stage: 'verify' | 'enrol';
+    factorId?: string;
+    /** The application requires a phishing-resistant factor: only a passkey will do. */
+    passkeyOnly?: boolean;
+  };
   pending?: PendingSso;
   /**
    * Applications that received an assertion in this session, with the NameID (and its format)

@@ -252,3 +252,21 @@ describe("an organisation's MFA policy", () => {
     assert.ok(took < POLICY_CACHE_MS / 5, `B followed in ${took} ms`);
   });
 });
+
+describe('signed-in sessions shared by IdP instances', () => {
+  it('keep how the person signed in (second factor, passkey) and when they last verified, on another instance', async () => {
+    const [one, other] = [await instance(), await instance()];
+    const verifiedAt = now - 1000;
+    const withPasskey = one.regenerate({ ...one.create(), user: { ...user(), mfa: true, phishingResistant: true, verifiedAt } });
+    const passwordOnly = one.regenerate({ ...one.create(), user: { ...user(), sessionIndex: '_s2' } });
+    await one.flush();
+    const read = await other.resolve(withPasskey.id);
+    assert.deepEqual(
+      [read?.user?.mfa, read?.user?.phishingResistant, read?.user?.verifiedAt],
+      [true, true, verifiedAt],
+      'an instance that did not see the sign-in asserts and decides the same',
+    );
+    const plain = await other.resolve(passwordOnly.id);
+    assert.deepEqual([plain?.user?.mfa, plain?.user?.phishingResistant, plain?.user?.verifiedAt], [undefined, undefined, undefined]);
+  });
+});

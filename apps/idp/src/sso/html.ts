@@ -33,6 +33,11 @@ export function loginPage(opts: {
   status?: number;
   /** The browser is already signed in here: offer to end that session and sign in as someone else. */
   signedIn?: boolean;
+  /**
+   * Passwordless sign-in: authentication options (PasskeysService) for the "Sign in with a
+   * passkey" button and the username field's autofill (conditional UI).
+   */
+  passkey?: { form: string; scripts: string };
 }): Page {
   const error = opts.error ? `<p class="error" role="alert">${escapeHtml(opts.error)}</p>` : '';
   const anotherAccount = opts.signedIn
@@ -45,14 +50,15 @@ export function loginPage(opts: {
     `<h1>Sign in</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>${error}
 <form method="post" action="/login">
 <input type="hidden" name="csrf" value="${escapeHtml(opts.csrfToken)}">
-<label for="username">Username or email</label><input id="username" name="username" autocomplete="username" required value="${escapeHtml(opts.username ?? '')}">
+<label for="username">Username or email</label><input id="username" name="username" autocomplete="${opts.passkey ? 'username webauthn' : 'username'}" required value="${escapeHtml(opts.username ?? '')}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button></form>${anotherAccount}`,
+<button type="submit">Sign in</button></form>${opts.passkey?.form ?? ''}${anotherAccount}${opts.passkey?.scripts ?? ''}`,
   );
   return {
     status: opts.error ? (opts.status ?? 401) : 200,
     html,
-    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    // The passkey's two scripts are the IdP's own files (script-src 'self'); nothing inline runs.
+    csp: `default-src 'none';${opts.passkey ? " script-src 'self';" : ''} style-src 'nonce-${opts.nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   };
 }
 

@@ -10,6 +10,7 @@ import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore } from '../sessions/session-store';
 import type { ReplayCache } from './replay-cache';
 import type { MfaPolicy, MfaService } from '../mfa/mfa.service';
+import type { PasskeysService } from '../mfa/passkeys.service';
 import { SsoService } from './sso.service';
 import { testApplicationSnapshot } from '../test-fixtures';
 
@@ -42,6 +43,7 @@ describe('SsoService.idpInitiated: the RelayState it forwards', () => {
       {} as AuditService,
       refusals,
       {} as MfaService,
+      {} as PasskeysService,
     );
     const outcome = await sso.idpInitiated(APP, fromUrl, undefined, '203.0.113.7');
     assert.equal(outcome.kind, 'redirect');
@@ -84,6 +86,7 @@ describe('SsoService: what a sign-in waits for (docs/decisions/0009)', () => {
       {} as AuditService,
       refusals,
       {} as MfaService,
+      {} as PasskeysService,
     );
     await sso.idpInitiated(APP, undefined, undefined, '203.0.113.7');
     // Signed in to another organisation: the person is still who the decision is about.
@@ -107,11 +110,22 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
   /** The reason SSO refuses with (or 'reached signing') for a signed-in Ada and a request naming `subject`. */
   const outcomeFor = async (
     subject: string,
-    mfa: { policy?: MfaPolicy; hasFactor?: boolean; signedInWithMfa?: boolean; appRequires?: boolean } = {},
+    mfa: {
+      policy?: MfaPolicy;
+      hasFactor?: boolean;
+      signedInWithMfa?: boolean;
+      appRequires?: boolean;
+      appRequiresPasskey?: boolean;
+      hasPasskey?: boolean;
+      signedInWithPasskey?: boolean;
+    } = {},
     requestedAuthnContext = '',
   ): Promise<string> => {
     sessions = new SessionStore(60_000, 3_600_000);
-    const snapshot = testApplicationSnapshot({ mfaRequired: mfa.appRequires ?? false });
+    const snapshot = testApplicationSnapshot({
+      mfaRequired: mfa.appRequires ?? false,
+      mfaPhishingResistant: mfa.appRequiresPasskey ?? false,
+    });
     const app: ReadApplicationView = { id: APP, organizationId: ORG, snapshot };
     const USER = '7b1d2c3e-4f50-4a61-8b72-9c83d4e5f601';
     const facts = {
@@ -150,10 +164,18 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
         policy: () => Promise.resolve(mfa.policy ?? 'off'),
         hasConfirmedFactor: () => Promise.resolve(mfa.hasFactor ?? false),
       } as unknown as MfaService,
+      { hasPasskey: () => Promise.resolve(mfa.hasPasskey ?? false) } as unknown as PasskeysService,
     );
     const session = sessions.regenerate({
       ...sessions.create(),
-      user: { id: USER, organizationId: ORG, authnInstant: new Date(), sessionIndex: '_s1', mfa: mfa.signedInWithMfa },
+      user: {
+        id: USER,
+        organizationId: ORG,
+        authnInstant: new Date(),
+        sessionIndex: '_s1',
+        mfa: mfa.signedInWithMfa,
+        phishingResistant: mfa.signedInWithPasskey,
+      },
     });
     const xml =
       `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ` +
@@ -190,6 +212,14 @@ describe('SsoService.spInitiated: an AuthnRequest with a Subject', () => {
   it('steps up for an application that requires MFA, whatever the organisation’s policy', async () => {
     assert.equal(await outcomeFor('ada@example.com', { policy: 'off', appRequires: true, hasFactor: true }), '/login/mfa verify');
     assert.equal(await outcomeFor('ada@example.com', { policy: 'off', appRequires: true, signedInWithMfa: true }), 'reached signing');
+  });
+
+  it('steps a TOTP session up to a passkey for an application that requires a phishing-resistant factor, enrolling one who has none', async () => {
+    const app = { policy: 'off' as const, appRequiresPasskey: true, hasFactor: true, signedInWithMfa: true };
+    assert.equal(await outcomeFor('ada@example.com', { ...app, hasPasskey: true }), '/login/mfa verify');
+    assert.equal(await outcomeFor('ada@example.com', { ...app, hasPasskey: false }), '/login/mfa enrol');
+    assert.equal(await outcomeFor('ada@example.com', { ...app, signedInWithMfa: false, hasPasskey: true }), '/login/mfa verify');
+    assert.equal(await outcomeFor('ada@example.com', { ...app, hasPasskey: true, signedInWithPasskey: true }), 'reached signing');
   });
 
   describe('and a RequestedAuthnContext', () => {

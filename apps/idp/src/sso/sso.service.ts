@@ -20,6 +20,8 @@ import { decideAssertion } from './decide-assertion';
 import { decideAuthnContext, preferredMfaClass, secondFactorRequested } from './authn-context';
 import { autoPostPage } from './html';
 import { MfaService } from '../mfa/mfa.service';
+import { PasskeysService } from '../mfa/passkeys.service';
+import { secondStepDue, type SecondStepDue } from '../mfa/second-step';
 import { ReplayCache } from './replay-cache';
 
 export interface SsoInput {
@@ -61,6 +63,7 @@ export class SsoService {
     private readonly audit: AuditService,
     private readonly refusals: RefusalResponder,
     private readonly mfa: MfaService,
+    private readonly passkeys: PasskeysService,
   ) {}
 
   /** SP-initiated SSO: check the AuthnRequest, then sign in or issue. */
@@ -145,27 +148,41 @@ export class SsoService {
   }
 
   /**
-   * Whether a session signed in with a password alone must give a second factor before `app` gets
-   * an assertion: the request's RequestedAuthnContext asks for more than a password, the
-   * application requires MFA, or the organisation does; 'enrol' when the person has no factor
+   * Whether a signed-in session must take a second step before `app` gets an assertion
+   * (secondStepDue): the request's RequestedAuthnContext asks for more than a password, the
+   * application or the organisation requires MFA and the session has none, or the application
+   * requires a passkey and the session did not use one. 'enrol' when the person has no such factor
    * yet. null when no step is due.
    */
-  private async secondFactorDue(session: IdpSession, app: ReadApplicationView, pending: PendingSso): Promise<'verify' | 'enrol' | null> {
+  private async secondFactorDue(session: IdpSession, app: ReadApplicationView, pending: PendingSso): Promise<SecondStepDue | null> {
     const user = session.user;
-    if (!user || user.mfa) return null;
+    if (!user) return null;
+    const phishingResistantRequired = app.snapshot.mfaPhishingResistant;
+    if (user.mfa && (!phishingResistantRequired || user.phishingResistant)) return null;
     const who = { organizationId: user.organizationId, userId: user.id };
-    const required =
+    const factorRequired =
       secondFactorRequested(pending.requestedAuthnContext) ||
       app.snapshot.mfaRequired ||
       (await this.mfa.policy(user.organizationId)) === 'required';
-    if (!required) return null;
-    return (await this.mfa.hasConfirmedFactor(who)) ? 'verify' : 'enrol';
+    if (!factorRequired && !phishingResistantRequired) return null;
+    return secondStepDue({
+      session: user,
+      factorRequired,
+      phishingResistantRequired,
+      hasFactor: await this.mfa.hasConfirmedFactor(who),
+      hasPasskey: phishingResistantRequired ? await this.passkeys.hasPasskey(who) : false,
+    });
   }
 
-  private toSecondStep(session: IdpSession, pending: PendingSso, stage: 'verify' | 'enrol'): SsoOutcome {
+  private toSecondStep(session: IdpSession, pending: PendingSso, due: SecondStepDue): SsoOutcome {
     const user = session.user as NonNullable<IdpSession['user']>;
     session.pending = pending;
-    session.secondStep = { userId: user.id, organizationId: user.organizationId, stage };
+    session.secondStep = {
+      userId: user.id,
+      organizationId: user.organizationId,
+      stage: due.stage,
+      ...(due.passkeyOnly ? { passkeyOnly: true } : {}),
+    };
     return { kind: 'redirect', location: '/login/mfa', session };
   }
 

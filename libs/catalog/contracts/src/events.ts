@@ -87,6 +87,12 @@ export const ApplicationSnapshot = z.object({
    * PasswordProtectedTransport.
    */
   mfaAuthnContext: z.enum(['refeds-mfa', 'microsoft-multipleauthn']).default('refeds-mfa'),
+  /**
+   * Every sign-in to the application needs a phishing-resistant factor (a WebAuthn passkey),
+   * whatever the organisation's policy: a session verified with a password, a TOTP code or a
+   * recovery code steps up, and a person without a passkey enrols one.
+   */
+  mfaPhishingResistant: z.boolean().default(false),
 });
 export type ApplicationSnapshot = z.infer<typeof ApplicationSnapshot>;
 

@@ -56,10 +56,20 @@ const audit = {
 };
 
 /** Why a second-factor code was refused (idp.mfa.rejected.v1). */
-export const MFA_REJECTION_REASONS = ['wrong_code', 'throttled', 'locked_out'] as const;
+export const MFA_REJECTION_REASONS = [
+  'wrong_code',
+  'throttled',
+  'locked_out',
+  // A passkey's answer that did not verify (signature, challenge, origin, user verification).
+  'invalid_passkey',
+  // A passkey whose signature counter went backwards or stood still: possibly a cloned authenticator.
+  'passkey_counter_regressed',
+] as const;
 export type MfaRejectionReason = (typeof MFA_REJECTION_REASONS)[number];
-/** The kinds of second factor; passkeys will add 'webauthn'. */
-export const MFA_FACTOR_KINDS = ['totp'] as const;
+/** The kinds of second factor: an authenticator app's codes, or a WebAuthn passkey. */
+export const MFA_FACTOR_KINDS = ['totp', 'webauthn'] as const;
+/** How a second factor was given: a code, a recovery code, or a passkey (also alone, for passwordless sign-in). */
+export const MFA_METHODS = ['totp', 'recovery_code', 'webauthn'] as const;
 
 const mfaAudit = { organizationId: z.uuid(), userId: z.uuid(), occurredAt: z.iso.datetime() };
 
@@ -111,7 +121,12 @@ export const IdpEvents = {
   /** A person made a new set of recovery codes; the old set is void. */
   mfaRecoveryCodesRegenerated: defineEvent('idp.mfa.recovery-codes-regenerated.v1', z.object(mfaAudit), PERSON),
   /** A second factor was checked at sign-in and accepted. */
-  mfaVerified: defineEvent('idp.mfa.verified.v1', z.object({ ...mfaAudit, method: z.enum(['totp', 'recovery_code']) }), PERSON),
+  mfaVerified: defineEvent(
+    'idp.mfa.verified.v1',
+    // passwordless (added after v1): a passkey signed the person in without a password.
+    z.object({ ...mfaAudit, method: z.enum(MFA_METHODS), passwordless: z.boolean().optional() }),
+    PERSON,
+  ),
   /** A second-factor code was refused at sign-in. */
   mfaRejected: defineEvent('idp.mfa.rejected.v1', z.object({ ...mfaAudit, reason: z.enum(MFA_REJECTION_REASONS) }), PERSON),
 } as const;

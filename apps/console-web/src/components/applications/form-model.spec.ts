@@ -68,6 +68,7 @@ const stored: Application = {
   portalColor: null,
   mfaRequired: false,
   mfaAuthnContext: 'refeds-mfa',
+  mfaPhishingResistant: false,
   status: 'active',
   version: 2,
   createdAt: '2026-12-01T00:00:00Z',

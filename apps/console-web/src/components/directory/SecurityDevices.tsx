@@ -10,7 +10,7 @@ import type { UserView } from './types';
 type Factor = IdpSchemas['UserMfa']['factors'][number];
 
 /** How each kind of factor reads to an admin; a kind the IdP adds fails the build until it is named here. */
-const KIND_LABEL: Record<Factor['kind'], string> = { totp: 'Authenticator app (TOTP)' };
+const KIND_LABEL: Record<Factor['kind'], string> = { totp: 'Authenticator app (TOTP)', webauthn: 'Passkey' };
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 
@@ -109,7 +109,8 @@ export function SecurityDevicesCard({ user }: { user: UserView }) {
                   {factors.map((factor) => (
                     <Tr key={factor.id}>
                       <Td dataLabel="Device">
-                        {KIND_LABEL[factor.kind]}{' '}
+                        {KIND_LABEL[factor.kind]}
+                        {factor.name ? ` “${factor.name}”` : ''}{' '}
                         {!factor.confirmed && (
                           <Label color="orange" isCompact>
                             Not confirmed
