@@ -394,6 +394,19 @@ export function ApplicationForm({
             />
           )}
         />
+        <Controller
+          control={control}
+          name="mfaPhishingResistant"
+          render={({ field }) => (
+            <Checkbox
+              id="field-mfaPhishingResistant"
+              label="Require a phishing-resistant factor (a passkey)"
+              description="Only a passkey will do for this application: a session signed in with a password, an app code or a recovery code steps up to a passkey, and a person without one creates one at sign-in."
+              isChecked={field.value}
+              onChange={(_e, c) => field.onChange(c)}
+            />
+          )}
+        />
         <FormGroup role="radiogroup" fieldId="field-mfaAuthnContext-refeds-mfa" label="AuthnContextClassRef after a second factor" isStack>
           <Controller
             control={control}

@@ -171,8 +171,13 @@ export function ApplicationOverview({ app }: { app: Application }) {
             <DescriptionListGroup>
               <DescriptionListTerm>Multi-factor authentication</DescriptionListTerm>
               <DescriptionListDescription data-testid="application-mfa" className="console-break">
-                {app.mfaRequired ? 'Required for every sign-in' : "As the organisation's MFA policy says"}; after a second factor the
-                assertion says {MFA_AUTHN_CONTEXT_TEXT[app.mfaAuthnContext].label} ({MFA_AUTHN_CONTEXT_TEXT[app.mfaAuthnContext].classRef})
+                {app.mfaPhishingResistant
+                  ? 'A passkey is required for every sign-in'
+                  : app.mfaRequired
+                    ? 'Required for every sign-in'
+                    : "As the organisation's MFA policy says"}
+                ; after a second factor the assertion says {MFA_AUTHN_CONTEXT_TEXT[app.mfaAuthnContext].label} (
+                {MFA_AUTHN_CONTEXT_TEXT[app.mfaAuthnContext].classRef})
               </DescriptionListDescription>
             </DescriptionListGroup>
             <DescriptionListGroup>

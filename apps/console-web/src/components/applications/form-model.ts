@@ -68,6 +68,7 @@ export function applicationSchema(mode: 'create' | 'edit') {
       defaultRelayState: z.string().max(1024),
       idpInitiatedAllowed: z.boolean(),
       mfaRequired: z.boolean(),
+      mfaPhishingResistant: z.boolean(),
       mfaAuthnContext: z.enum(MFA_AUTHN_CONTEXTS),
       attributes: z.array(AttributeRow).max(100, 'At most 100 attributes'),
     })
@@ -117,6 +118,7 @@ export const API_FIELDS = [
   'defaultRelayState',
   'idpInitiatedAllowed',
   'mfaRequired',
+  'mfaPhishingResistant',
   'mfaAuthnContext',
   'attributes',
 ] as const;
@@ -162,6 +164,7 @@ export function defaultsFromConnector(connector: Connector): ApplicationFormValu
     defaultRelayState: '',
     idpInitiatedAllowed: connector.rules.idpInitiated,
     mfaRequired: false,
+    mfaPhishingResistant: false,
     mfaAuthnContext: 'refeds-mfa',
     attributes: connector.attributes.map(rowFromConnector),
   };
@@ -197,6 +200,7 @@ export function defaultsFromApplication(app: Application, connector: Connector |
     defaultRelayState: app.defaultRelayState ?? '',
     idpInitiatedAllowed: app.idpInitiatedAllowed,
     mfaRequired: app.mfaRequired,
+    mfaPhishingResistant: app.mfaPhishingResistant,
     mfaAuthnContext: app.mfaAuthnContext,
     attributes: app.attributes.map((m) => ({
       spName: m.spName,
@@ -272,6 +276,7 @@ export function createBody(connector: Connector, v: ApplicationFormValues): Crea
     ...(v.defaultRelayState !== '' ? { defaultRelayState: v.defaultRelayState } : {}),
     idpInitiatedAllowed: v.idpInitiatedAllowed,
     mfaRequired: v.mfaRequired,
+    mfaPhishingResistant: v.mfaPhishingResistant,
     mfaAuthnContext: v.mfaAuthnContext,
     attributes: attributeInputs(
       v.attributes,
@@ -309,6 +314,7 @@ export function updateBody(app: Application, connector: Connector | undefined, v
     defaultRelayState: v.defaultRelayState === '' ? null : v.defaultRelayState,
     idpInitiatedAllowed: v.idpInitiatedAllowed,
     mfaRequired: v.mfaRequired,
+    mfaPhishingResistant: v.mfaPhishingResistant,
     mfaAuthnContext: v.mfaAuthnContext,
     attributes: attributeInputs(
       v.attributes,
