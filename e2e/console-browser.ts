@@ -16,7 +16,7 @@ export async function idpLogin(system: System, page: Page, username: string, pas
   await page.waitForURL(`${system.idpUrl}/login`);
   await page.getByLabel('Username or email').fill(username);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 /** The console's sign-in screen, the IdP's login form, and back to SSO Applications. */

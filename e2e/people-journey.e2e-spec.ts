@@ -187,7 +187,7 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
     const attempt = async (username: string, secret: string) => {
       await page.getByLabel('Username or email').fill(username);
       await page.getByLabel('Password').fill(secret);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       return (await alert(page).textContent()) ?? '';
     };
     const lockedMessage = /^Too many failed sign-ins\. Try again after (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC, or ask your administrator\.$/;
@@ -209,7 +209,7 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
     await idpLogin(system, page, 'sam', 'not the password');
     assert.equal(await alert(page).textContent(), 'Wrong username or password.');
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await alert(page).getByText('Your account is suspended. Ask your administrator.').waitFor();
     await look(page, 'people-sign-in-suspended');
     await page.context().close();
@@ -408,7 +408,7 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
       await alert(phone).waitFor();
       await fits('people-phone-sign-in-error');
       await phone.getByLabel('Password').fill(password);
-      await phone.getByRole('button', { name: 'Sign in' }).click();
+      await phone.getByRole('button', { name: 'Sign in', exact: true }).click();
       await phone.waitForURL(`${system.idpUrl}/login/mfa`);
       authenticators.grace = await enrol(phone, (name) => fits(`people-phone-mfa-enrol${name}`));
       await phone.getByRole('button', { name: 'Continue to Demo SP' }).click();

@@ -258,6 +258,9 @@ export class SignInService {
       signatureAlgorithm: 'sha256',
       // Let the application's NameID format (configured at the IdP) decide.
       identifierFormat: null,
+      // "A password over TLS, or stronger": the assertion then names what was really given (a second
+      // factor, a passkey) instead of the exact PasswordProtectedTransport node-saml asks by default.
+      racComparison: 'minimum',
       // A Response that answers an AuthnRequest must answer one this process sent, once; without
       // IdP-initiated sign-in, every Response must.
       validateInResponseTo: this.options.idpInitiated ? ValidateInResponseTo.ifPresent : ValidateInResponseTo.always,
