@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineEvent, defineStream } from '@jit/messaging';
 import { ADMIN_ROLES } from './admin-roles';
+import { OrganizationBranding } from './organization-branding';
 import { UserProfile } from './user-attributes';
 
 /**
@@ -20,8 +21,20 @@ const audit = {
 };
 
 const userSnapshot = z.object({ ...entity, userId: z.uuid(), user: UserProfile });
+/** The organisation's id is `organizationId`; its version counts its own changes. */
+const organizationSnapshot = z.object({ ...entity, ...OrganizationBranding.shape });
 
 export const DirectoryEvents = {
+  /** A new organisation (POST /v1/organizations, or the default one at the first start). */
+  organizationCreated: defineEvent('directory.organization.created.v1', organizationSnapshot),
+  /**
+   * An administrator changed what the sign-in pages show of the organisation (PATCH
+   * /v1/organization); the snapshot is complete, `changedFields` names what changed.
+   */
+  organizationUpdated: defineEvent(
+    'directory.organization.updated.v1',
+    organizationSnapshot.extend({ changedFields: z.array(z.enum(['name', 'logoUrl', 'brandColor'])) }),
+  ),
   userCreated: defineEvent('directory.user.created.v1', userSnapshot),
   /** Profile attributes changed; the snapshot is complete, `changedAttributes` names what changed. */
   userUpdated: defineEvent('directory.user.updated.v1', userSnapshot.extend({ changedAttributes: z.array(z.string()) })),
