@@ -10,6 +10,7 @@ import { ConsumerPositions1765000000000 } from './migrations/1765000000000-Consu
 import { AdminRoles1765600000000 } from './migrations/1765600000000-AdminRoles';
 import { SharedSessions1766000000000 } from './migrations/1766000000000-SharedSessions';
 import { Mfa1766000000000 } from './migrations/1766000000000-Mfa';
+import { OrganizationBranding1766200000000 } from './migrations/1766200000000-OrganizationBranding';
 import { READ_MODEL_ENTITIES } from './read-model/read-model.entities';
 import { AccountModule } from './account/account.module';
 import { KeyRotationModule } from './keys/key-rotation.module';
@@ -43,6 +44,7 @@ export class AppModule {
             AdminRoles1765600000000,
             SharedSessions1766000000000,
             Mfa1766000000000,
+            OrganizationBranding1766200000000,
           ],
           // Audit events that NATS did not acknowledge at once wait here for the relay.
           outbox: true,

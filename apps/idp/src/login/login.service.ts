@@ -12,6 +12,7 @@ import { RefusalResponder } from '../common/refusal-responder';
 import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore, type IdpSession, type PendingSso } from '../sessions/session-store';
 import { loginPage, portalPage } from '../sso/html';
+import type { PageOrganization } from '../sso/branding';
 import { SsoService } from '../sso/sso.service';
 import { secondFactorRequested } from '../sso/authn-context';
 import { MfaService } from '../mfa/mfa.service';
@@ -54,6 +55,7 @@ export class LoginService {
           csrfToken: s.csrfToken,
           applicationName: app?.snapshot.name ?? 'your applications',
           signedIn: s.user !== undefined,
+          organization: this.organization(s.pending?.organizationId),
         }),
       }),
     );
@@ -76,6 +78,7 @@ export class LoginService {
           error,
           username,
           status,
+          organization: this.organization(pending.organizationId),
         }),
       });
       if (!username || !password || username.length > 256 || password.length > 1024) return again('Enter your username and password.');
@@ -124,7 +127,10 @@ export class LoginService {
   async secondStepForm(session: IdpSession | undefined, sourceIp: string): Promise<SsoOutcome> {
     return this.withSecondStep(session, sourceIp, async (s, app, step) => {
       const applicationName = app?.snapshot.name ?? 'your applications';
-      if (step.stage === 'verify') return { kind: 'page', page: mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName }) };
+      const organization = this.organization(step.organizationId);
+      if (step.stage === 'verify') {
+        return { kind: 'page', page: mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, organization }) };
+      }
       const enrolment = await this.enrolment(s, step);
       return { kind: 'page', page: await this.enrolPage(s, app, enrolment.secret, step.userId) };
     });
@@ -141,10 +147,11 @@ export class LoginService {
       const again = async (error: string, status: number, recoveryError?: string): Promise<SsoOutcome> => {
         if (step.stage === 'verify') {
           const applicationName = app?.snapshot.name ?? 'your applications';
+          const organization = this.organization(step.organizationId);
           // A refused recovery code is told beside its own field, not the app code's.
           const page = recoveryError
-            ? mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, recoveryError, status })
-            : mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, error, status });
+            ? mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, recoveryError, status, organization })
+            : mfaCodePage({ nonce: nonce(), csrfToken: s.csrfToken, applicationName, error, status, organization });
           return { kind: 'page', page };
         }
         const enrolment = await this.enrolment(s, step);
@@ -183,6 +190,7 @@ export class LoginService {
         csrfToken: renewed.csrfToken,
         codes,
         continueTo: { action: '/login/continue', label: app ? `Continue to ${app.snapshot.name}` : 'Continue' },
+        organization: this.organization(step.organizationId),
       });
       return { kind: 'page', page, session: renewed };
     });
@@ -262,6 +270,7 @@ export class LoginService {
       intro: `${await this.whoAsksForMfa(app, s.secondStep?.organizationId)} asks for a second step at sign-in: a code from an authenticator app on your phone.`,
       error,
       status,
+      organization: this.organization(s.secondStep?.organizationId),
     });
   }
 
@@ -269,6 +278,11 @@ export class LoginService {
   private async whoAsksForMfa(app: ReadApplicationView | null, organizationId: string | undefined): Promise<string> {
     if (!app?.snapshot.mfaRequired || !organizationId) return 'Your organisation';
     return (await this.mfa.policy(organizationId)) === 'required' ? 'Your organisation' : app.snapshot.name;
+  }
+
+  /** What the pages of a sign-in to this organisation show of it: its name, logo and colour. */
+  private organization(organizationId: string | undefined): PageOrganization | null {
+    return organizationId ? this.fresh.readModel.organization(organizationId) : null;
   }
 
   private withSecondStep(
@@ -330,6 +344,7 @@ export class LoginService {
       signedInAs: profile ? signedInName(profile) : 'you',
       tiles: portalTiles(readModel.applicationsFor(user.organizationId, user.id)),
       signOutTargets: signOutFormTargets(signOutPlan(session?.applications, lookup), lookup),
+      organization: readModel.organization(user.organizationId),
     });
     return { kind: 'page', page };
   }

@@ -1,7 +1,9 @@
+import { organizationBand, type OrganizationBand, type PageOrganization } from '../sso/branding';
 import { escapeHtml, layout, type Page } from '../sso/html';
 
-const csp = (nonce: string) =>
-  `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+/** `band`: the organisation's (branding.ts); its logo's origin is the only one images may come from. */
+const csp = (nonce: string, band: OrganizationBand) =>
+  `default-src 'none';${band.imgSrc} style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 const csrfField = (token: string) => `<input type="hidden" name="csrf" value="${escapeHtml(token)}">`;
 const MFA_STYLE =
   '.qr svg{width:12rem;height:12rem}.secret{font-family:monospace;font-size:1.1rem;overflow-wrap:anywhere}.codes{font-family:monospace;font-size:1.1rem}';
@@ -29,7 +31,10 @@ export function mfaCodePage(opts: {
   /** Beside the recovery code's field, shown open: the person used that form, not the app's. */
   recoveryError?: string;
   status?: number;
+  /** The organisation signed into (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const recoveryInvalid = opts.recoveryError ? ' aria-invalid="true" aria-describedby="recovery-code-error"' : '';
   const recoveryError = opts.recoveryError
     ? `<p class="error" id="recovery-code-error" role="alert">${escapeHtml(opts.recoveryError)}</p>`
@@ -37,7 +42,7 @@ export function mfaCodePage(opts: {
   const html = layout(
     'Enter your code',
     opts.nonce,
-    `<h1>Enter your code</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>
+    `${band.html}<h1>Enter your code</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>
 <form method="post" action="/login/mfa">${csrfField(opts.csrfToken)}
 ${codeField({ label: 'Code from your authenticator app', hint: 'Six digits, from the app on your phone.', error: opts.error })}
 <button type="submit">Verify</button></form>
@@ -45,8 +50,9 @@ ${codeField({ label: 'Code from your authenticator app', hint: 'Six digits, from
 <form method="post" action="/login/mfa">${csrfField(opts.csrfToken)}
 <label for="recovery-code">Recovery code</label><input id="recovery-code" name="code" autocomplete="off" autocapitalize="none" spellcheck="false" required${recoveryInvalid}>${recoveryError}
 <button type="submit">Use recovery code</button></form></details>`,
+    band.style,
   );
-  return { status: opts.error || opts.recoveryError ? (opts.status ?? 401) : 200, html, csp: csp(opts.nonce) };
+  return { status: opts.error || opts.recoveryError ? (opts.status ?? 401) : 200, html, csp: csp(opts.nonce, band) };
 }
 
 /** Setting up an authenticator app: the QR code, the secret typed out for who cannot scan, and a code to confirm. */
@@ -60,21 +66,24 @@ export function mfaEnrolPage(opts: {
   intro: string;
   error?: string;
   status?: number;
+  /** The organisation signed into (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const grouped = opts.secret.replace(/(.{4})/g, '$1 ').trim();
   const html = layout(
     'Set up an authenticator app',
     opts.nonce,
-    `<h1>Set up an authenticator app</h1><p>${escapeHtml(opts.intro)}</p>
+    `${band.html}<h1>Set up an authenticator app</h1><p>${escapeHtml(opts.intro)}</p>
 <ol><li>Scan this QR code with your authenticator app.<div class="qr" role="img" aria-label="QR code of your authenticator key">${opts.qrSvg}</div></li>
 <li>Cannot scan? Type this key into the app instead: <p class="secret" id="secret">${escapeHtml(grouped)}</p></li>
 <li>Enter the six-digit code the app shows.</li></ol>
 <form method="post" action="${escapeHtml(opts.action)}">${csrfField(opts.csrfToken)}
 ${codeField({ label: 'Code from your authenticator app', error: opts.error })}
 <button type="submit">Confirm</button></form>`,
-    MFA_STYLE,
+    MFA_STYLE + band.style,
   );
-  return { status: opts.error ? (opts.status ?? 400) : 200, html, csp: csp(opts.nonce) };
+  return { status: opts.error ? (opts.status ?? 400) : 200, html, csp: csp(opts.nonce, band) };
 }
 
 /** Recovery codes, shown once; `continueTo`: a form that carries the sign-in on, or a link. */
@@ -83,7 +92,10 @@ export function recoveryCodesPage(opts: {
   csrfToken: string;
   codes: readonly string[];
   continueTo: { action: string; label: string } | { href: string; label: string };
+  /** The organisation signed into (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const next =
     'href' in opts.continueTo
       ? `<p><a href="${escapeHtml(opts.continueTo.href)}">${escapeHtml(opts.continueTo.label)}</a></p>`
@@ -91,13 +103,13 @@ export function recoveryCodesPage(opts: {
   const html = layout(
     'Your recovery codes',
     opts.nonce,
-    `<h1>Your recovery codes</h1>
+    `${band.html}<h1>Your recovery codes</h1>
 <p>Each code signs you in once if you lose your authenticator app. Keep them somewhere safe: they are shown only now.</p>
 <ul class="codes" aria-label="Recovery codes">${opts.codes.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>
 ${next}`,
-    MFA_STYLE,
+    MFA_STYLE + band.style,
   );
-  return { status: 200, html, csp: csp(opts.nonce) };
+  return { status: 200, html, csp: csp(opts.nonce, band) };
 }
 
 /** The account page's "Security devices": the person's factors, each removable, adding an app, and recovery codes. */

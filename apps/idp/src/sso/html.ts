@@ -1,4 +1,5 @@
 import { PORTAL_COLOR } from '@jit/catalog-contracts';
+import { organizationBand, type PageOrganization } from './branding';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(value: string): string {
@@ -33,7 +34,10 @@ export function loginPage(opts: {
   status?: number;
   /** The browser is already signed in here: offer to end that session and sign in as someone else. */
   signedIn?: boolean;
+  /** The organisation signed into: its name, logo and colour (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const error = opts.error ? `<p class="error" role="alert">${escapeHtml(opts.error)}</p>` : '';
   const anotherAccount = opts.signedIn
     ? `<form method="post" action="/login/another-account"><input type="hidden" name="csrf" value="${escapeHtml(opts.csrfToken)}">
@@ -42,17 +46,18 @@ export function loginPage(opts: {
   const html = layout(
     'Sign in',
     opts.nonce,
-    `<h1>Sign in</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>${error}
+    `${band.html}<h1>Sign in</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>${error}
 <form method="post" action="/login">
 <input type="hidden" name="csrf" value="${escapeHtml(opts.csrfToken)}">
 <label for="username">Username or email</label><input id="username" name="username" autocomplete="username" required value="${escapeHtml(opts.username ?? '')}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button></form>${anotherAccount}`,
+    band.style,
   );
   return {
     status: opts.error ? (opts.status ?? 401) : 200,
     html,
-    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    csp: `default-src 'none';${band.imgSrc} style-src 'nonce-${opts.nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   };
 }
 
@@ -124,7 +129,10 @@ export function portalPage(opts: {
   tiles: readonly PortalTileView[];
   /** Origins the Sign out button's POST is redirected to (signOutFormTargets). */
   signOutTargets?: readonly string[];
+  /** The person's organisation: its name, logo and colour (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const colors = opts.tiles.map((t, i) => (t.color && PORTAL_COLOR.test(t.color) ? `.t${i}{border-left-color:${t.color}}` : '')).join('');
   const tile = (t: PortalTileView, i: number) =>
     t.href === null
@@ -139,10 +147,10 @@ export function portalPage(opts: {
     html: layout(
       'Your applications',
       opts.nonce,
-      `<h1>Your applications</h1><p class="muted">Signed in as ${escapeHtml(opts.signedInAs)} · <a href="/account">Your account</a></p>${anotherAccountForm(opts.csrfToken)}${list}${signOutForm(opts.csrfToken)}`,
-      TILE_STYLE + colors,
+      `${band.html}<h1>Your applications</h1><p class="muted">Signed in as ${escapeHtml(opts.signedInAs)} · <a href="/account">Your account</a></p>${anotherAccountForm(opts.csrfToken)}${list}${signOutForm(opts.csrfToken)}`,
+      TILE_STYLE + colors + band.style,
     ),
-    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; ${signOutFormAction(opts.signOutTargets)}`,
+    csp: `default-src 'none';${band.imgSrc} style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; ${signOutFormAction(opts.signOutTargets)}`,
   };
 }
 
