@@ -2,11 +2,12 @@ import { PageSection, Tab, TabTitleText, Tabs, Title } from '@patternfly/react-c
 import { useSearchParams } from 'react-router';
 import { AdminsTab } from '../components/settings/AdminsTab';
 import { ApiKeysTab } from '../components/settings/ApiKeysTab';
+import { SignInPageTab } from '../components/settings/SignInPageTab';
 import { SigningKeysTab } from '../components/settings/SigningKeysTab';
 
-const TABS = ['api-keys', 'signing-keys', 'admins'] as const;
+const TABS = ['api-keys', 'signing-keys', 'admins', 'sign-in-page'] as const;
 
-/** Settings: API keys, the IdP's signing keys, and the admins; the open tab is in the address. */
+/** Settings: API keys, the IdP's signing keys, the admins and the sign-in page; the open tab is in the address. */
 export function SettingsPage() {
   const [params, setParams] = useSearchParams();
   const active = TABS.find((tab) => tab === params.get('tab')) ?? 'api-keys';
@@ -37,6 +38,11 @@ export function SettingsPage() {
           <Tab eventKey="admins" title={<TabTitleText>Admins</TabTitleText>}>
             <div className="pf-v6-u-pt-md">
               <AdminsTab />
+            </div>
+          </Tab>
+          <Tab eventKey="sign-in-page" title={<TabTitleText>Sign-in page</TabTitleText>}>
+            <div className="pf-v6-u-pt-md">
+              <SignInPageTab />
             </div>
           </Tab>
         </Tabs>
