@@ -269,5 +269,33 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
       assert.equal(fresh.knowsOrganization(ORG), true);
       assert.equal(await fresh.backfillOrganizations(), 0, 'read once');
     });
+
+    it('loads them from the table at start (a restarted IdP), with the backfill remembered as done', async () => {
+      const tables: Record<string, unknown[]> = {
+        rm_organizations: [
+          {
+            id: ORG,
+            organization_id: ORG,
+            version: 3,
+            deleted: false,
+            name: 'Acme Corp',
+            logo_url: acme.logoUrl,
+            brand_color: acme.brandColor,
+          },
+        ],
+        rm_backfills: [{ name: 'admin_roles' }, { name: 'organizations' }],
+      };
+      const restarted = new ReadModelService(
+        { query: (sql: string) => Promise.resolve(tables[/"idp"\."(\w+)"/.exec(sql)?.[1] ?? ''] ?? []) } as unknown as DataSource,
+        bus,
+        new ConsoleApplication('https://console.example.com'),
+      );
+      await restarted.onModuleInit();
+      assert.deepEqual(restarted.organization(ORG), acme);
+      snapshots = { [DirectorySnapshot.organizations.subject]: [{ organizationId: OTHER_ORG, version: 1, ...acme }] };
+      assert.equal(await restarted.backfillOrganizations(), 0, 'not read again');
+      await restarted.write('rm_organizations', organizationEvent(2, { name: 'Older' }));
+      assert.equal(restarted.organization(ORG)?.name, 'Acme Corp', 'an event older than the stored row changes nothing');
+    });
   });
 });
