@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { contrastRatio } from '@jit/directory-contracts';
 import { mfaCodePage, mfaEnrolPage, recoveryCodesPage } from '../mfa/mfa-pages';
 import { organizationBand } from './branding';
-import { errorPage, loginPage, portalPage } from './html';
+import { accountPage, errorPage, loginPage, portalPage } from './html';
 
 const ACME = { name: 'Acme Corp', logoUrl: 'https://cdn.example.com/acme/logo.svg?v=2', brandColor: '#0b7285' };
 const login = (organization: Parameters<typeof loginPage>[0]['organization']) =>
@@ -63,9 +63,10 @@ describe('the organisation on the sign-in pages (name, logo, colour)', () => {
     }
   });
 
-  it('the portal and the second-step pages show it too, each with the logo’s origin in its CSP', () => {
+  it('the portal, the account page and the second-step pages show it too, each with the logo’s origin in its CSP', () => {
     const pages = [
       portalPage({ nonce: 'n', csrfToken: 't', signedInAs: 'Ada', tiles: [], organization: ACME }),
+      accountPage({ nonce: 'n', csrfToken: 't', profile: [], sessions: [], organization: ACME }),
       mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', organization: ACME }),
       mfaEnrolPage({
         nonce: 'n',

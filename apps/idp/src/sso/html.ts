@@ -187,7 +187,10 @@ export function accountPage(opts: {
   /** A sentence above the form: what just happened ("Password changed"), or why the change failed. */
   notice?: { text: string; error: boolean };
   status?: number;
+  /** The person's organisation: its name, logo and colour (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const errors = opts.errors ?? {};
   const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(opts.csrfToken)}">`;
   const profile =
@@ -219,7 +222,7 @@ export function accountPage(opts: {
   const html = layout(
     'Your account',
     opts.nonce,
-    `<h1>Your account</h1><p><a href="/">Back to your applications</a></p>${notice}
+    `${band.html}<h1>Your account</h1><p><a href="/">Back to your applications</a></p>${notice}
 <h2>Profile</h2>${profile}
 <h2>Change password</h2>
 <form method="post" action="/account/password">${csrf}
@@ -228,12 +231,12 @@ ${passwordField('newPassword', 'New password', 'new-password')}
 ${passwordField('repeatPassword', 'Repeat the new password', 'new-password')}
 <button type="submit">Change password</button></form>${opts.securityDevices ?? ''}
 <h2>Your sessions</h2><ul id="sessions">${sessionRows}</ul>${others}`,
-    ACCOUNT_STYLE,
+    ACCOUNT_STYLE + band.style,
   );
   return {
     status: opts.status ?? 200,
     html,
-    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+    csp: `default-src 'none';${band.imgSrc} style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
   };
 }
 
