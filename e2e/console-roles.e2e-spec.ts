@@ -164,4 +164,46 @@ describe('The admin console in a browser: read-only and help-desk admins', () =>
     const again = await attempt(browser, password);
     assert.ok([302, 303].includes(again.status), `the IdP answered ${again.status}: ${again.page.slice(0, 300)}`);
   });
+  it('Settings > Sign-in page: an administrator sets name, logo and colour with a preview, a refused value told beside its field; a read-only admin sees it with no control', async () => {
+    const context = await desktopContext(chromium);
+    const admin = await context.newPage();
+    await signInToConsole(system, admin, 'admin', password);
+    await admin.goto(`${system.consoleUrl}/settings?tab=sign-in-page`);
+    const name = admin.getByRole('textbox', { name: 'Organisation name' });
+    await name.waitFor();
+    assert.equal(await name.inputValue(), 'Default organisation');
+    const preview = admin.getByRole('region', { name: 'Preview of the sign-in page' });
+
+    await name.fill('Acme Corp');
+    await admin.getByRole('textbox', { name: 'Logo URL' }).fill('https://user:secret@cdn.example.com/logo.svg');
+    await admin.getByRole('textbox', { name: 'Brand colour' }).fill('#0B7285');
+    await preview.getByText('Acme Corp').waitFor();
+    await admin.getByRole('button', { name: 'Save' }).click();
+    // The directory's reason, beside the field it concerns; nothing saved.
+    await admin.getByText('The logo URL must not contain a user name or password').waitFor();
+    assert.equal(await admin.getByRole('textbox', { name: 'Logo URL' }).getAttribute('aria-invalid'), 'true');
+    await look(admin, 'console-sign-in-page-error');
+    assert.equal((await system.admin<{ name: string }>('GET', `${system.directoryUrl}/v1/organization`)).name, 'Default organisation');
+
+    await admin.getByRole('textbox', { name: 'Logo URL' }).fill('');
+    await admin.getByRole('button', { name: 'Save' }).click();
+    await admin.getByText('Saved: the sign-in pages show it now').waitFor();
+    const saved = await system.admin<Record<string, unknown>>('GET', `${system.directoryUrl}/v1/organization`);
+    assert.deepEqual(saved, { id: organizationId, name: 'Acme Corp', logoUrl: null, brandColor: '#0b7285' });
+    // White text on the dark teal band, as the IdP draws it.
+    const band = preview.locator('.sign-in-preview__band');
+    assert.deepEqual(await band.evaluate((e) => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]), [
+      'rgb(11, 114, 133)',
+      'rgb(255, 255, 255)',
+    ]);
+    await look(admin, 'console-sign-in-page');
+
+    const reader = await (await desktopContext(chromium)).newPage();
+    await signInToConsole(system, reader, 'reader', password);
+    await reader.goto(`${system.consoleUrl}/settings?tab=sign-in-page`);
+    await reader.getByRole('region', { name: 'Preview of the sign-in page' }).getByText('Acme Corp').waitFor();
+    assert.equal(await reader.getByRole('textbox').count(), 0, 'shown as text, not fields');
+    await offersNone(reader, 'Settings > Sign-in page', /^Save$/);
+    await look(reader, 'console-read-only-sign-in-page');
+  });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:https';
 import { Secret, TOTP } from 'otpauth';
 import type { Browser as Chromium, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, screenshot } from '@jit/testing';
+import { freePort, launchChromium, screenshot } from '@jit/testing';
 import { System } from './harness';
-import { desktopContext, heading, idpLogin, look } from './console-browser';
+import { heading, idpLogin, look } from './console-browser';
 import { spCredentials } from './sp-libraries';
 
 /**
@@ -44,6 +45,13 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
   // Ada's own browser, kept from step to step.
   let laptop: BrowserContext;
   let ada: Page;
+
+  /** The organisation's logo, served over https by the test (a self-signed certificate), and the paths asked of it. */
+  let logoServer: Server | undefined;
+  let logoUrl = '';
+  const logoRequests: string[] = [];
+  const LOGO_SVG =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="80" height="40" viewBox="0 0 80 40"><rect width="80" height="40" rx="6" fill="#ffffff"/><text x="40" y="26" font-size="16" text-anchor="middle" fill="#0b7285">ACME</text></svg>';
 
   beforeAll(async () => {
     const sp = await spCredentials('demo-sp');
@@ -95,13 +103,28 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
     apps.idpInitiated = await application({ ...generic, name: 'Demo SP, IdP-initiated', portalColor: '#7048e8' });
     apps.mfa = await application({ ...generic, name: 'Payroll', idpInitiatedAllowed: false, mfaRequired: true });
 
-    laptop = await desktopContext(chromium);
+    // The organisation's sign-in page: its name, its logo (https only) and its colour.
+    const tls = await spCredentials('127.0.0.1');
+    logoServer = createServer({ key: tls.privateKeyPem, cert: tls.certificatePem }, (req, res) => {
+      logoRequests.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'image/svg+xml' }).end(LOGO_SVG);
+    });
+    const logoPort = await freePort();
+    await new Promise<void>((listening) => logoServer!.listen(logoPort, '127.0.0.1', listening));
+    logoUrl = `https://127.0.0.1:${logoPort}/acme/logo.svg`;
+    await system.admin('PATCH', `${system.directoryUrl}/v1/organization`, { name: 'Acme Corp', logoUrl, brandColor: '#0b7285' }, 200);
+
+    // Ada's laptop trusts the logo server's self-signed certificate (ignoreHTTPSErrors): the IdP
+    // and demo-sp are plain http here, so it concerns that server only.
+    laptop = await chromium.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
+    laptop.setDefaultTimeout(10_000);
     current = ada = await laptop.newPage();
   });
 
   afterAll(async () => {
     await chromium?.close();
     await system.stop();
+    await new Promise((closed) => (logoServer ? logoServer.close(closed) : closed(undefined)));
   });
 
   /** A step of the journey; when it fails, a photo of the page it was on shows where it stood. */
@@ -118,9 +141,10 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
 
   /** A new browser (a person's other device, or someone else's), at desktop size unless told. */
   const newPage = async (viewport?: { width: number; height: number }): Promise<Page> => {
+    // Every browser here trusts the logo server's self-signed certificate, as Ada's laptop does.
     const context = viewport
-      ? await chromium.newContext({ viewport, isMobile: true, hasTouch: true, deviceScaleFactor: 2 })
-      : await desktopContext(chromium);
+      ? await chromium.newContext({ viewport, isMobile: true, hasTouch: true, deviceScaleFactor: 2, ignoreHTTPSErrors: true })
+      : await chromium.newContext({ viewport: { width: 1280, height: 800 }, ignoreHTTPSErrors: true });
     context.setDefaultTimeout(10_000);
     return (current = await context.newPage());
   };
@@ -139,17 +163,41 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
     await heading(page, 'Your applications').waitFor();
   };
 
-  step('the sign-in page says which application asked; the wrong person signs in to it', async () => {
-    await openDemoSp(ada, apps.launch);
-    await ada.waitForURL(`${system.idpUrl}/login`);
-    await heading(ada, 'Sign in').waitFor();
-    await ada.getByText('to continue to Demo SP').waitFor();
-    await look(ada, 'people-sign-in');
-    // Someone else at Ada's laptop signs in as themselves.
-    await idpLogin(system, ada, 'grace', password);
-    await atDemoSp(ada, 'grace@example.com', apps.launch);
-    await look(ada, 'people-demo-sp-signed-in');
-  });
+  step(
+    'the sign-in page shows the organisation (name, logo, colour) and which application asked; the wrong person signs in to it',
+    async () => {
+      const shown = ada.waitForResponse(`${system.idpUrl}/login`);
+      await openDemoSp(ada, apps.launch);
+      await ada.waitForURL(`${system.idpUrl}/login`);
+      await heading(ada, 'Sign in').waitFor();
+      await ada.getByText('to continue to Demo SP').waitFor();
+      // The organisation's band: its name, its logo loaded from its https origin, white on its teal.
+      const band = ada.locator('header.org');
+      assert.equal(await band.locator('.org-name').textContent(), 'Acme Corp');
+      const logo = ada.getByRole('img', { name: 'Acme Corp logo' });
+      assert.equal(await logo.getAttribute('src'), logoUrl);
+      await ada.waitForFunction(() => document.querySelector<HTMLImageElement>('header.org img')?.naturalWidth === 80);
+      assert.deepEqual(logoRequests, ['/acme/logo.svg']);
+      assert.deepEqual(await band.evaluate((e) => [getComputedStyle(e).backgroundColor, getComputedStyle(e).color]), [
+        'rgb(11, 114, 133)',
+        'rgb(255, 255, 255)',
+      ]);
+      // Images from the logo's origin only, on this page only.
+      const csp = (await (await shown).allHeaders())['content-security-policy'] ?? '';
+      assert.ok(
+        csp
+          .split(';')
+          .map((d) => d.trim())
+          .includes(`img-src ${new URL(logoUrl).origin}`),
+        csp,
+      );
+      await look(ada, 'people-sign-in');
+      // Someone else at Ada's laptop signs in as themselves.
+      await idpLogin(system, ada, 'grace', password);
+      await atDemoSp(ada, 'grace@example.com', apps.launch);
+      await look(ada, 'people-demo-sp-signed-in');
+    },
+  );
 
   step('"Not you? Use another account" at the portal ends that IdP session and signs the right person in', async () => {
     await ada.goto(`${system.idpUrl}/`);

@@ -48,6 +48,7 @@ const ALL_PERMISSIONS = [
   'signing-keys:manage',
   'api-keys:manage',
   'roles:manage',
+  'settings:manage',
 ] as const satisfies readonly Permission[];
 type Unlisted = Exclude<Permission, (typeof ALL_PERMISSIONS)[number]>;
 const everyPermissionListed: [Unlisted] extends [never] ? true : never = true;

@@ -10,6 +10,7 @@ import { SourceBackoff1765300000000 } from './migrations/1765300000000-SourceBac
 import { AdminRoles1765500000000 } from './migrations/1765500000000-AdminRoles';
 import { UserSearchIndexes1765640000000 } from './migrations/1765640000000-UserSearchIndexes';
 import { AdminSessions1765700000000 } from './migrations/1765700000000-AdminSessions';
+import { OrganizationBranding1766200000000 } from './migrations/1766200000000-OrganizationBranding';
 import { ApiKey, Organization } from './organizations/organization.entity';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { CredentialsModule } from './credentials/credentials.module';
@@ -31,6 +32,7 @@ export const DIRECTORY_MIGRATIONS = [
   AdminRoles1765500000000,
   UserSearchIndexes1765640000000,
   AdminSessions1765700000000,
+  OrganizationBranding1766200000000,
 ];
 
 @Module({})

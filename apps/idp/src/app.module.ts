@@ -11,6 +11,7 @@ import { AdminRoles1765600000000 } from './migrations/1765600000000-AdminRoles';
 import { SharedSessions1766000000000 } from './migrations/1766000000000-SharedSessions';
 import { Mfa1766000000000 } from './migrations/1766000000000-Mfa';
 import { Passkeys1766100000000 } from './migrations/1766100000000-Passkeys';
+import { OrganizationBranding1766200000000 } from './migrations/1766200000000-OrganizationBranding';
 import { SharedSignIns1767000000000 } from './migrations/1767000000000-SharedSignIns';
 import { READ_MODEL_ENTITIES } from './read-model/read-model.entities';
 import { AccountModule } from './account/account.module';
@@ -46,6 +47,7 @@ export class AppModule {
             SharedSessions1766000000000,
             Mfa1766000000000,
             Passkeys1766100000000,
+            OrganizationBranding1766200000000,
             SharedSignIns1767000000000,
           ],
           // Audit events that NATS did not acknowledge at once wait here for the relay.

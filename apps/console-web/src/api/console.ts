@@ -130,7 +130,7 @@ export interface components {
                 name: string;
             };
             /** @description What the role may do: the console offers only these */
-            permissions: ("read" | "users:write" | "groups:write" | "credentials:manage" | "applications:write" | "signing-keys:manage" | "api-keys:manage" | "roles:manage")[];
+            permissions: ("read" | "users:write" | "groups:write" | "credentials:manage" | "applications:write" | "signing-keys:manage" | "api-keys:manage" | "roles:manage" | "settings:manage")[];
             /** @enum {string} */
             role: "administrator" | "help-desk" | "read-only";
             user: {

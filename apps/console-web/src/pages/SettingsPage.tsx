@@ -3,11 +3,12 @@ import { useSearchParams } from 'react-router';
 import { AdminsTab } from '../components/settings/AdminsTab';
 import { ApiKeysTab } from '../components/settings/ApiKeysTab';
 import { MfaPolicyTab } from '../components/settings/MfaPolicyTab';
+import { SignInPageTab } from '../components/settings/SignInPageTab';
 import { SigningKeysTab } from '../components/settings/SigningKeysTab';
 
-const TABS = ['api-keys', 'signing-keys', 'admins', 'mfa'] as const;
+const TABS = ['api-keys', 'signing-keys', 'admins', 'mfa', 'sign-in-page'] as const;
 
-/** Settings: API keys, the IdP's signing keys, the admins and the MFA policy; the open tab is in the address. */
+/** Settings: API keys, the IdP's signing keys, the admins, the MFA policy and the sign-in page; the open tab is in the address. */
 export function SettingsPage() {
   const [params, setParams] = useSearchParams();
   const active = TABS.find((tab) => tab === params.get('tab')) ?? 'api-keys';
@@ -43,6 +44,11 @@ export function SettingsPage() {
           <Tab eventKey="mfa" title={<TabTitleText>Multi-factor authentication</TabTitleText>}>
             <div className="pf-v6-u-pt-md">
               <MfaPolicyTab />
+            </div>
+          </Tab>
+          <Tab eventKey="sign-in-page" title={<TabTitleText>Sign-in page</TabTitleText>}>
+            <div className="pf-v6-u-pt-md">
+              <SignInPageTab />
             </div>
           </Tab>
         </Tabs>

@@ -10,6 +10,21 @@ const user = '1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b';
 const at = '2026-12-01T10:00:00.000Z';
 
 describe('toActivity', () => {
+  it("names who changed the organisation's sign-in page, and what", () => {
+    const changed = toActivity(DirectoryEvents.organizationUpdated.subject, {
+      organizationId: org,
+      occurredAt: at,
+      version: 2,
+      name: 'Acme Corp',
+      logoUrl: null,
+      brandColor: '#0b7285',
+      changedFields: ['name', 'brandColor'],
+      actor: { kind: 'person', userId: user, username: 'ada' },
+    });
+    assert.equal(changed?.kind, 'admin-change');
+    assert.equal(changed?.summary, "ada changed the organisation's sign-in page: name, brandColor");
+  });
+
   it('makes a sign-in, a refusal with reason and detail, and skips a sign-out', () => {
     const issued = toActivity(IdpEvents.assertionIssued.subject, {
       organizationId: org,

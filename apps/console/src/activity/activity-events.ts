@@ -119,6 +119,10 @@ function adminSummary(subject: string, p: AnyPayload): string {
   const changed = Array.isArray(p.changedAttributes) && p.changedAttributes.length > 0 ? `: ${p.changedAttributes.join(', ')}` : '';
   const app = `application ${String(p.applicationId)}`;
   switch (subject) {
+    case DirectoryEvents.organizationCreated.subject:
+      return `${who} created organisation ${String(p.name)}`;
+    case DirectoryEvents.organizationUpdated.subject:
+      return `${who} changed the organisation's sign-in page${Array.isArray(p.changedFields) ? `: ${p.changedFields.join(', ')}` : ''}`;
     case DirectoryEvents.userCreated.subject:
       return `${who} created ${userName}`;
     case DirectoryEvents.userUpdated.subject:

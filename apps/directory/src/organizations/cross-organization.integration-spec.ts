@@ -78,6 +78,7 @@ describe('every directory route: the organisation wall and bad input (real Postg
     'POST /v1/user-groups': { name: 'Sweep' },
     'POST /v1/organizations': { name: 'Sweep Corp' },
     'POST /v1/api-keys': { name: 'sweep' },
+    'PATCH /v1/organization': { brandColor: '#0b7285' },
   };
   const bodyFor = (route: string): unknown => {
     const body = bodies[route] ?? createBodies[route];

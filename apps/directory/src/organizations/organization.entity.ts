@@ -8,6 +8,18 @@ export class Organization {
   @Column('text')
   name!: string;
 
+  /** An https: URL (logoUrlProblem of @jit/directory-contracts); null for none. */
+  @Column('text', { name: 'logo_url', nullable: true })
+  logoUrl!: string | null;
+
+  /** `#rrggbb`; null for none. */
+  @Column('text', { name: 'brand_color', nullable: true })
+  brandColor!: string | null;
+
+  /** Counts the organisation's own changes: the version of its created/updated events. */
+  @Column('integer', { default: 1 })
+  version!: number;
+
   @CreateDateColumn({ type: 'timestamptz', name: 'created_at' })
   createdAt!: Date;
 }

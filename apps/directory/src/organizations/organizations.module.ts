@@ -6,6 +6,8 @@ import { AdminSessionsHandler } from '../roles/admin-sessions.handler';
 import { AdminSessionsService } from '../roles/admin-sessions.service';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
+import { OrganizationBrandingController } from './organization-branding.controller';
+import { OrganizationBrandingService } from './organization-branding.service';
 import { OrganizationsController, OrganizationsHandler } from './organizations.controller';
 import { BOOTSTRAP_API_KEY, OrganizationsService } from './organizations.service';
 
@@ -18,9 +20,10 @@ import { BOOTSTRAP_API_KEY, OrganizationsService } from './organizations.service
  */
 @Global()
 @Module({
-  controllers: [OrganizationsController, OrganizationsHandler, ApiKeysController, AdminSessionsHandler],
+  controllers: [OrganizationsController, OrganizationBrandingController, OrganizationsHandler, ApiKeysController, AdminSessionsHandler],
   providers: [
     OrganizationsService,
+    OrganizationBrandingService,
     ApiKeysService,
     AdminSessionsService,
     {

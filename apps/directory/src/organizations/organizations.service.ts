@@ -54,8 +54,9 @@ export class OrganizationsService implements ApiKeyResolver, OnApplicationBootst
         if (keyHash === null || (await manager.findOneBy(ApiKey, { keyHash }))) return;
         let org = defaultId ? await manager.findOneBy(Organization, { id: defaultId }) : null;
         if (!org) {
-          org = manager.create(Organization, { id: randomUUID(), name: 'Default organisation' });
+          org = manager.create(Organization, { ...NEW_ORGANIZATION, id: randomUUID(), name: 'Default organisation' });
           await manager.save(org);
+          tx.emit(DirectoryEvents.organizationCreated, organizationCreated(org));
         }
         await manager.save(
           manager.create(ApiKey, {
@@ -97,8 +98,10 @@ export class OrganizationsService implements ApiKeyResolver, OnApplicationBootst
   async create(caller: Caller, name: string): Promise<CreatedOrganization> {
     if (!caller.bootstrap) throw new DomainError(ErrorCode.Forbidden, 'Only the bootstrap API key may create organisations');
     const apiKey = newApiKey();
-    const org = await this.dataSource.transaction(async (manager) => {
-      const created = await manager.save(manager.create(Organization, { id: randomUUID(), name }));
+    const org = await this.outbox.run(async (tx) => {
+      const { manager } = tx;
+      const created = await manager.save(manager.create(Organization, { ...NEW_ORGANIZATION, id: randomUUID(), name }));
+      tx.emit(DirectoryEvents.organizationCreated, organizationCreated(created));
       await manager.save(
         manager.create(ApiKey, {
           id: randomUUID(),
@@ -113,4 +116,18 @@ export class OrganizationsService implements ApiKeyResolver, OnApplicationBootst
     });
     return { id: org.id, name: org.name, apiKey };
   }
+}
+
+const NEW_ORGANIZATION = { logoUrl: null, brandColor: null, version: 1 } as const;
+
+/** The created event of an organisation just saved (its name; no logo or colour yet). */
+function organizationCreated(org: Organization) {
+  return {
+    organizationId: org.id,
+    version: org.version,
+    name: org.name,
+    logoUrl: org.logoUrl,
+    brandColor: org.brandColor,
+    occurredAt: new Date().toISOString(),
+  };
 }

@@ -12,6 +12,11 @@ type Request = z.infer<typeof SnapshotRequest>;
 export class SnapshotHandler {
   constructor(private readonly snapshot: SnapshotService) {}
 
+  @AnswerRpc(DirectorySnapshot.organizations)
+  organizations(@Payload() request: Request): Promise<SnapshotPage<typeof DirectorySnapshot.organizations>> {
+    return this.snapshot.organizations(request.after);
+  }
+
   @AnswerRpc(DirectorySnapshot.users)
   users(@Payload() request: Request): Promise<SnapshotPage<typeof DirectorySnapshot.users>> {
     return this.snapshot.users(request.after);

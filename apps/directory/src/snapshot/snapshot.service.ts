@@ -4,6 +4,7 @@ import type { DirectorySnapshot } from '@jit/directory-contracts';
 import { SNAPSHOT_PAGE_ROWS, snapshotPage, type SnapshotPage } from '@jit/messaging';
 import { rowsAfter } from '@jit/persistence';
 import { Membership, UserGroup } from '../groups/group.entity';
+import { Organization } from '../organizations/organization.entity';
 import { User } from '../users/user.entity';
 import { toProfile } from '../users/users.service';
 
@@ -11,6 +12,17 @@ import { toProfile } from '../users/users.service';
 @Injectable()
 export class SnapshotService {
   constructor(private readonly dataSource: DataSource) {}
+
+  async organizations(after: string | null): Promise<SnapshotPage<typeof DirectorySnapshot.organizations>> {
+    const rows = await rowsAfter(this.dataSource.manager, Organization, ['id'], after, SNAPSHOT_PAGE_ROWS);
+    return snapshotPage(rows, (o) => ({
+      organizationId: o.id,
+      version: o.version,
+      name: o.name,
+      logoUrl: o.logoUrl,
+      brandColor: o.brandColor,
+    }));
+  }
 
   async users(after: string | null): Promise<SnapshotPage<typeof DirectorySnapshot.users>> {
     const rows = await rowsAfter(this.dataSource.manager, User, ['id'], after, SNAPSHOT_PAGE_ROWS);

@@ -50,7 +50,12 @@ describe('AccountService', () => {
         { provide: PasskeysService, useValue: { hasPasskey: () => Promise.resolve(false) } },
         {
           provide: FreshReadModel,
-          useValue: { readModel: { profile: (o: string, u: string) => (o === ORG && u === ADA ? profile : null) } },
+          useValue: {
+            readModel: {
+              profile: (o: string, u: string) => (o === ORG && u === ADA ? profile : null),
+              organization: (o: string) => (o === ORG ? { name: 'Acme Corp', logoUrl: null, brandColor: '#0b7285' } : null),
+            },
+          },
         },
       ],
     }).compile();
@@ -91,6 +96,10 @@ describe('AccountService', () => {
     assert.equal(html.match(/<li>Signed in /g)?.length, 2, 'Ada’s two sessions, not Bob’s');
     assert.equal(html.match(/\(this browser\)/g)?.length, 1);
     assert.match(html, /Sign out everywhere else/);
+    // The person's organisation at the top, in its colour; no logo set, so no image allowed.
+    assert.match(html, /<header class="org"><span class="org-name">Acme Corp<\/span><\/header><h1>Your account<\/h1>/);
+    assert.match(html, /\.org\{background:#0b7285;color:#ffffff/);
+    assert.doesNotMatch(csp, /img-src/);
     assert.match(csp, /style-src 'nonce-[^']+'/);
     assert.doesNotMatch(csp, /unsafe-inline/);
   });

@@ -144,6 +144,7 @@ export class AccountService {
         csrfToken: s.csrfToken,
         codes,
         continueTo: { href: '/account', label: 'Back to your account' },
+        organization: this.fresh.readModel.organization(s.user.organizationId),
       }),
     };
   }
@@ -185,6 +186,7 @@ export class AccountService {
         csrfToken: s.csrfToken,
         codes,
         continueTo: { href: '/account', label: 'Back to your account' },
+        organization: this.fresh.readModel.organization(s.user.organizationId),
       }),
     };
   }
@@ -340,6 +342,7 @@ export class AccountService {
       intro: 'Add a second step to your sign-in: a code from an authenticator app on your phone.',
       error,
       status,
+      organization: this.fresh.readModel.organization(s.user.organizationId),
     });
   }
 
@@ -363,6 +366,7 @@ export class AccountService {
         profile: profileRows(profile),
         sessions,
         securityDevices: securityDevicesSection({ csrfToken: s.csrfToken, factors: factors.filter((f) => f.confirmed), recoveryCodesLeft }),
+        organization: this.fresh.readModel.organization(s.user.organizationId),
         ...extra,
       }),
     };

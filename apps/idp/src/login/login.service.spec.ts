@@ -47,7 +47,8 @@ describe('LoginService: throttled before the directory', () => {
         { provide: SessionStore, useValue: sessions },
         { provide: NatsBus, useValue: directory },
         { provide: LoginThrottle, useValue: new LoginThrottle({ ...limits, windowSeconds: 900 }, 'memory') },
-        { provide: FreshReadModel, useValue: {} },
+        // The organisation has no branding known yet: its pages as they always were.
+        { provide: FreshReadModel, useValue: { readModel: { organization: () => null } } },
         { provide: SsoService, useValue: {} },
         { provide: RefusalResponder, useValue: {} },
         { provide: MfaService, useValue: {} },
@@ -104,7 +105,7 @@ describe("LoginService: the page for each of the directory's refusals", () => {
     const directory = new FakeDirectory();
     directory.answer = answer;
     const service = new LoginService(
-      {} as FreshReadModel,
+      { readModel: { organization: () => null } } as unknown as FreshReadModel,
       sessions,
       directory as unknown as NatsBus,
       {} as SsoService,

@@ -12,6 +12,7 @@ import { RefusalResponder } from '../common/refusal-responder';
 import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore, type IdpSession, type PendingSso } from '../sessions/session-store';
 import { loginPage, portalPage } from '../sso/html';
+import type { PageOrganization } from '../sso/branding';
 import { SsoService, personOf } from '../sso/sso.service';
 import { secondFactorRequested } from '../sso/authn-context';
 import { MfaService } from '../mfa/mfa.service';
@@ -58,6 +59,7 @@ export class LoginService {
         applicationName: app?.snapshot.name ?? 'your applications',
         signedIn: s.user !== undefined,
         passkey: await this.passwordlessForm(s),
+        organization: this.organization(s.pending?.organizationId),
       }),
     }));
   }
@@ -97,6 +99,7 @@ export class LoginService {
           username,
           status,
           passkey,
+          organization: this.organization(pending.organizationId),
         }),
       });
       if (!username || !password || username.length > 256 || password.length > 1024) return again('Enter your username and password.');
@@ -168,6 +171,7 @@ export class LoginService {
   ) {
     const who = { organizationId: step.organizationId, userId: step.userId };
     const applicationName = app?.snapshot.name ?? 'your applications';
+    const organization = this.organization(step.organizationId);
     if (step.stage === 'verify') {
       const passkeyOptions = (await this.passkeys.hasPasskey(who))
         ? await this.passkeys.authenticationOptions('authenticate', s.id, who)
@@ -184,6 +188,7 @@ export class LoginService {
         app,
         ...(recoveryError ? { recoveryError } : { error }),
         status,
+        organization,
       });
     }
     const options = await this.passkeys.registrationOptions(s.id, who, this.account(who));
@@ -237,6 +242,7 @@ export class LoginService {
             error,
             status,
             passkey: await this.passwordlessForm(s),
+            organization: this.organization(pending.organizationId),
           }),
         };
       };
@@ -370,6 +376,7 @@ export class LoginService {
         csrfToken: renewed.csrfToken,
         codes,
         continueTo: { action: '/login/continue', label: app ? `Continue to ${app.snapshot.name}` : 'Continue' },
+        organization: this.organization(step.organizationId),
       });
       return { kind: 'page', page, session: renewed };
     });
@@ -474,6 +481,7 @@ export class LoginService {
       error,
       status,
       ...(passkeyOptions ? { passkey: { action: '/login/passkey/register', options: passkeyOptions } } : {}),
+      organization: this.organization(s.secondStep?.organizationId),
     });
   }
 
@@ -481,6 +489,11 @@ export class LoginService {
   private async whoAsksForMfa(app: ReadApplicationView | null, organizationId: string | undefined): Promise<string> {
     if (!app?.snapshot.mfaRequired || !organizationId) return 'Your organisation';
     return (await this.mfa.policy(organizationId)) === 'required' ? 'Your organisation' : app.snapshot.name;
+  }
+
+  /** What the pages of a sign-in to this organisation show of it: its name, logo and colour. */
+  private organization(organizationId: string | undefined): PageOrganization | null {
+    return organizationId ? this.fresh.readModel.organization(organizationId) : null;
   }
 
   private withSecondStep(
@@ -542,6 +555,7 @@ export class LoginService {
       signedInAs: profile ? signedInName(profile) : 'you',
       tiles: portalTiles(readModel.applicationsFor(user.organizationId, user.id)),
       signOutTargets: signOutFormTargets(signOutPlan(session?.applications, lookup), lookup),
+      organization: readModel.organization(user.organizationId),
     });
     return { kind: 'page', page };
   }

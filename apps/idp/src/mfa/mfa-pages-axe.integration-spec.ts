@@ -1,9 +1,16 @@
 import { assertAccessible, launchChromium } from '@jit/testing';
 import QRCode from 'qrcode';
 import { mfaCodePage, mfaEnrolPage, passkeyEnrolPage, recoveryCodesPage, reverifyPage, securityDevicesSection } from './mfa-pages';
-import { accountPage } from '../sso/html';
+import { accountPage, loginPage, portalPage } from '../sso/html';
 
-/** The multi-factor pages in Chromium, checked by axe: no serious or critical violation, with and without an error. */
+/** A light and a dark brand colour: the band's text must keep AA contrast on both. */
+const LIGHT = { name: 'Acme Corp', logoUrl: 'https://cdn.example.com/logo.svg', brandColor: '#ffd43b' };
+const DARK = { name: 'Acme Corp', logoUrl: null, brandColor: '#1864ab' };
+
+/**
+ * The multi-factor pages in Chromium, checked by axe: no serious or critical violation, with and
+ * without an error; and with the organisation's band in a light and a dark brand colour.
+ */
 describe('MFA pages are accessible', () => {
   it('the code page, the enrolment page (QR code), the recovery codes and the account page’s security devices', async () => {
     const qrSvg = await QRCode.toString('otpauth://totp/idp.example.com:ada?secret=ABCDEFGHIJKLMNOP&issuer=idp.example.com', {
@@ -12,6 +19,17 @@ describe('MFA pages are accessible', () => {
     });
     const pages = {
       'code page': mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki' }),
+      'code page, light brand colour and logo': mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', organization: LIGHT }),
+      'code page, dark brand colour': mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', organization: DARK }),
+      'sign-in page, light brand colour and logo': loginPage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', organization: LIGHT }),
+      'sign-in page, dark brand colour, an error': loginPage({
+        nonce: 'n',
+        csrfToken: 't',
+        applicationName: 'Wiki',
+        organization: DARK,
+        error: 'Wrong username or password.',
+      }),
+      'portal, dark brand colour': portalPage({ nonce: 'n', csrfToken: 't', signedInAs: 'Ada', tiles: [], organization: DARK }),
       'code page with an error': mfaCodePage({ nonce: 'n', csrfToken: 't', applicationName: 'Wiki', error: 'That code is not right.' }),
       'code page with a recovery code error': mfaCodePage({
         nonce: 'n',

@@ -1,11 +1,13 @@
+import { organizationBand, type OrganizationBand, type PageOrganization } from '../sso/branding';
 import { escapeHtml, layout, type Page } from '../sso/html';
 import { PASSKEYS_SCRIPT_PATH, WEBAUTHN_BROWSER_PATH } from './passkey-script';
 
-const csp = (nonce: string) =>
-  `default-src 'none'; style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+/** `band`: the organisation's (branding.ts); its logo's origin is the only one images may come from. */
+const csp = (nonce: string, band?: OrganizationBand) =>
+  `default-src 'none';${band?.imgSrc ?? ''} style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 /** A page with a passkey ceremony: the two same-origin scripts, nothing inline. */
-export const passkeyCsp = (nonce: string) =>
-  `default-src 'none'; script-src 'self'; style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
+export const passkeyCsp = (nonce: string, band?: OrganizationBand) =>
+  `default-src 'none'; script-src 'self';${band?.imgSrc ?? ''} style-src 'nonce-${nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`;
 export const PASSKEY_SCRIPTS = `<script src="${WEBAUTHN_BROWSER_PATH}" defer></script><script src="${PASSKEYS_SCRIPT_PATH}" defer></script>`;
 
 /**
@@ -64,7 +66,10 @@ export function mfaCodePage(opts: {
   codes?: boolean;
   /** The person has an authenticator app: false leaves only the recovery code field (a person with passkeys alone). */
   app?: boolean;
+  /** The organisation signed into (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const codes = opts.codes ?? true;
   const app = opts.app ?? true;
   const passkey = opts.passkeyOptions
@@ -103,13 +108,14 @@ ${codeField({ label: 'Code from your authenticator app', hint: 'Six digits, from
   const html = layout(
     codes ? 'Enter your code' : 'Use your passkey',
     opts.nonce,
-    `<h1>${codes ? 'Enter your code' : 'Use your passkey'}</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>${intro}
+    `${band.html}<h1>${codes ? 'Enter your code' : 'Use your passkey'}</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>${intro}
 ${passkey}${codeForms}${passkey ? PASSKEY_SCRIPTS : ''}`,
+    band.style,
   );
   return {
     status: opts.error || opts.recoveryError ? (opts.status ?? 401) : 200,
     html,
-    csp: passkey ? passkeyCsp(opts.nonce) : csp(opts.nonce),
+    csp: passkey ? passkeyCsp(opts.nonce, band) : csp(opts.nonce, band),
   };
 }
 
@@ -203,7 +209,10 @@ export function mfaEnrolPage(opts: {
   status?: number;
   /** At sign-in: creating a passkey instead, offered first. */
   passkey?: { action: string; options: unknown };
+  /** The organisation signed into (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const passkey = opts.passkey
     ? `<div data-passkey-section hidden><h2>Use a passkey</h2><p class="muted">Your device will ask for your fingerprint, face, PIN or security key.</p>${passkeyForm(
         {
@@ -221,16 +230,20 @@ export function mfaEnrolPage(opts: {
   const html = layout(
     'Set up an authenticator app',
     opts.nonce,
-    `<h1>${opts.passkey ? 'Set up a second step' : 'Set up an authenticator app'}</h1><p>${escapeHtml(opts.intro)}</p>${passkey}
+    `${band.html}<h1>${opts.passkey ? 'Set up a second step' : 'Set up an authenticator app'}</h1><p>${escapeHtml(opts.intro)}</p>${passkey}
 <ol><li>Scan this QR code with your authenticator app.<div class="qr" role="img" aria-label="QR code of your authenticator key">${opts.qrSvg}</div></li>
 <li>Cannot scan? Type this key into the app instead: <p class="secret" id="secret">${escapeHtml(grouped)}</p></li>
 <li>Enter the six-digit code the app shows.</li></ol>
 <form method="post" action="${escapeHtml(opts.action)}">${csrfField(opts.csrfToken)}
 ${codeField({ label: 'Code from your authenticator app', error: opts.error })}
 <button type="submit">Confirm</button></form>${opts.passkey ? PASSKEY_SCRIPTS : ''}`,
-    MFA_STYLE,
+    MFA_STYLE + band.style,
   );
-  return { status: opts.error ? (opts.status ?? 400) : 200, html, csp: opts.passkey ? passkeyCsp(opts.nonce) : csp(opts.nonce) };
+  return {
+    status: opts.error ? (opts.status ?? 400) : 200,
+    html,
+    csp: opts.passkey ? passkeyCsp(opts.nonce, band) : csp(opts.nonce, band),
+  };
 }
 
 /** Recovery codes, shown once; `continueTo`: a form that carries the sign-in on, or a link. */
@@ -239,7 +252,10 @@ export function recoveryCodesPage(opts: {
   csrfToken: string;
   codes: readonly string[];
   continueTo: { action: string; label: string } | { href: string; label: string };
+  /** The organisation signed into (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const next =
     'href' in opts.continueTo
       ? `<p><a href="${escapeHtml(opts.continueTo.href)}">${escapeHtml(opts.continueTo.label)}</a></p>`
@@ -247,13 +263,13 @@ export function recoveryCodesPage(opts: {
   const html = layout(
     'Your recovery codes',
     opts.nonce,
-    `<h1>Your recovery codes</h1>
+    `${band.html}<h1>Your recovery codes</h1>
 <p>Each code signs you in once if you lose your authenticator app. Keep them somewhere safe: they are shown only now.</p>
 <ul class="codes" aria-label="Recovery codes">${opts.codes.map((c) => `<li>${escapeHtml(c)}</li>`).join('')}</ul>
 ${next}`,
-    MFA_STYLE,
+    MFA_STYLE + band.style,
   );
-  return { status: 200, html, csp: csp(opts.nonce) };
+  return { status: 200, html, csp: csp(opts.nonce, band) };
 }
 
 /**

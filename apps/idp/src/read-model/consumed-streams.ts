@@ -49,6 +49,8 @@ export const NOT_DECISIVE: ReadonlyMap<EventContract, string> = new Map<EventCon
   [DirectoryEvents.credentialsRejected, 'audit only: the directory checks passwords and lockouts at sign-in itself'],
   [DirectoryEvents.apiKeyCreated, 'API keys do not sign anybody in to an application'],
   [DirectoryEvents.apiKeyRevoked, 'API keys do not sign anybody in to an application'],
+  [DirectoryEvents.organizationCreated, "the organisation's name, logo and colour decide nobody's access: the pages show them"],
+  [DirectoryEvents.organizationUpdated, "the organisation's name, logo and colour decide nobody's access: the pages show them"],
 ]);
 
 /** Who and what one decision is about; a part not known yet (no person before a sign-in) is left out. */

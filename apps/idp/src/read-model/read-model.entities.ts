@@ -63,6 +63,22 @@ export class ReadAdminRole {
   @Column('text', { nullable: true }) role!: AdminRole | null;
 }
 
+/**
+ * An organisation as the directory's organization.created/updated events say: what its sign-in
+ * pages show (migration OrganizationBranding1766200000000). `id` and `organization_id` are the
+ * same: every read-model row names its organisation.
+ */
+@Entity({ name: 'rm_organizations' })
+export class ReadOrganization {
+  @PrimaryColumn('uuid') id!: string;
+  @Column('uuid', { name: 'organization_id' }) organizationId!: string;
+  @Column('integer') version!: number;
+  @Column('boolean') deleted!: boolean;
+  @Column('text', { nullable: true }) name!: string | null;
+  @Column('text', { name: 'logo_url', nullable: true }) logoUrl!: string | null;
+  @Column('text', { name: 'brand_color', nullable: true }) brandColor!: string | null;
+}
+
 /** One-time reads of a producer's snapshot that are done (ReadModelService.backfillAdminRoles). */
 @Entity({ name: 'rm_backfills' })
 export class ReadModelBackfill {
@@ -70,4 +86,13 @@ export class ReadModelBackfill {
   @Column('timestamptz', { name: 'completed_at' }) completedAt!: Date;
 }
 
-export const READ_MODEL_ENTITIES = [ReadUser, ReadGroup, ReadMembership, ReadApplication, ReadBinding, ReadAdminRole, ReadModelBackfill];
+export const READ_MODEL_ENTITIES = [
+  ReadUser,
+  ReadGroup,
+  ReadMembership,
+  ReadApplication,
+  ReadBinding,
+  ReadAdminRole,
+  ReadOrganization,
+  ReadModelBackfill,
+];

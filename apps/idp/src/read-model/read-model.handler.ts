@@ -30,6 +30,12 @@ export class ReadModelHandler {
     return this.readModel.write('rm_admin_roles', rows.adminRole({ ...e, adminRole: e.role }));
   }
 
+  /** The organisation's name, logo and colour, for its sign-in pages and portal. */
+  @OnEvent(DirectoryEvents.organizationCreated, DirectoryEvents.organizationUpdated)
+  organizationChanged(@Payload() e: PayloadOf<typeof DirectoryEvents.organizationCreated>): Promise<void> {
+    return this.readModel.write('rm_organizations', rows.organization(e));
+  }
+
   @OnEvent(DirectoryEvents.groupCreated, DirectoryEvents.groupRenamed)
   groupNamed(@Payload() e: PayloadOf<typeof DirectoryEvents.groupCreated>): Promise<void> {
     // The name feeds an application's groups attribute.

@@ -227,4 +227,75 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
       assert.equal(fresh.authorisation(ORG, 'u1', CONSOLE).granted, true);
     });
   });
+  describe('organisations (what their sign-in pages show)', () => {
+    const acme = { name: 'Acme Corp', logoUrl: 'https://cdn.example.com/logo.svg', brandColor: '#0b7285' };
+    const organizationEvent = (version: number, over: Record<string, unknown> = {}) =>
+      rows.organization({ organizationId: ORG, version, ...acme, ...over });
+
+    it('keeps the newest name, logo and colour; a replayed or late older event changes nothing', async () => {
+      assert.equal(rm.organization(ORG), null);
+      await rm.write('rm_organizations', organizationEvent(2));
+      assert.deepEqual(rm.organization(ORG), acme);
+      await rm.write('rm_organizations', organizationEvent(1, { name: 'Old name', logoUrl: null, brandColor: null }));
+      assert.deepEqual(rm.organization(ORG), acme, 'the late version 1 is older');
+      await rm.write('rm_organizations', organizationEvent(3, { logoUrl: null }));
+      assert.deepEqual(rm.organization(ORG), { ...acme, logoUrl: null });
+      assert.equal(rm.organization(OTHER_ORG), null);
+    });
+
+    it("reads them from the directory's snapshot in a resync (tombstoning one no longer listed) and in the one-time backfill", async () => {
+      await rm.write(
+        'rm_organizations',
+        rows.organization({ organizationId: OTHER_ORG, version: 1, name: 'Gone', logoUrl: null, brandColor: null }),
+      );
+      snapshots = {
+        [DirectorySnapshot.organizations.subject]: [{ organizationId: ORG, version: 4, ...acme }],
+        [DirectorySnapshot.users.subject]: [],
+        [DirectorySnapshot.groups.subject]: [],
+        [DirectorySnapshot.memberships.subject]: [],
+      };
+      await rm.resyncDirectory();
+      assert.deepEqual(rm.organization(ORG), acme);
+      assert.equal(rm.organization(OTHER_ORG), null, 'an organisation the complete snapshot does not list is gone');
+
+      const fresh = new ReadModelService(
+        { query: () => Promise.resolve([]) } as unknown as DataSource,
+        bus,
+        new ConsoleApplication('https://console.example.com'),
+      );
+      await fresh.onModuleInit();
+      assert.equal(await fresh.backfillOrganizations(), 1);
+      assert.deepEqual(fresh.organization(ORG), acme);
+      assert.equal(fresh.knowsOrganization(ORG), true);
+      assert.equal(await fresh.backfillOrganizations(), 0, 'read once');
+    });
+
+    it('loads them from the table at start (a restarted IdP), with the backfill remembered as done', async () => {
+      const tables: Record<string, unknown[]> = {
+        rm_organizations: [
+          {
+            id: ORG,
+            organization_id: ORG,
+            version: 3,
+            deleted: false,
+            name: 'Acme Corp',
+            logo_url: acme.logoUrl,
+            brand_color: acme.brandColor,
+          },
+        ],
+        rm_backfills: [{ name: 'admin_roles' }, { name: 'organizations' }],
+      };
+      const restarted = new ReadModelService(
+        { query: (sql: string) => Promise.resolve(tables[/"idp"\."(\w+)"/.exec(sql)?.[1] ?? ''] ?? []) } as unknown as DataSource,
+        bus,
+        new ConsoleApplication('https://console.example.com'),
+      );
+      await restarted.onModuleInit();
+      assert.deepEqual(restarted.organization(ORG), acme);
+      snapshots = { [DirectorySnapshot.organizations.subject]: [{ organizationId: OTHER_ORG, version: 1, ...acme }] };
+      assert.equal(await restarted.backfillOrganizations(), 0, 'not read again');
+      await restarted.write('rm_organizations', organizationEvent(2, { name: 'Older' }));
+      assert.equal(restarted.organization(ORG)?.name, 'Acme Corp', 'an event older than the stored row changes nothing');
+    });
+  });
 });

@@ -10,7 +10,7 @@ import {
   type SnapshotReplacement,
   type VersionedRow,
 } from '@jit/persistence';
-import { DirectorySnapshot, type AdminRole, type UserProfile } from '@jit/directory-contracts';
+import { DirectorySnapshot, type AdminRole, type OrganizationBranding, type UserProfile } from '@jit/directory-contracts';
 import { ConsoleApplication } from './console-application';
 
 type Row = Record<string, string | number | boolean | object | null>;
@@ -61,10 +61,19 @@ interface ApplicationRow extends Versioned {
 interface AdminRoleRow extends Versioned {
   role: AdminRole | null;
 }
+interface OrganizationRow extends Versioned {
+  deleted: boolean;
+  /** Null for a tombstone (an organisation a complete snapshot no longer lists). */
+  branding: OrganizationBranding | null;
+}
 
-const TABLES = ['rm_users', 'rm_groups', 'rm_memberships', 'rm_applications', 'rm_bindings', 'rm_admin_roles'] as const;
-/** The rm_backfills row written once every admin role has been read from the directory's snapshot. */
+const TABLES = ['rm_users', 'rm_groups', 'rm_memberships', 'rm_applications', 'rm_bindings', 'rm_admin_roles', 'rm_organizations'] as const;
+/**
+ * The rm_backfills rows written once every admin role, and every organisation, has been read from
+ * the directory's snapshot: an IdP that consumed the stream before it kept them reads them once.
+ */
 const ADMIN_ROLES_BACKFILL = 'admin_roles';
+const ORGANIZATIONS_BACKFILL = 'organizations';
 const BACKFILL_RETRY_MS = 1000;
 export type ReadModelTable = (typeof TABLES)[number];
 
@@ -103,6 +112,18 @@ export const rows = {
     keys: { user_id: r.userId },
     values: { organization_id: r.organizationId, version: r.version, role: r.adminRole ?? null },
   }),
+  /** An organisation's name, logo and colour: what its sign-in pages show. */
+  organization: (o: SnapshotItemOf<typeof DirectorySnapshot.organizations>): VersionedRow => ({
+    keys: { id: o.organizationId },
+    values: {
+      organization_id: o.organizationId,
+      version: o.version,
+      deleted: false,
+      name: o.name,
+      logo_url: o.logoUrl,
+      brand_color: o.brandColor,
+    },
+  }),
 };
 
 /**
@@ -126,11 +147,14 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   private readonly groupsOfApplication = new Map<string, Set<string>>();
   /** key userId */
   private readonly adminRoles = new Map<string, AdminRoleRow>();
+  /** key organizationId: name, logo and colour of its pages. */
+  private readonly organizationRows = new Map<string, OrganizationRow>();
   /** Organisations the directory or the catalog has told about: a sign-in link for another leads nowhere. */
   private readonly organizations = new Set<string>();
   /** consoleApplicationId(organization) → organization, for every organisation known. */
   private readonly consoleOrganizations = new Map<string, string>();
   private adminRolesBackfilled = false;
+  private organizationsBackfilled = false;
   private stopped = false;
   private loading?: Promise<void>;
 
@@ -151,7 +175,7 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
 
   /** Started once the bus is up; sign-ins to the console wait for it (stale_read_model) until it is done. */
   onApplicationBootstrap(): void {
-    if (!this.adminRolesBackfilled) void this.backfillUntilDone();
+    if (!this.adminRolesBackfilled || !this.organizationsBackfilled) void this.backfillUntilDone();
   }
 
   onModuleDestroy(): void {
@@ -161,11 +185,17 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   private async backfillUntilDone(): Promise<void> {
     while (!this.stopped) {
       try {
-        const count = await this.backfillAdminRoles();
-        this.logger.log(`Read the admin roles of ${count} users from the directory's snapshot`);
+        if (!this.adminRolesBackfilled) {
+          const count = await this.backfillAdminRoles();
+          this.logger.log(`Read the admin roles of ${count} users from the directory's snapshot`);
+        }
+        if (!this.organizationsBackfilled) {
+          const count = await this.backfillOrganizations();
+          this.logger.log(`Read ${count} organisations (names, logos, colours) from the directory's snapshot`);
+        }
         return;
       } catch (error) {
-        this.logger.warn(`Could not read admin roles from the directory yet, will retry: ${describe(error)}`);
+        this.logger.warn(`Could not read admin roles or organisations from the directory yet, will retry: ${describe(error)}`);
         await new Promise((retry) => setTimeout(retry, BACKFILL_RETRY_MS));
       }
     }
@@ -193,22 +223,45 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
     return count;
   }
 
+  /**
+   * The same for organisations: an IdP from before rm_organizations, or one that consumed the
+   * stream before the directory announced organisations, reads each once. Only written with the
+   * version rule and nothing tombstoned, so it may run beside the consumer.
+   */
+  async backfillOrganizations(): Promise<number> {
+    await this.load();
+    if (this.organizationsBackfilled) return 0;
+    const batch: VersionedRow[] = [];
+    let count = 0;
+    for await (const organization of readSnapshot(this.bus, DirectorySnapshot.organizations)) {
+      batch.push(rows.organization(organization));
+      if (batch.length >= SNAPSHOT_BATCH_ROWS) await this.writeMany('rm_organizations', batch.splice(0));
+      count += 1;
+    }
+    await this.writeMany('rm_organizations', batch.splice(0));
+    await this.backfilled(ORGANIZATIONS_BACKFILL);
+    return count;
+  }
+
+  private async backfilled(name: typeof ADMIN_ROLES_BACKFILL | typeof ORGANIZATIONS_BACKFILL): Promise<void> {
+    await this.dataSource.query(`INSERT INTO "idp"."rm_backfills" ("name") VALUES ($1) ON CONFLICT DO NOTHING`, [name]);
+    if (name === ADMIN_ROLES_BACKFILL) this.adminRolesBackfilled = true;
+    else this.organizationsBackfilled = true;
+  }
+
   /** Every admin role has been read from a complete snapshot: console sign-ins need not wait any more. */
-  private async rolesAllRead(): Promise<void> {
-    await this.dataSource.query(`INSERT INTO "idp"."rm_backfills" ("name") VALUES ($1) ON CONFLICT DO NOTHING`, [ADMIN_ROLES_BACKFILL]);
-    this.adminRolesBackfilled = true;
+  private rolesAllRead(): Promise<void> {
+    return this.backfilled(ADMIN_ROLES_BACKFILL);
   }
 
   private load(): Promise<void> {
     this.loading ??= (async () => {
-      const [users, groups, memberships, applications, bindings, adminRoles] = await Promise.all(
+      const [users, groups, memberships, applications, bindings, adminRoles, organizations] = await Promise.all(
         TABLES.map((t) => this.dataSource.query<Array<Record<string, unknown>>>(`SELECT * FROM "idp"."${t}"`)),
       );
-      const backfills = await this.dataSource.query<Array<Record<string, unknown>>>(
-        `SELECT "name" FROM "idp"."rm_backfills" WHERE "name" = $1`,
-        [ADMIN_ROLES_BACKFILL],
-      );
-      this.adminRolesBackfilled = backfills.length > 0;
+      const backfills = await this.dataSource.query<Array<Record<string, unknown>>>(`SELECT "name" FROM "idp"."rm_backfills"`);
+      this.adminRolesBackfilled = backfills.some((b) => b.name === ADMIN_ROLES_BACKFILL);
+      this.organizationsBackfilled = backfills.some((b) => b.name === ORGANIZATIONS_BACKFILL);
       for (const r of users) this.remember('rm_users', { id: r.id as string }, r);
       for (const r of groups) this.remember('rm_groups', { id: r.id as string }, r);
       for (const r of memberships) this.remember('rm_memberships', { group_id: r.group_id as string, user_id: r.user_id as string }, r);
@@ -216,6 +269,7 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
       for (const r of bindings)
         this.remember('rm_bindings', { application_id: r.application_id as string, group_id: r.group_id as string }, r);
       for (const r of adminRoles) this.remember('rm_admin_roles', { user_id: r.user_id as string }, r);
+      for (const r of organizations ?? []) this.remember('rm_organizations', { id: r.id as string }, r);
     })();
     return this.loading;
   }
@@ -257,8 +311,22 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
     await this.writeMany('rm_admin_roles', roles.splice(0));
     // The whole snapshot went through: every role is known, as a backfill would have made it.
     await this.rolesAllRead();
+    const organizations = await this.replace(
+      'rm_organizations',
+      readSnapshot(this.bus, DirectorySnapshot.organizations),
+      rows.organization,
+      {
+        deleted: true,
+        name: null,
+        logo_url: null,
+        brand_color: null,
+      },
+    );
+    // The whole organisations snapshot went through too.
+    await this.backfilled(ORGANIZATIONS_BACKFILL);
     return total([
       replaced,
+      organizations,
       await this.replace('rm_groups', readSnapshot(this.bus, DirectorySnapshot.groups), rows.group, { deleted: true }),
       await this.replace('rm_memberships', readSnapshot(this.bus, DirectorySnapshot.memberships), rows.membership, { active: false }),
     ]);
@@ -317,6 +385,8 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
       case 'rm_admin_roles':
         // Never replaced on its own: a deleted user's role goes with the user's tombstone.
         return;
+      case 'rm_organizations':
+        return yield* entities(this.organizationRows);
     }
   }
 
@@ -374,6 +444,12 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   profile(organizationId: string, userId: string): UserProfile | null {
     const user = this.users.get(userId);
     return user && !user.deleted && user.organizationId === organizationId ? user.profile : null;
+  }
+
+  /** What the organisation's pages show (its name, logo and colour), or null before the directory has told. */
+  organization(organizationId: string): OrganizationBranding | null {
+    const row = this.organizationRows.get(organizationId);
+    return row && !row.deleted ? row.branding : null;
   }
 
   /** Whether any user, group or application of this organisation has reached the read model. */
@@ -463,6 +539,23 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
       case 'rm_admin_roles':
         if (newer(this.adminRoles.get(keys.user_id), version)) {
           this.adminRoles.set(keys.user_id, { version, organizationId, role: (values.role as AdminRole | null) ?? null });
+        }
+        return;
+      case 'rm_organizations':
+        if (newer(this.organizationRows.get(keys.id), version)) {
+          const deleted = values.deleted === true || typeof values.name !== 'string';
+          this.organizationRows.set(keys.id, {
+            version,
+            organizationId,
+            deleted,
+            branding: deleted
+              ? null
+              : {
+                  name: values.name as string,
+                  logoUrl: typeof values.logo_url === 'string' ? values.logo_url : null,
+                  brandColor: typeof values.brand_color === 'string' ? values.brand_color : null,
+                },
+          });
         }
         return;
     }

@@ -1,4 +1,5 @@
 import { PORTAL_COLOR } from '@jit/catalog-contracts';
+import { organizationBand, type PageOrganization } from './branding';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(value: string): string {
@@ -38,7 +39,10 @@ export function loginPage(opts: {
    * passkey" button and the username field's autofill (conditional UI).
    */
   passkey?: { form: string; scripts: string };
+  /** The organisation signed into: its name, logo and colour (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const error = opts.error ? `<p class="error" role="alert">${escapeHtml(opts.error)}</p>` : '';
   const anotherAccount = opts.signedIn
     ? `<form method="post" action="/login/another-account"><input type="hidden" name="csrf" value="${escapeHtml(opts.csrfToken)}">
@@ -47,18 +51,19 @@ export function loginPage(opts: {
   const html = layout(
     'Sign in',
     opts.nonce,
-    `<h1>Sign in</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>${error}
+    `${band.html}<h1>Sign in</h1><p class="muted">to continue to ${escapeHtml(opts.applicationName)}</p>${error}
 <form method="post" action="/login">
 <input type="hidden" name="csrf" value="${escapeHtml(opts.csrfToken)}">
 <label for="username">Username or email</label><input id="username" name="username" autocomplete="${opts.passkey ? 'username webauthn' : 'username'}" required value="${escapeHtml(opts.username ?? '')}">
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button></form>${opts.passkey?.form ?? ''}${anotherAccount}${opts.passkey?.scripts ?? ''}`,
+    band.style,
   );
   return {
     status: opts.error ? (opts.status ?? 401) : 200,
     html,
     // The passkey's two scripts are the IdP's own files (script-src 'self'); nothing inline runs.
-    csp: `default-src 'none';${opts.passkey ? " script-src 'self';" : ''} style-src 'nonce-${opts.nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+    csp: `default-src 'none';${opts.passkey ? " script-src 'self';" : ''}${band.imgSrc} style-src 'nonce-${opts.nonce}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
   };
 }
 
@@ -130,7 +135,10 @@ export function portalPage(opts: {
   tiles: readonly PortalTileView[];
   /** Origins the Sign out button's POST is redirected to (signOutFormTargets). */
   signOutTargets?: readonly string[];
+  /** The person's organisation: its name, logo and colour (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const colors = opts.tiles.map((t, i) => (t.color && PORTAL_COLOR.test(t.color) ? `.t${i}{border-left-color:${t.color}}` : '')).join('');
   const tile = (t: PortalTileView, i: number) =>
     t.href === null
@@ -145,10 +153,10 @@ export function portalPage(opts: {
     html: layout(
       'Your applications',
       opts.nonce,
-      `<h1>Your applications</h1><p class="muted">Signed in as ${escapeHtml(opts.signedInAs)} · <a href="/account">Your account</a></p>${anotherAccountForm(opts.csrfToken)}${list}${signOutForm(opts.csrfToken)}`,
-      TILE_STYLE + colors,
+      `${band.html}<h1>Your applications</h1><p class="muted">Signed in as ${escapeHtml(opts.signedInAs)} · <a href="/account">Your account</a></p>${anotherAccountForm(opts.csrfToken)}${list}${signOutForm(opts.csrfToken)}`,
+      TILE_STYLE + colors + band.style,
     ),
-    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; ${signOutFormAction(opts.signOutTargets)}`,
+    csp: `default-src 'none';${band.imgSrc} style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; ${signOutFormAction(opts.signOutTargets)}`,
   };
 }
 
@@ -185,7 +193,10 @@ export function accountPage(opts: {
   /** A sentence above the form: what just happened ("Password changed"), or why the change failed. */
   notice?: { text: string; error: boolean };
   status?: number;
+  /** The person's organisation: its name, logo and colour (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const errors = opts.errors ?? {};
   const csrf = `<input type="hidden" name="csrf" value="${escapeHtml(opts.csrfToken)}">`;
   const profile =
@@ -217,7 +228,7 @@ export function accountPage(opts: {
   const html = layout(
     'Your account',
     opts.nonce,
-    `<h1>Your account</h1><p><a href="/">Back to your applications</a></p>${notice}
+    `${band.html}<h1>Your account</h1><p><a href="/">Back to your applications</a></p>${notice}
 <h2>Profile</h2>${profile}
 <h2>Change password</h2>
 <form method="post" action="/account/password">${csrf}
@@ -226,12 +237,12 @@ ${passwordField('newPassword', 'New password', 'new-password')}
 ${passwordField('repeatPassword', 'Repeat the new password', 'new-password')}
 <button type="submit">Change password</button></form>${opts.securityDevices ?? ''}
 <h2>Your sessions</h2><ul id="sessions">${sessionRows}</ul>${others}`,
-    ACCOUNT_STYLE,
+    ACCOUNT_STYLE + band.style,
   );
   return {
     status: opts.status ?? 200,
     html,
-    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
+    csp: `default-src 'none';${band.imgSrc} style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'`,
   };
 }
 

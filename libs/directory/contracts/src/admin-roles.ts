@@ -3,7 +3,7 @@
  * person). API keys are machines and keep every right; these roles are for people:
  * - `administrator`: everything;
  * - `help-desk`: users, groups, memberships, unlocking and password resets; not applications,
- *   signing keys, API keys or roles;
+ *   signing keys, API keys, roles or the organisation's settings (its sign-in page);
  * - `read-only`: sees what an administrator sees, changes nothing.
  */
 export const ADMIN_ROLES = ['administrator', 'help-desk', 'read-only'] as const;
@@ -22,6 +22,7 @@ export const ADMIN_PERMISSIONS = [
   'signing-keys:manage',
   'api-keys:manage',
   'roles:manage',
+  'settings:manage',
 ] as const;
 export type AdminPermission = (typeof ADMIN_PERMISSIONS)[number];
 

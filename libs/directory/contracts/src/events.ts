@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineEvent, defineStream } from '@jit/messaging';
 import { ADMIN_ROLES } from './admin-roles';
+import { OrganizationBranding } from './organization-branding';
 import { UserProfile } from './user-attributes';
 
 /**
@@ -20,6 +21,8 @@ const audit = {
 };
 
 const userSnapshot = z.object({ ...entity, userId: z.uuid(), user: UserProfile });
+/** The organisation's id is `organizationId`; its version counts its own changes. */
+const organizationSnapshot = z.object({ ...entity, ...OrganizationBranding.shape });
 
 /**
  * What follows the type on the wire (docs/events.md): the organisation, then the ids of what the
@@ -27,12 +30,24 @@ const userSnapshot = z.object({ ...entity, userId: z.uuid(), user: UserProfile }
  * find everything that can change one person's access. A failed sign-in with an unknown
  * username has `_` for its user.
  */
+const ORGANIZATION = ['organizationId'] as const;
 const USER = ['organizationId', 'userId'] as const;
 const GROUP = ['organizationId', 'groupId'] as const;
 const MEMBERSHIP = ['organizationId', 'userId', 'groupId'] as const;
 const API_KEY = ['organizationId', 'apiKeyId'] as const;
 
 export const DirectoryEvents = {
+  /** A new organisation (POST /v1/organizations, or the default one at the first start). */
+  organizationCreated: defineEvent('directory.organization.created.v1', organizationSnapshot, ORGANIZATION),
+  /**
+   * An administrator changed what the sign-in pages show of the organisation (PATCH
+   * /v1/organization); the snapshot is complete, `changedFields` names what changed.
+   */
+  organizationUpdated: defineEvent(
+    'directory.organization.updated.v1',
+    organizationSnapshot.extend({ changedFields: z.array(z.enum(['name', 'logoUrl', 'brandColor'])) }),
+    ORGANIZATION,
+  ),
   userCreated: defineEvent('directory.user.created.v1', userSnapshot, USER),
   /** Profile attributes changed; the snapshot is complete, `changedAttributes` names what changed. */
   userUpdated: defineEvent('directory.user.updated.v1', userSnapshot.extend({ changedAttributes: z.array(z.string()) }), USER),

@@ -4,3 +4,4 @@ export * from './events';
 export * from './rpc';
 export * from './api-key-client';
 export * from './snapshot';
+export * from './organization-branding';

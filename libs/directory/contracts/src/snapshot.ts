@@ -11,6 +11,11 @@ import { DirectoryEvents } from './events';
  * `next`. Only for the directory's own consumers (catalog, idp): it holds every organisation.
  */
 export const DirectorySnapshot = {
+  /** Every organisation with its name, logo and brand colour (organization.created/updated events). */
+  organizations: defineSnapshot(
+    'rpc.directory.snapshot.organizations.v1',
+    DirectoryEvents.organizationCreated.schema.omit({ occurredAt: true }),
+  ),
   /** With the user's admin role (optional: a directory from before roles sends none), as its last admin-role-changed event says. */
   users: defineSnapshot(
     'rpc.directory.snapshot.users.v1',

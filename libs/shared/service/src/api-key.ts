@@ -93,6 +93,7 @@ const PERMISSION_ACTIONS: Record<string, string> = {
   'signing-keys:manage': 'rotate signing keys',
   'api-keys:manage': 'manage API keys',
   'roles:manage': 'change admin roles',
+  'settings:manage': "change the organisation's settings",
 };
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
