@@ -53,6 +53,8 @@ describe('NatsBus on a 3-node cluster', () => {
         `NATS_STREAM_REPLICAS=3 needs a JetStream cluster, and the server this service reached (127.0.0.1:4222) is a single ` +
         `server, which keeps one copy of stream ${p}_TICKS: point NATS_URL at the cluster's nodes (comma-separated), or set NATS_STREAM_REPLICAS=1`,
     });
+    // A consumer that would create the stream for its producer says the same.
+    await assert.rejects(single.ensureStreamExists(TICKS), /^Error: NATS_STREAM_REPLICAS=3 needs a JetStream cluster/);
     await assert.rejects(single.jsm.streams.info(`${p}_TICKS`), /stream not found/);
   });
 

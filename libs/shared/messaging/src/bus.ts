@@ -184,6 +184,7 @@ export class NatsBus {
         if (!isNotFound(error)) throw error;
       }
       try {
+        this.refuseReplicasOnSingleServer(config);
         await this.createStream(config);
         return;
       } catch (error) {
@@ -202,15 +203,7 @@ export class NatsBus {
   async ensureStream(stream: StreamContract): Promise<void> {
     const config = this.streamConfig(stream);
     if (!this.producedStreams.includes(stream)) this.producedStreams.push(stream);
-    if (config.num_replicas > 1 && !this.connection.info?.cluster) {
-      // A single server refuses to create such a stream, and takes the change of an existing one
-      // while it keeps one copy: either way the operator would not get what was asked for.
-      throw new Error(
-        `NATS_STREAM_REPLICAS=${config.num_replicas} needs a JetStream cluster, and the server this service reached ` +
-          `(${this.connection.getServer()}) is a single server, which keeps one copy of stream ${config.name}: point NATS_URL ` +
-          `at the cluster's nodes (comma-separated), or set NATS_STREAM_REPLICAS=1`,
-      );
-    }
+    this.refuseReplicasOnSingleServer(config);
     let current: number | undefined;
     try {
       current = (await this.jsm.streams.info(config.name)).config.num_replicas;
@@ -234,6 +227,20 @@ export class NatsBus {
       }
       if (held !== current) this.log.warn(`Stream ${config.name}: replicas changed from ${current} to ${held} (NATS_STREAM_REPLICAS)`);
     }
+  }
+
+  /**
+   * A single server refuses to create a stream with more than one replica, and takes the change
+   * of an existing one while it keeps one copy: either way the operator would not get what
+   * NATS_STREAM_REPLICAS asks for, so the service says so before it starts.
+   */
+  private refuseReplicasOnSingleServer(config: ReturnType<NatsBus['streamConfig']>): void {
+    if (config.num_replicas <= 1 || this.connection.info?.cluster) return;
+    throw new Error(
+      `NATS_STREAM_REPLICAS=${config.num_replicas} needs a JetStream cluster, and the server this service reached ` +
+        `(${this.connection.getServer()}) is a single server, which keeps one copy of stream ${config.name}: point NATS_URL ` +
+        `at the cluster's nodes (comma-separated), or set NATS_STREAM_REPLICAS=1`,
+    );
   }
 
   private streamConfig(stream: StreamContract) {
