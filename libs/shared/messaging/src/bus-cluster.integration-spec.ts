@@ -78,12 +78,24 @@ describe('NatsBus on a 3-node cluster', () => {
     await bus.ensureStream(TICKS);
     for (let n = 1; n <= 5; n++) await bus.publish(Tick, { n }, `tick-${n}`);
     assert.deepEqual(await bus.streamBounds(TICKS), { first: 1, last: 5 });
+    await bus.assertWritable(TICKS);
 
-    // Two of three nodes down: no quorum. Once the last node gives up its leadership, it answers
-    // STREAM.INFO from its own copy, and that answer must not pass for the stream's state.
-    const [a, b] = cluster.nodes;
+    // Two of three nodes down: no quorum. The last node keeps calling itself the leader for about
+    // 10 s, listing the dead as current; that it cannot take writes shows within seconds.
+    const leader = await cluster.leaderNode(`${p}_TICKS`);
+    const [a, b] = cluster.nodes.filter((node) => node !== leader);
     await a.kill();
     await b.kill();
+    const killed = Date.now();
+    await eventually(
+      async () => {
+        await assert.rejects(bus.assertWritable(TICKS), /leader hears from 1 of its 3 replicas \(itself included\), and a write needs 2/);
+      },
+      { timeoutMs: 6000, intervalMs: 100 },
+    );
+    assert.ok(Date.now() - killed < 6000);
+    // Once it gives up its leadership, it answers STREAM.INFO from its own copy, and that answer
+    // must not pass for the stream's state.
     await eventually(
       async () => {
         await assert.rejects(bus.streamBounds(TICKS), /has no leader in the NATS cluster/);
