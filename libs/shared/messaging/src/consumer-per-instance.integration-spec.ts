@@ -257,7 +257,7 @@ describe('BusTransport on a 3-node cluster (real PostgreSQL)', () => {
     }
     // Without the remake they never come: the consumer is on the dead node.
     await eventually(() => assert.deepEqual([...new Set(seen.applied)], [1, 2, 3, 4, 5, 6]), { timeoutMs: 45_000, intervalMs: 100 });
-    const after = await publisher.jsm.consumers.info(streamName, transport.consumerName);
+    const after = await publisher.jsm.consumers.info(streamName, transport.nameOf(STEPS));
     assert.notEqual(after.cluster?.leader, host.name);
     assert.equal(seen.resyncs, 0);
   });
