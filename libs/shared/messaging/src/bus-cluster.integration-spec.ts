@@ -53,6 +53,8 @@ describe('NatsBus on a 3-node cluster', () => {
         `NATS_STREAM_REPLICAS=3 needs a JetStream cluster, and the server this service reached (127.0.0.1:4222) is a single ` +
         `server, which keeps one copy of stream ${p}_TICKS: point NATS_URL at the cluster's nodes (comma-separated), or set NATS_STREAM_REPLICAS=1`,
     });
+    // A consumer that would create the stream for its producer says the same.
+    await assert.rejects(single.ensureStreamExists(TICKS), /^Error: NATS_STREAM_REPLICAS=3 needs a JetStream cluster/);
     await assert.rejects(single.jsm.streams.info(`${p}_TICKS`), /stream not found/);
   });
 
@@ -76,12 +78,24 @@ describe('NatsBus on a 3-node cluster', () => {
     await bus.ensureStream(TICKS);
     for (let n = 1; n <= 5; n++) await bus.publish(Tick, { n }, `tick-${n}`);
     assert.deepEqual(await bus.streamBounds(TICKS), { first: 1, last: 5 });
+    await bus.assertWritable(TICKS);
 
-    // Two of three nodes down: no quorum. Once the last node gives up its leadership, it answers
-    // STREAM.INFO from its own copy, and that answer must not pass for the stream's state.
-    const [a, b] = cluster.nodes;
+    // Two of three nodes down: no quorum. The last node keeps calling itself the leader for about
+    // 10 s, listing the dead as current; that it cannot take writes shows within seconds.
+    const leader = await cluster.leaderNode(`${p}_TICKS`);
+    const [a, b] = cluster.nodes.filter((node) => node !== leader);
     await a.kill();
     await b.kill();
+    const killed = Date.now();
+    await eventually(
+      async () => {
+        await assert.rejects(bus.assertWritable(TICKS), /leader hears from 1 of its 3 replicas \(itself included\), and a write needs 2/);
+      },
+      { timeoutMs: 6000, intervalMs: 100 },
+    );
+    assert.ok(Date.now() - killed < 6000);
+    // Once it gives up its leadership, it answers STREAM.INFO from its own copy, and that answer
+    // must not pass for the stream's state.
     await eventually(
       async () => {
         await assert.rejects(bus.streamBounds(TICKS), /has no leader in the NATS cluster/);

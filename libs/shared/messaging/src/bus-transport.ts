@@ -83,6 +83,15 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   /** Per stream: the work on its state, one piece at a time (deliveries, and the stall checks between them). */
   private readonly lanes = new Map<string, Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Per stream: the name of its consumer once made again (remake), and how many were made again. */
+  private readonly names = new Map<string, string>();
+  private remakes = 0;
+  /** Per stream: the deliveries of this process's consumer now. */
+  private readonly current = new Map<string, ConsumerMessages>();
+  /** Per stream: why its consumer is to be made again (set by whoever closed its deliveries for that). */
+  private readonly remakeWhy = new Map<string, string>();
+  /** Per stream: the floor + 1 the last time a delivery of exactly that sequence came. */
+  private readonly deliveredNext = new Map<string, number>();
   private closing = false;
   /** The name of this process's consumer on each stream it consumes. */
   readonly consumerName: string;
@@ -123,7 +132,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     await Promise.allSettled([...this.loops.splice(0), ...this.lanes.values()]);
     const { bus } = this.options;
     for (const stream of this.options.consumes ?? [])
-      await bus.jsm.consumers.delete(bus.naming.stream(stream.name), this.consumerName).catch(() => undefined);
+      await bus.jsm.consumers.delete(bus.naming.stream(stream.name), this.nameOf(stream)).catch(() => undefined);
   }
 
   on(): never {
@@ -139,6 +148,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     for (const stream of this.options.consumes ?? []) await bus.ensureStreamExists(stream);
     for (const contract of this.options.answers ?? []) this.answer(contract);
     await this.startConsuming();
+    void this.remakeAfterReconnects().catch((error: unknown) => this.log.error(`Stopped watching NATS reconnects: ${describe(error)}`));
     const unhandled = [...this.messageHandlers.keys()].filter(
       (pattern) =>
         !(this.options.answers ?? []).some((c) => c.subject === pattern) &&
@@ -207,9 +217,13 @@ export class BusTransport extends Server implements CustomTransportStrategy {
    * it holds no delivery for anybody, so no process waits for a dead one's ack wait
    * (docs/decisions/0007), and no other instance shares its events (docs/decisions/0008).
    */
-  private addConsumer(streamName: string, startSeq: number): Promise<ConsumerInfo> {
+  private addConsumer(streamName: string, startSeq: number, name = this.consumerName): Promise<ConsumerInfo> {
     return this.options.bus.jsm.consumers.add(streamName, {
-      durable_name: this.consumerName,
+      durable_name: name,
+      // One copy, on one node of a cluster: its position is in the service's own database, so a
+      // consumer lost with its node is made again from there (remake), at once, instead of
+      // waiting for its Raft group to elect a leader and for the ack wait of what was in flight.
+      num_replicas: 1,
       ack_policy: AckPolicy.Explicit,
       deliver_policy: DeliverPolicy.StartSequence,
       opt_start_seq: startSeq,
@@ -227,23 +241,97 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       progress.stop(stream.name);
       return;
     }
-    // Heartbeats every second while a pull waits: when the node leading this consumer dies
-    // (kill -9, no goodbye), two missed ones make nats.js pull again, from the new leader, within
-    // ~2 s, not after the 30 s the default pull expiry implies.
-    const messages = await consumer.consume({ max_messages: 256, expires: 10_000, idle_heartbeat: 1_000 });
-    this.consumers.push(messages);
-    if (this.closing) await messages.close();
     const schemas = contractsByType(stream.events);
     this.watchForStalls(stream);
-    // One message at a time, in stream order: the applied floor then means "everything up to here".
-    for await (const msg of messages) {
-      await this.serially(stream, async () => {
-        if (progress.skipsAhead(stream.name, msg.seq)) await this.resyncIfTrimmed(stream);
-        await this.handle(stream, schemas, msg);
-      });
+    for (let current = consumer; ;) {
+      // Heartbeats every second while a pull waits: two missed (the consumer's node is gone, say,
+      // killed with no goodbye) and the consumer is made again, from what was applied.
+      const messages = await current.consume({ max_messages: 256, expires: 10_000, idle_heartbeat: 1_000 });
+      this.consumers.push(messages);
+      if (this.closing) await messages.close();
+      this.current.set(stream.name, messages);
+      void (async () => {
+        for await (const status of messages.status()) {
+          if (status.type === 'heartbeats_missed' && status.count >= 2 && !this.remakeWhy.has(stream.name)) {
+            this.remakeWhy.set(stream.name, 'no heartbeat from it for 2 s (its NATS node is gone, or the connection)');
+            await messages.close();
+          }
+        }
+      })().catch(() => undefined);
+      // One message at a time, in stream order: the applied floor then means "everything up to here".
+      for await (const msg of messages) {
+        await this.serially(stream, async () => {
+          if (msg.seq === progress.applied(stream.name) + 1) this.deliveredNext.set(stream.name, msg.seq);
+          if (progress.skipsAhead(stream.name, msg.seq)) await this.resyncIfTrimmed(stream);
+          await this.handle(stream, schemas, msg);
+        });
+        if (this.closing) break;
+      }
+      this.consumers.splice(this.consumers.indexOf(messages), 1);
       if (this.closing) break;
+      // Not stopping, so the consumer was lost (its node, its connection) or is being replaced
+      // (unstick): either way, make it again from what was applied.
+      const why = this.remakeWhy.get(stream.name) ?? 'its deliveries ended (deleted from NATS?)';
+      const next = await this.remake(stream, why);
+      this.remakeWhy.delete(stream.name);
+      if (!next) break;
+      current = next;
     }
     progress.stop(stream.name);
+  }
+
+  /**
+   * After a reconnect, every consumer is made again: deliveries in flight on the lost connection
+   * are gone (NATS would resend them after the ack wait), and a consumer on the node that went
+   * with it may be gone too (nats.js then asks for it quietly, forever, and its heartbeat watch
+   * is off).
+   */
+  private async remakeAfterReconnects(): Promise<void> {
+    for await (const status of this.options.bus.connection.status()) {
+      if (status.type !== 'reconnect' || this.closing) continue;
+      for (const [stream, messages] of this.current) {
+        if (this.remakeWhy.has(stream)) continue;
+        this.remakeWhy.set(stream, `the connection to NATS was lost and is back (through ${status.server})`);
+        void messages.close();
+      }
+    }
+  }
+
+  /** The name of this process's consumer of a stream now: `consumerName`, then `<consumerName>_<n>` once made again. */
+  nameOf(stream: StreamContract): string {
+    return this.names.get(stream.name) ?? this.consumerName;
+  }
+
+  /**
+   * Makes this process's consumer of a stream again, under a new name, from the applied floor,
+   * trying until it works or the service stops (NATS may be electing a leader meanwhile), and
+   * deletes the old one without waiting (with its node gone, NATS may not answer for it until the
+   * node is back; its inactive threshold removes it then). What it held (deliveries in flight, a
+   * lost node's copy) is dropped: it is all above the floor, and comes again.
+   */
+  private async remake(stream: StreamContract, why: string): Promise<Consumer | undefined> {
+    const { bus, progress } = this.options;
+    const streamName = bus.naming.stream(stream.name);
+    const old = this.nameOf(stream);
+    for (let attempt = 1; !this.closing; attempt++) {
+      const from = progress.applied(stream.name) + 1;
+      // A new name at each attempt: one that timed out may stay assigned to a node that is gone
+      // (NATS places it before it knows), and asking for it again would wait for that node.
+      const name = `${this.consumerName}_${++this.remakes}`;
+      try {
+        await this.addConsumer(streamName, from, name);
+        this.names.set(stream.name, name);
+        void bus.jsm.consumers.delete(streamName, old).catch(() => undefined);
+        this.log.warn(`Made the consumer of ${stream.name} again (${name}) from sequence ${from}: ${why}`);
+        return await bus.js.consumers.get(streamName, name);
+      } catch (error) {
+        void bus.jsm.consumers.delete(streamName, name).catch(() => undefined);
+        if (attempt <= 3 || attempt % 20 === 0)
+          this.log.warn(`Could not make the consumer of ${stream.name} again yet (attempt ${attempt}), retrying: ${describe(error)}`);
+        await new Promise((retry) => setTimeout(retry, 250));
+      }
+    }
+    return undefined;
   }
 
   /** Runs `work` after the work already queued for this stream: a resync never overlaps an event. */
@@ -290,14 +378,27 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     let first: number;
     try {
       // The ack floor first: whatever it moved past by then, a trim included, shows in the bounds read after it.
-      serverAckFloor = (await bus.jsm.consumers.info(bus.naming.stream(stream.name), this.consumerName)).ack_floor.stream_seq;
+      serverAckFloor = (await bus.jsm.consumers.info(bus.naming.stream(stream.name), this.nameOf(stream))).ack_floor.stream_seq;
       first = (await bus.streamBounds(stream)).first;
     } catch (error) {
       this.log.warn(`Could not tell whether ${stream.name} still holds the message this consumer waits for: ${describe(error)}`);
       return;
     }
-    if (progress.trimmedPast(stream.name, first)) await this.resync(stream);
-    else this.advance(stream, serverAckFloor);
+    if (progress.trimmedPast(stream.name, first)) {
+      await this.resync(stream);
+      return;
+    }
+    const before = progress.applied(stream.name);
+    this.advance(stream, serverAckFloor);
+    const waiting = progress.applied(stream.name) + 1;
+    if (progress.applied(stream.name) === before && this.deliveredNext.get(stream.name) !== waiting) {
+      // The stream holds it, later ones came, and it never did: lost on its way (a NATS node or
+      // connection gone between the consumer and this process). NATS would send it again only
+      // after the ack wait (30 s), and until then this service is not fresh.
+      this.remakeWhy.set(stream.name, `sequence ${waiting} never arrived (lost on the way); NATS would resend it only after the ack wait`);
+      // Not awaited: this runs in the stream's lane, which the deliveries' loop waits on.
+      void this.current.get(stream.name)?.close();
+    }
   }
 
   /** A delivery jumped over sequences: deleted messages leave holes too, only a trim needs a resync. */

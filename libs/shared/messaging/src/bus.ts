@@ -192,6 +192,7 @@ export class NatsBus {
         if (!isNotFound(error)) throw error;
       }
       try {
+        this.refuseReplicasOnSingleServer(config);
         await this.createStream(config);
         return;
       } catch (error) {
@@ -210,15 +211,7 @@ export class NatsBus {
   async ensureStream(stream: StreamContract): Promise<void> {
     const config = this.streamConfig(stream);
     if (!this.producedStreams.includes(stream)) this.producedStreams.push(stream);
-    if (config.num_replicas > 1 && !this.connection.info?.cluster) {
-      // A single server refuses to create such a stream, and takes the change of an existing one
-      // while it keeps one copy: either way the operator would not get what was asked for.
-      throw new Error(
-        `NATS_STREAM_REPLICAS=${config.num_replicas} needs a JetStream cluster, and the server this service reached ` +
-          `(${this.connection.getServer()}) is a single server, which keeps one copy of stream ${config.name}: point NATS_URL ` +
-          `at the cluster's nodes (comma-separated), or set NATS_STREAM_REPLICAS=1`,
-      );
-    }
+    this.refuseReplicasOnSingleServer(config);
     let current: number | undefined;
     try {
       current = (await this.jsm.streams.info(config.name)).config.num_replicas;
@@ -242,6 +235,20 @@ export class NatsBus {
       }
       if (held !== current) this.log.warn(`Stream ${config.name}: replicas changed from ${current} to ${held} (NATS_STREAM_REPLICAS)`);
     }
+  }
+
+  /**
+   * A single server refuses to create a stream with more than one replica, and takes the change
+   * of an existing one while it keeps one copy: either way the operator would not get what
+   * NATS_STREAM_REPLICAS asks for, so the service says so before it starts.
+   */
+  private refuseReplicasOnSingleServer(config: ReturnType<NatsBus['streamConfig']>): void {
+    if (config.num_replicas <= 1 || this.connection.info?.cluster) return;
+    throw new Error(
+      `NATS_STREAM_REPLICAS=${config.num_replicas} needs a JetStream cluster, and the server this service reached ` +
+        `(${this.connection.getServer()}) is a single server, which keeps one copy of stream ${config.name}: point NATS_URL ` +
+        `at the cluster's nodes (comma-separated), or set NATS_STREAM_REPLICAS=1`,
+    );
   }
 
   private streamConfig(stream: StreamContract) {
@@ -441,20 +448,45 @@ export class NatsBus {
    * freshness check and /ready fail closed until a leader is back.
    */
   async streamBounds(stream: StreamContract): Promise<{ first: number; last: number }> {
-    // The JetStream API's STREAM.INFO request, sent directly: the freshness check makes one per
-    // stream for nearly every sign-in under load, and jsm.streams.info() costs a third more CPU
-    // around the same request (option checks, response wrapping). The answer is the same JSON.
-    const name = this.naming.stream(stream.name);
-    const msg = await this.replies.request(`${this.apiPrefix}.STREAM.INFO.${name}`, undefined, this.options.publishTimeoutMs ?? 2000);
-    const info = decodeJson(msg.data) as {
-      error?: { code: number; description: string };
-      state?: { first_seq: number; last_seq: number };
-      cluster?: { leader?: string };
-    };
-    if (info.error || !info.state) throw new Error(`stream ${name}: ${info.error?.description ?? 'no state in the STREAM.INFO answer'}`);
+    const { name, info } = await this.streamInfo(stream);
     if (info.cluster && !info.cluster.leader)
       throw new Error(`stream ${name} has no leader in the NATS cluster (an election, or too few nodes up)`);
     return { first: info.state.first_seq, last: info.state.last_seq };
+  }
+
+  /**
+   * Resolves when the stream can acknowledge a write now: it answers, and in a cluster its leader
+   * hears from a quorum of its replicas. A leader left alone keeps its title for about 10 s (NATS's
+   * lost-quorum interval) and still answers STREAM.INFO, listing the dead replicas as current: the
+   * time since each was last heard from tells them apart (the leader hears from a live one every
+   * second).
+   */
+  async assertWritable(stream: StreamContract): Promise<void> {
+    const { name, info } = await this.streamInfo(stream);
+    if (!info.cluster) return;
+    if (!info.cluster.leader) throw new Error(`stream ${name} has no leader in the NATS cluster (an election, or too few nodes up)`);
+    const replicas = info.cluster.replicas ?? [];
+    const size = replicas.length + 1;
+    const heard = 1 + replicas.filter((r) => r.current && !r.offline && (r.active ?? 0) < REPLICA_SILENCE_NS).length;
+    const quorum = Math.floor(size / 2) + 1;
+    if (heard < quorum) {
+      throw new Error(
+        `stream ${name}'s leader hears from ${heard} of its ${size} replicas (itself included), and a write needs ${quorum}: too few NATS nodes up`,
+      );
+    }
+  }
+
+  /**
+   * The JetStream API's STREAM.INFO request, sent directly: the freshness check makes one per
+   * stream for nearly every sign-in under load, and jsm.streams.info() costs a third more CPU
+   * around the same request (option checks, response wrapping). The answer is the same JSON.
+   */
+  private async streamInfo(stream: StreamContract): Promise<{ name: string; info: StreamInfoAnswer }> {
+    const name = this.naming.stream(stream.name);
+    const msg = await this.replies.request(`${this.apiPrefix}.STREAM.INFO.${name}`, undefined, this.options.publishTimeoutMs ?? 2000);
+    const info = decodeJson(msg.data) as Partial<StreamInfoAnswer> & { error?: { code: number; description: string } };
+    if (info.error || !info.state) throw new Error(`stream ${name}: ${info.error?.description ?? 'no state in the STREAM.INFO answer'}`);
+    return { name, info: info as StreamInfoAnswer };
   }
 
   async close(): Promise<void> {
@@ -470,6 +502,19 @@ const SCOPED_LOOKUPS_SINCE_MINOR = 11;
 
 /** JetStream's error code for "no message found" (JSNoMessageFoundErr), beside 10059 for a missing stream. */
 const NO_MESSAGE_FOUND = 10037;
+
+/** What this module reads of a STREAM.INFO answer. */
+interface StreamInfoAnswer {
+  state: { first_seq: number; last_seq: number };
+  /** In a cluster: the leader, and the other replicas as the leader sees them. */
+  cluster?: { leader?: string; replicas?: { name: string; current: boolean; offline?: boolean; active?: number }[] };
+}
+
+/**
+ * A replica the leader has not heard from for this long (nanoseconds) is taken for gone: the
+ * leader's heartbeat is every second, so three missed in a row. NATS itself waits 10 s.
+ */
+const REPLICA_SILENCE_NS = 3_000_000_000;
 
 function isNotFound(error: unknown): boolean {
   return /not found/i.test(String(error)) || (error as { code?: number | string }).code === 404;

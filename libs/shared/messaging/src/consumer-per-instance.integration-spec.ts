@@ -7,8 +7,8 @@ import { connect } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream } from '@nats-io/jetstream';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { z } from 'zod';
-import { ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
-import { PrivateNatsServer, eventually, testEnv } from '@jit/testing';
+import { dropDatabase, ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
+import { NatsCluster, PrivateNatsServer, eventually, testEnv } from '@jit/testing';
 import { NatsBus } from './bus';
 import { BusTransport } from './bus-transport';
 import { ConsumerPosition, createConsumerPositionsTable, dropConsumerPositionsTable } from './consumer-position.entity';
@@ -192,5 +192,73 @@ describe.each([
     await publish(1);
     await eventually(() => assert.deepEqual(next.seen.applied, [4, 5, 6, 7]));
     await publisher.jsm.consumers.delete(publisher.naming.stream(STEPS.name), `${SERVICE}_dead`);
+  });
+});
+
+/**
+ * In a 3-node cluster each process's consumer has one replica (its position is in the service's
+ * database): when its node dies it goes silent, and the process makes it again on a live node
+ * from what it applied, instead of waiting for the node, an election or the ack wait.
+ */
+describe('BusTransport on a 3-node cluster (real PostgreSQL)', () => {
+  const env = testEnv('instancecluster');
+  const cluster = new NatsCluster();
+  let dataSource: DataSource;
+  let publisher: NatsBus;
+  let app: INestApplication | undefined;
+  let bus: NatsBus | undefined;
+
+  beforeAll(async () => {
+    await cluster.start();
+    await ensureDatabase(env.databaseUrl, SERVICE);
+    dataSource = new DataSource(
+      serviceDataSourceOptions({
+        url: env.databaseUrl,
+        schema: SERVICE,
+        entities: [ConsumerPosition],
+        migrations: [CreatePositions1764400000000],
+      }),
+    );
+    await dataSource.initialize();
+    publisher = await NatsBus.connect({ servers: cluster.url, prefix: env.natsPrefix, service: 'instancetest-publisher', replicas: 3 });
+    await publisher.ensureStream(STEPS);
+  }, 60_000);
+
+  afterAll(async () => {
+    await app?.close();
+    await bus?.close();
+    await publisher.close();
+    await dataSource.destroy();
+    await dropDatabase(env.databaseUrl).catch(() => undefined);
+    await cluster.destroy();
+  });
+
+  it('makes a consumer whose node died again on a live node, from what it applied, and goes on', async () => {
+    const seen: Seen = { applied: [], resyncs: 0 };
+    bus = await NatsBus.connect({ servers: cluster.url, prefix: env.natsPrefix, service: SERVICE, replicas: 3 });
+    app = await NestFactory.create(StepModule.forInstance(seen), { logger: false });
+    const progress = new ConsumerProgress();
+    const transport = new BusTransport({ bus, progress, positions: new ConsumerPositions(dataSource), consumes: [STEPS] });
+    app.connectMicroservice({ strategy: transport });
+    await app.startAllMicroservices();
+    await app.init();
+    for (let n = 1; n <= 3; n++) await publisher.publish(Step, { n }, `cluster-step-${n}`);
+    // Deduplicated: on a loaded machine a consumer may be made again before any kill, and what
+    // comes again changes nothing.
+    await eventually(() => assert.deepEqual([...new Set(seen.applied)], [1, 2, 3]), { timeoutMs: 15_000 });
+
+    const streamName = publisher.naming.stream(STEPS.name);
+    const before = await publisher.jsm.consumers.info(streamName, transport.consumerName);
+    assert.equal(before.config.num_replicas, 1);
+    const host = cluster.node(before.cluster?.leader ?? '');
+    await host.kill();
+    for (let n = 4; n <= 6; n++) {
+      await eventually(() => publisher.publish(Step, { n }, `cluster-step-${n}`), { timeoutMs: 20_000, intervalMs: 200 });
+    }
+    // Without the remake they never come: the consumer is on the dead node.
+    await eventually(() => assert.deepEqual([...new Set(seen.applied)], [1, 2, 3, 4, 5, 6]), { timeoutMs: 45_000, intervalMs: 100 });
+    const after = await publisher.jsm.consumers.info(streamName, transport.nameOf(STEPS));
+    assert.notEqual(after.cluster?.leader, host.name);
+    assert.equal(seen.resyncs, 0);
   });
 });

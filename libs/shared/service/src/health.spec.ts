@@ -20,14 +20,14 @@ async function ready(
   progress: ConsumerProgress,
   last: () => Promise<number>,
   options: Partial<HealthOptions> = {},
-  produced?: () => Promise<{ first: number; last: number }>,
+  produced?: () => Promise<void>,
 ): Promise<Answer> {
   const dataSource = { query: () => Promise.resolve([{ '?column?': 1 }]) } as unknown as DataSource;
   const bus = {
     isConnected: () => true,
     lastSequence: last,
     produces: produced ? [PRODUCED] : [],
-    streamBounds: produced,
+    assertWritable: produced,
   } as unknown as NatsBus;
   const health = new HealthController(
     { service: 'test', consumes: [STREAM], maxLag: 10, lagWaitMs: 50, ...options },
@@ -118,16 +118,16 @@ describe('GET /ready', () => {
     assert.equal((await ready(progress, () => Promise.resolve(4))).status, 200);
   });
 
-  it('checks that each stream it produces has a leader to take writes, and is not ready while one has none', async () => {
+  it('checks that each stream it produces can take writes, and is not ready while one cannot', async () => {
     const up = await ready(
       running(4),
       () => Promise.resolve(4),
       {},
-      () => Promise.resolve({ first: 1, last: 9 }),
+      () => Promise.resolve(),
     );
     assert.equal(up.status, 200);
     assert.deepEqual(up.body.checks.streams, { P: 'up' });
-    // What NatsBus.streamBounds throws for a STREAM.INFO answered by a replica, not by a leader.
+    // What NatsBus.assertWritable throws for a cluster stream without a leader.
     const leaderless = await ready(
       running(4),
       () => Promise.resolve(4),

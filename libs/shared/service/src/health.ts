@@ -83,9 +83,9 @@ export class HealthController {
   }
 
   /**
-   * The streams this service writes its events to: each must answer with a leader, or no write
-   * can be acknowledged (in a cluster: an election, or too few nodes up for a quorum). The
-   * consumed streams are read by the lag check below, which fails the same way.
+   * The streams this service writes its events to: each must be able to acknowledge a write (in
+   * a cluster: a leader that hears from a quorum of replicas). The consumed streams are read by
+   * the lag check below, which fails while a stream has no leader.
    */
   private async produced(reasons: string[]): Promise<Record<string, 'up' | 'down'> | undefined> {
     const bus = this.bus;
@@ -94,7 +94,7 @@ export class HealthController {
     await Promise.all(
       bus.produces.map(async (stream) => {
         try {
-          await withinMs(bus.streamBounds(stream), DEPENDENCY_TIMEOUT_MS);
+          await withinMs(bus.assertWritable(stream), DEPENDENCY_TIMEOUT_MS);
           checks[stream.name] = 'up';
         } catch (error) {
           checks[stream.name] = 'down';

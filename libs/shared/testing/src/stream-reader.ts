@@ -15,8 +15,13 @@ export interface StoredEvent {
  * Reads every message a stream holds (tests only: to assert exactly which events were stored).
  * `natsUrl`: one server, or a cluster's separated by commas (as NATS_URL).
  */
-export async function readStream(natsUrl: string, streamName: string): Promise<StoredEvent[]> {
-  const nc = await connect({ servers: natsUrl.split(',') });
+export async function readStream(
+  natsUrl: string,
+  streamName: string,
+  /** A user that may read the stream, when the server has users. */
+  auth?: { user: string; password: string },
+): Promise<StoredEvent[]> {
+  const nc = await connect({ servers: natsUrl.split(','), ...(auth ? { user: auth.user, pass: auth.password } : {}) });
   try {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(streamName);
