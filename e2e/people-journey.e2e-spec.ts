@@ -507,7 +507,7 @@ class Authenticator {
  * photo): the enrolment as '', the recovery codes as '-recovery-codes'.
  */
 async function enrol(page: Page, check: (suffix: string) => Promise<void>): Promise<Authenticator> {
-  await heading(page, 'Set up an authenticator app').waitFor();
+  await heading(page, 'Set up a second step').waitFor();
   await page.getByRole('img', { name: 'QR code of your authenticator key' }).waitFor();
   await check('');
   const secret = ((await page.locator('#secret').textContent()) ?? '').replace(/ /g, '');

@@ -399,7 +399,8 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
       const subjects: string[] = [];
       for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
         const message = await jsm.streams.getMessage('DIRECTORY', { seq });
-        if (message) subjects.push(message.subject);
+        // The event's type: its organisation and ids follow it in the subject (docs/events.md).
+        if (message) subjects.push(message.subject.split('.').slice(0, 4).join('.'));
       }
       return subjects;
     } finally {
@@ -459,6 +460,7 @@ describe('NATS permissions from docs/nats-permissions.md (private nats-server)',
     }
     // Only what the directory wrote: no forged user.created.
     assert.deepEqual(await storedEvents(), [
+      'directory.organization.created.v1',
       'directory.user.created.v1',
       'directory.group.created.v1',
       'directory.membership.added.v1',

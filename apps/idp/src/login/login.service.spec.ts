@@ -166,7 +166,7 @@ describe('LoginService: passwordless sign-in with a passkey', () => {
 
   const withPasskey = (state: string, check: Awaited<ReturnType<PasskeysService['authenticate']>>, perSession = 100) => {
     sessions = new SessionStore(60_000, 3_600_000);
-    const fresh = { readModel: { profile: () => ({ state, username: 'ada' }) } } as unknown as FreshReadModel;
+    const fresh = { readModel: { profile: () => ({ state, username: 'ada' }), organization: () => null } } as unknown as FreshReadModel;
     const passkeys = { ...fakePasskeys, authenticate: () => Promise.resolve(check) } as unknown as PasskeysService;
     const service = new LoginService(
       fresh,
