@@ -335,11 +335,13 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
    * every other; answers how many were live (on every instance with `shared`).
    */
   async endOthers(organizationId: string, userId: string, keepId: string): Promise<number> {
-    let ended = 0;
+    // Hashes of the sessions ended: one held here may be gone from the table before it is read
+    // below (its delete is already on its way), and must be counted all the same.
+    const ended = new Set<string>();
     for (const s of this.sessionsOf(organizationId, userId)) {
       if (s.id === keepId) continue;
       this.destroy(s.id);
-      ended += 1;
+      ended.add(sessionHash(s.id));
     }
     const shared = this.shared;
     if (shared) {
@@ -349,9 +351,9 @@ export class SessionStore implements OnModuleInit, OnApplicationShutdown {
       const others = (await shared.sessionsOf(organizationId, userId)).filter((s) => s.hash !== keep);
       for (const { hash } of others) this.endedLately.set(hash, now);
       await shared.delete(others.map((s) => s.hash));
-      ended = others.filter((s) => !this.outlived(s, this.limits.absoluteMs, now)).length;
+      for (const s of others) if (!this.outlived(s, this.limits.absoluteMs, now)) ended.add(s.hash);
     }
-    return ended;
+    return ended.size;
   }
 
   /** How many sessions wait for a sign-in now (without `shared`; SharedSessions.pendingCount with it). */
