@@ -117,12 +117,16 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   private readonly logger = new Logger(ReadModelService.name);
   private readonly users = new Map<string, UserRow>();
   private readonly groups = new Map<string, GroupRow>();
-  /** key `${groupId}:${userId}` */
-  private readonly memberships = new Map<string, LinkRow>();
+  /**
+   * userId → groupId → the membership, active or not (the version rule needs both). Nested rather
+   * than one map keyed by `${groupId}:${userId}`: at 1,000,000 memberships a composite key string
+   * per membership and a second index of each user's groups were most of the read model's heap
+   * (and of what every full GC marks); `npm run bench:scale` measures it.
+   */
+  private readonly memberships = new Map<string, Map<string, LinkRow>>();
   private readonly applications = new Map<string, ApplicationRow>();
   /** key `${applicationId}:${groupId}` */
   private readonly bindings = new Map<string, LinkRow>();
-  private readonly groupsOfUser = new Map<string, Set<string>>();
   private readonly groupsOfApplication = new Map<string, Set<string>>();
   /** key userId */
   private readonly adminRoles = new Map<string, AdminRoleRow>();
@@ -130,6 +134,11 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   private readonly organizations = new Set<string>();
   /** consoleApplicationId(organization) → organization, for every organisation known. */
   private readonly consoleOrganizations = new Map<string, string>();
+  /**
+   * One copy of each organisation and group id: every row read from PostgreSQL or an event brings
+   * its own copy of the same string, and a million memberships would otherwise hold a million.
+   */
+  private readonly ids = new Map<string, string>();
   private adminRolesBackfilled = false;
   private stopped = false;
   private loading?: Promise<void>;
@@ -311,7 +320,12 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
       case 'rm_applications':
         return yield* entities(this.applications);
       case 'rm_memberships':
-        return yield* links(this.memberships, 'group_id', 'user_id');
+        for (const [userId, groups] of this.memberships) {
+          for (const [groupId, r] of groups) {
+            if (r.active) yield { keys: { group_id: groupId, user_id: userId }, organizationId: r.organizationId };
+          }
+        }
+        return;
       case 'rm_bindings':
         return yield* links(this.bindings, 'application_id', 'group_id');
       case 'rm_admin_roles':
@@ -406,17 +420,26 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   private activeGroupsOf(userId: string, organizationId: string): string[] {
-    return [...(this.groupsOfUser.get(userId) ?? [])].filter((g) => {
-      const group = this.groups.get(g);
+    const result: string[] = [];
+    for (const [g, membership] of this.memberships.get(userId) ?? []) {
       // A membership event may arrive before its group's: only a deleted group stops it counting.
-      return group?.deleted !== true && this.memberships.get(`${g}:${userId}`)?.organizationId === organizationId;
-    });
+      if (membership.active && membership.organizationId === organizationId && this.groups.get(g)?.deleted !== true) result.push(g);
+    }
+    return result;
+  }
+
+  /** The one copy kept of an id many rows repeat (see `ids`). */
+  private shared(id: string): string {
+    const known = this.ids.get(id);
+    if (known !== undefined) return known;
+    this.ids.set(id, id);
+    return id;
   }
 
   /** The same version rule as the SQL above, applied to the in-memory copy. */
   private remember(table: ReadModelTable, keys: Record<string, string>, values: Record<string, unknown>): void {
     const version = Number(values.version);
-    const organizationId = String(values.organization_id);
+    const organizationId = this.shared(String(values.organization_id));
     if (!this.organizations.has(organizationId)) {
       this.organizations.add(organizationId);
       this.consoleOrganizations.set(this.console.id(organizationId), organizationId);
@@ -440,10 +463,10 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
         }
         return;
       case 'rm_memberships': {
-        const key = `${keys.group_id}:${keys.user_id}`;
-        if (!newer(this.memberships.get(key), version)) return;
-        this.memberships.set(key, { version, organizationId, active: values.active === true });
-        index(this.groupsOfUser, keys.user_id, keys.group_id, values.active === true);
+        let groups = this.memberships.get(keys.user_id);
+        if (!newer(groups?.get(keys.group_id), version)) return;
+        if (!groups) this.memberships.set(keys.user_id, (groups = new Map<string, LinkRow>()));
+        groups.set(this.shared(keys.group_id), { version, organizationId, active: values.active === true });
         return;
       }
       case 'rm_applications':
