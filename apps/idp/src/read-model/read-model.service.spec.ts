@@ -91,6 +91,22 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
     assert.deepEqual(rm.applicationsFor(ORG, 'u1'), []);
   });
 
+  it("keeps each of a user's memberships apart: leaving one of two groups leaves the other's access and name", async () => {
+    await rm.applyVersioned('rm_groups', { id: 'g2' }, { organization_id: ORG, version: 1, deleted: false, name: 'Ops' });
+    await rm.applyVersioned('rm_memberships', { group_id: 'g2', user_id: 'u1' }, { organization_id: ORG, version: 1, active: true });
+    await rm.applyVersioned('rm_bindings', { application_id: 'a1', group_id: 'g2' }, { organization_id: ORG, version: 1, active: true });
+    assert.deepEqual(rm.authorisation(ORG, 'u1', 'a1').groupNames, ['Eng', 'Ops']);
+    await rm.applyVersioned('rm_memberships', { group_id: 'g1', user_id: 'u1' }, { organization_id: ORG, version: 2, active: false });
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, true);
+    assert.deepEqual(rm.authorisation(ORG, 'u1', 'a1').groupNames, ['Ops']);
+    await rm.applyVersioned('rm_memberships', { group_id: 'g2', user_id: 'u1' }, { organization_id: ORG, version: 2, active: false });
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false);
+    assert.deepEqual(rm.authorisation(ORG, 'u1', 'a1').groupNames, []);
+    // Another user's membership of the same group is not theirs.
+    await rm.applyVersioned('rm_memberships', { group_id: 'g2', user_id: 'u2' }, { organization_id: ORG, version: 1, active: true });
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false);
+  });
+
   it('never mixes organisations: another organisation sees neither the user nor the application', () => {
     const facts = rm.authorisation(OTHER_ORG, 'u1', 'a1');
     assert.equal(facts.granted, false);
