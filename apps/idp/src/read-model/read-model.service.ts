@@ -66,6 +66,20 @@ const TABLES = ['rm_users', 'rm_groups', 'rm_memberships', 'rm_applications', 'r
 /** The rm_backfills row written once every admin role has been read from the directory's snapshot. */
 const ADMIN_ROLES_BACKFILL = 'admin_roles';
 const BACKFILL_RETRY_MS = 1000;
+/** Each table's primary key (all uuid): the start reads the tables in pages in this order. */
+const TABLE_KEYS: Record<ReadModelTable, readonly string[]> = {
+  rm_users: ['id'],
+  rm_groups: ['id'],
+  rm_memberships: ['group_id', 'user_id'],
+  rm_applications: ['id'],
+  rm_bindings: ['application_id', 'group_id'],
+  rm_admin_roles: ['user_id'],
+};
+/**
+ * Rows per page at start. One `SELECT *` of a million memberships held every row object at once
+ * (hundreds of MB of garbage right after the start, and a resident set that kept that high-water mark).
+ */
+const LOAD_PAGE_ROWS = 10_000;
 export type ReadModelTable = (typeof TABLES)[number];
 
 /**
@@ -210,23 +224,32 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
 
   private load(): Promise<void> {
     this.loading ??= (async () => {
-      const [users, groups, memberships, applications, bindings, adminRoles] = await Promise.all(
-        TABLES.map((t) => this.dataSource.query<Array<Record<string, unknown>>>(`SELECT * FROM "idp"."${t}"`)),
-      );
+      await Promise.all(TABLES.map((table) => this.loadTable(table)));
       const backfills = await this.dataSource.query<Array<Record<string, unknown>>>(
         `SELECT "name" FROM "idp"."rm_backfills" WHERE "name" = $1`,
         [ADMIN_ROLES_BACKFILL],
       );
       this.adminRolesBackfilled = backfills.length > 0;
-      for (const r of users) this.remember('rm_users', { id: r.id as string }, r);
-      for (const r of groups) this.remember('rm_groups', { id: r.id as string }, r);
-      for (const r of memberships) this.remember('rm_memberships', { group_id: r.group_id as string, user_id: r.user_id as string }, r);
-      for (const r of applications) this.remember('rm_applications', { id: r.id as string }, r);
-      for (const r of bindings)
-        this.remember('rm_bindings', { application_id: r.application_id as string, group_id: r.group_id as string }, r);
-      for (const r of adminRoles) this.remember('rm_admin_roles', { user_id: r.user_id as string }, r);
     })();
     return this.loading;
+  }
+
+  /** One table into memory, LOAD_PAGE_ROWS at a time in key order (each page after the last key read). */
+  private async loadTable(table: ReadModelTable): Promise<void> {
+    const keys = TABLE_KEYS[table];
+    const columns = keys.map((k) => `"${k}"`).join(', ');
+    const after = `WHERE (${columns}) > (${keys.map((_, i) => `$${i + 1}::uuid`).join(', ')})`;
+    let last: string[] = [];
+    for (;;) {
+      const page = await this.dataSource.query<Array<Record<string, unknown>>>(
+        `SELECT * FROM "idp"."${table}" ${last.length > 0 ? after : ''} ORDER BY ${columns} LIMIT ${LOAD_PAGE_ROWS}`,
+        last,
+      );
+      for (const r of page) this.remember(table, Object.fromEntries(keys.map((k) => [k, r[k] as string])), r);
+      if (page.length < LOAD_PAGE_ROWS) return;
+      const end = page[page.length - 1];
+      last = keys.map((k) => end[k] as string);
+    }
   }
 
   /**
