@@ -22,7 +22,7 @@
  * Goals for the read model at full size: 1,000,000 memberships loaded in under 30 s, under 1 KB
  * per membership.
  *
- *   npm run bench:scale                   (full size; about half an hour on 2 cores)
+ *   npm run bench:scale                   (full size; 12-15 minutes on 2 cores, most of it loading the data)
  *   npm run bench:scale -- --scale 0.02   (2% of every count, for a quick run)
  *
  * BENCH_SCALE does the same as --scale (`npm run bench` passes no arguments).
