@@ -91,6 +91,22 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
     assert.deepEqual(rm.applicationsFor(ORG, 'u1'), []);
   });
 
+  it("keeps each of a user's memberships apart: leaving one of two groups leaves the other's access and name", async () => {
+    await rm.applyVersioned('rm_groups', { id: 'g2' }, { organization_id: ORG, version: 1, deleted: false, name: 'Ops' });
+    await rm.applyVersioned('rm_memberships', { group_id: 'g2', user_id: 'u1' }, { organization_id: ORG, version: 1, active: true });
+    await rm.applyVersioned('rm_bindings', { application_id: 'a1', group_id: 'g2' }, { organization_id: ORG, version: 1, active: true });
+    assert.deepEqual(rm.authorisation(ORG, 'u1', 'a1').groupNames, ['Eng', 'Ops']);
+    await rm.applyVersioned('rm_memberships', { group_id: 'g1', user_id: 'u1' }, { organization_id: ORG, version: 2, active: false });
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, true);
+    assert.deepEqual(rm.authorisation(ORG, 'u1', 'a1').groupNames, ['Ops']);
+    await rm.applyVersioned('rm_memberships', { group_id: 'g2', user_id: 'u1' }, { organization_id: ORG, version: 2, active: false });
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false);
+    assert.deepEqual(rm.authorisation(ORG, 'u1', 'a1').groupNames, []);
+    // Another user's membership of the same group is not theirs.
+    await rm.applyVersioned('rm_memberships', { group_id: 'g2', user_id: 'u2' }, { organization_id: ORG, version: 1, active: true });
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false);
+  });
+
   it('never mixes organisations: another organisation sees neither the user nor the application', () => {
     const facts = rm.authorisation(OTHER_ORG, 'u1', 'a1');
     assert.equal(facts.granted, false);
@@ -297,5 +313,56 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
       await restarted.write('rm_organizations', organizationEvent(2, { name: 'Older' }));
       assert.equal(restarted.organization(ORG)?.name, 'Acme Corp', 'an event older than the stored row changes nothing');
     });
+  });
+
+  it('loads every row of a table larger than a page at start, page after page in key order', async () => {
+    // 2,500 users in 10 groups each: 25,000 memberships, three pages. The fake answers as
+    // PostgreSQL would: rows after the given key, in key order, up to the LIMIT.
+    const id = (prefix: string, n: number) => `${prefix}${String(n).padStart(6, '0')}`;
+    const table: Record<string, Array<Record<string, unknown>>> = {
+      rm_users: Array.from({ length: 2_500 }, (_, u) => ({
+        id: id('u', u),
+        organization_id: ORG,
+        version: 1,
+        deleted: false,
+        profile: profile(),
+      })),
+      rm_groups: Array.from({ length: 10 }, (_, g) => ({
+        id: id('g', g),
+        organization_id: ORG,
+        version: 1,
+        deleted: false,
+        name: `G${g}`,
+      })),
+      rm_memberships: Array.from({ length: 10 }, (_, g) =>
+        Array.from({ length: 2_500 }, (_, u) => ({
+          group_id: id('g', g),
+          user_id: id('u', u),
+          organization_id: ORG,
+          version: 1,
+          active: true,
+        })),
+      ).flat(),
+      rm_applications: [{ id: 'a1', organization_id: ORG, version: 1, deleted: false, snapshot: snapshot() }],
+      rm_bindings: [{ application_id: 'a1', group_id: id('g', 9), organization_id: ORG, version: 1, active: true }],
+    };
+    const queries: string[] = [];
+    const query = (sql: string, after: string[]) => {
+      queries.push(sql);
+      const name = /"idp"\."(\w+)"/.exec(sql)?.[1] ?? '';
+      const keys = (/ORDER BY (.+) LIMIT/.exec(sql)?.[1] ?? '').split(', ').map((k) => k.replace(/"/g, ''));
+      const limit = Number(/LIMIT (\d+)/.exec(sql)?.[1] ?? Infinity);
+      const key = (r: Record<string, unknown>) => keys.map((k) => String(r[k])).join(' ');
+      const rows = [...(table[name] ?? [])].sort((a, b) => key(a).localeCompare(key(b)));
+      return Promise.resolve(rows.filter((r) => after.length === 0 || key(r) > after.join(' ')).slice(0, limit));
+    };
+    const loaded = new ReadModelService({ query } as unknown as DataSource, bus, new ConsoleApplication('https://console.example.com'));
+    await loaded.onModuleInit();
+    assert.equal(queries.filter((q) => q.includes('"rm_memberships"')).length, 3);
+    for (const u of [0, 1_234, 2_499]) {
+      const facts = loaded.authorisation(ORG, id('u', u), 'a1');
+      assert.equal(facts.granted, true, `user ${u}`);
+      assert.equal(facts.groupNames.length, 10, `user ${u}`);
+    }
   });
 });

@@ -75,6 +75,21 @@ const TABLES = ['rm_users', 'rm_groups', 'rm_memberships', 'rm_applications', 'r
 const ADMIN_ROLES_BACKFILL = 'admin_roles';
 const ORGANIZATIONS_BACKFILL = 'organizations';
 const BACKFILL_RETRY_MS = 1000;
+/** Each table's primary key (all uuid): the start reads the tables in pages in this order. */
+const TABLE_KEYS: Record<ReadModelTable, readonly string[]> = {
+  rm_users: ['id'],
+  rm_groups: ['id'],
+  rm_memberships: ['group_id', 'user_id'],
+  rm_applications: ['id'],
+  rm_bindings: ['application_id', 'group_id'],
+  rm_admin_roles: ['user_id'],
+  rm_organizations: ['id'],
+};
+/**
+ * Rows per page at start. One `SELECT *` of a million memberships held every row object at once
+ * (hundreds of MB of garbage right after the start, and a resident set that kept that high-water mark).
+ */
+const LOAD_PAGE_ROWS = 10_000;
 export type ReadModelTable = (typeof TABLES)[number];
 
 /**
@@ -138,12 +153,16 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   private readonly logger = new Logger(ReadModelService.name);
   private readonly users = new Map<string, UserRow>();
   private readonly groups = new Map<string, GroupRow>();
-  /** key `${groupId}:${userId}` */
-  private readonly memberships = new Map<string, LinkRow>();
+  /**
+   * userId → groupId → the membership, active or not (the version rule needs both). Nested rather
+   * than one map keyed by `${groupId}:${userId}`: at 1,000,000 memberships a composite key string
+   * per membership and a second index of each user's groups were most of the read model's heap
+   * (and of what every full GC marks); `npm run bench:scale` measures it.
+   */
+  private readonly memberships = new Map<string, Map<string, LinkRow>>();
   private readonly applications = new Map<string, ApplicationRow>();
   /** key `${applicationId}:${groupId}` */
   private readonly bindings = new Map<string, LinkRow>();
-  private readonly groupsOfUser = new Map<string, Set<string>>();
   private readonly groupsOfApplication = new Map<string, Set<string>>();
   /** key userId */
   private readonly adminRoles = new Map<string, AdminRoleRow>();
@@ -153,6 +172,11 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   private readonly organizations = new Set<string>();
   /** consoleApplicationId(organization) → organization, for every organisation known. */
   private readonly consoleOrganizations = new Map<string, string>();
+  /**
+   * One copy of each organisation and group id: every row read from PostgreSQL or an event brings
+   * its own copy of the same string, and a million memberships would otherwise hold a million.
+   */
+  private readonly ids = new Map<string, string>();
   private adminRolesBackfilled = false;
   private organizationsBackfilled = false;
   private stopped = false;
@@ -256,22 +280,30 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
 
   private load(): Promise<void> {
     this.loading ??= (async () => {
-      const [users, groups, memberships, applications, bindings, adminRoles, organizations] = await Promise.all(
-        TABLES.map((t) => this.dataSource.query<Array<Record<string, unknown>>>(`SELECT * FROM "idp"."${t}"`)),
-      );
+      await Promise.all(TABLES.map((table) => this.loadTable(table)));
       const backfills = await this.dataSource.query<Array<Record<string, unknown>>>(`SELECT "name" FROM "idp"."rm_backfills"`);
       this.adminRolesBackfilled = backfills.some((b) => b.name === ADMIN_ROLES_BACKFILL);
       this.organizationsBackfilled = backfills.some((b) => b.name === ORGANIZATIONS_BACKFILL);
-      for (const r of users) this.remember('rm_users', { id: r.id as string }, r);
-      for (const r of groups) this.remember('rm_groups', { id: r.id as string }, r);
-      for (const r of memberships) this.remember('rm_memberships', { group_id: r.group_id as string, user_id: r.user_id as string }, r);
-      for (const r of applications) this.remember('rm_applications', { id: r.id as string }, r);
-      for (const r of bindings)
-        this.remember('rm_bindings', { application_id: r.application_id as string, group_id: r.group_id as string }, r);
-      for (const r of adminRoles) this.remember('rm_admin_roles', { user_id: r.user_id as string }, r);
-      for (const r of organizations ?? []) this.remember('rm_organizations', { id: r.id as string }, r);
     })();
     return this.loading;
+  }
+
+  /** One table into memory, LOAD_PAGE_ROWS at a time in key order (each page after the last key read). */
+  private async loadTable(table: ReadModelTable): Promise<void> {
+    const keys = TABLE_KEYS[table];
+    const columns = keys.map((k) => `"${k}"`).join(', ');
+    const after = `WHERE (${columns}) > (${keys.map((_, i) => `$${i + 1}::uuid`).join(', ')})`;
+    let last: string[] = [];
+    for (;;) {
+      const page = await this.dataSource.query<Array<Record<string, unknown>>>(
+        `SELECT * FROM "idp"."${table}" ${last.length > 0 ? after : ''} ORDER BY ${columns} LIMIT ${LOAD_PAGE_ROWS}`,
+        last,
+      );
+      for (const r of page) this.remember(table, Object.fromEntries(keys.map((k) => [k, r[k] as string])), r);
+      if (page.length < LOAD_PAGE_ROWS) return;
+      const end = page[page.length - 1];
+      last = keys.map((k) => end[k] as string);
+    }
   }
 
   /**
@@ -379,7 +411,12 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
       case 'rm_applications':
         return yield* entities(this.applications);
       case 'rm_memberships':
-        return yield* links(this.memberships, 'group_id', 'user_id');
+        for (const [userId, groups] of this.memberships) {
+          for (const [groupId, r] of groups) {
+            if (r.active) yield { keys: { group_id: groupId, user_id: userId }, organizationId: r.organizationId };
+          }
+        }
+        return;
       case 'rm_bindings':
         return yield* links(this.bindings, 'application_id', 'group_id');
       case 'rm_admin_roles':
@@ -482,17 +519,26 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   private activeGroupsOf(userId: string, organizationId: string): string[] {
-    return [...(this.groupsOfUser.get(userId) ?? [])].filter((g) => {
-      const group = this.groups.get(g);
+    const result: string[] = [];
+    for (const [g, membership] of this.memberships.get(userId) ?? []) {
       // A membership event may arrive before its group's: only a deleted group stops it counting.
-      return group?.deleted !== true && this.memberships.get(`${g}:${userId}`)?.organizationId === organizationId;
-    });
+      if (membership.active && membership.organizationId === organizationId && this.groups.get(g)?.deleted !== true) result.push(g);
+    }
+    return result;
+  }
+
+  /** The one copy kept of an id many rows repeat (see `ids`). */
+  private shared(id: string): string {
+    const known = this.ids.get(id);
+    if (known !== undefined) return known;
+    this.ids.set(id, id);
+    return id;
   }
 
   /** The same version rule as the SQL above, applied to the in-memory copy. */
   private remember(table: ReadModelTable, keys: Record<string, string>, values: Record<string, unknown>): void {
     const version = Number(values.version);
-    const organizationId = String(values.organization_id);
+    const organizationId = this.shared(String(values.organization_id));
     if (!this.organizations.has(organizationId)) {
       this.organizations.add(organizationId);
       this.consoleOrganizations.set(this.console.id(organizationId), organizationId);
@@ -516,10 +562,10 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
         }
         return;
       case 'rm_memberships': {
-        const key = `${keys.group_id}:${keys.user_id}`;
-        if (!newer(this.memberships.get(key), version)) return;
-        this.memberships.set(key, { version, organizationId, active: values.active === true });
-        index(this.groupsOfUser, keys.user_id, keys.group_id, values.active === true);
+        let groups = this.memberships.get(keys.user_id);
+        if (!newer(groups?.get(keys.group_id), version)) return;
+        if (!groups) this.memberships.set(keys.user_id, (groups = new Map<string, LinkRow>()));
+        groups.set(this.shared(keys.group_id), { version, organizationId, active: values.active === true });
         return;
       }
       case 'rm_applications':
