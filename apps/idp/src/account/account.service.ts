@@ -309,7 +309,16 @@ export class AccountService {
     const codes = hasFactor && ((await this.mfa.hasTotp(person)) || (await this.mfa.recoveryCodesLeft(person)) > 0);
     return {
       kind: 'page',
-      page: reverifyPage({ nonce: nonce(), csrfToken: s.csrfToken, passkeyOptions, codes, password: !hasFactor, error, status }),
+      page: reverifyPage({
+        nonce: nonce(),
+        csrfToken: s.csrfToken,
+        passkeyOptions,
+        codes,
+        password: !hasFactor,
+        error,
+        status,
+        organization: this.fresh.readModel.organization(s.user.organizationId),
+      }),
     };
   }
 
@@ -326,6 +335,7 @@ export class AccountService {
       error,
       status,
       back: { href: '/account', label: 'Back to your account' },
+      organization: this.fresh.readModel.organization(s.user.organizationId),
     });
   }
 

@@ -201,6 +201,7 @@ export class LoginService {
         intro: `${applicationName} asks for a passkey at sign-in. Create one on this device to continue.`,
         error,
         status,
+        organization,
       });
     const enrolment = await this.enrolment(s, step);
     return this.enrolPage(s, app, enrolment.secret, step.userId, error, status, options);

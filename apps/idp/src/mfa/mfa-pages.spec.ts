@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mfaCodePage, mfaEnrolPage, recoveryCodesPage, securityDevicesSection } from './mfa-pages';
+import { mfaCodePage, mfaEnrolPage, passkeyEnrolPage, recoveryCodesPage, reverifyPage, securityDevicesSection } from './mfa-pages';
 
 describe('MFA pages', () => {
   it('the code page: a labelled numeric field the browser may fill from an app, its hint and error tied to it, a recovery code field apart, no script', () => {
@@ -126,5 +126,20 @@ describe('MFA pages', () => {
     assert.match(two, /action="\/account\/mfa\/passkey\/rename">.*name="factorId" value="f3">/);
     assert.doesNotMatch(two, /<laptop>/);
     assert.match(two, /1 recovery code left\./);
+  });
+
+  it('the passkey pages show the organisation too, opening img-src to its logo only beside the passkey scripts', () => {
+    const organization = { name: 'Acme <Corp>', logoUrl: 'https://cdn.example.com/logo.png', brandColor: '#0b7285' };
+    for (const { html, csp } of [
+      passkeyEnrolPage({ nonce: 'n', csrfToken: 't', action: '/login/passkey/register', options: {}, intro: 'Create one.', organization }),
+      reverifyPage({ nonce: 'n', csrfToken: 't', passkeyOptions: {}, codes: false, password: false, organization }),
+    ]) {
+      assert.match(html, /<header class="org"><img src="https:\/\/cdn.example.com\/logo.png" alt="Acme &#60;Corp&#62; logo"/);
+      assert.equal(
+        csp,
+        "default-src 'none'; script-src 'self'; img-src https://cdn.example.com; style-src 'nonce-n'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      );
+    }
+    assert.doesNotMatch(passkeyEnrolPage({ nonce: 'n', csrfToken: 't', action: '/a', options: {}, intro: 'x' }).csp, /img-src/);
   });
 });

@@ -133,21 +133,25 @@ export function passkeyEnrolPage(opts: {
   status?: number;
   alternative?: { action: string; label: string };
   back?: { href: string; label: string };
+  /** The organisation signed into (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const alternative = opts.alternative
     ? `<form method="post" action="${escapeHtml(opts.alternative.action)}">${csrfField(opts.csrfToken)}<p class="muted">No passkey on this device?</p><button type="submit">${escapeHtml(opts.alternative.label)}</button></form>`
     : '';
   const html = layout(
     'Create a passkey',
     opts.nonce,
-    `<h1>Create a passkey</h1><p>${escapeHtml(opts.intro)}</p>
+    `${band.html}<h1>Create a passkey</h1><p>${escapeHtml(opts.intro)}</p>
 <p class="muted">Your device will ask for your fingerprint, face, PIN or security key. A passkey works only on this site, so a look-alike site cannot use it.</p>
 ${opts.error ? `<p class="error" role="alert">${escapeHtml(opts.error)}</p>` : ''}
 <noscript><p class="error">Creating a passkey needs JavaScript.</p></noscript>
 ${passkeyForm({ id: 'passkey', mode: 'register', action: opts.action, csrfToken: opts.csrfToken, options: opts.options, button: 'Create a passkey', nameField: true })}
 ${alternative}${opts.back ? `<p><a href="${escapeHtml(opts.back.href)}">${escapeHtml(opts.back.label)}</a></p>` : ''}${PASSKEY_SCRIPTS}`,
+    band.style,
   );
-  return { status: opts.error ? (opts.status ?? 400) : 200, html, csp: passkeyCsp(opts.nonce) };
+  return { status: opts.error ? (opts.status ?? 400) : 200, html, csp: passkeyCsp(opts.nonce, band) };
 }
 
 /**
@@ -162,7 +166,10 @@ export function reverifyPage(opts: {
   password: boolean;
   error?: string;
   status?: number;
+  /** The organisation signed into (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const passkey = opts.passkeyOptions
     ? passkeyForm({
         id: 'passkey',
@@ -190,10 +197,11 @@ ${codeField({ label: 'Code from your authenticator app, or a recovery code', err
   const html = layout(
     "Confirm it's you",
     opts.nonce,
-    `<h1>Confirm it's you</h1><p>Changing your security devices needs a fresh confirmation first.</p>${generalError}
+    `${band.html}<h1>Confirm it's you</h1><p>Changing your security devices needs a fresh confirmation first.</p>${generalError}
 ${passkey}${code}${password}<p><a href="/account">Back to your account</a></p>${passkey ? PASSKEY_SCRIPTS : ''}`,
+    band.style,
   );
-  return { status: opts.error ? (opts.status ?? 401) : 200, html, csp: passkey ? passkeyCsp(opts.nonce) : csp(opts.nonce) };
+  return { status: opts.error ? (opts.status ?? 401) : 200, html, csp: passkey ? passkeyCsp(opts.nonce, band) : csp(opts.nonce, band) };
 }
 
 /** Setting up an authenticator app: the QR code, the secret typed out for who cannot scan, and a code to confirm. */
