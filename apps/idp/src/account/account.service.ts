@@ -6,6 +6,7 @@ import { NatsBus } from '@jit/messaging';
 import { FreshReadModel } from '../common/fresh-read-model';
 import { nonce, pageOutcome, type SsoOutcome } from '../common/outcome';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
+import type { PageOrganization } from '../sso/branding';
 import { accountPage, type PasswordFieldErrors } from '../sso/html';
 import { signInRefusal } from '../login/sign-in-messages';
 import { IDP_CONFIG, type IdpConfig } from '../config';
@@ -144,7 +145,7 @@ export class AccountService {
         csrfToken: s.csrfToken,
         codes,
         continueTo: { href: '/account', label: 'Back to your account' },
-        organization: this.fresh.readModel.organization(s.user.organizationId),
+        organization: this.organizationOf(s),
       }),
     };
   }
@@ -186,7 +187,7 @@ export class AccountService {
         csrfToken: s.csrfToken,
         codes,
         continueTo: { href: '/account', label: 'Back to your account' },
-        organization: this.fresh.readModel.organization(s.user.organizationId),
+        organization: this.organizationOf(s),
       }),
     };
   }
@@ -295,6 +296,11 @@ export class AccountService {
     });
   }
 
+  /** What the account pages show of the person's organisation: its name, logo and colour. */
+  private organizationOf(s: SignedIn): PageOrganization | null {
+    return this.fresh.readModel.organization(s.user.organizationId);
+  }
+
   private recentlyVerified(s: SignedIn): boolean {
     return recentlyVerified(s.user, Date.now(), this.config.IDP_REVERIFY_SECONDS * 1000);
   }
@@ -317,7 +323,7 @@ export class AccountService {
         password: !hasFactor,
         error,
         status,
-        organization: this.fresh.readModel.organization(s.user.organizationId),
+        organization: this.organizationOf(s),
       }),
     };
   }
@@ -335,7 +341,7 @@ export class AccountService {
       error,
       status,
       back: { href: '/account', label: 'Back to your account' },
-      organization: this.fresh.readModel.organization(s.user.organizationId),
+      organization: this.organizationOf(s),
     });
   }
 
@@ -352,7 +358,7 @@ export class AccountService {
       intro: 'Add a second step to your sign-in: a code from an authenticator app on your phone.',
       error,
       status,
-      organization: this.fresh.readModel.organization(s.user.organizationId),
+      organization: this.organizationOf(s),
     });
   }
 
@@ -376,7 +382,7 @@ export class AccountService {
         profile: profileRows(profile),
         sessions,
         securityDevices: securityDevicesSection({ csrfToken: s.csrfToken, factors: factors.filter((f) => f.confirmed), recoveryCodesLeft }),
-        organization: this.fresh.readModel.organization(s.user.organizationId),
+        organization: this.organizationOf(s),
         ...extra,
       }),
     };

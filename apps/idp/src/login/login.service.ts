@@ -307,14 +307,7 @@ export class LoginService {
       const how = { mfa: true, phishingResistant: true };
       if (registered.recoveryCodes.length === 0)
         return this.signedIn({ ...s, secondStep: undefined }, app, pending, step.userId, how, form.sourceIp);
-      const renewed = this.sessions.regenerate({ ...s, secondStep: undefined, user: this.newUser(step.userId, pending, how, s.user) });
-      const page = recoveryCodesPage({
-        nonce: nonce(),
-        csrfToken: renewed.csrfToken,
-        codes: registered.recoveryCodes,
-        continueTo: { action: '/login/continue', label: app ? `Continue to ${app.snapshot.name}` : 'Continue' },
-      });
-      return { kind: 'page', page, session: renewed };
+      return this.signedInShowingCodes(s, app, pending, step.userId, how, registered.recoveryCodes);
     });
   }
 
@@ -366,20 +359,7 @@ export class LoginService {
       }
       await this.mfaThrottle.succeeded(step.userId, s.id);
       if (!(await this.sessions.claim(s))) return finishedAlready();
-      // Signed in now; the codes are shown once, then "Continue" carries the sign-in on (continueSignIn).
-      const renewed = this.sessions.regenerate({
-        ...s,
-        secondStep: undefined,
-        user: this.newUser(step.userId, pending, { mfa: true, phishingResistant: false }, s.user),
-      });
-      const page = recoveryCodesPage({
-        nonce: nonce(),
-        csrfToken: renewed.csrfToken,
-        codes,
-        continueTo: { action: '/login/continue', label: app ? `Continue to ${app.snapshot.name}` : 'Continue' },
-        organization: this.organization(step.organizationId),
-      });
-      return { kind: 'page', page, session: renewed };
+      return this.signedInShowingCodes(s, app, pending, step.userId, { mfa: true, phishingResistant: false }, codes);
     });
   }
 
@@ -423,6 +403,29 @@ export class LoginService {
       this.sso.issue(renewed, pending, app, pending.requestId === null ? 'idp' : 'sp'),
     );
     return { ...outcome, session: renewed };
+  }
+
+  /**
+   * Signed in with a factor enrolled in this sign-in: the new recovery codes are shown once, then
+   * "Continue" carries the sign-in on (continueSignIn).
+   */
+  private signedInShowingCodes(
+    s: IdpSession,
+    app: ReadApplicationView | null,
+    pending: PendingSso,
+    userId: string,
+    how: { mfa: boolean; phishingResistant: boolean },
+    codes: string[],
+  ): SsoOutcome {
+    const renewed = this.sessions.regenerate({ ...s, secondStep: undefined, user: this.newUser(userId, pending, how, s.user) });
+    const page = recoveryCodesPage({
+      nonce: nonce(),
+      csrfToken: renewed.csrfToken,
+      codes,
+      continueTo: { action: '/login/continue', label: app ? `Continue to ${app.snapshot.name}` : 'Continue' },
+      organization: this.organization(pending.organizationId),
+    });
+    return { kind: 'page', page, session: renewed };
   }
 
   /**
