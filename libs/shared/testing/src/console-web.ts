@@ -10,7 +10,9 @@ const ROOT = join(__dirname, '../../../..');
 /**
  * Builds the console's SPA (Vite, a second or two) into a directory of this test's own, so that
  * test files running side by side never read each other's half-written build. The console is
- * started with CONSOLE_WEB_DIR set to the answer.
+ * started with CONSOLE_WEB_DIR set to the answer. Vite's process lock refuses a second build of
+ * the project while one runs (it guards a shared output directory); each build here writes its
+ * own, so two jest workers building at once bypass it.
  */
 export async function buildConsoleWeb(): Promise<string> {
   const outDir = await mkdtemp(join(tmpdir(), 'console-web-'));
@@ -24,6 +26,7 @@ export async function buildConsoleWeb(): Promise<string> {
       '--outDir',
       outDir,
       '--emptyOutDir',
+      '--bypass-lock',
       '--logLevel',
       'error',
     ],
