@@ -44,6 +44,22 @@ describe('FreshnessGate', () => {
     assert.deepEqual(answer.fresh === false && answer.lag, { S: 1 });
   });
 
+  it('counts the bounded wait from when the lookup answered, not from the arrival', async () => {
+    const { bus, pending } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('S', 3);
+    const gate = new FreshnessGate(bus, progress, [STREAM], 40);
+    const result = gate.check();
+    await tick();
+    // The lookup takes longer than the whole wait (a stream leader on a busy node)...
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    pending[0]?.resolve(4);
+    // ...and the consumer applies the event soon after the answer: still within the wait.
+    setTimeout(() => progress.complete('S', 4), 10);
+    const answer = await result;
+    assert.equal(answer.fresh, true, JSON.stringify(answer));
+  });
+
   it('does not let a caller reuse a lookup that was already on the wire when it arrived', async () => {
     const { bus, pending } = fakeBus();
     const progress = new ConsumerProgress();

@@ -18,7 +18,8 @@ export type FreshnessResult =
 /**
  * Proves that a consumer has applied everything its streams held when the caller arrived
  * (SECURITY.md, "Immediately" is a freshness contract). It asks each stream for its last
- * sequence and waits, a bounded time, for the applied floor to reach it.
+ * sequence and waits, a bounded time (`maxWaitMs`, counted once the targets are known), for the
+ * applied floor to reach it.
  *
  * With a scope (docs/decisions/0009-scoped-freshness.md), a stream the floor has not reached is
  * asked again for the last sequence on the scope's subjects (and on subjects published before
@@ -67,7 +68,10 @@ export class FreshnessGate {
         return { fresh: false, reason: `cannot reach NATS to confirm freshness (${describe(error)})`, lag: {} };
       }
     }
-    const deadline = started + this.maxWaitMs;
+    // The bound is on waiting for the consumer, from when the targets are known: the lookups'
+    // own round trips (to the stream's leader, on another node in a cluster) have their own
+    // timeout, and counting them here refused sign-ins the consumer was not late for.
+    const deadline = Date.now() + this.maxWaitMs;
     for (;;) {
       const lost = this.progress.suspension();
       if (lost !== null) return this.suspended(lost);
