@@ -107,4 +107,16 @@ describe('scopeFilters', () => {
     for (const subject of about('u2')) assert.ok(!filters.some((f) => matches(f, subject)), subject);
     assert.ok(!filters.some((f) => matches(f, eventSubject(Rejected, { organizationId: 'o1', userId: 'u1' }))));
   });
+
+  it("puts each call's own values into the shapes worked out by an earlier call", () => {
+    const events = [UserCreated, UserDeleted, UserLocked, Added, Removed];
+    assert.deepEqual(scopeFilters(STREAM, events, { userId: 'u1' }).sort(), ['d.membership.*.v1.*.u1.*', 'd.user.*.v1.*.u1']);
+    assert.deepEqual(scopeFilters(STREAM, events, { userId: 'u2' }).sort(), ['d.membership.*.v1.*.u2.*', 'd.user.*.v1.*.u2']);
+    // Another set of fields given is another shape, not the first one's.
+    assert.deepEqual(scopeFilters(STREAM, events, { userId: 'u3', organizationId: 'o1' }).sort(), [
+      'd.membership.*.v1.o1.u3.*',
+      'd.user.*.v1.o1.u3',
+    ]);
+    assert.deepEqual(scopeFilters(STREAM, events, { organizationId: 'o2' }).sort(), ['d.membership.*.v1.o2.*.*', 'd.user.*.v1.o2.*']);
+  });
 });
