@@ -168,7 +168,7 @@ export function scopeFilters(stream: StreamContract, events: readonly EventContr
     .filter((field) => values[field] !== undefined)
     .sort();
   let shapes = filterShapes.get(events);
-  if (!shapes) filterShapes.set(events, (shapes = new Map()));
+  if (!shapes) filterShapes.set(events, (shapes = new Map<string, string[][]>()));
   const key = `${stream.name}|${given.join(',')}`;
   let shape = shapes.get(key);
   if (!shape) shapes.set(key, (shape = mergedFilters(stream, events, new Set(given))));
