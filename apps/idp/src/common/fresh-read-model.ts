@@ -45,7 +45,7 @@ export class FreshReadModel {
   }
 
   check(about?: DecisionSubject): ReturnType<FreshnessGate['check']> {
-    return this.freshness.check(about ? decisionScope(about) : undefined);
+    return this.freshness.check(about ? decisionScope(about, this.readModel) : undefined);
   }
 
   /** The application at this address, if it exists and is switched on. */

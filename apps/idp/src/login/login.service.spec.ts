@@ -221,8 +221,12 @@ describe('LoginService.portal: an organisation sign-in link', () => {
 
   it('makes no session for an organisation the IdP does not know, and one for a known one', async () => {
     const sessions = new SessionStore(60_000, 3_600_000, { pendingMs: 600_000, maxPending: 100 });
+    const checked: unknown[] = [];
     const fresh = {
-      requireFresh: () => Promise.resolve(),
+      requireFresh: (about: unknown) => {
+        checked.push(about);
+        return Promise.resolve();
+      },
       readModel: { knowsOrganization: (id: string) => id === KNOWN },
     } as unknown as FreshReadModel;
     const service = new LoginService(
@@ -247,6 +251,9 @@ describe('LoginService.portal: an organisation sign-in link', () => {
     const known = await service.portal(undefined, KNOWN);
     assert.deepEqual(known.kind === 'redirect' && [known.location, known.session?.pending?.organizationId], ['/login', KNOWN]);
     assert.equal(sessions.pendingCount, 1);
+    // Only whether the organisation exists is decided: its events, not every organisation's.
+    assert.deepEqual(checked.at(-1), { organisationExists: KNOWN });
+    assert.deepEqual(checked[0], { organisationExists: UNKNOWN });
     void sessions.onApplicationShutdown();
   });
 });

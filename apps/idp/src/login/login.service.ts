@@ -532,7 +532,7 @@ export class LoginService {
       // The organisation's sign-in link (/?organization=<id>): sign in, then come back here. No
       // session is made for an organisation the IdP does not know: that link leads nowhere.
       try {
-        await this.fresh.requireFresh();
+        await this.fresh.requireFresh({ organisationExists: organizationId });
       } catch (error) {
         if (error instanceof Refusal) return pageOutcome(error.status, error.title, error.message);
         throw error;

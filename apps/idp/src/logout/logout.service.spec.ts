@@ -48,6 +48,8 @@ describe('Single Logout and signing out of the IdP: what ends, who is told, and 
   let idpKey: SigningCredentials;
   let sessions: SessionStore;
   let loggedOut: string[];
+  /** What each freshness check was asked to cover. */
+  let checked: unknown[];
 
   beforeAll(async () => {
     const [sp, other, idp] = await Promise.all([
@@ -68,6 +70,7 @@ describe('Single Logout and signing out of the IdP: what ends, who is told, and 
   const setUp = (wiki: { spSigningCertificates: string[]; singleLogoutUrl?: string | null }, others = false) => {
     sessions = new SessionStore(60_000, 3_600_000);
     loggedOut = [];
+    checked = [];
     const apps = new Map<string, ReadApplicationView>([
       [
         APP,
@@ -93,7 +96,10 @@ describe('Single Logout and signing out of the IdP: what ends, who is told, and 
       [CHAT, { id: CHAT, organizationId: ORG, snapshot: testApplicationSnapshot({ name: 'Chat', singleLogoutUrl: null }) }],
     ]);
     const fresh = {
-      requireFresh: () => Promise.resolve(),
+      requireFresh: (about: unknown) => {
+        checked.push(about);
+        return Promise.resolve();
+      },
       activeApplication: (id: string) => apps.get(id),
       readModel: { application: (id: string) => apps.get(id) ?? null },
     } as unknown as FreshReadModel;
@@ -238,6 +244,17 @@ describe('Single Logout and signing out of the IdP: what ends, who is told, and 
       assert.equal(`${toWiki.origin}${toWiki.pathname}`, `${SP}/slo`);
       assert.ok(toWiki.searchParams.has('SAMLResponse'));
       assert.equal(toWiki.searchParams.get('RelayState'), 'rs');
+    });
+
+    it("waits for the application's events and those of the session's applications, whose SLO addresses the walk reads", async () => {
+      const { send } = setUp({ spSigningCertificates: [spKey.certificatePem] }, true);
+      await send(signed(logoutRequest('ada@example.com'), spKey));
+      // A browser signed in nowhere: the application alone.
+      await send(signed(logoutRequest('ada@example.com'), spKey), sessions.create());
+      assert.deepEqual(checked, [
+        { applicationId: APP, otherApplications: [APP, CRM, CHAT] },
+        { applicationId: APP, otherApplications: [] },
+      ]);
     });
   });
 

@@ -45,7 +45,12 @@ export class LogoutService {
     return this.refusals.guard(
       who,
       async () => {
-        await this.fresh.requireFresh();
+        // The application (on, its certificates, its SLO address) and the session's others: when
+        // the request ends the session, the sign-out walk reads their SLO addresses. Nothing else.
+        await this.fresh.requireFresh({
+          applicationId: input.applicationId,
+          otherApplications: [...(input.session?.applications?.keys() ?? [])],
+        });
         const app = this.fresh.activeApplication(input.applicationId);
         const context = { appName: app.snapshot.name, flow: 'slo' as const };
         // Front-channel: whoever's browser carries the request is logged out, so only a request the SP

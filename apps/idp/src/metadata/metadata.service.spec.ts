@@ -17,10 +17,13 @@ describe('MetadataService: SingleLogoutService only for an application that does
     certificatePem = (await generateSigningCredentials('idp.example.com')).certificatePem;
   });
 
-  const metadataFor = (singleLogoutUrl: string | null) => {
+  const metadataFor = (singleLogoutUrl: string | null, checked: unknown[] = []) => {
     const app = { id: APP, organizationId: ORG, snapshot: testApplicationSnapshot({ singleLogoutUrl }) };
     const fresh = {
-      requireFreshForApi: () => Promise.resolve(),
+      requireFreshForApi: (about: unknown) => {
+        checked.push(about);
+        return Promise.resolve();
+      },
       readModel: { application: () => app, applicationsOf: () => [app] },
     } as unknown as FreshReadModel;
     const keys = { publishedCertificates: () => Promise.resolve([certificatePem]) } as unknown as SigningKeysService;
@@ -48,5 +51,13 @@ describe('MetadataService: SingleLogoutService only for an application that does
       ),
       xml ?? '',
     );
+  });
+
+  it("waits only for what it is built from: the application's events; the organisation's applications and its existence (its console)", async () => {
+    const checked: unknown[] = [];
+    const service = metadataFor(null, checked);
+    await service.application(APP);
+    await service.organization(ORG);
+    assert.deepEqual(checked, [{ applicationId: APP }, { applicationsOf: ORG, organisationExists: ORG }]);
   });
 });

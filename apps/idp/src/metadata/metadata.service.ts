@@ -15,8 +15,9 @@ export class MetadataService {
     private readonly keys: SigningKeysService,
   ) {}
 
+  /** Decided from the application's own events; the signing keys are the IdP's own rows. */
   async application(applicationId: string): Promise<string | null> {
-    await this.fresh.requireFreshForApi();
+    await this.fresh.requireFreshForApi({ applicationId });
     const app = this.fresh.readModel.application(applicationId);
     if (!app) return null;
     return buildIdpMetadata(this.descriptor(app, await this.keys.publishedCertificates(app.organizationId)));
@@ -24,7 +25,8 @@ export class MetadataService {
 
   /** An organisation's metadata: one EntityDescriptor per active application, its keys in each. */
   async organization(organizationId: string): Promise<string | null> {
-    await this.fresh.requireFreshForApi();
+    // Its catalog applications, and its console's, which the organisation's existence brings.
+    await this.fresh.requireFreshForApi({ applicationsOf: organizationId, organisationExists: organizationId });
     const apps = this.fresh.readModel.applicationsOf(organizationId);
     if (apps.length === 0) return null;
     const certificatePems = await this.keys.publishedCertificates(organizationId);

@@ -165,6 +165,29 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
     assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false);
   });
 
+  it('places an application id for good, and an organisation: a deletion and a resync leave them where they were (scoped freshness relies on it)', async () => {
+    assert.equal(rm.applicationKind('a1'), 'catalog');
+    assert.equal(rm.applicationKind(consoleApplicationId(ORG)), 'console');
+    assert.equal(rm.applicationKind(consoleApplicationId(OTHER_ORG)), null, 'the console of an organisation it has not heard of');
+    assert.equal(rm.applicationKind('never-heard-of'), null);
+    assert.equal(rm.knowsOrganization(OTHER_ORG), false);
+    await rm.applyVersioned('rm_applications', { id: 'a1' }, { organization_id: ORG, version: 2, deleted: true, snapshot: null });
+    snapshots = { [CatalogSnapshot.applications.subject]: [], [CatalogSnapshot.bindings.subject]: [] };
+    await rm.resyncCatalog();
+    snapshots = {
+      [DirectorySnapshot.organizations.subject]: [],
+      [DirectorySnapshot.users.subject]: [],
+      [DirectorySnapshot.groups.subject]: [],
+      [DirectorySnapshot.memberships.subject]: [],
+    };
+    await rm.resyncDirectory();
+    assert.equal(rm.application('a1'), null);
+    assert.equal(rm.applicationKind('a1'), 'catalog');
+    assert.equal(rm.applicationKind('app-old'), 'catalog');
+    assert.equal(rm.knowsOrganization(ORG), true);
+    assert.equal(rm.applicationKind(consoleApplicationId(ORG)), 'console');
+  });
+
   describe('the admin console, an application of every organisation the read model knows', () => {
     const CONSOLE = consoleApplicationId(ORG);
     const role = (version: number, adminRole: 'administrator' | 'read-only' | null, userId = 'u1') =>

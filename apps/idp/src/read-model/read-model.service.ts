@@ -489,9 +489,23 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
     return row && !row.deleted ? row.branding : null;
   }
 
-  /** Whether any user, group or application of this organisation has reached the read model. */
+  /**
+   * Whether any user, group or application of this organisation has reached the read model. Once
+   * true, true for good: nothing removes an organisation from `organizations` (a scoped freshness
+   * check relies on it, consumed-streams.ts KnownEntities).
+   */
   knowsOrganization(organizationId: string): boolean {
     return this.organizations.has(organizationId);
+  }
+
+  /**
+   * Whether the id is a catalog application's (a row of it, deleted or not: a deletion and a
+   * resync leave a tombstone) or the console of an organisation known here, or neither yet.
+   * Either answer is for good, like knowsOrganization's.
+   */
+  applicationKind(applicationId: string): 'catalog' | 'console' | null {
+    if (this.consoleOrganizations.has(applicationId)) return 'console';
+    return this.applications.has(applicationId) ? 'catalog' : null;
   }
 
   /** Every active application of an organisation, the console among them, by name (its metadata). */
