@@ -159,17 +159,18 @@ export function defineStream(name: string, subjects: readonly string[], events: 
  * other event type of the stream: fewer lookups, never a wider one.
  *
  * The IdP asks this at every sign-in (a profile put the merging at 9% of its CPU per SSO), so the
- * merged shapes are worked out once per (stream, events, fields given), with a placeholder per
- * field, and only the values are put in per call. A placeholder never equals another token, as
- * an entity's id never equals a type's token or another entity's id: the same merges happen.
+ * merged shapes are worked out once per (stream, event types, fields given), with a placeholder
+ * per field, and only the values are put in per call. A placeholder never equals another token,
+ * as an entity's id never equals a type's token or another entity's id: the same merges happen.
+ * The shapes are keyed by the types' names, not by the array: callers may build that per call.
  */
 export function scopeFilters(stream: StreamContract, events: readonly EventContract[], values: Readonly<Record<string, string>>): string[] {
   const given = Object.keys(values)
     .filter((field) => values[field] !== undefined)
     .sort();
-  let shapes = filterShapes.get(events);
-  if (!shapes) filterShapes.set(events, (shapes = new Map<string, string[][]>()));
-  const key = `${stream.name}|${given.join(',')}`;
+  let shapes = filterShapes.get(stream);
+  if (!shapes) filterShapes.set(stream, (shapes = new Map<string, string[][]>()));
+  const key = `${events.map((e) => e.subject).join(',')}|${given.join(',')}`;
   let shape = shapes.get(key);
   if (!shape) shapes.set(key, (shape = mergedFilters(stream, events, new Set(given))));
   return [...new Set(shape.map((tokens) => tokens.map((t) => (t.startsWith(PLACEHOLDER) ? values[t.slice(1)] : t)).join('.')))];
@@ -177,7 +178,8 @@ export function scopeFilters(stream: StreamContract, events: readonly EventContr
 
 /** Marks a token of a filter shape as the value of the scope field named after it. */
 const PLACEHOLDER = '\u0000';
-const filterShapes = new WeakMap<readonly EventContract[], Map<string, string[][]>>();
+/** By stream, then event types and fields given: as many as the code has calls of scopeFilters with constant arguments. */
+const filterShapes = new WeakMap<StreamContract, Map<string, string[][]>>();
 
 function mergedFilters(stream: StreamContract, events: readonly EventContract[], given: ReadonlySet<string>): string[][] {
   const chosen = new Set(events.map((e) => e.subject));
