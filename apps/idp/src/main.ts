@@ -4,7 +4,7 @@ import { IDP_STREAM } from '@jit/idp-contracts';
 import { runMain, runService } from '@jit/service';
 import { AppModule, IDP_SCHEMA } from './app.module';
 import { loadIdpConfig } from './config';
-import { IDP_CONSUMES } from './read-model/consumed-streams';
+import { IDP_APPLY_CONCURRENCY, IDP_CONSUMES } from './read-model/consumed-streams';
 
 runMain(async () => {
   const config = loadIdpConfig();
@@ -15,6 +15,7 @@ runMain(async () => {
     schema: IDP_SCHEMA,
     produces: [IDP_STREAM],
     consumes: IDP_CONSUMES,
+    applyConcurrency: IDP_APPLY_CONCURRENCY,
     module: (bus) => AppModule.register(config, bus),
     configure: async (app) => {
       await app.register(fastifyCookie);

@@ -6,6 +6,15 @@ import { isSubjectToken, scopeFilters, type EventContract, type FreshnessScope, 
 export const IDP_CONSUMES = [DIRECTORY_STREAM, CATALOG_STREAM] as const;
 
 /**
+ * Events of one stream the IdP applies at once. Each handler is a versioned upsert of one row
+ * (read-model.handler.ts), so any order gives the same read model (a nak'd event already comes
+ * back after later ones), and ReadModelService writes those in flight together, a statement per
+ * table. As many as the consumer pulls at a time: a bulk call's events go in a few statements
+ * instead of one each (docs/performance.md, "Bulk membership").
+ */
+export const IDP_APPLY_CONCURRENCY = 256;
+
+/**
  * Every event of the consumed streams, by what it can change in a decision for (person,
  * application, organisation) (docs/decisions/0009-scoped-freshness.md). A scoped freshness check
  * waits for the events of the classes its decision has: `person` (the person's state, admin role

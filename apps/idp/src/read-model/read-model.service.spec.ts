@@ -4,9 +4,9 @@ import { CatalogSnapshot } from '@jit/catalog-contracts';
 import { DirectorySnapshot, type UserProfile } from '@jit/directory-contracts';
 import type { NatsBus } from '@jit/messaging';
 import { consoleApplicationId } from '@jit/idp-contracts';
-import { TOMBSTONE_VERSION } from '@jit/persistence';
+import { TOMBSTONE_VERSION, type VersionedRow } from '@jit/persistence';
 import { ConsoleApplication } from './console-application';
-import { ReadModelService, rows } from './read-model.service';
+import { ReadModelService, rows, type ReadModelTable } from './read-model.service';
 
 const ORG = '11111111-1111-4111-8111-111111111111';
 const OTHER_ORG = '22222222-2222-4222-8222-222222222222';
@@ -386,6 +386,234 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
       const facts = loaded.authorisation(ORG, id('u', u), 'a1');
       assert.equal(facts.granted, true, `user ${u}`);
       assert.equal(facts.groupNames.length, 10, `user ${u}`);
+    }
+  });
+});
+
+/**
+ * The transport hands the IdP many events of a stream at once (IDP_APPLY_CONCURRENCY): their writes
+ * go together, a statement per table, and each event is acked only once its own row is written
+ * and in memory.
+ */
+describe('ReadModelService: events applied together', () => {
+  const USER_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
+  const USER_B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
+  const GROUP = 'cccccccc-cccc-4ccc-8ccc-cccccccccccc';
+  const APP = 'dddddddd-dddd-4ddd-8ddd-dddddddddddd';
+
+  /** A database whose INSERTs wait until the test lets each one finish (or fail). */
+  function heldDatabase() {
+    const statements: { sql: string; parameters: unknown[] }[] = [];
+    const waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
+    let holding = false;
+    let slow = false;
+    const dataSource = {
+      query: (sql: string, parameters: unknown[] = []) => {
+        if (!sql.startsWith('INSERT')) return Promise.resolve([]);
+        statements.push({ sql, parameters });
+        if (slow) return new Promise((resolve) => setTimeout(() => resolve([]), 1));
+        if (!holding) return Promise.resolve([]);
+        return new Promise<unknown>((resolve, reject) => waiting.push({ resolve: () => resolve([]), reject }));
+      },
+    } as unknown as DataSource;
+    return {
+      dataSource,
+      statements,
+      hold: () => (holding = true),
+      /** Every statement takes a while: calls meanwhile gather into the next one. */
+      slow: () => (slow = true),
+      /** Finishes the oldest statement still on its way. */
+      finish: () => waiting.shift()?.resolve(),
+      fail: (error: Error) => waiting.shift()?.reject(error),
+      /** The tuples of an INSERT: `($1, $2, ...)` groups. */
+      tuples: (i: number) => (statements[i]?.sql.match(/\(\$\d+(, \$\d+)*\)/g) ?? []).length,
+    };
+  }
+  const tick = () => new Promise((resolve) => setImmediate(resolve));
+  const readModel = async (dataSource: DataSource) => {
+    const rm = new ReadModelService(dataSource, {} as NatsBus, new ConsoleApplication('https://console.example.com'));
+    await rm.onModuleInit();
+    return rm;
+  };
+  const membership = (userId: string, version: number, active: boolean) =>
+    rows.membership({ groupId: GROUP, userId, organizationId: ORG, version, active });
+
+  it('writes the calls that arrive while a statement is on its way in one statement per table, and resolves each once in memory', async () => {
+    const db = heldDatabase();
+    const rm = await readModel(db.dataSource);
+    db.hold();
+    const first = rm.write('rm_memberships', membership(USER_A, 1, true));
+    await tick();
+    assert.equal(db.statements.length, 1, 'a lone call waits for nothing');
+    const settled: string[] = [];
+    const together = [
+      rm.write('rm_memberships', membership(USER_B, 1, true)).then(() => settled.push('b')),
+      rm.write('rm_groups', rows.group({ groupId: GROUP, organizationId: ORG, version: 1, name: 'Eng' })).then(() => settled.push('group')),
+      rm
+        .write('rm_bindings', rows.binding({ applicationId: APP, groupId: GROUP, organizationId: ORG, version: 1, active: true }))
+        .then(() => settled.push('binding')),
+    ];
+    await tick();
+    // Other tables have statements of their own, at once.
+    assert.equal(db.statements.length, 3);
+    db.finish();
+    await first;
+    await tick();
+    assert.equal(db.statements.length, 4, 'the membership that waited goes in the next statement');
+    assert.equal(settled.includes('b'), false, 'not resolved before its own statement is done');
+    assert.equal(rm.authorisation(ORG, USER_B, APP).groupNames.length, 0, 'not in memory before its row is written either');
+    db.finish();
+    db.finish();
+    db.finish();
+    await Promise.all(together);
+    assert.deepEqual(rm.authorisation(ORG, USER_B, APP).groupNames, ['Eng']);
+  });
+
+  it('keeps the newest version of a key given twice in one statement, in the row and in memory, whichever came first', async () => {
+    for (const order of [
+      [2, 1],
+      [1, 2],
+    ]) {
+      const db = heldDatabase();
+      const rm = await readModel(db.dataSource);
+      await rm.write('rm_groups', rows.group({ groupId: GROUP, organizationId: ORG, version: 1, name: 'Eng' }));
+      await rm.write('rm_bindings', rows.binding({ applicationId: APP, groupId: GROUP, organizationId: ORG, version: 1, active: true }));
+      db.hold();
+      const opener = rm.write('rm_memberships', membership(USER_B, 1, false));
+      const versions = order.map((version) => rm.write('rm_memberships', membership(USER_A, version, version === 1)));
+      await tick();
+      db.finish();
+      await opener;
+      await tick();
+      const statement = db.statements.at(-1);
+      assert.equal(db.tuples(db.statements.length - 1), 1, 'one row per key: ON CONFLICT cannot touch a row twice');
+      assert.ok(statement?.parameters.includes(2), 'the newer version is the one written');
+      assert.ok(statement?.parameters.includes(false), "and with the newer version's values");
+      db.finish();
+      await Promise.all(versions);
+      // Version 2 removed the membership, version 1 added it: the removal stands.
+      assert.deepEqual(rm.authorisation(ORG, USER_A, APP).groupNames, [], `arrival order ${order.join(', ')}`);
+    }
+  });
+
+  it("writes rows of one table with different columns (a group's deletion names no name) in a statement each", async () => {
+    const db = heldDatabase();
+    const rm = await readModel(db.dataSource);
+    db.hold();
+    const opener = rm.write('rm_groups', rows.group({ groupId: 'other', organizationId: ORG, version: 1, name: 'Ops' }));
+    const named = rm.write('rm_groups', rows.group({ groupId: GROUP, organizationId: ORG, version: 1, name: 'Eng' }));
+    const deleted = rm.applyVersioned('rm_groups', { id: 'gone' }, { organization_id: ORG, version: 2, deleted: true });
+    await tick();
+    db.finish();
+    await opener;
+    await tick();
+    assert.equal(db.statements.length, 2);
+    assert.match(db.statements[1]?.sql ?? '', /"name"/);
+    db.finish();
+    await tick();
+    assert.equal(db.statements.length, 3);
+    assert.doesNotMatch(db.statements[2]?.sql ?? '', /"name"/);
+    db.finish();
+    await Promise.all([named, deleted]);
+  });
+
+  it('fails every call of a statement that fails, changing nothing in memory; the next statement is unaffected', async () => {
+    const db = heldDatabase();
+    const rm = await readModel(db.dataSource);
+    await rm.write('rm_groups', rows.group({ groupId: GROUP, organizationId: ORG, version: 1, name: 'Eng' }));
+    await rm.write('rm_bindings', rows.binding({ applicationId: APP, groupId: GROUP, organizationId: ORG, version: 1, active: true }));
+    db.hold();
+    const opener = rm.write('rm_memberships', membership(USER_B, 1, true));
+    const batch = [rm.write('rm_memberships', membership(USER_A, 1, true)), rm.write('rm_memberships', membership(USER_B, 2, false))];
+    await tick();
+    db.finish();
+    await opener;
+    await tick();
+    db.fail(new Error('connection terminated'));
+    const outcomes = await Promise.allSettled(batch);
+    assert.deepEqual(
+      outcomes.map((o) => o.status),
+      ['rejected', 'rejected'],
+    );
+    assert.deepEqual(rm.authorisation(ORG, USER_A, APP).groupNames, [], 'a failed write is not in memory');
+    assert.deepEqual(rm.authorisation(ORG, USER_B, APP).groupNames, ['Eng'], "nor is the failed removal: the opener's add stands");
+    // Their events are nak'd and come again: the retry goes through.
+    const retried = [rm.write('rm_memberships', membership(USER_A, 1, true)), rm.write('rm_memberships', membership(USER_B, 2, false))];
+    await tick();
+    db.finish();
+    await tick();
+    db.finish();
+    await Promise.all(retried);
+    assert.deepEqual(rm.authorisation(ORG, USER_A, APP).groupNames, ['Eng']);
+    assert.deepEqual(rm.authorisation(ORG, USER_B, APP).groupNames, []);
+  });
+
+  it('gives the same read model whatever order the events of a batch are applied in', async () => {
+    const users = Array.from({ length: 6 }, (_, i) => `eeeeeeee-eeee-4eee-8eee-00000000000${i}`);
+    const profileOf = (i: number, state: UserProfile['state']) => ({ ...profile(state), username: `user${i}` });
+    // A stream of events: creations, changes, a rename, deletions, adds and removes of the same pairs.
+    const events: { table: ReadModelTable; row: VersionedRow }[] = [
+      { table: 'rm_groups', row: rows.group({ groupId: GROUP, organizationId: ORG, version: 1, name: 'Eng' }) },
+      { table: 'rm_groups', row: rows.group({ groupId: 'old', organizationId: ORG, version: 1, name: 'Old' }) },
+      {
+        table: 'rm_applications',
+        row: rows.application({ applicationId: APP, organizationId: ORG, version: 1, application: snapshot() as never }),
+      },
+      { table: 'rm_bindings', row: rows.binding({ applicationId: APP, groupId: GROUP, organizationId: ORG, version: 1, active: true }) },
+      { table: 'rm_bindings', row: rows.binding({ applicationId: APP, groupId: 'old', organizationId: ORG, version: 1, active: true }) },
+      ...users.flatMap((userId, i) => [
+        { table: 'rm_users' as const, row: rows.user({ userId, organizationId: ORG, version: 1, user: profileOf(i, 'ACTIVATED') }) },
+        {
+          table: 'rm_memberships' as const,
+          row: rows.membership({ groupId: GROUP, userId, organizationId: ORG, version: 1, active: true }),
+        },
+        {
+          table: 'rm_memberships' as const,
+          row: rows.membership({ groupId: 'old', userId, organizationId: ORG, version: 1, active: true }),
+        },
+        {
+          table: 'rm_memberships' as const,
+          row: rows.membership({ groupId: GROUP, userId, organizationId: ORG, version: 2, active: i % 2 === 0 }),
+        },
+        {
+          table: 'rm_users' as const,
+          row: rows.user({ userId, organizationId: ORG, version: 2, user: profileOf(i, i === 3 ? 'SUSPENDED' : 'ACTIVATED') }),
+        },
+      ]),
+      { table: 'rm_groups', row: rows.group({ groupId: GROUP, organizationId: ORG, version: 2, name: 'Engineering' }) },
+      { table: 'rm_groups', row: { keys: { id: 'old' }, values: { organization_id: ORG, version: 2, deleted: true } } },
+      {
+        table: 'rm_users',
+        row: { keys: { id: users[5] ?? '' }, values: { organization_id: ORG, version: 3, deleted: true, profile: null } },
+      },
+    ];
+    const view = (rm: ReadModelService) =>
+      users.map((userId) => ({
+        facts: rm.authorisation(ORG, userId, APP),
+        portal: rm.applicationsFor(ORG, userId).map((a) => a.id),
+        profile: rm.profile(ORG, userId),
+      }));
+
+    const inOrder = await readModel(heldDatabase().dataSource);
+    for (const { table, row } of events) await inOrder.write(table, row);
+    const expected = view(inOrder);
+    assert.deepEqual(
+      expected.map((v) => v.facts.groupNames),
+      [['Engineering'], [], ['Engineering'], [], ['Engineering'], []],
+      'the stream in order: the fixture means something',
+    );
+
+    // Shuffled, all at once, over statements that take their time: the order of a batch in flight.
+    let seed = 7;
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let round = 0; round < 20; round++) {
+      const shuffled = [...events].sort(() => random() - 0.5);
+      const db = heldDatabase();
+      const rm = await readModel(db.dataSource);
+      db.slow();
+      await Promise.all(shuffled.map(({ table, row }) => rm.write(table, row)));
+      assert.ok(db.statements.length < events.length, 'written together, not one statement per event');
+      assert.deepEqual(view(rm), expected, `round ${round}`);
     }
   });
 });

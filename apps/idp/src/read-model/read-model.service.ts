@@ -3,9 +3,10 @@ import { DataSource } from 'typeorm';
 import { ApplicationSnapshot, CatalogSnapshot } from '@jit/catalog-contracts';
 import { describe, NatsBus, readSnapshot, type ResyncResult, type SnapshotItemOf } from '@jit/messaging';
 import {
+  GroupCommit,
   SNAPSHOT_BATCH_ROWS,
+  UPSERT_BATCH_ROWS,
   replaceFromSnapshot,
-  upsertIfNewer,
   upsertManyIfNewer,
   type SnapshotReplacement,
   type VersionedRow,
@@ -177,6 +178,11 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
    * its own copy of the same string, and a million memberships would otherwise hold a million.
    */
   private readonly ids = new Map<string, string>();
+  /**
+   * Per table: the versioned writes of events in their handlers at once, one statement per batch
+   * (the transport hands the IdP up to IDP_APPLY_CONCURRENCY events of a stream at once).
+   */
+  private readonly writes = new Map<ReadModelTable, GroupCommit<VersionedRow, void>>();
   private adminRolesBackfilled = false;
   private organizationsBackfilled = false;
   private stopped = false;
@@ -307,12 +313,38 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   }
 
   /**
-   * Writes a row only if it is new or the event's version is newer than the stored one, in one
-   * statement: replays are no-ops and an older event arriving late never overwrites a newer one.
+   * Writes a row only if it is new or the event's version is newer than the stored one: replays
+   * are no-ops and an older event arriving late never overwrites a newer one. Calls that arrive
+   * while the table's previous statement is on its way go together in the next one (a group
+   * commit); each resolves once its row is in PostgreSQL and in memory, and a failed statement
+   * fails every call in it (their events are nak'd and come again).
    */
   async applyVersioned(table: ReadModelTable, keys: Record<string, string>, values: Row & { version: number }): Promise<void> {
-    await upsertIfNewer(this.dataSource, { schema: 'idp', name: table }, keys, values);
-    this.remember(table, keys, values);
+    let writes = this.writes.get(table);
+    if (!writes) this.writes.set(table, (writes = new GroupCommit((batch) => this.writeBatch(table, batch), UPSERT_BATCH_ROWS)));
+    await writes.submit({ keys, values: values as VersionedRow['values'] });
+  }
+
+  /**
+   * One group commit's rows: a statement per set of columns (a group's deletion names no name,
+   * its creation does), then memory in arrival order. The same key twice keeps its newest version
+   * in both, as one after the other would have.
+   */
+  private async writeBatch(table: ReadModelTable, batch: readonly VersionedRow[]): Promise<void[]> {
+    const byColumns = new Map<string, VersionedRow[]>();
+    for (const row of batch) {
+      const columns = [...Object.keys(row.keys), ...Object.keys(row.values)].join(',');
+      let rows = byColumns.get(columns);
+      if (!rows) byColumns.set(columns, (rows = []));
+      // A value left undefined is written as NULL, as a statement of its own would have.
+      rows.push({
+        keys: row.keys,
+        values: Object.fromEntries(Object.entries(row.values).map(([c, v]) => [c, v ?? null])) as VersionedRow['values'],
+      });
+    }
+    for (const rows of byColumns.values()) await upsertManyIfNewer(this.dataSource, { schema: 'idp', name: table }, rows);
+    for (const row of batch) this.remember(table, row.keys, row.values);
+    return batch.map(() => undefined);
   }
 
   write(table: ReadModelTable, row: VersionedRow): Promise<void> {

@@ -5,6 +5,7 @@ import { AckPolicy, DeliverPolicy, type Consumer, type ConsumerInfo, type Consum
 import type { Msg, Subscription } from '@nats-io/nats-core';
 import { isObservable, lastValueFrom } from 'rxjs';
 import { contractOfSubject, contractsByType, scopeMatches, type EventContract, type RpcContract, type StreamContract } from './contract';
+import { ApplyLane } from './apply-lane';
 import { type NatsBus, decodeJson, describe, refusalReason, type RpcReply } from './bus';
 import { type ConsumerProgress } from './consumer-progress';
 import type { ConsumerPositions } from './consumer-positions';
@@ -56,6 +57,16 @@ export interface BusTransportOptions {
   consumerName?: string;
   /** How long the server keeps a consumer nobody pulls from (a process killed, say) before it deletes it. */
   inactiveThresholdMs?: number;
+  /**
+   * How many delivered events of one stream may be in their handlers at once; each is acked when
+   * its own handler resolves. 1 (the default) applies them one at a time, in stream order. More
+   * is for a service whose every handler gives the same state in any order, as the redelivery of
+   * a nak'd event after later ones already requires of all of them, and whose handlers do not
+   * conflict when they run together: the IdP's read model, versioned upserts of one row each
+   * (docs/performance.md, "Bulk membership"). The applied floor stays exact either way: it moves
+   * only over contiguous sequences whose handlers resolved.
+   */
+  applyConcurrency?: number;
 }
 
 /** A consumer left by a process killed without a word is deleted by the server after this (it holds nothing anybody waits for). */
@@ -80,8 +91,8 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   private readonly subscriptions: Subscription[] = [];
   private readonly consumers: ConsumerMessages[] = [];
   private readonly loops: Promise<void>[] = [];
-  /** Per stream: the work on its state, one piece at a time (deliveries, and the stall checks between them). */
-  private readonly lanes = new Map<string, Promise<void>>();
+  /** Per stream: the work on its state (deliveries, and the resyncs and stall checks that run alone between them). */
+  private readonly lanes = new Map<string, ApplyLane>();
   private readonly timers: NodeJS.Timeout[] = [];
   /** Per stream: the name of its consumer once made again (remake), and how many were made again. */
   private readonly names = new Map<string, string>();
@@ -90,8 +101,12 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   private readonly current = new Map<string, ConsumerMessages>();
   /** Per stream: why its consumer is to be made again (set by whoever closed its deliveries for that). */
   private readonly remakeWhy = new Map<string, string>();
-  /** Per stream: the floor + 1 the last time a delivery of exactly that sequence came. */
-  private readonly deliveredNext = new Map<string, number>();
+  /**
+   * Per stream: sequences above the floor that were delivered and are not finished yet (in their
+   * handlers, or nak'd for a retry). The stall check asks it whether the one the floor waits for
+   * ever arrived.
+   */
+  private readonly arrived = new Map<string, Set<number>>();
   private closing = false;
   /** The name of this process's consumer on each stream it consumes. */
   readonly consumerName: string;
@@ -129,7 +144,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     this.closing = true;
     for (const timer of this.timers.splice(0)) clearInterval(timer);
     for (const consumer of this.consumers.splice(0)) await consumer.close();
-    await Promise.allSettled([...this.loops.splice(0), ...this.lanes.values()]);
+    await Promise.allSettled([...this.loops.splice(0), ...[...this.lanes.values()].map((lane) => lane.idle())]);
     const { bus } = this.options;
     for (const stream of this.options.consumes ?? [])
       await bus.jsm.consumers.delete(bus.naming.stream(stream.name), this.nameOf(stream)).catch(() => undefined);
@@ -258,15 +273,25 @@ export class BusTransport extends Server implements CustomTransportStrategy {
           }
         }
       })().catch(() => undefined);
-      // One message at a time, in stream order: the applied floor then means "everything up to here".
+      // Up to the lane's width in their handlers at once (one, in stream order, unless the service
+      // says its handlers need no order); the delivery bookkeeping stays in delivery order. The
+      // applied floor means "everything up to here" either way: it closes only over finished sequences.
+      const lane = this.lane(stream);
       for await (const msg of messages) {
-        await this.serially(stream, async () => {
-          if (msg.seq === progress.applied(stream.name) + 1) this.deliveredNext.set(stream.name, msg.seq);
-          if (progress.skipsAhead(stream.name, msg.seq)) await this.resyncIfTrimmed(stream);
-          await this.handle(stream, schemas, msg);
-        });
+        await lane.free();
+        if (msg.seq > progress.applied(stream.name)) this.arrivedOn(stream).add(msg.seq);
+        // A jump may mean a trim: checked, and resynced, with nothing else in a handler.
+        const work = progress.skipsAhead(stream.name, msg.seq)
+          ? lane.exclusive(async () => {
+              await this.resyncIfTrimmed(stream);
+              await this.handle(stream, schemas, msg);
+            })
+          : lane.start(() => this.handle(stream, schemas, msg));
+        work.catch((error: unknown) => this.log.error(`Applying ${stream.name}#${msg.seq} failed: ${describe(error)}`));
         if (this.closing) break;
       }
+      // Whatever is still in a handler finishes first: the floor a remake starts from counts it.
+      await lane.idle();
       this.consumers.splice(this.consumers.indexOf(messages), 1);
       if (this.closing) break;
       // Not stopping, so the consumer was lost (its node, its connection) or is being replaced
@@ -334,12 +359,17 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     return undefined;
   }
 
-  /** Runs `work` after the work already queued for this stream: a resync never overlaps an event. */
-  private serially(stream: StreamContract, work: () => Promise<void>): Promise<void> {
-    const run = (this.lanes.get(stream.name) ?? Promise.resolve()).then(work);
-    const settled = run.catch(() => undefined);
-    this.lanes.set(stream.name, settled);
-    return run;
+  /** The stream's lane: a resync or a stall check never overlaps an event in its handler. */
+  private lane(stream: StreamContract): ApplyLane {
+    let lane = this.lanes.get(stream.name);
+    if (!lane) this.lanes.set(stream.name, (lane = new ApplyLane(this.options.applyConcurrency ?? 1)));
+    return lane;
+  }
+
+  private arrivedOn(stream: StreamContract): Set<number> {
+    let arrived = this.arrived.get(stream.name);
+    if (!arrived) this.arrived.set(stream.name, (arrived = new Set()));
+    return arrived;
   }
 
   /**
@@ -355,7 +385,8 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     const timer = setInterval(() => {
       if (queued || this.closing || !this.options.progress.stalled(stream.name)) return;
       queued = true;
-      void this.serially(stream, () => this.unstick(stream))
+      void this.lane(stream)
+        .exclusive(() => this.unstick(stream))
         .catch((error: unknown) => this.log.error(`Stall check of ${stream.name} failed: ${describe(error)}`))
         .finally(() => (queued = false));
     }, this.options.stallCheckMs ?? 1000);
@@ -391,7 +422,9 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     const before = progress.applied(stream.name);
     this.advance(stream, serverAckFloor);
     const waiting = progress.applied(stream.name) + 1;
-    if (progress.applied(stream.name) === before && this.deliveredNext.get(stream.name) !== waiting) {
+    const arrived = this.arrivedOn(stream);
+    for (const seq of arrived) if (seq < waiting) arrived.delete(seq);
+    if (progress.applied(stream.name) === before && !arrived.has(waiting)) {
       // The stream holds it, later ones came, and it never did: lost on its way (a NATS node or
       // connection gone between the consumer and this process). NATS would send it again only
       // after the ack wait (30 s), and until then this service is not fresh.
@@ -448,6 +481,7 @@ export class BusTransport extends Server implements CustomTransportStrategy {
 
   /** Marks a sequence finished and records the floor it leads to. */
   private finished(stream: StreamContract, sequence: number): void {
+    this.arrived.get(stream.name)?.delete(sequence);
     this.options.progress.complete(stream.name, sequence);
     this.options.positions?.saveSoon(stream.name, this.options.progress.applied(stream.name));
   }

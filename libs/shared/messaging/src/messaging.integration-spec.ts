@@ -26,6 +26,12 @@ const STREAM = defineStream('TEST', ['test.>'], [Ping]);
 const Unstored = defineEvent('unstored.ping.v1', z.object({ n: z.number().int() }), ['n']);
 const Tick = defineEvent('resync-test.tick.v1', z.object({ n: z.number().int() }), ['n']);
 const TICKS = defineStream('TICKS', ['resync-test.>'], [Tick]);
+const NarrowTick = defineEvent('resync-narrow.tick.v1', z.object({ n: z.number().int() }), ['n']);
+const NARROW_TICKS = defineStream('NARROW_TICKS', ['resync-narrow.>'], [NarrowTick]);
+const WideTick = defineEvent('resync-wide.tick.v1', z.object({ n: z.number().int() }), ['n']);
+const WIDE_TICKS = defineStream('WIDE_TICKS', ['resync-wide.>'], [WideTick]);
+const Item = defineEvent('wide-test.item.v1', z.object({ n: z.number().int() }), ['n']);
+const WIDE = defineStream('WIDE', ['wide-test.>'], [Item]);
 
 class CreateOutbox1764300000000 implements MigrationInterface {
   name = 'CreateOutbox1764300000000';
@@ -219,206 +225,318 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     });
   });
 
-  describe('BusTransport resync: a stream trimmed past what the consumer applied', () => {
-    const applied: number[] = [];
-    const resyncs: ResyncRequest[] = [];
-    /** Resolves the resync in progress; the next one waits for its own. */
-    let finishResync: () => void = () => undefined;
-    let resyncDone = Promise.resolve();
-    /** A tick that blocks its handler until released (the consumer falls behind the stream). */
-    let blockAt = -1;
-    let blocked = false;
-    let release: () => void = () => undefined;
-    /** A tick whose handler keeps failing for a transient reason: nak'd, retried, never applied. */
-    let failAt = -1;
-    let app: INestApplication | undefined;
-    let progress: ConsumerProgress;
-    const streamName = () => bus.naming.stream(TICKS.name);
+  // One delivery at a time (stream order), and several at once: the checks between deliveries
+  // (a resync, a stall) see none in its handler either way.
+  for (const { width, Tick, TICKS } of [
+    { width: 1, Tick: NarrowTick, TICKS: NARROW_TICKS },
+    { width: 8, Tick: WideTick, TICKS: WIDE_TICKS },
+  ])
+    describe(`BusTransport resync: a stream trimmed past what the consumer applied (${width} at once)`, () => {
+      const applied: number[] = [];
+      const resyncs: ResyncRequest[] = [];
+      /** Resolves the resync in progress; the next one waits for its own. */
+      let finishResync: () => void = () => undefined;
+      let resyncDone = Promise.resolve();
+      /** Ticks from this one on block their handlers until released (the consumer falls behind the stream). */
+      let blockAt = -1;
+      let blocked = false;
+      let blocking = Promise.resolve();
+      let release: () => void = () => undefined;
+      const blockFrom = (n: number) => {
+        blockAt = n;
+        blocked = false;
+        blocking = new Promise<void>((resolve) => (release = resolve));
+      };
+      /** A tick whose handler keeps failing for a transient reason: nak'd, retried, never applied. */
+      let failAt = -1;
+      let app: INestApplication | undefined;
+      let progress: ConsumerProgress;
+      const streamName = () => bus.naming.stream(TICKS.name);
 
-    @Controller()
-    class TickHandler {
-      @OnEvent(Tick)
-      async handle(@Payload() payload: { n: number }): Promise<void> {
-        if (payload.n === blockAt) {
-          blocked = true;
-          await new Promise<void>((resolve) => (release = resolve));
+      @Controller()
+      class TickHandler {
+        @OnEvent(Tick)
+        async handle(@Payload() payload: { n: number }): Promise<void> {
+          if (blockAt >= 0 && payload.n >= blockAt) {
+            blocked = true;
+            await blocking;
+          }
+          if (payload.n === failAt) throw new Error('transient: database busy');
+          applied.push(payload.n);
         }
-        if (payload.n === failAt) throw new Error('transient: database busy');
-        applied.push(payload.n);
+
+        @OnResync(TICKS)
+        async resync(@Payload() request: ResyncRequest): Promise<ResyncResult> {
+          resyncs.push(request);
+          await resyncDone;
+          return { applied: 7, tombstoned: 1 };
+        }
       }
 
-      @OnResync(TICKS)
-      async resync(@Payload() request: ResyncRequest): Promise<ResyncResult> {
-        resyncs.push(request);
-        await resyncDone;
-        return { applied: 7, tombstoned: 1 };
+      @Module({ controllers: [TickHandler] })
+      class TickModule {}
+
+      /** The consumer's service starting (again): a new process would hold nothing in memory either. */
+      const startConsumer = async (options: Partial<BusTransportOptions> = {}) => {
+        app = await NestFactory.create(TickModule, { logger: false });
+        progress = new ConsumerProgress();
+        const streams: StreamContract[] = [TICKS];
+        app.connectMicroservice({
+          strategy: new BusTransport({
+            bus,
+            progress,
+            positions: new ConsumerPositions(dataSource),
+            consumes: streams,
+            resyncRetryMs: 50,
+            consumerName: `msgtest-${width}`,
+            applyConcurrency: width,
+            ...options,
+          }),
+        });
+        await app.startAllMicroservices();
+        await app.init();
+      };
+      const stopConsumer = async () => {
+        await app?.close();
+        app = undefined;
+      };
+      const publishTicks = async (from: number, to: number) => {
+        for (let n = from; n <= to; n++) await bus.publish(Tick, { n }, `tick-${n}-${resyncs.length}-${Date.now()}`);
+      };
+      const holdResyncs = () => {
+        resyncDone = new Promise<void>((resolve) => (finishResync = resolve));
+      };
+
+      beforeAll(async () => {
+        await bus.ensureStream(TICKS);
+        await startConsumer();
+      });
+
+      afterAll(async () => {
+        finishResync();
+        release();
+        await stopConsumer();
+      });
+
+      it('resyncs at start when the stream was purged while the consumer was away, and only then becomes ready and fresh', async () => {
+        await publishTicks(1, 3);
+        await eventually(() => assert.equal(progress.applied(TICKS.name), 3));
+        await stopConsumer();
+
+        await publishTicks(4, 5);
+        await bus.jsm.streams.purge(streamName());
+        // The consumer went with the process: only the record it kept (3) says what was applied.
+        await assert.rejects(bus.jsm.consumers.info(streamName(), `msgtest-${width}`), /consumer not found/);
+        await publishTicks(6, 6);
+
+        holdResyncs();
+        await startConsumer();
+        await eventually(() => assert.equal(resyncs.length, 1));
+        assert.deepEqual(resyncs[0], { stream: TICKS.name, ackFloor: 3, firstSeq: 6 });
+        assert.equal(progress.isResyncing(TICKS.name), true);
+        assert.equal(progress.isReady(TICKS.name), false);
+        const during = await new FreshnessGate(bus, progress, [TICKS], 20).check();
+        assert.equal(during.fresh, false);
+        assert.match(during.fresh === false ? during.reason : '', new RegExp(`resyncing ${TICKS.name} from a snapshot`));
+        assert.deepEqual(applied, [1, 2, 3], 'nothing is tailed before the snapshot is in');
+
+        finishResync();
+        await eventually(() => assert.deepEqual(applied, [1, 2, 3, 6]));
+        await eventually(() => assert.equal(progress.isReady(TICKS.name), true));
+        assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+      });
+
+      it('does not resync when only what it had applied was trimmed', async () => {
+        await stopConsumer();
+        await bus.jsm.streams.purge(streamName());
+        await publishTicks(7, 7);
+        await startConsumer();
+        await eventually(() => assert.deepEqual(applied.slice(-1), [7]));
+        assert.equal(resyncs.length, 1);
+      });
+
+      it('resyncs while running when a delivery jumps over sequences the stream no longer holds', async () => {
+        const firstTick = 8;
+        blockFrom(firstTick);
+        await publishTicks(firstTick, firstTick);
+        await eventually(() => assert.equal(blocked, true));
+        // More than the consumer buffers (256): the ones it has not pulled yet are purged unseen.
+        await publishTicks(firstTick + 1, firstTick + 300);
+        await bus.jsm.streams.purge(streamName());
+        holdResyncs();
+        await publishTicks(firstTick + 301, firstTick + 301);
+        const { first } = await bus.streamBounds(TICKS);
+        release();
+        await eventually(() => assert.equal(resyncs.length, 2), { timeoutMs: 5000 });
+        assert.equal(resyncs[1]?.firstSeq, first);
+        assert.equal(progress.isReady(TICKS.name), false);
+        finishResync();
+        await eventually(() => assert.equal(applied.at(-1), firstTick + 301), { timeoutMs: 5000 });
+        await eventually(() => assert.equal(progress.applied(TICKS.name), first));
+        assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+      });
+
+      /** Looks for a stalled floor every 100 ms, retries after 50 ms. */
+      const restartWatching = async () => {
+        await stopConsumer();
+        await startConsumer({ retryDelayMs: 50, stallCheckMs: 100 });
+        await eventually(() => assert.equal(progress.isReady(TICKS.name), true));
+      };
+
+      it("resyncs while running when a message nak'd for a retry is trimmed before it comes again, though no delivery jumps", async () => {
+        await restartWatching();
+        const resyncsBefore = resyncs.length;
+        failAt = 1000;
+        await publishTicks(1000, 1001);
+        await eventually(() => assert.equal(applied.at(-1), 1001));
+        // 1000 keeps failing: the floor stays below it, 1001 is applied above it.
+        const held = progress.applied(TICKS.name);
+        assert.equal(held, (await bus.lastSequence(TICKS)) - 2);
+        await bus.jsm.streams.purge(streamName());
+        holdResyncs();
+        // Delivered right after 1001 (no jump), while the redelivery of 1000 never comes.
+        await publishTicks(1002, 1002);
+        const { first, last } = await bus.streamBounds(TICKS);
+        assert.equal(first, held + 3);
+        await eventually(() => assert.equal(resyncs.length, resyncsBefore + 1), { timeoutMs: 5000 });
+        assert.deepEqual(resyncs.at(-1), { stream: TICKS.name, ackFloor: held, firstSeq: first });
+        assert.equal(progress.isReady(TICKS.name), false);
+        finishResync();
+        await eventually(() => assert.equal(progress.applied(TICKS.name), last));
+        assert.equal(progress.isReady(TICKS.name), true);
+        assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+        assert.deepEqual(applied.slice(-2), [1001, 1002]);
+        failAt = -1;
+      });
+
+      it("a message deleted from the stream, nak'd or jumped over, stops holding the floor: no resync, fresh again", async () => {
+        await restartWatching();
+        const resyncsBefore = resyncs.length;
+        // Nak'd, then deleted (not trimmed: the stream still starts below it) before it comes again.
+        failAt = 2000;
+        await publishTicks(2000, 2001);
+        await eventually(() => assert.equal(applied.at(-1), 2001));
+        const held = progress.applied(TICKS.name);
+        await bus.jsm.streams.deleteMessage(streamName(), held + 1);
+        await publishTicks(2002, 2002);
+        const last = await bus.lastSequence(TICKS);
+        await eventually(() => assert.equal(progress.applied(TICKS.name), last), { timeoutMs: 5000 });
+        assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+        failAt = -1;
+
+        // Deleted before the consumer pulled it: a delivery jumps over it, and the stream still holds what is around it.
+        blockFrom(3000);
+        await publishTicks(3000, 3000);
+        await eventually(() => assert.equal(blocked, true));
+        await publishTicks(3001, 3300);
+        await bus.jsm.streams.deleteMessage(streamName(), (await bus.lastSequence(TICKS)) - 1);
+        release();
+        const end = await bus.lastSequence(TICKS);
+        await eventually(() => assert.equal(progress.applied(TICKS.name), end), { timeoutMs: 5000 });
+        assert.equal(applied.at(-1), 3300);
+        assert.equal(applied.includes(3299), false, 'the deleted one');
+        assert.equal(resyncs.length, resyncsBefore, 'a deletion is not a trim');
+        assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+      });
+    });
+
+  describe('BusTransport applying several deliveries at once (applyConcurrency)', () => {
+    /** Items whose handler waits until `release` (one gate for all of them). */
+    const held = new Set<number>();
+    let gate = Promise.resolve();
+    let release: () => void = () => undefined;
+    /** Items whose handler fails for a transient reason (nak'd, retried) while listed. */
+    const failing = new Set<number>();
+    const started: number[] = [];
+    const finished: number[] = [];
+    let app: INestApplication;
+    let progress: ConsumerProgress;
+
+    @Controller()
+    class ItemHandler {
+      @OnEvent(Item)
+      async handle(@Payload() payload: { n: number }): Promise<void> {
+        started.push(payload.n);
+        if (held.has(payload.n)) await gate;
+        if (failing.has(payload.n)) throw new Error('transient: database busy');
+        finished.push(payload.n);
+      }
+
+      @OnResync(WIDE)
+      resync(): Promise<ResyncResult> {
+        return Promise.resolve({ applied: 0, tombstoned: 0 });
       }
     }
 
-    @Module({ controllers: [TickHandler] })
-    class TickModule {}
+    @Module({ controllers: [ItemHandler] })
+    class ItemModule {}
 
-    /** The consumer's service starting (again): a new process would hold nothing in memory either. */
-    const startConsumer = async (options: Partial<BusTransportOptions> = {}) => {
-      app = await NestFactory.create(TickModule, { logger: false });
+    const publishItems = async (...items: number[]) => {
+      const sequences: number[] = [];
+      for (const n of items) sequences.push((await bus.publish(Item, { n }, `item-${n}`)).seq);
+      return sequences;
+    };
+    const fresh = async (waitMs = 50) => (await new FreshnessGate(bus, progress, [WIDE], waitMs).check()).fresh;
+
+    beforeAll(async () => {
+      await bus.ensureStream(WIDE);
+      app = await NestFactory.create(ItemModule, { logger: false });
       progress = new ConsumerProgress();
-      const streams: StreamContract[] = [TICKS];
       app.connectMicroservice({
         strategy: new BusTransport({
           bus,
           progress,
           positions: new ConsumerPositions(dataSource),
-          consumes: streams,
-          resyncRetryMs: 50,
-          consumerName: 'msgtest',
-          ...options,
+          consumes: [WIDE],
+          retryDelayMs: 50,
+          consumerName: 'msgtest-wide',
+          applyConcurrency: 8,
         }),
       });
       await app.startAllMicroservices();
       await app.init();
-    };
-    const stopConsumer = async () => {
-      await app?.close();
-      app = undefined;
-    };
-    const publishTicks = async (from: number, to: number) => {
-      for (let n = from; n <= to; n++) await bus.publish(Tick, { n }, `tick-${n}-${resyncs.length}-${Date.now()}`);
-    };
-    const holdResyncs = () => {
-      resyncDone = new Promise<void>((resolve) => (finishResync = resolve));
-    };
-
-    beforeAll(async () => {
-      await bus.ensureStream(TICKS);
-      await startConsumer();
     });
 
     afterAll(async () => {
-      finishResync();
       release();
-      await stopConsumer();
+      failing.clear();
+      await app.close();
     });
 
-    it('resyncs at start when the stream was purged while the consumer was away, and only then becomes ready and fresh', async () => {
-      await publishTicks(1, 3);
-      await eventually(() => assert.equal(progress.applied('TICKS'), 3));
-      await stopConsumer();
-
-      await publishTicks(4, 5);
-      await bus.jsm.streams.purge(streamName());
-      // The consumer went with the process: only the record it kept (3) says what was applied.
-      await assert.rejects(bus.jsm.consumers.info(streamName(), 'msgtest'), /consumer not found/);
-      await publishTicks(6, 6);
-
-      holdResyncs();
-      await startConsumer();
-      await eventually(() => assert.equal(resyncs.length, 1));
-      assert.deepEqual(resyncs[0], { stream: 'TICKS', ackFloor: 3, firstSeq: 6 });
-      assert.equal(progress.isResyncing('TICKS'), true);
-      assert.equal(progress.isReady('TICKS'), false);
-      const during = await new FreshnessGate(bus, progress, [TICKS], 20).check();
-      assert.equal(during.fresh, false);
-      assert.match(during.fresh === false ? during.reason : '', /resyncing TICKS from a snapshot/);
-      assert.deepEqual(applied, [1, 2, 3], 'nothing is tailed before the snapshot is in');
-
-      finishResync();
-      await eventually(() => assert.deepEqual(applied, [1, 2, 3, 6]));
-      await eventually(() => assert.equal(progress.isReady('TICKS'), true));
-      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
-    });
-
-    it('does not resync when only what it had applied was trimmed', async () => {
-      await stopConsumer();
-      await bus.jsm.streams.purge(streamName());
-      await publishTicks(7, 7);
-      await startConsumer();
-      await eventually(() => assert.deepEqual(applied.slice(-1), [7]));
-      assert.equal(resyncs.length, 1);
-    });
-
-    it('resyncs while running when a delivery jumps over sequences the stream no longer holds', async () => {
-      const firstTick = 8;
-      blockAt = firstTick;
-      await publishTicks(firstTick, firstTick);
-      await eventually(() => assert.equal(blocked, true));
-      // More than the consumer buffers (256): the ones it has not pulled yet are purged unseen.
-      await publishTicks(firstTick + 1, firstTick + 300);
-      await bus.jsm.streams.purge(streamName());
-      holdResyncs();
-      await publishTicks(firstTick + 301, firstTick + 301);
-      const { first } = await bus.streamBounds(TICKS);
+    it('applies the ones after a slow delivery meanwhile, and the floor and the freshness gate never pass the slow one', async () => {
+      held.add(1);
+      gate = new Promise<void>((resolve) => (release = resolve));
+      const [first = 0] = await publishItems(1, 2, 3, 4, 5);
+      // In stream order one at a time, 2 to 5 would wait for 1.
+      await eventually(() => assert.deepEqual([...finished].sort(), [2, 3, 4, 5]));
+      assert.deepEqual(started.slice(0, 1), [1]);
+      assert.equal(progress.applied('WIDE'), first - 1, 'the floor waits for the one still in its handler');
+      assert.equal(await fresh(), false, 'nothing is decided from the stream while 1 is not applied');
       release();
-      await eventually(() => assert.equal(resyncs.length, 2), { timeoutMs: 5000 });
-      assert.equal(resyncs[1]?.firstSeq, first);
-      assert.equal(progress.isReady('TICKS'), false);
-      finishResync();
-      await eventually(() => assert.equal(applied.at(-1), firstTick + 301), { timeoutMs: 5000 });
-      await eventually(() => assert.equal(progress.applied('TICKS'), first));
-      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+      const last = await bus.lastSequence(WIDE);
+      await eventually(() => assert.equal(progress.applied('WIDE'), last));
+      assert.deepEqual(finished.slice(-1), [1]);
+      assert.equal(await fresh(1000), true);
+      // Each was acked when its handler resolved: nothing left pending on the server.
+      await eventually(async () => {
+        const info = await bus.jsm.consumers.info(bus.naming.stream(WIDE.name), 'msgtest-wide');
+        assert.deepEqual([info.num_ack_pending, info.ack_floor.stream_seq], [0, last]);
+      });
     });
 
-    /** Looks for a stalled floor every 100 ms, retries after 50 ms. */
-    const restartWatching = async () => {
-      await stopConsumer();
-      await startConsumer({ retryDelayMs: 50, stallCheckMs: 100 });
-      await eventually(() => assert.equal(progress.isReady('TICKS'), true));
-    };
-
-    it("resyncs while running when a message nak'd for a retry is trimmed before it comes again, though no delivery jumps", async () => {
-      await restartWatching();
-      const resyncsBefore = resyncs.length;
-      failAt = 1000;
-      await publishTicks(1000, 1001);
-      await eventually(() => assert.equal(applied.at(-1), 1001));
-      // 1000 keeps failing: the floor stays below it, 1001 is applied above it.
-      const held = progress.applied('TICKS');
-      assert.equal(held, (await bus.lastSequence(TICKS)) - 2);
-      await bus.jsm.streams.purge(streamName());
-      holdResyncs();
-      // Delivered right after 1001 (no jump), while the redelivery of 1000 never comes.
-      await publishTicks(1002, 1002);
-      const { first, last } = await bus.streamBounds(TICKS);
-      assert.equal(first, held + 3);
-      await eventually(() => assert.equal(resyncs.length, resyncsBefore + 1), { timeoutMs: 5000 });
-      assert.deepEqual(resyncs.at(-1), { stream: 'TICKS', ackFloor: held, firstSeq: first });
-      assert.equal(progress.isReady('TICKS'), false);
-      finishResync();
-      await eventually(() => assert.equal(progress.applied('TICKS'), last));
-      assert.equal(progress.isReady('TICKS'), true);
-      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
-      assert.deepEqual(applied.slice(-2), [1001, 1002]);
-      failAt = -1;
-    });
-
-    it("a message deleted from the stream, nak'd or jumped over, stops holding the floor: no resync, fresh again", async () => {
-      await restartWatching();
-      const resyncsBefore = resyncs.length;
-      // Nak'd, then deleted (not trimmed: the stream still starts below it) before it comes again.
-      failAt = 2000;
-      await publishTicks(2000, 2001);
-      await eventually(() => assert.equal(applied.at(-1), 2001));
-      const held = progress.applied('TICKS');
-      await bus.jsm.streams.deleteMessage(streamName(), held + 1);
-      await publishTicks(2002, 2002);
-      const last = await bus.lastSequence(TICKS);
-      await eventually(() => assert.equal(progress.applied('TICKS'), last), { timeoutMs: 5000 });
-      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
-      failAt = -1;
-
-      // Deleted before the consumer pulled it: a delivery jumps over it, and the stream still holds what is around it.
-      blockAt = 3000;
-      blocked = false;
-      await publishTicks(3000, 3000);
-      await eventually(() => assert.equal(blocked, true));
-      await publishTicks(3001, 3300);
-      await bus.jsm.streams.deleteMessage(streamName(), (await bus.lastSequence(TICKS)) - 1);
-      release();
-      const end = await bus.lastSequence(TICKS);
-      await eventually(() => assert.equal(progress.applied('TICKS'), end), { timeoutMs: 5000 });
-      assert.equal(applied.at(-1), 3300);
-      assert.equal(applied.includes(3299), false, 'the deleted one');
-      assert.equal(resyncs.length, resyncsBefore, 'a deletion is not a trim');
-      assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+    it("holds the floor at a delivery nak'd for a retry while the ones after it are applied, until it is", async () => {
+      failing.add(10);
+      const [tenth = 0] = await publishItems(10, 11, 12, 13);
+      await eventually(() => assert.deepEqual(finished.slice(-3).sort(), [11, 12, 13]));
+      // Retried every 50 ms meanwhile.
+      await eventually(() => assert.ok(started.filter((n) => n === 10).length >= 3));
+      assert.equal(progress.applied('WIDE'), tenth - 1);
+      assert.equal(await fresh(), false);
+      failing.delete(10);
+      const last = await bus.lastSequence(WIDE);
+      await eventually(() => assert.equal(progress.applied('WIDE'), last));
+      assert.deepEqual(finished.slice(-1), [10]);
+      assert.equal(await fresh(1000), true);
     });
   });
 

@@ -22,6 +22,8 @@ export interface RunServiceOptions {
   /** Streams this service produces: created (idempotently) before it starts answering. */
   produces?: readonly StreamContract[];
   consumes?: readonly StreamContract[];
+  /** Events of one consumed stream in their handlers at once (BusTransportOptions.applyConcurrency); 1 unless given. */
+  applyConcurrency?: number;
   answers?: readonly RpcContract[];
   bodyLimitBytes?: number;
   module: (bus: NatsBus) => DynamicModule;
@@ -123,6 +125,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
         progress: app.get(ConsumerProgress),
         positions: consumes.length > 0 ? app.get(ConsumerPositions) : undefined,
         consumes,
+        applyConcurrency: options.applyConcurrency,
         answers: options.answers,
       }),
     },
