@@ -7,6 +7,7 @@ import { isObservable, lastValueFrom } from 'rxjs';
 import { contractOfSubject, contractsByType, scopeMatches, type EventContract, type RpcContract, type StreamContract } from './contract';
 import { ApplyLane } from './apply-lane';
 import { type NatsBus, decodeJson, describe, refusalReason, type RpcReply } from './bus';
+import { withinMs } from './consumer-lag';
 import { type ConsumerProgress } from './consumer-progress';
 import type { ConsumerPositions } from './consumer-positions';
 import { resyncPattern, type ResyncRequest, type ResyncResult } from './snapshot';
@@ -58,6 +59,13 @@ export interface BusTransportOptions {
   /** How long the server keeps a consumer nobody pulls from (a process killed, say) before it deletes it. */
   inactiveThresholdMs?: number;
   /**
+   * How long the first attempt to make a lost consumer again waits for NATS's answer before the
+   * next (under a new name; the n-th waits n times as long, up to 5 s). A cluster electing a
+   * stream's leader does not answer; the JetStream API's own timeout (5 s) would keep the consumer
+   * away up to that much after the new leader is there.
+   */
+  remakeAttemptMs?: number;
+  /**
    * How many delivered events of one stream may be in their handlers at once; each is acked when
    * its own handler resolves. 1 (the default) applies them one at a time, in stream order. More
    * is for a service whose every handler gives the same state in any order, as the redelivery of
@@ -68,6 +76,14 @@ export interface BusTransportOptions {
    */
   applyConcurrency?: number;
 }
+
+/**
+ * The first attempt to make a lost consumer again waits this long for NATS's answer, the n-th n
+ * times as long, up to the JetStream API's own timeout: a new leader is followed within about a
+ * second, and a cluster that is only slow still gets the time it needs.
+ */
+const REMAKE_ATTEMPT_MS = 1_000;
+const JETSTREAM_API_TIMEOUT_MS = 5_000;
 
 /** A consumer left by a process killed without a word is deleted by the server after this (it holds nothing anybody waits for). */
 const INACTIVE_THRESHOLD_MS = 10 * 60_000;
@@ -344,7 +360,10 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       // (NATS places it before it knows), and asking for it again would wait for that node.
       const name = `${this.consumerName}_${++this.remakes}`;
       try {
-        await this.addConsumer(streamName, from, name);
+        // An attempt NATS leaves unanswered may still make the consumer later: deleted below, or
+        // by its inactive threshold if NATS does not answer that either.
+        const patience = Math.min(attempt * (this.options.remakeAttemptMs ?? REMAKE_ATTEMPT_MS), JETSTREAM_API_TIMEOUT_MS);
+        await withinMs(this.addConsumer(streamName, from, name), patience);
         this.names.set(stream.name, name);
         void bus.jsm.consumers.delete(streamName, old).catch(() => undefined);
         this.log.warn(`Made the consumer of ${stream.name} again (${name}) from sequence ${from}: ${why}`);
