@@ -15,5 +15,9 @@ export function applyApiErrors<T extends FieldValues>(error: unknown, setError: 
     if (known) setError(field as Path<T>, { type: 'server', message: problem.message });
     else unplaced.push(`${problem.field}: ${problem.message}`);
   }
+  const placed = (error.body.details?.length ?? 0) - unplaced.length;
+  // Every problem already stands beside its field: the summary says where to look, not the API's "Invalid input: <field>".
+  if (placed > 0 && unplaced.length === 0)
+    return `Nothing was saved: correct the ${placed === 1 ? 'field' : `${placed} fields`} marked below`;
   return [error.body.message, ...unplaced].join(' · ');
 }
