@@ -18,6 +18,7 @@ import { IdpInitiatedRelayStateFromCaller1765200000000 } from './migrations/1765
 import { PortalOptions1765300000000 } from './migrations/1765300000000-PortalOptions';
 import { MfaOptions1766000000000 } from './migrations/1766000000000-MfaOptions';
 import { PhishingResistantMfa1766100000000 } from './migrations/1766100000000-PhishingResistantMfa';
+import { ReadinessColumns1766200000000 } from './migrations/1766200000000-ReadinessColumns';
 import { DirectoryGroupNames1765640000000 } from './migrations/1765640000000-DirectoryGroupNames';
 import { DirectoryUserStateStatistics1765650000000 } from './migrations/1765650000000-DirectoryUserStateStatistics';
 
@@ -46,6 +47,7 @@ export class AppModule {
             DirectoryUserStateStatistics1765650000000,
             MfaOptions1766000000000,
             PhishingResistantMfa1766100000000,
+            ReadinessColumns1766200000000,
           ],
           bus,
           outbox: true,

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { connect } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { readStream } from '@jit/testing';
@@ -171,6 +172,26 @@ describe('JIT readiness (real PostgreSQL and NATS)', () => {
     const other = String((await call('POST', `${directory}/v1/organizations`, { name: 'Other' })).body.apiKey);
     assert.equal((await call('GET', `${catalog}/v1/applications/${appId}/jit-readiness`, undefined, other)).status, 404);
     assert.equal((await call('GET', `${catalog}/v1/applications/not-a-uuid/jit-readiness`)).status, 400);
+  });
+
+  it("reads a value as there exactly where JavaScript's trim leaves text, for a directory attribute and a custom one", async () => {
+    // The rule is the catalog's column (present_sources), kept by PostgreSQL as a row is written;
+    // the IdP reads a value for the assertion with String.prototype.trim.
+    const samples = ['', ' ', '\t\n\r\f\v', '\u00a0\u2003\u3000\ufeff\u2028', 'a', ' x ', '\u200b', '\u0085', 'é'];
+    const db = new Client({ connectionString: env().databaseUrl });
+    await db.connect();
+    try {
+      for (const sample of samples) {
+        const { rows } = await db.query<{ present: string[] }>(
+          `SELECT "catalog"."profile_present_sources"(jsonb_build_object('lastname', $1::text, 'email', null,
+                    'customAttributes', jsonb_build_object('costCode', $1::text))) AS "present"`,
+          [sample],
+        );
+        assert.deepEqual(rows[0]?.present, sample.trim() === '' ? [] : ['custom:costCode', 'lastname'], JSON.stringify(sample));
+      }
+    } finally {
+      await db.end();
+    }
   });
 
   it('ignores a replayed or older directory event and terminates one that fails its contract, then goes on', async () => {

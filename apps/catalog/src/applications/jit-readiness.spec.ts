@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { HAS_TEXT_PATTERN, requirementsOf } from './jit-readiness';
+import { requirementsOf } from './jit-readiness';
 
 const mapping = (spName: string, source: string | null, over: { constant?: string; enabled?: boolean; required?: boolean } = {}) => ({
   spName,
@@ -34,14 +34,5 @@ describe('requirementsOf', () => {
       ],
     };
     assert.deepEqual(requirementsOf(app), [{ spName: null, kind: 'nameId', source: 'id' }]);
-  });
-});
-
-describe('HAS_TEXT_PATTERN', () => {
-  // The escapes mean the same in JavaScript; the integration spec runs it in PostgreSQL.
-  const hasText = new RegExp(HAS_TEXT_PATTERN, 'u');
-  it('finds text exactly where String.prototype.trim leaves some', () => {
-    const samples = ['', ' ', '\t\n\r\f\v', '\u00a0\u2003\u3000\ufeff\u2028', 'a', ' x ', '\u200b', '\u0085', 'é'];
-    for (const sample of samples) assert.equal(hasText.test(sample), sample.trim() !== '', JSON.stringify(sample));
   });
 });

@@ -13,7 +13,9 @@ export interface Lack {
  * the SP: the NameID source, then each enabled required attribute mapped to a directory
  * attribute, in mapping order. Constants are always present. Whether a user has each value is
  * readiness.service.ts's one query (`lacking`), so that a report and a list's counts cannot
- * disagree.
+ * disagree; a value is there when it has something other than white space in it, what
+ * JavaScript's String.prototype.trim leaves, which is how the IdP reads a value for the assertion
+ * (the catalog's `present_sources` column, migration 1766200000000).
  */
 export function requirementsOf(app: Pick<ApplicationSnapshot, 'attributes' | 'nameIdSource'>): Lack[] {
   const required: Lack[] = [{ spName: null, kind: 'nameId', source: app.nameIdSource }];
@@ -23,10 +25,3 @@ export function requirementsOf(app: Pick<ApplicationSnapshot, 'attributes' | 'na
   }
   return required;
 }
-
-/**
- * A value is there when it is a string with something other than white space in it: what
- * JavaScript's String.prototype.trim leaves non-empty, which is how the IdP reads a value for the
- * assertion. A PostgreSQL regular expression (its \s follows the server's locale, not this list).
- */
-export const HAS_TEXT_PATTERN = '[^\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]';

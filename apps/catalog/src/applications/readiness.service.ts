@@ -4,11 +4,10 @@ import type { FreshnessGate } from '@jit/messaging';
 import { z } from 'zod';
 import { DomainError, ErrorCode, PageOf, type ListQuery } from '@jit/service';
 import { REPLICA_FRESHNESS } from '../directory-replica/directory-replica.module';
-import { CUSTOM_PREFIX } from './attribute-mappings';
 import type { Application } from './application.entity';
 import { connectorOf, findApplication, toListItem } from './application-view';
 import type { ApplicationListItem } from './applications.dto';
-import { HAS_TEXT_PATTERN, requirementsOf, type Lack } from './jit-readiness';
+import { requirementsOf, type Lack } from './jit-readiness';
 
 /** `GET /v1/applications/{id}/jit-readiness`: the authorised users who lack a value the application requires. */
 export const ReadinessReport = PageOf(
@@ -34,22 +33,6 @@ export const ReadinessReport = PageOf(
   .meta({ id: 'ReadinessReport' });
 export type ReadinessReport = z.infer<typeof ReadinessReport>;
 
-/**
- * Whether the value at `path` of a user's profile is there (HAS_TEXT_PATTERN, bound as $4): the
- * one place the rule is written. The profile is the directory's (UserProfile): its values are
- * strings or null. A null path is the user's id, always there.
- */
-function hasValueSql(path: string | null): string {
-  if (path === null) return 'true';
-  return `coalesce((u."profile" #>> ${path}) ~ $4, false)`;
-}
-
-/** Where a user profile (the directory's event payload) holds a source's value; null: the user's id. */
-function profilePath(source: string): string[] | null {
-  if (source === 'id') return null;
-  return source.startsWith(CUSTOM_PREFIX) ? ['customAttributes', source.slice(CUSTOM_PREFIX.length)] : [source];
-}
-
 interface ReadinessStatement {
   /** The CTEs; `authorised` has one row per (application, ACTIVATED member of a bound group) with `lacking`. */
   sql: string;
@@ -60,11 +43,13 @@ interface ReadinessStatement {
 
 /**
  * The one statement behind every readiness answer, a report or a list page's counts. Each
- * distinct source the applications require gets a bit; each user's profile is checked once per
- * bit (`lacks`, one scan of the users), and a pair's `lacking` is that ANDed with the
- * application's `mask`: a user is not ready for an application when any bit is set.
- * Parameters: $1 organisation, $2 application ids, $3 masks, then, when a requirement reads the
- * profile, $4 HAS_TEXT_PATTERN and $5... paths. No requirement at all: every user is ready (B'').
+ * distinct source the applications require gets a bit; each user's `lacks` has a bit set for
+ * each source missing from the user's `present_sources` (kept by PostgreSQL as the row is
+ * written: migration 1766200000000 states the rule of a value being there), and a pair's
+ * `lacking` is that ANDed with the application's `mask`: a user is not ready for an application
+ * when any bit is set. The user's id (`id`) is always there.
+ * Parameters: $1 organisation, $2 application ids, $3 masks, then one per source read from the
+ * profile. No requirement at all: every user is ready (B'').
  */
 function readinessStatement(organizationId: string, apps: readonly Application[]): ReadinessStatement {
   const sources: string[] = [];
@@ -77,13 +62,13 @@ function readinessStatement(organizationId: string, apps: readonly Application[]
       }),
     ]),
   );
-  const paths: string[][] = [];
+  const profileSources = sources.filter((source) => source !== 'id');
   const lacks = sources
-    .map((source) => {
-      const path = profilePath(source);
-      if (path !== null) paths.push(path);
-      return `CASE WHEN ${hasValueSql(path === null ? null : `$${4 + paths.length}::text[]`)} THEN B'0' ELSE B'1' END`;
-    })
+    .map((source) =>
+      source === 'id'
+        ? "B'0'"
+        : `CASE WHEN u."present_sources" @> ARRAY[$${4 + profileSources.indexOf(source)}::text] THEN B'0' ELSE B'1' END`,
+    )
     .join(' || ');
   const masks = apps.map((app) => {
     const bits = new Set((requirements.get(app.id) ?? []).map((r) => r.bit));
@@ -93,25 +78,26 @@ function readinessStatement(organizationId: string, apps: readonly Application[]
     WITH "masks" AS (
       SELECT * FROM jsonb_to_recordset($3::jsonb) AS n("application_id" uuid, "mask" varbit)
     ), "pairs" AS (
+      -- The bound groups' active members, from the partial index on (group, user) alone. A
+      -- binding's group is the organisation's (the catalog checks it when binding), and so are
+      -- its memberships.
       SELECT DISTINCT b."application_id", m."user_id"
         FROM "catalog"."application_groups" b
-        JOIN "catalog"."directory_memberships" m ON m."group_id" = b."group_id" AND m."active" AND m."organization_id" = $1
+        JOIN "catalog"."directory_memberships" m ON m."group_id" = b."group_id" AND m."active"
        WHERE b."organization_id" = $1 AND b."active" AND b."application_id" = ANY($2::uuid[])
     ), "authorised" AS (
       SELECT p."application_id", p."user_id", u."lacks" & n."mask" AS "lacking"
         FROM "pairs" p
-        -- OFFSET 0: each user's profile is checked once, not once per application. All the
+        -- OFFSET 0: each user's bits are made once, not once per application. All the
         -- organisation's ACTIVATED users, in one scan: narrowing to those of the page's applications
         -- made PostgreSQL, which cannot estimate that set, look each of them up by id instead.
         JOIN (SELECT u."id", ${lacks || "B''"} AS "lacks"
                 FROM "catalog"."directory_users" u
-               WHERE NOT u."deleted" AND u."organization_id" = $1 AND u."profile" ->> 'state' = 'ACTIVATED'
+               WHERE u."organization_id" = $1 AND u."activated"
               OFFSET 0) u ON u."id" = p."user_id"
         JOIN "masks" n ON n."application_id" = p."application_id"
     )`;
-  // PostgreSQL refuses a parameter the statement does not use: the pattern only comes with a path.
-  const valueParameters = paths.length > 0 ? [HAS_TEXT_PATTERN, ...paths] : [];
-  return { sql, parameters: [organizationId, apps.map((a) => a.id), JSON.stringify(masks), ...valueParameters], requirements };
+  return { sql, parameters: [organizationId, apps.map((a) => a.id), JSON.stringify(masks), ...profileSources], requirements };
 }
 
 /** What a user lacks for an application, in requirement order, from the statement's `lacking` bits ('0101'). */
