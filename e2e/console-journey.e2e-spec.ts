@@ -71,7 +71,11 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     await heading(admin, 'SSO Applications').waitFor();
     await admin.getByRole('heading', { name: 'No applications yet' }).waitFor();
     await look(admin, 'console-applications-empty');
-    assert.match((await admin.getByTestId('signed-in-as').textContent()) ?? '', /\(admin\) · Administrator/);
+    // The first administrator's display name, then its username and role: no word said twice in a row.
+    assert.equal(
+      await admin.getByTestId('signed-in-as').textContent(),
+      'First administrator (admin) · Administrator · Default organisation',
+    );
   });
 
   step('adds JIT Demo SP from the catalog by search, keeping what was typed when a save is refused', async () => {
