@@ -88,3 +88,34 @@ export const navLink = (page: Page, name: string) =>
 export const table = (page: Page, name: string) => page.locator(`table[aria-label="${name}"]`);
 /** A table's row that holds this text. */
 export const row = (page: Page, tableName: string, text: string) => table(page, tableName).locator('tbody tr').filter({ hasText: text });
+
+/** The tables' columns that hold a date or a moment. */
+const DATE_COLUMNS = ['Created', 'Signs from', 'Valid until', 'When', 'Enrolled', 'Last used'];
+
+/**
+ * The date cells of the page's tables, each with the number of lines its text takes: the boxes of
+ * its text, one per line it is laid out on (a box beside the previous one, on the same line, is
+ * not counted again). A date broken inside its numbers takes two or more.
+ */
+export async function dateCellLines(page: Page): Promise<Array<{ text: string; lines: number }>> {
+  return page.evaluate((columns) => {
+    const cells = document.querySelectorAll<HTMLElement>(columns.map((c) => `td[data-label="${c}"]`).join(','));
+    return Array.from(cells).map((cell) => {
+      const boxes: DOMRect[] = [];
+      const texts = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node = texts.nextNode(); node; node = texts.nextNode()) {
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        boxes.push(...Array.from(range.getClientRects()).filter((r) => r.width > 0 && r.height > 0));
+      }
+      let lines = 0;
+      let bottom = -Infinity;
+      for (const box of boxes.sort((a, b) => a.top - b.top)) {
+        // Below the line so far by more than half a line: a new line.
+        if (box.top > bottom - box.height / 2) lines += 1;
+        bottom = Math.max(bottom, box.bottom);
+      }
+      return { text: (cell.textContent ?? '').trim(), lines };
+    });
+  }, DATE_COLUMNS);
+}

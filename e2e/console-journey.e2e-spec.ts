@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Browser as Chromium, BrowserContext, Page } from 'playwright-core';
 import { buildConsoleWeb, launchChromium, screenshot } from '@jit/testing';
 import { System } from './harness';
-import { desktopContext, dialog, heading, idpLogin, look, navLink, row, table } from './console-browser';
+import { dateCellLines, desktopContext, dialog, heading, idpLogin, look, navLink, row, table } from './console-browser';
 
 /**
  * The admin console in Chromium against the real services: an administrator signs in through the
@@ -71,7 +71,11 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     await heading(admin, 'SSO Applications').waitFor();
     await admin.getByRole('heading', { name: 'No applications yet' }).waitFor();
     await look(admin, 'console-applications-empty');
-    assert.match((await admin.getByTestId('signed-in-as').textContent()) ?? '', /\(admin\) · Administrator/);
+    // The first administrator's display name, then its username and role: no word said twice in a row.
+    assert.equal(
+      await admin.getByTestId('signed-in-as').textContent(),
+      'First administrator (admin) · Administrator · Default organisation',
+    );
   });
 
   step('adds JIT Demo SP from the catalog by search, keeping what was typed when a save is refused', async () => {
@@ -341,9 +345,9 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     await admin.getByRole('textbox', { name: 'SP Entity ID' }).waitFor();
   });
 
-  step('reads at phone width (390x844): the main screens, photographed', async () => {
+  step('reads at phone width (375x812): the main screens, photographed, every date on one line', async () => {
     const phone = await adminContext.newPage();
-    await phone.setViewportSize({ width: 390, height: 844 });
+    await phone.setViewportSize({ width: 375, height: 812 });
     const screens: Array<[string, string, string]> = [
       ['applications', '/applications', 'SSO Applications'],
       ['application', `/applications/${appId}?tab=readiness`, 'JIT Demo SP'],
@@ -356,7 +360,24 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
       await phone.goto(`${system.consoleUrl}${path}`);
       await heading(phone, new RegExp(title)).waitFor();
       await look(phone, `console-phone-${name}`);
+      // A date broken across lines ("12/7/2026, 3:40:12" above "PM") reads as two values.
+      const dates = await dateCellLines(phone);
+      assert.deepEqual(
+        dates.filter((d) => d.lines !== 1),
+        [],
+        `${name}: ${JSON.stringify(dates)}`,
+      );
+      if (['users', 'activity', 'settings'].includes(name)) assert.ok(dates.length > 0, `${name} shows dates`);
     }
+    await phone.getByRole('tab', { name: 'Signing keys' }).click();
+    await phone.getByRole('tabpanel').locator('table').first().waitFor();
+    await look(phone, 'console-phone-settings-signing-keys');
+    const keyDates = await dateCellLines(phone);
+    assert.ok(keyDates.length >= 2, JSON.stringify(keyDates));
+    assert.deepEqual(
+      keyDates.filter((d) => d.lines !== 1),
+      [],
+    );
     await phone.close();
   });
 });

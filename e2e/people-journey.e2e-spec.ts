@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:https';
 import { Secret, TOTP } from 'otpauth';
-import type { Browser as Chromium, BrowserContext, Page } from 'playwright-core';
+import type { Browser as Chromium, BrowserContext, Page, Response } from 'playwright-core';
 import { freePort, launchChromium, screenshot } from '@jit/testing';
 import { System } from './harness';
 import { heading, idpLogin, look } from './console-browser';
@@ -321,16 +321,50 @@ describe('A person’s journey in a browser: sign-in, portal, account, sign-out 
     await other.context().close();
   });
 
+  /**
+   * The organisation's band on a page: its name, its logo loaded (which the page's CSP must allow:
+   * `img-src` the logo's origin, as the answer that drew it says).
+   */
+  const showsOrganisation = async (page: Page, csp: string | undefined) => {
+    assert.equal(await page.locator('header.org .org-name').textContent(), 'Acme Corp');
+    assert.equal(await page.getByRole('img', { name: 'Acme Corp logo' }).getAttribute('src'), logoUrl);
+    await page.waitForFunction(() => document.querySelector<HTMLImageElement>('header.org img')?.naturalWidth === 80);
+    if (csp !== undefined) {
+      const directives = csp.split(';').map((d) => d.trim());
+      assert.ok(directives.includes(`img-src ${new URL(logoUrl).origin}`), csp);
+    }
+  };
+  const cspOf = async (answer: Promise<Response>) => (await (await answer).allHeaders())['content-security-policy'] ?? '';
+
   step('signing out at the portal reaches demo-sp through Single Logout, then shows the signed-out page', async () => {
+    // The IdP's own sign-out page shows the organisation too.
+    const signOutAnswer = ada.waitForResponse(`${system.idpUrl}/logout`);
+    await ada.goto(`${system.idpUrl}/logout`);
+    await heading(ada, 'Sign out').waitFor();
+    await showsOrganisation(ada, await cspOf(signOutAnswer));
+    await look(ada, 'people-sign-out');
     await ada.goto(`${system.idpUrl}/`);
     await ada.getByRole('button', { name: 'Sign out', exact: true }).click();
     await heading(ada, 'You are signed out').waitFor();
+    // The walk came back from demo-sp: the logo loading proves the page's CSP lets it in.
+    await showsOrganisation(ada, undefined);
     assert.equal(new URL(ada.url()).origin, system.idpUrl);
     const listAfter = (text: string) => ada.locator('p', { hasText: text }).locator('xpath=following-sibling::ul[1]/li').allInnerTexts();
     assert.deepEqual(await listAfter('Also signed out of:'), ['Demo SP']);
     // The IdP-initiated application has no Single Logout address: the page says to sign out there.
     assert.deepEqual(await listAfter('cannot be signed out from here'), ['Demo SP, IdP-initiated']);
     await look(ada, 'people-signed-out');
+    // An error page about one of the organisation's applications (no SAMLRequest): its band too.
+    const refusal = ada.waitForResponse((r) => r.url().startsWith(`${system.idpUrl}/saml2/${apps.launch}/sso`));
+    await ada.goto(`${system.idpUrl}/saml2/${apps.launch}/sso`);
+    await heading(ada, 'Missing SAMLRequest').waitFor();
+    await showsOrganisation(ada, await cspOf(refusal));
+    await look(ada, 'people-error-page');
+    // An application nobody knows belongs to no organisation: no band, and no image may load.
+    const unknown = ada.waitForResponse((r) => r.url().startsWith(`${system.idpUrl}/saml2/`));
+    await ada.goto(`${system.idpUrl}/saml2/00000000-0000-4000-8000-000000000000/sso`);
+    assert.equal(await ada.locator('header.org').count(), 0);
+    assert.doesNotMatch(await cspOf(unknown), /img-src/);
     await ada.goto(`${system.demoSpUrl}/`);
     await ada.getByText('You are not signed in.').waitFor();
     await ada.goto(`${system.idpUrl}/`);

@@ -134,6 +134,8 @@ export interface components {
             /** @enum {string} */
             role: "administrator" | "help-desk" | "read-only";
             user: {
+                /** @description The name the person goes by; '' or absent when none is set */
+                displayname?: string;
                 email: string;
                 firstname: string;
                 /** Format: uuid */

@@ -21,6 +21,7 @@ import {
   ToolbarGroup,
   ToolbarItem,
 } from '@patternfly/react-core';
+import { signedInName } from '../person-name';
 import { useMe } from '../session';
 import { signOut } from './sign-out';
 
@@ -78,7 +79,7 @@ export function ConsoleShell({ children }: { children: ReactNode }) {
             <ToolbarGroup align={{ default: 'alignEnd' }} gap={{ default: 'gapMd' }}>
               <ToolbarItem visibility={{ default: 'hidden', md: 'visible' }}>
                 <span data-testid="signed-in-as">
-                  {me.user.firstname} {me.user.lastname} ({me.user.username}) · {ROLE_LABEL[me.role]} · {me.organization.name}
+                  {signedInName(me.user)} · {ROLE_LABEL[me.role]} · {me.organization.name}
                 </span>
               </ToolbarItem>
               <ToolbarItem>

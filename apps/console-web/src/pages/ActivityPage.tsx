@@ -31,6 +31,7 @@ import { useApplicationChoices } from '../components/directory/queries';
 import { directory, unwrap } from '../api/clients';
 import { UserPicker } from '../components/directory/UserPicker';
 import { readable } from '../components/directory/activity-text';
+import { DateTime } from '../components/common/DateTime';
 
 const KIND_COLOR = { 'sign-in': 'green', refusal: 'red', 'admin-change': 'blue' } as const;
 
@@ -198,7 +199,7 @@ export function ActivityPage() {
             {items.map((item) => (
               <Tr key={item.id}>
                 <Td dataLabel="When">
-                  <time dateTime={item.occurredAt}>{new Date(item.occurredAt).toLocaleString()}</time>
+                  <DateTime iso={item.occurredAt} />
                 </Td>
                 <Td dataLabel="Kind">
                   <Label color={KIND_COLOR[item.kind]} isCompact>

@@ -21,6 +21,7 @@ import { ConfirmDialog } from '../components/common/ConfirmDialog';
 import { GroupNameModal } from '../components/directory/GroupNameModal';
 import { useGroups } from '../components/directory/queries';
 import type { GroupView } from '../components/directory/types';
+import { DateTime } from '../components/common/DateTime';
 
 export function GroupsPage() {
   const canWrite = useCan('groups:write');
@@ -83,7 +84,9 @@ export function GroupsPage() {
                 <Td dataLabel="Name">
                   <Link to={`/groups/${group.id}`}>{group.name}</Link>
                 </Td>
-                <Td dataLabel="Created">{new Date(group.createdAt).toLocaleDateString()}</Td>
+                <Td dataLabel="Created">
+                  <DateTime iso={group.createdAt} dateOnly />
+                </Td>
                 {canWrite && (
                   <Td dataLabel="Actions" isActionCell>
                     <Button

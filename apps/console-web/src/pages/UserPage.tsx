@@ -30,6 +30,7 @@ import {
 } from '@patternfly/react-core';
 import { ApiFailure, directory, unwrap } from '../api/clients';
 import { useCanOnAccount } from '../session';
+import { personName } from '../person-name';
 import { ConfirmDialog } from '../components/common/ConfirmDialog';
 import {
   applyUserApiErrors,
@@ -78,11 +79,6 @@ export function UserPage() {
     );
   }
   return <UserScreen user={user.data} />;
-}
-
-function displayName(user: UserView): string {
-  const names = [user.firstname, user.lastname].filter(Boolean).join(' ');
-  return user.displayname || names || user.username;
 }
 
 /** What an admin who may not edit users sees: the attributes as text, no inputs. */
@@ -165,7 +161,7 @@ function UserScreen({ user }: { user: UserView }) {
         >
           <FlexItem>
             <Title headingLevel="h1">
-              {displayName(user)}{' '}
+              {personName(user)}{' '}
               <Label color={STATE_COLOR[user.state]} data-testid="user-state">
                 {STATE_LABEL[user.state]}
               </Label>

@@ -34,6 +34,7 @@ import {
   type UserSortField,
   STATE_COLOR,
 } from '../components/directory/types';
+import { DateTime } from '../components/common/DateTime';
 
 const PER_PAGE = [20, 50, 100];
 
@@ -230,7 +231,9 @@ export function UsersPage() {
                   </Label>
                 </Td>
                 <Td dataLabel="Admin role">{user.adminRole ? ROLE_LABEL[user.adminRole] : ''}</Td>
-                <Td dataLabel="Created">{new Date(user.createdAt).toLocaleDateString()}</Td>
+                <Td dataLabel="Created">
+                  <DateTime iso={user.createdAt} dateOnly />
+                </Td>
               </Tr>
             ))}
           </Tbody>

@@ -75,6 +75,8 @@ describe('toActivity', () => {
       toActivity(IdpEvents.mfaEnrolled.subject, { ...mfa, factorId: user, kind: 'totp' })?.summary,
       `user ${user} added an authenticator app`,
     );
+    const renamed = toActivity(IdpEvents.mfaRenamed.subject, { ...mfa, factorId: user, kind: 'webauthn' });
+    assert.deepEqual([renamed?.kind, renamed?.summary], ['admin-change', `user ${user} renamed a passkey`]);
     const reset = toActivity(IdpEvents.mfaReset.subject, {
       ...mfa,
       factorsRemoved: 1,

@@ -153,6 +153,8 @@ function adminSummary(subject: string, p: AnyPayload): string {
       return `${userName} added an authenticator app`;
     case IdpEvents.mfaRemoved.subject:
       return `${userName} removed an authenticator app`;
+    case IdpEvents.mfaRenamed.subject:
+      return `${userName} renamed a passkey`;
     case IdpEvents.mfaRecoveryCodesRegenerated.subject:
       return `${userName} made new recovery codes`;
     case IdpEvents.mfaReset.subject:

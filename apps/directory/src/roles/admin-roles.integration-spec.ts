@@ -60,8 +60,8 @@ describe('admin roles and the bootstrap administrator (real PostgreSQL and NATS)
       adminId = String(admin.id);
       organizationId = String(admin.organizationId);
       assert.deepEqual(
-        [admin.username, admin.email, admin.firstname, admin.lastname, admin.state, admin.adminRole],
-        ['admin', 'admin@localhost', 'Administrator', 'Administrator', 'ACTIVATED', 'administrator'],
+        [admin.username, admin.email, admin.firstname, admin.lastname, admin.displayname, admin.state, admin.adminRole],
+        ['admin', 'admin@localhost', 'First', 'Administrator', 'First administrator', 'ACTIVATED', 'administrator'],
       );
       assert.equal(JSON.stringify(admin).includes(ADMIN_PASSWORD), false);
       assert.deepEqual(await verify('admin', ADMIN_PASSWORD), { ok: true, userId: adminId });

@@ -100,7 +100,7 @@ describe('admin sessions and admin roles at the directory (real PostgreSQL and N
         {
           role: 'help-desk',
           permissions: ['read', 'users:write', 'groups:write', 'credentials:manage'],
-          user: { id: helpDeskId, username: 'hank', email: 'hank@example.com', firstname: 'hank', lastname: 'Test' },
+          user: { id: helpDeskId, username: 'hank', email: 'hank@example.com', firstname: 'hank', lastname: 'Test', displayname: '' },
           organization: { id: organizationId, name: 'Default organisation' },
         },
       );

@@ -51,7 +51,14 @@ export class AdminSessionsService {
       expiresAt: expiresAt.toISOString(),
       role: user.adminRole,
       permissions: [...ROLE_PERMISSIONS[user.adminRole]],
-      user: { id: user.id, username: user.username, email: user.email, firstname: user.firstname ?? '', lastname: user.lastname ?? '' },
+      user: {
+        id: user.id,
+        username: user.username,
+        email: user.email,
+        firstname: user.firstname ?? '',
+        lastname: user.lastname ?? '',
+        displayname: user.displayname ?? '',
+      },
       organization: { id: organization.id, name: organization.name },
     };
   }

@@ -17,6 +17,12 @@ export interface BootstrapAdministratorSettings {
 export const BOOTSTRAP_ADMINISTRATOR = Symbol('BOOTSTRAP_ADMINISTRATOR');
 
 /**
+ * The first administrator's names until the organisation gives them real ones. Not the role's
+ * word twice: "Administrator Administrator" is what the console's header showed beside the role.
+ */
+export const BOOTSTRAP_ADMINISTRATOR_NAMES = { firstname: 'First', lastname: 'Administrator', displayname: 'First administrator' } as const;
+
+/**
  * The first administrator, a person: created in the default organisation at start when that
  * organisation has no administrator yet, and never changed afterwards (its password, name and role
  * belong to the organisation from then on). Runs after OrganizationsService's own start, which
@@ -54,11 +60,7 @@ export class BootstrapAdministrator implements OnApplicationBootstrap {
         await tx.manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['directory.bootstrap']);
         if (await hasAdministrator(tx.manager, organizationId)) return null;
         const { username, email } = this.settings as BootstrapAdministratorSettings;
-        const user = this.users.newUser(
-          organizationId,
-          { username, email, firstname: 'Administrator', lastname: 'Administrator' },
-          passwordHash,
-        );
+        const user = this.users.newUser(organizationId, { username, email, ...BOOTSTRAP_ADMINISTRATOR_NAMES }, passwordHash);
         await this.users.insertNew(tx, user);
         await this.roles.assign(tx, user, 'administrator');
         return user;

@@ -58,7 +58,7 @@ export class AccountService {
   async changePassword(session: IdpSession | undefined, form: PasswordChangeForm): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
-    if (!csrfMatches(form.csrf, s)) return staleForm();
+    if (!csrfMatches(form.csrf, s)) return this.staleForm(s);
     const current = form.currentPassword ?? '';
     const next = form.newPassword ?? '';
     const errors: PasswordFieldErrors = {};
@@ -101,7 +101,7 @@ export class AccountService {
   async endOthers(session: IdpSession | undefined, csrf: string | undefined): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
-    if (!csrfMatches(csrf, s)) return staleForm();
+    if (!csrfMatches(csrf, s)) return this.staleForm(s);
     const ended = await this.sessions.endOthers(s.user.organizationId, s.user.id, s.id);
     return this.render(s, { notice: { text: `Signed out of ${ended} other session${ended === 1 ? '' : 's'}.`, error: false } });
   }
@@ -110,7 +110,7 @@ export class AccountService {
   async startTotp(session: IdpSession | undefined, csrf: string | undefined): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
-    if (!csrfMatches(csrf, s)) return staleForm();
+    if (!csrfMatches(csrf, s)) return this.staleForm(s);
     if (!this.recentlyVerified(s)) return this.reverify(s);
     const { factorId, secret } = await this.mfa.startTotp(who(s));
     s.enrolling = factorId;
@@ -120,7 +120,7 @@ export class AccountService {
   async confirmTotp(session: IdpSession | undefined, form: { csrf?: string; code?: string }): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
-    if (!csrfMatches(form.csrf, s)) return staleForm();
+    if (!csrfMatches(form.csrf, s)) return this.staleForm(s);
     const secret = s.enrolling ? await this.mfa.unconfirmedSecret(who(s), s.enrolling) : null;
     if (!s.enrolling || !secret)
       return this.render(s, { notice: { text: 'Start the set-up again: it expired.', error: true }, status: 400 });
@@ -154,7 +154,7 @@ export class AccountService {
   async removeFactor(session: IdpSession | undefined, form: { csrf?: string; factorId?: string }): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
-    if (!csrfMatches(form.csrf, s)) return staleForm();
+    if (!csrfMatches(form.csrf, s)) return this.staleForm(s);
     if (!this.recentlyVerified(s)) return this.reverify(s);
     const factors = await this.mfa.factors(who(s));
     const factor = factors.find((f) => f.id === form.factorId);
@@ -174,7 +174,7 @@ export class AccountService {
   async regenerateRecoveryCodes(session: IdpSession | undefined, csrf: string | undefined): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
-    if (!csrfMatches(csrf, s)) return staleForm();
+    if (!csrfMatches(csrf, s)) return this.staleForm(s);
     if (!(await this.mfa.hasConfirmedFactor(who(s)))) {
       return this.render(s, { notice: { text: 'Add a passkey or an authenticator app first.', error: true }, status: 409 });
     }
@@ -196,7 +196,7 @@ export class AccountService {
   async startPasskey(session: IdpSession | undefined, csrf: string | undefined): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
-    if (!csrfMatches(csrf, s)) return staleForm();
+    if (!csrfMatches(csrf, s)) return this.staleForm(s);
     if (!this.recentlyVerified(s)) return this.reverify(s);
     return { kind: 'page', page: await this.passkeyPage(s) };
   }
@@ -205,7 +205,7 @@ export class AccountService {
   async registerPasskey(session: IdpSession | undefined, form: { csrf?: string; credential?: string; name?: string }): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
-    if (!csrfMatches(form.csrf, s)) return staleForm();
+    if (!csrfMatches(form.csrf, s)) return this.staleForm(s);
     if (!this.recentlyVerified(s)) return this.reverify(s);
     const nameProblem = passkeyNameProblem(form.name);
     if (nameProblem) return { kind: 'page', page: await this.passkeyPage(s, `Passkey name: ${nameProblem}`, 400) };
@@ -227,7 +227,7 @@ export class AccountService {
   async renamePasskey(session: IdpSession | undefined, form: { csrf?: string; factorId?: string; name?: string }): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
-    if (!csrfMatches(form.csrf, s)) return staleForm();
+    if (!csrfMatches(form.csrf, s)) return this.staleForm(s);
     const name = (form.name ?? '').trim();
     const problem = name ? passkeyNameProblem(name) : 'Enter a name.';
     if (problem) return this.render(s, { notice: { text: `Passkey name: ${problem}`, error: true }, status: 400 });
@@ -246,7 +246,7 @@ export class AccountService {
   ): Promise<SsoOutcome> {
     const s = signedIn(session);
     if (!s) return notSignedIn();
-    if (!csrfMatches(form.csrf, s)) return staleForm();
+    if (!csrfMatches(form.csrf, s)) return this.staleForm(s);
     const person = who(s);
     const hasFactor = await this.mfa.hasConfirmedFactor(person);
     const wait = await this.mfaThrottle.wait(s.user.id, s.id);
@@ -294,6 +294,15 @@ export class AccountService {
         error: false,
       },
     });
+  }
+
+  private staleForm(s: SignedIn): SsoOutcome {
+    return pageOutcome(
+      403,
+      'Form expired',
+      'The form was stale or forged. Open your account page again and retry.',
+      this.organizationOf(s),
+    );
   }
 
   /** What the account pages show of the person's organisation: its name, logo and colour. */
@@ -405,10 +414,6 @@ function signedIn(session: IdpSession | undefined): SignedIn | undefined {
 /** Not signed in: the portal, which says how to sign in. */
 function notSignedIn(): SsoOutcome {
   return { kind: 'redirect', location: '/' };
-}
-
-function staleForm(): SsoOutcome {
-  return pageOutcome(403, 'Form expired', 'The form was stale or forged. Open your account page again and retry.');
 }
 
 function csrfMatches(given: string | undefined, s: IdpSession): boolean {

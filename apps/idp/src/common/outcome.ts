@@ -4,6 +4,7 @@ import { randomToken } from '@jit/saml';
 import { IDP_CONFIG, type IdpConfig } from '../config';
 import { sessionCookie } from '../sessions/session-cookie';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
+import type { PageOrganization } from '../sso/branding';
 import { errorPage, type Page } from '../sso/html';
 import { Refusal } from './refusals';
 
@@ -16,8 +17,9 @@ export function nonce(): string {
   return randomToken(16, 'base64');
 }
 
-export function pageOutcome(status: number, title: string, message: string): SsoOutcome {
-  return { kind: 'page', page: errorPage({ nonce: nonce(), status, title, message }) };
+/** `organization`: the one the page is about, when known (its band, branding.ts). */
+export function pageOutcome(status: number, title: string, message: string, organization?: PageOrganization | null): SsoOutcome {
+  return { kind: 'page', page: errorPage({ nonce: nonce(), status, title, message, organization }) };
 }
 
 /** Form and query fields arrive as strings, or arrays when repeated: only a single string counts. */

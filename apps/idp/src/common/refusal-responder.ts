@@ -60,7 +60,15 @@ export class RefusalResponder {
     if (app && refusal.pending && refusal.rule.saml) return this.statusResponse(app, refusal);
     return {
       kind: 'page',
-      page: errorPage({ nonce: nonce(), status: refusal.status, title: refusal.title, message: refusal.message, action }),
+      page: errorPage({
+        nonce: nonce(),
+        status: refusal.status,
+        title: refusal.title,
+        message: refusal.message,
+        action,
+        // The organisation of the application asked for: the page it refuses in is that organisation's.
+        organization: app ? this.readModel.organization(app.organizationId) : null,
+      }),
     };
   }
 

@@ -84,7 +84,12 @@ export class LoginService {
   async login(session: IdpSession | undefined, form: LoginForm): Promise<SsoOutcome> {
     return this.withPending(session, form.sourceIp, async (s, app, pending) => {
       if (!form.csrf || !safeEqual(form.csrf, s.csrfToken)) {
-        return pageOutcome(403, 'Sign-in expired', 'The sign-in form was stale or forged. Go back to the application and start again.');
+        return pageOutcome(
+          403,
+          'Sign-in expired',
+          'The sign-in form was stale or forged. Go back to the application and start again.',
+          this.organization(pending.organizationId),
+        );
       }
       const username = (form.username ?? '').trim();
       const password = form.password ?? '';
@@ -226,12 +231,22 @@ export class LoginService {
   ): Promise<SsoOutcome> {
     return this.withPending(session, form.sourceIp, async (s, app, pending) => {
       if (!form.csrf || !safeEqual(form.csrf, s.csrfToken)) {
-        return pageOutcome(403, 'Sign-in expired', 'The sign-in form was stale or forged. Go back to the application and start again.');
+        return pageOutcome(
+          403,
+          'Sign-in expired',
+          'The sign-in form was stale or forged. Go back to the application and start again.',
+          this.organization(pending.organizationId),
+        );
       }
       const step = s.secondStep;
       const expected = step?.stage === 'verify' ? step.userId : undefined;
       if (step && !expected)
-        return pageOutcome(400, 'Set up a second step first', 'Create a passkey or set up an app on the previous page.');
+        return pageOutcome(
+          400,
+          'Set up a second step first',
+          'Create a passkey or set up an app on the previous page.',
+          this.organization(pending.organizationId),
+        );
       const again = async (error: string, status: number): Promise<SsoOutcome> => {
         if (step) return { kind: 'page', page: await this.secondStepPage(s, app, step, error, status) };
         return {
@@ -294,7 +309,12 @@ export class LoginService {
   ): Promise<SsoOutcome> {
     return this.withSecondStep(session, form.sourceIp, async (s, app, step, pending) => {
       if (!form.csrf || !safeEqual(form.csrf, s.csrfToken)) {
-        return pageOutcome(403, 'Sign-in expired', 'The sign-in form was stale or forged. Go back to the application and start again.');
+        return pageOutcome(
+          403,
+          'Sign-in expired',
+          'The sign-in form was stale or forged. Go back to the application and start again.',
+          this.organization(pending.organizationId),
+        );
       }
       if (step.stage !== 'enrol') return { kind: 'redirect', location: '/login/mfa' };
       const who = { organizationId: step.organizationId, userId: step.userId };
@@ -315,7 +335,12 @@ export class LoginService {
   async secondStep(session: IdpSession | undefined, form: { csrf?: string; code?: string; sourceIp: string }): Promise<SsoOutcome> {
     return this.withSecondStep(session, form.sourceIp, async (s, app, step, pending) => {
       if (!form.csrf || !safeEqual(form.csrf, s.csrfToken)) {
-        return pageOutcome(403, 'Sign-in expired', 'The sign-in form was stale or forged. Go back to the application and start again.');
+        return pageOutcome(
+          403,
+          'Sign-in expired',
+          'The sign-in form was stale or forged. Go back to the application and start again.',
+          this.organization(pending.organizationId),
+        );
       }
       const who = { organizationId: step.organizationId, userId: step.userId };
       const code = (form.code ?? '').trim().slice(0, 64);
@@ -367,7 +392,12 @@ export class LoginService {
   async continueSignIn(session: IdpSession | undefined, csrf: string | undefined, sourceIp: string): Promise<SsoOutcome> {
     if (!session?.user) return { kind: 'redirect', location: '/' };
     if (!csrf || !safeEqual(csrf, session.csrfToken)) {
-      return pageOutcome(403, 'Sign-in expired', 'The form was stale or forged. Go back to the application and start again.');
+      return pageOutcome(
+        403,
+        'Sign-in expired',
+        'The form was stale or forged. Go back to the application and start again.',
+        this.organization(session.user.organizationId),
+      );
     }
     const user = session.user;
     if (!session.pending) return { kind: 'redirect', location: '/' };

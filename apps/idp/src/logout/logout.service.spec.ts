@@ -101,7 +101,10 @@ describe('Single Logout and signing out of the IdP: what ends, who is told, and 
         return Promise.resolve();
       },
       activeApplication: (id: string) => apps.get(id),
-      readModel: { application: (id: string) => apps.get(id) ?? null },
+      readModel: {
+        application: (id: string) => apps.get(id) ?? null,
+        organization: (id: string) => (id === ORG ? { name: 'Acme Corp', logoUrl: null, brandColor: null } : null),
+      },
     } as unknown as FreshReadModel;
     const refusals = {
       guard: (_: unknown, work: () => Promise<SsoOutcome>, action?: PageAction) =>
@@ -223,7 +226,8 @@ describe('Single Logout and signing out of the IdP: what ends, who is told, and 
       assert.ok(isPage(outcome), JSON.stringify(outcome));
       assert.equal(outcome.page.status, 200);
       assert.equal(outcome.clearSession, true);
-      assert.match(outcome.page.html, /<h1>You are signed out<\/h1>/);
+      // The organisation signed out of, above the heading.
+      assert.match(outcome.page.html, /<header class="org"><span class="org-name">Acme Corp<\/span><\/header><h1>You are signed out<\/h1>/);
       assert.match(outcome.page.html, /<a href="\/\?organization=11111111-1111-4111-8111-111111111111">Sign in again<\/a>/);
       assert.equal(sessions.get(session.id), undefined);
     });

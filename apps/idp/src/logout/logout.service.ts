@@ -81,6 +81,7 @@ export class LogoutService {
         title: 'Still signed in here',
         message: `${app.snapshot.name} asked to sign out another session than the one this browser has here.`,
         action: { ...SIGN_OUT_ACTION, note: 'Your session here is still open. To end it, sign out of the identity provider.' },
+        organization: this.signOut.organization(app.organizationId),
       }),
     };
   }

@@ -19,6 +19,7 @@ import { SigningKeysService } from '../keys/signing-keys.service';
 import type { ReadApplicationView } from '../read-model/read-model.service';
 import { SessionStore, type IdpSession } from '../sessions/session-store';
 import { SignOutWalks, type LogoutAnswer, type SignOutWalk } from '../sessions/sign-out-walks';
+import type { PageOrganization } from '../sso/branding';
 import { errorPage, signedOutPage, signOutPage, type PageAction } from '../sso/html';
 import { signOutFormTargets, signOutPlan } from './sign-out-plan';
 import { sloUrlOf } from './slo-url';
@@ -67,6 +68,7 @@ export class SignOutService {
         applications: names,
         skipped: plan.skipped,
         signOutTargets: signOutFormTargets(plan, lookup),
+        organization: this.organization(session.user.organizationId),
       }),
     };
   }
@@ -75,11 +77,12 @@ export class SignOutService {
   async signOut(session: IdpSession | undefined, csrf: string | undefined): Promise<SsoOutcome> {
     if (!session?.user) return { ...this.signedOut({ signedOut: [], unconfirmed: [], skipped: [] }, undefined), clearSession: true };
     if (!csrf || !safeEqual(csrf, session.csrfToken)) {
-      return expiredForm('Sign-out expired', 'The sign-out form was stale or forged.', {
-        note: 'Nothing was signed out. Open the sign-out page and try again.',
-        href: '/logout',
-        label: 'Sign out',
-      });
+      return expiredForm(
+        'Sign-out expired',
+        'The sign-out form was stale or forged.',
+        { note: 'Nothing was signed out. Open the sign-out page and try again.', href: '/logout', label: 'Sign out' },
+        this.organization(session.user.organizationId),
+      );
     }
     return this.endAndWalk(session);
   }
@@ -91,7 +94,12 @@ export class SignOutService {
   useAnotherAccount(session: IdpSession | undefined, csrf: string | undefined): SsoOutcome {
     if (!session) return { kind: 'redirect', location: '/login' };
     if (!csrf || !safeEqual(csrf, session.csrfToken)) {
-      return expiredForm('Sign-in expired', 'The sign-in form was stale or forged. Go back to the application and start again.');
+      return expiredForm(
+        'Sign-in expired',
+        'The sign-in form was stale or forged. Go back to the application and start again.',
+        undefined,
+        this.organization(session.user?.organizationId ?? session.pending?.organizationId),
+      );
     }
     if (!session.user) return { kind: 'redirect', location: '/login' };
     // Not Single Logout: the applications keep their sessions, so no logged-out event.
@@ -145,6 +153,7 @@ export class SignOutService {
   }): Promise<SsoOutcome> {
     const token = input.relayState;
     const walk = await this.walks.get(token);
+    const app = this.fresh.readModel.application(input.applicationId);
     if (!token || !walk || walk.awaiting?.applicationId !== input.applicationId) {
       return {
         kind: 'page',
@@ -154,10 +163,10 @@ export class SignOutService {
           title: 'No sign-out in progress',
           message: 'This sign-out has expired or was not started in this browser.',
           action: { ...SIGN_OUT_ACTION, note: 'If you are still signed in here, sign out of the identity provider.' },
+          organization: this.organization(app?.organizationId),
         }),
       };
     }
-    const app = this.fresh.readModel.application(input.applicationId);
     const name = app?.snapshot.name ?? input.applicationId;
     const confirmed = app !== null && confirms(app, input, walk.awaiting.requestId);
     (confirmed ? walk.signedOut : walk.unconfirmed).push(name);
@@ -240,8 +249,14 @@ export class SignOutService {
         skipped: result.skipped,
         // The organisation's sign-in link: the portal signs in first, then lists the applications.
         signInHref: organizationId ? `/?organization=${organizationId}` : '/',
+        organization: this.organization(organizationId),
       }),
     };
+  }
+
+  /** The organisation a page shows (its band), when the page knows which it is. */
+  organization(organizationId: string | null | undefined): PageOrganization | null {
+    return organizationId ? this.fresh.readModel.organization(organizationId) : null;
   }
 }
 
@@ -262,8 +277,8 @@ function confirms(app: ReadApplicationView, input: { samlResponse: string; rawQu
   }
 }
 
-function expiredForm(title: string, message: string, action?: PageAction): SsoOutcome {
-  return { kind: 'page', page: errorPage({ nonce: nonce(), status: 403, title, message, action }) };
+function expiredForm(title: string, message: string, action: PageAction | undefined, organization: PageOrganization | null): SsoOutcome {
+  return { kind: 'page', page: errorPage({ nonce: nonce(), status: 403, title, message, action, organization }) };
 }
 
 /** Compares a form's CSRF token with the session's without leaking where they differ. */

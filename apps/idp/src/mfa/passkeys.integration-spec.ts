@@ -315,8 +315,6 @@ describe('PasskeysService on PostgreSQL', () => {
       result.factorId,
     ]);
     assert.equal(row.sign_count, '5');
-    assert.equal(await passkeys.rename(who, result.factorId, 'Phone'), true);
-    assert.equal(await passkeys.rename({ organizationId, userId: randomUUID() }, result.factorId, 'Mine now'), false);
     await eventually(async () => {
       const events = (await readStream(env.natsUrl, bus.naming.stream(IDP_STREAM.name))).filter((e) => e.payload.userId === who.userId);
       assert.deepEqual(
@@ -328,6 +326,28 @@ describe('PasskeysService on PostgreSQL', () => {
         ],
       );
       assert.equal(events[1]?.payload.passwordless, true);
+    });
+  });
+
+  it('renames a passkey of its owner only, with an audit event; a refused rename changes and records nothing', async () => {
+    const { who, result } = await registered();
+    const stranger = { organizationId, userId: randomUUID() };
+    assert.equal(await passkeys.rename(who, result.factorId, 'Phone'), true);
+    assert.equal(await passkeys.rename(stranger, result.factorId, 'Mine now'), false);
+    assert.equal(await passkeys.rename({ organizationId: randomUUID(), userId: who.userId }, result.factorId, 'Elsewhere'), false);
+    const [row] = await dataSource.query<{ name: string }[]>(`SELECT name FROM idp.mfa_factors WHERE id = $1`, [result.factorId]);
+    assert.equal(row.name, 'Phone');
+    await eventually(async () => {
+      const events = (await readStream(env.natsUrl, bus.naming.stream(IDP_STREAM.name))).filter(
+        (e) => e.payload.userId === who.userId || e.payload.userId === stranger.userId,
+      );
+      assert.deepEqual(
+        events.map((e) => [e.subject.replace(/^.*idp\.mfa\./, ''), e.payload]),
+        [
+          ['enrolled.v1', { ...who, factorId: result.factorId, kind: 'webauthn', occurredAt: events[0]?.payload.occurredAt }],
+          ['renamed.v1', { ...who, factorId: result.factorId, kind: 'webauthn', occurredAt: events[1]?.payload.occurredAt }],
+        ],
+      );
     });
   });
 });

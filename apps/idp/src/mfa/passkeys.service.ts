@@ -243,8 +243,10 @@ export class PasskeysService implements OnModuleInit, OnApplicationShutdown {
       `UPDATE idp.mfa_factors SET name = $4 WHERE id = $1 AND organization_id = $2 AND user_id = $3 AND kind = 'webauthn'`,
       [factorId, who.organizationId, who.userId, name],
     );
-    if (count === 1) this.logger.log({ ...who, factorId }, 'Passkey renamed');
-    return count === 1;
+    if (count !== 1) return false;
+    this.logger.log({ ...who, factorId }, 'Passkey renamed');
+    void this.audit.record(IdpEvents.mfaRenamed, { ...who, factorId, kind: 'webauthn', occurredAt: new Date().toISOString() });
+    return true;
   }
 
   async hasPasskey(who: Who): Promise<boolean> {

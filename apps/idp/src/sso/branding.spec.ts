@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { contrastRatio } from '@jit/directory-contracts';
 import { mfaCodePage, mfaEnrolPage, recoveryCodesPage } from '../mfa/mfa-pages';
-import { organizationBand } from './branding';
-import { accountPage, errorPage, loginPage, portalPage } from './html';
+import { organizationBand, type PageOrganization } from './branding';
+import { accountPage, errorPage, loginPage, portalPage, signedOutPage, signOutPage } from './html';
 
 const ACME = { name: 'Acme Corp', logoUrl: 'https://cdn.example.com/acme/logo.svg?v=2', brandColor: '#0b7285' };
 const login = (organization: Parameters<typeof loginPage>[0]['organization']) =>
@@ -82,6 +82,38 @@ describe('the organisation on the sign-in pages (name, logo, colour)', () => {
     for (const page of pages) {
       assert.match(page.html, /alt="Acme Corp logo"/);
       assert.ok(directives(page.csp).includes('img-src https://cdn.example.com'), page.csp);
+    }
+  });
+  it('the sign-out, signed-out and error pages show it when they know the organisation, and allow its logo only then', () => {
+    const signOut = (organization?: PageOrganization | null) =>
+      signOutPage({ nonce: 'n', csrfToken: 't', applications: ['Wiki'], skipped: [], organization });
+    const signedOut = (organization?: PageOrganization | null) =>
+      signedOutPage({ nonce: 'n', signedOut: ['Wiki'], unconfirmed: [], skipped: [], signInHref: '/', organization });
+    const error = (organization?: PageOrganization | null) =>
+      errorPage({ nonce: 'n', status: 403, title: 'Refused', message: 'm', organization });
+    for (const [name, render, heading] of [
+      ['sign-out', signOut, 'Sign out'],
+      ['signed-out', signedOut, 'You are signed out'],
+      ['error', error, 'Refused'],
+    ] as const) {
+      const page = render(ACME);
+      assert.match(
+        page.html,
+        new RegExp(
+          `<header class="org"><img src="https://cdn\\.example\\.com/acme/logo\\.svg\\?v=2" alt="Acme Corp logo" height="40"><span class="org-name">Acme Corp</span></header><h1>${heading}</h1>`,
+        ),
+        name,
+      );
+      assert.match(page.html, /\.org\{background:#0b7285;color:#ffffff;border-top-color:#0b7285\}/, name);
+      assert.ok(directives(page.csp).includes('img-src https://cdn.example.com'), `${name}: ${page.csp}`);
+      assert.ok(directives(page.csp).includes("default-src 'none'"), name);
+      for (const unknown of [render(null), render(undefined)]) {
+        assert.doesNotMatch(unknown.html, /class="org"/, name);
+        assert.doesNotMatch(unknown.csp, /img-src/, name);
+      }
+      const plain = render({ name: 'Acme Corp', logoUrl: null, brandColor: null });
+      assert.match(plain.html, /<span class="org-name">Acme Corp<\/span>/, name);
+      assert.doesNotMatch(plain.csp, /img-src/, name);
     }
   });
 });

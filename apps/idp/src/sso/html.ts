@@ -74,14 +74,28 @@ export interface PageAction {
   label: string;
 }
 
-export function errorPage(opts: { nonce: string; status: number; title: string; message: string; action?: PageAction }): Page {
+export function errorPage(opts: {
+  nonce: string;
+  status: number;
+  title: string;
+  message: string;
+  action?: PageAction;
+  /** The organisation, when the page knows it (a session's, or the application's): its name, logo and colour (branding.ts). */
+  organization?: PageOrganization | null;
+}): Page {
+  const band = organizationBand(opts.organization);
   const action = opts.action
     ? `<p>${escapeHtml(opts.action.note)}</p><p><a href="${escapeHtml(opts.action.href)}">${escapeHtml(opts.action.label)}</a></p>`
     : '';
   return {
     status: opts.status,
-    html: layout(opts.title, opts.nonce, `<h1>${escapeHtml(opts.title)}</h1><p>${escapeHtml(opts.message)}</p>${action}`),
-    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
+    html: layout(
+      opts.title,
+      opts.nonce,
+      `${band.html}<h1>${escapeHtml(opts.title)}</h1><p>${escapeHtml(opts.message)}</p>${action}`,
+      band.style,
+    ),
+    csp: `default-src 'none';${band.imgSrc} style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
   };
 }
 
@@ -278,7 +292,10 @@ export function signOutPage(opts: {
   skipped: readonly string[];
   /** Origins the Sign out button's POST is redirected to (signOutFormTargets). */
   signOutTargets?: readonly string[];
+  /** The person's organisation: its name, logo and colour (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const ends =
     opts.applications.length === 0
       ? '<p>Signing out ends your session here.</p>'
@@ -289,8 +306,8 @@ export function signOutPage(opts: {
       : `<p class="muted">These applications cannot be signed out from here; sign out in each of them:</p>${list(opts.skipped)}`;
   return {
     status: 200,
-    html: layout('Sign out', opts.nonce, `<h1>Sign out</h1>${ends}${skipped}${signOutForm(opts.csrfToken)}`),
-    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; ${signOutFormAction(opts.signOutTargets)}`,
+    html: layout('Sign out', opts.nonce, `${band.html}<h1>Sign out</h1>${ends}${skipped}${signOutForm(opts.csrfToken)}`, band.style),
+    csp: `default-src 'none';${band.imgSrc} style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; ${signOutFormAction(opts.signOutTargets)}`,
   };
 }
 
@@ -301,8 +318,12 @@ export function signedOutPage(opts: {
   unconfirmed: readonly string[];
   skipped: readonly string[];
   signInHref: string;
+  /** The organisation signed out of: its name, logo and colour (branding.ts). */
+  organization?: PageOrganization | null;
 }): Page {
+  const band = organizationBand(opts.organization);
   const parts = [
+    band.html,
     '<h1>You are signed out</h1>',
     opts.signedOut.length === 0 ? '' : `<p>Also signed out of:</p>${list(opts.signedOut)}`,
     opts.unconfirmed.length === 0
@@ -315,7 +336,7 @@ export function signedOutPage(opts: {
   ];
   return {
     status: 200,
-    html: layout('Signed out', opts.nonce, parts.join('')),
-    csp: `default-src 'none'; style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
+    html: layout('Signed out', opts.nonce, parts.join(''), band.style),
+    csp: `default-src 'none';${band.imgSrc} style-src 'nonce-${opts.nonce}'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'`,
   };
 }

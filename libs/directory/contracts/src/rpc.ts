@@ -132,7 +132,15 @@ export const DirectoryRpc = {
         expiresAt: z.iso.datetime(),
         role: z.enum(ADMIN_ROLES),
         permissions: z.array(z.enum(ADMIN_PERMISSIONS)),
-        user: z.object({ id: z.uuid(), username: z.string(), email: z.string(), firstname: z.string(), lastname: z.string() }),
+        user: z.object({
+          id: z.uuid(),
+          username: z.string(),
+          email: z.string(),
+          firstname: z.string(),
+          lastname: z.string(),
+          // Added after v1: the name the person goes by, '' when none is set.
+          displayname: z.string().optional(),
+        }),
         organization: z.object({ id: z.uuid(), name: z.string() }),
       }),
       z.object({ ok: z.literal(false), reason: z.enum(['not_found', 'not_active', 'no_admin_role']) }),

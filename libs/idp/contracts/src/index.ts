@@ -108,6 +108,8 @@ export const IdpEvents = {
   mfaEnrolled: defineEvent('idp.mfa.enrolled.v1', z.object({ ...mfaAudit, factorId: z.uuid(), kind: z.enum(MFA_FACTOR_KINDS) }), PERSON),
   /** A person removed one of their factors at the account page. */
   mfaRemoved: defineEvent('idp.mfa.removed.v1', z.object({ ...mfaAudit, factorId: z.uuid(), kind: z.enum(MFA_FACTOR_KINDS) }), PERSON),
+  /** A person renamed one of their passkeys at the account page (the name itself is not sent). */
+  mfaRenamed: defineEvent('idp.mfa.renamed.v1', z.object({ ...mfaAudit, factorId: z.uuid(), kind: z.enum(MFA_FACTOR_KINDS) }), PERSON),
   /** An administrator removed all of a person's factors and recovery codes (and ended their sessions). */
   mfaReset: defineEvent('idp.mfa.reset.v1', z.object({ ...mfaAudit, factorsRemoved: z.number().int().min(0) }), PERSON),
   /** An administrator lifted a person's second-step lockout (too many wrong codes); their factors stay. */

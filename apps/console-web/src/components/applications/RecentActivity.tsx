@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { Alert, Label, Spinner } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { listActivity } from './pending-api';
+import { DateTime } from '../common/DateTime';
 
 const KIND = {
   'sign-in': { label: 'Sign-in', color: 'green' },
@@ -35,7 +36,7 @@ export function RecentActivity({ applicationId }: { applicationId: string }) {
           {activity.data.items.map((item) => (
             <Tr key={item.id}>
               <Td dataLabel="When">
-                <time dateTime={item.occurredAt}>{new Date(item.occurredAt).toLocaleString()}</time>
+                <DateTime iso={item.occurredAt} />
               </Td>
               <Td dataLabel="What">
                 <Label color={KIND[item.kind].color} isCompact>

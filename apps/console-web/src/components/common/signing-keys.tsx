@@ -3,6 +3,7 @@ import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import DownloadIcon from '@patternfly/react-icons/dist/esm/icons/download-icon';
 import { idp, unwrap, type IdpSchemas } from '../../api/clients';
 import { downloadText } from './download';
+import { DateTime } from './DateTime';
 
 /** The IdP's signing keys of the organisation, as an application's page and Settings both show them. */
 export type SigningKey = IdpSchemas['SigningKeysList']['items'][number];
@@ -55,8 +56,12 @@ export function SigningKeysTable({ keys }: { keys: SigningKey[] }) {
                   {k.state}
                 </Label>
               </Td>
-              <Td dataLabel="Signs from">{when(k.activatesAt)}</Td>
-              <Td dataLabel="Valid until">{when(k.notAfter)}</Td>
+              <Td dataLabel="Signs from">
+                <DateTime iso={k.activatesAt} />
+              </Td>
+              <Td dataLabel="Valid until">
+                <DateTime iso={k.notAfter} />
+              </Td>
               <Td dataLabel="SHA-256 fingerprint" modifier="breakWord">
                 <code>{k.fingerprintSha256}</code>
               </Td>

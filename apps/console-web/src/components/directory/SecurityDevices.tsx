@@ -6,6 +6,7 @@ import { idp, unwrap, type IdpSchemas } from '../../api/clients';
 import { useCanOnAccount } from '../../session';
 import { ConfirmDialog } from '../common/ConfirmDialog';
 import type { UserView } from './types';
+import { DateTime } from '../common/DateTime';
 
 type Factor = IdpSchemas['UserMfa']['factors'][number];
 
@@ -117,8 +118,10 @@ export function SecurityDevicesCard({ user }: { user: UserView }) {
                           </Label>
                         )}
                       </Td>
-                      <Td dataLabel="Enrolled">{when(factor.createdAt)}</Td>
-                      <Td dataLabel="Last used">{factor.lastUsedAt ? when(factor.lastUsedAt) : 'Never'}</Td>
+                      <Td dataLabel="Enrolled">
+                        <DateTime iso={factor.createdAt} />
+                      </Td>
+                      <Td dataLabel="Last used">{factor.lastUsedAt ? <DateTime iso={factor.lastUsedAt} /> : 'Never'}</Td>
                     </Tr>
                   ))}
                 </Tbody>

@@ -26,6 +26,7 @@ import { useCan } from '../../session';
 import { ConfirmDialog } from '../common/ConfirmDialog';
 import { TextField } from '../common/TextField';
 import type { ApiKeyView, CreatedApiKey } from '../directory/types';
+import { DateTime } from '../common/DateTime';
 
 const schema = z.object({ name: z.string().trim().min(1, 'Name the key after what uses it').max(200, 'At most 200 characters') });
 type Values = z.infer<typeof schema>;
@@ -95,10 +96,14 @@ export function ApiKeysTab() {
                   </Label>
                 )}
               </Td>
-              <Td dataLabel="Created">{new Date(key.createdAt).toLocaleString()}</Td>
+              <Td dataLabel="Created">
+                <DateTime iso={key.createdAt} />
+              </Td>
               <Td dataLabel="Status">
                 {key.revokedAt ? (
-                  <Label isCompact color="red">{`Revoked ${new Date(key.revokedAt).toLocaleDateString()}`}</Label>
+                  <Label isCompact color="red">
+                    Revoked <DateTime iso={key.revokedAt} dateOnly />
+                  </Label>
                 ) : (
                   <Label isCompact color="green">
                     Active
