@@ -51,7 +51,7 @@ describe('AuditService: one info line per sign-in and per refusal, for operators
         },
       },
     ]);
-    assert.deepEqual(published, ['idp.sso.issued.v1']);
+    assert.deepEqual(published, [`idp.sso.issued.v1.${ORG}.${USER}`]);
   });
 
   it('a refusal: typed reason, application, user if known, source address; audited when the organisation is known', async () => {
@@ -83,6 +83,6 @@ describe('AuditService: one info line per sign-in and per refusal, for operators
         fields: { reason: 'app_not_found', applicationId: APP, organizationId: null, userId: null, sourceIp: '198.51.100.1' },
       },
     ]);
-    assert.deepEqual(published, ['idp.sso.refused.v1']);
+    assert.deepEqual(published, [`idp.sso.refused.v1.${ORG}.${USER}`]);
   });
 });

@@ -56,7 +56,13 @@ describe('AuditService', () => {
     const events = (await stored()).filter((e) => (users as string[]).includes(e.payload.userId as string));
     assert.deepEqual(events.map((e) => e.payload.userId).sort(), [...users].sort());
     assert.equal(new Set(events.map((e) => e.msgId)).size, 20, 'one Nats-Msg-Id per event');
-    assert.ok(events.every((e) => e.subject.endsWith('idp.sso.issued.v1')));
+    // The type, then its scope: the organisation and the person (docs/events.md), as consumers of `<type>.>` expect.
+    for (const e of events) {
+      assert.ok(
+        e.scopedSubject.endsWith(`.idp.sso.issued.v1.${String(e.payload.organizationId)}.${String(e.payload.userId)}`),
+        e.scopedSubject,
+      );
+    }
   });
 
   it('sends the events recorded within its window in one burst, and a full batch at once', async () => {
@@ -112,10 +118,13 @@ describe('AuditService', () => {
     try {
       const audit = new AuditService(nowhere, dataSource, new ServiceMetrics());
       const user = randomUUID();
-      await audit.record(IdpEvents.assertionIssued, issued(user));
-      const rows = await dataSource.getRepository(OutboxMessage).find({ where: { subject: IdpEvents.assertionIssued.subject } });
+      const event = issued(user);
+      await audit.record(IdpEvents.assertionIssued, event);
+      // Kept on the subject it would have had: its type, then its scope.
+      const subject = `${IdpEvents.assertionIssued.subject}.${event.organizationId}.${user}`;
+      const rows = await dataSource.getRepository(OutboxMessage).find({ where: { subject } });
       const row = rows.find((r) => (r.payload as { userId?: string }).userId === user);
-      assert.ok(row, 'the event is in the outbox for the relay to publish');
+      assert.ok(row, 'the event is in the outbox for the relay to publish, on its scoped subject');
     } finally {
       await nowhere.close();
     }

@@ -2,7 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { IdpEvents, type RefusalReason } from '@jit/idp-contracts';
-import { NatsBus, OutboxMessage, currentActor, describe, encodeJson, type EventContract, type PayloadOf } from '@jit/messaging';
+import {
+  NatsBus,
+  OutboxMessage,
+  currentActor,
+  describe,
+  encodeJson,
+  eventSubject,
+  type EventContract,
+  type PayloadOf,
+} from '@jit/messaging';
 import { ServiceMetrics } from '@jit/service';
 import { AuditMetrics } from './audit-metrics';
 
@@ -74,7 +83,9 @@ export class AuditService implements BeforeApplicationShutdown {
     const checked = actor ? { ...parsed, actor } : parsed;
     this.metrics.count(contract.subject, checked);
     return new Promise((done) => {
-      this.queued.push({ id: randomUUID(), subject: contract.subject, payload: checked, done });
+      // On the wire the type is followed by the contract's scope (its organisation and person), as
+      // every other event is: a consumer of `<type>.>` receives it.
+      this.queued.push({ id: randomUUID(), subject: eventSubject(contract, parsed), payload: checked, done });
       if (this.queued.length >= AUDIT_BATCH_MAX) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), AUDIT_BATCH_WINDOW_MS);
     });

@@ -342,10 +342,13 @@ describe('PasskeysService on PostgreSQL', () => {
         (e) => e.payload.userId === who.userId || e.payload.userId === stranger.userId,
       );
       assert.deepEqual(
-        events.map((e) => [e.subject.replace(/^.*idp\.mfa\./, ''), e.payload]),
+        events.map((e) => [
+          e.scopedSubject.replace(/^.*idp\.mfa\./, '').replace(`.${who.organizationId}.${who.userId}`, '.<person>'),
+          e.payload,
+        ]),
         [
-          ['enrolled.v1', { ...who, factorId: result.factorId, kind: 'webauthn', occurredAt: events[0]?.payload.occurredAt }],
-          ['renamed.v1', { ...who, factorId: result.factorId, kind: 'webauthn', occurredAt: events[1]?.payload.occurredAt }],
+          ['enrolled.v1.<person>', { ...who, factorId: result.factorId, kind: 'webauthn', occurredAt: events[0]?.payload.occurredAt }],
+          ['renamed.v1.<person>', { ...who, factorId: result.factorId, kind: 'webauthn', occurredAt: events[1]?.payload.occurredAt }],
         ],
       );
     });
