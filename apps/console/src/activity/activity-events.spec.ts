@@ -75,6 +75,14 @@ describe('toActivity', () => {
       toActivity(IdpEvents.mfaEnrolled.subject, { ...mfa, factorId: user, kind: 'totp' })?.summary,
       `user ${user} added an authenticator app`,
     );
+    assert.equal(
+      toActivity(IdpEvents.mfaEnrolled.subject, { ...mfa, factorId: user, kind: 'webauthn' })?.summary,
+      `user ${user} added a passkey`,
+    );
+    assert.equal(
+      toActivity(IdpEvents.mfaRemoved.subject, { ...mfa, factorId: user, kind: 'webauthn' })?.summary,
+      `user ${user} removed a passkey`,
+    );
     const renamed = toActivity(IdpEvents.mfaRenamed.subject, { ...mfa, factorId: user, kind: 'webauthn' });
     assert.deepEqual([renamed?.kind, renamed?.summary], ['admin-change', `user ${user} renamed a passkey`]);
     const reset = toActivity(IdpEvents.mfaReset.subject, {

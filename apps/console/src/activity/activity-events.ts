@@ -48,6 +48,11 @@ type AnyPayload = Record<string, unknown> & { organizationId: string; occurredAt
 
 const str = (value: unknown): string | null => (typeof value === 'string' ? value : null);
 
+/** A second factor as the console's Activity names it: its kind is in the event (idp.mfa.enrolled/removed). */
+function factorName(kind: unknown): string {
+  return kind === 'webauthn' ? 'a passkey' : 'an authenticator app';
+}
+
 /** What an event means to the log (null for an event it does not show), with a one-line summary. */
 export function toActivity(subject: string, payload: AnyPayload): Row | null {
   const base = {
@@ -150,9 +155,9 @@ function adminSummary(subject: string, p: AnyPayload): string {
     case DirectoryEvents.apiKeyRevoked.subject:
       return `${who} revoked API key ${String(p.apiKeyId)}`;
     case IdpEvents.mfaEnrolled.subject:
-      return `${userName} added an authenticator app`;
+      return `${userName} added ${factorName(p.kind)}`;
     case IdpEvents.mfaRemoved.subject:
-      return `${userName} removed an authenticator app`;
+      return `${userName} removed ${factorName(p.kind)}`;
     case IdpEvents.mfaRenamed.subject:
       return `${userName} renamed a passkey`;
     case IdpEvents.mfaRecoveryCodesRegenerated.subject:
