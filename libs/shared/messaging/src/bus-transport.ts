@@ -84,6 +84,11 @@ export interface BusTransportOptions {
  */
 const REMAKE_ATTEMPT_MS = 1_000;
 const JETSTREAM_API_TIMEOUT_MS = 5_000;
+/**
+ * Unapplied sequences the server's ack floor passed that are looked up one by one to tell
+ * deleted ones from skipped ones; more than this (a mass deletion) and the stream is resynced.
+ */
+const MAX_HOLES_CHECKED = 1_000;
 
 /** A consumer left by a process killed without a word is deleted by the server after this (it holds nothing anybody waits for). */
 const INACTIVE_THRESHOLD_MS = 10 * 60_000;
@@ -438,6 +443,24 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       await this.resync(stream);
       return;
     }
+    // The server's ack floor moves past what the consumer no longer has to deliver: a deleted
+    // message, but also whatever a changed configuration skips (a filter, a max_deliver another
+    // client with rights on the stream's consumers set). So it releases ours only over messages
+    // the stream no longer holds; one it still holds comes again through a consumer made afresh.
+    const skipped = await this.stillHeld(stream, serverAckFloor);
+    if (skipped === 'too-many') {
+      await this.resync(stream);
+      return;
+    }
+    if (skipped !== null) {
+      this.log.error(
+        `The consumer of ${stream.name} moved past sequence ${skipped}, which the stream holds and this service never applied ` +
+          `(its configuration changed by another client?): making it again`,
+      );
+      this.remakeWhy.set(stream.name, `its ack floor passed sequence ${skipped}, still in the stream and never applied here`);
+      void this.current.get(stream.name)?.close();
+      return;
+    }
     const before = progress.applied(stream.name);
     this.advance(stream, serverAckFloor);
     const waiting = progress.applied(stream.name) + 1;
@@ -451,6 +474,21 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       // Not awaited: this runs in the stream's lane, which the deliveries' loop waits on.
       void this.current.get(stream.name)?.close();
     }
+  }
+
+  /**
+   * The first sequence between the applied floor and `upTo` that was not applied here and that
+   * the stream still holds; null when every one of them is gone (deleted). Past
+   * MAX_HOLES_CHECKED unapplied sequences, 'too-many': a resync settles it instead of a lookup each.
+   */
+  private async stillHeld(stream: StreamContract, upTo: number): Promise<number | 'too-many' | null> {
+    const holes = this.options.progress.unfinished(stream.name, upTo, MAX_HOLES_CHECKED + 1);
+    if (holes.length > MAX_HOLES_CHECKED) return 'too-many';
+    const streamName = this.options.bus.naming.stream(stream.name);
+    for (const seq of holes) {
+      if ((await this.options.bus.jsm.streams.getMessage(streamName, { seq })) !== null) return seq;
+    }
+    return null;
   }
 
   /** A delivery jumped over sequences: deleted messages leave holes too, only a trim needs a resync. */

@@ -168,6 +168,18 @@ export class ConsumerProgress {
     return this.streams.get(stream)?.floor ?? 0;
   }
 
+  /**
+   * The sequences above the floor, up to `upTo`, not finished here: what moving the floor to
+   * `upTo` would pass over without having applied it. At most `limit` of them (the lowest).
+   */
+  unfinished(stream: string, upTo: number, limit: number): number[] {
+    const p = this.streams.get(stream);
+    const found: number[] = [];
+    if (!p) return found;
+    for (let seq = p.floor + 1; seq <= upTo && found.length < limit; seq++) if (!p.done.has(seq)) found.push(seq);
+    return found;
+  }
+
   /** Not suspended, running, not resyncing, and caught up with what the stream held when it started (a restart's backlog). */
   isReady(stream: string): boolean {
     const p = this.streams.get(stream);

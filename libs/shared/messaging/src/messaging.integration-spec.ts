@@ -438,6 +438,21 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
         assert.equal(resyncs.length, resyncsBefore, 'a deletion is not a trim');
         assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
       });
+
+      it('a consumer another client changed to skip events does not move the floor past them: it is made again and they are applied', async () => {
+        await restartWatching();
+        const resyncsBefore = resyncs.length;
+        // Anybody with rights on the stream's consumers (every service that reads it) can do this:
+        // the server then moves the consumer's ack floor past what the filter leaves out.
+        const only = (n: number) => `${bus.naming.subject(Tick.subject)}.${n}`;
+        await bus.jsm.consumers.update(streamName(), `msgtest-${width}`, { filter_subject: only(4001) });
+        await publishTicks(4000, 4001);
+        const last = await bus.lastSequence(TICKS);
+        await eventually(() => assert.equal(applied.includes(4000), true, 'the skipped event is applied after all'), { timeoutMs: 8000 });
+        await eventually(() => assert.equal(progress.applied(TICKS.name), last), { timeoutMs: 5000 });
+        assert.equal(resyncs.length, resyncsBefore, 'the stream still holds it: no resync');
+        assert.equal((await new FreshnessGate(bus, progress, [TICKS], 1000).check()).fresh, true);
+      });
     });
 
   describe('BusTransport applying several deliveries at once (applyConcurrency)', () => {
