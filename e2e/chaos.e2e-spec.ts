@@ -4,9 +4,10 @@ import { runChaos, type ChaosResult } from '@jit/chaos';
 /**
  * A short run of the fault suite (`npm run chaos`, docs/reliability.md) with a fixed seed: two
  * instances of the directory, the catalog and the IdP on a private PostgreSQL and NATS, admin
- * changes and sign-ins while the nemesis kills, pauses and partitions. The safety properties must
- * hold on any machine; the goals of service (availability, recovery) depend on its load, so they
- * are printed, not asserted: longer runs and their figures are in docs/reliability.md.
+ * changes and sign-ins in two organisations while the nemesis kills, pauses and partitions. The
+ * safety properties must hold on any machine; the goals of service (availability, recovery)
+ * depend on its load, so they are printed, not asserted: longer runs and their figures are in
+ * docs/reliability.md.
  */
 describe('the fault suite, a short run', () => {
   let result: ChaosResult;
@@ -24,6 +25,25 @@ describe('the fault suite, a short run', () => {
     assert.ok(followUps >= 10, `follow-ups ${followUps}`);
     assert.ok(admin.ok >= 20, `acknowledged changes ${admin.ok}`);
     assert.ok(result.history.faults.length >= 3, `faults: ${result.history.faults.map((f) => f.kind).join(', ')}`);
+  });
+
+  it('spread the work over two organisations: each had changes acknowledged and sign-ins issued', () => {
+    const organizations = result.history.model.organizations ?? [];
+    assert.equal(organizations.length, 2);
+    assert.notEqual(organizations[0]?.id, organizations[1]?.id);
+    for (const organization of organizations) {
+      const mine = new Set([...organization.users, ...organization.groups, ...organization.apps]);
+      // A register is its kind, then the ids it combines (history.ts).
+      const ofMine = (register: string) =>
+        register
+          .split(':')
+          .slice(1)
+          .every((id) => mine.has(id));
+      const acknowledged = result.history.ops.filter((o) => o.type === 'admin' && o.result === 'ok' && ofMine(o.register));
+      const issued = result.history.ops.filter((o) => o.type === 'sign-in' && o.outcome === 'issued' && mine.has(o.appId));
+      assert.ok(acknowledged.length >= 5, `${organization.name}: acknowledged changes ${acknowledged.length}`);
+      assert.ok(issued.length >= 5, `${organization.name}: issued ${issued.length}`);
+    }
   });
 
   it('found nothing stale, lost or phantom, and read the final state back from every instance', () => {

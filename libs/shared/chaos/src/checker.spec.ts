@@ -16,12 +16,16 @@ import {
   type SignInOp,
 } from './history';
 
-const model: Model = { users: ['u1', 'u2'], groups: ['g1', 'g2'], apps: ['a1'] };
+const ONE_ORGANIZATION: Model = { users: ['u1', 'u2'], groups: ['g1', 'g2'], apps: ['a1'] };
 
 /** Planted histories: each op is written with its times, as the runner would record it. */
 class Planted {
   private id = 0;
-  readonly history: History = { seed: 1, seconds: 1, startedAt: '2026-01-01T00:00:00Z', model, ops: [], faults: [], setup: {} };
+  readonly history: History;
+
+  constructor(private readonly model: Model = ONE_ORGANIZATION) {
+    this.history = { seed: 1, seconds: 1, startedAt: '2026-01-01T00:00:00Z', model, ops: [], faults: [], setup: {} };
+  }
 
   admin(kind: AdminKind, target: { user?: string; group?: string; app?: string }, at: [number, number], result: AdminResult = 'ok'): this {
     const { user = 'u1', group = 'g1', app = 'a1' } = target;
@@ -75,6 +79,7 @@ class Planted {
 
   /** The final read: every register as `overrides` says, else its initial value; IdP views computed from it unless given. */
   final(overrides: Record<Register, boolean>, idpAccess?: Record<string, boolean>): History {
+    const { model } = this;
     const registers = { ...initialRegisters(model), ...overrides };
     const access: Record<string, boolean> = {};
     for (const u of model.users)
@@ -367,5 +372,95 @@ describe('checkHistory on planted histories', () => {
     assert.equal(report.unexpected.length, 1);
     assert.equal(report.safe, true);
     assert.equal(report.allMet, false);
+  });
+
+  describe('with two organisations (every id in one of them)', () => {
+    const two: Model = {
+      users: ['uA', 'uB'],
+      groups: ['gA', 'gB'],
+      apps: ['aA', 'aB'],
+      organizations: [
+        { id: 'oA', name: 'A', users: ['uA'], groups: ['gA'], apps: ['aA'] },
+        { id: 'oB', name: 'B', users: ['uB'], groups: ['gB'], apps: ['aB'] },
+      ],
+    };
+    // Each person in their organisation's group, bound to its application, by 40 ms.
+    const bothGranted = () =>
+      new Planted(two)
+        .admin('add-member', { user: 'uA', group: 'gA' }, [0, 10])
+        .admin('bind', { group: 'gA', app: 'aA' }, [10, 20])
+        .admin('add-member', { user: 'uB', group: 'gB' }, [20, 30])
+        .admin('bind', { group: 'gB', app: 'aB' }, [30, 40]);
+    const bothAtEnd = {
+      [memberRegister('uA', 'gA')]: true,
+      [boundRegister('gA', 'aA')]: true,
+      [memberRegister('uB', 'gB')]: true,
+      [boundRegister('gB', 'aB')]: true,
+    };
+
+    it('passes when each organisation grants its own, and finds an assertion or a final decision across them phantom', () => {
+      const clean = bothGranted()
+        .signIn('issued', [50, 60], { userId: 'uA', appId: 'aA' })
+        .signIn('issued', [50, 60], { userId: 'uB', appId: 'aB' })
+        .final(bothAtEnd);
+      const report = checkHistory(clean);
+      assert.deepEqual([report.stale, report.lost, report.phantom, report.unverified], [[], [], [], []]);
+      assert.equal(report.safe, true);
+
+      // A's person let into B's application: no change ever granted it, though the person may sign in to A's.
+      const across = checkHistory(
+        bothGranted()
+          .signIn('issued', [50, 60], { userId: 'uA', appId: 'aB' })
+          .final(bothAtEnd, { [accessKey('uA', 'aB')]: true }),
+      );
+      assert.deepEqual(
+        across.phantom.map((a) => a.message.split(' ').slice(0, 4).join(' ')),
+        ['assertion for uA to', 'idp@1 would issue to'],
+      );
+      assert.equal(across.safe, false);
+    });
+
+    it("finds one organisation's stale assertion while the other's are right", () => {
+      const report = checkHistory(
+        bothGranted()
+          .admin('remove-member', { user: 'uB', group: 'gB' }, [100, 110])
+          .signIn('issued', [120, 130], { userId: 'uA', appId: 'aA' })
+          .signIn('issued', [120, 130], { userId: 'uB', appId: 'aB' })
+          .final({ ...bothAtEnd, [memberRegister('uB', 'gB')]: false }),
+      );
+      // Op 7, B's person after B's removal; op 6, A's person, was granted throughout.
+      assert.deepEqual(
+        report.stale.map((a) => a.opId),
+        [7],
+      );
+      assert.deepEqual(report.phantom, []);
+    });
+
+    it('measures availability for each organisation (its sign-ins are those to its applications)', () => {
+      const report = checkHistory(
+        bothGranted()
+          .fault('partition-service-nats', 1000, 2000)
+          .signIn('issued', [500, 600], { userId: 'uA', appId: 'aA' })
+          .signIn('unavailable', [1100, 1200], { userId: 'uA', appId: 'aA', status: 503 })
+          .signIn('issued', [1100, 1200], { userId: 'uB', appId: 'aB' })
+          .signIn('unavailable', [5000, 5100], { userId: 'uB', appId: 'aB', status: 503 })
+          .signIn('issued', [5200, 5300], { userId: 'uB', appId: 'aB' })
+          .final(bothAtEnd),
+      );
+      const figures = (signIns: number, answered: number) => ({
+        signIns,
+        answered,
+        unavailable: signIns - answered,
+        errors: 0,
+        share: signIns === 0 ? 1 : answered / signIns,
+      });
+      assert.deepEqual(report.availability.byOrganization, [
+        { organizationId: 'oA', name: 'A', insideFaults: figures(1, 0), outsideFaults: figures(1, 1), steady: figures(1, 1) },
+        { organizationId: 'oB', name: 'B', insideFaults: figures(1, 1), outsideFaults: figures(2, 1), steady: figures(2, 1) },
+      ]);
+      assert.deepEqual(report.availability.steady, figures(3, 2));
+      // A model without organisations (a history recorded before them) has no such figures.
+      assert.deepEqual(checkHistory(new Planted().granted().final(GRANTED_AT_END)).availability.byOrganization, []);
+    });
   });
 });

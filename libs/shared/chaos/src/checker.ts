@@ -32,6 +32,14 @@ export interface AvailabilityFigures {
   share: number;
 }
 
+export interface OrganizationAvailability {
+  organizationId: string;
+  name: string;
+  insideFaults: AvailabilityFigures;
+  outsideFaults: AvailabilityFigures;
+  steady: AvailabilityFigures;
+}
+
 export interface FaultRecovery {
   faultId: number;
   kind: FaultKind;
@@ -91,7 +99,13 @@ export interface CheckReport {
    * Inside fault windows; outside them (from each heal on); and steady: outside them and outside the
    * recovery allowance after each heal (`recoveryGoalMs`), which the recovery goal judges instead.
    */
-  availability: { insideFaults: AvailabilityFigures; outsideFaults: AvailabilityFigures; steady: AvailabilityFigures };
+  availability: {
+    insideFaults: AvailabilityFigures;
+    outsideFaults: AvailabilityFigures;
+    steady: AvailabilityFigures;
+    /** The same three for each organisation's sign-ins (those to its applications), when the model names organisations. */
+    byOrganization: OrganizationAvailability[];
+  };
   recoveries: FaultRecovery[];
   byKind: Partial<Record<FaultKind, KindFigures>>;
   goals: Goal[];
@@ -293,26 +307,36 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
     }
   }
 
-  // Availability inside and outside fault windows.
+  // Availability inside and outside fault windows, of all sign-ins and of each organisation's.
   const faults = [...history.faults].sort((a, b) => a.startMs - b.startMs);
-  const inside = emptyFigures();
-  const outside = emptyFigures();
-  const steady = emptyFigures();
-  const count = (figures: AvailabilityFigures, op: SignInOp) => {
-    figures.signIns += 1;
-    if (answeredOutcome(op)) figures.answered += 1;
-    else if (op.outcome === 'unavailable') figures.unavailable += 1;
-    else figures.errors += 1;
-  };
-  for (const op of signIns) {
-    if (faults.some((f) => f.startMs <= op.completeMs && op.invokeMs <= f.healMs)) {
-      count(inside, op);
-      continue;
+  const availabilityOf = (ops: readonly SignInOp[]) => {
+    const inside = emptyFigures();
+    const outside = emptyFigures();
+    const steady = emptyFigures();
+    const count = (figures: AvailabilityFigures, op: SignInOp) => {
+      figures.signIns += 1;
+      if (answeredOutcome(op)) figures.answered += 1;
+      else if (op.outcome === 'unavailable') figures.unavailable += 1;
+      else figures.errors += 1;
+    };
+    for (const op of ops) {
+      if (faults.some((f) => f.startMs <= op.completeMs && op.invokeMs <= f.healMs)) {
+        count(inside, op);
+        continue;
+      }
+      count(outside, op);
+      if (!faults.some((f) => op.invokeMs >= f.healMs && op.invokeMs < f.healMs + recoveryGoalMs)) count(steady, op);
     }
-    count(outside, op);
-    if (!faults.some((f) => op.invokeMs >= f.healMs && op.invokeMs < f.healMs + recoveryGoalMs)) count(steady, op);
-  }
-  for (const figures of [inside, outside, steady]) figures.share = figures.signIns === 0 ? 1 : figures.answered / figures.signIns;
+    for (const figures of [inside, outside, steady]) figures.share = figures.signIns === 0 ? 1 : figures.answered / figures.signIns;
+    return { insideFaults: inside, outsideFaults: outside, steady };
+  };
+  const overall = availabilityOf(signIns);
+  const { steady } = overall;
+  const byOrganization: OrganizationAvailability[] = (model.organizations ?? []).map((organization) => ({
+    organizationId: organization.id,
+    name: organization.name,
+    ...availabilityOf(signIns.filter((op) => organization.apps.includes(op.appId))),
+  }));
 
   // Recovery after each fault: up to the next fault, or the last sign-in.
   const lastMs = Math.max(0, ...signIns.map((s) => s.completeMs));
@@ -397,7 +421,7 @@ export function checkHistory(history: History, options: CheckOptions = {}): Chec
     phantom,
     unverified,
     unexpected,
-    availability: { insideFaults: inside, outsideFaults: outside, steady },
+    availability: { ...overall, byOrganization },
     recoveries,
     byKind,
     goals,

@@ -17,11 +17,26 @@ export const memberRegister = (userId: string, groupId: string): Register => `me
 export const boundRegister = (groupId: string, appId: string): Register => `bound:${groupId}:${appId}`;
 export const activeRegister = (userId: string): Register => `active:${userId}`;
 
-/** The people, groups and applications of a run: the registers are their combinations. */
+/** One organisation of a run and the people, groups and applications it holds (each id is in one). */
+export interface ModelOrganization {
+  id: string;
+  name: string;
+  users: string[];
+  groups: string[];
+  apps: string[];
+}
+
+/**
+ * The people, groups and applications of a run, of every organisation together: the registers are
+ * their combinations (ids are UUIDs, so a register names one organisation's objects; one that
+ * combines two organisations' is never written and reads false at the end).
+ */
 export interface Model {
   users: string[];
   groups: string[];
   apps: string[];
+  /** Which organisation holds what (absent in histories recorded with one organisation). */
+  organizations?: ModelOrganization[];
 }
 
 /** Every register of a model and its value before the first operation (nobody in a group, no binding, everybody active). */

@@ -32,6 +32,10 @@ export function summarise(history: History, report: CheckReport): string {
     `answered inside fault windows:  ${pct(inside.share)} of ${inside.signIns} (${inside.unavailable} unavailable, ${inside.errors} other)`,
     `answered outside fault windows: ${pct(outside.share)} of ${outside.signIns} (${outside.unavailable} unavailable, ${outside.errors} other)`,
     `  of which steady (not within 2 s of a heal): ${pct(steady.share)} of ${steady.signIns} (${steady.unavailable} unavailable, ${steady.errors} other)`,
+    ...report.availability.byOrganization.map(
+      (o) =>
+        `  organisation ${o.name}: inside ${pct(o.insideFaults.share)} of ${o.insideFaults.signIns}, outside ${pct(o.outsideFaults.share)} of ${o.outsideFaults.signIns}, steady ${pct(o.steady.share)} of ${o.steady.signIns}`,
+    ),
     `sign-in latency (answered): p50 ${quantile(0.5)}, p99 ${quantile(0.99)}`,
     '',
     'recovery after each kind of fault (heal to sign-ins answered again):',

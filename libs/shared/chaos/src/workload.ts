@@ -7,13 +7,13 @@ import {
   type AdminOp,
   type AdminResult,
   type FaultWindow,
-  type Model,
+  type ModelOrganization,
   type Register,
   type SignInOp,
 } from './history';
 import type { Prng } from './prng';
 import type { Router } from './router';
-import { BOOTSTRAP_KEY, type ServiceName } from './system';
+import type { ServiceName } from './system';
 import { describe, type Person, type SpClient } from './sp-client';
 
 /** The one clock of a run (ms since it began) and the list every operation and fault is written to. */
@@ -30,6 +30,11 @@ export class Recorder {
   id(): number {
     return ++this.nextId;
   }
+}
+
+/** An organisation as the workload acts in it: its objects and the API key its admin calls carry. */
+export interface WorkloadOrganization extends ModelOrganization {
+  apiKey: string;
 }
 
 export interface AdminTarget {
@@ -58,15 +63,16 @@ export interface WorkloadOptions {
 /**
  * The workload: admin changes (memberships, bindings, user state) through the directory and
  * catalog instances, and concurrent sign-ins through the IdP instances, each recorded with its
- * invoke and complete times, result and instance. The seeded generators choose what is done; the
- * machine decides the timing.
+ * invoke and complete times, result and instance. Each change or sign-in is within one
+ * organisation, drawn among all of them, and an admin call carries that organisation's key. The
+ * seeded generators choose what is done; the machine decides the timing.
  */
 export class Workload {
   /** What the acknowledged changes say (the workload's guess, to aim follow-up sign-ins at people a change affects). */
   private readonly believed = new Map<Register, boolean>();
 
   constructor(
-    private readonly model: Model,
+    private readonly organizations: readonly WorkloadOrganization[],
     private readonly people: Map<string, Person>,
     private readonly sps: Map<string, SpClient>,
     private readonly router: Router,
@@ -74,8 +80,8 @@ export class Workload {
     private readonly options: WorkloadOptions,
   ) {}
 
-  /** One admin change, recorded. */
-  async admin(kind: AdminKind, target: AdminTarget, setup = false): Promise<AdminOp> {
+  /** One admin change in `organization` (made with its key), recorded. */
+  async admin(organization: WorkloadOrganization, kind: AdminKind, target: AdminTarget, setup = false): Promise<AdminOp> {
     const { userId = '', groupId = '', appId = '' } = target;
     const { service, value } = WRITES[kind];
     const register = {
@@ -88,9 +94,9 @@ export class Workload {
     }[kind]();
     const json = (body: unknown) => ({
       body: JSON.stringify(body),
-      headers: { 'content-type': 'application/json', 'x-api-key': BOOTSTRAP_KEY },
+      headers: { 'content-type': 'application/json', 'x-api-key': organization.apiKey },
     });
-    const key = { headers: { 'x-api-key': BOOTSTRAP_KEY } };
+    const key = { headers: { 'x-api-key': organization.apiKey } };
     const [method, path, init] = {
       'add-member': () => ['POST', `/v1/user-groups/${groupId}/members`, json({ userId })] as const,
       'remove-member': () => ['DELETE', `/v1/user-groups/${groupId}/members/${userId}`, key] as const,
@@ -181,12 +187,13 @@ export class Workload {
   }
 
   private async adminWorker(rng: Prng, untilMs: number): Promise<void> {
-    const { users, groups, apps } = this.model;
     while (this.recorder.now() < untilMs) {
       const began = this.recorder.now();
+      const organization = rng.pick(this.organizations);
+      const { users, groups, apps } = organization;
       const kind = rng.weighted<AdminKind>({ 'add-member': 3, 'remove-member': 2, bind: 2, unbind: 1, suspend: 0.7, reactivate: 1.5 });
       const target = { userId: rng.pick(users), groupId: rng.pick(groups), appId: rng.pick(apps) };
-      const op = await this.admin(kind, target);
+      const op = await this.admin(organization, kind, target);
       if (op.result === 'ok' && rng.next() < this.options.followUpChance) {
         // The next sign-in after the 2xx, by someone the change concerns.
         const members = users.filter((u) => this.believed.get(memberRegister(u, target.groupId)));
@@ -200,7 +207,8 @@ export class Workload {
   private async signInWorker(rng: Prng, untilMs: number): Promise<void> {
     while (this.recorder.now() < untilMs) {
       const began = this.recorder.now();
-      await this.signIn(rng.pick(this.model.users), rng.pick(this.model.apps));
+      const { users, apps } = rng.pick(this.organizations);
+      await this.signIn(rng.pick(users), rng.pick(apps));
       await pace(began, rng.between(100, 250), this.recorder);
     }
   }
