@@ -287,7 +287,7 @@ async function readFinal(
           for (const appId of organization.apps)
             for (const userId of model.users) {
               const stranger = !organization.users.includes(userId);
-              const preview = await read<{ wouldIssue: boolean }>(
+              const preview = await read<{ wouldIssue: boolean; unknown?: true }>(
                 async () => {
                   try {
                     return {
@@ -302,8 +302,12 @@ async function readFinal(
                 },
                 `${instance.name} preview`,
                 30_000,
-                stranger ? { wouldIssue: false } : undefined,
+                stranger ? { wouldIssue: false, unknown: true } : undefined,
               );
+              if (stranger && preview.unknown !== true)
+                errors.push(
+                  `${instance.name} answered for ${userId}, a person of another organisation than application ${appId}'s, instead of 404`,
+                );
               access[accessKey(userId, appId)] = preview.wouldIssue;
             }
         const agrees = model.users.every((u) =>
