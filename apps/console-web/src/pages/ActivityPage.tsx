@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { useId, type ReactNode } from 'react';
 import { useInfiniteQuery, useQueries } from '@tanstack/react-query';
 import { Link, useSearchParams } from 'react-router';
 import {
@@ -55,6 +55,14 @@ function actorText(actor: unknown): string {
     if (a.kind === 'api-key' && a.fingerprint) return `API key ${a.fingerprint}`;
   }
   return JSON.stringify(actor);
+}
+
+/**
+ * A typed reason (`app_not_authorized`, `missing_required_attribute:costCenter`) with a line-break
+ * opportunity after each `_` and `:`, so a narrow column wraps it between its words, not inside one.
+ */
+function breakable(reason: string): ReactNode[] {
+  return reason.split(/(?<=[_:])/).flatMap((part, i) => (i === 0 ? [part] : [<wbr key={i} />, part]));
 }
 
 /**
@@ -220,8 +228,8 @@ export function ActivityPage() {
                     ''
                   )}
                 </Td>
-                <Td dataLabel="Reason" modifier="breakWord">
-                  {item.reason ? <code>{item.reason}</code> : ''}
+                <Td dataLabel="Reason" modifier="wrap">
+                  {item.reason ? <code>{breakable(item.reason)}</code> : ''}
                 </Td>
                 <Td dataLabel="By">{actorText(item.actor)}</Td>
               </Tr>
