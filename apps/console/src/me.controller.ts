@@ -1,22 +1,14 @@
 import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ADMIN_PERMISSIONS, ADMIN_ROLES } from '@jit/directory-contracts';
+import { ADMIN_PERMISSIONS, ADMIN_ROLES, AdminSessionUser } from '@jit/directory-contracts';
 import { ZodResponse } from '@jit/service';
 import type { SignedIn } from './session/console-session';
 import { ConsoleSessionGuard, CurrentSession } from './session/session.guard';
 
 export const MeView = z
   .object({
-    user: z.object({
-      id: z.uuid(),
-      username: z.string(),
-      email: z.string(),
-      firstname: z.string(),
-      lastname: z.string(),
-      // Sessions opened before the directory sent it have none.
-      displayname: z.string().optional().meta({ description: "The name the person goes by; '' or absent when none is set" }),
-    }),
+    user: AdminSessionUser,
     organization: z.object({ id: z.uuid(), name: z.string() }),
     role: z.enum(ADMIN_ROLES),
     permissions: z.array(z.enum(ADMIN_PERMISSIONS)).meta({ description: 'What the role may do: the console offers only these' }),

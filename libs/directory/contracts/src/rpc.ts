@@ -49,6 +49,17 @@ export const BulkMembershipResults = z
   .meta({ id: 'BulkMembershipResults' });
 export type BulkMembershipResults = z.infer<typeof BulkMembershipResults>;
 
+/** The person an admin session is for, as the directory answers it and the console shows it. */
+export const AdminSessionUser = z.object({
+  id: z.uuid(),
+  username: z.string(),
+  email: z.string(),
+  firstname: z.string(),
+  lastname: z.string(),
+  // Added after v1 (a session opened before has none).
+  displayname: z.string().optional().meta({ description: "The name the person goes by; '' or absent when none is set" }),
+});
+
 export const DirectoryRpc = {
   /**
    * The IdP asks whether a username and password are right. Same answer and cost for unknown users:
@@ -132,15 +143,7 @@ export const DirectoryRpc = {
         expiresAt: z.iso.datetime(),
         role: z.enum(ADMIN_ROLES),
         permissions: z.array(z.enum(ADMIN_PERMISSIONS)),
-        user: z.object({
-          id: z.uuid(),
-          username: z.string(),
-          email: z.string(),
-          firstname: z.string(),
-          lastname: z.string(),
-          // Added after v1: the name the person goes by, '' when none is set.
-          displayname: z.string().optional(),
-        }),
+        user: AdminSessionUser,
         organization: z.object({ id: z.uuid(), name: z.string() }),
       }),
       z.object({ ok: z.literal(false), reason: z.enum(['not_found', 'not_active', 'no_admin_role']) }),
