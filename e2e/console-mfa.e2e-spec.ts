@@ -79,12 +79,12 @@ describe('The admin console in a browser: multi-factor authentication', () => {
       { username: 'ada', email: 'ada@example.com', firstname: 'Ada', lastname: 'Lovelace', password },
       'Engineers',
     ));
-    [admin, helper, reader, deputy] = await Promise.all([
-      signedInPage('admin'),
-      signedInPage('helper'),
-      signedInPage('reader'),
-      signedInPage('deputy'),
-    ]);
+    // One after another: four browsers loading the console at once, beside the other test files,
+    // took one past the 10 s a page load may take (every test of the file then failed).
+    admin = await signedInPage('admin');
+    helper = await signedInPage('helper');
+    reader = await signedInPage('reader');
+    deputy = await signedInPage('deputy');
   });
 
   afterAll(async () => {
