@@ -129,8 +129,17 @@ export async function answer(response: Response): Promise<IdpAnswer> {
 
 /** Signs `browser` in at the IdP through an SP-initiated request that node-saml makes. */
 export async function signInBrowser(system: System, browser: Browser, appId: string, username: string, password: string): Promise<void> {
-  const url = await nodeSaml(system, appId, ['unused'], { identifierFormat: null }).getAuthorizeUrlAsync('', undefined, {});
-  const first = await browser.get(url);
+  const request = () => nodeSaml(system, appId, ['unused'], { identifierFormat: null }).getAuthorizeUrlAsync('', undefined, {});
+  let first = await browser.get(await request());
+  // The callers change the application through the CATALOG stream just before: on a loaded machine
+  // the IdP may not have applied it within its bounded wait, and answers 503 rather than decide
+  // from what it had (the freshness rule, tested on its own elsewhere). These tests are about what
+  // the SAML looks like, so they ask again (a new AuthnRequest each time), a few times.
+  for (let attempt = 1; first.status === 503 && attempt <= 10; attempt++) {
+    await first.body?.cancel();
+    await new Promise((retry) => setTimeout(retry, 200));
+    first = await browser.get(await request());
+  }
   assert.equal(first.status, 302, `expected a redirect to the login form, got ${first.status}`);
   const form = parseForm(await (await browser.get(`${system.idpUrl}/login`)).text());
   const posted = await browser.postForm(`${system.idpUrl}/login`, { csrf: form.fields.csrf ?? '', username, password });
