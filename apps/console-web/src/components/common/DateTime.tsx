@@ -4,10 +4,14 @@
  * inside its numbers.
  */
 export function DateTime({ iso, dateOnly = false }: { iso: string; dateOnly?: boolean }) {
-  const date = new Date(iso);
   return (
     <time dateTime={iso} className="console-nowrap">
-      {dateOnly ? date.toLocaleDateString() : date.toLocaleString()}
+      {dateOnly ? new Date(iso).toLocaleDateString() : moment(iso)}
     </time>
   );
+}
+
+/** A moment in a sentence ("locked until …"), in the browser's locale, as DateTime shows it in a list. */
+export function moment(iso: string): string {
+  return new Date(iso).toLocaleString();
 }

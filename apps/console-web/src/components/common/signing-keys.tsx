@@ -3,7 +3,7 @@ import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import DownloadIcon from '@patternfly/react-icons/dist/esm/icons/download-icon';
 import { idp, unwrap, type IdpSchemas } from '../../api/clients';
 import { downloadText } from './download';
-import { DateTime } from './DateTime';
+import { DateTime, moment } from './DateTime';
 
 /** The IdP's signing keys of the organisation, as an application's page and Settings both show them. */
 export type SigningKey = IdpSchemas['SigningKeysList']['items'][number];
@@ -15,8 +15,6 @@ export const signingKeysQuery = {
 };
 
 const STATE_COLOR = { current: 'green', next: 'blue', retired: 'grey' } as const;
-
-const when = (iso: string) => new Date(iso).toLocaleString();
 
 /** Current, next and retired certificates, the next one's start announced, each downloadable. */
 export function SigningKeysTable({ keys }: { keys: SigningKey[] }) {
@@ -30,7 +28,7 @@ export function SigningKeysTable({ keys }: { keys: SigningKey[] }) {
           component="h3"
           isInline
           variant="info"
-          title={`The next certificate signs from ${when(next.activatesAt)}`}
+          title={`The next certificate signs from ${moment(next.activatesAt)}`}
           className="pf-v6-u-mb-md"
         >
           SPs that do not read the IdP metadata need it installed before then.

@@ -6,14 +6,12 @@ import { idp, unwrap, type IdpSchemas } from '../../api/clients';
 import { useCanOnAccount } from '../../session';
 import { ConfirmDialog } from '../common/ConfirmDialog';
 import type { UserView } from './types';
-import { DateTime } from '../common/DateTime';
+import { DateTime, moment } from '../common/DateTime';
 
 type Factor = IdpSchemas['UserMfa']['factors'][number];
 
 /** How each kind of factor reads to an admin; a kind the IdP adds fails the build until it is named here. */
 const KIND_LABEL: Record<Factor['kind'], string> = { totp: 'Authenticator app (TOTP)', webauthn: 'Passkey' };
-
-const when = (iso: string) => new Date(iso).toLocaleString();
 
 /** IdP GET /v1/users/{id}/mfa: the person's factors and recovery codes left (never a secret). */
 export const userMfaQuery = (userId: string) => ({
@@ -80,7 +78,7 @@ export function SecurityDevicesCard({ user }: { user: UserView }) {
                 component="h3"
                 isInline
                 variant="warning"
-                title={`Second step locked until ${when(mfa.data.lockedUntil)}`}
+                title={`Second step locked until ${moment(mfa.data.lockedUntil)}`}
                 className="pf-v6-u-mb-sm"
                 data-testid="mfa-locked"
               >

@@ -22,8 +22,7 @@ import { applyApiErrors } from '../../forms';
 import { useCan } from '../../session';
 import { TextField } from '../common/TextField';
 import { ADMIN_ROLES, ROLE_LABEL, type AdminRole, type UserView } from './types';
-
-const when = (iso: string) => new Date(iso).toLocaleString();
+import { moment } from '../common/DateTime';
 
 /** Lockout state (GET /v1/users/{id}/lockout) and, when the admin may lift it (useCanOnAccount), unlock. */
 export function LockoutCard({ userId, canUnlock }: { userId: string; canUnlock: boolean }) {
@@ -64,14 +63,14 @@ export function LockoutCard({ userId, canUnlock }: { userId: string; canUnlock: 
             <Content component="p">{data.locked ? <Label color="red">Locked</Label> : <Label color="green">Not locked</Label>}</Content>
             {data.accountLimitedUntil && (
               <Content component="p">
-                Too many wrong passwords this hour: new addresses are refused until {when(data.accountLimitedUntil)}.
+                Too many wrong passwords this hour: new addresses are refused until {moment(data.accountLimitedUntil)}.
               </Content>
             )}
             {data.sources.length > 0 && (
               <ul aria-label="Addresses backing off">
                 {data.sources.map((source, index) => (
                   <li key={index}>
-                    {source.source ?? 'Unknown address'}: {source.failures} wrong passwords in a row, waits until {when(source.until)}
+                    {source.source ?? 'Unknown address'}: {source.failures} wrong passwords in a row, waits until {moment(source.until)}
                   </li>
                 ))}
               </ul>
