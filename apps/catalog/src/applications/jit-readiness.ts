@@ -12,8 +12,9 @@ export interface Lack {
  * What a user must have a value for so that their first sign-in creates a complete account in
  * the SP: the NameID source, then each enabled required attribute mapped to a directory
  * attribute, in mapping order. Constants are always present. Whether a user has each value is
- * readiness.service.ts's one query (`lacking`), so that a report and a list's counts cannot
- * disagree; a value is there when it has something other than white space in it, what
+ * readiness.service.ts, from each authorised user's `present_sources` kept in
+ * `catalog.application_audience` (migration 1766300000000), so that a report and a list's counts
+ * cannot disagree; a value is there when it has something other than white space in it, what
  * JavaScript's String.prototype.trim leaves, which is how the IdP reads a value for the assertion
  * (the catalog's `present_sources` column, migration 1766200000000).
  */

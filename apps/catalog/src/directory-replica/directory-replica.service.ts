@@ -98,8 +98,9 @@ export class DirectoryReplicaService {
     // statement for the tables as they were (empty, at a first start) and loops over them; and
     // until the new pages are marked all-visible, it reads the bound groups' memberships from the
     // table instead of from their partial index alone (a million rows instead of the bound ones).
+    // The triggers of migration 1766300000000 kept the applications' audiences through every batch.
     await this.dataSource.query(
-      'VACUUM (ANALYZE) "catalog"."directory_users", "catalog"."directory_groups", "catalog"."directory_memberships"',
+      'VACUUM (ANALYZE) "catalog"."directory_users", "catalog"."directory_groups", "catalog"."directory_memberships", "catalog"."application_audience"',
     );
     return { applied: sum(results.map((r) => r.applied)), tombstoned: sum(results.map((r) => r.tombstoned)) };
   }
