@@ -110,6 +110,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
   app.useGlobalFilters(new ErrorFilter());
   app.enableShutdownHooks();
   acceptEmptyJsonBodies(app, bodyLimit);
+  drainRefusedBodies(app);
   await options.configure?.(app);
   if (!isOpenApiServed(app)) {
     serveOpenApi(app, {
@@ -175,6 +176,32 @@ export function acceptEmptyJsonBodies(app: NestFastifyApplication, bodyLimit: nu
     if (body.length === 0) done(null, undefined);
     else void parseJson(request, body as unknown as string, done);
   });
+}
+
+/** The most of a refused body a service reads and drops so that its client gets the 413 (see drainRefusedBodies). */
+export const REFUSED_BODY_DRAIN_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A body refused as too large is refused from its Content-Length, before it is read; but the
+ * client is still sending it. Fastify answers 413 with `Connection: close`, and closing a socket
+ * with unread data resets it (RST): the client, still writing, sees EPIPE or ECONNRESET and never
+ * reads the 413 and its reason. Up to REFUSED_BODY_DRAIN_BYTES the answer keeps the connection
+ * instead, and Node reads and drops the rest of the body, as it does for any body a handler left
+ * unread (bounded in time by the server's request timeout); the client reads the answer once it
+ * has sent. A larger body is closed on at once, as before: reading it would cost more than the
+ * client's convenience is worth.
+ */
+export function drainRefusedBodies(app: NestFastifyApplication): void {
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onSend', async (request, reply, payload) => {
+      const declared = Number(request.headers['content-length']);
+      if (reply.statusCode === 413 && reply.getHeader('connection') === 'close' && declared <= REFUSED_BODY_DRAIN_BYTES) {
+        reply.removeHeader('connection');
+      }
+      return payload;
+    });
 }
 
 export interface StartupSummary {

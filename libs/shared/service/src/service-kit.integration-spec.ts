@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import 'reflect-metadata';
 import { Writable } from 'node:stream';
+import { once } from 'node:events';
+import { connect } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { Controller, Delete, Get, HttpCode, Logger, Module, NotFoundException, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Payload } from '@nestjs/microservices';
@@ -363,6 +366,42 @@ describe('runService: the HTTP edge every Fastify service gets (real PostgreSQL 
       body: '{"__proto__": {"x": 1}, "name": "a", "password": "b"}',
     });
     assert.equal(poisoned.status, 400);
+  });
+
+  it('answers a body far over the limit with its 413 and reason, reading and dropping the rest', async () => {
+    // 4 MiB against the 256 KiB limit, refused from its Content-Length before it is read, from a
+    // client that reads the answer once it has sent its body (its socket paused meanwhile). Closing
+    // at once (Fastify's Connection: close) left the rest of the body to arrive on a closed socket:
+    // the service's kernel reset the connection, and the client's kernel dropped the unread answer.
+    const url = new URL(plain.base);
+    const socket = connect(Number(url.port), url.hostname);
+    await once(socket, 'connect');
+    socket.pause();
+    const total = 4 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 'x');
+    socket.write(
+      `POST /v1/things HTTP/1.1\r\nhost: ${url.host}\r\nx-api-key: ${ADMIN_KEY}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${total}\r\n\r\n`,
+    );
+    socket.write(chunk);
+    await delay(300); // the service answers meanwhile
+    const received: Buffer[] = [];
+    const ended = new Promise<string>((resolve) => {
+      socket.on('data', (data: Buffer) => received.push(data));
+      socket.on('error', (error) => resolve(`error: ${error.message}`));
+      socket.on('end', () => resolve('end'));
+    });
+    socket.on('error', () => undefined);
+    for (let sent = chunk.length; sent < total; sent += chunk.length) socket.write(chunk);
+    await delay(300);
+    socket.resume();
+    const answer = () => Buffer.concat(received).toString('latin1');
+    await Promise.race([ended, eventually(() => assert.match(answer(), /"code":"HTTP_413"/), { timeoutMs: 5000 })]).catch(() => undefined);
+    socket.destroy();
+    assert.match(answer(), /^HTTP\/1\.1 413 /, `no answer: ${await Promise.race([ended, delay(0).then(() => 'open')])}`);
+    assert.match(answer(), /too large/i);
+    // The service still answers.
+    assert.equal((await send(plain.base, 'GET', '/whoami')).status, 200);
   });
 
   it('logs one info line per admin change (who, what, which id), never the body, and none for reads or refusals', async () => {
