@@ -32,8 +32,8 @@ async function application(): Promise<string> {
   const id = randomUUID();
   await sql(
     `INSERT INTO catalog.applications (id, organization_id, connector_id, name, sp_entity_id, acs_urls, name_id_format,
-                                       name_id_source, sign_assertion, sign_response, attributes)
-     VALUES ($1, $2, 'generic', $3, $3, '[]', 'email', 'email', true, true, '[]')`,
+                                       name_id_source, sign_assertion, sign_response, attributes, required_sources)
+     VALUES ($1, $2, 'generic', $3, $3, '[]', 'email', 'email', true, true, '[]', '{email}')`,
     [id, ORG, `https://sp.example.com/${id}`],
   );
   return id;
@@ -73,22 +73,23 @@ const binding = (db: Db, app: string, group: string, active: boolean) =>
     [app, group, ORG, active],
   );
 
-type Pair = { application_id: string; user_id: string; grants: number; activated: boolean; present_sources: string[] };
+type Pair = { application_id: string; user_id: string; grants: number; activated: boolean; present_sources: string[]; lacking: boolean };
 const ORDER = 'ORDER BY application_id, user_id';
 
 /** The table as the triggers kept it, and the same pairs worked out from the bindings, memberships and users. */
 async function keptAndRecomputed(): Promise<[Pair[], Pair[]]> {
   const kept = (await sql(
-    `SELECT application_id, user_id, grants, activated, present_sources FROM catalog.application_audience ${ORDER}`,
+    `SELECT application_id, user_id, grants, activated, present_sources, lacking FROM catalog.application_audience ${ORDER}`,
   )) as Pair[];
   const recomputed = (await sql(
     `SELECT b.application_id, m.user_id, count(*)::int AS grants, coalesce(u.activated, false) AS activated,
-            coalesce(u.present_sources, '{}') AS present_sources
+            coalesce(u.present_sources, '{}') AS present_sources, NOT coalesce(u.present_sources, '{}') @> p.required_sources AS lacking
        FROM catalog.application_groups b
+       JOIN catalog.applications p ON p.id = b.application_id
        JOIN catalog.directory_memberships m ON m.group_id = b.group_id AND m.active
        LEFT JOIN catalog.directory_users u ON u.id = m.user_id
       WHERE b.active
-      GROUP BY 1, 2, 4, 5 ${ORDER}`,
+      GROUP BY 1, 2, 4, 5, 6 ${ORDER}`,
   )) as Pair[];
   return [kept, recomputed];
 }
@@ -150,6 +151,14 @@ describe('application audience (real PostgreSQL)', () => {
     ]);
     pairs = await assertConsistent();
     assert.deepEqual(pairs.find((p) => p.user_id === bob)?.present_sources, ['state', 'username']);
+    assert.equal(pairs.find((p) => p.user_id === bob)?.lacking, true, 'a blank email is no email');
+    // The application's requirements change: every pair is worked out again.
+    await sql(`UPDATE catalog.applications SET required_sources = '{username}' WHERE id = $1`, [app]);
+    assert.deepEqual(
+      (await assertConsistent()).map((p) => p.lacking),
+      [false, false],
+    );
+    await sql(`UPDATE catalog.applications SET required_sources = '{email}' WHERE id = $1`, [app]);
     // A membership removed takes one grant; the other group still grants ada the application.
     await membership(dataSource, g1, ada, false);
     assert.equal((await assertConsistent()).find((p) => p.user_id === ada)?.grants, 1);
@@ -162,7 +171,7 @@ describe('application audience (real PostgreSQL)', () => {
     await sql(`UPDATE catalog.directory_users SET deleted = true, profile = NULL, version = 3 WHERE id = $1`, [bob]);
     assert.deepEqual(
       (await assertConsistent()).find((p) => p.user_id === bob),
-      { application_id: app, user_id: bob, grants: 1, activated: false, present_sources: [] },
+      { application_id: app, user_id: bob, grants: 1, activated: false, present_sources: [], lacking: true },
     );
     // Rows deleted outright, and the application itself.
     await sql(`DELETE FROM catalog.directory_memberships WHERE group_id = $1 AND user_id = $2`, [g2, bob]);
@@ -220,6 +229,24 @@ describe('application audience (real PostgreSQL)', () => {
       (await assertConsistent()).filter((p) => p.application_id === app).map((p) => p.user_id),
       [ada],
     );
+  });
+
+  it("a membership written while the application's requirements change waits for them, and its pair is worked out from the new ones", async () => {
+    const app = await application();
+    const group = randomUUID();
+    const ada = await user('needs-ada');
+    await binding(dataSource, app, group, true);
+    const admin = await client();
+    const member = await client();
+    const memberPid = await pidOf(member);
+    await admin.query('BEGIN');
+    await admin.query(`UPDATE catalog.applications SET required_sources = '{employeeIdentifier}' WHERE id = $1`, [app]);
+    const added = membership(member, group, ada, true);
+    await waitingForLock(memberPid);
+    await admin.query('COMMIT');
+    await added;
+    const pair = (await assertConsistent()).find((p) => p.application_id === app);
+    assert.equal(pair?.lacking, true, 'ada has no employeeIdentifier');
   });
 
   it('a user changed while a binding reads their facts waits for it, and the pair keeps the new facts', async () => {

@@ -5,8 +5,8 @@ import { ApplicationSnapshot } from '@jit/catalog-contracts';
 import { Application } from './application.entity';
 import { applicationSnapshot } from './application-view';
 
-/** The row's own bookkeeping: never sent to the IdP as an option. */
-const ROW_ONLY = ['id', 'organizationId', 'version', 'createdAt', 'updatedAt'];
+/** The row's own bookkeeping, and what the catalog derives from the options for itself: never sent to the IdP as an option. */
+const ROW_ONLY = ['id', 'organizationId', 'version', 'createdAt', 'updatedAt', 'requiredSources'];
 
 describe('the snapshot sent to the IdP is the application row parsed with the contract schema', () => {
   it('the entity stores exactly the fields of the contract snapshot, besides its own bookkeeping', () => {
@@ -27,6 +27,7 @@ describe('the snapshot sent to the IdP is the application row parsed with the co
       version: 3,
       createdAt: new Date(0),
       updatedAt: new Date(0),
+      requiredSources: ['email'],
       name: 'App',
       connectorId: 'saml2',
       spEntityId: 'https://sp.example.com',

@@ -94,6 +94,10 @@ export class Application {
   @Column('jsonb')
   attributes!: AttributeMapping[];
 
+  /** What a user must have a value for to be ready (jit-readiness.ts `requiredSources`), written with the row. */
+  @Column('text', { name: 'required_sources', array: true, default: () => "'{}'" })
+  requiredSources!: string[];
+
   @Column('integer', { default: 1 })
   version!: number;
 

@@ -18,6 +18,7 @@ import type {
   UpdateApplicationBody,
 } from './applications.dto';
 import { ReadinessService } from './readiness.service';
+import { requiredSources } from './jit-readiness';
 import type { SpMetadata } from './sp-metadata';
 
 /** `text` matched literally by LIKE (backslash its escape character). */
@@ -54,6 +55,7 @@ export class ApplicationsService {
     const id = randomUUID();
     const settings = settingsOrThrow(decideApplication({ connector, current: null, body, metadata, customNames, applicationId: id }));
     const app = this.dataSource.getRepository(Application).create({ ...settings, id, organizationId, version: 1 });
+    app.requiredSources = requiredSources(app);
     await this.outbox.run(async (tx) => {
       await tx.manager.insert(Application, app);
       this.emitSnapshot(tx, app, CatalogEvents.applicationCreated);
@@ -76,12 +78,12 @@ export class ApplicationsService {
       .take(query.limit)
       .skip(query.offset)
       .getManyAndCount();
-    return { items: await this.readiness.views(organizationId, items), total };
+    return { items: await this.readiness.views(items), total };
   }
 
   async get(organizationId: string, id: string): Promise<ApplicationView> {
     const app = await findApplication(this.dataSource.manager, organizationId, id);
-    const [view] = await this.readiness.views(organizationId, [app]);
+    const [view] = await this.readiness.views([app]);
     return view;
   }
 
@@ -96,6 +98,7 @@ export class ApplicationsService {
       const after = applicationSnapshot(app);
       if (JSON.stringify(after) === JSON.stringify(before)) return toView(app, connector);
       app.version += 1;
+      app.requiredSources = requiredSources(app);
       await tx.manager.save(Application, app);
       // The full snapshot on every change (what the IdP reads), then the specific events, same version.
       this.emitSnapshot(tx, app, CatalogEvents.applicationUpdated);

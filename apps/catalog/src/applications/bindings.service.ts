@@ -109,7 +109,7 @@ export class BindingsService {
       where: { organizationId, id: In(bindings.map((b) => b.applicationId)) },
       order: { createdAt: 'ASC' },
     });
-    return { items: await this.readiness.views(organizationId, apps, fresh), total: apps.length };
+    return { items: await this.readiness.views(apps, fresh), total: apps.length };
   }
 
   /**

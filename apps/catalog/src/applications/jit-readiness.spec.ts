@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { requirementsOf } from './jit-readiness';
+import { requiredSources, requirementsOf } from './jit-readiness';
 
 const mapping = (spName: string, source: string | null, over: { constant?: string; enabled?: boolean; required?: boolean } = {}) => ({
   spName,
@@ -34,5 +34,21 @@ describe('requirementsOf', () => {
       ],
     };
     assert.deepEqual(requirementsOf(app), [{ spName: null, kind: 'nameId', source: 'id' }]);
+  });
+});
+
+describe('requiredSources (stored with the application, what catalog.application_audience compares users with)', () => {
+  it('is each source required once, sorted, without the user id that every user has', () => {
+    const app = {
+      nameIdSource: 'email',
+      attributes: [
+        mapping('Mail', 'email'),
+        mapping('Id', 'id'),
+        mapping('Cost', 'custom:costCode'),
+        mapping('off', 'title', { enabled: false }),
+      ],
+    };
+    assert.deepEqual(requiredSources(app), ['custom:costCode', 'email']);
+    assert.deepEqual(requiredSources({ nameIdSource: 'id', attributes: [] }), []);
   });
 });

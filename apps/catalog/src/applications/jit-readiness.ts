@@ -26,3 +26,12 @@ export function requirementsOf(app: Pick<ApplicationSnapshot, 'attributes' | 'na
   }
   return required;
 }
+
+/**
+ * The sources an application requires a value for, besides the user's id (always there): what a
+ * user's `present_sources` must contain for the user to be ready. Stored with the application
+ * (`required_sources`), which `catalog.application_audience` compares each user with.
+ */
+export function requiredSources(app: Pick<ApplicationSnapshot, 'attributes' | 'nameIdSource'>): string[] {
+  return [...new Set(requirementsOf(app).map((r) => r.source))].filter((source) => source !== 'id').sort();
+}

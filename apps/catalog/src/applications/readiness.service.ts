@@ -33,14 +33,6 @@ export const ReadinessReport = PageOf(
   .meta({ id: 'ReadinessReport' });
 export type ReadinessReport = z.infer<typeof ReadinessReport>;
 
-/**
- * The sources an application requires a value for, besides the user's id (always there): what a
- * pair's `present_sources` must contain for its user to be ready.
- */
-function requiredSources(app: Application): string[] {
-  return [...new Set(requirementsOf(app).map((r) => r.source))].filter((source) => source !== 'id');
-}
-
 /** What a user lacks for an application, in requirement order. */
 function missingOf(app: Application, present: readonly string[]): Lack[] {
   return requirementsOf(app).filter((r) => r.source !== 'id' && !present.includes(r.source));
@@ -68,21 +60,22 @@ export class ReadinessService {
     }
     // The application's (application, user) pairs, kept as events and bindings arrive (migration
     // 1766300000000): counted from its rows alone, without reading the memberships or the users.
+    // The application's (application, user) pairs, kept as events and bindings arrive (migration
+    // 1766300000000): counted and paged from its two partial indexes, without reading the
+    // memberships or the users (but the page's).
     const [row] = await this.dataSource.query<
       { authorised: number; total: number; items: { userId: string; username: string; email: string; present: string[] }[] }[]
     >(
-      `SELECT count(*)::int AS "authorised",
-              count(*) FILTER (WHERE NOT a."present_sources" @> $3::text[])::int AS "total",
+      `SELECT (SELECT count(*) FROM "catalog"."application_audience" a WHERE a."application_id" = $1 AND a."activated")::int AS "authorised",
+              (SELECT count(*) FROM "catalog"."application_audience" a
+                WHERE a."application_id" = $1 AND a."activated" AND a."lacking")::int AS "total",
               coalesce((SELECT jsonb_agg(jsonb_build_object('userId', l."user_id", 'username', d."profile" ->> 'username',
                                                             'email', d."profile" ->> 'email', 'present', l."present_sources") ORDER BY l."user_id")
-                          FROM (SELECT p."user_id", p."present_sources" FROM "catalog"."application_audience" p
-                                 WHERE p."application_id" = $2 AND p."organization_id" = $1 AND p."activated"
-                                   AND NOT p."present_sources" @> $3::text[]
-                                 ORDER BY p."user_id" LIMIT $4 OFFSET $5) l
-                          JOIN "catalog"."directory_users" d ON d."id" = l."user_id"), '[]'::jsonb) AS "items"
-         FROM "catalog"."application_audience" a
-        WHERE a."application_id" = $2 AND a."organization_id" = $1 AND a."activated"`,
-      [organizationId, app.id, requiredSources(app), query.limit, query.offset],
+                          FROM (SELECT a."user_id", a."present_sources" FROM "catalog"."application_audience" a
+                                 WHERE a."application_id" = $1 AND a."activated" AND a."lacking"
+                                 ORDER BY a."user_id" LIMIT $2 OFFSET $3) l
+                          JOIN "catalog"."directory_users" d ON d."id" = l."user_id"), '[]'::jsonb) AS "items"`,
+      [app.id, query.limit, query.offset],
     );
     return {
       applicationId: app.id,
@@ -96,18 +89,17 @@ export class ReadinessService {
    * The applications' views with their readiness counts, in one statement for all of them (a
    * page of a list). `fresh`: the result of a freshness check made before the caller read what it lists.
    */
-  async views(organizationId: string, apps: Application[], fresh?: boolean): Promise<ApplicationListItem[]> {
+  async views(apps: Application[], fresh?: boolean): Promise<ApplicationListItem[]> {
     if (apps.length === 0) return [];
     // A list still answers when freshness cannot be confirmed, and says so.
     fresh ??= (await this.freshness.check()).fresh;
     const rows = await this.dataSource.query<{ application_id: string; authorised: number; lacking: number }[]>(
-      `SELECT a."application_id", count(*)::int AS "authorised",
-              count(*) FILTER (WHERE NOT a."present_sources" @> r."required")::int AS "lacking"
-         FROM jsonb_to_recordset($2::jsonb) AS r("application_id" uuid, "required" text[])
-         JOIN "catalog"."application_audience" a
-           ON a."application_id" = r."application_id" AND a."organization_id" = $1 AND a."activated"
-        GROUP BY a."application_id"`,
-      [organizationId, JSON.stringify(apps.map((app) => ({ application_id: app.id, required: requiredSources(app) })))],
+      `SELECT r."id" AS "application_id",
+              (SELECT count(*) FROM "catalog"."application_audience" a WHERE a."application_id" = r."id" AND a."activated")::int AS "authorised",
+              (SELECT count(*) FROM "catalog"."application_audience" a
+                WHERE a."application_id" = r."id" AND a."activated" AND a."lacking")::int AS "lacking"
+         FROM unnest($1::uuid[]) AS r("id")`,
+      [apps.map((app) => app.id)],
     );
     const counts = new Map(rows.map((r) => [r.application_id, r]));
     return apps.map((app) => {

@@ -1,4 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { ApplicationSnapshot } from '@jit/catalog-contracts';
+import { requiredSources } from '../applications/jit-readiness';
 
 /**
  * Who may use each application, kept as the directory's events and the bindings arrive instead of
@@ -8,8 +10,10 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *
  * A row is an (application, user) pair with `grants` > 0: the number of the application's active
  * bindings of a group the user is an active member of. It carries the user's `activated` and
- * `present_sources` (migration 1766200000000), so a report compares them with the application's
- * required sources without reading the users.
+ * `present_sources` (migration 1766200000000), and `lacking`: the user has no value for one of the
+ * application's `required_sources` (a new column of applications, written by the catalog from
+ * jit-readiness.ts's rule whenever it writes an application). A report counts and pages from two
+ * partial indexes (`activated`; `activated AND lacking`) without reading a row.
  *
  * PostgreSQL keeps the table, in the transaction of every write that changes it, whichever code
  * writes (an event applied, a binding, a resync, a group's deletion): statement triggers with
@@ -25,6 +29,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  *   never keeps facts older than its user's. A membership's user row exists before the
  *   membership (the catalog applies the DIRECTORY stream in order; a resync writes users first);
  *   a pair without one starts as not ACTIVATED.
+ * - `lacking` is worked out under a FOR SHARE lock on the application's row, taken before any
+ *   pair is written; a change of `required_sources` (an UPDATE, which waits for those locks and
+ *   holds its row until commit) works out its pairs again from the applications trigger.
  * - An application's deletion takes its pairs with it (foreign key).
  */
 export class ApplicationAudience1766300000000 implements MigrationInterface {
@@ -39,9 +46,28 @@ export class ApplicationAudience1766300000000 implements MigrationInterface {
         "grants" integer NOT NULL,
         "activated" boolean NOT NULL,
         "present_sources" text[] NOT NULL,
+        "lacking" boolean NOT NULL,
         PRIMARY KEY ("application_id", "user_id")
       )`);
     await q.query(`CREATE INDEX "application_audience_user_idx" ON "catalog"."application_audience" ("user_id")`);
+    await q.query(
+      `CREATE INDEX "application_audience_authorised_idx" ON "catalog"."application_audience" ("application_id", "user_id") WHERE "activated"`,
+    );
+    await q.query(
+      `CREATE INDEX "application_audience_lacking_idx" ON "catalog"."application_audience" ("application_id", "user_id") WHERE "activated" AND "lacking"`,
+    );
+    await q.query(`ALTER TABLE "catalog"."applications" ADD COLUMN "required_sources" text[] NOT NULL DEFAULT '{}'`);
+    const apps = (await q.query(`SELECT "id", "name_id_source", "attributes" FROM "catalog"."applications"`)) as {
+      id: string;
+      name_id_source: string;
+      attributes: ApplicationSnapshot['attributes'];
+    }[];
+    for (const app of apps) {
+      await q.query(`UPDATE "catalog"."applications" SET "required_sources" = $2 WHERE "id" = $1`, [
+        app.id,
+        requiredSources({ nameIdSource: app.name_id_source, attributes: app.attributes }),
+      ]);
+    }
 
     // One advisory lock per group, in hash order so that two writers cannot deadlock on them.
     await q.query(`
@@ -63,6 +89,7 @@ export class ApplicationAudience1766300000000 implements MigrationInterface {
         LANGUAGE plpgsql AS $$
         BEGIN
           IF coalesce(cardinality(apps), 0) = 0 THEN RETURN; END IF;
+          PERFORM 1 FROM "catalog"."applications" WHERE "id" = ANY(apps) ORDER BY "id" FOR SHARE;
           PERFORM 1 FROM "catalog"."directory_users" WHERE "id" = ANY(users) ORDER BY "id" FOR SHARE;
           WITH "d" AS (
             SELECT x."application_id", x."user_id", x."organization_id", sum(x."delta")::int AS "delta"
@@ -73,10 +100,13 @@ export class ApplicationAudience1766300000000 implements MigrationInterface {
               FROM "d" WHERE d."delta" < 0 AND a."application_id" = d."application_id" AND a."user_id" = d."user_id"
           )
           INSERT INTO "catalog"."application_audience" AS a
-                 ("application_id", "user_id", "organization_id", "grants", "activated", "present_sources")
+                 ("application_id", "user_id", "organization_id", "grants", "activated", "present_sources", "lacking")
           SELECT d."application_id", d."user_id", d."organization_id", d."delta",
-                 coalesce(u."activated", false), coalesce(u."present_sources", '{}')
-            FROM "d" LEFT JOIN "catalog"."directory_users" u ON u."id" = d."user_id"
+                 coalesce(u."activated", false), coalesce(u."present_sources", '{}'),
+                 NOT coalesce(u."present_sources", '{}') @> p."required_sources"
+            FROM "d"
+            JOIN "catalog"."applications" p ON p."id" = d."application_id"
+            LEFT JOIN "catalog"."directory_users" u ON u."id" = d."user_id"
            WHERE d."delta" > 0
            ORDER BY 1, 2
           ON CONFLICT ("application_id", "user_id") DO UPDATE SET "grants" = a."grants" + EXCLUDED."grants";
@@ -155,12 +185,32 @@ export class ApplicationAudience1766300000000 implements MigrationInterface {
              WHERE n."activated" IS DISTINCT FROM o."activated" OR n."present_sources" IS DISTINCT FROM o."present_sources";
           END IF;
           IF users IS NULL THEN RETURN NULL; END IF;
-          UPDATE "catalog"."application_audience" a SET "activated" = u."activated", "present_sources" = u."present_sources"
-            FROM "catalog"."directory_users" u
-           WHERE u."id" = ANY(users) AND a."user_id" = u."id"
+          PERFORM 1 FROM "catalog"."applications"
+            WHERE "id" IN (SELECT a."application_id" FROM "catalog"."application_audience" a WHERE a."user_id" = ANY(users))
+            ORDER BY "id" FOR SHARE;
+          UPDATE "catalog"."application_audience" a
+             SET "activated" = u."activated", "present_sources" = u."present_sources",
+                 "lacking" = NOT u."present_sources" @> p."required_sources"
+            FROM "catalog"."directory_users" u, "catalog"."applications" p
+           WHERE u."id" = ANY(users) AND a."user_id" = u."id" AND p."id" = a."application_id"
              AND (a."activated", a."present_sources") IS DISTINCT FROM (u."activated", u."present_sources");
           RETURN NULL;
         END $$`);
+
+    await q.query(`
+      CREATE FUNCTION "catalog"."audience_requirements_changed"() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+          UPDATE "catalog"."application_audience" a SET "lacking" = NOT a."present_sources" @> n."required_sources"
+            FROM "new_rows" n JOIN "old_rows" o USING ("id")
+           WHERE n."required_sources" IS DISTINCT FROM o."required_sources" AND a."application_id" = n."id"
+             AND a."lacking" IS DISTINCT FROM (NOT a."present_sources" @> n."required_sources");
+          RETURN NULL;
+        END $$`);
+    await q.query(`
+      CREATE TRIGGER "applications_audience_update" AFTER UPDATE ON "catalog"."applications"
+        REFERENCING OLD TABLE AS "old_rows" NEW TABLE AS "new_rows" FOR EACH STATEMENT
+        EXECUTE FUNCTION "catalog"."audience_requirements_changed"()`);
 
     for (const [table, fn] of [
       ['directory_memberships', 'audience_memberships_changed'],
@@ -182,14 +232,16 @@ export class ApplicationAudience1766300000000 implements MigrationInterface {
 
     await q.query(`
       INSERT INTO "catalog"."application_audience"
-             ("application_id", "user_id", "organization_id", "grants", "activated", "present_sources")
+             ("application_id", "user_id", "organization_id", "grants", "activated", "present_sources", "lacking")
       SELECT b."application_id", m."user_id", b."organization_id", count(*)::int,
-             coalesce(u."activated", false), coalesce(u."present_sources", '{}')
+             coalesce(u."activated", false), coalesce(u."present_sources", '{}'),
+             NOT coalesce(u."present_sources", '{}') @> p."required_sources"
         FROM "catalog"."application_groups" b
+        JOIN "catalog"."applications" p ON p."id" = b."application_id"
         JOIN "catalog"."directory_memberships" m ON m."group_id" = b."group_id" AND m."active"
         LEFT JOIN "catalog"."directory_users" u ON u."id" = m."user_id"
        WHERE b."active"
-       GROUP BY b."application_id", m."user_id", b."organization_id", u."activated", u."present_sources"`);
+       GROUP BY b."application_id", m."user_id", b."organization_id", u."activated", u."present_sources", p."required_sources"`);
     await q.query('ANALYZE "catalog"."application_audience"');
   }
 
@@ -199,11 +251,18 @@ export class ApplicationAudience1766300000000 implements MigrationInterface {
         await q.query(`DROP TRIGGER IF EXISTS "${table}_audience_${event}" ON "catalog"."${table}"`);
       }
     }
-    for (const fn of ['audience_users_changed', 'audience_bindings_changed', 'audience_memberships_changed']) {
+    await q.query(`DROP TRIGGER IF EXISTS "applications_audience_update" ON "catalog"."applications"`);
+    for (const fn of [
+      'audience_requirements_changed',
+      'audience_users_changed',
+      'audience_bindings_changed',
+      'audience_memberships_changed',
+    ]) {
       await q.query(`DROP FUNCTION "catalog"."${fn}"()`);
     }
     await q.query(`DROP FUNCTION "catalog"."audience_add"(uuid[], uuid[], uuid[], integer[])`);
     await q.query(`DROP FUNCTION "catalog"."audience_lock_groups"(uuid[], boolean)`);
     await q.query(`DROP TABLE "catalog"."application_audience"`);
+    await q.query(`ALTER TABLE "catalog"."applications" DROP COLUMN "required_sources"`);
   }
 }
