@@ -183,6 +183,42 @@ describe('application audience (real PostgreSQL)', () => {
     assert.deepEqual(await assertConsistent(), []);
   });
 
+  it('is filled by its migration from the bindings, memberships and users already there, and the migration undoes', async () => {
+    await dataSource.undoLastMigration();
+    const [undone] = (await sql(`SELECT to_regclass('catalog.application_audience') AS "table"`)) as { table: string | null }[];
+    assert.equal(undone?.table, null);
+    const app = randomUUID();
+    await sql(
+      `INSERT INTO catalog.applications (id, organization_id, connector_id, name, sp_entity_id, acs_urls, name_id_format,
+                                         name_id_source, sign_assertion, sign_response, attributes)
+       VALUES ($1, $2, 'generic', $3, $3, '[]', 'email', 'employeeIdentifier', true, true, $4)`,
+      [
+        app,
+        ORG,
+        `https://sp.example.com/${app}`,
+        JSON.stringify([{ spName: 'mail', source: 'email', constant: null, enabled: true, required: true, multiValued: false }]),
+      ],
+    );
+    const group = randomUUID();
+    const [ada, bob] = [await user('before-ada'), await user('before-bob', 'SUSPENDED')];
+    for (const id of [ada, bob]) await membership(dataSource, group, id, true);
+    await binding(dataSource, app, group, true);
+    await dataSource.runMigrations();
+    const [{ required_sources }] = (await sql(`SELECT required_sources FROM catalog.applications WHERE id = $1`, [app])) as {
+      required_sources: string[];
+    }[];
+    assert.deepEqual(required_sources, ['email', 'employeeIdentifier']);
+    const pairs = (await assertConsistent()).filter((p) => p.application_id === app);
+    assert.deepEqual(
+      pairs.map((p) => [p.user_id, p.activated, p.lacking]).sort(),
+      [
+        [ada, true, true],
+        [bob, false, true],
+      ].sort(),
+      'neither has an employeeIdentifier',
+    );
+  });
+
   it('stays exact through statements of many rows (a resync batch, a group bound with its members)', async () => {
     const apps = [await application(), await application()];
     const groups = Array.from({ length: 6 }, () => randomUUID());
