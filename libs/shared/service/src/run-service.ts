@@ -195,12 +195,13 @@ export function drainRefusedBodies(app: NestFastifyApplication): void {
   app
     .getHttpAdapter()
     .getInstance()
-    .addHook('onSend', async (request, reply, payload) => {
-      const declared = Number(request.headers['content-length']);
-      if (reply.statusCode === 413 && reply.getHeader('connection') === 'close' && declared <= REFUSED_BODY_DRAIN_BYTES) {
-        reply.removeHeader('connection');
+    // A callback, not an async function: it runs on every answer, the sign-in's included.
+    .addHook('onSend', (request, reply, payload, done) => {
+      if (reply.statusCode === 413 && reply.getHeader('connection') === 'close') {
+        const declared = Number(request.headers['content-length']);
+        if (declared <= REFUSED_BODY_DRAIN_BYTES) reply.removeHeader('connection');
       }
-      return payload;
+      done(null, payload);
     });
 }
 
