@@ -7,7 +7,7 @@ import { REPLICA_FRESHNESS } from '../directory-replica/directory-replica.module
 import type { Application } from './application.entity';
 import { connectorOf, findApplication, toListItem } from './application-view';
 import type { ApplicationListItem } from './applications.dto';
-import { requirementsOf, type Lack } from './jit-readiness';
+import { requirementsOf } from './jit-readiness';
 
 /** `GET /v1/applications/{id}/jit-readiness`: the authorised users who lack a value the application requires. */
 export const ReadinessReport = PageOf(
@@ -33,10 +33,15 @@ export const ReadinessReport = PageOf(
   .meta({ id: 'ReadinessReport' });
 export type ReadinessReport = z.infer<typeof ReadinessReport>;
 
-/** What a user lacks for an application, in requirement order. */
-function missingOf(app: Application, present: readonly string[]): Lack[] {
-  return requirementsOf(app).filter((r) => r.source !== 'id' && !present.includes(r.source));
-}
+/**
+ * An application's two readiness counts for `app` (an SQL expression of its id), each from its
+ * partial index of `catalog.application_audience` (migration 1766300000000): its ACTIVATED pairs,
+ * and those that lack a value it requires.
+ */
+const countsOf = (app: string) => `
+  (SELECT count(*) FROM "catalog"."application_audience" a WHERE a."application_id" = ${app} AND a."activated")::int AS "authorised",
+  (SELECT count(*) FROM "catalog"."application_audience" a
+    WHERE a."application_id" = ${app} AND a."activated" AND a."lacking")::int AS "lacking"`;
 
 /** JIT readiness, read from the catalog's copy of the directory: one application's report, and the counts lists show. */
 @Injectable()
@@ -59,16 +64,12 @@ export class ReadinessService {
       throw new DomainError(ErrorCode.NotFresh, `The catalog's copy of the directory is not confirmed current: ${fresh.reason}`);
     }
     // The application's (application, user) pairs, kept as events and bindings arrive (migration
-    // 1766300000000): counted from its rows alone, without reading the memberships or the users.
-    // The application's (application, user) pairs, kept as events and bindings arrive (migration
     // 1766300000000): counted and paged from its two partial indexes, without reading the
     // memberships or the users (but the page's).
     const [row] = await this.dataSource.query<
-      { authorised: number; total: number; items: { userId: string; username: string; email: string; present: string[] }[] }[]
+      { authorised: number; lacking: number; items: { userId: string; username: string; email: string; present: string[] }[] }[]
     >(
-      `SELECT (SELECT count(*) FROM "catalog"."application_audience" a WHERE a."application_id" = $1 AND a."activated")::int AS "authorised",
-              (SELECT count(*) FROM "catalog"."application_audience" a
-                WHERE a."application_id" = $1 AND a."activated" AND a."lacking")::int AS "total",
+      `SELECT ${countsOf('$1')},
               coalesce((SELECT jsonb_agg(jsonb_build_object('userId', l."user_id", 'username', d."profile" ->> 'username',
                                                             'email', d."profile" ->> 'email', 'present', l."present_sources") ORDER BY l."user_id")
                           FROM (SELECT a."user_id", a."present_sources" FROM "catalog"."application_audience" a
@@ -77,11 +78,16 @@ export class ReadinessService {
                           JOIN "catalog"."directory_users" d ON d."id" = l."user_id"), '[]'::jsonb) AS "items"`,
       [app.id, query.limit, query.offset],
     );
+    // What a user lacks, in requirement order (the user's id every user has).
+    const requirements = requirementsOf(app).filter((r) => r.source !== 'id');
     return {
       applicationId: app.id,
       authorisedUsers: row?.authorised ?? 0,
-      items: (row?.items ?? []).map(({ present, ...user }) => ({ ...user, missing: missingOf(app, present) })),
-      total: row?.total ?? 0,
+      items: (row?.items ?? []).map(({ present, ...user }) => ({
+        ...user,
+        missing: requirements.filter((r) => !present.includes(r.source)),
+      })),
+      total: row?.lacking ?? 0,
     };
   }
 
@@ -94,11 +100,7 @@ export class ReadinessService {
     // A list still answers when freshness cannot be confirmed, and says so.
     fresh ??= (await this.freshness.check()).fresh;
     const rows = await this.dataSource.query<{ application_id: string; authorised: number; lacking: number }[]>(
-      `SELECT r."id" AS "application_id",
-              (SELECT count(*) FROM "catalog"."application_audience" a WHERE a."application_id" = r."id" AND a."activated")::int AS "authorised",
-              (SELECT count(*) FROM "catalog"."application_audience" a
-                WHERE a."application_id" = r."id" AND a."activated" AND a."lacking")::int AS "lacking"
-         FROM unnest($1::uuid[]) AS r("id")`,
+      `SELECT r."id" AS "application_id", ${countsOf('r."id"')} FROM unnest($1::uuid[]) AS r("id")`,
       [apps.map((app) => app.id)],
     );
     const counts = new Map(rows.map((r) => [r.application_id, r]));

@@ -62,12 +62,17 @@ export class ApplicationAudience1766300000000 implements MigrationInterface {
       name_id_source: string;
       attributes: ApplicationSnapshot['attributes'];
     }[];
-    for (const app of apps) {
-      await q.query(`UPDATE "catalog"."applications" SET "required_sources" = $2 WHERE "id" = $1`, [
-        app.id,
-        requiredSources({ nameIdSource: app.name_id_source, attributes: app.attributes }),
-      ]);
-    }
+    // One statement for all of them: each application's sources as a JSON array beside its id.
+    await q.query(
+      `UPDATE "catalog"."applications" p
+          SET "required_sources" = ARRAY(SELECT jsonb_array_elements_text(x."sources"))
+         FROM unnest($1::uuid[], $2::jsonb[]) AS x("id", "sources")
+        WHERE p."id" = x."id"`,
+      [
+        apps.map((app) => app.id),
+        apps.map((app) => JSON.stringify(requiredSources({ nameIdSource: app.name_id_source, attributes: app.attributes }))),
+      ],
+    );
 
     // One advisory lock per group, in hash order so that two writers cannot deadlock on them.
     await q.query(`
