@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
 import { eventually, testEnv } from '@jit/testing';
 import { CATALOG_MIGRATIONS } from '../migrations';
+import { requiredSources } from './jit-readiness';
 
 /**
  * catalog.application_audience (migration 1766300000000) is kept by PostgreSQL triggers in the
@@ -199,6 +200,24 @@ describe('application audience (real PostgreSQL)', () => {
         JSON.stringify([{ spName: 'mail', source: 'email', constant: null, enabled: true, required: true, multiValued: false }]),
       ],
     );
+    // The migration's SQL against jit-readiness.ts's rule, on every kind of mapping it tells apart.
+    const mixed = randomUUID();
+    const mappings = [
+      { spName: 'uid', source: 'id', constant: null, enabled: true, required: true, multiValued: false },
+      { spName: 'mail', source: 'email', constant: null, enabled: true, required: true, multiValued: false },
+      { spName: 'email', source: 'email', constant: null, enabled: true, required: true, multiValued: false },
+      { spName: 'dept', source: 'department', constant: null, enabled: true, required: false, multiValued: false },
+      { spName: 'title', source: 'title', constant: null, enabled: false, required: true, multiValued: false },
+      { spName: 'tenant', source: null, constant: 'acme', enabled: true, required: true, multiValued: false },
+      { spName: 'empty', source: 'costCenter', constant: '', enabled: true, required: true, multiValued: false },
+      { spName: 'sn', source: 'lastName', constant: null, enabled: true, required: true, multiValued: false },
+    ];
+    await sql(
+      `INSERT INTO catalog.applications (id, organization_id, connector_id, name, sp_entity_id, acs_urls, name_id_format,
+                                         name_id_source, sign_assertion, sign_response, attributes)
+       VALUES ($1, $2, 'generic', $3, $3, '[]', 'persistent', 'id', true, true, $4)`,
+      [mixed, ORG, `https://sp.example.com/${mixed}`, JSON.stringify(mappings)],
+    );
     const group = randomUUID();
     const [ada, bob] = [await user('before-ada'), await user('before-bob', 'SUSPENDED')];
     for (const id of [ada, bob]) await membership(dataSource, group, id, true);
@@ -208,6 +227,11 @@ describe('application audience (real PostgreSQL)', () => {
       required_sources: string[];
     }[];
     assert.deepEqual(required_sources, ['email', 'employeeIdentifier']);
+    const [filled] = (await sql(`SELECT required_sources FROM catalog.applications WHERE id = $1`, [mixed])) as {
+      required_sources: string[];
+    }[];
+    assert.deepEqual(filled?.required_sources, requiredSources({ nameIdSource: 'id', attributes: mappings }));
+    assert.deepEqual(filled?.required_sources, ['email', 'lastName']);
     const pairs = (await assertConsistent()).filter((p) => p.application_id === app);
     assert.deepEqual(
       pairs.map((p) => [p.user_id, p.activated, p.lacking]).sort(),

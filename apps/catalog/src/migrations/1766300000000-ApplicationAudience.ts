@@ -1,6 +1,4 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import type { ApplicationSnapshot } from '@jit/catalog-contracts';
-import { requiredSources } from '../applications/jit-readiness';
 
 /**
  * Who may use each application, kept as the directory's events and the bindings arrive instead of
@@ -57,22 +55,20 @@ export class ApplicationAudience1766300000000 implements MigrationInterface {
       `CREATE INDEX "application_audience_lacking_idx" ON "catalog"."application_audience" ("application_id", "user_id") WHERE "activated" AND "lacking"`,
     );
     await q.query(`ALTER TABLE "catalog"."applications" ADD COLUMN "required_sources" text[] NOT NULL DEFAULT '{}'`);
-    const apps = (await q.query(`SELECT "id", "name_id_source", "attributes" FROM "catalog"."applications"`)) as {
-      id: string;
-      name_id_source: string;
-      attributes: ApplicationSnapshot['attributes'];
-    }[];
-    // One statement for all of them: each application's sources as a JSON array beside its id.
-    await q.query(
-      `UPDATE "catalog"."applications" p
-          SET "required_sources" = ARRAY(SELECT jsonb_array_elements_text(x."sources"))
-         FROM unnest($1::uuid[], $2::jsonb[]) AS x("id", "sources")
-        WHERE p."id" = x."id"`,
-      [
-        apps.map((app) => app.id),
-        apps.map((app) => JSON.stringify(requiredSources({ nameIdSource: app.name_id_source, attributes: app.attributes }))),
-      ],
-    );
+    // jit-readiness.ts's requiredSources, as it was when this migration was written: the NameID's
+    // source and each enabled, required, non-constant attribute's, without the user's id.
+    await q.query(`
+      UPDATE "catalog"."applications" p
+         SET "required_sources" = ARRAY(
+               SELECT DISTINCT s."source" COLLATE "C"
+                 FROM (SELECT p."name_id_source" AS "source"
+                        UNION ALL
+                       SELECT m->>'source'
+                         FROM jsonb_array_elements(p."attributes") m
+                        WHERE (m->>'enabled')::boolean AND (m->>'required')::boolean
+                          AND m->>'constant' IS NULL AND m->>'source' IS NOT NULL) s
+                WHERE s."source" <> 'id'
+                ORDER BY 1)`);
 
     // One advisory lock per group, in hash order so that two writers cannot deadlock on them.
     await q.query(`
