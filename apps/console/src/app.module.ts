@@ -27,6 +27,7 @@ import { Activity } from './activity/activity.entity';
 import { CONSOLE_CONSUMES } from './activity/activity-events';
 import { ActivityHandler } from './activity/activity.handler';
 import { ActivityRetention } from './activity/activity-retention';
+import { ActivityNames } from './activity/activity-names';
 import { ActivityService } from './activity/activity.service';
 import { AuthController } from './auth/auth.controller';
 import { ConsoleSaml, REQUEST_ID_TTL_MS } from './auth/console-saml';
@@ -38,6 +39,7 @@ import { LiveEvents } from './live/live-events';
 import { MeController } from './me.controller';
 import { Initial1766000000000 } from './migrations/1766000000000-Initial';
 import { SamlRequestIds1767000000000 } from './migrations/1767000000000-SamlRequestIds';
+import { ActivityNames1767100000000 } from './migrations/1767100000000-ActivityNames';
 import { PROXY_BODY_LIMIT, ProxyController } from './proxy/proxy.controller';
 import { SECURE_SESSION_COOKIE, SESSION_COOKIE, SESSION_MAX_AGE_MS } from './session/console-session';
 import { PgSessionStore } from './session/pg-session-store';
@@ -58,7 +60,7 @@ export class AppModule {
           config,
           schema: CONSOLE_SCHEMA,
           entities: [Activity, SessionRow],
-          migrations: [Initial1766000000000, SamlRequestIds1767000000000],
+          migrations: [Initial1766000000000, SamlRequestIds1767000000000, ActivityNames1767100000000],
           bus,
           consumes: CONSOLE_CONSUMES,
         }),
@@ -83,6 +85,7 @@ export class AppModule {
             ),
         },
         ActivityService,
+        ActivityNames,
         ActivityRetention,
         LiveEvents,
         SessionQueries,

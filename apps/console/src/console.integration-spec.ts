@@ -11,6 +11,7 @@ import { BusContext, decodeJson, encodeJson, NatsBus } from '@jit/messaging';
 import { assertSuccessSchemas, eventually, fetchOpenApi, testEnv } from '@jit/testing';
 import { startConsole, type RunningConsole } from './app.module';
 import { ActivityHandler } from './activity/activity.handler';
+import { ActivityNames } from './activity/activity-names';
 import { ActivityRetention } from './activity/activity-retention';
 import { loadConsoleConfig, type ConsoleConfig } from './config';
 import { SESSION_COOKIE } from './session/console-session';
@@ -422,6 +423,44 @@ describe('activity', () => {
     await handler.onEvent(event, new BusContext([IdpEvents.ssoRefused.subject, 1_000_000, false]));
     await handler.onEvent(event, new BusContext([IdpEvents.ssoRefused.subject, 1_000_000, true]));
     assert.equal((await page('?limit=200')).items.length, before + 1);
+  });
+
+  it('names groups and API keys by the name their DIRECTORY events gave, after a rename and a deletion too', async () => {
+    const [groupId, apiKeyId, memberId] = [randomUUID(), randomUUID(), randomUUID()];
+    const by = { actor: { kind: 'person', userId: adminId, username: 'ada' } };
+    const at = (minutes: number) => new Date(Date.now() - 3_600_000 + minutes * 60_000).toISOString();
+    const entity = (minutes: number, version: number) => ({ organizationId, version, occurredAt: at(minutes), ...by });
+    const created = { ...entity(1, 1), groupId, name: 'Finance' };
+    const window = `from=${encodeURIComponent(at(0))}&to=${encodeURIComponent(at(10))}`;
+    const summaries = async () => (await page(`?kind=admin-change&${window}`)).items.map((i) => i.summary).reverse();
+    await publish(DirectoryEvents.groupCreated.subject, created);
+    await publish(DirectoryEvents.membershipAdded.subject, { ...entity(2, 1), groupId, userId: memberId });
+    await publish(DirectoryEvents.groupRenamed.subject, { ...entity(3, 2), groupId, name: 'Finance EMEA', previousName: 'Finance' });
+    // The binding is on the CATALOG stream, read beside the DIRECTORY one: given after the rename is read.
+    await eventually(async () => assert.equal((await summaries()).length, 3), { timeoutMs: 15_000 });
+    await publish(CatalogEvents.groupBound.subject, { ...entity(4, 1), applicationId, groupId });
+    await publish(DirectoryEvents.apiKeyCreated.subject, { organizationId, occurredAt: at(5), ...by, apiKeyId, name: 'HR feed' });
+    await publish(DirectoryEvents.apiKeyRevoked.subject, {
+      organizationId,
+      occurredAt: at(6),
+      ...by,
+      apiKeyId,
+      apiKeyHash: '0'.repeat(64),
+    });
+    await eventually(async () => assert.equal((await summaries()).length, 6), { timeoutMs: 15_000 });
+    // The group's creation read again at an older position (a redelivery): its older name does not come back.
+    await running.app.get(ActivityNames).learn(DirectoryEvents.groupCreated.subject, created, 1);
+    await publish(DirectoryEvents.groupDeleted.subject, { ...entity(7, 3), groupId });
+    await eventually(async () => assert.equal((await summaries()).length, 7), { timeoutMs: 15_000 });
+    assert.deepEqual(await summaries(), [
+      'ada created group Finance',
+      `ada added user ${memberId} to group Finance`,
+      'ada renamed group Finance to Finance EMEA',
+      `ada gave group Finance EMEA access to application ${applicationId}`,
+      'ada created API key HR feed',
+      'ada revoked API key HR feed',
+      'ada deleted group Finance EMEA',
+    ]);
   });
 });
 

@@ -55,6 +55,12 @@ describe('toActivity', () => {
     });
     assert.equal(byKey?.kind, 'admin-change');
     assert.equal(byKey?.summary, 'API key 0123456789ab gave group g1 access to application a1');
+    const named = toActivity(
+      CatalogEvents.groupBound.subject,
+      { organizationId: org, occurredAt: at, applicationId: 'a1', groupId: 'g1', actor: { kind: 'api-key', fingerprint: '0123456789ab' } },
+      { group: 'Finance' },
+    );
+    assert.equal(named?.summary, 'API key 0123456789ab gave group Finance access to application a1');
     const bySystem = toActivity(DirectoryEvents.userAdminRoleChanged.subject, {
       organizationId: org,
       occurredAt: at,

@@ -5,6 +5,7 @@ import { DIRECTORY_STREAM, DirectoryEvents } from '@jit/directory-contracts';
 import { IDP_STREAM, IdpEvents } from '@jit/idp-contracts';
 import type { EventContract, StreamContract } from '@jit/messaging';
 import type { Activity, ActivityActor } from './activity.entity';
+import type { NamesOf } from './activity-names';
 
 /**
  * Who made a change, written by the producer beside the contract's fields. Read leniently: an
@@ -53,8 +54,11 @@ function factorName(kind: unknown): string {
   return kind === 'webauthn' ? 'a passkey' : 'an authenticator app';
 }
 
-/** What an event means to the log (null for an event it does not show), with a one-line summary. */
-export function toActivity(subject: string, payload: AnyPayload): Row | null {
+/**
+ * What an event means to the log (null for an event it does not show), with a one-line summary.
+ * `names`: the names of the group and API key the event names by id, where the console knows them.
+ */
+export function toActivity(subject: string, payload: AnyPayload, names: NamesOf = {}): Row | null {
   const base = {
     organizationId: payload.organizationId,
     occurredAt: new Date(payload.occurredAt),
@@ -112,17 +116,19 @@ export function toActivity(subject: string, payload: AnyPayload): Row | null {
         summary: `User ${user} locked out until ${String(payload.lockedUntil)}`,
       };
     default:
-      return { ...base, kind: 'admin-change', applicationId: str(payload.applicationId), summary: adminSummary(subject, payload) };
+      return { ...base, kind: 'admin-change', applicationId: str(payload.applicationId), summary: adminSummary(subject, payload, names) };
   }
 }
 
 /** "ada (person) updated user <id>: email" and the like. */
-function adminSummary(subject: string, p: AnyPayload): string {
+function adminSummary(subject: string, p: AnyPayload, names: NamesOf): string {
   const who = p.actor ? (p.actor.kind === 'person' ? p.actor.username : `API key ${p.actor.fingerprint}`) : 'The system';
   const profile = (p.user ?? {}) as { username?: string };
   const userName = profile.username ? `${profile.username} (${String(p.userId)})` : `user ${String(p.userId)}`;
   const changed = Array.isArray(p.changedAttributes) && p.changedAttributes.length > 0 ? `: ${p.changedAttributes.join(', ')}` : '';
   const app = `application ${String(p.applicationId)}`;
+  const group = `group ${names.group ?? String(p.groupId)}`;
+  const apiKey = `API key ${names.apiKey ?? String(p.apiKeyId)}`;
   switch (subject) {
     case DirectoryEvents.organizationCreated.subject:
       return `${who} created organisation ${String(p.name)}`;
@@ -143,17 +149,17 @@ function adminSummary(subject: string, p: AnyPayload): string {
     case DirectoryEvents.groupRenamed.subject:
       return `${who} renamed group ${String(p.previousName)} to ${String(p.name)}`;
     case DirectoryEvents.groupDeleted.subject:
-      return `${who} deleted group ${String(p.groupId)}`;
+      return `${who} deleted ${group}`;
     case DirectoryEvents.membershipAdded.subject:
-      return `${who} added ${userName} to group ${String(p.groupId)}`;
+      return `${who} added ${userName} to ${group}`;
     case DirectoryEvents.membershipRemoved.subject:
-      return `${who} removed ${userName} from group ${String(p.groupId)}`;
+      return `${who} removed ${userName} from ${group}`;
     case DirectoryEvents.userUnlocked.subject:
       return p.cause === 'password_reset' ? `${who} reset the password of ${userName}, lifting its lockout` : `${who} unlocked ${userName}`;
     case DirectoryEvents.apiKeyCreated.subject:
       return `${who} created API key ${String(p.name)}`;
     case DirectoryEvents.apiKeyRevoked.subject:
-      return `${who} revoked API key ${String(p.apiKeyId)}`;
+      return `${who} revoked ${apiKey}`;
     case IdpEvents.mfaEnrolled.subject:
       return `${userName} added ${factorName(p.kind)}`;
     case IdpEvents.mfaRemoved.subject:
@@ -181,9 +187,9 @@ function adminSummary(subject: string, p: AnyPayload): string {
     case CatalogEvents.mappingsChanged.subject:
       return `${who} changed the attribute mappings of ${app}`;
     case CatalogEvents.groupBound.subject:
-      return `${who} gave group ${String(p.groupId)} access to ${app}`;
+      return `${who} gave ${group} access to ${app}`;
     case CatalogEvents.groupUnbound.subject:
-      return `${who} removed the access of group ${String(p.groupId)} to ${app}`;
+      return `${who} removed the access of ${group} to ${app}`;
     default:
       return `${who}: ${subject}`;
   }

@@ -5,6 +5,7 @@ import { DIRECTORY_STREAM } from '@jit/directory-contracts';
 import { IDP_STREAM } from '@jit/idp-contracts';
 import { OnResync, type BusContext, type ResyncRequest, type ResyncResult } from '@jit/messaging';
 import { activityId, CONSUMED_SUBJECTS, toActivity } from './activity-events';
+import { ActivityNames } from './activity-names';
 import { ActivityService } from './activity.service';
 
 /** The services' events → the activity log. Acked by the transport once the row is stored. */
@@ -12,11 +13,15 @@ import { ActivityService } from './activity.service';
 export class ActivityHandler {
   private readonly logger = new Logger(ActivityHandler.name);
 
-  constructor(private readonly activity: ActivityService) {}
+  constructor(
+    private readonly activity: ActivityService,
+    private readonly names: ActivityNames,
+  ) {}
 
   @EventPattern(CONSUMED_SUBJECTS)
   async onEvent(@Payload() payload: Parameters<typeof toActivity>[1], @Ctx() ctx: BusContext): Promise<void> {
-    const row = toActivity(ctx.subject, payload);
+    await this.names.learn(ctx.subject, payload, ctx.streamSequence);
+    const row = toActivity(ctx.subject, payload, await this.names.of(payload));
     if (!row) return;
     const stream = ctx.subject.split('.')[0];
     await this.activity.record({ ...row, id: activityId(stream, ctx.streamSequence, ctx.subject, payload.occurredAt) });

@@ -1,0 +1,71 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { DirectoryEvents } from '@jit/directory-contracts';
+
+/** What a summary can name instead of an id: the names of the event's group and API key, where known. */
+export interface NamesOf {
+  group?: string;
+  apiKey?: string;
+}
+
+type Kind = keyof NamesOf;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The payload field that holds each kind's id. */
+const ID_FIELD: Readonly<Record<Kind, string>> = { group: 'groupId', apiKey: 'apiKeyId' };
+
+/** The events that give a group or an API key its name (in their `name`). */
+const NAMING: Readonly<Record<string, Kind>> = {
+  [DirectoryEvents.groupCreated.subject]: 'group',
+  [DirectoryEvents.groupRenamed.subject]: 'group',
+  [DirectoryEvents.apiKeyCreated.subject]: 'apiKey',
+};
+
+/**
+ * The activity log's names for groups and API keys (console.activity_names, migration
+ * 1767100000000). Events about a membership, a binding or a revocation carry only the id: the
+ * console learns each name from the DIRECTORY event that set it, in stream order, and writes the
+ * name into the summary when it stores the row, so the log reads "added ada to group Finance"
+ * and still does after the group is renamed or deleted. A name it never saw (an event before
+ * this table existed, or a CATALOG binding read before the DIRECTORY event that named its group)
+ * leaves the id. The CATALOG and DIRECTORY streams are read side by side, so a binding given in
+ * the moment after its group was renamed may read with the name before.
+ */
+@Injectable()
+export class ActivityNames {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Keeps the name an event sets, unless a later event (by stream sequence) set it already. */
+  async learn(subject: string, payload: Record<string, unknown>, sequence: number): Promise<void> {
+    const kind = NAMING[subject];
+    const id = kind && payload[ID_FIELD[kind]];
+    if (!kind || typeof id !== 'string' || typeof payload.name !== 'string') return;
+    await this.dataSource.query(
+      `INSERT INTO "console"."activity_names" ("kind", "id", "name", "stream_sequence") VALUES ($1, $2, $3, $4)
+       ON CONFLICT ("kind", "id") DO UPDATE SET "name" = EXCLUDED."name", "stream_sequence" = EXCLUDED."stream_sequence"
+        WHERE "activity_names"."stream_sequence" < EXCLUDED."stream_sequence"`,
+      [kind, id, payload.name, sequence],
+    );
+  }
+
+  /** The names of the group and API key the payload names by id; one read, none when it names neither. */
+  async of(payload: Record<string, unknown>): Promise<NamesOf> {
+    const wanted = (Object.keys(ID_FIELD) as Kind[]).flatMap((kind) => {
+      const id = payload[ID_FIELD[kind]];
+      return typeof id === 'string' && UUID.test(id) ? [{ kind, id }] : [];
+    });
+    if (wanted.length === 0) return {};
+    const rows = (await this.dataSource.query(
+      `SELECT n."kind", n."name" FROM "console"."activity_names" n
+         JOIN unnest($1::text[], $2::uuid[]) AS w("kind", "id") ON n."kind" = w."kind" AND n."id" = w."id"`,
+      [wanted.map((w) => w.kind), wanted.map((w) => w.id)],
+    )) as { kind: string; name: string }[];
+    const names: NamesOf = {};
+    for (const w of wanted) {
+      const row = rows.find((r) => r.kind === w.kind);
+      if (row) names[w.kind] = row.name;
+    }
+    return names;
+  }
+}
