@@ -56,11 +56,11 @@ export class ActivityNames {
       return typeof id === 'string' && UUID.test(id) ? [{ kind, id }] : [];
     });
     if (wanted.length === 0) return {};
-    const rows = (await this.dataSource.query(
+    const rows = await this.dataSource.query<{ kind: string; name: string }[]>(
       `SELECT n."kind", n."name" FROM "console"."activity_names" n
          JOIN unnest($1::text[], $2::uuid[]) AS w("kind", "id") ON n."kind" = w."kind" AND n."id" = w."id"`,
       [wanted.map((w) => w.kind), wanted.map((w) => w.id)],
-    )) as { kind: string; name: string }[];
+    );
     const names: NamesOf = {};
     for (const w of wanted) {
       const row = rows.find((r) => r.kind === w.kind);
