@@ -19,7 +19,7 @@ import {
 import { catalog, unwrap } from '../api/clients';
 import { useCan } from '../session';
 import { ConfirmDialog } from '../components/common/ConfirmDialog';
-import { FunctionalityLabels } from '../components/applications/FunctionalityLabels';
+import { FunctionalityLabels } from '../components/common/FunctionalityLabels';
 import { ApplicationOverview } from '../components/applications/ApplicationOverview';
 import { BoundGroups } from '../components/applications/BoundGroups';
 import { JitReadiness } from '../components/applications/JitReadiness';
@@ -123,7 +123,7 @@ export function ApplicationPage() {
             </FlexItem>
             <FlexItem>{application.active ? <Label color="green">Active</Label> : <Label color="grey">Inactive</Label>}</FlexItem>
             <FlexItem>
-              <FunctionalityLabels functionality={application.supportedFunctionality} />
+              <FunctionalityLabels values={application.supportedFunctionality} />
             </FlexItem>
           </Flex>
           {canWrite && (

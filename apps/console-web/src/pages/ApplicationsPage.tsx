@@ -20,7 +20,7 @@ import {
 } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { useCan } from '../session';
-import { FunctionalityLabels } from '../components/applications/FunctionalityLabels';
+import { FunctionalityLabels } from '../components/common/FunctionalityLabels';
 import { readinessCounts } from '../components/applications/types';
 import { applicationsListPlace, applicationsListQuery } from '../components/applications/list-query';
 
@@ -168,7 +168,7 @@ export function ApplicationsPage() {
                       )}
                     </Td>
                     <Td dataLabel="Supported Functionality">
-                      <FunctionalityLabels functionality={app.supportedFunctionality} />
+                      <FunctionalityLabels values={app.supportedFunctionality} name={app.name} />
                     </Td>
                     <Td dataLabel="Authorised users">{counts.authorised ?? '—'}</Td>
                     <Td dataLabel="Would fail JIT">

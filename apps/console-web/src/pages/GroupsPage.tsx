@@ -88,7 +88,7 @@ export function GroupsPage() {
                   <DateTime iso={group.createdAt} dateOnly />
                 </Td>
                 {canWrite && (
-                  <Td dataLabel="Actions" isActionCell>
+                  <Td isActionCell>
                     <Button
                       variant="plain"
                       aria-label={`Rename ${group.name}`}

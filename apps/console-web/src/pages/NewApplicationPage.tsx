@@ -5,7 +5,7 @@ import { catalog, unwrap } from '../api/clients';
 import { useCan } from '../session';
 import { ConnectorPicker } from '../components/applications/ConnectorPicker';
 import { ApplicationForm } from '../components/applications/ApplicationForm';
-import { FunctionalityLabels } from '../components/applications/FunctionalityLabels';
+import { FunctionalityLabels } from '../components/common/FunctionalityLabels';
 import { createBody, defaultsFromConnector, type ApplicationFormValues } from '../components/applications/form-model';
 import { useConnector, useSourceOptions } from '../components/applications/queries';
 import type { Application, Connector } from '../components/applications/types';
@@ -95,7 +95,7 @@ export function NewApplicationPage() {
                 </Title>
               </FlexItem>
               <FlexItem>
-                <FunctionalityLabels functionality={connector.data.supportedFunctionality} />
+                <FunctionalityLabels values={connector.data.supportedFunctionality} />
               </FlexItem>
               <FlexItem>
                 <Button variant="link" isInline onClick={() => setParams({})}>

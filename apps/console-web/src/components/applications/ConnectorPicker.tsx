@@ -3,7 +3,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Alert, Button, Checkbox, Content, SearchInput, Spinner, Toolbar, ToolbarContent, ToolbarItem } from '@patternfly/react-core';
 import { Table, Tbody, Td, Th, Thead, Tr } from '@patternfly/react-table';
 import { catalog, unwrap } from '../../api/clients';
-import { FunctionalityLabels } from './FunctionalityLabels';
+import { FunctionalityLabels } from '../common/FunctionalityLabels';
 import type { Connector, Page } from './types';
 
 /** Create New Application Integration, first step: type the name of the application in the Search field and select it. */
@@ -82,7 +82,7 @@ export function ConnectorPicker({ onSelect }: { onSelect: (connector: Connector)
                   </Content>
                 </Td>
                 <Td dataLabel="Supported Functionality">
-                  <FunctionalityLabels functionality={c.supportedFunctionality} />
+                  <FunctionalityLabels values={c.supportedFunctionality} name={c.name} />
                 </Td>
                 <Td isActionCell>
                   <Button variant="secondary" onClick={() => onSelect(c)} aria-label={`Select ${c.name}`}>

@@ -127,7 +127,7 @@ export function GroupApplicationsCard({ groupId, groupName }: { groupId: string;
                     )}
                   </Td>
                   {canBind && (
-                    <Td dataLabel="Actions" isActionCell>
+                    <Td isActionCell>
                       <Button variant="link" isDanger onClick={() => setUnbinding(app)} aria-label={`Unbind ${app.name} from ${groupName}`}>
                         Unbind
                       </Button>

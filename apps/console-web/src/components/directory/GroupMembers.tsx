@@ -82,7 +82,7 @@ export function GroupMembersCard({ groupId, groupName }: { groupId: string; grou
                     <Td dataLabel="Email">{user.email}</Td>
                     <Td dataLabel="State">{STATE_LABEL[user.state]}</Td>
                     {canWrite && (
-                      <Td dataLabel="Actions" isActionCell>
+                      <Td isActionCell>
                         <Button
                           variant="link"
                           isDanger

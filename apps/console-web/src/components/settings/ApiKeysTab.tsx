@@ -111,7 +111,7 @@ export function ApiKeysTab() {
                 )}
               </Td>
               {canManage && (
-                <Td dataLabel="Actions" isActionCell>
+                <Td isActionCell>
                   {!key.revokedAt && (
                     <Button variant="link" isDanger onClick={() => setRevoking(key)} aria-label={`Revoke ${key.name}`}>
                       Revoke
