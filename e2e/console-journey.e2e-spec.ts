@@ -283,7 +283,15 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     assert.deepEqual(wordsOnOneLine, [true, true, true], 'no word of the reason is broken over two lines');
     // The filter's user picker names the person the address chose.
     await admin.getByRole('option', { name: 'nolast (nolast@example.com)' }).waitFor({ state: 'attached' });
+    // The membership change reads by the group's name, not its id.
+    await row(admin, 'Activity, newest first', 'removed user nolast from group Demo users').waitFor();
     await look(admin, 'console-activity');
+    // The admin's own sign-in to this console: by name, with no link to an application page it does not have.
+    await admin.goto(`${system.consoleUrl}/activity`);
+    await admin.getByLabel('Application', { exact: true }).selectOption({ label: 'Admin console' });
+    const consoleSignIn = row(admin, 'Activity, newest first', 'signed in to the admin console').first();
+    await consoleSignIn.waitFor();
+    assert.equal(await consoleSignIn.getByRole('link', { name: 'Admin console' }).count(), 0);
   });
 
   step('shows a change made elsewhere on the open page without a reload (live updates)', async () => {

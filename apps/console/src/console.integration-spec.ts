@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { CATALOG_STREAM, CatalogEvents } from '@jit/catalog-contracts';
 import { DIRECTORY_STREAM, DirectoryEvents, DirectoryRpc } from '@jit/directory-contracts';
-import { IDP_STREAM, IdpEvents } from '@jit/idp-contracts';
+import { consoleApplicationId, IDP_STREAM, IdpEvents } from '@jit/idp-contracts';
 import { BusContext, decodeJson, encodeJson, NatsBus } from '@jit/messaging';
 import { assertSuccessSchemas, eventually, fetchOpenApi, testEnv } from '@jit/testing';
 import { startConsole, type RunningConsole } from './app.module';
@@ -116,6 +116,7 @@ describe('session', () => {
     assert.equal((body.organization as { id: string }).id, browser.organizationId);
     assert.equal(body.role, 'help-desk');
     assert.equal(body.csrfToken, browser.csrfToken);
+    assert.equal(body.consoleApplicationId, consoleApplicationId(browser.organizationId));
     assert.equal(JSON.stringify(body).includes(browser.token), false, 'the directory token never reaches the browser');
   });
 

@@ -2,6 +2,7 @@ import { Controller, Get, UseGuards } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ADMIN_PERMISSIONS, ADMIN_ROLES, AdminSessionUser } from '@jit/directory-contracts';
+import { consoleApplicationId } from '@jit/idp-contracts';
 import { ZodResponse } from '@jit/service';
 import type { SignedIn } from './session/console-session';
 import { ConsoleSessionGuard, CurrentSession } from './session/session.guard';
@@ -13,6 +14,9 @@ export const MeView = z
     role: z.enum(ADMIN_ROLES),
     permissions: z.array(z.enum(ADMIN_PERMISSIONS)).meta({ description: 'What the role may do: the console offers only these' }),
     csrfToken: z.string(),
+    consoleApplicationId: z
+      .uuid()
+      .meta({ description: "The application id the IdP gives this console: the activity log's sign-ins to the console carry it" }),
   })
   .meta({ id: 'MeView' });
 export type MeView = z.infer<typeof MeView>;
@@ -31,6 +35,7 @@ export class MeController {
       role: session.role,
       permissions: [...session.permissions],
       csrfToken: session.csrfToken,
+      consoleApplicationId: consoleApplicationId(session.organization.id),
     };
   }
 }

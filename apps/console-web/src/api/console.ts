@@ -123,6 +123,11 @@ export interface components {
             statusCode: number;
         };
         MeView: {
+            /**
+             * Format: uuid
+             * @description The application id the IdP gives this console: the activity log's sign-ins to the console carry it
+             */
+            consoleApplicationId: string;
             csrfToken: string;
             organization: {
                 /** Format: uuid */

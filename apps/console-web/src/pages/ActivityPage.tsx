@@ -32,6 +32,7 @@ import { directory, unwrap } from '../api/clients';
 import { UserPicker } from '../components/directory/UserPicker';
 import { readable } from '../components/directory/activity-text';
 import { DateTime } from '../components/common/DateTime';
+import { useMe } from '../session';
 
 const KIND_COLOR = { 'sign-in': 'green', refusal: 'red', 'admin-change': 'blue' } as const;
 
@@ -57,6 +58,9 @@ function actorText(actor: unknown): string {
   return JSON.stringify(actor);
 }
 
+/** What the log calls this console, which is an application of the IdP's but not of the catalog's. */
+const CONSOLE_NAME = 'Admin console';
+
 /**
  * A typed reason (`app_not_authorized`, `missing_required_attribute:costCenter`) with a line-break
  * opportunity after each `_` and `:`, so a narrow column wraps it between its words, not inside one.
@@ -75,7 +79,12 @@ export function ActivityPage() {
   const fromId = useId();
   const toId = useId();
   const applications = useApplicationChoices(true);
-  const appName = new Map((applications.data?.items ?? []).map((app) => [app.id, app.name]));
+  // Sign-ins to this console carry its own application id, which the catalog does not list.
+  const { consoleApplicationId } = useMe();
+  const appName = new Map([
+    ...(applications.data?.items ?? []).map((app) => [app.id, app.name] as const),
+    [consoleApplicationId, CONSOLE_NAME] as const,
+  ]);
 
   const kind = ACTIVITY_KINDS.find((k) => k === params.get('kind'));
   const filter: ActivityFilter = {
@@ -149,6 +158,7 @@ export function ActivityPage() {
                   {(applications.data?.items ?? []).map((app) => (
                     <FormSelectOption key={app.id} value={app.id} label={app.name} />
                   ))}
+                  <FormSelectOption value={consoleApplicationId} label={CONSOLE_NAME} />
                 </FormSelect>
               </FormGroup>
             </GridItem>
@@ -222,7 +232,9 @@ export function ActivityPage() {
                   {item.userId ? <Link to={`/users/${item.userId}`}>{username.get(item.userId) ?? 'User'}</Link> : ''}
                 </Td>
                 <Td dataLabel="Application">
-                  {item.applicationId ? (
+                  {item.applicationId === consoleApplicationId ? (
+                    CONSOLE_NAME
+                  ) : item.applicationId ? (
                     <Link to={`/applications/${item.applicationId}`}>{appName.get(item.applicationId) ?? 'Application'}</Link>
                   ) : (
                     ''

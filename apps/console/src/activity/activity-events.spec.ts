@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { CatalogEvents } from '@jit/catalog-contracts';
 import { DirectoryEvents } from '@jit/directory-contracts';
-import { IdpEvents } from '@jit/idp-contracts';
+import { consoleApplicationId, IdpEvents } from '@jit/idp-contracts';
 import { liveEventOf } from '../live/live-events';
 import { activityId, CONSOLE_CONSUMES, toActivity } from './activity-events';
 
@@ -43,6 +43,29 @@ describe('toActivity', () => {
     });
     assert.deepEqual([refused?.kind, refused?.reason, refused?.detail, refused?.userId], ['refusal', 'app_inactive', 'switched off', null]);
     assert.equal(toActivity(IdpEvents.loggedOut.subject, { organizationId: org, occurredAt: at, userId: user }), null);
+  });
+
+  it('calls a sign-in to this console by its name, not by the id the IdP derives for it', () => {
+    const applicationId = consoleApplicationId(org);
+    const issued = toActivity(IdpEvents.assertionIssued.subject, { organizationId: org, occurredAt: at, userId: user, applicationId });
+    assert.deepEqual([issued?.summary, issued?.applicationId], [`${user} signed in to the admin console`, applicationId]);
+    const refused = toActivity(IdpEvents.ssoRefused.subject, {
+      organizationId: org,
+      occurredAt: at,
+      userId: user,
+      applicationId,
+      reason: 'mfa_required',
+      detail: '',
+    });
+    assert.equal(refused?.summary, `Sign-in of ${user} to the admin console refused: mfa_required`);
+    // Another organisation's console is an application id like any other here.
+    const other = toActivity(IdpEvents.assertionIssued.subject, {
+      organizationId: org,
+      occurredAt: at,
+      userId: user,
+      applicationId: consoleApplicationId('00000000-0000-4000-8000-000000000000'),
+    });
+    assert.match(other?.summary ?? '', /signed in to application /);
   });
 
   it('summarises an admin change by who made it', () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { CATALOG_STREAM, CatalogEvents } from '@jit/catalog-contracts';
 import { DIRECTORY_STREAM, DirectoryEvents } from '@jit/directory-contracts';
-import { IDP_STREAM, IdpEvents } from '@jit/idp-contracts';
+import { consoleApplicationId, IDP_STREAM, IdpEvents } from '@jit/idp-contracts';
 import type { EventContract, StreamContract } from '@jit/messaging';
 import type { Activity, ActivityActor } from './activity.entity';
 import type { NamesOf } from './activity-names';
@@ -70,16 +70,21 @@ export function toActivity(subject: string, payload: AnyPayload, names: NamesOf 
     detail: null,
   };
   const user = str(payload.userId) ?? 'an unknown person';
+  // A sign-in to this console carries the id the IdP derives for it, which no catalog application has.
+  const target =
+    payload.applicationId === consoleApplicationId(payload.organizationId)
+      ? 'the admin console'
+      : `application ${String(payload.applicationId)}`;
   switch (subject) {
     case IdpEvents.assertionIssued.subject:
-      return { ...base, kind: 'sign-in', summary: `${user} signed in to application ${String(payload.applicationId)}` };
+      return { ...base, kind: 'sign-in', summary: `${user} signed in to ${target}` };
     case IdpEvents.ssoRefused.subject:
       return {
         ...base,
         kind: 'refusal',
         reason: str(payload.reason),
         detail: str(payload.detail),
-        summary: `Sign-in of ${user} to application ${String(payload.applicationId)} refused: ${String(payload.reason)}`,
+        summary: `Sign-in of ${user} to ${target} refused: ${String(payload.reason)}`,
       };
     case IdpEvents.loggedOut.subject:
       // Not one of the log's kinds: a sign-out tells an admin nothing to act on.
