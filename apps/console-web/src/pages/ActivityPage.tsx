@@ -33,6 +33,7 @@ import { UserPicker } from '../components/directory/UserPicker';
 import { readable } from '../components/directory/activity-text';
 import { DateTime } from '../components/common/DateTime';
 import { useMe } from '../session';
+import { unlessEmpty } from '../components/common/stacked-cells';
 
 const KIND_COLOR = { 'sign-in': 'green', refusal: 'red', 'admin-change': 'blue' } as const;
 
@@ -228,10 +229,10 @@ export function ActivityPage() {
                   {readable(item, username, appName)}
                   {item.detail && <div className="console-muted">{item.detail}</div>}
                 </Td>
-                <Td dataLabel="User">
+                <Td dataLabel="User" {...unlessEmpty(item.userId)}>
                   {item.userId ? <Link to={`/users/${item.userId}`}>{username.get(item.userId) ?? 'User'}</Link> : ''}
                 </Td>
-                <Td dataLabel="Application">
+                <Td dataLabel="Application" {...unlessEmpty(item.applicationId)}>
                   {item.applicationId === consoleApplicationId ? (
                     CONSOLE_NAME
                   ) : item.applicationId ? (
@@ -240,10 +241,12 @@ export function ActivityPage() {
                     ''
                   )}
                 </Td>
-                <Td dataLabel="Reason" modifier="wrap">
+                <Td dataLabel="Reason" modifier="wrap" {...unlessEmpty(item.reason)}>
                   {item.reason ? <code>{breakable(item.reason)}</code> : ''}
                 </Td>
-                <Td dataLabel="By">{actorText(item.actor)}</Td>
+                <Td dataLabel="By" {...unlessEmpty(item.actor)}>
+                  {actorText(item.actor)}
+                </Td>
               </Tr>
             ))}
           </Tbody>

@@ -34,6 +34,7 @@ import {
   type UserSortField,
   STATE_COLOR,
 } from '../components/directory/types';
+import { unlessEmpty } from '../components/common/stacked-cells';
 import { DateTime } from '../components/common/DateTime';
 
 const PER_PAGE = [20, 50, 100];
@@ -230,7 +231,9 @@ export function UsersPage() {
                     {STATE_LABEL[user.state]}
                   </Label>
                 </Td>
-                <Td dataLabel="Admin role">{user.adminRole ? ROLE_LABEL[user.adminRole] : ''}</Td>
+                <Td dataLabel="Admin role" {...unlessEmpty(user.adminRole)}>
+                  {user.adminRole ? ROLE_LABEL[user.adminRole] : ''}
+                </Td>
                 <Td dataLabel="Created">
                   <DateTime iso={user.createdAt} dateOnly />
                 </Td>
