@@ -451,6 +451,10 @@ describe('activity', () => {
     await eventually(async () => assert.equal((await summaries()).length, 6), { timeoutMs: 15_000 });
     // The group's creation read again at an older position (a redelivery): its older name does not come back.
     await running.app.get(ActivityNames).learn(DirectoryEvents.groupCreated.subject, created, 1);
+    // Another organisation's event naming the same id, later in the stream: not this log's name.
+    await running.app
+      .get(ActivityNames)
+      .learn(DirectoryEvents.groupRenamed.subject, { ...created, organizationId: randomUUID(), name: 'Not ours' }, 1_000_000_000);
     await publish(DirectoryEvents.groupDeleted.subject, { ...entity(7, 3), groupId });
     await eventually(async () => assert.equal((await summaries()).length, 7), { timeoutMs: 15_000 });
     assert.deepEqual(await summaries(), [

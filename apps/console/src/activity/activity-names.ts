@@ -11,6 +11,7 @@ export interface NamesOf {
 type Kind = keyof NamesOf;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
 
 /** The payload field that holds each kind's id. */
 const ID_FIELD: Readonly<Record<Kind, string>> = { group: 'groupId', apiKey: 'apiKeyId' };
@@ -30,7 +31,8 @@ const NAMING: Readonly<Record<string, Kind>> = {
  * and still does after the group is renamed or deleted. A name it never saw (an event before
  * this table existed, or a CATALOG binding read before the DIRECTORY event that named its group)
  * leaves the id. The CATALOG and DIRECTORY streams are read side by side, so a binding given in
- * the moment after its group was renamed may read with the name before.
+ * the moment after its group was renamed may read with the name before. Names are kept and
+ * read per organisation: one organisation's events never name what another's did.
  */
 @Injectable()
 export class ActivityNames {
@@ -40,12 +42,13 @@ export class ActivityNames {
   async learn(subject: string, payload: Record<string, unknown>, sequence: number): Promise<void> {
     const kind = NAMING[subject];
     const id = kind && payload[ID_FIELD[kind]];
-    if (!kind || typeof id !== 'string' || typeof payload.name !== 'string') return;
+    const { organizationId, name } = payload;
+    if (!kind || !isUuid(id) || !isUuid(organizationId) || typeof name !== 'string') return;
     await this.dataSource.query(
-      `INSERT INTO "console"."activity_names" ("kind", "id", "name", "stream_sequence") VALUES ($1, $2, $3, $4)
-       ON CONFLICT ("kind", "id") DO UPDATE SET "name" = EXCLUDED."name", "stream_sequence" = EXCLUDED."stream_sequence"
+      `INSERT INTO "console"."activity_names" ("organization_id", "kind", "id", "name", "stream_sequence") VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT ("organization_id", "kind", "id") DO UPDATE SET "name" = EXCLUDED."name", "stream_sequence" = EXCLUDED."stream_sequence"
         WHERE "activity_names"."stream_sequence" < EXCLUDED."stream_sequence"`,
-      [kind, id, payload.name, sequence],
+      [organizationId, kind, id, name, sequence],
     );
   }
 
@@ -53,13 +56,14 @@ export class ActivityNames {
   async of(payload: Record<string, unknown>): Promise<NamesOf> {
     const wanted = (Object.keys(ID_FIELD) as Kind[]).flatMap((kind) => {
       const id = payload[ID_FIELD[kind]];
-      return typeof id === 'string' && UUID.test(id) ? [{ kind, id }] : [];
+      return isUuid(id) ? [{ kind, id }] : [];
     });
-    if (wanted.length === 0) return {};
+    if (wanted.length === 0 || !isUuid(payload.organizationId)) return {};
     const rows = await this.dataSource.query<{ kind: string; name: string }[]>(
       `SELECT n."kind", n."name" FROM "console"."activity_names" n
-         JOIN unnest($1::text[], $2::uuid[]) AS w("kind", "id") ON n."kind" = w."kind" AND n."id" = w."id"`,
-      [wanted.map((w) => w.kind), wanted.map((w) => w.id)],
+         JOIN unnest($2::text[], $3::uuid[]) AS w("kind", "id") ON n."kind" = w."kind" AND n."id" = w."id"
+        WHERE n."organization_id" = $1`,
+      [payload.organizationId, wanted.map((w) => w.kind), wanted.map((w) => w.id)],
     );
     const names: NamesOf = {};
     for (const w of wanted) {
