@@ -107,6 +107,18 @@ describe('ReadModelService (memory copy that SSO decisions read)', () => {
     assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false);
   });
 
+  it("counts a membership in its own organisation only, also one recorded in another than the user's others", async () => {
+    // The directory never makes one; the memory copy keeps it as written all the same (packed memberships' exception).
+    await rm.applyVersioned('rm_memberships', { group_id: 'g1', user_id: 'u1' }, { organization_id: OTHER_ORG, version: 2, active: true });
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false);
+    await rm.applyVersioned('rm_memberships', { group_id: 'g1', user_id: 'u1' }, { organization_id: ORG, version: 2, active: true });
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, false, 'an event of the same version changes nothing');
+    await rm.applyVersioned('rm_memberships', { group_id: 'g1', user_id: 'u1' }, { organization_id: ORG, version: 3, active: true });
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, true);
+    await rm.applyVersioned('rm_memberships', { group_id: 'g1', user_id: 'u1' }, { organization_id: ORG, version: 1, active: false });
+    assert.equal(rm.authorisation(ORG, 'u1', 'a1').granted, true, 'an older event changes nothing');
+  });
+
   it('never mixes organisations: another organisation sees neither the user nor the application', () => {
     const facts = rm.authorisation(OTHER_ORG, 'u1', 'a1');
     assert.equal(facts.granted, false);
