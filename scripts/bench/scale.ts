@@ -255,28 +255,55 @@ function application(i: number, name: string) {
   };
 }
 
-type Sso = { latencies: number[]; perSecond: number; load: string };
+type Sso = { latencies: number[]; perSecond: number; load: string; cpuMsPerSso: number; gcMsPerSso: number };
+
+/** An IdP to measure SSO on: its sign-ins, and its process's CPU and GC seconds so far (its /metrics). */
+interface SsoTarget {
+  sso: (count: number) => Promise<number[]>;
+  idpUrl: string;
+}
+
+const GC_KINDS = ['minor', 'major', 'incremental', 'weakcb'];
+
+async function cpuAndGcSeconds(idpUrl: string): Promise<{ cpu: number; gc: number }> {
+  const text = await (await fetch(`${idpUrl}/metrics`)).text();
+  const cpu = metricValue(text, 'process_cpu_seconds_total');
+  if (cpu === undefined) throw new Error('the IdP /metrics has no process_cpu_seconds_total');
+  const gc = GC_KINDS.reduce((sum, kind) => sum + (metricValue(text, 'nodejs_gc_duration_seconds_sum', { kind }) ?? 0), 0);
+  return { cpu, gc };
+}
 
 /**
  * SSO against an IdP with an empty directory and one at size, in the same minutes: after a
  * warm-up each, SSO_ROUNDS rounds of SSO_OPS / SSO_ROUNDS sign-ins, the two taking turns and
  * the first of each round alternating, so that what the machine does meanwhile (PostgreSQL's
- * autovacuum after the seeding, say) falls on both alike.
+ * autovacuum after the seeding, say) falls on both alike. Each IdP's CPU and GC time over its
+ * measured rounds, from its /metrics, says where a difference goes.
  */
-async function interleavedSso(empty: () => (count: number) => Promise<number[]>, sized: () => (count: number) => Promise<number[]>) {
-  const targets = [empty(), sized()];
-  for (const run of targets) await run(SSO_WARMUP);
-  const pooled = targets.map(() => ({ latencies: [] as number[], seconds: 0 }));
+async function interleavedSso(empty: SsoTarget, sized: SsoTarget) {
+  const targets = [empty, sized];
+  for (const target of targets) await target.sso(SSO_WARMUP);
+  const pooled = targets.map(() => ({ latencies: [] as number[], seconds: 0, cpu: 0, gc: 0 }));
   const perRound = Math.ceil(SSO_OPS / SSO_ROUNDS);
   for (let round = 0; round < SSO_ROUNDS; round++) {
     const order = round % 2 === 0 ? [0, 1] : [1, 0];
     for (const t of order) {
-      const { value, seconds } = await timed(() => targets[t](perRound));
+      const before = await cpuAndGcSeconds(targets[t].idpUrl);
+      const { value, seconds } = await timed(() => targets[t].sso(perRound));
+      const after = await cpuAndGcSeconds(targets[t].idpUrl);
       pooled[t].latencies.push(...value);
       pooled[t].seconds += seconds;
+      pooled[t].cpu += after.cpu - before.cpu;
+      pooled[t].gc += after.gc - before.gc;
     }
   }
-  const [emptySso, fullSso] = pooled.map((p): Sso => ({ latencies: p.latencies, perSecond: p.latencies.length / p.seconds, load: load() }));
+  const [emptySso, fullSso] = pooled.map((p): Sso => ({
+    latencies: p.latencies,
+    perSecond: p.latencies.length / p.seconds,
+    load: load(),
+    cpuMsPerSso: (p.cpu * 1000) / p.latencies.length,
+    gcMsPerSso: (p.gc * 1000) / p.latencies.length,
+  }));
   return { emptySso, fullSso };
 }
 
@@ -401,8 +428,8 @@ async function main(): Promise<void> {
     const emptyApp = (await empty.seed()).app;
     const emptySystem = empty;
     const { emptySso, fullSso } = await interleavedSso(
-      () => (count) => emptySystem.sso(emptyApp.id, count),
-      () => (count) => sized.sso(app.id, count),
+      { sso: (count) => emptySystem.sso(emptyApp.id, count), idpUrl: emptySystem.idpUrl },
+      { sso: (count) => sized.sso(app.id, count), idpUrl: sized.idpUrl },
     );
     console.log(
       `SSO p50: empty ${percentile(emptySso.latencies, 50).toFixed(2)} ms, at size ${percentile(fullSso.latencies, 50).toFixed(2)} ms`,
@@ -465,6 +492,12 @@ async function main(): Promise<void> {
     say(`| SSO p99 ms | ${ms(p(emptySso, 99))} | ${ms(p(fullSso, 99))} | ${(p(fullSso, 99) / p(emptySso, 99)).toFixed(2)}x |`);
     say(
       `| SSO per second | ${emptySso.perSecond.toFixed(0)} | ${fullSso.perSecond.toFixed(0)} | ${(fullSso.perSecond / emptySso.perSecond).toFixed(2)}x |`,
+    );
+    say(
+      `| the IdP's CPU per SSO (user and system), ms | ${ms(emptySso.cpuMsPerSso)} | ${ms(fullSso.cpuMsPerSso)} | ${(fullSso.cpuMsPerSso / emptySso.cpuMsPerSso).toFixed(2)}x |`,
+    );
+    say(
+      `| of which in GC pauses, ms | ${ms(emptySso.gcMsPerSso)} | ${ms(fullSso.gcMsPerSso)} | ${(fullSso.gcMsPerSso / emptySso.gcMsPerSso).toFixed(2)}x |`,
     );
     say(
       `(the two IdPs in ${SSO_ROUNDS} rounds of turns, after a warm-up of ${SSO_WARMUP} each; load average at the end of the SSO runs: ${fullSso.load})`,
