@@ -60,7 +60,8 @@ interface LinkRow extends Versioned {
  * `organizationId` (the organisation of the user's first one: every membership the directory
  * makes is in its user's organisation), and a LinkRow only otherwise. A million memberships are
  * then a million small integers in their maps, not a million objects on the heap for every full
- * GC to mark, which is what set SSO's p99 at size (`npm run bench:scale`).
+ * GC to mark: `npm run bench:scale` measured 277 bytes of resident set per membership, 332 with
+ * an object each.
  */
 interface UserMemberships {
   organizationId: string;
