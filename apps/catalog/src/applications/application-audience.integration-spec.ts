@@ -111,6 +111,22 @@ async function waitingForLock(pid: number): Promise<void> {
 
 const pidOf = async (c: Client) => (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
 
+/**
+ * Two writers at once: `first` runs in a transaction on one connection and is left open;
+ * `second` starts on another and must wait for a lock the first holds; then the first commits
+ * and the second ends.
+ */
+async function race(first: (c: Client) => Promise<unknown>, second: (c: Client) => Promise<unknown>): Promise<void> {
+  const [holder, racer] = [await client(), await client()];
+  const racerPid = await pidOf(racer);
+  await holder.query('BEGIN');
+  await first(holder);
+  const raced = second(racer);
+  await waitingForLock(racerPid);
+  await holder.query('COMMIT');
+  await raced;
+}
+
 beforeAll(async () => {
   await ensureDatabase(env.databaseUrl, 'catalog');
   dataSource = new DataSource(
@@ -274,17 +290,12 @@ describe('application audience (real PostgreSQL)', () => {
     const app = await application();
     const group = randomUUID();
     const ada = await user('racer-ada');
-    const binder = await client();
-    const member = await client();
-    const memberPid = await pidOf(member);
-    await binder.query('BEGIN');
-    await binding(binder, app, group, true);
     // The binding has not committed: without the group's lock, the membership's trigger would not
     // see it, and the binding's trigger did not see the membership.
-    const added = membership(member, group, ada, true);
-    await waitingForLock(memberPid);
-    await binder.query('COMMIT');
-    await added;
+    await race(
+      (binder) => binding(binder, app, group, true),
+      (member) => membership(member, group, ada, true),
+    );
     assert.deepEqual(
       (await assertConsistent()).filter((p) => p.application_id === app).map((p) => p.user_id),
       [ada],
@@ -296,15 +307,10 @@ describe('application audience (real PostgreSQL)', () => {
     const group = randomUUID();
     const ada = await user('needs-ada');
     await binding(dataSource, app, group, true);
-    const admin = await client();
-    const member = await client();
-    const memberPid = await pidOf(member);
-    await admin.query('BEGIN');
-    await admin.query(`UPDATE catalog.applications SET required_sources = '{employeeIdentifier}' WHERE id = $1`, [app]);
-    const added = membership(member, group, ada, true);
-    await waitingForLock(memberPid);
-    await admin.query('COMMIT');
-    await added;
+    await race(
+      (admin) => admin.query(`UPDATE catalog.applications SET required_sources = '{employeeIdentifier}' WHERE id = $1`, [app]),
+      (member) => membership(member, group, ada, true),
+    );
     const pair = (await assertConsistent()).find((p) => p.application_id === app);
     assert.equal(pair?.lacking, true, 'ada has no employeeIdentifier');
   });
@@ -314,17 +320,12 @@ describe('application audience (real PostgreSQL)', () => {
     const group = randomUUID();
     const ada = await user('facts-ada');
     await membership(dataSource, group, ada, true);
-    const binder = await client();
-    const directory = await client();
-    const directoryPid = await pidOf(directory);
-    await binder.query('BEGIN');
-    await binding(binder, app, group, true);
-    // The pair now exists in the binder's transaction with ada's email; the user's change must not
+    // The pair exists in the binder's transaction with ada's email; the user's change must not
     // slip past it and leave the pair with the email she no longer has.
-    const changed = directory.query(`UPDATE catalog.directory_users SET profile = profile - 'email', version = 2 WHERE id = $1`, [ada]);
-    await waitingForLock(directoryPid);
-    await binder.query('COMMIT');
-    await changed;
+    await race(
+      (binder) => binding(binder, app, group, true),
+      (directory) => directory.query(`UPDATE catalog.directory_users SET profile = profile - 'email', version = 2 WHERE id = $1`, [ada]),
+    );
     const pair = (await assertConsistent()).find((p) => p.application_id === app);
     assert.deepEqual(pair?.present_sources, ['state', 'username']);
   });

@@ -70,21 +70,16 @@ export function toActivity(subject: string, payload: AnyPayload, names: NamesOf 
     detail: null,
   };
   const user = str(payload.userId) ?? 'an unknown person';
-  // A sign-in to this console carries the id the IdP derives for it, which no catalog application has.
-  const target =
-    payload.applicationId === consoleApplicationId(payload.organizationId)
-      ? 'the admin console'
-      : `application ${String(payload.applicationId)}`;
   switch (subject) {
     case IdpEvents.assertionIssued.subject:
-      return { ...base, kind: 'sign-in', summary: `${user} signed in to ${target}` };
+      return { ...base, kind: 'sign-in', summary: `${user} signed in to ${signInTarget(payload)}` };
     case IdpEvents.ssoRefused.subject:
       return {
         ...base,
         kind: 'refusal',
         reason: str(payload.reason),
         detail: str(payload.detail),
-        summary: `Sign-in of ${user} to ${target} refused: ${String(payload.reason)}`,
+        summary: `Sign-in of ${user} to ${signInTarget(payload)} refused: ${String(payload.reason)}`,
       };
     case IdpEvents.loggedOut.subject:
       // Not one of the log's kinds: a sign-out tells an admin nothing to act on.
@@ -123,6 +118,13 @@ export function toActivity(subject: string, payload: AnyPayload, names: NamesOf 
     default:
       return { ...base, kind: 'admin-change', applicationId: str(payload.applicationId), summary: adminSummary(subject, payload, names) };
   }
+}
+
+/** What a sign-in was to: a sign-in to this console carries the id the IdP derives for it, which no catalog application has. */
+function signInTarget(payload: AnyPayload): string {
+  return payload.applicationId === consoleApplicationId(payload.organizationId)
+    ? 'the admin console'
+    : `application ${String(payload.applicationId)}`;
 }
 
 /** "ada (person) updated user <id>: email" and the like. */

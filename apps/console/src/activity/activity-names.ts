@@ -11,6 +11,8 @@ export interface NamesOf {
 type Kind = keyof NamesOf;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Entries `read` holds at most before it starts again (each is a few hundred bytes). */
+const READ_MAX = 100_000;
 const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID.test(value);
 
 /** The payload field that holds each kind's id. */
@@ -36,6 +38,13 @@ const NAMING: Readonly<Record<string, Kind>> = {
  */
 @Injectable()
 export class ActivityNames {
+  /**
+   * Names read from the table, by `organisation kind id`: a bulk change's thousands of membership
+   * events name the same groups, and each would otherwise read them again. An entry goes when an
+   * event sets its name (learn), so the table stays the one answer.
+   */
+  private readonly read = new Map<string, string>();
+
   constructor(private readonly dataSource: DataSource) {}
 
   /** Keeps the name an event sets, unless a later event (by stream sequence) set it already. */
@@ -50,25 +59,32 @@ export class ActivityNames {
         WHERE "activity_names"."stream_sequence" < EXCLUDED."stream_sequence"`,
       [organizationId, kind, id, name, sequence],
     );
+    this.read.delete(`${organizationId} ${kind} ${id}`);
   }
 
-  /** The names of the group and API key the payload names by id; one read, none when it names neither. */
+  /** The names of the group and API key the payload names by id: at most one read, none when both are known or it names neither. */
   async of(payload: Record<string, unknown>): Promise<NamesOf> {
-    const wanted = (Object.keys(ID_FIELD) as Kind[]).flatMap((kind) => {
+    const { organizationId } = payload;
+    if (!isUuid(organizationId)) return {};
+    const names: NamesOf = {};
+    const missing = (Object.keys(ID_FIELD) as Kind[]).flatMap((kind) => {
       const id = payload[ID_FIELD[kind]];
-      return isUuid(id) ? [{ kind, id }] : [];
+      if (!isUuid(id)) return [];
+      const known = this.read.get(`${organizationId} ${kind} ${id}`);
+      if (known !== undefined) names[kind] = known;
+      return known === undefined ? [{ kind, id }] : [];
     });
-    if (wanted.length === 0 || !isUuid(payload.organizationId)) return {};
-    const rows = await this.dataSource.query<{ kind: string; name: string }[]>(
-      `SELECT n."kind", n."name" FROM "console"."activity_names" n
+    if (missing.length === 0) return names;
+    const rows = await this.dataSource.query<{ kind: Kind; id: string; name: string }[]>(
+      `SELECT n."kind", n."id", n."name" FROM "console"."activity_names" n
          JOIN unnest($2::text[], $3::uuid[]) AS w("kind", "id") ON n."kind" = w."kind" AND n."id" = w."id"
         WHERE n."organization_id" = $1`,
-      [payload.organizationId, wanted.map((w) => w.kind), wanted.map((w) => w.id)],
+      [organizationId, missing.map((w) => w.kind), missing.map((w) => w.id)],
     );
-    const names: NamesOf = {};
-    for (const w of wanted) {
-      const row = rows.find((r) => r.kind === w.kind);
-      if (row) names[w.kind] = row.name;
+    if (this.read.size >= READ_MAX) this.read.clear();
+    for (const row of rows) {
+      names[row.kind] = row.name;
+      this.read.set(`${organizationId} ${row.kind} ${row.id}`, row.name);
     }
     return names;
   }

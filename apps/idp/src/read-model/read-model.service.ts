@@ -581,10 +581,15 @@ export class ReadModelService implements OnModuleInit, OnApplicationBootstrap, O
   private activeGroupsOf(userId: string, organizationId: string): string[] {
     const result: string[] = [];
     const user = this.memberships.get(userId);
-    for (const [g, kept] of user?.groups ?? []) {
-      const membership = membershipRow(kept, user?.organizationId ?? '');
+    if (!user) return result;
+    for (const [g, kept] of user.groups) {
+      // On every SSO: read in place, no row made per membership.
+      const active =
+        typeof kept === 'number'
+          ? kept % 2 === 1 && user.organizationId === organizationId
+          : kept.active && kept.organizationId === organizationId;
       // A membership event may arrive before its group's: only a deleted group stops it counting.
-      if (membership.active && membership.organizationId === organizationId && this.groups.get(g)?.deleted !== true) result.push(g);
+      if (active && this.groups.get(g)?.deleted !== true) result.push(g);
     }
     return result;
   }
