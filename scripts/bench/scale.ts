@@ -286,7 +286,7 @@ async function cpuAndGcSeconds(idpUrl: string): Promise<{ cpu: number; gc: numbe
  * after the seeding, say) falls on both alike. Each IdP's CPU and GC time over its measured
  * rounds, from its /metrics, says where a difference goes.
  *
- * `control` is the empty IdP against itself: its even rounds against its odd ones, each half
+ * `control` is the empty IdP against itself: its odd rounds against its even ones, each half
  * with half the sign-ins. A ratio at size is told from this method's noise only when it is
  * further from 1 than the control's.
  */
