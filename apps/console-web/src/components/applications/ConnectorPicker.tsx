@@ -68,7 +68,7 @@ export function ConnectorPicker({ onSelect }: { onSelect: (connector: Connector)
           <Thead>
             <Tr>
               <Th>Name</Th>
-              <Th>Supported Functionality</Th>
+              <Th modifier="wrap">Supported Functionality</Th>
               <Th screenReaderText="Select" />
             </Tr>
           </Thead>
