@@ -56,11 +56,10 @@ export async function startService(
         if (exited !== null) throw Object.assign(new Error(`${name} exited with ${exited}:\n${output}`), { fatal: true });
         const res = await fetch(`${url}/${until === 'ready' ? 'ready' : 'health'}`);
         if (res.status !== 200) throw new Error(`${name} not ${until}: ${res.status} ${await res.text()}`);
-        // The answer must come from the process started here, not another that holds the port.
+        // The answer must come from the process started here, not another that holds the port. Not
+        // fatal: a process stopped on this port just before (a restart) may still answer for a moment.
         const health = (await (await fetch(`${url}/health`)).json()) as { pid?: number };
-        if (health.pid !== child.pid) {
-          throw Object.assign(new Error(`port ${port} answers for process ${health.pid}, not ${name} (${child.pid})`), { fatal: true });
-        }
+        if (health.pid !== child.pid) throw new Error(`port ${port} answers for process ${health.pid}, not ${name} (${child.pid})`);
       },
       { timeoutMs, intervalMs: 100 },
     );
