@@ -45,6 +45,13 @@ export class ActivityNames {
    */
   private readonly read = new Map<string, string>();
 
+  /**
+   * Counts `learn` calls. A read that began before a name was set may return the name before; it
+   * keeps what it read in `read` only when no `learn` ran meanwhile, so it cannot put back an
+   * entry that `learn` has just dropped.
+   */
+  private learned = 0;
+
   constructor(private readonly dataSource: DataSource) {}
 
   /** Keeps the name an event sets, unless a later event (by stream sequence) set it already. */
@@ -60,6 +67,7 @@ export class ActivityNames {
       [organizationId, kind, id, name, sequence],
     );
     this.read.delete(`${organizationId} ${kind} ${id}`);
+    this.learned += 1;
   }
 
   /** The names of the group and API key the payload names by id: at most one read, none when both are known or it names neither. */
@@ -75,16 +83,18 @@ export class ActivityNames {
       return known === undefined ? [{ kind, id }] : [];
     });
     if (missing.length === 0) return names;
+    const learnedBefore = this.learned;
     const rows = await this.dataSource.query<{ kind: Kind; id: string; name: string }[]>(
       `SELECT n."kind", n."id", n."name" FROM "console"."activity_names" n
          JOIN unnest($2::text[], $3::uuid[]) AS w("kind", "id") ON n."kind" = w."kind" AND n."id" = w."id"
         WHERE n."organization_id" = $1`,
       [organizationId, missing.map((w) => w.kind), missing.map((w) => w.id)],
     );
-    if (this.read.size >= READ_MAX) this.read.clear();
+    const keep = this.learned === learnedBefore;
+    if (keep && this.read.size >= READ_MAX) this.read.clear();
     for (const row of rows) {
       names[row.kind] = row.name;
-      this.read.set(`${organizationId} ${row.kind} ${row.id}`, row.name);
+      if (keep) this.read.set(`${organizationId} ${row.kind} ${row.id}`, row.name);
     }
     return names;
   }
