@@ -119,3 +119,15 @@ export async function dateCellLines(page: Page): Promise<Array<{ text: string; l
     });
   }, DATE_COLUMNS);
 }
+
+/**
+ * The labels in the page's tables whose text PatternFly cut short with an ellipsis ("JIT ..." for
+ * JIT Provisioning): a label is as wide as its text, so a cut one sits in a column too narrow.
+ */
+export async function cutTableLabels(page: Page): Promise<string[]> {
+  return page.evaluate(() =>
+    Array.from(document.querySelectorAll<HTMLElement>('table .pf-v6-c-label__text'))
+      .filter((text) => text.scrollWidth > text.clientWidth)
+      .map((text) => (text.textContent ?? '').trim()),
+  );
+}

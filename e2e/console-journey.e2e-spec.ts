@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Browser as Chromium, BrowserContext, Page } from 'playwright-core';
 import { buildConsoleWeb, launchChromium, screenshot } from '@jit/testing';
 import { System } from './harness';
-import { dateCellLines, desktopContext, dialog, heading, idpLogin, look, navLink, row, table } from './console-browser';
+import { cutTableLabels, dateCellLines, desktopContext, dialog, heading, idpLogin, look, navLink, row, table } from './console-browser';
 
 /**
  * The admin console in Chromium against the real services: an administrator signs in through the
@@ -368,7 +368,7 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
     await admin.getByRole('textbox', { name: 'SP Entity ID' }).waitFor();
   });
 
-  step('reads at phone width (375x812): the main screens, photographed, every date on one line', async () => {
+  step('reads at phone width (375x812): the main screens, photographed, every date on one line, no label cut short', async () => {
     const phone = await adminContext.newPage();
     await phone.setViewportSize({ width: 375, height: 812 });
     const screens: Array<[string, string, string]> = [
@@ -391,6 +391,7 @@ describe('The admin console in a browser: an administrator adds, binds, fixes an
         `${name}: ${JSON.stringify(dates)}`,
       );
       if (['users', 'activity', 'settings'].includes(name)) assert.ok(dates.length > 0, `${name} shows dates`);
+      assert.deepEqual(await cutTableLabels(phone), [], `${name}: labels cut short`);
     }
     await phone.getByRole('tab', { name: 'Signing keys' }).click();
     await phone.getByRole('tabpanel').locator('table').first().waitFor();
