@@ -467,6 +467,36 @@ describe('activity', () => {
       'ada deleted group Finance EMEA',
     ]);
   });
+
+  it('names a binding read before the DIRECTORY event that named its group, once that event is read', async () => {
+    const groupId = randomUUID();
+    const by = { actor: { kind: 'person', userId: adminId, username: 'ada' } };
+    const at = new Date(Date.now() - 7_200_000).toISOString();
+    const window = `from=${encodeURIComponent(new Date(Date.now() - 7_300_000).toISOString())}&to=${encodeURIComponent(new Date(Date.now() - 7_100_000).toISOString())}`;
+    const summaries = async () => (await page(`?kind=admin-change&${window}`)).items.map((i) => i.summary).reverse();
+    // The CATALOG stream is read ahead of the DIRECTORY one (a DIRECTORY import running, say).
+    await publish(CatalogEvents.groupBound.subject, { organizationId, version: 1, occurredAt: at, ...by, applicationId, groupId });
+    await eventually(
+      async () => assert.deepEqual(await summaries(), [`ada gave group ${groupId} access to application ${applicationId}`]),
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    const createdAt = new Date(Date.parse(at) - 60_000).toISOString();
+    await publish(DirectoryEvents.groupCreated.subject, {
+      organizationId,
+      version: 1,
+      occurredAt: createdAt,
+      ...by,
+      groupId,
+      name: 'Payroll',
+    });
+    await eventually(
+      async () =>
+        assert.deepEqual(await summaries(), ['ada created group Payroll', `ada gave group Payroll access to application ${applicationId}`]),
+      { timeoutMs: 15_000 },
+    );
+  });
 });
 
 describe('live events', () => {

@@ -17,6 +17,10 @@ const isUuid = (value: unknown): value is string => typeof value === 'string' &&
 
 /** The payload field that holds each kind's id. */
 const ID_FIELD: Readonly<Record<Kind, string>> = { group: 'groupId', apiKey: 'apiKeyId' };
+/** How a summary names each kind before its name or id (activity-events.ts, adminSummary). */
+const IN_SUMMARY: Readonly<Record<Kind, string>> = { group: 'group', apiKey: 'API key' };
+/** Rows `awaitNames` holds at most (a few hundred bytes each) before it starts again. */
+const AWAITING_MAX = 10_000;
 
 /** The events that give a group or an API key its name (in their `name`). */
 const NAMING: Readonly<Record<string, Kind>> = {
@@ -31,10 +35,12 @@ const NAMING: Readonly<Record<string, Kind>> = {
  * console learns each name from the DIRECTORY event that set it, in stream order, and writes the
  * name into the summary when it stores the row, so the log reads "added ada to group Finance"
  * and still does after the group is renamed or deleted. A name it never saw (an event before
- * this table existed, or a CATALOG binding read before the DIRECTORY event that named its group)
- * leaves the id. The CATALOG and DIRECTORY streams are read side by side, so a binding given in
- * the moment after its group was renamed may read with the name before. Names are kept and
- * read per organisation: one organisation's events never name what another's did.
+ * this table existed) leaves the id. The CATALOG and DIRECTORY streams are read side by side: a
+ * CATALOG binding read before the DIRECTORY event that named its group is stored with the id and
+ * named when that event is read (`awaitNames`, kept in memory: a restart in between leaves the
+ * id), and a binding given in the moment after its group was renamed may read with the name
+ * before. Names are kept and read per organisation: one organisation's events never name what
+ * another's did.
  */
 @Injectable()
 export class ActivityNames {
@@ -52,6 +58,10 @@ export class ActivityNames {
    */
   private learned = 0;
 
+  /** Activity rows stored with an id instead of a name, by `organisation kind id`. */
+  private readonly awaiting = new Map<string, Set<string>>();
+  private awaitingRows = 0;
+
   constructor(private readonly dataSource: DataSource) {}
 
   /** Keeps the name an event sets, unless a later event (by stream sequence) set it already. */
@@ -66,8 +76,54 @@ export class ActivityNames {
         WHERE "activity_names"."stream_sequence" < EXCLUDED."stream_sequence"`,
       [organizationId, kind, id, name, sequence],
     );
-    this.read.delete(`${organizationId} ${kind} ${id}`);
+    const key = `${organizationId} ${kind} ${id}`;
+    this.read.delete(key);
     this.learned += 1;
+    await this.nameAwaiting(key, organizationId, kind, id);
+  }
+
+  /**
+   * After a row is stored for `payload` with `names`: each id the summary shows because its name
+   * was not known yet is named in the row once an event names it. The table is read once more
+   * after the row is noted, so a name learnt meanwhile is not missed.
+   */
+  async awaitNames(activityId: string, payload: Record<string, unknown>, names: NamesOf): Promise<void> {
+    const { organizationId } = payload;
+    if (!isUuid(organizationId)) return;
+    const unnamed = (Object.keys(ID_FIELD) as Kind[]).filter((kind) => names[kind] === undefined && isUuid(payload[ID_FIELD[kind]]));
+    if (unnamed.length === 0) return;
+    if (this.awaitingRows + unnamed.length > AWAITING_MAX) {
+      this.awaiting.clear();
+      this.awaitingRows = 0;
+    }
+    for (const kind of unnamed) {
+      const key = `${organizationId} ${kind} ${String(payload[ID_FIELD[kind]])}`;
+      const rows = this.awaiting.get(key) ?? new Set<string>();
+      if (!rows.has(activityId)) this.awaitingRows += 1;
+      this.awaiting.set(key, rows.add(activityId));
+    }
+    const known = await this.of(payload);
+    for (const kind of unnamed) {
+      const id = String(payload[ID_FIELD[kind]]);
+      if (known[kind] !== undefined) await this.nameAwaiting(`${organizationId} ${kind} ${id}`, organizationId, kind, id);
+    }
+  }
+
+  /**
+   * Writes the table's name for `id` (the newest by stream sequence, whichever event was read
+   * last) into the summaries of the rows stored with the id.
+   */
+  private async nameAwaiting(key: string, organizationId: string, kind: Kind, id: string): Promise<void> {
+    const rows = this.awaiting.get(key);
+    if (!rows) return;
+    this.awaiting.delete(key);
+    this.awaitingRows -= rows.size;
+    await this.dataSource.query(
+      `UPDATE "console"."activity" a SET "summary" = replace(a."summary", $5 || ' ' || n."id", $5 || ' ' || n."name")
+         FROM "console"."activity_names" n
+        WHERE a."id" = ANY($1::uuid[]) AND n."organization_id" = $2 AND n."kind" = $3 AND n."id" = $4`,
+      [[...rows], organizationId, kind, id, IN_SUMMARY[kind]],
+    );
   }
 
   /** The names of the group and API key the payload names by id: at most one read, none when both are known or it names neither. */

@@ -21,10 +21,14 @@ export class ActivityHandler {
   @EventPattern(CONSUMED_SUBJECTS)
   async onEvent(@Payload() payload: Parameters<typeof toActivity>[1], @Ctx() ctx: BusContext): Promise<void> {
     await this.names.learn(ctx.subject, payload, ctx.streamSequence);
-    const row = toActivity(ctx.subject, payload, await this.names.of(payload));
+    const names = await this.names.of(payload);
+    const row = toActivity(ctx.subject, payload, names);
     if (!row) return;
     const stream = ctx.subject.split('.')[0];
-    await this.activity.record({ ...row, id: activityId(stream, ctx.streamSequence, ctx.subject, payload.occurredAt) });
+    const id = activityId(stream, ctx.streamSequence, ctx.subject, payload.occurredAt);
+    await this.activity.record({ ...row, id });
+    // A DIRECTORY event comes after the one that named its group, in the same stream; a CATALOG event may not.
+    if (stream === 'catalog') await this.names.awaitNames(id, payload, names);
   }
 
   // A log has no state to rebuild: what a trimmed stream lost before it was read is gone, and said so.
