@@ -71,6 +71,11 @@ export const baseConfigSchema = z
     READY_MAX_LAG: z.coerce.number().int().min(0).default(100),
     READY_LAG_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(500),
     /**
+     * Outbox rows published more than this many days ago are deleted, hourly: the stream holds
+     * the events, and the rows are kept a while only to look at. Unpublished rows stay.
+     */
+    OUTBOX_RETENTION_DAYS: z.coerce.number().int().min(1).default(7),
+    /**
      * The reverse proxies in front of the service, as addresses or CIDRs separated by commas (or
      * `loopback`, `linklocal`, `uniquelocal`). Only a request whose peer is one of them has its
      * client address read from X-Forwarded-For; by default none is trusted and the client address

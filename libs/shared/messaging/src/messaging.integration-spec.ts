@@ -16,7 +16,7 @@ import { defineEvent, defineStream, type StreamContract } from './contract';
 import { OnEvent, OnResync } from './decorators';
 import { EventNotConfirmedError } from './errors';
 import { FreshnessGate } from './freshness';
-import { Outbox } from './outbox';
+import { Outbox, OutboxRelay } from './outbox';
 import { OutboxMessage, createOutboxTable, dropOutboxTable } from './outbox-message.entity';
 import type { ResyncRequest, ResyncResult } from './snapshot';
 
@@ -103,6 +103,30 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     const ack = await bus.publishEncoded(Ping.subject, encodeJson({ n: 1 }), row?.id ?? '');
     assert.equal(ack.duplicate, true);
     assert.equal(await bus.lastSequence(STREAM), 1);
+  });
+
+  it('deletes rows published more than OUTBOX_RETENTION_DAYS ago, in batches, and never an unpublished one', async () => {
+    const rows = (count: number, publishedAt: string | null, createdAt: string) =>
+      dataSource.query(
+        `INSERT INTO msgtest.outbox (id, subject, payload, created_at, published_at)
+           SELECT gen_random_uuid(), 'prune.test', '{}', $2::timestamptz, $3::timestamptz FROM generate_series(1, $1)`,
+        [count, createdAt, publishedAt],
+      );
+    const daysAgo = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
+    await rows(10_500, daysAgo(8), daysAgo(8));
+    await rows(3, daysAgo(6), daysAgo(8));
+    await rows(2, null, daysAgo(30));
+    const relay = new OutboxRelay(outbox, 1000, 7);
+    assert.equal(await relay.pruneOnce(), 10_500);
+    const left = await dataSource.query<{ published: boolean; count: number }[]>(
+      `SELECT published_at IS NOT NULL AS published, count(*)::int AS count FROM msgtest.outbox WHERE subject = 'prune.test' GROUP BY 1 ORDER BY 1`,
+    );
+    assert.deepEqual(left, [
+      { published: false, count: 2 },
+      { published: true, count: 3 },
+    ]);
+    assert.equal(await relay.pruneOnce(), 0);
+    await dataSource.query(`DELETE FROM msgtest.outbox WHERE subject = 'prune.test'`);
   });
 
   it('commits the change and its event together, and answers only after the ack', async () => {

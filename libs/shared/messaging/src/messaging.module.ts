@@ -2,7 +2,7 @@ import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { NatsBus } from './bus';
 import { ConsumerPositions } from './consumer-positions';
 import { ConsumerProgress } from './consumer-progress';
-import { OUTBOX_RELAY_INTERVAL_MS, Outbox, OutboxRelay } from './outbox';
+import { OUTBOX_RELAY_INTERVAL_MS, OUTBOX_RETENTION_DAYS, Outbox, OutboxRelay } from './outbox';
 
 class BusCloser implements OnApplicationShutdown {
   constructor(private readonly bus: NatsBus) {}
@@ -18,9 +18,17 @@ class BusCloser implements OnApplicationShutdown {
 @Global()
 @Module({})
 export class MessagingModule {
-  static forRoot(bus: NatsBus, options: { outbox: boolean; consumes?: boolean; relayIntervalMs?: number }): DynamicModule {
+  static forRoot(
+    bus: NatsBus,
+    options: { outbox: boolean; consumes?: boolean; relayIntervalMs?: number; outboxRetentionDays?: number },
+  ): DynamicModule {
     const outboxProviders = options.outbox
-      ? [Outbox, OutboxRelay, { provide: OUTBOX_RELAY_INTERVAL_MS, useValue: options.relayIntervalMs ?? 1000 }]
+      ? [
+          Outbox,
+          OutboxRelay,
+          { provide: OUTBOX_RELAY_INTERVAL_MS, useValue: options.relayIntervalMs ?? 1000 },
+          { provide: OUTBOX_RETENTION_DAYS, useValue: options.outboxRetentionDays ?? 7 },
+        ]
       : [];
     const consumerProviders = options.consumes ? [ConsumerPositions] : [];
     return {

@@ -22,6 +22,11 @@ export interface OutboxTransaction {
 }
 
 export const OUTBOX_RELAY_INTERVAL_MS = Symbol('OUTBOX_RELAY_INTERVAL_MS');
+export const OUTBOX_RETENTION_DAYS = Symbol('OUTBOX_RETENTION_DAYS');
+
+/** How often published rows past the retention are deleted, and how many one statement deletes. */
+const PRUNE_EVERY_MS = 3600_000;
+const PRUNE_BATCH = 10_000;
 
 /** How many of one call's events are sent before waiting for their acks. */
 const PUBLISH_WINDOW = 256;
@@ -165,13 +170,41 @@ export class Outbox implements BeforeApplicationShutdown {
       .catch((error: unknown) => this.logger.warn(`Could not mark outbox rows published: ${describe(error)}`));
   }
 
+  /**
+   * Deletes rows published more than `days` ago, in batches so that no statement holds many
+   * locks or a long transaction. Unpublished rows are never deleted, however old: the relay
+   * still owes them to the stream.
+   */
+  async deletePublishedBefore(days: number): Promise<number> {
+    const rows = this.dataSource.getRepository(OutboxMessage);
+    const batch = rows
+      .createQueryBuilder('o')
+      .select('o.id')
+      .where('o.published_at < now() - make_interval(days => :days)', { days })
+      .limit(PRUNE_BATCH);
+    let deleted = 0;
+    for (;;) {
+      const result = await rows
+        .createQueryBuilder()
+        .delete()
+        .where(`id IN (${batch.getQuery()})`)
+        .setParameters(batch.getParameters())
+        .execute();
+      const count = result.affected ?? 0;
+      deleted += count;
+      if (count < PRUNE_BATCH) return deleted;
+    }
+  }
+
   async unpublishedCount(): Promise<number> {
     return this.dataSource.getRepository(OutboxMessage).count({ where: { publishedAt: IsNull() } });
   }
 }
 
 /**
- * Re-publishes what a crash or a NATS outage left in the outbox. It selects rows by
+ * Re-publishes what a crash or a NATS outage left in the outbox, and deletes published rows
+ * older than OUTBOX_RETENTION_DAYS every hour (the stream has the events; the rows are kept a
+ * while only to look at). Every instance does both: a row is published or deleted once either way. It selects rows by
  * "not yet published", never by "position above the last one seen": positions commit out of
  * order, so a watermark would skip a slow transaction's row.
  */
@@ -179,11 +212,14 @@ export class Outbox implements BeforeApplicationShutdown {
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private timer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private pruning?: Promise<void>;
 
   constructor(
     private readonly outbox: Outbox,
     @Inject(OUTBOX_RELAY_INTERVAL_MS) private readonly intervalMs: number,
+    @Inject(OUTBOX_RETENTION_DAYS) private readonly retentionDays: number,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -194,11 +230,28 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
         .finally(() => (this.running = undefined));
     }, this.intervalMs);
     this.timer.unref();
+    const prune = (): void => {
+      this.pruning ??= this.pruneOnce()
+        .then(() => undefined)
+        .catch((error: unknown) => this.logger.warn(`Outbox retention did not run: ${describe(error)}`))
+        .finally(() => (this.pruning = undefined));
+    };
+    this.pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
+    prune();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.running;
+    clearInterval(this.pruneTimer);
+    await Promise.all([this.running, this.pruning]);
+  }
+
+  /** Deletes the rows published more than OUTBOX_RETENTION_DAYS ago. */
+  async pruneOnce(): Promise<number> {
+    const deleted = await this.outbox.deletePublishedBefore(this.retentionDays);
+    if (deleted > 0) this.logger.log(`Deleted ${deleted} outbox row(s) published more than ${this.retentionDays} days ago`);
+    return deleted;
   }
 
   /** One pass. Rows younger than a second belong to the `run` that wrote them. */

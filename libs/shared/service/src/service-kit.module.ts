@@ -16,7 +16,8 @@ import { MetricsController, MetricsModule, ServiceMetrics } from './metrics';
 export interface ServiceKitOptions {
   service: string;
   /** The shared keys of the service's configuration: log level and format, database and readiness thresholds. */
-  config: Pick<BaseConfig, 'NODE_ENV' | 'LOG_LEVEL' | 'DATABASE_URL' | 'READY_MAX_LAG' | 'READY_LAG_WAIT_MS'>;
+  config: Pick<BaseConfig, 'NODE_ENV' | 'LOG_LEVEL' | 'DATABASE_URL' | 'READY_MAX_LAG' | 'READY_LAG_WAIT_MS'> &
+    Partial<Pick<BaseConfig, 'OUTBOX_RETENTION_DAYS'>>;
   /** The service's PostgreSQL schema. */
   schema: string;
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -53,7 +54,15 @@ export class ServiceKitModule {
       ),
     ];
     imports.push(MetricsModule);
-    if (options.bus) imports.push(MessagingModule.forRoot(options.bus, { outbox: options.outbox ?? false, consumes }));
+    if (options.bus) {
+      imports.push(
+        MessagingModule.forRoot(options.bus, {
+          outbox: options.outbox ?? false,
+          consumes,
+          outboxRetentionDays: options.config.OUTBOX_RETENTION_DAYS,
+        }),
+      );
+    }
     const health: HealthOptions = {
       service: options.service,
       consumes: options.consumes ?? [],
