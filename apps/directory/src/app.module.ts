@@ -11,6 +11,7 @@ import { AdminRoles1765500000000 } from './migrations/1765500000000-AdminRoles';
 import { UserSearchIndexes1765640000000 } from './migrations/1765640000000-UserSearchIndexes';
 import { AdminSessions1765700000000 } from './migrations/1765700000000-AdminSessions';
 import { OrganizationBranding1766200000000 } from './migrations/1766200000000-OrganizationBranding';
+import { OutboxStreamSequence1767200000000 } from './migrations/1767200000000-OutboxStreamSequence';
 import { ApiKey, Organization } from './organizations/organization.entity';
 import { OrganizationsModule } from './organizations/organizations.module';
 import { CredentialsModule } from './credentials/credentials.module';
@@ -33,6 +34,7 @@ export const DIRECTORY_MIGRATIONS = [
   UserSearchIndexes1765640000000,
   AdminSessions1765700000000,
   OrganizationBranding1766200000000,
+  OutboxStreamSequence1767200000000,
 ];
 
 @Module({})

@@ -12,6 +12,7 @@ import { SharedSessions1766000000000 } from './migrations/1766000000000-SharedSe
 import { Mfa1766000000000 } from './migrations/1766000000000-Mfa';
 import { Passkeys1766100000000 } from './migrations/1766100000000-Passkeys';
 import { OrganizationBranding1766200000000 } from './migrations/1766200000000-OrganizationBranding';
+import { OutboxStreamSequence1767200000000 } from './migrations/1767200000000-OutboxStreamSequence';
 import { SharedSignIns1767000000000 } from './migrations/1767000000000-SharedSignIns';
 import { READ_MODEL_ENTITIES } from './read-model/read-model.entities';
 import { AccountModule } from './account/account.module';
@@ -49,6 +50,7 @@ export class AppModule {
             Passkeys1766100000000,
             OrganizationBranding1766200000000,
             SharedSignIns1767000000000,
+            OutboxStreamSequence1767200000000,
           ],
           // Audit events that NATS did not acknowledge at once wait here for the relay.
           outbox: true,

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { ensureDatabase, serviceDataSourceOptions } from '@jit/persistence';
 import { eventually, testEnv } from '@jit/testing';
 import { CATALOG_MIGRATIONS } from '../migrations';
+import { ApplicationAudience1766300000000 } from '../migrations/1766300000000-ApplicationAudience';
 import { requiredSources } from './jit-readiness';
 
 /**
@@ -130,7 +131,13 @@ async function race(first: (c: Client) => Promise<unknown>, second: (c: Client) 
 beforeAll(async () => {
   await ensureDatabase(env.databaseUrl, 'catalog');
   dataSource = new DataSource(
-    serviceDataSourceOptions({ url: env.databaseUrl, schema: 'catalog', entities: [], migrations: CATALOG_MIGRATIONS }),
+    // Up to the audience's migration, which the last test undoes and runs again.
+    serviceDataSourceOptions({
+      url: env.databaseUrl,
+      schema: 'catalog',
+      entities: [],
+      migrations: CATALOG_MIGRATIONS.slice(0, CATALOG_MIGRATIONS.indexOf(ApplicationAudience1766300000000) + 1),
+    }),
   );
   await dataSource.initialize();
   await dataSource.runMigrations();

@@ -11,6 +11,7 @@ import { MfaOptions1766000000000 } from './1766000000000-MfaOptions';
 import { PhishingResistantMfa1766100000000 } from './1766100000000-PhishingResistantMfa';
 import { ReadinessColumns1766200000000 } from './1766200000000-ReadinessColumns';
 import { ApplicationAudience1766300000000 } from './1766300000000-ApplicationAudience';
+import { OutboxStreamSequence1767200000000 } from './1767200000000-OutboxStreamSequence';
 
 /** The catalog's migrations, in the order they run. */
 export const CATALOG_MIGRATIONS = [
@@ -27,4 +28,5 @@ export const CATALOG_MIGRATIONS = [
   PhishingResistantMfa1766100000000,
   ReadinessColumns1766200000000,
   ApplicationAudience1766300000000,
+  OutboxStreamSequence1767200000000,
 ];

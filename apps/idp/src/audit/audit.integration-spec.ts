@@ -10,6 +10,7 @@ import { readStream, testEnv } from '@jit/testing';
 import { Initial1764300000000 } from '../migrations/1764300000000-Initial';
 import { SsoOptions1764600000000 } from '../migrations/1764600000000-SsoOptions';
 import { AUDIT_BATCH_MAX, AuditService } from './audit.service';
+import { OutboxStreamSequence1767200000000 } from '../migrations/1767200000000-OutboxStreamSequence';
 
 const env = testEnv('audit');
 let dataSource: DataSource;
@@ -31,7 +32,7 @@ beforeAll(async () => {
       url: env.databaseUrl,
       schema: 'idp',
       entities: [OutboxMessage],
-      migrations: [Initial1764300000000, SsoOptions1764600000000],
+      migrations: [Initial1764300000000, SsoOptions1764600000000, OutboxStreamSequence1767200000000],
     }),
   );
   await dataSource.initialize();

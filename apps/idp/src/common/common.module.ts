@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { Module } from '@nestjs/common';
-import { ConsumerProgress, FreshnessGate, NatsBus } from '@jit/messaging';
+import { ConsumerProgress, FreshnessGate, NatsBus, OutboxLedger } from '@jit/messaging';
 import { AuditService } from '../audit/audit.service';
 import { IDP_CONFIG, type IdpConfig } from '../config';
 import { SigningKeysService } from '../keys/signing-keys.service';
@@ -69,9 +69,11 @@ const SHARED = [
   },
   {
     provide: FRESHNESS_GATE,
-    inject: [NatsBus, ConsumerProgress, IDP_CONFIG],
-    useFactory: (bus: NatsBus, progress: ConsumerProgress, c: IdpConfig) =>
-      new FreshnessGate(bus, progress, IDP_CONSUMES, c.IDP_FRESHNESS_WAIT_MS),
+    inject: [NatsBus, ConsumerProgress, IDP_CONFIG, DataSource],
+    // While a stream has no leader (a NATS election) the proof comes from the directory's and the
+    // catalog's outboxes, in the same PostgreSQL (docs/decisions/0011).
+    useFactory: (bus: NatsBus, progress: ConsumerProgress, c: IdpConfig, dataSource: DataSource) =>
+      new FreshnessGate(bus, progress, IDP_CONSUMES, c.IDP_FRESHNESS_WAIT_MS, undefined, new OutboxLedger(dataSource)),
   },
 ];
 

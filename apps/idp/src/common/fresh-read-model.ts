@@ -44,8 +44,23 @@ export class FreshReadModel {
     if (!result.fresh) throw new DomainError(ErrorCode.NotFresh, `The IdP cannot confirm its view is current: ${result.reason}`);
   }
 
-  check(about?: DecisionSubject): ReturnType<FreshnessGate['check']> {
-    return this.freshness.check(about ? decisionScope(about, this.readModel) : undefined);
+  async check(about?: DecisionSubject): ReturnType<FreshnessGate['check']> {
+    const result = await this.freshness.check(about ? decisionScope(about, this.readModel) : undefined);
+    if (result.fresh && result.fromOutbox) this.countFromOutbox();
+    return result;
+  }
+
+  /** Decisions proven from the outboxes since the last log line (one line every 5 s at most). */
+  private fromOutbox = { count: 0, loggedAt: 0 };
+
+  private countFromOutbox(): void {
+    this.fromOutbox.count += 1;
+    const now = Date.now();
+    if (now - this.fromOutbox.loggedAt < 5000) return;
+    this.logger.warn(
+      `${this.fromOutbox.count} decision(s) proven current from the directory's and catalog's outboxes: NATS could not be asked (docs/decisions/0011)`,
+    );
+    this.fromOutbox = { count: 0, loggedAt: now };
   }
 
   /** The application at this address, if it exists and is switched on. */

@@ -17,6 +17,7 @@ import { Mfa1766000000000 } from '../migrations/1766000000000-Mfa';
 import { Passkeys1766100000000 } from '../migrations/1766100000000-Passkeys';
 import { MfaService } from './mfa.service';
 import { TOTP_PERIOD_SECONDS, totpCode } from './totp';
+import { OutboxStreamSequence1767200000000 } from '../migrations/1767200000000-OutboxStreamSequence';
 
 /**
  * MfaService on a real PostgreSQL and NATS: what is stored (no secret, no code in the clear), that
@@ -45,6 +46,7 @@ describe('MfaService on PostgreSQL', () => {
           AdminRoles1765600000000,
           Mfa1766000000000,
           Passkeys1766100000000,
+          OutboxStreamSequence1767200000000,
         ],
       }),
     );

@@ -18,6 +18,7 @@ import { Mfa1766000000000 } from '../migrations/1766000000000-Mfa';
 import { Passkeys1766100000000 } from '../migrations/1766100000000-Passkeys';
 import { MfaService } from './mfa.service';
 import { PasskeysService } from './passkeys.service';
+import { OutboxStreamSequence1767200000000 } from '../migrations/1767200000000-OutboxStreamSequence';
 
 const ORIGIN = 'https://idp.example.com';
 const RP_ID = 'idp.example.com';
@@ -138,6 +139,7 @@ describe('PasskeysService on PostgreSQL', () => {
           AdminRoles1765600000000,
           Mfa1766000000000,
           Passkeys1766100000000,
+          OutboxStreamSequence1767200000000,
         ],
       }),
     );

@@ -148,4 +148,6 @@ export const CatalogEvents = {
   ),
 } as const;
 
-export const CATALOG_STREAM = defineStream('CATALOG', ['catalog.>'], Object.values(CatalogEvents));
+export const CATALOG_STREAM = defineStream('CATALOG', ['catalog.>'], Object.values(CatalogEvents), {
+  outboxSchema: 'catalog',
+});

@@ -136,4 +136,6 @@ export const DirectoryEvents = {
   ),
 } as const;
 
-export const DIRECTORY_STREAM = defineStream('DIRECTORY', ['directory.>'], Object.values(DirectoryEvents));
+export const DIRECTORY_STREAM = defineStream('DIRECTORY', ['directory.>'], Object.values(DirectoryEvents), {
+  outboxSchema: 'directory',
+});

@@ -35,6 +35,11 @@ export interface StreamContract {
   /** Subjects without the deployment prefix, e.g. `directory.>`. */
   readonly subjects: readonly string[];
   readonly events: readonly EventContract[];
+  /**
+   * The PostgreSQL schema of the producer's outbox, whose rows are the stream's events before and
+   * after they are published: what OutboxLedger reads while the stream cannot be asked.
+   */
+  readonly outboxSchema?: string;
 }
 
 export type PayloadOf<C extends EventContract> = z.infer<C['schema']>;
@@ -148,8 +153,13 @@ export function defineRpc<Req extends z.ZodType, Res extends z.ZodType>(
   return { kind: 'rpc', subject, request, response, ...(options.acceptsPlain ? { acceptsPlain: true } : {}) };
 }
 
-export function defineStream(name: string, subjects: readonly string[], events: readonly EventContract[]): StreamContract {
-  return { name, subjects, events };
+export function defineStream(
+  name: string,
+  subjects: readonly string[],
+  events: readonly EventContract[],
+  options: { outboxSchema?: string } = {},
+): StreamContract {
+  return { name, subjects, events, ...(options.outboxSchema ? { outboxSchema: options.outboxSchema } : {}) };
 }
 
 /**

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { defineEvent, defineStream } from './contract';
 import type { NatsBus } from './bus';
 import { FreshnessGate } from './freshness';
+import type { OutboxLedger } from './outbox-ledger';
 
 const STREAM = defineStream('S', ['s.>'], []);
 
@@ -256,5 +257,119 @@ describe('FreshnessGate', () => {
       const answer = await result;
       assert.match(answer.fresh === false ? answer.reason : '', /cannot reach NATS to confirm freshness \(no answer within 500 ms\)/);
     });
+  });
+});
+
+describe('FreshnessGate, proven from the outboxes while a stream cannot be asked', () => {
+  const LEDGERED = defineStream('L', ['l.>'], [], { outboxSchema: 'producer' });
+
+  /** The outbox as OutboxLedger answers for it: whether a row on these filters is unsettled at this floor. */
+  function fakeLedger(unsettled: (filters: readonly string[], floor: number) => boolean | Error) {
+    const asked: Array<{ filters: readonly string[]; floor: number }> = [];
+    const ledger = {
+      covers: (stream: { outboxSchema?: string }) => stream.outboxSchema !== undefined,
+      unsettled: (_stream: unknown, filters: readonly string[], floor: number) => {
+        asked.push({ filters, floor });
+        const answer = unsettled(filters, floor);
+        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+      },
+    } as unknown as OutboxLedger;
+    return { ledger, asked };
+  }
+
+  /** A gate whose first lookup is answered `last`, and every later one fails as in an election. */
+  async function afterOneAnswer(floor: number, last: number, ledger: OutboxLedger) {
+    const { bus, pending } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('L', floor);
+    const gate = new FreshnessGate(bus, progress, [LEDGERED], 100, 500, ledger);
+    const first = gate.check();
+    await tick();
+    pending[0]?.resolve(last);
+    await first;
+    const during = async (scope?: Record<string, readonly string[]>) => {
+      const result = gate.check(scope);
+      await tick();
+      pending.at(-1)?.reject(new Error('no responders: the stream has no leader'));
+      return result;
+    };
+    return { during, progress };
+  }
+
+  it('answers fresh when the floor reached the last answer and no row on the scope is unsettled', async () => {
+    const { ledger, asked } = fakeLedger(() => false);
+    const { during } = await afterOneAnswer(9, 9, ledger);
+    const answer = await during({ L: ['l.user.*.v1.*.u1'] });
+    assert.equal(answer.fresh, true, JSON.stringify(answer));
+    assert.equal(answer.fresh && answer.fromOutbox, true);
+    // The scope's filter, and the one for events from before subjects carried a scope.
+    assert.deepEqual(asked, [{ filters: ['l.user.*.v1.*.u1'], floor: 9 }]);
+  });
+
+  it('asks for the whole stream without a scope, and not at all for a stream the scope needs nothing of', async () => {
+    const { ledger, asked } = fakeLedger(() => false);
+    const { during } = await afterOneAnswer(4, 4, ledger);
+    assert.equal((await during()).fresh, true);
+    assert.deepEqual(asked, [{ filters: ['l.>'], floor: 4 }]);
+    assert.equal((await during({ L: [] })).fresh, true);
+    assert.equal(asked.length, 1);
+  });
+
+  it('refuses while a row on the scope is unmarked or above the floor (a change acknowledged and not applied)', async () => {
+    const { ledger } = fakeLedger(() => true);
+    const { during } = await afterOneAnswer(9, 9, ledger);
+    const answer = await during({ L: ['l.user.*.v1.*.u1'] });
+    assert.equal(answer.fresh, false);
+    assert.match(answer.fresh === false ? answer.reason : '', /no responders.*a change to L may not be applied yet/);
+  });
+
+  it('refuses when the floor had not reached the last answer, without asking the outbox', async () => {
+    const { ledger, asked } = fakeLedger(() => false);
+    const { during } = await afterOneAnswer(7, 9, ledger);
+    const answer = await during({ L: ['l.user.*.v1.*.u1'] });
+    assert.equal(answer.fresh, false);
+    assert.deepEqual(answer.fresh === false && answer.lag, { L: 2 });
+    assert.deepEqual(asked, []);
+  });
+
+  it('refuses when no lookup was ever answered, or the last one is older than the window', async () => {
+    const { ledger, asked } = fakeLedger(() => false);
+    const { bus, pending } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('L', 0);
+    const gate = new FreshnessGate(bus, progress, [LEDGERED], 100, 500, ledger);
+    const never = gate.check();
+    await tick();
+    pending[0]?.reject(new Error('connection closed'));
+    const refused = await never;
+    assert.match(refused.fresh === false ? refused.reason : '', /last answered too long ago/);
+
+    const { during } = await afterOneAnswer(3, 3, ledger);
+    const now = Date.now();
+    const later = jest.spyOn(Date, 'now').mockReturnValue(now + FreshnessGate.OUTBOX_FALLBACK_WINDOW_MS + 1000);
+    assert.equal((await during()).fresh, false);
+    later.mockRestore();
+    assert.deepEqual(asked, []);
+  });
+
+  it('refuses with the database error as its cause when the outbox cannot be read', async () => {
+    const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    const { ledger } = fakeLedger(() => down);
+    const { during } = await afterOneAnswer(2, 2, ledger);
+    const answer = await during();
+    assert.equal(answer.fresh, false);
+    assert.equal(answer.fresh === false && answer.cause, down);
+  });
+
+  it('refuses as before for a stream without an outbox, or without a ledger', async () => {
+    const { bus, pending } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('S', 1);
+    const gate = new FreshnessGate(bus, progress, [STREAM], 100, 500, fakeLedger(() => false).ledger);
+    await Promise.all([gate.check(), tick().then(() => pending[0]?.resolve(1))]);
+    const result = gate.check();
+    await tick();
+    pending[1]?.reject(new Error('timeout'));
+    assert.equal((await result).fresh, false);
   });
 });

@@ -2,6 +2,7 @@ import { type NatsBus, describe } from './bus';
 import { withinMs } from './consumer-lag';
 import type { ConsumerProgress } from './consumer-progress';
 import { unscopedFilters, type StreamContract } from './contract';
+import type { OutboxLedger } from './outbox-ledger';
 
 /**
  * What one decision depends on: for each stream (by contract name), the subject filters (without
@@ -11,8 +12,9 @@ import { unscopedFilters, type StreamContract } from './contract';
 export type FreshnessScope = Readonly<Record<string, readonly string[]>>;
 
 export type FreshnessResult =
-  | { fresh: true; waitedMs: number }
-  /** `cause`: the error that suspended the consumers, when one did (see ConsumerProgress.suspend). */
+  /** `fromOutbox`: proven from the producers' outboxes while a stream could not be asked. */
+  | { fresh: true; waitedMs: number; fromOutbox?: true }
+  /** `cause`: the error that suspended the consumers (see ConsumerProgress.suspend), or that kept the outbox from being read. */
   | { fresh: false; reason: string; lag: Record<string, number>; cause?: unknown };
 
 /**
@@ -32,7 +34,17 @@ export type FreshnessResult =
  * 2xx the caller has seen.
  */
 export class FreshnessGate {
+  /**
+   * How old an answered lookup may be for the outbox fallback: under the hour that
+   * `addOutboxStreamSequence` leaves rows without a sequence, and under the outbox's retention
+   * (a day at least), with room for the clocks of PostgreSQL and this process to differ. Every
+   * event acknowledged after such a lookup still has its row, with its sequence or none.
+   */
+  static readonly OUTBOX_FALLBACK_WINDOW_MS = 50 * 60_000;
+
   private inFlight?: Promise<Map<string, number>>;
+  /** Per stream, whole-stream lookups answered (one a minute at most, oldest first): the answer and when it was sent. */
+  private readonly answered = new Map<string, Array<{ last: number; sentAt: number }>>();
   private next?: Promise<Map<string, number>>;
   /** Lookups of one stream's last sequence on one filter, keyed by stream and filter. */
   private readonly filtered = new Map<string, { inFlight?: Promise<number>; next?: Promise<number> }>();
@@ -44,6 +56,8 @@ export class FreshnessGate {
     private readonly streams: readonly StreamContract[],
     private readonly maxWaitMs: number,
     private readonly lookupTimeoutMs = 500,
+    /** Where to prove freshness while a stream cannot be asked; without one, the answer is then 503. */
+    private readonly ledger?: OutboxLedger,
   ) {
     this.unscoped = new Map(streams.map((s) => [s.name, unscopedFilters(s)]));
   }
@@ -58,14 +72,14 @@ export class FreshnessGate {
     try {
       targets = await this.lookupAfterNow();
     } catch (error) {
-      return { fresh: false, reason: `cannot reach NATS to confirm freshness (${describe(error)})`, lag: {} };
+      return this.fromOutbox(scope, error, started);
     }
     // Where the server scans every subject for a filter (2.9), the whole stream it is: exact, unscoped.
     if (scope && this.bus.scopedLookups()) {
       try {
         targets = await this.narrowed(targets, scope);
       } catch (error) {
-        return { fresh: false, reason: `cannot reach NATS to confirm freshness (${describe(error)})`, lag: {} };
+        return this.fromOutbox(scope, error, started);
       }
     }
     // The bound is on waiting for the consumer, from when the targets are known: the lookups'
@@ -138,6 +152,69 @@ export class FreshnessGate {
     return entry.next;
   }
 
+  /** Keeps an answered lookup when the newest kept is a minute old, and drops those past the window. */
+  private remember(stream: string, last: number, sentAt: number): void {
+    const kept = this.answered.get(stream) ?? [];
+    if (kept.length === 0 || sentAt - kept[kept.length - 1].sentAt >= 60_000) kept.push({ last, sentAt });
+    while (kept.length > 0 && sentAt - kept[0].sentAt > FreshnessGate.OUTBOX_FALLBACK_WINDOW_MS) kept.shift();
+    this.answered.set(stream, kept);
+  }
+
+  /**
+   * A stream could not be asked (no leader during a NATS election, or NATS out of reach): proves
+   * freshness from the producers' outboxes instead (OutboxLedger, docs/decisions/0011), or
+   * refuses. For each stream the decision waits for, it needs a lookup sent within
+   * OUTBOX_FALLBACK_WINDOW_MS whose answer the floor has reached (every event acknowledged before
+   * it is applied: the oldest kept, the lowest answer), and no outbox row on the scope's subjects
+   * that is unmarked, without a sequence, or above the floor (every event acknowledged since is
+   * applied). While no leader can acknowledge, no change can be
+   * given a 2xx either, so the answer stays exact for as long as the election lasts.
+   */
+  private async fromOutbox(scope: FreshnessScope | undefined, error: unknown, started: number): Promise<FreshnessResult> {
+    const unreachable = `cannot reach NATS to confirm freshness (${describe(error)})`;
+    if (!this.ledger) return { fresh: false, reason: unreachable, lag: {} };
+    const ledger = this.ledger;
+    const now = Date.now();
+    const checks: Array<{ stream: StreamContract; filters: readonly string[]; floor: number }> = [];
+    for (const stream of this.streams) {
+      const filters = scope?.[stream.name];
+      if (filters !== undefined && filters.length === 0) continue;
+      const floor = this.progress.applied(stream.name);
+      const answered = this.answered.get(stream.name)?.find((a) => now - a.sentAt <= FreshnessGate.OUTBOX_FALLBACK_WINDOW_MS);
+      if (!ledger.covers(stream) || this.progress.isResyncing(stream.name)) return { fresh: false, reason: unreachable, lag: {} };
+      if (!answered) {
+        return {
+          fresh: false,
+          reason: `${unreachable}; ${stream.name} was last answered too long ago to prove it from the outbox`,
+          lag: {},
+        };
+      }
+      if (floor < answered.last) {
+        return { fresh: false, reason: unreachable, lag: { [stream.name]: answered.last - floor } };
+      }
+      const all = filters === undefined ? stream.subjects : [...filters, ...(this.unscoped.get(stream.name) ?? [])];
+      checks.push({ stream, filters: all, floor });
+    }
+    let unsettled: string[];
+    try {
+      const found = await Promise.all(
+        checks.map(async (c) => ((await ledger.unsettled(c.stream, c.filters, c.floor)) ? [c.stream.name] : [])),
+      );
+      unsettled = found.flat();
+    } catch (ledgerError) {
+      return {
+        fresh: false,
+        reason: `${unreachable}; the outbox could not be read (${describe(ledgerError)})`,
+        lag: {},
+        cause: ledgerError,
+      };
+    }
+    if (unsettled.length > 0) {
+      return { fresh: false, reason: `${unreachable}; a change to ${unsettled.join(', ')} may not be applied yet`, lag: {} };
+    }
+    return { fresh: true, waitedMs: Date.now() - started, fromOutbox: true };
+  }
+
   private suspended(reason: string): FreshnessResult {
     const cause = this.progress.suspensionCause();
     return { fresh: false, reason, lag: {}, ...(cause === undefined ? {} : { cause }) };
@@ -156,8 +233,13 @@ export class FreshnessGate {
   }
 
   private start(): Promise<Map<string, number>> {
+    const sentAt = Date.now();
     const lookup = Promise.all(
-      this.streams.map(async (s) => [s.name, await withinMs(this.bus.lastSequence(s), this.lookupTimeoutMs)] as const),
+      this.streams.map(async (s) => {
+        const last = await withinMs(this.bus.lastSequence(s), this.lookupTimeoutMs);
+        this.remember(s.name, last, sentAt);
+        return [s.name, last] as const;
+      }),
     ).then((entries) => new Map(entries));
     this.inFlight = lookup;
     void lookup

@@ -10,6 +10,7 @@ export * from './consumer-lag';
 export * from './bus-transport';
 export * from './outbox-message.entity';
 export * from './outbox';
+export * from './outbox-ledger';
 export * from './messaging.module';
 export * from './freshness';
 export * from './decorators';

@@ -17,7 +17,8 @@ import { OnEvent, OnResync } from './decorators';
 import { EventNotConfirmedError } from './errors';
 import { FreshnessGate } from './freshness';
 import { Outbox, OutboxRelay } from './outbox';
-import { OutboxMessage, createOutboxTable, dropOutboxTable } from './outbox-message.entity';
+import { OutboxLedger } from './outbox-ledger';
+import { OutboxMessage, addOutboxStreamSequence, createOutboxTable, dropOutboxTable } from './outbox-message.entity';
 import type { ResyncRequest, ResyncResult } from './snapshot';
 
 const Ping = defineEvent('test.ping.v1', z.object({ n: z.number().int() }), ['n']);
@@ -37,6 +38,7 @@ class CreateOutbox1764300000000 implements MigrationInterface {
   name = 'CreateOutbox1764300000000';
   async up(q: QueryRunner) {
     await createOutboxTable(q, 'msgtest');
+    await addOutboxStreamSequence(q, 'msgtest');
     await createConsumerPositionsTable(q, 'msgtest');
   }
   async down(q: QueryRunner) {
@@ -127,6 +129,32 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     ]);
     assert.equal(await relay.pruneOnce(), 0);
     await dataSource.query(`DELETE FROM msgtest.outbox WHERE subject = 'prune.test'`);
+  });
+
+  it('finds, for OutboxLedger, a row on the filters that is unmarked, without a sequence, or above the floor, and nothing else', async () => {
+    const ledger = new OutboxLedger(dataSource);
+    const stream = defineStream('LEDGER', ['ledger.>'], [], { outboxSchema: 'msgtest' });
+    const row = (subject: string, published: boolean, sequence: number | null) =>
+      dataSource.query(
+        `INSERT INTO msgtest.outbox (id, subject, payload, published_at, stream_sequence) VALUES (gen_random_uuid(), $1, '{}', $2, $3)`,
+        [subject, published ? new Date() : null, sequence],
+      );
+    await row('ledger.user.updated.v1.o1.u1', true, 10);
+    await row('ledger.user.updated.v1.o1.u2', true, 12);
+    await row('ledger.user.updated.v1.o1.u3', false, null);
+    await row('ledger.user.updated.v1.o1.u4', true, null);
+    await row('ledger.user.updated.v1.o1.u5', true, 0);
+    const unsettled = (filter: string, floor: number) => ledger.unsettled(stream, [filter], floor);
+    assert.equal(await unsettled('ledger.user.*.v1.*.u1', 10), false, 'applied');
+    assert.equal(await unsettled('ledger.user.*.v1.*.u1', 9), true, 'above the floor');
+    assert.equal(await unsettled('ledger.user.*.v1.*.u2', 11), true);
+    assert.equal(await unsettled('ledger.user.*.v1.*.u3', 1_000), true, 'not acknowledged yet');
+    assert.equal(await unsettled('ledger.user.*.v1.*.u4', 1_000), true, 'marked without a sequence');
+    assert.equal(await unsettled('ledger.user.*.v1.*.u5', 0), false, 'marked before sequences were kept');
+    assert.equal(await unsettled('ledger.user.*.v1.*.u6', 0), false, 'nothing on the filter');
+    assert.equal(await unsettled('ledger.>', 12), true, 'the whole stream holds u3 and u4');
+    assert.equal(await ledger.unsettled(stream, [], 0), false);
+    await dataSource.query(`DELETE FROM msgtest.outbox WHERE subject LIKE 'ledger.%'`);
   });
 
   it('commits the change and its event together, and answers only after the ack', async () => {
@@ -593,6 +621,19 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     await outbox.run(() => Promise.resolve());
     assert.equal(await bus.lastSequence(STREAM), before + 20);
     await eventually(async () => assert.deepEqual(await unpublished(), []), { timeoutMs: 2000 });
+    // Each mark has the sequence the stream gave that row's event: the stream's message there is the row's.
+    const marked = await dataSource.query<{ id: string; sequence: string }[]>(
+      `SELECT id, stream_sequence AS sequence FROM msgtest.outbox WHERE stream_sequence > $1 ORDER BY stream_sequence`,
+      [before],
+    );
+    assert.deepEqual(
+      marked.map((r) => Number(r.sequence)),
+      Array.from({ length: 20 }, (_, i) => before + 1 + i),
+    );
+    for (const row of marked) {
+      const stored = await bus.jsm.streams.getMessage(bus.naming.stream(STREAM.name), { seq: Number(row.sequence) });
+      assert.equal(stored?.header?.get('Nats-Msg-Id'), row.id);
+    }
   });
 
   it('answers a run that changes nothing only after the relay that holds an unconfirmed older row has finished with it', async () => {

@@ -28,6 +28,15 @@ export class OutboxMessage {
 
   @Column('integer', { name: 'publish_attempts', default: 0 })
   publishAttempts!: number;
+
+  /**
+   * The event's sequence in its stream, from JetStream's acknowledgement, written with the
+   * published mark (migration helper `addOutboxStreamSequence`). 0: marked before sequences were
+   * kept, more than an hour before that migration; null on a published row: marked without one.
+   * The IdP reads it while a stream cannot be asked (OutboxLedger).
+   */
+  @Column({ type: 'bigint', name: 'stream_sequence', nullable: true, insert: false, update: false, select: false })
+  streamSequence!: string | null;
 }
 
 /** The outbox table's DDL, shared by every service's first migration. */
@@ -47,4 +56,19 @@ export async function createOutboxTable(queryRunner: QueryRunner, schema: string
 
 export async function dropOutboxTable(queryRunner: QueryRunner, schema: string): Promise<void> {
   await queryRunner.query(`DROP TABLE "${schema}"."outbox"`);
+}
+
+/**
+ * Adds `stream_sequence` to a service's outbox: 0 for rows published more than an hour ago
+ * (before the IdP's last lookup of the stream, whatever it was), null for the rest until
+ * they are deleted. Indexed for OutboxLedger, which looks for rows above a sequence or without one.
+ */
+export async function addOutboxStreamSequence(queryRunner: QueryRunner, schema: string): Promise<void> {
+  await queryRunner.query(`ALTER TABLE "${schema}"."outbox" ADD COLUMN "stream_sequence" bigint NULL`);
+  await queryRunner.query(`UPDATE "${schema}"."outbox" SET "stream_sequence" = 0 WHERE "published_at" < now() - interval '1 hour'`);
+  await queryRunner.query(`CREATE INDEX "outbox_stream_sequence_idx" ON "${schema}"."outbox" ("stream_sequence")`);
+}
+
+export async function dropOutboxStreamSequence(queryRunner: QueryRunner, schema: string): Promise<void> {
+  await queryRunner.query(`ALTER TABLE "${schema}"."outbox" DROP COLUMN "stream_sequence"`);
 }

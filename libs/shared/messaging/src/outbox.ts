@@ -28,6 +28,12 @@ export const OUTBOX_RETENTION_DAYS = Symbol('OUTBOX_RETENTION_DAYS');
 const PRUNE_EVERY_MS = 3600_000;
 const PRUNE_BATCH = 10_000;
 
+/** An outbox row JetStream acknowledged, with the sequence the stream gave its event. */
+interface Acked {
+  id: string;
+  sequence: number;
+}
+
 /** How many of one call's events are sent before waiting for their acks. */
 const PUBLISH_WINDOW = 256;
 
@@ -48,9 +54,9 @@ export class Outbox implements BeforeApplicationShutdown {
   /** Rows in the stream (acked) whose published mark is not written yet. */
   private readonly acked = new Set<string>();
   /** One UPDATE for every row acked while the previous one was on its way. */
-  private readonly marks = new GroupCommit<string, void>(async (ids) => {
-    await this.mark(this.dataSource.manager, ids);
-    return ids.map(() => undefined);
+  private readonly marks = new GroupCommit<Acked, void>(async (rows) => {
+    await this.mark(this.dataSource.manager, rows);
+    return rows.map(() => undefined);
   });
 
   constructor(
@@ -132,7 +138,7 @@ export class Outbox implements BeforeApplicationShutdown {
    * stay for the relay.
    */
   async publish(rows: readonly OutboxMessage[], manager: EntityManager | null = this.dataSource.manager): Promise<void> {
-    const acked: string[] = [];
+    const acked: Acked[] = [];
     try {
       for (let from = 0; from < rows.length; from += PUBLISH_WINDOW) {
         const window = rows.slice(from, from + PUBLISH_WINDOW);
@@ -140,7 +146,8 @@ export class Outbox implements BeforeApplicationShutdown {
           window.map((row) => this.bus.publishEncoded(row.subject, encodeJson(row.payload), row.id)),
         );
         settled.forEach((outcome, i) => {
-          if (outcome.status === 'fulfilled') acked.push(window[i].id);
+          // A repeat the stream dropped as a duplicate is acked with the first one's sequence.
+          if (outcome.status === 'fulfilled') acked.push({ id: window[i].id, sequence: outcome.value.seq });
         });
         const failed = settled.find((outcome) => outcome.status === 'rejected');
         if (failed) throw failed.reason;
@@ -156,17 +163,23 @@ export class Outbox implements BeforeApplicationShutdown {
     await this.marks.settled();
   }
 
-  private markSoon(ids: readonly string[]): void {
-    for (const id of ids) {
-      this.acked.add(id);
-      void this.marks.submit(id).then(() => this.acked.delete(id));
+  private markSoon(rows: readonly Acked[]): void {
+    for (const row of rows) {
+      this.acked.add(row.id);
+      void this.marks.submit(row).then(() => this.acked.delete(row.id));
     }
   }
 
-  private async mark(manager: EntityManager, ids: readonly string[]): Promise<void> {
+  /** Marks rows published, each with its sequence in the stream. */
+  private async mark(manager: EntityManager, rows: readonly Acked[]): Promise<void> {
+    const { schema, tableName } = manager.getRepository(OutboxMessage).metadata;
+    const table = schema ? `"${schema}"."${tableName}"` : `"${tableName}"`;
     await manager
-      .getRepository(OutboxMessage)
-      .update({ id: In([...ids]) }, { publishedAt: () => 'now()' })
+      .query(
+        `UPDATE ${table} o SET "published_at" = now(), "stream_sequence" = a."sequence"
+           FROM unnest($1::uuid[], $2::bigint[]) AS a("id", "sequence") WHERE o."id" = a."id"`,
+        [rows.map((r) => r.id), rows.map((r) => r.sequence)],
+      )
       .catch((error: unknown) => this.logger.warn(`Could not mark outbox rows published: ${describe(error)}`));
   }
 

@@ -19,6 +19,7 @@ import {
   OnEvent,
   OnResync,
   createConsumerPositionsTable,
+  addOutboxStreamSequence,
   createOutboxTable,
   defineEvent,
   defineStream,
@@ -40,6 +41,7 @@ class CreateOutbox1764300000000 implements MigrationInterface {
   name = 'CreateOutbox1764300000000';
   async up(q: QueryRunner) {
     await createOutboxTable(q, SCHEMA);
+    await addOutboxStreamSequence(q, SCHEMA);
     await createConsumerPositionsTable(q, SCHEMA);
   }
   down() {

@@ -1,0 +1,49 @@
+import type { DataSource } from 'typeorm';
+import type { StreamContract } from './contract';
+
+/**
+ * A NATS subject filter (`*` one token, `>` the rest) as an anchored PostgreSQL regular
+ * expression over the outbox's `subject`. Tokens other than wildcards are matched literally.
+ */
+export function subjectFilterPattern(filter: string): string {
+  const tokens = filter.split('.').map((token, i, all) => {
+    if (token === '*') return '[^.]+';
+    if (token === '>' && i === all.length - 1) return '.+';
+    return token.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&');
+  });
+  return `^${tokens.join('\\.')}$`;
+}
+
+/**
+ * The producers' outboxes as a record of what their streams were told (docs/decisions/0011).
+ * Every event of a stream with an `outboxSchema` is a row there, committed with its change before
+ * it is published, so before any 2xx that waited for it; once JetStream acknowledges it, the row is
+ * marked with its sequence in the stream. While the stream cannot be asked (no leader, NATS out
+ * of reach), a consumer that has applied up to `floor` has applied every acknowledged event on
+ * `filters` unless a row on them is unmarked, has no sequence, or has one above the floor.
+ *
+ * Rows deleted by the outbox's retention are not here: FreshnessGate asks only when a lookup it
+ * sent minutes ago proved the floor past everything older.
+ */
+export class OutboxLedger {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Whether `stream` has an outbox this can read. */
+  covers(stream: StreamContract): boolean {
+    return stream.outboxSchema !== undefined;
+  }
+
+  /** Whether an event on `filters` may be acknowledged and not applied by a consumer at `floor`. */
+  async unsettled(stream: StreamContract, filters: readonly string[], floor: number): Promise<boolean> {
+    if (stream.outboxSchema === undefined) throw new Error(`stream ${stream.name} has no outbox to read`);
+    if (filters.length === 0) return false;
+    const rows = await this.dataSource.query<unknown[]>(
+      `SELECT 1 FROM "${stream.outboxSchema}"."outbox"
+        WHERE ("published_at" IS NULL OR "stream_sequence" IS NULL OR "stream_sequence" > $1)
+          AND "subject" ~ ANY($2::text[])
+        LIMIT 1`,
+      [floor, filters.map(subjectFilterPattern)],
+    );
+    return rows.length > 0;
+  }
+}
