@@ -64,6 +64,10 @@ describe('a 3-node NATS cluster: kill -9 of the stream leader and of a second no
   let appId = '';
   let running = false;
   let traffic: Promise<void> = Promise.resolve();
+  /** A member nobody changes, signed in over and over beside the traffic: never denied, and answered through the faults. */
+  let steady: Person;
+  const steadyAttempts: Attempt[] = [];
+  let watching: Promise<void> = Promise.resolve();
 
   // The documented permissions name the streams without a prefix; the cluster is this test's own.
   const directoryStream = () => 'DIRECTORY';
@@ -125,17 +129,31 @@ describe('a 3-node NATS cluster: kill -9 of the stream leader and of a second no
     }
   }
 
-  /** How long after `since` a change asked after it was acknowledged, and a sign-in begun after it decided (allowed or denied). */
-  async function recovery(since: number): Promise<{ changeMs: number; signInMs: number }> {
+  async function watch(): Promise<void> {
+    while (running) {
+      const startedAt = Date.now();
+      const { decision, status } = await decide(steady);
+      steadyAttempts.push({ startedAt, at: Date.now(), username: steady.username, decision, status, expected: true });
+      await new Promise((pause) => setTimeout(pause, 50));
+    }
+  }
+
+  /**
+   * How long after `since` a change asked after it was acknowledged, a sign-in begun after it
+   * decided (allowed or denied; each waits for the change before it), and a sign-in of the
+   * person nobody changes answered.
+   */
+  async function recovery(since: number): Promise<{ changeMs: number; signInMs: number; steadyMs: number }> {
     return eventually(
       () => {
         const acked = changes.filter((c) => c.startedAt > since && (c.status === 201 || c.status === 204));
         const decided = attempts.filter((a) => a.startedAt > since && a.decision !== 'unavailable');
+        const answered = steadyAttempts.filter((a) => a.startedAt > since && a.decision === 'allowed');
         assert.ok(
-          acked.length >= 3 && decided.length >= 3,
-          `since the fault: ${acked.length} changes acknowledged, ${decided.length} sign-ins decided`,
+          acked.length >= 3 && decided.length >= 3 && answered.length >= 1,
+          `since the fault: ${acked.length} changes acknowledged, ${decided.length} sign-ins decided, ${answered.length} of the unchanged person`,
         );
-        return { changeMs: acked[0].at - since, signInMs: decided[0].at - since };
+        return { changeMs: acked[0].at - since, signInMs: decided[0].at - since, steadyMs: answered[0].at - since };
       },
       // A generous bound: the figures are what matters (reported below), not a timed assertion.
       { timeoutMs: 45_000, intervalMs: 100 },
@@ -182,11 +200,19 @@ describe('a 3-node NATS cluster: kill -9 of the stream leader and of a second no
       await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId: id }, 201);
       people.push({ username, userId: id, member: true, certain: true, wanted: true, states: [true] });
     }
+    const { id } = await system.admin<{ id: string }>(
+      'POST',
+      `${system.directoryUrl}/v1/users`,
+      { username: 'steady', email: 'steady@example.com', firstname: 'S', lastname: 'Teady', password: PASSWORD },
+      201,
+    );
+    await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId: id }, 201);
+    steady = { username: 'steady', userId: id, member: true, certain: true, wanted: true, states: [true] };
   });
 
   afterAll(async () => {
     running = false;
-    await traffic;
+    await Promise.all([traffic, watching]);
     await system?.stop();
     await cluster.destroy();
   });
@@ -202,6 +228,7 @@ describe('a 3-node NATS cluster: kill -9 of the stream leader and of a second no
   it('loses no acknowledged change and decides no sign-in from stale state through the faults, and resumes in seconds', async () => {
     running = true;
     traffic = run();
+    watching = watch();
     await eventually(() => assert.ok(attempts.length >= 8, `${attempts.length} sign-ins so far`), { timeoutMs: 30_000, intervalMs: 100 });
 
     // 1. kill -9 the node that leads DIRECTORY: the other two elect a new leader.
@@ -212,22 +239,39 @@ describe('a 3-node NATS cluster: kill -9 of the stream leader and of a second no
     const newLeader = await cluster.leaderNode(directoryStream());
     assert.notEqual(newLeader.name, leader.name);
 
-    // 2. kill -9 another node: one of three left, no quorum. Nothing can be acknowledged, and
-    // every service says so on /ready (a load balancer takes them out) instead of claiming 200.
+    // 2. kill -9 another node: one of three left, no quorum. Nothing can be acknowledged: the
+    // directory and the catalog say so on /ready (a load balancer takes them out) instead of
+    // claiming 200. The IdP still answers sign-ins, proven from the outboxes (docs/decisions/0011),
+    // and says so: ready, degraded.
     const second: NatsClusterNode = cluster.nodes.find((n) => n.running && n !== newLeader) ?? newLeader;
     const killedSecondAt = Date.now();
     await second.kill();
     const secondGoneAt = Date.now();
     const notReady = await eventually(
       async () => {
-        const answers = await Promise.all([system.directoryUrl, system.catalogUrl, system.idpUrl].map(readyAnswer));
+        const answers = await Promise.all([system.directoryUrl, system.catalogUrl].map(readyAnswer));
         for (const answer of answers) assert.equal(answer.status, 503, answer.reasons.join('; '));
         return answers;
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     const notReadyMs = Date.now() - killedSecondAt;
+    const idpDegraded = await eventually(
+      async () => {
+        const answer = await fetch(`${system.idpUrl}/ready`, { signal: AbortSignal.timeout(5000) });
+        const body = (await answer.json()) as { degraded?: string[]; reasons?: string[] };
+        assert.equal(answer.status, 200, JSON.stringify(body));
+        assert.ok((body.degraded ?? []).length > 0, JSON.stringify(body));
+        return body.degraded ?? [];
+      },
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
     await new Promise((hold) => setTimeout(hold, 2000));
+    const answeredWithoutQuorum = steadyAttempts.filter((a) => a.startedAt > notReadyMs + killedSecondAt && a.decision === 'allowed');
+    assert.ok(
+      answeredWithoutQuorum.length > 0,
+      `the unchanged person's sign-ins without quorum: ${JSON.stringify(steadyAttempts.slice(-5))}`,
+    );
     // A new change needs a new event stored, which one node of three cannot do: it answers 503.
     // (The workload's own may be retries, acknowledged rightly when the relay stored their first
     // attempt's event before the kill; this one is new.)
@@ -247,7 +291,7 @@ describe('a 3-node NATS cluster: kill -9 of the stream leader and of a second no
     const restartMs = Date.now() - restartedAt;
     const afterRestart = await recovery(restartedAt);
     running = false;
-    await traffic;
+    await Promise.all([traffic, watching]);
 
     // Settle every person whose last change was not acknowledged (asked again until it is).
     for (const person of people.filter((p) => !p.certain)) {
@@ -265,6 +309,11 @@ describe('a 3-node NATS cluster: kill -9 of the stream leader and of a second no
       (a) => (a.expected === false && a.decision === 'allowed') || (a.expected === true && a.decision === 'denied'),
     );
     assert.deepEqual(stale, []);
+    // The person nobody changed was never refused access, only (briefly) an answer.
+    assert.deepEqual(
+      steadyAttempts.filter((a) => a.decision === 'denied'),
+      [],
+    );
 
     // Checker 2: every acknowledged change is in the stream, once: per person, the membership
     // events in version order are exactly the states their acknowledged changes went through.
@@ -302,8 +351,12 @@ describe('a 3-node NATS cluster: kill -9 of the stream leader and of a second no
       [
         `NATS cluster e2e: ${changes.length} membership changes (${acked} acknowledged), ${attempts.length} sign-ins ` +
           `(${count(0, Infinity, 'allowed')} allowed, ${count(0, Infinity, 'denied')} denied, ${count(0, Infinity, 'unavailable')} unavailable), 0 stale, 0 lost`,
-        `kill -9 of the DIRECTORY leader ${leader.name}: next change acknowledged after ${afterLeader.changeMs} ms, next sign-in decided after ${afterLeader.signInMs} ms (new leader ${newLeader.name})`,
-        `kill -9 of ${second.name} too (no quorum): all three services /ready 503 after ${notReadyMs} ms (${notReady[0].reasons.join('; ')})`,
+        `kill -9 of the DIRECTORY leader ${leader.name}: next change acknowledged after ${afterLeader.changeMs} ms, next sign-in decided after ${afterLeader.signInMs} ms, ` +
+          `the unchanged person's next sign-in answered after ${afterLeader.steadyMs} ms (new leader ${newLeader.name})`,
+        `kill -9 of ${second.name} too (no quorum): directory and catalog /ready 503 after ${notReadyMs} ms (${notReady[0].reasons.join('; ')}); ` +
+          `the IdP ready, degraded (${idpDegraded.join('; ')}), ${answeredWithoutQuorum.length} sign-ins of the unchanged person answered`,
+        `the unchanged person: ${steadyAttempts.length} sign-ins, ${steadyAttempts.filter((a) => a.decision === 'allowed').length} allowed, ` +
+          `${steadyAttempts.filter((a) => a.decision === 'unavailable').length} unavailable, 0 denied`,
         `restart of ${leader.name} and ${second.name}: nodes current after ${restartMs} ms; next change acknowledged ${afterRestart.changeMs} ms, ` +
           `next sign-in decided ${afterRestart.signInMs} ms after the restart began`,
       ].join('\n'),

@@ -25,6 +25,7 @@ import { PreviewModule } from './preview/preview.module';
 import { IDP_CONSUMES } from './read-model/consumed-streams';
 import { ReadModelModule } from './read-model/read-model.module';
 import { SsoModule } from './sso/sso.module';
+import { IdpReadinessModule } from './common/readiness.module';
 
 export const IDP_SCHEMA = 'idp';
 
@@ -60,6 +61,7 @@ export class AppModule {
         // Admin API keys are the directory's: asked by hash over NATS and cached briefly.
         ApiKeyModule.register(new RemoteApiKeyResolver(bus)),
         ReadModelModule,
+        IdpReadinessModule,
         MetadataModule,
         SsoModule,
         LoginModule,

@@ -4,8 +4,12 @@ import type { Instance, ServiceName } from './system';
 export const BALANCER = {
   /** Each instance's /ready is asked this often... */
   checkIntervalMs: 250,
-  /** ...and a check that takes longer fails. */
-  checkTimeoutMs: 500,
+  /**
+   * ...and a check that takes longer fails: above /ready's worst case (a 500 ms stream lookup,
+   * then up to READY_LAG_WAIT_MS), as docs/operations.md asks of probes. HAProxy's is its check
+   * interval, 2 s, in deploy/haproxy.cfg.
+   */
+  checkTimeoutMs: 1500,
   /** Consecutive failed checks that take an instance out, and passed ones that put it back. */
   fall: 2,
   rise: 2,

@@ -152,6 +152,26 @@ export class FreshnessGate {
     return entry.next;
   }
 
+  /**
+   * Whether a decision waiting for `streamName` could be proven from the outboxes now, were the
+   * stream out of reach: what `fromOutbox` checks before it reads them (for /ready, which must
+   * not read PostgreSQL's outboxes on every probe). The rows may still refuse a decision.
+   */
+  provableFromOutbox(streamName: string): boolean {
+    const stream = this.streams.find((s) => s.name === streamName);
+    return stream !== undefined && this.outboxPrecondition(stream, Date.now()) === null;
+  }
+
+  /** Why the outboxes cannot prove `stream` now (a refusal), or null when they may. */
+  private outboxPrecondition(stream: StreamContract, now: number): { reason: string; lag: Record<string, number> } | null {
+    if (!this.ledger?.covers(stream) || this.progress.isResyncing(stream.name)) return { reason: '', lag: {} };
+    const answered = this.answered.get(stream.name)?.find((a) => now - a.sentAt <= FreshnessGate.OUTBOX_FALLBACK_WINDOW_MS);
+    if (!answered) return { reason: `; ${stream.name} was last answered too long ago to prove it from the outbox`, lag: {} };
+    const floor = this.progress.applied(stream.name);
+    if (floor < answered.last) return { reason: '', lag: { [stream.name]: answered.last - floor } };
+    return null;
+  }
+
   /** Keeps an answered lookup when the newest kept is a minute old, and drops those past the window. */
   private remember(stream: string, last: number, sentAt: number): void {
     const kept = this.answered.get(stream) ?? [];
@@ -180,18 +200,8 @@ export class FreshnessGate {
       const filters = scope?.[stream.name];
       if (filters !== undefined && filters.length === 0) continue;
       const floor = this.progress.applied(stream.name);
-      const answered = this.answered.get(stream.name)?.find((a) => now - a.sentAt <= FreshnessGate.OUTBOX_FALLBACK_WINDOW_MS);
-      if (!ledger.covers(stream) || this.progress.isResyncing(stream.name)) return { fresh: false, reason: unreachable, lag: {} };
-      if (!answered) {
-        return {
-          fresh: false,
-          reason: `${unreachable}; ${stream.name} was last answered too long ago to prove it from the outbox`,
-          lag: {},
-        };
-      }
-      if (floor < answered.last) {
-        return { fresh: false, reason: unreachable, lag: { [stream.name]: answered.last - floor } };
-      }
+      const refused = this.outboxPrecondition(stream, now);
+      if (refused) return { fresh: false, reason: `${unreachable}${refused.reason}`, lag: refused.lag };
       const all = filters === undefined ? stream.subjects : [...filters, ...(this.unscoped.get(stream.name) ?? [])];
       checks.push({ stream, filters: all, floor });
     }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ConsumerProgress, defineStream, type NatsBus } from '@jit/messaging';
 import type { DataSource } from 'typeorm';
-import { DEPENDENCY_TIMEOUT_MS, HealthController, type HealthOptions } from './health';
+import { DEPENDENCY_TIMEOUT_MS, HealthController, type HealthOptions, type StreamFallback } from './health';
 
 const STREAM = defineStream('S', ['s.>'], []);
 const PRODUCED = defineStream('P', ['p.>'], []);
@@ -12,6 +12,7 @@ interface Answer {
     status: string;
     checks: { database: string; nats?: string; streams?: Record<string, string>; consumers?: Record<string, unknown> };
     reasons?: string[];
+    degraded?: string[];
   };
 }
 
@@ -21,6 +22,7 @@ async function ready(
   last: () => Promise<number>,
   options: Partial<HealthOptions> = {},
   produced?: () => Promise<void>,
+  fallback?: StreamFallback,
 ): Promise<Answer> {
   const dataSource = { query: () => Promise.resolve([{ '?column?': 1 }]) } as unknown as DataSource;
   const bus = {
@@ -34,6 +36,7 @@ async function ready(
     dataSource,
     bus,
     progress,
+    fallback,
   );
   const answer: Partial<Answer> = {};
   const reply = {
@@ -139,5 +142,23 @@ describe('GET /ready', () => {
     assert.deepEqual(leaderless.body.reasons, [
       'stream P cannot take writes: stream P has no leader in the NATS cluster (an election, or too few nodes up)',
     ]);
+  });
+
+  it('stays ready, degraded and saying why, for a stream the service can serve without (the IdP, proving from the outboxes)', async () => {
+    const without = (names: string[]): StreamFallback => ({ canServeWithout: (stream) => names.includes(stream) });
+    const leaderless = () => Promise.reject(new Error('stream has no leader'));
+    const serving = await ready(running(3), leaderless, {}, leaderless, without(['S', 'P']));
+    assert.equal(serving.status, 200, JSON.stringify(serving.body));
+    assert.deepEqual(serving.body.degraded?.sort(), [
+      "cannot read stream S from NATS (stream has no leader) (decisions are proven from the producers' outboxes meanwhile)",
+      'stream P cannot take writes: stream has no leader (its events wait in the outbox)',
+    ]);
+    // A stream it cannot do without (the outboxes cannot prove it now) keeps it out, as before.
+    const consumed = await ready(running(3), leaderless, {}, leaderless, without(['P']));
+    assert.equal(consumed.status, 503);
+    assert.deepEqual(consumed.body.reasons, ['cannot read stream S from NATS (stream has no leader)']);
+    const produced = await ready(running(3), () => Promise.resolve(3), {}, leaderless, without(['S']));
+    assert.equal(produced.status, 503);
+    assert.equal(produced.body.degraded, undefined);
   });
 });

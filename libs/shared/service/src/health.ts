@@ -13,6 +13,17 @@ export interface HealthOptions {
   lagWaitMs: number;
 }
 
+/**
+ * For a service that can still do its work while a stream cannot be asked or written to (the
+ * IdP: it proves decisions from the producers' outboxes then, and its own events wait in its
+ * outbox): whether it can now, per stream. /ready stays 200 for such a stream and says so in
+ * `degraded`, so that a load balancer keeps sending it what it can answer.
+ */
+export const STREAM_FALLBACK = Symbol('STREAM_FALLBACK');
+export interface StreamFallback {
+  canServeWithout(stream: string): boolean;
+}
+
 /** How long /ready and /metrics wait for PostgreSQL or JetStream before calling it down. */
 export const DEPENDENCY_TIMEOUT_MS = 500;
 
@@ -39,6 +50,7 @@ export class HealthController {
     private readonly dataSource: DataSource,
     @Optional() private readonly bus?: NatsBus,
     @Optional() private readonly progress?: ConsumerProgress,
+    @Optional() @Inject(STREAM_FALLBACK) private readonly fallback?: StreamFallback,
   ) {}
 
   /** Liveness: the process answers. */
@@ -57,9 +69,14 @@ export class HealthController {
   @Get('ready')
   async ready(@Res() reply: Reply): Promise<void> {
     const reasons: string[] = [];
+    const degraded: string[] = [];
     const natsUp = this.bus?.isConnected();
     if (natsUp === false) reasons.push('NATS is not connected');
-    const [database, consumers, streams] = await Promise.all([this.database(reasons), this.consumers(reasons), this.produced(reasons)]);
+    const [database, consumers, streams] = await Promise.all([
+      this.database(reasons),
+      this.consumers(reasons, degraded),
+      this.produced(reasons, degraded),
+    ]);
     const checks = {
       database,
       ...(this.bus ? { nats: natsUp ? 'up' : 'down' } : {}),
@@ -67,9 +84,13 @@ export class HealthController {
       ...(this.options.consumes.length > 0 ? { consumers } : {}),
     };
     const ok = reasons.length === 0;
-    reply
-      .status(ok ? 200 : 503)
-      .send({ status: ok ? 'ready' : 'not ready', service: this.options.service, checks, ...(ok ? {} : { reasons }) });
+    reply.status(ok ? 200 : 503).send({
+      status: ok ? 'ready' : 'not ready',
+      service: this.options.service,
+      checks,
+      ...(ok ? {} : { reasons }),
+      ...(degraded.length > 0 ? { degraded } : {}),
+    });
   }
 
   private async database(reasons: string[]): Promise<'up' | 'down'> {
@@ -87,7 +108,7 @@ export class HealthController {
    * a cluster: a leader that hears from a quorum of replicas). The consumed streams are read by
    * the lag check below, which fails while a stream has no leader.
    */
-  private async produced(reasons: string[]): Promise<Record<string, 'up' | 'down'> | undefined> {
+  private async produced(reasons: string[], degraded: string[]): Promise<Record<string, 'up' | 'down'> | undefined> {
     const bus = this.bus;
     if (!bus || bus.produces.length === 0) return undefined;
     const checks: Record<string, 'up' | 'down'> = {};
@@ -98,14 +119,16 @@ export class HealthController {
           checks[stream.name] = 'up';
         } catch (error) {
           checks[stream.name] = 'down';
-          reasons.push(`stream ${stream.name} cannot take writes: ${error instanceof Error ? error.message : String(error)}`);
+          const why = `stream ${stream.name} cannot take writes: ${error instanceof Error ? error.message : String(error)}`;
+          if (this.fallback?.canServeWithout(stream.name)) degraded.push(`${why} (its events wait in the outbox)`);
+          else reasons.push(why);
         }
       }),
     );
     return checks;
   }
 
-  private async consumers(reasons: string[]): Promise<Record<string, ConsumerCheck>> {
+  private async consumers(reasons: string[], degraded: string[]): Promise<Record<string, ConsumerCheck>> {
     const checks: Record<string, ConsumerCheck> = {};
     // Another instance holds (or may hold) this service's consumers: that reason covers them all.
     const suspended = this.options.consumes.length > 0 ? (this.progress?.suspension() ?? null) : null;
@@ -123,7 +146,10 @@ export class HealthController {
     try {
       lags = await this.lagAfterWait(this.bus, this.progress);
     } catch (error) {
-      reasons.push(error instanceof Error ? error.message : String(error));
+      const why = error instanceof Error ? error.message : String(error);
+      const without = this.options.consumes.filter((s) => !this.fallback?.canServeWithout(s.name)).map((s) => s.name);
+      if (without.length > 0) reasons.push(why);
+      else degraded.push(`${why} (decisions are proven from the producers' outboxes meanwhile)`);
       return checks;
     }
     const { maxLag, lagWaitMs } = this.options;
