@@ -78,9 +78,11 @@ export interface BusTransportOptions {
 }
 
 /**
- * The first attempt to make a lost consumer again waits this long for NATS's answer, the n-th n
- * times as long, up to the JetStream API's own timeout: a new leader is followed within about a
- * second, and a cluster that is only slow still gets the time it needs.
+ * The first attempt to make a lost consumer again waits this long for NATS's answer, later ones
+ * twice as long, and every tenth the JetStream API's own 5 s: an election that outlasts several
+ * attempts is followed within about two seconds of its end, and a cluster that is only slow still
+ * gets its answer through. Growing every attempt up to 5 s, as before, left an IdP up to 5 s behind
+ * the new leader, refusing sign-ins of the people whose events it had not read yet.
  */
 const REMAKE_ATTEMPT_MS = 1_000;
 const JETSTREAM_API_TIMEOUT_MS = 5_000;
@@ -367,7 +369,8 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       try {
         // An attempt NATS leaves unanswered may still make the consumer later: deleted below, or
         // by its inactive threshold if NATS does not answer that either.
-        const patience = Math.min(attempt * (this.options.remakeAttemptMs ?? REMAKE_ATTEMPT_MS), JETSTREAM_API_TIMEOUT_MS);
+        const base = this.options.remakeAttemptMs ?? REMAKE_ATTEMPT_MS;
+        const patience = attempt % 10 === 0 ? JETSTREAM_API_TIMEOUT_MS : Math.min(attempt, 2) * base;
         await withinMs(this.addConsumer(streamName, from, name), patience);
         this.names.set(stream.name, name);
         void bus.jsm.consumers.delete(streamName, old).catch(() => undefined);
