@@ -21,8 +21,8 @@ export function subjectFilterPattern(filter: string): string {
  * marked with its sequence in the stream. While the stream cannot be asked (no leader, NATS out
  * of reach), a consumer that has applied up to `floor` has applied every acknowledged event on
  * `filters` unless a row on them is unmarked, has no sequence, or has one above the floor. An
- * unmarked row whose first publish failed is left out: no 2xx has counted on it, and none will
- * before a transaction marks it (OutboxMessage.firstPublishFailed).
+ * unmarked row refuses even when its change was answered 503: the change is committed and will
+ * be published, so the decision fails closed until it is applied.
  *
  * Rows deleted by the outbox's retention are not here: FreshnessGate asks only when a lookup it
  * sent minutes ago proved the floor past everything older.
@@ -41,8 +41,7 @@ export class OutboxLedger {
     if (filters.length === 0) return false;
     const rows = await this.dataSource.query<unknown[]>(
       `SELECT 1 FROM "${stream.outboxSchema}"."outbox"
-        WHERE (("published_at" IS NULL AND NOT "first_publish_failed")
-               OR ("published_at" IS NOT NULL AND ("stream_sequence" IS NULL OR "stream_sequence" > $1)))
+        WHERE ("published_at" IS NULL OR "stream_sequence" IS NULL OR "stream_sequence" > $1)
           AND "subject" ~ ANY($2::text[])
         LIMIT 1`,
       [floor, filters.map(subjectFilterPattern)],

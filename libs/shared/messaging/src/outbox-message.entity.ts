@@ -37,15 +37,6 @@ export class OutboxMessage {
    */
   @Column({ type: 'bigint', name: 'stream_sequence', nullable: true, insert: false, update: false, select: false })
   streamSequence!: string | null;
-
-  /**
-   * Set when the publish by the unit of work that wrote the row failed (its caller got a 503): no
-   * 2xx has counted on the event, and any later one (a repeat, the relay) comes only after a
-   * transaction that marks the row with its sequence. OutboxLedger may leave such a row out while
-   * it is unmarked.
-   */
-  @Column({ type: 'boolean', name: 'first_publish_failed', insert: false, update: false, select: false })
-  firstPublishFailed!: boolean;
 }
 
 /** The outbox table's DDL, shared by every service's first migration. */
@@ -71,15 +62,13 @@ export async function dropOutboxTable(queryRunner: QueryRunner, schema: string):
  * Adds `stream_sequence` to a service's outbox: 0 for rows published more than an hour ago
  * (before the IdP's last lookup of the stream, whatever it was), null for the rest until
  * they are deleted. Indexed for OutboxLedger, which looks for rows above a sequence or without one.
- * And `first_publish_failed` (OutboxMessage.firstPublishFailed).
  */
 export async function addOutboxStreamSequence(queryRunner: QueryRunner, schema: string): Promise<void> {
   await queryRunner.query(`ALTER TABLE "${schema}"."outbox" ADD COLUMN "stream_sequence" bigint NULL`);
   await queryRunner.query(`UPDATE "${schema}"."outbox" SET "stream_sequence" = 0 WHERE "published_at" < now() - interval '1 hour'`);
   await queryRunner.query(`CREATE INDEX "outbox_stream_sequence_idx" ON "${schema}"."outbox" ("stream_sequence")`);
-  await queryRunner.query(`ALTER TABLE "${schema}"."outbox" ADD COLUMN "first_publish_failed" boolean NOT NULL DEFAULT false`);
 }
 
 export async function dropOutboxStreamSequence(queryRunner: QueryRunner, schema: string): Promise<void> {
-  await queryRunner.query(`ALTER TABLE "${schema}"."outbox" DROP COLUMN "first_publish_failed", DROP COLUMN "stream_sequence"`);
+  await queryRunner.query(`ALTER TABLE "${schema}"."outbox" DROP COLUMN "stream_sequence"`);
 }

@@ -155,24 +155,7 @@ export class Outbox implements BeforeApplicationShutdown {
     } finally {
       if (acked.length > 0 && manager === null) this.markSoon(acked);
       else if (acked.length > 0 && manager !== null) await this.mark(manager, acked);
-      // `run`'s own publish, failed for these: its caller gets a 503, not a 2xx.
-      if (manager === null && acked.length < rows.length) await this.flagFailed(rows, acked);
     }
-  }
-
-  /**
-   * Flags the rows of a failed first publish that JetStream did not acknowledge (a row it did is
-   * left as it is: a repeat may be answered 2xx before that row's mark is written).
-   */
-  private async flagFailed(rows: readonly OutboxMessage[], acked: readonly Acked[]): Promise<void> {
-    const ackedIds = new Set(acked.map((a) => a.id));
-    const { schema, tableName } = this.dataSource.getRepository(OutboxMessage).metadata;
-    const table = schema ? `"${schema}"."${tableName}"` : `"${tableName}"`;
-    await this.dataSource
-      .query(`UPDATE ${table} SET "first_publish_failed" = true WHERE "id" = ANY($1::uuid[]) AND "published_at" IS NULL`, [
-        rows.filter((r) => !ackedIds.has(r.id)).map((r) => r.id),
-      ])
-      .catch((error: unknown) => this.logger.warn(`Could not flag outbox rows whose publish failed: ${describe(error)}`));
   }
 
   /** Waits for the marks still on their way (shutdown runs this before the database closes). */

@@ -147,8 +147,10 @@ export class HealthController {
       lags = await this.lagAfterWait(this.bus, this.progress);
     } catch (error) {
       const why = error instanceof Error ? error.message : String(error);
+      // Not while the client is cut off from NATS altogether: people could not sign in with a
+      // password then (the directory checks it over NATS).
       const without = this.options.consumes.filter((s) => !this.fallback?.canServeWithout(s.name)).map((s) => s.name);
-      if (without.length > 0) reasons.push(why);
+      if (without.length > 0 || !this.bus.isConnected()) reasons.push(why);
       else degraded.push(`${why} (decisions are proven from the producers' outboxes meanwhile)`);
       return checks;
     }
