@@ -352,6 +352,36 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
     assert.deepEqual(asked, []);
   });
 
+  it('for a second after a lookup failed, answers from the outboxes without asking the stream, and asks it when they refuse', async () => {
+    let unsettled = false;
+    const { ledger, asked } = fakeLedger(() => unsettled);
+    const { bus, pending } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('L', 5);
+    const gate = new FreshnessGate(bus, progress, [LEDGERED], 100, 500, ledger);
+    const first = gate.check();
+    await tick();
+    pending[0]?.resolve(5);
+    await first;
+    const failing = gate.check();
+    await tick();
+    pending[1]?.reject(new Error('no responders'));
+    assert.equal((await failing).fresh, true);
+    // Within the second: no lookup sent, the outboxes prove it.
+    const quick = await gate.check();
+    assert.equal(quick.fresh && quick.fromOutbox, true);
+    assert.equal(pending.length, 2);
+    // The outboxes refuse: the stream is asked after all (it may have a leader again).
+    unsettled = true;
+    const asking = gate.check();
+    await tick();
+    assert.equal(pending.length, 3);
+    progress.complete('L', 6);
+    pending[2]?.resolve(6);
+    assert.equal((await asking).fresh, true);
+    assert.equal(asked.length, 3);
+  });
+
   it('refuses with the database error as its cause when the outbox cannot be read', async () => {
     const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     const { ledger } = fakeLedger(() => down);

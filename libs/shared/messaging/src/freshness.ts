@@ -41,6 +41,13 @@ export class FreshnessGate {
    * event acknowledged after such a lookup still has its row, with its sequence or none.
    */
   static readonly OUTBOX_FALLBACK_WINDOW_MS = 50 * 60_000;
+  /**
+   * For this long after a lookup failed, a decision is first tried from the outboxes without a
+   * lookup (each would wait its whole timeout during an election): the outbox proof holds whatever
+   * the stream's state, and only when it refuses is the stream asked.
+   */
+  static readonly OUTBOX_FIRST_MS = 1_000;
+  private lookupFailed: { at: number; error: unknown } = { at: -Infinity, error: undefined };
 
   private inFlight?: Promise<Map<string, number>>;
   /** Per stream, whole-stream lookups answered (one a minute at most, oldest first): the answer and when it was sent. */
@@ -68,10 +75,15 @@ export class FreshnessGate {
     // Another instance may hold the consumers: what this one applied proves nothing.
     const suspended = this.progress.suspension();
     if (suspended !== null) return this.suspended(suspended);
+    if (this.ledger && started - this.lookupFailed.at < FreshnessGate.OUTBOX_FIRST_MS) {
+      const proven = await this.fromOutbox(scope, this.lookupFailed.error, started);
+      if (proven.fresh) return proven;
+    }
     let targets: Map<string, number>;
     try {
       targets = await this.lookupAfterNow();
     } catch (error) {
+      this.lookupFailed = { at: Date.now(), error };
       return this.fromOutbox(scope, error, started);
     }
     // Where the server scans every subject for a filter (2.9), the whole stream it is: exact, unscoped.
@@ -79,6 +91,7 @@ export class FreshnessGate {
       try {
         targets = await this.narrowed(targets, scope);
       } catch (error) {
+        this.lookupFailed = { at: Date.now(), error };
         return this.fromOutbox(scope, error, started);
       }
     }
