@@ -12,6 +12,8 @@ export const FRESHNESS_GATE = Symbol('FRESHNESS_GATE');
 @Injectable()
 export class FreshReadModel {
   private readonly logger = new Logger(FreshReadModel.name);
+  /** Decisions proven from the outboxes since the last log line (one line every 5 s at most). */
+  private fromOutbox = { count: 0, loggedAt: 0 };
 
   constructor(
     @Inject(FRESHNESS_GATE) private readonly freshness: FreshnessGate,
@@ -49,9 +51,6 @@ export class FreshReadModel {
     if (result.fresh && result.fromOutbox) this.countFromOutbox();
     return result;
   }
-
-  /** Decisions proven from the outboxes since the last log line (one line every 5 s at most). */
-  private fromOutbox = { count: 0, loggedAt: 0 };
 
   private countFromOutbox(): void {
     this.fromOutbox.count += 1;
