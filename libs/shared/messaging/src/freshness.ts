@@ -32,6 +32,9 @@ export type FreshnessResult =
  * Concurrent callers share one stream lookup, and one lookup per subject filter, but only one
  * that was *sent after they arrived*: a lookup already in flight may predate the change whose
  * 2xx the caller has seen.
+ *
+ * With an OutboxLedger, a stream that cannot be asked (no leader, NATS out of reach) is proven
+ * from its producer's outbox instead (`fromOutbox`, docs/decisions/0012).
  */
 export class FreshnessGate {
   /**

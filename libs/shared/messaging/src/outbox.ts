@@ -215,11 +215,13 @@ export class Outbox implements BeforeApplicationShutdown {
 }
 
 /**
- * Re-publishes what a crash or a NATS outage left in the outbox, and deletes published rows
- * older than OUTBOX_RETENTION_DAYS every hour (the stream has the events; the rows are kept a
- * while only to look at). Every instance does both: a row is published or deleted once either way. It selects rows by
- * "not yet published", never by "position above the last one seen": positions commit out of
- * order, so a watermark would skip a slow transaction's row.
+ * Re-publishes what a crash or a NATS outage left in the outbox. It selects rows by "not yet
+ * published", never by "position above the last one seen": positions commit out of order, so a
+ * watermark would skip a slow transaction's row.
+ *
+ * Every hour it also deletes rows published more than OUTBOX_RETENTION_DAYS ago: the stream has
+ * the events, and the IdP reads only recent rows (OutboxLedger). Every instance does both; a row
+ * is published, or deleted, once either way.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
