@@ -71,7 +71,7 @@ const SHARED = [
     provide: FRESHNESS_GATE,
     inject: [NatsBus, ConsumerProgress, IDP_CONFIG, DataSource],
     // While a stream has no leader (a NATS election) the proof comes from the directory's and the
-    // catalog's outboxes, in the same PostgreSQL (docs/decisions/0011).
+    // catalog's outboxes, in the same PostgreSQL (docs/decisions/0012).
     useFactory: (bus: NatsBus, progress: ConsumerProgress, c: IdpConfig, dataSource: DataSource) =>
       new FreshnessGate(bus, progress, IDP_CONSUMES, c.IDP_FRESHNESS_WAIT_MS, undefined, new OutboxLedger(dataSource)),
   },

@@ -57,7 +57,7 @@ export class FreshReadModel {
     const now = Date.now();
     if (now - this.fromOutbox.loggedAt < 5000) return;
     this.logger.warn(
-      `${this.fromOutbox.count} decision(s) proven current from the directory's and catalog's outboxes: NATS could not be asked (docs/decisions/0011)`,
+      `${this.fromOutbox.count} decision(s) proven current from the directory's and catalog's outboxes: NATS could not be asked (docs/decisions/0012)`,
     );
     this.fromOutbox = { count: 0, loggedAt: now };
   }

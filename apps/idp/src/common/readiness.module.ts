@@ -6,7 +6,7 @@ import { IdpCommonModule } from './common.module';
 import { FRESHNESS_GATE } from './fresh-read-model';
 
 /**
- * What the IdP can answer without a stream, for /ready (docs/decisions/0011): sign-ins while
+ * What the IdP can answer without a stream, for /ready (docs/decisions/0012): sign-ins while
  * DIRECTORY or CATALOG has no leader, when its freshness gate can prove them from the outboxes;
  * anything while IDP cannot take writes, since its own events wait in its outbox. Global, so that
  * the shared health controller finds it.

@@ -175,15 +175,14 @@ export class FreshnessGate {
    */
   provableFromOutbox(streamName: string): boolean {
     const stream = this.streams.find((s) => s.name === streamName);
-    return stream !== undefined && this.outboxPrecondition(stream, Date.now()) === null;
+    return stream !== undefined && this.outboxPrecondition(stream, Date.now(), this.progress.applied(streamName)) === null;
   }
 
   /** Why the outboxes cannot prove `stream` now (a refusal), or null when they may. */
-  private outboxPrecondition(stream: StreamContract, now: number): { reason: string; lag: Record<string, number> } | null {
+  private outboxPrecondition(stream: StreamContract, now: number, floor: number): { reason: string; lag: Record<string, number> } | null {
     if (!this.ledger?.covers(stream) || this.progress.isResyncing(stream.name)) return { reason: '', lag: {} };
     const answered = this.answered.get(stream.name)?.find((a) => now - a.sentAt <= FreshnessGate.OUTBOX_FALLBACK_WINDOW_MS);
     if (!answered) return { reason: `; ${stream.name} was last answered too long ago to prove it from the outbox`, lag: {} };
-    const floor = this.progress.applied(stream.name);
     if (floor < answered.last) return { reason: '', lag: { [stream.name]: answered.last - floor } };
     return null;
   }
@@ -198,7 +197,7 @@ export class FreshnessGate {
 
   /**
    * A stream could not be asked (no leader during a NATS election, or NATS out of reach): proves
-   * freshness from the producers' outboxes instead (OutboxLedger, docs/decisions/0011), or
+   * freshness from the producers' outboxes instead (OutboxLedger, docs/decisions/0012), or
    * refuses. For each stream the decision waits for, it needs a lookup sent within
    * OUTBOX_FALLBACK_WINDOW_MS whose answer the floor has reached (every event acknowledged before
    * it is applied: the oldest kept, the lowest answer), and no outbox row on the scope's subjects
@@ -216,7 +215,7 @@ export class FreshnessGate {
       const filters = scope?.[stream.name];
       if (filters !== undefined && filters.length === 0) continue;
       const floor = this.progress.applied(stream.name);
-      const refused = this.outboxPrecondition(stream, now);
+      const refused = this.outboxPrecondition(stream, now, floor);
       if (refused) return { fresh: false, reason: `${unreachable}${refused.reason}`, lag: refused.lag };
       const all = filters === undefined ? stream.subjects : [...filters, ...(this.unscoped.get(stream.name) ?? [])];
       checks.push({ stream, filters: all, floor });

@@ -15,7 +15,7 @@ export function subjectFilterPattern(filter: string): string {
 }
 
 /**
- * The producers' outboxes as a record of what their streams were told (docs/decisions/0011).
+ * The producers' outboxes as a record of what their streams were told (docs/decisions/0012).
  * Every event of a stream with an `outboxSchema` is a row there, committed with its change before
  * it is published, so before any 2xx that waited for it; once JetStream acknowledges it, the row is
  * marked with its sequence in the stream. While the stream cannot be asked (no leader, NATS out
