@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { Module } from '@nestjs/common';
-import { ConsumerProgress, FreshnessGate, NatsBus, OutboxLedger } from '@jit/messaging';
+import { ConsumerProgress, EventReplay, FreshnessGate, NatsBus, OutboxLedger } from '@jit/messaging';
 import { AuditService } from '../audit/audit.service';
 import { IDP_CONFIG, type IdpConfig } from '../config';
 import { SigningKeysService } from '../keys/signing-keys.service';
@@ -69,11 +69,12 @@ const SHARED = [
   },
   {
     provide: FRESHNESS_GATE,
-    inject: [NatsBus, ConsumerProgress, IDP_CONFIG, DataSource],
+    inject: [NatsBus, ConsumerProgress, IDP_CONFIG, DataSource, EventReplay],
     // While a stream has no leader (a NATS election) the proof comes from the directory's and the
-    // catalog's outboxes, in the same PostgreSQL (docs/decisions/0012).
-    useFactory: (bus: NatsBus, progress: ConsumerProgress, c: IdpConfig, dataSource: DataSource) =>
-      new FreshnessGate(bus, progress, IDP_CONSUMES, c.IDP_FRESHNESS_WAIT_MS, undefined, new OutboxLedger(dataSource)),
+    // catalog's outboxes, in the same PostgreSQL, and the changes there the read model has not
+    // applied yet are applied from them (docs/decisions/0012 and 0013).
+    useFactory: (bus: NatsBus, progress: ConsumerProgress, c: IdpConfig, dataSource: DataSource, replay: EventReplay) =>
+      new FreshnessGate(bus, progress, IDP_CONSUMES, c.IDP_FRESHNESS_WAIT_MS, undefined, new OutboxLedger(dataSource), replay),
   },
 ];
 

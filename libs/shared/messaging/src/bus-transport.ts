@@ -10,6 +10,8 @@ import { type NatsBus, decodeJson, describe, refusalReason, type RpcReply } from
 import { withinMs } from './consumer-lag';
 import { type ConsumerProgress } from './consumer-progress';
 import type { ConsumerPositions } from './consumer-positions';
+import type { EventReplay } from './event-replay';
+import type { RecordedEvent } from './outbox-ledger';
 import { resyncPattern, type ResyncRequest, type ResyncResult } from './snapshot';
 
 /** What a handler can learn about the message it is handling. */
@@ -75,6 +77,8 @@ export interface BusTransportOptions {
    * only over contiguous sequences whose handlers resolved.
    */
   applyConcurrency?: number;
+  /** Where this process's handlers are offered for events read from their producer's outbox (docs/decisions/0013). */
+  replay?: EventReplay;
 }
 
 /**
@@ -137,6 +141,27 @@ export class BusTransport extends Server implements CustomTransportStrategy {
   constructor(private readonly options: BusTransportOptions) {
     super();
     this.consumerName = options.consumerName ?? `${options.bus.service}_${randomBytes(6).toString('hex')}`;
+    options.replay?.attach((stream, event) => this.applyRecorded(stream, event));
+  }
+
+  /**
+   * Applies an event read from its producer's outbox (EventReplay) as a delivery would be: the
+   * same contract check and handler, in the stream's lane (never beside a resync). It finishes
+   * no sequence: the stream delivers the event too, and the handlers apply what is newer only.
+   * Rejects when the row fails its contract or its scope; an event this service has no handler
+   * for is nothing to apply.
+   */
+  async applyRecorded(stream: StreamContract, event: RecordedEvent): Promise<void> {
+    const contract = contractOfSubject(contractsByType(stream.events), event.subject);
+    const handler = contract && this.getHandlerByPattern(contract.subject);
+    if (!contract || !handler) return;
+    const payload: unknown = contract.schema.parse(event.payload);
+    if (!scopeMatches(contract, event.subject, payload)) throw new Error(`outbox row ${event.id}: its subject is not its payload's scope`);
+    const lane = this.lane(stream);
+    await lane.free();
+    await lane.start(async () => {
+      await this.invoke(handler, payload, new BusContext([contract.subject, 0, false]));
+    });
   }
 
   listen(callback: (error?: unknown) => void): void {

@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { defineEvent, defineStream } from './contract';
 import type { NatsBus } from './bus';
 import { FreshnessGate } from './freshness';
-import type { OutboxLedger } from './outbox-ledger';
+import { EventReplay } from './event-replay';
+import type { OutboxLedger, RecordedEvent } from './outbox-ledger';
 
 const STREAM = defineStream('S', ['s.>'], []);
 
@@ -263,26 +264,41 @@ describe('FreshnessGate', () => {
 describe('FreshnessGate, proven from the outboxes while a stream cannot be asked', () => {
   const LEDGERED = defineStream('L', ['l.>'], [], { outboxSchema: 'producer' });
 
-  /** The outbox as OutboxLedger answers for it: whether a row on these filters is unsettled at this floor. */
-  function fakeLedger(unsettled: (filters: readonly string[], floor: number) => boolean | Error) {
-    const asked: Array<{ filters: readonly string[]; floor: number }> = [];
+  /** A row of the producer's outbox on u1's subjects. */
+  const row = (n: number): RecordedEvent => ({ id: `row-${n}`, subject: 'l.user.updated.v1.o1.u1', payload: { n } });
+
+  /** The outbox as OutboxLedger answers for it: the rows on these filters unsettled at this floor. */
+  function fakeLedger(unsettled: (filters: readonly string[], floor: number) => RecordedEvent[] | Error) {
+    const asked: Array<{ filters: readonly string[]; floor: number; limit?: number }> = [];
     const ledger = {
       covers: (stream: { outboxSchema?: string }) => stream.outboxSchema !== undefined,
-      unsettled: (_stream: unknown, filters: readonly string[], floor: number) => {
-        asked.push({ filters, floor });
+      unsettled: (_stream: unknown, filters: readonly string[], floor: number, limit: number) => {
+        asked.push({ filters, floor, limit });
         const answer = unsettled(filters, floor);
-        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+        return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer.slice(0, limit));
       },
     } as unknown as OutboxLedger;
     return { ledger, asked };
   }
 
+  /** An EventReplay whose transport applies rows by recording them, or fails with `failure`. */
+  function recordingReplay(failure?: Error) {
+    const applied: string[] = [];
+    const replay = new EventReplay();
+    replay.attach((_stream, event) => {
+      if (failure) return Promise.reject(failure);
+      applied.push(event.id);
+      return Promise.resolve();
+    });
+    return { replay, applied };
+  }
+
   /** A gate whose first lookup is answered `last`, and every later one fails as in an election. */
-  async function afterOneAnswer(floor: number, last: number, ledger: OutboxLedger) {
+  async function afterOneAnswer(floor: number, last: number, ledger: OutboxLedger, replay?: EventReplay) {
     const { bus, pending } = fakeBus();
     const progress = new ConsumerProgress();
     progress.start('L', floor);
-    const gate = new FreshnessGate(bus, progress, [LEDGERED], 100, 500, ledger);
+    const gate = new FreshnessGate(bus, progress, [LEDGERED], 100, 500, ledger, replay);
     const first = gate.check();
     await tick();
     pending[0]?.resolve(last);
@@ -297,34 +313,77 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
   }
 
   it('answers fresh when the floor reached the last answer and no row on the scope is unsettled', async () => {
-    const { ledger, asked } = fakeLedger(() => false);
+    const { ledger, asked } = fakeLedger(() => []);
     const { during } = await afterOneAnswer(9, 9, ledger);
     const answer = await during({ L: ['l.user.*.v1.*.u1'] });
     assert.equal(answer.fresh, true, JSON.stringify(answer));
     assert.equal(answer.fresh && answer.fromOutbox, true);
     // The scope's filter, and the one for events from before subjects carried a scope.
-    assert.deepEqual(asked, [{ filters: ['l.user.*.v1.*.u1'], floor: 9 }]);
+    assert.deepEqual(asked, [{ filters: ['l.user.*.v1.*.u1'], floor: 9, limit: 1 }]);
   });
 
   it('asks for the whole stream without a scope, and not at all for a stream the scope needs nothing of', async () => {
-    const { ledger, asked } = fakeLedger(() => false);
+    const { ledger, asked } = fakeLedger(() => []);
     const { during } = await afterOneAnswer(4, 4, ledger);
     assert.equal((await during()).fresh, true);
-    assert.deepEqual(asked, [{ filters: ['l.>'], floor: 4 }]);
+    assert.deepEqual(asked, [{ filters: ['l.>'], floor: 4, limit: 1 }]);
     assert.equal((await during({ L: [] })).fresh, true);
     assert.equal(asked.length, 1);
   });
 
-  it('refuses while a row on the scope is unmarked or above the floor (a change acknowledged and not applied)', async () => {
-    const { ledger } = fakeLedger(() => true);
+  it('without a replay, refuses while a row on the scope is unmarked or above the floor (a change not applied)', async () => {
+    const { ledger } = fakeLedger(() => [row(1)]);
     const { during } = await afterOneAnswer(9, 9, ledger);
     const answer = await during({ L: ['l.user.*.v1.*.u1'] });
     assert.equal(answer.fresh, false);
     assert.match(answer.fresh === false ? answer.reason : '', /no responders.*a change to L may not be applied yet/);
   });
 
+  it('with a replay, applies the rows on the scope the consumer has not, then answers fresh', async () => {
+    const { ledger, asked } = fakeLedger(() => [row(1), row(2)]);
+    const { replay, applied } = recordingReplay();
+    const { during } = await afterOneAnswer(9, 9, ledger, replay);
+    const answer = await during({ L: ['l.user.*.v1.*.u1'] });
+    assert.equal(answer.fresh, true, JSON.stringify(answer));
+    assert.equal(answer.fresh && answer.fromOutbox, true);
+    assert.equal(answer.fresh && answer.replayed, 2);
+    assert.deepEqual(applied, ['row-1', 'row-2']);
+    assert.equal(asked[0].limit, FreshnessGate.MAX_REPLAYED + 1);
+    // Applied once: the next decision finds them still unsettled (the stream has not delivered
+    // them) and does not write them again.
+    assert.equal((await during({ L: ['l.user.*.v1.*.u1'] })).fresh, true);
+    assert.deepEqual(applied, ['row-1', 'row-2']);
+  });
+
+  it('with a replay, refuses when a row cannot be applied, with the error as its cause', async () => {
+    const broken = new Error('payload fails its contract');
+    const { ledger } = fakeLedger(() => [row(1)]);
+    const { during } = await afterOneAnswer(9, 9, ledger, recordingReplay(broken).replay);
+    const answer = await during({ L: ['l.user.*.v1.*.u1'] });
+    assert.equal(answer.fresh, false);
+    assert.match(
+      answer.fresh === false ? answer.reason : '',
+      /a change the outbox holds could not be applied \(payload fails its contract\)/,
+    );
+    assert.equal(answer.fresh === false && answer.cause, broken);
+  });
+
+  it('with a replay, refuses when more than MAX_REPLAYED rows are pending, and applies none of them', async () => {
+    const many = Array.from({ length: FreshnessGate.MAX_REPLAYED + 5 }, (_, i) => row(i));
+    const { ledger } = fakeLedger(() => many);
+    const { replay, applied } = recordingReplay();
+    const { during } = await afterOneAnswer(9, 9, ledger, replay);
+    const answer = await during();
+    assert.equal(answer.fresh, false);
+    assert.match(
+      answer.fresh === false ? answer.reason : '',
+      new RegExp(`more than ${FreshnessGate.MAX_REPLAYED} changes to L are not applied yet`),
+    );
+    assert.deepEqual(applied, []);
+  });
+
   it('refuses when the floor had not reached the last answer, without asking the outbox', async () => {
-    const { ledger, asked } = fakeLedger(() => false);
+    const { ledger, asked } = fakeLedger(() => []);
     const { during } = await afterOneAnswer(7, 9, ledger);
     const answer = await during({ L: ['l.user.*.v1.*.u1'] });
     assert.equal(answer.fresh, false);
@@ -333,7 +392,7 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
   });
 
   it('refuses when no lookup was ever answered, or the last one is older than the window', async () => {
-    const { ledger, asked } = fakeLedger(() => false);
+    const { ledger, asked } = fakeLedger(() => []);
     const { bus, pending } = fakeBus();
     const progress = new ConsumerProgress();
     progress.start('L', 0);
@@ -354,7 +413,7 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
 
   it('for a second after a lookup failed, answers from the outboxes without asking the stream, and asks it when they refuse', async () => {
     let unsettled = false;
-    const { ledger, asked } = fakeLedger(() => unsettled);
+    const { ledger, asked } = fakeLedger(() => (unsettled ? [row(1)] : []));
     const { bus, pending } = fakeBus();
     const progress = new ConsumerProgress();
     progress.start('L', 5);
@@ -395,7 +454,7 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
     const { bus, pending } = fakeBus();
     const progress = new ConsumerProgress();
     progress.start('S', 1);
-    const gate = new FreshnessGate(bus, progress, [STREAM], 100, 500, fakeLedger(() => false).ledger);
+    const gate = new FreshnessGate(bus, progress, [STREAM], 100, 500, fakeLedger(() => []).ledger);
     await Promise.all([gate.check(), tick().then(() => pending[0]?.resolve(1))]);
     const result = gate.check();
     await tick();

@@ -2,7 +2,8 @@ import { type NatsBus, describe } from './bus';
 import { withinMs } from './consumer-lag';
 import type { ConsumerProgress } from './consumer-progress';
 import { unscopedFilters, type StreamContract } from './contract';
-import type { OutboxLedger } from './outbox-ledger';
+import type { EventReplay } from './event-replay';
+import type { OutboxLedger, RecordedEvent } from './outbox-ledger';
 
 /**
  * What one decision depends on: for each stream (by contract name), the subject filters (without
@@ -12,8 +13,11 @@ import type { OutboxLedger } from './outbox-ledger';
 export type FreshnessScope = Readonly<Record<string, readonly string[]>>;
 
 export type FreshnessResult =
-  /** `fromOutbox`: proven from the producers' outboxes while a stream could not be asked. */
-  | { fresh: true; waitedMs: number; fromOutbox?: true }
+  /**
+   * `fromOutbox`: proven from the producers' outboxes while a stream could not be asked;
+   * `replayed`: how many of their rows were applied from there for it (docs/decisions/0013).
+   */
+  | { fresh: true; waitedMs: number; fromOutbox?: true; replayed?: number }
   /** `cause`: the error that suspended the consumers (see ConsumerProgress.suspend), or that kept the outbox from being read. */
   | { fresh: false; reason: string; lag: Record<string, number>; cause?: unknown };
 
@@ -34,7 +38,8 @@ export type FreshnessResult =
  * 2xx the caller has seen.
  *
  * With an OutboxLedger, a stream that cannot be asked (no leader, NATS out of reach) is proven
- * from its producer's outbox instead (`fromOutbox`, docs/decisions/0012).
+ * from its producer's outbox instead (`fromOutbox`, docs/decisions/0012), and with an EventReplay
+ * the scope's changes the consumer has not applied yet are applied from there (0013).
  */
 export class FreshnessGate {
   /**
@@ -50,6 +55,12 @@ export class FreshnessGate {
    * the stream's state, and only when it refuses is the stream asked.
    */
   static readonly OUTBOX_FIRST_MS = 1_000;
+  /**
+   * Rows one stream's outbox may have pending in a decision's scope for the decision to apply them
+   * (EventReplay); more, and it is refused. A person's or an application's changes of the last
+   * seconds are a few; a scope of whole streams (an organisation not known yet) may be anything.
+   */
+  static readonly MAX_REPLAYED = 100;
   private lookupFailed: { at: number; error: unknown } = { at: -Infinity, error: undefined };
 
   private inFlight?: Promise<Map<string, number>>;
@@ -68,6 +79,8 @@ export class FreshnessGate {
     private readonly lookupTimeoutMs = 500,
     /** Where to prove freshness while a stream cannot be asked; without one, the answer is then 503. */
     private readonly ledger?: OutboxLedger,
+    /** Applies the outbox's rows the consumer has not; without one, a decision with such a row in its scope is refused. */
+    private readonly replay?: EventReplay,
   ) {
     this.unscoped = new Map(streams.map((s) => [s.name, unscopedFilters(s)]));
   }
@@ -197,13 +210,14 @@ export class FreshnessGate {
 
   /**
    * A stream could not be asked (no leader during a NATS election, or NATS out of reach): proves
-   * freshness from the producers' outboxes instead (OutboxLedger, docs/decisions/0012), or
-   * refuses. For each stream the decision waits for, it needs a lookup sent within
+   * freshness from the producers' outboxes instead (OutboxLedger, docs/decisions/0012 and 0013),
+   * or refuses. For each stream the decision waits for, it needs a lookup sent within
    * OUTBOX_FALLBACK_WINDOW_MS whose answer the floor has reached (every event acknowledged before
-   * it is applied: the oldest kept, the lowest answer), and no outbox row on the scope's subjects
-   * that is unmarked, without a sequence, or above the floor (every event acknowledged since is
-   * applied). While no leader can acknowledge, no change can be
-   * given a 2xx either, so the answer stays exact for as long as the election lasts.
+   * it is applied: the oldest kept, the lowest answer). The outbox rows on the scope's subjects
+   * that are unmarked, without a sequence, or above the floor are every other change committed in
+   * the scope, acknowledged or not: they are applied from the outbox (EventReplay), and the
+   * decision then holds every one of them. Without a replay, or with more than MAX_REPLAYED of
+   * them, any such row refuses.
    */
   private async fromOutbox(scope: FreshnessScope | undefined, error: unknown, started: number): Promise<FreshnessResult> {
     const unreachable = `cannot reach NATS to confirm freshness (${describe(error)})`;
@@ -220,12 +234,12 @@ export class FreshnessGate {
       const all = filters === undefined ? stream.subjects : [...filters, ...(this.unscoped.get(stream.name) ?? [])];
       checks.push({ stream, filters: all, floor });
     }
-    let unsettled: string[];
+    const limit = this.replay ? FreshnessGate.MAX_REPLAYED : 0;
+    let pending: Array<{ stream: StreamContract; events: RecordedEvent[] }>;
     try {
-      const found = await Promise.all(
-        checks.map(async (c) => ((await ledger.unsettled(c.stream, c.filters, c.floor)) ? [c.stream.name] : [])),
+      pending = await Promise.all(
+        checks.map(async (c) => ({ stream: c.stream, events: await ledger.unsettled(c.stream, c.filters, c.floor, limit + 1) })),
       );
-      unsettled = found.flat();
     } catch (ledgerError) {
       return {
         fresh: false,
@@ -234,10 +248,30 @@ export class FreshnessGate {
         cause: ledgerError,
       };
     }
-    if (unsettled.length > 0) {
-      return { fresh: false, reason: `${unreachable}; a change to ${unsettled.join(', ')} may not be applied yet`, lag: {} };
+    pending = pending.filter((p) => p.events.length > 0);
+    const tooMany = pending.filter((p) => p.events.length > limit).map((p) => p.stream.name);
+    if (tooMany.length > 0) {
+      const names = tooMany.join(', ');
+      const what = this.replay
+        ? `more than ${limit} changes to ${names} are not applied yet`
+        : `a change to ${names} may not be applied yet`;
+      return { fresh: false, reason: `${unreachable}; ${what}`, lag: {} };
     }
-    return { fresh: true, waitedMs: Date.now() - started, fromOutbox: true };
+    let replayed = 0;
+    try {
+      for (const { stream, events } of pending) {
+        await this.replay?.apply(stream, events);
+        replayed += events.length;
+      }
+    } catch (replayError) {
+      return {
+        fresh: false,
+        reason: `${unreachable}; a change the outbox holds could not be applied (${describe(replayError)})`,
+        lag: {},
+        cause: replayError,
+      };
+    }
+    return { fresh: true, waitedMs: Date.now() - started, fromOutbox: true, ...(replayed > 0 ? { replayed } : {}) };
   }
 
   private suspended(reason: string): FreshnessResult {

@@ -11,6 +11,7 @@ export * from './bus-transport';
 export * from './outbox-message.entity';
 export * from './outbox';
 export * from './outbox-ledger';
+export * from './event-replay';
 export * from './messaging.module';
 export * from './freshness';
 export * from './decorators';

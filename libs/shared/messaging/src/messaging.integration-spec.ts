@@ -131,29 +131,34 @@ describe('outbox and JetStream (real PostgreSQL and NATS)', () => {
     await dataSource.query(`DELETE FROM msgtest.outbox WHERE subject = 'prune.test'`);
   });
 
-  it('finds, for OutboxLedger, a row on the filters that is unmarked, without a sequence, or above the floor, and nothing else', async () => {
+  it('reads, for OutboxLedger, the rows on the filters that are unmarked, without a sequence, or above the floor, oldest first, and nothing else', async () => {
     const ledger = new OutboxLedger(dataSource);
     const stream = defineStream('LEDGER', ['ledger.>'], [], { outboxSchema: 'msgtest' });
     const row = (subject: string, published: boolean, sequence: number | null) =>
       dataSource.query(
-        `INSERT INTO msgtest.outbox (id, subject, payload, published_at, stream_sequence) VALUES (gen_random_uuid(), $1, '{}', $2, $3)`,
-        [subject, published ? new Date() : null, sequence],
+        `INSERT INTO msgtest.outbox (id, subject, payload, published_at, stream_sequence) VALUES (gen_random_uuid(), $1, $2, $3, $4)`,
+        [subject, JSON.stringify({ user: subject.slice(-2) }), published ? new Date() : null, sequence],
       );
     await row('ledger.user.updated.v1.o1.u1', true, 10);
     await row('ledger.user.updated.v1.o1.u2', true, 12);
     await row('ledger.user.updated.v1.o1.u3', false, null);
     await row('ledger.user.updated.v1.o1.u4', true, null);
     await row('ledger.user.updated.v1.o1.u5', true, 0);
-    const unsettled = (filter: string, floor: number) => ledger.unsettled(stream, [filter], floor);
-    assert.equal(await unsettled('ledger.user.*.v1.*.u1', 10), false, 'applied');
-    assert.equal(await unsettled('ledger.user.*.v1.*.u1', 9), true, 'above the floor');
-    assert.equal(await unsettled('ledger.user.*.v1.*.u2', 11), true);
-    assert.equal(await unsettled('ledger.user.*.v1.*.u3', 1_000), true, 'not acknowledged yet');
-    assert.equal(await unsettled('ledger.user.*.v1.*.u4', 1_000), true, 'marked without a sequence');
-    assert.equal(await unsettled('ledger.user.*.v1.*.u5', 0), false, 'marked before sequences were kept');
-    assert.equal(await unsettled('ledger.user.*.v1.*.u6', 0), false, 'nothing on the filter');
-    assert.equal(await unsettled('ledger.>', 12), true, 'the whole stream holds u3 and u4');
-    assert.equal(await ledger.unsettled(stream, [], 0), false);
+    const unsettled = async (filter: string, floor: number, limit = 10) =>
+      (await ledger.unsettled(stream, [filter], floor, limit)).map((e) => (e.payload as { user: string }).user);
+    assert.deepEqual(await unsettled('ledger.user.*.v1.*.u1', 10), [], 'applied');
+    assert.deepEqual(await unsettled('ledger.user.*.v1.*.u1', 9), ['u1'], 'above the floor');
+    assert.deepEqual(await unsettled('ledger.user.*.v1.*.u2', 11), ['u2']);
+    assert.deepEqual(await unsettled('ledger.user.*.v1.*.u3', 1_000), ['u3'], 'not acknowledged yet');
+    assert.deepEqual(await unsettled('ledger.user.*.v1.*.u4', 1_000), ['u4'], 'marked without a sequence');
+    assert.deepEqual(await unsettled('ledger.user.*.v1.*.u5', 0), [], 'marked before sequences were kept');
+    assert.deepEqual(await unsettled('ledger.user.*.v1.*.u6', 0), [], 'nothing on the filter');
+    assert.deepEqual(await unsettled('ledger.>', 12), ['u3', 'u4'], 'the whole stream holds u3 and u4');
+    assert.deepEqual(await unsettled('ledger.>', 9, 3), ['u1', 'u2', 'u3'], 'at most the limit, oldest first');
+    const [event] = await ledger.unsettled(stream, ['ledger.user.*.v1.*.u3'], 0, 1);
+    assert.equal(event.subject, 'ledger.user.updated.v1.o1.u3');
+    assert.match(event.id, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(await ledger.unsettled(stream, [], 0, 10), []);
     await dataSource.query(`DELETE FROM msgtest.outbox WHERE subject LIKE 'ledger.%'`);
   });
 

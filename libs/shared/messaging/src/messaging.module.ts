@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { NatsBus } from './bus';
 import { ConsumerPositions } from './consumer-positions';
 import { ConsumerProgress } from './consumer-progress';
+import { EventReplay } from './event-replay';
 import { OUTBOX_RELAY_INTERVAL_MS, OUTBOX_RETENTION_DAYS, Outbox, OutboxRelay } from './outbox';
 
 class BusCloser implements OnApplicationShutdown {
@@ -13,7 +14,8 @@ class BusCloser implements OnApplicationShutdown {
 
 /**
  * Provides the connected bus, the outbox and its relay, consumer progress and, for a service
- * that consumes streams, the stored positions of its consumers.
+ * that consumes streams, the stored positions of its consumers and the replay of events read
+ * from their producers' outboxes.
  */
 @Global()
 @Module({})
@@ -30,7 +32,7 @@ export class MessagingModule {
           { provide: OUTBOX_RETENTION_DAYS, useValue: options.outboxRetentionDays ?? 7 },
         ]
       : [];
-    const consumerProviders = options.consumes ? [ConsumerPositions] : [];
+    const consumerProviders = options.consumes ? [ConsumerPositions, EventReplay] : [];
     return {
       module: MessagingModule,
       providers: [

@@ -14,15 +14,23 @@ export function subjectFilterPattern(filter: string): string {
   return `^${tokens.join('\\.')}$`;
 }
 
+/** An event as its producer's outbox holds it: the row's id, the subject it is (or will be) published on, its body. */
+export interface RecordedEvent {
+  id: string;
+  subject: string;
+  payload: unknown;
+}
+
 /**
  * The producers' outboxes as a record of what their streams were told (docs/decisions/0012).
  * Every event of a stream with an `outboxSchema` is a row there, committed with its change before
  * it is published, so before any 2xx that waited for it; once JetStream acknowledges it, the row is
  * marked with its sequence in the stream. While the stream cannot be asked (no leader, NATS out
  * of reach), a consumer that has applied up to `floor` has applied every acknowledged event on
- * `filters` unless a row on them is unmarked, has no sequence, or has one above the floor. An
- * unmarked row refuses even when its change was answered 503: the change is committed and will
- * be published, so the decision fails closed until it is applied.
+ * `filters` except those of the rows that are unmarked, have no sequence, or have one above the
+ * floor: `unsettled` reads those, for the consumer to apply from here (EventReplay,
+ * docs/decisions/0013). An unmarked row is among them even when its change was answered 503: the
+ * change is committed and will be published.
  *
  * Rows deleted by the outbox's retention are not here: FreshnessGate asks only when a lookup it
  * sent minutes ago proved the floor past everything older.
@@ -35,17 +43,20 @@ export class OutboxLedger {
     return stream.outboxSchema !== undefined;
   }
 
-  /** Whether an event on `filters` may be acknowledged and not applied by a consumer at `floor`. */
-  async unsettled(stream: StreamContract, filters: readonly string[], floor: number): Promise<boolean> {
+  /**
+   * The events on `filters` that a consumer at `floor` may not have applied (acknowledged or not),
+   * oldest first, at most `limit` of them.
+   */
+  async unsettled(stream: StreamContract, filters: readonly string[], floor: number, limit: number): Promise<RecordedEvent[]> {
     if (stream.outboxSchema === undefined) throw new Error(`stream ${stream.name} has no outbox to read`);
-    if (filters.length === 0) return false;
-    const rows = await this.dataSource.query<unknown[]>(
-      `SELECT 1 FROM "${stream.outboxSchema}"."outbox"
+    if (filters.length === 0) return [];
+    return this.dataSource.query<RecordedEvent[]>(
+      `SELECT "id", "subject", "payload" FROM "${stream.outboxSchema}"."outbox"
         WHERE ("published_at" IS NULL OR "stream_sequence" IS NULL OR "stream_sequence" > $1)
           AND "subject" ~ ANY($2::text[])
-        LIMIT 1`,
-      [floor, filters.map(subjectFilterPattern)],
+        ORDER BY "position"
+        LIMIT $3`,
+      [floor, filters.map(subjectFilterPattern), limit],
     );
-    return rows.length > 0;
   }
 }

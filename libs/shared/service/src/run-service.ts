@@ -7,7 +7,15 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyReply, RawServerDefault } from 'fastify';
 import type { Logger as Pino } from 'pino';
-import { BusTransport, ConsumerPositions, ConsumerProgress, NatsBus, type RpcContract, type StreamContract } from '@jit/messaging';
+import {
+  BusTransport,
+  ConsumerPositions,
+  EventReplay,
+  ConsumerProgress,
+  NatsBus,
+  type RpcContract,
+  type StreamContract,
+} from '@jit/messaging';
 import { insecureBusWarning, type BaseConfig } from '@jit/config';
 import { ensureDatabase, holdMigrationLock } from '@jit/persistence';
 import { ErrorFilter, toErrorBody } from './error-filter';
@@ -126,6 +134,7 @@ export async function runService(options: RunServiceOptions): Promise<NestFastif
         bus,
         progress: app.get(ConsumerProgress),
         positions: consumes.length > 0 ? app.get(ConsumerPositions) : undefined,
+        replay: consumes.length > 0 ? app.get(EventReplay) : undefined,
         consumes,
         applyConcurrency: options.applyConcurrency,
         answers: options.answers,
