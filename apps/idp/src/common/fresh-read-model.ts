@@ -12,8 +12,8 @@ export const FRESHNESS_GATE = Symbol('FRESHNESS_GATE');
 @Injectable()
 export class FreshReadModel {
   private readonly logger = new Logger(FreshReadModel.name);
-  /** Decisions proven from the outboxes since the last log line (one line every 5 s at most). */
-  private fromOutbox = { count: 0, loggedAt: 0 };
+  /** Decisions proven from the outboxes, and rows applied from them, since the last log line (one line every 5 s at most). */
+  private fromOutbox = { count: 0, replayed: 0, loggedAt: 0 };
 
   constructor(
     @Inject(FRESHNESS_GATE) private readonly freshness: FreshnessGate,
@@ -48,18 +48,19 @@ export class FreshReadModel {
 
   async check(about?: DecisionSubject): ReturnType<FreshnessGate['check']> {
     const result = await this.freshness.check(about ? decisionScope(about, this.readModel) : undefined);
-    if (result.fresh && result.fromOutbox) this.countFromOutbox();
+    if (result.fresh && result.fromOutbox) this.countFromOutbox(result.replayed ?? 0);
     return result;
   }
 
-  private countFromOutbox(): void {
+  private countFromOutbox(replayed: number): void {
     this.fromOutbox.count += 1;
+    this.fromOutbox.replayed += replayed;
     const now = Date.now();
     if (now - this.fromOutbox.loggedAt < 5000) return;
     this.logger.warn(
-      `${this.fromOutbox.count} decision(s) proven current from the directory's and catalog's outboxes: NATS could not be asked (docs/decisions/0012)`,
+      `${this.fromOutbox.count} decision(s) proven current from the directory's and catalog's outboxes (${this.fromOutbox.replayed} pending change(s) applied from them): NATS could not be asked (docs/decisions/0012, 0013)`,
     );
-    this.fromOutbox = { count: 0, loggedAt: now };
+    this.fromOutbox = { count: 0, replayed: 0, loggedAt: now };
   }
 
   /** The application at this address, if it exists and is switched on. */
