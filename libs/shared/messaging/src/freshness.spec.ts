@@ -355,6 +355,45 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
     assert.deepEqual(applied, ['row-1', 'row-2']);
   });
 
+  it("with a replay, applies the scope's pending rows when the stream answered and the consumer is still behind after the wait", async () => {
+    const { ledger, asked } = fakeLedger(() => [row(1)]);
+    const { replay, applied } = recordingReplay();
+    const { bus, pending } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('L', 4);
+    const gate = new FreshnessGate(bus, progress, [LEDGERED], 20, 500, ledger, replay);
+    const first = gate.check();
+    await tick();
+    pending[0]?.resolve(4);
+    assert.equal((await first).fresh, true);
+    // The stream answers 6; the consumer (made again after an election) delivers nothing.
+    const behind = gate.check();
+    await tick();
+    pending[1]?.resolve(6);
+    const answer = await behind;
+    assert.equal(answer.fresh, true, JSON.stringify(answer));
+    assert.equal(answer.fresh && answer.replayed, 1);
+    assert.deepEqual(applied, ['row-1']);
+    assert.deepEqual(asked, [{ filters: ['l.>'], floor: 4, limit: FreshnessGate.MAX_REPLAYED + 1 }]);
+    // The floor counts deliveries only.
+    assert.equal(progress.applied('L'), 4);
+  });
+
+  it('without a replay, refuses with the lag when the consumer is behind after the wait, and reads no outbox', async () => {
+    const { ledger, asked } = fakeLedger(() => [row(1)]);
+    const { bus, pending } = fakeBus();
+    const progress = new ConsumerProgress();
+    progress.start('L', 4);
+    const gate = new FreshnessGate(bus, progress, [LEDGERED], 20, 500, ledger);
+    const behind = gate.check();
+    await tick();
+    pending[0]?.resolve(6);
+    const answer = await behind;
+    assert.equal(answer.fresh, false);
+    assert.deepEqual(answer.fresh === false && answer.lag, { L: 2 });
+    assert.deepEqual(asked, []);
+  });
+
   it('with a replay, refuses when a row cannot be applied, with the error as its cause', async () => {
     const broken = new Error('payload fails its contract');
     const { ledger } = fakeLedger(() => [row(1)]);

@@ -39,7 +39,8 @@ export type FreshnessResult =
  *
  * With an OutboxLedger, a stream that cannot be asked (no leader, NATS out of reach) is proven
  * from its producer's outbox instead (`fromOutbox`, docs/decisions/0012), and with an EventReplay
- * the scope's changes the consumer has not applied yet are applied from there (0013).
+ * the scope's changes the consumer has not applied yet are applied from there (0013), also when
+ * the stream answered and the consumer is still behind it after the bounded wait.
  */
 export class FreshnessGate {
   /**
@@ -92,7 +93,7 @@ export class FreshnessGate {
     const suspended = this.progress.suspension();
     if (suspended !== null) return this.suspended(suspended);
     if (this.ledger && started - this.lookupFailed.at < FreshnessGate.OUTBOX_FIRST_MS) {
-      const proven = await this.fromOutbox(scope, this.lookupFailed.error, started);
+      const proven = await this.fromOutbox(scope, unreachable(this.lookupFailed.error), started);
       if (proven.fresh) return proven;
     }
     let targets: Map<string, number>;
@@ -100,7 +101,7 @@ export class FreshnessGate {
       targets = await this.lookupAfterNow();
     } catch (error) {
       this.lookupFailed = { at: Date.now(), error };
-      return this.fromOutbox(scope, error, started);
+      return this.fromOutbox(scope, unreachable(error), started);
     }
     // Where the server scans every subject for a filter (2.9), the whole stream it is: exact, unscoped.
     if (scope && this.bus.scopedLookups()) {
@@ -108,7 +109,7 @@ export class FreshnessGate {
         targets = await this.narrowed(targets, scope);
       } catch (error) {
         this.lookupFailed = { at: Date.now(), error };
-        return this.fromOutbox(scope, error, started);
+        return this.fromOutbox(scope, unreachable(error), started);
       }
     }
     // The bound is on waiting for the consumer, from when the targets are known: the lookups'
@@ -128,7 +129,12 @@ export class FreshnessGate {
       }
       if (Object.keys(lag).length === 0) return { fresh: true, waitedMs: Date.now() - started };
       if (Date.now() >= deadline) {
-        return { fresh: false, reason: `read model is behind its streams after ${this.maxWaitMs} ms`, lag };
+        const behind = `read model is behind its streams after ${this.maxWaitMs} ms`;
+        // The stream answered, the consumer has not delivered (made again after an election, say):
+        // the changes it lacks in the scope are in the outboxes too (docs/decisions/0013).
+        if (!this.replay) return { fresh: false, reason: behind, lag };
+        const proven = await this.fromOutbox(scope, behind, started);
+        return proven.fresh ? proven : { ...proven, lag };
       }
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
@@ -209,9 +215,10 @@ export class FreshnessGate {
   }
 
   /**
-   * A stream could not be asked (no leader during a NATS election, or NATS out of reach): proves
-   * freshness from the producers' outboxes instead (OutboxLedger, docs/decisions/0012 and 0013),
-   * or refuses. For each stream the decision waits for, it needs a lookup sent within
+   * A stream could not be asked (no leader during a NATS election, or NATS out of reach), or, with
+   * a replay, the consumer is still behind it after the bounded wait (made again on another node
+   * after an election, say): proves freshness from the producers' outboxes instead (OutboxLedger,
+   * docs/decisions/0012 and 0013), or refuses with `why` and what the outboxes said. For each stream the decision waits for, it needs a lookup sent within
    * OUTBOX_FALLBACK_WINDOW_MS whose answer the floor has reached (every event acknowledged before
    * it is applied: the oldest kept, the lowest answer). The outbox rows on the scope's subjects
    * that are unmarked, without a sequence, or above the floor are every other change committed in
@@ -219,9 +226,8 @@ export class FreshnessGate {
    * decision then holds every one of them. Without a replay, or with more than MAX_REPLAYED of
    * them, any such row refuses.
    */
-  private async fromOutbox(scope: FreshnessScope | undefined, error: unknown, started: number): Promise<FreshnessResult> {
-    const unreachable = `cannot reach NATS to confirm freshness (${describe(error)})`;
-    if (!this.ledger) return { fresh: false, reason: unreachable, lag: {} };
+  private async fromOutbox(scope: FreshnessScope | undefined, why: string, started: number): Promise<FreshnessResult> {
+    if (!this.ledger) return { fresh: false, reason: why, lag: {} };
     const ledger = this.ledger;
     const now = Date.now();
     const checks: Array<{ stream: StreamContract; filters: readonly string[]; floor: number }> = [];
@@ -230,7 +236,7 @@ export class FreshnessGate {
       if (filters !== undefined && filters.length === 0) continue;
       const floor = this.progress.applied(stream.name);
       const refused = this.outboxPrecondition(stream, now, floor);
-      if (refused) return { fresh: false, reason: `${unreachable}${refused.reason}`, lag: refused.lag };
+      if (refused) return { fresh: false, reason: `${why}${refused.reason}`, lag: refused.lag };
       const all = filters === undefined ? stream.subjects : [...filters, ...(this.unscoped.get(stream.name) ?? [])];
       checks.push({ stream, filters: all, floor });
     }
@@ -243,7 +249,7 @@ export class FreshnessGate {
     } catch (ledgerError) {
       return {
         fresh: false,
-        reason: `${unreachable}; the outbox could not be read (${describe(ledgerError)})`,
+        reason: `${why}; the outbox could not be read (${describe(ledgerError)})`,
         lag: {},
         cause: ledgerError,
       };
@@ -255,7 +261,7 @@ export class FreshnessGate {
       const what = this.replay
         ? `more than ${limit} changes to ${names} are not applied yet`
         : `a change to ${names} may not be applied yet`;
-      return { fresh: false, reason: `${unreachable}; ${what}`, lag: {} };
+      return { fresh: false, reason: `${why}; ${what}`, lag: {} };
     }
     let replayed = 0;
     try {
@@ -266,7 +272,7 @@ export class FreshnessGate {
     } catch (replayError) {
       return {
         fresh: false,
-        reason: `${unreachable}; a change the outbox holds could not be applied (${describe(replayError)})`,
+        reason: `${why}; a change the outbox holds could not be applied (${describe(replayError)})`,
         lag: {},
         cause: replayError,
       };
@@ -308,4 +314,8 @@ export class FreshnessGate {
       });
     return lookup;
   }
+}
+
+function unreachable(error: unknown): string {
+  return `cannot reach NATS to confirm freshness (${describe(error)})`;
 }
