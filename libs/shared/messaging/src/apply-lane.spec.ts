@@ -99,6 +99,34 @@ describe('ApplyLane', () => {
     await waiting;
   });
 
+  it('runs work beside a full lane at once, never beside exclusive work, and exclusive work waits for it', async () => {
+    const log: string[] = [];
+    const lane = new ApplyLane(1);
+    const [a, replayed, resync, late] = ['a', 'replayed', 'resync', 'late'].map((name) => controlled(log, name));
+    await deliver(lane, a.work);
+    const beside = lane.beside(replayed.work);
+    await tick();
+    assert.deepEqual(log, ['start a', 'start replayed'], 'the lane is full, and it runs anyway');
+    const exclusive = lane.exclusive(resync.work);
+    a.finish();
+    await tick();
+    assert.deepEqual(log, ['start a', 'start replayed'], 'the resync waits for it');
+    replayed.finish();
+    await beside;
+    await tick();
+    assert.deepEqual(log, ['start a', 'start replayed', 'start resync']);
+    const afterResync = lane.beside(late.work);
+    await tick();
+    assert.deepEqual(log, ['start a', 'start replayed', 'start resync'], 'nothing beside the resync');
+    resync.finish();
+    await exclusive;
+    await tick();
+    assert.deepEqual(log, ['start a', 'start replayed', 'start resync', 'start late']);
+    late.finish();
+    await afterResync;
+    await lane.idle();
+  });
+
   it('refuses a width below 1', () => {
     assert.throws(() => new ApplyLane(0), /at least 1/);
   });

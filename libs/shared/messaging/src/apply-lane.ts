@@ -44,6 +44,24 @@ export class ApplyLane {
     return run;
   }
 
+  /**
+   * Runs `work` beside the deliveries, however many run, once no exclusive work is queued or
+   * running; exclusive work queued later waits for it. For work a caller is waiting on that must
+   * not queue behind a full lane (an event applied from its producer's outbox for a decision).
+   */
+  async beside<T>(work: () => Promise<T>): Promise<T> {
+    for (;;) {
+      const barrier = this.barrier;
+      await barrier;
+      if (barrier === this.barrier) break;
+    }
+    const run = Promise.resolve().then(work);
+    const settled = run.then(settle, settle);
+    this.running.add(settled);
+    void settled.then(() => this.running.delete(settled));
+    return run;
+  }
+
   /** Runs `work` alone: after everything started or queued before it, and before anything after it. */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
     const before = Promise.all([this.barrier, ...this.running]);

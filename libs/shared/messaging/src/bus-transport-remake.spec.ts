@@ -53,7 +53,10 @@ describe('making a lost consumer again', () => {
     progress.start('TICKS', 41, 50);
     const transport = new BusTransport({ bus, progress, consumerName: 'idp_x', remakeAttemptMs: 100 });
     const started = Date.now();
-    assert.deepEqual(await remake(transport), { name: 'idp_x_2' });
+    const remade = remake(transport);
+    assert.equal(progress.isRemaking('TICKS'), true, 'a freshness check knows nothing is delivered meanwhile');
+    assert.deepEqual(await remade, { name: 'idp_x_2' });
+    assert.equal(progress.isRemaking('TICKS'), false);
     assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
     // Both from the applied floor; the unanswered attempt's consumer and the lost one are deleted.
     assert.deepEqual(added, [

@@ -157,11 +157,8 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     if (!contract || !handler) return;
     const payload: unknown = contract.schema.parse(event.payload);
     if (!scopeMatches(contract, event.subject, payload)) throw new Error(`outbox row ${event.id}: its subject is not its payload's scope`);
-    const lane = this.lane(stream);
-    await lane.free();
-    await lane.start(async () => {
-      await this.invoke(handler, payload, new BusContext([contract.subject, 0, false]));
-    });
+    // Beside the deliveries, not behind them: a decision waits for this one.
+    await this.lane(stream).beside(() => this.invoke(handler, payload, new BusContext([contract.subject, 0, false])));
   }
 
   listen(callback: (error?: unknown) => void): void {
@@ -383,6 +380,16 @@ export class BusTransport extends Server implements CustomTransportStrategy {
    * lost node's copy) is dropped: it is all above the floor, and comes again.
    */
   private async remake(stream: StreamContract, why: string): Promise<Consumer | undefined> {
+    // Meanwhile nothing is delivered: a freshness check need not wait for it (FreshnessGate).
+    this.options.progress.setRemaking(stream.name, true);
+    try {
+      return await this.remakeUntilMade(stream, why);
+    } finally {
+      this.options.progress.setRemaking(stream.name, false);
+    }
+  }
+
+  private async remakeUntilMade(stream: StreamContract, why: string): Promise<Consumer | undefined> {
     const { bus, progress } = this.options;
     const streamName = bus.naming.stream(stream.name);
     const old = this.nameOf(stream);

@@ -14,6 +14,8 @@ interface StreamProgress {
   catchUpTo: number;
   /** What the floor waited for at the previous `stalled` look (null: nothing delivered was pending). */
   lookedAt: number | null;
+  /** The consumer is lost and being made again (its node gone, say): nothing is delivered meanwhile. */
+  remaking: boolean;
 }
 
 /**
@@ -69,7 +71,19 @@ export class ConsumerProgress {
       resyncing: false,
       catchUpTo: streamLast,
       lookedAt: null,
+      remaking: false,
     });
+  }
+
+  /** The consumer of `stream` is lost and being made again (true), or delivering again (false). */
+  setRemaking(stream: string, remaking: boolean): void {
+    const p = this.streams.get(stream);
+    if (p) p.remaking = remaking;
+  }
+
+  /** Whether the consumer of `stream` is being made again: it delivers nothing, however long a caller waits. */
+  isRemaking(stream: string): boolean {
+    return this.streams.get(stream)?.remaking ?? false;
   }
 
   stop(stream: string): void {

@@ -355,9 +355,8 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
     assert.deepEqual(applied, ['row-1', 'row-2']);
   });
 
-  it("with a replay, applies the scope's pending rows when the stream answered and the consumer is still behind after the wait", async () => {
-    const { ledger, asked } = fakeLedger(() => [row(1)]);
-    const { replay, applied } = recordingReplay();
+  /** A gate that answered 4 once, and now hears 6 from the stream while the consumer delivers nothing. */
+  async function behindAnAnswer(ledger: OutboxLedger, replay: EventReplay | undefined, remaking: boolean) {
     const { bus, pending } = fakeBus();
     const progress = new ConsumerProgress();
     progress.start('L', 4);
@@ -366,11 +365,17 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
     await tick();
     pending[0]?.resolve(4);
     assert.equal((await first).fresh, true);
-    // The stream answers 6; the consumer (made again after an election) delivers nothing.
+    progress.setRemaking('L', remaking);
     const behind = gate.check();
     await tick();
     pending[1]?.resolve(6);
-    const answer = await behind;
+    return { answer: await behind, progress };
+  }
+
+  it("with a replay, applies the scope's pending rows when the stream answered and its consumer is being made again", async () => {
+    const { ledger, asked } = fakeLedger(() => [row(1)]);
+    const { replay, applied } = recordingReplay();
+    const { answer, progress } = await behindAnAnswer(ledger, replay, true);
     assert.equal(answer.fresh, true, JSON.stringify(answer));
     assert.equal(answer.fresh && answer.replayed, 1);
     assert.deepEqual(applied, ['row-1']);
@@ -379,19 +384,32 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
     assert.equal(progress.applied('L'), 4);
   });
 
-  it('without a replay, refuses with the lag when the consumer is behind after the wait, and reads no outbox', async () => {
-    const { ledger, asked } = fakeLedger(() => [row(1)]);
+  it('waits for a consumer that is only slow as before, and refuses with the lag without reading the outbox', async () => {
+    for (const replay of [recordingReplay().replay, undefined]) {
+      const { ledger, asked } = fakeLedger(() => [row(1)]);
+      const { answer } = await behindAnAnswer(ledger, replay, replay === undefined);
+      assert.equal(answer.fresh, false);
+      assert.deepEqual(answer.fresh === false && answer.lag, { L: 2 });
+      assert.match(answer.fresh === false ? answer.reason : '', /^read model is behind its streams after 20 ms$/);
+      assert.deepEqual(asked, []);
+    }
+  });
+
+  it('with a replay, refuses when the rows are not applied within the lookup timeout (a handler held up)', async () => {
+    const { ledger } = fakeLedger(() => [row(1)]);
+    const replay = new EventReplay();
+    replay.attach(() => new Promise<void>(() => undefined));
     const { bus, pending } = fakeBus();
     const progress = new ConsumerProgress();
-    progress.start('L', 4);
-    const gate = new FreshnessGate(bus, progress, [LEDGERED], 20, 500, ledger);
-    const behind = gate.check();
+    progress.start('L', 3);
+    const gate = new FreshnessGate(bus, progress, [LEDGERED], 20, 30, ledger, replay);
+    await Promise.all([gate.check(), tick().then(() => pending[0]?.resolve(3))]);
+    const during = gate.check();
     await tick();
-    pending[0]?.resolve(6);
-    const answer = await behind;
+    pending[1]?.reject(new Error('no responders'));
+    const answer = await during;
     assert.equal(answer.fresh, false);
-    assert.deepEqual(answer.fresh === false && answer.lag, { L: 2 });
-    assert.deepEqual(asked, []);
+    assert.match(answer.fresh === false ? answer.reason : '', /could not be applied \(no answer within 30 ms\)/);
   });
 
   it('with a replay, refuses when a row cannot be applied, with the error as its cause', async () => {

@@ -130,9 +130,11 @@ export class FreshnessGate {
       if (Object.keys(lag).length === 0) return { fresh: true, waitedMs: Date.now() - started };
       if (Date.now() >= deadline) {
         const behind = `read model is behind its streams after ${this.maxWaitMs} ms`;
-        // The stream answered, the consumer has not delivered (made again after an election, say):
-        // the changes it lacks in the scope are in the outboxes too (docs/decisions/0013).
-        if (!this.replay) return { fresh: false, reason: behind, lag };
+        // The stream answered and the consumer cannot deliver (being made again on another node
+        // after an election, say): the changes it lacks in the scope are in the outboxes too
+        // (docs/decisions/0013). A consumer that is only slow is waited for, as before.
+        const remaking = Object.keys(lag).some((name) => this.progress.isRemaking(name));
+        if (!this.replay || !remaking) return { fresh: false, reason: behind, lag };
         const proven = await this.fromOutbox(scope, behind, started);
         return proven.fresh ? proven : { ...proven, lag };
       }
@@ -263,12 +265,12 @@ export class FreshnessGate {
         : `a change to ${names} may not be applied yet`;
       return { fresh: false, reason: `${why}; ${what}`, lag: {} };
     }
-    let replayed = 0;
+    const replay = this.replay;
+    const replayed = pending.reduce((sum, p) => sum + p.events.length, 0);
     try {
-      for (const { stream, events } of pending) {
-        await this.replay?.apply(stream, events);
-        replayed += events.length;
-      }
+      // Bounded like a lookup: a handler held up (a lock, a slow database) refuses, and the
+      // application goes on for the next decision to join.
+      if (replay) await withinMs(Promise.all(pending.map((p) => replay.apply(p.stream, p.events))), this.lookupTimeoutMs);
     } catch (replayError) {
       return {
         fresh: false,
