@@ -58,7 +58,7 @@ export class FreshReadModel {
     const now = Date.now();
     if (now - this.fromOutbox.loggedAt < 5000) return;
     this.logger.warn(
-      `${this.fromOutbox.count} decision(s) proven current from the directory's and catalog's outboxes (${this.fromOutbox.replayed} pending change(s) applied from them): NATS could not be asked (docs/decisions/0012, 0013)`,
+      `${this.fromOutbox.count} decision(s) proven current from the directory's and catalog's outboxes (${this.fromOutbox.replayed} pending change(s) applied from them): NATS could not be asked, or a consumer was being made again (docs/decisions/0012, 0013)`,
     );
     this.fromOutbox = { count: 0, replayed: 0, loggedAt: now };
   }

@@ -37,11 +37,16 @@ export class EventReplay {
     return this.applier !== undefined;
   }
 
-  /** Applies every one of `events` (each once); rejects if any cannot be. */
-  async apply(stream: StreamContract, events: readonly RecordedEvent[]): Promise<void> {
+  /**
+   * Applies every one of `events` (each once); rejects if any cannot be. Resolves with how many
+   * this call applied (the others were applied, or are being applied, for an earlier one).
+   */
+  async apply(stream: StreamContract, events: readonly RecordedEvent[]): Promise<number> {
     const applier = this.applier;
     if (!applier) throw new Error('no transport applies events in this process');
+    const fresh = events.filter((event) => !this.applied.has(event.id)).length;
     await Promise.all(events.map((event) => this.once(applier, stream, event)));
+    return fresh;
   }
 
   private once(applier: RecordedEventApplier, stream: StreamContract, event: RecordedEvent): Promise<void> {

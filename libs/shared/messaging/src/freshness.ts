@@ -15,7 +15,7 @@ export type FreshnessScope = Readonly<Record<string, readonly string[]>>;
 export type FreshnessResult =
   /**
    * `fromOutbox`: proven from the producers' outboxes while a stream could not be asked;
-   * `replayed`: how many of their rows were applied from there for it (docs/decisions/0013).
+   * `replayed`: how many of their rows this check applied from there (docs/decisions/0013).
    */
   | { fresh: true; waitedMs: number; fromOutbox?: true; replayed?: number }
   /** `cause`: the error that suspended the consumers (see ConsumerProgress.suspend), or that kept the outbox from being read. */
@@ -40,7 +40,7 @@ export type FreshnessResult =
  * With an OutboxLedger, a stream that cannot be asked (no leader, NATS out of reach) is proven
  * from its producer's outbox instead (`fromOutbox`, docs/decisions/0012), and with an EventReplay
  * the scope's changes the consumer has not applied yet are applied from there (0013), also when
- * the stream answered and the consumer is still behind it after the bounded wait.
+ * the stream answered and its consumer, being made again, is still behind after the bounded wait.
  */
 export class FreshnessGate {
   /**
@@ -218,11 +218,11 @@ export class FreshnessGate {
 
   /**
    * A stream could not be asked (no leader during a NATS election, or NATS out of reach), or, with
-   * a replay, the consumer is still behind it after the bounded wait (made again on another node
-   * after an election, say): proves freshness from the producers' outboxes instead (OutboxLedger,
-   * docs/decisions/0012 and 0013), or refuses with `why` and what the outboxes said. For each stream the decision waits for, it needs a lookup sent within
-   * OUTBOX_FALLBACK_WINDOW_MS whose answer the floor has reached (every event acknowledged before
-   * it is applied: the oldest kept, the lowest answer). The outbox rows on the scope's subjects
+   * a replay, its consumer is being made again and still behind after the bounded wait: proves
+   * freshness from the producers' outboxes instead (OutboxLedger, docs/decisions/0012 and 0013),
+   * or refuses with `why` and what the outboxes said. For each stream the decision waits for, it
+   * needs a lookup sent within OUTBOX_FALLBACK_WINDOW_MS whose answer the floor has reached (every
+   * event acknowledged before it is applied: the oldest kept, the lowest answer). The outbox rows on the scope's subjects
    * that are unmarked, without a sequence, or above the floor are every other change committed in
    * the scope, acknowledged or not: they are applied from the outbox (EventReplay), and the
    * decision then holds every one of them. Without a replay, or with more than MAX_REPLAYED of
@@ -266,11 +266,14 @@ export class FreshnessGate {
       return { fresh: false, reason: `${why}; ${what}`, lag: {} };
     }
     const replay = this.replay;
-    const replayed = pending.reduce((sum, p) => sum + p.events.length, 0);
+    let replayed = 0;
     try {
       // Bounded like a lookup: a handler held up (a lock, a slow database) refuses, and the
       // application goes on for the next decision to join.
-      if (replay) await withinMs(Promise.all(pending.map((p) => replay.apply(p.stream, p.events))), this.lookupTimeoutMs);
+      if (replay) {
+        const counts = await withinMs(Promise.all(pending.map((p) => replay.apply(p.stream, p.events))), this.lookupTimeoutMs);
+        replayed = counts.reduce((sum, n) => sum + n, 0);
+      }
     } catch (replayError) {
       return {
         fresh: false,
