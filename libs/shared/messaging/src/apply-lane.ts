@@ -36,7 +36,7 @@ export class ApplyLane {
   }
 
   /** Starts a delivery's work now (after `free`); the promise is its own outcome. */
-  start(work: () => Promise<void>): Promise<void> {
+  start<T>(work: () => Promise<T>): Promise<T> {
     const run = Promise.resolve().then(work);
     const settled = run.then(settle, settle);
     this.running.add(settled);
@@ -55,11 +55,7 @@ export class ApplyLane {
       await barrier;
       if (barrier === this.barrier) break;
     }
-    const run = Promise.resolve().then(work);
-    const settled = run.then(settle, settle);
-    this.running.add(settled);
-    void settled.then(() => this.running.delete(settled));
-    return run;
+    return this.start(work);
   }
 
   /** Runs `work` alone: after everything started or queued before it, and before anything after it. */
