@@ -148,13 +148,15 @@ export class BusTransport extends Server implements CustomTransportStrategy {
    * Applies an event read from its producer's outbox (EventReplay) as a delivery would be: the
    * same contract check and handler, in the stream's lane (never beside a resync). It finishes
    * no sequence: the stream delivers the event too, and the handlers apply what is newer only.
-   * Rejects when the row fails its contract or its scope; an event this service has no handler
-   * for is nothing to apply.
+   * Rejects when the row is no event of the stream's contracts (the decision could not be shown to
+   * hold it), fails its contract or its scope; an event this service has no handler for is
+   * nothing to apply.
    */
   async applyRecorded(stream: StreamContract, event: RecordedEvent): Promise<void> {
     const contract = contractOfSubject(contractsByType(stream.events), event.subject);
-    const handler = contract && this.getHandlerByPattern(contract.subject);
-    if (!contract || !handler) return;
+    if (!contract) throw new Error(`outbox row ${event.id}: ${event.subject} is no event of stream ${stream.name}`);
+    const handler = this.getHandlerByPattern(contract.subject);
+    if (!handler) return;
     const payload: unknown = contract.schema.parse(event.payload);
     if (!scopeMatches(contract, event.subject, payload)) throw new Error(`outbox row ${event.id}: its subject is not its payload's scope`);
     // Beside the deliveries, not behind them: a decision waits for this one.
