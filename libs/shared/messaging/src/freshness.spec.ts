@@ -293,16 +293,36 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
     return { replay, applied };
   }
 
-  /** A gate whose first lookup is answered `last`, and every later one fails as in an election. */
-  async function afterOneAnswer(floor: number, last: number, ledger: OutboxLedger, replay?: EventReplay) {
+  /**
+   * A gate over a consumer at `floor` (waiting `maxWaitMs` for it, each lookup `lookupTimeoutMs`),
+   * whose first lookup was answered `last`; `first` is that check's answer.
+   */
+  async function answeredOnce(
+    floor: number,
+    last: number,
+    ledger: OutboxLedger,
+    replay?: EventReplay,
+    { maxWaitMs, lookupTimeoutMs } = { maxWaitMs: 100, lookupTimeoutMs: 500 },
+  ) {
     const { bus, pending } = fakeBus();
     const progress = new ConsumerProgress();
     progress.start('L', floor);
-    const gate = new FreshnessGate(bus, progress, [LEDGERED], 100, 500, ledger, replay);
-    const first = gate.check();
+    const gate = new FreshnessGate(bus, progress, [LEDGERED], maxWaitMs, lookupTimeoutMs, ledger, replay);
+    const checked = gate.check();
     await tick();
     pending[0]?.resolve(last);
-    await first;
+    return { gate, pending, progress, first: await checked };
+  }
+
+  /** A gate whose first lookup is answered `last`, and every later one fails as in an election. */
+  async function afterOneAnswer(
+    floor: number,
+    last: number,
+    ledger: OutboxLedger,
+    replay?: EventReplay,
+    timing?: { maxWaitMs: number; lookupTimeoutMs: number },
+  ) {
+    const { gate, pending, progress } = await answeredOnce(floor, last, ledger, replay, timing);
     const during = async (scope?: Record<string, readonly string[]>) => {
       const result = gate.check(scope);
       await tick();
@@ -359,14 +379,8 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
 
   /** A gate that answered 4 once, and now hears 6 from the stream while the consumer delivers nothing. */
   async function behindAnAnswer(ledger: OutboxLedger, replay: EventReplay | undefined, remaking: boolean) {
-    const { bus, pending } = fakeBus();
-    const progress = new ConsumerProgress();
-    progress.start('L', 4);
-    const gate = new FreshnessGate(bus, progress, [LEDGERED], 20, 500, ledger, replay);
-    const first = gate.check();
-    await tick();
-    pending[0]?.resolve(4);
-    assert.equal((await first).fresh, true);
+    const { gate, pending, progress, first } = await answeredOnce(4, 4, ledger, replay, { maxWaitMs: 20, lookupTimeoutMs: 500 });
+    assert.equal(first.fresh, true);
     progress.setRemaking('L', remaking);
     const behind = gate.check();
     await tick();
@@ -401,15 +415,8 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
     const { ledger } = fakeLedger(() => [row(1)]);
     const replay = new EventReplay();
     replay.attach(() => new Promise<void>(() => undefined));
-    const { bus, pending } = fakeBus();
-    const progress = new ConsumerProgress();
-    progress.start('L', 3);
-    const gate = new FreshnessGate(bus, progress, [LEDGERED], 20, 30, ledger, replay);
-    await Promise.all([gate.check(), tick().then(() => pending[0]?.resolve(3))]);
-    const during = gate.check();
-    await tick();
-    pending[1]?.reject(new Error('no responders'));
-    const answer = await during;
+    const { during } = await afterOneAnswer(3, 3, ledger, replay, { maxWaitMs: 20, lookupTimeoutMs: 30 });
+    const answer = await during();
     assert.equal(answer.fresh, false);
     assert.match(answer.fresh === false ? answer.reason : '', /could not be applied \(no answer within 30 ms\)/);
   });
@@ -473,14 +480,7 @@ describe('FreshnessGate, proven from the outboxes while a stream cannot be asked
   it('for a second after a lookup failed, answers from the outboxes without asking the stream, and asks it when they refuse', async () => {
     let unsettled = false;
     const { ledger, asked } = fakeLedger(() => (unsettled ? [row(1)] : []));
-    const { bus, pending } = fakeBus();
-    const progress = new ConsumerProgress();
-    progress.start('L', 5);
-    const gate = new FreshnessGate(bus, progress, [LEDGERED], 100, 500, ledger);
-    const first = gate.check();
-    await tick();
-    pending[0]?.resolve(5);
-    await first;
+    const { gate, pending, progress } = await answeredOnce(5, 5, ledger);
     const failing = gate.check();
     await tick();
     pending[1]?.reject(new Error('no responders'));

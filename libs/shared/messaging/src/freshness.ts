@@ -242,6 +242,7 @@ export class FreshnessGate {
       const all = filters === undefined ? stream.subjects : [...filters, ...(this.unscoped.get(stream.name) ?? [])];
       checks.push({ stream, filters: all, floor });
     }
+    // Without a replay there is nothing to do with a pending row: any one refuses.
     const limit = this.replay ? FreshnessGate.MAX_REPLAYED : 0;
     let pending: Array<{ stream: StreamContract; events: RecordedEvent[] }>;
     try {

@@ -1,4 +1,4 @@
-import { Column, Entity, Index, PrimaryColumn, type QueryRunner } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, type MigrationInterface, type QueryRunner } from 'typeorm';
 
 /**
  * A row per event, written in the same transaction as the change it describes. No explicit
@@ -71,4 +71,22 @@ export async function addOutboxStreamSequence(queryRunner: QueryRunner, schema: 
 
 export async function dropOutboxStreamSequence(queryRunner: QueryRunner, schema: string): Promise<void> {
   await queryRunner.query(`ALTER TABLE "${schema}"."outbox" DROP COLUMN "stream_sequence"`);
+}
+
+/**
+ * The migration that adds `stream_sequence` to a service's outbox (docs/decisions/0012): every
+ * service with an outbox lists it among its own, for its own schema.
+ */
+export function outboxStreamSequenceMigration(schema: string): new () => MigrationInterface {
+  return class OutboxStreamSequence implements MigrationInterface {
+    name = 'OutboxStreamSequence1767200000000';
+
+    async up(q: QueryRunner): Promise<void> {
+      await addOutboxStreamSequence(q, schema);
+    }
+
+    async down(q: QueryRunner): Promise<void> {
+      await dropOutboxStreamSequence(q, schema);
+    }
+  };
 }

@@ -24,8 +24,13 @@ export interface OutboxTransaction {
 export const OUTBOX_RELAY_INTERVAL_MS = Symbol('OUTBOX_RELAY_INTERVAL_MS');
 export const OUTBOX_RETENTION_DAYS = Symbol('OUTBOX_RETENTION_DAYS');
 
-/** How often published rows past the retention are deleted, and how many one statement deletes. */
+/**
+ * How often published rows past the retention are deleted, how many one statement deletes, and
+ * when the first pass runs: a minute after the start, not during it (a start has its own catch-up
+ * to do), and not an hour later (a service restarted more often would never prune).
+ */
 const PRUNE_EVERY_MS = 3600_000;
+const PRUNE_FIRST_MS = 60_000;
 const PRUNE_BATCH = 10_000;
 
 /** An outbox row JetStream acknowledged, with the sequence the stream gave its event. */
@@ -194,7 +199,10 @@ export class Outbox implements BeforeApplicationShutdown {
       .createQueryBuilder('o')
       .select('o.id')
       .where('o.published_at < now() - make_interval(days => :days)', { days })
-      .limit(PRUNE_BATCH);
+      .limit(PRUNE_BATCH)
+      // Rows another instance is deleting are skipped rather than waited for, as the relay skips rows another publishes.
+      .setLock('pessimistic_write')
+      .setOnLocked('skip_locked');
     let deleted = 0;
     for (;;) {
       const result = await rows
@@ -219,15 +227,16 @@ export class Outbox implements BeforeApplicationShutdown {
  * published", never by "position above the last one seen": positions commit out of order, so a
  * watermark would skip a slow transaction's row.
  *
- * Every hour it also deletes rows published more than OUTBOX_RETENTION_DAYS ago: the stream has
- * the events, and the IdP reads only recent rows (OutboxLedger). Every instance does both; a row
- * is published, or deleted, once either way.
+ * A minute after the start and every hour, it also deletes rows published more than
+ * OUTBOX_RETENTION_DAYS ago: the stream has the events, and the IdP reads only recent rows
+ * (OutboxLedger). Every instance does both; a row is published, or deleted, once either way.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
   private timer?: NodeJS.Timeout;
   private pruneTimer?: NodeJS.Timeout;
+  private firstPrune?: NodeJS.Timeout;
   private running?: Promise<void>;
   private pruning?: Promise<void>;
 
@@ -253,12 +262,14 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     };
     this.pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
     this.pruneTimer.unref();
-    prune();
+    this.firstPrune = setTimeout(prune, PRUNE_FIRST_MS);
+    this.firstPrune.unref();
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     clearInterval(this.pruneTimer);
+    clearTimeout(this.firstPrune);
     await Promise.all([this.running, this.pruning]);
   }
 
