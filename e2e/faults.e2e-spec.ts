@@ -68,15 +68,24 @@ describe('NATS crash: nothing claimed, nothing stale, nothing lost', () => {
 
   it('delivers the committed change through the relay once NATS is back, and the IdP enforces it', async () => {
     await nats.start();
-    // The relay republishes the removal; the IdP's consumer applies it; the next sign-in is refused.
+    // The removal has been refused from the outbox since the crash, so a 403 alone says nothing
+    // about NATS. Wait for what the relay and the consumer report: the directory's outbox drained,
+    // and the IdP ready (it reads its streams again and has applied them: no lag).
     await eventually(
       async () => {
-        const result = await signIn(system, browser, appId, 'lin', password);
-        assert.equal(result.outcome, 'refused');
-        assert.equal(result.outcome === 'refused' && result.status, 403);
+        const metrics = await (await fetch(`${system.directoryUrl}/metrics`)).text();
+        assert.equal(metricValue(metrics, 'jit_outbox_unpublished_messages'), 0);
+        assert.equal(metricValue(metrics, 'jit_nats_up'), 1);
+        assert.equal((await fetch(`${system.idpUrl}/ready`)).status, 200);
       },
       { timeoutMs: 20_000, intervalMs: 250 },
     );
+    const metrics = await (await fetch(`${system.idpUrl}/metrics`)).text();
+    assert.equal(metricValue(metrics, 'jit_consumer_lag_messages', { stream: 'DIRECTORY' }), 0);
+    const refused = await signIn(system, browser, appId, 'lin', password);
+    assert.equal(refused.outcome, 'refused');
+    assert.equal(refused.outcome === 'refused' && refused.status, 403);
+
     await system.admin('POST', `${system.directoryUrl}/v1/user-groups/${groupId}/members`, { userId }, 201);
     assert.equal((await signIn(system, browser, appId, 'lin', password)).outcome, 'signed-in');
   });
