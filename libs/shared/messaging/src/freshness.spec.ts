@@ -50,14 +50,18 @@ describe('FreshnessGate', () => {
     const { bus, pending } = fakeBus();
     const progress = new ConsumerProgress();
     progress.start('S', 3);
-    const gate = new FreshnessGate(bus, progress, [STREAM], 40);
+    const gate = new FreshnessGate(bus, progress, [STREAM], 200);
     const result = gate.check();
     await tick();
     // The lookup takes longer than the whole wait (a stream leader on a busy node)...
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    await new Promise((resolve) => setTimeout(resolve, 250));
     pending[0]?.resolve(4);
-    // ...and the consumer applies the event soon after the answer: still within the wait.
-    setTimeout(() => progress.complete('S', 4), 10);
+    // ...and the consumer applies the event just after the answer: within the wait counted from
+    // the answer, but after a wait counted from the arrival would have refused (that refusal
+    // needs no timer: it is decided as the answer is read). No timer here either, so a busy
+    // machine cannot push the apply past the wait.
+    await tick();
+    progress.complete('S', 4);
     const answer = await result;
     assert.equal(answer.fresh, true, JSON.stringify(answer));
   });
