@@ -157,10 +157,10 @@ export class BusTransport extends Server implements CustomTransportStrategy {
     if (!contract) throw new Error(`outbox row ${event.id}: ${event.subject} is no event of stream ${stream.name}`);
     const handler = this.getHandlerByPattern(contract.subject);
     if (!handler) return;
-    const payload: unknown = contract.schema.parse(event.payload);
-    if (!scopeMatches(contract, event.subject, payload)) throw new Error(`outbox row ${event.id}: its subject is not its payload's scope`);
+    const checked = checkedPayload(contract, event.subject, () => event.payload);
+    if ('refusal' in checked) throw new Error(`outbox row ${event.id} on ${event.subject}: ${checked.refusal}`);
     // Beside the deliveries, not behind them: a decision waits for this one.
-    await this.lane(stream).beside(() => this.invoke(handler, payload, new BusContext([contract.subject, 0, false])));
+    await this.lane(stream).beside(() => this.invoke(handler, checked.payload, new BusContext([contract.subject, 0, false])));
   }
 
   listen(callback: (error?: unknown) => void): void {
@@ -614,24 +614,15 @@ export class BusTransport extends Server implements CustomTransportStrategy {
       this.finished(stream, msg.seq);
       return;
     }
-    let payload: unknown;
-    try {
-      payload = contract.schema.parse(decodeJson(msg.data));
-    } catch (error) {
-      this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${subject}: it fails its contract: ${describe(error)}`);
-      msg.term();
-      this.finished(stream, msg.seq);
-      return;
-    }
-    if (!scopeMatches(contract, wireSubject, payload)) {
-      // Published under another entity's scope: a scoped freshness check would not have waited for it.
-      this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${wireSubject}: its subject is not its payload's scope`);
+    const checked = checkedPayload(contract, wireSubject, () => decodeJson(msg.data));
+    if ('refusal' in checked) {
+      this.log.error(`Terminating message ${stream.name}#${msg.seq} on ${wireSubject}: ${checked.refusal}`);
       msg.term();
       this.finished(stream, msg.seq);
       return;
     }
     try {
-      await this.invoke(handler, payload, new BusContext([subject, msg.seq, msg.redelivered]));
+      await this.invoke(handler, checked.payload, new BusContext([subject, msg.seq, msg.redelivered]));
       msg.ack();
       this.finished(stream, msg.seq);
     } catch (error) {
@@ -661,4 +652,20 @@ function errorCode(error: unknown): string {
 function errorMessage(error: unknown): string {
   const message = (error as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : describe(error);
+}
+
+/**
+ * The body of an event on `wireSubject` parsed by its contract, or why it is refused: it fails the
+ * contract, or it names another entity than the subject's scope (a scoped freshness check would
+ * not have waited for it). The same for a delivery and for a row read from the outbox.
+ */
+function checkedPayload(contract: EventContract, wireSubject: string, read: () => unknown): { payload: unknown } | { refusal: string } {
+  let payload: unknown;
+  try {
+    payload = contract.schema.parse(read());
+  } catch (error) {
+    return { refusal: `it fails its contract: ${describe(error)}` };
+  }
+  if (!scopeMatches(contract, wireSubject, payload)) return { refusal: "its subject is not its payload's scope" };
+  return { payload };
 }

@@ -266,15 +266,14 @@ export class FreshnessGate {
         : `a change to ${names} may not be applied yet`;
       return { fresh: false, reason: `${why}; ${what}`, lag: {} };
     }
+    // Rows are left only with a replay (without one, any refused above), and usually none are.
     const replay = this.replay;
-    let replayed = 0;
+    if (!replay || pending.length === 0) return { fresh: true, waitedMs: Date.now() - started, fromOutbox: true };
+    let counts: number[];
     try {
       // Bounded like a lookup: a handler held up (a lock, a slow database) refuses, and the
       // application goes on for the next decision to join.
-      if (replay) {
-        const counts = await withinMs(Promise.all(pending.map((p) => replay.apply(p.stream, p.events))), this.lookupTimeoutMs);
-        replayed = counts.reduce((sum, n) => sum + n, 0);
-      }
+      counts = await withinMs(Promise.all(pending.map((p) => replay.apply(p.stream, p.events))), this.lookupTimeoutMs);
     } catch (replayError) {
       return {
         fresh: false,
@@ -283,6 +282,7 @@ export class FreshnessGate {
         cause: replayError,
       };
     }
+    const replayed = counts.reduce((sum, n) => sum + n, 0);
     return { fresh: true, waitedMs: Date.now() - started, fromOutbox: true, ...(replayed > 0 ? { replayed } : {}) };
   }
 
